@@ -1,0 +1,89 @@
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use danvan::config::{GlobalOptions, ServeOptions};
+use danvan::server;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// danvan — quản lý công tác dân vận (directives, targets, quarterly reports, dashboards).
+#[derive(Debug, Parser)]
+#[command(name = "danvan", version, about)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalOptions,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Chạy máy chủ web / run the web server
+    Serve(ServeOptions),
+    /// Áp dụng migration và nạp danh mục đơn vị / apply migrations and load the unit lists
+    Migrate,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("DANVAN_LOG")
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("không khởi tạo được tokio: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("Lỗi: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(options) => serve(&cli.global, options).await,
+        Command::Migrate => {
+            let (database, pool) = server::open(&cli.global, 2).await?;
+            println!(
+                "Đã áp dụng migration và nạp danh mục đơn vị ({}).",
+                database.describe()
+            );
+            pool.close().await;
+            database.shutdown();
+            Ok(())
+        }
+    }
+}
+
+async fn serve(global: &GlobalOptions, options: ServeOptions) -> anyhow::Result<()> {
+    let (database, pool) = server::open(global, options.db_connections).await?;
+    tracing::info!("cơ sở dữ liệu: {}", database.describe());
+    let result = async {
+        if options.demo {
+            danvan::demo::load(&pool).await?;
+        }
+        let config = server::app_config(&pool, global, options.secure_cookies).await?;
+        let listener = TcpListener::bind(options.bind).await?;
+        let address = listener.local_addr()?;
+        tracing::info!("danvan đang chạy tại http://{address}/ (Ctrl+C để dừng)");
+        server::serve(listener, server::state(pool.clone(), config)).await
+    }
+    .await;
+    pool.close().await;
+    database.shutdown();
+    tracing::info!("đã dừng");
+    result
+}

@@ -1,0 +1,245 @@
+//! Administrative units: the GSO trees before and after the 2025 reform, their lineage, and
+//! the pages that browse and search them.
+
+pub mod queries;
+pub mod reference;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+pub use queries::Unit;
+
+use crate::error::{AppError, AppResult};
+use crate::web::{AppState, Layout, render};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/units", get(index))
+        .route("/units/{code}", get(show))
+}
+
+/// Today in Vietnam (UTC+7), the default date of every "as of" view.
+pub fn today() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+}
+
+/// Accepts `2025-06-30` (date inputs) and `30/06/2025` (typed the Vietnamese way).
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .ok()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct IndexQuery {
+    q: Option<String>,
+    date: Option<String>,
+}
+
+pub struct UnitRow {
+    pub unit: Unit,
+    pub href: String,
+    pub parent_name: String,
+}
+
+#[derive(Template)]
+#[template(path = "units/index.html")]
+struct IndexPage {
+    layout: Layout,
+    query: String,
+    date: NaiveDate,
+    date_input: String,
+    date_error: Option<String>,
+    provinces: Vec<UnitRow>,
+    results: Option<Vec<UnitRow>>,
+    counts: Vec<(String, String)>,
+}
+
+async fn index(
+    State(state): State<AppState>,
+    layout: Layout,
+    Query(params): Query<IndexQuery>,
+) -> AppResult<Response> {
+    let date_input = params.date.clone().unwrap_or_default();
+    let (date, date_error) = match params
+        .date
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        None => (today(), None),
+        Some(text) => match parse_date(text) {
+            Some(date) => (date, None),
+            None => (
+                today(),
+                Some("Ngày không hợp lệ: nhập theo dạng 30/06/2025.".to_owned()),
+            ),
+        },
+    };
+    let query = params.q.unwrap_or_default();
+    let results = if query.trim().is_empty() {
+        None
+    } else {
+        let hits = queries::search(&state.pool, &query, 200).await?;
+        Some(
+            hits.into_iter()
+                .map(|hit| UnitRow {
+                    href: hit.unit.link(date),
+                    parent_name: hit.parent_name.unwrap_or_default(),
+                    unit: hit.unit,
+                })
+                .collect(),
+        )
+    };
+    let provinces = queries::provinces_on(&state.pool, date)
+        .await?
+        .into_iter()
+        .map(|unit| UnitRow {
+            href: unit.link(date),
+            parent_name: String::new(),
+            unit,
+        })
+        .collect();
+    let counts = queries::counts_on(&state.pool, date)
+        .await?
+        .into_iter()
+        .map(|c| {
+            (
+                level_plural(c.level).to_owned(),
+                crate::format::integer(c.count),
+            )
+        })
+        .collect();
+    Ok(render(&IndexPage {
+        layout,
+        query,
+        date_input: if date_error.is_some() {
+            date_input
+        } else {
+            date.to_string()
+        },
+        date,
+        date_error,
+        provinces,
+        results,
+        counts,
+    }))
+}
+
+fn level_plural(level: i16) -> &'static str {
+    match level {
+        1 => "tỉnh, thành phố",
+        2 => "huyện, quận, thị xã, thành phố thuộc tỉnh",
+        3 => "xã, phường, thị trấn, đặc khu",
+        _ => "thôn, ấp, khu phố",
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ShowQuery {
+    date: Option<String>,
+}
+
+pub struct LineageRow {
+    pub unit: Unit,
+    pub href: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "units/show.html")]
+struct ShowPage {
+    layout: Layout,
+    unit: Unit,
+    date: NaiveDate,
+    ancestors: Vec<UnitRow>,
+    children: Vec<UnitRow>,
+    counts: Vec<(String, String)>,
+    predecessors: Vec<LineageRow>,
+    successors: Vec<LineageRow>,
+    other_carriers: Vec<UnitRow>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    layout: Layout,
+    Path(code): Path<String>,
+    Query(params): Query<ShowQuery>,
+) -> AppResult<Response> {
+    let requested = params.date.as_deref().and_then(parse_date);
+    let carriers = queries::carriers(&state.pool, &code).await?;
+    let date = requested.unwrap_or_else(today);
+    // Without a date, a code no unit carries today opens its latest carrier.
+    let unit = match carriers.iter().find(|u| u.is_valid_on(date)) {
+        Some(unit) => unit.clone(),
+        None if requested.is_none() => carriers.last().cloned().ok_or(AppError::NotFound)?,
+        None => return Err(AppError::NotFound),
+    };
+    let date = unit.a_valid_date(date);
+    let to_row = |unit: Unit| UnitRow {
+        href: unit.link(date),
+        parent_name: String::new(),
+        unit,
+    };
+    let ancestors = queries::ancestors(&state.pool, &unit)
+        .await?
+        .into_iter()
+        .map(to_row)
+        .collect();
+    let children = queries::children(&state.pool, unit.id)
+        .await?
+        .into_iter()
+        .map(to_row)
+        .collect();
+    let counts = queries::subtree_counts(&state.pool, &unit)
+        .await?
+        .into_iter()
+        .map(|c| {
+            (
+                level_plural(c.level).to_owned(),
+                crate::format::integer(c.count),
+            )
+        })
+        .collect();
+    let lineage_row = |link: queries::LineageLink| LineageRow {
+        href: link.unit.link(link.effective_on),
+        label: link.merge_label().to_owned(),
+        unit: link.unit,
+    };
+    let predecessors = queries::predecessors(&state.pool, unit.id)
+        .await?
+        .into_iter()
+        .map(lineage_row)
+        .collect();
+    let successors = queries::successors(&state.pool, unit.id)
+        .await?
+        .into_iter()
+        .map(lineage_row)
+        .collect();
+    let other_carriers = carriers
+        .into_iter()
+        .filter(|u| u.id != unit.id)
+        .map(|u| UnitRow {
+            href: u.link(date),
+            parent_name: String::new(),
+            unit: u,
+        })
+        .collect();
+    Ok(render(&ShowPage {
+        layout,
+        unit,
+        date,
+        ancestors,
+        children,
+        counts,
+        predecessors,
+        successors,
+        other_carriers,
+    }))
+}

@@ -1,0 +1,290 @@
+//! SQL over `units` and `unit_lineage`. Other concepts use these functions, never the tables.
+
+use chrono::NaiveDate;
+use sqlx::{FromRow, PgPool};
+
+use crate::text::{fold, like_escape};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Unit {
+    pub id: i32,
+    pub code: String,
+    pub name: String,
+    pub short_name: String,
+    pub kind: String,
+    pub level: i16,
+    pub parent_id: Option<i32>,
+    pub path: String,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_to: Option<NaiveDate>,
+}
+
+impl Unit {
+    pub fn is_valid_on(&self, date: NaiveDate) -> bool {
+        self.valid_from.is_none_or(|from| from <= date) && self.valid_to.is_none_or(|to| to >= date)
+    }
+
+    /// A date on which the unit is in force, for links that must resolve its code back to it.
+    pub fn a_valid_date(&self, preferred: NaiveDate) -> NaiveDate {
+        if self.is_valid_on(preferred) {
+            preferred
+        } else if let Some(to) = self.valid_to.filter(|to| *to < preferred) {
+            to
+        } else {
+            self.valid_from.unwrap_or(preferred)
+        }
+    }
+
+    /// "04/01/2025 – 30/06/2025", with words for the open ends.
+    pub fn validity_text(&self) -> String {
+        let from = self
+            .valid_from
+            .map(crate::format::date)
+            .unwrap_or_else(|| "trước 04/01/2025".to_owned());
+        let to = self
+            .valid_to
+            .map(crate::format::date)
+            .unwrap_or_else(|| "nay".to_owned());
+        format!("{from} – {to}")
+    }
+
+    pub fn level_name(&self) -> &'static str {
+        match self.level {
+            1 => "Cấp tỉnh",
+            2 => "Cấp huyện",
+            3 => "Cấp xã",
+            _ => "Thôn, ấp, khu phố",
+        }
+    }
+
+    pub fn link(&self, preferred: NaiveDate) -> String {
+        format!("/units/{}?date={}", self.code, self.a_valid_date(preferred))
+    }
+}
+
+const COLUMNS: &str =
+    "id, code, name, short_name, kind, level, parent_id, path::text AS path, valid_from, valid_to";
+const VALID_ON: &str =
+    "(valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to >= $1)";
+const ORDER: &str = "short_name COLLATE vietnamese, name COLLATE vietnamese, code";
+
+/// The codes a typed code may mean: `1` is province `01`, district `001` or commune `00001`.
+fn code_candidates(code: &str) -> Vec<String> {
+    let code = code.trim();
+    let mut candidates = vec![code.to_owned()];
+    if !code.is_empty() && code.len() < 5 && code.chars().all(|c| c.is_ascii_digit()) {
+        for width in [2, 3, 5] {
+            let padded = format!("{code:0>width$}");
+            if !candidates.contains(&padded) {
+                candidates.push(padded);
+            }
+        }
+    }
+    candidates
+}
+
+pub async fn provinces_on(pool: &PgPool, date: NaiveDate) -> sqlx::Result<Vec<Unit>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM units WHERE level = 1 AND {VALID_ON} ORDER BY {ORDER}");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(date)
+        .fetch_all(pool)
+        .await
+}
+
+pub async fn children(pool: &PgPool, parent_id: i32) -> sqlx::Result<Vec<Unit>> {
+    let sql = format!("SELECT {COLUMNS} FROM units WHERE parent_id = $1 ORDER BY {ORDER}");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(parent_id)
+        .fetch_all(pool)
+        .await
+}
+
+pub async fn by_id(pool: &PgPool, id: i32) -> sqlx::Result<Option<Unit>> {
+    let sql = format!("SELECT {COLUMNS} FROM units WHERE id = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The unit that carries `code` on `date` (codes are reused across the 2025 reform).
+pub async fn resolve(pool: &PgPool, code: &str, date: NaiveDate) -> sqlx::Result<Option<Unit>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM units WHERE code = ANY($2) AND {VALID_ON} ORDER BY length(code) LIMIT 1"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(date)
+        .bind(code_candidates(code))
+        .fetch_optional(pool)
+        .await
+}
+
+/// Every unit that has carried `code`, oldest first.
+pub async fn carriers(pool: &PgPool, code: &str) -> sqlx::Result<Vec<Unit>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM units WHERE code = ANY($1)
+         ORDER BY valid_from NULLS FIRST, length(code), code"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(code_candidates(code))
+        .fetch_all(pool)
+        .await
+}
+
+/// The chain of units above, from the province down to the direct parent.
+pub async fn ancestors(pool: &PgPool, unit: &Unit) -> sqlx::Result<Vec<Unit>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM units WHERE path @> $1::ltree AND id <> $2 ORDER BY nlevel(path)"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(&unit.path)
+        .bind(unit.id)
+        .fetch_all(pool)
+        .await
+}
+
+/// Whether `unit_id` lies in the subtree of `root_id` (the root included).
+pub async fn is_within(pool: &PgPool, unit_id: i32, root_id: i32) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM units u, units r
+                        WHERE u.id = $1 AND r.id = $2 AND u.path <@ r.path)",
+    )
+    .bind(unit_id)
+    .bind(root_id)
+    .fetch_one(pool)
+    .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct SubunitCount {
+    pub level: i16,
+    pub count: i64,
+}
+
+/// How many units of each lower level the subtree holds.
+pub async fn subtree_counts(pool: &PgPool, unit: &Unit) -> sqlx::Result<Vec<SubunitCount>> {
+    sqlx::query_as(
+        "SELECT level, count(*) AS count FROM units
+         WHERE path <@ $1::ltree AND id <> $2 GROUP BY level ORDER BY level",
+    )
+    .bind(&unit.path)
+    .bind(unit.id)
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct LineageLink {
+    #[sqlx(flatten)]
+    pub unit: Unit,
+    pub merge_kind: String,
+    pub note: String,
+    pub effective_on: NaiveDate,
+}
+
+impl LineageLink {
+    pub fn merge_label(&self) -> &str {
+        if !self.note.is_empty() {
+            return &self.note;
+        }
+        match self.merge_kind.as_str() {
+            "toan_bo" => "Nhập toàn bộ",
+            "mot_phan" => "Nhập một phần",
+            _ => &self.merge_kind,
+        }
+    }
+}
+
+const LINEAGE_COLUMNS: &str = "u.id, u.code, u.name, u.short_name, u.kind, u.level, u.parent_id, \
+     u.path::text AS path, u.valid_from, u.valid_to, l.merge_kind, l.note, l.effective_on";
+
+/// The units this one was formed from.
+pub async fn predecessors(pool: &PgPool, unit_id: i32) -> sqlx::Result<Vec<LineageLink>> {
+    let sql = format!(
+        "SELECT {LINEAGE_COLUMNS} FROM unit_lineage l JOIN units u ON u.id = l.predecessor_id
+         WHERE l.successor_id = $1 ORDER BY u.short_name COLLATE vietnamese, u.code"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(unit_id)
+        .fetch_all(pool)
+        .await
+}
+
+/// The units this one went into.
+pub async fn successors(pool: &PgPool, unit_id: i32) -> sqlx::Result<Vec<LineageLink>> {
+    let sql = format!(
+        "SELECT {LINEAGE_COLUMNS} FROM unit_lineage l JOIN units u ON u.id = l.successor_id
+         WHERE l.predecessor_id = $1 ORDER BY u.short_name COLLATE vietnamese, u.code"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(unit_id)
+        .fetch_all(pool)
+        .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct SearchHit {
+    #[sqlx(flatten)]
+    pub unit: Unit,
+    pub parent_name: Option<String>,
+}
+
+/// Accent-insensitive search on name and code, across every validity period.
+pub async fn search(pool: &PgPool, query: &str, limit: i64) -> sqlx::Result<Vec<SearchHit>> {
+    let folded = fold(query);
+    if folded.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pattern = format!("%{}%", like_escape(&folded));
+    sqlx::query_as(
+        "SELECT u.id, u.code, u.name, u.short_name, u.kind, u.level, u.parent_id, u.path::text AS path,
+                u.valid_from, u.valid_to, p.name AS parent_name
+         FROM units u LEFT JOIN units p ON p.id = u.parent_id
+         WHERE u.search_key LIKE $1
+         ORDER BY u.level, u.short_name COLLATE vietnamese, u.valid_from DESC NULLS LAST, u.code
+         LIMIT $2",
+    )
+    .bind(pattern)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Sorts names by Vietnamese rules in the database's `vietnamese` collation.
+pub async fn sort_vietnamese(pool: &PgPool, names: &[String]) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT n FROM UNNEST($1::text[]) AS t(n) ORDER BY n COLLATE vietnamese")
+        .bind(names)
+        .fetch_all(pool)
+        .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct TreeCount {
+    pub level: i16,
+    pub count: i64,
+}
+
+/// Units of each level in force on `date`.
+pub async fn counts_on(pool: &PgPool, date: NaiveDate) -> sqlx::Result<Vec<TreeCount>> {
+    let sql = format!(
+        "SELECT level, count(*) AS count FROM units WHERE {VALID_ON} GROUP BY level ORDER BY level"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(date)
+        .fetch_all(pool)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pads_short_codes() {
+        assert_eq!(code_candidates("91"), vec!["91", "091", "00091"]);
+        assert_eq!(code_candidates("30883"), vec!["30883"]);
+        assert_eq!(code_candidates("1"), vec!["1", "01", "001", "00001"]);
+        assert_eq!(code_candidates("abc"), vec!["abc"]);
+    }
+}

@@ -1,0 +1,192 @@
+//! The frame every page shares: application state, the layout, error pages, static assets and
+//! the HTTP hardening layers.
+
+pub mod assets;
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{FromRef, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use sqlx::PgPool;
+
+use crate::config::AppConfig;
+use crate::error::ErrorPage;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub config: Arc<AppConfig>,
+}
+
+impl FromRef<AppState> for PgPool {
+    fn from_ref(state: &AppState) -> PgPool {
+        state.pool.clone()
+    }
+}
+
+/// Who is signed in, as the layout shows it. Inserted into request extensions by the
+/// authentication layer.
+#[derive(Debug, Clone)]
+pub struct UserBadge {
+    pub full_name: String,
+    pub unit_name: String,
+    pub is_admin: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// Everything `base.html` needs; every page struct carries one as `layout`.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub office_name: String,
+    pub nav: Vec<NavItem>,
+    pub user: Option<UserBadge>,
+}
+
+impl Layout {
+    pub fn build(config: &AppConfig, path: &str, user: Option<UserBadge>) -> Self {
+        let mut items: Vec<(&'static str, &'static str)> =
+            vec![("/", "Trang chủ"), ("/units", "Đơn vị")];
+        if user.as_ref().is_some_and(|u| u.is_admin) {
+            items.push(("/admin/users", "Người dùng"));
+            items.push(("/admin/audit", "Nhật ký"));
+        }
+        let nav = items
+            .into_iter()
+            .map(|(href, label)| NavItem {
+                href,
+                label,
+                current: if href == "/" {
+                    path == "/"
+                } else {
+                    path.starts_with(href)
+                },
+            })
+            .collect();
+        Layout {
+            office_name: config.office_name.clone(),
+            nav,
+            user,
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for Layout
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let app = AppState::from_ref(state);
+        let user = parts.extensions.get::<UserBadge>().cloned();
+        Ok(Layout::build(&app.config, parts.uri.path(), user))
+    }
+}
+
+/// Renders an askama template as an HTML response; a template error becomes an error page.
+pub fn render<T: Template>(template: &T) -> Response {
+    match template.render() {
+        Ok(body) => Html(body).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "lỗi dựng trang");
+            let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            response
+                .extensions_mut()
+                .insert(ErrorPage::for_status(StatusCode::INTERNAL_SERVER_ERROR));
+            response
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate {
+    layout: Layout,
+    status: u16,
+    title: String,
+    message: String,
+}
+
+/// Turns every error response that is not already a page (router 404s, 405s, body-limit 413s,
+/// CSRF 403s, handler errors) into the Vietnamese error page inside the layout. JSON answers
+/// of the API are left as they are.
+pub async fn error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let user = request.extensions().get::<UserBadge>().cloned();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || path.starts_with("/api/") {
+        return response;
+    }
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let page = response.extensions().get::<ErrorPage>().cloned();
+    if is_html && page.is_none() {
+        return response;
+    }
+    let page = page.unwrap_or_else(|| ErrorPage::for_status(status));
+    let template = ErrorTemplate {
+        layout: Layout::build(&state.config, &path, user),
+        status: status.as_u16(),
+        title: page.title.to_owned(),
+        message: page.message,
+    };
+    let mut rendered = render(&template);
+    *rendered.status_mut() = status;
+    for name in [header::RETRY_AFTER, header::ALLOW] {
+        if let Some(value) = response.headers().get(&name) {
+            rendered.headers_mut().insert(name, value.clone());
+        }
+    }
+    rendered
+}
+
+pub async fn not_found() -> Response {
+    let mut response = StatusCode::NOT_FOUND.into_response();
+    response
+        .extensions_mut()
+        .insert(ErrorPage::for_status(StatusCode::NOT_FOUND));
+    response
+}
+
+/// The Content-Security-Policy: no inline script or style, nothing from other origins, and no
+/// framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+     base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+pub fn security_headers() -> [(header::HeaderName, HeaderValue); 5] {
+    [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (
+            header::HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+        ),
+    ]
+}

@@ -1,0 +1,216 @@
+//! The real binary: `serve` on the private cluster in a data directory (also as root),
+//! graceful shutdown, a second command beside a running server, `DATABASE_URL`, and the
+//! message when PostgreSQL is missing.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_danvan");
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+fn data_dir() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("danvan-cli-")
+        .tempdir()
+        .expect("temporary directory");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}
+
+fn danvan(data_dir: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env_remove("DATABASE_URL")
+        .env("DANVAN_DATA_DIR", data_dir)
+        .env("DANVAN_LOG", "info");
+    command
+}
+
+/// Starts `danvan serve` on a free port and waits for the start-up line with its URL.
+fn start(data_dir: &Path, extra: &[&str]) -> Server {
+    let mut child = danvan(data_dir)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn danvan serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(start) = line.find("http://127.0.0.1:") {
+                let url: String = line[start..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace())
+                    .collect();
+                sender.send(url.trim_end_matches('/').to_owned()).ok();
+            }
+        }
+    });
+    let url = receiver
+        .recv_timeout(Duration::from_secs(120))
+        .expect("start-up line with the URL");
+    Server { child, url }
+}
+
+fn stop(mut server: Server) {
+    let pid = nix::unistd::Pid::from_raw(server.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            assert!(status.success(), "danvan exited with {status}");
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "danvan did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+async fn get(url: &str) -> (u16, String) {
+    let response = reqwest::get(url).await.expect("GET");
+    (
+        response.status().as_u16(),
+        response.text().await.expect("body"),
+    )
+}
+
+#[tokio::test]
+async fn serve_owns_a_private_cluster_and_stops_it_cleanly() {
+    let dir = data_dir();
+    let server = start(dir.path(), &["--demo"]);
+    assert_eq!(
+        get(&format!("{}/healthz", server.url)).await,
+        (200, "ok".to_owned())
+    );
+    let (status, page) = get(&format!("{}/units?q=duc+trong", server.url)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Huyện Đức Trọng") && page.contains("Xã Đức Trọng"));
+    assert!(
+        page.contains("Ban Tuyên giáo và Dân vận"),
+        "demo office name in the header"
+    );
+
+    let pgdata = dir.path().join("pg");
+    assert!(
+        pgdata.join("PG_VERSION").exists(),
+        "cluster inside the data directory"
+    );
+    let conf = std::fs::read_to_string(pgdata.join("postmaster.opts")).expect("postmaster.opts");
+    assert!(
+        conf.contains("listen_addresses="),
+        "no TCP listener: {conf}"
+    );
+    if nix::unistd::geteuid().is_root() {
+        use std::os::unix::fs::MetadataExt;
+        let owner = std::fs::metadata(&pgdata).expect("metadata").uid();
+        assert_ne!(
+            owner, 0,
+            "as root, the cluster belongs to the postgres user"
+        );
+    }
+
+    // A second command on the same data directory uses the running cluster.
+    let output = danvan(dir.path())
+        .arg("migrate")
+        .output()
+        .expect("danvan migrate");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        get(&format!("{}/healthz", server.url)).await.0,
+        200,
+        "server still up"
+    );
+
+    stop(server);
+    assert!(
+        !pgdata.join("postmaster.pid").exists(),
+        "cluster stopped on exit"
+    );
+
+    // The next start reuses the cluster and its data.
+    let server = start(dir.path(), &[]);
+    let (_, page) = get(&format!("{}/units/91?date=2020-12-31", server.url)).await;
+    assert!(page.contains("Tỉnh Kiên Giang"));
+    stop(server);
+    assert!(!pgdata.join("postmaster.pid").exists());
+}
+
+#[tokio::test]
+async fn database_url_is_used_and_its_database_created_when_missing() {
+    let options = common::server_options();
+    let name = format!("danvan_cli_{}", std::process::id());
+    let url = match options.get_host() {
+        host if host.starts_with('/') => format!(
+            "postgres://{}@localhost:{}/{name}?host={host}",
+            options.get_username(),
+            options.get_port()
+        ),
+        host => {
+            let from_env =
+                std::env::var("DATABASE_URL").expect("DATABASE_URL for a TCP test server");
+            let base = from_env
+                .rsplit_once('/')
+                .map(|(base, _)| base.to_owned())
+                .unwrap_or(from_env);
+            let _ = host;
+            format!("{base}/{name}")
+        }
+    };
+    let dir = data_dir();
+    let output = danvan(dir.path())
+        .env("DATABASE_URL", &url)
+        .arg("migrate")
+        .output()
+        .expect("danvan migrate");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        !dir.path().join("pg").exists(),
+        "no private cluster when DATABASE_URL is set"
+    );
+    let pool = danvan::db::pool(options.database(&name), 1)
+        .await
+        .expect("the database was created");
+    let units: i64 = sqlx::query_scalar("SELECT count(*) FROM units")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert!(units > 13_000);
+}
+
+#[tokio::test]
+async fn missing_postgresql_is_one_clear_line() {
+    let dir = data_dir();
+    let output = danvan(dir.path())
+        .env("DANVAN_PG_BIN", dir.path().join("khong-co"))
+        .arg("migrate")
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("apt-get install postgresql") && lines[0].contains("DATABASE_URL"));
+    assert!(lines[0].contains("Không tìm thấy PostgreSQL"));
+}

@@ -1,0 +1,242 @@
+//! Test harness: the real app on 127.0.0.1:0 against a fresh database of its own.
+//!
+//! The server is `DATABASE_URL` when set; otherwise one private cluster (the app's own local
+//! mechanism) in a temporary directory per test process, stopped when the process exits.
+//! Each test gets a new database copied from a template that already holds the migrations and
+//! the unit lists, so tests run in parallel without seeing each other's data.
+#![allow(dead_code)]
+
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use danvan::config::AppConfig;
+use danvan::db::{LocalCluster, quote_ident};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::OnceCell;
+
+struct Server {
+    options: PgConnectOptions,
+    _cluster_dir: Option<std::path::PathBuf>,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+static CLUSTER: OnceLock<LocalCluster> = OnceLock::new();
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+extern "C" fn stop_cluster() {
+    if let Some(cluster) = CLUSTER.get() {
+        cluster.stop_if_owned();
+        if let Some(dir) = cluster.pgdata().parent() {
+            std::fs::remove_dir_all(dir).ok();
+        }
+    }
+}
+
+fn server() -> &'static Server {
+    SERVER.get_or_init(|| {
+        if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            let options =
+                PgConnectOptions::from_str(&url).expect("DATABASE_URL is a PostgreSQL URL");
+            return Server {
+                options,
+                _cluster_dir: None,
+            };
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("danvan-test-")
+            .tempdir()
+            .expect("temporary directory");
+        let cluster =
+            LocalCluster::ensure_running(dir.path()).expect("private PostgreSQL cluster for tests");
+        let dir = dir.keep();
+        let options = cluster.connect_options("postgres");
+        if CLUSTER.set(cluster).is_ok() {
+            // SAFETY: registers a plain extern "C" function with no captured state.
+            unsafe { nix::libc::atexit(stop_cluster) };
+        }
+        Server {
+            options,
+            _cluster_dir: Some(dir),
+        }
+    })
+}
+
+pub fn server_options() -> PgConnectOptions {
+    server().options.clone()
+}
+
+async fn admin() -> PgConnection {
+    PgConnection::connect_with(&server_options().database("postgres"))
+        .await
+        .expect("admin connection")
+}
+
+fn random_suffix() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..12)
+        .map(|_| char::from(b'a' + rng.random_range(0..26u8)))
+        .collect()
+}
+
+/// The template database: migrations applied, unit lists loaded. Named after the data it
+/// holds, so a template from older code is never reused.
+async fn template() -> &'static str {
+    TEMPLATE
+        .get_or_init(|| async {
+            let migrations: String = danvan::db::MIGRATOR
+                .iter()
+                .map(|m| hex::encode(&m.checksum[..4]))
+                .collect();
+            let fingerprint = format!("{migrations}{}", danvan::units::reference::checksum());
+            let digest = {
+                use sha2::Digest;
+                hex::encode(&sha2::Sha256::digest(fingerprint.as_bytes())[..8])
+            };
+            let name = format!("danvan_tpl_{digest}");
+            let mut admin = admin().await;
+            sqlx::query("SELECT pg_advisory_lock(7294099)")
+                .execute(&mut admin)
+                .await
+                .expect("lock");
+            let exists: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                    .bind(&name)
+                    .fetch_one(&mut admin)
+                    .await
+                    .expect("query");
+            if !exists {
+                let building = format!("{name}_building");
+                let drop = format!("DROP DATABASE IF EXISTS {}", quote_ident(&building));
+                sqlx::query(sqlx::AssertSqlSafe(drop))
+                    .execute(&mut admin)
+                    .await
+                    .expect("drop");
+                let create = format!("CREATE DATABASE {}", quote_ident(&building));
+                sqlx::query(sqlx::AssertSqlSafe(create))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create template");
+                let pool = danvan::db::pool(server_options().database(&building), 2)
+                    .await
+                    .expect("pool");
+                danvan::db::migrate(&pool).await.expect("migrate template");
+                danvan::units::reference::ensure_loaded(&pool)
+                    .await
+                    .expect("load units");
+                pool.close().await;
+                let rename = format!(
+                    "ALTER DATABASE {} RENAME TO {}",
+                    quote_ident(&building),
+                    quote_ident(&name)
+                );
+                sqlx::query(sqlx::AssertSqlSafe(rename))
+                    .execute(&mut admin)
+                    .await
+                    .expect("rename template");
+            }
+            sqlx::query("SELECT pg_advisory_unlock(7294099)")
+                .execute(&mut admin)
+                .await
+                .expect("unlock");
+            admin.close().await.ok();
+            name
+        })
+        .await
+}
+
+/// A new database for one test, copied from the template.
+pub async fn fresh_database() -> PgConnectOptions {
+    let template = template().await;
+    let name = format!("danvan_test_{}", random_suffix());
+    let mut admin = admin().await;
+    let create = format!(
+        "CREATE DATABASE {} TEMPLATE {}",
+        quote_ident(&name),
+        quote_ident(template)
+    );
+    let mut attempts = 0;
+    loop {
+        match sqlx::query(sqlx::AssertSqlSafe(create.clone()))
+            .execute(&mut admin)
+            .await
+        {
+            Ok(_) => break,
+            // Another test may be copying the template at this instant.
+            Err(error) if attempts < 20 => {
+                attempts += 1;
+                eprintln!("retrying CREATE DATABASE: {error}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("CREATE DATABASE failed: {error}"),
+        }
+    }
+    admin.close().await.ok();
+    server_options().database(&name)
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub pool: PgPool,
+    pub database: String,
+    pub client: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let options = fresh_database().await;
+        let database = options.get_database().unwrap_or_default().to_owned();
+        let pool = danvan::db::pool(options, 5).await.expect("pool");
+        let state = danvan::server::state(pool.clone(), AppConfig::for_tests());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                danvan::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .ok();
+        });
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        TestApp {
+            address,
+            pool,
+            database,
+            client,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// GET and return the status and the body text.
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+
+    /// Drops this test's database while the app runs (for the "database gone" case).
+    pub async fn drop_database(&self) {
+        let mut admin = admin().await;
+        let drop = format!("DROP DATABASE {} WITH (FORCE)", quote_ident(&self.database));
+        sqlx::query(sqlx::AssertSqlSafe(drop))
+            .execute(&mut admin)
+            .await
+            .expect("drop database");
+        admin.close().await.ok();
+    }
+}
