@@ -33,7 +33,9 @@ impl Database {
                     "DATABASE_URL không hợp lệ / DATABASE_URL is not a valid PostgreSQL URL",
                 )?;
                 create_database_if_missing(&options).await?;
-                Ok(Database::External { options: Box::new(options) })
+                Ok(Database::External {
+                    options: Box::new(options),
+                })
             }
             _ => {
                 let cluster = LocalCluster::ensure_running(data_dir)?;

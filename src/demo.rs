@@ -1,9 +1,23 @@
 //! `serve --demo`: loads the demo dataset (files under `reference/`) into an empty database.
 
+use anyhow::Context;
 use serde::Deserialize;
 use sqlx::PgPool;
 
-const DEMO_SETTINGS: &str = include_str!("../reference/demo-settings.csv");
+const DEMO_SETTINGS: &str = include_str!("../reference/demo/settings.csv");
+const DEMO_ACCOUNTS: &str = include_str!("../reference/demo/accounts.csv");
+
+/// The password of every demo account (listed in the README).
+pub const DEMO_PASSWORD: &str = "Demo@2026";
+
+#[derive(Deserialize)]
+struct Account {
+    username: String,
+    full_name: String,
+    unit_code: String,
+    as_of: String,
+    roles: String,
+}
 
 #[derive(Deserialize)]
 struct Setting {
@@ -35,10 +49,58 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
         .execute(&mut *tx)
         .await?;
     }
+    load_accounts(&mut tx).await?;
     sqlx::query("INSERT INTO reference_data (name, checksum) VALUES ('demo', '1')")
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
     tracing::info!("đã nạp dữ liệu mẫu");
+    Ok(())
+}
+
+async fn load_accounts(tx: &mut sqlx::PgConnection) -> anyhow::Result<()> {
+    // One hash for all: they share the documented demo password.
+    let hash = crate::auth::password::hash(DEMO_PASSWORD.to_owned()).await?;
+    let actor = crate::audit::Actor::system("demo");
+    let mut reader = csv::Reader::from_reader(DEMO_ACCOUNTS.as_bytes());
+    for account in reader.deserialize::<Account>() {
+        let account = account?;
+        let unit_id = if account.unit_code == crate::units::NATIONAL_CODE {
+            None
+        } else {
+            let date = crate::units::parse_date(&account.as_of)
+                .with_context(|| format!("accounts.csv: ngày {} không hợp lệ", account.as_of))?;
+            let unit = crate::units::queries::resolve_in(&mut *tx, &account.unit_code, date)
+                .await?
+                .with_context(|| format!("accounts.csv: không có đơn vị {}", account.unit_code))?;
+            Some(unit.id)
+        };
+        let roles: Vec<String> = account
+            .roles
+            .split(';')
+            .map(|r| r.trim().to_owned())
+            .collect();
+        let id: i32 = sqlx::query_scalar(
+            "INSERT INTO users (username, full_name, unit_id, roles, password_hash) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (username) DO NOTHING RETURNING id",
+        )
+        .bind(&account.username)
+        .bind(&account.full_name)
+        .bind(unit_id)
+        .bind(&roles)
+        .bind(&hash)
+        .fetch_optional(&mut *tx)
+        .await?
+        .unwrap_or_default();
+        let entry = crate::audit::Entry {
+            action: "create",
+            entity: "user",
+            entity_id: id.to_string(),
+            unit_id,
+            before: None,
+            after: Some(serde_json::json!({"username": account.username, "roles": roles})),
+        };
+        crate::audit::record(&mut *tx, &actor, entry).await?;
+    }
     Ok(())
 }

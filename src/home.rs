@@ -1,17 +1,24 @@
 //! The home page.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
+use axum::http::Method;
 use axum::response::Response;
 use axum::routing::get;
 
 use crate::error::AppResult;
 use crate::units::{self, queries};
+use crate::web::routes::{Access, RouteSpec};
 use crate::web::{AppState, Layout, render};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/", get(home))
+pub fn routes() -> Vec<RouteSpec> {
+    vec![RouteSpec::new(
+        Method::GET,
+        "/",
+        "/",
+        Access::SignedIn,
+        get(home),
+    )]
 }
 
 #[derive(Template)]

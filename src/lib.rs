@@ -1,6 +1,8 @@
 //! danvan: directives, targets, indicators and quarterly reports of Vietnam's
 //! mass-mobilisation offices.
 
+pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -16,7 +18,7 @@ pub mod web;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -27,22 +29,50 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use web::AppState;
+use web::routes::{Access, RouteSpec};
 
 /// Largest request body accepted (forms and JSON); uploads get their own limit.
 pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 
+/// Every route of the app, each with its access rule (see `web::routes`).
+pub fn route_table() -> Vec<RouteSpec> {
+    let mut table = vec![
+        RouteSpec::new(
+            Method::GET,
+            "/healthz",
+            "/healthz",
+            Access::Public,
+            get(health::healthz),
+        ),
+        RouteSpec::new(
+            Method::GET,
+            "/static/{*path}",
+            "/static/css/app.css",
+            Access::Public,
+            get(web::assets::serve),
+        ),
+    ];
+    table.extend(home::routes());
+    table.extend(units::routes());
+    table.extend(auth::routes());
+    table.extend(audit::routes());
+    table
+}
+
 pub fn app(state: AppState) -> Router {
-    let mut router = Router::new()
-        .merge(home::routes())
-        .merge(units::routes())
-        .route("/healthz", get(health::healthz))
-        .route("/static/{*path}", get(web::assets::serve))
+    let mut router = web::routes::build(route_table())
         .fallback(web::not_found)
+        // Cross-site refusals pass through the error pages, which need the session: the
+        // order of these three layers matters.
+        .layer(CsrfLayer::new())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             web::error_pages,
         ))
-        .layer(CsrfLayer::new());
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::load_session,
+        ));
     for (name, value) in web::security_headers() {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
     }

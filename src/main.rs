@@ -23,6 +23,11 @@ enum Command {
     Serve(ServeOptions),
     /// Áp dụng migration và nạp danh mục đơn vị / apply migrations and load the unit lists
     Migrate,
+    /// Quản lý tài khoản / manage accounts
+    User {
+        #[command(subcommand)]
+        command: danvan::auth::cli::UserCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -64,6 +69,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             pool.close().await;
             database.shutdown();
             Ok(())
+        }
+        Command::User { command } => {
+            let (database, pool) = server::open(&cli.global, 2).await?;
+            let result = danvan::auth::cli::run(&pool, command).await;
+            pool.close().await;
+            database.shutdown();
+            result
         }
     }
 }

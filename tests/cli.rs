@@ -14,6 +14,22 @@ const BIN: &str = env!("CARGO_BIN_EXE_danvan");
 struct Server {
     child: Child,
     url: String,
+    output: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Drop for Server {
+    // A failed assertion must not leave a server (and its cluster) running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+            nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).ok();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            self.child.kill().ok();
+        }
+    }
 }
 
 fn data_dir() -> tempfile::TempDir {
@@ -41,13 +57,18 @@ fn start(data_dir: &Path, extra: &[&str]) -> Server {
         .args(["serve", "--bind", "127.0.0.1:0"])
         .args(extra)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::null())
         .spawn()
         .expect("spawn danvan serve");
     let stdout = child.stdout.take().expect("stdout");
     let (sender, receiver) = std::sync::mpsc::channel();
+    let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let lines = output.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(mut lines) = lines.lock() {
+                lines.push(line.clone());
+            }
             if let Some(start) = line.find("http://127.0.0.1:") {
                 let url: String = line[start..]
                     .chars()
@@ -60,17 +81,22 @@ fn start(data_dir: &Path, extra: &[&str]) -> Server {
     let url = receiver
         .recv_timeout(Duration::from_secs(120))
         .expect("start-up line with the URL");
-    Server { child, url }
+    Server { child, url, output }
 }
 
-fn stop(mut server: Server) {
+fn stop(mut server: Server) -> Vec<String> {
     let pid = nix::unistd::Pid::from_raw(server.child.id() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(status) = server.child.try_wait().expect("wait") {
             assert!(status.success(), "danvan exited with {status}");
-            return;
+            std::thread::sleep(Duration::from_millis(200));
+            return server
+                .output
+                .lock()
+                .map(|lines| lines.clone())
+                .unwrap_or_default();
         }
         assert!(
             Instant::now() < deadline,
@@ -88,6 +114,36 @@ async fn get(url: &str) -> (u16, String) {
     )
 }
 
+/// A client signed in through the login form.
+async fn signed_in(server: &Server, username: &str, password: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let response = client
+        .post(format!("{}/login", server.url))
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(
+        response.status(),
+        200,
+        "login follows the redirect to a page"
+    );
+    let page = response.text().await.expect("body");
+    assert!(!page.contains("name=\"password\""), "{username} signed in");
+    client
+}
+
+async fn get_with(client: &reqwest::Client, url: String) -> (u16, String) {
+    let response = client.get(url).send().await.expect("GET");
+    (
+        response.status().as_u16(),
+        response.text().await.expect("body"),
+    )
+}
+
 #[tokio::test]
 async fn serve_owns_a_private_cluster_and_stops_it_cleanly() {
     let dir = data_dir();
@@ -96,7 +152,8 @@ async fn serve_owns_a_private_cluster_and_stops_it_cleanly() {
         get(&format!("{}/healthz", server.url)).await,
         (200, "ok".to_owned())
     );
-    let (status, page) = get(&format!("{}/units?q=duc+trong", server.url)).await;
+    let leader = signed_in(&server, "tinh.lanhdao", danvan::demo::DEMO_PASSWORD).await;
+    let (status, page) = get_with(&leader, format!("{}/units?q=duc+trong", server.url)).await;
     assert_eq!(status, 200);
     assert!(page.contains("Huyện Đức Trọng") && page.contains("Xã Đức Trọng"));
     assert!(
@@ -147,7 +204,8 @@ async fn serve_owns_a_private_cluster_and_stops_it_cleanly() {
 
     // The next start reuses the cluster and its data.
     let server = start(dir.path(), &[]);
-    let (_, page) = get(&format!("{}/units/91?date=2020-12-31", server.url)).await;
+    let leader = signed_in(&server, "tinh.lanhdao", danvan::demo::DEMO_PASSWORD).await;
+    let (_, page) = get_with(&leader, format!("{}/units/91?date=2020-12-31", server.url)).await;
     assert!(page.contains("Tỉnh Kiên Giang"));
     stop(server);
     assert!(!pgdata.join("postmaster.pid").exists());

@@ -23,7 +23,7 @@ async fn health_is_ok_then_503_when_the_database_is_gone() {
 
 #[tokio::test]
 async fn each_tree_has_the_official_counts() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_signed_in().await;
     let counts = |rows: Vec<queries::TreeCount>| {
         rows.into_iter()
             .map(|c| (c.level, c.count))
@@ -55,7 +55,7 @@ async fn each_tree_has_the_official_counts() {
 
 #[tokio::test]
 async fn duc_trong_commune_was_formed_from_lien_nghia_and_phu_hoi() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_signed_in().await;
     let new = queries::resolve(&app.pool, "24958", date(2025, 7, 1))
         .await
         .expect("query")
@@ -96,7 +96,7 @@ async fn duc_trong_commune_was_formed_from_lien_nghia_and_phu_hoi() {
 
 #[tokio::test]
 async fn kien_giang_went_into_an_giang() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_signed_in().await;
     let (status, page) = app.get_text("/units/91?date=2020-12-31").await;
     assert_eq!(status, 200);
     assert!(page.contains("<h1>Tỉnh Kiên Giang</h1>"), "{page}");
@@ -120,7 +120,7 @@ async fn kien_giang_went_into_an_giang() {
 
 #[tokio::test]
 async fn search_ignores_accents_and_matches_codes() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_signed_in().await;
     let (status, page) = app.get_text("/units?q=duc+trong").await;
     assert_eq!(status, 200);
     assert!(page.contains(r#"lang="vi""#));
@@ -155,7 +155,7 @@ async fn search_ignores_accents_and_matches_codes() {
 
 #[tokio::test]
 async fn lists_follow_vietnamese_collation() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_signed_in().await;
     let names: Vec<String> = [
         "Ba Tri",
         "Đà Lạt",
@@ -199,7 +199,7 @@ async fn lists_follow_vietnamese_collation() {
 
 #[tokio::test]
 async fn unknown_pages_and_units_get_the_vietnamese_404() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_signed_in().await;
     for path in ["/khong-co-trang-nay", "/units/99999", "/units/khong-co"] {
         let (status, page) = app.get_text(path).await;
         assert_eq!(status, 404, "{path}");
@@ -210,7 +210,7 @@ async fn unknown_pages_and_units_get_the_vietnamese_404() {
 
 #[tokio::test]
 async fn pages_carry_the_security_headers_and_cached_assets() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_signed_in().await;
     let response = app.get("/units").await;
     let csp = response.headers()["content-security-policy"]
         .to_str()
@@ -241,7 +241,7 @@ async fn pages_carry_the_security_headers_and_cached_assets() {
 
 #[tokio::test]
 async fn a_bad_date_is_explained_and_kept() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_signed_in().await;
     let (status, page) = app.get_text("/units?date=31%2F02%2F2025").await;
     assert_eq!(status, 200);
     assert!(page.contains("Ngày không hợp lệ"));

@@ -5,8 +5,8 @@ pub mod queries;
 pub mod reference;
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
+use axum::http::Method;
 use axum::response::Response;
 use axum::routing::get;
 use chrono::NaiveDate;
@@ -15,12 +15,26 @@ use serde::Deserialize;
 pub use queries::Unit;
 
 use crate::error::{AppError, AppResult};
+use crate::web::routes::{Access, RouteSpec};
 use crate::web::{AppState, Layout, render};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/units", get(index))
-        .route("/units/{code}", get(show))
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        RouteSpec::new(
+            Method::GET,
+            "/units",
+            "/units?q=duc+trong",
+            Access::SignedIn,
+            get(index),
+        ),
+        RouteSpec::new(
+            Method::GET,
+            "/units/{code}",
+            "/units/91?date=2020-12-31",
+            Access::SignedIn,
+            get(show),
+        ),
+    ]
 }
 
 /// Today in Vietnam (UTC+7), the default date of every "as of" view.
@@ -242,4 +256,45 @@ async fn show(
         successors,
         other_carriers,
     }))
+}
+
+/// The code that stands for the whole country where an account or a view is national.
+pub const NATIONAL_CODE: &str = "TW";
+
+/// Resolves a unit code typed by a person against a date. `TW` means the whole country
+/// (`Ok(None)`). A code that names no unit on that date is refused with a message listing the
+/// units that carried it and when.
+pub async fn resolve_for_person(
+    pool: &sqlx::PgPool,
+    code: &str,
+    date: NaiveDate,
+) -> Result<Option<Unit>, String> {
+    let code = code.trim();
+    if code.eq_ignore_ascii_case(NATIONAL_CODE) {
+        return Ok(None);
+    }
+    if code.is_empty() {
+        return Err("Nhập mã đơn vị (ví dụ 91, 905, 30883) hoặc TW cho toàn quốc.".to_owned());
+    }
+    let unit = queries::resolve(pool, code, date)
+        .await
+        .map_err(|e| format!("Lỗi cơ sở dữ liệu: {e}"))?;
+    if let Some(unit) = unit {
+        return Ok(Some(unit));
+    }
+    let carriers = queries::carriers(pool, code)
+        .await
+        .map_err(|e| format!("Lỗi cơ sở dữ liệu: {e}"))?;
+    if carriers.is_empty() {
+        return Err(format!("Không có đơn vị nào mang mã {code}."));
+    }
+    let list = carriers
+        .iter()
+        .map(|u| format!("{} ({}, {})", u.name, u.code, u.validity_text()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(format!(
+        "Mã {code} không thuộc đơn vị nào vào ngày {}. Các đơn vị đã mang mã này: {list}.",
+        crate::format::date(date)
+    ))
 }

@@ -110,13 +110,22 @@ pub async fn by_id(pool: &PgPool, id: i32) -> sqlx::Result<Option<Unit>> {
 
 /// The unit that carries `code` on `date` (codes are reused across the 2025 reform).
 pub async fn resolve(pool: &PgPool, code: &str, date: NaiveDate) -> sqlx::Result<Option<Unit>> {
+    resolve_in(pool, code, date).await
+}
+
+/// [`resolve`] on any executor (a transaction, say).
+pub async fn resolve_in<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    code: &str,
+    date: NaiveDate,
+) -> sqlx::Result<Option<Unit>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM units WHERE code = ANY($2) AND {VALID_ON} ORDER BY length(code) LIMIT 1"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(date)
         .bind(code_candidates(code))
-        .fetch_optional(pool)
+        .fetch_optional(executor)
         .await
 }
 

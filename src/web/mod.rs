@@ -2,6 +2,7 @@
 //! the HTTP hardening layers.
 
 pub mod assets;
+pub mod routes;
 
 use std::sync::Arc;
 
@@ -44,12 +45,76 @@ pub struct NavItem {
     pub current: bool,
 }
 
+/// A one-time message shown on the next page (after a redirect), carried in a cookie.
+#[derive(Debug, Clone)]
+pub struct Flash {
+    pub kind: &'static str,
+    pub text: String,
+}
+
+impl Flash {
+    pub fn success(text: &str) -> Self {
+        Flash {
+            kind: "success",
+            text: text.to_owned(),
+        }
+    }
+
+    pub fn error(text: &str) -> Self {
+        Flash {
+            kind: "error",
+            text: text.to_owned(),
+        }
+    }
+
+    pub fn info(text: &str) -> Self {
+        Flash {
+            kind: "info",
+            text: text.to_owned(),
+        }
+    }
+
+    fn encode(&self) -> String {
+        let raw = format!("{}:{}", self.kind, self.text);
+        percent_encoding::utf8_percent_encode(&raw, percent_encoding::NON_ALPHANUMERIC).to_string()
+    }
+
+    pub fn decode(value: &str) -> Option<Flash> {
+        let raw = percent_encoding::percent_decode_str(value)
+            .decode_utf8()
+            .ok()?;
+        let (kind, text) = raw.split_once(':')?;
+        let kind = ["success", "error", "info"]
+            .into_iter()
+            .find(|k| *k == kind)?;
+        Some(Flash {
+            kind,
+            text: text.chars().take(500).collect(),
+        })
+    }
+
+    /// A 303 redirect to `to` that shows this message there.
+    pub fn redirect(self, to: &str) -> Response {
+        let mut response = axum::response::Redirect::to(to).into_response();
+        let cookie = format!(
+            "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=120",
+            crate::auth::FLASH_COOKIE,
+            self.encode()
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+        response
+    }
+}
+
 /// Everything `base.html` needs; every page struct carries one as `layout`.
 #[derive(Debug, Clone)]
 pub struct Layout {
     pub office_name: String,
     pub nav: Vec<NavItem>,
     pub user: Option<UserBadge>,
+    pub flash: Option<Flash>,
 }
 
 impl Layout {
@@ -76,6 +141,7 @@ impl Layout {
             office_name: config.office_name.clone(),
             nav,
             user,
+            flash: None,
         }
     }
 }
@@ -90,7 +156,9 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let app = AppState::from_ref(state);
         let user = parts.extensions.get::<UserBadge>().cloned();
-        Ok(Layout::build(&app.config, parts.uri.path(), user))
+        let mut layout = Layout::build(&app.config, parts.uri.path(), user);
+        layout.flash = parts.extensions.get::<Flash>().cloned();
+        Ok(layout)
     }
 }
 

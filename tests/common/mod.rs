@@ -240,3 +240,113 @@ impl TestApp {
         admin.close().await.ok();
     }
 }
+
+pub const PASSWORD: &str = "Mat-khau-2026!";
+
+static PASSWORD_HASH: OnceCell<String> = OnceCell::const_new();
+
+/// Hashing is slow in debug builds: all test accounts share one hash of [`PASSWORD`].
+async fn password_hash() -> &'static str {
+    PASSWORD_HASH
+        .get_or_init(|| async {
+            danvan::auth::password::hash(PASSWORD.to_owned())
+                .await
+                .expect("hash")
+        })
+        .await
+}
+
+impl TestApp {
+    /// An app with a national leader already signed in on `client`.
+    pub async fn spawn_signed_in() -> TestApp {
+        let app = TestApp::spawn().await;
+        app.create_user("lanhdao.tw", "TW", "2020-12-31", &["lanh_dao"])
+            .await;
+        app.login(&app.client, "lanhdao.tw").await;
+        app
+    }
+
+    /// Creates an account at `unit_code` (resolved on `as_of`; `TW` for national) and returns
+    /// its id.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        unit_code: &str,
+        as_of: &str,
+        roles: &[&str],
+    ) -> i32 {
+        let date = danvan::units::parse_date(as_of).expect("as_of date");
+        let unit = danvan::units::resolve_for_person(&self.pool, unit_code, date)
+            .await
+            .expect("unit code");
+        let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+        let new_user = danvan::auth::users::NewUser {
+            username,
+            full_name: &format!("Người thử {username}"),
+            unit_id: unit.map(|u| u.id),
+            roles: &roles,
+            password_hash: password_hash().await,
+        };
+        danvan::auth::users::insert(&self.pool, &new_user)
+            .await
+            .expect("insert user")
+    }
+
+    pub fn new_client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// Logs `username` in on `client` through the login form.
+    pub async fn login(&self, client: &reqwest::Client, username: &str) {
+        let response = client
+            .post(self.url("/login"))
+            .form(&[("username", username), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("POST /login");
+        assert_eq!(response.status(), 303, "login of {username}");
+    }
+
+    /// A new client signed in as `username`.
+    pub async fn client_for(&self, username: &str) -> reqwest::Client {
+        let client = self.new_client();
+        self.login(&client, username).await;
+        client
+    }
+}
+
+pub async fn text(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+impl TestApp {
+    /// A second server on the same database, as after a restart.
+    pub async fn restart(&self) -> TestApp {
+        let options = server_options().database(&self.database);
+        let pool = danvan::db::pool(options, 5).await.expect("pool");
+        let state = danvan::server::state(pool.clone(), AppConfig::for_tests());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                danvan::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .ok();
+        });
+        TestApp {
+            address,
+            pool,
+            database: self.database.clone(),
+            client: self.new_client(),
+        }
+    }
+}

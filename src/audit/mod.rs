@@ -1,0 +1,204 @@
+//! The audit log: who changed what, when, before and after. Append-only (the database refuses
+//! UPDATE, DELETE and TRUNCATE on it).
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::Method;
+use axum::response::Response;
+use axum::routing::get;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use sqlx::{FromRow, PgExecutor};
+
+use crate::auth::CurrentUser;
+use crate::auth::authz::{self, Action};
+use crate::error::AppResult;
+use crate::web::routes::{Access, RouteSpec};
+use crate::web::{AppState, Layout, render};
+
+/// Who did it, as the log records it.
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub user_id: Option<i32>,
+    pub name: String,
+    pub client: String,
+}
+
+impl Actor {
+    pub fn system(name: &str) -> Self {
+        Actor {
+            user_id: None,
+            name: name.to_owned(),
+            client: String::new(),
+        }
+    }
+
+    pub fn with_client(mut self, client: &str) -> Self {
+        self.client = client.to_owned();
+        self
+    }
+}
+
+pub struct Entry<'a> {
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: String,
+    pub unit_id: Option<i32>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+pub async fn record<'e>(
+    executor: impl PgExecutor<'e>,
+    actor: &Actor,
+    entry: Entry<'_>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (actor_id, actor_name, action, entity, entity_id, unit_id, before, after, client)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(actor.user_id)
+    .bind(&actor.name)
+    .bind(entry.action)
+    .bind(entry.entity)
+    .bind(&entry.entity_id)
+    .bind(entry.unit_id)
+    .bind(entry.before)
+    .bind(entry.after)
+    .bind(&actor.client)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+pub fn routes() -> Vec<RouteSpec> {
+    vec![RouteSpec::new(
+        Method::GET,
+        "/admin/audit",
+        "/admin/audit",
+        Access::Admin,
+        get(index),
+    )]
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Filters {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    entity: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+#[derive(Debug, FromRow)]
+pub struct Row {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_name: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub unit_name: Option<String>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub client: String,
+}
+
+impl Row {
+    pub fn when(&self) -> String {
+        (self.at + chrono::Duration::hours(7))
+            .format("%d/%m/%Y %H:%M:%S")
+            .to_string()
+    }
+
+    pub fn before_text(&self) -> String {
+        self.before
+            .as_ref()
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    }
+
+    pub fn after_text(&self) -> String {
+        self.after
+            .as_ref()
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit/index.html")]
+struct IndexPage {
+    layout: Layout,
+    filters: Filters,
+    entities: Vec<String>,
+    rows: Vec<Row>,
+    date_error: Option<String>,
+}
+
+async fn index(
+    State(state): State<AppState>,
+    layout: Layout,
+    user: CurrentUser,
+    Query(filters): Query<Filters>,
+) -> AppResult<Response> {
+    let own = user.unit.as_ref();
+    authz::authorize(&user, Action::ViewAudit, own.map(authz::Place::from))?;
+    let parse = |text: &str| -> Result<Option<NaiveDate>, ()> {
+        if text.trim().is_empty() {
+            Ok(None)
+        } else {
+            crate::units::parse_date(text).map(Some).ok_or(())
+        }
+    };
+    let (from, to, date_error) = match (parse(&filters.from), parse(&filters.to)) {
+        (Ok(from), Ok(to)) => (from, to, None),
+        _ => (
+            None,
+            None,
+            Some("Ngày không hợp lệ: nhập theo dạng 31/12/2025.".to_owned()),
+        ),
+    };
+    let unit_pattern = format!(
+        "%{}%",
+        crate::text::like_escape(&crate::text::fold(&filters.unit))
+    );
+    // Subtree administrators see the entries of their subtree; national ones see everything.
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT a.id, a.at, a.actor_name, a.action, a.entity, a.entity_id, n.name AS unit_name,
+                a.before, a.after, a.client
+         FROM audit_log a
+         LEFT JOIN units n ON n.id = a.unit_id
+         WHERE ($1::ltree IS NULL OR n.path <@ $1::ltree)
+           AND ($2 = '' OR a.actor_name ILIKE '%' || $2 || '%')
+           AND ($3 = '%%' OR n.search_key LIKE $3)
+           AND ($4 = '' OR a.entity = $4)
+           AND ($5::date IS NULL OR a.at >= ($5::date - interval '7 hours'))
+           AND ($6::date IS NULL OR a.at < ($6::date + interval '17 hours'))
+         ORDER BY a.id DESC LIMIT 500",
+    )
+    .bind(own.map(|u| u.path.clone()))
+    .bind(filters.user.trim())
+    .bind(&unit_pattern)
+    .bind(filters.entity.trim())
+    .bind(from)
+    .bind(to)
+    .fetch_all(&state.pool)
+    .await?;
+    let entities: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT entity FROM audit_log ORDER BY entity")
+            .fetch_all(&state.pool)
+            .await?;
+    Ok(render(&IndexPage {
+        layout,
+        filters,
+        entities,
+        rows,
+        date_error,
+    }))
+}

@@ -1,0 +1,257 @@
+//! Authorization in one place: may this user do this action on this unit? Every handler that
+//! touches a unit's data asks [`can`] or [`authorize`].
+
+use crate::error::AppError;
+
+use super::{CurrentUser, Role};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Read a unit's reports, figures and dashboards.
+    ViewData,
+    /// Enter and submit the unit's own report.
+    EnterReport,
+    /// Return or accept the report of a unit directly below.
+    ReviewReport,
+    /// Create, edit and deactivate the accounts of a subtree.
+    ManageUsers,
+    /// Read the audit log of a subtree.
+    ViewAudit,
+}
+
+/// Where a unit sits in the tree, as far as authorization cares. `path` is the unit's `ltree`
+/// path of ids ("12.345.6789").
+#[derive(Debug, Clone, Copy)]
+pub struct Place<'a> {
+    pub id: i32,
+    pub parent_id: Option<i32>,
+    pub path: &'a str,
+}
+
+impl<'a> From<&'a crate::units::Unit> for Place<'a> {
+    fn from(unit: &'a crate::units::Unit) -> Self {
+        Place {
+            id: unit.id,
+            parent_id: unit.parent_id,
+            path: &unit.path,
+        }
+    }
+}
+
+impl<'a> From<&'a super::UnitScope> for Place<'a> {
+    fn from(unit: &'a super::UnitScope) -> Self {
+        Place {
+            id: unit.id,
+            parent_id: unit.parent_id,
+            path: &unit.path,
+        }
+    }
+}
+
+/// Whether `target` (None: the whole country) lies in the subtree of the user's unit.
+fn within(user: &CurrentUser, target: Option<Place<'_>>) -> bool {
+    match (&user.unit, target) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(own), Some(target)) => {
+            target.path == own.path
+                || target
+                    .path
+                    .strip_prefix(own.path.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+        }
+    }
+}
+
+fn is_own(user: &CurrentUser, target: Option<Place<'_>>) -> bool {
+    match (&user.unit, target) {
+        (None, None) => true,
+        (Some(own), Some(target)) => own.id == target.id,
+        _ => false,
+    }
+}
+
+fn is_directly_below(user: &CurrentUser, target: Option<Place<'_>>) -> bool {
+    match (&user.unit, target) {
+        (None, Some(target)) => target.parent_id.is_none(),
+        (Some(own), Some(target)) => target.parent_id == Some(own.id),
+        _ => false,
+    }
+}
+
+/// The one authorization rule of the app.
+pub fn can(user: &CurrentUser, action: Action, target: Option<Place<'_>>) -> bool {
+    match action {
+        Action::ViewData => {
+            (user.has(Role::DataEntry) && is_own(user, target))
+                || (user.has(Role::Reviewer)
+                    && (is_own(user, target) || is_directly_below(user, target)))
+                || ((user.has(Role::Leader) || user.has(Role::Admin)) && within(user, target))
+        }
+        Action::EnterReport => user.has(Role::DataEntry) && is_own(user, target),
+        Action::ReviewReport => user.has(Role::Reviewer) && is_directly_below(user, target),
+        Action::ManageUsers | Action::ViewAudit => user.has(Role::Admin) && within(user, target),
+    }
+}
+
+/// [`can`], as a 403 for the handler to return.
+pub fn authorize(
+    user: &CurrentUser,
+    action: Action,
+    target: Option<Place<'_>>,
+) -> Result<(), AppError> {
+    if can(user, action, target) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// [`can`], as a 404 where even the existence of the data must not leak.
+pub fn authorize_or_hide(
+    user: &CurrentUser,
+    action: Action,
+    target: Option<Place<'_>>,
+) -> Result<(), AppError> {
+    if can(user, action, target) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::UnitScope;
+
+    fn scope(id: i32, parent_id: Option<i32>, path: &str) -> UnitScope {
+        UnitScope {
+            id,
+            code: id.to_string(),
+            name: format!("Đơn vị {id}"),
+            level: 1,
+            parent_id,
+            path: path.into(),
+        }
+    }
+
+    fn user(roles: &[Role], unit: Option<UnitScope>) -> CurrentUser {
+        CurrentUser {
+            id: 1,
+            username: "u".into(),
+            full_name: "U".into(),
+            roles: roles.to_vec(),
+            unit,
+            token_hash: vec![],
+        }
+    }
+
+    // Province 1 > district 2 > communes 3 and 4; district 5 > commune 6; and 12 (path "12")
+    // must not count as inside 1.
+    fn place(id: i32) -> Place<'static> {
+        match id {
+            1 => Place {
+                id: 1,
+                parent_id: None,
+                path: "1",
+            },
+            2 => Place {
+                id: 2,
+                parent_id: Some(1),
+                path: "1.2",
+            },
+            3 => Place {
+                id: 3,
+                parent_id: Some(2),
+                path: "1.2.3",
+            },
+            4 => Place {
+                id: 4,
+                parent_id: Some(2),
+                path: "1.2.4",
+            },
+            5 => Place {
+                id: 5,
+                parent_id: Some(1),
+                path: "1.5",
+            },
+            6 => Place {
+                id: 6,
+                parent_id: Some(5),
+                path: "1.5.6",
+            },
+            _ => Place {
+                id: 12,
+                parent_id: None,
+                path: "12",
+            },
+        }
+    }
+
+    #[test]
+    fn commune_staff_see_and_enter_only_their_commune() {
+        let staff = user(&[Role::DataEntry], Some(scope(3, Some(2), "1.2.3")));
+        assert!(can(&staff, Action::ViewData, Some(place(3))));
+        assert!(can(&staff, Action::EnterReport, Some(place(3))));
+        for other in [1, 2, 4, 6, 12] {
+            assert!(
+                !can(&staff, Action::ViewData, Some(place(other))),
+                "{other}"
+            );
+            assert!(
+                !can(&staff, Action::EnterReport, Some(place(other))),
+                "{other}"
+            );
+        }
+        assert!(!can(&staff, Action::ViewData, None));
+    }
+
+    #[test]
+    fn reviewers_review_the_units_directly_below() {
+        let reviewer = user(&[Role::Reviewer], Some(scope(2, Some(1), "1.2")));
+        assert!(can(&reviewer, Action::ReviewReport, Some(place(3))));
+        assert!(can(&reviewer, Action::ReviewReport, Some(place(4))));
+        assert!(
+            !can(&reviewer, Action::ReviewReport, Some(place(2))),
+            "not its own report"
+        );
+        assert!(
+            !can(&reviewer, Action::ReviewReport, Some(place(6))),
+            "not another district's commune"
+        );
+        assert!(!can(&reviewer, Action::EnterReport, Some(place(2))));
+        let national = user(&[Role::Reviewer], None);
+        assert!(can(&national, Action::ReviewReport, Some(place(1))));
+        assert!(!can(&national, Action::ReviewReport, Some(place(2))));
+    }
+
+    #[test]
+    fn leaders_and_admins_read_their_subtree_only() {
+        let leader = user(&[Role::Leader], Some(scope(1, None, "1")));
+        for inside in [1, 2, 3, 6] {
+            assert!(
+                can(&leader, Action::ViewData, Some(place(inside))),
+                "{inside}"
+            );
+        }
+        assert!(
+            !can(&leader, Action::ViewData, Some(place(12))),
+            "path prefix is not a subtree"
+        );
+        assert!(!can(&leader, Action::EnterReport, Some(place(1))));
+        assert!(!can(&leader, Action::ManageUsers, Some(place(2))));
+
+        let district_admin = user(&[Role::Admin], Some(scope(5, Some(1), "1.5")));
+        assert!(can(&district_admin, Action::ManageUsers, Some(place(6))));
+        assert!(!can(&district_admin, Action::ManageUsers, Some(place(3))));
+        assert!(!can(&district_admin, Action::ManageUsers, Some(place(1))));
+        assert!(
+            !can(&district_admin, Action::ManageUsers, None),
+            "cannot make national accounts"
+        );
+        let national_admin = user(&[Role::Admin], None);
+        assert!(can(&national_admin, Action::ManageUsers, None));
+        assert!(can(&national_admin, Action::ViewAudit, Some(place(12))));
+    }
+}

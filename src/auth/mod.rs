@@ -1,0 +1,239 @@
+//! Accounts, roles scoped to the unit tree, sessions, login and the administrators' pages.
+
+pub mod admin;
+pub mod authz;
+pub mod cli;
+pub mod login;
+pub mod password;
+pub mod sessions;
+pub mod throttle;
+pub mod users;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+
+use crate::web::routes::{Access, RouteSpec};
+use crate::web::{AppState, Flash, UserBadge};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    DataEntry,
+    Reviewer,
+    Leader,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::DataEntry, Role::Reviewer, Role::Leader, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::DataEntry => "nhap_lieu",
+            Role::Reviewer => "duyet",
+            Role::Leader => "lanh_dao",
+            Role::Admin => "quan_tri",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::DataEntry => "Nhập liệu",
+            Role::Reviewer => "Duyệt báo cáo",
+            Role::Leader => "Lãnh đạo",
+            Role::Admin => "Quản trị",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == text.trim())
+    }
+}
+
+/// The unit an account belongs to, with what authorization needs to place it in the tree.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UnitScope {
+    pub id: i32,
+    pub code: String,
+    pub name: String,
+    pub level: i16,
+    pub parent_id: Option<i32>,
+    pub path: String,
+}
+
+/// The signed-in user, put into the request by [`load_session`].
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: i32,
+    pub username: String,
+    pub full_name: String,
+    pub roles: Vec<Role>,
+    /// `None`: a national account (toàn quốc).
+    pub unit: Option<UnitScope>,
+    pub token_hash: Vec<u8>,
+}
+
+impl CurrentUser {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has(Role::Admin)
+    }
+
+    pub fn unit_name(&self) -> String {
+        self.unit
+            .as_ref()
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| "Toàn quốc".to_owned())
+    }
+
+    pub fn actor(&self) -> crate::audit::Actor {
+        crate::audit::Actor {
+            user_id: Some(self.id),
+            name: self.username.clone(),
+            client: String::new(),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .ok_or_else(|| Redirect::to("/login").into_response())
+    }
+}
+
+pub const SESSION_COOKIE: &str = "danvan_session";
+pub const FLASH_COOKIE: &str = "danvan_flash";
+
+/// Reads the session cookie and the flash message of every request; a valid session puts the
+/// [`CurrentUser`] and its [`UserBadge`] into the request.
+pub async fn load_session(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if request.uri().path().starts_with("/static/") || request.uri().path() == "/healthz" {
+        return next.run(request).await;
+    }
+    if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) {
+        match sessions::load(&state.pool, &token).await {
+            Ok(Some(user)) => {
+                request.extensions_mut().insert(UserBadge {
+                    full_name: user.full_name.clone(),
+                    unit_name: user.unit_name(),
+                    is_admin: user.is_admin(),
+                });
+                request.extensions_mut().insert(user);
+            }
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, "không đọc được phiên đăng nhập"),
+        }
+    }
+    let flash = jar.get(FLASH_COOKIE).and_then(|c| Flash::decode(c.value()));
+    let had_flash = flash.is_some();
+    if let Some(flash) = flash {
+        request.extensions_mut().insert(flash);
+    }
+    let is_get = request.method() == Method::GET;
+    let mut response = next.run(request).await;
+    // A flash is shown once, on the next page rendered.
+    if had_flash && is_get && !response.headers().contains_key(header::SET_COOKIE) {
+        let expired = format!("{FLASH_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+        if let Ok(value) = HeaderValue::from_str(&expired) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+pub fn routes() -> Vec<RouteSpec> {
+    use Access::*;
+    vec![
+        RouteSpec::new(
+            Method::GET,
+            "/login",
+            "/login",
+            Public,
+            get(login::login_page),
+        ),
+        RouteSpec::new(Method::POST, "/login", "/login", Public, post(login::login)),
+        RouteSpec::new(
+            Method::POST,
+            "/logout",
+            "/logout",
+            SignedIn,
+            post(login::logout),
+        ),
+        RouteSpec::new(
+            Method::GET,
+            "/profile",
+            "/profile",
+            SignedIn,
+            get(login::profile),
+        ),
+        RouteSpec::new(
+            Method::POST,
+            "/profile/password",
+            "/profile/password",
+            SignedIn,
+            post(login::change_password),
+        ),
+        RouteSpec::new(
+            Method::GET,
+            "/admin/users",
+            "/admin/users",
+            Admin,
+            get(admin::list),
+        ),
+        RouteSpec::new(
+            Method::GET,
+            "/admin/users/new",
+            "/admin/users/new",
+            Admin,
+            get(admin::new_form),
+        ),
+        RouteSpec::new(
+            Method::POST,
+            "/admin/users",
+            "/admin/users",
+            Admin,
+            post(admin::create),
+        ),
+        RouteSpec::new(
+            Method::GET,
+            "/admin/users/{id}",
+            "/admin/users/{own_scope_user}",
+            Admin,
+            get(admin::edit_form),
+        ),
+        RouteSpec::new(
+            Method::POST,
+            "/admin/users/{id}",
+            "/admin/users/{own_scope_user}",
+            Admin,
+            post(admin::update),
+        ),
+        RouteSpec::new(
+            Method::POST,
+            "/admin/users/{id}/password",
+            "/admin/users/{own_scope_user}/password",
+            Admin,
+            post(admin::reset_password),
+        ),
+    ]
+}

@@ -1,0 +1,140 @@
+//! Sessions stored in PostgreSQL: they survive a restart and can be ended on the server.
+
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use super::{CurrentUser, Role, UnitScope};
+
+/// A session ends after this long without a request.
+pub const IDLE_TIMEOUT: Duration = Duration::hours(2);
+/// A session ends this long after login, however active.
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
+
+pub fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn new_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Starts a new session (a new id at every login) and returns its token for the cookie.
+pub async fn create(pool: &PgPool, user_id: i32, client: &str) -> sqlx::Result<String> {
+    let token = new_token();
+    sqlx::query("DELETE FROM sessions WHERE expires_at < now() OR last_seen_at < now() - $1")
+        .bind(IDLE_TIMEOUT)
+        .execute(pool)
+        .await?;
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, expires_at, client) VALUES ($1, $2, now() + $3, $4)")
+        .bind(token_hash(&token))
+        .bind(user_id)
+        .bind(ABSOLUTE_TIMEOUT)
+        .bind(client)
+        .execute(pool)
+        .await?;
+    Ok(token)
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    user_id: i32,
+    username: String,
+    full_name: String,
+    roles: Vec<String>,
+    last_seen_at: DateTime<Utc>,
+    unit_id: Option<i32>,
+    unit_code: Option<String>,
+    unit_name: Option<String>,
+    unit_level: Option<i16>,
+    unit_parent_id: Option<i32>,
+    unit_path: Option<String>,
+}
+
+/// The user behind a session token, if the session is live and the account active.
+pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser>> {
+    let hash = token_hash(token);
+    let row: Option<SessionRow> = sqlx::query_as(
+        "SELECT s.user_id, u.username, u.full_name, u.roles, s.last_seen_at,
+                n.id AS unit_id, n.code AS unit_code, n.name AS unit_name, n.level AS unit_level,
+                n.parent_id AS unit_parent_id, n.path::text AS unit_path
+         FROM sessions s
+         JOIN users u ON u.id = s.user_id
+         LEFT JOIN units n ON n.id = u.unit_id
+         WHERE s.token_hash = $1 AND s.expires_at > now() AND s.last_seen_at > now() - $2 AND u.active",
+    )
+    .bind(&hash)
+    .bind(IDLE_TIMEOUT)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    // Refresh the idle clock at most once a minute to spare the database a write per request.
+    if Utc::now() - row.last_seen_at > Duration::minutes(1) {
+        sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1")
+            .bind(&hash)
+            .execute(pool)
+            .await?;
+    }
+    let unit = match (
+        row.unit_id,
+        row.unit_code,
+        row.unit_name,
+        row.unit_level,
+        row.unit_path,
+    ) {
+        (Some(id), Some(code), Some(name), Some(level), Some(path)) => Some(UnitScope {
+            id,
+            code,
+            name,
+            level,
+            parent_id: row.unit_parent_id,
+            path,
+        }),
+        _ => None,
+    };
+    Ok(Some(CurrentUser {
+        id: row.user_id,
+        username: row.username,
+        full_name: row.full_name,
+        roles: row.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+        unit,
+        token_hash: hash,
+    }))
+}
+
+pub async fn delete(pool: &PgPool, token_hash: &[u8]) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user (password reset, deactivation).
+pub async fn delete_for_user(pool: &PgPool, user_id: i32) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub fn cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        super::SESSION_COOKIE,
+        ABSOLUTE_TIMEOUT.num_seconds(),
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+pub fn expired_cookie(secure: bool) -> String {
+    format!(
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        super::SESSION_COOKIE,
+        if secure { "; Secure" } else { "" }
+    )
+}

@@ -1,0 +1,210 @@
+//! SQL over `users`. The password hash is read only by [`password_hash`], never listed.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{FromRow, PgExecutor, PgPool};
+
+use super::Role;
+
+/// An account as pages and the audit log see it: no password hash.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct User {
+    pub id: i32,
+    pub username: String,
+    pub full_name: String,
+    pub unit_id: Option<i32>,
+    pub roles: Vec<String>,
+    pub active: bool,
+    #[serde(skip)]
+    pub created_at: DateTime<Utc>,
+    #[serde(skip)]
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+    #[sqlx(default)]
+    pub unit_code: Option<String>,
+    #[sqlx(default)]
+    pub unit_name: Option<String>,
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub unit_path: Option<String>,
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub unit_parent_id: Option<i32>,
+}
+
+impl User {
+    pub fn role_labels(&self) -> String {
+        self.roles
+            .iter()
+            .filter_map(|r| Role::parse(r))
+            .map(Role::label)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+
+    pub fn unit_label(&self) -> String {
+        match (&self.unit_name, &self.unit_code) {
+            (Some(name), Some(code)) => format!("{name} ({code})"),
+            _ => "Toàn quốc".to_owned(),
+        }
+    }
+
+    pub fn place(&self) -> Option<super::authz::Place<'_>> {
+        match (self.unit_id, &self.unit_path) {
+            (Some(id), Some(path)) => Some(super::authz::Place {
+                id,
+                parent_id: self.unit_parent_id,
+                path,
+            }),
+            _ => None,
+        }
+    }
+}
+
+const SELECT: &str = "SELECT u.id, u.username, u.full_name, u.unit_id, u.roles, u.active, u.created_at, u.updated_at,
+        u.version, n.code AS unit_code, n.name AS unit_name, n.path::text AS unit_path, n.parent_id AS unit_parent_id
+ FROM users u LEFT JOIN units n ON n.id = u.unit_id";
+
+pub async fn by_id<'e>(executor: impl PgExecutor<'e>, id: i32) -> sqlx::Result<Option<User>> {
+    let sql = format!("{SELECT} WHERE u.id = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(executor)
+        .await
+}
+
+pub async fn by_username(pool: &PgPool, username: &str) -> sqlx::Result<Option<User>> {
+    let sql = format!("{SELECT} WHERE u.username = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(username)
+        .fetch_optional(pool)
+        .await
+}
+
+pub struct ListFilter<'a> {
+    /// Only users whose unit lies under this `ltree` path; `None` for everyone.
+    pub within_path: Option<&'a str>,
+    pub unit_text: &'a str,
+    pub role: &'a str,
+    pub active: Option<bool>,
+}
+
+pub async fn list(pool: &PgPool, filter: &ListFilter<'_>) -> sqlx::Result<Vec<User>> {
+    let unit_pattern = format!(
+        "%{}%",
+        crate::text::like_escape(&crate::text::fold(filter.unit_text))
+    );
+    let sql = format!(
+        "{SELECT}
+         WHERE ($1::ltree IS NULL OR n.path <@ $1::ltree)
+           AND ($2 = '%%' OR n.search_key LIKE $2)
+           AND ($3 = '' OR $3 = ANY(u.roles))
+           AND ($4::bool IS NULL OR u.active = $4)
+         ORDER BY u.active DESC, n.path NULLS FIRST, u.username
+         LIMIT 1000"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(filter.within_path)
+        .bind(unit_pattern)
+        .bind(filter.role)
+        .bind(filter.active)
+        .fetch_all(pool)
+        .await
+}
+
+/// The stored hash of an active account, for login.
+pub async fn password_hash(pool: &PgPool, username: &str) -> sqlx::Result<Option<(i32, String)>> {
+    sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1 AND active")
+        .bind(username)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn password_hash_by_id(pool: &PgPool, id: i32) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub full_name: &'a str,
+    pub unit_id: Option<i32>,
+    pub roles: &'a [String],
+    pub password_hash: &'a str,
+}
+
+pub async fn insert<'e>(executor: impl PgExecutor<'e>, user: &NewUser<'_>) -> sqlx::Result<i32> {
+    sqlx::query_scalar(
+        "INSERT INTO users (username, full_name, unit_id, roles, password_hash) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id",
+    )
+    .bind(user.username)
+    .bind(user.full_name)
+    .bind(user.unit_id)
+    .bind(user.roles)
+    .bind(user.password_hash)
+    .fetch_one(executor)
+    .await
+}
+
+pub async fn set_password<'e>(
+    executor: impl PgExecutor<'e>,
+    id: i32,
+    hash: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $2, updated_at = now(), version = version + 1 WHERE id = $1")
+        .bind(id)
+        .bind(hash)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+pub struct Changes<'a> {
+    pub full_name: &'a str,
+    pub unit_id: Option<i32>,
+    pub roles: &'a [String],
+    pub active: bool,
+}
+
+/// Applies the changes if nobody changed the account since `version` was read; returns
+/// whether it did.
+pub async fn update<'e>(
+    executor: impl PgExecutor<'e>,
+    id: i32,
+    version: i32,
+    changes: &Changes<'_>,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE users SET full_name = $3, unit_id = $4, roles = $5, active = $6, updated_at = now(),
+                version = version + 1
+         WHERE id = $1 AND version = $2",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(changes.full_name)
+    .bind(changes.unit_id)
+    .bind(changes.roles)
+    .bind(changes.active)
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Active administrators other than `except`, counted under a lock so that two
+/// administrators cannot demote each other at the same instant.
+pub async fn other_active_admins(tx: &mut sqlx::PgConnection, except: i32) -> sqlx::Result<i64> {
+    let ids: Vec<i32> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE active AND 'quan_tri' = ANY(roles) AND id <> $1 FOR UPDATE",
+    )
+    .bind(except)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(ids.len() as i64)
+}
