@@ -49,9 +49,6 @@ pub struct AppConfig {
 
 impl AppConfig {
     pub fn for_tests() -> Self {
-        AppConfig {
-            office_name: "Ban Dân vận Tỉnh ủy (thử nghiệm)".into(),
-            secure_cookies: false,
-        }
+        AppConfig { office_name: "Ban Dân vận Tỉnh ủy (thử nghiệm)".into(), secure_cookies: false }
     }
 }

@@ -29,13 +29,10 @@ impl Database {
     pub async fn open(database_url: Option<&str>, data_dir: &Path) -> anyhow::Result<Self> {
         match database_url {
             Some(url) if !url.trim().is_empty() => {
-                let options = PgConnectOptions::from_str(url).context(
-                    "DATABASE_URL không hợp lệ / DATABASE_URL is not a valid PostgreSQL URL",
-                )?;
+                let options = PgConnectOptions::from_str(url)
+                    .context("DATABASE_URL không hợp lệ / DATABASE_URL is not a valid PostgreSQL URL")?;
                 create_database_if_missing(&options).await?;
-                Ok(Database::External {
-                    options: Box::new(options),
-                })
+                Ok(Database::External { options: Box::new(options) })
             }
             _ => {
                 let cluster = LocalCluster::ensure_running(data_dir)?;
@@ -87,36 +84,24 @@ pub async fn pool(options: PgConnectOptions, max_connections: u32) -> anyhow::Re
 }
 
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
-    MIGRATOR
-        .run(pool)
-        .await
-        .context("áp dụng migration thất bại / migrations failed")
+    MIGRATOR.run(pool).await.context("áp dụng migration thất bại / migrations failed")
 }
 
 async fn create_database_if_missing(options: &PgConnectOptions) -> anyhow::Result<()> {
-    let name = options
-        .get_database()
-        .map(str::to_owned)
-        .unwrap_or_else(|| options.get_username().to_owned());
+    let name = options.get_database().map(str::to_owned).unwrap_or_else(|| options.get_username().to_owned());
     let mut admin = PgConnection::connect_with(&options.clone().database("postgres"))
         .await
         .context("không kết nối được PostgreSQL / cannot connect to PostgreSQL")?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(&name)
-            .fetch_one(&mut admin)
-            .await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&name)
+        .fetch_one(&mut admin)
+        .await?;
     if !exists {
         let statement = format!("CREATE DATABASE {}", quote_ident(&name));
-        if let Err(error) = sqlx::query(sqlx::AssertSqlSafe(statement))
-            .execute(&mut admin)
-            .await
-        {
+        if let Err(error) = sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut admin).await {
             // Two processes may race to create it; losing the race is fine.
-            let raced = error
-                .as_database_error()
-                .and_then(|e| e.code())
-                .is_some_and(|code| code == "42P04" || code == "23505");
+            let raced =
+                error.as_database_error().and_then(|e| e.code()).is_some_and(|code| code == "42P04" || code == "23505");
             if !raced {
                 return Err(error).context("không tạo được cơ sở dữ liệu / cannot create database");
             }
@@ -150,9 +135,7 @@ impl LocalCluster {
         })?;
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("không tạo được thư mục dữ liệu {}", data_dir.display()))?;
-        let data_dir = data_dir
-            .canonicalize()
-            .with_context(|| format!("thư mục dữ liệu {}", data_dir.display()))?;
+        let data_dir = data_dir.canonicalize().with_context(|| format!("thư mục dữ liệu {}", data_dir.display()))?;
         let pgdata = data_dir.join("pg");
         let run_as = if nix::unistd::geteuid().is_root() {
             let user = nix::unistd::User::from_name("postgres")?.ok_or_else(|| {
@@ -166,12 +149,7 @@ impl LocalCluster {
         } else {
             None
         };
-        let mut cluster = LocalCluster {
-            pgdata,
-            bin_dir,
-            run_as,
-            started_here: false,
-        };
+        let mut cluster = LocalCluster { pgdata, bin_dir, run_as, started_here: false };
         if !cluster.pgdata.join("PG_VERSION").exists() {
             cluster.init()?;
         }
@@ -187,11 +165,7 @@ impl LocalCluster {
     }
 
     pub fn connect_options(&self, database: &str) -> PgConnectOptions {
-        PgConnectOptions::new()
-            .host(&self.pgdata.to_string_lossy())
-            .port(5432)
-            .username(LOCAL_ROLE)
-            .database(database)
+        PgConnectOptions::new().host(&self.pgdata.to_string_lossy()).port(5432).username(LOCAL_ROLE).database(database)
     }
 
     fn command(&self, program: &str) -> Command {
@@ -201,10 +175,7 @@ impl LocalCluster {
             command.uid(uid).gid(gid);
             command.env("HOME", &self.pgdata);
         }
-        command
-            .env_remove("PGDATA")
-            .env_remove("PGHOST")
-            .env_remove("PGPORT");
+        command.env_remove("PGDATA").env_remove("PGHOST").env_remove("PGPORT");
         command.current_dir(self.pgdata.parent().unwrap_or(Path::new("/")));
         command
     }
@@ -224,19 +195,12 @@ impl LocalCluster {
             .arg("-D")
             .arg(&self.pgdata)
             .args(["-U", LOCAL_ROLE, "-E", "UTF8", "--locale=C.UTF-8"])
-            .args([
-                "--auth-local=trust",
-                "--auth-host=reject",
-                "--no-instructions",
-            ])
+            .args(["--auth-local=trust", "--auth-host=reject", "--no-instructions"])
             .stdin(Stdio::null())
             .output()
             .context("không chạy được initdb")?;
         if !output.status.success() {
-            bail!(
-                "initdb thất bại / initdb failed: {}",
-                String::from_utf8_lossy(&output.stderr).trim()
-            );
+            bail!("initdb thất bại / initdb failed: {}", String::from_utf8_lossy(&output.stderr).trim());
         }
         Ok(())
     }
@@ -349,6 +313,5 @@ pub fn find_postgres_binaries() -> Option<PathBuf> {
     if let Some((_, bin)) = versioned.into_iter().next() {
         return Some(bin);
     }
-    std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).find(|dir| has_tools(dir)))
+    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).find(|dir| has_tools(dir)))
 }

@@ -28,31 +28,26 @@ struct Setting {
 /// Loads the demo data once; a database that already holds it (or real data) is left alone.
 pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(7294002)")
-        .execute(&mut *tx)
+    sqlx::query("SELECT pg_advisory_xact_lock(7294002)").execute(&mut *tx).await?;
+    let loaded: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM reference_data WHERE name = 'demo')")
+        .fetch_one(&mut *tx)
         .await?;
-    let loaded: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM reference_data WHERE name = 'demo')")
-            .fetch_one(&mut *tx)
-            .await?;
     if loaded {
         return Ok(());
     }
     let mut reader = csv::Reader::from_reader(DEMO_SETTINGS.as_bytes());
     for setting in reader.deserialize::<Setting>() {
         let setting = setting?;
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(&setting.key)
-        .bind(&setting.value)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(&setting.key)
+            .bind(&setting.value)
+            .execute(&mut *tx)
+            .await?;
     }
     load_accounts(&mut tx).await?;
-    sqlx::query("INSERT INTO reference_data (name, checksum) VALUES ('demo', '1')")
-        .execute(&mut *tx)
-        .await?;
+    crate::indicators::load_demo(&mut tx).await.context("danh mục chỉ tiêu mẫu")?;
+    crate::directives::load_demo(&mut tx).await.context("văn bản chỉ đạo mẫu")?;
+    sqlx::query("INSERT INTO reference_data (name, checksum) VALUES ('demo', '1')").execute(&mut *tx).await?;
     tx.commit().await?;
     tracing::info!("đã nạp dữ liệu mẫu");
     Ok(())
@@ -75,11 +70,7 @@ async fn load_accounts(tx: &mut sqlx::PgConnection) -> anyhow::Result<()> {
                 .with_context(|| format!("accounts.csv: không có đơn vị {}", account.unit_code))?;
             Some(unit.id)
         };
-        let roles: Vec<String> = account
-            .roles
-            .split(';')
-            .map(|r| r.trim().to_owned())
-            .collect();
+        let roles: Vec<String> = account.roles.split(';').map(|r| r.trim().to_owned()).collect();
         let id: i32 = sqlx::query_scalar(
             "INSERT INTO users (username, full_name, unit_id, roles, password_hash) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (username) DO NOTHING RETURNING id",

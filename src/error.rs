@@ -30,40 +30,29 @@ pub struct ErrorPage {
 impl ErrorPage {
     pub fn for_status(status: StatusCode) -> Self {
         let (title, message) = match status {
-            StatusCode::NOT_FOUND => (
-                "Không tìm thấy trang",
-                "Trang hoặc dữ liệu bạn tìm không tồn tại, hoặc bạn không có quyền xem.",
-            ),
-            StatusCode::FORBIDDEN => (
-                "Không có quyền truy cập",
-                "Tài khoản của bạn không được phép thực hiện thao tác này.",
-            ),
+            StatusCode::NOT_FOUND => {
+                ("Không tìm thấy trang", "Trang hoặc dữ liệu bạn tìm không tồn tại, hoặc bạn không có quyền xem.")
+            }
+            StatusCode::FORBIDDEN => {
+                ("Không có quyền truy cập", "Tài khoản của bạn không được phép thực hiện thao tác này.")
+            }
             StatusCode::BAD_REQUEST => ("Yêu cầu không hợp lệ", "Dữ liệu gửi lên không hợp lệ."),
-            StatusCode::PAYLOAD_TOO_LARGE => (
-                "Dữ liệu quá lớn",
-                "Nội dung gửi lên vượt quá giới hạn cho phép.",
-            ),
-            StatusCode::TOO_MANY_REQUESTS => (
-                "Quá nhiều yêu cầu",
-                "Bạn đã thử quá nhiều lần. Vui lòng thử lại sau ít phút.",
-            ),
-            StatusCode::METHOD_NOT_ALLOWED => (
-                "Thao tác không được hỗ trợ",
-                "Địa chỉ này không nhận thao tác bạn vừa gửi.",
-            ),
-            StatusCode::SERVICE_UNAVAILABLE => (
-                "Hệ thống tạm thời không sẵn sàng",
-                "Cơ sở dữ liệu chưa sẵn sàng. Vui lòng thử lại sau ít phút.",
-            ),
+            StatusCode::PAYLOAD_TOO_LARGE => ("Dữ liệu quá lớn", "Nội dung gửi lên vượt quá giới hạn cho phép."),
+            StatusCode::TOO_MANY_REQUESTS => {
+                ("Quá nhiều yêu cầu", "Bạn đã thử quá nhiều lần. Vui lòng thử lại sau ít phút.")
+            }
+            StatusCode::METHOD_NOT_ALLOWED => {
+                ("Thao tác không được hỗ trợ", "Địa chỉ này không nhận thao tác bạn vừa gửi.")
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                ("Hệ thống tạm thời không sẵn sàng", "Cơ sở dữ liệu chưa sẵn sàng. Vui lòng thử lại sau ít phút.")
+            }
             _ => (
                 "Đã xảy ra lỗi",
                 "Hệ thống gặp lỗi khi xử lý yêu cầu. Dữ liệu của bạn không bị thay đổi; vui lòng thử lại.",
             ),
         };
-        ErrorPage {
-            title,
-            message: message.to_owned(),
-        }
+        ErrorPage { title, message: message.to_owned() }
     }
 }
 

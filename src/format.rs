@@ -24,11 +24,7 @@ pub fn decimal(value: f64, decimals: usize) -> String {
     let rounded = format!("{:.*}", decimals, value.abs());
     let (whole, fraction) = rounded.split_once('.').unwrap_or((&rounded, ""));
     let whole: i64 = whole.parse().unwrap_or(0);
-    let sign = if value < 0.0 && rounded.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        "-"
-    } else {
-        ""
-    };
+    let sign = if value < 0.0 && rounded.chars().any(|c| c.is_ascii_digit() && c != '0') { "-" } else { "" };
     if fraction.is_empty() {
         format!("{sign}{}", integer(whole))
     } else {
@@ -44,11 +40,7 @@ pub fn date(date: NaiveDate) -> String {
 /// "ngày 05 tháng 01 năm 2021": the place-and-date line of a Party document (day below 10 and
 /// months 1–2 zero-padded).
 pub fn document_date(date: NaiveDate) -> String {
-    let month = if date.month() <= 2 {
-        format!("{:02}", date.month())
-    } else {
-        date.month().to_string()
-    };
+    let month = if date.month() <= 2 { format!("{:02}", date.month()) } else { date.month().to_string() };
     format!("ngày {:02} tháng {} năm {}", date.day(), month, date.year())
 }
 

@@ -12,13 +12,7 @@ use crate::web::routes::{Access, RouteSpec};
 use crate::web::{AppState, Layout, render};
 
 pub fn routes() -> Vec<RouteSpec> {
-    vec![RouteSpec::new(
-        Method::GET,
-        "/",
-        "/",
-        Access::SignedIn,
-        get(home),
-    )]
+    vec![RouteSpec::new(Method::GET, "/", "/", Access::SignedIn, get(home))]
 }
 
 #[derive(Template)]
@@ -36,9 +30,5 @@ async fn home(State(state): State<AppState>, layout: Layout) -> AppResult<Respon
         .into_iter()
         .map(|c| (c.level, crate::format::integer(c.count)))
         .collect();
-    Ok(render(&HomePage {
-        layout,
-        today: crate::format::date(today),
-        counts,
-    }))
+    Ok(render(&HomePage { layout, today: crate::format::date(today), counts }))
 }

@@ -6,10 +6,12 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod directives;
 pub mod error;
 pub mod format;
 pub mod health;
 pub mod home;
+pub mod indicators;
 pub mod server;
 pub mod text;
 pub mod units;
@@ -37,25 +39,15 @@ pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 /// Every route of the app, each with its access rule (see `web::routes`).
 pub fn route_table() -> Vec<RouteSpec> {
     let mut table = vec![
-        RouteSpec::new(
-            Method::GET,
-            "/healthz",
-            "/healthz",
-            Access::Public,
-            get(health::healthz),
-        ),
-        RouteSpec::new(
-            Method::GET,
-            "/static/{*path}",
-            "/static/css/app.css",
-            Access::Public,
-            get(web::assets::serve),
-        ),
+        RouteSpec::new(Method::GET, "/healthz", "/healthz", Access::Public, get(health::healthz)),
+        RouteSpec::new(Method::GET, "/static/{*path}", "/static/css/app.css", Access::Public, get(web::assets::serve)),
     ];
     table.extend(home::routes());
     table.extend(units::routes());
     table.extend(auth::routes());
     table.extend(audit::routes());
+    table.extend(indicators::pages::routes());
+    table.extend(directives::pages::routes());
     table
 }
 
@@ -65,23 +57,14 @@ pub fn app(state: AppState) -> Router {
         // Cross-site refusals pass through the error pages, which need the session: the
         // order of these three layers matters.
         .layer(CsrfLayer::new())
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            web::error_pages,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::load_session,
-        ));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::error_pages))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::load_session));
     for (name, value) in web::security_headers() {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
     }
     router
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
-        ))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())

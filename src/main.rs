@@ -33,15 +33,11 @@ enum Command {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_env("DANVAN_LOG")
-                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn")),
+            EnvFilter::try_from_env("DANVAN_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn")),
         )
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("không khởi tạo được tokio: {error}");
@@ -62,10 +58,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(options) => serve(&cli.global, options).await,
         Command::Migrate => {
             let (database, pool) = server::open(&cli.global, 2).await?;
-            println!(
-                "Đã áp dụng migration và nạp danh mục đơn vị ({}).",
-                database.describe()
-            );
+            println!("Đã áp dụng migration và nạp danh mục đơn vị ({}).", database.describe());
             pool.close().await;
             database.shutdown();
             Ok(())

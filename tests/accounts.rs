@@ -11,9 +11,7 @@ use reqwest::cookie::CookieStore;
 
 /// A request with a session made directly in the database (cheap: no password hashing).
 async fn session_cookie(app: &TestApp, user_id: i32) -> String {
-    let token = danvan::auth::sessions::create(&app.pool, user_id, "test")
-        .await
-        .expect("session");
+    let token = danvan::auth::sessions::create(&app.pool, user_id, "test").await.expect("session");
     format!("{}={token}", danvan::auth::SESSION_COOKIE)
 }
 
@@ -27,21 +25,11 @@ enum Expect {
 #[tokio::test]
 async fn every_route_checks_every_role() {
     let app = TestApp::spawn().await;
-    let commune_user = app
-        .create_user("mt.nhaplieu", "30883", "2020-12-31", &["nhap_lieu"])
-        .await;
-    let district = app
-        .create_user("ct.duyet", "905", "2020-12-31", &["duyet"])
-        .await;
-    let leader = app
-        .create_user("kg.lanhdao", "91", "2020-12-31", &["lanh_dao"])
-        .await;
-    let admin = app
-        .create_user("kg.quantri", "91", "2020-12-31", &["quan_tri"])
-        .await;
-    let subject = app
-        .create_user("mt.doituong", "30883", "2020-12-31", &["nhap_lieu"])
-        .await;
+    let commune_user = app.create_user("mt.nhaplieu", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    let district = app.create_user("ct.duyet", "905", "2020-12-31", &["duyet"]).await;
+    let leader = app.create_user("kg.lanhdao", "91", "2020-12-31", &["lanh_dao"]).await;
+    let admin = app.create_user("kg.quantri", "91", "2020-12-31", &["quan_tri"]).await;
+    let subject = app.create_user("mt.doituong", "30883", "2020-12-31", &["nhap_lieu"]).await;
     let roles: [(&str, Option<i32>); 5] = [
         ("khách", None),
         ("nhap_lieu", Some(commune_user)),
@@ -53,15 +41,8 @@ async fn every_route_checks_every_role() {
     assert!(table.len() >= 15, "the table holds every route");
     let mut checked = 0;
     for spec in &table {
-        let path = spec
-            .example
-            .replace("{own_scope_user}", &subject.to_string());
-        assert!(
-            !path.contains('{'),
-            "{}: example {} has an unfilled parameter",
-            spec.path,
-            spec.example
-        );
+        let path = spec.example.replace("{own_scope_user}", &subject.to_string());
+        assert!(!path.contains('{'), "{}: example {} has an unfilled parameter", spec.path, spec.example);
         for (role, user) in roles {
             let expect = match (spec.access, user) {
                 (Access::Public, _) => Expect::Allowed,
@@ -77,27 +58,18 @@ async fn every_route_checks_every_role() {
                 request = request.header("cookie", "x=1");
             }
             if spec.method != reqwest::Method::GET {
-                request = request
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .body("x=");
+                request = request.header("content-type", "application/x-www-form-urlencoded").body("x=");
             }
             let response = request.send().await.expect("request");
             let status = response.status().as_u16();
-            let location = response
-                .headers()
-                .get("location")
-                .map(|v| v.to_str().unwrap_or("").to_owned());
+            let location = response.headers().get("location").map(|v| v.to_str().unwrap_or("").to_owned());
             let what = format!("{} {} as {role}: {status} {location:?}", spec.method, path);
             assert!(status < 500, "{what}");
             match expect {
-                Expect::Allowed => assert!(
-                    ![401, 403, 404].contains(&status),
-                    "{what} should be allowed"
-                ),
+                Expect::Allowed => assert!(![401, 403, 404].contains(&status), "{what} should be allowed"),
                 Expect::Denied => assert!([403, 404].contains(&status), "{what} should be refused"),
                 Expect::LoginRequired => {
-                    let to_login = status == 303
-                        && location.as_deref().is_some_and(|l| l.starts_with("/login"));
+                    let to_login = status == 303 && location.as_deref().is_some_and(|l| l.starts_with("/login"));
                     assert!(to_login || status == 401, "{what} should ask to log in");
                 }
             }
@@ -110,60 +82,29 @@ async fn every_route_checks_every_role() {
 #[tokio::test]
 async fn a_commune_cannot_read_or_change_another_communes_accounts() {
     let app = TestApp::spawn().await;
-    let own = app
-        .create_user("mta.quantri", "30883", "2020-12-31", &["quan_tri"])
-        .await;
-    let neighbour = app
-        .create_user("mtb.nhaplieu", "30886", "2020-12-31", &["nhap_lieu"])
-        .await;
-    let colleague = app
-        .create_user("mta.nhaplieu", "30883", "2020-12-31", &["nhap_lieu"])
-        .await;
+    let own = app.create_user("mta.quantri", "30883", "2020-12-31", &["quan_tri"]).await;
+    let neighbour = app.create_user("mtb.nhaplieu", "30886", "2020-12-31", &["nhap_lieu"]).await;
+    let colleague = app.create_user("mta.nhaplieu", "30883", "2020-12-31", &["nhap_lieu"]).await;
     let client = app.client_for("mta.quantri").await;
     let _ = own;
 
-    let (status, page) = text(
-        client
-            .get(app.url("/admin/users"))
-            .send()
-            .await
-            .expect("GET"),
-    )
-    .await;
+    let (status, page) = text(client.get(app.url("/admin/users")).send().await.expect("GET")).await;
     assert_eq!(status, 200);
     assert!(page.contains("mta.nhaplieu"));
-    assert!(
-        !page.contains("mtb.nhaplieu"),
-        "another commune's account is not listed"
-    );
+    assert!(!page.contains("mtb.nhaplieu"), "another commune's account is not listed");
 
-    let (status, page) = text(
-        client
-            .get(app.url(&format!("/admin/users/{neighbour}")))
-            .send()
-            .await
-            .expect("GET"),
-    )
-    .await;
+    let (status, page) =
+        text(client.get(app.url(&format!("/admin/users/{neighbour}"))).send().await.expect("GET")).await;
     assert_eq!(status, 404);
     assert!(!page.contains("mtb.nhaplieu"));
     let response = client
         .post(app.url(&format!("/admin/users/{neighbour}")))
-        .form(&[
-            ("full_name", "Đã bị sửa"),
-            ("unit_code", "30883"),
-            ("roles", "quan_tri"),
-            ("version", "1"),
-        ])
+        .form(&[("full_name", "Đã bị sửa"), ("unit_code", "30883"), ("roles", "quan_tri"), ("version", "1")])
         .send()
         .await
         .expect("POST");
     assert_eq!(response.status(), 404);
-    let response = client
-        .post(app.url(&format!("/admin/users/{neighbour}/password")))
-        .send()
-        .await
-        .expect("POST");
+    let response = client.post(app.url(&format!("/admin/users/{neighbour}/password"))).send().await.expect("POST");
     assert_eq!(response.status(), 404);
     let name: String = sqlx::query_scalar("SELECT full_name FROM users WHERE id = $1")
         .bind(neighbour)
@@ -193,14 +134,8 @@ async fn a_commune_cannot_read_or_change_another_communes_accounts() {
 
     // A data-entry user of the commune gets the 403 page, never the data.
     let staff = app.client_for("mta.nhaplieu").await;
-    let (status, page) = text(
-        staff
-            .get(app.url(&format!("/admin/users/{colleague}")))
-            .send()
-            .await
-            .expect("GET"),
-    )
-    .await;
+    let (status, page) =
+        text(staff.get(app.url(&format!("/admin/users/{colleague}"))).send().await.expect("GET")).await;
     assert_eq!(status, 403);
     assert!(page.contains("Không có quyền truy cập"));
     assert!(!page.contains("Người thử mta.nhaplieu</td>"));
@@ -209,8 +144,7 @@ async fn a_commune_cannot_read_or_change_another_communes_accounts() {
 #[tokio::test]
 async fn cross_site_posts_are_refused() {
     let app = TestApp::spawn().await;
-    app.create_user("xa.a", "30883", "2020-12-31", &["nhap_lieu"])
-        .await;
+    app.create_user("xa.a", "30883", "2020-12-31", &["nhap_lieu"]).await;
     let client = app.client_for("xa.a").await;
     let response = client
         .post(app.url("/logout"))
@@ -224,10 +158,7 @@ async fn cross_site_posts_are_refused() {
     assert_eq!(status, 403);
     assert!(page.contains(r#"lang="vi""#), "the Vietnamese 403 page");
     let (status, _) = text(client.get(app.url("/profile")).send().await.expect("GET")).await;
-    assert_eq!(
-        status, 200,
-        "still signed in: the forged logout did nothing"
-    );
+    assert_eq!(status, 200, "still signed in: the forged logout did nothing");
 
     // The same request from the app's own pages goes through.
     let response = client
@@ -243,22 +174,14 @@ async fn cross_site_posts_are_refused() {
 #[tokio::test]
 async fn repeated_failures_are_throttled_without_revealing_accounts() {
     let app = TestApp::spawn().await;
-    app.create_user("xa.b", "30883", "2020-12-31", &["nhap_lieu"])
-        .await;
+    app.create_user("xa.b", "30883", "2020-12-31", &["nhap_lieu"]).await;
     let client = app.new_client();
     let attempt = |username: &'static str, password: &'static str| {
         let client = client.clone();
         let url = app.url("/login");
         async move {
-            text(
-                client
-                    .post(url)
-                    .form(&[("username", username), ("password", password)])
-                    .send()
-                    .await
-                    .expect("POST"),
-            )
-            .await
+            text(client.post(url).form(&[("username", username), ("password", password)]).send().await.expect("POST"))
+                .await
         }
     };
     let (status_unknown, page_unknown) = attempt("khong.co.ai", "sai-mat-khau").await;
@@ -273,10 +196,7 @@ async fn repeated_failures_are_throttled_without_revealing_accounts() {
     assert_eq!(status, 429);
     assert!(page.contains("thử lại sau 15 phút"));
     let (status, _) = attempt("xa.b", PASSWORD).await;
-    assert_eq!(
-        status, 429,
-        "even the right password waits while the account is paused"
-    );
+    assert_eq!(status, 429, "even the right password waits while the account is paused");
 
     // Per address: many accounts from one address.
     for i in 0..20 {
@@ -290,8 +210,7 @@ async fn repeated_failures_are_throttled_without_revealing_accounts() {
 #[tokio::test]
 async fn sessions_survive_a_restart_and_logout_ends_them_on_the_server() {
     let app = TestApp::spawn().await;
-    app.create_user("xa.c", "30883", "2020-12-31", &["nhap_lieu"])
-        .await;
+    app.create_user("xa.c", "30883", "2020-12-31", &["nhap_lieu"]).await;
     let jar = Arc::new(reqwest::cookie::Jar::default());
     let client = reqwest::Client::builder()
         .cookie_provider(jar.clone())
@@ -299,23 +218,13 @@ async fn sessions_survive_a_restart_and_logout_ends_them_on_the_server() {
         .build()
         .expect("client");
     app.login(&client, "xa.c").await;
-    let cookie = jar
-        .cookies(&app.url("/").parse().expect("url"))
-        .expect("cookie")
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let cookie = jar.cookies(&app.url("/").parse().expect("url")).expect("cookie").to_str().expect("ascii").to_owned();
     assert!(cookie.contains(danvan::auth::SESSION_COOKIE));
 
     // Another server on the same database (a restart) knows the session.
     let restarted = app.restart().await;
     let (status, page) = text(
-        reqwest::Client::new()
-            .get(restarted.url("/profile"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .expect("GET"),
+        reqwest::Client::new().get(restarted.url("/profile")).header("cookie", &cookie).send().await.expect("GET"),
     )
     .await;
     assert_eq!(status, 200);
@@ -324,10 +233,7 @@ async fn sessions_survive_a_restart_and_logout_ends_them_on_the_server() {
     // A new login gets a new session id.
     let other = app.new_client();
     app.login(&other, "xa.c").await;
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&app.pool).await.expect("count");
     assert_eq!(sessions, 2);
 
     let response = client.post(app.url("/logout")).send().await.expect("POST");
@@ -341,42 +247,26 @@ async fn sessions_survive_a_restart_and_logout_ends_them_on_the_server() {
         .send()
         .await
         .expect("GET");
-    assert_eq!(
-        response.status(),
-        303,
-        "the old cookie opens nothing after logout"
-    );
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    assert_eq!(response.status(), 303, "the old cookie opens nothing after logout");
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&app.pool).await.expect("count");
     assert_eq!(sessions, 1, "the session row is gone");
 }
 
 #[tokio::test]
 async fn idle_and_absolute_expiry_end_sessions() {
     let app = TestApp::spawn().await;
-    let id = app
-        .create_user("xa.d", "30883", "2020-12-31", &["nhap_lieu"])
-        .await;
+    let id = app.create_user("xa.d", "30883", "2020-12-31", &["nhap_lieu"]).await;
     let idle = session_cookie(&app, id).await;
-    sqlx::query("UPDATE sessions SET last_seen_at = now() - interval '3 hours'")
-        .execute(&app.pool)
-        .await
-        .expect("age");
+    sqlx::query("UPDATE sessions SET last_seen_at = now() - interval '3 hours'").execute(&app.pool).await.expect("age");
     let absolute = session_cookie(&app, id).await;
-    sqlx::query("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE last_seen_at > now() - interval '1 hour'")
-        .execute(&app.pool)
-        .await
-        .expect("expire");
+    sqlx::query(
+        "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE last_seen_at > now() - interval '1 hour'",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("expire");
     for cookie in [idle, absolute] {
-        let response = app
-            .client
-            .get(app.url("/profile"))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .expect("GET");
+        let response = app.client.get(app.url("/profile")).header("cookie", cookie).send().await.expect("GET");
         assert_eq!(response.status(), 303);
     }
 }
@@ -384,15 +274,10 @@ async fn idle_and_absolute_expiry_end_sessions() {
 #[tokio::test]
 async fn the_last_active_administrator_stays() {
     let app = TestApp::spawn().await;
-    let id = app
-        .create_user("tw.quantri", "TW", "2020-12-31", &["quan_tri"])
-        .await;
+    let id = app.create_user("tw.quantri", "TW", "2020-12-31", &["quan_tri"]).await;
     let client = app.client_for("tw.quantri").await;
-    let version: i32 = sqlx::query_scalar("SELECT version FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_one(&app.pool)
-        .await
-        .expect("v");
+    let version: i32 =
+        sqlx::query_scalar("SELECT version FROM users WHERE id = $1").bind(id).fetch_one(&app.pool).await.expect("v");
     let v = version.to_string();
     for form in [
         vec![
@@ -402,26 +287,15 @@ async fn the_last_active_administrator_stays() {
             ("active", "1"),
             ("version", v.as_str()),
         ],
-        vec![
-            ("full_name", "Quản trị"),
-            ("unit_code", "TW"),
-            ("roles", "quan_tri"),
-            ("version", v.as_str()),
-        ],
+        vec![("full_name", "Quản trị"), ("unit_code", "TW"), ("roles", "quan_tri"), ("version", v.as_str())],
     ] {
-        let response = client
-            .post(app.url(&format!("/admin/users/{id}")))
-            .form(&form)
-            .send()
-            .await
-            .expect("POST");
+        let response = client.post(app.url(&format!("/admin/users/{id}"))).form(&form).send().await.expect("POST");
         let (status, page) = text(response).await;
         assert_eq!(status, 422);
         assert!(page.contains("quản trị viên cuối cùng"), "{page}");
     }
     // With a second administrator, the first may step down.
-    app.create_user("tw.quantri2", "TW", "2020-12-31", &["quan_tri"])
-        .await;
+    app.create_user("tw.quantri2", "TW", "2020-12-31", &["quan_tri"]).await;
     let response = client
         .post(app.url(&format!("/admin/users/{id}")))
         .form(&[
@@ -440,11 +314,8 @@ async fn the_last_active_administrator_stays() {
 #[tokio::test]
 async fn a_stale_edit_is_refused_with_the_current_values() {
     let app = TestApp::spawn().await;
-    app.create_user("tw.admin", "TW", "2020-12-31", &["quan_tri"])
-        .await;
-    let target = app
-        .create_user("xa.e", "30883", "2020-12-31", &["nhap_lieu"])
-        .await;
+    app.create_user("tw.admin", "TW", "2020-12-31", &["quan_tri"]).await;
+    let target = app.create_user("xa.e", "30883", "2020-12-31", &["nhap_lieu"]).await;
     let client = app.client_for("tw.admin").await;
     let url = app.url(&format!("/admin/users/{target}"));
     let first = client
@@ -475,17 +346,13 @@ async fn a_stale_edit_is_refused_with_the_current_values() {
     let (status, page) = text(second).await;
     assert_eq!(status, 422);
     assert!(page.contains("vừa được người khác sửa"));
-    assert!(
-        page.contains("Tên mới A"),
-        "the page shows what the other person saved"
-    );
+    assert!(page.contains("Tên mới A"), "the page shows what the other person saved");
 }
 
 #[tokio::test]
 async fn the_audit_log_records_changes_and_refuses_edits() {
     let app = TestApp::spawn().await;
-    app.create_user("tw.audit", "TW", "2020-12-31", &["quan_tri"])
-        .await;
+    app.create_user("tw.audit", "TW", "2020-12-31", &["quan_tri"]).await;
     let client = app.client_for("tw.audit").await;
     let response = client
         .post(app.url("/admin/users"))
@@ -503,68 +370,38 @@ async fn the_audit_log_records_changes_and_refuses_edits() {
         .expect("POST");
     assert_eq!(response.status(), 303);
     let bad = app.new_client();
-    bad.post(app.url("/login"))
-        .form(&[("username", "moi.tao"), ("password", "sai")])
-        .send()
-        .await
-        .expect("POST");
+    bad.post(app.url("/login")).form(&[("username", "moi.tao"), ("password", "sai")]).send().await.expect("POST");
 
-    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id")
-        .fetch_all(&app.pool)
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id").fetch_all(&app.pool).await.expect("q");
+    assert_eq!(actions, vec!["login", "create", "login_failed"]);
+    let after: serde_json::Value = sqlx::query_scalar("SELECT after FROM audit_log WHERE action = 'create'")
+        .fetch_one(&app.pool)
         .await
         .expect("q");
-    assert_eq!(actions, vec!["login", "create", "login_failed"]);
-    let after: serde_json::Value =
-        sqlx::query_scalar("SELECT after FROM audit_log WHERE action = 'create'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("q");
     assert_eq!(after["username"], "moi.tao");
     assert_eq!(after["roles"], serde_json::json!(["nhap_lieu", "lanh_dao"]));
 
-    for statement in [
-        "UPDATE audit_log SET action = 'x'",
-        "DELETE FROM audit_log",
-        "TRUNCATE audit_log",
-    ] {
+    for statement in ["UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
         let refused = sqlx::query(statement).execute(&app.pool).await;
         assert!(refused.is_err(), "{statement} must be refused");
     }
 
-    let (status, page) = text(
-        client
-            .get(app.url("/admin/audit?entity=user"))
-            .send()
-            .await
-            .expect("GET"),
-    )
-    .await;
+    let (status, page) = text(client.get(app.url("/admin/audit?entity=user")).send().await.expect("GET")).await;
     assert_eq!(status, 200);
     assert!(page.contains("moi.tao"));
     assert!(!page.contains("login_failed"), "filtered by entity");
-    let (_, page) = text(
-        client
-            .get(app.url("/admin/audit?from=2000-01-01&to=2000-01-02"))
-            .send()
-            .await
-            .expect("GET"),
-    )
-    .await;
+    let (_, page) =
+        text(client.get(app.url("/admin/audit?from=2000-01-01&to=2000-01-02")).send().await.expect("GET")).await;
     assert!(page.contains("0 mục"));
 }
 
 #[tokio::test]
 async fn no_page_or_record_shows_a_password_hash() {
     let app = TestApp::spawn().await;
-    let id = app
-        .create_user("tw.hash", "TW", "2020-12-31", &["quan_tri", "lanh_dao"])
-        .await;
+    let id = app.create_user("tw.hash", "TW", "2020-12-31", &["quan_tri", "lanh_dao"]).await;
     let client = app.client_for("tw.hash").await;
-    client
-        .post(app.url(&format!("/admin/users/{id}/password")))
-        .send()
-        .await
-        .expect("POST");
+    client.post(app.url(&format!("/admin/users/{id}/password"))).send().await.expect("POST");
     let client = app.new_client();
     let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(id)
@@ -573,30 +410,22 @@ async fn no_page_or_record_shows_a_password_hash() {
         .expect("q");
     assert!(hash.starts_with("$argon2id$"), "Argon2id");
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(
-            danvan::auth::password::hash(PASSWORD.to_owned())
-                .await
-                .expect("hash"),
-        )
+        .bind(danvan::auth::password::hash(PASSWORD.to_owned()).await.expect("hash"))
         .bind(id)
         .execute(&app.pool)
         .await
         .expect("q");
     app.login(&client, "tw.hash").await;
-    for path in [
-        "/",
-        "/profile",
-        "/admin/users",
-        &format!("/admin/users/{id}"),
-        "/admin/audit",
-    ] {
+    for path in ["/", "/profile", "/admin/users", &format!("/admin/users/{id}"), "/admin/audit"] {
         let (status, page) = text(client.get(app.url(path)).send().await.expect("GET")).await;
         assert_eq!(status, 200, "{path}");
         assert!(!page.contains("$argon2"), "{path} shows a hash");
     }
-    let leaked: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE before::text LIKE '%argon2%' OR after::text LIKE '%argon2%'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("q");
+    let leaked: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE before::text LIKE '%argon2%' OR after::text LIKE '%argon2%'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("q");
     assert_eq!(leaked, 0);
 }

@@ -33,10 +33,7 @@ impl Drop for Server {
 }
 
 fn data_dir() -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix("danvan-cli-")
-        .tempdir()
-        .expect("temporary directory");
+    let dir = tempfile::Builder::new().prefix("danvan-cli-").tempdir().expect("temporary directory");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     dir
@@ -44,10 +41,7 @@ fn data_dir() -> tempfile::TempDir {
 
 fn danvan(data_dir: &Path) -> Command {
     let mut command = Command::new(BIN);
-    command
-        .env_remove("DATABASE_URL")
-        .env("DANVAN_DATA_DIR", data_dir)
-        .env("DANVAN_LOG", "info");
+    command.env_remove("DATABASE_URL").env("DANVAN_DATA_DIR", data_dir).env("DANVAN_LOG", "info");
     command
 }
 
@@ -70,17 +64,12 @@ fn start(data_dir: &Path, extra: &[&str]) -> Server {
                 lines.push(line.clone());
             }
             if let Some(start) = line.find("http://127.0.0.1:") {
-                let url: String = line[start..]
-                    .chars()
-                    .take_while(|c| !c.is_whitespace())
-                    .collect();
+                let url: String = line[start..].chars().take_while(|c| !c.is_whitespace()).collect();
                 sender.send(url.trim_end_matches('/').to_owned()).ok();
             }
         }
     });
-    let url = receiver
-        .recv_timeout(Duration::from_secs(120))
-        .expect("start-up line with the URL");
+    let url = receiver.recv_timeout(Duration::from_secs(120)).expect("start-up line with the URL");
     Server { child, url, output }
 }
 
@@ -92,45 +81,28 @@ fn stop(mut server: Server) -> Vec<String> {
         if let Some(status) = server.child.try_wait().expect("wait") {
             assert!(status.success(), "danvan exited with {status}");
             std::thread::sleep(Duration::from_millis(200));
-            return server
-                .output
-                .lock()
-                .map(|lines| lines.clone())
-                .unwrap_or_default();
+            return server.output.lock().map(|lines| lines.clone()).unwrap_or_default();
         }
-        assert!(
-            Instant::now() < deadline,
-            "danvan did not stop after SIGTERM"
-        );
+        assert!(Instant::now() < deadline, "danvan did not stop after SIGTERM");
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
 async fn get(url: &str) -> (u16, String) {
     let response = reqwest::get(url).await.expect("GET");
-    (
-        response.status().as_u16(),
-        response.text().await.expect("body"),
-    )
+    (response.status().as_u16(), response.text().await.expect("body"))
 }
 
 /// A client signed in through the login form.
 async fn signed_in(server: &Server, username: &str, password: &str) -> reqwest::Client {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("client");
+    let client = reqwest::Client::builder().cookie_store(true).build().expect("client");
     let response = client
         .post(format!("{}/login", server.url))
         .form(&[("username", username), ("password", password)])
         .send()
         .await
         .expect("login");
-    assert_eq!(
-        response.status(),
-        200,
-        "login follows the redirect to a page"
-    );
+    assert_eq!(response.status(), 200, "login follows the redirect to a page");
     let page = response.text().await.expect("body");
     assert!(!page.contains("name=\"password\""), "{username} signed in");
     client
@@ -138,69 +110,37 @@ async fn signed_in(server: &Server, username: &str, password: &str) -> reqwest::
 
 async fn get_with(client: &reqwest::Client, url: String) -> (u16, String) {
     let response = client.get(url).send().await.expect("GET");
-    (
-        response.status().as_u16(),
-        response.text().await.expect("body"),
-    )
+    (response.status().as_u16(), response.text().await.expect("body"))
 }
 
 #[tokio::test]
 async fn serve_owns_a_private_cluster_and_stops_it_cleanly() {
     let dir = data_dir();
     let server = start(dir.path(), &["--demo"]);
-    assert_eq!(
-        get(&format!("{}/healthz", server.url)).await,
-        (200, "ok".to_owned())
-    );
+    assert_eq!(get(&format!("{}/healthz", server.url)).await, (200, "ok".to_owned()));
     let leader = signed_in(&server, "tinh.lanhdao", danvan::demo::DEMO_PASSWORD).await;
     let (status, page) = get_with(&leader, format!("{}/units?q=duc+trong", server.url)).await;
     assert_eq!(status, 200);
     assert!(page.contains("Huyện Đức Trọng") && page.contains("Xã Đức Trọng"));
-    assert!(
-        page.contains("Ban Tuyên giáo và Dân vận"),
-        "demo office name in the header"
-    );
+    assert!(page.contains("Ban Tuyên giáo và Dân vận"), "demo office name in the header");
 
     let pgdata = dir.path().join("pg");
-    assert!(
-        pgdata.join("PG_VERSION").exists(),
-        "cluster inside the data directory"
-    );
+    assert!(pgdata.join("PG_VERSION").exists(), "cluster inside the data directory");
     let conf = std::fs::read_to_string(pgdata.join("postmaster.opts")).expect("postmaster.opts");
-    assert!(
-        conf.contains("listen_addresses="),
-        "no TCP listener: {conf}"
-    );
+    assert!(conf.contains("listen_addresses="), "no TCP listener: {conf}");
     if nix::unistd::geteuid().is_root() {
         use std::os::unix::fs::MetadataExt;
         let owner = std::fs::metadata(&pgdata).expect("metadata").uid();
-        assert_ne!(
-            owner, 0,
-            "as root, the cluster belongs to the postgres user"
-        );
+        assert_ne!(owner, 0, "as root, the cluster belongs to the postgres user");
     }
 
     // A second command on the same data directory uses the running cluster.
-    let output = danvan(dir.path())
-        .arg("migrate")
-        .output()
-        .expect("danvan migrate");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(
-        get(&format!("{}/healthz", server.url)).await.0,
-        200,
-        "server still up"
-    );
+    let output = danvan(dir.path()).arg("migrate").output().expect("danvan migrate");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(get(&format!("{}/healthz", server.url)).await.0, 200, "server still up");
 
     stop(server);
-    assert!(
-        !pgdata.join("postmaster.pid").exists(),
-        "cluster stopped on exit"
-    );
+    assert!(!pgdata.join("postmaster.pid").exists(), "cluster stopped on exit");
 
     // The next start reuses the cluster and its data.
     let server = start(dir.path(), &[]);
@@ -216,55 +156,30 @@ async fn database_url_is_used_and_its_database_created_when_missing() {
     let options = common::server_options();
     let name = format!("danvan_cli_{}", std::process::id());
     let url = match options.get_host() {
-        host if host.starts_with('/') => format!(
-            "postgres://{}@localhost:{}/{name}?host={host}",
-            options.get_username(),
-            options.get_port()
-        ),
+        host if host.starts_with('/') => {
+            format!("postgres://{}@localhost:{}/{name}?host={host}", options.get_username(), options.get_port())
+        }
         host => {
-            let from_env =
-                std::env::var("DATABASE_URL").expect("DATABASE_URL for a TCP test server");
-            let base = from_env
-                .rsplit_once('/')
-                .map(|(base, _)| base.to_owned())
-                .unwrap_or(from_env);
+            let from_env = std::env::var("DATABASE_URL").expect("DATABASE_URL for a TCP test server");
+            let base = from_env.rsplit_once('/').map(|(base, _)| base.to_owned()).unwrap_or(from_env);
             let _ = host;
             format!("{base}/{name}")
         }
     };
     let dir = data_dir();
-    let output = danvan(dir.path())
-        .env("DATABASE_URL", &url)
-        .arg("migrate")
-        .output()
-        .expect("danvan migrate");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        !dir.path().join("pg").exists(),
-        "no private cluster when DATABASE_URL is set"
-    );
-    let pool = danvan::db::pool(options.database(&name), 1)
-        .await
-        .expect("the database was created");
-    let units: i64 = sqlx::query_scalar("SELECT count(*) FROM units")
-        .fetch_one(&pool)
-        .await
-        .expect("count");
+    let output = danvan(dir.path()).env("DATABASE_URL", &url).arg("migrate").output().expect("danvan migrate");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(!dir.path().join("pg").exists(), "no private cluster when DATABASE_URL is set");
+    let pool = danvan::db::pool(options.database(&name), 1).await.expect("the database was created");
+    let units: i64 = sqlx::query_scalar("SELECT count(*) FROM units").fetch_one(&pool).await.expect("count");
     assert!(units > 13_000);
 }
 
 #[tokio::test]
 async fn missing_postgresql_is_one_clear_line() {
     let dir = data_dir();
-    let output = danvan(dir.path())
-        .env("DANVAN_PG_BIN", dir.path().join("khong-co"))
-        .arg("migrate")
-        .output()
-        .expect("run");
+    let output =
+        danvan(dir.path()).env("DANVAN_PG_BIN", dir.path().join("khong-co")).arg("migrate").output().expect("run");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();

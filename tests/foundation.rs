@@ -24,22 +24,12 @@ async fn health_is_ok_then_503_when_the_database_is_gone() {
 #[tokio::test]
 async fn each_tree_has_the_official_counts() {
     let app = TestApp::spawn_signed_in().await;
-    let counts = |rows: Vec<queries::TreeCount>| {
-        rows.into_iter()
-            .map(|c| (c.level, c.count))
-            .collect::<Vec<_>>()
-    };
-    let before = queries::counts_on(&app.pool, date(2025, 1, 4))
-        .await
-        .expect("counts");
+    let counts = |rows: Vec<queries::TreeCount>| rows.into_iter().map(|c| (c.level, c.count)).collect::<Vec<_>>();
+    let before = queries::counts_on(&app.pool, date(2025, 1, 4)).await.expect("counts");
     assert_eq!(counts(before), vec![(1, 63), (2, 696), (3, 10_051)]);
-    let last_day = queries::counts_on(&app.pool, date(2025, 6, 30))
-        .await
-        .expect("counts");
+    let last_day = queries::counts_on(&app.pool, date(2025, 6, 30)).await.expect("counts");
     assert_eq!(counts(last_day), vec![(1, 63), (2, 696), (3, 10_051)]);
-    let after = queries::counts_on(&app.pool, date(2025, 7, 1))
-        .await
-        .expect("counts");
+    let after = queries::counts_on(&app.pool, date(2025, 7, 1)).await.expect("counts");
     assert_eq!(counts(after), vec![(1, 34), (3, 3_321)]);
 
     // Five island districts have no communes.
@@ -56,15 +46,9 @@ async fn each_tree_has_the_official_counts() {
 #[tokio::test]
 async fn duc_trong_commune_was_formed_from_lien_nghia_and_phu_hoi() {
     let app = TestApp::spawn_signed_in().await;
-    let new = queries::resolve(&app.pool, "24958", date(2025, 7, 1))
-        .await
-        .expect("query")
-        .expect("new unit");
+    let new = queries::resolve(&app.pool, "24958", date(2025, 7, 1)).await.expect("query").expect("new unit");
     assert_eq!(new.name, "Xã Đức Trọng");
-    let old = queries::resolve(&app.pool, "24958", date(2020, 12, 31))
-        .await
-        .expect("query")
-        .expect("old unit");
+    let old = queries::resolve(&app.pool, "24958", date(2020, 12, 31)).await.expect("query").expect("old unit");
     assert_eq!(old.name, "Thị trấn Liên Nghĩa");
 
     let mut predecessors: Vec<(String, String)> = queries::predecessors(&app.pool, new.id)
@@ -76,20 +60,14 @@ async fn duc_trong_commune_was_formed_from_lien_nghia_and_phu_hoi() {
     predecessors.sort();
     assert_eq!(
         predecessors,
-        vec![
-            ("24958".into(), "Thị trấn Liên Nghĩa".into()),
-            ("24982".into(), "Xã Phú Hội".into())
-        ]
+        vec![("24958".into(), "Thị trấn Liên Nghĩa".into()), ("24982".into(), "Xã Phú Hội".into())]
     );
 
     let (status, page) = app.get_text("/units/24958?date=2025-07-01").await;
     assert_eq!(status, 200);
     assert!(page.contains("Xã Đức Trọng"));
     assert!(page.contains("Trước sắp xếp"));
-    assert!(
-        page.contains(r#"href="/units/24958?date=2025-06-30">Thị trấn Liên Nghĩa"#),
-        "{page}"
-    );
+    assert!(page.contains(r#"href="/units/24958?date=2025-06-30">Thị trấn Liên Nghĩa"#), "{page}");
     assert!(page.contains(r#"href="/units/24982?date=2025-06-30">Xã Phú Hội"#));
     assert!(page.contains("Nhập toàn bộ"));
 }
@@ -102,19 +80,13 @@ async fn kien_giang_went_into_an_giang() {
     assert!(page.contains("<h1>Tỉnh Kiên Giang</h1>"), "{page}");
     assert!(page.contains("30/06/2025"), "validity shown");
     assert!(page.contains("Sau sắp xếp"));
-    assert!(
-        page.contains(r#"href="/units/91?date=2025-07-01">Tỉnh An Giang"#),
-        "{page}"
-    );
+    assert!(page.contains(r#"href="/units/91?date=2025-07-01">Tỉnh An Giang"#), "{page}");
     // Kiên Giang's districts are listed below it, and the counts add up.
     assert!(page.contains("Huyện Châu Thành"));
 
     let (status, page) = app.get_text("/units/91").await;
     assert_eq!(status, 200);
-    assert!(
-        page.contains("<h1>Tỉnh An Giang</h1>"),
-        "today, code 91 is An Giang"
-    );
+    assert!(page.contains("<h1>Tỉnh An Giang</h1>"), "today, code 91 is An Giang");
     assert!(page.contains(r#"href="/units/91?date=2025-06-30">Tỉnh Kiên Giang"#));
 }
 
@@ -129,16 +101,10 @@ async fn search_ignores_accents_and_matches_codes() {
 
     let (_, page) = app.get_text("/units?q=kien+giang").await;
     assert!(page.contains("Tỉnh Kiên Giang"));
-    assert!(
-        page.contains("30/06/2025"),
-        "the old province's validity is shown"
-    );
+    assert!(page.contains("30/06/2025"), "the old province's validity is shown");
 
     let (_, page) = app.get_text("/units?q=K%C3%8DEN%20%20GIANG").await;
-    assert!(
-        page.contains("Tỉnh Kiên Giang"),
-        "case and spacing do not matter"
-    );
+    assert!(page.contains("Tỉnh Kiên Giang"), "case and spacing do not matter");
 
     let (_, page) = app.get_text("/units?q=30883").await;
     assert!(page.contains("Xã Mong Thọ A"));
@@ -147,44 +113,18 @@ async fn search_ignores_accents_and_matches_codes() {
     assert_eq!(status, 200);
     assert!(page.contains("Không có đơn vị nào khớp"));
     let (_, page) = app.get_text("/units?q=%25").await;
-    assert!(
-        page.contains("Không có đơn vị nào khớp"),
-        "a bare % is not a wildcard"
-    );
+    assert!(page.contains("Không có đơn vị nào khớp"), "a bare % is not a wildcard");
 }
 
 #[tokio::test]
 async fn lists_follow_vietnamese_collation() {
     let app = TestApp::spawn_signed_in().await;
-    let names: Vec<String> = [
-        "Ba Tri",
-        "Đà Lạt",
-        "Bà Rịa",
-        "Ân Thi",
-        "Dĩ An",
-        "An Phú",
-        "Eakar",
-        "Duy Xuyên",
-    ]
-    .into_iter()
-    .map(String::from)
-    .collect();
-    let sorted = queries::sort_vietnamese(&app.pool, &names)
-        .await
-        .expect("sort");
-    assert_eq!(
-        sorted,
-        vec![
-            "An Phú",
-            "Ân Thi",
-            "Bà Rịa",
-            "Ba Tri",
-            "Dĩ An",
-            "Duy Xuyên",
-            "Đà Lạt",
-            "Eakar"
-        ]
-    );
+    let names: Vec<String> = ["Ba Tri", "Đà Lạt", "Bà Rịa", "Ân Thi", "Dĩ An", "An Phú", "Eakar", "Duy Xuyên"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let sorted = queries::sort_vietnamese(&app.pool, &names).await.expect("sort");
+    assert_eq!(sorted, vec!["An Phú", "Ân Thi", "Bà Rịa", "Ba Tri", "Dĩ An", "Duy Xuyên", "Đà Lạt", "Eakar"]);
 
     // The province list of the old tree follows the same rules: Đ after D, by the proper name.
     let (_, page) = app.get_text("/units?date=2025-01-04").await;
@@ -212,30 +152,16 @@ async fn unknown_pages_and_units_get_the_vietnamese_404() {
 async fn pages_carry_the_security_headers_and_cached_assets() {
     let app = TestApp::spawn_signed_in().await;
     let response = app.get("/units").await;
-    let csp = response.headers()["content-security-policy"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let csp = response.headers()["content-security-policy"].to_str().expect("ascii").to_owned();
     assert!(csp.contains("frame-ancestors 'none'"));
     assert!(!csp.contains("unsafe-inline"));
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
 
     let response = app.get("/static/css/app.css").await;
     assert_eq!(response.status(), 200);
-    assert!(
-        response.headers()["cache-control"]
-            .to_str()
-            .expect("ascii")
-            .contains("max-age")
-    );
+    assert!(response.headers()["cache-control"].to_str().expect("ascii").contains("max-age"));
     let etag = response.headers()["etag"].clone();
-    let again = app
-        .client
-        .get(app.url("/static/css/app.css"))
-        .header("if-none-match", etag)
-        .send()
-        .await
-        .expect("GET");
+    let again = app.client.get(app.url("/static/css/app.css")).header("if-none-match", etag).send().await.expect("GET");
     assert_eq!(again.status(), 304);
 }
 
@@ -245,8 +171,5 @@ async fn a_bad_date_is_explained_and_kept() {
     let (status, page) = app.get_text("/units?date=31%2F02%2F2025").await;
     assert_eq!(status, 200);
     assert!(page.contains("Ngày không hợp lệ"));
-    assert!(
-        page.contains(r#"value="31/02/2025""#),
-        "the typed text is kept"
-    );
+    assert!(page.contains(r#"value="31/02/2025""#), "the typed text is kept");
 }

@@ -26,11 +26,7 @@ pub struct Actor {
 
 impl Actor {
     pub fn system(name: &str) -> Self {
-        Actor {
-            user_id: None,
-            name: name.to_owned(),
-            client: String::new(),
-        }
+        Actor { user_id: None, name: name.to_owned(), client: String::new() }
     }
 
     pub fn with_client(mut self, client: &str) -> Self {
@@ -48,11 +44,7 @@ pub struct Entry<'a> {
     pub after: Option<serde_json::Value>,
 }
 
-pub async fn record<'e>(
-    executor: impl PgExecutor<'e>,
-    actor: &Actor,
-    entry: Entry<'_>,
-) -> sqlx::Result<()> {
+pub async fn record<'e>(executor: impl PgExecutor<'e>, actor: &Actor, entry: Entry<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO audit_log (actor_id, actor_name, action, entity, entity_id, unit_id, before, after, client)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -72,13 +64,7 @@ pub async fn record<'e>(
 }
 
 pub fn routes() -> Vec<RouteSpec> {
-    vec![RouteSpec::new(
-        Method::GET,
-        "/admin/audit",
-        "/admin/audit",
-        Access::Admin,
-        get(index),
-    )]
+    vec![RouteSpec::new(Method::GET, "/admin/audit", "/admin/audit", Access::Admin, get(index))]
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,23 +97,15 @@ pub struct Row {
 
 impl Row {
     pub fn when(&self) -> String {
-        (self.at + chrono::Duration::hours(7))
-            .format("%d/%m/%Y %H:%M:%S")
-            .to_string()
+        (self.at + chrono::Duration::hours(7)).format("%d/%m/%Y %H:%M:%S").to_string()
     }
 
     pub fn before_text(&self) -> String {
-        self.before
-            .as_ref()
-            .map(|v| v.to_string())
-            .unwrap_or_default()
+        self.before.as_ref().map(|v| v.to_string()).unwrap_or_default()
     }
 
     pub fn after_text(&self) -> String {
-        self.after
-            .as_ref()
-            .map(|v| v.to_string())
-            .unwrap_or_default()
+        self.after.as_ref().map(|v| v.to_string()).unwrap_or_default()
     }
 }
 
@@ -150,24 +128,13 @@ async fn index(
     let own = user.unit.as_ref();
     authz::authorize(&user, Action::ViewAudit, own.map(authz::Place::from))?;
     let parse = |text: &str| -> Result<Option<NaiveDate>, ()> {
-        if text.trim().is_empty() {
-            Ok(None)
-        } else {
-            crate::units::parse_date(text).map(Some).ok_or(())
-        }
+        if text.trim().is_empty() { Ok(None) } else { crate::units::parse_date(text).map(Some).ok_or(()) }
     };
     let (from, to, date_error) = match (parse(&filters.from), parse(&filters.to)) {
         (Ok(from), Ok(to)) => (from, to, None),
-        _ => (
-            None,
-            None,
-            Some("Ngày không hợp lệ: nhập theo dạng 31/12/2025.".to_owned()),
-        ),
+        _ => (None, None, Some("Ngày không hợp lệ: nhập theo dạng 31/12/2025.".to_owned())),
     };
-    let unit_pattern = format!(
-        "%{}%",
-        crate::text::like_escape(&crate::text::fold(&filters.unit))
-    );
+    let unit_pattern = format!("%{}%", crate::text::like_escape(&crate::text::fold(&filters.unit)));
     // Subtree administrators see the entries of their subtree; national ones see everything.
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT a.id, a.at, a.actor_name, a.action, a.entity, a.entity_id, n.name AS unit_name,
@@ -191,14 +158,6 @@ async fn index(
     .fetch_all(&state.pool)
     .await?;
     let entities: Vec<String> =
-        sqlx::query_scalar("SELECT DISTINCT entity FROM audit_log ORDER BY entity")
-            .fetch_all(&state.pool)
-            .await?;
-    Ok(render(&IndexPage {
-        layout,
-        filters,
-        entities,
-        rows,
-        date_error,
-    }))
+        sqlx::query_scalar("SELECT DISTINCT entity FROM audit_log ORDER BY entity").fetch_all(&state.pool).await?;
+    Ok(render(&IndexPage { layout, filters, entities, rows, date_error }))
 }

@@ -61,12 +61,7 @@ pub async fn list(
         active,
     };
     let users = users::list(&state.pool, &filter).await?;
-    Ok(render(&ListPage {
-        layout,
-        filters,
-        roles: Role::ALL,
-        users,
-    }))
+    Ok(render(&ListPage { layout, filters, roles: Role::ALL, users }))
 }
 
 /// What the user typed, kept as typed so the form comes back intact after an error.
@@ -113,13 +108,7 @@ fn form_page(
     errors: HashMap<&'static str, String>,
 ) -> Response {
     let invalid = !errors.is_empty();
-    let mut response = render(&FormPage {
-        layout,
-        editing,
-        form,
-        roles: Role::ALL,
-        errors,
-    });
+    let mut response = render(&FormPage { layout, editing, form, roles: Role::ALL, errors });
     if invalid {
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
@@ -129,11 +118,7 @@ fn form_page(
 pub async fn new_form(layout: Layout, admin: CurrentUser) -> AppResult<Response> {
     authz::authorize(&admin, Action::ManageUsers, own_place(&admin))?;
     let form = UserForm {
-        unit_code: admin
-            .unit
-            .as_ref()
-            .map(|u| u.code.clone())
-            .unwrap_or_else(|| units::NATIONAL_CODE.to_owned()),
+        unit_code: admin.unit.as_ref().map(|u| u.code.clone()).unwrap_or_else(|| units::NATIONAL_CODE.to_owned()),
         as_of: units::today().to_string(),
         active: Some("1".into()),
         ..UserForm::default()
@@ -156,28 +141,18 @@ async fn check_common(
     if form.full_name.trim().is_empty() {
         errors.insert("full_name", "Nhập họ và tên.".to_owned());
     }
-    let as_of = if form.as_of.trim().is_empty() {
-        Some(units::today())
-    } else {
-        units::parse_date(&form.as_of)
-    };
+    let as_of = if form.as_of.trim().is_empty() { Some(units::today()) } else { units::parse_date(&form.as_of) };
     let mut unit = None;
     match as_of {
         None => {
-            errors.insert(
-                "as_of",
-                "Ngày không hợp lệ: nhập theo dạng 31/12/2020.".to_owned(),
-            );
+            errors.insert("as_of", "Ngày không hợp lệ: nhập theo dạng 31/12/2020.".to_owned());
         }
         Some(date) => match units::resolve_for_person(&state.pool, &form.unit_code, date).await {
             Ok(found) => {
                 if authz::can(admin, Action::ManageUsers, found.as_ref().map(Place::from)) {
                     unit = Some(found);
                 } else {
-                    errors.insert(
-                        "unit_code",
-                        "Đơn vị này nằm ngoài phạm vi bạn quản trị.".to_owned(),
-                    );
+                    errors.insert("unit_code", "Đơn vị này nằm ngoài phạm vi bạn quản trị.".to_owned());
                 }
             }
             Err(message) => {
@@ -185,29 +160,19 @@ async fn check_common(
             }
         },
     }
-    let roles: Vec<String> = Role::ALL
-        .iter()
-        .filter(|r| form.has_role(r))
-        .map(|r| r.as_str().to_owned())
-        .collect();
+    let roles: Vec<String> = Role::ALL.iter().filter(|r| form.has_role(r)).map(|r| r.as_str().to_owned()).collect();
     if roles.is_empty() {
         errors.insert("roles", "Chọn ít nhất một vai trò.".to_owned());
     }
-    Ok(unit
-        .filter(|_| errors.is_empty())
-        .map(|unit| Checked { unit, roles }))
+    Ok(unit.filter(|_| errors.is_empty()).map(|unit| Checked { unit, roles }))
 }
 
 fn valid_username(username: &str) -> bool {
     let mut chars = username.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     first_ok
         && (2..=64).contains(&username.len())
-        && username
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        && username.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
 }
 
 pub async fn create(
@@ -232,10 +197,7 @@ pub async fn create(
     }
     let checked = check_common(&state, &admin, &form, &mut errors).await?;
     let Some(checked) = checked.filter(|_| errors.is_empty()) else {
-        let form = UserForm {
-            password: String::new(),
-            ..form
-        };
+        let form = UserForm { password: String::new(), ..form };
         return Ok(form_page(layout, None, form, errors));
     };
     let hash = password::hash(form.password.clone()).await?;
@@ -248,9 +210,7 @@ pub async fn create(
         password_hash: &hash,
     };
     let id = users::insert(&mut *tx, &new_user).await?;
-    let created = users::by_id(&mut *tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let created = users::by_id(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
     let entry = Entry {
         action: "create",
         entity: "user",
@@ -261,15 +221,12 @@ pub async fn create(
     };
     audit::record(&mut *tx, &admin.actor(), entry).await?;
     tx.commit().await?;
-    Ok(Flash::success(&format!("Đã tạo tài khoản {username}."))
-        .redirect(&format!("/admin/users/{id}")))
+    Ok(Flash::success(&format!("Đã tạo tài khoản {username}.")).redirect(&format!("/admin/users/{id}")))
 }
 
 /// The account, if it lies in the administrator's subtree; otherwise it does not exist for them.
 async fn managed_user(state: &AppState, admin: &CurrentUser, id: i32) -> AppResult<users::User> {
-    let user = users::by_id(&state.pool, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let user = users::by_id(&state.pool, id).await?.ok_or(AppError::NotFound)?;
     authz::authorize_or_hide(admin, Action::ManageUsers, user.place())?;
     Ok(user)
 }
@@ -284,10 +241,7 @@ pub async fn edit_form(
     let form = UserForm {
         username: user.username.clone(),
         full_name: user.full_name.clone(),
-        unit_code: user
-            .unit_code
-            .clone()
-            .unwrap_or_else(|| units::NATIONAL_CODE.to_owned()),
+        unit_code: user.unit_code.clone().unwrap_or_else(|| units::NATIONAL_CODE.to_owned()),
         as_of: String::new(),
         roles: user.roles.clone(),
         active: user.active.then(|| "1".to_owned()),
@@ -308,17 +262,10 @@ pub async fn update(
     let mut errors = HashMap::new();
     // An empty "as of" keeps the unit the account already has, whatever today's tree says.
     let unchanged_unit = form.as_of.trim().is_empty()
-        && form.unit_code.trim()
-            == user
-                .unit_code
-                .clone()
-                .unwrap_or_else(|| units::NATIONAL_CODE.to_owned());
+        && form.unit_code.trim() == user.unit_code.clone().unwrap_or_else(|| units::NATIONAL_CODE.to_owned());
     let form_for_check = if unchanged_unit {
         let as_of = user_unit_date(&state, &user).await?;
-        UserForm {
-            as_of: as_of.map(|d| d.to_string()).unwrap_or_default(),
-            ..clone_form(&form)
-        }
+        UserForm { as_of: as_of.map(|d| d.to_string()).unwrap_or_default(), ..clone_form(&form) }
     } else {
         clone_form(&form)
     };
@@ -337,9 +284,8 @@ pub async fn update(
     };
     let active = form.active.is_some();
     let mut tx = state.pool.begin().await?;
-    let loses_admin = user.active
-        && user.has_role("quan_tri")
-        && (!active || !checked.roles.iter().any(|r| r == "quan_tri"));
+    let loses_admin =
+        user.active && user.has_role("quan_tri") && (!active || !checked.roles.iter().any(|r| r == "quan_tri"));
     if loses_admin && users::other_active_admins(&mut tx, id).await? == 0 {
         errors.insert(
             "roles",
@@ -354,25 +300,15 @@ pub async fn update(
         active,
     };
     if !users::update(&mut *tx, id, form.version, &changes).await? {
-        errors.insert(
-            "version",
-            "Tài khoản vừa được người khác sửa. Hãy tải lại trang và kiểm tra.".to_owned(),
-        );
+        errors.insert("version", "Tài khoản vừa được người khác sửa. Hãy tải lại trang và kiểm tra.".to_owned());
         return Ok(form_page(layout, Some(user), form, errors));
     }
     if !active {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
     }
     let after = users::by_id(&mut *tx, id).await?;
     let entry = Entry {
-        action: if user.active && !active {
-            "deactivate"
-        } else {
-            "update"
-        },
+        action: if user.active && !active { "deactivate" } else { "update" },
         entity: "user",
         entity_id: id.to_string(),
         unit_id: after.as_ref().and_then(|u| u.unit_id).or(user.unit_id),
@@ -406,18 +342,11 @@ async fn user_unit_date(state: &AppState, user: &users::User) -> AppResult<Optio
     Ok(unit.map(|u| u.a_valid_date(units::today())))
 }
 
-fn edit_form_with(
-    layout: Layout,
-    user: users::User,
-    errors: HashMap<&'static str, String>,
-) -> Response {
+fn edit_form_with(layout: Layout, user: users::User, errors: HashMap<&'static str, String>) -> Response {
     let form = UserForm {
         username: user.username.clone(),
         full_name: user.full_name.clone(),
-        unit_code: user
-            .unit_code
-            .clone()
-            .unwrap_or_else(|| units::NATIONAL_CODE.to_owned()),
+        unit_code: user.unit_code.clone().unwrap_or_else(|| units::NATIONAL_CODE.to_owned()),
         as_of: String::new(),
         roles: user.roles.clone(),
         active: user.active.then(|| "1".to_owned()),
@@ -455,8 +384,6 @@ pub async fn reset_password(
     );
     // Shown once on this page, never stored in a cookie or a log.
     layout.flash = Some(Flash::info(&message));
-    let user = users::by_id(&state.pool, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let user = users::by_id(&state.pool, id).await?.ok_or(AppError::NotFound)?;
     Ok(edit_form_with(layout, user, HashMap::new()))
 }

@@ -30,21 +30,13 @@ pub struct Place<'a> {
 
 impl<'a> From<&'a crate::units::Unit> for Place<'a> {
     fn from(unit: &'a crate::units::Unit) -> Self {
-        Place {
-            id: unit.id,
-            parent_id: unit.parent_id,
-            path: &unit.path,
-        }
+        Place { id: unit.id, parent_id: unit.parent_id, path: &unit.path }
     }
 }
 
 impl<'a> From<&'a super::UnitScope> for Place<'a> {
     fn from(unit: &'a super::UnitScope) -> Self {
-        Place {
-            id: unit.id,
-            parent_id: unit.parent_id,
-            path: &unit.path,
-        }
+        Place { id: unit.id, parent_id: unit.parent_id, path: &unit.path }
     }
 }
 
@@ -55,10 +47,7 @@ fn within(user: &CurrentUser, target: Option<Place<'_>>) -> bool {
         (Some(_), None) => false,
         (Some(own), Some(target)) => {
             target.path == own.path
-                || target
-                    .path
-                    .strip_prefix(own.path.as_str())
-                    .is_some_and(|rest| rest.starts_with('.'))
+                || target.path.strip_prefix(own.path.as_str()).is_some_and(|rest| rest.starts_with('.'))
         }
     }
 }
@@ -84,8 +73,7 @@ pub fn can(user: &CurrentUser, action: Action, target: Option<Place<'_>>) -> boo
     match action {
         Action::ViewData => {
             (user.has(Role::DataEntry) && is_own(user, target))
-                || (user.has(Role::Reviewer)
-                    && (is_own(user, target) || is_directly_below(user, target)))
+                || (user.has(Role::Reviewer) && (is_own(user, target) || is_directly_below(user, target)))
                 || ((user.has(Role::Leader) || user.has(Role::Admin)) && within(user, target))
         }
         Action::EnterReport => user.has(Role::DataEntry) && is_own(user, target),
@@ -95,29 +83,13 @@ pub fn can(user: &CurrentUser, action: Action, target: Option<Place<'_>>) -> boo
 }
 
 /// [`can`], as a 403 for the handler to return.
-pub fn authorize(
-    user: &CurrentUser,
-    action: Action,
-    target: Option<Place<'_>>,
-) -> Result<(), AppError> {
-    if can(user, action, target) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
+pub fn authorize(user: &CurrentUser, action: Action, target: Option<Place<'_>>) -> Result<(), AppError> {
+    if can(user, action, target) { Ok(()) } else { Err(AppError::Forbidden) }
 }
 
 /// [`can`], as a 404 where even the existence of the data must not leak.
-pub fn authorize_or_hide(
-    user: &CurrentUser,
-    action: Action,
-    target: Option<Place<'_>>,
-) -> Result<(), AppError> {
-    if can(user, action, target) {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
+pub fn authorize_or_hide(user: &CurrentUser, action: Action, target: Option<Place<'_>>) -> Result<(), AppError> {
+    if can(user, action, target) { Ok(()) } else { Err(AppError::NotFound) }
 }
 
 #[cfg(test)]
@@ -126,14 +98,7 @@ mod tests {
     use crate::auth::UnitScope;
 
     fn scope(id: i32, parent_id: Option<i32>, path: &str) -> UnitScope {
-        UnitScope {
-            id,
-            code: id.to_string(),
-            name: format!("Đơn vị {id}"),
-            level: 1,
-            parent_id,
-            path: path.into(),
-        }
+        UnitScope { id, code: id.to_string(), name: format!("Đơn vị {id}"), level: 1, parent_id, path: path.into() }
     }
 
     fn user(roles: &[Role], unit: Option<UnitScope>) -> CurrentUser {
@@ -151,41 +116,13 @@ mod tests {
     // must not count as inside 1.
     fn place(id: i32) -> Place<'static> {
         match id {
-            1 => Place {
-                id: 1,
-                parent_id: None,
-                path: "1",
-            },
-            2 => Place {
-                id: 2,
-                parent_id: Some(1),
-                path: "1.2",
-            },
-            3 => Place {
-                id: 3,
-                parent_id: Some(2),
-                path: "1.2.3",
-            },
-            4 => Place {
-                id: 4,
-                parent_id: Some(2),
-                path: "1.2.4",
-            },
-            5 => Place {
-                id: 5,
-                parent_id: Some(1),
-                path: "1.5",
-            },
-            6 => Place {
-                id: 6,
-                parent_id: Some(5),
-                path: "1.5.6",
-            },
-            _ => Place {
-                id: 12,
-                parent_id: None,
-                path: "12",
-            },
+            1 => Place { id: 1, parent_id: None, path: "1" },
+            2 => Place { id: 2, parent_id: Some(1), path: "1.2" },
+            3 => Place { id: 3, parent_id: Some(2), path: "1.2.3" },
+            4 => Place { id: 4, parent_id: Some(2), path: "1.2.4" },
+            5 => Place { id: 5, parent_id: Some(1), path: "1.5" },
+            6 => Place { id: 6, parent_id: Some(5), path: "1.5.6" },
+            _ => Place { id: 12, parent_id: None, path: "12" },
         }
     }
 
@@ -195,14 +132,8 @@ mod tests {
         assert!(can(&staff, Action::ViewData, Some(place(3))));
         assert!(can(&staff, Action::EnterReport, Some(place(3))));
         for other in [1, 2, 4, 6, 12] {
-            assert!(
-                !can(&staff, Action::ViewData, Some(place(other))),
-                "{other}"
-            );
-            assert!(
-                !can(&staff, Action::EnterReport, Some(place(other))),
-                "{other}"
-            );
+            assert!(!can(&staff, Action::ViewData, Some(place(other))), "{other}");
+            assert!(!can(&staff, Action::EnterReport, Some(place(other))), "{other}");
         }
         assert!(!can(&staff, Action::ViewData, None));
     }
@@ -212,14 +143,8 @@ mod tests {
         let reviewer = user(&[Role::Reviewer], Some(scope(2, Some(1), "1.2")));
         assert!(can(&reviewer, Action::ReviewReport, Some(place(3))));
         assert!(can(&reviewer, Action::ReviewReport, Some(place(4))));
-        assert!(
-            !can(&reviewer, Action::ReviewReport, Some(place(2))),
-            "not its own report"
-        );
-        assert!(
-            !can(&reviewer, Action::ReviewReport, Some(place(6))),
-            "not another district's commune"
-        );
+        assert!(!can(&reviewer, Action::ReviewReport, Some(place(2))), "not its own report");
+        assert!(!can(&reviewer, Action::ReviewReport, Some(place(6))), "not another district's commune");
         assert!(!can(&reviewer, Action::EnterReport, Some(place(2))));
         let national = user(&[Role::Reviewer], None);
         assert!(can(&national, Action::ReviewReport, Some(place(1))));
@@ -230,15 +155,9 @@ mod tests {
     fn leaders_and_admins_read_their_subtree_only() {
         let leader = user(&[Role::Leader], Some(scope(1, None, "1")));
         for inside in [1, 2, 3, 6] {
-            assert!(
-                can(&leader, Action::ViewData, Some(place(inside))),
-                "{inside}"
-            );
+            assert!(can(&leader, Action::ViewData, Some(place(inside))), "{inside}");
         }
-        assert!(
-            !can(&leader, Action::ViewData, Some(place(12))),
-            "path prefix is not a subtree"
-        );
+        assert!(!can(&leader, Action::ViewData, Some(place(12))), "path prefix is not a subtree");
         assert!(!can(&leader, Action::EnterReport, Some(place(1))));
         assert!(!can(&leader, Action::ManageUsers, Some(place(2))));
 
@@ -246,10 +165,7 @@ mod tests {
         assert!(can(&district_admin, Action::ManageUsers, Some(place(6))));
         assert!(!can(&district_admin, Action::ManageUsers, Some(place(3))));
         assert!(!can(&district_admin, Action::ManageUsers, Some(place(1))));
-        assert!(
-            !can(&district_admin, Action::ManageUsers, None),
-            "cannot make national accounts"
-        );
+        assert!(!can(&district_admin, Action::ManageUsers, None), "cannot make national accounts");
         let national_admin = user(&[Role::Admin], None);
         assert!(can(&national_admin, Action::ManageUsers, None));
         assert!(can(&national_admin, Action::ViewAudit, Some(place(12))));

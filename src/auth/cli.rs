@@ -47,10 +47,7 @@ pub enum UserCommand {
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     if from_stdin || !std::io::stdin().is_terminal() {
         let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("đọc mật khẩu từ stdin")?;
+        std::io::stdin().lock().read_line(&mut line).context("đọc mật khẩu từ stdin")?;
         return Ok(line.trim_end_matches(['\n', '\r']).to_owned());
     }
     let first = rpassword::prompt_password("Mật khẩu mới: ")?;
@@ -64,30 +61,18 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
 pub async fn run(pool: &PgPool, command: UserCommand) -> anyhow::Result<()> {
     let actor = Actor::system("cli");
     match command {
-        UserCommand::Add {
-            username,
-            name,
-            unit,
-            as_of,
-            roles,
-            password_stdin,
-        } => {
+        UserCommand::Add { username, name, unit, as_of, roles, password_stdin } => {
             let username = username.trim().to_lowercase();
             let as_of = match as_of {
-                Some(text) => units::parse_date(&text).with_context(|| {
-                    format!("--as-of {text}: ngày không hợp lệ (dạng 2020-12-31)")
-                })?,
+                Some(text) => units::parse_date(&text)
+                    .with_context(|| format!("--as-of {text}: ngày không hợp lệ (dạng 2020-12-31)"))?,
                 None => units::today(),
             };
-            let unit = units::resolve_for_person(pool, &unit, as_of)
-                .await
-                .map_err(anyhow::Error::msg)?;
+            let unit = units::resolve_for_person(pool, &unit, as_of).await.map_err(anyhow::Error::msg)?;
             let mut parsed = Vec::new();
             for role in &roles {
                 let role = Role::parse(role).with_context(|| {
-                    format!(
-                        "vai trò {role} không có; dùng nhap_lieu, duyet, lanh_dao hoặc quan_tri"
-                    )
+                    format!("vai trò {role} không có; dùng nhap_lieu, duyet, lanh_dao hoặc quan_tri")
                 })?;
                 if !parsed.contains(&role.as_str().to_owned()) {
                     parsed.push(role.as_str().to_owned());
@@ -99,11 +84,8 @@ pub async fn run(pool: &PgPool, command: UserCommand) -> anyhow::Result<()> {
             if users::by_username(pool, &username).await?.is_some() {
                 bail!("Tên đăng nhập {username} đã có.");
             }
-            let (secret, generated) = if password_stdin {
-                (read_password(true)?, false)
-            } else {
-                (password::generate(), true)
-            };
+            let (secret, generated) =
+                if password_stdin { (read_password(true)?, false) } else { (password::generate(), true) };
             if let Some(problem) = password::policy_error(&secret) {
                 bail!("{problem}");
             }
@@ -116,9 +98,7 @@ pub async fn run(pool: &PgPool, command: UserCommand) -> anyhow::Result<()> {
                 roles: &parsed,
                 password_hash: &hash,
             };
-            let id = users::insert(&mut *tx, &new_user)
-                .await
-                .context("tên đăng nhập không hợp lệ hoặc đã có")?;
+            let id = users::insert(&mut *tx, &new_user).await.context("tên đăng nhập không hợp lệ hoặc đã có")?;
             let created = users::by_id(&mut *tx, id).await?;
             let entry = Entry {
                 action: "create",
@@ -131,23 +111,16 @@ pub async fn run(pool: &PgPool, command: UserCommand) -> anyhow::Result<()> {
             audit::record(&mut *tx, &actor, entry).await?;
             tx.commit().await?;
             let unit_text = unit.map(|u| format!("{} ({}, {})", u.name, u.code, u.validity_text()));
-            println!(
-                "Đã tạo tài khoản {username} — {}",
-                unit_text.unwrap_or_else(|| "Toàn quốc".into())
-            );
+            println!("Đã tạo tài khoản {username} — {}", unit_text.unwrap_or_else(|| "Toàn quốc".into()));
             if generated {
                 println!("Mật khẩu: {secret}");
             }
             Ok(())
         }
-        UserCommand::Passwd {
-            username,
-            password_stdin,
-        } => {
+        UserCommand::Passwd { username, password_stdin } => {
             let username = username.trim().to_lowercase();
-            let user = users::by_username(pool, &username)
-                .await?
-                .with_context(|| format!("không có tài khoản {username}"))?;
+            let user =
+                users::by_username(pool, &username).await?.with_context(|| format!("không có tài khoản {username}"))?;
             let secret = read_password(password_stdin)?;
             if let Some(problem) = password::policy_error(&secret) {
                 bail!("{problem}");
@@ -170,12 +143,7 @@ pub async fn run(pool: &PgPool, command: UserCommand) -> anyhow::Result<()> {
             Ok(())
         }
         UserCommand::List => {
-            let filter = users::ListFilter {
-                within_path: None,
-                unit_text: "",
-                role: "",
-                active: None,
-            };
+            let filter = users::ListFilter { within_path: None, unit_text: "", role: "", active: None };
             for user in users::list(pool, &filter).await? {
                 println!(
                     "{:<20} {:<28} {:<40} {:<30} {}",
@@ -183,11 +151,7 @@ pub async fn run(pool: &PgPool, command: UserCommand) -> anyhow::Result<()> {
                     user.full_name,
                     user.unit_label(),
                     user.roles.join(","),
-                    if user.active {
-                        "hoạt động"
-                    } else {
-                        "đã khóa"
-                    }
+                    if user.active { "hoạt động" } else { "đã khóa" }
                 );
             }
             Ok(())

@@ -31,11 +31,7 @@ struct LoginPage {
 
 /// Only local paths are followed after login, never another site.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/"
-    }
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/" }
 }
 
 pub async fn login_page(
@@ -46,12 +42,7 @@ pub async fn login_page(
     if user.is_some() {
         return Redirect::to(safe_next(&query.next)).into_response();
     }
-    render(&LoginPage {
-        layout,
-        username: String::new(),
-        next: query.next,
-        error: None,
-    })
+    render(&LoginPage { layout, username: String::new(), next: query.next, error: None })
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,11 +84,7 @@ pub async fn login(
         None => (None, None),
     };
     let valid = password::verify(form.password.clone(), hash).await?;
-    let actor = Actor {
-        user_id,
-        name: username.clone(),
-        client: client.clone(),
-    };
+    let actor = Actor { user_id, name: username.clone(), client: client.clone() };
     let Some(user_id) = user_id.filter(|_| valid) else {
         throttle::record_failure(&state.pool, &username, &client).await?;
         let entry = Entry {
@@ -113,21 +100,12 @@ pub async fn login(
     };
     throttle::clear(&state.pool, &username).await?;
     let token = sessions::create(&state.pool, user_id, &client).await?;
-    let unit_id = users::by_id(&state.pool, user_id)
-        .await?
-        .and_then(|u| u.unit_id);
-    let entry = Entry {
-        action: "login",
-        entity: "session",
-        entity_id: String::new(),
-        unit_id,
-        before: None,
-        after: None,
-    };
+    let unit_id = users::by_id(&state.pool, user_id).await?.and_then(|u| u.unit_id);
+    let entry =
+        Entry { action: "login", entity: "session", entity_id: String::new(), unit_id, before: None, after: None };
     audit::record(&state.pool, &actor, entry).await?;
     let mut response = Redirect::to(safe_next(&form.next)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&sessions::cookie(&token, state.config.secure_cookies))
-    {
+    if let Ok(value) = HeaderValue::from_str(&sessions::cookie(&token, state.config.secure_cookies)) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(response)
@@ -145,8 +123,7 @@ pub async fn logout(State(state): State<AppState>, user: CurrentUser) -> AppResu
     };
     audit::record(&state.pool, &user.actor(), entry).await?;
     let mut response = Redirect::to("/login").into_response();
-    if let Ok(value) = HeaderValue::from_str(&sessions::expired_cookie(state.config.secure_cookies))
-    {
+    if let Ok(value) = HeaderValue::from_str(&sessions::expired_cookie(state.config.secure_cookies)) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(response)
@@ -175,18 +152,8 @@ impl PasswordErrors {
 }
 
 fn profile_page(layout: Layout, user: CurrentUser, errors: PasswordErrors) -> Response {
-    let roles = user
-        .roles
-        .iter()
-        .map(|r| r.label())
-        .collect::<Vec<_>>()
-        .join(", ");
-    render(&ProfilePage {
-        layout,
-        user,
-        roles,
-        errors,
-    })
+    let roles = user.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ");
+    render(&ProfilePage { layout, user, roles, errors })
 }
 
 pub async fn profile(layout: Layout, user: CurrentUser) -> Response {

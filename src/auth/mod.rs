@@ -50,9 +50,7 @@ impl Role {
     }
 
     pub fn parse(text: &str) -> Option<Role> {
-        Role::ALL
-            .into_iter()
-            .find(|role| role.as_str() == text.trim())
+        Role::ALL.into_iter().find(|role| role.as_str() == text.trim())
     }
 }
 
@@ -89,18 +87,11 @@ impl CurrentUser {
     }
 
     pub fn unit_name(&self) -> String {
-        self.unit
-            .as_ref()
-            .map(|u| u.name.clone())
-            .unwrap_or_else(|| "Toàn quốc".to_owned())
+        self.unit.as_ref().map(|u| u.name.clone()).unwrap_or_else(|| "Toàn quốc".to_owned())
     }
 
     pub fn actor(&self) -> crate::audit::Actor {
-        crate::audit::Actor {
-            user_id: Some(self.id),
-            name: self.username.clone(),
-            client: String::new(),
-        }
+        crate::audit::Actor { user_id: Some(self.id), name: self.username.clone(), client: String::new() }
     }
 }
 
@@ -108,11 +99,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<CurrentUser>()
-            .cloned()
-            .ok_or_else(|| Redirect::to("/login").into_response())
+        parts.extensions.get::<CurrentUser>().cloned().ok_or_else(|| Redirect::to("/login").into_response())
     }
 }
 
@@ -121,12 +108,7 @@ pub const FLASH_COOKIE: &str = "danvan_flash";
 
 /// Reads the session cookie and the flash message of every request; a valid session puts the
 /// [`CurrentUser`] and its [`UserBadge`] into the request.
-pub async fn load_session(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub async fn load_session(State(state): State<AppState>, jar: CookieJar, mut request: Request, next: Next) -> Response {
     if request.uri().path().starts_with("/static/") || request.uri().path() == "/healthz" {
         return next.run(request).await;
     }
@@ -164,70 +146,16 @@ pub async fn load_session(
 pub fn routes() -> Vec<RouteSpec> {
     use Access::*;
     vec![
-        RouteSpec::new(
-            Method::GET,
-            "/login",
-            "/login",
-            Public,
-            get(login::login_page),
-        ),
+        RouteSpec::new(Method::GET, "/login", "/login", Public, get(login::login_page)),
         RouteSpec::new(Method::POST, "/login", "/login", Public, post(login::login)),
-        RouteSpec::new(
-            Method::POST,
-            "/logout",
-            "/logout",
-            SignedIn,
-            post(login::logout),
-        ),
-        RouteSpec::new(
-            Method::GET,
-            "/profile",
-            "/profile",
-            SignedIn,
-            get(login::profile),
-        ),
-        RouteSpec::new(
-            Method::POST,
-            "/profile/password",
-            "/profile/password",
-            SignedIn,
-            post(login::change_password),
-        ),
-        RouteSpec::new(
-            Method::GET,
-            "/admin/users",
-            "/admin/users",
-            Admin,
-            get(admin::list),
-        ),
-        RouteSpec::new(
-            Method::GET,
-            "/admin/users/new",
-            "/admin/users/new",
-            Admin,
-            get(admin::new_form),
-        ),
-        RouteSpec::new(
-            Method::POST,
-            "/admin/users",
-            "/admin/users",
-            Admin,
-            post(admin::create),
-        ),
-        RouteSpec::new(
-            Method::GET,
-            "/admin/users/{id}",
-            "/admin/users/{own_scope_user}",
-            Admin,
-            get(admin::edit_form),
-        ),
-        RouteSpec::new(
-            Method::POST,
-            "/admin/users/{id}",
-            "/admin/users/{own_scope_user}",
-            Admin,
-            post(admin::update),
-        ),
+        RouteSpec::new(Method::POST, "/logout", "/logout", SignedIn, post(login::logout)),
+        RouteSpec::new(Method::GET, "/profile", "/profile", SignedIn, get(login::profile)),
+        RouteSpec::new(Method::POST, "/profile/password", "/profile/password", SignedIn, post(login::change_password)),
+        RouteSpec::new(Method::GET, "/admin/users", "/admin/users", Admin, get(admin::list)),
+        RouteSpec::new(Method::GET, "/admin/users/new", "/admin/users/new", Admin, get(admin::new_form)),
+        RouteSpec::new(Method::POST, "/admin/users", "/admin/users", Admin, post(admin::create)),
+        RouteSpec::new(Method::GET, "/admin/users/{id}", "/admin/users/{own_scope_user}", Admin, get(admin::edit_form)),
+        RouteSpec::new(Method::POST, "/admin/users/{id}", "/admin/users/{own_scope_user}", Admin, post(admin::update)),
         RouteSpec::new(
             Method::POST,
             "/admin/users/{id}/password",

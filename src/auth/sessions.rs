@@ -73,26 +73,12 @@ pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser
     let Some(row) = row else { return Ok(None) };
     // Refresh the idle clock at most once a minute to spare the database a write per request.
     if Utc::now() - row.last_seen_at > Duration::minutes(1) {
-        sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1")
-            .bind(&hash)
-            .execute(pool)
-            .await?;
+        sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1").bind(&hash).execute(pool).await?;
     }
-    let unit = match (
-        row.unit_id,
-        row.unit_code,
-        row.unit_name,
-        row.unit_level,
-        row.unit_path,
-    ) {
-        (Some(id), Some(code), Some(name), Some(level), Some(path)) => Some(UnitScope {
-            id,
-            code,
-            name,
-            level,
-            parent_id: row.unit_parent_id,
-            path,
-        }),
+    let unit = match (row.unit_id, row.unit_code, row.unit_name, row.unit_level, row.unit_path) {
+        (Some(id), Some(code), Some(name), Some(level), Some(path)) => {
+            Some(UnitScope { id, code, name, level, parent_id: row.unit_parent_id, path })
+        }
         _ => None,
     };
     Ok(Some(CurrentUser {
@@ -106,19 +92,13 @@ pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser
 }
 
 pub async fn delete(pool: &PgPool, token_hash: &[u8]) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(token_hash)
-        .execute(pool)
-        .await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await?;
     Ok(())
 }
 
 /// Ends every session of a user (password reset, deactivation).
 pub async fn delete_for_user(pool: &PgPool, user_id: i32) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(user_id)
-        .execute(pool)
-        .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(pool).await?;
     Ok(())
 }
 

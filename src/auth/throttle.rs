@@ -10,7 +10,8 @@ pub const MAX_PER_ACCOUNT: i64 = 5;
 /// Failed logins from one address within the window before it is paused.
 pub const MAX_PER_CLIENT: i64 = 20;
 
-pub const MESSAGE: &str = "Bạn đã đăng nhập sai quá nhiều lần. Tài khoản tạm khóa đăng nhập; vui lòng thử lại sau 15 phút.";
+pub const MESSAGE: &str =
+    "Bạn đã đăng nhập sai quá nhiều lần. Tài khoản tạm khóa đăng nhập; vui lòng thử lại sau 15 phút.";
 
 pub async fn is_throttled(pool: &PgPool, username: &str, client: &str) -> sqlx::Result<bool> {
     let (by_account, by_client): (i64, i64) = sqlx::query_as(
@@ -26,10 +27,7 @@ pub async fn is_throttled(pool: &PgPool, username: &str, client: &str) -> sqlx::
 }
 
 pub async fn record_failure(pool: &PgPool, username: &str, client: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM login_failures WHERE failed_at < now() - $1")
-        .bind(WINDOW)
-        .execute(pool)
-        .await?;
+    sqlx::query("DELETE FROM login_failures WHERE failed_at < now() - $1").bind(WINDOW).execute(pool).await?;
     sqlx::query("INSERT INTO login_failures (username, client) VALUES ($1, $2)")
         .bind(username)
         .bind(client)
@@ -39,9 +37,6 @@ pub async fn record_failure(pool: &PgPool, username: &str, client: &str) -> sqlx
 }
 
 pub async fn clear(pool: &PgPool, username: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM login_failures WHERE username = $1")
-        .bind(username)
-        .execute(pool)
-        .await?;
+    sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username).execute(pool).await?;
     Ok(())
 }

@@ -34,12 +34,7 @@ pub struct User {
 
 impl User {
     pub fn role_labels(&self) -> String {
-        self.roles
-            .iter()
-            .filter_map(|r| Role::parse(r))
-            .map(Role::label)
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.roles.iter().filter_map(|r| Role::parse(r)).map(Role::label).collect::<Vec<_>>().join(", ")
     }
 
     pub fn has_role(&self, role: &str) -> bool {
@@ -55,11 +50,7 @@ impl User {
 
     pub fn place(&self) -> Option<super::authz::Place<'_>> {
         match (self.unit_id, &self.unit_path) {
-            (Some(id), Some(path)) => Some(super::authz::Place {
-                id,
-                parent_id: self.unit_parent_id,
-                path,
-            }),
+            (Some(id), Some(path)) => Some(super::authz::Place { id, parent_id: self.unit_parent_id, path }),
             _ => None,
         }
     }
@@ -71,18 +62,12 @@ const SELECT: &str = "SELECT u.id, u.username, u.full_name, u.unit_id, u.roles, 
 
 pub async fn by_id<'e>(executor: impl PgExecutor<'e>, id: i32) -> sqlx::Result<Option<User>> {
     let sql = format!("{SELECT} WHERE u.id = $1");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(executor)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(executor).await
 }
 
 pub async fn by_username(pool: &PgPool, username: &str) -> sqlx::Result<Option<User>> {
     let sql = format!("{SELECT} WHERE u.username = $1");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(username)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(pool).await
 }
 
 pub struct ListFilter<'a> {
@@ -94,10 +79,7 @@ pub struct ListFilter<'a> {
 }
 
 pub async fn list(pool: &PgPool, filter: &ListFilter<'_>) -> sqlx::Result<Vec<User>> {
-    let unit_pattern = format!(
-        "%{}%",
-        crate::text::like_escape(&crate::text::fold(filter.unit_text))
-    );
+    let unit_pattern = format!("%{}%", crate::text::like_escape(&crate::text::fold(filter.unit_text)));
     let sql = format!(
         "{SELECT}
          WHERE ($1::ltree IS NULL OR n.path <@ $1::ltree)
@@ -125,10 +107,7 @@ pub async fn password_hash(pool: &PgPool, username: &str) -> sqlx::Result<Option
 }
 
 pub async fn password_hash_by_id(pool: &PgPool, id: i32) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_optional(pool).await
 }
 
 pub struct NewUser<'a> {
@@ -153,11 +132,7 @@ pub async fn insert<'e>(executor: impl PgExecutor<'e>, user: &NewUser<'_>) -> sq
     .await
 }
 
-pub async fn set_password<'e>(
-    executor: impl PgExecutor<'e>,
-    id: i32,
-    hash: &str,
-) -> sqlx::Result<()> {
+pub async fn set_password<'e>(executor: impl PgExecutor<'e>, id: i32, hash: &str) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET password_hash = $2, updated_at = now(), version = version + 1 WHERE id = $1")
         .bind(id)
         .bind(hash)
@@ -200,11 +175,10 @@ pub async fn update<'e>(
 /// Active administrators other than `except`, counted under a lock so that two
 /// administrators cannot demote each other at the same instant.
 pub async fn other_active_admins(tx: &mut sqlx::PgConnection, except: i32) -> sqlx::Result<i64> {
-    let ids: Vec<i32> = sqlx::query_scalar(
-        "SELECT id FROM users WHERE active AND 'quan_tri' = ANY(roles) AND id <> $1 FOR UPDATE",
-    )
-    .bind(except)
-    .fetch_all(&mut *tx)
-    .await?;
+    let ids: Vec<i32> =
+        sqlx::query_scalar("SELECT id FROM users WHERE active AND 'quan_tri' = ANY(roles) AND id <> $1 FOR UPDATE")
+            .bind(except)
+            .fetch_all(&mut *tx)
+            .await?;
     Ok(ids.len() as i64)
 }

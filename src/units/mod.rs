@@ -20,20 +20,8 @@ use crate::web::{AppState, Layout, render};
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
-        RouteSpec::new(
-            Method::GET,
-            "/units",
-            "/units?q=duc+trong",
-            Access::SignedIn,
-            get(index),
-        ),
-        RouteSpec::new(
-            Method::GET,
-            "/units/{code}",
-            "/units/91?date=2020-12-31",
-            Access::SignedIn,
-            get(show),
-        ),
+        RouteSpec::new(Method::GET, "/units", "/units?q=duc+trong", Access::SignedIn, get(index)),
+        RouteSpec::new(Method::GET, "/units/{code}", "/units/91?date=2020-12-31", Access::SignedIn, get(show)),
     ]
 }
 
@@ -45,9 +33,7 @@ pub fn today() -> NaiveDate {
 /// Accepts `2025-06-30` (date inputs) and `30/06/2025` (typed the Vietnamese way).
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let text = text.trim();
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
-        .ok()
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y")).ok()
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,25 +61,13 @@ struct IndexPage {
     counts: Vec<(String, String)>,
 }
 
-async fn index(
-    State(state): State<AppState>,
-    layout: Layout,
-    Query(params): Query<IndexQuery>,
-) -> AppResult<Response> {
+async fn index(State(state): State<AppState>, layout: Layout, Query(params): Query<IndexQuery>) -> AppResult<Response> {
     let date_input = params.date.clone().unwrap_or_default();
-    let (date, date_error) = match params
-        .date
-        .as_deref()
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-    {
+    let (date, date_error) = match params.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         None => (today(), None),
         Some(text) => match parse_date(text) {
             Some(date) => (date, None),
-            None => (
-                today(),
-                Some("Ngày không hợp lệ: nhập theo dạng 30/06/2025.".to_owned()),
-            ),
+            None => (today(), Some("Ngày không hợp lệ: nhập theo dạng 30/06/2025.".to_owned())),
         },
     };
     let query = params.q.unwrap_or_default();
@@ -114,30 +88,17 @@ async fn index(
     let provinces = queries::provinces_on(&state.pool, date)
         .await?
         .into_iter()
-        .map(|unit| UnitRow {
-            href: unit.link(date),
-            parent_name: String::new(),
-            unit,
-        })
+        .map(|unit| UnitRow { href: unit.link(date), parent_name: String::new(), unit })
         .collect();
     let counts = queries::counts_on(&state.pool, date)
         .await?
         .into_iter()
-        .map(|c| {
-            (
-                level_plural(c.level).to_owned(),
-                crate::format::integer(c.count),
-            )
-        })
+        .map(|c| (level_plural(c.level).to_owned(), crate::format::integer(c.count)))
         .collect();
     Ok(render(&IndexPage {
         layout,
         query,
-        date_input: if date_error.is_some() {
-            date_input
-        } else {
-            date.to_string()
-        },
+        date_input: if date_error.is_some() { date_input } else { date.to_string() },
         date,
         date_error,
         provinces,
@@ -196,66 +157,27 @@ async fn show(
         None => return Err(AppError::NotFound),
     };
     let date = unit.a_valid_date(date);
-    let to_row = |unit: Unit| UnitRow {
-        href: unit.link(date),
-        parent_name: String::new(),
-        unit,
-    };
-    let ancestors = queries::ancestors(&state.pool, &unit)
-        .await?
-        .into_iter()
-        .map(to_row)
-        .collect();
-    let children = queries::children(&state.pool, unit.id)
-        .await?
-        .into_iter()
-        .map(to_row)
-        .collect();
+    let to_row = |unit: Unit| UnitRow { href: unit.link(date), parent_name: String::new(), unit };
+    let ancestors = queries::ancestors(&state.pool, &unit).await?.into_iter().map(to_row).collect();
+    let children = queries::children(&state.pool, unit.id).await?.into_iter().map(to_row).collect();
     let counts = queries::subtree_counts(&state.pool, &unit)
         .await?
         .into_iter()
-        .map(|c| {
-            (
-                level_plural(c.level).to_owned(),
-                crate::format::integer(c.count),
-            )
-        })
+        .map(|c| (level_plural(c.level).to_owned(), crate::format::integer(c.count)))
         .collect();
     let lineage_row = |link: queries::LineageLink| LineageRow {
         href: link.unit.link(link.effective_on),
         label: link.merge_label().to_owned(),
         unit: link.unit,
     };
-    let predecessors = queries::predecessors(&state.pool, unit.id)
-        .await?
-        .into_iter()
-        .map(lineage_row)
-        .collect();
-    let successors = queries::successors(&state.pool, unit.id)
-        .await?
-        .into_iter()
-        .map(lineage_row)
-        .collect();
+    let predecessors = queries::predecessors(&state.pool, unit.id).await?.into_iter().map(lineage_row).collect();
+    let successors = queries::successors(&state.pool, unit.id).await?.into_iter().map(lineage_row).collect();
     let other_carriers = carriers
         .into_iter()
         .filter(|u| u.id != unit.id)
-        .map(|u| UnitRow {
-            href: u.link(date),
-            parent_name: String::new(),
-            unit: u,
-        })
+        .map(|u| UnitRow { href: u.link(date), parent_name: String::new(), unit: u })
         .collect();
-    Ok(render(&ShowPage {
-        layout,
-        unit,
-        date,
-        ancestors,
-        children,
-        counts,
-        predecessors,
-        successors,
-        other_carriers,
-    }))
+    Ok(render(&ShowPage { layout, unit, date, ancestors, children, counts, predecessors, successors, other_carriers }))
 }
 
 /// The code that stands for the whole country where an account or a view is national.
@@ -264,11 +186,7 @@ pub const NATIONAL_CODE: &str = "TW";
 /// Resolves a unit code typed by a person against a date. `TW` means the whole country
 /// (`Ok(None)`). A code that names no unit on that date is refused with a message listing the
 /// units that carried it and when.
-pub async fn resolve_for_person(
-    pool: &sqlx::PgPool,
-    code: &str,
-    date: NaiveDate,
-) -> Result<Option<Unit>, String> {
+pub async fn resolve_for_person(pool: &sqlx::PgPool, code: &str, date: NaiveDate) -> Result<Option<Unit>, String> {
     let code = code.trim();
     if code.eq_ignore_ascii_case(NATIONAL_CODE) {
         return Ok(None);
@@ -276,15 +194,11 @@ pub async fn resolve_for_person(
     if code.is_empty() {
         return Err("Nhập mã đơn vị (ví dụ 91, 905, 30883) hoặc TW cho toàn quốc.".to_owned());
     }
-    let unit = queries::resolve(pool, code, date)
-        .await
-        .map_err(|e| format!("Lỗi cơ sở dữ liệu: {e}"))?;
+    let unit = queries::resolve(pool, code, date).await.map_err(|e| format!("Lỗi cơ sở dữ liệu: {e}"))?;
     if let Some(unit) = unit {
         return Ok(Some(unit));
     }
-    let carriers = queries::carriers(pool, code)
-        .await
-        .map_err(|e| format!("Lỗi cơ sở dữ liệu: {e}"))?;
+    let carriers = queries::carriers(pool, code).await.map_err(|e| format!("Lỗi cơ sở dữ liệu: {e}"))?;
     if carriers.is_empty() {
         return Err(format!("Không có đơn vị nào mang mã {code}."));
     }

@@ -37,14 +37,8 @@ impl Unit {
 
     /// "04/01/2025 – 30/06/2025", with words for the open ends.
     pub fn validity_text(&self) -> String {
-        let from = self
-            .valid_from
-            .map(crate::format::date)
-            .unwrap_or_else(|| "trước 04/01/2025".to_owned());
-        let to = self
-            .valid_to
-            .map(crate::format::date)
-            .unwrap_or_else(|| "nay".to_owned());
+        let from = self.valid_from.map(crate::format::date).unwrap_or_else(|| "trước 04/01/2025".to_owned());
+        let to = self.valid_to.map(crate::format::date).unwrap_or_else(|| "nay".to_owned());
         format!("{from} – {to}")
     }
 
@@ -62,10 +56,8 @@ impl Unit {
     }
 }
 
-const COLUMNS: &str =
-    "id, code, name, short_name, kind, level, parent_id, path::text AS path, valid_from, valid_to";
-const VALID_ON: &str =
-    "(valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to >= $1)";
+const COLUMNS: &str = "id, code, name, short_name, kind, level, parent_id, path::text AS path, valid_from, valid_to";
+const VALID_ON: &str = "(valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to >= $1)";
 const ORDER: &str = "short_name COLLATE vietnamese, name COLLATE vietnamese, code";
 
 /// The codes a typed code may mean: `1` is province `01`, district `001` or commune `00001`.
@@ -84,28 +76,18 @@ fn code_candidates(code: &str) -> Vec<String> {
 }
 
 pub async fn provinces_on(pool: &PgPool, date: NaiveDate) -> sqlx::Result<Vec<Unit>> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM units WHERE level = 1 AND {VALID_ON} ORDER BY {ORDER}");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(date)
-        .fetch_all(pool)
-        .await
+    let sql = format!("SELECT {COLUMNS} FROM units WHERE level = 1 AND {VALID_ON} ORDER BY {ORDER}");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(date).fetch_all(pool).await
 }
 
 pub async fn children(pool: &PgPool, parent_id: i32) -> sqlx::Result<Vec<Unit>> {
     let sql = format!("SELECT {COLUMNS} FROM units WHERE parent_id = $1 ORDER BY {ORDER}");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(parent_id)
-        .fetch_all(pool)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(parent_id).fetch_all(pool).await
 }
 
 pub async fn by_id(pool: &PgPool, id: i32) -> sqlx::Result<Option<Unit>> {
     let sql = format!("SELECT {COLUMNS} FROM units WHERE id = $1");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await
 }
 
 /// The unit that carries `code` on `date` (codes are reused across the 2025 reform).
@@ -119,14 +101,8 @@ pub async fn resolve_in<'e>(
     code: &str,
     date: NaiveDate,
 ) -> sqlx::Result<Option<Unit>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM units WHERE code = ANY($2) AND {VALID_ON} ORDER BY length(code) LIMIT 1"
-    );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(date)
-        .bind(code_candidates(code))
-        .fetch_optional(executor)
-        .await
+    let sql = format!("SELECT {COLUMNS} FROM units WHERE code = ANY($2) AND {VALID_ON} ORDER BY length(code) LIMIT 1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(date).bind(code_candidates(code)).fetch_optional(executor).await
 }
 
 /// Every unit that has carried `code`, oldest first.
@@ -135,22 +111,13 @@ pub async fn carriers(pool: &PgPool, code: &str) -> sqlx::Result<Vec<Unit>> {
         "SELECT {COLUMNS} FROM units WHERE code = ANY($1)
          ORDER BY valid_from NULLS FIRST, length(code), code"
     );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(code_candidates(code))
-        .fetch_all(pool)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code_candidates(code)).fetch_all(pool).await
 }
 
 /// The chain of units above, from the province down to the direct parent.
 pub async fn ancestors(pool: &PgPool, unit: &Unit) -> sqlx::Result<Vec<Unit>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM units WHERE path @> $1::ltree AND id <> $2 ORDER BY nlevel(path)"
-    );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(&unit.path)
-        .bind(unit.id)
-        .fetch_all(pool)
-        .await
+    let sql = format!("SELECT {COLUMNS} FROM units WHERE path @> $1::ltree AND id <> $2 ORDER BY nlevel(path)");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&unit.path).bind(unit.id).fetch_all(pool).await
 }
 
 /// Whether `unit_id` lies in the subtree of `root_id` (the root included).
@@ -214,10 +181,7 @@ pub async fn predecessors(pool: &PgPool, unit_id: i32) -> sqlx::Result<Vec<Linea
         "SELECT {LINEAGE_COLUMNS} FROM unit_lineage l JOIN units u ON u.id = l.predecessor_id
          WHERE l.successor_id = $1 ORDER BY u.short_name COLLATE vietnamese, u.code"
     );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(unit_id)
-        .fetch_all(pool)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(unit_id).fetch_all(pool).await
 }
 
 /// The units this one went into.
@@ -226,10 +190,7 @@ pub async fn successors(pool: &PgPool, unit_id: i32) -> sqlx::Result<Vec<Lineage
         "SELECT {LINEAGE_COLUMNS} FROM unit_lineage l JOIN units u ON u.id = l.successor_id
          WHERE l.predecessor_id = $1 ORDER BY u.short_name COLLATE vietnamese, u.code"
     );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(unit_id)
-        .fetch_all(pool)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(unit_id).fetch_all(pool).await
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -276,13 +237,8 @@ pub struct TreeCount {
 
 /// Units of each level in force on `date`.
 pub async fn counts_on(pool: &PgPool, date: NaiveDate) -> sqlx::Result<Vec<TreeCount>> {
-    let sql = format!(
-        "SELECT level, count(*) AS count FROM units WHERE {VALID_ON} GROUP BY level ORDER BY level"
-    );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(date)
-        .fetch_all(pool)
-        .await
+    let sql = format!("SELECT level, count(*) AS count FROM units WHERE {VALID_ON} GROUP BY level ORDER BY level");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(date).fetch_all(pool).await
 }
 
 #[cfg(test)]

@@ -30,18 +30,8 @@ pub fn reform_date() -> NaiveDate {
 fn trees() -> [TreeFile; 2] {
     let reform = reform_date();
     [
-        TreeFile {
-            name: "tree-2025-01-04",
-            csv: TREE_BEFORE_REFORM,
-            valid_from: None,
-            valid_to: reform.pred_opt(),
-        },
-        TreeFile {
-            name: "tree-2025-07-01",
-            csv: TREE_AFTER_REFORM,
-            valid_from: Some(reform),
-            valid_to: None,
-        },
+        TreeFile { name: "tree-2025-01-04", csv: TREE_BEFORE_REFORM, valid_from: None, valid_to: reform.pred_opt() },
+        TreeFile { name: "tree-2025-07-01", csv: TREE_AFTER_REFORM, valid_from: Some(reform), valid_to: None },
     ]
 }
 
@@ -124,19 +114,13 @@ struct Batch {
 pub async fn ensure_loaded(pool: &PgPool) -> anyhow::Result<bool> {
     let checksum = checksum();
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(7294001)")
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(7294001)").execute(&mut *tx).await?;
     let loaded: Option<String> =
-        sqlx::query_scalar("SELECT checksum FROM reference_data WHERE name = 'units'")
-            .fetch_optional(&mut *tx)
-            .await?;
+        sqlx::query_scalar("SELECT checksum FROM reference_data WHERE name = 'units'").fetch_optional(&mut *tx).await?;
     match loaded {
         Some(existing) if existing == checksum => return Ok(false),
         Some(_) => {
-            tracing::warn!(
-                "danh mục đơn vị trong cơ sở dữ liệu khác bản đi kèm; giữ nguyên bản đã nạp"
-            );
+            tracing::warn!("danh mục đơn vị trong cơ sở dữ liệu khác bản đi kèm; giữ nguyên bản đã nạp");
             return Ok(false);
         }
         None => {}
@@ -154,20 +138,13 @@ pub async fn ensure_loaded(pool: &PgPool) -> anyhow::Result<bool> {
                 (None, next_id.to_string())
             } else {
                 let Some((parent_id, parent_path)) = ids.get(&row.parent_code) else {
-                    bail!(
-                        "{}: đơn vị {} có cấp trên {} chưa khai báo",
-                        tree.name,
-                        row.code,
-                        row.parent_code
-                    );
+                    bail!("{}: đơn vị {} có cấp trên {} chưa khai báo", tree.name, row.code, row.parent_code);
                 };
                 (Some(*parent_id), format!("{parent_path}.{next_id}"))
             };
             batch.id.push(next_id);
             batch.short_name.push(short_name(&row.name).to_owned());
-            batch
-                .search_key
-                .push(format!("{} {}", fold(&row.name), row.code));
+            batch.search_key.push(format!("{} {}", fold(&row.name), row.code));
             batch.code.push(row.code.clone());
             batch.name.push(row.name);
             batch.kind.push(row.kind);
@@ -209,15 +186,8 @@ pub async fn ensure_loaded(pool: &PgPool) -> anyhow::Result<bool> {
     let mut reader = csv::Reader::from_reader(LINEAGE_2025.as_bytes());
     for row in reader.deserialize::<LineageRow>() {
         let row = row.context("đọc lineage-2025-07-01")?;
-        let (Some((old, _)), Some((new, _))) =
-            (before.get(&row.old_code), after.get(&row.new_code))
-        else {
-            bail!(
-                "lineage: mã {} → {} (cấp {}) không có trong danh mục",
-                row.old_code,
-                row.new_code,
-                row.level
-            );
+        let (Some((old, _)), Some((new, _))) = (before.get(&row.old_code), after.get(&row.new_code)) else {
+            bail!("lineage: mã {} → {} (cấp {}) không có trong danh mục", row.old_code, row.new_code, row.level);
         };
         predecessors.push(*old);
         successors.push(*new);

@@ -54,24 +54,15 @@ pub struct Flash {
 
 impl Flash {
     pub fn success(text: &str) -> Self {
-        Flash {
-            kind: "success",
-            text: text.to_owned(),
-        }
+        Flash { kind: "success", text: text.to_owned() }
     }
 
     pub fn error(text: &str) -> Self {
-        Flash {
-            kind: "error",
-            text: text.to_owned(),
-        }
+        Flash { kind: "error", text: text.to_owned() }
     }
 
     pub fn info(text: &str) -> Self {
-        Flash {
-            kind: "info",
-            text: text.to_owned(),
-        }
+        Flash { kind: "info", text: text.to_owned() }
     }
 
     fn encode(&self) -> String {
@@ -80,27 +71,17 @@ impl Flash {
     }
 
     pub fn decode(value: &str) -> Option<Flash> {
-        let raw = percent_encoding::percent_decode_str(value)
-            .decode_utf8()
-            .ok()?;
+        let raw = percent_encoding::percent_decode_str(value).decode_utf8().ok()?;
         let (kind, text) = raw.split_once(':')?;
-        let kind = ["success", "error", "info"]
-            .into_iter()
-            .find(|k| *k == kind)?;
-        Some(Flash {
-            kind,
-            text: text.chars().take(500).collect(),
-        })
+        let kind = ["success", "error", "info"].into_iter().find(|k| *k == kind)?;
+        Some(Flash { kind, text: text.chars().take(500).collect() })
     }
 
     /// A 303 redirect to `to` that shows this message there.
     pub fn redirect(self, to: &str) -> Response {
         let mut response = axum::response::Redirect::to(to).into_response();
-        let cookie = format!(
-            "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=120",
-            crate::auth::FLASH_COOKIE,
-            self.encode()
-        );
+        let cookie =
+            format!("{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=120", crate::auth::FLASH_COOKIE, self.encode());
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
@@ -119,9 +100,15 @@ pub struct Layout {
 
 impl Layout {
     pub fn build(config: &AppConfig, path: &str, user: Option<UserBadge>) -> Self {
-        let mut items: Vec<(&'static str, &'static str)> =
-            vec![("/", "Trang chủ"), ("/units", "Đơn vị")];
+        let mut items: Vec<(&'static str, &'static str)> = vec![
+            ("/", "Trang chủ"),
+            ("/reports", "Báo cáo"),
+            ("/directives", "Văn bản chỉ đạo"),
+            ("/milestones", "Sơ kết, tổng kết"),
+            ("/units", "Đơn vị"),
+        ];
         if user.as_ref().is_some_and(|u| u.is_admin) {
+            items.push(("/admin/catalogue", "Danh mục"));
             items.push(("/admin/users", "Người dùng"));
             items.push(("/admin/audit", "Nhật ký"));
         }
@@ -130,19 +117,10 @@ impl Layout {
             .map(|(href, label)| NavItem {
                 href,
                 label,
-                current: if href == "/" {
-                    path == "/"
-                } else {
-                    path.starts_with(href)
-                },
+                current: if href == "/" { path == "/" } else { path.starts_with(href) },
             })
             .collect();
-        Layout {
-            office_name: config.office_name.clone(),
-            nav,
-            user,
-            flash: None,
-        }
+        Layout { office_name: config.office_name.clone(), nav, user, flash: None }
     }
 }
 
@@ -169,9 +147,7 @@ pub fn render<T: Template>(template: &T) -> Response {
         Err(error) => {
             tracing::error!(%error, "lỗi dựng trang");
             let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            response
-                .extensions_mut()
-                .insert(ErrorPage::for_status(StatusCode::INTERNAL_SERVER_ERROR));
+            response.extensions_mut().insert(ErrorPage::for_status(StatusCode::INTERNAL_SERVER_ERROR));
             response
         }
     }
@@ -225,9 +201,7 @@ pub async fn error_pages(State(state): State<AppState>, request: Request, next: 
 
 pub async fn not_found() -> Response {
     let mut response = StatusCode::NOT_FOUND.into_response();
-    response
-        .extensions_mut()
-        .insert(ErrorPage::for_status(StatusCode::NOT_FOUND));
+    response.extensions_mut().insert(ErrorPage::for_status(StatusCode::NOT_FOUND));
     response
 }
 
@@ -239,18 +213,9 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 
 pub fn security_headers() -> [(header::HeaderName, HeaderValue); 5] {
     [
-        (
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ),
-        (
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ),
-        (
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ),
+        (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)),
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (header::REFERRER_POLICY, HeaderValue::from_static("same-origin")),
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
         (
             header::HeaderName::from_static("permissions-policy"),

@@ -40,13 +40,7 @@ impl RouteSpec {
         access: Access,
         handler: MethodRouter<AppState>,
     ) -> Self {
-        RouteSpec {
-            method,
-            path,
-            example,
-            access,
-            handler,
-        }
+        RouteSpec { method, path, example, access, handler }
     }
 }
 
@@ -55,9 +49,9 @@ pub fn build(table: Vec<RouteSpec>) -> Router<AppState> {
     let mut router = Router::new();
     for spec in table {
         let access = spec.access;
-        let gated = spec.handler.route_layer(axum::middleware::from_fn(
-            move |request: Request, next: Next| gate(access, request, next),
-        ));
+        let gated = spec
+            .handler
+            .route_layer(axum::middleware::from_fn(move |request: Request, next: Next| gate(access, request, next)));
         router = router.route(spec.path, gated);
     }
     router
@@ -78,18 +72,10 @@ async fn gate(access: Access, request: Request, next: Next) -> Response {
 
 fn login_required(request: &Request) -> Response {
     if request.uri().path().starts_with("/api/") {
-        return (
-            StatusCode::UNAUTHORIZED,
-            axum::Json(serde_json::json!({"error": "Cần đăng nhập"})),
-        )
-            .into_response();
+        return (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({"error": "Cần đăng nhập"}))).into_response();
     }
     let target = if request.method() == Method::GET {
-        request
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/")
+        request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/")
     } else {
         "/"
     };
@@ -101,9 +87,7 @@ fn form_urlencoded_component(text: &str) -> String {
     let mut encoded = String::with_capacity(text.len());
     for byte in text.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                encoded.push(byte as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => encoded.push(byte as char),
             _ => encoded.push_str(&format!("%{byte:02X}")),
         }
     }

@@ -36,29 +36,18 @@ extern "C" fn stop_cluster() {
 fn server() -> &'static Server {
     SERVER.get_or_init(|| {
         if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
-            let options =
-                PgConnectOptions::from_str(&url).expect("DATABASE_URL is a PostgreSQL URL");
-            return Server {
-                options,
-                _cluster_dir: None,
-            };
+            let options = PgConnectOptions::from_str(&url).expect("DATABASE_URL is a PostgreSQL URL");
+            return Server { options, _cluster_dir: None };
         }
-        let dir = tempfile::Builder::new()
-            .prefix("danvan-test-")
-            .tempdir()
-            .expect("temporary directory");
-        let cluster =
-            LocalCluster::ensure_running(dir.path()).expect("private PostgreSQL cluster for tests");
+        let dir = tempfile::Builder::new().prefix("danvan-test-").tempdir().expect("temporary directory");
+        let cluster = LocalCluster::ensure_running(dir.path()).expect("private PostgreSQL cluster for tests");
         let dir = dir.keep();
         let options = cluster.connect_options("postgres");
         if CLUSTER.set(cluster).is_ok() {
             // SAFETY: registers a plain extern "C" function with no captured state.
             unsafe { nix::libc::atexit(stop_cluster) };
         }
-        Server {
-            options,
-            _cluster_dir: Some(dir),
-        }
+        Server { options, _cluster_dir: Some(dir) }
     })
 }
 
@@ -67,17 +56,13 @@ pub fn server_options() -> PgConnectOptions {
 }
 
 async fn admin() -> PgConnection {
-    PgConnection::connect_with(&server_options().database("postgres"))
-        .await
-        .expect("admin connection")
+    PgConnection::connect_with(&server_options().database("postgres")).await.expect("admin connection")
 }
 
 fn random_suffix() -> String {
     use rand::Rng;
     let mut rng = rand::rng();
-    (0..12)
-        .map(|_| char::from(b'a' + rng.random_range(0..26u8)))
-        .collect()
+    (0..12).map(|_| char::from(b'a' + rng.random_range(0..26u8))).collect()
 }
 
 /// The template database: migrations applied, unit lists loaded. Named after the data it
@@ -85,10 +70,7 @@ fn random_suffix() -> String {
 async fn template() -> &'static str {
     TEMPLATE
         .get_or_init(|| async {
-            let migrations: String = danvan::db::MIGRATOR
-                .iter()
-                .map(|m| hex::encode(&m.checksum[..4]))
-                .collect();
+            let migrations: String = danvan::db::MIGRATOR.iter().map(|m| hex::encode(&m.checksum[..4])).collect();
             let fingerprint = format!("{migrations}{}", danvan::units::reference::checksum());
             let digest = {
                 use sha2::Digest;
@@ -96,50 +78,26 @@ async fn template() -> &'static str {
             };
             let name = format!("danvan_tpl_{digest}");
             let mut admin = admin().await;
-            sqlx::query("SELECT pg_advisory_lock(7294099)")
-                .execute(&mut admin)
+            sqlx::query("SELECT pg_advisory_lock(7294099)").execute(&mut admin).await.expect("lock");
+            let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(&name)
+                .fetch_one(&mut admin)
                 .await
-                .expect("lock");
-            let exists: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-                    .bind(&name)
-                    .fetch_one(&mut admin)
-                    .await
-                    .expect("query");
+                .expect("query");
             if !exists {
                 let building = format!("{name}_building");
                 let drop = format!("DROP DATABASE IF EXISTS {}", quote_ident(&building));
-                sqlx::query(sqlx::AssertSqlSafe(drop))
-                    .execute(&mut admin)
-                    .await
-                    .expect("drop");
+                sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await.expect("drop");
                 let create = format!("CREATE DATABASE {}", quote_ident(&building));
-                sqlx::query(sqlx::AssertSqlSafe(create))
-                    .execute(&mut admin)
-                    .await
-                    .expect("create template");
-                let pool = danvan::db::pool(server_options().database(&building), 2)
-                    .await
-                    .expect("pool");
+                sqlx::query(sqlx::AssertSqlSafe(create)).execute(&mut admin).await.expect("create template");
+                let pool = danvan::db::pool(server_options().database(&building), 2).await.expect("pool");
                 danvan::db::migrate(&pool).await.expect("migrate template");
-                danvan::units::reference::ensure_loaded(&pool)
-                    .await
-                    .expect("load units");
+                danvan::units::reference::ensure_loaded(&pool).await.expect("load units");
                 pool.close().await;
-                let rename = format!(
-                    "ALTER DATABASE {} RENAME TO {}",
-                    quote_ident(&building),
-                    quote_ident(&name)
-                );
-                sqlx::query(sqlx::AssertSqlSafe(rename))
-                    .execute(&mut admin)
-                    .await
-                    .expect("rename template");
+                let rename = format!("ALTER DATABASE {} RENAME TO {}", quote_ident(&building), quote_ident(&name));
+                sqlx::query(sqlx::AssertSqlSafe(rename)).execute(&mut admin).await.expect("rename template");
             }
-            sqlx::query("SELECT pg_advisory_unlock(7294099)")
-                .execute(&mut admin)
-                .await
-                .expect("unlock");
+            sqlx::query("SELECT pg_advisory_unlock(7294099)").execute(&mut admin).await.expect("unlock");
             admin.close().await.ok();
             name
         })
@@ -151,17 +109,10 @@ pub async fn fresh_database() -> PgConnectOptions {
     let template = template().await;
     let name = format!("danvan_test_{}", random_suffix());
     let mut admin = admin().await;
-    let create = format!(
-        "CREATE DATABASE {} TEMPLATE {}",
-        quote_ident(&name),
-        quote_ident(template)
-    );
+    let create = format!("CREATE DATABASE {} TEMPLATE {}", quote_ident(&name), quote_ident(template));
     let mut attempts = 0;
     loop {
-        match sqlx::query(sqlx::AssertSqlSafe(create.clone()))
-            .execute(&mut admin)
-            .await
-        {
+        match sqlx::query(sqlx::AssertSqlSafe(create.clone())).execute(&mut admin).await {
             Ok(_) => break,
             // Another test may be copying the template at this instant.
             Err(error) if attempts < 20 => {
@@ -189,29 +140,19 @@ impl TestApp {
         let database = options.get_database().unwrap_or_default().to_owned();
         let pool = danvan::db::pool(options, 5).await.expect("pool");
         let state = danvan::server::state(pool.clone(), AppConfig::for_tests());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
         tokio::spawn(async move {
-            axum::serve(
-                listener,
-                danvan::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await
-            .ok();
+            axum::serve(listener, danvan::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+                .await
+                .ok();
         });
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        TestApp {
-            address,
-            pool,
-            database,
-            client,
-        }
+        TestApp { address, pool, database, client }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -233,10 +174,7 @@ impl TestApp {
     pub async fn drop_database(&self) {
         let mut admin = admin().await;
         let drop = format!("DROP DATABASE {} WITH (FORCE)", quote_ident(&self.database));
-        sqlx::query(sqlx::AssertSqlSafe(drop))
-            .execute(&mut admin)
-            .await
-            .expect("drop database");
+        sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await.expect("drop database");
         admin.close().await.ok();
     }
 }
@@ -247,38 +185,23 @@ static PASSWORD_HASH: OnceCell<String> = OnceCell::const_new();
 
 /// Hashing is slow in debug builds: all test accounts share one hash of [`PASSWORD`].
 async fn password_hash() -> &'static str {
-    PASSWORD_HASH
-        .get_or_init(|| async {
-            danvan::auth::password::hash(PASSWORD.to_owned())
-                .await
-                .expect("hash")
-        })
-        .await
+    PASSWORD_HASH.get_or_init(|| async { danvan::auth::password::hash(PASSWORD.to_owned()).await.expect("hash") }).await
 }
 
 impl TestApp {
     /// An app with a national leader already signed in on `client`.
     pub async fn spawn_signed_in() -> TestApp {
         let app = TestApp::spawn().await;
-        app.create_user("lanhdao.tw", "TW", "2020-12-31", &["lanh_dao"])
-            .await;
+        app.create_user("lanhdao.tw", "TW", "2020-12-31", &["lanh_dao"]).await;
         app.login(&app.client, "lanhdao.tw").await;
         app
     }
 
     /// Creates an account at `unit_code` (resolved on `as_of`; `TW` for national) and returns
     /// its id.
-    pub async fn create_user(
-        &self,
-        username: &str,
-        unit_code: &str,
-        as_of: &str,
-        roles: &[&str],
-    ) -> i32 {
+    pub async fn create_user(&self, username: &str, unit_code: &str, as_of: &str, roles: &[&str]) -> i32 {
         let date = danvan::units::parse_date(as_of).expect("as_of date");
-        let unit = danvan::units::resolve_for_person(&self.pool, unit_code, date)
-            .await
-            .expect("unit code");
+        let unit = danvan::units::resolve_for_person(&self.pool, unit_code, date).await.expect("unit code");
         let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
         let new_user = danvan::auth::users::NewUser {
             username,
@@ -287,9 +210,7 @@ impl TestApp {
             roles: &roles,
             password_hash: password_hash().await,
         };
-        danvan::auth::users::insert(&self.pool, &new_user)
-            .await
-            .expect("insert user")
+        danvan::auth::users::insert(&self.pool, &new_user).await.expect("insert user")
     }
 
     pub fn new_client(&self) -> reqwest::Client {
@@ -330,23 +251,35 @@ impl TestApp {
         let options = server_options().database(&self.database);
         let pool = danvan::db::pool(options, 5).await.expect("pool");
         let state = danvan::server::state(pool.clone(), AppConfig::for_tests());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
         tokio::spawn(async move {
-            axum::serve(
-                listener,
-                danvan::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await
-            .ok();
+            axum::serve(listener, danvan::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+                .await
+                .ok();
         });
-        TestApp {
-            address,
-            pool,
-            database: self.database.clone(),
-            client: self.new_client(),
-        }
+        TestApp { address, pool, database: self.database.clone(), client: self.new_client() }
+    }
+}
+
+impl TestApp {
+    /// An app whose database holds the demo dataset (accounts, catalogue, directives…).
+    pub async fn spawn_with_demo() -> TestApp {
+        let app = TestApp::spawn().await;
+        danvan::demo::load(&app.pool).await.expect("demo data");
+        app
+    }
+
+    /// A client signed in as a demo account.
+    pub async fn demo_client(&self, username: &str) -> reqwest::Client {
+        let client = self.new_client();
+        let response = client
+            .post(self.url("/login"))
+            .form(&[("username", username), ("password", danvan::demo::DEMO_PASSWORD)])
+            .send()
+            .await
+            .expect("POST /login");
+        assert_eq!(response.status(), 303, "login of demo account {username}");
+        client
     }
 }

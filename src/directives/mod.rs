@@ -1,0 +1,266 @@
+//! Directives (văn bản chỉ đạo): their tasks, targets, review milestones and attachments, and
+//! the "implements" tree that links a lower level's programme to the upper directive.
+
+pub mod number;
+pub mod pages;
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use rust_embed::RustEmbed;
+use serde::Deserialize;
+use sqlx::{FromRow, PgConnection, PgPool};
+
+pub use number::DirectiveNumber;
+
+use crate::text::fold;
+
+#[derive(RustEmbed)]
+#[folder = "reference/demo/directives/"]
+#[include = "*.json"]
+struct DemoDirectives;
+
+#[derive(Debug, Deserialize)]
+struct UnitRef {
+    code: String,
+    as_of: NaiveDate,
+}
+
+#[derive(Debug, Deserialize)]
+struct DemoTask {
+    number: String,
+    text: String,
+    #[serde(default)]
+    assigned_levels: Vec<i16>,
+    #[serde(default)]
+    assigned_units: Vec<UnitRef>,
+    deadline: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DemoTarget {
+    indicator: String,
+    comparator: String,
+    value: f64,
+    value_max: Option<f64>,
+    year: Option<i32>,
+    deadline: Option<NaiveDate>,
+    scope_level: Option<i16>,
+    scope_unit: Option<UnitRef>,
+    #[serde(default)]
+    per_unit: bool,
+    #[serde(default)]
+    text: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct DemoMilestone {
+    kind: String,
+    due_on: NaiveDate,
+    #[serde(default)]
+    text: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct DemoDirective {
+    number: String,
+    kind: String,
+    issuer: String,
+    issuing_body: String,
+    issuing_unit: Option<UnitRef>,
+    issued_on: NaiveDate,
+    title: String,
+    status: String,
+    replaced_by: Option<String>,
+    #[serde(default)]
+    implements: Vec<String>,
+    #[serde(default)]
+    number_is_assumed: bool,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    tasks: Vec<DemoTask>,
+    #[serde(default)]
+    targets: Vec<DemoTarget>,
+    #[serde(default)]
+    milestones: Vec<DemoMilestone>,
+}
+
+/// What a search over directives matches: number, title, text and issuing body, folded.
+pub fn search_key(number: &str, title: &str, body: &str, issuing_body: &str) -> String {
+    fold(&format!("{number} {title} {issuing_body} {body}"))
+}
+
+async fn unit_id(tx: &mut PgConnection, unit: &UnitRef, what: &str) -> anyhow::Result<i32> {
+    crate::units::queries::resolve_in(&mut *tx, &unit.code, unit.as_of)
+        .await?
+        .map(|u| u.id)
+        .with_context(|| format!("{what}: không có đơn vị {} ngày {}", unit.code, unit.as_of))
+}
+
+/// Loads the demo directives (the four seeds and the documents they cite).
+pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
+    let mut documents: Vec<DemoDirective> = Vec::new();
+    for name in DemoDirectives::iter() {
+        let file = DemoDirectives::get(&name).with_context(|| format!("{name}"))?;
+        let document: DemoDirective =
+            serde_json::from_slice(&file.data).with_context(|| format!("reference/demo/directives/{name}"))?;
+        documents.push(document);
+    }
+    documents.sort_by_key(|d| d.issued_on);
+    let mut ids: Vec<(String, NaiveDate, i32)> = Vec::new();
+    for d in &documents {
+        let parsed: DirectiveNumber = d.number.parse().map_err(anyhow::Error::msg).with_context(|| d.number.clone())?;
+        if parsed.kind != d.kind || parsed.issuer != d.issuer {
+            bail!("{}: loại hoặc cơ quan ban hành không khớp số/ký hiệu", d.number);
+        }
+        let issuing_unit = match &d.issuing_unit {
+            Some(unit) => Some(unit_id(tx, unit, &d.number).await?),
+            None => None,
+        };
+        let id: i32 = sqlx::query_scalar(
+            "INSERT INTO directives (number, kind, issuer, issuing_body, issuing_unit_id, issued_on, title, body,
+                                     status, number_is_assumed, search_key)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(parsed.to_string())
+        .bind(&d.kind)
+        .bind(&d.issuer)
+        .bind(&d.issuing_body)
+        .bind(issuing_unit)
+        .bind(d.issued_on)
+        .bind(&d.title)
+        .bind(&d.text)
+        .bind(&d.status)
+        .bind(d.number_is_assumed)
+        .bind(search_key(&d.number, &d.title, &d.text, &d.issuing_body))
+        .fetch_one(&mut *tx)
+        .await
+        .with_context(|| d.number.clone())?;
+        ids.push((d.number.clone(), d.issued_on, id));
+        for (i, task) in d.tasks.iter().enumerate() {
+            let task_id: i32 = sqlx::query_scalar(
+                "INSERT INTO directive_tasks (directive_id, number, body, assigned_levels, deadline, sort_order)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(id)
+            .bind(&task.number)
+            .bind(&task.text)
+            .bind(&task.assigned_levels)
+            .bind(task.deadline)
+            .bind(i as i32)
+            .fetch_one(&mut *tx)
+            .await?;
+            for unit in &task.assigned_units {
+                let unit = unit_id(tx, unit, &d.number).await?;
+                sqlx::query("INSERT INTO directive_task_units (task_id, unit_id) VALUES ($1, $2)")
+                    .bind(task_id)
+                    .bind(unit)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        for target in &d.targets {
+            let scope_unit = match &target.scope_unit {
+                Some(unit) => Some(unit_id(tx, unit, &d.number).await?),
+                None => None,
+            };
+            sqlx::query(
+                "INSERT INTO targets (directive_id, indicator_code, comparator, value, value_max, year, deadline,
+                                      scope_level, scope_unit_id, per_unit, description)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(id)
+            .bind(&target.indicator)
+            .bind(&target.comparator)
+            .bind(target.value)
+            .bind(target.value_max)
+            .bind(target.year)
+            .bind(target.deadline)
+            .bind(target.scope_level)
+            .bind(scope_unit)
+            .bind(target.per_unit)
+            .bind(&target.text)
+            .execute(&mut *tx)
+            .await
+            .with_context(|| format!("{}: chỉ tiêu {}", d.number, target.indicator))?;
+        }
+        for milestone in &d.milestones {
+            sqlx::query("INSERT INTO milestones (directive_id, kind, due_on, description) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(&milestone.kind)
+                .bind(milestone.due_on)
+                .bind(&milestone.text)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    // Numbers repeat across decades (two 25-NQ/TW): a link goes to the latest document with
+    // that number issued before the one that cites it.
+    let find = |number: &str, before: NaiveDate| -> Option<i32> {
+        let canonical = number.parse::<DirectiveNumber>().map(|n| n.to_string()).unwrap_or_else(|_| number.to_owned());
+        ids.iter()
+            .filter(|(n, on, _)| {
+                n.parse::<DirectiveNumber>().map(|x| x.to_string()).unwrap_or_else(|_| n.clone()) == canonical
+                    && *on <= before
+            })
+            .max_by_key(|(_, on, _)| *on)
+            .map(|(_, _, id)| *id)
+    };
+    for d in &documents {
+        let Some((_, _, child)) = ids.iter().find(|(n, on, _)| *n == d.number && *on == d.issued_on) else {
+            continue;
+        };
+        for parent in &d.implements {
+            let parent_id = find(parent, d.issued_on).with_context(|| format!("{}: không có {parent}", d.number))?;
+            sqlx::query("INSERT INTO directive_links (child_id, parent_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(child)
+                .bind(parent_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(replacement) = &d.replaced_by {
+            let replacement =
+                find(replacement, NaiveDate::MAX).with_context(|| format!("{}: không có {replacement}", d.number))?;
+            sqlx::query("UPDATE directives SET replaced_by_id = $2 WHERE id = $1")
+                .bind(child)
+                .bind(replacement)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A directive task that applies to a unit.
+#[derive(Debug, Clone, FromRow)]
+pub struct AssignedTask {
+    pub task_id: i32,
+    pub directive_id: i32,
+    pub directive_number: String,
+    pub directive_title: String,
+    pub number: String,
+    pub body: String,
+    pub deadline: Option<NaiveDate>,
+}
+
+/// The tasks assigned to `unit_id`: by level (under the issuing unit, or the whole country for
+/// central documents) or by name. Only directives in force on `on` count.
+pub async fn tasks_for_unit(pool: &PgPool, unit_id: i32, on: NaiveDate) -> sqlx::Result<Vec<AssignedTask>> {
+    sqlx::query_as(
+        "SELECT t.id AS task_id, d.id AS directive_id, d.number AS directive_number, d.title AS directive_title,
+                t.number, t.body, t.deadline
+         FROM directive_tasks t
+         JOIN directives d ON d.id = t.directive_id
+         JOIN units u ON u.id = $1
+         LEFT JOIN units issuer ON issuer.id = d.issuing_unit_id
+         WHERE d.issued_on <= $2 AND d.status = 'hieu_luc'
+           AND (EXISTS (SELECT 1 FROM directive_task_units tu WHERE tu.task_id = t.id AND tu.unit_id = u.id)
+                OR (u.level = ANY(t.assigned_levels)
+                    AND (d.issuing_unit_id IS NULL OR u.path <@ issuer.path)))
+         ORDER BY d.issued_on, d.id, t.sort_order",
+    )
+    .bind(unit_id)
+    .bind(on)
+    .fetch_all(pool)
+    .await
+}

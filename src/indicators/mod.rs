@@ -1,0 +1,424 @@
+//! The indicator catalogue: organisations, report sections, data elements, indicators and
+//! validation rules. Metadata is data: loaded for the demo from `reference/demo/catalogue/`,
+//! edited by administrators in the browser.
+
+pub mod expression;
+pub mod pages;
+
+use std::collections::HashMap;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use sqlx::{FromRow, PgConnection, PgPool};
+
+pub use expression::Expression;
+
+#[derive(Debug, Clone, FromRow, Serialize, Deserialize)]
+pub struct Organisation {
+    pub code: String,
+    pub name: String,
+    pub short_name: String,
+    pub sort_order: i32,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize, Deserialize)]
+pub struct Section {
+    pub code: String,
+    pub name: String,
+    pub sort_order: i32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    Integer,
+    Decimal,
+    Boolean,
+    Text,
+}
+
+impl ValueType {
+    pub fn parse(text: &str) -> Option<ValueType> {
+        match text {
+            "integer" => Some(ValueType::Integer),
+            "decimal" => Some(ValueType::Decimal),
+            "boolean" => Some(ValueType::Boolean),
+            "text" => Some(ValueType::Text),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct DataElement {
+    pub code: String,
+    pub name: String,
+    pub section_code: String,
+    pub unit_of_measure: String,
+    pub value_type: String,
+    pub aggregation: String,
+    pub by_organisation: bool,
+    pub levels: Vec<i16>,
+    pub description: String,
+    pub sort_order: i32,
+    pub version: i32,
+}
+
+impl DataElement {
+    pub fn kind(&self) -> ValueType {
+        ValueType::parse(&self.value_type).unwrap_or(ValueType::Decimal)
+    }
+
+    /// A stock (last value over time) rather than a flow (sum over time).
+    pub fn is_stock(&self) -> bool {
+        self.aggregation == "last"
+    }
+
+    pub fn reported_at(&self, level: i16) -> bool {
+        self.levels.contains(&level)
+    }
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct Indicator {
+    pub code: String,
+    pub name: String,
+    pub numerator: String,
+    pub denominator: String,
+    pub factor: f64,
+    pub decimals: i16,
+    pub display: String,
+    pub unit: String,
+    pub sort_order: i32,
+    pub version: i32,
+}
+
+impl Indicator {
+    pub fn numerator_expression(&self) -> Option<Expression> {
+        Expression::parse(&self.numerator).ok()
+    }
+
+    pub fn denominator_expression(&self) -> Option<Expression> {
+        if self.denominator.trim().is_empty() { None } else { Expression::parse(&self.denominator).ok() }
+    }
+
+    /// The value from a numerator and an optional denominator: `factor × a / b`, or `a`.
+    pub fn compute(&self, numerator: f64, denominator: Option<f64>) -> Option<f64> {
+        match denominator {
+            Some(0.0) => None,
+            Some(d) => Some(self.factor * numerator / d),
+            None => Some(self.factor * numerator),
+        }
+    }
+
+    /// "51,95%", or "81/117 xã (69,23%)" for ratios.
+    pub fn format(&self, numerator: f64, denominator: Option<f64>) -> String {
+        let decimals = self.decimals.max(0) as usize;
+        let Some(value) = self.compute(numerator, denominator) else {
+            return "—".to_owned();
+        };
+        let unit_suffix = if self.factor == 100.0 { "%".to_owned() } else { format!(" {}", self.unit) };
+        match (self.display.as_str(), denominator) {
+            ("ratio", Some(d)) => format!(
+                "{}/{} {} ({}{})",
+                crate::format::decimal(numerator, 0),
+                crate::format::decimal(d, 0),
+                self.unit,
+                crate::format::decimal(value, decimals),
+                unit_suffix.trim_start()
+            ),
+            _ => format!("{}{}", crate::format::decimal(value, decimals), unit_suffix),
+        }
+    }
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct ValidationRule {
+    pub code: String,
+    pub left_expr: String,
+    pub operator: String,
+    pub right_expr: String,
+    pub severity: String,
+    pub message: String,
+    pub version: i32,
+}
+
+impl ValidationRule {
+    pub fn is_error(&self) -> bool {
+        self.severity == "error"
+    }
+
+    /// Whether the rule holds for these values; `None` when one side has no value at all.
+    pub fn holds(&self, values: &HashMap<String, f64>) -> Option<bool> {
+        let left = Expression::parse(&self.left_expr).ok()?.evaluate(values)?;
+        let right = Expression::parse(&self.right_expr).ok()?.evaluate(values)?;
+        // Values are typed with at most a few decimals: compare with a tolerance.
+        let epsilon = 1e-9 * left.abs().max(right.abs()).max(1.0);
+        Some(match self.operator.as_str() {
+            "<=" => left <= right + epsilon,
+            "<" => left < right - epsilon,
+            "=" => (left - right).abs() <= epsilon,
+            ">=" => left + epsilon >= right,
+            ">" => left > right + epsilon,
+            _ => true,
+        })
+    }
+
+    pub fn codes(&self) -> Vec<String> {
+        let mut codes: Vec<String> = [&self.left_expr, &self.right_expr]
+            .iter()
+            .filter_map(|e| Expression::parse(e).ok())
+            .flat_map(|e| e.terms.into_iter().map(|t| t.code))
+            .collect();
+        codes.dedup();
+        codes
+    }
+}
+
+/// The whole catalogue, read at once (it is small) by the pages that need it.
+#[derive(Debug, Clone, Default)]
+pub struct Catalogue {
+    pub organisations: Vec<Organisation>,
+    pub sections: Vec<Section>,
+    pub elements: Vec<DataElement>,
+    pub indicators: Vec<Indicator>,
+    pub rules: Vec<ValidationRule>,
+}
+
+impl Catalogue {
+    pub async fn load(pool: &PgPool) -> sqlx::Result<Catalogue> {
+        Ok(Catalogue {
+            organisations: sqlx::query_as(
+                "SELECT code, name, short_name, sort_order FROM organisations WHERE active ORDER BY sort_order, code",
+            )
+            .fetch_all(pool)
+            .await?,
+            sections: sqlx::query_as("SELECT code, name, sort_order FROM report_sections ORDER BY sort_order, code")
+                .fetch_all(pool)
+                .await?,
+            elements: sqlx::query_as(
+                "SELECT code, name, section_code, unit_of_measure, value_type, aggregation, by_organisation, levels,
+                        description, sort_order, version
+                 FROM data_elements WHERE active ORDER BY sort_order, code",
+            )
+            .fetch_all(pool)
+            .await?,
+            indicators: sqlx::query_as(
+                "SELECT code, name, numerator, denominator, factor, decimals, display, unit, sort_order, version
+                 FROM indicators ORDER BY sort_order, code",
+            )
+            .fetch_all(pool)
+            .await?,
+            rules: sqlx::query_as(
+                "SELECT code, left_expr, operator, right_expr, severity, message, version
+                 FROM validation_rules WHERE active ORDER BY code",
+            )
+            .fetch_all(pool)
+            .await?,
+        })
+    }
+
+    pub fn element(&self, code: &str) -> Option<&DataElement> {
+        self.elements.iter().find(|e| e.code == code)
+    }
+
+    pub fn indicator(&self, code: &str) -> Option<&Indicator> {
+        self.indicators.iter().find(|i| i.code == code)
+    }
+}
+
+const ORGANISATIONS: &str = include_str!("../../reference/demo/catalogue/organisations.csv");
+const SECTIONS: &str = include_str!("../../reference/demo/catalogue/sections.csv");
+const DATA_ELEMENTS: &str = include_str!("../../reference/demo/catalogue/data_elements.csv");
+const INDICATORS: &str = include_str!("../../reference/demo/catalogue/indicators.csv");
+const RULES: &str = include_str!("../../reference/demo/catalogue/validation_rules.csv");
+
+#[derive(Deserialize)]
+struct ElementRow {
+    code: String,
+    name: String,
+    section: String,
+    unit_of_measure: String,
+    value_type: String,
+    aggregation: String,
+    by_organisation: bool,
+    levels: String,
+    description: String,
+}
+
+#[derive(Deserialize)]
+struct IndicatorRow {
+    code: String,
+    name: String,
+    numerator: String,
+    denominator: String,
+    factor: f64,
+    decimals: i16,
+    display: String,
+    unit: String,
+}
+
+#[derive(Deserialize)]
+struct RuleRow {
+    code: String,
+    left: String,
+    operator: String,
+    right: String,
+    severity: String,
+    message: String,
+}
+
+fn rows<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> anyhow::Result<Vec<T>> {
+    csv::Reader::from_reader(text.as_bytes())
+        .deserialize()
+        .collect::<Result<Vec<T>, _>>()
+        .with_context(|| format!("đọc {name}"))
+}
+
+/// Loads the demo catalogue; every expression is checked against the elements first.
+pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
+    let organisations: Vec<Organisation> = rows("organisations.csv", ORGANISATIONS)?;
+    let sections: Vec<Section> = rows("sections.csv", SECTIONS)?;
+    let elements: Vec<ElementRow> = rows("data_elements.csv", DATA_ELEMENTS)?;
+    let indicators: Vec<IndicatorRow> = rows("indicators.csv", INDICATORS)?;
+    let rules: Vec<RuleRow> = rows("validation_rules.csv", RULES)?;
+    let known: std::collections::HashSet<&str> = elements.iter().map(|e| e.code.as_str()).collect();
+    let check = |what: &str, text: &str| -> anyhow::Result<()> {
+        let expression = Expression::parse(text).with_context(|| format!("{what}: “{text}”"))?;
+        expression.check_known(|c| known.contains(c)).with_context(|| format!("{what}: “{text}”"))?;
+        Ok(())
+    };
+    for o in &organisations {
+        sqlx::query("INSERT INTO organisations (code, name, short_name, sort_order) VALUES ($1, $2, $3, $4)")
+            .bind(&o.code)
+            .bind(&o.name)
+            .bind(&o.short_name)
+            .bind(o.sort_order)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for s in &sections {
+        sqlx::query("INSERT INTO report_sections (code, name, sort_order) VALUES ($1, $2, $3)")
+            .bind(&s.code)
+            .bind(&s.name)
+            .bind(s.sort_order)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for (i, e) in elements.iter().enumerate() {
+        let levels: Vec<i16> = e
+            .levels
+            .split(';')
+            .map(|l| l.trim().parse::<i16>())
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("data_elements.csv {}: levels", e.code))?;
+        sqlx::query(
+            "INSERT INTO data_elements (code, name, section_code, unit_of_measure, value_type, aggregation,
+                                        by_organisation, levels, description, sort_order)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&e.code)
+        .bind(&e.name)
+        .bind(&e.section)
+        .bind(&e.unit_of_measure)
+        .bind(&e.value_type)
+        .bind(&e.aggregation)
+        .bind(e.by_organisation)
+        .bind(&levels)
+        .bind(&e.description)
+        .bind(i as i32)
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("data_elements.csv {}", e.code))?;
+    }
+    for (i, ind) in indicators.iter().enumerate() {
+        check(&ind.code, &ind.numerator)?;
+        if !ind.denominator.trim().is_empty() {
+            check(&ind.code, &ind.denominator)?;
+        }
+        sqlx::query(
+            "INSERT INTO indicators (code, name, numerator, denominator, factor, decimals, display, unit, sort_order)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&ind.code)
+        .bind(&ind.name)
+        .bind(&ind.numerator)
+        .bind(&ind.denominator)
+        .bind(ind.factor)
+        .bind(ind.decimals)
+        .bind(&ind.display)
+        .bind(&ind.unit)
+        .bind(i as i32)
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("indicators.csv {}", ind.code))?;
+    }
+    for r in &rules {
+        check(&r.code, &r.left)?;
+        check(&r.code, &r.right)?;
+        if !["error", "warning"].contains(&r.severity.as_str()) {
+            bail!("validation_rules.csv {}: mức độ {}", r.code, r.severity);
+        }
+        sqlx::query(
+            "INSERT INTO validation_rules (code, left_expr, operator, right_expr, severity, message)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&r.code)
+        .bind(&r.left)
+        .bind(&r.operator)
+        .bind(&r.right)
+        .bind(&r.severity)
+        .bind(&r.message)
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("validation_rules.csv {}", r.code))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn indicator(display: &str, factor: f64, decimals: i16, unit: &str) -> Indicator {
+        Indicator {
+            code: "X".into(),
+            name: "X".into(),
+            numerator: "A".into(),
+            denominator: "B".into(),
+            factor,
+            decimals,
+            display: display.into(),
+            unit: unit.into(),
+            sort_order: 0,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn formats_indicators_the_vietnamese_way() {
+        assert_eq!(indicator("ratio", 100.0, 2, "xã").format(81.0, Some(117.0)), "81/117 xã (69,23%)");
+        assert_eq!(indicator("value", 100.0, 2, "%").format(585160.0, Some(1126391.0)), "51,95%");
+        assert_eq!(indicator("ratio", 100.0, 2, "đơn").format(340.0, Some(436.0)), "340/436 đơn (77,98%)");
+        assert_eq!(indicator("value", 1.0, 0, "cuộc").format(143.0, None), "143 cuộc");
+        assert_eq!(indicator("value", 100.0, 2, "%").format(5.0, Some(0.0)), "—");
+    }
+
+    #[test]
+    fn rules_compare_expressions() {
+        let rule = ValidationRule {
+            code: "R".into(),
+            left_expr: "GS_TONG".into(),
+            operator: "=".into(),
+            right_expr: "GS_A + GS_B".into(),
+            severity: "error".into(),
+            message: "m".into(),
+            version: 1,
+        };
+        let values = |t: f64| -> HashMap<String, f64> {
+            [("GS_TONG".to_owned(), t), ("GS_A".to_owned(), 100.0), ("GS_B".to_owned(), 29.0)].into()
+        };
+        assert_eq!(rule.holds(&values(129.0)), Some(true));
+        assert_eq!(rule.holds(&values(143.0)), Some(false), "seed 002's slip: 143 ≠ 129");
+        assert_eq!(rule.holds(&HashMap::new()), None);
+    }
+}
