@@ -47,6 +47,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     load_accounts(&mut tx).await?;
     crate::indicators::load_demo(&mut tx).await.context("danh mục chỉ tiêu mẫu")?;
     crate::directives::load_demo(&mut tx).await.context("văn bản chỉ đạo mẫu")?;
+    crate::reports::demo::load(&mut tx).await.context("báo cáo quý mẫu")?;
     sqlx::query("INSERT INTO reference_data (name, checksum) VALUES ('demo', '1')").execute(&mut *tx).await?;
     tx.commit().await?;
     tracing::info!("đã nạp dữ liệu mẫu");

@@ -12,6 +12,7 @@ pub mod format;
 pub mod health;
 pub mod home;
 pub mod indicators;
+pub mod reports;
 pub mod server;
 pub mod text;
 pub mod units;
@@ -48,6 +49,7 @@ pub fn route_table() -> Vec<RouteSpec> {
     table.extend(audit::routes());
     table.extend(indicators::pages::routes());
     table.extend(directives::pages::routes());
+    table.extend(reports::routes());
     table
 }
 

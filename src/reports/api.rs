@@ -1,0 +1,221 @@
+//! `GET`/`PUT /api/v1/reports/{unit_code}/{period}`: the same permissions and validation as
+//! the form, in JSON. Values are numbers or Vietnamese-formatted strings ("1.234", "51,95").
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::entry::{self, Input};
+use super::store::{self, Draft, Narrative, SaveError};
+use super::{locate, permissions};
+use crate::audit::{self, Entry};
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::indicators::Catalogue;
+use crate::web::AppState;
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+fn from_app_error(failure: AppError) -> Response {
+    match failure {
+        AppError::NotFound => error_response_404(),
+        AppError::Forbidden => error(StatusCode::FORBIDDEN, "Không có quyền với báo cáo của đơn vị này."),
+        AppError::BadRequest(message) => error(StatusCode::BAD_REQUEST, &message),
+        other => {
+            tracing::error!(error = %other, "lỗi API báo cáo");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "Lỗi hệ thống; dữ liệu không bị thay đổi.")
+        }
+    }
+}
+
+fn error_response_404() -> Response {
+    error(StatusCode::NOT_FOUND, "Không có đơn vị mang mã này trong kỳ báo cáo, hoặc kỳ không hợp lệ (viết 2021-Q1).")
+}
+
+async fn document(state: &AppState, code: &str, period: &str, user: &CurrentUser) -> Result<Value, AppError> {
+    let (unit, period, (year, quarter)) = locate(&state.pool, code, period).await?;
+    if !permissions(user, &unit).view {
+        return Err(AppError::Forbidden);
+    }
+    let catalogue = Catalogue::load(&state.pool).await?;
+    let report = store::find(&state.pool, unit.id, year, quarter).await?;
+    let stored = match &report {
+        Some(r) => store::values(&state.pool, r.id).await?,
+        None => BTreeMap::new(),
+    };
+    // Catalogue order, so that readers see the figures as the form shows them.
+    let mut values = Map::new();
+    for field in entry::fields(&catalogue, unit.level) {
+        let value = stored.get(&field.key).map(|v| json!(v)).unwrap_or(Value::Null);
+        values.insert(field.key, value);
+    }
+    let narrative = report.as_ref().map(|r| r.narrative()).unwrap_or_default();
+    Ok(json!({
+        "unit": { "code": unit.code, "name": unit.name, "level": unit.level },
+        "period": period.code(),
+        "period_label": period.label(),
+        "status": report.as_ref().map(|r| r.status.clone()).unwrap_or_else(|| "nhap".to_owned()),
+        "version": report.as_ref().map(|r| r.version).unwrap_or(0),
+        "values": values,
+        "narrative": narrative,
+    }))
+}
+
+pub async fn get_report(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((code, period)): Path<(String, String)>,
+) -> Response {
+    match document(&state, &code, &period, &user).await {
+        Ok(body) => Json(body).into_response(),
+        Err(e) => from_app_error(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PutBody {
+    version: i32,
+    #[serde(default)]
+    values: BTreeMap<String, Value>,
+    narrative: Option<Narrative>,
+}
+
+pub async fn put_report(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((code, period_text)): Path<(String, String)>,
+    body: Result<Json<PutBody>, JsonRejection>,
+) -> Response {
+    // Scope first: outside it, nothing about the body is worth saying.
+    match locate(&state.pool, &code, &period_text).await {
+        Ok((unit, _, _)) if permissions(&user, &unit).enter => {}
+        Ok(_) => return from_app_error(AppError::Forbidden),
+        Err(e) => return from_app_error(e),
+    }
+    let Json(body) = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("JSON không hợp lệ: cần {{\"version\": n, \"values\": {{...}}}} ({})", rejection.body_text()),
+            );
+        }
+    };
+    match put(&state, &user, &code, &period_text, body).await {
+        Ok(response) => response,
+        Err(e) => from_app_error(e),
+    }
+}
+
+async fn put(
+    state: &AppState,
+    user: &CurrentUser,
+    code: &str,
+    period_text: &str,
+    body: PutBody,
+) -> Result<Response, AppError> {
+    let (unit, period, (year, quarter)) = locate(&state.pool, code, period_text).await?;
+    let perms = permissions(user, &unit);
+    if !perms.enter {
+        return Err(AppError::Forbidden);
+    }
+    let catalogue = Catalogue::load(&state.pool).await?;
+    let mut inputs = BTreeMap::new();
+    let mut cleared = Vec::new();
+    for (key, value) in &body.values {
+        let input = match value {
+            Value::Null => {
+                cleared.push(key.clone());
+                continue;
+            }
+            Value::String(text) if text.trim().is_empty() => {
+                cleared.push(key.clone());
+                continue;
+            }
+            Value::String(text) => Input::Text(text.clone()),
+            Value::Number(n) => Input::Number(n.as_f64().unwrap_or(f64::NAN)),
+            Value::Bool(b) => Input::Bool(*b),
+            _ => Input::Text(value.to_string()),
+        };
+        inputs.insert(key.clone(), input);
+    }
+    let existing = store::find(&state.pool, unit.id, year, quarter).await?;
+    let notes = existing.as_ref().map(|r| r.rule_notes.0.clone()).unwrap_or_default();
+    let checked = entry::check(&catalogue, unit.level, &inputs, &notes);
+    let level_keys: Vec<String> = entry::fields(&catalogue, unit.level).into_iter().map(|f| f.key).collect();
+    let mut errors: BTreeMap<String, String> = checked.errors.clone();
+    for key in &cleared {
+        if !level_keys.contains(key) {
+            errors.insert(key.clone(), "Chỉ tiêu này không có trong báo cáo của cấp đơn vị này.".to_owned());
+        }
+    }
+    if !errors.is_empty() {
+        let body = json!({ "error": "Dữ liệu không hợp lệ; chưa lưu gì.", "errors": errors });
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+    }
+    let draft = Draft {
+        values: checked.values.clone(),
+        cleared,
+        raw_inputs: BTreeMap::new(),
+        narrative: body.narrative.clone(),
+        rule_notes: None,
+        tasks: None,
+        replace_all: false,
+    };
+    let mut tx = state.pool.begin().await?;
+    match store::save(&mut tx, unit.id, (year, quarter), body.version, &draft, (user.id, &user.username)).await {
+        Ok(report) => {
+            let entry = Entry {
+                action: "save",
+                entity: "report",
+                entity_id: format!("{}/{}", unit.code, period.code()),
+                unit_id: Some(unit.id),
+                before: None,
+                after: Some(json!({"values": checked.values, "version": report.version, "via": "api"})),
+            };
+            audit::record(&mut *tx, &user.actor(), entry).await?;
+            tx.commit().await?;
+        }
+        Err(SaveError::Stale { current }) => {
+            tx.rollback().await?;
+            let mut changes = Vec::new();
+            if let Some(report) = &existing {
+                let opened = store::snapshot(&state.pool, report.id, body.version).await?.unwrap_or_default();
+                let now = store::snapshot(&state.pool, report.id, current).await?.unwrap_or_default();
+                changes = super::pages::describe_changes(&catalogue, &opened, &now);
+            }
+            let body = json!({
+                "error": "Báo cáo đã được lưu bởi người khác sau phiên bản bạn gửi; tải lại rồi sửa tiếp.",
+                "current_version": current,
+                "changes": changes,
+            });
+            return Ok((StatusCode::CONFLICT, Json(body)).into_response());
+        }
+        Err(SaveError::Locked(status)) => {
+            tx.rollback().await?;
+            let message = format!("Báo cáo đang ở trạng thái “{}”: không sửa được.", status.label());
+            return Ok(error(StatusCode::CONFLICT, &message));
+        }
+        Err(SaveError::Database(e)) => return Err(e.into()),
+    }
+    let mut document = document(state, code, period_text, user).await?;
+    let problems: Vec<Value> = checked
+        .rules
+        .iter()
+        .map(
+            |r| json!({"rule": r.code, "message": r.message, "severity": if r.is_error { "error" } else { "warning" }}),
+        )
+        .collect();
+    if let Some(map) = document.as_object_mut() {
+        map.insert("problems".to_owned(), Value::Array(problems));
+    }
+    Ok(Json(document).into_response())
+}

@@ -1,0 +1,95 @@
+//! Quarterly reports: entry the Vietnamese way, validation rules, the review workflow
+//! (nháp → đã gửi → trả lại → đã duyệt), deadlines, the reviewer's overview and the JSON API.
+
+pub mod api;
+pub mod demo;
+pub mod entry;
+pub mod pages;
+pub mod period;
+pub mod store;
+
+use axum::http::Method;
+use axum::routing::{get, post};
+use sqlx::PgPool;
+
+pub use period::{Calendar, Period};
+
+use crate::auth::CurrentUser;
+use crate::auth::authz::{self, Action, Place};
+use crate::error::{AppError, AppResult};
+use crate::units::Unit;
+use crate::web::routes::{Access, RouteSpec};
+
+pub fn routes() -> Vec<RouteSpec> {
+    use Access::SignedIn;
+    vec![
+        RouteSpec::new(Method::GET, "/reports", "/reports", SignedIn, get(pages::index)),
+        RouteSpec::new(Method::GET, "/reviews", "/reviews?period=2021-Q1", SignedIn, get(pages::overview)),
+        RouteSpec::new(Method::GET, "/reports/{unit}/{period}", "/reports/30883/2022-Q1", SignedIn, get(pages::show)),
+        RouteSpec::new(Method::POST, "/reports/{unit}/{period}", "/reports/30883/2022-Q1", SignedIn, post(pages::save)),
+        RouteSpec::new(
+            Method::POST,
+            "/reports/{unit}/{period}/review",
+            "/reports/30883/2022-Q1/review",
+            SignedIn,
+            post(pages::review),
+        ),
+        RouteSpec::new(
+            Method::GET,
+            "/api/v1/reports/{unit}/{period}",
+            "/api/v1/reports/30883/2022-Q1",
+            SignedIn,
+            get(api::get_report),
+        ),
+        RouteSpec::new(
+            Method::PUT,
+            "/api/v1/reports/{unit}/{period}",
+            "/api/v1/reports/30883/2022-Q1",
+            SignedIn,
+            axum::routing::put(api::put_report),
+        ),
+    ]
+}
+
+/// The deployment's reporting calendar (settings `report_cutoff_day`, `report_due_working_days`).
+pub async fn calendar(pool: &PgPool) -> sqlx::Result<Calendar> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT key, value FROM settings WHERE key IN ('report_cutoff_day', 'report_due_working_days')")
+            .fetch_all(pool)
+            .await?;
+    let mut calendar = Calendar::default();
+    for (key, value) in rows {
+        match (key.as_str(), value.trim().parse::<u32>()) {
+            ("report_cutoff_day", Ok(day)) if (1..=28).contains(&day) => calendar.cutoff_day = day,
+            ("report_due_working_days", Ok(days)) if days <= 30 => calendar.due_working_days = days,
+            _ => tracing::warn!(%key, %value, "giá trị lịch báo cáo không hợp lệ, dùng mặc định"),
+        }
+    }
+    Ok(calendar)
+}
+
+/// Resolves the unit code against the quarter (codes are reused across the 2025 reform).
+pub async fn locate(pool: &PgPool, code: &str, period: &str) -> AppResult<(Unit, Period, (i32, u8))> {
+    let period: Period = period.parse().map_err(|_| AppError::NotFound)?;
+    let Period::Quarter { year, quarter } = period else {
+        return Err(AppError::NotFound);
+    };
+    let unit = crate::units::queries::resolve(pool, code, period.end_date()).await?.ok_or(AppError::NotFound)?;
+    Ok((unit, period, (year, quarter)))
+}
+
+/// Who may do what on this report.
+pub struct Permissions {
+    pub view: bool,
+    pub enter: bool,
+    pub review: bool,
+}
+
+pub fn permissions(user: &CurrentUser, unit: &Unit) -> Permissions {
+    let place = Some(Place::from(unit));
+    Permissions {
+        view: authz::can(user, Action::ViewData, place),
+        enter: authz::can(user, Action::EnterReport, place),
+        review: authz::can(user, Action::ReviewReport, place),
+    }
+}

@@ -1,0 +1,713 @@
+//! The report form, its save/submit, the reviewer's actions and overview, and the list of a
+//! unit's reports.
+
+use std::collections::{BTreeMap, HashSet};
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::entry::{self, Checked, Input};
+use super::store::{self, Draft, Event, Narrative, SaveError, Status};
+use super::{Period, locate, permissions};
+use crate::audit::{self, Entry};
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::format;
+use crate::indicators::{Catalogue, ValueType};
+use crate::units::{self, Unit};
+use crate::web::{AppState, Flash, Layout, render};
+
+pub struct RuleView {
+    pub code: String,
+    pub message: String,
+    pub is_error: bool,
+    pub note: String,
+    /// Warnings take their note here (shown once, with the first field of the rule).
+    pub wants_note: bool,
+}
+
+pub struct RowView {
+    pub key: String,
+    pub label: String,
+    pub unit_of_measure: String,
+    pub input: String,
+    pub previous: String,
+    pub error: Option<String>,
+    pub rules: Vec<RuleView>,
+    pub remark: Option<String>,
+    pub is_boolean: bool,
+    pub description: String,
+}
+
+pub struct SectionView {
+    pub code: String,
+    pub name: String,
+    pub rows: Vec<RowView>,
+}
+
+pub struct TaskView {
+    pub task_id: i32,
+    pub directive_number: String,
+    pub number: String,
+    pub body: String,
+    pub deadline: String,
+    pub status: String,
+    pub note: String,
+}
+
+pub const TASK_STATES: [(&str, &str); 3] =
+    [("chua_trien_khai", "Chưa triển khai"), ("dang_thuc_hien", "Đang thực hiện"), ("hoan_thanh", "Hoàn thành")];
+
+#[derive(Template)]
+#[template(path = "reports/form.html")]
+struct FormPage {
+    layout: Layout,
+    unit: Unit,
+    period: Period,
+    previous_period: Period,
+    status: Status,
+    version: i32,
+    due: String,
+    saved_at: String,
+    sections: Vec<SectionView>,
+    narrative: Narrative,
+    tasks: Vec<TaskView>,
+    task_states: [(&'static str, &'static str); 3],
+    events: Vec<Event>,
+    can_edit: bool,
+    can_review: bool,
+    errors: usize,
+    warnings: usize,
+    unnoted: usize,
+    notice: Option<String>,
+    conflict: Vec<String>,
+    remarks: String,
+    storage_key: String,
+}
+
+/// Everything needed to draw the form, from stored data or from what was just typed.
+struct FormState {
+    inputs: BTreeMap<String, String>,
+    checked: Checked,
+    narrative: Narrative,
+    tasks: BTreeMap<i32, (String, String)>,
+    notes: BTreeMap<String, String>,
+    remarks: BTreeMap<String, String>,
+}
+
+fn value_text(value: f64, element_type: ValueType) -> String {
+    match element_type {
+        ValueType::Boolean => if value != 0.0 { "Có" } else { "Không" }.to_owned(),
+        _ => format::format_number(value, 6),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn form_page(
+    state: &AppState,
+    layout: Layout,
+    user: &CurrentUser,
+    unit: Unit,
+    period: Period,
+    report: Option<&store::Report>,
+    form: FormState,
+    notice: Option<String>,
+    conflict: Vec<String>,
+) -> AppResult<Response> {
+    let catalogue = Catalogue::load(&state.pool).await?;
+    let perms = permissions(user, &unit);
+    let (year, quarter) = period.last_quarter();
+    let previous_period = period.previous();
+    let (py, pq) = previous_period.last_quarter();
+    let previous = match store::find(&state.pool, unit.id, py, pq).await? {
+        Some(report) => store::values(&state.pool, report.id).await?,
+        None => BTreeMap::new(),
+    };
+    let fields = entry::fields(&catalogue, unit.level);
+    let mut placed: HashSet<String> = HashSet::new();
+    let mut seen_elements: HashSet<String> = HashSet::new();
+    let mut sections: Vec<SectionView> = catalogue
+        .sections
+        .iter()
+        .map(|s| SectionView { code: s.code.clone(), name: s.name.clone(), rows: Vec::new() })
+        .collect();
+    for field in &fields {
+        let first_of_element = seen_elements.insert(field.element.code.clone());
+        let rules = if first_of_element {
+            form.checked
+                .rules_for(&field.element.code)
+                .into_iter()
+                .map(|rule| {
+                    let wants_note = !rule.is_error && placed.insert(rule.code.clone());
+                    RuleView {
+                        code: rule.code.clone(),
+                        message: rule.message.clone(),
+                        is_error: rule.is_error,
+                        note: form.notes.get(&rule.code).cloned().unwrap_or_default(),
+                        wants_note,
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let row = RowView {
+            key: field.key.clone(),
+            label: field.label(),
+            unit_of_measure: field.element.unit_of_measure.clone(),
+            input: form.inputs.get(&field.key).cloned().unwrap_or_default(),
+            previous: previous.get(&field.key).map(|v| value_text(*v, field.element.kind())).unwrap_or_default(),
+            error: form.checked.errors.get(&field.key).cloned(),
+            rules,
+            remark: form.remarks.get(&field.key).cloned(),
+            is_boolean: field.element.kind() == ValueType::Boolean,
+            description: field.element.description.clone(),
+        };
+        if let Some(section) = sections.iter_mut().find(|s| s.code == field.element.section_code) {
+            section.rows.push(row);
+        }
+    }
+    sections.retain(|s| !s.rows.is_empty());
+    let assigned = crate::directives::tasks_for_unit(&state.pool, unit.id, period.end_date()).await?;
+    let tasks = assigned
+        .into_iter()
+        .map(|task| {
+            let (status, note) = form.tasks.get(&task.task_id).cloned().unwrap_or_default();
+            TaskView {
+                task_id: task.task_id,
+                directive_number: task.directive_number,
+                number: task.number,
+                body: task.body,
+                deadline: task.deadline.map(format::date).unwrap_or_default(),
+                status: if status.is_empty() { "chua_trien_khai".to_owned() } else { status },
+                note,
+            }
+        })
+        .collect();
+    let status = report.map(|r| r.status()).unwrap_or(Status::Draft);
+    let events = match report {
+        Some(r) => store::events(&state.pool, r.id).await?,
+        None => Vec::new(),
+    };
+    let calendar = super::calendar(&state.pool).await?;
+    let remarks = events
+        .iter()
+        .rev()
+        .find(|e| e.to_status == "tra_lai")
+        .map(|e| e.remarks.clone())
+        .filter(|_| status == Status::Returned)
+        .unwrap_or_default();
+    let page = FormPage {
+        layout,
+        storage_key: format!("danvan-report-{}-{}", unit.id, period.code()),
+        previous_period,
+        status,
+        version: report.map(|r| r.version).unwrap_or(0),
+        due: format::date(calendar.due(year, quarter)),
+        saved_at: report
+            .map(|r| (r.updated_at + chrono::Duration::hours(7)).format("%H:%M ngày %d/%m/%Y").to_string())
+            .unwrap_or_default(),
+        sections,
+        narrative: form.narrative,
+        tasks,
+        task_states: TASK_STATES,
+        events,
+        can_edit: perms.enter && status.editable(),
+        can_review: perms.review,
+        errors: form.checked.blocking(),
+        warnings: form.checked.warnings(),
+        unnoted: form.checked.unnoted_warnings(),
+        notice,
+        conflict,
+        remarks,
+        unit,
+        period,
+    };
+    Ok(render(&page))
+}
+
+/// The form as stored: typed text where it was kept, else the stored values.
+async fn stored_state(state: &AppState, unit: &Unit, report: Option<&store::Report>) -> AppResult<FormState> {
+    let catalogue = Catalogue::load(&state.pool).await?;
+    let Some(report) = report else {
+        return Ok(FormState {
+            inputs: BTreeMap::new(),
+            checked: Checked::default(),
+            narrative: Narrative::default(),
+            tasks: BTreeMap::new(),
+            notes: BTreeMap::new(),
+            remarks: BTreeMap::new(),
+        });
+    };
+    let values = store::values(&state.pool, report.id).await?;
+    let mut inputs: BTreeMap<String, String> = BTreeMap::new();
+    for field in entry::fields(&catalogue, unit.level) {
+        if let Some(value) = values.get(&field.key) {
+            inputs.insert(field.key.clone(), value_text(*value, field.element.kind()));
+        }
+    }
+    // What was typed and could not be read stays as typed.
+    for (key, raw) in &report.raw_inputs.0 {
+        if !values.contains_key(key) {
+            inputs.insert(key.clone(), raw.clone());
+        }
+    }
+    let typed: BTreeMap<String, Input> = inputs.iter().map(|(k, v)| (k.clone(), Input::Text(v.clone()))).collect();
+    let notes = report.rule_notes.0.clone();
+    let checked = entry::check(&catalogue, unit.level, &typed, &notes);
+    let tasks = store::task_progress(&state.pool, report.id)
+        .await?
+        .into_iter()
+        .map(|t| (t.task_id, (t.status, t.note)))
+        .collect();
+    let events = store::events(&state.pool, report.id).await?;
+    let remarks = events
+        .iter()
+        .rev()
+        .find(|e| e.to_status == "tra_lai")
+        .filter(|_| report.status() == Status::Returned)
+        .map(|e| e.field_remarks.0.clone())
+        .unwrap_or_default();
+    Ok(FormState { inputs, checked, narrative: report.narrative(), tasks, notes, remarks })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    layout: Layout,
+    user: CurrentUser,
+    Path((code, period)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let (unit, period, (year, quarter)) = locate(&state.pool, &code, &period).await?;
+    if !permissions(&user, &unit).view {
+        return Err(AppError::Forbidden);
+    }
+    let report = store::find(&state.pool, unit.id, year, quarter).await?;
+    let form = stored_state(&state, &unit, report.as_ref()).await?;
+    form_page(&state, layout, &user, unit, period, report.as_ref(), form, None, Vec::new()).await
+}
+
+/// Reads the posted form: figures (`v.KEY`), narrative, task progress (`task.ID.status`,
+/// `task.ID.note`), notes on warnings (`note.RULE`).
+/// The posted report form, split by kind of field.
+struct Posted {
+    inputs: BTreeMap<String, String>,
+    narrative: Narrative,
+    tasks: BTreeMap<i32, (String, String)>,
+    notes: BTreeMap<String, String>,
+}
+
+fn read_form(fields: &[(String, String)]) -> Posted {
+    let mut inputs = BTreeMap::new();
+    let mut narrative = Narrative::default();
+    let mut tasks: BTreeMap<i32, (String, String)> = BTreeMap::new();
+    let mut notes = BTreeMap::new();
+    for (name, value) in fields {
+        if let Some(key) = name.strip_prefix("v.") {
+            inputs.insert(key.to_owned(), value.clone());
+        } else if let Some(rule) = name.strip_prefix("note.") {
+            if !value.trim().is_empty() {
+                notes.insert(rule.to_owned(), value.trim().to_owned());
+            }
+        } else if let Some(rest) = name.strip_prefix("task.") {
+            if let Some((id, part)) = rest.split_once('.')
+                && let Ok(id) = id.parse::<i32>()
+            {
+                let entry = tasks.entry(id).or_default();
+                match part {
+                    "status" if super::pages::TASK_STATES.iter().any(|(s, _)| s == value) => entry.0 = value.clone(),
+                    "note" => entry.1 = value.trim().to_owned(),
+                    _ => {}
+                }
+            }
+        } else {
+            narrative.set(name, value.clone());
+        }
+    }
+    Posted { inputs, narrative, tasks, notes }
+}
+
+fn field_value<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap_or("")
+}
+
+/// What changed between the version a person opened and the current one, in words.
+pub fn describe_changes(catalogue: &Catalogue, opened: &store::Snapshot, now: &store::Snapshot) -> Vec<String> {
+    let mut changes = Vec::new();
+    let keys: std::collections::BTreeSet<&String> = opened.values.keys().chain(now.values.keys()).collect();
+    for key in keys {
+        let (before, after) = (opened.values.get(key), now.values.get(key));
+        if before != after {
+            let (code, org) = entry::split_key(key);
+            let name = catalogue.element(code).map(|e| e.name.clone()).unwrap_or_else(|| code.to_owned());
+            let name = if org.is_empty() { name } else { format!("{name} — {org}") };
+            let show = |v: Option<&f64>| v.map(|v| format::format_number(*v, 6)).unwrap_or_else(|| "(trống)".into());
+            changes.push(format!("{name}: {} → {}", show(before), show(after)));
+        }
+    }
+    for ((_, heading, before), (_, _, after)) in opened.narrative.sections().iter().zip(now.narrative.sections().iter())
+    {
+        if before != after {
+            changes.push(format!("Phần “{heading}” đã được sửa"));
+        }
+    }
+    if !opened.status.is_empty() && opened.status != now.status {
+        changes.push(format!(
+            "Trạng thái: {} → {}",
+            Status::parse(&opened.status).label(),
+            Status::parse(&now.status).label()
+        ));
+    }
+    changes
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    layout: Layout,
+    user: CurrentUser,
+    Path((code, period_text)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (unit, period, (year, quarter)) = locate(&state.pool, &code, &period_text).await?;
+    if !permissions(&user, &unit).enter {
+        return Err(AppError::Forbidden);
+    }
+    let catalogue = Catalogue::load(&state.pool).await?;
+    let version: i32 = field_value(&fields, "version").parse().unwrap_or(-1);
+    let submit = field_value(&fields, "action") == "submit";
+    let Posted { inputs: typed, narrative, tasks, notes } = read_form(&fields);
+    let level_fields: Vec<String> = entry::fields(&catalogue, unit.level).into_iter().map(|f| f.key).collect();
+    let inputs: BTreeMap<String, Input> = typed
+        .iter()
+        .filter(|(key, text)| level_fields.contains(key) && !text.trim().is_empty())
+        .map(|(k, v)| (k.clone(), Input::Text(v.clone())))
+        .collect();
+    let checked = entry::check(&catalogue, unit.level, &inputs, &notes);
+    let draft = Draft {
+        values: checked.values.clone(),
+        cleared: Vec::new(),
+        raw_inputs: typed.iter().filter(|(_, v)| !v.trim().is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect(),
+        narrative: Some(narrative.clone()),
+        rule_notes: Some(notes.clone()),
+        tasks: Some(
+            tasks.iter().filter(|(_, (s, _))| !s.is_empty()).map(|(id, (s, n))| (*id, s.clone(), n.clone())).collect(),
+        ),
+        replace_all: true,
+    };
+    let typed_state = |checked: Checked| FormState {
+        inputs: typed.clone(),
+        checked,
+        narrative: narrative.clone(),
+        tasks: tasks.clone(),
+        notes: notes.clone(),
+        remarks: BTreeMap::new(),
+    };
+    let mut tx = state.pool.begin().await?;
+    let saved = store::save(&mut tx, unit.id, (year, quarter), version, &draft, (user.id, &user.username)).await;
+    let report = match saved {
+        Ok(report) => report,
+        Err(SaveError::Stale { current }) => {
+            tx.rollback().await?;
+            let current_report = store::find(&state.pool, unit.id, year, quarter).await?;
+            let changes = match &current_report {
+                Some(r) => {
+                    let opened = store::snapshot(&state.pool, r.id, version).await?.unwrap_or_default();
+                    let now = store::snapshot(&state.pool, r.id, current).await?.unwrap_or_default();
+                    describe_changes(&catalogue, &opened, &now)
+                }
+                None => Vec::new(),
+            };
+            let notice = "Chưa lưu: báo cáo vừa được người khác lưu sau khi bạn mở. Những gì bạn gõ vẫn còn \
+                          bên dưới; hãy xem các thay đổi, tải lại trang rồi nhập lại phần của bạn."
+                .to_owned();
+            let mut response = form_page(
+                &state,
+                layout,
+                &user,
+                unit,
+                period,
+                current_report.as_ref(),
+                typed_state(checked),
+                Some(notice),
+                changes,
+            )
+            .await?;
+            *response.status_mut() = StatusCode::CONFLICT;
+            return Ok(response);
+        }
+        Err(SaveError::Locked(status)) => {
+            tx.rollback().await?;
+            let current = store::find(&state.pool, unit.id, year, quarter).await?;
+            let notice = format!("Báo cáo đang ở trạng thái “{}”: không sửa được.", status.label());
+            let mut response = form_page(
+                &state,
+                layout,
+                &user,
+                unit,
+                period,
+                current.as_ref(),
+                typed_state(checked),
+                Some(notice),
+                vec![],
+            )
+            .await?;
+            *response.status_mut() = StatusCode::CONFLICT;
+            return Ok(response);
+        }
+        Err(SaveError::Database(error)) => return Err(error.into()),
+    };
+    let after = serde_json::json!({"values": checked.values, "version": report.version});
+    let entry = Entry {
+        action: "save",
+        entity: "report",
+        entity_id: format!("{}/{}", unit.code, period.code()),
+        unit_id: Some(unit.id),
+        before: None,
+        after: Some(after),
+    };
+    audit::record(&mut *tx, &user.actor(), entry).await?;
+    if submit && checked.submittable() {
+        store::transition(&mut tx, &report, Status::Submitted, (user.id, &user.username), "", &BTreeMap::new()).await?;
+        let entry = Entry {
+            action: "submit",
+            entity: "report",
+            entity_id: format!("{}/{}", unit.code, period.code()),
+            unit_id: Some(unit.id),
+            before: Some(serde_json::json!({"status": report.status})),
+            after: Some(serde_json::json!({"status": "da_gui"})),
+        };
+        audit::record(&mut *tx, &user.actor(), entry).await?;
+        tx.commit().await?;
+        let message = format!("Đã gửi báo cáo {} của {}.", period.label(), unit.name);
+        return Ok(Flash::success(&message).redirect(&format!("/reports/{}/{}", unit.code, period.code())));
+    }
+    tx.commit().await?;
+    if checked.blocking() > 0 || (submit && !checked.submittable()) {
+        let notice = if submit {
+            format!(
+                "Đã lưu nháp nhưng chưa gửi được: còn {} lỗi và {} cảnh báo chưa có ghi chú. Sửa các ô được đánh dấu rồi gửi lại.",
+                checked.blocking(),
+                checked.unnoted_warnings()
+            )
+        } else {
+            format!("Đã lưu nháp, giữ nguyên những gì bạn gõ. Còn {} lỗi cần sửa trước khi gửi.", checked.blocking())
+        };
+        let mut response =
+            form_page(&state, layout, &user, unit, period, Some(&report), typed_state(checked), Some(notice), vec![])
+                .await?;
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(response);
+    }
+    let message = format!("Đã lưu nháp lúc {}.", (report.updated_at + chrono::Duration::hours(7)).format("%H:%M"));
+    Ok(Flash::success(&message).redirect(&format!("/reports/{}/{}", unit.code, period.code())))
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    layout: Layout,
+    user: CurrentUser,
+    Path((code, period_text)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (unit, period, (year, quarter)) = locate(&state.pool, &code, &period_text).await?;
+    if !permissions(&user, &unit).review {
+        return Err(AppError::Forbidden);
+    }
+    let action = field_value(&fields, "action").to_owned();
+    let remarks = field_value(&fields, "remarks").trim().to_owned();
+    let field_remarks: BTreeMap<String, String> = fields
+        .iter()
+        .filter_map(|(name, value)| {
+            let key = name.strip_prefix("r.")?;
+            (!value.trim().is_empty()).then(|| (key.to_owned(), value.trim().to_owned()))
+        })
+        .collect();
+    let mut tx = state.pool.begin().await?;
+    let report = sqlx::query_scalar::<_, i32>(
+        "SELECT id FROM reports WHERE unit_id = $1 AND year = $2 AND quarter = $3 FOR UPDATE",
+    )
+    .bind(unit.id)
+    .bind(year)
+    .bind(i16::from(quarter))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(report_id) = report else {
+        return Err(AppError::BadRequest("Đơn vị chưa có báo cáo kỳ này.".to_owned()));
+    };
+    let report = store::by_id(&mut tx, report_id).await?;
+    let (to, problem) = match (action.as_str(), report.status()) {
+        ("return", Status::Submitted) if remarks.is_empty() && field_remarks.is_empty() => {
+            (None, Some("Ghi ý kiến khi trả lại: chung hoặc cho từng ô số liệu."))
+        }
+        ("return", Status::Submitted) => (Some(Status::Returned), None),
+        ("accept", Status::Submitted) => (Some(Status::Accepted), None),
+        ("reopen", Status::Accepted) if remarks.is_empty() => (None, Some("Ghi lý do mở lại báo cáo đã duyệt.")),
+        ("reopen", Status::Accepted) => (Some(Status::Returned), None),
+        _ => (None, Some("Thao tác này không áp dụng cho báo cáo ở trạng thái hiện tại.")),
+    };
+    let Some(to) = to else {
+        tx.rollback().await?;
+        let form = stored_state(&state, &unit, Some(&report)).await?;
+        let form = FormState { remarks: field_remarks, ..form };
+        let mut response =
+            form_page(&state, layout, &user, unit, period, Some(&report), form, problem.map(str::to_owned), vec![])
+                .await?;
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(response);
+    };
+    store::transition(&mut tx, &report, to, (user.id, &user.username), &remarks, &field_remarks).await?;
+    let entry = Entry {
+        action: match action.as_str() {
+            "accept" => "accept",
+            "reopen" => "reopen",
+            _ => "return",
+        },
+        entity: "report",
+        entity_id: format!("{}/{}", unit.code, period.code()),
+        unit_id: Some(unit.id),
+        before: Some(serde_json::json!({"status": report.status})),
+        after: Some(serde_json::json!({"status": to.as_str(), "remarks": remarks, "field_remarks": field_remarks})),
+    };
+    audit::record(&mut *tx, &user.actor(), entry).await?;
+    tx.commit().await?;
+    let message = format!("Báo cáo {} của {}: {}.", period.label(), unit.name, to.label().to_lowercase());
+    Ok(Flash::success(&message).redirect(&format!("/reports/{}/{}", unit.code, period.code())))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OverviewQuery {
+    #[serde(default)]
+    period: String,
+}
+
+pub struct OverviewRow {
+    pub unit: Unit,
+    pub href: String,
+    pub status: Option<Status>,
+    pub timing: String,
+    pub late: bool,
+}
+
+#[derive(Template)]
+#[template(path = "reports/overview.html")]
+struct OverviewPage {
+    layout: Layout,
+    period: Period,
+    periods: Vec<Period>,
+    due: String,
+    rows: Vec<OverviewRow>,
+    submitted: usize,
+    parent_name: String,
+}
+
+fn recent_quarters(count: usize) -> Vec<Period> {
+    let mut period = Period::containing(units::today());
+    let mut periods = Vec::with_capacity(count);
+    for _ in 0..count {
+        periods.push(period);
+        period = period.previous();
+    }
+    periods
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    layout: Layout,
+    user: CurrentUser,
+    Query(query): Query<OverviewQuery>,
+) -> AppResult<Response> {
+    if !user.has(crate::auth::Role::Reviewer) {
+        return Err(AppError::Forbidden);
+    }
+    let period = match query.period.parse::<Period>() {
+        Ok(period @ Period::Quarter { .. }) => period,
+        _ => Period::containing(units::today()).previous(),
+    };
+    let (year, quarter) = period.last_quarter();
+    let children: Vec<Unit> = match &user.unit {
+        Some(own) => units::queries::children(&state.pool, own.id).await?,
+        None => units::queries::provinces_on(&state.pool, period.end_date()).await?,
+    };
+    let children: Vec<Unit> = children.into_iter().filter(|u| u.is_valid_on(period.end_date())).collect();
+    let ids: Vec<i32> = children.iter().map(|u| u.id).collect();
+    let rows = store::overview(&state.pool, &ids, year, quarter).await?;
+    let due = super::calendar(&state.pool).await?.due(year, quarter);
+    let today = units::today();
+    let mut submitted = 0;
+    let rows = children
+        .into_iter()
+        .map(|unit| {
+            let row = rows.iter().find(|r| r.unit_id == unit.id);
+            let status = row.and_then(|r| r.status.as_deref()).map(Status::parse);
+            let first = row.and_then(|r| r.first_submitted_at);
+            if matches!(status, Some(Status::Submitted | Status::Accepted | Status::Returned)) {
+                submitted += 1;
+            }
+            let (timing, late) = match first {
+                Some(at) => match store::days_late(at, due) {
+                    0 => ("Gửi đúng hạn".to_owned(), false),
+                    days => (format!("Gửi muộn {days} ngày"), true),
+                },
+                None if today > due => (format!("Chưa gửi — quá hạn {} ngày", (today - due).num_days()), true),
+                None => ("Chưa gửi — chưa đến hạn".to_owned(), false),
+            };
+            OverviewRow { href: format!("/reports/{}/{}", unit.code, period.code()), unit, status, timing, late }
+        })
+        .collect();
+    Ok(render(&OverviewPage {
+        layout,
+        period,
+        periods: recent_quarters(24),
+        due: format::date(due),
+        rows,
+        submitted,
+        parent_name: user.unit_name(),
+    }))
+}
+
+pub struct IndexRow {
+    pub period: Period,
+    pub href: String,
+    pub status: Option<Status>,
+    pub due: String,
+}
+
+#[derive(Template)]
+#[template(path = "reports/index.html")]
+struct IndexPage {
+    layout: Layout,
+    unit_name: String,
+    rows: Vec<IndexRow>,
+    is_reviewer: bool,
+}
+
+pub async fn index(State(state): State<AppState>, layout: Layout, user: CurrentUser) -> AppResult<Response> {
+    let calendar = super::calendar(&state.pool).await?;
+    let mut rows = Vec::new();
+    if let Some(own) = &user.unit {
+        let unit = units::queries::by_id(&state.pool, own.id).await?.ok_or(AppError::NotFound)?;
+        // A unit that ended with the 2025 reform lists the quarters it existed in.
+        let last_day = unit.valid_to.unwrap_or_else(units::today).min(units::today());
+        let mut period = Period::containing(last_day);
+        for _ in 0..12 {
+            let (year, quarter) = period.last_quarter();
+            let report = store::find(&state.pool, unit.id, year, quarter).await?;
+            rows.push(IndexRow {
+                href: format!("/reports/{}/{}", unit.code, period.code()),
+                status: report.map(|r| r.status()),
+                due: format::date(calendar.due(year, quarter)),
+                period,
+            });
+            period = period.previous();
+        }
+    }
+    Ok(render(&IndexPage {
+        layout,
+        unit_name: user.unit_name(),
+        rows,
+        is_reviewer: user.has(crate::auth::Role::Reviewer),
+    }))
+}

@@ -1,0 +1,475 @@
+//! SQL over reports, their values, task progress, snapshots and workflow events.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{FromRow, PgConnection, PgPool};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Draft,
+    Submitted,
+    Returned,
+    Accepted,
+}
+
+impl Status {
+    pub fn parse(text: &str) -> Status {
+        match text {
+            "da_gui" => Status::Submitted,
+            "tra_lai" => Status::Returned,
+            "da_duyet" => Status::Accepted,
+            _ => Status::Draft,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "nhap",
+            Status::Submitted => "da_gui",
+            Status::Returned => "tra_lai",
+            Status::Accepted => "da_duyet",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Draft => "Nháp",
+            Status::Submitted => "Đã gửi",
+            Status::Returned => "Trả lại",
+            Status::Accepted => "Đã duyệt",
+        }
+    }
+
+    /// The CSS class of the state badge.
+    pub fn css(self) -> &'static str {
+        match self {
+            Status::Draft => "state-nhap",
+            Status::Submitted => "state-da-gui",
+            Status::Returned => "state-tra-lai",
+            Status::Accepted => "state-da-duyet",
+        }
+    }
+
+    /// The unit's staff may change the report.
+    pub fn editable(self) -> bool {
+        matches!(self, Status::Draft | Status::Returned)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Narrative {
+    #[serde(default)]
+    pub ket_qua: String,
+    #[serde(default)]
+    pub han_che: String,
+    #[serde(default)]
+    pub nguyen_nhan: String,
+    #[serde(default)]
+    pub phuong_huong: String,
+    #[serde(default)]
+    pub kien_nghi: String,
+}
+
+impl Narrative {
+    /// (field name, Vietnamese heading, text)
+    pub fn sections(&self) -> [(&'static str, &'static str, &str); 5] {
+        [
+            ("ket_qua", "Kết quả", &self.ket_qua),
+            ("han_che", "Hạn chế", &self.han_che),
+            ("nguyen_nhan", "Nguyên nhân", &self.nguyen_nhan),
+            ("phuong_huong", "Phương hướng quý tới", &self.phuong_huong),
+            ("kien_nghi", "Kiến nghị – đề xuất", &self.kien_nghi),
+        ]
+    }
+
+    pub fn set(&mut self, name: &str, text: String) {
+        match name {
+            "ket_qua" => self.ket_qua = text,
+            "han_che" => self.han_che = text,
+            "nguyen_nhan" => self.nguyen_nhan = text,
+            "phuong_huong" => self.phuong_huong = text,
+            "kien_nghi" => self.kien_nghi = text,
+            _ => {}
+        }
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Report {
+    pub id: i32,
+    pub unit_id: i32,
+    pub year: i32,
+    pub quarter: i16,
+    pub status: String,
+    pub version: i32,
+    pub ket_qua: String,
+    pub han_che: String,
+    pub nguyen_nhan: String,
+    pub phuong_huong: String,
+    pub kien_nghi: String,
+    pub raw_inputs: sqlx::types::Json<BTreeMap<String, String>>,
+    pub rule_notes: sqlx::types::Json<BTreeMap<String, String>>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Report {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status)
+    }
+
+    pub fn narrative(&self) -> Narrative {
+        Narrative {
+            ket_qua: self.ket_qua.clone(),
+            han_che: self.han_che.clone(),
+            nguyen_nhan: self.nguyen_nhan.clone(),
+            phuong_huong: self.phuong_huong.clone(),
+            kien_nghi: self.kien_nghi.clone(),
+        }
+    }
+}
+
+const COLUMNS: &str = "id, unit_id, year, quarter, status, version, ket_qua, han_che, nguyen_nhan, phuong_huong,
+     kien_nghi, raw_inputs, rule_notes, submitted_at, reviewed_at, updated_at";
+
+pub async fn find(pool: &PgPool, unit_id: i32, year: i32, quarter: u8) -> sqlx::Result<Option<Report>> {
+    let sql = format!("SELECT {COLUMNS} FROM reports WHERE unit_id = $1 AND year = $2 AND quarter = $3");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(unit_id)
+        .bind(year)
+        .bind(i16::from(quarter))
+        .fetch_optional(pool)
+        .await
+}
+
+async fn lock(tx: &mut PgConnection, unit_id: i32, year: i32, quarter: u8) -> sqlx::Result<Option<Report>> {
+    let sql = format!("SELECT {COLUMNS} FROM reports WHERE unit_id = $1 AND year = $2 AND quarter = $3 FOR UPDATE");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(unit_id)
+        .bind(year)
+        .bind(i16::from(quarter))
+        .fetch_optional(&mut *tx)
+        .await
+}
+
+/// The stored values by field key (`CODE` or `CODE.ORG`).
+pub async fn values(pool: &PgPool, report_id: i32) -> sqlx::Result<BTreeMap<String, f64>> {
+    let rows: Vec<(String, String, f64)> =
+        sqlx::query_as("SELECT element_code, organisation_code, value FROM report_values WHERE report_id = $1")
+            .bind(report_id)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(code, org, value)| (if org.is_empty() { code } else { format!("{code}.{org}") }, value))
+        .collect())
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct TaskProgress {
+    pub task_id: i32,
+    pub status: String,
+    pub note: String,
+}
+
+pub async fn task_progress(pool: &PgPool, report_id: i32) -> sqlx::Result<Vec<TaskProgress>> {
+    sqlx::query_as("SELECT task_id, status, note FROM report_task_progress WHERE report_id = $1")
+        .bind(report_id)
+        .fetch_all(pool)
+        .await
+}
+
+/// Everything a save writes. `values` and `raw_inputs` are merged over what is stored when
+/// `replace_all` is false (the API sends only what changes).
+#[derive(Debug, Clone, Default)]
+pub struct Draft {
+    pub values: BTreeMap<String, f64>,
+    /// Keys whose value is removed (emptied fields).
+    pub cleared: Vec<String>,
+    pub raw_inputs: BTreeMap<String, String>,
+    pub narrative: Option<Narrative>,
+    pub rule_notes: Option<BTreeMap<String, String>>,
+    pub tasks: Option<Vec<(i32, String, String)>>,
+    pub replace_all: bool,
+}
+
+#[derive(Debug)]
+pub enum SaveError {
+    /// Someone saved since `expected`; the report is now at `current`.
+    Stale {
+        current: i32,
+    },
+    /// The report is submitted or accepted: the unit may not change it now.
+    Locked(Status),
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for SaveError {
+    fn from(error: sqlx::Error) -> Self {
+        SaveError::Database(error)
+    }
+}
+
+/// Saves a draft if `expected_version` is the stored version (0: not created yet). Returns the
+/// report as saved.
+pub async fn save(
+    tx: &mut PgConnection,
+    unit_id: i32,
+    (year, quarter): (i32, u8),
+    expected_version: i32,
+    draft: &Draft,
+    actor: (i32, &str),
+) -> Result<Report, SaveError> {
+    let existing = lock(tx, unit_id, year, quarter).await?;
+    let report_id = match &existing {
+        None if expected_version != 0 => return Err(SaveError::Stale { current: 0 }),
+        None => {
+            sqlx::query_scalar::<_, i32>(
+                "INSERT INTO reports (unit_id, year, quarter, version, updated_by) VALUES ($1, $2, $3, 0, $4)
+                 RETURNING id",
+            )
+            .bind(unit_id)
+            .bind(year)
+            .bind(i16::from(quarter))
+            .bind(actor.0)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+        Some(report) if report.version != expected_version => {
+            return Err(SaveError::Stale { current: report.version });
+        }
+        Some(report) if !report.status().editable() => return Err(SaveError::Locked(report.status())),
+        Some(report) => report.id,
+    };
+    if draft.replace_all {
+        sqlx::query("DELETE FROM report_values WHERE report_id = $1").bind(report_id).execute(&mut *tx).await?;
+    }
+    for key in &draft.cleared {
+        let (code, org) = super::entry::split_key(key);
+        sqlx::query("DELETE FROM report_values WHERE report_id = $1 AND element_code = $2 AND organisation_code = $3")
+            .bind(report_id)
+            .bind(code)
+            .bind(org)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for (key, value) in &draft.values {
+        let (code, org) = super::entry::split_key(key);
+        sqlx::query(
+            "INSERT INTO report_values (report_id, element_code, organisation_code, value) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (report_id, element_code, organisation_code) DO UPDATE SET value = EXCLUDED.value",
+        )
+        .bind(report_id)
+        .bind(code)
+        .bind(org)
+        .bind(value)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let raw = if draft.replace_all {
+        serde_json::to_value(&draft.raw_inputs).unwrap_or_default()
+    } else {
+        let mut merged = existing.as_ref().map(|r| r.raw_inputs.0.clone()).unwrap_or_default();
+        for key in &draft.cleared {
+            merged.remove(key);
+        }
+        merged.extend(draft.raw_inputs.clone());
+        serde_json::to_value(&merged).unwrap_or_default()
+    };
+    sqlx::query("UPDATE reports SET raw_inputs = $2 WHERE id = $1").bind(report_id).bind(raw).execute(&mut *tx).await?;
+    if let Some(n) = &draft.narrative {
+        sqlx::query(
+            "UPDATE reports SET ket_qua = $2, han_che = $3, nguyen_nhan = $4, phuong_huong = $5, kien_nghi = $6
+             WHERE id = $1",
+        )
+        .bind(report_id)
+        .bind(&n.ket_qua)
+        .bind(&n.han_che)
+        .bind(&n.nguyen_nhan)
+        .bind(&n.phuong_huong)
+        .bind(&n.kien_nghi)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if let Some(notes) = &draft.rule_notes {
+        sqlx::query("UPDATE reports SET rule_notes = $2 WHERE id = $1")
+            .bind(report_id)
+            .bind(serde_json::to_value(notes).unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(tasks) = &draft.tasks {
+        for (task_id, status, note) in tasks {
+            sqlx::query(
+                "INSERT INTO report_task_progress (report_id, task_id, status, note) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (report_id, task_id) DO UPDATE SET status = EXCLUDED.status, note = EXCLUDED.note",
+            )
+            .bind(report_id)
+            .bind(task_id)
+            .bind(status)
+            .bind(note)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    let version: i32 = sqlx::query_scalar(
+        "UPDATE reports SET version = version + 1, updated_at = now(), updated_by = $2 WHERE id = $1 RETURNING version",
+    )
+    .bind(report_id)
+    .bind(actor.0)
+    .fetch_one(&mut *tx)
+    .await?;
+    let saved = by_id(&mut *tx, report_id).await?;
+    let snapshot = snapshot_of(&mut *tx, &saved).await?;
+    sqlx::query("INSERT INTO report_snapshots (report_id, version, data, saved_by) VALUES ($1, $2, $3, $4)")
+        .bind(report_id)
+        .bind(version)
+        .bind(serde_json::to_value(&snapshot).unwrap_or_default())
+        .bind(actor.1)
+        .execute(&mut *tx)
+        .await?;
+    Ok(saved)
+}
+
+pub async fn by_id(tx: &mut PgConnection, id: i32) -> sqlx::Result<Report> {
+    let sql = format!("SELECT {COLUMNS} FROM reports WHERE id = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&mut *tx).await
+}
+
+/// What a version held: enough to tell a person what changed since they opened the report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Snapshot {
+    pub values: BTreeMap<String, f64>,
+    pub narrative: Narrative,
+    pub status: String,
+}
+
+async fn snapshot_of(tx: &mut PgConnection, report: &Report) -> sqlx::Result<Snapshot> {
+    let rows: Vec<(String, String, f64)> =
+        sqlx::query_as("SELECT element_code, organisation_code, value FROM report_values WHERE report_id = $1")
+            .bind(report.id)
+            .fetch_all(&mut *tx)
+            .await?;
+    let values = rows
+        .into_iter()
+        .map(|(code, org, value)| (if org.is_empty() { code } else { format!("{code}.{org}") }, value))
+        .collect();
+    Ok(Snapshot { values, narrative: report.narrative(), status: report.status.clone() })
+}
+
+pub async fn snapshot(pool: &PgPool, report_id: i32, version: i32) -> sqlx::Result<Option<Snapshot>> {
+    let data: Option<serde_json::Value> =
+        sqlx::query_scalar("SELECT data FROM report_snapshots WHERE report_id = $1 AND version = $2")
+            .bind(report_id)
+            .bind(version)
+            .fetch_optional(pool)
+            .await?;
+    Ok(data.and_then(|d| serde_json::from_value(d).ok()))
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Event {
+    pub at: DateTime<Utc>,
+    pub actor_name: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub remarks: String,
+    pub field_remarks: sqlx::types::Json<BTreeMap<String, String>>,
+}
+
+impl Event {
+    pub fn when(&self) -> String {
+        (self.at + chrono::Duration::hours(7)).format("%H:%M %d/%m/%Y").to_string()
+    }
+
+    pub fn to_label(&self) -> &'static str {
+        Status::parse(&self.to_status).label()
+    }
+}
+
+pub async fn events(pool: &PgPool, report_id: i32) -> sqlx::Result<Vec<Event>> {
+    sqlx::query_as(
+        "SELECT at, actor_name, from_status, to_status, remarks, field_remarks
+         FROM report_events WHERE report_id = $1 ORDER BY at, id",
+    )
+    .bind(report_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Moves the report to `to` and records the transition.
+pub async fn transition(
+    tx: &mut PgConnection,
+    report: &Report,
+    to: Status,
+    actor: (i32, &str),
+    remarks: &str,
+    field_remarks: &BTreeMap<String, String>,
+) -> sqlx::Result<()> {
+    let (submitted, reviewed) = match to {
+        Status::Submitted => (true, false),
+        Status::Accepted | Status::Returned => (false, true),
+        Status::Draft => (false, false),
+    };
+    sqlx::query(
+        "UPDATE reports SET status = $2, version = version + 1, updated_at = now(),
+                submitted_at = CASE WHEN $3 THEN now() ELSE submitted_at END,
+                submitted_by = CASE WHEN $3 THEN $5 ELSE submitted_by END,
+                reviewed_at = CASE WHEN $4 THEN now() ELSE reviewed_at END,
+                reviewed_by = CASE WHEN $4 THEN $5 ELSE reviewed_by END
+         WHERE id = $1",
+    )
+    .bind(report.id)
+    .bind(to.as_str())
+    .bind(submitted)
+    .bind(reviewed)
+    .bind(actor.0)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO report_events (report_id, actor_id, actor_name, from_status, to_status, remarks, field_remarks)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(report.id)
+    .bind(actor.0)
+    .bind(actor.1)
+    .bind(&report.status)
+    .bind(to.as_str())
+    .bind(remarks)
+    .bind(serde_json::to_value(field_remarks).unwrap_or_default())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The first time each report of these units for the quarter was submitted.
+#[derive(Debug, Clone, FromRow)]
+pub struct OverviewRow {
+    pub unit_id: i32,
+    pub status: Option<String>,
+    pub first_submitted_at: Option<DateTime<Utc>>,
+}
+
+pub async fn overview(pool: &PgPool, unit_ids: &[i32], year: i32, quarter: u8) -> sqlx::Result<Vec<OverviewRow>> {
+    sqlx::query_as(
+        "SELECT u.id AS unit_id, r.status,
+                (SELECT min(e.at) FROM report_events e WHERE e.report_id = r.id AND e.to_status = 'da_gui')
+                    AS first_submitted_at
+         FROM UNNEST($1::int[]) AS u(id)
+         LEFT JOIN reports r ON r.unit_id = u.id AND r.year = $2 AND r.quarter = $3",
+    )
+    .bind(unit_ids)
+    .bind(year)
+    .bind(i16::from(quarter))
+    .fetch_all(pool)
+    .await
+}
+
+/// Days late: how far after the due date (Vietnam time) something happened.
+pub fn days_late(at: DateTime<Utc>, due: NaiveDate) -> i64 {
+    let local = (at + chrono::Duration::hours(7)).date_naive();
+    (local - due).num_days().max(0)
+}

@@ -1,0 +1,364 @@
+//! Quarterly reports: entry the Vietnamese way, rules, the workflow and who may move it, stale
+//! saves, input kept on errors, the API agreeing with the form, and the demo figures.
+
+mod common;
+
+use common::{TestApp, text};
+use serde_json::{Value, json};
+
+const FORM: &str = "/reports/30883/2022-Q1";
+const API: &str = "/api/v1/reports/30883/2022-Q1";
+
+async fn version(app: &TestApp, client: &reqwest::Client) -> i64 {
+    let body: Value = client.get(app.url(API)).send().await.expect("GET").json().await.expect("json");
+    body["version"].as_i64().expect("version")
+}
+
+/// Posts the form with the given figures (field key → typed text) and extra fields.
+async fn post_form(
+    app: &TestApp,
+    client: &reqwest::Client,
+    version: i64,
+    action: &str,
+    figures: &[(&str, &str)],
+    extra: &[(&str, &str)],
+) -> (u16, String) {
+    let mut form: Vec<(String, String)> =
+        vec![("version".into(), version.to_string()), ("action".into(), action.into())];
+    form.extend(figures.iter().map(|(k, v)| (format!("v.{k}"), v.to_string())));
+    form.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    text(client.post(app.url(FORM)).form(&form).send().await.expect("POST")).await
+}
+
+async fn status_of(app: &TestApp) -> String {
+    sqlx::query_scalar(
+        "SELECT r.status FROM reports r JOIN units u ON u.id = r.unit_id
+         WHERE u.code = '30883' AND r.year = 2022 AND r.quarter = 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("report")
+}
+
+#[tokio::test]
+async fn staff_enter_vietnamese_numbers_and_errors_keep_the_typed_text() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    let (status, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Báo cáo quý I năm 2022"));
+    assert!(page.contains("quý IV năm 2021"), "the previous period beside each field");
+
+    let (status, page) = post_form(
+        &app,
+        &staff,
+        0,
+        "save",
+        &[("TD_DINH_KY", "1.234"), ("DVHV_HIEN_CO.HND", "12,345.6"), ("DOI_THOAI", "abc"), ("DON_TIEP_NHAN", "-5")],
+        &[("ket_qua", "Kết quả quý I đã gõ")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(page.contains(r#"value="12,345.6""#), "the typed text is kept");
+    assert!(page.contains(r#"value="abc""#));
+    assert!(page.contains("Không rõ dấu chấm là phân cách hàng nghìn hay thập phân"));
+    assert!(page.contains("Không phải là số"));
+    assert!(page.contains("không được âm"));
+    assert!(page.contains("Kết quả quý I đã gõ"), "the narrative is kept");
+    // The draft was saved, typed text included, so nothing is lost if the tab closes now.
+    let (_, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
+    assert!(page.contains(r#"value="1.234""#));
+    assert!(page.contains(r#"value="12,345.6""#));
+    let stored: f64 = sqlx::query_scalar(
+        "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id WHERE v.element_code = 'TD_DINH_KY'
+         AND r.year = 2022",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("value");
+    assert_eq!(stored, 1234.0);
+}
+
+#[tokio::test]
+async fn rules_block_submission_and_warnings_need_a_note() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    // An error rule (resolved > received) and seed 002's slip (143 ≠ 11 + 32 + 17 + 33 parts).
+    let figures = [
+        ("DON_TIEP_NHAN", "10"),
+        ("DON_GIAI_QUYET", "12"),
+        ("GS_TONG", "143"),
+        ("GS_MTTQ", "32"),
+        ("GS_BAN_TTND", "17"),
+        ("GS_BAN_GSDTCD", "33"),
+    ];
+    let (status, page) = post_form(&app, &staff, 0, "submit", &figures, &[]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Số đơn đã giải quyết không được lớn hơn số đơn tiếp nhận"));
+    assert!(page.contains("chưa gửi được"));
+    assert_eq!(status_of(&app).await, "nhap");
+
+    // Fix the errors; a warning remains (more represented citizens expected than representatives).
+    let v = version(&app, &staff).await;
+    let fixed = [
+        ("DON_TIEP_NHAN", "12"),
+        ("DON_GIAI_QUYET", "10"),
+        ("GS_TONG", "82"),
+        ("GS_MTTQ", "32"),
+        ("GS_BAN_TTND", "17"),
+        ("GS_BAN_GSDTCD", "33"),
+        ("TD_NGUOI_DAI_DIEN", "10"),
+        ("TD_LUOT_NGUOI_DAN", "3"),
+    ];
+    let (status, page) = post_form(&app, &staff, v, "submit", &fixed, &[]).await;
+    assert_eq!(status, 422, "a warning without a note blocks submission");
+    assert!(page.contains("Cảnh báo:"));
+    assert!(page.contains("Ghi chú giải thích"));
+    let v = version(&app, &staff).await;
+    let (status, _) = post_form(
+        &app,
+        &staff,
+        v,
+        "submit",
+        &fixed,
+        &[("note.TD_LUOT_GE_NGUOI", "Một số người đại diện cho chính mình.")],
+    )
+    .await;
+    assert_eq!(status, 303, "with the note it goes through");
+    assert_eq!(status_of(&app).await, "da_gui");
+}
+
+#[tokio::test]
+async fn the_workflow_moves_only_by_the_right_people() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    let reviewer = app.demo_client("huyen.duyet").await;
+    let leader = app.demo_client("tinh.lanhdao").await;
+    let commune_reviewer = app.demo_client("xa.duyet").await;
+    app.create_user("khac.duyet", "906", "2020-12-31", &["duyet"]).await;
+    let other_district = app.client_for("khac.duyet").await;
+
+    let (status, _) = post_form(&app, &staff, 0, "submit", &[("TD_DINH_KY", "3")], &[]).await;
+    assert_eq!(status, 303);
+    assert_eq!(status_of(&app).await, "da_gui");
+
+    // Submitted: the unit can no longer change it.
+    let v = version(&app, &staff).await;
+    let (status, page) = post_form(&app, &staff, v, "save", &[("TD_DINH_KY", "4")], &[]).await;
+    assert_eq!(status, 409);
+    assert!(page.contains("không sửa được"));
+
+    let review = |client: &reqwest::Client, form: Vec<(&'static str, &'static str)>| {
+        let request = client.post(app.url(&format!("{FORM}/review"))).form(&form);
+        async move { text(request.send().await.expect("POST")).await }
+    };
+    for outsider in [&leader, &commune_reviewer, &other_district, &staff] {
+        let (status, _) = review(outsider, vec![("action", "accept")]).await;
+        assert_eq!(status, 403);
+    }
+    let (status, page) = review(&reviewer, vec![("action", "return")]).await;
+    assert_eq!(status, 422, "returning needs a remark");
+    assert!(page.contains("Ghi ý kiến khi trả lại"));
+    let (status, _) = review(
+        &reviewer,
+        vec![("action", "return"), ("remarks", "Kiểm tra lại số cuộc tiếp dân"), ("r.TD_DINH_KY", "Số này thấp")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(status_of(&app).await, "tra_lai");
+    let (_, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
+    assert!(page.contains("Kiểm tra lại số cuộc tiếp dân"), "the remark reaches the staff");
+    assert!(page.contains("Cấp trên: Số này thấp"), "the field remark sits by the field");
+
+    let v = version(&app, &staff).await;
+    let (status, _) = post_form(&app, &staff, v, "submit", &[("TD_DINH_KY", "5")], &[]).await;
+    assert_eq!(status, 303);
+    let (status, _) = review(&reviewer, vec![("action", "accept")]).await;
+    assert_eq!(status, 303);
+    assert_eq!(status_of(&app).await, "da_duyet");
+
+    let (status, _) = review(&reviewer, vec![("action", "reopen")]).await;
+    assert_eq!(status, 422, "reopening needs a reason");
+    let (status, _) = review(&reviewer, vec![("action", "reopen"), ("remarks", "Bổ sung số liệu quý")]).await;
+    assert_eq!(status, 303);
+    assert_eq!(status_of(&app).await, "tra_lai");
+
+    let events: Vec<(String, String)> = sqlx::query_as(
+        "SELECT e.to_status, e.actor_name FROM report_events e JOIN reports r ON r.id = e.report_id
+         WHERE r.year = 2022 ORDER BY e.id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("events");
+    let path: Vec<&str> = events.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(path, vec!["da_gui", "tra_lai", "da_gui", "da_duyet", "tra_lai"]);
+    assert_eq!(events[1].1, "huyen.duyet");
+    let (_, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
+    assert!(page.contains("Quá trình xử lý"));
+    assert!(page.contains("Bổ sung số liệu quý"), "the timeline shows remarks");
+}
+
+#[tokio::test]
+async fn a_stale_save_is_refused_and_shows_what_changed() {
+    let app = TestApp::spawn_with_demo().await;
+    let first = app.demo_client("xa.nhaplieu").await;
+    app.create_user("xa.nhaplieu2", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    let second = app.client_for("xa.nhaplieu2").await;
+    let (status, _) = post_form(&app, &first, 0, "save", &[("TD_DINH_KY", "7")], &[]).await;
+    assert_eq!(status, 303);
+    // Both open version 1; the first saves again, then the second's save is stale.
+    let (status, _) = post_form(&app, &first, 1, "save", &[("TD_DINH_KY", "8"), ("DOI_THOAI", "2")], &[]).await;
+    assert_eq!(status, 303);
+    let (status, page) = post_form(&app, &second, 1, "save", &[("TD_DINH_KY", "99")], &[]).await;
+    assert_eq!(status, 409);
+    assert!(page.contains("vừa được người khác lưu"));
+    assert!(page.contains("Tiếp dân định kỳ: 7 → 8"), "{page}");
+    assert!(page.contains(r#"value="99""#), "the second person's typing is kept on the page");
+    let stored: f64 = sqlx::query_scalar(
+        "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id WHERE v.element_code = 'TD_DINH_KY'
+         AND r.year = 2022",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("value");
+    assert_eq!(stored, 8.0, "nothing overwritten");
+
+    // The API refuses the same way.
+    let response =
+        second.put(app.url(API)).json(&json!({"version": 1, "values": {"TD_DINH_KY": 5}})).send().await.expect("PUT");
+    assert_eq!(response.status(), 409);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["current_version"], 2);
+}
+
+#[tokio::test]
+async fn the_api_and_the_form_agree() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    let body: Value = staff.get(app.url(API)).send().await.expect("GET").json().await.expect("json");
+    assert_eq!(body["version"], 0);
+    assert_eq!(body["period_label"], "quý I năm 2022");
+    let first_key = body["values"].as_object().and_then(|m| m.keys().next().cloned()).expect("a field");
+    assert_eq!(first_key, "TD_DINH_KY", "catalogue order");
+
+    let response = staff
+        .put(app.url(API))
+        .json(&json!({"version": 0, "values": {"TD_DINH_KY": "1.234", "DVHV_HIEN_CO.HND": "585.160", "DUONG_GTNT_KM": "46,1"}}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["values"]["TD_DINH_KY"], 1234.0);
+    assert_eq!(body["values"]["DVHV_HIEN_CO.HND"], 585160.0);
+    assert_eq!(body["values"]["DUONG_GTNT_KM"], 46.1);
+
+    // The same bad input gets the same message from both.
+    for bad in ["12,345.6", "1.23.4", "abc", "-5", "51,95"] {
+        let response = staff
+            .put(app.url(API))
+            .json(&json!({"version": 1, "values": {"TD_DINH_KY": bad}}))
+            .send()
+            .await
+            .expect("PUT");
+        assert_eq!(response.status(), 422, "{bad}");
+        let api: Value = response.json().await.expect("json");
+        let message = api["errors"]["TD_DINH_KY"].as_str().expect("message").to_owned();
+        let v = version(&app, &staff).await;
+        let (status, page) = post_form(&app, &staff, v, "save", &[("TD_DINH_KY", bad)], &[]).await;
+        assert_eq!(status, 422, "{bad}");
+        let escaped = message.replace('(', "&#40;").replace(')', "&#41;");
+        assert!(page.contains(&message) || page.contains(&escaped), "{bad}: {message}");
+    }
+    let response =
+        staff.put(app.url(API)).json(&json!({"version": 0, "values": {"TD_DINH_KY": -1}})).send().await.expect("PUT");
+    assert_eq!(response.status(), 422, "JSON numbers obey the same rules");
+    let response =
+        staff.put(app.url(API)).json(&json!({"version": 0, "values": {"KHONG_CO": 1}})).send().await.expect("PUT");
+    assert_eq!(response.status(), 422);
+}
+
+#[tokio::test]
+async fn the_api_keeps_to_the_callers_scope() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    for path in ["/api/v1/reports/30886/2022-Q1", "/reports/30886/2022-Q1"] {
+        let status = staff.get(app.url(path)).send().await.expect("GET").status().as_u16();
+        assert!([403, 404].contains(&status), "{path}: {status}");
+    }
+    let response = staff
+        .put(app.url("/api/v1/reports/30886/2022-Q1"))
+        .json(&json!({"version": 0, "values": {"TD_DINH_KY": 1}}))
+        .send()
+        .await
+        .expect("PUT");
+    assert!([403, 404].contains(&response.status().as_u16()));
+    let saved: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM reports r JOIN units u ON u.id = r.unit_id WHERE u.code = '30886' AND r.year = 2022",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("count");
+    assert_eq!(saved, 0, "nothing written for the other commune");
+    // The district leader reads, but cannot write.
+    let leader = app.demo_client("huyen.lanhdao").await;
+    assert_eq!(leader.get(app.url(API)).send().await.expect("GET").status(), 200);
+    let response = leader.put(app.url(API)).json(&json!({"version": 0, "values": {}})).send().await.expect("PUT");
+    assert_eq!(response.status(), 403);
+    // Unknown codes and periods are 404; anonymous calls are 401.
+    assert_eq!(staff.get(app.url("/api/v1/reports/99999/2022-Q1")).send().await.expect("GET").status(), 404);
+    assert_eq!(staff.get(app.url("/api/v1/reports/30883/2022-Q5")).send().await.expect("GET").status(), 404);
+    assert_eq!(reqwest::get(app.url(API)).await.expect("GET").status(), 401);
+    // After the reform, code 30883 names no unit: the code is resolved against the period.
+    assert_eq!(staff.get(app.url("/api/v1/reports/30883/2026-Q1")).send().await.expect("GET").status(), 404);
+}
+
+#[tokio::test]
+async fn the_reviewers_overview_shows_who_reported_and_when() {
+    let app = TestApp::spawn_with_demo().await;
+    let reviewer = app.demo_client("huyen.duyet").await;
+    let (status, page) = text(reviewer.get(app.url("/reviews?period=2020-Q4")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Duyệt báo cáo quý IV năm 2020"));
+    assert!(page.contains("Xã Mong Thọ A"));
+    assert!(page.contains("Đã duyệt"));
+    assert!(page.contains("Gửi đúng hạn") || page.contains("Gửi muộn"));
+    let (_, page) = text(reviewer.get(app.url("/reviews?period=2022-Q1")).send().await.expect("GET")).await;
+    assert!(page.contains("Chưa gửi — quá hạn"), "a quarter nobody reported is overdue");
+    assert!(page.contains("Đã gửi 0/"));
+    let staff = app.demo_client("xa.nhaplieu").await;
+    assert_eq!(staff.get(app.url("/reviews")).send().await.expect("GET").status(), 403);
+}
+
+#[tokio::test]
+async fn the_demo_reproduces_seed_002() {
+    let app = TestApp::spawn_with_demo().await;
+    let sum = |code: &'static str, quarters: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            let sql = format!(
+                "SELECT COALESCE(sum(v.value), 0) FROM report_values v JOIN reports r ON r.id = v.report_id
+                 JOIN units u ON u.id = r.unit_id
+                 WHERE v.element_code = $1 AND r.year = 2020 AND r.quarter IN ({quarters}) AND r.status = 'da_duyet'
+                   AND u.path <@ (SELECT path FROM units WHERE code = '91' AND valid_to IS NOT NULL)"
+            );
+            sqlx::query_scalar::<_, f64>(sqlx::AssertSqlSafe(sql)).bind(code).fetch_one(&pool).await.expect("sum")
+        }
+    };
+    assert_eq!(sum("DVHV_HIEN_CO", "4").await, 585_160.0);
+    assert_eq!(sum("DVHV_DOI_TUONG", "4").await, 1_126_391.0);
+    assert_eq!(sum("DON_TIEP_NHAN", "1,2,3,4").await, 436.0);
+    assert_eq!(sum("DON_GIAI_QUYET", "1,2,3,4").await, 340.0);
+    assert_eq!(sum("XA_NTM", "4").await, 81.0);
+    let statuses: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT status FROM reports ORDER BY 1").fetch_all(&app.pool).await.expect("q");
+    assert!(statuses.contains(&"tra_lai".to_owned()), "a returned report");
+    let late: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM reports r WHERE r.submitted_at IS NOT NULL
+         AND r.submitted_at::date > make_date(r.year, r.quarter * 3, 21)",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("q");
+    assert!(late > 0, "some reports came late");
+}
