@@ -30,7 +30,7 @@ fn expectations(method: &str, path: &str) -> Option<&'static str> {
     Some(match (method, path) {
         ("GET", "/healthz" | "/static/{*path}" | "/login") | ("POST", "/login") => "AAAAA",
         ("GET", "/" | "/units" | "/units/{code}" | "/profile" | "/reports") => "LAAAA",
-        ("POST", "/logout" | "/profile/password") => "LAAAA",
+        ("POST", "/logout" | "/profile/password" | "/profile/tokens" | "/profile/tokens/{id}/revoke") => "LAAAA",
         ("GET", "/reviews") => "LDADD",
         ("GET", "/reports/{unit}/{period}" | "/api/v1/reports/{unit}/{period}") => "LAAAA",
         ("POST", "/reports/{unit}/{period}") | ("PUT", "/api/v1/reports/{unit}/{period}") => "LADDD",

@@ -362,3 +362,41 @@ async fn the_demo_reproduces_seed_002() {
     .expect("q");
     assert!(late > 0, "some reports came late");
 }
+
+#[tokio::test]
+async fn personal_api_tokens_work_until_revoked() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    let (status, page) =
+        text(staff.post(app.url("/profile/tokens")).form(&[("name", "Phần mềm tổng hợp")]).send().await.expect("POST"))
+            .await;
+    assert_eq!(status, 200);
+    let start = page.find("dv_").expect("the token is shown once");
+    let token: String = page[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE token_hash = sha256($1::bytea)")
+        .bind(token.as_bytes())
+        .fetch_one(&app.pool)
+        .await
+        .expect("q");
+    assert_eq!(stored, 1, "stored as a digest");
+
+    let bare = reqwest::Client::new();
+    let response = bare.get(app.url(API)).bearer_auth(&token).send().await.expect("GET");
+    assert_eq!(response.status(), 200);
+    let response = bare
+        .put(app.url(API))
+        .bearer_auth(&token)
+        .json(&json!({"version": 0, "values": {"TD_DINH_KY": "2.000"}}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(response.status(), 200);
+    let response = bare.get(app.url("/api/v1/reports/30886/2022-Q1")).bearer_auth(&token).send().await.expect("GET");
+    assert_eq!(response.status(), 403, "a token carries its owner's scope");
+
+    let id: i32 = sqlx::query_scalar("SELECT id FROM api_tokens").fetch_one(&app.pool).await.expect("q");
+    let response = staff.post(app.url(&format!("/profile/tokens/{id}/revoke"))).send().await.expect("POST");
+    assert_eq!(response.status(), 303);
+    let response = bare.get(app.url(API)).bearer_auth(&token).send().await.expect("GET");
+    assert_eq!(response.status(), 401, "revoked");
+}

@@ -136,6 +136,9 @@ struct ProfilePage {
     user: CurrentUser,
     roles: String,
     errors: PasswordErrors,
+    tokens: Vec<super::tokens::Token>,
+    new_token: Option<String>,
+    token_error: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -151,13 +154,74 @@ impl PasswordErrors {
     }
 }
 
-fn profile_page(layout: Layout, user: CurrentUser, errors: PasswordErrors) -> Response {
+async fn profile_page(
+    state: &AppState,
+    layout: Layout,
+    user: CurrentUser,
+    errors: PasswordErrors,
+    new_token: Option<String>,
+    token_error: Option<String>,
+) -> AppResult<Response> {
     let roles = user.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ");
-    render(&ProfilePage { layout, user, roles, errors })
+    let tokens = super::tokens::list(&state.pool, user.id).await?;
+    Ok(render(&ProfilePage { layout, user, roles, errors, tokens, new_token, token_error }))
 }
 
-pub async fn profile(layout: Layout, user: CurrentUser) -> Response {
-    profile_page(layout, user, PasswordErrors::default())
+pub async fn profile(State(state): State<AppState>, layout: Layout, user: CurrentUser) -> AppResult<Response> {
+    profile_page(&state, layout, user, PasswordErrors::default(), None, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    layout: Layout,
+    user: CurrentUser,
+    Form(form): Form<TokenForm>,
+) -> AppResult<Response> {
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        let error = Some("Đặt tên cho khóa (tối đa 80 ký tự), ví dụ “Phần mềm tổng hợp của Văn phòng”.".to_owned());
+        let mut response = profile_page(&state, layout, user, PasswordErrors::default(), None, error).await?;
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(response);
+    }
+    let token = super::tokens::create(&state.pool, user.id, name).await?;
+    let entry = Entry {
+        action: "create",
+        entity: "api_token",
+        entity_id: name.to_owned(),
+        unit_id: user.unit.as_ref().map(|u| u.id),
+        before: None,
+        after: Some(serde_json::json!({"name": name})),
+    };
+    audit::record(&state.pool, &user.actor(), entry).await?;
+    // Shown once, on this page only.
+    profile_page(&state, layout, user, PasswordErrors::default(), Some(token), None).await
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<i32>,
+) -> AppResult<Response> {
+    if !super::tokens::revoke(&state.pool, user.id, id).await? {
+        return Ok(Flash::error("Không có khóa này trong tài khoản của bạn.").redirect("/profile"));
+    }
+    let entry = Entry {
+        action: "revoke",
+        entity: "api_token",
+        entity_id: id.to_string(),
+        unit_id: user.unit.as_ref().map(|u| u.id),
+        before: None,
+        after: None,
+    };
+    audit::record(&state.pool, &user.actor(), entry).await?;
+    Ok(Flash::success("Đã thu hồi khóa.").redirect("/profile"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,7 +254,7 @@ pub async fn change_password(
         errors.confirm = Some("Hai lần nhập mật khẩu mới không khớp.".to_owned());
     }
     if errors.any() {
-        let mut response = profile_page(layout, user, errors);
+        let mut response = profile_page(&state, layout, user, errors, None, None).await?;
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(response);
     }

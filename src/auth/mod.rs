@@ -7,6 +7,7 @@ pub mod login;
 pub mod password;
 pub mod sessions;
 pub mod throttle;
+pub mod tokens;
 pub mod users;
 
 use axum::extract::{FromRequestParts, Request, State};
@@ -112,8 +113,19 @@ pub async fn load_session(State(state): State<AppState>, jar: CookieJar, mut req
     if request.uri().path().starts_with("/static/") || request.uri().path() == "/healthz" {
         return next.run(request).await;
     }
-    if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) {
-        match sessions::load(&state.pool, &token).await {
+    let bearer = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    let found = match (jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()), bearer) {
+        (Some(token), _) => sessions::load(&state.pool, &token).await,
+        (None, Some(token)) => tokens::load(&state.pool, &token).await,
+        (None, None) => Ok(None),
+    };
+    {
+        match found {
             Ok(Some(user)) => {
                 request.extensions_mut().insert(UserBadge {
                     full_name: user.full_name.clone(),
@@ -151,6 +163,14 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::new(Method::POST, "/logout", "/logout", SignedIn, post(login::logout)),
         RouteSpec::new(Method::GET, "/profile", "/profile", SignedIn, get(login::profile)),
         RouteSpec::new(Method::POST, "/profile/password", "/profile/password", SignedIn, post(login::change_password)),
+        RouteSpec::new(Method::POST, "/profile/tokens", "/profile/tokens", SignedIn, post(login::create_token)),
+        RouteSpec::new(
+            Method::POST,
+            "/profile/tokens/{id}/revoke",
+            "/profile/tokens/1/revoke",
+            SignedIn,
+            post(login::revoke_token),
+        ),
         RouteSpec::new(Method::GET, "/admin/users", "/admin/users", Admin, get(admin::list)),
         RouteSpec::new(Method::GET, "/admin/users/new", "/admin/users/new", Admin, get(admin::new_form)),
         RouteSpec::new(Method::POST, "/admin/users", "/admin/users", Admin, post(admin::create)),

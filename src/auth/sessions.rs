@@ -118,3 +118,40 @@ pub fn expired_cookie(secure: bool) -> String {
         if secure { "; Secure" } else { "" }
     )
 }
+
+/// The account `user_id` as a [`CurrentUser`] (for API tokens), if active.
+pub async fn load_user(pool: &PgPool, user_id: i32, token_hash: Vec<u8>) -> sqlx::Result<Option<CurrentUser>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        username: String,
+        full_name: String,
+        roles: Vec<String>,
+        unit_id: Option<i32>,
+        unit_code: Option<String>,
+        unit_name: Option<String>,
+        unit_level: Option<i16>,
+        unit_parent_id: Option<i32>,
+        unit_path: Option<String>,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT u.username, u.full_name, u.roles, n.id AS unit_id, n.code AS unit_code, n.name AS unit_name,
+                n.level AS unit_level, n.parent_id AS unit_parent_id, n.path::text AS unit_path
+         FROM users u LEFT JOIN units n ON n.id = u.unit_id WHERE u.id = $1 AND u.active",
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|row| CurrentUser {
+        id: user_id,
+        username: row.username,
+        full_name: row.full_name,
+        roles: row.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+        unit: match (row.unit_id, row.unit_code, row.unit_name, row.unit_level, row.unit_path) {
+            (Some(id), Some(code), Some(name), Some(level), Some(path)) => {
+                Some(UnitScope { id, code, name, level, parent_id: row.unit_parent_id, path })
+            }
+            _ => None,
+        },
+        token_hash,
+    }))
+}
