@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod dashboards;
 pub mod db;
 pub mod demo;
 pub mod directives;
@@ -50,6 +51,7 @@ pub fn route_table() -> Vec<RouteSpec> {
     table.extend(indicators::pages::routes());
     table.extend(directives::pages::routes());
     table.extend(reports::routes());
+    table.extend(dashboards::routes());
     table
 }
 

@@ -32,6 +32,10 @@ fn expectations(method: &str, path: &str) -> Option<&'static str> {
         ("GET", "/" | "/units" | "/units/{code}" | "/profile" | "/reports") => "LAAAA",
         ("POST", "/logout" | "/profile/password" | "/profile/tokens" | "/profile/tokens/{id}/revoke") => "LAAAA",
         ("GET", "/reviews") => "LDADD",
+        ("GET", "/dashboards") => "LAAAA",
+        // The province dashboard: its leader and administrator; the commune and district staff
+        // only see their own unit.
+        ("GET", "/dashboards/{unit}" | "/dashboards/{unit}/drill") => "LDDAA",
         ("GET", "/reports/{unit}/{period}" | "/api/v1/reports/{unit}/{period}") => "LAAAA",
         ("POST", "/reports/{unit}/{period}") | ("PUT", "/api/v1/reports/{unit}/{period}") => "LADDD",
         ("POST", "/reports/{unit}/{period}/review") => "LDADD",
@@ -48,6 +52,10 @@ async fn every_route_checks_every_role() {
     let leader = app.create_user("kg.lanhdao", "91", "2020-12-31", &["lanh_dao"]).await;
     let admin = app.create_user("kg.quantri", "91", "2020-12-31", &["quan_tri"]).await;
     let subject = app.create_user("mt.doituong", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    // The examples name catalogue entries (e.g. the drill-down of DVHV_HIEN_CO).
+    let mut tx = app.pool.begin().await.expect("tx");
+    danvan::indicators::load_demo(&mut tx).await.expect("catalogue");
+    tx.commit().await.expect("commit");
     let roles: [(&str, Option<i32>); 5] = [
         ("khách", None),
         ("nhap_lieu", Some(commune_user)),

@@ -3,6 +3,7 @@
 
 pub mod number;
 pub mod pages;
+pub mod targets;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;

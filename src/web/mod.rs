@@ -103,6 +103,7 @@ impl Layout {
         let mut items: Vec<(&'static str, &'static str)> = vec![
             ("/", "Trang chủ"),
             ("/reports", "Báo cáo"),
+            ("/dashboards", "Bảng điều khiển"),
             ("/directives", "Văn bản chỉ đạo"),
             ("/milestones", "Sơ kết, tổng kết"),
             ("/units", "Đơn vị"),

@@ -1,0 +1,181 @@
+//! Live aggregation over the unit tree: flows sum over quarters and sub-units; stocks take each
+//! unit's latest value in the period, then sum over sub-units; indicators come from the
+//! aggregated numerator and denominator, never from averaged percentages. Accepted reports
+//! count by default; submitted ones on request. No batch job: a figure is fresh the moment its
+//! report is accepted.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sqlx::{FromRow, PgPool};
+
+use crate::indicators::Indicator;
+use crate::reports::Period;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Basis {
+    /// Accepted reports only.
+    #[default]
+    Accepted,
+    /// Accepted and submitted (not yet reviewed) reports.
+    Submitted,
+}
+
+impl Basis {
+    pub fn statuses(self) -> Vec<String> {
+        match self {
+            Basis::Accepted => vec!["da_duyet".to_owned()],
+            Basis::Submitted => vec!["da_duyet".to_owned(), "da_gui".to_owned()],
+        }
+    }
+
+    pub fn parse(text: &str) -> Basis {
+        if text == "submitted" { Basis::Submitted } else { Basis::Accepted }
+    }
+}
+
+/// Element totals keyed `CODE` (all organisations together) and `CODE.ORG`.
+pub type Totals = HashMap<String, f64>;
+
+fn quarter_bounds(period: Period) -> (i32, i32) {
+    let quarters = period.quarters();
+    let key = |(y, q): (i32, u8)| y * 10 + i32::from(q);
+    (key(quarters[0]), key(*quarters.last().unwrap_or(&quarters[0])))
+}
+
+#[derive(FromRow)]
+struct Row {
+    part: String,
+    element_code: String,
+    organisation_code: String,
+    value: f64,
+}
+
+/// The SQL that aggregates the subtree under `$1` (NULL: the whole country) for the quarters
+/// `$2..=$3` and statuses `$4`, grouped by the part of the tree one level below the root
+/// (`part` is that child's path, or the root's own path for the root's own report).
+const GROUPED: &str = "
+WITH chosen AS (
+    SELECT r.id, r.unit_id, r.year * 10 + r.quarter AS yq,
+           subltree(u.path, 0, LEAST(nlevel(u.path), COALESCE(nlevel($1::ltree), 0) + 1))::text AS part
+    FROM reports r JOIN units u ON u.id = r.unit_id
+    WHERE ($1::ltree IS NULL OR u.path <@ $1::ltree)
+      AND r.year * 10 + r.quarter BETWEEN $2 AND $3
+      AND r.status = ANY($4)
+),
+vals AS (
+    SELECT c.part, c.unit_id, c.yq, v.element_code, v.organisation_code, v.value, e.aggregation
+    FROM chosen c
+    JOIN report_values v ON v.report_id = c.id
+    JOIN data_elements e ON e.code = v.element_code
+),
+latest AS (
+    SELECT DISTINCT ON (unit_id, element_code, organisation_code) part, element_code, organisation_code, value
+    FROM vals WHERE aggregation = 'last'
+    ORDER BY unit_id, element_code, organisation_code, yq DESC
+)
+SELECT part, element_code, organisation_code, sum(value) AS value FROM (
+    SELECT part, element_code, organisation_code, value FROM vals WHERE aggregation = 'sum'
+    UNION ALL
+    SELECT part, element_code, organisation_code, value FROM latest
+) x
+GROUP BY part, element_code, organisation_code";
+
+fn add(totals: &mut Totals, code: &str, organisation: &str, value: f64) {
+    *totals.entry(code.to_owned()).or_insert(0.0) += value;
+    if !organisation.is_empty() {
+        *totals.entry(format!("{code}.{organisation}")).or_insert(0.0) += value;
+    }
+}
+
+/// The parts of a subtree: the root's own report and each child's subtree, keyed by path.
+pub async fn parts(
+    pool: &PgPool,
+    root_path: Option<&str>,
+    period: Period,
+    basis: Basis,
+) -> sqlx::Result<BTreeMap<String, Totals>> {
+    let (from, to) = quarter_bounds(period);
+    let rows: Vec<Row> =
+        sqlx::query_as(GROUPED).bind(root_path).bind(from).bind(to).bind(basis.statuses()).fetch_all(pool).await?;
+    let mut parts: BTreeMap<String, Totals> = BTreeMap::new();
+    for row in rows {
+        add(parts.entry(row.part).or_default(), &row.element_code, &row.organisation_code, row.value);
+    }
+    Ok(parts)
+}
+
+/// The totals of the whole subtree.
+pub async fn totals(pool: &PgPool, root_path: Option<&str>, period: Period, basis: Basis) -> sqlx::Result<Totals> {
+    Ok(sum_parts(parts(pool, root_path, period, basis).await?.values()))
+}
+
+pub fn sum_parts<'a>(parts: impl Iterator<Item = &'a Totals>) -> Totals {
+    let mut whole = Totals::new();
+    for part in parts {
+        for (key, value) in part {
+            *whole.entry(key.clone()).or_insert(0.0) += value;
+        }
+    }
+    whole
+}
+
+/// An indicator's aggregated parts and value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IndicatorValue {
+    pub numerator: f64,
+    pub denominator: Option<f64>,
+    pub value: f64,
+}
+
+pub fn indicator(indicator: &Indicator, totals: &Totals) -> Option<IndicatorValue> {
+    let numerator = indicator.numerator_expression()?.evaluate(totals)?;
+    let denominator = match indicator.denominator_expression() {
+        Some(expression) => Some(expression.evaluate(totals)?),
+        None => None,
+    };
+    let value = indicator.compute(numerator, denominator)?;
+    Some(IndicatorValue { numerator, denominator, value })
+}
+
+/// Each of the last `count` quarters up to the period's end, aggregated on its own (a trend).
+/// Within one quarter a stock's latest value is that quarter's value, so one grouped query
+/// serves every quarter.
+pub async fn quarterly(
+    pool: &PgPool,
+    root_path: Option<&str>,
+    period: Period,
+    count: usize,
+    basis: Basis,
+) -> sqlx::Result<Vec<(Period, Totals)>> {
+    let (year, quarter) = period.last_quarter();
+    let mut q = Period::Quarter { year, quarter };
+    let mut quarters = Vec::with_capacity(count);
+    for _ in 0..count {
+        quarters.push(q);
+        q = q.previous();
+    }
+    quarters.reverse();
+    let key = |p: &Period| {
+        let (y, q) = p.last_quarter();
+        y * 10 + i32::from(q)
+    };
+    let (from, to) = (key(&quarters[0]), key(&quarters[quarters.len() - 1]));
+    let rows: Vec<(i32, String, String, f64)> = sqlx::query_as(
+        "SELECT r.year * 10 + r.quarter AS yq, v.element_code, v.organisation_code, sum(v.value)
+         FROM reports r JOIN units u ON u.id = r.unit_id JOIN report_values v ON v.report_id = r.id
+         WHERE ($1::ltree IS NULL OR u.path <@ $1::ltree)
+           AND r.year * 10 + r.quarter BETWEEN $2 AND $3 AND r.status = ANY($4)
+         GROUP BY 1, 2, 3",
+    )
+    .bind(root_path)
+    .bind(from)
+    .bind(to)
+    .bind(basis.statuses())
+    .fetch_all(pool)
+    .await?;
+    let mut by_quarter: HashMap<i32, Totals> = HashMap::new();
+    for (yq, code, org, value) in rows {
+        add(by_quarter.entry(yq).or_default(), &code, &org, value);
+    }
+    Ok(quarters.into_iter().map(|p| (p, by_quarter.remove(&key(&p)).unwrap_or_default())).collect())
+}

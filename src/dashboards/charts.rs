@@ -1,0 +1,111 @@
+//! Server-side SVG charts: one path that serves the page, print and (later) the exported
+//! report, with no script and nothing to download. Each chart is drawn from data that the page
+//! also shows as a table.
+
+use std::fmt::Write;
+
+/// A line of values over labelled points; missing values break the line. Colours come from
+/// presentation attributes (the CSP forbids inline styles).
+pub fn sparkline(points: &[(String, Option<f64>)], label: &str) -> String {
+    let (width, height, pad) = (240.0, 56.0, 6.0);
+    let values: Vec<f64> = points.iter().filter_map(|(_, v)| *v).collect();
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r##"<svg class="sparkline" viewBox="0 0 {width} {height}" role="img" aria-label="{}" preserveAspectRatio="none">"##,
+        escape(label)
+    );
+    if values.is_empty() {
+        svg.push_str("</svg>");
+        return svg;
+    }
+    let (min, max) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    let span = if (max - min).abs() < f64::EPSILON { 1.0 } else { max - min };
+    let step = if points.len() > 1 { (width - 2.0 * pad) / (points.len() - 1) as f64 } else { 0.0 };
+    let y = |v: f64| height - pad - (v - min) / span * (height - 2.0 * pad);
+    let mut segment = String::new();
+    let mut last = None;
+    for (i, (name, value)) in points.iter().enumerate() {
+        let x = pad + step * i as f64;
+        match value {
+            Some(v) => {
+                let _ = write!(segment, "{x:.1},{:.1} ", y(*v));
+                last = Some((x, y(*v)));
+                let _ = write!(
+                    svg,
+                    r##"<circle cx="{x:.1}" cy="{:.1}" r="2.5" fill="#1f3a5f"><title>{}: {}</title></circle>"##,
+                    y(*v),
+                    escape(name),
+                    crate::format::format_number(*v, 2)
+                );
+            }
+            None => {
+                flush(&mut svg, &mut segment);
+            }
+        }
+    }
+    flush(&mut svg, &mut segment);
+    if let Some((x, y)) = last {
+        let _ = write!(svg, r##"<circle cx="{x:.1}" cy="{y:.1}" r="4" fill="#9b1c1c"/>"##);
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn flush(svg: &mut String, segment: &mut String) {
+    if segment.split_whitespace().count() > 1 {
+        let _ = write!(
+            svg,
+            r##"<polyline points="{}" fill="none" stroke="#1f3a5f" stroke-width="2" vector-effect="non-scaling-stroke"/>"##,
+            segment.trim()
+        );
+    }
+    segment.clear();
+}
+
+/// Horizontal bars for a ranking, longest first as given.
+pub fn bars(rows: &[(String, f64)], label: &str) -> String {
+    let (width, bar, gap) = (320.0, 14.0, 6.0);
+    let height = rows.len() as f64 * (bar + gap) + gap;
+    let max = rows.iter().map(|(_, v)| *v).fold(0.0_f64, f64::max).max(f64::EPSILON);
+    let mut svg =
+        format!(r##"<svg class="bars" viewBox="0 0 {width} {height}" role="img" aria-label="{}">"##, escape(label));
+    for (i, (name, value)) in rows.iter().enumerate() {
+        let y = gap + i as f64 * (bar + gap);
+        let w = (value / max * width).max(1.0);
+        let _ = write!(
+            svg,
+            r##"<rect x="0" y="{y:.1}" width="{w:.1}" height="{bar}" fill="#3b6ea5"><title>{}: {}</title></rect>"##,
+            escape(name),
+            crate::format::format_number(*value, 2)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_lines_with_gaps_and_escapes_labels() {
+        let points = vec![
+            ("quý I".to_owned(), Some(1.0)),
+            ("quý II".to_owned(), None),
+            ("quý III".to_owned(), Some(3.0)),
+            ("quý IV".to_owned(), Some(2.0)),
+        ];
+        let svg = sparkline(&points, "Xu hướng <x>");
+        assert!(svg.starts_with("<svg"));
+        assert!(svg.contains("&lt;x&gt;"));
+        assert_eq!(svg.matches("<polyline").count(), 1, "the gap breaks the line");
+        assert!(svg.contains("quý III: 3"));
+        assert!(sparkline(&[], "trống").ends_with("</svg>"));
+        assert_eq!(bars(&[("A".into(), 2.0), ("B".into(), 1.0)], "x").matches("<rect").count(), 2);
+    }
+}

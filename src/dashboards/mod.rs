@@ -1,0 +1,580 @@
+//! Dashboards: indicators against targets for a unit (or the whole country) and a period,
+//! trends, sub-unit ranking, reporting completeness, overdue tasks, and drill-down to the
+//! report and field each figure came from.
+
+pub mod aggregate;
+pub mod charts;
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::Method;
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+
+use aggregate::{Basis, Totals};
+
+use crate::auth::CurrentUser;
+use crate::auth::authz::{self, Action, Place};
+use crate::directives::targets::{self, Attainment};
+use crate::error::{AppError, AppResult};
+use crate::format;
+use crate::indicators::{Catalogue, Indicator};
+use crate::reports::Period;
+use crate::units::{self, Unit, queries};
+use crate::web::routes::{Access, RouteSpec};
+use crate::web::{AppState, Layout, render};
+
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        RouteSpec::new(Method::GET, "/dashboards", "/dashboards", Access::SignedIn, get(own)),
+        RouteSpec::new(Method::GET, "/dashboards/{unit}", "/dashboards/91?period=2020", Access::SignedIn, get(show)),
+        RouteSpec::new(
+            Method::GET,
+            "/dashboards/{unit}/drill",
+            "/dashboards/91/drill?period=2020&key=DVHV_HIEN_CO",
+            Access::SignedIn,
+            get(drill),
+        ),
+    ]
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DashboardQuery {
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    basis: String,
+    #[serde(default)]
+    indicator: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    key: String,
+}
+
+/// The unit a dashboard is about: `None` for the whole country (code `TW`).
+pub struct Scope {
+    pub unit: Option<Unit>,
+    pub period: Period,
+}
+
+impl Scope {
+    pub fn path(&self) -> Option<&str> {
+        self.unit.as_ref().map(|u| u.path.as_str())
+    }
+
+    pub fn code(&self) -> String {
+        self.unit.as_ref().map(|u| u.code.clone()).unwrap_or_else(|| units::NATIONAL_CODE.to_owned())
+    }
+
+    pub fn name(&self) -> String {
+        self.unit.as_ref().map(|u| u.name.clone()).unwrap_or_else(|| "Toàn quốc".to_owned())
+    }
+}
+
+fn default_period() -> Period {
+    Period::containing(units::today()).previous()
+}
+
+/// Resolves the code against the period (codes are reused across the 2025 reform) and checks
+/// the user may read that subtree.
+pub async fn scope(state: &AppState, user: &CurrentUser, code: &str, period: &str) -> AppResult<Scope> {
+    let period = if period.trim().is_empty() {
+        default_period()
+    } else {
+        period.parse::<Period>().map_err(AppError::BadRequest)?
+    };
+    let unit = if code.eq_ignore_ascii_case(units::NATIONAL_CODE) {
+        None
+    } else {
+        Some(queries::resolve(&state.pool, code, period.end_date()).await?.ok_or(AppError::NotFound)?)
+    };
+    authz::authorize(user, Action::ViewData, unit.as_ref().map(Place::from))?;
+    Ok(Scope { unit, period })
+}
+
+pub async fn own(user: CurrentUser) -> Response {
+    let code = user.unit.as_ref().map(|u| u.code.clone()).unwrap_or_else(|| units::NATIONAL_CODE.to_owned());
+    axum::response::IntoResponse::into_response(axum::response::Redirect::to(&format!("/dashboards/{code}")))
+}
+
+fn is_percentage(indicator: &Indicator) -> bool {
+    indicator.factor == 100.0
+}
+
+/// An indicator's value as users read it: "51,95%", "81/117 xã (69,23%)", "143 cuộc".
+pub fn indicator_text(indicator: &Indicator, totals: &Totals) -> Option<String> {
+    aggregate::indicator(indicator, totals).map(|v| indicator.format(v.numerator, v.denominator))
+}
+
+/// "tăng 6,69 điểm % so với …" for rates, "tăng 6,69% so với …" for counts.
+pub fn change_text(indicator: &Indicator, now: f64, before: Option<f64>, label: &str) -> String {
+    let Some(before) = before else {
+        return format!("chưa có số liệu {label} để so sánh");
+    };
+    let diff = now - before;
+    let verb = if diff >= 0.0 { "tăng" } else { "giảm" };
+    if is_percentage(indicator) {
+        format!("{verb} {} điểm phần trăm so với {label}", format::decimal(diff.abs(), 2))
+    } else if before != 0.0 {
+        format!("{verb} {}% so với {label}", format::decimal((diff / before * 100.0).abs(), 2))
+    } else {
+        format!("{verb} {} so với {label}", format::decimal(diff.abs(), 2))
+    }
+}
+
+pub struct Tile {
+    pub code: String,
+    pub name: String,
+    pub value: String,
+    pub target: Option<String>,
+    pub target_when: String,
+    pub target_source: String,
+    pub status: Attainment,
+    pub gap: String,
+    pub trend_svg: String,
+    pub trend: Vec<(String, String)>,
+    pub change: String,
+    pub drill: String,
+}
+
+pub struct RankRow {
+    pub name: String,
+    pub href: String,
+    pub drill: String,
+    pub value: Option<f64>,
+    pub text: String,
+    pub heat: u8,
+}
+
+pub struct OtherIndicator {
+    pub name: String,
+    pub value: String,
+    pub drill: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboards/show.html")]
+struct DashboardPage {
+    layout: Layout,
+    scope_name: String,
+    scope_code: String,
+    period: Period,
+    periods: Vec<Period>,
+    basis_submitted: bool,
+    tiles: Vec<Tile>,
+    others: Vec<OtherIndicator>,
+    ranking_indicator: String,
+    ranking_indicators: Vec<(String, String)>,
+    ranking: Vec<RankRow>,
+    ranking_svg: String,
+    sort: String,
+    submitted: usize,
+    expected: usize,
+    late: Vec<String>,
+    missing: Vec<String>,
+    overdue_tasks: Vec<(String, String, String)>,
+    milestones: Vec<(String, String, String, bool)>,
+    printed_on: String,
+}
+
+fn period_choices(selected: Period) -> Vec<Period> {
+    let mut periods = Vec::new();
+    let latest = default_period();
+    let (year, _) = latest.last_quarter();
+    for y in (year - 7..=year).rev() {
+        periods.push(Period::Year { year: y });
+        periods.push(Period::NineMonths { year: y });
+        periods.push(Period::HalfYear { year: y });
+        for q in (1..=4u8).rev() {
+            periods.push(Period::Quarter { year: y, quarter: q });
+        }
+    }
+    if !periods.contains(&selected) {
+        periods.insert(0, selected);
+    }
+    periods
+}
+
+fn basis_query(basis: Basis) -> &'static str {
+    if basis == Basis::Submitted { "&basis=submitted" } else { "" }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    layout: Layout,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(query): Query<DashboardQuery>,
+) -> AppResult<Response> {
+    let scope = scope(&state, &user, &code, &query.period).await?;
+    let basis = Basis::parse(&query.basis);
+    let catalogue = Catalogue::load(&state.pool).await?;
+    let period = scope.period;
+    let parts = aggregate::parts(&state.pool, scope.path(), period, basis).await?;
+    let totals = aggregate::sum_parts(parts.values());
+    let own_totals = scope.path().and_then(|p| parts.get(p)).cloned().unwrap_or_default();
+    let before = aggregate::totals(&state.pool, scope.path(), period.year_before(), basis).await?;
+    let trend = aggregate::quarterly(&state.pool, scope.path(), period, 8, basis).await?;
+    let level = scope.unit.as_ref().map(|u| u.level);
+    let all_targets = targets::for_unit(&state.pool, scope.path(), level).await?;
+    let code = scope.code();
+    let q = basis_query(basis);
+
+    let mut tiles = Vec::new();
+    let mut others = Vec::new();
+    for indicator in &catalogue.indicators {
+        let candidates: Vec<&targets::Target> =
+            all_targets.iter().filter(|t| t.indicator_code == indicator.code).collect();
+        let year = period.year();
+        // The target of this year, else the next one to come, else the latest.
+        let target = candidates
+            .iter()
+            .find(|t| t.year == Some(year) || t.year.is_none())
+            .or_else(|| candidates.iter().filter(|t| t.year.is_some_and(|y| y > year)).min_by_key(|t| t.year))
+            .or_else(|| candidates.iter().max_by_key(|t| t.year))
+            .copied();
+        // A level-specific target reads the unit's own figures.
+        let measured = match target.and_then(|t| t.scope_level) {
+            Some(_) => &own_totals,
+            None => &totals,
+        };
+        let value = aggregate::indicator(indicator, measured);
+        let drill = format!("/dashboards/{code}/drill?period={}&indicator={}{q}", period.code(), indicator.code);
+        let Some(target) = target else {
+            if let Some(v) = value {
+                others.push(OtherIndicator {
+                    name: indicator.name.clone(),
+                    value: indicator.format(v.numerator, v.denominator),
+                    drill,
+                });
+            }
+            continue;
+        };
+        let decimals = indicator.decimals.max(0) as usize;
+        let points: Vec<(String, Option<f64>)> =
+            trend.iter().map(|(p, t)| (p.label(), aggregate::indicator(indicator, t).map(|v| v.value))).collect();
+        let previous = aggregate::indicator(indicator, &before).map(|v| v.value);
+        tiles.push(Tile {
+            code: indicator.code.clone(),
+            name: indicator.name.clone(),
+            value: value.map(|v| indicator.format(v.numerator, v.denominator)).unwrap_or_else(|| "—".to_owned()),
+            target: Some(target.wording(if is_percentage(indicator) { "%" } else { &indicator.unit }, decimals.min(2))),
+            target_when: target.when(),
+            target_source: target.directive_number.clone(),
+            status: target.attainment(value.map(|v| v.value)),
+            gap: value.map(|v| target.gap(v.value, is_percentage(indicator))).unwrap_or_default(),
+            trend_svg: charts::sparkline(&points, &format!("Xu hướng 8 quý: {}", indicator.name)),
+            trend: points
+                .iter()
+                .map(|(label, v)| {
+                    (label.clone(), v.map(|v| format::decimal(v, decimals)).unwrap_or_else(|| "—".into()))
+                })
+                .collect(),
+            change: match value {
+                Some(v) => change_text(indicator, v.value, previous, &period.year_before().label()),
+                None => String::new(),
+            },
+            drill,
+        });
+    }
+
+    // Ranking of the sub-units on one indicator.
+    let ranking_code = if query.indicator.is_empty() {
+        tiles
+            .first()
+            .map(|t| t.code.clone())
+            .unwrap_or_else(|| catalogue.indicators.first().map(|i| i.code.clone()).unwrap_or_default())
+    } else {
+        query.indicator.clone()
+    };
+    let ranking_indicator = catalogue.indicator(&ranking_code);
+    let children = match &scope.unit {
+        Some(unit) => queries::children(&state.pool, unit.id).await?,
+        None => queries::provinces_on(&state.pool, period.end_date()).await?,
+    };
+    let children: Vec<Unit> = children.into_iter().filter(|u| u.is_valid_on(period.end_date())).collect();
+    let mut ranking: Vec<RankRow> = children
+        .iter()
+        .map(|child| {
+            let part = parts.get(&child.path);
+            let value = match (ranking_indicator, part) {
+                (Some(ind), Some(part)) => aggregate::indicator(ind, part),
+                _ => None,
+            };
+            RankRow {
+                name: child.name.clone(),
+                href: format!("/dashboards/{}?period={}{q}", child.code, period.code()),
+                drill: format!("/dashboards/{}/drill?period={}&indicator={ranking_code}{q}", child.code, period.code()),
+                value: value.map(|v| v.value),
+                text: match (ranking_indicator, value) {
+                    (Some(ind), Some(v)) => ind.format(v.numerator, v.denominator),
+                    _ => "Chưa có số liệu".to_owned(),
+                },
+                heat: 0,
+            }
+        })
+        .collect();
+    let known: Vec<f64> = ranking.iter().filter_map(|r| r.value).collect();
+    let (lo, hi) = known.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    for row in &mut ranking {
+        row.heat = match row.value {
+            Some(v) if hi > lo => 1 + ((v - lo) / (hi - lo) * 4.0).round() as u8,
+            Some(_) => 3,
+            None => 0,
+        };
+    }
+    match query.sort.as_str() {
+        "name" => {}
+        "asc" => ranking.sort_by(|a, b| a.value.unwrap_or(f64::MAX).total_cmp(&b.value.unwrap_or(f64::MAX))),
+        _ => ranking.sort_by(|a, b| b.value.unwrap_or(f64::MIN).total_cmp(&a.value.unwrap_or(f64::MIN))),
+    }
+    let ranking_svg = charts::bars(
+        &ranking.iter().filter_map(|r| r.value.map(|v| (r.name.clone(), v))).collect::<Vec<_>>(),
+        "Xếp hạng đơn vị trực thuộc",
+    );
+
+    // Reporting completeness of the units directly below, for the period's last quarter.
+    let (year, quarter) = period.last_quarter();
+    let ids: Vec<i32> = children.iter().map(|u| u.id).collect();
+    let rows = crate::reports::store::overview(&state.pool, &ids, year, quarter).await?;
+    let due = crate::reports::calendar(&state.pool).await?.due(year, quarter);
+    let mut submitted = 0;
+    let mut late = Vec::new();
+    let mut missing = Vec::new();
+    for child in &children {
+        let row = rows.iter().find(|r| r.unit_id == child.id);
+        match row.and_then(|r| r.first_submitted_at) {
+            Some(at) => {
+                submitted += 1;
+                let days = crate::reports::store::days_late(at, due);
+                if days > 0 {
+                    late.push(format!("{} (muộn {days} ngày)", child.name));
+                }
+            }
+            None => missing.push(child.name.clone()),
+        }
+    }
+
+    // Overdue tasks and milestones due.
+    let today = units::today();
+    let mut overdue_tasks = Vec::new();
+    if let Some(unit) = &scope.unit {
+        for task in crate::directives::tasks_for_unit(&state.pool, unit.id, today).await? {
+            if let Some(deadline) = task.deadline.filter(|d| *d < today) {
+                overdue_tasks.push((
+                    task.directive_number,
+                    format!("Nhiệm vụ {}", task.number),
+                    format::date(deadline),
+                ));
+            }
+        }
+    }
+    let milestones: Vec<(String, String, String, bool)> = sqlx::query_as::<_, (String, String, chrono::NaiveDate)>(
+        "SELECT d.number, m.kind, m.due_on FROM milestones m JOIN directives d ON d.id = m.directive_id
+         LEFT JOIN units issuer ON issuer.id = d.issuing_unit_id
+         WHERE m.due_on BETWEEN $2 - 365 AND $2 + 90
+           AND (d.issuing_unit_id IS NULL OR ($1::ltree IS NOT NULL AND $1::ltree <@ issuer.path)
+                OR ($1::ltree IS NULL) OR issuer.path <@ $1::ltree)
+         ORDER BY m.due_on LIMIT 20",
+    )
+    .bind(scope.path())
+    .bind(today)
+    .fetch_all(&state.pool)
+    .await?
+    .into_iter()
+    .map(|(number, kind, due_on)| {
+        let kind = if kind == "so_ket" { "Sơ kết" } else { "Tổng kết" };
+        (number, kind.to_owned(), format::date(due_on), due_on < today)
+    })
+    .collect();
+
+    let ranking_indicators = catalogue.indicators.iter().map(|i| (i.code.clone(), i.name.clone())).collect::<Vec<_>>();
+    Ok(render(&DashboardPage {
+        layout,
+        scope_name: scope.name(),
+        scope_code: code,
+        periods: period_choices(period),
+        period,
+        basis_submitted: basis == Basis::Submitted,
+        tiles,
+        others,
+        ranking_indicator: ranking_code,
+        ranking_indicators,
+        ranking,
+        ranking_svg,
+        sort: query.sort,
+        submitted,
+        expected: children.len(),
+        late,
+        missing,
+        overdue_tasks,
+        milestones,
+        printed_on: format::date(today),
+    }))
+}
+
+pub struct DrillRow {
+    pub name: String,
+    pub href: Option<String>,
+    pub numerator: f64,
+    pub denominator: Option<f64>,
+    pub text: String,
+}
+
+impl DrillRow {
+    pub fn numerator_text(&self) -> String {
+        format::format_number(self.numerator, 2)
+    }
+
+    pub fn denominator_text(&self) -> String {
+        self.denominator.map(|d| format::format_number(d, 2)).unwrap_or_default()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dashboards/drill.html")]
+struct DrillPage {
+    layout: Layout,
+    scope_name: String,
+    period: Period,
+    title: String,
+    unit_of_measure: String,
+    has_denominator: bool,
+    rows: Vec<DrillRow>,
+    total: DrillRow,
+    sources: Vec<(String, String, String)>,
+    back: String,
+}
+
+/// What a figure is made of: the unit's own report and each sub-unit's subtree, which add up
+/// to the whole; at a unit without sub-units, the reports and fields it came from.
+pub async fn drill(
+    State(state): State<AppState>,
+    layout: Layout,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(query): Query<DashboardQuery>,
+) -> AppResult<Response> {
+    let scope = scope(&state, &user, &code, &query.period).await?;
+    let basis = Basis::parse(&query.basis);
+    let catalogue = Catalogue::load(&state.pool).await?;
+    let period = scope.period;
+    let q = basis_query(basis);
+    // Either an indicator (numerator and denominator) or one element key.
+    let indicator = catalogue.indicator(&query.indicator).cloned();
+    let key = query.key.clone();
+    let (title, unit_of_measure) = match (&indicator, key.split_once('.').map(|(c, _)| c).unwrap_or(&key)) {
+        (Some(ind), _) => (ind.name.clone(), ind.unit.clone()),
+        (None, code) => {
+            let element = catalogue.element(code).ok_or(AppError::NotFound)?;
+            (element.name.clone(), element.unit_of_measure.clone())
+        }
+    };
+    let measure = |totals: &Totals| -> (f64, Option<f64>, String) {
+        match &indicator {
+            Some(ind) => match aggregate::indicator(ind, totals) {
+                Some(v) => (v.numerator, v.denominator, ind.format(v.numerator, v.denominator)),
+                None => (0.0, None, "—".to_owned()),
+            },
+            None => {
+                let v = totals.get(&key).copied().unwrap_or(0.0);
+                (v, None, format::format_number(v, 2))
+            }
+        }
+    };
+    let parts = aggregate::parts(&state.pool, scope.path(), period, basis).await?;
+    let names: BTreeMap<String, (String, String)> = {
+        let ids: Vec<i32> = parts.keys().filter_map(|p| p.rsplit('.').next()?.parse().ok()).collect();
+        sqlx::query_as::<_, (String, String, String)>("SELECT path::text, name, code FROM units WHERE id = ANY($1)")
+            .bind(&ids)
+            .fetch_all(&state.pool)
+            .await?
+            .into_iter()
+            .map(|(path, name, code)| (path, (name, code)))
+            .collect()
+    };
+    let selector = match &indicator {
+        Some(ind) => format!("indicator={}", ind.code),
+        None => format!("key={key}"),
+    };
+    let mut rows = Vec::new();
+    for (path, totals) in &parts {
+        let (numerator, denominator, text) = measure(totals);
+        let (name, child_code) = names.get(path).cloned().unwrap_or_else(|| (path.clone(), String::new()));
+        let is_own = Some(path.as_str()) == scope.path();
+        rows.push(DrillRow {
+            name: if is_own { format!("{name} (báo cáo của chính đơn vị)") } else { name },
+            href: (!is_own).then(|| format!("/dashboards/{child_code}/drill?period={}&{selector}{q}", period.code())),
+            numerator,
+            denominator,
+            text,
+        });
+    }
+    let whole = aggregate::sum_parts(parts.values());
+    let (numerator, denominator, text) = measure(&whole);
+    let total = DrillRow { name: format!("Tổng {}", scope.name()), href: None, numerator, denominator, text };
+
+    // The reports the unit's own figure came from, with the field.
+    let mut sources = Vec::new();
+    if let Some(unit) = &scope.unit {
+        let codes: Vec<String> = match &indicator {
+            Some(ind) => ind
+                .numerator_expression()
+                .into_iter()
+                .chain(ind.denominator_expression())
+                .flat_map(|e| e.terms.into_iter().map(|t| t.code))
+                .collect(),
+            None => vec![key.split('.').next().unwrap_or(&key).to_owned()],
+        };
+        let (from, to) = {
+            let qs = period.quarters();
+            let k = |(y, q): (i32, u8)| y * 10 + i32::from(q);
+            (k(qs[0]), k(qs[qs.len() - 1]))
+        };
+        let rows: Vec<(i32, i16, String, String, f64, String)> = sqlx::query_as(
+            "SELECT r.year, r.quarter, v.element_code, v.organisation_code, v.value, r.status
+             FROM reports r JOIN report_values v ON v.report_id = r.id
+             WHERE r.unit_id = $1 AND r.year * 10 + r.quarter BETWEEN $2 AND $3 AND v.element_code = ANY($4)
+               AND r.status = ANY($5)
+             ORDER BY r.year, r.quarter, v.element_code, v.organisation_code",
+        )
+        .bind(unit.id)
+        .bind(from)
+        .bind(to)
+        .bind(&codes)
+        .bind(basis.statuses())
+        .fetch_all(&state.pool)
+        .await?;
+        for (year, quarter, element, org, value, _) in rows {
+            let report = Period::Quarter { year, quarter: quarter as u8 };
+            let field = if org.is_empty() { element.clone() } else { format!("{element}.{org}") };
+            let name = catalogue.element(&element).map(|e| e.name.clone()).unwrap_or(element);
+            sources.push((
+                format!("/reports/{}/{}#f-{field}", unit.code, report.code()),
+                format!(
+                    "{} — {}{}",
+                    report.label(),
+                    name,
+                    if org.is_empty() { String::new() } else { format!(" ({org})") }
+                ),
+                format::format_number(value, 2),
+            ));
+        }
+    }
+    Ok(render(&DrillPage {
+        layout,
+        scope_name: scope.name(),
+        back: format!("/dashboards/{}?period={}{q}", scope.code(), period.code()),
+        period,
+        title,
+        unit_of_measure,
+        has_denominator: indicator.as_ref().is_some_and(|i| !i.denominator.trim().is_empty()),
+        rows,
+        total,
+        sources,
+    }))
+}

@@ -1,0 +1,162 @@
+//! Targets (chỉ tiêu) as the dashboards read them, and how a figure measures against one.
+
+use chrono::NaiveDate;
+use sqlx::{FromRow, PgPool};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Target {
+    pub id: i32,
+    pub directive_id: i32,
+    pub directive_number: String,
+    pub indicator_code: String,
+    pub comparator: String,
+    pub value: f64,
+    pub value_max: Option<f64>,
+    pub year: Option<i32>,
+    pub deadline: Option<NaiveDate>,
+    pub scope_level: Option<i16>,
+    pub per_unit: bool,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attainment {
+    Met,
+    AtRisk,
+    Missed,
+    NoData,
+}
+
+impl Attainment {
+    pub fn label(self) -> &'static str {
+        match self {
+            Attainment::Met => "Đạt",
+            Attainment::AtRisk => "Nguy cơ",
+            Attainment::Missed => "Chưa đạt",
+            Attainment::NoData => "Chưa có số liệu",
+        }
+    }
+
+    pub fn css(self) -> &'static str {
+        match self {
+            Attainment::Met => "status-dat",
+            Attainment::AtRisk => "status-nguy-co",
+            Attainment::Missed => "status-chua-dat",
+            Attainment::NoData => "status-no-data",
+        }
+    }
+}
+
+/// How far below a threshold still counts as "at risk" rather than missed (5 %).
+const AT_RISK_MARGIN: f64 = 0.05;
+
+impl Target {
+    /// "≥ 54", "từ 1 đến 2", with the indicator's unit.
+    pub fn wording(&self, unit: &str, decimals: usize) -> String {
+        let n = |v: f64| crate::format::format_number(v, decimals as u8);
+        let unit = if unit == "%" { "%".to_owned() } else { format!(" {unit}") };
+        match self.comparator.as_str() {
+            "between" => format!("từ {} đến {}{unit}", n(self.value), n(self.value_max.unwrap_or(self.value))),
+            ">=" => format!("≥ {}{unit}", n(self.value)),
+            ">" => format!("> {}{unit}", n(self.value)),
+            "<=" => format!("≤ {}{unit}", n(self.value)),
+            "<" => format!("< {}{unit}", n(self.value)),
+            _ => format!("= {}{unit}", n(self.value)),
+        }
+    }
+
+    pub fn when(&self) -> String {
+        match (self.year, self.deadline) {
+            (_, Some(deadline)) => format!("đến {}", crate::format::date(deadline)),
+            (Some(year), None) => format!("năm {year}"),
+            (None, None) => "hằng năm".to_owned(),
+        }
+    }
+
+    pub fn attainment(&self, actual: Option<f64>) -> Attainment {
+        let Some(actual) = actual else { return Attainment::NoData };
+        let epsilon = 1e-9;
+        let met = match self.comparator.as_str() {
+            ">=" => actual + epsilon >= self.value,
+            ">" => actual > self.value + epsilon,
+            "<=" => actual <= self.value + epsilon,
+            "<" => actual < self.value - epsilon,
+            "between" => actual + epsilon >= self.value && actual <= self.value_max.unwrap_or(self.value) + epsilon,
+            _ => (actual - self.value).abs() <= epsilon,
+        };
+        if met {
+            return Attainment::Met;
+        }
+        let near = match self.comparator.as_str() {
+            ">=" | ">" | "between" | "=" => actual >= self.value * (1.0 - AT_RISK_MARGIN),
+            _ => actual <= self.value * (1.0 + AT_RISK_MARGIN),
+        };
+        if near { Attainment::AtRisk } else { Attainment::Missed }
+    }
+
+    /// The gap to the threshold, for the tile: "−2,05 điểm %".
+    pub fn gap(&self, actual: f64, is_percentage: bool) -> String {
+        let gap = actual - self.value;
+        let sign = if gap >= 0.0 { "+" } else { "−" };
+        let unit = if is_percentage { " điểm %" } else { "" };
+        format!("{sign}{}{unit}", crate::format::decimal(gap.abs(), 2))
+    }
+}
+
+/// Targets that bear on a unit (national: `None`): set by its own directives or those of the
+/// units above it, for the whole or for its level, not per unit.
+pub async fn for_unit(pool: &PgPool, unit_path: Option<&str>, level: Option<i16>) -> sqlx::Result<Vec<Target>> {
+    sqlx::query_as(
+        "SELECT t.id, t.directive_id, d.number AS directive_number, t.indicator_code, t.comparator, t.value,
+                t.value_max, t.year, t.deadline, t.scope_level, t.per_unit, t.description
+         FROM targets t
+         JOIN directives d ON d.id = t.directive_id
+         LEFT JOIN units issuer ON issuer.id = d.issuing_unit_id
+         WHERE NOT t.per_unit AND d.status = 'hieu_luc'
+           AND (d.issuing_unit_id IS NULL OR ($1::ltree IS NOT NULL AND $1::ltree <@ issuer.path))
+           AND (t.scope_level IS NULL OR t.scope_level = $2)
+         ORDER BY t.indicator_code, t.year NULLS LAST, t.id",
+    )
+    .bind(unit_path)
+    .bind(level)
+    .fetch_all(pool)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(comparator: &str, value: f64, value_max: Option<f64>) -> Target {
+        Target {
+            id: 1,
+            directive_id: 1,
+            directive_number: "05-CTr/TU".into(),
+            indicator_code: "TL_DVHV".into(),
+            comparator: comparator.into(),
+            value,
+            value_max,
+            year: Some(2021),
+            deadline: None,
+            scope_level: None,
+            per_unit: false,
+            description: String::new(),
+        }
+    }
+
+    #[test]
+    fn measures_against_targets() {
+        let t = target(">=", 54.0, None);
+        assert_eq!(t.attainment(Some(55.0)), Attainment::Met);
+        assert_eq!(t.attainment(Some(54.0)), Attainment::Met);
+        assert_eq!(t.attainment(Some(51.95)), Attainment::AtRisk, "within 5 % of the threshold");
+        assert_eq!(t.attainment(Some(40.0)), Attainment::Missed);
+        assert_eq!(t.attainment(None), Attainment::NoData);
+        assert_eq!(t.gap(51.95, true), "−2,05 điểm %");
+        assert_eq!(t.wording("%", 0), "≥ 54%");
+        let between = target("between", 1.0, Some(2.0));
+        assert_eq!(between.wording("mô hình", 0), "từ 1 đến 2 mô hình");
+        assert_eq!(between.attainment(Some(1.0)), Attainment::Met);
+        assert_eq!(between.attainment(Some(0.0)), Attainment::Missed);
+    }
+}

@@ -1,0 +1,200 @@
+//! Dashboards: aggregation on a small hand-computed tree, drill-down parts that add up, scope.
+
+mod common;
+
+use common::{TestApp, text};
+use danvan::dashboards::aggregate::{self, Basis};
+use danvan::reports::Period;
+
+/// Inserts a report with values directly (the workflow is tested elsewhere).
+async fn report(app: &TestApp, unit_code: &str, year: i32, quarter: i16, status: &str, values: &[(&str, &str, f64)]) {
+    let on = chrono::NaiveDate::from_ymd_opt(year, 12, 31).expect("date");
+    let unit = danvan::units::queries::resolve(&app.pool, unit_code, on).await.expect("q").expect("unit");
+    let id: i32 =
+        sqlx::query_scalar("INSERT INTO reports (unit_id, year, quarter, status) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(unit.id)
+            .bind(year)
+            .bind(quarter)
+            .bind(status)
+            .fetch_one(&app.pool)
+            .await
+            .expect("report");
+    for (code, org, value) in values {
+        sqlx::query(
+            "INSERT INTO report_values (report_id, element_code, organisation_code, value) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(code)
+        .bind(org)
+        .bind(value)
+        .execute(&app.pool)
+        .await
+        .expect("value");
+    }
+}
+
+#[tokio::test]
+async fn aggregation_follows_flows_stocks_and_indicators() {
+    let app = TestApp::spawn_with_demo().await;
+    // Huyện Đức Trọng (678) has no demo reports. Two of its communes and the district itself:
+    // 24958 Thị trấn Liên Nghĩa, 24982 Xã Phú Hội.
+    report(&app, "678", 2022, 1, "da_duyet", &[("DON_TIEP_NHAN", "", 4.0), ("DON_GIAI_QUYET", "", 4.0)]).await;
+    report(
+        &app,
+        "24958",
+        2022,
+        1,
+        "da_duyet",
+        &[
+            ("DON_TIEP_NHAN", "", 10.0),
+            ("DON_GIAI_QUYET", "", 5.0),
+            ("DVHV_HIEN_CO", "HND", 100.0),
+            ("DVHV_DOI_TUONG", "HND", 400.0),
+        ],
+    )
+    .await;
+    report(
+        &app,
+        "24958",
+        2022,
+        2,
+        "da_duyet",
+        &[
+            ("DON_TIEP_NHAN", "", 6.0),
+            ("DON_GIAI_QUYET", "", 6.0),
+            ("DVHV_HIEN_CO", "HND", 120.0),
+            ("DVHV_HIEN_CO", "HLHPN", 30.0),
+            ("DVHV_DOI_TUONG", "HND", 400.0),
+            ("DVHV_DOI_TUONG", "HLHPN", 100.0),
+        ],
+    )
+    .await;
+    // Phú Hội reported its members in quarter I only: its latest value in the half-year is that one.
+    report(
+        &app,
+        "24982",
+        2022,
+        1,
+        "da_duyet",
+        &[
+            ("DON_TIEP_NHAN", "", 20.0),
+            ("DON_GIAI_QUYET", "", 1.0),
+            ("DVHV_HIEN_CO", "HND", 900.0),
+            ("DVHV_DOI_TUONG", "HND", 1000.0),
+        ],
+    )
+    .await;
+    // Submitted, not accepted: counts only when asked.
+    report(&app, "24982", 2022, 2, "da_gui", &[("DON_TIEP_NHAN", "", 1000.0), ("DVHV_HIEN_CO", "HND", 950.0)]).await;
+
+    let district =
+        danvan::units::queries::resolve(&app.pool, "678", chrono::NaiveDate::from_ymd_opt(2022, 6, 30).expect("d"))
+            .await
+            .expect("q")
+            .expect("unit");
+    let half: Period = "2022-H1".parse().expect("period");
+    let totals = aggregate::totals(&app.pool, Some(&district.path), half, Basis::Accepted).await.expect("totals");
+    // Flows: every quarter and unit summed.
+    assert_eq!(totals["DON_TIEP_NHAN"], 4.0 + 10.0 + 6.0 + 20.0);
+    assert_eq!(totals["DON_GIAI_QUYET"], 4.0 + 5.0 + 6.0 + 1.0);
+    // Stocks: each unit's latest value (Liên Nghĩa quarter II, Phú Hội quarter I), then summed.
+    assert_eq!(totals["DVHV_HIEN_CO"], 120.0 + 30.0 + 900.0);
+    assert_eq!(totals["DVHV_HIEN_CO.HND"], 120.0 + 900.0);
+    assert_eq!(totals["DVHV_DOI_TUONG"], 400.0 + 100.0 + 1000.0);
+
+    // The indicator comes from the aggregated parts: 1050 / 1500 = 70 %, not the mean of the
+    // communes' rates ((150/500 = 30 %) + (900/1000 = 90 %)) / 2 = 60 %.
+    let catalogue = danvan::indicators::Catalogue::load(&app.pool).await.expect("catalogue");
+    let rate = catalogue.indicator("TL_DVHV").expect("indicator");
+    let value = aggregate::indicator(rate, &totals).expect("value");
+    assert!((value.value - 70.0).abs() < 1e-9, "{value:?}");
+
+    let with_submitted =
+        aggregate::totals(&app.pool, Some(&district.path), half, Basis::Submitted).await.expect("totals");
+    assert_eq!(with_submitted["DON_TIEP_NHAN"], 40.0 + 1000.0);
+    assert_eq!(with_submitted["DVHV_HIEN_CO"], 120.0 + 30.0 + 950.0, "the newer submitted stock replaces quarter I");
+
+    // Quarter I alone.
+    let q1: Period = "2022-Q1".parse().expect("period");
+    let totals = aggregate::totals(&app.pool, Some(&district.path), q1, Basis::Accepted).await.expect("totals");
+    assert_eq!(totals["DVHV_HIEN_CO"], 100.0 + 900.0);
+}
+
+#[tokio::test]
+async fn drill_down_parts_add_up_to_the_whole() {
+    let app = TestApp::spawn_with_demo().await;
+    let province =
+        danvan::units::queries::resolve(&app.pool, "91", chrono::NaiveDate::from_ymd_opt(2020, 12, 31).expect("d"))
+            .await
+            .expect("q")
+            .expect("unit");
+    let year: Period = "2020".parse().expect("period");
+    let parts = aggregate::parts(&app.pool, Some(&province.path), year, Basis::Accepted).await.expect("parts");
+    assert!(parts.len() >= 15, "the province's own report and its districts");
+    let whole = aggregate::totals(&app.pool, Some(&province.path), year, Basis::Accepted).await.expect("totals");
+    for key in ["DVHV_HIEN_CO", "DON_TIEP_NHAN", "GS_TONG", "XA_NTM"] {
+        let sum: f64 = parts.values().filter_map(|p| p.get(key)).sum();
+        assert!((sum - whole[key]).abs() < 1e-6, "{key}");
+    }
+    assert_eq!(whole["DVHV_HIEN_CO"], 585_160.0);
+
+    let leader = app.demo_client("tinh.lanhdao").await;
+    let (status, page) =
+        text(leader.get(app.url("/dashboards/91/drill?period=2020&key=DON_TIEP_NHAN")).send().await.expect("GET"))
+            .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Tổng Tỉnh Kiên Giang"));
+    assert!(page.contains("<strong>436</strong>"), "the total of the parts");
+    assert!(page.contains("Huyện Châu Thành"));
+    // Down to a commune and the report and field its figure came from.
+    let (status, page) =
+        text(leader.get(app.url("/dashboards/30883/drill?period=2020&key=DON_TIEP_NHAN")).send().await.expect("GET"))
+            .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("/reports/30883/2020-Q"), "links to the reports");
+    assert!(page.contains("#f-DON_TIEP_NHAN"), "and to the field");
+}
+
+#[tokio::test]
+async fn the_province_dashboard_shows_seed_002_and_scope_holds() {
+    let app = TestApp::spawn_with_demo().await;
+    let leader = app.demo_client("tinh.lanhdao").await;
+    let (status, page) = text(leader.get(app.url("/dashboards/91?period=2020")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("585.160/1.126.391 người (51,95%)"));
+    assert!(page.contains("Chỉ tiêu ≥ 54%"), "seed 002's 2021 target");
+    assert!(page.contains("Nguy cơ") || page.contains("Chưa đạt"), "status in words");
+    assert!(page.contains("điểm phần trăm so với năm 2019"), "a rate's change is in percentage points");
+    assert!(page.contains("<svg"), "the trend chart");
+    assert!(page.contains("Bảng số liệu"), "with its data as a table");
+    assert!(page.contains("Huyện Châu Thành"), "the ranking of districts");
+
+    let district_leader = app.demo_client("huyen.lanhdao").await;
+    assert_eq!(district_leader.get(app.url("/dashboards/905?period=2020")).send().await.expect("GET").status(), 200);
+    let status = district_leader.get(app.url("/dashboards/906?period=2020")).send().await.expect("GET").status();
+    assert!([403, 404].contains(&status.as_u16()), "another district's dashboard: {status}");
+    let status = district_leader.get(app.url("/dashboards/91?period=2020")).send().await.expect("GET").status();
+    assert_eq!(status, 403, "the province above is not in the district's subtree");
+    let commune = app.demo_client("xa.nhaplieu").await;
+    assert_eq!(commune.get(app.url("/dashboards/30883?period=2020")).send().await.expect("GET").status(), 200);
+    assert_eq!(commune.get(app.url("/dashboards/30886?period=2020")).send().await.expect("GET").status(), 403);
+
+    // Fresh at once: accepting a report changes the figures with no batch job.
+    let before =
+        aggregate::totals(&app.pool, None, "2022-Q1".parse().expect("period"), Basis::Accepted).await.expect("totals");
+    assert!(!before.contains_key("TD_DINH_KY"));
+    sqlx::query(
+        "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status)
+                    SELECT id, 2022, 1, 'da_duyet' FROM units WHERE code = '30883' AND valid_to IS NOT NULL RETURNING id)
+         INSERT INTO report_values (report_id, element_code, value) SELECT id, 'TD_DINH_KY', 7 FROM r",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("insert");
+    let national = app.demo_client("quantri").await;
+    let (status, page) =
+        text(national.get(app.url("/dashboards/TW/drill?period=2022-Q1&key=TD_DINH_KY")).send().await.expect("GET"))
+            .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<strong>7</strong>"));
+}
