@@ -23,6 +23,12 @@ enum Command {
     Serve(ServeOptions),
     /// Áp dụng migration và nạp danh mục đơn vị / apply migrations and load the unit lists
     Migrate,
+    /// Sinh dữ liệu tổng hợp cỡ toàn quốc cho đo hiệu năng / fill the database with national-scale synthetic data
+    Synth {
+        /// Số chỉ tiêu mỗi báo cáo
+        #[arg(long, default_value_t = 40)]
+        elements: usize,
+    },
     /// Quản lý tài khoản / manage accounts
     User {
         #[command(subcommand)]
@@ -62,6 +68,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             pool.close().await;
             database.shutdown();
             Ok(())
+        }
+        Command::Synth { elements } => {
+            let (database, pool) = server::open(&cli.global, 4).await?;
+            let result = danvan::dashboards::synth::run(&pool, elements).await;
+            pool.close().await;
+            database.shutdown();
+            result
         }
         Command::User { command } => {
             let (database, pool) = server::open(&cli.global, 2).await?;

@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod charts;
+pub mod synth;
 
 use std::collections::BTreeMap;
 
