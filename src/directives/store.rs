@@ -308,7 +308,7 @@ impl Target {
 
 pub async fn targets(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<Target>> {
     sqlx::query_as(
-        "SELECT t.id, t.indicator_code, i.name AS indicator_name, i.unit AS indicator_unit, t.comparator, t.value,
+        "SELECT t.id, t.indicator_code, i.name AS indicator_name, CASE WHEN i.factor = 100 THEN '%' ELSE i.unit END AS indicator_unit, t.comparator, t.value,
                 t.value_max, t.year, t.deadline, t.scope_level, t.scope_unit_id, u.name AS scope_unit_name,
                 t.per_unit, t.description
          FROM targets t LEFT JOIN indicators i ON i.code = t.indicator_code LEFT JOIN units u ON u.id = t.scope_unit_id
