@@ -321,6 +321,12 @@ async fn tasks_show_the_units_they_reach() {
     assert!(html.contains("Việc không giao cho ai"));
     assert!(html.contains("id=\"task-units-error\""));
     assert!(audit_count(&app, "directive_task", "create").await >= 1);
+
+    // A provincial programme's tasks for levels 1–3: the province itself, then its districts.
+    let programme = id_of(&app, "05-CTr/TU").await;
+    let (_, html) = get(&client, &app, &format!("/directives/{programme}")).await;
+    assert!(html.contains("Tỉnh Kiên Giang (đơn vị ban hành)"));
+    assert!(html.contains("Các huyện, quận, thị xã, thành phố thuộc Tỉnh Kiên Giang: 15 đơn vị"));
 }
 
 fn small_pdf() -> Vec<u8> {

@@ -109,7 +109,7 @@ pub fn level_label(level: i16) -> &'static str {
 pub fn level_plural(level: i16) -> &'static str {
     match level {
         1 => "tỉnh, thành phố",
-        2 => "huyện, quận, thị xã, thành phố thuộc tỉnh",
+        2 => "huyện, quận, thị xã, thành phố",
         3 => "xã, phường, thị trấn",
         _ => "thôn, ấp, khu phố, tổ dân phố",
     }

@@ -191,6 +191,7 @@ pub struct ResultRow {
 struct IndexPage {
     layout: Layout,
     query: SearchQuery,
+    can_create: bool,
     kinds: [(&'static str, &'static str); 10],
     issuers: [(&'static str, &'static str); 4],
     statuses: [(&'static str, &'static str); 3],
@@ -198,7 +199,12 @@ struct IndexPage {
     results: Vec<ResultRow>,
 }
 
-async fn index(State(state): State<AppState>, layout: Layout, Query(query): Query<SearchQuery>) -> AppResult<Response> {
+async fn index(
+    State(state): State<AppState>,
+    layout: Layout,
+    user: CurrentUser,
+    Query(query): Query<SearchQuery>,
+) -> AppResult<Response> {
     let (year, year_error) = match query.year.trim() {
         "" => (None, None),
         text => match text.parse::<i32>().ok().filter(|y| (1930..=2100).contains(y)) {
@@ -219,7 +225,18 @@ async fn index(State(state): State<AppState>, layout: Layout, Query(query): Quer
         .map(|directive| ResultRow { snippet: display::snippet(&directive.body, query.q.trim(), 90), directive })
         .collect();
     let invalid = year_error.is_some();
-    let page = IndexPage { layout, query, kinds: KINDS, issuers: ISSUERS, statuses: STATUSES, year_error, results };
+    // Only data entry and administrators can ever be an issuing office's editors.
+    let can_create = user.has(crate::auth::Role::DataEntry) || user.is_admin();
+    let page = IndexPage {
+        layout,
+        query,
+        can_create,
+        kinds: KINDS,
+        issuers: ISSUERS,
+        statuses: STATUSES,
+        year_error,
+        results,
+    };
     Ok(with_status(render(&page), invalid))
 }
 
@@ -237,6 +254,11 @@ pub struct TaskView {
 }
 
 impl TaskView {
+    /// The task's text, one paragraph per line ("- …" items in the documents).
+    pub fn body_lines(&self) -> Vec<&str> {
+        self.task.body.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+    }
+
     pub fn deadline(&self) -> String {
         self.task.deadline.map(crate::format::date).unwrap_or_default()
     }
@@ -362,6 +384,14 @@ async fn task_views(state: &AppState, directive: &Directive) -> AppResult<Vec<Ta
         for level in &task.assigned_levels {
             let plural = display::level_plural(*level);
             let (count, text, href) = match (&directive.unit_path, &directive.unit_name, &directive.unit_code) {
+                // The issuing unit's own level (or above it): the unit itself.
+                (Some(path), Some(name), Some(code)) if *level as usize <= path.split('.').count() => {
+                    lines.push(AssignLine {
+                        text: format!("{name} (đơn vị ban hành)"),
+                        href: Some(format!("/units/{code}?date={date}")),
+                    });
+                    continue;
+                }
                 (Some(path), Some(name), Some(code)) => {
                     let count = store::count_level(&state.pool, Some(path), *level, date).await?;
                     (count, format!("Các {plural} thuộc {name}"), Some(format!("/units/{code}?date={date}")))
