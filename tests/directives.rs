@@ -140,7 +140,7 @@ async fn search_is_accent_insensitive_and_filters() {
     let mut found = result_ids(&html);
     found.sort();
     assert_eq!(found, expected);
-    assert!(html.contains("Dân vận khéo"), "snippets show the match with its accents");
+    assert!(html.contains("<mark>Dân vận khéo</mark>"), "snippets show the match with its accents");
     assert!(html.contains("class=\"snippet\""));
 
     let (_, html) = get(&client, &app, "/directives?q=duc+trong").await;

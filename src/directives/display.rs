@@ -118,6 +118,37 @@ pub fn level_plural(level: i16) -> &'static str {
 /// Text around the first place where `query` (folded) occurs in `text`, about `width`
 /// characters on each side; the start of the text when it does not occur.
 pub fn snippet(text: &str, query: &str, width: usize) -> String {
+    let parts = snippet_parts(text, query, width);
+    format!("{}{}{}", parts.before, parts.hit, parts.after)
+}
+
+/// A snippet cut around the match, so that a page can mark the match itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snippet {
+    pub before: String,
+    pub hit: String,
+    pub after: String,
+}
+
+impl Snippet {
+    pub fn is_empty(&self) -> bool {
+        self.before.is_empty() && self.hit.is_empty() && self.after.is_empty()
+    }
+}
+
+fn squeeze(chars: &[char]) -> String {
+    let piece: String = chars.iter().collect();
+    let mut out = piece.split_whitespace().collect::<Vec<_>>().join(" ");
+    if piece.starts_with(char::is_whitespace) && !out.is_empty() {
+        out.insert(0, ' ');
+    }
+    if piece.ends_with(char::is_whitespace) && !out.is_empty() {
+        out.push(' ');
+    }
+    out
+}
+
+pub fn snippet_parts(text: &str, query: &str, width: usize) -> Snippet {
     let chars: Vec<char> = text.chars().collect();
     let needle = fold(query);
     // The folded text, with for each folded char the index of the original char it came from.
@@ -139,24 +170,24 @@ pub fn snippet(text: &str, query: &str, width: usize) -> String {
     let needle: Vec<char> = needle.chars().collect();
     let found =
         if needle.is_empty() { None } else { folded.windows(needle.len()).position(|w| w == needle.as_slice()) };
-    let (start, end) = match found {
+    let (start, hit_start, hit_end, end) = match found {
         Some(at) => {
             let first = origin[at];
-            let last = origin[at + needle.len() - 1];
-            (first.saturating_sub(width), (last + 1 + width).min(chars.len()))
+            let last = origin[at + needle.len() - 1] + 1;
+            (first.saturating_sub(width), first, last, (last + width).min(chars.len()))
         }
-        None => (0, (2 * width).min(chars.len())),
+        None => {
+            let end = (2 * width).min(chars.len());
+            (0, end, end, end)
+        }
     };
-    let mut out = String::new();
-    if start > 0 {
-        out.push('…');
-    }
-    let piece: String = chars[start..end].iter().collect();
-    out.push_str(&piece.split_whitespace().collect::<Vec<_>>().join(" "));
+    let mut before = if start > 0 { "…".to_owned() } else { String::new() };
+    before.push_str(squeeze(&chars[start..hit_start]).trim_start());
+    let mut after = squeeze(&chars[hit_end..end]).trim_end().to_owned();
     if end < chars.len() {
-        out.push('…');
+        after.push('…');
     }
-    out
+    Snippet { before, hit: squeeze(&chars[hit_start..hit_end]), after }
 }
 
 pub const PDF: &str = "application/pdf";
@@ -246,6 +277,9 @@ mod tests {
         assert!(s.contains("“Dân vận khéo”"), "{s}");
         assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
         assert_eq!(snippet("ngắn", "không có", 10), "ngắn");
+        let parts = snippet_parts(text, "DAN VAN KHEO", 10);
+        assert_eq!(parts.hit, "Dân vận khéo");
+        assert!(parts.before.ends_with("đua “"), "{parts:?}");
     }
 
     #[test]

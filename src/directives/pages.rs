@@ -183,7 +183,7 @@ pub struct SearchQuery {
 
 pub struct ResultRow {
     pub directive: Directive,
-    pub snippet: String,
+    pub snippet: display::Snippet,
 }
 
 #[derive(Template)]
@@ -222,7 +222,7 @@ async fn index(
     let found = store::search(&state.pool, &filter, 200).await?;
     let results = found
         .into_iter()
-        .map(|directive| ResultRow { snippet: display::snippet(&directive.body, query.q.trim(), 90), directive })
+        .map(|directive| ResultRow { snippet: display::snippet_parts(&directive.body, query.q.trim(), 90), directive })
         .collect();
     let invalid = year_error.is_some();
     // Only data entry and administrators can ever be an issuing office's editors.
