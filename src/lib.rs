@@ -56,7 +56,12 @@ pub fn route_table() -> Vec<RouteSpec> {
 }
 
 pub fn app(state: AppState) -> Router {
-    let mut router = web::routes::build(route_table())
+    // Uploads get their own body limit; every other route keeps the general one.
+    let (uploads, others): (Vec<RouteSpec>, Vec<RouteSpec>) =
+        route_table().into_iter().partition(|spec| directives::pages::UPLOAD_PATHS.contains(&spec.path));
+    let mut router = web::routes::build(others)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .merge(web::routes::build(uploads).layer(RequestBodyLimitLayer::new(directives::pages::UPLOAD_BODY_LIMIT)))
         .fallback(web::not_found)
         // Cross-site refusals pass through the error pages, which need the session: the
         // order of these three layers matters.
@@ -67,7 +72,6 @@ pub fn app(state: AppState) -> Router {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
     }
     router
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::new())

@@ -17,6 +17,9 @@ pub enum Action {
     ManageUsers,
     /// Read the audit log of a subtree.
     ViewAudit,
+    /// Create or change a directive issued by the unit (None: a central document), with its
+    /// tasks, targets, milestones, attachments and links.
+    EditDirective,
 }
 
 /// Where a unit sits in the tree, as far as authorization cares. `path` is the unit's `ltree`
@@ -79,6 +82,10 @@ pub fn can(user: &CurrentUser, action: Action, target: Option<Place<'_>>) -> boo
         Action::EnterReport => user.has(Role::DataEntry) && is_own(user, target),
         Action::ReviewReport => user.has(Role::Reviewer) && is_directly_below(user, target),
         Action::ManageUsers | Action::ViewAudit => user.has(Role::Admin) && within(user, target),
+        // Administrators of a subtree holding the issuing unit, and the issuing office itself.
+        Action::EditDirective => {
+            (user.has(Role::Admin) && within(user, target)) || (user.has(Role::DataEntry) && is_own(user, target))
+        }
     }
 }
 
@@ -169,5 +176,26 @@ mod tests {
         let national_admin = user(&[Role::Admin], None);
         assert!(can(&national_admin, Action::ManageUsers, None));
         assert!(can(&national_admin, Action::ViewAudit, Some(place(12))));
+    }
+
+    #[test]
+    fn directives_are_edited_by_subtree_admins_and_the_issuing_office() {
+        let commune_staff = user(&[Role::DataEntry], Some(scope(3, Some(2), "1.2.3")));
+        assert!(can(&commune_staff, Action::EditDirective, Some(place(3))));
+        assert!(!can(&commune_staff, Action::EditDirective, Some(place(1))), "not the province's documents");
+        assert!(!can(&commune_staff, Action::EditDirective, None));
+        let province_staff = user(&[Role::DataEntry], Some(scope(1, None, "1")));
+        assert!(can(&province_staff, Action::EditDirective, Some(place(1))));
+        assert!(!can(&province_staff, Action::EditDirective, Some(place(2))), "data entry is for its own unit");
+        let leader = user(&[Role::Leader, Role::Reviewer], Some(scope(1, None, "1")));
+        assert!(!can(&leader, Action::EditDirective, Some(place(1))));
+        let district_admin = user(&[Role::Admin], Some(scope(2, Some(1), "1.2")));
+        assert!(can(&district_admin, Action::EditDirective, Some(place(2))));
+        assert!(can(&district_admin, Action::EditDirective, Some(place(3))));
+        assert!(!can(&district_admin, Action::EditDirective, Some(place(1))));
+        assert!(!can(&district_admin, Action::EditDirective, None), "central documents are national");
+        let national_admin = user(&[Role::Admin], None);
+        assert!(can(&national_admin, Action::EditDirective, None));
+        assert!(can(&national_admin, Action::EditDirective, Some(place(6))));
     }
 }

@@ -1,9 +1,11 @@
 //! Directives (văn bản chỉ đạo): their tasks, targets, review milestones and attachments, and
 //! the "implements" tree that links a lower level's programme to the upper directive.
 
+pub mod display;
 pub mod number;
 pub mod pages;
 pub mod targets;
+pub mod store;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;

@@ -1,0 +1,303 @@
+//! How directives' data reads on a page: target wording ("≥ 95%", "từ 1 đến 2"), target status,
+//! search snippets, and the checks on uploaded files.
+
+use crate::text::fold;
+
+/// The comparators a target may use, with their wording in the form's list.
+pub const COMPARATORS: [(&str, &str); 6] = [
+    (">=", "≥ (từ … trở lên)"),
+    (">", "> (trên …)"),
+    ("=", "= (đúng bằng)"),
+    ("<=", "≤ (không quá …)"),
+    ("<", "< (dưới …)"),
+    ("between", "từ … đến …"),
+];
+
+/// A value as Vietnamese documents write it: 95, 51,95, 1.000.
+pub fn number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        crate::format::integer(value as i64)
+    } else {
+        let text = crate::format::decimal(value, 2);
+        text.trim_end_matches('0').trim_end_matches(',').to_owned()
+    }
+}
+
+fn with_unit(value: f64, unit: &str) -> String {
+    match unit {
+        "" => number(value),
+        "%" => format!("{}%", number(value)),
+        unit => format!("{} {unit}", number(value)),
+    }
+}
+
+/// "≥ 95%", "> 90%", "từ 1 đến 2 mô hình".
+pub fn target_wording(comparator: &str, value: f64, value_max: Option<f64>, unit: &str) -> String {
+    let symbol = match comparator {
+        ">=" => "≥",
+        ">" => ">",
+        "=" => "=",
+        "<=" => "≤",
+        "<" => "<",
+        "between" => {
+            let max = value_max.unwrap_or(value);
+            return match unit {
+                "" => format!("từ {} đến {}", number(value), number(max)),
+                "%" => format!("từ {}% đến {}%", number(value), number(max)),
+                unit => format!("từ {} đến {} {unit}", number(value), number(max)),
+            };
+        }
+        other => other,
+    };
+    format!("{symbol} {}", with_unit(value, unit))
+}
+
+/// A target's status for one unit: the four words and colours every page uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetStatus {
+    Met,
+    NotMet,
+    NoData,
+}
+
+impl TargetStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            TargetStatus::Met => "Đạt",
+            TargetStatus::NotMet => "Chưa đạt",
+            TargetStatus::NoData => "Chưa có số liệu",
+        }
+    }
+
+    pub fn class(self) -> &'static str {
+        match self {
+            TargetStatus::Met => "status-dat",
+            TargetStatus::NotMet => "status-chua-dat",
+            TargetStatus::NoData => "status-no-data",
+        }
+    }
+
+    /// Compares a figure (None until reports supply one) with the target.
+    pub fn evaluate(comparator: &str, value: f64, value_max: Option<f64>, actual: Option<f64>) -> TargetStatus {
+        let Some(actual) = actual else {
+            return TargetStatus::NoData;
+        };
+        let met = match comparator {
+            ">=" => actual >= value,
+            ">" => actual > value,
+            "=" => (actual - value).abs() < 1e-9,
+            "<=" => actual <= value,
+            "<" => actual < value,
+            "between" => actual >= value && actual <= value_max.unwrap_or(value),
+            _ => false,
+        };
+        if met { TargetStatus::Met } else { TargetStatus::NotMet }
+    }
+}
+
+/// "Cấp huyện", "Cấp xã", … for a target's or a task's level.
+pub fn level_label(level: i16) -> &'static str {
+    match level {
+        1 => "Cấp tỉnh",
+        2 => "Cấp huyện",
+        3 => "Cấp xã",
+        _ => "Thôn, ấp, tổ dân phố",
+    }
+}
+
+/// "các xã, phường, thị trấn" for a level in running text.
+pub fn level_plural(level: i16) -> &'static str {
+    match level {
+        1 => "tỉnh, thành phố",
+        2 => "huyện, quận, thị xã, thành phố",
+        3 => "xã, phường, thị trấn",
+        _ => "thôn, ấp, khu phố, tổ dân phố",
+    }
+}
+
+/// Text around the first place where `query` (folded) occurs in `text`, about `width`
+/// characters on each side; the start of the text when it does not occur.
+pub fn snippet(text: &str, query: &str, width: usize) -> String {
+    let parts = snippet_parts(text, query, width);
+    format!("{}{}{}", parts.before, parts.hit, parts.after)
+}
+
+/// A snippet cut around the match, so that a page can mark the match itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snippet {
+    pub before: String,
+    pub hit: String,
+    pub after: String,
+}
+
+impl Snippet {
+    pub fn is_empty(&self) -> bool {
+        self.before.is_empty() && self.hit.is_empty() && self.after.is_empty()
+    }
+}
+
+fn squeeze(chars: &[char]) -> String {
+    let piece: String = chars.iter().collect();
+    let mut out = piece.split_whitespace().collect::<Vec<_>>().join(" ");
+    if piece.starts_with(char::is_whitespace) && !out.is_empty() {
+        out.insert(0, ' ');
+    }
+    if piece.ends_with(char::is_whitespace) && !out.is_empty() {
+        out.push(' ');
+    }
+    out
+}
+
+pub fn snippet_parts(text: &str, query: &str, width: usize) -> Snippet {
+    let chars: Vec<char> = text.chars().collect();
+    let needle = fold(query);
+    // The folded text, with for each folded char the index of the original char it came from.
+    let mut folded: Vec<char> = Vec::with_capacity(chars.len());
+    let mut origin: Vec<usize> = Vec::with_capacity(chars.len());
+    for (i, c) in chars.iter().enumerate() {
+        if c.is_whitespace() {
+            if folded.last().is_some_and(|l| *l != ' ') {
+                folded.push(' ');
+                origin.push(i);
+            }
+            continue;
+        }
+        for f in fold(&c.to_string()).chars() {
+            folded.push(f);
+            origin.push(i);
+        }
+    }
+    let needle: Vec<char> = needle.chars().collect();
+    let found =
+        if needle.is_empty() { None } else { folded.windows(needle.len()).position(|w| w == needle.as_slice()) };
+    let (start, hit_start, hit_end, end) = match found {
+        Some(at) => {
+            let first = origin[at];
+            let last = origin[at + needle.len() - 1] + 1;
+            (first.saturating_sub(width), first, last, (last + width).min(chars.len()))
+        }
+        None => {
+            let end = (2 * width).min(chars.len());
+            (0, end, end, end)
+        }
+    };
+    let mut before = if start > 0 { "…".to_owned() } else { String::new() };
+    before.push_str(squeeze(&chars[start..hit_start]).trim_start());
+    let mut after = squeeze(&chars[hit_end..end]).trim_end().to_owned();
+    if end < chars.len() {
+        after.push('…');
+    }
+    Snippet { before, hit: squeeze(&chars[hit_start..hit_end]), after }
+}
+
+pub const PDF: &str = "application/pdf";
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+/// The largest attachment accepted.
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// The content type of an upload whose name and bytes agree, or the reason it is refused.
+pub fn check_file(file_name: &str, content: &[u8]) -> Result<&'static str, String> {
+    let lower = file_name.to_lowercase();
+    if content.is_empty() {
+        return Err("Tệp rỗng: hãy chọn lại tệp.".to_owned());
+    }
+    if content.len() > MAX_ATTACHMENT_BYTES {
+        return Err("Tệp lớn hơn 10 MB: hãy nén hoặc tách tệp rồi tải lên lại.".to_owned());
+    }
+    if lower.ends_with(".pdf") {
+        if content.starts_with(b"%PDF-") {
+            return Ok(PDF);
+        }
+        return Err("Tệp có đuôi .pdf nhưng nội dung không phải PDF.".to_owned());
+    }
+    if lower.ends_with(".docx") {
+        let zip = content.starts_with(b"PK\x03\x04");
+        if zip && content.windows(b"word/document.xml".len()).any(|w| w == b"word/document.xml") {
+            return Ok(DOCX);
+        }
+        return Err("Tệp có đuôi .docx nhưng nội dung không phải văn bản Word (DOCX).".to_owned());
+    }
+    Err("Chỉ nhận tệp PDF (.pdf) hoặc Word (.docx).".to_owned())
+}
+
+/// A file name safe to store and to send back: no folders, no control or shell characters,
+/// at most 120 characters, the extension kept.
+pub fn safe_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let mut cleaned: String = base
+        .chars()
+        .map(|c| if c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ' | '(' | ')') { c } else { '_' })
+        .collect();
+    cleaned = cleaned.trim_matches(|c: char| c == '.' || c == ' ').to_owned();
+    if cleaned.chars().count() > 120 {
+        let ext: String = cleaned.rsplit_once('.').map(|(_, e)| e.chars().take(8).collect()).unwrap_or_default();
+        let stem: String = cleaned.chars().take(110).collect();
+        cleaned = if ext.is_empty() { stem } else { format!("{stem}.{ext}") };
+    }
+    if cleaned.is_empty() { "tep-dinh-kem".to_owned() } else { cleaned }
+}
+
+/// `attachment; filename="ascii"; filename*=UTF-8''…` for a stored (already safe) name.
+pub fn content_disposition(name: &str) -> String {
+    let ascii: String = fold(name)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .collect();
+    let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_read_the_vietnamese_way() {
+        assert_eq!(target_wording(">=", 95.0, None, "%"), "≥ 95%");
+        assert_eq!(target_wording(">", 90.0, None, "%"), "> 90%");
+        assert_eq!(target_wording("between", 1.0, Some(2.0), ""), "từ 1 đến 2");
+        assert_eq!(target_wording("between", 1.0, Some(2.0), "mô hình"), "từ 1 đến 2 mô hình");
+        assert_eq!(target_wording("<=", 51.95, None, "%"), "≤ 51,95%");
+        assert_eq!(target_wording("=", 1000.0, None, "cuộc"), "= 1.000 cuộc");
+    }
+
+    #[test]
+    fn status_waits_for_figures() {
+        assert_eq!(TargetStatus::evaluate(">=", 95.0, None, None), TargetStatus::NoData);
+        assert_eq!(TargetStatus::evaluate(">=", 95.0, None, Some(95.0)), TargetStatus::Met);
+        assert_eq!(TargetStatus::evaluate(">", 95.0, None, Some(95.0)), TargetStatus::NotMet);
+        assert_eq!(TargetStatus::evaluate("between", 1.0, Some(2.0), Some(2.0)), TargetStatus::Met);
+        assert_eq!(TargetStatus::NoData.class(), "status-no-data");
+    }
+
+    #[test]
+    fn snippets_show_the_match_in_its_accents() {
+        let text = "Mở đầu. Đẩy mạnh phong trào thi đua “Dân vận khéo” ở cơ sở. Kết thúc.";
+        let s = snippet(text, "dan van kheo", 10);
+        assert!(s.contains("“Dân vận khéo”"), "{s}");
+        assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
+        assert_eq!(snippet("ngắn", "không có", 10), "ngắn");
+        let parts = snippet_parts(text, "DAN VAN KHEO", 10);
+        assert_eq!(parts.hit, "Dân vận khéo");
+        assert!(parts.before.ends_with("đua “"), "{parts:?}");
+    }
+
+    #[test]
+    fn files_are_checked_by_content() {
+        assert_eq!(check_file("a.PDF", b"%PDF-1.4 x"), Ok(PDF));
+        assert!(check_file("a.pdf", b"MZ not a pdf").is_err());
+        assert!(check_file("setup.exe", b"MZ\x90\x00").is_err());
+        assert_eq!(check_file("b.docx", b"PK\x03\x04....word/document.xml...."), Ok(DOCX));
+        assert!(check_file("b.docx", b"PK\x03\x04....other.xml").is_err());
+        assert!(check_file("a.pdf", &vec![b'%'; MAX_ATTACHMENT_BYTES + 1]).is_err());
+    }
+
+    #[test]
+    fn file_names_are_made_safe() {
+        assert_eq!(safe_file_name("../../etc/Nghị quyết 25.pdf"), "Nghị quyết 25.pdf");
+        assert_eq!(safe_file_name("C:\\x\\a\"b;c.pdf"), "a_b_c.pdf");
+        assert_eq!(safe_file_name("..."), "tep-dinh-kem");
+        let header = content_disposition("Nghị quyết 25.pdf");
+        assert!(header.starts_with("attachment; filename=\"nghi_quyet_25.pdf\"; filename*=UTF-8''"), "{header}");
+    }
+}

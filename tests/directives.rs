@@ -1,0 +1,568 @@
+//! Directives: forms and their errors, search, the implements tree, per-level targets, tasks,
+//! attachments, who may edit, the audit trail and the milestones page.
+
+mod common;
+
+use common::{TestApp, text};
+
+/// Askama escapes `>` and quotes; compare against the text a reader sees.
+fn unescape(html: &str) -> String {
+    html.replace("&#62;", ">")
+        .replace("&gt;", ">")
+        .replace("&#60;", "<")
+        .replace("&lt;", "<")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+async fn id_of(app: &TestApp, number: &str) -> i32 {
+    sqlx::query_scalar("SELECT id FROM directives WHERE number = $1 ORDER BY issued_on DESC LIMIT 1")
+        .bind(number)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap_or_else(|e| panic!("{number}: {e}"))
+}
+
+/// The directive ids a search result page links to, in order.
+fn result_ids(html: &str) -> Vec<i32> {
+    html.split("<h2><a href=\"/directives/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next().and_then(|id| id.parse().ok()))
+        .collect()
+}
+
+async fn get(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    text(client.get(app.url(path)).send().await.expect("GET")).await
+}
+
+async fn post_form(client: &reqwest::Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    text(client.post(app.url(path)).form(form).send().await.expect("POST")).await
+}
+
+async fn upload(client: &reqwest::Client, app: &TestApp, id: i32, name: &str, content: &[u8]) -> (u16, String) {
+    let boundary = "----danvan-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+    body.extend_from_slice(
+        format!("Content-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n").as_bytes(),
+    );
+    body.extend_from_slice(b"Content-Type: application/octet-stream\r\n\r\n");
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let response = client
+        .post(app.url(&format!("/directives/{id}/attachments")))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .expect("upload");
+    text(response).await
+}
+
+async fn audit_count(app: &TestApp, entity: &str, action: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = $1 AND action = $2")
+        .bind(entity)
+        .bind(action)
+        .fetch_one(&app.pool)
+        .await
+        .expect("audit count")
+}
+
+#[tokio::test]
+async fn a_bad_number_comes_back_next_to_its_field_with_the_input_kept() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let form = [
+        ("number", "25/NQ-TW"),
+        ("issuing_body", "Ban Thường vụ Tỉnh ủy Kiên Giang"),
+        ("unit_code", "91"),
+        ("as_of", ""),
+        ("issued_on", "15/12/2020"),
+        ("title", "Kế hoạch thực hiện phong trào Dân vận khéo năm 2021"),
+        ("body", "Nội dung dài của kế hoạch."),
+        ("status", "hieu_luc"),
+        ("replaced_by", ""),
+        ("implements", "25-NQ/TW, 99-XX/TW"),
+        ("version", "0"),
+    ];
+    let (status, html) = post_form(&client, &app, "/directives", &form).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"number-error\""), "error next to the number field");
+    assert!(html.contains("Thiếu dấu “/”"), "a Vietnamese message");
+    assert!(html.contains("ví dụ 25-NQ/TW"), "saying what to type");
+    assert!(html.contains("value=\"25/NQ-TW\""), "the number typed is kept");
+    assert!(html.contains("Kế hoạch thực hiện phong trào Dân vận khéo năm 2021"), "the title is kept");
+    assert!(html.contains("Nội dung dài của kế hoạch."), "the text is kept");
+    assert!(html.contains("id=\"implements-error\""), "an unknown kind in the links is reported");
+    assert!(unescape(&html).contains("“99-XX/TW” không phải số/ký hiệu"));
+
+    // Corrected: both date spellings are accepted; kind comes from the number.
+    let mut fixed = form;
+    fixed[0] = ("number", "7-KH/TU");
+    fixed[9] = ("implements", "25-NQ/TW");
+    let (status, _) = post_form(&client, &app, "/directives", &fixed).await;
+    assert_eq!(status, 303);
+    let (kind, issued): (String, chrono::NaiveDate) =
+        sqlx::query_as("SELECT kind, issued_on FROM directives WHERE number = '07-KH/TU'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("created");
+    assert_eq!((kind.as_str(), issued.to_string().as_str()), ("KH", "2020-12-15"));
+    assert_eq!(audit_count(&app, "directive", "create").await, 1);
+
+    // A TU number with a district unit is refused on the unit field.
+    fixed[0] = ("number", "8-KH/TU");
+    fixed[2] = ("unit_code", "905");
+    let (status, html) = post_form(&client, &app, "/directives", &fixed).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"unit_code-error\""));
+}
+
+#[tokio::test]
+async fn search_is_accent_insensitive_and_filters() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("xa.nhaplieu").await;
+
+    // Every document that mentions "Dân vận khéo", by folding them here.
+    let all: Vec<(i32, String, String, String)> =
+        sqlx::query_as("SELECT id, number, title, body FROM directives").fetch_all(&app.pool).await.expect("all");
+    let mut expected: Vec<i32> = all
+        .iter()
+        .filter(|(_, n, t, b)| danvan::text::fold(&format!("{n} {t} {b}")).contains("dan van kheo"))
+        .map(|(id, ..)| *id)
+        .collect();
+    expected.sort();
+    assert!(expected.len() >= 3, "the demo mentions Dân vận khéo in several documents");
+    let (status, html) = get(&client, &app, "/directives?q=dan+van+kheo").await;
+    assert_eq!(status, 200);
+    let mut found = result_ids(&html);
+    found.sort();
+    assert_eq!(found, expected);
+    assert!(html.contains("<mark>Dân vận khéo</mark>"), "snippets show the match with its accents");
+    assert!(html.contains("class=\"snippet\""));
+
+    let (_, html) = get(&client, &app, "/directives?q=duc+trong").await;
+    let nq06 = id_of(&app, "06-NQ/HU").await;
+    assert!(result_ids(&html).contains(&nq06), "duc trong finds 06-NQ/HU");
+
+    let (_, html) = get(&client, &app, "/directives?q=25-NQ%2FTW").await;
+    let nq25 = id_of(&app, "25-NQ/TW").await;
+    let ids = result_ids(&html);
+    assert!(ids.contains(&nq25), "the number finds the document");
+    assert!(!ids.is_empty() && ids.len() < all.len(), "and not everything");
+
+    // Filters: kind, issuer, year, status.
+    let (_, html) = get(&client, &app, "/directives?q=dan+van+kheo&kind=NQ").await;
+    for id in result_ids(&html) {
+        let kind: String = sqlx::query_scalar("SELECT kind FROM directives WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("kind");
+        assert_eq!(kind, "NQ");
+    }
+    let (_, html) = get(&client, &app, "/directives?issuer=HU").await;
+    assert_eq!(result_ids(&html), vec![nq06]);
+    let (_, html) = get(&client, &app, "/directives?year=2021&issuer=HU").await;
+    assert_eq!(result_ids(&html), vec![nq06]);
+    let (_, html) = get(&client, &app, "/directives?year=2019&issuer=HU").await;
+    assert!(result_ids(&html).is_empty());
+    let replaced: i64 = sqlx::query_scalar("SELECT count(*) FROM directives WHERE status = 'duoc_thay_the'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    let (_, html) = get(&client, &app, "/directives?status=duoc_thay_the").await;
+    assert_eq!(result_ids(&html).len() as i64, replaced);
+    let (status, html) = get(&client, &app, "/directives?year=abc").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("Năm không hợp lệ"));
+    // Markup in a query is shown as text.
+    let (_, html) = get(&client, &app, "/directives?q=%3Cscript%3E").await;
+    assert!(!html.contains("<script>"));
+}
+
+#[tokio::test]
+async fn targets_differ_by_level_and_wait_for_figures() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("xa.lanhdao").await;
+    let id = id_of(&app, "06-NQ/HU").await;
+    let (status, html) = get(&client, &app, &format!("/directives/{id}")).await;
+    assert_eq!(status, 200);
+    let page = unescape(&html);
+    let rows: Vec<&str> = page.split("<tr>").collect();
+    let row_with = |scope: &str, value: &str| {
+        rows.iter().any(|r| r.contains("hoàn thành tốt nhiệm vụ") && r.contains(scope) && r.contains(value))
+    };
+    assert!(row_with("Cấp huyện thuộc Huyện Đức Trọng", "≥ 100%"), "district 100%");
+    assert!(row_with("Cấp xã thuộc Huyện Đức Trọng", "> 95%"), "commune > 95%");
+    assert!(row_with("Thôn, ấp, tổ dân phố thuộc Huyện Đức Trọng", "> 90%"), "hamlet > 90%");
+    assert!(page.contains("từ 1 đến 2"), "per-unit counts read as a range");
+    assert!(page.contains("mỗi đơn vị"));
+    assert!(page.contains("<span class=\"status-no-data\">Chưa có số liệu</span>"));
+    assert!(!page.contains("status-dat\""), "no status without figures");
+}
+
+#[tokio::test]
+async fn the_implements_tree_goes_both_ways() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("xa.nhaplieu").await;
+    let programme = id_of(&app, "05-CTr/TU").await;
+    let (_, html) = get(&client, &app, &format!("/directives/{programme}")).await;
+    let up = html.split("class=\"directive-tree implements\"").nth(1).expect("implements list");
+    let up = up.split("</ul>").next().unwrap_or("");
+    let nq25: i32 = sqlx::query_scalar(
+        "SELECT parent_id FROM directive_links l JOIN directives d ON d.id = l.parent_id
+         WHERE l.child_id = $1 AND d.number = '25-NQ/TW'",
+    )
+    .bind(programme)
+    .fetch_one(&app.pool)
+    .await
+    .expect("the programme implements 25-NQ/TW");
+    assert!(up.contains(&format!("href=\"/directives/{nq25}\">25-NQ/TW")), "{up}");
+    let (_, html) = get(&client, &app, &format!("/directives/{nq25}")).await;
+    let down = html.split("class=\"directive-tree implemented-by\"").nth(1).expect("implemented-by list");
+    let down = down.split("</ul>").next().unwrap_or("");
+    assert!(down.contains(&format!("href=\"/directives/{programme}\">05-CTr/TU")), "{down}");
+
+    // Recursively: a plan implementing the programme shows 25-NQ/TW two levels up.
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let form = [
+        ("number", "12-KH/TU"),
+        ("issuing_body", "Ban Dân vận Tỉnh ủy Kiên Giang"),
+        ("unit_code", "91"),
+        ("issued_on", "2021-01-10"),
+        ("title", "Kế hoạch triển khai chương trình"),
+        ("status", "hieu_luc"),
+        ("implements", "05-CTr/TU"),
+        ("version", "0"),
+    ];
+    let (status, _) = post_form(&client, &app, "/directives", &form).await;
+    assert_eq!(status, 303);
+    let plan = id_of(&app, "12-KH/TU").await;
+    let (_, html) = get(&client, &app, &format!("/directives/{plan}")).await;
+    let up = html.split("class=\"directive-tree implements\"").nth(1).expect("implements list");
+    assert!(up.contains(&format!("/directives/{nq25}\"")), "ancestors recursively");
+    let (_, html) = get(&client, &app, &format!("/directives/{nq25}")).await;
+    assert!(html.contains(&format!("/directives/{plan}\"")), "descendants recursively");
+
+    // A cycle is refused.
+    let (_, edit) = get(&client, &app, &format!("/directives/{programme}/edit")).await;
+    assert!(edit.contains("name=\"version\" value=\"1\""));
+    let version: i32 = 1;
+    let body: String = sqlx::query_scalar("SELECT body FROM directives WHERE id = $1")
+        .bind(programme)
+        .fetch_one(&app.pool)
+        .await
+        .expect("body");
+    let cyclic = [
+        ("number", "05-CTr/TU"),
+        ("issuing_body", "Ban Thường vụ Tỉnh ủy Kiên Giang"),
+        ("unit_code", "91"),
+        ("as_of", "2020-12-15"),
+        ("issued_on", "2020-12-15"),
+        ("title", "Chương trình"),
+        ("body", body.as_str()),
+        ("status", "hieu_luc"),
+        ("implements", "25-NQ/TW, 12-KH/TU"),
+        ("version", &version.to_string()),
+    ];
+    let (status, html) = post_form(&client, &app, &format!("/directives/{programme}"), &cyclic).await;
+    assert_eq!(status, 422);
+    assert!(unescape(&html).contains("vòng lặp"));
+}
+
+#[tokio::test]
+async fn tasks_show_the_units_they_reach() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("quantri").await;
+    let id = id_of(&app, "06-NQ/HU").await;
+    let communes: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM units c JOIN units d ON c.path <@ d.path
+         WHERE d.code = '678' AND c.level = 3 AND (c.valid_from IS NULL OR c.valid_from <= '2021-06-25')
+           AND (c.valid_to IS NULL OR c.valid_to >= '2021-06-25')
+           AND (d.valid_from IS NULL OR d.valid_from <= '2021-06-25') AND (d.valid_to IS NULL OR d.valid_to >= '2021-06-25')",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("communes");
+    assert!(communes > 10);
+    let form = [("number", "9"), ("body", "Tổ chức hội nghị quán triệt"), ("levels", "3"), ("deadline", "31/12/2021")];
+    let (status, _) = post_form(&client, &app, &format!("/directives/{id}/tasks"), &form).await;
+    assert_eq!(status, 303);
+    let (_, html) = get(&client, &app, &format!("/directives/{id}")).await;
+    let expected = format!("Các xã, phường, thị trấn thuộc Huyện Đức Trọng: {communes} đơn vị");
+    assert!(html.contains(&expected), "{expected}");
+    assert!(html.contains("href=\"/units/678?date=2021-06-25\""), "links to the unit page");
+    assert!(html.contains("31/12/2021"));
+    // Named units are listed.
+    let (code, name): (String, String) = sqlx::query_as(
+        "SELECT c.code, c.name FROM units c JOIN units d ON c.parent_id = d.id
+         WHERE d.code = '678' AND c.valid_to IS NOT NULL ORDER BY c.code LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("a commune of Đức Trọng");
+    let form = [("number", "10"), ("body", "Khảo sát"), ("unit_codes", code.as_str())];
+    let (status, _) = post_form(&client, &app, &format!("/directives/{id}/tasks"), &form).await;
+    assert_eq!(status, 303);
+    let (_, html) = get(&client, &app, &format!("/directives/{id}")).await;
+    assert!(html.contains(&format!("{name}</a>")), "named units are listed");
+    // A unit outside the issuing district is refused.
+    let form = [("number", "12"), ("body", "Ngoài địa bàn"), ("unit_codes", "30883")];
+    let (status, html) = post_form(&client, &app, &format!("/directives/{id}/tasks"), &form).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("không thuộc đơn vị ban hành"));
+    // No level and no unit: refused, input kept.
+    let form = [("number", "11"), ("body", "Việc không giao cho ai")];
+    let (status, html) = post_form(&client, &app, &format!("/directives/{id}/tasks"), &form).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("Việc không giao cho ai"));
+    assert!(html.contains("id=\"task-units-error\""));
+    assert!(audit_count(&app, "directive_task", "create").await >= 1);
+
+    // A provincial programme's tasks for levels 1–3: the province itself, then its districts.
+    let programme = id_of(&app, "05-CTr/TU").await;
+    let (_, html) = get(&client, &app, &format!("/directives/{programme}")).await;
+    assert!(html.contains("Tỉnh Kiên Giang (đơn vị ban hành)"));
+    assert!(html.contains("Các huyện, quận, thị xã, thành phố thuộc Tỉnh Kiên Giang: 15 đơn vị"));
+}
+
+fn small_pdf() -> Vec<u8> {
+    let mut pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n".to_vec();
+    pdf.extend_from_slice(b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n");
+    pdf.extend((0u8..=255).collect::<Vec<u8>>());
+    pdf.extend_from_slice(b"\ntrailer << /Root 1 0 R >>\n%%EOF\n");
+    pdf
+}
+
+#[tokio::test]
+async fn attachments_are_checked_stored_and_returned_intact() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let id = id_of(&app, "05-CTr/TU").await;
+    let pdf = small_pdf();
+    let (status, _) = upload(&client, &app, id, "Chương trình 05 (bản ký).pdf", &pdf).await;
+    assert_eq!(status, 303);
+    let (attachment, name): (i32, String) =
+        sqlx::query_as("SELECT id, file_name FROM attachments WHERE directive_id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("stored");
+    assert_eq!(name, "Chương trình 05 (bản ký).pdf");
+    let (_, html) = get(&client, &app, &format!("/directives/{id}")).await;
+    assert!(html.contains(&format!("/directives/{id}/attachments/{attachment}")));
+
+    let reader = app.demo_client("xa.lanhdao").await;
+    let response =
+        reader.get(app.url(&format!("/directives/{id}/attachments/{attachment}"))).send().await.expect("download");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/pdf"));
+    let disposition = response.headers().get("content-disposition").and_then(|v| v.to_str().ok()).unwrap_or("");
+    assert!(disposition.starts_with("attachment; filename=\"chuong_trinh_05__ban_ky_.pdf\""), "{disposition}");
+    assert!(disposition.contains("filename*=UTF-8''"));
+    let bytes = response.bytes().await.expect("bytes");
+    assert_eq!(bytes.as_ref(), pdf.as_slice(), "byte-identical");
+
+    // Oversized, a .pdf that is not a PDF, a .exe, a .docx that is a plain ZIP: refused.
+    let mut big = b"%PDF-1.4\n".to_vec();
+    big.resize(10 * 1024 * 1024 + 1, b'0');
+    let (status, html) = upload(&client, &app, id, "lon.pdf", &big).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("lớn hơn 10 MB"), "oversized");
+    assert!(html.contains("id=\"file-error\""));
+    let (status, html) = upload(&client, &app, id, "gia.pdf", b"MZ\x90\x00 this is a program").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("không phải PDF"));
+    let (status, html) = upload(&client, &app, id, "setup.exe", b"MZ\x90\x00\x03\x00").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("Chỉ nhận tệp PDF"));
+    let (status, _) = upload(&client, &app, id, "a.docx", b"PK\x03\x04 zip without word part").await;
+    assert_eq!(status, 422);
+    let docx = b"PK\x03\x04\x14\x00\x00\x00word/document.xml<w:document/>".to_vec();
+    let (status, _) = upload(&client, &app, id, "../../ke hoach.docx", &docx).await;
+    assert_eq!(status, 303);
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT file_name FROM attachments WHERE directive_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&app.pool)
+            .await
+            .expect("names");
+    assert_eq!(names, vec!["Chương trình 05 (bản ký).pdf".to_owned(), "ke hoach.docx".to_owned()]);
+
+    // A commune cannot delete it; the issuing office can; both changes are audited.
+    let commune = app.demo_client("xa.nhaplieu").await;
+    let (status, _) =
+        post_form(&commune, &app, &format!("/directives/{id}/attachments/{attachment}/delete"), &[]).await;
+    assert_eq!(status, 403);
+    let (status, _) = post_form(&client, &app, &format!("/directives/{id}/attachments/{attachment}/delete"), &[]).await;
+    assert_eq!(status, 303);
+    assert_eq!(audit_count(&app, "attachment", "create").await, 2);
+    assert_eq!(audit_count(&app, "attachment", "delete").await, 1);
+}
+
+#[tokio::test]
+async fn only_the_issuing_office_and_admins_above_edit_and_every_change_is_audited() {
+    let app = TestApp::spawn_with_demo().await;
+    let id = id_of(&app, "05-CTr/TU").await;
+    let milestone = [("kind", "so_ket"), ("due_on", "30/06/2026"), ("description", "Sơ kết")];
+    let target = [("indicator", "TL_DVHV"), ("comparator", ">="), ("value", "54"), ("year", "2021")];
+
+    for refused in ["xa.nhaplieu", "huyen.quantri", "tinh.lanhdao", "tinh.duyet"] {
+        let client = app.demo_client(refused).await;
+        let (status, _) = get(&client, &app, &format!("/directives/{id}/edit")).await;
+        assert_eq!(status, 403, "{refused} edit form");
+        let (status, _) = post_form(&client, &app, &format!("/directives/{id}/milestones"), &milestone).await;
+        assert_eq!(status, 403, "{refused} milestone");
+        let (status, _) = post_form(&client, &app, &format!("/directives/{id}/targets"), &target).await;
+        assert_eq!(status, 403, "{refused} target");
+        let (_, html) = get(&client, &app, &format!("/directives/{id}")).await;
+        assert!(!html.contains("Sửa thông tin văn bản"), "{refused} sees no edit button");
+    }
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM milestones WHERE directive_id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+
+    let office = app.demo_client("tinh.nhaplieu").await;
+    let (status, html) = get(&office, &app, &format!("/directives/{id}/edit")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("value=\"05-CTr/TU\""));
+    let (status, _) = post_form(&office, &app, &format!("/directives/{id}/milestones"), &milestone).await;
+    assert_eq!(status, 303);
+    let (status, _) = post_form(&office, &app, &format!("/directives/{id}/targets"), &target).await;
+    assert_eq!(status, 303);
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM milestones WHERE directive_id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(after, count + 1);
+    // A target with a range and a bad value comes back with the input.
+    let bad = [("indicator", "BQ_MO_HINH_DVK"), ("comparator", "between"), ("value", "2"), ("value_max", "1")];
+    let (status, html) = post_form(&office, &app, &format!("/directives/{id}/targets"), &bad).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"target-value-max-error\""));
+
+    // A provincial admin may edit the province's documents, not another province's.
+    let admin = app.demo_client("tinh.quantri").await;
+    let (status, _) = get(&admin, &app, &format!("/directives/{id}/edit")).await;
+    assert_eq!(status, 200);
+    let other = id_of(&app, "06-NQ/HU").await;
+    let (status, _) = get(&admin, &app, &format!("/directives/{other}/edit")).await;
+    assert_eq!(status, 403);
+    let central = id_of(&app, "25-NQ/TW").await;
+    let (status, _) = get(&admin, &app, &format!("/directives/{central}/edit")).await;
+    assert_eq!(status, 403, "central documents are for national admins");
+    let national = app.demo_client("quantri").await;
+    let (status, _) = get(&national, &app, &format!("/directives/{central}/edit")).await;
+    assert_eq!(status, 200);
+
+    // An edit by the office: saved, version bumped, audited with before and after.
+    let (_, html) = get(&office, &app, &format!("/directives/{id}/edit")).await;
+    let field = |name: &str| -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        html.split(&marker).nth(1).and_then(|r| r.split('"').next()).map(unescape).unwrap_or_default()
+    };
+    let body: String =
+        sqlx::query_scalar("SELECT body FROM directives WHERE id = $1").bind(id).fetch_one(&app.pool).await.expect("b");
+    let implements = field("implements");
+    let version = field("version");
+    let mut form = vec![
+        ("number", field("number")),
+        ("issuing_body", field("issuing_body")),
+        ("unit_code", field("unit_code")),
+        ("as_of", field("as_of")),
+        ("issued_on", field("issued_on")),
+        ("title", "Chương trình công tác dân vận năm 2021 (đã sửa)".to_owned()),
+        ("body", body.clone()),
+        ("status", "hieu_luc".to_owned()),
+        ("replaced_by", String::new()),
+        ("implements", implements.clone()),
+        ("version", version.clone()),
+    ];
+    let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _) = post_form(&office, &app, &format!("/directives/{id}"), &borrowed).await;
+    assert_eq!(status, 303);
+    let (title, new_version): (String, i32) = sqlx::query_as("SELECT title, version FROM directives WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("saved");
+    assert_eq!(title, "Chương trình công tác dân vận năm 2021 (đã sửa)");
+    assert_eq!(new_version.to_string(), (version.parse::<i32>().unwrap_or(0) + 1).to_string());
+    let links: i64 = sqlx::query_scalar("SELECT count(*) FROM directive_links WHERE child_id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("links");
+    assert_eq!(links as usize, implements.split(',').count(), "links kept");
+    let (before, after): (serde_json::Value, serde_json::Value) = sqlx::query_as(
+        "SELECT before, after FROM audit_log WHERE entity = 'directive' AND action = 'update' AND entity_id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_one(&app.pool)
+    .await
+    .expect("audited");
+    assert_ne!(before["title"], after["title"]);
+    assert_eq!(after["title"], "Chương trình công tác dân vận năm 2021 (đã sửa)");
+    assert_eq!(audit_count(&app, "milestone", "create").await, 1);
+    assert_eq!(audit_count(&app, "target", "create").await, 1);
+
+    // The same stale form again: refused, current values shown.
+    form[5].1 = "Một sửa đổi cũ".to_owned();
+    let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, html) = post_form(&admin, &app, &format!("/directives/{id}"), &borrowed).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("vừa được người khác sửa"));
+    assert!(html.contains("(đã sửa)"), "the current values are shown");
+    let title: String = sqlx::query_scalar("SELECT title FROM directives WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("t");
+    assert!(title.ends_with("(đã sửa)"));
+}
+
+#[tokio::test]
+async fn the_milestones_page_marks_what_is_overdue() {
+    let app = TestApp::spawn_with_demo().await;
+    let today = danvan::units::today();
+    let yesterday = (today - chrono::Duration::days(1)).format("%d/%m/%Y").to_string();
+    let soon = (today + chrono::Duration::days(30)).format("%d/%m/%Y").to_string();
+    let long_ago = (today - chrono::Duration::days(400)).format("%d/%m/%Y").to_string();
+    let office = app.demo_client("tinh.nhaplieu").await;
+    let programme = id_of(&app, "05-CTr/TU").await;
+    for (due, text) in [(&yesterday, "Sơ kết quá hạn"), (&soon, "Tổng kết sắp tới"), (&long_ago, "Mốc rất cũ")]
+    {
+        let form = [("kind", "so_ket"), ("due_on", due.as_str()), ("description", text)];
+        let (status, _) = post_form(&office, &app, &format!("/directives/{programme}/milestones"), &form).await;
+        assert_eq!(status, 303);
+    }
+    // Another province's document: not in a Kiên Giang commune's list.
+    let national = app.demo_client("quantri").await;
+    let other = id_of(&app, "06-NQ/HU").await;
+    let form = [("kind", "tong_ket"), ("due_on", soon.as_str()), ("description", "Đức Trọng tổng kết")];
+    let (status, _) = post_form(&national, &app, &format!("/directives/{other}/milestones"), &form).await;
+    assert_eq!(status, 303);
+
+    let reader = app.demo_client("xa.lanhdao").await;
+    let (status, html) = get(&reader, &app, "/milestones").await;
+    assert_eq!(status, 200);
+    let overdue = html.split("Sắp đến hạn <span").next().unwrap_or("");
+    assert!(overdue.contains("Sơ kết quá hạn"));
+    assert!(overdue.contains("<span class=\"status-chua-dat\">Quá hạn</span>"));
+    assert!(overdue.contains(&yesterday));
+    assert!(!overdue.contains("Tổng kết sắp tới"));
+    assert!(html.contains("Tổng kết sắp tới"));
+    assert!(!html.contains("Mốc rất cũ"), "older than 365 days");
+    assert!(!html.contains("Đức Trọng tổng kết"), "outside the user's branch");
+    let (_, html) = get(&national, &app, "/milestones").await;
+    assert!(html.contains("Đức Trọng tổng kết"), "national users see every branch");
+    // And on the directive's page.
+    let (_, html) = get(&reader, &app, &format!("/directives/{programme}")).await;
+    assert!(html.contains("status-chua-dat\">Quá hạn"));
+}
