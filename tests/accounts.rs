@@ -37,6 +37,19 @@ async fn every_route_checks_every_role() {
         ("lanh_dao", Some(leader)),
         ("quan_tri", Some(admin)),
     ];
+    // Catalogue rows the edit routes' examples name (the database has no demo data here).
+    sqlx::raw_sql(
+        "INSERT INTO organisations (code, name, short_name) VALUES ('VD_TO_CHUC', 'Tổ chức thử', 'Thử');
+         INSERT INTO report_sections (code, name) VALUES ('VD_MUC', 'Mục thử');
+         INSERT INTO data_elements (code, name, section_code, unit_of_measure, value_type, aggregation, levels)
+             VALUES ('VD_SO_LIEU', 'Số liệu thử', 'VD_MUC', 'cuộc', 'integer', 'sum', '{1,2,3}');
+         INSERT INTO indicators (code, name, numerator, display) VALUES ('VD_CHI_SO', 'Chỉ số thử', 'VD_SO_LIEU', 'value');
+         INSERT INTO validation_rules (code, left_expr, operator, right_expr, severity, message)
+             VALUES ('VD_QUY_TAC', 'VD_SO_LIEU', '<=', 'VD_SO_LIEU', 'error', 'Quy tắc thử');",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("catalogue rows for the examples");
     let table = danvan::route_table();
     assert!(table.len() >= 15, "the table holds every route");
     let mut checked = 0;
