@@ -20,6 +20,9 @@ pub enum Action {
     /// Create or change a directive issued by the unit (None: a central document), with its
     /// tasks, targets, milestones, attachments and links.
     EditDirective,
+    /// Edit the indicator catalogue (organisations, sections, data elements, indicators, rules):
+    /// national and province administrators only, whatever the target.
+    EditCatalogue,
 }
 
 /// Where a unit sits in the tree, as far as authorization cares. `path` is the unit's `ltree`
@@ -86,6 +89,7 @@ pub fn can(user: &CurrentUser, action: Action, target: Option<Place<'_>>) -> boo
         Action::EditDirective => {
             (user.has(Role::Admin) && within(user, target)) || (user.has(Role::DataEntry) && is_own(user, target))
         }
+        Action::EditCatalogue => user.has(Role::Admin) && user.unit.as_ref().is_none_or(|own| own.level == 1),
     }
 }
 
@@ -197,5 +201,22 @@ mod tests {
         let national_admin = user(&[Role::Admin], None);
         assert!(can(&national_admin, Action::EditDirective, None));
         assert!(can(&national_admin, Action::EditDirective, Some(place(6))));
+    }
+
+    #[test]
+    fn only_national_and_province_admins_edit_the_catalogue() {
+        let national = user(&[Role::Admin], None);
+        assert!(can(&national, Action::EditCatalogue, None));
+        let province = user(&[Role::Admin], Some(scope(1, None, "1")));
+        assert!(can(&province, Action::EditCatalogue, None));
+        let mut district_scope = scope(2, Some(1), "1.2");
+        district_scope.level = 2;
+        assert!(!can(&user(&[Role::Admin], Some(district_scope)), Action::EditCatalogue, None));
+        let mut commune_scope = scope(3, Some(2), "1.2.3");
+        commune_scope.level = 3;
+        assert!(!can(&user(&[Role::Admin], Some(commune_scope)), Action::EditCatalogue, None));
+        let all_but_admin = [Role::DataEntry, Role::Reviewer, Role::Leader];
+        assert!(!can(&user(&all_but_admin, None), Action::EditCatalogue, None), "national, but not an admin");
+        assert!(!can(&user(&all_but_admin, Some(scope(1, None, "1"))), Action::EditCatalogue, None));
     }
 }

@@ -4,8 +4,8 @@
 pub mod display;
 pub mod number;
 pub mod pages;
-pub mod targets;
 pub mod store;
+pub mod targets;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;

@@ -876,12 +876,14 @@ async fn upload(
     layout: Layout,
     user: CurrentUser,
     Path(id): Path<i32>,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> AppResult<Response> {
+    // Permission first: outside it, nothing about the upload is worth saying.
     let directive = editable(&state, &user, id).await?;
+    let bad_upload = || AppError::BadRequest("Tệp tải lên bị gián đoạn hoặc không hợp lệ; hãy thử lại.".to_owned());
+    let mut multipart = multipart.map_err(|_| bad_upload())?;
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut too_large = false;
-    let bad_upload = || AppError::BadRequest("Tệp tải lên bị gián đoạn hoặc không hợp lệ; hãy thử lại.".to_owned());
     while let Some(mut field) = multipart.next_field().await.map_err(|_| bad_upload())? {
         if field.name() != Some("file") {
             continue;

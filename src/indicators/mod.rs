@@ -3,7 +3,9 @@
 //! edited by administrators in the browser.
 
 pub mod expression;
+pub mod forms;
 pub mod pages;
+pub mod store;
 
 use std::collections::HashMap;
 

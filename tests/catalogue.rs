@@ -1,0 +1,336 @@
+//! The catalogue pages: administrators of the country or a province edit organisations,
+//! sections, data elements, indicators and validation rules; every save is version-checked,
+//! keeps the input on error and lands in the audit log.
+
+mod common;
+
+use common::{TestApp, text};
+
+async fn post(app: &TestApp, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    text(client.post(app.url(path)).form(form).send().await.expect("POST")).await
+}
+
+async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> (u16, String) {
+    text(client.get(app.url(path)).send().await.expect("GET")).await
+}
+
+/// (before, after) of the latest audit entry for this entity and code.
+async fn last_audit(app: &TestApp, entity: &str, code: &str) -> (String, Option<serde_json::Value>, serde_json::Value) {
+    let row: (String, Option<serde_json::Value>, Option<serde_json::Value>) = sqlx::query_as(
+        "SELECT action, before, after FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(entity)
+    .bind(code)
+    .fetch_one(&app.pool)
+    .await
+    .expect("an audit entry");
+    (row.0, row.1, row.2.expect("after is recorded"))
+}
+
+#[tokio::test]
+async fn a_province_admin_creates_a_data_element_and_an_indicator() {
+    let app = TestApp::spawn_with_demo().await;
+    let admin = app.demo_client("tinh.quantri").await;
+
+    let (status, page) = get(&app, &admin, "/admin/catalogue").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Danh mục chỉ tiêu"));
+
+    let element = [
+        ("code", "xa_nong_thon_moi"),
+        ("name", "Xã đạt chuẩn nông thôn mới"),
+        ("section_code", "LANH_DAO"),
+        ("unit_of_measure", "xã"),
+        ("value_type", "integer"),
+        ("aggregation", "last"),
+        ("levels", "1"),
+        ("levels", "2"),
+        ("levels", "3"),
+        ("description", "Số xã đạt chuẩn đến cuối kỳ"),
+        ("sort_order", "1.000"),
+        ("active", "1"),
+        ("version", "0"),
+    ];
+    let (status, _) = post(&app, &admin, "/admin/catalogue/elements", &element).await;
+    assert_eq!(status, 303, "created");
+    let (levels, aggregation, sort_order): (Vec<i16>, String, i32) =
+        sqlx::query_as("SELECT levels, aggregation, sort_order FROM data_elements WHERE code = 'XA_NONG_THON_MOI'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("the element, its code upper-cased");
+    assert_eq!((levels, aggregation.as_str(), sort_order), (vec![1, 2, 3], "last", 1000));
+    let (action, before, after) = last_audit(&app, "data_element", "XA_NONG_THON_MOI").await;
+    assert_eq!(action, "create");
+    assert!(before.is_none());
+    assert_eq!(after["name"], "Xã đạt chuẩn nông thôn mới");
+
+    let (status, page) = get(&app, &admin, "/admin/catalogue/elements").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("XA_NONG_THON_MOI"));
+    assert!(page.contains("Số cuối kỳ (tồn)"));
+    assert!(page.contains("Cộng dồn (luồng)"), "the demo's flows");
+    assert!(page.contains("Tỉnh, Huyện, Xã"));
+
+    // The same code again is refused next to the code field.
+    let (status, page) = post(&app, &admin, "/admin/catalogue/elements", &element).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Mã này đã có trong danh mục"));
+
+    let indicator = [
+        ("code", "TL_XA_NTM_THU"),
+        ("name", "Tỷ lệ xã đạt chuẩn nông thôn mới"),
+        ("numerator", "XA_NONG_THON_MOI"),
+        ("denominator", "DON_TIEP_NHAN"),
+        ("factor", "100"),
+        ("decimals", "2"),
+        ("display", "ratio"),
+        ("unit", "xã"),
+        ("sort_order", ""),
+        ("version", "0"),
+    ];
+    let (status, page) = post(&app, &admin, "/admin/catalogue/indicators", &indicator).await;
+    assert_eq!(status, 303, "created: {page}");
+    let (factor, decimals): (f64, i16) =
+        sqlx::query_as("SELECT factor, decimals FROM indicators WHERE code = 'TL_XA_NTM_THU'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("the indicator");
+    assert_eq!((factor, decimals), (100.0, 2));
+    let (action, _, after) = last_audit(&app, "indicator", "TL_XA_NTM_THU").await;
+    assert_eq!(action, "create");
+    assert_eq!(after["numerator"], "XA_NONG_THON_MOI");
+
+    let (status, page) = get(&app, &admin, "/admin/catalogue/indicators/TL_XA_NTM_THU").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("81/117 xã (69,23%)"), "the worked example");
+    assert!(page.contains(r#"name="code" value="TL_XA_NTM_THU" readonly"#), "the code cannot change");
+}
+
+#[tokio::test]
+async fn an_indicator_naming_an_unknown_code_is_refused_next_to_the_field() {
+    let app = TestApp::spawn_with_demo().await;
+    let admin = app.demo_client("quantri").await;
+    let typed = "KHONG_CO_MA + DON_TIEP_NHAN";
+    let (status, page) = post(
+        &app,
+        &admin,
+        "/admin/catalogue/indicators",
+        &[
+            ("code", "TL_THU"),
+            ("name", "Chỉ số thử"),
+            ("numerator", typed),
+            ("denominator", "DON_TIEP_NHAN"),
+            ("factor", "1,5"),
+            ("decimals", "9"),
+            ("display", "value"),
+            ("unit", "%"),
+            ("version", "0"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains(
+            r#"<p class="field-error" id="f-numerator-error">Mã số liệu KHONG_CO_MA không có trong danh mục.</p>"#
+        ),
+        "the message sits under the numerator field"
+    );
+    assert!(page.contains(&format!(r#"value="{typed}""#)), "the typed expression is kept");
+    assert!(page.contains(r#"value="Chỉ số thử""#), "the other fields are kept");
+    assert!(page.contains(r#"id="f-decimals-error""#), "decimals beyond 6 are refused");
+    assert!(!page.contains(r#"id="f-factor-error""#), "1,5 is a number typed the Vietnamese way");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM indicators WHERE code = 'TL_THU'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(count, 0, "nothing saved");
+
+    // A code that is not upper-case ASCII is explained, not sent to the database.
+    let (status, page) =
+        post(&app, &admin, "/admin/catalogue/sections", &[("code", "ĐOÀN_THỂ"), ("name", "Đoàn thể")]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Mã chỉ gồm chữ in hoa không dấu"));
+    assert!(page.contains(r#"value="ĐOÀN_THỂ""#));
+}
+
+#[tokio::test]
+async fn a_stale_edit_is_refused_and_each_change_is_audited() {
+    let app = TestApp::spawn_with_demo().await;
+    let admin = app.demo_client("quantri").await;
+    let (status, page) = get(&app, &admin, "/admin/catalogue/organisations/HND").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"name="version" value="1""#));
+
+    let first = [
+        ("name", "Hội Nông dân Việt Nam"),
+        ("short_name", "Nông dân"),
+        ("sort_order", "2"),
+        ("active", "1"),
+        ("version", "1"),
+    ];
+    let (status, _) = post(&app, &admin, "/admin/catalogue/organisations/HND", &first).await;
+    assert_eq!(status, 303);
+    let (action, before, after) = last_audit(&app, "organisation", "HND").await;
+    assert_eq!(action, "update");
+    assert_eq!(before.expect("before is recorded")["short_name"], "Hội Nông dân");
+    assert_eq!(after["short_name"], "Nông dân");
+    assert_eq!(after["version"], 2);
+
+    // A second tab still holding version 1.
+    let stale = [("name", "Hội Nông dân"), ("short_name", "HND cũ"), ("sort_order", "2"), ("version", "1")];
+    let (status, page) = post(&app, &admin, "/admin/catalogue/organisations/HND", &stale).await;
+    assert_eq!(status, 409);
+    assert!(page.contains("vừa được người khác lưu"));
+    assert!(page.contains(r#"value="HND cũ""#), "the typed input is kept");
+    let (short_name, active, version): (String, bool, i32) =
+        sqlx::query_as("SELECT short_name, active, version FROM organisations WHERE code = 'HND'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("row");
+    assert_eq!((short_name.as_str(), active, version), ("Nông dân", true, 2), "unchanged by the stale edit");
+    let entries: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = 'organisation'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(entries, 1, "the refused edit is not logged");
+
+    // Retiring a data element keeps the row (nothing is hard-deleted); stale versions fail there too.
+    let (status, page) = get(&app, &admin, "/admin/catalogue/elements/DON_TIEP_NHAN").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"name="code" value="DON_TIEP_NHAN" readonly"#));
+    let retire = [
+        ("code", "DOI_MA"),
+        ("name", "Đơn tiếp nhận"),
+        ("section_code", "LANH_DAO"),
+        ("unit_of_measure", "đơn"),
+        ("value_type", "integer"),
+        ("aggregation", "sum"),
+        ("levels", "1"),
+        ("version", "1"),
+    ];
+    let (status, _) = post(&app, &admin, "/admin/catalogue/elements/DON_TIEP_NHAN", &retire).await;
+    assert_eq!(status, 303);
+    let (active, levels): (bool, Vec<i16>) =
+        sqlx::query_as("SELECT active, levels FROM data_elements WHERE code = 'DON_TIEP_NHAN'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("still there, under its code");
+    assert!(!active);
+    assert_eq!(levels, vec![1]);
+    let (_, before, after) = last_audit(&app, "data_element", "DON_TIEP_NHAN").await;
+    assert_eq!(before.expect("before")["active"], true);
+    assert_eq!(after["active"], false);
+    let (status, _) = post(&app, &admin, "/admin/catalogue/elements/DON_TIEP_NHAN", &retire).await;
+    assert_eq!(status, 409);
+
+    // Sections are versioned and audited as well.
+    let (status, _) = post(
+        &app,
+        &admin,
+        "/admin/catalogue/sections/DAO_TAO",
+        &[("name", "Đào tạo, bồi dưỡng"), ("sort_order", "2"), ("version", "1")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (_, before, after) = last_audit(&app, "report_section", "DAO_TAO").await;
+    assert_eq!(before.expect("before")["name"], "Đào tạo, bồi dưỡng cán bộ");
+    assert_eq!(after["name"], "Đào tạo, bồi dưỡng");
+}
+
+#[tokio::test]
+async fn commune_admins_and_data_entry_staff_are_refused() {
+    let app = TestApp::spawn_with_demo().await;
+    app.create_user("mt.quantri", "30883", "2020-12-31", &["quan_tri"]).await;
+    let commune_admin = app.client_for("mt.quantri").await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    let district_admin = app.demo_client("huyen.quantri").await;
+    for client in [&commune_admin, &staff, &district_admin] {
+        for path in ["/admin/catalogue", "/admin/catalogue/indicators", "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN"] {
+            let (status, page) = get(&app, client, path).await;
+            assert_eq!(status, 403, "{path}");
+            assert!(page.contains("Không có quyền truy cập"));
+        }
+        let (status, _) = post(
+            &app,
+            client,
+            "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN",
+            &[
+                ("left_expr", "DON_GIAI_QUYET"),
+                ("operator", ">"),
+                ("right_expr", "DON_TIEP_NHAN"),
+                ("message", "Bị sửa"),
+                ("severity", "warning"),
+                ("version", "1"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 403);
+        let (status, _) = post(
+            &app,
+            client,
+            "/admin/catalogue/organisations",
+            &[("code", "KE_GIAN"), ("name", "Kẻ gian"), ("short_name", "Kẻ gian"), ("version", "0")],
+        )
+        .await;
+        assert_eq!(status, 403);
+    }
+    let (operator, organisations): (String, i64) = sqlx::query_as(
+        "SELECT operator, (SELECT count(*) FROM organisations WHERE code = 'KE_GIAN')
+         FROM validation_rules WHERE code = 'DON_GQ_LE_TIEP_NHAN'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("query");
+    assert_eq!((operator.as_str(), organisations), ("<=", 0), "nothing changed");
+    let (status, _) = get(&app, &app.demo_client("tinh.quantri").await, "/admin/catalogue").await;
+    assert_eq!(status, 200, "a province administrator may");
+}
+
+#[tokio::test]
+async fn a_validation_rule_edit_round_trips() {
+    let app = TestApp::spawn_with_demo().await;
+    let admin = app.demo_client("tinh.quantri").await;
+    let (status, page) = get(&app, &admin, "/admin/catalogue/rules").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("≤"), "operators are shown with their symbols");
+    assert!(page.contains("Lỗi – chặn gửi báo cáo"));
+
+    let edit = [
+        ("left_expr", "DON_GIAI_QUYET"),
+        ("operator", ">="),
+        ("right_expr", "DON_TIEP_NHAN-DVHV_MOI"),
+        ("message", "Số đơn đã giải quyết phải đủ"),
+        ("severity", "warning"),
+        ("version", "1"),
+    ];
+    let (status, _) = post(&app, &admin, "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN", &edit).await;
+    assert_eq!(status, 303);
+    let (status, page) = get(&app, &admin, "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"<option value="&#62;=" selected>≥</option>"#), "{page}");
+    assert!(page.contains(r#"value="DON_TIEP_NHAN - DVHV_MOI""#), "the expression, normalised");
+    assert!(page.contains(r#"value="warning" checked"#));
+    assert!(page.contains("Số đơn đã giải quyết phải đủ"));
+    assert!(page.contains(r#"name="active" value="1">"#), "unchecked: the rule is retired");
+    assert!(page.contains(r#"name="version" value="2""#));
+    let (action, before, after) = last_audit(&app, "validation_rule", "DON_GQ_LE_TIEP_NHAN").await;
+    assert_eq!(action, "update");
+    let before = before.expect("before");
+    assert_eq!((before["operator"].as_str(), before["active"].as_bool()), (Some("<="), Some(true)));
+    assert_eq!((after["operator"].as_str(), after["active"].as_bool()), (Some(">="), Some(false)));
+    assert_eq!(after["severity"], "warning");
+
+    // An unknown code on the right side is refused next to that field.
+    let wrong = [
+        ("left_expr", "DON_GIAI_QUYET"),
+        ("operator", "<"),
+        ("right_expr", "DON_TIEP_NHAN + SAI_MA"),
+        ("message", "m"),
+        ("severity", "error"),
+        ("version", "2"),
+    ];
+    let (status, page) = post(&app, &admin, "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN", &wrong).await;
+    assert_eq!(status, 422);
+    assert!(page.contains(r#"id="f-right_expr-error">Mã số liệu SAI_MA không có trong danh mục."#));
+    assert!(page.contains(r#"value="DON_TIEP_NHAN + SAI_MA""#));
+}
