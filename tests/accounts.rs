@@ -29,7 +29,7 @@ enum Expect {
 fn expectations(method: &str, path: &str) -> Option<&'static str> {
     Some(match (method, path) {
         ("GET", "/healthz" | "/static/{*path}" | "/login") | ("POST", "/login") => "AAAAA",
-        ("GET", "/" | "/units" | "/units/{code}" | "/profile" | "/reports") => "LAAAA",
+        ("GET", "/" | "/about" | "/units" | "/units/{code}" | "/profile" | "/reports") => "LAAAA",
         ("POST", "/logout" | "/profile/password" | "/profile/tokens" | "/profile/tokens/{id}/revoke") => "LAAAA",
         ("GET", "/reviews") => "LDADD",
         ("GET", "/dashboards") => "LAAAA",
