@@ -77,7 +77,11 @@ pub async fn pool(options: PgConnectOptions, max_connections: u32) -> anyhow::Re
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options.log_statements(tracing::log::LevelFilter::Debug))
+        .connect_with(
+            options
+                .log_statements(tracing::log::LevelFilter::Debug)
+                .log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(1)),
+        )
         .await
         .context("không kết nối được PostgreSQL / cannot connect to PostgreSQL")?;
     Ok(pool)
