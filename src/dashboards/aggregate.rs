@@ -103,8 +103,13 @@ pub async fn parts(
     basis: Basis,
 ) -> sqlx::Result<BTreeMap<String, Totals>> {
     let (from, to) = quarter_bounds(period);
-    let rows: Vec<Row> =
-        sqlx::query_as(GROUPED).bind(root_path).bind(from).bind(to).bind(basis.statuses()).fetch_all(pool).await?;
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(with_subtree(GROUPED, root_path)))
+        .bind(root_path)
+        .bind(from)
+        .bind(to)
+        .bind(basis.statuses())
+        .fetch_all(pool)
+        .await?;
     let mut parts: BTreeMap<String, Totals> = BTreeMap::new();
     for row in rows {
         add(parts.entry(row.part).or_default(), &row.element_code, &row.organisation_code, row.value);
