@@ -1,0 +1,147 @@
+//! Exports: the annual report as DOCX (Party format, footnotes, Vietnamese figures) and XLSX
+//! (numeric cells), the preview, the narrative, import/export of values, permissions.
+
+mod common;
+
+use std::io::Read;
+
+use common::TestApp;
+
+/// The text of a part of an OOXML package, tags stripped.
+fn part_text(bytes: &[u8], name: &str) -> Option<(String, String)> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("zip");
+    let mut file = archive.by_name(name).ok()?;
+    let mut xml = String::new();
+    file.read_to_string(&mut xml).expect("utf-8 part");
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in xml.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    Some((xml, text.replace("&amp;", "&")))
+}
+
+async fn download(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, Vec<u8>, reqwest::header::HeaderMap) {
+    let response = client.get(app.url(path)).send().await.expect("GET");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, response.bytes().await.expect("body").to_vec(), headers)
+}
+
+#[tokio::test]
+async fn the_annual_docx_follows_the_party_format_and_carries_the_figures() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let (status, bytes, headers) = download(&client, &app, "/exports/annual/91/2020.docx?date=2020-12-15").await;
+    assert_eq!(status, 200);
+    let disposition = headers.get("content-disposition").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert!(disposition.starts_with("attachment; filename=\""), "{disposition}");
+    assert!(disposition.contains("filename*=UTF-8''"), "{disposition}");
+
+    let (xml, text) = part_text(&bytes, "word/document.xml").expect("document.xml");
+    let (foot_xml, foot) = part_text(&bytes, "word/footnotes.xml").expect("footnotes.xml");
+    for needle in
+        ["ĐẢNG CỘNG SẢN VIỆT NAM", "TỈNH ỦY KIÊN GIANG", "BAN DÂN VẬN", "BÁO CÁO", "Nơi nhận:", "T/M BAN THƯỜNG VỤ"]
+    {
+        assert!(text.contains(needle), "document lacks {needle}");
+    }
+    assert!(text.contains("Số      -BC/BDVTU"), "number left blank for the office");
+    assert!(text.contains("Kiên Giang, ngày 15 tháng 12 năm 2020"), "place-and-date line");
+    assert!(
+        xml.contains("<w:i/><w:iCs/><w:sz w:val=\"28\"/><w:szCs w:val=\"28\"/></w:rPr><w:t xml:space=\"preserve\">Kiên Giang, ngày 15"),
+        "the date line is italic 14 pt"
+    );
+    assert!(text.contains("tổng kết công tác dân vận năm 2020 và chương trình công tác năm 2021"));
+    // The membership sentence in the body, with the change in percentage points.
+    assert!(text.contains("585.160 đoàn viên, hội viên"), "members");
+    assert!(text.contains("chiếm 51,95% so với đối tượng"), "rate");
+    assert!(text.contains("điểm phần trăm so với cuối năm 2019"), "change stated in percentage points");
+    assert!(text.contains("60.948"), "new members");
+    // Footnotes: real Word footnotes carrying the figures.
+    assert!(xml.contains("<w:footnoteReference w:id=\"1\"/>"));
+    assert!(foot_xml.contains("<w:footnoteRef/>"));
+    assert!(foot.contains("340/436 đơn khiếu nại, tố cáo, đạt 77,98%"), "{foot}");
+    assert!(foot.contains("81/117 xã (69,23%)"), "{foot}");
+    assert!(foot.contains("cấp huyện tiếp định kỳ 67 cuộc"), "{foot}");
+    assert!(foot.contains("101.325 suất quà tết") && foot.contains("trị giá 39,48 tỷ đồng"), "{foot}");
+    // Supervision: the total is the sum of its parts (the seed's 143 was a slip).
+    assert!(
+        foot.contains("129 cuộc giám sát (trong đó cấp tỉnh 11 cuộc, cấp huyện 36 cuộc, cấp xã 32 cuộc, Ban Thanh tra nhân dân 17 cuộc, Ban giám sát đầu tư của cộng đồng 33 cuộc)"),
+        "{foot}"
+    );
+    // Next year's target from the directives.
+    assert!(text.contains("phấn đấu đạt 54% trở lên so với đối tượng"), "2021 target");
+    // Font, page size and margins.
+    let (styles, _) = part_text(&bytes, "word/styles.xml").expect("styles.xml");
+    assert!(styles.contains("w:ascii=\"Times New Roman\""));
+    assert!(xml.contains("<w:pgSz w:w=\"11906\" w:h=\"16838\"/>"), "A4");
+    assert!(xml.contains("<w:pgMar w:top=\"1134\" w:right=\"850\" w:bottom=\"1134\" w:left=\"1701\""), "margins");
+    let (footer, _) = part_text(&bytes, "word/footer1.xml").expect("footer");
+    assert!(footer.contains(" PAGE "), "page numbers");
+}
+
+#[tokio::test]
+async fn the_annual_xlsx_holds_numeric_cells_equal_to_the_database() {
+    use calamine::{Data, Reader, Xlsx};
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let (status, bytes, _) = download(&client, &app, "/exports/annual/91/2020.xlsx").await;
+    assert_eq!(status, 200);
+    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("xlsx");
+    let names = workbook.sheet_names().to_vec();
+    assert_eq!(names, vec!["Chỉ số theo đơn vị".to_owned(), "Số liệu gốc".to_owned()]);
+    let sheet = workbook.worksheet_range(&names[0]).expect("sheet 1");
+    let header: Vec<String> = sheet.rows().next().expect("header").iter().map(|c| c.to_string()).collect();
+    let col = header.iter().position(|h| h == "Tỷ lệ đoàn viên, hội viên so với đối tượng").expect("TL_DVHV column");
+    let total = sheet.rows().find(|r| r[1].to_string().starts_with("Tổng ")).expect("total row");
+    match &total[col] {
+        Data::Float(v) => assert!((v - 51.95).abs() < 0.01, "{v}"),
+        other => panic!("not numeric: {other:?}"),
+    }
+    // 2021 has a membership target (≥ 54%) to measure against: words as well as colour.
+    let (_, bytes_2021, _) = download(&client, &app, "/exports/annual/91/2021.xlsx").await;
+    let mut book_2021: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes_2021)).expect("xlsx");
+    let first = book_2021.worksheet_range("Chỉ số theo đơn vị").expect("sheet 1 of 2021");
+    let status_row = first.rows().find(|r| r[1] == "Đánh giá").expect("attainment row");
+    assert_eq!(status_row[col].to_string(), "Nguy cơ", "52,75% against ≥ 54%");
+
+    let raw = workbook.worksheet_range(&names[1]).expect("sheet 2");
+    let on = chrono::NaiveDate::from_ymd_opt(2020, 12, 31).expect("date");
+    let province = danvan::units::queries::resolve(&app.pool, "91", on).await.expect("query").expect("unit 91");
+    let stored: f64 = sqlx::query_scalar(
+        "SELECT sum(v.value) FROM reports r JOIN units u ON u.id = r.unit_id JOIN report_values v ON v.report_id = r.id
+         WHERE u.path <@ $1::ltree AND r.year = 2020 AND r.status = 'da_duyet' AND v.element_code = 'QUA_TET_SUAT'",
+    )
+    .bind(&province.path)
+    .fetch_one(&app.pool)
+    .await
+    .expect("sum");
+    let sheet_sum: f64 = raw
+        .rows()
+        .skip(1)
+        .filter(|r| r[3] == "QUA_TET_SUAT")
+        .map(|r| match &r[6] {
+            Data::Float(v) => *v,
+            other => panic!("value not numeric: {other:?}"),
+        })
+        .sum();
+    assert_eq!(sheet_sum, stored);
+    assert_eq!(stored, 101_325.0);
+}
+
+#[tokio::test]
+async fn a_commune_cannot_download_the_province_report() {
+    let app = TestApp::spawn_with_demo().await;
+    let commune = app.create_user("xa.thu", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    let _ = commune;
+    let client = app.client_for("xa.thu").await;
+    for path in ["/exports/annual/91/2020.docx", "/exports/annual/91/2020.xlsx", "/exports/annual/91/2020"] {
+        let (status, _, _) = download(&client, &app, path).await;
+        assert_eq!(status, 403, "{path}");
+    }
+}
