@@ -145,3 +145,49 @@ async fn a_commune_cannot_download_the_province_report() {
         assert_eq!(status, 403, "{path}");
     }
 }
+
+/// With LibreOffice installed, the DOCX converts to a PDF of a sane length.
+#[tokio::test]
+async fn the_annual_docx_converts_to_a_sane_pdf() {
+    let Ok(soffice) = which("soffice") else {
+        println!("soffice absent: PDF conversion not checked");
+        return;
+    };
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let (status, bytes, _) = download(&client, &app, "/exports/annual/91/2020.docx?date=2020-12-15").await;
+    assert_eq!(status, 200);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let docx = dir.path().join("bao-cao.docx");
+    std::fs::write(&docx, &bytes).expect("write docx");
+    let output = std::process::Command::new(soffice)
+        .env("HOME", dir.path())
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(dir.path())
+        .arg(&docx)
+        .output()
+        .expect("run soffice");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let pdf = std::fs::read(dir.path().join("bao-cao.pdf")).expect("pdf written");
+    if let Ok(keep) = std::env::var("DANVAN_KEEP_PDF") {
+        std::fs::write(keep, &pdf).ok();
+    }
+    // pdfinfo when present (object streams may hide the page objects), else count them.
+    let pages = match which("pdfinfo").ok().and_then(|pdfinfo| {
+        let out = std::process::Command::new(pdfinfo).arg(dir.path().join("bao-cao.pdf")).output().ok()?;
+        let info = String::from_utf8_lossy(&out.stdout).into_owned();
+        info.lines().find_map(|l| l.strip_prefix("Pages:").and_then(|n| n.trim().parse::<usize>().ok()))
+    }) {
+        Some(pages) => pages,
+        None => {
+            let text = String::from_utf8_lossy(&pdf);
+            text.matches("/Type /Page").count().saturating_sub(text.matches("/Type /Pages").count())
+        }
+    };
+    assert!((2..=30).contains(&pages), "{pages} pages");
+}
+
+fn which(program: &str) -> Result<std::path::PathBuf, ()> {
+    let path = std::env::var_os("PATH").ok_or(())?;
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| p.is_file()).ok_or(())
+}
