@@ -191,3 +191,127 @@ fn which(program: &str) -> Result<std::path::PathBuf, ()> {
     let path = std::env::var_os("PATH").ok_or(())?;
     std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| p.is_file()).ok_or(())
 }
+
+async fn upload(client: &reqwest::Client, app: &TestApp, filename: &str, content: &[u8]) -> (u16, String) {
+    let boundary = "----danvan-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let response = client
+        .post(app.url("/imports/values"))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .expect("POST /imports/values");
+    common::text(response).await
+}
+
+async fn report_state(app: &TestApp) -> Vec<(i32, i32, String, f64)> {
+    sqlx::query_as(
+        "SELECT r.id, r.version, v.element_code || '.' || v.organisation_code, v.value
+         FROM reports r JOIN report_values v ON v.report_id = r.id ORDER BY 1, 3",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("state")
+}
+
+#[tokio::test]
+async fn an_import_with_one_bad_row_is_refused_with_its_line_and_changes_nothing() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("xa.nhaplieu").await;
+    let before = report_state(&app).await;
+    let csv = "unit_code,period,element_code,organisation,value\n\
+               30883,2022-Q1,TD_DINH_KY,,12\n\
+               30883,2022-Q1,KHAU_TRANG_DA_MAY,,245.00\n\
+               30883,2022-Q1,DVHV_HIEN_CO,XYZ,1.000\n";
+    let (status, page) = upload(&client, &app, "so-lieu.csv", csv.as_bytes()).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("Dòng 3: giá trị “245.00” không hợp lệ"), "{page}");
+    assert!(page.contains("Dòng 4:"), "{page}");
+    assert!(!page.contains("Dòng 2:"), "the good row is not an error");
+    assert_eq!(report_state(&app).await, before, "nothing imported");
+
+    // The same file without the bad rows lands as a draft.
+    let good = "unit_code,period,element_code,organisation,value\n30883,2022-Q1,TD_DINH_KY,,12\n";
+    let (status, page) = upload(&client, &app, "so-lieu.csv", good.as_bytes()).await;
+    assert_eq!(status, 200, "{page}");
+    let (state, value): (String, f64) = sqlx::query_as(
+        "SELECT r.status, v.value FROM reports r JOIN units u ON u.id = r.unit_id
+         JOIN report_values v ON v.report_id = r.id
+         WHERE u.code = '30883' AND r.year = 2022 AND r.quarter = 1 AND v.element_code = 'TD_DINH_KY'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("imported");
+    assert_eq!((state.as_str(), value), ("nhap", 12.0));
+    // Another commune's data is refused.
+    let other = "unit_code,period,element_code,organisation,value\n30886,2022-Q1,TD_DINH_KY,,3\n";
+    let (status, page) = upload(&client, &app, "khac.csv", other.as_bytes()).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Dòng 2:"), "{page}");
+}
+
+#[tokio::test]
+async fn exporting_then_importing_the_same_file_changes_nothing() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("xa.nhaplieu").await;
+    let before = report_state(&app).await;
+    for ext in ["csv", "xlsx"] {
+        let (status, bytes, _) = download(&client, &app, &format!("/exports/values/30883/2020.{ext}")).await;
+        assert_eq!(status, 200);
+        if ext == "csv" {
+            let text = String::from_utf8(bytes.clone()).expect("utf-8");
+            assert!(text.starts_with("unit_code,period,element_code,organisation,value\n"), "{text}");
+            assert!(text.lines().count() > 10);
+        }
+        let (status, page) = upload(&client, &app, &format!("so-lieu.{ext}"), &bytes).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("Đã nhập 0 giá trị vào 0 báo cáo"), "{page}");
+        assert_eq!(report_state(&app).await, before, "round trip through {ext} changed nothing");
+    }
+}
+
+#[tokio::test]
+async fn the_office_edits_the_annual_narrative_with_optimistic_locking() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let form = [
+        ("version", "0"),
+        ("ket_qua", "Năm 2020, công tác dân vận đạt nhiều kết quả."),
+        ("han_che", "Còn hạn chế."),
+        ("signer_name", "Mai Văn Huỳnh"),
+    ];
+    let response = client.post(app.url("/exports/annual/91/2020/narrative")).form(&form).send().await.expect("POST");
+    assert_eq!(response.status(), 303);
+    // A second save from the same stale version is refused.
+    let response = client.post(app.url("/exports/annual/91/2020/narrative")).form(&form).send().await.expect("POST");
+    assert_eq!(response.status(), 303);
+    let version: i32 =
+        sqlx::query_scalar("SELECT version FROM annual_narratives").fetch_one(&app.pool).await.expect("v");
+    assert_eq!(version, 1, "the stale save was refused");
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = 'annual_narrative'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("audit");
+    assert_eq!(audited, 1);
+    let (status, bytes, _) = download(&client, &app, "/exports/annual/91/2020.docx").await;
+    assert_eq!(status, 200);
+    let (_, text) = part_text(&bytes, "word/document.xml").expect("document");
+    assert!(text.contains("Năm 2020, công tác dân vận đạt nhiều kết quả.") && text.contains("Mai Văn Huỳnh"));
+    let (status, page) = common::text(client.get(app.url("/exports/annual/91/2020")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("/dashboards/91/drill?period=2020&#38;key=DVHV_HIEN_CO")
+            || page.contains("/dashboards/91/drill?period=2020&amp;key=DVHV_HIEN_CO"),
+        "figures link to their drill-down"
+    );
+    // The leader may read but not edit.
+    let leader = app.demo_client("tinh.lanhdao").await;
+    let response = leader.post(app.url("/exports/annual/91/2020/narrative")).form(&form).send().await.expect("POST");
+    assert_eq!(response.status(), 403);
+}
