@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod directives;
 pub mod error;
+pub mod exports;
 pub mod format;
 pub mod health;
 pub mod home;
@@ -52,6 +53,7 @@ pub fn route_table() -> Vec<RouteSpec> {
     table.extend(directives::pages::routes());
     table.extend(reports::routes());
     table.extend(dashboards::routes());
+    table.extend(exports::routes());
     table
 }
 

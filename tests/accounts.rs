@@ -39,6 +39,12 @@ fn expectations(method: &str, path: &str) -> Option<&'static str> {
         ("GET", "/reports/{unit}/{period}" | "/api/v1/reports/{unit}/{period}") => "LAAAA",
         ("POST", "/reports/{unit}/{period}") | ("PUT", "/api/v1/reports/{unit}/{period}") => "LADDD",
         ("POST", "/reports/{unit}/{period}/review") => "LDADD",
+        // The annual report and values of the province: whoever may read the province's data.
+        ("GET", "/exports/annual/{unit}/{year}" | "/exports/values/{unit}/{year}") => "LDDAA",
+        // Its narrative: the province's own office and administrators of its subtree.
+        ("POST", "/exports/annual/{unit}/{year}/narrative") => "LDDDA",
+        // Anyone signed in may upload; every row is checked against the user's rights.
+        ("GET" | "POST", "/imports/values") => "LAAAA",
         (_, p) if p.starts_with("/admin/users") || p == "/admin/audit" => "LDDDA",
         // The catalogue: administrators at province level or above.
         (_, p) if p.starts_with("/admin/catalogue") => "LDDDA",

@@ -1,0 +1,640 @@
+//! The annual summary report (báo cáo tổng kết năm) as one data structure that both the DOCX
+//! writer and the HTML preview read: the Party-format header, the body blocks with figures
+//! filled from the aggregated data, footnotes, next year's targets, recipients and signature.
+//! What goes where, and in which words, is the versioned layout template
+//! `reference/templates/annual-report-v1.json`, not code.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use sqlx::{FromRow, PgPool};
+
+use crate::dashboards::aggregate::{self, Basis, Totals};
+use crate::directives::targets::{self, Target};
+use crate::format;
+use crate::indicators::{Catalogue, Indicator, ValueType};
+use crate::reports::Period;
+use crate::units::{Unit, queries};
+
+/// The layout template in force.
+pub const LAYOUT_JSON: &str = include_str!("../../reference/templates/annual-report-v1.json");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PageSpec {
+    pub width_mm: f64,
+    pub height_mm: f64,
+    pub margin_top_mm: f64,
+    pub margin_bottom_mm: f64,
+    pub margin_left_mm: f64,
+    pub margin_right_mm: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Sizes {
+    pub party: f64,
+    pub superior: f64,
+    pub issuer: f64,
+    pub number: f64,
+    pub place_date: f64,
+    pub doc_type: f64,
+    pub title: f64,
+    pub body: f64,
+    pub footnote: f64,
+    pub recipients_heading: f64,
+    pub recipients: f64,
+    pub signature: f64,
+    pub page_number: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BodySpec {
+    pub first_line_indent_mm: f64,
+    pub spacing_after_pt: f64,
+    pub line_spacing: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClauseSpec {
+    pub text: String,
+    #[serde(default)]
+    pub footnote: Vec<ClauseSpec>,
+    #[serde(default)]
+    pub parts: Vec<String>,
+    #[serde(default)]
+    pub separator: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BlockSpec {
+    Heading {
+        style: HeadingStyle,
+        text: String,
+    },
+    Narrative {
+        section: String,
+        #[serde(default)]
+        lead: String,
+    },
+    Paragraph {
+        clauses: Vec<ClauseSpec>,
+    },
+    Targets,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeadingStyle {
+    /// "Phần thứ nhất": centred, bold italic.
+    Part,
+    /// "BÁO CÁO TỔNG KẾT …": centred, bold.
+    Title,
+    /// "I- KẾT QUẢ …": bold, indented.
+    H1,
+    /// "1. Sự lãnh đạo …": bold, indented.
+    H2,
+}
+
+impl HeadingStyle {
+    pub fn css(self) -> &'static str {
+        match self {
+            HeadingStyle::Part => "doc-part",
+            HeadingStyle::Title => "doc-title",
+            HeadingStyle::H1 => "doc-h1",
+            HeadingStyle::H2 => "doc-h2",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SignatureSpec {
+    pub on_behalf: String,
+    pub position: String,
+    pub name: String,
+    pub blank_lines: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LayoutSpec {
+    pub version: String,
+    pub font: String,
+    pub page: PageSpec,
+    pub sizes: Sizes,
+    pub body: BodySpec,
+    /// "footer_right" or "footer_center".
+    pub page_number: String,
+    pub party: String,
+    pub superior: BTreeMap<String, String>,
+    pub issuer: BTreeMap<String, String>,
+    pub number: BTreeMap<String, String>,
+    pub scope_word: BTreeMap<String, String>,
+    pub doc_type: String,
+    pub title: String,
+    pub title_rule: String,
+    pub empty_narrative: String,
+    pub blocks: Vec<BlockSpec>,
+    pub target_line: String,
+    pub no_targets: String,
+    pub comparators: BTreeMap<String, String>,
+    pub narrative_sections: BTreeMap<String, String>,
+    pub recipients_heading: String,
+    pub recipients: BTreeMap<String, Vec<String>>,
+    pub signature: SignatureSpec,
+}
+
+impl LayoutSpec {
+    pub fn load() -> anyhow::Result<LayoutSpec> {
+        Ok(serde_json::from_str(LAYOUT_JSON)?)
+    }
+
+    fn by_level(map: &BTreeMap<String, String>, level: i16) -> &str {
+        map.get(&level.to_string()).or_else(|| map.values().last()).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn default_recipients(&self, level: i16) -> Vec<String> {
+        self.recipients.get(&level.to_string()).or_else(|| self.recipients.values().last()).cloned().unwrap_or_default()
+    }
+}
+
+/// The five narrative sections of the annual report, with the editable signature and
+/// recipients, as stored in `annual_narratives`.
+#[derive(Debug, Clone, Default, FromRow, serde::Serialize)]
+pub struct AnnualNarrative {
+    pub ket_qua: String,
+    pub han_che: String,
+    pub nguyen_nhan: String,
+    pub phuong_huong: String,
+    pub kien_nghi: String,
+    pub signer_position: String,
+    pub signer_name: String,
+    pub recipients: String,
+    pub version: i32,
+}
+
+impl AnnualNarrative {
+    pub fn section(&self, name: &str) -> &str {
+        match name {
+            "ket_qua" => &self.ket_qua,
+            "han_che" => &self.han_che,
+            "nguyen_nhan" => &self.nguyen_nhan,
+            "phuong_huong" => &self.phuong_huong,
+            "kien_nghi" => &self.kien_nghi,
+            _ => "",
+        }
+    }
+}
+
+pub async fn narrative(pool: &PgPool, unit_id: i32, year: i32) -> sqlx::Result<Option<AnnualNarrative>> {
+    sqlx::query_as(
+        "SELECT ket_qua, han_che, nguyen_nhan, phuong_huong, kien_nghi, signer_position, signer_name, recipients,
+                version
+         FROM annual_narratives WHERE unit_id = $1 AND year = $2",
+    )
+    .bind(unit_id)
+    .bind(year)
+    .fetch_optional(pool)
+    .await
+}
+
+/// A piece of running text: plain, a figure (with the drill-down it came from), or a footnote.
+#[derive(Debug, Clone)]
+pub enum Inline {
+    Text(String),
+    Figure { text: String, href: String },
+    Footnote { number: usize, content: Vec<Inline> },
+}
+
+#[derive(Debug, Clone)]
+pub enum Block {
+    Heading { style: HeadingStyle, text: String },
+    Paragraph { lead: String, inlines: Vec<Inline>, placeholder: bool },
+}
+
+impl Block {
+    pub fn is_heading(&self) -> bool {
+        matches!(self, Block::Heading { .. })
+    }
+}
+
+/// Everything the document says, in order.
+#[derive(Debug, Clone)]
+pub struct AnnualDocument {
+    pub layout: LayoutSpec,
+    pub unit_code: String,
+    pub unit_name: String,
+    pub year: i32,
+    pub superior: String,
+    pub issuer: String,
+    pub number: String,
+    pub place_date: String,
+    pub title: String,
+    pub blocks: Vec<Block>,
+    pub recipients: Vec<String>,
+    pub signer_position: String,
+    pub signer_name: String,
+    /// Footnotes in order, for renderers that list them apart (the HTML preview).
+    pub footnotes: Vec<(usize, Vec<Inline>)>,
+}
+
+/// The figures of a unit for a year: totals of the subtree, the same split by level of the
+/// reporting unit, the year before, and next year's targets.
+pub struct Figures {
+    pub catalogue: Catalogue,
+    pub unit: Unit,
+    pub year: i32,
+    pub totals: Totals,
+    pub before: Totals,
+    pub levels: BTreeMap<i16, Totals>,
+    pub targets: Vec<Target>,
+    /// The parts of the subtree (root's own report, each child's subtree), for the workbook.
+    pub parts: BTreeMap<String, Totals>,
+    pub children: Vec<Unit>,
+    pub this_year_targets: Vec<Target>,
+}
+
+impl Figures {
+    /// Aggregates everything from accepted reports (dashboards::aggregate, Basis::Accepted).
+    pub async fn load(pool: &PgPool, unit: Unit, year: i32) -> sqlx::Result<Figures> {
+        let period = Period::Year { year };
+        let basis = Basis::Accepted;
+        let catalogue = Catalogue::load(pool).await?;
+        let parts = aggregate::parts(pool, Some(&unit.path), period, basis).await?;
+        let totals = aggregate::sum_parts(parts.values());
+        let before = aggregate::totals(pool, Some(&unit.path), period.year_before(), basis).await?;
+        let children: Vec<Unit> = queries::children(pool, unit.id)
+            .await?
+            .into_iter()
+            .filter(|c| c.is_valid_on(period.end_date()) || parts.contains_key(&c.path))
+            .collect();
+        // Levels: the unit's own report; its children's own reports; everything further down.
+        let mut levels: BTreeMap<i16, Totals> = BTreeMap::new();
+        if let Some(own) = parts.get(&unit.path) {
+            levels.insert(unit.level, own.clone());
+        }
+        let mut child_own: Vec<Totals> = Vec::new();
+        let mut below: Vec<Totals> = Vec::new();
+        for child in &children {
+            if !parts.contains_key(&child.path) {
+                continue;
+            }
+            let sub = aggregate::parts(pool, Some(&child.path), period, basis).await?;
+            for (path, part) in sub {
+                if path == child.path { child_own.push(part) } else { below.push(part) }
+            }
+        }
+        if !child_own.is_empty() {
+            levels.insert(unit.level + 1, aggregate::sum_parts(child_own.iter()));
+        }
+        if !below.is_empty() {
+            levels.insert(unit.level + 2, aggregate::sum_parts(below.iter()));
+        }
+        let all_targets = targets::for_unit(pool, Some(&unit.path), Some(unit.level)).await?;
+        let pick = |y: i32| -> Vec<Target> {
+            let mut chosen: Vec<Target> = Vec::new();
+            for t in all_targets.iter().filter(|t| t.year == Some(y)) {
+                if !chosen.iter().any(|c| c.indicator_code == t.indicator_code) {
+                    chosen.push(t.clone());
+                }
+            }
+            chosen
+        };
+        let targets = pick(year + 1);
+        let this_year_targets = pick(year);
+        Ok(Figures { catalogue, unit, year, totals, before, levels, targets, parts, children, this_year_targets })
+    }
+
+    fn drill(&self, selector: &str) -> String {
+        format!("/dashboards/{}/drill?period={}&{selector}", self.unit.code, self.year)
+    }
+
+    fn element_text(&self, code: &str, value: f64, modifier: &str) -> String {
+        let kind = self.catalogue.element(code).map(|e| e.kind()).unwrap_or(ValueType::Decimal);
+        match modifier {
+            "ty" => format::decimal(value / 1e9, 2),
+            "pad" if kind == ValueType::Integer && (0.0..10.0).contains(&value) => {
+                format!("{:02}", value.round() as i64)
+            }
+            _ if kind == ValueType::Integer => format::integer(value.round() as i64),
+            _ => format::format_number(value, 2),
+        }
+    }
+
+    /// Resolves one placeholder (`v:CODE@2|pad`, `ind:CODE`, …) to its text and drill-down
+    /// link; `None` when there is no data for it.
+    pub fn resolve(&self, key: &str, layout: &LayoutSpec) -> Option<(String, String)> {
+        let (kind, rest) = key.split_once(':')?;
+        let (rest, modifier) = rest.split_once('|').unwrap_or((rest, ""));
+        let (code, level) = match rest.split_once('@') {
+            Some((code, level)) => (code, Some(level.parse::<i16>().ok()?)),
+            None => (rest, None),
+        };
+        match kind {
+            "v" => {
+                let totals = match level {
+                    Some(level) => self.levels.get(&level)?,
+                    None => &self.totals,
+                };
+                let value = *totals.get(code)?;
+                Some((self.element_text(code, value, modifier), self.drill(&format!("key={code}"))))
+            }
+            "tgt" => {
+                let indicator = self.catalogue.indicator(code)?;
+                let target = self.targets.iter().find(|t| t.indicator_code == code)?;
+                Some((goal_text(indicator, target, layout), format!("/directives?q={}", target.directive_number)))
+            }
+            _ => {
+                let indicator = self.catalogue.indicator(code)?;
+                let value = aggregate::indicator(indicator, &self.totals)?;
+                let decimals = indicator.decimals.max(0) as usize;
+                let text = match kind {
+                    "ind" => indicator.format(value.numerator, value.denominator),
+                    "pct" => value_text(indicator, value.value),
+                    "val" => format::decimal(value.value, decimals),
+                    "frac" => {
+                        format!("{}/{}", format::decimal(value.numerator, 0), format::decimal(value.denominator?, 0))
+                    }
+                    "chg" => {
+                        let before = aggregate::indicator(indicator, &self.before).map(|v| v.value);
+                        before?;
+                        crate::dashboards::change_text(
+                            indicator,
+                            value.value,
+                            before,
+                            &format!("cuối năm {}", self.year - 1),
+                        )
+                    }
+                    _ => return None,
+                };
+                Some((text, self.drill(&format!("indicator={code}"))))
+            }
+        }
+    }
+}
+
+/// "51,95%", or "12,5 cuộc/tổ chức" for indicators that are not rates.
+pub fn value_text(indicator: &Indicator, value: f64) -> String {
+    let decimals = indicator.decimals.max(0) as usize;
+    if indicator.factor == 100.0 {
+        format!("{}%", format::decimal(value, decimals))
+    } else {
+        format!("{} {}", format::decimal(value, decimals), indicator.unit)
+    }
+}
+
+/// "đạt 54% trở lên": a target in the words of the layout template.
+pub fn goal_text(indicator: &Indicator, target: &Target, layout: &LayoutSpec) -> String {
+    let decimals = indicator.decimals.clamp(0, 2) as u8;
+    let unit = if indicator.factor == 100.0 { "%".to_owned() } else { format!(" {}", indicator.unit) };
+    let value = format!("{}{unit}", format::format_number(target.value, decimals));
+    let value_max = format!("{}{unit}", format::format_number(target.value_max.unwrap_or(target.value), decimals));
+    let pattern = layout.comparators.get(&target.comparator).cloned().unwrap_or_else(|| "đạt {value}".to_owned());
+    pattern.replace("{value_max}", &value_max).replace("{value}", &value)
+}
+
+/// Splits a template text into plain text and `{…}` placeholders.
+fn tokens(text: &str) -> Vec<(bool, &str)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else { break };
+        if start > 0 {
+            out.push((false, &rest[..start]));
+        }
+        out.push((true, &rest[start + 1..start + len]));
+        rest = &rest[start + len + 1..];
+    }
+    if !rest.is_empty() {
+        out.push((false, rest));
+    }
+    out
+}
+
+struct Filler<'a> {
+    figures: &'a Figures,
+    layout: &'a LayoutSpec,
+    words: HashMap<&'static str, String>,
+}
+
+impl Filler<'_> {
+    /// Fills a text; `None` when one of its figures has no data.
+    fn fill(&self, text: &str, parts: Option<&[Inline]>) -> Option<Vec<Inline>> {
+        let mut out = Vec::new();
+        for (is_key, token) in tokens(text) {
+            if !is_key {
+                push_text(&mut out, token);
+            } else if token == "parts" {
+                out.extend(parts.unwrap_or(&[]).iter().cloned());
+            } else if let Some(word) = self.words.get(token) {
+                push_text(&mut out, word);
+            } else {
+                let (text, href) = self.figures.resolve(token, self.layout)?;
+                out.push(Inline::Figure { text, href });
+            }
+        }
+        Some(out)
+    }
+
+    fn words(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for (key, value) in &self.words {
+            out = out.replace(&format!("{{{key}}}"), value);
+        }
+        out
+    }
+
+    fn clause(&self, clause: &ClauseSpec, footnotes: &mut Vec<(usize, Vec<Inline>)>) -> Option<Vec<Inline>> {
+        let mut joined: Vec<Inline> = Vec::new();
+        for part in &clause.parts {
+            if let Some(filled) = self.fill(part, None) {
+                if !joined.is_empty() {
+                    push_text(&mut joined, &clause.separator);
+                }
+                joined.extend(filled);
+            }
+        }
+        if !clause.parts.is_empty() && joined.is_empty() {
+            return None;
+        }
+        let mut inlines = self.fill(&clause.text, Some(&joined))?;
+        if !clause.footnote.is_empty() {
+            let mut content = Vec::new();
+            for inner in &clause.footnote {
+                if let Some(filled) = self.clause(inner, &mut Vec::new()) {
+                    content.extend(filled);
+                }
+            }
+            // A footnote is kept when it carries at least one figure.
+            if content.iter().any(|i| matches!(i, Inline::Figure { .. })) {
+                let number = footnotes.len() + 1;
+                footnotes.push((number, content.clone()));
+                inlines.push(Inline::Footnote { number, content });
+            }
+        }
+        Some(inlines)
+    }
+}
+
+fn push_text(out: &mut Vec<Inline>, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    if let Some(Inline::Text(last)) = out.last_mut() {
+        last.push_str(text);
+    } else {
+        out.push(Inline::Text(text.to_owned()));
+    }
+}
+
+/// "Tỉnh Kiên Giang" → "KIÊN GIANG" in the name of the superior body.
+fn upper(text: &str) -> String {
+    text.to_uppercase()
+}
+
+pub struct Options {
+    pub date: NaiveDate,
+}
+
+/// Builds the document from the figures, the narrative and the layout template.
+pub fn build(figures: &Figures, narrative: &AnnualNarrative, layout: &LayoutSpec, options: &Options) -> AnnualDocument {
+    let unit = &figures.unit;
+    let short = if unit.short_name.trim().is_empty() { unit.name.clone() } else { unit.short_name.clone() };
+    let year = figures.year;
+    let mut words: HashMap<&'static str, String> = HashMap::new();
+    words.insert("year", year.to_string());
+    words.insert("next_year", (year + 1).to_string());
+    words.insert("prev_year", (year - 1).to_string());
+    words.insert("unit", short.clone());
+    words.insert("scope", LayoutSpec::by_level(&layout.scope_word, unit.level).to_owned());
+    let filler = Filler { figures, layout, words };
+
+    let mut footnotes: Vec<(usize, Vec<Inline>)> = Vec::new();
+    let mut blocks = Vec::new();
+    for spec in &layout.blocks {
+        match spec {
+            BlockSpec::Heading { style, text } => {
+                blocks.push(Block::Heading { style: *style, text: filler.words(text) })
+            }
+            BlockSpec::Narrative { section, lead } => {
+                let text = narrative.section(section);
+                let paragraphs: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+                if paragraphs.is_empty() {
+                    let name = layout.narrative_sections.get(section).cloned().unwrap_or_else(|| section.clone());
+                    let placeholder = filler.words(&layout.empty_narrative.replace("{section}", &name));
+                    blocks.push(Block::Paragraph {
+                        lead: lead.clone(),
+                        inlines: vec![Inline::Text(placeholder)],
+                        placeholder: true,
+                    });
+                } else {
+                    for (i, paragraph) in paragraphs.into_iter().enumerate() {
+                        blocks.push(Block::Paragraph {
+                            lead: if i == 0 { lead.clone() } else { String::new() },
+                            inlines: vec![Inline::Text(paragraph.to_owned())],
+                            placeholder: false,
+                        });
+                    }
+                }
+            }
+            BlockSpec::Paragraph { clauses } => {
+                let mut inlines = Vec::new();
+                for clause in clauses {
+                    if let Some(filled) = filler.clause(clause, &mut footnotes) {
+                        for inline in filled {
+                            match inline {
+                                Inline::Text(text) => push_text(&mut inlines, &text),
+                                other => inlines.push(other),
+                            }
+                        }
+                    }
+                }
+                if !inlines.is_empty() {
+                    blocks.push(Block::Paragraph { lead: String::new(), inlines, placeholder: false });
+                }
+            }
+            BlockSpec::Targets => {
+                let mut any = false;
+                for target in &figures.targets {
+                    let Some(indicator) = figures.catalogue.indicator(&target.indicator_code) else { continue };
+                    any = true;
+                    let line = layout
+                        .target_line
+                        .replace("{name}", &indicator.name)
+                        .replace("{directive}", &target.directive_number);
+                    let mut inlines = Vec::new();
+                    for (i, piece) in line.split("{goal}").enumerate() {
+                        if i > 0 {
+                            inlines.push(Inline::Figure {
+                                text: goal_text(indicator, target, layout),
+                                href: format!("/directives?q={}", target.directive_number),
+                            });
+                        }
+                        push_text(&mut inlines, piece);
+                    }
+                    blocks.push(Block::Paragraph { lead: String::new(), inlines, placeholder: false });
+                }
+                if !any {
+                    blocks.push(Block::Paragraph {
+                        lead: String::new(),
+                        inlines: vec![Inline::Text(filler.words(&layout.no_targets))],
+                        placeholder: true,
+                    });
+                }
+            }
+        }
+    }
+
+    let recipients: Vec<String> = {
+        let typed: Vec<String> = narrative
+            .recipients
+            .lines()
+            .map(|l| l.trim().trim_start_matches('-').trim().to_owned())
+            .filter(|l| !l.is_empty())
+            .collect();
+        if typed.is_empty() { layout.default_recipients(unit.level) } else { typed }
+    };
+    let place_date = format!("{short}, {}", format::document_date(options.date));
+    AnnualDocument {
+        unit_code: unit.code.clone(),
+        unit_name: unit.name.clone(),
+        year,
+        superior: LayoutSpec::by_level(&layout.superior, unit.level).replace("{NAME}", &upper(&short)),
+        issuer: LayoutSpec::by_level(&layout.issuer, unit.level).to_owned(),
+        number: LayoutSpec::by_level(&layout.number, unit.level).to_owned(),
+        place_date,
+        title: filler.words(&layout.title),
+        blocks,
+        recipients,
+        signer_position: if narrative.signer_position.trim().is_empty() {
+            layout.signature.position.clone()
+        } else {
+            narrative.signer_position.trim().to_owned()
+        },
+        signer_name: if narrative.signer_name.trim().is_empty() {
+            layout.signature.name.clone()
+        } else {
+            narrative.signer_name.trim().to_owned()
+        },
+        footnotes,
+        layout: layout.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_layout_template_parses() {
+        let layout = LayoutSpec::load().expect("layout template");
+        assert_eq!(layout.version, "annual-report-v1");
+        assert_eq!(layout.font, "Times New Roman");
+        assert!(layout.blocks.len() > 10);
+    }
+
+    #[test]
+    fn splits_placeholders() {
+        assert_eq!(tokens("có {v:A@2|pad} cuộc"), vec![(false, "có "), (true, "v:A@2|pad"), (false, " cuộc")]);
+        assert_eq!(tokens("{x}"), vec![(true, "x")]);
+    }
+}

@@ -1,0 +1,190 @@
+//! The annual workbook: indicators by sub-unit with the unit's targets and attainment (sheet
+//! 1), and the raw values of every accepted report of the subtree (sheet 2). Numbers are
+//! numeric cells with Excel number formats, never text.
+
+use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
+use sqlx::{FromRow, PgPool};
+
+use super::annual::Figures;
+use crate::dashboards::aggregate::{self, Totals};
+use crate::directives::targets::Attainment;
+use crate::indicators::Indicator;
+use crate::units::Unit;
+
+/// One stored value with where it came from.
+#[derive(Debug, Clone, FromRow)]
+pub struct RawValue {
+    pub unit_code: String,
+    pub unit_name: String,
+    pub year: i32,
+    pub quarter: i16,
+    pub element_code: String,
+    pub organisation_code: String,
+    pub value: f64,
+    pub status: String,
+}
+
+impl RawValue {
+    pub fn period(&self) -> String {
+        format!("{}-Q{}", self.year, self.quarter)
+    }
+}
+
+/// The values of the accepted reports of the subtree for the year.
+pub async fn raw_values(pool: &PgPool, unit: &Unit, year: i32) -> sqlx::Result<Vec<RawValue>> {
+    sqlx::query_as(
+        "SELECT u.code AS unit_code, u.name AS unit_name, r.year, r.quarter, v.element_code, v.organisation_code,
+                v.value, r.status
+         FROM reports r JOIN units u ON u.id = r.unit_id JOIN report_values v ON v.report_id = r.id
+         WHERE u.path <@ $1::ltree AND r.year = $2 AND r.status = 'da_duyet'
+         ORDER BY u.path, r.quarter, v.element_code, v.organisation_code",
+    )
+    .bind(&unit.path)
+    .bind(year)
+    .fetch_all(pool)
+    .await
+}
+
+fn number_format(indicator: &Indicator) -> &'static str {
+    match (indicator.factor == 100.0, indicator.decimals) {
+        (true, _) => "0.00\"%\"",
+        (false, 0) => "#,##0",
+        (false, 1) => "#,##0.0",
+        _ => "#,##0.00",
+    }
+}
+
+fn fill(status: Attainment) -> Color {
+    match status {
+        Attainment::Met => Color::RGB(0xC6EFCE),
+        Attainment::AtRisk => Color::RGB(0xFFEB9C),
+        Attainment::Missed => Color::RGB(0xFFC7CE),
+        Attainment::NoData => Color::RGB(0xE7E6E6),
+    }
+}
+
+fn header_format() -> Format {
+    Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_background_color(Color::RGB(0xDDEBF7))
+        .set_border(FormatBorder::Thin)
+}
+
+fn indicators_sheet(sheet: &mut Worksheet, figures: &Figures) -> Result<(), XlsxError> {
+    let indicators = &figures.catalogue.indicators;
+    sheet.set_name("Chỉ số theo đơn vị")?;
+    let header = header_format();
+    let bold = Format::new().set_bold();
+    sheet.write_string_with_format(0, 0, "Mã đơn vị", &header)?;
+    sheet.write_string_with_format(0, 1, "Đơn vị", &header)?;
+    for (i, indicator) in indicators.iter().enumerate() {
+        let col = 2 + i as u16;
+        sheet.write_string_with_format(0, col, &indicator.name, &header)?;
+        sheet.set_column_width(col, 16)?;
+    }
+    sheet.set_row_height(0, 75)?;
+    sheet.set_column_width(0, 11)?;
+    sheet.set_column_width(1, 38)?;
+    sheet.set_freeze_panes(1, 2)?;
+
+    let mut rows: Vec<(String, String, Totals)> = Vec::new();
+    if let Some(own) = figures.parts.get(&figures.unit.path) {
+        rows.push((
+            figures.unit.code.clone(),
+            format!("{} (báo cáo của chính đơn vị)", figures.unit.name),
+            own.clone(),
+        ));
+    }
+    for child in &figures.children {
+        rows.push((
+            child.code.clone(),
+            child.name.clone(),
+            figures.parts.get(&child.path).cloned().unwrap_or_default(),
+        ));
+    }
+    let formats: Vec<Format> = indicators.iter().map(|i| Format::new().set_num_format(number_format(i))).collect();
+    let mut row = 1u32;
+    for (code, name, totals) in &rows {
+        sheet.write_string(row, 0, code)?;
+        sheet.write_string(row, 1, name)?;
+        for (i, indicator) in indicators.iter().enumerate() {
+            if let Some(v) = aggregate::indicator(indicator, totals) {
+                sheet.write_number_with_format(row, 2 + i as u16, v.value, &formats[i])?;
+            }
+        }
+        row += 1;
+    }
+    // Total, target, attainment.
+    sheet.write_string_with_format(row, 0, &figures.unit.code, &bold)?;
+    sheet.write_string_with_format(row, 1, format!("Tổng {}", figures.unit.name), &bold)?;
+    let target_row = row + 1;
+    let status_row = row + 2;
+    let source_row = row + 3;
+    sheet.write_string_with_format(target_row, 1, format!("Chỉ tiêu năm {}", figures.year), &bold)?;
+    sheet.write_string_with_format(status_row, 1, "Đánh giá", &bold)?;
+    sheet.write_string_with_format(source_row, 1, "Văn bản giao chỉ tiêu", &bold)?;
+    for (i, indicator) in indicators.iter().enumerate() {
+        let col = 2 + i as u16;
+        let value = aggregate::indicator(indicator, &figures.totals).map(|v| v.value);
+        let target = figures.this_year_targets.iter().find(|t| t.indicator_code == indicator.code);
+        let status = target.map(|t| t.attainment(value));
+        let total_format = match status {
+            Some(s) => Format::new().set_num_format(number_format(indicator)).set_bold().set_background_color(fill(s)),
+            None => Format::new().set_num_format(number_format(indicator)).set_bold(),
+        };
+        match value {
+            Some(v) => sheet.write_number_with_format(row, col, v, &total_format)?,
+            None => sheet.write_blank(row, col, &total_format)?,
+        };
+        if let (Some(target), Some(status)) = (target, status) {
+            let unit = if indicator.factor == 100.0 { "%" } else { indicator.unit.as_str() };
+            sheet.write_string(target_row, col, target.wording(unit, indicator.decimals.clamp(0, 2) as usize))?;
+            sheet.write_string_with_format(
+                status_row,
+                col,
+                status.label(),
+                &Format::new().set_background_color(fill(status)),
+            )?;
+            sheet.write_string(source_row, col, &target.directive_number)?;
+        }
+    }
+    Ok(())
+}
+
+fn raw_sheet(sheet: &mut Worksheet, raw: &[RawValue], figures: &Figures) -> Result<(), XlsxError> {
+    sheet.set_name("Số liệu gốc")?;
+    let header = header_format();
+    let titles = ["Mã đơn vị", "Tên đơn vị", "Kỳ báo cáo", "Mã chỉ tiêu", "Tên chỉ tiêu", "Tổ chức", "Giá trị"];
+    let widths = [11.0, 36.0, 11.0, 26.0, 44.0, 10.0, 18.0];
+    for (col, (title, width)) in titles.iter().zip(widths).enumerate() {
+        sheet.write_string_with_format(0, col as u16, *title, &header)?;
+        sheet.set_column_width(col as u16, width)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    let integer = Format::new().set_num_format("#,##0");
+    let decimal = Format::new().set_num_format("#,##0.######");
+    for (i, value) in raw.iter().enumerate() {
+        let row = 1 + i as u32;
+        sheet.write_string(row, 0, &value.unit_code)?;
+        sheet.write_string(row, 1, &value.unit_name)?;
+        sheet.write_string(row, 2, value.period())?;
+        sheet.write_string(row, 3, &value.element_code)?;
+        let element = figures.catalogue.element(&value.element_code);
+        sheet.write_string(row, 4, element.map(|e| e.name.as_str()).unwrap_or(""))?;
+        sheet.write_string(row, 5, &value.organisation_code)?;
+        let format = if value.value.fract() == 0.0 { &integer } else { &decimal };
+        sheet.write_number_with_format(row, 6, value.value, format)?;
+    }
+    Ok(())
+}
+
+/// The workbook bytes.
+pub fn annual(figures: &Figures, raw: &[RawValue]) -> anyhow::Result<Vec<u8>> {
+    let mut workbook = Workbook::new();
+    indicators_sheet(workbook.add_worksheet(), figures)?;
+    raw_sheet(workbook.add_worksheet(), raw, figures)?;
+    Ok(workbook.save_to_buffer()?)
+}

@@ -1,0 +1,317 @@
+//! Exports: the annual report as DOCX (Party format, footnotes, Vietnamese figures) and XLSX
+//! (numeric cells), the preview, the narrative, import/export of values, permissions.
+
+mod common;
+
+use std::io::Read;
+
+use common::TestApp;
+
+/// The text of a part of an OOXML package, tags stripped.
+fn part_text(bytes: &[u8], name: &str) -> Option<(String, String)> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("zip");
+    let mut file = archive.by_name(name).ok()?;
+    let mut xml = String::new();
+    file.read_to_string(&mut xml).expect("utf-8 part");
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in xml.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    Some((xml, text.replace("&amp;", "&")))
+}
+
+async fn download(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, Vec<u8>, reqwest::header::HeaderMap) {
+    let response = client.get(app.url(path)).send().await.expect("GET");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, response.bytes().await.expect("body").to_vec(), headers)
+}
+
+#[tokio::test]
+async fn the_annual_docx_follows_the_party_format_and_carries_the_figures() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let (status, bytes, headers) = download(&client, &app, "/exports/annual/91/2020.docx?date=2020-12-15").await;
+    assert_eq!(status, 200);
+    let disposition = headers.get("content-disposition").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert!(disposition.starts_with("attachment; filename=\""), "{disposition}");
+    assert!(disposition.contains("filename*=UTF-8''"), "{disposition}");
+
+    let (xml, text) = part_text(&bytes, "word/document.xml").expect("document.xml");
+    let (foot_xml, foot) = part_text(&bytes, "word/footnotes.xml").expect("footnotes.xml");
+    for needle in
+        ["ĐẢNG CỘNG SẢN VIỆT NAM", "TỈNH ỦY KIÊN GIANG", "BAN DÂN VẬN", "BÁO CÁO", "Nơi nhận:", "T/M BAN THƯỜNG VỤ"]
+    {
+        assert!(text.contains(needle), "document lacks {needle}");
+    }
+    assert!(text.contains("Số      -BC/BDVTU"), "number left blank for the office");
+    assert!(text.contains("Kiên Giang, ngày 15 tháng 12 năm 2020"), "place-and-date line");
+    assert!(
+        xml.contains("<w:i/><w:iCs/><w:sz w:val=\"28\"/><w:szCs w:val=\"28\"/></w:rPr><w:t xml:space=\"preserve\">Kiên Giang, ngày 15"),
+        "the date line is italic 14 pt"
+    );
+    assert!(text.contains("tổng kết công tác dân vận năm 2020 và chương trình công tác năm 2021"));
+    // The membership sentence in the body, with the change in percentage points.
+    assert!(text.contains("585.160 đoàn viên, hội viên"), "members");
+    assert!(text.contains("chiếm 51,95% so với đối tượng"), "rate");
+    assert!(text.contains("điểm phần trăm so với cuối năm 2019"), "change stated in percentage points");
+    assert!(text.contains("60.948"), "new members");
+    // Footnotes: real Word footnotes carrying the figures.
+    assert!(xml.contains("<w:footnoteReference w:id=\"1\"/>"));
+    assert!(foot_xml.contains("<w:footnoteRef/>"));
+    assert!(foot.contains("340/436 đơn khiếu nại, tố cáo, đạt 77,98%"), "{foot}");
+    assert!(foot.contains("81/117 xã (69,23%)"), "{foot}");
+    assert!(foot.contains("cấp huyện tiếp định kỳ 67 cuộc"), "{foot}");
+    assert!(foot.contains("101.325 suất quà tết") && foot.contains("trị giá 39,48 tỷ đồng"), "{foot}");
+    // Supervision: the total is the sum of its parts (the seed's 143 was a slip).
+    assert!(
+        foot.contains("129 cuộc giám sát (trong đó cấp tỉnh 11 cuộc, cấp huyện 36 cuộc, cấp xã 32 cuộc, Ban Thanh tra nhân dân 17 cuộc, Ban giám sát đầu tư của cộng đồng 33 cuộc)"),
+        "{foot}"
+    );
+    // Next year's target from the directives.
+    assert!(text.contains("phấn đấu đạt 54% trở lên so với đối tượng"), "2021 target");
+    // Font, page size and margins.
+    let (styles, _) = part_text(&bytes, "word/styles.xml").expect("styles.xml");
+    assert!(styles.contains("w:ascii=\"Times New Roman\""));
+    assert!(xml.contains("<w:pgSz w:w=\"11906\" w:h=\"16838\"/>"), "A4");
+    assert!(xml.contains("<w:pgMar w:top=\"1134\" w:right=\"850\" w:bottom=\"1134\" w:left=\"1701\""), "margins");
+    let (footer, _) = part_text(&bytes, "word/footer1.xml").expect("footer");
+    assert!(footer.contains(" PAGE "), "page numbers");
+}
+
+#[tokio::test]
+async fn the_annual_xlsx_holds_numeric_cells_equal_to_the_database() {
+    use calamine::{Data, Reader, Xlsx};
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let (status, bytes, _) = download(&client, &app, "/exports/annual/91/2020.xlsx").await;
+    assert_eq!(status, 200);
+    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("xlsx");
+    let names = workbook.sheet_names().to_vec();
+    assert_eq!(names, vec!["Chỉ số theo đơn vị".to_owned(), "Số liệu gốc".to_owned()]);
+    let sheet = workbook.worksheet_range(&names[0]).expect("sheet 1");
+    let header: Vec<String> = sheet.rows().next().expect("header").iter().map(|c| c.to_string()).collect();
+    let col = header.iter().position(|h| h == "Tỷ lệ đoàn viên, hội viên so với đối tượng").expect("TL_DVHV column");
+    let total = sheet.rows().find(|r| r[1].to_string().starts_with("Tổng ")).expect("total row");
+    match &total[col] {
+        Data::Float(v) => assert!((v - 51.95).abs() < 0.01, "{v}"),
+        other => panic!("not numeric: {other:?}"),
+    }
+    // 2021 has a membership target (≥ 54%) to measure against: words as well as colour.
+    let (_, bytes_2021, _) = download(&client, &app, "/exports/annual/91/2021.xlsx").await;
+    let mut book_2021: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes_2021)).expect("xlsx");
+    let first = book_2021.worksheet_range("Chỉ số theo đơn vị").expect("sheet 1 of 2021");
+    let status_row = first.rows().find(|r| r[1] == "Đánh giá").expect("attainment row");
+    assert_eq!(status_row[col].to_string(), "Nguy cơ", "52,75% against ≥ 54%");
+
+    let raw = workbook.worksheet_range(&names[1]).expect("sheet 2");
+    let on = chrono::NaiveDate::from_ymd_opt(2020, 12, 31).expect("date");
+    let province = danvan::units::queries::resolve(&app.pool, "91", on).await.expect("query").expect("unit 91");
+    let stored: f64 = sqlx::query_scalar(
+        "SELECT sum(v.value) FROM reports r JOIN units u ON u.id = r.unit_id JOIN report_values v ON v.report_id = r.id
+         WHERE u.path <@ $1::ltree AND r.year = 2020 AND r.status = 'da_duyet' AND v.element_code = 'QUA_TET_SUAT'",
+    )
+    .bind(&province.path)
+    .fetch_one(&app.pool)
+    .await
+    .expect("sum");
+    let sheet_sum: f64 = raw
+        .rows()
+        .skip(1)
+        .filter(|r| r[3] == "QUA_TET_SUAT")
+        .map(|r| match &r[6] {
+            Data::Float(v) => *v,
+            other => panic!("value not numeric: {other:?}"),
+        })
+        .sum();
+    assert_eq!(sheet_sum, stored);
+    assert_eq!(stored, 101_325.0);
+}
+
+#[tokio::test]
+async fn a_commune_cannot_download_the_province_report() {
+    let app = TestApp::spawn_with_demo().await;
+    let commune = app.create_user("xa.thu", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    let _ = commune;
+    let client = app.client_for("xa.thu").await;
+    for path in ["/exports/annual/91/2020.docx", "/exports/annual/91/2020.xlsx", "/exports/annual/91/2020"] {
+        let (status, _, _) = download(&client, &app, path).await;
+        assert_eq!(status, 403, "{path}");
+    }
+}
+
+/// With LibreOffice installed, the DOCX converts to a PDF of a sane length.
+#[tokio::test]
+async fn the_annual_docx_converts_to_a_sane_pdf() {
+    let Ok(soffice) = which("soffice") else {
+        println!("soffice absent: PDF conversion not checked");
+        return;
+    };
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let (status, bytes, _) = download(&client, &app, "/exports/annual/91/2020.docx?date=2020-12-15").await;
+    assert_eq!(status, 200);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let docx = dir.path().join("bao-cao.docx");
+    std::fs::write(&docx, &bytes).expect("write docx");
+    let output = std::process::Command::new(soffice)
+        .env("HOME", dir.path())
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(dir.path())
+        .arg(&docx)
+        .output()
+        .expect("run soffice");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let pdf = std::fs::read(dir.path().join("bao-cao.pdf")).expect("pdf written");
+    if let Ok(keep) = std::env::var("DANVAN_KEEP_PDF") {
+        std::fs::write(keep, &pdf).ok();
+    }
+    // pdfinfo when present (object streams may hide the page objects), else count them.
+    let pages = match which("pdfinfo").ok().and_then(|pdfinfo| {
+        let out = std::process::Command::new(pdfinfo).arg(dir.path().join("bao-cao.pdf")).output().ok()?;
+        let info = String::from_utf8_lossy(&out.stdout).into_owned();
+        info.lines().find_map(|l| l.strip_prefix("Pages:").and_then(|n| n.trim().parse::<usize>().ok()))
+    }) {
+        Some(pages) => pages,
+        None => {
+            let text = String::from_utf8_lossy(&pdf);
+            text.matches("/Type /Page").count().saturating_sub(text.matches("/Type /Pages").count())
+        }
+    };
+    assert!((2..=30).contains(&pages), "{pages} pages");
+}
+
+fn which(program: &str) -> Result<std::path::PathBuf, ()> {
+    let path = std::env::var_os("PATH").ok_or(())?;
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| p.is_file()).ok_or(())
+}
+
+async fn upload(client: &reqwest::Client, app: &TestApp, filename: &str, content: &[u8]) -> (u16, String) {
+    let boundary = "----danvan-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let response = client
+        .post(app.url("/imports/values"))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .expect("POST /imports/values");
+    common::text(response).await
+}
+
+async fn report_state(app: &TestApp) -> Vec<(i32, i32, String, f64)> {
+    sqlx::query_as(
+        "SELECT r.id, r.version, v.element_code || '.' || v.organisation_code, v.value
+         FROM reports r JOIN report_values v ON v.report_id = r.id ORDER BY 1, 3",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("state")
+}
+
+#[tokio::test]
+async fn an_import_with_one_bad_row_is_refused_with_its_line_and_changes_nothing() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("xa.nhaplieu").await;
+    let before = report_state(&app).await;
+    let csv = "unit_code,period,element_code,organisation,value\n\
+               30883,2022-Q1,TD_DINH_KY,,12\n\
+               30883,2022-Q1,KHAU_TRANG_DA_MAY,,245.00\n\
+               30883,2022-Q1,DVHV_HIEN_CO,XYZ,1.000\n";
+    let (status, page) = upload(&client, &app, "so-lieu.csv", csv.as_bytes()).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("Dòng 3: giá trị “245.00” không hợp lệ"), "{page}");
+    assert!(page.contains("Dòng 4:"), "{page}");
+    assert!(!page.contains("Dòng 2:"), "the good row is not an error");
+    assert_eq!(report_state(&app).await, before, "nothing imported");
+
+    // The same file without the bad rows lands as a draft.
+    let good = "unit_code,period,element_code,organisation,value\n30883,2022-Q1,TD_DINH_KY,,12\n";
+    let (status, page) = upload(&client, &app, "so-lieu.csv", good.as_bytes()).await;
+    assert_eq!(status, 200, "{page}");
+    let (state, value): (String, f64) = sqlx::query_as(
+        "SELECT r.status, v.value FROM reports r JOIN units u ON u.id = r.unit_id
+         JOIN report_values v ON v.report_id = r.id
+         WHERE u.code = '30883' AND r.year = 2022 AND r.quarter = 1 AND v.element_code = 'TD_DINH_KY'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("imported");
+    assert_eq!((state.as_str(), value), ("nhap", 12.0));
+    // Another commune's data is refused.
+    let other = "unit_code,period,element_code,organisation,value\n30886,2022-Q1,TD_DINH_KY,,3\n";
+    let (status, page) = upload(&client, &app, "khac.csv", other.as_bytes()).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Dòng 2:"), "{page}");
+}
+
+#[tokio::test]
+async fn exporting_then_importing_the_same_file_changes_nothing() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("xa.nhaplieu").await;
+    let before = report_state(&app).await;
+    for ext in ["csv", "xlsx"] {
+        let (status, bytes, _) = download(&client, &app, &format!("/exports/values/30883/2020.{ext}")).await;
+        assert_eq!(status, 200);
+        if ext == "csv" {
+            let text = String::from_utf8(bytes.clone()).expect("utf-8");
+            assert!(text.starts_with("unit_code,period,element_code,organisation,value\n"), "{text}");
+            assert!(text.lines().count() > 10);
+        }
+        let (status, page) = upload(&client, &app, &format!("so-lieu.{ext}"), &bytes).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("Đã nhập 0 giá trị vào 0 báo cáo"), "{page}");
+        assert_eq!(report_state(&app).await, before, "round trip through {ext} changed nothing");
+    }
+}
+
+#[tokio::test]
+async fn the_office_edits_the_annual_narrative_with_optimistic_locking() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let form = [
+        ("version", "0"),
+        ("ket_qua", "Năm 2020, công tác dân vận đạt nhiều kết quả."),
+        ("han_che", "Còn hạn chế."),
+        ("signer_name", "Mai Văn Huỳnh"),
+    ];
+    let response = client.post(app.url("/exports/annual/91/2020/narrative")).form(&form).send().await.expect("POST");
+    assert_eq!(response.status(), 303);
+    // A second save from the same stale version is refused.
+    let response = client.post(app.url("/exports/annual/91/2020/narrative")).form(&form).send().await.expect("POST");
+    assert_eq!(response.status(), 303);
+    let version: i32 =
+        sqlx::query_scalar("SELECT version FROM annual_narratives").fetch_one(&app.pool).await.expect("v");
+    assert_eq!(version, 1, "the stale save was refused");
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = 'annual_narrative'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("audit");
+    assert_eq!(audited, 1);
+    let (status, bytes, _) = download(&client, &app, "/exports/annual/91/2020.docx").await;
+    assert_eq!(status, 200);
+    let (_, text) = part_text(&bytes, "word/document.xml").expect("document");
+    assert!(text.contains("Năm 2020, công tác dân vận đạt nhiều kết quả.") && text.contains("Mai Văn Huỳnh"));
+    let (status, page) = common::text(client.get(app.url("/exports/annual/91/2020")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("/dashboards/91/drill?period=2020&#38;key=DVHV_HIEN_CO")
+            || page.contains("/dashboards/91/drill?period=2020&amp;key=DVHV_HIEN_CO"),
+        "figures link to their drill-down"
+    );
+    // The leader may read but not edit.
+    let leader = app.demo_client("tinh.lanhdao").await;
+    let response = leader.post(app.url("/exports/annual/91/2020/narrative")).form(&form).send().await.expect("POST");
+    assert_eq!(response.status(), 403);
+}
