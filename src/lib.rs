@@ -39,6 +39,10 @@ use web::routes::{Access, RouteSpec};
 /// Largest request body accepted (forms and JSON); uploads get their own limit.
 pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 
+/// Routes that receive files (attachments, imports): they get a larger body limit of their own;
+/// their handlers enforce the exact size with a message next to the field.
+const UPLOAD_PATHS: [&str; 2] = ["/directives/{id}/attachments", "/imports/values"];
+
 /// Every route of the app, each with its access rule (see `web::routes`).
 pub fn route_table() -> Vec<RouteSpec> {
     let mut table = vec![
@@ -60,7 +64,7 @@ pub fn route_table() -> Vec<RouteSpec> {
 pub fn app(state: AppState) -> Router {
     // Uploads get their own body limit; every other route keeps the general one.
     let (uploads, others): (Vec<RouteSpec>, Vec<RouteSpec>) =
-        route_table().into_iter().partition(|spec| directives::pages::UPLOAD_PATHS.contains(&spec.path));
+        route_table().into_iter().partition(|spec| UPLOAD_PATHS.contains(&spec.path));
     let mut router = web::routes::build(others)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .merge(web::routes::build(uploads).layer(RequestBodyLimitLayer::new(directives::pages::UPLOAD_BODY_LIMIT)))

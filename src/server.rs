@@ -52,7 +52,7 @@ pub async fn app_config(pool: &PgPool, global: &GlobalOptions, secure_cookies: b
 }
 
 pub fn state(pool: PgPool, config: AppConfig) -> AppState {
-    AppState { pool, config: Arc::new(config) }
+    AppState { pool, config: Arc::new(config), aggregates: Arc::default() }
 }
 
 /// Serves until SIGINT or SIGTERM; requests in flight are allowed to finish.

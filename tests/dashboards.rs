@@ -183,6 +183,10 @@ async fn the_province_dashboard_shows_seed_002_and_scope_holds() {
     let before =
         aggregate::totals(&app.pool, None, "2022-Q1".parse().expect("period"), Basis::Accepted).await.expect("totals");
     assert!(!before.contains_key("TD_DINH_KY"));
+    let national = app.demo_client("quantri").await;
+    let drill = "/dashboards/TW/drill?period=2022-Q1&key=TD_DINH_KY";
+    let (_, page) = text(national.get(app.url(drill)).send().await.expect("GET")).await;
+    assert!(page.contains("<strong>0</strong>"), "nothing yet, and now this view is cached");
     sqlx::query(
         "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status)
                     SELECT id, 2022, 1, 'da_duyet' FROM units WHERE code = '30883' AND valid_to IS NOT NULL RETURNING id)

@@ -11,7 +11,7 @@ use sqlx::{FromRow, PgPool};
 use crate::indicators::Indicator;
 use crate::reports::Period;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Basis {
     /// Accepted reports only.
     #[default]

@@ -3,6 +3,7 @@
 //! report and field each figure came from.
 
 pub mod aggregate;
+pub mod cache;
 pub mod charts;
 pub mod synth;
 
@@ -215,11 +216,12 @@ pub async fn show(
     let basis = Basis::parse(&query.basis);
     let catalogue = Catalogue::load(&state.pool).await?;
     let period = scope.period;
-    let parts = aggregate::parts(&state.pool, scope.path(), period, basis).await?;
+    let cache = &state.aggregates;
+    let parts = cache.parts(&state.pool, scope.path(), period, basis).await?;
     let totals = aggregate::sum_parts(parts.values());
     let own_totals = scope.path().and_then(|p| parts.get(p)).cloned().unwrap_or_default();
-    let before = aggregate::totals(&state.pool, scope.path(), period.year_before(), basis).await?;
-    let trend = aggregate::quarterly(&state.pool, scope.path(), period, 8, basis).await?;
+    let before = cache.totals(&state.pool, scope.path(), period.year_before(), basis).await?;
+    let trend = cache.quarterly(&state.pool, scope.path(), period, 8, basis).await?;
     let level = scope.unit.as_ref().map(|u| u.level);
     let all_targets = targets::for_unit(&state.pool, scope.path(), level).await?;
     let code = scope.code();
@@ -487,7 +489,7 @@ pub async fn drill(
             }
         }
     };
-    let parts = aggregate::parts(&state.pool, scope.path(), period, basis).await?;
+    let parts = state.aggregates.parts(&state.pool, scope.path(), period, basis).await?;
     let names: BTreeMap<String, (String, String)> = {
         let ids: Vec<i32> = parts.keys().filter_map(|p| p.rsplit('.').next()?.parse().ok()).collect();
         sqlx::query_as::<_, (String, String, String)>("SELECT path::text, name, code FROM units WHERE id = ANY($1)")
@@ -503,7 +505,7 @@ pub async fn drill(
         None => format!("key={key}"),
     };
     let mut rows = Vec::new();
-    for (path, totals) in &parts {
+    for (path, totals) in parts.iter() {
         let (numerator, denominator, text) = measure(totals);
         let (name, child_code) = names.get(path).cloned().unwrap_or_else(|| (path.clone(), String::new()));
         let is_own = Some(path.as_str()) == scope.path();

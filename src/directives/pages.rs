@@ -32,8 +32,6 @@ use crate::web::{AppState, Flash, Layout, render};
 
 /// The largest upload request (a 10 MB file and the form around it); see `lib.rs`.
 pub const UPLOAD_BODY_LIMIT: usize = 12 * 1024 * 1024;
-/// Routes that receive files: they get [`UPLOAD_BODY_LIMIT`] instead of the general limit.
-pub const UPLOAD_PATHS: [&str; 1] = ["/directives/{id}/attachments"];
 
 pub fn routes() -> Vec<RouteSpec> {
     use Access::SignedIn;

@@ -52,7 +52,14 @@ pub fn routes() -> Vec<RouteSpec> {
             get(exchange::export_values),
         ),
         RouteSpec::new(Method::GET, "/imports/values", "/imports/values", SignedIn, get(exchange::import_page)),
-        RouteSpec::new(Method::POST, "/imports/values", "/imports/values", SignedIn, post(exchange::import_values)),
+        RouteSpec::new(
+            Method::POST,
+            "/imports/values",
+            "/imports/values",
+            SignedIn,
+            post(exchange::import_values)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::directives::pages::UPLOAD_BODY_LIMIT)),
+        ),
     ]
 }
 

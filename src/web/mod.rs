@@ -21,6 +21,7 @@ use crate::error::ErrorPage;
 pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<AppConfig>,
+    pub aggregates: Arc<crate::dashboards::cache::AggregateCache>,
 }
 
 impl FromRef<AppState> for PgPool {
