@@ -657,10 +657,15 @@ pub async fn overview(
             OverviewRow { href: format!("/reports/{}/{}", unit.code, period.code()), unit, status, timing, late }
         })
         .collect();
+    // The period shown is always in the list, however old.
+    let mut periods = recent_quarters(24);
+    if !periods.contains(&period) {
+        periods.push(period);
+    }
     Ok(render(&OverviewPage {
         layout,
         period,
-        periods: recent_quarters(24),
+        periods,
         due: format::date(due),
         rows,
         submitted,
