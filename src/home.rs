@@ -6,7 +6,9 @@ use axum::http::Method;
 use axum::response::Response;
 use axum::routing::get;
 
+use crate::auth::{CurrentUser, Role};
 use crate::error::AppResult;
+use crate::reports::Period;
 use crate::units::{self, queries};
 use crate::web::routes::{Access, RouteSpec};
 use crate::web::{AppState, Layout, render};
@@ -24,16 +26,58 @@ struct HomePage {
     layout: Layout,
     today: String,
     counts: Vec<(i16, String)>,
+    unit_name: String,
+    dashboard: String,
+    own_report: Option<(String, String, String, String)>,
+    awaiting_review: Option<(i64, String)>,
 }
 
-async fn home(State(state): State<AppState>, layout: Layout) -> AppResult<Response> {
+/// The home page by role: my report due and its state, reviews waiting, my dashboard.
+async fn home(State(state): State<AppState>, layout: Layout, user: CurrentUser) -> AppResult<Response> {
     let today = units::today();
     let counts = queries::counts_on(&state.pool, today)
         .await?
         .into_iter()
         .map(|c| (c.level, crate::format::integer(c.count)))
         .collect();
-    Ok(render(&HomePage { layout, today: crate::format::date(today), counts }))
+    let period = Period::containing(today).previous();
+    let (year, quarter) = period.last_quarter();
+    let mut own_report = None;
+    let mut awaiting_review = None;
+    if let Some(own) = &user.unit {
+        if user.has(Role::DataEntry) {
+            let status = crate::reports::store::find(&state.pool, own.id, year, quarter)
+                .await?
+                .map(|r| r.status().label())
+                .unwrap_or("Chưa nhập");
+            let due = crate::reports::calendar(&state.pool).await?.due(year, quarter);
+            own_report = Some((
+                period.label(),
+                status.to_owned(),
+                crate::format::date(due),
+                format!("/reports/{}/{}", own.code, period.code()),
+            ));
+        }
+        if user.has(Role::Reviewer) {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM reports r JOIN units u ON u.id = r.unit_id
+                 WHERE u.parent_id = $1 AND r.status = 'da_gui'",
+            )
+            .bind(own.id)
+            .fetch_one(&state.pool)
+            .await?;
+            awaiting_review = Some((waiting, format!("/reviews?period={}", period.code())));
+        }
+    }
+    Ok(render(&HomePage {
+        layout,
+        today: crate::format::date(today),
+        counts,
+        unit_name: user.unit_name(),
+        dashboard: "/dashboards".to_owned(),
+        own_report,
+        awaiting_review,
+    }))
 }
 
 #[derive(Template)]

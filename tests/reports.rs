@@ -400,3 +400,17 @@ async fn personal_api_tokens_work_until_revoked() {
     let response = bare.get(app.url(API)).bearer_auth(&token).send().await.expect("GET");
     assert_eq!(response.status(), 401, "revoked");
 }
+
+#[tokio::test]
+async fn the_home_page_follows_the_role() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    let (status, page) = text(staff.get(app.url("/")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Mở báo cáo"), "data entry sees its report due");
+    assert!(!page.contains("đang chờ duyệt"));
+    let reviewer = app.demo_client("huyen.duyet").await;
+    let (_, page) = text(reviewer.get(app.url("/")).send().await.expect("GET")).await;
+    assert!(page.contains("đang chờ duyệt"), "a reviewer sees the reviews waiting");
+    assert!(!page.contains("Mở báo cáo"));
+}
