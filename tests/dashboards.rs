@@ -202,3 +202,27 @@ async fn the_province_dashboard_shows_seed_002_and_scope_holds() {
     assert_eq!(status, 200);
     assert!(page.contains("<strong>7</strong>"));
 }
+
+#[tokio::test]
+async fn a_cached_dashboard_changes_the_moment_a_report_is_accepted() {
+    let app = TestApp::spawn_with_demo().await;
+    let leader = app.demo_client("tinh.lanhdao").await;
+    let page = "/dashboards/30883?period=2022-Q1";
+    let (status, before) = text(leader.get(app.url(page)).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(!before.contains("5/10 đơn (50%)"));
+    // Served again: now from the cache.
+    let (_, again) = text(leader.get(app.url(page)).send().await.expect("GET")).await;
+    assert!(!again.contains("5/10 đơn"));
+    sqlx::query(
+        "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status)
+                    SELECT id, 2022, 1, 'da_duyet' FROM units WHERE code = '30883' AND valid_to IS NOT NULL RETURNING id)
+         INSERT INTO report_values (report_id, element_code, value)
+         SELECT id, code, v FROM r, (VALUES ('DON_TIEP_NHAN', 10.0), ('DON_GIAI_QUYET', 5.0)) AS x(code, v)",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("insert");
+    let (_, after) = text(leader.get(app.url(page)).send().await.expect("GET")).await;
+    assert!(after.contains("5/10 đơn (50"), "the accepted figures show at once: {}", after.len());
+}

@@ -17,11 +17,13 @@ type Series = Arc<Vec<(Period, Totals)>>;
 enum Key {
     Parts(Option<String>, Period, Basis),
     Quarterly(Option<String>, Period, usize, Basis),
+    Dashboard(String),
 }
 
 enum Entry {
     Parts(Parts),
     Series(Series),
+    Dashboard(Arc<super::DashboardBody>),
 }
 
 /// Bounded: a deployment looks at a few hundred dashboards between two changes.
@@ -36,6 +38,23 @@ pub struct AggregateCache {
 }
 
 impl AggregateCache {
+    pub async fn current_generation(pool: &PgPool) -> sqlx::Result<i64> {
+        Self::generation(pool).await
+    }
+
+    /// A whole dashboard body computed in this generation, if any.
+    pub async fn dashboard(&self, pool: &PgPool, key: &str) -> sqlx::Result<Option<Arc<super::DashboardBody>>> {
+        let generation = Self::generation(pool).await?;
+        Ok(match self.lookup(generation, &Key::Dashboard(key.to_owned())) {
+            Some(Entry::Dashboard(body)) => Some(body),
+            _ => None,
+        })
+    }
+
+    pub fn store_dashboard(&self, generation: i64, key: String, body: Arc<super::DashboardBody>) {
+        self.store(generation, Key::Dashboard(key), Entry::Dashboard(body));
+    }
+
     async fn generation(pool: &PgPool) -> sqlx::Result<i64> {
         sqlx::query_scalar("SELECT value FROM data_generation WHERE id = 1").fetch_one(pool).await
     }
@@ -48,6 +67,7 @@ impl AggregateCache {
         entries.1.get(key).map(|entry| match entry {
             Entry::Parts(p) => Entry::Parts(p.clone()),
             Entry::Series(s) => Entry::Series(s.clone()),
+            Entry::Dashboard(d) => Entry::Dashboard(d.clone()),
         })
     }
 

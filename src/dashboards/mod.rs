@@ -158,29 +158,43 @@ pub struct OtherIndicator {
     pub drill: String,
 }
 
+/// Everything a dashboard shows apart from the frame: the same for every user allowed to see
+/// it, so it is cached per data generation.
+pub struct DashboardBody {
+    pub scope_name: String,
+    pub scope_code: String,
+    pub period: Period,
+    pub periods: Vec<Period>,
+    pub basis_submitted: bool,
+    pub tiles: Vec<Tile>,
+    pub others: Vec<OtherIndicator>,
+    pub ranking_indicator: String,
+    pub ranking_indicators: Vec<(String, String)>,
+    pub ranking: Vec<RankRow>,
+    pub ranking_svg: String,
+    pub sort: String,
+    pub submitted: usize,
+    pub expected: usize,
+    pub late: Vec<String>,
+    pub missing: Vec<String>,
+    pub overdue_tasks: Vec<(String, String, String)>,
+    pub milestones: Vec<(String, String, String, bool)>,
+    pub printed_on: String,
+}
+
 #[derive(Template)]
 #[template(path = "dashboards/show.html")]
 struct DashboardPage {
     layout: Layout,
-    scope_name: String,
-    scope_code: String,
-    period: Period,
-    periods: Vec<Period>,
-    basis_submitted: bool,
-    tiles: Vec<Tile>,
-    others: Vec<OtherIndicator>,
-    ranking_indicator: String,
-    ranking_indicators: Vec<(String, String)>,
-    ranking: Vec<RankRow>,
-    ranking_svg: String,
-    sort: String,
-    submitted: usize,
-    expected: usize,
-    late: Vec<String>,
-    missing: Vec<String>,
-    overdue_tasks: Vec<(String, String, String)>,
-    milestones: Vec<(String, String, String, bool)>,
-    printed_on: String,
+    body: std::sync::Arc<DashboardBody>,
+}
+
+impl std::ops::Deref for DashboardPage {
+    type Target = DashboardBody;
+
+    fn deref(&self) -> &DashboardBody {
+        &self.body
+    }
 }
 
 fn period_choices(selected: Period) -> Vec<Period> {
@@ -214,6 +228,33 @@ pub async fn show(
 ) -> AppResult<Response> {
     let scope = scope(&state, &user, &code, &query.period).await?;
     let basis = Basis::parse(&query.basis);
+    let key = format!(
+        "{}|{}|{basis:?}|{}|{}|{}",
+        scope.code(),
+        scope.period.code(),
+        query.indicator,
+        query.sort,
+        units::today()
+    );
+    let body = match state.aggregates.dashboard(&state.pool, &key).await? {
+        Some(body) => body,
+        None => {
+            let (generation, body) = compute_body(&state, scope, query, basis).await?;
+            state.aggregates.store_dashboard(generation, key, body.clone());
+            body
+        }
+    };
+    Ok(render(&DashboardPage { layout, body }))
+}
+
+async fn compute_body(
+    state: &AppState,
+    scope: Scope,
+    query: DashboardQuery,
+    basis: Basis,
+) -> AppResult<(i64, std::sync::Arc<DashboardBody>)> {
+    // Read first: a change during the computation makes this body expire at once.
+    let generation = cache::AggregateCache::current_generation(&state.pool).await?;
     let catalogue = Catalogue::load(&state.pool).await?;
     let period = scope.period;
     let cache = &state.aggregates;
@@ -396,28 +437,30 @@ pub async fn show(
     .collect();
 
     let ranking_indicators = catalogue.indicators.iter().map(|i| (i.code.clone(), i.name.clone())).collect::<Vec<_>>();
-    Ok(render(&DashboardPage {
-        layout,
-        scope_name: scope.name(),
-        scope_code: code,
-        periods: period_choices(period),
-        period,
-        basis_submitted: basis == Basis::Submitted,
-        tiles,
-        others,
-        ranking_indicator: ranking_code,
-        ranking_indicators,
-        ranking,
-        ranking_svg,
-        sort: query.sort,
-        submitted,
-        expected: children.len(),
-        late,
-        missing,
-        overdue_tasks,
-        milestones,
-        printed_on: format::date(today),
-    }))
+    Ok((
+        generation,
+        std::sync::Arc::new(DashboardBody {
+            scope_name: scope.name(),
+            scope_code: code,
+            periods: period_choices(period),
+            period,
+            basis_submitted: basis == Basis::Submitted,
+            tiles,
+            others,
+            ranking_indicator: ranking_code,
+            ranking_indicators,
+            ranking,
+            ranking_svg,
+            sort: query.sort,
+            submitted,
+            expected: children.len(),
+            late,
+            missing,
+            overdue_tasks,
+            milestones,
+            printed_on: format::date(today),
+        }),
+    ))
 }
 
 pub struct DrillRow {
