@@ -65,7 +65,7 @@ pub async fn list(
 }
 
 /// What the user typed, kept as typed so the form comes back intact after an error.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct UserForm {
     #[serde(default)]
     username: String,
@@ -238,17 +238,7 @@ pub async fn edit_form(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let user = managed_user(&state, &admin, id).await?;
-    let form = UserForm {
-        username: user.username.clone(),
-        full_name: user.full_name.clone(),
-        unit_code: user.unit_code.clone().unwrap_or_else(|| units::NATIONAL_CODE.to_owned()),
-        as_of: String::new(),
-        roles: user.roles.clone(),
-        active: user.active.then(|| "1".to_owned()),
-        password: String::new(),
-        version: user.version,
-    };
-    Ok(form_page(layout, Some(user), form, HashMap::new()))
+    Ok(edit_form_with(layout, user, HashMap::new()))
 }
 
 pub async fn update(
@@ -265,9 +255,9 @@ pub async fn update(
         && form.unit_code.trim() == user.unit_code.clone().unwrap_or_else(|| units::NATIONAL_CODE.to_owned());
     let form_for_check = if unchanged_unit {
         let as_of = user_unit_date(&state, &user).await?;
-        UserForm { as_of: as_of.map(|d| d.to_string()).unwrap_or_default(), ..clone_form(&form) }
+        UserForm { as_of: as_of.map(|d| d.to_string()).unwrap_or_default(), ..form.clone() }
     } else {
-        clone_form(&form)
+        form.clone()
     };
     let checked = check_common(&state, &admin, &form_for_check, &mut errors).await?;
     if user.version != form.version {
@@ -320,19 +310,6 @@ pub async fn update(
     Ok(Flash::success("Đã lưu thay đổi.").redirect(&format!("/admin/users/{id}")))
 }
 
-fn clone_form(form: &UserForm) -> UserForm {
-    UserForm {
-        username: form.username.clone(),
-        full_name: form.full_name.clone(),
-        unit_code: form.unit_code.clone(),
-        as_of: form.as_of.clone(),
-        roles: form.roles.clone(),
-        active: form.active.clone(),
-        password: String::new(),
-        version: form.version,
-    }
-}
-
 /// A date on which the account's current unit is in force.
 async fn user_unit_date(state: &AppState, user: &users::User) -> AppResult<Option<NaiveDate>> {
     let Some(unit_id) = user.unit_id else {
@@ -342,6 +319,7 @@ async fn user_unit_date(state: &AppState, user: &users::User) -> AppResult<Optio
     Ok(unit.map(|u| u.a_valid_date(units::today())))
 }
 
+/// The edit form filled with the account as stored.
 fn edit_form_with(layout: Layout, user: users::User, errors: HashMap<&'static str, String>) -> Response {
     let form = UserForm {
         username: user.username.clone(),
