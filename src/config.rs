@@ -16,6 +16,11 @@ pub struct GlobalOptions {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// Kết nối của vai trò sở hữu bảng (chạy migration), khi DATABASE_URL là vai trò hạn chế của
+    /// máy chủ web / owner role's URL for migrations when DATABASE_URL is the web server's restricted role
+    #[arg(long, env = "DANVAN_DATABASE_OWNER_URL", global = true, hide_env_values = true)]
+    pub database_owner_url: Option<String>,
+
     /// Tên cơ quan hiển thị ở đầu trang (ghi đè giá trị trong cơ sở dữ liệu)
     #[arg(long, env = "DANVAN_OFFICE_NAME", global = true)]
     pub office_name: Option<String>,

@@ -16,23 +16,54 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// The database name used inside the private cluster.
 const LOCAL_DATABASE: &str = "danvan";
 const LOCAL_ROLE: &str = "danvan";
+/// The role the web server connects as on the private cluster: it owns nothing, may read and
+/// write the app's tables, and may only INSERT and SELECT the audit log (see [`grant_app_role`]).
+pub const LOCAL_APP_ROLE: &str = "danvan_app";
+
+/// What a pool is for; it decides how long one statement may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolPurpose {
+    /// Requests of the web server: every statement ends within [`REQUEST_STATEMENT_TIMEOUT`],
+    /// and a connection is waited for at most [`REQUEST_ACQUIRE_TIMEOUT`] (then 503).
+    Requests,
+    /// Operator commands (migrate, synth, user, backups): no statement timeout.
+    Maintenance,
+}
+
+/// Longest a statement of a web request may run. Shorter than the 30 s request timeout, so
+/// that the database stops the work of a request the HTTP layer has given up on.
+pub const REQUEST_STATEMENT_TIMEOUT: Duration = Duration::from_secs(25);
+/// Longest a web request waits for a database connection before answering 503: short, so that
+/// while PostgreSQL is unreachable every route answers within about two seconds.
+pub const REQUEST_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// Where the app's data lives: either an existing server (`DATABASE_URL`) or a private cluster
 /// inside the data directory.
 pub enum Database {
-    External { options: Box<PgConnectOptions> },
+    /// `options`: what the web server connects with (`DATABASE_URL`); `owner`: the role that owns
+    /// the tables and runs migrations (`DANVAN_DATABASE_OWNER_URL`), when the operator split them.
+    External {
+        options: Box<PgConnectOptions>,
+        owner: Option<Box<PgConnectOptions>>,
+    },
     Local(LocalCluster),
 }
 
 impl Database {
     /// Picks the database the settings ask for, starting the private cluster if needed.
-    pub async fn open(database_url: Option<&str>, data_dir: &Path) -> anyhow::Result<Self> {
+    pub async fn open(database_url: Option<&str>, owner_url: Option<&str>, data_dir: &Path) -> anyhow::Result<Self> {
         match database_url {
             Some(url) if !url.trim().is_empty() => {
                 let options = PgConnectOptions::from_str(url)
                     .context("DATABASE_URL không hợp lệ / DATABASE_URL is not a valid PostgreSQL URL")?;
-                create_database_if_missing(&options).await?;
-                Ok(Database::External { options: Box::new(options) })
+                let owner = match owner_url.filter(|u| !u.trim().is_empty()) {
+                    Some(url) => Some(Box::new(PgConnectOptions::from_str(url).context(
+                        "DANVAN_DATABASE_OWNER_URL không hợp lệ / DANVAN_DATABASE_OWNER_URL is not a valid PostgreSQL URL",
+                    )?)),
+                    None => None,
+                };
+                create_database_if_missing(owner.as_deref().unwrap_or(&options)).await?;
+                Ok(Database::External { options: Box::new(options), owner })
             }
             _ => {
                 let cluster = LocalCluster::ensure_running(data_dir)?;
@@ -43,17 +74,36 @@ impl Database {
         }
     }
 
+    /// The owner's connection: migrations, reference data and operator commands.
     pub fn connect_options(&self) -> PgConnectOptions {
         match self {
-            Database::External { options } => (**options).clone(),
+            Database::External { options, owner } => (**owner.as_ref().unwrap_or(options)).clone(),
             Database::Local(cluster) => cluster.connect_options(LOCAL_DATABASE),
+        }
+    }
+
+    /// The web server's connection: the restricted role where there is one.
+    pub fn app_connect_options(&self) -> PgConnectOptions {
+        match self {
+            Database::External { options, .. } => (**options).clone(),
+            Database::Local(cluster) => cluster.app_connect_options(LOCAL_DATABASE),
+        }
+    }
+
+    /// The restricted role to grant after migrations, and whether danvan makes it itself:
+    /// always on the private cluster; with `DATABASE_URL` only when an owner URL is set apart.
+    pub fn app_role(&self) -> Option<(String, bool)> {
+        match self {
+            Database::External { owner: Some(_), options } => Some((options.get_username().to_owned(), false)),
+            Database::External { owner: None, .. } => None,
+            Database::Local(_) => Some((LOCAL_APP_ROLE.to_owned(), true)),
         }
     }
 
     /// A short human description for the start-up log (never includes a password).
     pub fn describe(&self) -> String {
         match self {
-            Database::External { options } => format!(
+            Database::External { options, .. } => format!(
                 "PostgreSQL tại {}:{} / cơ sở dữ liệu {}",
                 options.get_host(),
                 options.get_port(),
@@ -73,18 +123,83 @@ impl Database {
     }
 }
 
+/// A maintenance pool (no statement timeout): migrations, reference data, CLI commands.
 pub async fn pool(options: PgConnectOptions, max_connections: u32) -> anyhow::Result<PgPool> {
-    let pool = PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(
-            options
-                .log_statements(tracing::log::LevelFilter::Debug)
-                .log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(1)),
-        )
-        .await
-        .context("không kết nối được PostgreSQL / cannot connect to PostgreSQL")?;
+    pool_for(options, max_connections, PoolPurpose::Maintenance).await
+}
+
+/// A pool whose statements are bounded as `purpose` says. A request pool connects lazily
+/// after the first connection, so the app starts, and keeps answering 503, while PostgreSQL
+/// is away, and reconnects by itself when it is back.
+pub async fn pool_for(options: PgConnectOptions, max_connections: u32, purpose: PoolPurpose) -> anyhow::Result<PgPool> {
+    let mut options = options
+        .log_statements(tracing::log::LevelFilter::Debug)
+        .log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(1));
+    let mut builder = PgPoolOptions::new().max_connections(max_connections);
+    match purpose {
+        PoolPurpose::Requests => {
+            let timeout = format!("{}ms", REQUEST_STATEMENT_TIMEOUT.as_millis());
+            options = options.options([
+                ("statement_timeout", timeout.as_str()),
+                ("lock_timeout", "10s"),
+                ("idle_in_transaction_session_timeout", "60s"),
+            ]);
+            builder = builder.acquire_timeout(REQUEST_ACQUIRE_TIMEOUT);
+        }
+        PoolPurpose::Maintenance => builder = builder.acquire_timeout(Duration::from_secs(30)),
+    }
+    let pool =
+        builder.connect_with(options).await.context("không kết nối được PostgreSQL / cannot connect to PostgreSQL")?;
     Ok(pool)
+}
+
+/// Gives `role` what the web server needs and nothing more: read and write the app's tables
+/// and sequences, but only INSERT and SELECT on the audit log and only SELECT on the migration
+/// history. The tables stay owned by the migrating role, so the server's role cannot disable
+/// the audit log's triggers, drop them, or switch `session_replication_role` (superuser only).
+/// Run after every migration (idempotent): tables added later get their grants too.
+/// With `create`, the role is made first if missing (the private cluster; trust over the
+/// socket, so no password).
+pub async fn grant_app_role(pool: &PgPool, role: &str, create: bool) -> anyhow::Result<()> {
+    let quoted = quote_ident(role);
+    if create {
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+            .bind(role)
+            .fetch_one(pool)
+            .await?;
+        if !exists {
+            let statement = format!("CREATE ROLE {quoted} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION");
+            if let Err(error) = sqlx::query(sqlx::AssertSqlSafe(statement)).execute(pool).await {
+                // Another process (or a test) may have made it at the same instant.
+                let raced =
+                    error.as_database_error().and_then(|e| e.code()).is_some_and(|c| c == "42710" || c == "23505");
+                if !raced {
+                    return Err(error).context("không tạo được vai trò cơ sở dữ liệu của máy chủ web");
+                }
+            }
+        }
+    }
+    let database: String = sqlx::query_scalar("SELECT current_database()").fetch_one(pool).await?;
+    // Identifiers cannot be bound as parameters; both are quoted.
+    let statements = [
+        format!("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {quoted}", quote_ident(&database)),
+        format!("GRANT USAGE ON SCHEMA public TO {quoted}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"),
+        format!("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {quoted}"),
+        format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON _sqlx_migrations FROM {quoted}"),
+        format!("REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON audit_log FROM {quoted}"),
+    ];
+    let mut tx = pool.begin().await?;
+    // Concurrent GRANTs on the same objects can fail with "tuple concurrently updated".
+    sqlx::query("SELECT pg_advisory_xact_lock(7294100)").execute(&mut *tx).await?;
+    for statement in statements {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&mut *tx)
+            .await
+            .context("không cấp được quyền cho vai trò của máy chủ web")?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
@@ -168,8 +283,14 @@ impl LocalCluster {
         &self.pgdata
     }
 
+    /// Connects as the cluster's owner role (migrations, operator commands).
     pub fn connect_options(&self, database: &str) -> PgConnectOptions {
         PgConnectOptions::new().host(&self.pgdata.to_string_lossy()).port(5432).username(LOCAL_ROLE).database(database)
+    }
+
+    /// Connects as the web server's restricted role ([`LOCAL_APP_ROLE`]).
+    pub fn app_connect_options(&self, database: &str) -> PgConnectOptions {
+        self.connect_options(database).username(LOCAL_APP_ROLE)
     }
 
     fn command(&self, program: &str) -> Command {
@@ -209,7 +330,8 @@ impl LocalCluster {
         Ok(())
     }
 
-    fn is_running(&self) -> bool {
+    /// Whether the cluster's postmaster answers `pg_ctl status`.
+    pub fn is_running(&self) -> bool {
         self.command("pg_ctl")
             .arg("status")
             .arg("-D")
@@ -221,7 +343,8 @@ impl LocalCluster {
             .unwrap_or(false)
     }
 
-    fn start(&self) -> anyhow::Result<()> {
+    /// Starts the cluster (waits until it accepts connections).
+    pub fn start(&self) -> anyhow::Result<()> {
         // The socket lives inside the cluster directory (mode 0700): only its owner and root
         // can reach it, and nothing listens on TCP.
         let options = format!(
@@ -247,6 +370,26 @@ impl LocalCluster {
                 String::from_utf8_lossy(&output.stderr).trim(),
                 tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
             );
+        }
+        Ok(())
+    }
+
+    /// Stops the cluster at once (`pg_ctl stop -m immediate`), as a crash would: used by the
+    /// outage tests, whatever process started it.
+    pub fn stop_immediately(&self) -> anyhow::Result<()> {
+        let status = self
+            .command("pg_ctl")
+            .arg("stop")
+            .arg("-D")
+            .arg(&self.pgdata)
+            .args(["-m", "immediate", "-w"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .context("không chạy được pg_ctl")?;
+        if !status.success() {
+            bail!("pg_ctl stop thất bại");
         }
         Ok(())
     }

@@ -44,6 +44,17 @@ pub fn document_date(date: NaiveDate) -> String {
     format!("ngày {:02} tháng {} năm {}", date.day(), month, date.year())
 }
 
+/// Vietnam's time zone (UTC+7 all year: no daylight saving since 1975).
+pub const VIETNAM: chrono::FixedOffset = match chrono::FixedOffset::east_opt(7 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+7 is a valid offset"),
+};
+
+/// A moment as Vietnamese pages write it, in Vietnam's time: `30/11/2026 14:05`.
+pub fn local_datetime(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&VIETNAM).format("%d/%m/%Y %H:%M").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

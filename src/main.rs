@@ -87,17 +87,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(global: &GlobalOptions, options: ServeOptions) -> anyhow::Result<()> {
-    let (database, pool) = server::open(global, options.db_connections).await?;
+    let (database, pool) = server::open(global, 4).await?;
     tracing::info!("cơ sở dữ liệu: {}", database.describe());
     let result = async {
         if options.demo {
             danvan::demo::load(&pool).await?;
         }
         let config = server::app_config(&pool, global, options.secure_cookies).await?;
+        // The web server works through its own restricted role and bounded statements.
+        let app_pool = server::app_pool(&database, options.db_connections).await?;
         let listener = TcpListener::bind(options.bind).await?;
         let address = listener.local_addr()?;
         tracing::info!("danvan đang chạy tại http://{address}/ (Ctrl+C để dừng)");
-        server::serve(listener, server::state(pool.clone(), config)).await
+        let served = server::serve(listener, server::state(app_pool.clone(), config)).await;
+        app_pool.close().await;
+        served
     }
     .await;
     pool.close().await;

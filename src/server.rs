@@ -16,8 +16,11 @@ const DEFAULT_OFFICE_NAME: &str = "Ban Dân vận";
 
 /// Opens (and if needed creates and starts) the database, applies migrations and loads the
 /// official unit lists.
+/// The pool returned connects as the owner role, without statement timeout: for start-up and
+/// operator commands. The web server gets its own pool from [`app_pool`].
 pub async fn open(global: &GlobalOptions, max_connections: u32) -> anyhow::Result<(Database, PgPool)> {
-    let database = Database::open(global.database_url.as_deref(), &global.data_dir).await?;
+    let database =
+        Database::open(global.database_url.as_deref(), global.database_owner_url.as_deref(), &global.data_dir).await?;
     let pool = match db::pool(database.connect_options(), max_connections).await {
         Ok(pool) => pool,
         Err(error) => {
@@ -28,6 +31,9 @@ pub async fn open(global: &GlobalOptions, max_connections: u32) -> anyhow::Resul
     let prepared = async {
         db::migrate(&pool).await?;
         crate::units::reference::ensure_loaded(&pool).await.context("nạp danh mục đơn vị hành chính")?;
+        if let Some((role, create)) = database.app_role() {
+            db::grant_app_role(&pool, &role, create).await?;
+        }
         anyhow::Ok(())
     }
     .await;
@@ -37,6 +43,12 @@ pub async fn open(global: &GlobalOptions, max_connections: u32) -> anyhow::Resul
         return Err(error);
     }
     Ok((database, pool))
+}
+
+/// The web server's pool: the restricted role (on the private cluster, or when an owner URL is
+/// set apart), bounded statements and a short wait for a connection.
+pub async fn app_pool(database: &Database, max_connections: u32) -> anyhow::Result<PgPool> {
+    db::pool_for(database.app_connect_options(), max_connections, db::PoolPurpose::Requests).await
 }
 
 pub async fn app_config(pool: &PgPool, global: &GlobalOptions, secure_cookies: bool) -> anyhow::Result<AppConfig> {
@@ -55,12 +67,65 @@ pub fn state(pool: PgPool, config: AppConfig) -> AppState {
     AppState { pool, config: Arc::new(config), aggregates: Arc::default() }
 }
 
+/// How long a client may take to send a request's headers before the connection is closed
+/// (slow clients, "slowloris"). hyper only enforces it when given a timer, which
+/// `axum::serve` does not do, hence the accept loop below.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Serves until SIGINT or SIGTERM; requests in flight are allowed to finish.
 pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
-    axum::serve(listener, crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("máy chủ HTTP dừng bất thường")
+    serve_until(listener, state, HEADER_READ_TIMEOUT, shutdown_signal()).await
+}
+
+/// Serves on `listener` until `shutdown` completes, then lets open connections finish their
+/// requests. Each connection speaks HTTP/1.1 through hyper with a header-read
+/// timeout of `header_read_timeout`.
+pub async fn serve_until(
+    listener: TcpListener,
+    state: AppState,
+    header_read_timeout: std::time::Duration,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    use tower::Service;
+
+    let mut make_service = crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(header_read_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!(%error, "không nhận được kết nối");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let Ok(tower_service) = make_service.call(peer).await;
+        let hyper_service = TowerToHyperService::new(tower_service);
+        let connection = builder.serve_connection(TokioIo::new(stream), hyper_service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that hangs up or sends garbage ends its own connection only.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    tracing::info!("nhận tín hiệu dừng: hoàn tất các yêu cầu đang xử lý rồi tắt");
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {
+            tracing::warn!("còn kết nối chưa xong sau 30 giây; dừng hẳn");
+        }
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -81,5 +146,4 @@ async fn shutdown_signal() {
         _ = interrupt => {},
         _ = terminate => {},
     }
-    tracing::info!("nhận tín hiệu dừng: hoàn tất các yêu cầu đang xử lý rồi tắt");
 }

@@ -99,23 +99,30 @@ struct FormPage {
     form: UserForm,
     roles: [Role; 4],
     errors: HashMap<&'static str, String>,
+    /// The edited account's live API keys, which the administrator may revoke.
+    tokens: Vec<super::tokens::Token>,
 }
 
-fn form_page(
+async fn form_page(
+    pool: &sqlx::PgPool,
     layout: Layout,
     editing: Option<users::User>,
     form: UserForm,
     errors: HashMap<&'static str, String>,
-) -> Response {
+) -> AppResult<Response> {
     let invalid = !errors.is_empty();
-    let mut response = render(&FormPage { layout, editing, form, roles: Role::ALL, errors });
+    let tokens = match &editing {
+        Some(user) => super::tokens::list(pool, user.id).await?,
+        None => Vec::new(),
+    };
+    let mut response = render(&FormPage { layout, editing, form, roles: Role::ALL, errors, tokens });
     if invalid {
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
-    response
+    Ok(response)
 }
 
-pub async fn new_form(layout: Layout, admin: CurrentUser) -> AppResult<Response> {
+pub async fn new_form(State(state): State<AppState>, layout: Layout, admin: CurrentUser) -> AppResult<Response> {
     authz::authorize(&admin, Action::ManageUsers, own_place(&admin))?;
     let form = UserForm {
         unit_code: admin.unit.as_ref().map(|u| u.code.clone()).unwrap_or_else(|| units::NATIONAL_CODE.to_owned()),
@@ -123,7 +130,7 @@ pub async fn new_form(layout: Layout, admin: CurrentUser) -> AppResult<Response>
         active: Some("1".into()),
         ..UserForm::default()
     };
-    Ok(form_page(layout, None, form, HashMap::new()))
+    form_page(&state.pool, layout, None, form, HashMap::new()).await
 }
 
 struct Checked {
@@ -198,7 +205,7 @@ pub async fn create(
     let checked = check_common(&state, &admin, &form, &mut errors).await?;
     let Some(checked) = checked.filter(|_| errors.is_empty()) else {
         let form = UserForm { password: String::new(), ..form };
-        return Ok(form_page(layout, None, form, errors));
+        return form_page(&state.pool, layout, None, form, errors).await;
     };
     let hash = password::hash(form.password.clone()).await?;
     let mut tx = state.pool.begin().await?;
@@ -238,7 +245,7 @@ pub async fn edit_form(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let user = managed_user(&state, &admin, id).await?;
-    Ok(edit_form_with(layout, user, HashMap::new()))
+    edit_form_with(&state.pool, layout, user, HashMap::new()).await
 }
 
 pub async fn update(
@@ -268,9 +275,9 @@ pub async fn update(
     }
     let Some(checked) = checked.filter(|_| errors.is_empty()) else {
         if errors.contains_key("version") {
-            return Ok(edit_form_with(layout, user, errors));
+            return edit_form_with(&state.pool, layout, user, errors).await;
         }
-        return Ok(form_page(layout, Some(user), form, errors));
+        return form_page(&state.pool, layout, Some(user), form, errors).await;
     };
     let active = form.active.is_some();
     let mut tx = state.pool.begin().await?;
@@ -281,7 +288,7 @@ pub async fn update(
             "roles",
             "Đây là quản trị viên cuối cùng đang hoạt động: không thể bỏ quyền quản trị hoặc vô hiệu hóa.".to_owned(),
         );
-        return Ok(form_page(layout, Some(user), form, errors));
+        return form_page(&state.pool, layout, Some(user), form, errors).await;
     }
     let changes = users::Changes {
         full_name: form.full_name.trim(),
@@ -291,10 +298,13 @@ pub async fn update(
     };
     if !users::update(&mut *tx, id, form.version, &changes).await? {
         errors.insert("version", "Tài khoản vừa được người khác sửa. Hãy tải lại trang và kiểm tra.".to_owned());
-        return Ok(form_page(layout, Some(user), form, errors));
+        return form_page(&state.pool, layout, Some(user), form, errors).await;
     }
     if !active {
+        // A deactivated account keeps nothing that opens the app: no session, no API key (a
+        // key must not come back to life if the account is later reactivated for someone else).
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        super::tokens::revoke_all(&mut tx, id).await?;
     }
     let after = users::by_id(&mut *tx, id).await?;
     let entry = Entry {
@@ -320,7 +330,12 @@ async fn user_unit_date(state: &AppState, user: &users::User) -> AppResult<Optio
 }
 
 /// The edit form filled with the account as stored.
-fn edit_form_with(layout: Layout, user: users::User, errors: HashMap<&'static str, String>) -> Response {
+async fn edit_form_with(
+    pool: &sqlx::PgPool,
+    layout: Layout,
+    user: users::User,
+    errors: HashMap<&'static str, String>,
+) -> AppResult<Response> {
     let form = UserForm {
         username: user.username.clone(),
         full_name: user.full_name.clone(),
@@ -331,7 +346,7 @@ fn edit_form_with(layout: Layout, user: users::User, errors: HashMap<&'static st
         password: String::new(),
         version: user.version,
     };
-    form_page(layout, Some(user), form, errors)
+    form_page(pool, layout, Some(user), form, errors).await
 }
 
 pub async fn reset_password(
@@ -344,14 +359,14 @@ pub async fn reset_password(
     let new_password = password::generate();
     let hash = password::hash(new_password.clone()).await?;
     let mut tx = state.pool.begin().await?;
-    users::set_password(&mut *tx, id, &hash).await?;
+    let revoked = users::set_password(&mut tx, id, &hash).await?;
     let entry = Entry {
         action: "reset_password",
         entity: "user",
         entity_id: id.to_string(),
         unit_id: user.unit_id,
         before: None,
-        after: None,
+        after: Some(serde_json::json!({ "api_tokens_revoked": revoked })),
     };
     audit::record(&mut *tx, &admin.actor(), entry).await?;
     tx.commit().await?;
@@ -363,5 +378,33 @@ pub async fn reset_password(
     // Shown once on this page, never stored in a cookie or a log.
     layout.flash = Some(Flash::info(&message));
     let user = users::by_id(&state.pool, id).await?.ok_or(AppError::NotFound)?;
-    Ok(edit_form_with(layout, user, HashMap::new()))
+    // The page carries a password in clear: never cached.
+    Ok(super::login::no_store(edit_form_with(&state.pool, layout, user, HashMap::new()).await?))
+}
+
+/// POST /admin/users/{id}/tokens/{token}/revoke: an administrator ends an API key of an
+/// account in their subtree.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    admin: CurrentUser,
+    Path((id, token)): Path<(i32, i32)>,
+) -> AppResult<Response> {
+    let user = managed_user(&state, &admin, id).await?;
+    let mut tx = state.pool.begin().await?;
+    let Some(name) = super::tokens::revoke_for_admin(&mut tx, id, token).await? else {
+        return Ok(Flash::error("Tài khoản này không có khóa đó (hoặc khóa đã bị thu hồi).")
+            .redirect(&format!("/admin/users/{id}")));
+    };
+    let entry = Entry {
+        action: "revoke",
+        entity: "api_token",
+        entity_id: token.to_string(),
+        unit_id: user.unit_id,
+        before: Some(serde_json::json!({ "name": name, "owner": user.username })),
+        after: None,
+    };
+    audit::record(&mut *tx, &admin.actor(), entry).await?;
+    tx.commit().await?;
+    Ok(Flash::success(&format!("Đã thu hồi khóa “{name}” của {}.", user.username))
+        .redirect(&format!("/admin/users/{id}")))
 }

@@ -114,6 +114,7 @@ mod tests {
 
     fn user(roles: &[Role], unit: Option<UnitScope>) -> CurrentUser {
         CurrentUser {
+            via_token: None,
             id: 1,
             username: "u".into(),
             full_name: "U".into(),

@@ -127,19 +127,21 @@ pub async fn run(pool: &PgPool, command: UserCommand) -> anyhow::Result<()> {
             }
             let hash = password::hash(secret).await?;
             let mut tx = pool.begin().await?;
-            users::set_password(&mut *tx, user.id, &hash).await?;
+            let revoked = users::set_password(&mut tx, user.id, &hash).await?;
             let entry = Entry {
                 action: "reset_password",
                 entity: "user",
                 entity_id: user.id.to_string(),
                 unit_id: user.unit_id,
                 before: None,
-                after: None,
+                after: Some(serde_json::json!({ "api_tokens_revoked": revoked })),
             };
             audit::record(&mut *tx, &actor, entry).await?;
             tx.commit().await?;
             sessions::delete_for_user(pool, user.id).await?;
-            println!("Đã đặt mật khẩu mới cho {username}; các phiên đăng nhập cũ đã kết thúc.");
+            println!(
+                "Đã đặt mật khẩu mới cho {username}; các phiên đăng nhập cũ đã kết thúc, {revoked} khóa API đã bị thu hồi."
+            );
             Ok(())
         }
         UserCommand::List => {

@@ -29,10 +29,30 @@ struct LoginPage {
     error: Option<String>,
 }
 
-/// Only local paths are followed after login, never another site.
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/" }
+/// Where to go after login: only a path of this site, never another one. Browsers drop tabs
+/// and line breaks from URLs and read `\\` as `/`, so `/\t/evil.example` or `/\\evil.example`
+/// would leave the site: any control character or backslash sends the user home. Non-ASCII
+/// text (a Vietnamese search) is percent-encoded so the `Location` header stays valid.
+pub fn safe_next(next: &str) -> String {
+    if next.len() > 2000 || next.chars().any(|c| c.is_control() || c == '\\') {
+        return "/".to_owned();
+    }
+    let encoded = percent_encoding::utf8_percent_encode(next, NEXT_ESCAPES).to_string();
+    let local = encoded.starts_with('/') && !encoded.starts_with("//");
+    match axum::http::uri::PathAndQuery::try_from(encoded.as_str()) {
+        Ok(parsed) if local && parsed.as_str() == encoded => encoded,
+        _ => "/".to_owned(),
+    }
 }
+
+/// Characters escaped in a `next` path: non-ASCII is always escaped by the encoder; space,
+/// quotes and angle brackets are not valid in a URL either.
+const NEXT_ESCAPES: &percent_encoding::AsciiSet =
+    &percent_encoding::CONTROLS.add(b' ').add(b'"').add(b'<').add(b'>').add(b'`').add(b'{').add(b'}');
+
+/// Longest login name accepted (the database allows 64): anything longer is refused before
+/// any database write or hash.
+pub const MAX_USERNAME: usize = 64;
 
 pub async fn login_page(
     layout: Layout,
@@ -40,7 +60,7 @@ pub async fn login_page(
     Query(query): Query<LoginQuery>,
 ) -> Response {
     if user.is_some() {
-        return Redirect::to(safe_next(&query.next)).into_response();
+        return Redirect::to(&safe_next(&query.next)).into_response();
     }
     render(&LoginPage { layout, username: String::new(), next: query.next, error: None })
 }
@@ -68,14 +88,20 @@ pub async fn login(
     let page = |status: StatusCode, error: &str| {
         let mut response = render(&LoginPage {
             layout: layout.clone(),
-            username: form.username.clone(),
-            next: form.next.clone(),
+            username: form.username.chars().take(MAX_USERNAME).collect(),
+            next: form.next.chars().take(2000).collect(),
             error: Some(error.to_owned()),
         });
         *response.status_mut() = status;
         response
     };
-    if throttle::is_throttled(&state.pool, &username, &client).await? {
+    // No account has a longer name: answer as for any wrong login, without touching the
+    // database or hashing (a 1 MiB name would otherwise land in the audit log).
+    if username.chars().count() > MAX_USERNAME || form.password.len() > 1024 {
+        return Ok(page(StatusCode::OK, WRONG_CREDENTIALS));
+    }
+    // The attempt is counted before the hash, so parallel guesses cannot all pass the check.
+    if !throttle::reserve(&state.pool, &username, &client).await? {
         return Ok(page(StatusCode::TOO_MANY_REQUESTS, throttle::MESSAGE));
     }
     let account = users::password_hash(&state.pool, &username).await?;
@@ -83,10 +109,15 @@ pub async fn login(
         Some((id, hash)) => (Some(id), Some(hash)),
         None => (None, None),
     };
-    let valid = password::verify(form.password.clone(), hash).await?;
+    let valid = match password::verify(form.password.clone(), hash).await {
+        Ok(valid) => valid,
+        Err(error) if error.downcast_ref::<password::Busy>().is_some() => {
+            return Ok(page(StatusCode::TOO_MANY_REQUESTS, password::BUSY_MESSAGE));
+        }
+        Err(error) => return Err(error.into()),
+    };
     let actor = Actor { user_id, name: username.clone(), client: client.clone() };
     let Some(user_id) = user_id.filter(|_| valid) else {
-        throttle::record_failure(&state.pool, &username, &client).await?;
         let entry = Entry {
             action: "login_failed",
             entity: "session",
@@ -98,13 +129,13 @@ pub async fn login(
         audit::record(&state.pool, &actor, entry).await?;
         return Ok(page(StatusCode::OK, WRONG_CREDENTIALS));
     };
-    throttle::clear(&state.pool, &username).await?;
+    throttle::release(&state.pool, &username, &client).await?;
     let token = sessions::create(&state.pool, user_id, &client).await?;
     let unit_id = users::by_id(&state.pool, user_id).await?.and_then(|u| u.unit_id);
     let entry =
         Entry { action: "login", entity: "session", entity_id: String::new(), unit_id, before: None, after: None };
     audit::record(&state.pool, &actor, entry).await?;
-    let mut response = Redirect::to(safe_next(&form.next)).into_response();
+    let mut response = Redirect::to(&safe_next(&form.next)).into_response();
     if let Ok(value) = HeaderValue::from_str(&sessions::cookie(&token, state.config.secure_cookies)) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -175,17 +206,66 @@ pub async fn profile(State(state): State<AppState>, layout: Layout, user: Curren
 pub struct TokenForm {
     #[serde(default)]
     name: String,
+    /// The account's current password: a stolen session alone cannot mint a lasting key.
+    #[serde(default)]
+    password: String,
+}
+
+/// Checks the signed-in user's current password for a sensitive action (new API key, new
+/// password). The check is throttled like a login (a session must not become a way to guess
+/// the password) and a failure is audited. `Ok(None)`: right; `Ok(Some(message))`: the
+/// Vietnamese message to show next to the field.
+async fn check_current_password(
+    state: &AppState,
+    user: &CurrentUser,
+    client: &str,
+    typed: &str,
+    what: &'static str,
+) -> AppResult<Option<&'static str>> {
+    if !throttle::reserve(&state.pool, &user.username, client).await? {
+        return Ok(Some(throttle::MESSAGE));
+    }
+    let stored = users::password_hash_by_id(&state.pool, user.id).await?;
+    let valid = typed.len() <= 1024 && password::verify(typed.to_owned(), stored).await?;
+    if valid {
+        throttle::release(&state.pool, &user.username, client).await?;
+        return Ok(None);
+    }
+    let entry = Entry {
+        action: "password_check_failed",
+        entity: "user",
+        entity_id: user.id.to_string(),
+        unit_id: user.unit.as_ref().map(|u| u.id),
+        before: None,
+        after: Some(serde_json::json!({ "for": what })),
+    };
+    audit::record(&state.pool, &user.actor().with_client(client), entry).await?;
+    Ok(Some("Mật khẩu hiện tại không đúng."))
+}
+
+/// Pages that show a secret (a new key, a new password) must not stay in any cache.
+pub fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 pub async fn create_token(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     layout: Layout,
     user: CurrentUser,
     Form(form): Form<TokenForm>,
 ) -> AppResult<Response> {
     let name = form.name.trim();
+    let mut error = None;
     if name.is_empty() || name.chars().count() > 80 {
-        let error = Some("Đặt tên cho khóa (tối đa 80 ký tự), ví dụ “Phần mềm tổng hợp của Văn phòng”.".to_owned());
+        error = Some("Đặt tên cho khóa (tối đa 80 ký tự), ví dụ “Phần mềm tổng hợp của Văn phòng”.".to_owned());
+    } else if let Some(message) =
+        check_current_password(&state, &user, &peer.ip().to_string(), &form.password, "api_token").await?
+    {
+        error = Some(format!("{message} Cần nhập đúng mật khẩu để tạo khóa."));
+    }
+    if error.is_some() {
         let mut response = profile_page(&state, layout, user, PasswordErrors::default(), None, error).await?;
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(response);
@@ -200,8 +280,8 @@ pub async fn create_token(
         after: Some(serde_json::json!({"name": name})),
     };
     audit::record(&state.pool, &user.actor(), entry).await?;
-    // Shown once, on this page only.
-    profile_page(&state, layout, user, PasswordErrors::default(), Some(token), None).await
+    // Shown once, on this page only, and never cached.
+    Ok(no_store(profile_page(&state, layout, user, PasswordErrors::default(), Some(token), None).await?))
 }
 
 pub async fn revoke_token(
@@ -236,14 +316,16 @@ pub struct PasswordForm {
 
 pub async fn change_password(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     layout: Layout,
     user: CurrentUser,
     Form(form): Form<PasswordForm>,
 ) -> AppResult<Response> {
     let mut errors = PasswordErrors::default();
-    let stored = users::password_hash_by_id(&state.pool, user.id).await?;
-    if !password::verify(form.current.clone(), stored).await? {
-        errors.current = Some("Mật khẩu hiện tại không đúng.".to_owned());
+    if let Some(message) =
+        check_current_password(&state, &user, &peer.ip().to_string(), &form.current, "change_password").await?
+    {
+        errors.current = Some(message.to_owned());
     }
     if let Some(problem) = password::policy_error(&form.new) {
         errors.new = Some(problem.to_owned());
@@ -260,8 +342,8 @@ pub async fn change_password(
     }
     let hash = password::hash(form.new).await?;
     let mut tx = state.pool.begin().await?;
-    users::set_password(&mut *tx, user.id, &hash).await?;
-    // Other sessions of this account end; this one stays.
+    let revoked = users::set_password(&mut tx, user.id, &hash).await?;
+    // Other sessions of this account end; this one stays. Its API keys end too.
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
         .bind(user.id)
         .bind(&user.token_hash)
@@ -273,9 +355,14 @@ pub async fn change_password(
         entity_id: user.id.to_string(),
         unit_id: user.unit.as_ref().map(|u| u.id),
         before: None,
-        after: None,
+        after: Some(serde_json::json!({ "api_tokens_revoked": revoked })),
     };
     audit::record(&mut *tx, &user.actor(), entry).await?;
     tx.commit().await?;
-    Ok(Flash::success("Đã đổi mật khẩu.").redirect("/profile"))
+    let message = if revoked > 0 {
+        format!("Đã đổi mật khẩu. {revoked} khóa API tạo trước đó đã bị thu hồi; tạo khóa mới nếu cần.")
+    } else {
+        "Đã đổi mật khẩu.".to_owned()
+    };
+    Ok(Flash::success(&message).redirect("/profile"))
 }

@@ -76,6 +76,8 @@ pub struct CurrentUser {
     /// `None`: a national account (toàn quốc).
     pub unit: Option<UnitScope>,
     pub token_hash: Vec<u8>,
+    /// The personal API token this request came with (`None`: a browser session).
+    pub via_token: Option<i32>,
 }
 
 impl CurrentUser {
@@ -92,7 +94,9 @@ impl CurrentUser {
     }
 
     pub fn actor(&self) -> crate::audit::Actor {
-        crate::audit::Actor { user_id: Some(self.id), name: self.username.clone(), client: String::new() }
+        // What a token did is traceable to the token, not only to its owner.
+        let client = self.via_token.map(|id| format!("khóa API #{id}")).unwrap_or_default();
+        crate::audit::Actor { user_id: Some(self.id), name: self.username.clone(), client }
     }
 }
 
@@ -113,29 +117,40 @@ pub async fn load_session(State(state): State<AppState>, jar: CookieJar, mut req
     if request.uri().path().starts_with("/static/") || request.uri().path() == "/healthz" {
         return next.run(request).await;
     }
+    let path = request.uri().path().to_owned();
+    // Personal tokens open the JSON API only: never a page or a form of the site.
     let bearer = request
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned());
+        .map(|t| t.trim().to_owned())
+        .filter(|_| path.starts_with("/api/"));
     let found = match (jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()), bearer) {
         (Some(token), _) => sessions::load(&state.pool, &token).await,
         (None, Some(token)) => tokens::load(&state.pool, &token).await,
         (None, None) => Ok(None),
     };
-    {
-        match found {
-            Ok(Some(user)) => {
-                request.extensions_mut().insert(UserBadge {
-                    full_name: user.full_name.clone(),
-                    unit_name: user.unit_name(),
-                    is_admin: user.is_admin(),
-                });
-                request.extensions_mut().insert(user);
-            }
-            Ok(None) => {}
-            Err(error) => tracing::error!(%error, "không đọc được phiên đăng nhập"),
+    match found {
+        Ok(Some(user)) => {
+            request.extensions_mut().insert(UserBadge {
+                full_name: user.full_name.clone(),
+                unit_name: user.unit_name(),
+                is_admin: user.is_admin(),
+            });
+            request.extensions_mut().insert(user);
+        }
+        Ok(None) => {}
+        // The database being away is not "signed out": 503, so the browser keeps its session
+        // and the form its text.
+        Err(error) => {
+            let response = if crate::error::is_unavailable(&error) {
+                tracing::warn!(%error, "cơ sở dữ liệu không sẵn sàng khi đọc phiên đăng nhập");
+                crate::error::unavailable_response()
+            } else {
+                crate::error::AppError::Database(error).into_response()
+            };
+            return crate::web::error_page(&state, &path, None, response);
         }
     }
     let flash = jar.get(FLASH_COOKIE).and_then(|c| Flash::decode(c.value()));
@@ -144,6 +159,7 @@ pub async fn load_session(State(state): State<AppState>, jar: CookieJar, mut req
         request.extensions_mut().insert(flash);
     }
     let is_get = request.method() == Method::GET;
+    let signed_in = request.extensions().get::<CurrentUser>().is_some();
     let mut response = next.run(request).await;
     // A flash is shown once, on the next page rendered.
     if had_flash && is_get && !response.headers().contains_key(header::SET_COOKIE) {
@@ -152,7 +168,34 @@ pub async fn load_session(State(state): State<AppState>, jar: CookieJar, mut req
             response.headers_mut().append(header::SET_COOKIE, value);
         }
     }
+    if state.config.secure_cookies {
+        secure_flash_cookies(&mut response);
+    }
+    // What a signed-in user sees is theirs: no shared or disk cache keeps it (commune offices
+    // share computers). Responses that set their own policy keep it.
+    if signed_in && !response.headers().contains_key(header::CACHE_CONTROL) {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    }
     response
+}
+
+/// Behind HTTPS (`--secure-cookies`) the flash cookie, written in many handlers, gets `Secure`
+/// here in one place, like the session cookie.
+fn secure_flash_cookies(response: &mut Response) {
+    let cookies: Vec<HeaderValue> = response.headers().get_all(header::SET_COOKIE).iter().cloned().collect();
+    if !cookies.iter().any(|c| c.as_bytes().starts_with(FLASH_COOKIE.as_bytes())) {
+        return;
+    }
+    response.headers_mut().remove(header::SET_COOKIE);
+    for cookie in cookies {
+        let text = cookie.to_str().unwrap_or("");
+        let secured = if text.starts_with(FLASH_COOKIE) && !text.contains("; Secure") {
+            HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or(cookie)
+        } else {
+            cookie
+        };
+        response.headers_mut().append(header::SET_COOKIE, secured);
+    }
 }
 
 pub fn routes() -> Vec<RouteSpec> {
@@ -182,6 +225,13 @@ pub fn routes() -> Vec<RouteSpec> {
             "/admin/users/{own_scope_user}/password",
             Admin,
             post(admin::reset_password),
+        ),
+        RouteSpec::new(
+            Method::POST,
+            "/admin/users/{id}/tokens/{token}/revoke",
+            "/admin/users/{own_scope_user}/tokens/1/revoke",
+            Admin,
+            post(admin::revoke_token),
         ),
     ]
 }

@@ -88,6 +88,7 @@ pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser
         roles: row.roles.iter().filter_map(|r| Role::parse(r)).collect(),
         unit,
         token_hash: hash,
+        via_token: None,
     }))
 }
 
@@ -153,5 +154,6 @@ pub async fn load_user(pool: &PgPool, user_id: i32, token_hash: Vec<u8>) -> sqlx
             _ => None,
         },
         token_hash,
+        via_token: None,
     }))
 }

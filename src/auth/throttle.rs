@@ -1,42 +1,67 @@
 //! Login throttling per account and per client address, kept in PostgreSQL so that it holds
 //! across restarts and across app servers.
+//!
+//! An attempt is *reserved* before the password is hashed, in one statement that increments
+//! both counters under their row locks ([`reserve`]): fifteen guesses sent at the same instant
+//! are counted one after the other, and only the first [`MAX_PER_ACCOUNT`] reach the hash.
+//! A successful login gives its reservation back ([`release`]). The window is fixed: it starts
+//! at the first attempt and lasts [`WINDOW`].
 
 use chrono::Duration;
 use sqlx::PgPool;
 
 pub const WINDOW: Duration = Duration::minutes(15);
-/// Failed logins on one account within the window before it is paused.
-pub const MAX_PER_ACCOUNT: i64 = 5;
-/// Failed logins from one address within the window before it is paused.
-pub const MAX_PER_CLIENT: i64 = 20;
+/// Attempts on one account within the window before it is paused.
+pub const MAX_PER_ACCOUNT: i32 = 5;
+/// Attempts from one address within the window before it is paused.
+pub const MAX_PER_CLIENT: i32 = 20;
 
 pub const MESSAGE: &str =
     "Bạn đã đăng nhập sai quá nhiều lần. Tài khoản tạm khóa đăng nhập; vui lòng thử lại sau 15 phút.";
 
-pub async fn is_throttled(pool: &PgPool, username: &str, client: &str) -> sqlx::Result<bool> {
-    let (by_account, by_client): (i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE username = $1), count(*) FILTER (WHERE client = $2)
-         FROM login_failures WHERE failed_at > now() - $3 AND (username = $1 OR client = $2)",
+fn account_key(username: &str) -> String {
+    format!("account:{username}")
+}
+
+fn client_key(client: &str) -> String {
+    format!("client:{client}")
+}
+
+/// Counts one attempt for `username` and `client` and says whether it may go on to the
+/// password check (`false`: over a limit, answer 429). `username` must already be capped in
+/// length (the login form refuses names over 64 characters).
+pub async fn reserve(pool: &PgPool, username: &str, client: &str) -> sqlx::Result<bool> {
+    let counts: Vec<(String, i32)> = sqlx::query_as(
+        "INSERT INTO login_attempts AS a (key, window_start, attempts)
+         VALUES ($1, now(), 1), ($2, now(), 1)
+         ON CONFLICT (key) DO UPDATE SET
+             attempts = CASE WHEN a.window_start < now() - $3 THEN 1 ELSE a.attempts + 1 END,
+             window_start = CASE WHEN a.window_start < now() - $3 THEN now() ELSE a.window_start END
+         RETURNING key, attempts",
     )
-    .bind(username)
-    .bind(client)
+    .bind(account_key(username))
+    .bind(client_key(client))
     .bind(WINDOW)
-    .fetch_one(pool)
+    .fetch_all(pool)
     .await?;
-    Ok(by_account >= MAX_PER_ACCOUNT || by_client >= MAX_PER_CLIENT)
+    let over = counts.iter().any(|(key, attempts)| {
+        let limit = if key.starts_with("account:") { MAX_PER_ACCOUNT } else { MAX_PER_CLIENT };
+        *attempts > limit
+    });
+    Ok(!over)
 }
 
-pub async fn record_failure(pool: &PgPool, username: &str, client: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM login_failures WHERE failed_at < now() - $1").bind(WINDOW).execute(pool).await?;
-    sqlx::query("INSERT INTO login_failures (username, client) VALUES ($1, $2)")
-        .bind(username)
-        .bind(client)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
-pub async fn clear(pool: &PgPool, username: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username).execute(pool).await?;
+/// After a successful login: the account starts afresh, and the address gets its attempt back.
+/// Old windows are swept at the same time.
+pub async fn release(pool: &PgPool, username: &str, client: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE login_attempts SET attempts = CASE WHEN key = $1 THEN 0 ELSE greatest(attempts - 1, 0) END
+         WHERE key IN ($1, $2)",
+    )
+    .bind(account_key(username))
+    .bind(client_key(client))
+    .execute(pool)
+    .await?;
+    sqlx::query("DELETE FROM login_attempts WHERE window_start < now() - $1").bind(WINDOW * 2).execute(pool).await?;
     Ok(())
 }

@@ -16,13 +16,11 @@ pub struct Token {
 
 impl Token {
     pub fn created(&self) -> String {
-        (self.created_at + chrono::Duration::hours(7)).format("%d/%m/%Y %H:%M").to_string()
+        crate::format::local_datetime(self.created_at)
     }
 
     pub fn last_used(&self) -> String {
-        self.last_used_at
-            .map(|at| (at + chrono::Duration::hours(7)).format("%d/%m/%Y %H:%M").to_string())
-            .unwrap_or_else(|| "chưa dùng".to_owned())
+        self.last_used_at.map(crate::format::local_datetime).unwrap_or_else(|| "chưa dùng".to_owned())
     }
 }
 
@@ -64,22 +62,74 @@ pub async fn revoke(pool: &PgPool, user_id: i32, id: i32) -> sqlx::Result<bool> 
     Ok(result.rows_affected() == 1)
 }
 
-/// The user behind a live token of an active account.
+/// Revokes every live token of an account (password change or reset, deactivation); returns
+/// how many there were.
+pub async fn revoke_all(tx: &mut sqlx::PgConnection, user_id: i32) -> sqlx::Result<u64> {
+    let result = sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
+        .bind(user_id)
+        .execute(tx)
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// A token's use is written to the audit log at most this often (the first use, then again
+/// after a pause), so that every token that acted is traceable without one row per request.
+pub const USE_AUDIT_INTERVAL: chrono::Duration = chrono::Duration::hours(1);
+
+/// The user behind a live token of an active account. Marks the token used, and records the
+/// use in the audit log when it was unused for [`USE_AUDIT_INTERVAL`].
 pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser>> {
-    if !token.starts_with(PREFIX) {
+    if !token.starts_with(PREFIX) || token.len() > 100 {
         return Ok(None);
     }
     let hash = super::sessions::token_hash(token);
-    let user_id: Option<i32> = sqlx::query_scalar(
-        "UPDATE api_tokens t SET last_used_at = now() FROM users u
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id AND u.active
-         RETURNING t.user_id",
+    #[derive(FromRow)]
+    struct Used {
+        id: i32,
+        user_id: i32,
+        name: String,
+        unit_id: Option<i32>,
+        previous_use: Option<DateTime<Utc>>,
+    }
+    let used: Option<Used> = sqlx::query_as(
+        "UPDATE api_tokens t SET last_used_at = now()
+         FROM users u, (SELECT id, last_used_at FROM api_tokens WHERE token_hash = $1) old
+         WHERE t.token_hash = $1 AND old.id = t.id AND t.revoked_at IS NULL AND u.id = t.user_id AND u.active
+         RETURNING t.id, t.user_id, t.name, u.unit_id, old.last_used_at AS previous_use",
     )
     .bind(&hash)
     .fetch_optional(pool)
     .await?;
-    match user_id {
-        Some(id) => super::sessions::load_user(pool, id, hash).await,
-        None => Ok(None),
+    let Some(used) = used else { return Ok(None) };
+    if used.previous_use.is_none_or(|at| Utc::now() - at > USE_AUDIT_INTERVAL) {
+        let user = super::sessions::load_user(pool, used.user_id, Vec::new()).await?;
+        let actor = crate::audit::Actor {
+            user_id: Some(used.user_id),
+            name: user.map(|u| u.username).unwrap_or_default(),
+            client: format!("khóa API #{}", used.id),
+        };
+        let entry = crate::audit::Entry {
+            action: "use",
+            entity: "api_token",
+            entity_id: used.id.to_string(),
+            unit_id: used.unit_id,
+            before: None,
+            after: Some(serde_json::json!({ "name": used.name })),
+        };
+        crate::audit::record(pool, &actor, entry).await?;
     }
+    let user = super::sessions::load_user(pool, used.user_id, hash).await?;
+    Ok(user.map(|user| CurrentUser { via_token: Some(used.id), ..user }))
+}
+
+/// Revokes token `id` of account `user_id` for an administrator; returns the token's name if
+/// there was a live one.
+pub async fn revoke_for_admin(tx: &mut sqlx::PgConnection, user_id: i32, id: i32) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING name",
+    )
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(tx)
+    .await
 }

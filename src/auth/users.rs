@@ -132,13 +132,15 @@ pub async fn insert<'e>(executor: impl PgExecutor<'e>, user: &NewUser<'_>) -> sq
     .await
 }
 
-pub async fn set_password<'e>(executor: impl PgExecutor<'e>, id: i32, hash: &str) -> sqlx::Result<()> {
+/// Sets a new password hash and revokes every personal API token of the account: a token made
+/// under the old password must not outlive it. Returns how many tokens were revoked.
+pub async fn set_password(tx: &mut sqlx::PgConnection, id: i32, hash: &str) -> sqlx::Result<u64> {
     sqlx::query("UPDATE users SET password_hash = $2, updated_at = now(), version = version + 1 WHERE id = $1")
         .bind(id)
         .bind(hash)
-        .execute(executor)
+        .execute(&mut *tx)
         .await?;
-    Ok(())
+    super::tokens::revoke_all(tx, id).await
 }
 
 pub struct Changes<'a> {

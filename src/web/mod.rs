@@ -171,27 +171,39 @@ pub async fn error_pages(State(state): State<AppState>, request: Request, next: 
     let path = request.uri().path().to_owned();
     let user = request.extensions().get::<UserBadge>().cloned();
     let response = next.run(request).await;
+    error_page(&state, &path, user, response)
+}
+
+/// Dresses an error `response` for `path`: the Vietnamese page inside the layout, or under
+/// `/api/` a JSON `{"error": "…"}` (answers that are JSON already stay as they are).
+/// `Retry-After` and `Allow` are kept.
+pub fn error_page(state: &AppState, path: &str, user: Option<UserBadge>, response: Response) -> Response {
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) || path.starts_with("/api/") {
+    if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_html = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
+    let content_type =
+        response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let page = response.extensions().get::<ErrorPage>().cloned();
-    if is_html && page.is_none() {
-        return response;
-    }
-    let page = page.unwrap_or_else(|| ErrorPage::for_status(status));
-    let template = ErrorTemplate {
-        layout: Layout::build(&state.config, &path, user),
-        status: status.as_u16(),
-        title: page.title.to_owned(),
-        message: page.message,
+    let mut rendered = if path.starts_with("/api/") {
+        if content_type.starts_with("application/json") {
+            return response;
+        }
+        let page = page.unwrap_or_else(|| ErrorPage::for_status(status));
+        axum::Json(serde_json::json!({ "error": page.message })).into_response()
+    } else {
+        if content_type.starts_with("text/html") && page.is_none() {
+            return response;
+        }
+        let page = page.unwrap_or_else(|| ErrorPage::for_status(status));
+        let template = ErrorTemplate {
+            layout: Layout::build(&state.config, path, user),
+            status: status.as_u16(),
+            title: page.title.to_owned(),
+            message: page.message,
+        };
+        render(&template)
     };
-    let mut rendered = render(&template);
     *rendered.status_mut() = status;
     for name in [header::RETRY_AFTER, header::ALLOW] {
         if let Some(value) = response.headers().get(&name) {

@@ -55,6 +55,30 @@ pub fn server_options() -> PgConnectOptions {
     server().options.clone()
 }
 
+/// On the private cluster the app under test connects as the restricted role, as `serve` does;
+/// against a `DATABASE_URL` it uses that URL's role.
+fn uses_app_role() -> bool {
+    server()._cluster_dir.is_some()
+}
+
+/// The web server's pool for a test database: the restricted role, bounded statements.
+pub async fn app_pool(database: &str) -> PgPool {
+    let mut options = server_options().database(database);
+    if uses_app_role() {
+        options = options.username(danvan::db::LOCAL_APP_ROLE);
+    }
+    danvan::db::pool_for(options, 5, danvan::db::PoolPurpose::Requests).await.expect("app pool")
+}
+
+/// Serves the app on `listener` in the background, as `danvan serve` does.
+pub fn serve_in_background(listener: tokio::net::TcpListener, state: danvan::AppState) {
+    tokio::spawn(async move {
+        danvan::server::serve_until(listener, state, danvan::server::HEADER_READ_TIMEOUT, std::future::pending())
+            .await
+            .ok();
+    });
+}
+
 async fn admin() -> PgConnection {
     PgConnection::connect_with(&server_options().database("postgres")).await.expect("admin connection")
 }
@@ -93,6 +117,9 @@ async fn template() -> &'static str {
                 let pool = danvan::db::pool(server_options().database(&building), 2).await.expect("pool");
                 danvan::db::migrate(&pool).await.expect("migrate template");
                 danvan::units::reference::ensure_loaded(&pool).await.expect("load units");
+                if uses_app_role() {
+                    danvan::db::grant_app_role(&pool, danvan::db::LOCAL_APP_ROLE, true).await.expect("grant app role");
+                }
                 pool.close().await;
                 let rename = format!("ALTER DATABASE {} RENAME TO {}", quote_ident(&building), quote_ident(&name));
                 sqlx::query(sqlx::AssertSqlSafe(rename)).execute(&mut admin).await.expect("rename template");
@@ -139,14 +166,10 @@ impl TestApp {
         let options = fresh_database().await;
         let database = options.get_database().unwrap_or_default().to_owned();
         let pool = danvan::db::pool(options, 5).await.expect("pool");
-        let state = danvan::server::state(pool.clone(), AppConfig::for_tests());
+        let state = danvan::server::state(app_pool(&database).await, AppConfig::for_tests());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
-        tokio::spawn(async move {
-            axum::serve(listener, danvan::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-                .await
-                .ok();
-        });
+        serve_in_background(listener, state);
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -250,14 +273,10 @@ impl TestApp {
     pub async fn restart(&self) -> TestApp {
         let options = server_options().database(&self.database);
         let pool = danvan::db::pool(options, 5).await.expect("pool");
-        let state = danvan::server::state(pool.clone(), AppConfig::for_tests());
+        let state = danvan::server::state(app_pool(&self.database).await, AppConfig::for_tests());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
-        tokio::spawn(async move {
-            axum::serve(listener, danvan::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-                .await
-                .ok();
-        });
+        serve_in_background(listener, state);
         TestApp { address, pool, database: self.database.clone(), client: self.new_client() }
     }
 }
