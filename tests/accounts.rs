@@ -512,3 +512,311 @@ async fn no_page_or_record_shows_a_password_hash() {
     .expect("q");
     assert_eq!(leaked, 0);
 }
+
+/// Makes a token through the profile page (with the password) and returns it.
+async fn mint_token(app: &TestApp, client: &reqwest::Client) -> String {
+    let response = client
+        .post(app.url("/profile/tokens"))
+        .form(&[("name", "Phần mềm"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+    let (status, page) = text(response).await;
+    assert_eq!(status, 200);
+    let start = page.find("dv_").expect("the token is shown once");
+    page[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
+}
+
+#[tokio::test]
+async fn tokens_need_the_password_open_only_the_api_and_end_with_the_password() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user("mt.api", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    app.create_user("kg.qt", "91", "2020-12-31", &["quan_tri"]).await;
+    let client = app.client_for("mt.api").await;
+    let api = "/api/v1/reports/30883/2023-Q3";
+
+    // No password, or a wrong one: no token, the field says why.
+    for form in [vec![("name", "Phần mềm")], vec![("name", "Phần mềm"), ("password", "sai-mat-khau")]] {
+        let (status, page) =
+            text(client.post(app.url("/profile/tokens")).form(&form).send().await.expect("POST")).await;
+        assert_eq!(status, 422);
+        assert!(page.contains("Mật khẩu hiện tại không đúng"), "{page}");
+        assert!(!page.contains("dv_"));
+    }
+    let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'password_check_failed'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("q");
+    assert_eq!(failed, 2, "failed password checks are audited");
+
+    let token = mint_token(&app, &client).await;
+    let bare = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let response = bare.get(app.url(api)).bearer_auth(&token).send().await.expect("GET");
+    assert_eq!(response.status(), 200);
+    // Its use is in the audit log, attributed to the token.
+    let used: Vec<String> =
+        sqlx::query_scalar("SELECT client FROM audit_log WHERE action = 'use' AND entity = 'api_token'")
+            .fetch_all(&app.pool)
+            .await
+            .expect("q");
+    assert_eq!(used.len(), 1);
+    assert!(used[0].starts_with("khóa API #"), "{used:?}");
+
+    // Pages and forms do not take a bearer token.
+    for (method, path) in [("GET", "/dashboards/30883?period=2023"), ("GET", "/profile"), ("POST", "/profile/tokens")] {
+        let request =
+            if method == "GET" { bare.get(app.url(path)) } else { bare.post(app.url(path)).form(&[("name", "x")]) };
+        let response = request.bearer_auth(&token).send().await.expect("request");
+        let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        assert!(response.status() == 303 && location.starts_with("/login"), "{method} {path}: {}", response.status());
+    }
+    let tokens: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens").fetch_one(&app.pool).await.expect("q");
+    assert_eq!(tokens, 1, "a bearer cannot mint more tokens");
+
+    // A password change ends every token of the account.
+    let response = client
+        .post(app.url("/profile/password"))
+        .form(&[("current", PASSWORD), ("new", "Mat-khau-moi-2026"), ("confirm", "Mat-khau-moi-2026")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 303);
+    let response = bare.get(app.url(api)).bearer_auth(&token).send().await.expect("GET");
+    assert_eq!(response.status(), 401, "a token made before the password change is dead");
+
+    // An administrator's reset does the same.
+    sqlx::query(
+        "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE username = 'kg.qt') WHERE id = $1",
+    )
+    .bind(user)
+    .execute(&app.pool)
+    .await
+    .expect("q");
+    let client = app.client_for("mt.api").await;
+    let token = mint_token(&app, &client).await;
+    let admin = app.client_for("kg.qt").await;
+    let response = admin.post(app.url(&format!("/admin/users/{user}/password"))).send().await.expect("POST");
+    assert_eq!(response.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+    assert_eq!(response.status(), 200);
+    let response = bare.get(app.url(api)).bearer_auth(&token).send().await.expect("GET");
+    assert_eq!(response.status(), 401, "a reset password ends the tokens");
+}
+
+#[tokio::test]
+async fn administrators_list_and_revoke_tokens_and_deactivation_ends_them() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user("mt.api2", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    app.create_user("kg.qt2", "91", "2020-12-31", &["quan_tri"]).await;
+    let client = app.client_for("mt.api2").await;
+    let first = mint_token(&app, &client).await;
+    let second = mint_token(&app, &client).await;
+    let bare = reqwest::Client::new();
+    let api = app.url("/api/v1/reports/30883/2023-Q3");
+
+    let admin = app.client_for("kg.qt2").await;
+    let (status, page) = text(admin.get(app.url(&format!("/admin/users/{user}"))).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert_eq!(page.matches("/tokens/").count(), 2, "both live tokens are listed with a revoke button");
+    let first_id: i32 = sqlx::query_scalar("SELECT min(id) FROM api_tokens").fetch_one(&app.pool).await.expect("q");
+    let response =
+        admin.post(app.url(&format!("/admin/users/{user}/tokens/{first_id}/revoke"))).send().await.expect("POST");
+    assert_eq!(response.status(), 303);
+    assert_eq!(bare.get(&api).bearer_auth(&first).send().await.expect("GET").status(), 401);
+    assert_eq!(bare.get(&api).bearer_auth(&second).send().await.expect("GET").status(), 200);
+    let revoked: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'revoke' AND entity = 'api_token' AND actor_name = 'kg.qt2'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("q");
+    assert_eq!(revoked, 1);
+
+    // Deactivation ends the other one for good: reactivating the account does not revive it.
+    let version: i32 =
+        sqlx::query_scalar("SELECT version FROM users WHERE id = $1").bind(user).fetch_one(&app.pool).await.expect("q");
+    let edit = |active: bool, version: i32| {
+        let mut form = vec![
+            ("full_name", "Người thử".to_owned()),
+            ("unit_code", "30883".to_owned()),
+            ("as_of", "2020-12-31".to_owned()),
+            ("roles", "nhap_lieu".to_owned()),
+            ("version", version.to_string()),
+        ];
+        if active {
+            form.push(("active", "1".to_owned()));
+        }
+        admin.post(app.url(&format!("/admin/users/{user}"))).form(&form).send()
+    };
+    assert_eq!(edit(false, version).await.expect("POST").status(), 303);
+    assert_eq!(bare.get(&api).bearer_auth(&second).send().await.expect("GET").status(), 401);
+    assert_eq!(edit(true, version + 1).await.expect("POST").status(), 303);
+    assert_eq!(bare.get(&api).bearer_auth(&second).send().await.expect("GET").status(), 401, "still revoked");
+}
+
+#[tokio::test]
+async fn parallel_guesses_are_counted_before_any_hash() {
+    let app = TestApp::spawn().await;
+    app.create_user("mt.doan", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    let mut guesses = Vec::new();
+    for i in 0..15 {
+        let client = app.new_client();
+        let url = app.url("/login");
+        guesses.push(tokio::spawn(async move {
+            let password = format!("sai-{i}");
+            client
+                .post(url)
+                .form(&[("username", "mt.doan"), ("password", password.as_str())])
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }));
+    }
+    let mut judged = 0;
+    for guess in guesses {
+        let status = guess.await.expect("task").expect("POST");
+        assert!([200, 429].contains(&status), "{status}");
+        if status != 429 {
+            judged += 1;
+        }
+    }
+    assert!(judged <= danvan::auth::throttle::MAX_PER_ACCOUNT as usize, "{judged} of 15 parallel guesses were checked");
+    // Even the right password waits out the window now.
+    let response = app
+        .new_client()
+        .post(app.url("/login"))
+        .form(&[("username", "mt.doan"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 429);
+
+    // A name longer than any account's is answered without a database write.
+    let long = "a".repeat(100_000);
+    let (status, page) = text(
+        app.new_client()
+            .post(app.url("/login"))
+            .form(&[("username", long.as_str()), ("password", "x")])
+            .send()
+            .await
+            .expect("POST"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains(danvan::auth::login::WRONG_CREDENTIALS));
+    let longest: Option<i32> =
+        sqlx::query_scalar("SELECT max(length(actor_name)) FROM audit_log").fetch_one(&app.pool).await.expect("q");
+    assert!(longest.unwrap_or(0) <= 64, "no huge name in the audit log");
+}
+
+#[test]
+fn concurrent_hashes_are_bounded() {
+    let slots = danvan::auth::password::concurrent_hashes();
+    assert!((2..=2 * std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).max(1)).contains(&slots));
+}
+
+#[tokio::test]
+async fn redirects_after_login_stay_on_the_site() {
+    let app = TestApp::spawn().await;
+    app.create_user("mt.next", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    let hostile = [
+        "/%09/evil.example",
+        "/%0d%0a/evil.example",
+        "/%5c/evil.example",
+        "/%5cevil.example",
+        "//evil.example",
+        "/%20/evil.example",
+        "https://evil.example/",
+        "%2F%2Fevil.example",
+        "/%00/evil.example",
+        "/%E2%80%8B/evil.example",
+    ];
+    let leaves_site = |location: &str| {
+        let cleaned: String = location.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect();
+        let cleaned = cleaned.replace('\\', "/");
+        !cleaned.starts_with('/') || cleaned.starts_with("//") || cleaned.contains("://")
+    };
+    // Signed in: GET /login?next=… redirects at once.
+    let client = app.client_for("mt.next").await;
+    for next in hostile {
+        let response = client.get(app.url(&format!("/login?next={next}"))).send().await.expect("GET");
+        assert_eq!(response.status(), 303, "{next}");
+        let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        assert!(!leaves_site(&location), "{next} → {location:?}");
+    }
+    // Signing in with next=… in the form.
+    for next in hostile {
+        let decoded = percent_encoding::percent_decode_str(next).decode_utf8_lossy().into_owned();
+        let response = app
+            .new_client()
+            .post(app.url("/login"))
+            .form(&[("username", "mt.next"), ("password", PASSWORD), ("next", decoded.as_str())])
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(response.status(), 303, "{next}");
+        let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        assert!(!leaves_site(&location), "{next} → {location:?}");
+    }
+    // A local path with Vietnamese text still works.
+    let response =
+        client.get(app.url("/login?next=%2Funits%3Fq%3D%C4%91%E1%BB%A9c%20tr%E1%BB%8Dng")).send().await.expect("GET");
+    let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert_eq!(location, "/units?q=%C4%91%E1%BB%A9c%20tr%E1%BB%8Dng");
+}
+
+#[tokio::test]
+async fn the_servers_database_role_cannot_rewrite_the_audit_log() {
+    let app = TestApp::spawn().await;
+    let pool = common::app_pool(&app.database).await;
+    let me: String = sqlx::query_scalar("SELECT current_user").fetch_one(&pool).await.expect("q");
+    assert_eq!(me, danvan::db::LOCAL_APP_ROLE, "the app connects as its restricted role");
+    sqlx::query("INSERT INTO audit_log (actor_name, action, entity) VALUES ('kiểm tra', 'test', 'test')")
+        .execute(&pool)
+        .await
+        .expect("the app may append to the audit log");
+    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&pool).await.expect("and read it");
+    assert!(seen >= 1);
+    for statement in [
+        "UPDATE audit_log SET action = 'x'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+        "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+        "DROP TRIGGER audit_log_no_update ON audit_log",
+        "SET session_replication_role = replica",
+        "DELETE FROM _sqlx_migrations",
+        "CREATE TABLE sneaky (id int)",
+    ] {
+        let error = sqlx::query(statement).execute(&pool).await.expect_err(statement);
+        let code = error.as_database_error().and_then(|e| e.code()).map(|c| c.into_owned()).unwrap_or_default();
+        // 42501 insufficient privilege; 42883/42809 for "must be owner" variants.
+        assert!(["42501", "42809"].contains(&code.as_str()), "{statement}: {error}");
+    }
+    // The statement timeout bounds every request's query.
+    let timeout: String = sqlx::query_scalar("SHOW statement_timeout").fetch_one(&pool).await.expect("q");
+    assert_eq!(timeout, "25s");
+}
+
+#[tokio::test]
+async fn behind_https_the_flash_cookie_is_secure_too() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user("mt.https", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    let config = danvan::config::AppConfig { secure_cookies: true, ..danvan::config::AppConfig::for_tests() };
+    let state = danvan::server::state(common::app_pool(&app.database).await, config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    common::serve_in_background(listener, state);
+    let response = app
+        .new_client()
+        .post(format!("{address}/profile/tokens/999/revoke"))
+        .header("cookie", session_cookie(&app, user).await)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 303);
+    let cookies: Vec<String> =
+        response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap_or("").to_owned()).collect();
+    let flash = cookies.iter().find(|c| c.starts_with(danvan::auth::FLASH_COOKIE)).expect("a flash cookie");
+    assert!(flash.contains("; Secure"), "{flash}");
+    assert_eq!(response.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("private, no-store"));
+}

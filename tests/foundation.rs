@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use chrono::NaiveDate;
 use common::TestApp;
 use danvan::units::queries;
@@ -172,4 +174,127 @@ async fn a_bad_date_is_explained_and_kept() {
     assert_eq!(status, 200);
     assert!(page.contains("Ngày không hợp lệ"));
     assert!(page.contains(r#"value="31/02/2025""#), "the typed text is kept");
+}
+
+#[tokio::test]
+async fn a_client_that_sends_its_headers_slowly_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let state = danvan::server::state(common::app_pool(&app.database).await, danvan::config::AppConfig::for_tests());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(danvan::server::serve_until(listener, state, Duration::from_secs(1), std::future::pending()));
+
+    // A whole request is answered.
+    let mut stream = tokio::net::TcpStream::connect(address).await.expect("connect");
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.expect("write");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("read");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    // Headers that never finish: the server closes the connection after the timeout.
+    let mut stream = tokio::net::TcpStream::connect(address).await.expect("connect");
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ").await.expect("write");
+    let started = std::time::Instant::now();
+    let mut buffer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut buffer)).await;
+    assert!(read.is_ok(), "the slow connection was still open after 10 s");
+    assert!(started.elapsed() < Duration::from_secs(5), "closed after {:?}", started.elapsed());
+}
+
+/// A PostgreSQL cluster of its own, stopped under the running app: every route answers 503
+/// with Retry-After (pages and API alike, signed in or not) within about two seconds, and the
+/// app serves again by itself once PostgreSQL is back.
+#[tokio::test]
+async fn every_route_answers_503_while_postgresql_is_down_and_recovers() {
+    let dir = tempfile::Builder::new().prefix("danvan-outage-").tempdir().expect("temporary directory");
+    let cluster = danvan::db::LocalCluster::ensure_running(dir.path()).expect("a private cluster");
+    // Stopped however the test ends, so no server outlives it.
+    struct StopOnDrop<'a>(&'a danvan::db::LocalCluster);
+    impl Drop for StopOnDrop<'_> {
+        fn drop(&mut self) {
+            if self.0.is_running() {
+                self.0.stop_immediately().ok();
+            }
+        }
+    }
+    let _guard = StopOnDrop(&cluster);
+    let owner = danvan::db::pool(cluster.connect_options("postgres"), 2).await.expect("owner pool");
+    danvan::db::migrate(&owner).await.expect("migrate");
+    danvan::db::grant_app_role(&owner, danvan::db::LOCAL_APP_ROLE, true).await.expect("grant");
+    let user = danvan::auth::users::insert(
+        &owner,
+        &danvan::auth::users::NewUser {
+            username: "tw.lanhdao",
+            full_name: "Lãnh đạo",
+            unit_id: None,
+            roles: &["lanh_dao".to_owned()],
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+        },
+    )
+    .await
+    .expect("user");
+    let session = danvan::auth::sessions::create(&owner, user, "test").await.expect("session");
+    owner.close().await;
+    let pool = danvan::db::pool_for(cluster.app_connect_options("postgres"), 4, danvan::db::PoolPurpose::Requests)
+        .await
+        .expect("app pool");
+    let state = danvan::server::state(pool, danvan::config::AppConfig::for_tests());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    common::serve_in_background(listener, state);
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let cookie = format!("{}={session}", danvan::auth::SESSION_COOKIE);
+    let get = |path: &str| client.get(format!("{address}{path}")).header("cookie", cookie.clone()).send();
+    assert_eq!(get("/").await.expect("GET").status(), 200, "signed in while the database is up");
+
+    cluster.stop_immediately().expect("stop PostgreSQL");
+    let requests: Vec<(&str, &str, bool)> = vec![
+        ("GET", "/", true),
+        ("GET", "/reports", true),
+        ("GET", "/dashboards", true),
+        ("GET", "/api/v1/reports/30883/2020-Q1", true),
+        ("POST", "/reports/30883/2020-Q1", true),
+        ("POST", "/login", false),
+        ("GET", "/healthz", false),
+    ];
+    for (method, path, signed_in) in requests {
+        let started = std::time::Instant::now();
+        let mut request = client.request(method.parse().expect("method"), format!("{address}{path}"));
+        if signed_in {
+            request = request.header("cookie", cookie.clone());
+        }
+        if method == "POST" {
+            request = request.form(&[("username", "tw.lanhdao"), ("password", "x"), ("TD_DINH_KY", "12")]);
+        }
+        let response = request.send().await.expect("request");
+        let elapsed = started.elapsed();
+        let status = response.status().as_u16();
+        let retry = response.headers().get("retry-after").is_some();
+        let kind = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let body = response.text().await.expect("body");
+        assert_eq!(status, 503, "{method} {path}: {body}");
+        assert!(elapsed < Duration::from_millis(2500), "{method} {path} took {elapsed:?}");
+        if path != "/healthz" {
+            assert!(retry, "{method} {path} says when to retry");
+            if path.starts_with("/api/") {
+                assert!(kind.starts_with("application/json"), "{path}: {kind}");
+                assert!(body.contains("Cơ sở dữ liệu chưa sẵn sàng"), "{body}");
+            } else {
+                assert!(kind.starts_with("text/html"), "{path}: {kind}");
+                assert!(body.contains("Hệ thống tạm thời không sẵn sàng"), "{body}");
+            }
+        }
+    }
+
+    cluster.start().expect("start PostgreSQL again");
+    let mut recovered = false;
+    for _ in 0..20 {
+        if get("/").await.expect("GET").status() == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(recovered, "the app serves again once PostgreSQL is back");
 }

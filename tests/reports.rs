@@ -367,9 +367,15 @@ async fn the_demo_reproduces_seed_002() {
 async fn personal_api_tokens_work_until_revoked() {
     let app = TestApp::spawn_with_demo().await;
     let staff = app.demo_client("xa.nhaplieu").await;
-    let (status, page) =
-        text(staff.post(app.url("/profile/tokens")).form(&[("name", "Phần mềm tổng hợp")]).send().await.expect("POST"))
-            .await;
+    let (status, page) = text(
+        staff
+            .post(app.url("/profile/tokens"))
+            .form(&[("name", "Phần mềm tổng hợp"), ("password", danvan::demo::DEMO_PASSWORD)])
+            .send()
+            .await
+            .expect("POST"),
+    )
+    .await;
     assert_eq!(status, 200);
     let start = page.find("dv_").expect("the token is shown once");
     let token: String = page[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
