@@ -35,6 +35,15 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     if loaded {
         return Ok(());
     }
+    // A deployment with accounts of its own is real: the demo (with its published password)
+    // is never mixed into it.
+    let has_accounts: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(&mut *tx).await?;
+    if has_accounts {
+        tracing::warn!(
+            "--demo bỏ qua: cơ sở dữ liệu đã có tài khoản thật, không nạp dữ liệu mẫu / --demo ignored: the database already has accounts"
+        );
+        return Ok(());
+    }
     let mut reader = csv::Reader::from_reader(DEMO_SETTINGS.as_bytes());
     for setting in reader.deserialize::<Setting>() {
         let setting = setting?;

@@ -820,3 +820,27 @@ async fn behind_https_the_flash_cookie_is_secure_too() {
     assert!(flash.contains("; Secure"), "{flash}");
     assert_eq!(response.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("private, no-store"));
 }
+
+#[tokio::test]
+async fn the_demo_never_lands_in_a_deployment_with_real_accounts() {
+    let app = TestApp::spawn().await;
+    app.create_user("that.su", "91", "2020-12-31", &["quan_tri"]).await;
+    danvan::demo::load(&app.pool).await.expect("demo load answers");
+    let accounts: Vec<String> =
+        sqlx::query_scalar("SELECT username FROM users ORDER BY username").fetch_all(&app.pool).await.expect("q");
+    assert_eq!(accounts, vec!["that.su".to_owned()], "no demo account with the published password");
+}
+
+#[tokio::test]
+async fn the_audit_filter_treats_wildcards_as_text() {
+    let app = TestApp::spawn().await;
+    app.create_user("kg.audit", "91", "2020-12-31", &["quan_tri"]).await;
+    let admin = app.client_for("kg.audit").await;
+    // "%" would match every actor if it were a LIKE wildcard.
+    let (status, page) = text(admin.get(app.url("/admin/audit?user=%25")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("<td>kg.audit"), "no actor is named “%”");
+    let (status, page) = text(admin.get(app.url("/admin/audit?user=kg.au")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<td>kg.audit"), "a plain part of the name still finds it");
+}

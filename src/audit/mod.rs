@@ -142,7 +142,7 @@ async fn index(
          FROM audit_log a
          LEFT JOIN units n ON n.id = a.unit_id
          WHERE ($1::ltree IS NULL OR n.path <@ $1::ltree)
-           AND ($2 = '' OR a.actor_name ILIKE '%' || $2 || '%')
+           AND ($2 = '%%' OR a.actor_name ILIKE $2)
            AND ($3 = '%%' OR n.search_key LIKE $3)
            AND ($4 = '' OR a.entity = $4)
            AND ($5::date IS NULL OR a.at >= ($5::date - interval '7 hours'))
@@ -150,14 +150,24 @@ async fn index(
          ORDER BY a.id DESC LIMIT 500",
     )
     .bind(own.map(|u| u.path.clone()))
-    .bind(filters.user.trim())
+    .bind(format!("%{}%", crate::text::like_escape(filters.user.trim())))
     .bind(&unit_pattern)
     .bind(filters.entity.trim())
     .bind(from)
     .bind(to)
     .fetch_all(&state.pool)
     .await?;
-    let entities: Vec<String> =
-        sqlx::query_scalar("SELECT DISTINCT entity FROM audit_log ORDER BY entity").fetch_all(&state.pool).await?;
+    // The distinct entities by skipping through the (entity, entity_id) index, one probe per
+    // entity, instead of scanning the whole (ever-growing) log on every view.
+    let entities: Vec<String> = sqlx::query_scalar(
+        "WITH RECURSIVE e AS (
+             SELECT min(entity) AS entity FROM audit_log
+             UNION ALL
+             SELECT (SELECT min(entity) FROM audit_log WHERE entity > e.entity) FROM e WHERE e.entity IS NOT NULL
+         )
+         SELECT entity FROM e WHERE entity IS NOT NULL ORDER BY entity",
+    )
+    .fetch_all(&state.pool)
+    .await?;
     Ok(render(&IndexPage { layout, filters, entities, rows, date_error }))
 }

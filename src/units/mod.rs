@@ -183,6 +183,12 @@ async fn show(
 /// The code that stands for the whole country where an account or a view is national.
 pub const NATIONAL_CODE: &str = "TW";
 
+/// A database failure during a look-up: logged, and told to the person without its text.
+fn lookup_failed(error: sqlx::Error) -> String {
+    tracing::error!(%error, "không tra cứu được mã đơn vị");
+    "Chưa tra cứu được mã đơn vị lúc này (cơ sở dữ liệu không trả lời). Vui lòng thử lại sau ít phút.".to_owned()
+}
+
 /// Resolves a unit code typed by a person against a date. `TW` means the whole country
 /// (`Ok(None)`). A code that names no unit on that date is refused with a message listing the
 /// units that carried it and when.
@@ -194,11 +200,11 @@ pub async fn resolve_for_person(pool: &sqlx::PgPool, code: &str, date: NaiveDate
     if code.is_empty() {
         return Err("Nhập mã đơn vị (ví dụ 91, 905, 30883) hoặc TW cho toàn quốc.".to_owned());
     }
-    let unit = queries::resolve(pool, code, date).await.map_err(|e| format!("Lỗi cơ sở dữ liệu: {e}"))?;
+    let unit = queries::resolve(pool, code, date).await.map_err(lookup_failed)?;
     if let Some(unit) = unit {
         return Ok(Some(unit));
     }
-    let carriers = queries::carriers(pool, code).await.map_err(|e| format!("Lỗi cơ sở dữ liệu: {e}"))?;
+    let carriers = queries::carriers(pool, code).await.map_err(lookup_failed)?;
     if carriers.is_empty() {
         return Err(format!("Không có đơn vị nào mang mã {code}."));
     }
