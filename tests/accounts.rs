@@ -35,7 +35,7 @@ fn expectations(method: &str, path: &str) -> Option<&'static str> {
         ("GET", "/dashboards") => "LAAAA",
         // The province dashboard: its leader and administrator; the commune and district staff
         // only see their own unit.
-        ("GET", "/dashboards/{unit}" | "/dashboards/{unit}/drill") => "LDDAA",
+        ("GET", "/dashboards/{unit}" | "/dashboards/{unit}/drill" | "/api/v1/aggregates/{unit}") => "LDDAA",
         ("GET", "/reports/{unit}/{period}" | "/api/v1/reports/{unit}/{period}") => "LAAAA",
         ("POST", "/reports/{unit}/{period}") | ("PUT", "/api/v1/reports/{unit}/{period}") => "LADDD",
         ("POST", "/reports/{unit}/{period}/review") => "LDADD",

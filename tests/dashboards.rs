@@ -226,3 +226,80 @@ async fn a_cached_dashboard_changes_the_moment_a_report_is_accepted() {
     let (_, after) = text(leader.get(app.url(page)).send().await.expect("GET")).await;
     assert!(after.contains("5/10 đơn (50"), "the accepted figures show at once: {}", after.len());
 }
+
+#[tokio::test]
+async fn the_aggregates_api_gives_the_dashboard_figures_with_parts_that_add_up() {
+    let app = TestApp::spawn_with_demo().await;
+    let leader = app.demo_client("tinh.lanhdao").await;
+    let get = |path: &str| leader.get(app.url(path)).send();
+    let response = get("/api/v1/aggregates/91?period=2020").await.expect("GET");
+    assert_eq!(response.status(), 200);
+    let doc: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(doc["unit"]["code"], "91");
+    assert_eq!(doc["unit"]["level"], 1);
+    assert_eq!(doc["period"], "2020");
+    assert_eq!(doc["basis"], "accepted");
+    assert_eq!(doc["values"]["DVHV_HIEN_CO"].as_f64(), Some(585_160.0), "seed 002's members");
+    let rate = &doc["indicators"]["TL_DVHV"];
+    assert_eq!(rate["numerator"].as_f64(), Some(585_160.0));
+    assert_eq!(rate["denominator"].as_f64(), Some(1_126_391.0));
+    assert!((rate["value"].as_f64().expect("value") - 51.95).abs() < 0.005);
+    // The parts: the province's own report and the districts below it add up to the whole.
+    let children = doc["children"].as_array().expect("children");
+    assert_eq!(children.len(), 15, "Kiên Giang's 15 districts at the end of 2020");
+    let values = doc["values"].as_object().expect("values");
+    for (key, whole) in values {
+        let own = doc["own"][key].as_f64().unwrap_or(0.0);
+        let parts: f64 = children.iter().filter_map(|c| c["values"][key].as_f64()).sum();
+        assert!((own + parts - whole.as_f64().expect("number")).abs() < 1e-6, "{key}");
+    }
+    assert_eq!(doc["completeness"]["expected"], 15);
+
+    // The country: provinces at the period's end, no own report.
+    let national = app.demo_client("quantri").await;
+    let doc: serde_json::Value = national
+        .get(app.url("/api/v1/aggregates/TW?period=2020"))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(doc["children"].as_array().map(Vec::len), Some(63));
+    assert!(doc.get("own").is_none());
+
+    // Bad input and scope.
+    for (path, status) in [
+        ("/api/v1/aggregates/91?period=2020-Q5", 422),
+        ("/api/v1/aggregates/91", 422),
+        ("/api/v1/aggregates/91?period=2020&basis=everything", 422),
+        ("/api/v1/aggregates/99999?period=2020", 404),
+    ] {
+        let response = get(path).await.expect("GET");
+        assert_eq!(response.status(), status, "{path}");
+        let error: serde_json::Value = response.json().await.expect("a JSON error");
+        assert!(error["error"].as_str().is_some_and(|m| !m.is_empty()), "{path}: {error}");
+    }
+    let commune = app.demo_client("xa.nhaplieu").await;
+    let response = commune.get(app.url("/api/v1/aggregates/91?period=2020")).send().await.expect("GET");
+    assert!([403, 404].contains(&response.status().as_u16()), "a commune does not read its province");
+    // A personal token reads it too.
+    let (_, page) = text(
+        leader
+            .post(app.url("/profile/tokens"))
+            .form(&[("name", "Tổng hợp"), ("password", danvan::demo::DEMO_PASSWORD)])
+            .send()
+            .await
+            .expect("POST"),
+    )
+    .await;
+    let start = page.find("dv_").expect("token");
+    let token: String = page[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let response = reqwest::Client::new()
+        .get(app.url("/api/v1/aggregates/91?period=2020"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), 200);
+}

@@ -3,6 +3,7 @@
 //! report and field each figure came from.
 
 pub mod aggregate;
+pub mod api;
 pub mod cache;
 pub mod charts;
 pub mod synth;
@@ -39,6 +40,13 @@ pub fn routes() -> Vec<RouteSpec> {
             "/dashboards/91/drill?period=2020&key=DVHV_HIEN_CO",
             Access::SignedIn,
             get(drill),
+        ),
+        RouteSpec::new(
+            Method::GET,
+            "/api/v1/aggregates/{unit}",
+            "/api/v1/aggregates/91?period=2020",
+            Access::SignedIn,
+            get(api::aggregates),
         ),
     ]
 }

@@ -1,0 +1,165 @@
+//! `GET /api/v1/aggregates/{unit_code}?period=2020[&basis=submitted]`: a dashboard's figures as
+//! JSON, under the same permission as the dashboard page, by session or personal token.
+//!
+//! ```json
+//! {"unit": {"code": "91", "name": "Tỉnh Kiên Giang", "level": 1}, "period": "2020", "basis": "accepted",
+//!  "values": {"ELEMENT": 12, "ELEMENT.ORG": 3}, "own": {…},
+//!  "indicators": {"CODE": {"numerator": 81, "denominator": 117, "value": 69.23…}},
+//!  "children": [{"unit": {…}, "values": {…}, "indicators": {…}}],
+//!  "completeness": {"expected": 15, "submitted": 14, "accepted": 12}}
+//! ```
+//!
+//! `values` are the unit's subtree totals: flows summed over the period's quarters and every
+//! unit of the subtree; stocks as each unit's latest value within the period, then summed.
+//! `children` are the units directly below at the period's end; `own` is the unit's own report
+//! (an office that reports its own work besides its sub-units'), so that for every flow and
+//! stock `values = own + Σ children.values` (the drill-down invariant). `completeness` counts
+//! the children's reports of the period's last quarter. The country has code `TW` and no own
+//! report.
+//!
+//! Errors: 404 for an unknown code, 403/404 outside the caller's scope (as the page), 422 with a
+//! Vietnamese message for a bad period or basis.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::aggregate::{self, Basis, Totals};
+use crate::auth::CurrentUser;
+use crate::error::AppResult;
+use crate::indicators::{Catalogue, Indicator};
+use crate::reports::Period;
+use crate::units::{self, Unit, queries};
+use crate::web::AppState;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AggregatesQuery {
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    basis: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UnitRef {
+    pub code: String,
+    pub name: String,
+    /// 0 the country, 1 province, 2 district, 3 commune, 4 hamlet.
+    pub level: i16,
+}
+
+impl UnitRef {
+    fn of(unit: &Unit) -> Self {
+        UnitRef { code: unit.code.clone(), name: unit.name.clone(), level: unit.level }
+    }
+
+    fn country() -> Self {
+        UnitRef { code: units::NATIONAL_CODE.to_owned(), name: "Toàn quốc".to_owned(), level: 0 }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct IndicatorFigure {
+    pub numerator: f64,
+    pub denominator: Option<f64>,
+    /// `null` when the denominator is 0.
+    pub value: Option<f64>,
+}
+
+/// Every indicator whose numerator (and denominator, if it has one) the totals can give.
+fn indicators(catalogue: &Catalogue, totals: &Totals) -> BTreeMap<String, IndicatorFigure> {
+    catalogue
+        .indicators
+        .iter()
+        .filter_map(|indicator| Some((indicator.code.clone(), figure(indicator, totals)?)))
+        .collect()
+}
+
+fn figure(indicator: &Indicator, totals: &Totals) -> Option<IndicatorFigure> {
+    let numerator = indicator.numerator_expression()?.evaluate(totals)?;
+    let denominator = match indicator.denominator_expression() {
+        Some(expression) => Some(expression.evaluate(totals)?),
+        None => None,
+    };
+    Some(IndicatorFigure { numerator, denominator, value: indicator.compute(numerator, denominator) })
+}
+
+fn unprocessable(message: String) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "error": message }))).into_response()
+}
+
+/// GET /api/v1/aggregates/{unit}: see the module docs.
+pub async fn aggregates(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(query): Query<AggregatesQuery>,
+) -> AppResult<Response> {
+    if query.period.trim().is_empty() {
+        return Ok(unprocessable("Thiếu kỳ báo cáo: thêm ?period=2020, 2020-Q1, 2020-H1 hoặc 2020-9M.".to_owned()));
+    }
+    if let Err(message) = query.period.parse::<Period>() {
+        return Ok(unprocessable(message));
+    }
+    let basis = match query.basis.as_str() {
+        "" | "accepted" => Basis::Accepted,
+        "submitted" => Basis::Submitted,
+        other => {
+            return Ok(unprocessable(format!(
+                "Cơ sở số liệu “{}” không hợp lệ: dùng accepted (đã duyệt) hoặc submitted (gồm cả đã gửi).",
+                other.chars().take(40).collect::<String>()
+            )));
+        }
+    };
+    let scope = super::scope(&state, &user, &code, &query.period).await?;
+    let period = scope.period;
+    let catalogue = Catalogue::load(&state.pool).await?;
+    let parts = state.aggregates.parts(&state.pool, scope.path(), period, basis).await?;
+    let totals = aggregate::sum_parts(parts.values());
+    let own = scope.path().and_then(|path| parts.get(path)).cloned().unwrap_or_default();
+    let children = match &scope.unit {
+        Some(unit) => queries::children(&state.pool, unit.id).await?,
+        None => queries::provinces_on(&state.pool, period.end_date()).await?,
+    };
+    let children: Vec<Unit> = children.into_iter().filter(|u| u.is_valid_on(period.end_date())).collect();
+    let (year, quarter) = period.last_quarter();
+    let ids: Vec<i32> = children.iter().map(|u| u.id).collect();
+    let overview = crate::reports::store::overview(&state.pool, &ids, year, quarter).await?;
+    let submitted = overview.iter().filter(|r| r.first_submitted_at.is_some()).count();
+    let accepted = overview.iter().filter(|r| r.status.as_deref() == Some("da_duyet")).count();
+    let empty = Totals::new();
+    let children_json: Vec<serde_json::Value> = children
+        .iter()
+        .map(|child| {
+            let part = parts.get(&child.path).unwrap_or(&empty);
+            json!({
+                "unit": UnitRef::of(child),
+                "values": sorted(part),
+                "indicators": indicators(&catalogue, part),
+            })
+        })
+        .collect();
+    let unit = scope.unit.as_ref().map(UnitRef::of).unwrap_or_else(UnitRef::country);
+    let mut body = json!({
+        "unit": unit,
+        "period": period.code(),
+        "basis": if basis == Basis::Submitted { "submitted" } else { "accepted" },
+        "values": sorted(&totals),
+        "indicators": indicators(&catalogue, &totals),
+        "children": children_json,
+        "completeness": {"expected": children.len(), "submitted": submitted, "accepted": accepted},
+    });
+    if scope.unit.is_some() {
+        body["own"] = json!(sorted(&own));
+    }
+    Ok(Json(body).into_response())
+}
+
+fn sorted(totals: &Totals) -> BTreeMap<&str, f64> {
+    totals.iter().map(|(key, value)| (key.as_str(), *value)).collect()
+}
