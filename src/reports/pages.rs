@@ -548,19 +548,27 @@ pub async fn save(
                 Some(r) => {
                     let opened = store::snapshot(&state.pool, r.id, version).await?.unwrap_or_default();
                     let now = store::snapshot(&state.pool, r.id, current).await?.unwrap_or_default();
-                    (describe_changes(&catalogue, &opened, &now), describe_overwrites(&catalogue, &opened, &now, &draft))
+                    (
+                        describe_changes(&catalogue, &opened, &now),
+                        describe_overwrites(&catalogue, &opened, &now, &draft),
+                    )
                 }
                 None => (Vec::new(), Vec::new()),
             };
-            let notice = "Chưa lưu: báo cáo vừa được người khác lưu sau khi bạn mở. Những gì bạn gõ vẫn còn \
-                          bên dưới. Bấm “Lưu nháp” lần nữa cũng không ghi đè: muốn giữ bản của bạn thì đánh dấu \
-                          “Giữ của tôi”; nếu không, tải lại trang để lấy bản mới rồi nhập lại phần của bạn."
-                .to_owned();
             let keep_mine = current_report.as_ref().filter(|r| r.status().editable()).map(|r| KeepMine {
                 current: r.version,
                 count: replaced.len(),
                 summary: replaced.join("; "),
             });
+            let choice = if keep_mine.is_some() {
+                "Bấm “Lưu nháp” lần nữa cũng không ghi đè: muốn giữ bản của bạn thì đánh dấu “Giữ của tôi”; \
+                 nếu không, tải lại trang để lấy bản mới rồi nhập lại phần của bạn."
+            } else {
+                "Báo cáo không còn sửa được ở trạng thái hiện tại; hãy chép lại phần của bạn nếu cần."
+            };
+            let notice = format!(
+                "Chưa lưu: báo cáo vừa được người khác lưu sau khi bạn mở. Những gì bạn gõ vẫn còn bên dưới. {choice}"
+            );
             let extras = Extras {
                 notice: Some(notice),
                 conflict: changes,

@@ -177,7 +177,8 @@ pub struct Names {
 }
 
 pub async fn names(pool: &PgPool) -> sqlx::Result<Names> {
-    let elements: Vec<(String, String)> = sqlx::query_as("SELECT code, name FROM data_elements").fetch_all(pool).await?;
+    let elements: Vec<(String, String)> =
+        sqlx::query_as("SELECT code, name FROM data_elements").fetch_all(pool).await?;
     let organisations: Vec<(String, String)> =
         sqlx::query_as("SELECT code, short_name FROM organisations").fetch_all(pool).await?;
     Ok(Names { elements: elements.into_iter().collect(), organisations: organisations.into_iter().collect() })
@@ -223,12 +224,7 @@ pub struct Draft {
 impl Draft {
     /// The keys this save replaces.
     pub fn keys(&self) -> std::collections::BTreeSet<&str> {
-        self.values
-            .keys()
-            .chain(self.raw_inputs.keys())
-            .chain(self.cleared.iter())
-            .map(String::as_str)
-            .collect()
+        self.values.keys().chain(self.raw_inputs.keys()).chain(self.cleared.iter()).map(String::as_str).collect()
     }
 }
 
