@@ -156,19 +156,24 @@ async fn a_form_save_keeps_the_figure_of_a_retired_element() {
     assert_eq!(body["values"]["TD_DINH_KY"], 8.0);
     assert_eq!(body["values"]["TD_DOT_XUAT"], Value::Null, "a field shown and emptied is removed");
     assert_eq!(body["other_values"]["DOI_THOAI"], 2.0, "the retired element's figure stays stored");
-    let stored: Vec<f64> = sqlx::query_scalar("SELECT value FROM report_values WHERE element_code = 'DOI_THOAI'")
-        .fetch_all(&app.pool)
-        .await
-        .expect("values");
+    let stored: Vec<f64> = sqlx::query_scalar(
+        "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id JOIN units u ON u.id = r.unit_id
+         WHERE v.element_code = 'DOI_THOAI' AND u.code = '30883' AND r.year = 2022 AND r.quarter = 1",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("values");
     assert_eq!(stored, vec![2.0]);
     let (_, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
     assert!(page.contains("Số liệu đã lưu không còn trên biểu mẫu"));
     assert!(page.contains("Đối thoại trực tiếp với Nhân dân (DOI_THOAI)"), "shown read-only under the form");
-    let snapshot: Value =
-        sqlx::query_scalar("SELECT data FROM report_snapshots ORDER BY saved_at DESC, version DESC LIMIT 1")
-            .fetch_one(&app.pool)
-            .await
-            .expect("snapshot");
+    let snapshot: Value = sqlx::query_scalar(
+        "SELECT s.data FROM report_snapshots s JOIN reports r ON r.id = s.report_id JOIN units u ON u.id = r.unit_id
+             WHERE u.code = '30883' AND r.year = 2022 AND r.quarter = 1 ORDER BY s.version DESC LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("snapshot");
     assert_eq!(snapshot["values"]["DOI_THOAI"], 2.0, "and in the report's history");
     // A form that still holds the field (opened before it was retired) does not touch it either.
     let v = version(&app, &staff).await;
