@@ -257,6 +257,7 @@ async fn a_conflict_page_does_not_overwrite_unless_asked_to() {
     assert!(page.contains("Tiếp dân định kỳ: 7 → 8"), "what changed");
     assert!(page.contains(r#"name="version" value="1""#), "the page keeps the version opened");
     assert!(page.contains(r#"name="overwrite" value="2""#), "keeping mine is offered");
+    assert!(page.contains(r#"data-stored="false""#), "the browser keeps its copy of this typing");
     assert!(page.contains("ghi đè 1 ô người khác vừa sửa: Tiếp dân định kỳ (8 → 99)"), "and names what it replaces");
 
     // Pressing "Lưu nháp" again on the conflict page is still refused.
@@ -394,6 +395,21 @@ async fn two_first_saves_at_once_give_one_save_and_one_conflict() {
         statuses.sort_unstable();
         assert_eq!(statuses, [200, 409], "{period}");
     }
+}
+
+#[tokio::test]
+async fn signing_out_clears_the_report_copies_the_form_keeps() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    let (_, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
+    assert!(page.contains(r#"data-storage-key="danvan-report-"#), "the form's copies use the prefix logout.js clears");
+    assert!(page.contains(r#"data-stored="true""#));
+    assert!(page.contains(r#"<form method="post" action="/logout" id="logout-form">"#));
+    assert!(page.contains(r#"<script src="/static/js/logout.js" defer></script>"#));
+    let (status, script) = text(staff.get(app.url("/static/js/logout.js")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(script.contains(r#"getElementById("logout-form")"#));
+    assert!(script.contains(r#"indexOf("danvan-report-") === 0"#));
 }
 
 #[tokio::test]

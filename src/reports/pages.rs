@@ -125,6 +125,9 @@ struct FormPage {
     review_remarks: String,
     kept: Vec<KeptView>,
     storage_key: String,
+    /// The form holds the stored report (not typing sent back after a refusal), so a local
+    /// copy identical to it may be dropped.
+    shows_stored: bool,
 }
 
 /// Everything needed to draw the form, from stored data or from what was just typed.
@@ -264,6 +267,7 @@ async fn form_page(
         errors: form.checked.blocking(),
         warnings: form.checked.warnings(),
         unnoted: form.checked.unnoted_warnings(),
+        shows_stored: extras.notice.is_none(),
         notice: extras.notice,
         conflict: extras.conflict,
         keep_mine: extras.keep_mine,

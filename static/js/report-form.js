@@ -61,8 +61,9 @@
       localStorage.removeItem(key);
       banner.hidden = true;
     });
-  } else if (saved && saved.fields && !differs(saved)) {
-    // The page already holds everything the copy has: nothing is lost by dropping it.
+  } else if (saved && saved.fields && form.getAttribute("data-stored") === "true" && !differs(saved)) {
+    // The server already holds everything the copy has: nothing is lost by dropping it. (A page
+    // sent back after a refusal shows typing the server does not have: the copy stays.)
     localStorage.removeItem(key);
   }
 
