@@ -280,15 +280,16 @@ pub async fn save(
         Some(report) => report.id,
     };
     let keys = draft.keys();
-    for key in &keys {
-        let (code, org) = super::entry::split_key(key);
-        sqlx::query("DELETE FROM report_values WHERE report_id = $1 AND element_code = $2 AND organisation_code = $3")
-            .bind(report_id)
-            .bind(code)
-            .bind(org)
-            .execute(&mut *tx)
-            .await?;
-    }
+    let (codes, orgs): (Vec<&str>, Vec<&str>) = keys.iter().map(|key| super::entry::split_key(key)).unzip();
+    sqlx::query(
+        "DELETE FROM report_values WHERE report_id = $1
+           AND (element_code, organisation_code) IN (SELECT * FROM UNNEST($2::text[], $3::text[]))",
+    )
+    .bind(report_id)
+    .bind(&codes)
+    .bind(&orgs)
+    .execute(&mut *tx)
+    .await?;
     for (key, value) in &draft.values {
         let (code, org) = super::entry::split_key(key);
         sqlx::query(
