@@ -40,6 +40,378 @@ async fn status_of(app: &TestApp) -> String {
     .expect("report")
 }
 
+/// The stored version of the report, read from the database (outsiders cannot GET it).
+async fn stored_version(app: &TestApp) -> i32 {
+    sqlx::query_scalar(
+        "SELECT r.version FROM reports r JOIN units u ON u.id = r.unit_id
+         WHERE u.code = '30883' AND r.year = 2022 AND r.quarter = 1",
+    )
+    .fetch_optional(&app.pool)
+    .await
+    .expect("version")
+    .unwrap_or(0)
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = tag[start..].find('"')? + start;
+    Some(unescape(&tag[start..end]))
+}
+
+/// The fields a browser would send from the form with this id, as the page holds them
+/// (unticked boxes and fields of other forms left out; the button not included).
+fn form_fields(page: &str, id: &str) -> Vec<(String, String)> {
+    let start = page.find(&format!("id=\"{id}\"")).expect("the form");
+    let start = page[..start].rfind("<form").expect("form tag");
+    let end = start + page[start..].find("</form>").expect("end of form");
+    let form = &page[start..end];
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while let Some(open) = form[at..].find('<') {
+        let tag_start = at + open + 1;
+        let Some(close) = form[tag_start..].find('>') else { break };
+        let tag = &form[tag_start..tag_start + close];
+        at = tag_start + close + 1;
+        let Some(name) = attribute(tag, "name") else { continue };
+        if tag.contains(" form=\"") || tag.contains(" disabled") {
+            continue;
+        }
+        if tag.starts_with("input") {
+            let kind = attribute(tag, "type").unwrap_or_default();
+            if (kind == "checkbox" || kind == "radio") && !tag.contains(" checked") {
+                continue;
+            }
+            fields.push((name, attribute(tag, "value").unwrap_or_default()));
+        } else if tag.starts_with("textarea") {
+            let end = form[at..].find("</textarea>").expect("end of textarea") + at;
+            fields.push((name, unescape(&form[at..end])));
+        } else if tag.starts_with("select") {
+            let end = form[at..].find("</select>").expect("end of select") + at;
+            let options = &form[at..end];
+            let chosen = options
+                .split("<option")
+                .skip(1)
+                .find(|o| o.contains(" selected"))
+                .or_else(|| options.split("<option").nth(1))
+                .and_then(|o| attribute(o, "value"))
+                .unwrap_or_default();
+            fields.push((name, chosen));
+        }
+    }
+    fields
+}
+
+/// Opens the form as a browser does and sends it back with `changes` typed over it.
+async fn browser_save(app: &TestApp, client: &reqwest::Client, changes: &[(&str, &str)]) -> (u16, String) {
+    let (status, page) = text(client.get(app.url(FORM)).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    send_form(app, client, &page, changes).await
+}
+
+/// Sends the report form that `page` holds, with `changes` typed over it, as "Lưu nháp".
+async fn send_form(app: &TestApp, client: &reqwest::Client, page: &str, changes: &[(&str, &str)]) -> (u16, String) {
+    let mut fields = form_fields(page, "report-form");
+    for (name, value) in changes {
+        match fields.iter_mut().find(|(n, _)| n == name) {
+            Some(field) => field.1 = value.to_string(),
+            None => fields.push((name.to_string(), value.to_string())),
+        }
+    }
+    fields.push(("action".into(), "save".into()));
+    text(client.post(app.url(FORM)).form(&fields).send().await.expect("POST")).await
+}
+
+async fn api_document(app: &TestApp, client: &reqwest::Client) -> Value {
+    client.get(app.url(API)).send().await.expect("GET").json().await.expect("json")
+}
+
+async fn api_put(app: &TestApp, client: &reqwest::Client, body: Value) {
+    let response = client.put(app.url(API)).json(&body).send().await.expect("PUT");
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+}
+
+async fn catalogue_change(app: &TestApp, sql: &str) {
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(&app.pool).await.expect("catalogue change");
+}
+
+#[tokio::test]
+async fn a_form_save_keeps_the_figure_of_a_retired_element() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    api_put(&app, &staff, json!({"version": 0, "values": {"TD_DINH_KY": 7, "TD_DOT_XUAT": 4, "DOI_THOAI": 2}})).await;
+    catalogue_change(&app, "UPDATE data_elements SET active = false WHERE code = 'DOI_THOAI'").await;
+
+    let (status, page) = browser_save(&app, &staff, &[("v.TD_DINH_KY", "8"), ("v.TD_DOT_XUAT", "")]).await;
+    assert_eq!(status, 303, "{page}");
+    let body = api_document(&app, &staff).await;
+    assert_eq!(body["values"]["TD_DINH_KY"], 8.0);
+    assert_eq!(body["values"]["TD_DOT_XUAT"], Value::Null, "a field shown and emptied is removed");
+    assert_eq!(body["other_values"]["DOI_THOAI"], 2.0, "the retired element's figure stays stored");
+    let stored: Vec<f64> = sqlx::query_scalar(
+        "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id JOIN units u ON u.id = r.unit_id
+         WHERE v.element_code = 'DOI_THOAI' AND u.code = '30883' AND r.year = 2022 AND r.quarter = 1",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("values");
+    assert_eq!(stored, vec![2.0]);
+    let (_, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
+    assert!(page.contains("Số liệu đã lưu không còn trên biểu mẫu"));
+    assert!(page.contains("Đối thoại trực tiếp với Nhân dân (DOI_THOAI)"), "shown read-only under the form");
+    let snapshot: Value = sqlx::query_scalar(
+        "SELECT s.data FROM report_snapshots s JOIN reports r ON r.id = s.report_id JOIN units u ON u.id = r.unit_id
+             WHERE u.code = '30883' AND r.year = 2022 AND r.quarter = 1 ORDER BY s.version DESC LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("snapshot");
+    assert_eq!(snapshot["values"]["DOI_THOAI"], 2.0, "and in the report's history");
+    // A form that still holds the field (opened before it was retired) does not touch it either.
+    let v = version(&app, &staff).await;
+    let (status, _) = post_form(&app, &staff, v, "save", &[("TD_DINH_KY", "9"), ("DOI_THOAI", "")], &[]).await;
+    assert_eq!(status, 303);
+    assert_eq!(api_document(&app, &staff).await["other_values"]["DOI_THOAI"], 2.0);
+}
+
+#[tokio::test]
+async fn a_form_save_keeps_the_figure_of_a_retired_organisation() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    api_put(&app, &staff, json!({"version": 0, "values": {"DVHV_HIEN_CO.HND": 100, "DVHV_HIEN_CO.MTTQ": 50}})).await;
+    catalogue_change(&app, "UPDATE organisations SET active = false WHERE code = 'HND'").await;
+
+    let (status, page) = browser_save(&app, &staff, &[("v.DVHV_HIEN_CO.MTTQ", "60")]).await;
+    assert_eq!(status, 303, "{page}");
+    let body = api_document(&app, &staff).await;
+    assert_eq!(body["values"]["DVHV_HIEN_CO.MTTQ"], 60.0);
+    assert_eq!(body["other_values"]["DVHV_HIEN_CO.HND"], 100.0);
+}
+
+#[tokio::test]
+async fn a_form_save_keeps_the_figure_of_an_element_no_longer_reported_at_the_level() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    api_put(&app, &staff, json!({"version": 0, "values": {"TD_DINH_KY": 7, "DOI_THOAI": 2}})).await;
+    let level: i16 = sqlx::query_scalar("SELECT level FROM units WHERE code = '30883' ORDER BY valid_from LIMIT 1")
+        .fetch_one(&app.pool)
+        .await
+        .expect("level");
+    catalogue_change(
+        &app,
+        &format!("UPDATE data_elements SET levels = array_remove(levels, {level}::smallint) WHERE code = 'DOI_THOAI'"),
+    )
+    .await;
+
+    let (status, page) = browser_save(&app, &staff, &[("v.TD_DINH_KY", "8")]).await;
+    assert_eq!(status, 303, "{page}");
+    let body = api_document(&app, &staff).await;
+    assert_eq!(body["values"]["TD_DINH_KY"], 8.0);
+    assert_eq!(body["other_values"]["DOI_THOAI"], 2.0);
+}
+
+#[tokio::test]
+async fn a_form_save_keeps_the_figure_of_an_element_whose_breakdown_changed() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    api_put(&app, &staff, json!({"version": 0, "values": {"TD_DINH_KY": 7}})).await;
+    catalogue_change(&app, "UPDATE data_elements SET by_organisation = true WHERE code = 'TD_DINH_KY'").await;
+
+    let (status, page) = browser_save(&app, &staff, &[("v.TD_DINH_KY.MTTQ", "3")]).await;
+    assert_eq!(status, 303, "{page}");
+    let body = api_document(&app, &staff).await;
+    assert_eq!(body["values"]["TD_DINH_KY.MTTQ"], 3.0);
+    assert_eq!(body["other_values"]["TD_DINH_KY"], 7.0, "the undivided figure stays");
+
+    // And back: the parts stay when the element is no longer broken down.
+    catalogue_change(&app, "UPDATE data_elements SET by_organisation = false WHERE code = 'TD_DINH_KY'").await;
+    let (status, _) = browser_save(&app, &staff, &[("v.TD_DINH_KY", "9")]).await;
+    assert_eq!(status, 303);
+    let body = api_document(&app, &staff).await;
+    assert_eq!(body["values"]["TD_DINH_KY"], 9.0);
+    assert_eq!(body["other_values"]["TD_DINH_KY.MTTQ"], 3.0);
+}
+
+#[tokio::test]
+async fn a_conflict_page_does_not_overwrite_unless_asked_to() {
+    let app = TestApp::spawn_with_demo().await;
+    let first = app.demo_client("xa.nhaplieu").await;
+    app.create_user("xa.nhaplieu2", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    let second = app.client_for("xa.nhaplieu2").await;
+    api_put(&app, &first, json!({"version": 0, "values": {"TD_DINH_KY": 7}})).await;
+    // The first opens version 1; the second saves 8 over it.
+    let (_, opened) = text(first.get(app.url(FORM)).send().await.expect("GET")).await;
+    let (status, _) = browser_save(&app, &second, &[("v.TD_DINH_KY", "8")]).await;
+    assert_eq!(status, 303);
+
+    let (status, page) = send_form(&app, &first, &opened, &[("v.TD_DINH_KY", "99")]).await;
+    assert_eq!(status, 409);
+    assert!(page.contains("Tiếp dân định kỳ: 7 → 8"), "what changed");
+    assert!(page.contains(r#"name="version" value="1""#), "the page keeps the version opened");
+    assert!(page.contains(r#"name="overwrite" value="2""#), "keeping mine is offered");
+    assert!(page.contains(r#"data-stored="false""#), "the browser keeps its copy of this typing");
+    assert!(page.contains("ghi đè 1 ô người khác vừa sửa: Tiếp dân định kỳ (8 → 99)"), "and names what it replaces");
+
+    // Pressing "Lưu nháp" again on the conflict page is still refused.
+    let (status, again) = send_form(&app, &first, &page, &[]).await;
+    assert_eq!(status, 409);
+    assert!(again.contains(r#"value="99""#), "the typing is still there");
+    assert_eq!(api_document(&app, &first).await["values"]["TD_DINH_KY"], 8.0, "the other save is intact");
+
+    // Only the explicit choice overwrites.
+    let (status, _) = send_form(&app, &first, &again, &[("overwrite", "2")]).await;
+    assert_eq!(status, 303);
+    let body = api_document(&app, &first).await;
+    assert_eq!(body["values"]["TD_DINH_KY"], 99.0);
+    assert_eq!(body["version"], 3);
+}
+
+#[tokio::test]
+async fn a_review_of_a_report_that_changed_since_is_refused() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    let reviewer = app.demo_client("huyen.duyet").await;
+    let (status, _) = post_form(&app, &staff, 0, "submit", &[("TD_DINH_KY", "3")], &[]).await;
+    assert_eq!(status, 303);
+    // The reviewer opens the submitted report.
+    let (_, seen) = text(reviewer.get(app.url(FORM)).send().await.expect("GET")).await;
+    let seen_fields = form_fields(&seen, "review-form");
+    let seen_version = seen_fields.iter().find(|(n, _)| n == "version").map(|(_, v)| v.clone()).expect("version");
+    assert_eq!(seen_version, stored_version(&app).await.to_string());
+    // Meanwhile it is returned (by another reviewer) and the commune resubmits it changed.
+    let (status, _) = text(
+        reviewer
+            .post(app.url(&format!("{FORM}/review")))
+            .form(&[("action", "return"), ("remarks", "Bổ sung"), ("version", seen_version.as_str())])
+            .send()
+            .await
+            .expect("POST"),
+    )
+    .await;
+    assert_eq!(status, 303);
+    let v = version(&app, &staff).await;
+    let (status, _) = post_form(&app, &staff, v, "submit", &[("TD_DINH_KY", "5")], &[]).await;
+    assert_eq!(status, 303);
+    assert_eq!(status_of(&app).await, "da_gui");
+
+    // Accepting from the stale page is refused, with what changed and the remark kept.
+    let stale = [("action", "accept"), ("remarks", "Số liệu đầy đủ"), ("version", seen_version.as_str())];
+    let (status, page) =
+        text(reviewer.post(app.url(&format!("{FORM}/review"))).form(&stale).send().await.expect("POST")).await;
+    assert_eq!(status, 409);
+    assert!(page.contains("đã thay đổi từ khi bạn mở"));
+    assert!(page.contains("Tiếp dân định kỳ: 3 → 5"), "{page}");
+    assert!(page.contains(">Số liệu đầy đủ</textarea>"), "the remark as typed");
+    assert_eq!(status_of(&app).await, "da_gui", "nothing accepted");
+    // Without any version the action is refused too.
+    let (status, _) = text(
+        reviewer.post(app.url(&format!("{FORM}/review"))).form(&[("action", "accept")]).send().await.expect("POST"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(status_of(&app).await, "da_gui");
+    // From the refreshed page (it carries the version now shown) it goes through.
+    let fields = form_fields(&page, "review-form");
+    let mut fields: Vec<(String, String)> = fields;
+    fields.push(("action".into(), "accept".into()));
+    let (status, _) =
+        text(reviewer.post(app.url(&format!("{FORM}/review"))).form(&fields).send().await.expect("POST")).await;
+    assert_eq!(status, 303);
+    assert_eq!(status_of(&app).await, "da_duyet");
+}
+
+#[tokio::test]
+async fn task_progress_is_kept_only_for_tasks_assigned_to_the_unit() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    let directive: i32 = sqlx::query_scalar(
+        "INSERT INTO directives (number, kind, issuer, issuing_body, issued_on, title)
+         VALUES ('99-CT/TW', 'CT', 'TW', 'Ban Bí thư', '2021-01-01', 'Thử') RETURNING id",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("directive");
+    let task = |levels: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i32>(
+                "INSERT INTO directive_tasks (directive_id, number, body, assigned_levels)
+                 VALUES ($1, '1', 'Nhiệm vụ', $2::smallint[]) RETURNING id",
+            )
+            .bind(directive)
+            .bind(levels)
+            .fetch_one(&pool)
+            .await
+            .expect("task")
+        }
+    };
+    let mine = task("{1,2,3}").await;
+    let foreign = task("{}").await;
+    let (_, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
+    assert!(page.contains(&format!(r#"name="task.{mine}.status""#)));
+    assert!(!page.contains(&format!(r#"name="task.{foreign}.status""#)));
+
+    let mine_status = format!("task.{mine}.status");
+    let foreign_status = format!("task.{foreign}.status");
+    let foreign_note = format!("task.{foreign}.note");
+    let (status, _) = send_form(
+        &app,
+        &staff,
+        &page,
+        &[
+            (mine_status.as_str(), "hoan_thanh"),
+            (foreign_status.as_str(), "hoan_thanh"),
+            (foreign_note.as_str(), "Không phải của xã"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let stored: Vec<(i32, String)> =
+        sqlx::query_as("SELECT task_id, status FROM report_task_progress ORDER BY task_id")
+            .fetch_all(&app.pool)
+            .await
+            .expect("progress");
+    assert!(stored.contains(&(mine, "hoan_thanh".to_owned())), "{stored:?}");
+    assert!(stored.iter().all(|(id, _)| *id != foreign), "the unassigned task is not recorded: {stored:?}");
+}
+
+#[tokio::test]
+async fn two_first_saves_at_once_give_one_save_and_one_conflict() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    for period in ["2022-Q2", "2022-Q3", "2022-Q4", "2023-Q1", "2023-Q2"] {
+        let url = app.url(&format!("/api/v1/reports/30883/{period}"));
+        let body = json!({"version": 0, "values": {"TD_DINH_KY": 1}});
+        let (a, b) = tokio::join!(staff.put(&url).json(&body).send(), staff.put(&url).json(&body).send());
+        let mut statuses = [a.expect("PUT").status().as_u16(), b.expect("PUT").status().as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "{period}");
+    }
+}
+
+#[tokio::test]
+async fn signing_out_clears_the_report_copies_the_form_keeps() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    let (_, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
+    assert!(page.contains(r#"data-storage-key="danvan-report-"#), "the form's copies use the prefix logout.js clears");
+    assert!(page.contains(r#"data-stored="true""#));
+    assert!(page.contains(r#"<form method="post" action="/logout" id="logout-form">"#));
+    assert!(page.contains(r#"<script src="/static/js/logout.js" defer></script>"#));
+    let (status, script) = text(staff.get(app.url("/static/js/logout.js")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(script.contains(r#"getElementById("logout-form")"#));
+    assert!(script.contains(r#"indexOf("danvan-report-") === 0"#));
+}
+
 #[tokio::test]
 async fn staff_enter_vietnamese_numbers_and_errors_keep_the_typed_text() {
     let app = TestApp::spawn_with_demo().await;
@@ -149,8 +521,15 @@ async fn the_workflow_moves_only_by_the_right_people() {
     assert!(page.contains("không sửa được"));
 
     let review = |client: &reqwest::Client, form: Vec<(&'static str, &'static str)>| {
-        let request = client.post(app.url(&format!("{FORM}/review"))).form(&form);
-        async move { text(request.send().await.expect("POST")).await }
+        let client = client.clone();
+        let app = &app;
+        async move {
+            // The review form carries the version the reviewer saw.
+            let seen = stored_version(app).await.to_string();
+            let mut form: Vec<(&str, &str)> = form;
+            form.push(("version", &seen));
+            text(client.post(app.url(&format!("{FORM}/review"))).form(&form).send().await.expect("POST")).await
+        }
     };
     for outsider in [&leader, &commune_reviewer, &other_district, &staff] {
         let (status, _) = review(outsider, vec![("action", "accept")]).await;

@@ -1,5 +1,14 @@
 //! `GET`/`PUT /api/v1/reports/{unit_code}/{period}`: the same permissions and validation as
 //! the form, in JSON. Values are numbers or Vietnamese-formatted strings ("1.234", "51,95").
+//!
+//! `GET` lists the fields of the unit's level today under `values` (null when empty), and under
+//! `other_values` every stored figure that is not such a field any more (its element or
+//! organisation was retired, or the element's levels or breakdown changed): those stay stored.
+//!
+//! `PUT` replaces only the keys it names in `values` (null or "" removes one); every other
+//! stored figure stays, `other_values` included: a key that is not a field of the level today
+//! is refused, never removed. `narrative`, when sent, replaces all five sections. This is the
+//! same rule as the form, which replaces only the fields it showed.
 
 use std::collections::BTreeMap;
 
@@ -57,6 +66,9 @@ async fn document(state: &AppState, code: &str, period: &str, user: &CurrentUser
         let value = stored.get(&field.key).map(|v| json!(v)).unwrap_or(Value::Null);
         values.insert(field.key, value);
     }
+    // Figures kept from an earlier catalogue: not fields of the form, still stored.
+    let other_values: Map<String, Value> =
+        stored.iter().filter(|(key, _)| !values.contains_key(*key)).map(|(k, v)| (k.clone(), json!(v))).collect();
     let narrative = report.as_ref().map(|r| r.narrative()).unwrap_or_default();
     Ok(json!({
         "unit": { "code": unit.code, "name": unit.name, "level": unit.level },
@@ -65,6 +77,7 @@ async fn document(state: &AppState, code: &str, period: &str, user: &CurrentUser
         "status": report.as_ref().map(|r| r.status.clone()).unwrap_or_else(|| "nhap".to_owned()),
         "version": report.as_ref().map(|r| r.version).unwrap_or(0),
         "values": values,
+        "other_values": other_values,
         "narrative": narrative,
     }))
 }

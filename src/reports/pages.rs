@@ -41,6 +41,39 @@ pub struct RowView {
     pub remark: Option<String>,
     pub is_boolean: bool,
     pub description: String,
+    /// The reviewer's remark on this field, kept when a review action is refused.
+    pub review_remark: String,
+}
+
+/// A stored figure the form no longer shows (element or organisation retired, levels or
+/// breakdown changed): it stays stored and is listed read-only under the form.
+pub struct KeptView {
+    pub label: String,
+    pub value: String,
+}
+
+/// The explicit "keep mine" choice on a refused stale save.
+pub struct KeepMine {
+    /// The version now stored: ticking the box saves against it, and only it.
+    pub current: i32,
+    /// How many figures or sections of the other person's save it would replace.
+    pub count: usize,
+    /// Those figures and sections, in words.
+    pub summary: String,
+}
+
+/// What a page drawn after a refusal carries besides the form.
+#[derive(Default)]
+struct Extras {
+    notice: Option<String>,
+    /// What changed since the person opened the report.
+    conflict: Vec<String>,
+    /// The version the person opened, kept in the form so that sending it again stays refused.
+    opened: Option<i32>,
+    keep_mine: Option<KeepMine>,
+    /// The reviewer's typed remarks, kept when a review action is refused.
+    review_remarks: String,
+    review_field_remarks: BTreeMap<String, String>,
 }
 
 pub struct SectionView {
@@ -71,6 +104,8 @@ struct FormPage {
     previous_period: Period,
     status: Status,
     version: i32,
+    /// The version the page shows, carried by review actions.
+    review_version: i32,
     due: String,
     saved_at: String,
     sections: Vec<SectionView>,
@@ -85,8 +120,14 @@ struct FormPage {
     unnoted: usize,
     notice: Option<String>,
     conflict: Vec<String>,
+    keep_mine: Option<KeepMine>,
     remarks: String,
+    review_remarks: String,
+    kept: Vec<KeptView>,
     storage_key: String,
+    /// The form holds the stored report (not typing sent back after a refusal), so a local
+    /// copy identical to it may be dropped.
+    shows_stored: bool,
 }
 
 /// Everything needed to draw the form, from stored data or from what was just typed.
@@ -115,8 +156,7 @@ async fn form_page(
     period: Period,
     report: Option<&store::Report>,
     form: FormState,
-    notice: Option<String>,
-    conflict: Vec<String>,
+    extras: Extras,
 ) -> AppResult<Response> {
     let catalogue = Catalogue::load(&state.pool).await?;
     let perms = permissions(user, &unit);
@@ -166,12 +206,17 @@ async fn form_page(
             remark: form.remarks.get(&field.key).cloned(),
             is_boolean: field.element.kind() == ValueType::Boolean,
             description: field.element.description.clone(),
+            review_remark: extras.review_field_remarks.get(&field.key).cloned().unwrap_or_default(),
         };
         if let Some(section) = sections.iter_mut().find(|s| s.code == field.element.section_code) {
             section.rows.push(row);
         }
     }
     sections.retain(|s| !s.rows.is_empty());
+    let kept = match report {
+        Some(r) => kept_values(state, &fields, r.id).await?,
+        None => Vec::new(),
+    };
     let assigned = crate::directives::tasks_for_unit(&state.pool, unit.id, period.end_date()).await?;
     let tasks = assigned
         .into_iter()
@@ -206,7 +251,8 @@ async fn form_page(
         storage_key: format!("danvan-report-{}-{}", unit.id, period.code()),
         previous_period,
         status,
-        version: report.map(|r| r.version).unwrap_or(0),
+        version: extras.opened.unwrap_or_else(|| report.map(|r| r.version).unwrap_or(0)),
+        review_version: report.map(|r| r.version).unwrap_or(0),
         due: format::date(calendar.due(year, quarter)),
         saved_at: report
             .map(|r| (r.updated_at + chrono::Duration::hours(7)).format("%H:%M ngày %d/%m/%Y").to_string())
@@ -221,13 +267,42 @@ async fn form_page(
         errors: form.checked.blocking(),
         warnings: form.checked.warnings(),
         unnoted: form.checked.unnoted_warnings(),
-        notice,
-        conflict,
+        shows_stored: extras.notice.is_none(),
+        notice: extras.notice,
+        conflict: extras.conflict,
+        keep_mine: extras.keep_mine,
         remarks,
+        review_remarks: extras.review_remarks,
+        kept,
         unit,
         period,
     };
     Ok(render(&page))
+}
+
+/// Stored figures that are not fields of the form today, named from the whole catalogue
+/// (retired elements and organisations included).
+async fn kept_values(state: &AppState, fields: &[entry::Field<'_>], report_id: i32) -> AppResult<Vec<KeptView>> {
+    let shown: HashSet<&str> = fields.iter().map(|f| f.key.as_str()).collect();
+    let stored = store::values(&state.pool, report_id).await?;
+    let others: Vec<(&String, &f64)> = stored.iter().filter(|(key, _)| !shown.contains(key.as_str())).collect();
+    if others.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names = store::names(&state.pool).await?;
+    Ok(others
+        .into_iter()
+        .map(|(key, value)| {
+            let (code, org) = entry::split_key(key);
+            let element = names.elements.get(code).cloned().unwrap_or_else(|| code.to_owned());
+            let label = if org.is_empty() {
+                element
+            } else {
+                format!("{element} — {}", names.organisations.get(org).cloned().unwrap_or_else(|| org.to_owned()))
+            };
+            KeptView { label: format!("{label} ({key})"), value: format::format_number(*value, 6) }
+        })
+        .collect())
 }
 
 /// The form as stored: typed text where it was kept, else the stored values.
@@ -287,7 +362,7 @@ pub async fn show(
     }
     let report = store::find(&state.pool, unit.id, year, quarter).await?;
     let form = stored_state(&state, &unit, report.as_ref()).await?;
-    form_page(&state, layout, &user, unit, period, report.as_ref(), form, None, Vec::new()).await
+    form_page(&state, layout, &user, unit, period, report.as_ref(), form, Extras::default()).await
 }
 
 /// Reads the posted form: figures (`v.KEY`), narrative, task progress (`task.ID.status`,
@@ -334,6 +409,17 @@ fn field_value<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
     fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
+/// A field key in words: the element's name, and the organisation's code for a breakdown.
+fn key_label(catalogue: &Catalogue, key: &str) -> String {
+    let (code, org) = entry::split_key(key);
+    let name = catalogue.element(code).map(|e| e.name.clone()).unwrap_or_else(|| code.to_owned());
+    if org.is_empty() { name } else { format!("{name} — {org}") }
+}
+
+fn number_or_empty(value: Option<&f64>) -> String {
+    value.map(|v| format::format_number(*v, 6)).unwrap_or_else(|| "(trống)".into())
+}
+
 /// What changed between the version a person opened and the current one, in words.
 pub fn describe_changes(catalogue: &Catalogue, opened: &store::Snapshot, now: &store::Snapshot) -> Vec<String> {
     let mut changes = Vec::new();
@@ -341,11 +427,12 @@ pub fn describe_changes(catalogue: &Catalogue, opened: &store::Snapshot, now: &s
     for key in keys {
         let (before, after) = (opened.values.get(key), now.values.get(key));
         if before != after {
-            let (code, org) = entry::split_key(key);
-            let name = catalogue.element(code).map(|e| e.name.clone()).unwrap_or_else(|| code.to_owned());
-            let name = if org.is_empty() { name } else { format!("{name} — {org}") };
-            let show = |v: Option<&f64>| v.map(|v| format::format_number(*v, 6)).unwrap_or_else(|| "(trống)".into());
-            changes.push(format!("{name}: {} → {}", show(before), show(after)));
+            changes.push(format!(
+                "{}: {} → {}",
+                key_label(catalogue, key),
+                number_or_empty(before),
+                number_or_empty(after)
+            ));
         }
     }
     for ((_, heading, before), (_, _, after)) in opened.narrative.sections().iter().zip(now.narrative.sections().iter())
@@ -364,6 +451,37 @@ pub fn describe_changes(catalogue: &Catalogue, opened: &store::Snapshot, now: &s
     changes
 }
 
+/// What saving `mine` over the current version would undo of the other person's save: the
+/// figures and sections they changed since `opened` that `mine` sets differently.
+pub fn describe_overwrites(
+    catalogue: &Catalogue,
+    opened: &store::Snapshot,
+    now: &store::Snapshot,
+    draft: &Draft,
+) -> Vec<String> {
+    let mut replaced = Vec::new();
+    for key in draft.keys() {
+        let (before, after, mine) = (opened.values.get(key), now.values.get(key), draft.values.get(key));
+        if before != after && mine != after {
+            replaced.push(format!(
+                "{} ({} → {})",
+                key_label(catalogue, key),
+                number_or_empty(after),
+                number_or_empty(mine)
+            ));
+        }
+    }
+    if let Some(mine) = &draft.narrative {
+        let sections = opened.narrative.sections().into_iter().zip(now.narrative.sections()).zip(mine.sections());
+        for (((_, heading, before), (_, _, after)), (_, _, typed)) in sections {
+            if before != after && typed != after {
+                replaced.push(format!("phần “{heading}”"));
+            }
+        }
+    }
+    replaced
+}
+
 pub async fn save(
     State(state): State<AppState>,
     layout: Layout,
@@ -376,26 +494,43 @@ pub async fn save(
         return Err(AppError::Forbidden);
     }
     let catalogue = Catalogue::load(&state.pool).await?;
+    // The version the person opened; `overwrite`, ticked on a conflict page, names the
+    // version whose changes they chose to replace.
     let version: i32 = field_value(&fields, "version").parse().unwrap_or(-1);
+    let overwrite: Option<i32> = field_value(&fields, "overwrite").parse().ok();
     let submit = field_value(&fields, "action") == "submit";
     let Posted { inputs: typed, narrative, tasks, notes } = read_form(&fields);
-    let level_fields: Vec<String> = entry::fields(&catalogue, unit.level).into_iter().map(|f| f.key).collect();
-    let inputs: BTreeMap<String, Input> = typed
+    // Only the fields the form showed (and the unit's level still has) are replaced; every
+    // other stored figure stays, whatever the catalogue says today.
+    let level_fields: HashSet<String> = entry::fields(&catalogue, unit.level).into_iter().map(|f| f.key).collect();
+    let shown: BTreeMap<&String, &String> = typed.iter().filter(|(key, _)| level_fields.contains(*key)).collect();
+    let inputs: BTreeMap<String, Input> = shown
         .iter()
-        .filter(|(key, text)| level_fields.contains(key) && !text.trim().is_empty())
-        .map(|(k, v)| (k.clone(), Input::Text(v.clone())))
+        .filter(|(_, text)| !text.trim().is_empty())
+        .map(|(k, v)| ((*k).clone(), Input::Text((*v).clone())))
         .collect();
     let checked = entry::check(&catalogue, unit.level, &inputs, &notes);
+    // Progress only on tasks assigned to this unit; anything else is not this report's.
+    let assigned: HashSet<i32> = crate::directives::tasks_for_unit(&state.pool, unit.id, period.end_date())
+        .await?
+        .into_iter()
+        .map(|t| t.task_id)
+        .collect();
+    let tasks: BTreeMap<i32, (String, String)> = tasks.into_iter().filter(|(id, _)| assigned.contains(id)).collect();
     let draft = Draft {
         values: checked.values.clone(),
-        cleared: Vec::new(),
-        raw_inputs: typed.iter().filter(|(_, v)| !v.trim().is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect(),
+        cleared: shown.iter().filter(|(_, v)| v.trim().is_empty()).map(|(k, _)| (*k).clone()).collect(),
+        raw_inputs: shown
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| ((*k).clone(), (*v).clone()))
+            .collect(),
         narrative: Some(narrative.clone()),
         rule_notes: Some(notes.clone()),
         tasks: Some(
             tasks.iter().filter(|(_, (s, _))| !s.is_empty()).map(|(id, (s, n))| (*id, s.clone(), n.clone())).collect(),
         ),
-        replace_all: true,
+        replace_all: false,
     };
     let typed_state = |checked: Checked| FormState {
         inputs: typed.clone(),
@@ -405,36 +540,49 @@ pub async fn save(
         notes: notes.clone(),
         remarks: BTreeMap::new(),
     };
+    let expected = overwrite.unwrap_or(version);
     let mut tx = state.pool.begin().await?;
-    let saved = store::save(&mut tx, unit.id, (year, quarter), version, &draft, (user.id, &user.username)).await;
+    let saved = store::save(&mut tx, unit.id, (year, quarter), expected, &draft, (user.id, &user.username)).await;
     let report = match saved {
         Ok(report) => report,
         Err(SaveError::Stale { current }) => {
             tx.rollback().await?;
             let current_report = store::find(&state.pool, unit.id, year, quarter).await?;
-            let changes = match &current_report {
+            let (changes, replaced) = match &current_report {
                 Some(r) => {
                     let opened = store::snapshot(&state.pool, r.id, version).await?.unwrap_or_default();
                     let now = store::snapshot(&state.pool, r.id, current).await?.unwrap_or_default();
-                    describe_changes(&catalogue, &opened, &now)
+                    (
+                        describe_changes(&catalogue, &opened, &now),
+                        describe_overwrites(&catalogue, &opened, &now, &draft),
+                    )
                 }
-                None => Vec::new(),
+                None => (Vec::new(), Vec::new()),
             };
-            let notice = "Chưa lưu: báo cáo vừa được người khác lưu sau khi bạn mở. Những gì bạn gõ vẫn còn \
-                          bên dưới; hãy xem các thay đổi, tải lại trang rồi nhập lại phần của bạn."
-                .to_owned();
-            let mut response = form_page(
-                &state,
-                layout,
-                &user,
-                unit,
-                period,
-                current_report.as_ref(),
-                typed_state(checked),
-                Some(notice),
-                changes,
-            )
-            .await?;
+            let keep_mine = current_report.as_ref().filter(|r| r.status().editable()).map(|r| KeepMine {
+                current: r.version,
+                count: replaced.len(),
+                summary: replaced.join("; "),
+            });
+            let choice = if keep_mine.is_some() {
+                "Bấm “Lưu nháp” lần nữa cũng không ghi đè: muốn giữ bản của bạn thì đánh dấu “Giữ của tôi”; \
+                 nếu không, tải lại trang để lấy bản mới rồi nhập lại phần của bạn."
+            } else {
+                "Báo cáo không còn sửa được ở trạng thái hiện tại; hãy chép lại phần của bạn nếu cần."
+            };
+            let notice = format!(
+                "Chưa lưu: báo cáo vừa được người khác lưu sau khi bạn mở. Những gì bạn gõ vẫn còn bên dưới. {choice}"
+            );
+            let extras = Extras {
+                notice: Some(notice),
+                conflict: changes,
+                opened: Some(version.max(0)),
+                keep_mine,
+                ..Extras::default()
+            };
+            let mut response =
+                form_page(&state, layout, &user, unit, period, current_report.as_ref(), typed_state(checked), extras)
+                    .await?;
             *response.status_mut() = StatusCode::CONFLICT;
             return Ok(response);
         }
@@ -442,24 +590,22 @@ pub async fn save(
             tx.rollback().await?;
             let current = store::find(&state.pool, unit.id, year, quarter).await?;
             let notice = format!("Báo cáo đang ở trạng thái “{}”: không sửa được.", status.label());
-            let mut response = form_page(
-                &state,
-                layout,
-                &user,
-                unit,
-                period,
-                current.as_ref(),
-                typed_state(checked),
-                Some(notice),
-                vec![],
-            )
-            .await?;
+            let extras = Extras { notice: Some(notice), ..Extras::default() };
+            let mut response =
+                form_page(&state, layout, &user, unit, period, current.as_ref(), typed_state(checked), extras).await?;
             *response.status_mut() = StatusCode::CONFLICT;
             return Ok(response);
         }
         Err(SaveError::Database(error)) => return Err(error.into()),
     };
-    let after = serde_json::json!({"values": checked.values, "version": report.version});
+    let mut after = serde_json::json!({"values": checked.values, "version": report.version});
+    if overwrite.is_some_and(|v| v != version)
+        && let Some(map) = after.as_object_mut()
+    {
+        // Kept for the record: this save replaced another person's, by choice.
+        map.insert("overwrote_version".to_owned(), serde_json::json!(expected));
+        map.insert("opened_version".to_owned(), serde_json::json!(version));
+    }
     let entry = Entry {
         action: "save",
         entity: "report",
@@ -495,9 +641,9 @@ pub async fn save(
         } else {
             format!("Đã lưu nháp, giữ nguyên những gì bạn gõ. Còn {} lỗi cần sửa trước khi gửi.", checked.blocking())
         };
+        let extras = Extras { notice: Some(notice), ..Extras::default() };
         let mut response =
-            form_page(&state, layout, &user, unit, period, Some(&report), typed_state(checked), Some(notice), vec![])
-                .await?;
+            form_page(&state, layout, &user, unit, period, Some(&report), typed_state(checked), extras).await?;
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(response);
     }
@@ -505,6 +651,8 @@ pub async fn save(
     Ok(Flash::success(&message).redirect(&format!("/reports/{}/{}", unit.code, period.code())))
 }
 
+/// Duyệt / trả lại / mở lại. The form carries the version the reviewer saw: a report that
+/// changed since is not acted on (409, with what changed and the remarks as typed).
 pub async fn review(
     State(state): State<AppState>,
     layout: Layout,
@@ -516,6 +664,11 @@ pub async fn review(
     if !permissions(&user, &unit).review {
         return Err(AppError::Forbidden);
     }
+    let Ok(seen) = field_value(&fields, "version").parse::<i32>() else {
+        return Err(AppError::BadRequest(
+            "Thiếu phiên bản báo cáo bạn đã xem; tải lại trang rồi thao tác lại.".to_owned(),
+        ));
+    };
     let action = field_value(&fields, "action").to_owned();
     let remarks = field_value(&fields, "remarks").trim().to_owned();
     let field_remarks: BTreeMap<String, String> = fields
@@ -538,6 +691,28 @@ pub async fn review(
         return Err(AppError::BadRequest("Đơn vị chưa có báo cáo kỳ này.".to_owned()));
     };
     let report = store::by_id(&mut tx, report_id).await?;
+    let kept_typing = |notice: String, conflict: Vec<String>| Extras {
+        notice: Some(notice),
+        conflict,
+        review_remarks: remarks.clone(),
+        review_field_remarks: field_remarks.clone(),
+        ..Extras::default()
+    };
+    if report.version != seen {
+        tx.rollback().await?;
+        let catalogue = Catalogue::load(&state.pool).await?;
+        let opened = store::snapshot(&state.pool, report.id, seen).await?.unwrap_or_default();
+        let now = store::snapshot(&state.pool, report.id, report.version).await?.unwrap_or_default();
+        let changes = describe_changes(&catalogue, &opened, &now);
+        let notice = "Chưa thực hiện: báo cáo đã thay đổi từ khi bạn mở. Xem các thay đổi và báo cáo hiện tại \
+                      bên dưới rồi thao tác lại; ý kiến bạn đã gõ vẫn còn."
+            .to_owned();
+        let form = stored_state(&state, &unit, Some(&report)).await?;
+        let extras = kept_typing(notice, changes);
+        let mut response = form_page(&state, layout, &user, unit, period, Some(&report), form, extras).await?;
+        *response.status_mut() = StatusCode::CONFLICT;
+        return Ok(response);
+    }
     let (to, problem) = match (action.as_str(), report.status()) {
         ("return", Status::Submitted) if remarks.is_empty() && field_remarks.is_empty() => {
             (None, Some("Ghi ý kiến khi trả lại: chung hoặc cho từng ô số liệu."))
@@ -551,10 +726,8 @@ pub async fn review(
     let Some(to) = to else {
         tx.rollback().await?;
         let form = stored_state(&state, &unit, Some(&report)).await?;
-        let form = FormState { remarks: field_remarks, ..form };
-        let mut response =
-            form_page(&state, layout, &user, unit, period, Some(&report), form, problem.map(str::to_owned), vec![])
-                .await?;
+        let extras = kept_typing(problem.unwrap_or_default().to_owned(), Vec::new());
+        let mut response = form_page(&state, layout, &user, unit, period, Some(&report), form, extras).await?;
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(response);
     };
@@ -568,7 +741,7 @@ pub async fn review(
         entity: "report",
         entity_id: format!("{}/{}", unit.code, period.code()),
         unit_id: Some(unit.id),
-        before: Some(serde_json::json!({"status": report.status})),
+        before: Some(serde_json::json!({"status": report.status, "version": report.version})),
         after: Some(serde_json::json!({"status": to.as_str(), "remarks": remarks, "field_remarks": field_remarks})),
     };
     audit::record(&mut *tx, &user.actor(), entry).await?;

@@ -168,6 +168,22 @@ pub async fn values(pool: &PgPool, report_id: i32) -> sqlx::Result<BTreeMap<Stri
         .collect())
 }
 
+/// Names of every element and organisation, retired ones included, for figures the form no
+/// longer shows.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub elements: std::collections::HashMap<String, String>,
+    pub organisations: std::collections::HashMap<String, String>,
+}
+
+pub async fn names(pool: &PgPool) -> sqlx::Result<Names> {
+    let elements: Vec<(String, String)> =
+        sqlx::query_as("SELECT code, name FROM data_elements").fetch_all(pool).await?;
+    let organisations: Vec<(String, String)> =
+        sqlx::query_as("SELECT code, short_name FROM organisations").fetch_all(pool).await?;
+    Ok(Names { elements: elements.into_iter().collect(), organisations: organisations.into_iter().collect() })
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct TaskProgress {
     pub task_id: i32,
@@ -182,18 +198,34 @@ pub async fn task_progress(pool: &PgPool, report_id: i32) -> sqlx::Result<Vec<Ta
         .await
 }
 
-/// Everything a save writes. `values` and `raw_inputs` are merged over what is stored when
-/// `replace_all` is false (the API sends only what changes).
+/// Everything a save writes.
+///
+/// A save speaks only for the keys it names: those in `values`, `raw_inputs` and `cleared`.
+/// Each of them is replaced (its stored figure and its typed text); every other stored figure
+/// stays as it is, whatever the catalogue says today. So a figure whose element was retired,
+/// moved off the unit's level or re-broken-down, or whose organisation was retired, is never
+/// removed by a save that did not show it.
 #[derive(Debug, Clone, Default)]
 pub struct Draft {
     pub values: BTreeMap<String, f64>,
-    /// Keys whose value is removed (emptied fields).
+    /// Keys whose value is removed (fields shown and left empty).
     pub cleared: Vec<String>,
+    /// Typed text, kept so that input that could not be read is shown again as typed.
     pub raw_inputs: BTreeMap<String, String>,
     pub narrative: Option<Narrative>,
     pub rule_notes: Option<BTreeMap<String, String>>,
+    /// Progress on tasks: the caller passes only tasks assigned to the report's unit.
     pub tasks: Option<Vec<(i32, String, String)>>,
+    /// No effect: a save never removes keys it does not name (see above). Kept so that
+    /// existing callers still compile.
     pub replace_all: bool,
+}
+
+impl Draft {
+    /// The keys this save replaces.
+    pub fn keys(&self) -> std::collections::BTreeSet<&str> {
+        self.values.keys().chain(self.raw_inputs.keys()).chain(self.cleared.iter()).map(String::as_str).collect()
+    }
 }
 
 #[derive(Debug)]
@@ -214,7 +246,8 @@ impl From<sqlx::Error> for SaveError {
 }
 
 /// Saves a draft if `expected_version` is the stored version (0: not created yet). Returns the
-/// report as saved.
+/// report as saved. Two first saves at once do not collide: the second finds the first's row
+/// and is refused as stale.
 pub async fn save(
     tx: &mut PgConnection,
     unit_id: i32,
@@ -223,39 +256,40 @@ pub async fn save(
     draft: &Draft,
     actor: (i32, &str),
 ) -> Result<Report, SaveError> {
-    let existing = lock(tx, unit_id, year, quarter).await?;
+    let mut existing = lock(tx, unit_id, year, quarter).await?;
+    if existing.is_none() && expected_version == 0 {
+        // ON CONFLICT: a concurrent first save wins; this one then sees its row and is stale.
+        sqlx::query(
+            "INSERT INTO reports (unit_id, year, quarter, version, updated_by) VALUES ($1, $2, $3, 0, $4)
+             ON CONFLICT (unit_id, year, quarter) DO NOTHING",
+        )
+        .bind(unit_id)
+        .bind(year)
+        .bind(i16::from(quarter))
+        .bind(actor.0)
+        .execute(&mut *tx)
+        .await?;
+        existing = lock(tx, unit_id, year, quarter).await?;
+    }
     let report_id = match &existing {
-        None if expected_version != 0 => return Err(SaveError::Stale { current: 0 }),
-        None => {
-            sqlx::query_scalar::<_, i32>(
-                "INSERT INTO reports (unit_id, year, quarter, version, updated_by) VALUES ($1, $2, $3, 0, $4)
-                 RETURNING id",
-            )
-            .bind(unit_id)
-            .bind(year)
-            .bind(i16::from(quarter))
-            .bind(actor.0)
-            .fetch_one(&mut *tx)
-            .await?
-        }
+        None => return Err(SaveError::Stale { current: 0 }),
         Some(report) if report.version != expected_version => {
             return Err(SaveError::Stale { current: report.version });
         }
         Some(report) if !report.status().editable() => return Err(SaveError::Locked(report.status())),
         Some(report) => report.id,
     };
-    if draft.replace_all {
-        sqlx::query("DELETE FROM report_values WHERE report_id = $1").bind(report_id).execute(&mut *tx).await?;
-    }
-    for key in &draft.cleared {
-        let (code, org) = super::entry::split_key(key);
-        sqlx::query("DELETE FROM report_values WHERE report_id = $1 AND element_code = $2 AND organisation_code = $3")
-            .bind(report_id)
-            .bind(code)
-            .bind(org)
-            .execute(&mut *tx)
-            .await?;
-    }
+    let keys = draft.keys();
+    let (codes, orgs): (Vec<&str>, Vec<&str>) = keys.iter().map(|key| super::entry::split_key(key)).unzip();
+    sqlx::query(
+        "DELETE FROM report_values WHERE report_id = $1
+           AND (element_code, organisation_code) IN (SELECT * FROM UNNEST($2::text[], $3::text[]))",
+    )
+    .bind(report_id)
+    .bind(&codes)
+    .bind(&orgs)
+    .execute(&mut *tx)
+    .await?;
     for (key, value) in &draft.values {
         let (code, org) = super::entry::split_key(key);
         sqlx::query(
@@ -269,16 +303,10 @@ pub async fn save(
         .execute(&mut *tx)
         .await?;
     }
-    let raw = if draft.replace_all {
-        serde_json::to_value(&draft.raw_inputs).unwrap_or_default()
-    } else {
-        let mut merged = existing.as_ref().map(|r| r.raw_inputs.0.clone()).unwrap_or_default();
-        for key in &draft.cleared {
-            merged.remove(key);
-        }
-        merged.extend(draft.raw_inputs.clone());
-        serde_json::to_value(&merged).unwrap_or_default()
-    };
+    let mut merged = existing.as_ref().map(|r| r.raw_inputs.0.clone()).unwrap_or_default();
+    merged.retain(|key, _| !keys.contains(key.as_str()));
+    merged.extend(draft.raw_inputs.clone());
+    let raw = serde_json::to_value(&merged).unwrap_or_default();
     sqlx::query("UPDATE reports SET raw_inputs = $2 WHERE id = $1").bind(report_id).bind(raw).execute(&mut *tx).await?;
     if let Some(n) = &draft.narrative {
         sqlx::query(
@@ -323,15 +351,26 @@ pub async fn save(
     .fetch_one(&mut *tx)
     .await?;
     let saved = by_id(&mut *tx, report_id).await?;
-    let snapshot = snapshot_of(&mut *tx, &saved).await?;
-    sqlx::query("INSERT INTO report_snapshots (report_id, version, data, saved_by) VALUES ($1, $2, $3, $4)")
-        .bind(report_id)
-        .bind(version)
-        .bind(serde_json::to_value(&snapshot).unwrap_or_default())
-        .bind(actor.1)
-        .execute(&mut *tx)
-        .await?;
+    debug_assert_eq!(saved.version, version);
+    record_snapshot(&mut *tx, &saved, actor.1).await?;
     Ok(saved)
+}
+
+/// Stores what the report holds at its current version, so that a later stale save or review
+/// can be told what changed since.
+async fn record_snapshot(tx: &mut PgConnection, report: &Report, saved_by: &str) -> sqlx::Result<()> {
+    let snapshot = snapshot_of(&mut *tx, report).await?;
+    sqlx::query(
+        "INSERT INTO report_snapshots (report_id, version, data, saved_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (report_id, version) DO NOTHING",
+    )
+    .bind(report.id)
+    .bind(report.version)
+    .bind(serde_json::to_value(&snapshot).unwrap_or_default())
+    .bind(saved_by)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 pub async fn by_id(tx: &mut PgConnection, id: i32) -> sqlx::Result<Report> {
@@ -360,13 +399,16 @@ async fn snapshot_of(tx: &mut PgConnection, report: &Report) -> sqlx::Result<Sna
     Ok(Snapshot { values, narrative: report.narrative(), status: report.status.clone() })
 }
 
+/// What the report held at `version`: its snapshot, or for versions recorded before review
+/// actions kept snapshots, the latest one before it.
 pub async fn snapshot(pool: &PgPool, report_id: i32, version: i32) -> sqlx::Result<Option<Snapshot>> {
-    let data: Option<serde_json::Value> =
-        sqlx::query_scalar("SELECT data FROM report_snapshots WHERE report_id = $1 AND version = $2")
-            .bind(report_id)
-            .bind(version)
-            .fetch_optional(pool)
-            .await?;
+    let data: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT data FROM report_snapshots WHERE report_id = $1 AND version <= $2 ORDER BY version DESC LIMIT 1",
+    )
+    .bind(report_id)
+    .bind(version)
+    .fetch_optional(pool)
+    .await?;
     Ok(data.and_then(|d| serde_json::from_value(d).ok()))
 }
 
@@ -442,6 +484,8 @@ pub async fn transition(
     .bind(serde_json::to_value(field_remarks).unwrap_or_default())
     .execute(&mut *tx)
     .await?;
+    let moved = by_id(&mut *tx, report.id).await?;
+    record_snapshot(&mut *tx, &moved, actor.1).await?;
     Ok(())
 }
 

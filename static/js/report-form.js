@@ -1,6 +1,10 @@
 // The report form forgives: what is typed is kept in this browser until the server has it
 // (closed tab, expired session, failed request), drafts are saved every minute, and Enter
 // moves to the next field instead of sending the form.
+// A copy made against another version of the report is offered too, never dropped silently:
+// restoring it puts back the version it was typed against, so saving it shows what changed
+// and overwrites nothing unless the person chooses to. Copies live under keys starting with
+// "danvan-report-" (see logout.js, which removes them when the person signs out).
 (function () {
   "use strict";
   var form = document.getElementById("report-form");
@@ -14,7 +18,7 @@
   function fields() {
     var data = {};
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (!el.name || el.name === "version" || el.name === "action" || el.type === "submit") { return; }
+      if (!el.name || el.name === "version" || el.name === "action" || el.name === "overwrite" || el.type === "submit") { return; }
       data[el.name] = el.value;
     });
     return data;
@@ -37,21 +41,29 @@
 
   var saved = stored();
   var banner = document.getElementById("restore-banner");
-  if (saved && editable && saved.version === versionInput.value && differs(saved)) {
+  if (saved && saved.fields && editable && differs(saved)) {
+    var otherVersion = saved.version !== versionInput.value;
     banner.hidden = false;
+    document.getElementById("restore-stale").hidden = !otherVersion;
     document.getElementById("restore-button").addEventListener("click", function () {
       Object.keys(saved.fields).forEach(function (name) {
         var el = form.elements.namedItem(name);
         if (el && el.value !== undefined) { el.value = saved.fields[name]; }
       });
+      // Typed against another version: send that version, so the server refuses to
+      // overwrite silently and shows what changed since.
+      if (otherVersion) { versionInput.value = saved.version; }
       banner.hidden = true;
       dirty = true;
+      remember();
     });
     document.getElementById("discard-button").addEventListener("click", function () {
       localStorage.removeItem(key);
       banner.hidden = true;
     });
-  } else if (saved && saved.version !== versionInput.value) {
+  } else if (saved && saved.fields && form.getAttribute("data-stored") === "true" && !differs(saved)) {
+    // The server already holds everything the copy has: nothing is lost by dropping it. (A page
+    // sent back after a refusal shows typing the server does not have: the copy stays.)
     localStorage.removeItem(key);
   }
 
@@ -72,7 +84,10 @@
     if (!dirty || !editable) { return; }
     var body = new URLSearchParams();
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (el.name && el.type !== "submit" && !el.disabled) { body.append(el.name, el.value); }
+      if (!el.name || el.type === "submit" || el.disabled) { return; }
+      // An unticked box sends nothing, as the browser's own submit does ("overwrite" above all).
+      if ((el.type === "checkbox" || el.type === "radio") && !el.checked) { return; }
+      body.append(el.name, el.value);
     });
     body.append("action", "save");
     dirty = false;
@@ -84,6 +99,7 @@
         var page = new DOMParser().parseFromString(result.html, "text/html");
         var fresh = page.getElementById("report-form");
         if (result.response.status === 409 || !fresh) {
+          // The local copy stays as it is, with the version it was typed against.
           dirty = true;
           status.textContent = "Chưa tự lưu được: báo cáo vừa được người khác sửa hoặc phiên đăng nhập đã hết. Dữ liệu vẫn giữ trên máy này.";
           return;
