@@ -184,6 +184,13 @@ pub struct ResultRow {
     pub snippet: display::Snippet,
 }
 
+/// The longest search text accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// How many results a search shows.
+pub const MAX_RESULTS: i64 = 200;
+/// Characters of context on each side of the match in a snippet.
+const SNIPPET_WIDTH: usize = 90;
+
 #[derive(Template)]
 #[template(path = "directives/index.html")]
 struct IndexPage {
@@ -194,6 +201,7 @@ struct IndexPage {
     issuers: [(&'static str, &'static str); 4],
     statuses: [(&'static str, &'static str); 3],
     year_error: Option<String>,
+    query_error: Option<String>,
     results: Vec<ResultRow>,
 }
 
@@ -210,19 +218,33 @@ async fn index(
             None => (None, Some("Năm không hợp lệ: nhập 4 chữ số, ví dụ 2021.".to_owned())),
         },
     };
+    let text = query.q.trim();
+    let query_error = (text.chars().count() > MAX_QUERY_CHARS).then(|| {
+        format!("Từ khóa dài quá {MAX_QUERY_CHARS} ký tự: hãy rút gọn còn vài từ đặc trưng rồi tìm lại.")
+    });
     let filter = store::SearchFilter {
-        query: query.q.trim(),
+        query: text,
         kind: KINDS.iter().find(|(k, _)| *k == query.kind).map(|(k, _)| *k).unwrap_or(""),
         issuer: ISSUERS.iter().find(|(k, _)| *k == query.issuer).map(|(k, _)| *k).unwrap_or(""),
         year,
         status: STATUSES.iter().find(|(k, _)| *k == query.status).map(|(k, _)| *k).unwrap_or(""),
     };
-    let found = store::search(&state.pool, &filter, 200).await?;
-    let results = found
-        .into_iter()
-        .map(|directive| ResultRow { snippet: display::snippet_parts(&directive.body, query.q.trim(), 90), directive })
-        .collect();
-    let invalid = year_error.is_some();
+    let results = if query_error.is_some() {
+        Vec::new()
+    } else {
+        let found = store::search(&state.pool, &filter, MAX_RESULTS).await?;
+        let needle = text.to_owned();
+        // Bounded (a window per result), but still CPU: off the async threads.
+        tokio::task::spawn_blocking(move || {
+            found
+                .into_iter()
+                .map(|f| ResultRow { snippet: display::result_snippet(&f, &needle, SNIPPET_WIDTH), directive: f.directive })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+    };
+    let invalid = year_error.is_some() || query_error.is_some();
     // Only data entry and administrators can ever be an issuing office's editors.
     let can_create = user.has(crate::auth::Role::DataEntry) || user.is_admin();
     let page = IndexPage {
@@ -233,6 +255,7 @@ async fn index(
         issuers: ISSUERS,
         statuses: STATUSES,
         year_error,
+        query_error,
         results,
     };
     Ok(with_status(render(&page), invalid))
@@ -342,8 +365,8 @@ struct ShowPage {
     layout: Layout,
     directive: Directive,
     can_edit: bool,
-    implements: Vec<store::TreeRow>,
-    implemented_by: Vec<store::TreeRow>,
+    implements: store::Tree,
+    implemented_by: store::Tree,
     tasks: Vec<TaskView>,
     targets: Vec<TargetView>,
     milestones: Vec<MilestoneView>,
@@ -507,7 +530,7 @@ pub struct DirectiveForm {
 }
 
 impl DirectiveForm {
-    fn from_directive(d: &Directive, implements: &[store::TreeRow]) -> Self {
+    fn from_directive(d: &Directive, implements: &[String]) -> Self {
         DirectiveForm {
             number: d.number.clone(),
             issuing_body: d.issuing_body.clone(),
@@ -518,12 +541,7 @@ impl DirectiveForm {
             body: d.body.clone(),
             status: d.status.clone(),
             replaced_by: d.replaced_by_number.clone().unwrap_or_default(),
-            implements: implements
-                .iter()
-                .filter(|l| l.depth == 1)
-                .map(|l| l.number.clone())
-                .collect::<Vec<_>>()
-                .join(", "),
+            implements: implements.join(", "),
             version: d.version,
         }
     }
@@ -556,6 +574,27 @@ async fn new_form(layout: Layout, user: CurrentUser) -> AppResult<Response> {
         ..DirectiveForm::default()
     };
     Ok(form_page(layout, None, form, Errors::new()))
+}
+
+/// The longest title (trích yếu) accepted, in characters.
+pub const MAX_TITLE_CHARS: usize = 1_000;
+/// The longest issuing body accepted, in characters.
+pub const MAX_ISSUING_BODY_CHARS: usize = 300;
+/// The longest full text accepted, in characters (about 100 pages; fits the 1 MiB form limit).
+pub const MAX_BODY_CHARS: usize = 200_000;
+/// How many directives one directive may implement directly.
+pub const MAX_IMPLEMENTS: usize = 20;
+
+/// The message when `text` is longer than `max` characters.
+fn too_long(text: &str, max: usize, what: &str) -> Option<String> {
+    let count = text.trim().chars().count();
+    (count > max).then(|| {
+        format!(
+            "{what} dài {} ký tự, quá giới hạn {} ký tự: hãy rút gọn.",
+            crate::format::integer(count as i64),
+            crate::format::integer(max as i64)
+        )
+    })
 }
 
 struct Checked {
@@ -644,6 +683,14 @@ async fn check(
     }
     if form.title.trim().is_empty() {
         errors.insert("title", "Nhập trích yếu (tên) của văn bản.".to_owned());
+    } else if let Some(message) = too_long(&form.title, MAX_TITLE_CHARS, "Trích yếu") {
+        errors.insert("title", message);
+    }
+    if let Some(message) = too_long(&form.issuing_body, MAX_ISSUING_BODY_CHARS, "Tên cơ quan ban hành") {
+        errors.insert("issuing_body", message);
+    }
+    if let Some(message) = too_long(&form.body, MAX_BODY_CHARS, "Toàn văn") {
+        errors.insert("body", message);
     }
     if !STATUSES.iter().any(|(s, _)| *s == form.status) {
         errors.insert("status", "Chọn trạng thái.".to_owned());
@@ -680,28 +727,43 @@ async fn check(
             },
         }
     }
-    let mut implements = Vec::new();
+    let mut implements: Vec<(i32, String)> = Vec::new();
     let mut problems = Vec::new();
-    let descendants = match editing {
-        Some(id) => store::tree(&state.pool, id, false).await?.into_iter().map(|r| r.id).collect(),
-        None => Vec::new(),
-    };
-    for piece in form.implements.split([',', ';', '\n']).map(str::trim).filter(|p| !p.is_empty()) {
-        match piece.parse::<DirectiveNumber>() {
-            Err(_) => problems.push(format!("“{piece}” không phải số/ký hiệu")),
-            Ok(n) => match store::find_by_number(&state.pool, &n.to_string(), on).await? {
-                None => problems.push(format!("chưa có văn bản {n}")),
-                Some((id, _)) if Some(id) == editing || descendants.contains(&id) => {
-                    problems.push(format!("{n} đang cụ thể hóa văn bản này (vòng lặp)"))
-                }
-                Some((id, _)) => {
-                    if !implements.contains(&id) {
-                        implements.push(id);
+    let pieces: Vec<&str> = form.implements.split([',', ';', '\n']).map(str::trim).filter(|p| !p.is_empty()).collect();
+    if pieces.len() > MAX_IMPLEMENTS {
+        // Refused before any lookup: the count alone decides.
+        problems.push(format!(
+            "một văn bản cụ thể hóa tối đa {MAX_IMPLEMENTS} văn bản (đang ghi {}); hãy chỉ ghi các văn bản trực tiếp cấp trên",
+            pieces.len()
+        ));
+    } else {
+        for piece in pieces {
+            match piece.parse::<DirectiveNumber>() {
+                Err(_) => problems.push(format!("“{piece}” không phải số/ký hiệu")),
+                Ok(n) => match store::find_by_number(&state.pool, &n.to_string(), on).await? {
+                    None => problems.push(format!("chưa có văn bản {n}")),
+                    Some((id, _)) if Some(id) == editing => {
+                        problems.push(format!("{n} là chính văn bản này (vòng lặp)"))
                     }
-                }
-            },
+                    Some((id, _)) => {
+                        if !implements.iter().any(|(i, _)| *i == id) {
+                            implements.push((id, n.to_string()));
+                        }
+                    }
+                },
+            }
         }
     }
+    if let Some(id) = editing
+        && !implements.is_empty()
+    {
+        let ids: Vec<i32> = implements.iter().map(|(i, _)| *i).collect();
+        let cyclic = store::implementing_among(&state.pool, id, &ids).await?;
+        for (_, n) in implements.iter().filter(|(i, _)| cyclic.contains(i)) {
+            problems.push(format!("{n} đang cụ thể hóa văn bản này (vòng lặp)"));
+        }
+    }
+    let implements: Vec<i32> = implements.into_iter().map(|(i, _)| i).collect();
     if !problems.is_empty() {
         errors.insert(
             "implements",
@@ -770,7 +832,7 @@ async fn create(
     .await?;
     save_links(&mut tx, id, &checked.implements).await?;
     let after = store::by_id(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
-    let links = store::tree(&mut *tx, id, true).await?;
+    let links = store::implements_direct(&mut *tx, id).await?;
     let entry = Entry {
         action: "create",
         entity: "directive",
@@ -791,7 +853,7 @@ async fn edit_form(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let directive = editable(&state, &user, id).await?;
-    let links = store::tree(&state.pool, id, true).await?;
+    let links = store::implements_direct(&state.pool, id).await?;
     let form = DirectiveForm::from_directive(&directive, &links);
     Ok(form_page(layout, Some(directive), form, Errors::new()))
 }
@@ -807,7 +869,7 @@ async fn update(
     Form(form): Form<DirectiveForm>,
 ) -> AppResult<Response> {
     let before = editable(&state, &user, id).await?;
-    let links_before = store::tree(&state.pool, id, true).await?;
+    let links_before = store::implements_direct(&state.pool, id).await?;
     if form.version != before.version {
         let mut errors = Errors::new();
         errors.insert("version", STALE.to_owned());
@@ -844,7 +906,7 @@ async fn update(
     if updated.rows_affected() == 0 {
         tx.rollback().await?;
         let current = directive_or_404(&state, id).await?;
-        let links = store::tree(&state.pool, id, true).await?;
+        let links = store::implements_direct(&state.pool, id).await?;
         let mut errors = Errors::new();
         errors.insert("version", STALE.to_owned());
         let form = DirectiveForm::from_directive(&current, &links);
@@ -852,7 +914,7 @@ async fn update(
     }
     save_links(&mut tx, id, &checked.implements).await?;
     let after = store::by_id(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
-    let links = store::tree(&mut *tx, id, true).await?;
+    let links = store::implements_direct(&mut *tx, id).await?;
     let entry = Entry {
         action: "update",
         entity: "directive",
