@@ -393,9 +393,57 @@ mod tests {
         assert_eq!(check_file("a.PDF", b"%PDF-1.4 x"), Ok(PDF));
         assert!(check_file("a.pdf", b"MZ not a pdf").is_err());
         assert!(check_file("setup.exe", b"MZ\x90\x00").is_err());
-        assert_eq!(check_file("b.docx", b"PK\x03\x04....word/document.xml...."), Ok(DOCX));
+        // The name alone inside a non-ZIP is not enough.
+        assert!(check_file("b.docx", b"PK\x03\x04....word/document.xml....").is_err());
         assert!(check_file("b.docx", b"PK\x03\x04....other.xml").is_err());
         assert!(check_file("a.pdf", &vec![b'%'; MAX_ATTACHMENT_BYTES + 1]).is_err());
+        let docx = zip_of(&[("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w:document/>")]);
+        assert_eq!(check_file("b.docx", &docx), Ok(DOCX));
+        let plain = zip_of(&[("[Content_Types].xml", b"<Types/>"), ("other.xml", b"<x/>")]);
+        assert!(check_file("b.docx", &plain).is_err());
+        let fake = zip_of(&[("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"MZ not xml")]);
+        assert!(check_file("b.docx", &fake).is_err());
+    }
+
+    /// A ZIP of the given parts, deflated.
+    pub(crate) fn zip_of(parts: &[(&str, &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, content) in parts {
+            writer.start_file(*name, options).unwrap();
+            writer.write_all(content).unwrap();
+        }
+        writer.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_zip_bomb_named_docx_is_refused_unopened() {
+        let zeros = vec![0u8; 4 * 1024 * 1024];
+        let bomb = zip_of(&[
+            ("[Content_Types].xml", b"<Types/>"),
+            ("word/document.xml", b"<w:document/>"),
+            ("word/media/x.bin", &zeros),
+        ]);
+        assert!(bomb.len() < 64 * 1024, "{}", bomb.len());
+        let refused = check_file("bom.docx", &bomb).unwrap_err();
+        assert!(refused.contains("giải nén quá lớn"), "{refused}");
+    }
+
+    #[test]
+    fn snippets_stay_linear_on_adversarial_text() {
+        // `a…ab` against `aaaa…`: the old window scan did n·m comparisons.
+        let text = "a".repeat(200_000);
+        let query = format!("{}b", "a".repeat(199));
+        let started = std::time::Instant::now();
+        let (snippet, hit) = snippet_window(&text, &query, 90, false, false);
+        assert!(!hit);
+        assert!(snippet.after.ends_with('…'));
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+        let (snippet, hit) = snippet_window("… Dân vận khéo …", "dan van kheo", 10, true, true);
+        assert!(hit);
+        assert_eq!(snippet.hit, "Dân vận khéo");
+        assert!(snippet.before.starts_with('…') && snippet.after.ends_with('…'));
     }
 
     #[test]

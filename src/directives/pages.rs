@@ -117,6 +117,11 @@ pub fn routes() -> Vec<RouteSpec> {
 
 type Errors = HashMap<&'static str, String>;
 
+fn with_conflict(mut response: Response) -> Response {
+    *response.status_mut() = StatusCode::CONFLICT;
+    response
+}
+
 fn with_status(mut response: Response, invalid: bool) -> Response {
     if invalid {
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -944,42 +949,74 @@ async fn upload(
     let mut multipart = multipart.map_err(|_| bad_upload())?;
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut too_large = false;
-    while let Some(mut field) = multipart.next_field().await.map_err(|_| bad_upload())? {
-        if field.name() != Some("file") {
-            continue;
-        }
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            // The whole request is over the body limit (`UPLOAD_BODY_LIMIT`): the file is too.
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                too_large = true;
+                break;
+            }
+            Err(_) => return Err(bad_upload()),
+        };
+        let mut field = field;
+        // Only the first file counts; other fields and files are read past, never kept.
+        let keep = field.name() == Some("file") && file.is_none() && !too_large;
         let name = field.file_name().unwrap_or("").to_owned();
         let mut content = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|_| bad_upload())? {
-            // Past the limit the rest is read and dropped, so the client gets the answer.
-            if content.len() + chunk.len() > display::MAX_ATTACHMENT_BYTES {
-                too_large = true;
-                content.clear();
-            } else if !too_large {
-                content.extend_from_slice(&chunk);
+        loop {
+            let chunk = match field.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    too_large = true;
+                    break;
+                }
+                Err(_) => return Err(bad_upload()),
+            };
+            if !keep || too_large {
+                continue;
             }
+            if content.len() + chunk.len() > display::MAX_ATTACHMENT_BYTES {
+                // Nothing more is kept. The rest (at most `UPLOAD_BODY_LIMIT`, enforced by the
+                // layer) is read and dropped: closing early resets the connection and the
+                // browser would show that instead of the message.
+                too_large = true;
+                content = Vec::new();
+                continue;
+            }
+            content.extend_from_slice(&chunk);
         }
-        file = Some((name, content));
+        if too_large {
+            file = None;
+        } else if keep {
+            file = Some((name, content));
+        }
     }
     let mut errors = Errors::new();
-    let checked = match &file {
-        _ if too_large => Err("Tệp lớn hơn 10 MB: hãy nén hoặc tách tệp rồi tải lên lại.".to_owned()),
+    let checked = match file {
+        _ if too_large => Err(display::too_large_message()),
         None => Err("Chọn một tệp PDF hoặc DOCX để tải lên.".to_owned()),
         Some((name, _)) if name.trim().is_empty() => Err("Chọn một tệp PDF hoặc DOCX để tải lên.".to_owned()),
-        Some((name, content)) => display::check_file(name, content),
+        // Opening a ZIP and hashing 10 MB are CPU work: off the async threads.
+        Some((name, content)) => tokio::task::spawn_blocking(move || {
+            display::check_file(&name, &content).map(|content_type| {
+                let sha256 = hex::encode(Sha256::digest(&content));
+                (name, content, content_type, sha256)
+            })
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?,
     };
-    let content_type = match checked {
-        Ok(content_type) => content_type,
+    let (name, content, content_type, sha256) = match checked {
+        Ok(checked) => checked,
         Err(message) => {
             errors.insert("file", message);
             return show_page(&state, layout, &user, directive, Kept { errors, ..Kept::default() }).await;
         }
     };
-    let Some((name, content)) = file else {
-        return Err(bad_upload());
-    };
     let file_name = display::safe_file_name(&name);
-    let sha256 = hex::encode(Sha256::digest(&content));
     let mut tx = state.pool.begin().await?;
     let attachment: store::Attachment = sqlx::query_as(
         "INSERT INTO attachments (directive_id, file_name, content_type, size_bytes, sha256, content, uploaded_by)
@@ -1082,11 +1119,7 @@ async fn add_task(
     for code in form.unit_codes.split([',', ';', ' ']).map(str::trim).filter(|c| !c.is_empty()) {
         match units::resolve_for_person(&state.pool, code, date).await {
             Ok(Some(unit)) => {
-                let inside = match &directive.unit_path {
-                    Some(root) => unit.path == *root || unit.path.starts_with(&format!("{root}.")),
-                    None => true,
-                };
-                if inside {
+                if inside_issuer(&directive, &unit) {
                     named.push(unit);
                 } else {
                     problems.push(format!("{} không thuộc đơn vị ban hành", unit.name));
@@ -1143,6 +1176,14 @@ async fn add_task(
     Ok(Flash::success("Đã thêm nhiệm vụ.").redirect(&format!("/directives/{id}#nhiem-vu")))
 }
 
+/// Whether `unit` is the issuing unit or lies under it (any unit, for central documents).
+fn inside_issuer(directive: &Directive, unit: &Unit) -> bool {
+    match &directive.unit_path {
+        Some(root) => unit.path == *root || unit.path.starts_with(&format!("{root}.")),
+        None => true,
+    }
+}
+
 /// Deletes a row belonging to the directive and records it; `select` returns it as JSON.
 async fn delete_child(
     state: &AppState,
@@ -1172,13 +1213,45 @@ async fn delete_child(
     Ok(())
 }
 
+/// Why a task with reported progress stays: the reports are history.
+fn task_has_progress(units: i64) -> String {
+    format!(
+        "Nhiệm vụ đã có báo cáo tiến độ của {} đơn vị, không xoá được: báo cáo đã gửi là lịch sử và phải giữ nguyên. \
+         Nếu nhiệm vụ không còn áp dụng, hãy ghi rõ trong nội dung văn bản.",
+        crate::format::integer(units)
+    )
+}
+
 async fn delete_task(
     State(state): State<AppState>,
+    layout: Layout,
     user: CurrentUser,
     Path((id, task)): Path<(i32, i32)>,
 ) -> AppResult<Response> {
     let directive = editable(&state, &user, id).await?;
-    delete_child(&state, &user, &directive, "directive_task", "directive_tasks", task).await?;
+    let reporting: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT r.unit_id) FROM report_task_progress p JOIN reports r ON r.id = p.report_id
+         WHERE p.task_id = $1",
+    )
+    .bind(task)
+    .fetch_one(&state.pool)
+    .await?;
+    let refused = if reporting > 0 {
+        Some(reporting)
+    } else {
+        match delete_child(&state, &user, &directive, "directive_task", "directive_tasks", task).await {
+            Ok(()) => None,
+            // Progress reported between the count and the delete: the same refusal.
+            Err(AppError::Database(sqlx::Error::Database(e))) if e.is_foreign_key_violation() => Some(1),
+            Err(e) => return Err(e),
+        }
+    };
+    if let Some(units) = refused {
+        let mut errors = Errors::new();
+        errors.insert("task.delete", task_has_progress(units));
+        let response = show_page(&state, layout, &user, directive, Kept { errors, ..Kept::default() }).await?;
+        return Ok(with_conflict(response));
+    }
     Ok(Flash::success("Đã xóa nhiệm vụ.").redirect(&format!("/directives/{id}#nhiem-vu")))
 }
 
@@ -1246,6 +1319,16 @@ async fn add_target(
     let mut scope_unit = None;
     if !form.scope_unit.trim().is_empty() {
         match units::resolve_for_person(&state.pool, &form.scope_unit, directive.unit_date()).await {
+            Ok(Some(unit)) if !inside_issuer(&directive, &unit) => {
+                errors.insert(
+                    "target.scope_unit",
+                    format!(
+                        "{} không thuộc {}: chỉ tiêu chỉ đặt cho đơn vị ban hành hoặc các đơn vị trực thuộc.",
+                        unit.name,
+                        directive.unit_label()
+                    ),
+                );
+            }
             Ok(Some(unit)) => scope_unit = Some(unit),
             Ok(None) => {}
             Err(message) => {
