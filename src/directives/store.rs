@@ -148,10 +148,12 @@ pub struct Found {
 /// snippet costs the same for a 1 MB text as for a short one.
 pub async fn search(pool: &PgPool, filter: &SearchFilter<'_>, limit: i64) -> sqlx::Result<Vec<Found>> {
     let folded = crate::text::fold(filter.query);
+    // LIKE for the filter (the trigram index serves it), `strpos` for the match's position.
+    let pattern = format!("%{}%", crate::text::like_escape(&folded));
     let sql = format!(
         "WITH page AS (
              SELECT d.id FROM directives d
-             WHERE ($1 = '' OR strpos(d.search_key, $1) > 0)
+             WHERE ($9 = '%%' OR d.search_key LIKE $9)
                AND ($2 = '' OR d.kind = $2)
                AND ($3 = '' OR d.issuer = $3)
                AND ($4::int IS NULL OR extract(year FROM d.issued_on)::int = $4)
@@ -182,6 +184,7 @@ pub async fn search(pool: &PgPool, filter: &SearchFilter<'_>, limit: i64) -> sql
         .bind(limit)
         .bind(SNIPPET_HEAD_CHARS)
         .bind(SNIPPET_WINDOW_CHARS)
+        .bind(pattern)
         .fetch_all(pool)
         .await
 }
