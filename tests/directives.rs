@@ -580,7 +580,7 @@ async fn the_milestones_page_marks_what_is_overdue() {
 }
 
 /// How long a page may take here (debug build, shared machine) before it counts as unbounded.
-const QUICK: std::time::Duration = std::time::Duration::from_secs(15);
+const QUICK: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// GET within [`QUICK`], or fail: an unbounded query or loop must not hang the test.
 async fn get_quickly(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
