@@ -584,7 +584,9 @@ const QUICK: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// GET within [`QUICK`], or fail: an unbounded query or loop must not hang the test.
 async fn get_quickly(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
-    tokio::time::timeout(QUICK, get(client, app, path)).await.unwrap_or_else(|_| panic!("GET {path} took over {QUICK:?}"))
+    tokio::time::timeout(QUICK, get(client, app, path))
+        .await
+        .unwrap_or_else(|_| panic!("GET {path} took over {QUICK:?}"))
 }
 
 /// Inserts a communal resolution `number` (with its search key) and returns its id.
@@ -933,14 +935,13 @@ async fn a_task_with_reported_progress_is_kept_with_a_reason() {
         .expect("count");
     assert_eq!(progress, 1, "the history stays");
     // A task without progress is still deleted.
-    let other: i32 = sqlx::query_scalar(
-        "SELECT id FROM directive_tasks WHERE directive_id = $1 AND id <> $2 ORDER BY id LIMIT 1",
-    )
-    .bind(id)
-    .bind(task)
-    .fetch_one(&app.pool)
-    .await
-    .expect("another task");
+    let other: i32 =
+        sqlx::query_scalar("SELECT id FROM directive_tasks WHERE directive_id = $1 AND id <> $2 ORDER BY id LIMIT 1")
+            .bind(id)
+            .bind(task)
+            .fetch_one(&app.pool)
+            .await
+            .expect("another task");
     let (status, _) = post_form(&client, &app, &format!("/directives/{id}/tasks/{other}/delete"), &[]).await;
     assert_eq!(status, 303);
 }

@@ -312,7 +312,8 @@ fn check_docx(content: &[u8]) -> Result<(), String> {
     if total > MAX_DOCX_UNPACKED_BYTES {
         return Err(bomb());
     }
-    if archive.index_for_name("word/document.xml").is_none() || archive.index_for_name("[Content_Types].xml").is_none() {
+    if archive.index_for_name("word/document.xml").is_none() || archive.index_for_name("[Content_Types].xml").is_none()
+    {
         return Err(not_docx());
     }
     let entry = archive.by_name("word/document.xml").map_err(|_| not_docx())?;

@@ -224,9 +224,8 @@ async fn index(
         },
     };
     let text = query.q.trim();
-    let query_error = (text.chars().count() > MAX_QUERY_CHARS).then(|| {
-        format!("Từ khóa dài quá {MAX_QUERY_CHARS} ký tự: hãy rút gọn còn vài từ đặc trưng rồi tìm lại.")
-    });
+    let query_error = (text.chars().count() > MAX_QUERY_CHARS)
+        .then(|| format!("Từ khóa dài quá {MAX_QUERY_CHARS} ký tự: hãy rút gọn còn vài từ đặc trưng rồi tìm lại."));
     let filter = store::SearchFilter {
         query: text,
         kind: KINDS.iter().find(|(k, _)| *k == query.kind).map(|(k, _)| *k).unwrap_or(""),
@@ -243,7 +242,10 @@ async fn index(
         tokio::task::spawn_blocking(move || {
             found
                 .into_iter()
-                .map(|f| ResultRow { snippet: display::result_snippet(&f, &needle, SNIPPET_WIDTH), directive: f.directive })
+                .map(|f| ResultRow {
+                    snippet: display::result_snippet(&f, &needle, SNIPPET_WIDTH),
+                    directive: f.directive,
+                })
                 .collect::<Vec<_>>()
         })
         .await

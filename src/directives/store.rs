@@ -247,6 +247,7 @@ pub struct Tree {
 }
 
 impl Tree {
+    /// No directive on this side.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
@@ -326,7 +327,7 @@ fn tree_order(root: i32, rows: Vec<TreeRow>) -> Vec<TreeRow> {
     }
     for list in children.values_mut() {
         // Reversed, so that popping from the stack yields the oldest first.
-        list.sort_by(|a, b| (b.issued_on, b.id).cmp(&(a.issued_on, a.id)));
+        list.sort_by_key(|r| std::cmp::Reverse((r.issued_on, r.id)));
     }
     let mut ordered = Vec::new();
     let mut stack = children.remove(&root).unwrap_or_default();
