@@ -569,6 +569,13 @@ struct FormPage {
     errors: Errors,
 }
 
+impl FormPage {
+    /// A length limit as the help text writes it: 1.000, 200.000.
+    fn limit(&self, max: usize) -> String {
+        crate::format::integer(max as i64)
+    }
+}
+
 fn form_page(layout: Layout, editing: Option<Directive>, form: DirectiveForm, errors: Errors) -> Response {
     let invalid = !errors.is_empty();
     with_status(render(&FormPage { layout, editing, form, statuses: STATUSES, errors }), invalid)
@@ -952,7 +959,7 @@ async fn upload(
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut too_large = false;
     loop {
-        let field = match multipart.next_field().await {
+        let mut field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
             // The whole request is over the body limit (`UPLOAD_BODY_LIMIT`): the file is too.
@@ -962,7 +969,6 @@ async fn upload(
             }
             Err(_) => return Err(bad_upload()),
         };
-        let mut field = field;
         // Only the first file counts; other fields and files are read past, never kept.
         let keep = field.name() == Some("file") && file.is_none() && !too_large;
         let name = field.file_name().unwrap_or("").to_owned();
@@ -1218,7 +1224,7 @@ async fn delete_child(
 /// Why a task with reported progress stays: the reports are history.
 fn task_has_progress(units: i64) -> String {
     format!(
-        "Nhiệm vụ đã có báo cáo tiến độ của {} đơn vị, không xoá được: báo cáo đã gửi là lịch sử và phải giữ nguyên. \
+        "Nhiệm vụ đã có báo cáo tiến độ của {} đơn vị, không xoá được: báo cáo tiến độ là lịch sử và phải giữ nguyên. \
          Nếu nhiệm vụ không còn áp dụng, hãy ghi rõ trong nội dung văn bản.",
         crate::format::integer(units)
     )
