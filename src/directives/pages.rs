@@ -594,10 +594,17 @@ async fn new_form(layout: Layout, user: CurrentUser) -> AppResult<Response> {
 pub const MAX_TITLE_CHARS: usize = 1_000;
 /// The longest issuing body accepted, in characters.
 pub const MAX_ISSUING_BODY_CHARS: usize = 300;
-/// The longest full text accepted, in characters (about 100 pages; fits the 1 MiB form limit).
-pub const MAX_BODY_CHARS: usize = 200_000;
+/// The longest full text accepted, in characters (about 50 pages; a resolution runs 10–40 000).
+/// The form's 1 MiB body limit counts percent-encoded bytes, up to 9 for one Vietnamese letter:
+/// 100 000 characters fit even then, so a text over this cap comes back with the message and
+/// the input instead of being cut off by the body limit.
+pub const MAX_BODY_CHARS: usize = 100_000;
 /// How many directives one directive may implement directly.
 pub const MAX_IMPLEMENTS: usize = 20;
+/// The longest "implements" field accepted (20 numbers with room to spare), in characters.
+const MAX_IMPLEMENTS_CHARS: usize = 1_000;
+/// A number longer than this that does not parse is refused without quoting it back.
+const MAX_NUMBER_CHARS: usize = 40;
 
 /// The message when `text` is longer than `max` characters.
 fn too_long(text: &str, max: usize, what: &str) -> Option<String> {
@@ -637,6 +644,11 @@ async fn check(
     errors: &mut Errors,
 ) -> AppResult<Option<Checked>> {
     let number = match form.number.parse::<DirectiveNumber>() {
+        // A pasted paragraph is not echoed back in the message.
+        Err(_) if form.number.chars().count() > MAX_NUMBER_CHARS => {
+            errors.insert("number", "Số/ký hiệu quá dài: nhập dạng 25-NQ/TW, 09-QĐ/TU.".to_owned());
+            None
+        }
         Ok(number) => Some(number),
         Err(message) => {
             errors.insert("number", message);
@@ -744,7 +756,12 @@ async fn check(
     let mut implements: Vec<(i32, String)> = Vec::new();
     let mut problems = Vec::new();
     let pieces: Vec<&str> = form.implements.split([',', ';', '\n']).map(str::trim).filter(|p| !p.is_empty()).collect();
-    if pieces.len() > MAX_IMPLEMENTS {
+    if form.implements.chars().count() > MAX_IMPLEMENTS_CHARS {
+        problems.push(format!(
+            "ô này dài quá {} ký tự; hãy chỉ ghi số/ký hiệu của tối đa {MAX_IMPLEMENTS} văn bản trực tiếp cấp trên",
+            crate::format::integer(MAX_IMPLEMENTS_CHARS as i64)
+        ));
+    } else if pieces.len() > MAX_IMPLEMENTS {
         // Refused before any lookup: the count alone decides.
         problems.push(format!(
             "một văn bản cụ thể hóa tối đa {MAX_IMPLEMENTS} văn bản (đang ghi {}); hãy chỉ ghi các văn bản trực tiếp cấp trên",
