@@ -242,6 +242,8 @@ pub struct Tree {
     pub rows: Vec<TreeRow>,
     /// More than [`TREE_MAX_ROWS`] directives were reached.
     pub too_many: bool,
+    /// How many directives the walk reached within [`TREE_MAX_DEPTH`] levels.
+    pub total: i64,
     /// Links go on past [`TREE_MAX_DEPTH`] levels.
     pub too_deep: bool,
 }
@@ -256,7 +258,10 @@ impl Tree {
     pub fn cut_note(&self) -> String {
         let mut parts = Vec::new();
         if self.too_many {
-            parts.push(format!("chỉ hiện {TREE_MAX_ROWS} văn bản gần nhất"));
+            parts.push(format!(
+                "có {} văn bản, chỉ hiện {TREE_MAX_ROWS} văn bản ở các cấp gần nhất",
+                crate::format::integer(self.total)
+            ));
         }
         if self.too_deep {
             parts.push(format!("chỉ hiện đến {TREE_MAX_DEPTH} cấp"));
@@ -274,6 +279,7 @@ struct WalkRow {
     #[sqlx(flatten)]
     row: TreeRow,
     too_deep: bool,
+    total: i64,
 }
 
 /// What `id` implements, recursively (`up`), or what implements it (`!up`).
@@ -295,7 +301,8 @@ pub async fn tree<'e>(executor: impl PgExecutor<'e>, id: i32, up: bool) -> sqlx:
          kept AS (SELECT id, depth FROM nodes WHERE depth <= $2 ORDER BY depth, id LIMIT $3 + 1)
          SELECT d.id, d.number, d.title, d.issued_on, d.status, k.depth, p.id AS parent_id,
                 p.number AS parent_number,
-                EXISTS (SELECT 1 FROM nodes WHERE depth > $2) AS too_deep
+                EXISTS (SELECT 1 FROM nodes WHERE depth > $2) AS too_deep,
+                (SELECT count(*) FROM nodes WHERE depth <= $2) AS total
          FROM kept k JOIN directives d ON d.id = k.id
          CROSS JOIN LATERAL (
              SELECT pd.id, pd.number FROM directive_links l JOIN directives pd ON pd.id = l.{from}
@@ -313,10 +320,11 @@ pub async fn tree<'e>(executor: impl PgExecutor<'e>, id: i32, up: bool) -> sqlx:
         .fetch_all(executor)
         .await?;
     let too_deep = found.first().is_some_and(|r| r.too_deep);
+    let total = found.first().map_or(0, |r| r.total);
     let mut rows: Vec<TreeRow> = found.into_iter().map(|r| r.row).collect();
     let too_many = rows.len() as i64 > TREE_MAX_ROWS;
     rows.truncate(TREE_MAX_ROWS as usize);
-    Ok(Tree { rows: tree_order(id, rows), too_many, too_deep })
+    Ok(Tree { rows: tree_order(id, rows), too_many, total, too_deep })
 }
 
 /// Puts each row right after the one it was reached through (depth first), siblings by date.
