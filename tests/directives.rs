@@ -337,6 +337,18 @@ fn small_pdf() -> Vec<u8> {
     pdf
 }
 
+/// A ZIP of the given parts, deflated (a DOCX when it holds the Word parts).
+fn zip_of(parts: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, content) in parts {
+        writer.start_file(*name, options).unwrap();
+        writer.write_all(content).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
 #[tokio::test]
 async fn attachments_are_checked_stored_and_returned_intact() {
     let app = TestApp::spawn_with_demo().await;
@@ -381,7 +393,7 @@ async fn attachments_are_checked_stored_and_returned_intact() {
     assert!(html.contains("Chỉ nhận tệp PDF"));
     let (status, _) = upload(&client, &app, id, "a.docx", b"PK\x03\x04 zip without word part").await;
     assert_eq!(status, 422);
-    let docx = b"PK\x03\x04\x14\x00\x00\x00word/document.xml<w:document/>".to_vec();
+    let docx = zip_of(&[("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w:document/>")]);
     let (status, _) = upload(&client, &app, id, "../../ke hoach.docx", &docx).await;
     assert_eq!(status, 303);
     let names: Vec<String> =
@@ -565,4 +577,378 @@ async fn the_milestones_page_marks_what_is_overdue() {
     // And on the directive's page.
     let (_, html) = get(&reader, &app, &format!("/directives/{programme}")).await;
     assert!(html.contains("status-chua-dat\">Quá hạn"));
+}
+
+/// How long a page may take here (debug build, shared machine) before it counts as unbounded.
+const QUICK: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// GET within [`QUICK`], or fail: an unbounded query or loop must not hang the test.
+async fn get_quickly(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    tokio::time::timeout(QUICK, get(client, app, path))
+        .await
+        .unwrap_or_else(|_| panic!("GET {path} took over {QUICK:?}"))
+}
+
+/// Inserts a communal resolution `number` (with its search key) and returns its id.
+async fn insert_directive(app: &TestApp, number: &str, title: &str, body: &str) -> i32 {
+    let issuing_body = "Đảng ủy xã thử";
+    sqlx::query_scalar(
+        "INSERT INTO directives (number, kind, issuer, issuing_body, issued_on, title, body, search_key)
+         VALUES ($1, 'NQ', 'ĐU', $2, '2021-06-01', $3, $4, $5) RETURNING id",
+    )
+    .bind(number)
+    .bind(issuing_body)
+    .bind(title)
+    .bind(body)
+    .bind(danvan::directives::search_key(number, title, body, issuing_body))
+    .fetch_one(&app.pool)
+    .await
+    .expect("insert directive")
+}
+
+async fn link(app: &TestApp, child: i32, parent: i32) {
+    sqlx::query("INSERT INTO directive_links (child_id, parent_id) VALUES ($1, $2)")
+        .bind(child)
+        .bind(parent)
+        .execute(&app.pool)
+        .await
+        .expect("link");
+}
+
+/// The list items of a directive page's tree (`implements` or `implemented-by`).
+fn tree_items(html: &str, class: &str) -> Vec<String> {
+    let Some(list) = html.split(&format!("class=\"directive-tree {class}\"")).nth(1) else {
+        return Vec::new();
+    };
+    let list = list.split("</ul>").next().unwrap_or("");
+    list.split("<li>").skip(1).map(|item| item.split("</li>").next().unwrap_or("").to_owned()).collect()
+}
+
+#[tokio::test]
+async fn the_implements_walk_ends_on_dense_layers_and_cycles() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("xa.lanhdao").await;
+    let root = id_of(&app, "25-NQ/TW").await;
+    // 17 layers of 3, each directive implementing every directive of the layer above: 3^17
+    // paths from the root, 51 directives.
+    let mut above = vec![root];
+    let mut layers = Vec::new();
+    for layer in 0..17 {
+        let mut here = Vec::new();
+        for i in 0..3 {
+            let id = insert_directive(&app, &format!("{}-NQ/ĐU", 100 + layer * 3 + i), "Lớp", "").await;
+            for parent in &above {
+                link(&app, id, *parent).await;
+            }
+            here.push(id);
+        }
+        layers.push(here.clone());
+        above = here;
+    }
+    let started = std::time::Instant::now();
+    let (status, html) = get_quickly(&client, &app, &format!("/directives/{root}")).await;
+    assert_eq!(status, 200);
+    assert!(started.elapsed() < QUICK);
+    let down = tree_items(&html, "implemented-by");
+    // Each directive once, down to 10 levels (30 of ours, plus the demo's own).
+    for (depth, layer) in layers.iter().enumerate() {
+        for id in layer {
+            let shown = down.iter().filter(|item| item.contains(&format!("href=\"/directives/{id}\""))).count();
+            assert_eq!(shown, usize::from(depth < 10), "layer {depth}: directive {id} shown {shown} times");
+        }
+    }
+    assert!(html.contains("chỉ hiện đến 10 cấp"), "the cut is said");
+    // The parent each row was reached through is named.
+    let second = down.iter().find(|item| item.contains(&format!("href=\"/directives/{}\"", layers[1][0]))).unwrap();
+    assert!(second.contains("(qua 100-NQ/ĐU)"), "{second}");
+
+    // Upwards from the bottom: the same caps.
+    let bottom = layers[16][0];
+    let (status, html) = get_quickly(&client, &app, &format!("/directives/{bottom}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(tree_items(&html, "implements").len(), 3 * 10);
+    assert!(html.contains("chỉ hiện đến 10 cấp"));
+
+    // More directives than a page lists: cut at 200, said on the page.
+    let wide = insert_directive(&app, "900-NQ/ĐU", "Gốc rộng", "").await;
+    sqlx::query(
+        "WITH made AS (
+             INSERT INTO directives (number, kind, issuer, issuing_body, issued_on, title)
+             SELECT n || '-KH/ĐU', 'KH', 'ĐU', 'Đảng ủy xã thử', '2022-01-01', 'Kế hoạch ' || n
+             FROM generate_series(1, 230) n RETURNING id
+         )
+         INSERT INTO directive_links (child_id, parent_id) SELECT id, $1 FROM made",
+    )
+    .bind(wide)
+    .execute(&app.pool)
+    .await
+    .expect("wide");
+    let (status, html) = get_quickly(&client, &app, &format!("/directives/{wide}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(tree_items(&html, "implemented-by").len(), 200);
+    assert!(html.contains("có 230 văn bản, chỉ hiện 200 văn bản ở các cấp gần nhất"));
+
+    // A cycle made behind the form's back (A implements B implements A) does not loop.
+    let a = insert_directive(&app, "950-NQ/ĐU", "Vòng A", "").await;
+    let b = insert_directive(&app, "951-NQ/ĐU", "Vòng B", "").await;
+    link(&app, a, b).await;
+    link(&app, b, a).await;
+    let (status, html) = get_quickly(&client, &app, &format!("/directives/{a}")).await;
+    assert_eq!(status, 200);
+    for class in ["implements", "implemented-by"] {
+        let items = tree_items(&html, class);
+        assert_eq!(items.len(), 1, "{class}: {items:?}");
+        assert!(items[0].contains(&format!("href=\"/directives/{b}\"")));
+    }
+}
+
+#[tokio::test]
+async fn one_directive_implements_at_most_twenty() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("xa.nhaplieu").await;
+    let numbers: Vec<String> = (1..=21).map(|n| format!("{n}-NQ/TW")).collect();
+    let implements = numbers.join(", ");
+    let form = [
+        ("number", "1-NQ/ĐU"),
+        ("issuing_body", "Đảng ủy xã"),
+        ("unit_code", "30883"),
+        ("issued_on", "2021-03-01"),
+        ("title", "Nghị quyết nhiều nguồn"),
+        ("status", "hieu_luc"),
+        ("implements", implements.as_str()),
+        ("version", "0"),
+    ];
+    let (status, html) = post_form(&client, &app, "/directives", &form).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"implements-error\""));
+    assert!(html.contains("tối đa 20 văn bản"), "the cap is named");
+    assert!(html.contains("21-NQ/TW"), "the input is kept");
+    // A pasted paragraph instead of numbers: refused on its length.
+    let pasted = "25-NQ/TW ".repeat(200);
+    let mut form = form;
+    form[6] = ("implements", pasted.as_str());
+    let (status, html) = post_form(&client, &app, "/directives", &form).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("dài quá 1.000 ký tự"));
+}
+
+#[tokio::test]
+async fn search_input_and_snippet_work_are_bounded() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("xa.lanhdao").await;
+    // An over-long search: a message next to the box, no search.
+    let long = "dân vận ".repeat(40);
+    let path = format!("/directives?q={}", percent_encode(&long));
+    let (status, html) = get_quickly(&client, &app, &path).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"q-error\""));
+    assert!(html.contains("Từ khóa dài quá 200 ký tự"));
+    assert!(result_ids(&html).is_empty());
+
+    // Texts of 1.5 MB with the match deep inside: the list stays quick and marks the match.
+    let mut huge = Vec::new();
+    for i in 0..6 {
+        let body = format!(
+            "{}Phát huy phong trào thi đua “Dân vận khéo” ở cơ sở.{}",
+            "lorem ipsum ".repeat(100_000 + i * 1000),
+            " dolor sit amet".repeat(20_000)
+        );
+        huge.push(insert_directive(&app, &format!("{}-NQ/ĐU", 700 + i), "Văn bản rất dài", &body).await);
+    }
+    let started = std::time::Instant::now();
+    let (status, html) = get_quickly(&client, &app, "/directives?q=dan+van+kheo").await;
+    assert_eq!(status, 200);
+    let ids = result_ids(&html);
+    for id in &huge {
+        assert!(ids.contains(id), "{id} found");
+        let card = html.split(&format!("<h2><a href=\"/directives/{id}\"")).nth(1).unwrap();
+        let card = card.split("</li>").next().unwrap();
+        assert!(card.contains("<mark>Dân vận khéo</mark>"), "{card}");
+        assert!(card.len() < 2_000, "a bounded snippet, not the text");
+    }
+    let (status, html) = get_quickly(&client, &app, "/directives").await;
+    assert_eq!(status, 200);
+    assert!(html.len() < 1_000_000, "the list carries no full texts");
+    assert!(started.elapsed() < QUICK);
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_overlong_title_or_text_is_refused_with_the_input_kept() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("xa.nhaplieu").await;
+    let title = format!("Trích yếu {}", "rất dài ".repeat(130));
+    let body = "Nội dung. ".repeat(10_001);
+    let form = [
+        ("number", "2-NQ/ĐU"),
+        ("issuing_body", "Đảng ủy xã"),
+        ("unit_code", "30883"),
+        ("issued_on", "2021-03-01"),
+        ("title", title.as_str()),
+        ("body", body.as_str()),
+        ("status", "hieu_luc"),
+        ("version", "0"),
+    ];
+    let (status, html) = post_form(&client, &app, "/directives", &form).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"title-error\""));
+    assert!(html.contains("quá giới hạn 1.000 ký tự"), "the title's cap is named");
+    assert!(html.contains("id=\"body-error\""));
+    assert!(html.contains("quá giới hạn 100.000 ký tự"), "the text's cap is named");
+    assert!(html.contains(title.trim()), "the title is kept");
+    assert!(html.contains("Nội dung. Nội dung."), "the text is kept");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM directives WHERE number = '2-NQ/ĐU'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(count, 0);
+}
+
+#[tokio::test]
+async fn attachments_refuse_bombs_and_disguised_files() {
+    let app = TestApp::spawn_with_demo().await;
+    let id = id_of(&app, "05-CTr/TU").await;
+    // Permission comes before the body: a commune is refused whatever it sends.
+    let commune = app.demo_client("xa.nhaplieu").await;
+    let (status, _) = upload(&commune, &app, id, "a.pdf", &small_pdf()).await;
+    assert_eq!(status, 403);
+
+    let client = app.demo_client("tinh.nhaplieu").await;
+    // 8 MB of zeros packed into a few KB, with the Word parts around it.
+    let zeros = vec![0u8; 8 * 1024 * 1024];
+    let bomb = zip_of(&[
+        ("[Content_Types].xml", b"<Types/>"),
+        ("word/document.xml", b"<w:document/>"),
+        ("word/media/image1.bin", &zeros),
+    ]);
+    assert!(bomb.len() < 100 * 1024);
+    let (status, html) = upload(&client, &app, id, "ke hoach.docx", &bomb).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("giải nén quá lớn"), "a zip bomb is refused");
+    // A program renamed .docx or .pdf, and a ZIP without the Word parts.
+    let (status, html) = upload(&client, &app, id, "ke hoach.docx", b"MZ\x90\x00\x03\x00 program").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("không phải văn bản Word"));
+    let (status, html) = upload(&client, &app, id, "nghi quyet.pdf", b"MZ\x90\x00\x03\x00 program").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("không phải PDF"));
+    let plain = zip_of(&[("word/document.xml", b"<w:document/>"), ("setup.exe", b"MZ")]);
+    let (status, _) = upload(&client, &app, id, "ke hoach.docx", &plain).await;
+    assert_eq!(status, 422, "no [Content_Types].xml: not a Word document");
+    // Oversized: refused, the message names the limit.
+    let mut big = b"%PDF-1.4\n".to_vec();
+    big.resize(10 * 1024 * 1024 + 10, b'0');
+    let (status, html) = upload(&client, &app, id, "lon.pdf", &big).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("lớn hơn 10 MB (giới hạn cho mỗi tệp đính kèm)"), "the limit is named");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM attachments WHERE directive_id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(stored, 0);
+}
+
+#[tokio::test]
+async fn a_target_stays_inside_the_issuing_subtree() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let id = id_of(&app, "05-CTr/TU").await;
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM targets WHERE directive_id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    // 678 (Huyện Đức Trọng) is in another province.
+    let outside = [
+        ("indicator", "TL_DVHV"),
+        ("comparator", ">="),
+        ("value", "54"),
+        ("year", "2021"),
+        ("scope_unit", "678"),
+        ("description", "Chỉ tiêu đặt nhầm tỉnh"),
+    ];
+    let (status, html) = post_form(&client, &app, &format!("/directives/{id}/targets"), &outside).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"target-unit-error\""));
+    assert!(html.contains("không thuộc Tỉnh Kiên Giang"), "the message says why");
+    assert!(html.contains("value=\"678\""), "the input is kept");
+    assert!(html.contains("Chỉ tiêu đặt nhầm tỉnh"));
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM targets WHERE directive_id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(after, before);
+    // A district of the province is accepted.
+    let district: String = sqlx::query_scalar(
+        "SELECT c.code FROM units c JOIN units p ON c.parent_id = p.id
+         WHERE p.code = '91' AND (c.valid_from IS NULL OR c.valid_from <= '2020-12-15')
+           AND (c.valid_to IS NULL OR c.valid_to >= '2020-12-15')
+         ORDER BY c.code LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("a district of Kiên Giang");
+    let inside = [("indicator", "TL_DVHV"), ("comparator", ">="), ("value", "54"), ("scope_unit", district.as_str())];
+    let (status, html) = post_form(&client, &app, &format!("/directives/{id}/targets"), &inside).await;
+    assert_eq!(status, 303, "{}", html.split("field-error").nth(1).unwrap_or(""));
+}
+
+#[tokio::test]
+async fn a_task_with_reported_progress_is_kept_with_a_reason() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let id = id_of(&app, "05-CTr/TU").await;
+    let task: i32 = sqlx::query_scalar("SELECT id FROM directive_tasks WHERE directive_id = $1 ORDER BY id LIMIT 1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("a task");
+    let unit: i32 = sqlx::query_scalar("SELECT id FROM units WHERE code = '91' ORDER BY id DESC LIMIT 1")
+        .fetch_one(&app.pool)
+        .await
+        .expect("unit");
+    let report: i32 =
+        sqlx::query_scalar("INSERT INTO reports (unit_id, year, quarter) VALUES ($1, 2099, 1) RETURNING id")
+            .bind(unit)
+            .fetch_one(&app.pool)
+            .await
+            .expect("report");
+    sqlx::query("INSERT INTO report_task_progress (report_id, task_id, status) VALUES ($1, $2, 'dang_thuc_hien')")
+        .bind(report)
+        .bind(task)
+        .execute(&app.pool)
+        .await
+        .expect("progress");
+    let (status, html) = post_form(&client, &app, &format!("/directives/{id}/tasks/{task}/delete"), &[]).await;
+    assert_eq!(status, 409);
+    assert!(html.contains("Nhiệm vụ đã có báo cáo tiến độ của 1 đơn vị, không xoá được"), "a clear refusal");
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM directive_tasks WHERE id = $1")
+        .bind(task)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(kept, 1);
+    let progress: i64 = sqlx::query_scalar("SELECT count(*) FROM report_task_progress WHERE task_id = $1")
+        .bind(task)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(progress, 1, "the history stays");
+    // A task without progress is still deleted.
+    let other: i32 =
+        sqlx::query_scalar("SELECT id FROM directive_tasks WHERE directive_id = $1 AND id <> $2 ORDER BY id LIMIT 1")
+            .bind(id)
+            .bind(task)
+            .fetch_one(&app.pool)
+            .await
+            .expect("another task");
+    let (status, _) = post_form(&client, &app, &format!("/directives/{id}/tasks/{other}/delete"), &[]).await;
+    assert_eq!(status, 303);
 }

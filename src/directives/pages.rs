@@ -117,6 +117,11 @@ pub fn routes() -> Vec<RouteSpec> {
 
 type Errors = HashMap<&'static str, String>;
 
+fn with_conflict(mut response: Response) -> Response {
+    *response.status_mut() = StatusCode::CONFLICT;
+    response
+}
+
 fn with_status(mut response: Response, invalid: bool) -> Response {
     if invalid {
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -184,6 +189,13 @@ pub struct ResultRow {
     pub snippet: display::Snippet,
 }
 
+/// The longest search text accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// How many results a search shows.
+pub const MAX_RESULTS: i64 = 200;
+/// Characters of context on each side of the match in a snippet.
+const SNIPPET_WIDTH: usize = 90;
+
 #[derive(Template)]
 #[template(path = "directives/index.html")]
 struct IndexPage {
@@ -194,6 +206,7 @@ struct IndexPage {
     issuers: [(&'static str, &'static str); 4],
     statuses: [(&'static str, &'static str); 3],
     year_error: Option<String>,
+    query_error: Option<String>,
     results: Vec<ResultRow>,
 }
 
@@ -210,19 +223,35 @@ async fn index(
             None => (None, Some("Năm không hợp lệ: nhập 4 chữ số, ví dụ 2021.".to_owned())),
         },
     };
+    let text = query.q.trim();
+    let query_error = (text.chars().count() > MAX_QUERY_CHARS)
+        .then(|| format!("Từ khóa dài quá {MAX_QUERY_CHARS} ký tự: hãy rút gọn còn vài từ đặc trưng rồi tìm lại."));
     let filter = store::SearchFilter {
-        query: query.q.trim(),
+        query: text,
         kind: KINDS.iter().find(|(k, _)| *k == query.kind).map(|(k, _)| *k).unwrap_or(""),
         issuer: ISSUERS.iter().find(|(k, _)| *k == query.issuer).map(|(k, _)| *k).unwrap_or(""),
         year,
         status: STATUSES.iter().find(|(k, _)| *k == query.status).map(|(k, _)| *k).unwrap_or(""),
     };
-    let found = store::search(&state.pool, &filter, 200).await?;
-    let results = found
-        .into_iter()
-        .map(|directive| ResultRow { snippet: display::snippet_parts(&directive.body, query.q.trim(), 90), directive })
-        .collect();
-    let invalid = year_error.is_some();
+    let results = if query_error.is_some() {
+        Vec::new()
+    } else {
+        let found = store::search(&state.pool, &filter, MAX_RESULTS).await?;
+        let needle = text.to_owned();
+        // Bounded (a window per result), but still CPU: off the async threads.
+        tokio::task::spawn_blocking(move || {
+            found
+                .into_iter()
+                .map(|f| ResultRow {
+                    snippet: display::result_snippet(&f, &needle, SNIPPET_WIDTH),
+                    directive: f.directive,
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+    };
+    let invalid = year_error.is_some() || query_error.is_some();
     // Only data entry and administrators can ever be an issuing office's editors.
     let can_create = user.has(crate::auth::Role::DataEntry) || user.is_admin();
     let page = IndexPage {
@@ -233,6 +262,7 @@ async fn index(
         issuers: ISSUERS,
         statuses: STATUSES,
         year_error,
+        query_error,
         results,
     };
     Ok(with_status(render(&page), invalid))
@@ -342,8 +372,8 @@ struct ShowPage {
     layout: Layout,
     directive: Directive,
     can_edit: bool,
-    implements: Vec<store::TreeRow>,
-    implemented_by: Vec<store::TreeRow>,
+    implements: store::Tree,
+    implemented_by: store::Tree,
     tasks: Vec<TaskView>,
     targets: Vec<TargetView>,
     milestones: Vec<MilestoneView>,
@@ -507,7 +537,7 @@ pub struct DirectiveForm {
 }
 
 impl DirectiveForm {
-    fn from_directive(d: &Directive, implements: &[store::TreeRow]) -> Self {
+    fn from_directive(d: &Directive, implements: &[String]) -> Self {
         DirectiveForm {
             number: d.number.clone(),
             issuing_body: d.issuing_body.clone(),
@@ -518,12 +548,7 @@ impl DirectiveForm {
             body: d.body.clone(),
             status: d.status.clone(),
             replaced_by: d.replaced_by_number.clone().unwrap_or_default(),
-            implements: implements
-                .iter()
-                .filter(|l| l.depth == 1)
-                .map(|l| l.number.clone())
-                .collect::<Vec<_>>()
-                .join(", "),
+            implements: implements.join(", "),
             version: d.version,
         }
     }
@@ -544,6 +569,13 @@ struct FormPage {
     errors: Errors,
 }
 
+impl FormPage {
+    /// A length limit as the help text writes it: 1.000, 200.000.
+    fn limit(&self, max: usize) -> String {
+        crate::format::integer(max as i64)
+    }
+}
+
 fn form_page(layout: Layout, editing: Option<Directive>, form: DirectiveForm, errors: Errors) -> Response {
     let invalid = !errors.is_empty();
     with_status(render(&FormPage { layout, editing, form, statuses: STATUSES, errors }), invalid)
@@ -556,6 +588,34 @@ async fn new_form(layout: Layout, user: CurrentUser) -> AppResult<Response> {
         ..DirectiveForm::default()
     };
     Ok(form_page(layout, None, form, Errors::new()))
+}
+
+/// The longest title (trích yếu) accepted, in characters.
+pub const MAX_TITLE_CHARS: usize = 1_000;
+/// The longest issuing body accepted, in characters.
+pub const MAX_ISSUING_BODY_CHARS: usize = 300;
+/// The longest full text accepted, in characters (about 50 pages; a resolution runs 10–40 000).
+/// The form's 1 MiB body limit counts percent-encoded bytes, up to 9 for one Vietnamese letter:
+/// 100 000 characters fit even then, so a text over this cap comes back with the message and
+/// the input instead of being cut off by the body limit.
+pub const MAX_BODY_CHARS: usize = 100_000;
+/// How many directives one directive may implement directly.
+pub const MAX_IMPLEMENTS: usize = 20;
+/// The longest "implements" field accepted (20 numbers with room to spare), in characters.
+const MAX_IMPLEMENTS_CHARS: usize = 1_000;
+/// A number longer than this that does not parse is refused without quoting it back.
+const MAX_NUMBER_CHARS: usize = 40;
+
+/// The message when `text` is longer than `max` characters.
+fn too_long(text: &str, max: usize, what: &str) -> Option<String> {
+    let count = text.trim().chars().count();
+    (count > max).then(|| {
+        format!(
+            "{what} dài {} ký tự, quá giới hạn {} ký tự: hãy rút gọn.",
+            crate::format::integer(count as i64),
+            crate::format::integer(max as i64)
+        )
+    })
 }
 
 struct Checked {
@@ -584,6 +644,11 @@ async fn check(
     errors: &mut Errors,
 ) -> AppResult<Option<Checked>> {
     let number = match form.number.parse::<DirectiveNumber>() {
+        // A pasted paragraph is not echoed back in the message.
+        Err(_) if form.number.chars().count() > MAX_NUMBER_CHARS => {
+            errors.insert("number", "Số/ký hiệu quá dài: nhập dạng 25-NQ/TW, 09-QĐ/TU.".to_owned());
+            None
+        }
         Ok(number) => Some(number),
         Err(message) => {
             errors.insert("number", message);
@@ -644,6 +709,14 @@ async fn check(
     }
     if form.title.trim().is_empty() {
         errors.insert("title", "Nhập trích yếu (tên) của văn bản.".to_owned());
+    } else if let Some(message) = too_long(&form.title, MAX_TITLE_CHARS, "Trích yếu") {
+        errors.insert("title", message);
+    }
+    if let Some(message) = too_long(&form.issuing_body, MAX_ISSUING_BODY_CHARS, "Tên cơ quan ban hành") {
+        errors.insert("issuing_body", message);
+    }
+    if let Some(message) = too_long(&form.body, MAX_BODY_CHARS, "Toàn văn") {
+        errors.insert("body", message);
     }
     if !STATUSES.iter().any(|(s, _)| *s == form.status) {
         errors.insert("status", "Chọn trạng thái.".to_owned());
@@ -680,28 +753,48 @@ async fn check(
             },
         }
     }
-    let mut implements = Vec::new();
+    let mut implements: Vec<(i32, String)> = Vec::new();
     let mut problems = Vec::new();
-    let descendants = match editing {
-        Some(id) => store::tree(&state.pool, id, false).await?.into_iter().map(|r| r.id).collect(),
-        None => Vec::new(),
-    };
-    for piece in form.implements.split([',', ';', '\n']).map(str::trim).filter(|p| !p.is_empty()) {
-        match piece.parse::<DirectiveNumber>() {
-            Err(_) => problems.push(format!("“{piece}” không phải số/ký hiệu")),
-            Ok(n) => match store::find_by_number(&state.pool, &n.to_string(), on).await? {
-                None => problems.push(format!("chưa có văn bản {n}")),
-                Some((id, _)) if Some(id) == editing || descendants.contains(&id) => {
-                    problems.push(format!("{n} đang cụ thể hóa văn bản này (vòng lặp)"))
-                }
-                Some((id, _)) => {
-                    if !implements.contains(&id) {
-                        implements.push(id);
+    let pieces: Vec<&str> = form.implements.split([',', ';', '\n']).map(str::trim).filter(|p| !p.is_empty()).collect();
+    if form.implements.chars().count() > MAX_IMPLEMENTS_CHARS {
+        problems.push(format!(
+            "ô này dài quá {} ký tự; hãy chỉ ghi số/ký hiệu của tối đa {MAX_IMPLEMENTS} văn bản trực tiếp cấp trên",
+            crate::format::integer(MAX_IMPLEMENTS_CHARS as i64)
+        ));
+    } else if pieces.len() > MAX_IMPLEMENTS {
+        // Refused before any lookup: the count alone decides.
+        problems.push(format!(
+            "một văn bản cụ thể hóa tối đa {MAX_IMPLEMENTS} văn bản (đang ghi {}); hãy chỉ ghi các văn bản trực tiếp cấp trên",
+            pieces.len()
+        ));
+    } else {
+        for piece in pieces {
+            match piece.parse::<DirectiveNumber>() {
+                Err(_) => problems.push(format!("“{piece}” không phải số/ký hiệu")),
+                Ok(n) => match store::find_by_number(&state.pool, &n.to_string(), on).await? {
+                    None => problems.push(format!("chưa có văn bản {n}")),
+                    Some((id, _)) if Some(id) == editing => {
+                        problems.push(format!("{n} là chính văn bản này (vòng lặp)"))
                     }
-                }
-            },
+                    Some((id, _)) => {
+                        if !implements.iter().any(|(i, _)| *i == id) {
+                            implements.push((id, n.to_string()));
+                        }
+                    }
+                },
+            }
         }
     }
+    if let Some(id) = editing
+        && !implements.is_empty()
+    {
+        let ids: Vec<i32> = implements.iter().map(|(i, _)| *i).collect();
+        let cyclic = store::implementing_among(&state.pool, id, &ids).await?;
+        for (_, n) in implements.iter().filter(|(i, _)| cyclic.contains(i)) {
+            problems.push(format!("{n} đang cụ thể hóa văn bản này (vòng lặp)"));
+        }
+    }
+    let implements: Vec<i32> = implements.into_iter().map(|(i, _)| i).collect();
     if !problems.is_empty() {
         errors.insert(
             "implements",
@@ -770,7 +863,7 @@ async fn create(
     .await?;
     save_links(&mut tx, id, &checked.implements).await?;
     let after = store::by_id(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
-    let links = store::tree(&mut *tx, id, true).await?;
+    let links = store::implements_direct(&mut *tx, id).await?;
     let entry = Entry {
         action: "create",
         entity: "directive",
@@ -791,7 +884,7 @@ async fn edit_form(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let directive = editable(&state, &user, id).await?;
-    let links = store::tree(&state.pool, id, true).await?;
+    let links = store::implements_direct(&state.pool, id).await?;
     let form = DirectiveForm::from_directive(&directive, &links);
     Ok(form_page(layout, Some(directive), form, Errors::new()))
 }
@@ -807,7 +900,7 @@ async fn update(
     Form(form): Form<DirectiveForm>,
 ) -> AppResult<Response> {
     let before = editable(&state, &user, id).await?;
-    let links_before = store::tree(&state.pool, id, true).await?;
+    let links_before = store::implements_direct(&state.pool, id).await?;
     if form.version != before.version {
         let mut errors = Errors::new();
         errors.insert("version", STALE.to_owned());
@@ -844,7 +937,7 @@ async fn update(
     if updated.rows_affected() == 0 {
         tx.rollback().await?;
         let current = directive_or_404(&state, id).await?;
-        let links = store::tree(&state.pool, id, true).await?;
+        let links = store::implements_direct(&state.pool, id).await?;
         let mut errors = Errors::new();
         errors.insert("version", STALE.to_owned());
         let form = DirectiveForm::from_directive(&current, &links);
@@ -852,7 +945,7 @@ async fn update(
     }
     save_links(&mut tx, id, &checked.implements).await?;
     let after = store::by_id(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
-    let links = store::tree(&mut *tx, id, true).await?;
+    let links = store::implements_direct(&mut *tx, id).await?;
     let entry = Entry {
         action: "update",
         entity: "directive",
@@ -882,42 +975,73 @@ async fn upload(
     let mut multipart = multipart.map_err(|_| bad_upload())?;
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut too_large = false;
-    while let Some(mut field) = multipart.next_field().await.map_err(|_| bad_upload())? {
-        if field.name() != Some("file") {
-            continue;
-        }
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            // The whole request is over the body limit (`UPLOAD_BODY_LIMIT`): the file is too.
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                too_large = true;
+                break;
+            }
+            Err(_) => return Err(bad_upload()),
+        };
+        // Only the first file counts; other fields and files are read past, never kept.
+        let keep = field.name() == Some("file") && file.is_none() && !too_large;
         let name = field.file_name().unwrap_or("").to_owned();
         let mut content = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|_| bad_upload())? {
-            // Past the limit the rest is read and dropped, so the client gets the answer.
-            if content.len() + chunk.len() > display::MAX_ATTACHMENT_BYTES {
-                too_large = true;
-                content.clear();
-            } else if !too_large {
-                content.extend_from_slice(&chunk);
+        loop {
+            let chunk = match field.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    too_large = true;
+                    break;
+                }
+                Err(_) => return Err(bad_upload()),
+            };
+            if !keep || too_large {
+                continue;
             }
+            if content.len() + chunk.len() > display::MAX_ATTACHMENT_BYTES {
+                // Nothing more is kept. The rest (at most `UPLOAD_BODY_LIMIT`, enforced by the
+                // layer) is read and dropped: closing early resets the connection and the
+                // browser would show that instead of the message.
+                too_large = true;
+                content = Vec::new();
+                continue;
+            }
+            content.extend_from_slice(&chunk);
         }
-        file = Some((name, content));
+        if too_large {
+            file = None;
+        } else if keep {
+            file = Some((name, content));
+        }
     }
     let mut errors = Errors::new();
-    let checked = match &file {
-        _ if too_large => Err("Tệp lớn hơn 10 MB: hãy nén hoặc tách tệp rồi tải lên lại.".to_owned()),
+    let checked = match file {
+        _ if too_large => Err(display::too_large_message()),
         None => Err("Chọn một tệp PDF hoặc DOCX để tải lên.".to_owned()),
         Some((name, _)) if name.trim().is_empty() => Err("Chọn một tệp PDF hoặc DOCX để tải lên.".to_owned()),
-        Some((name, content)) => display::check_file(name, content),
+        // Opening a ZIP and hashing 10 MB are CPU work: off the async threads.
+        Some((name, content)) => tokio::task::spawn_blocking(move || {
+            display::check_file(&name, &content).map(|content_type| {
+                let sha256 = hex::encode(Sha256::digest(&content));
+                (name, content, content_type, sha256)
+            })
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?,
     };
-    let content_type = match checked {
-        Ok(content_type) => content_type,
+    let (name, content, content_type, sha256) = match checked {
+        Ok(checked) => checked,
         Err(message) => {
             errors.insert("file", message);
             return show_page(&state, layout, &user, directive, Kept { errors, ..Kept::default() }).await;
         }
     };
-    let Some((name, content)) = file else {
-        return Err(bad_upload());
-    };
     let file_name = display::safe_file_name(&name);
-    let sha256 = hex::encode(Sha256::digest(&content));
     let mut tx = state.pool.begin().await?;
     let attachment: store::Attachment = sqlx::query_as(
         "INSERT INTO attachments (directive_id, file_name, content_type, size_bytes, sha256, content, uploaded_by)
@@ -1020,11 +1144,7 @@ async fn add_task(
     for code in form.unit_codes.split([',', ';', ' ']).map(str::trim).filter(|c| !c.is_empty()) {
         match units::resolve_for_person(&state.pool, code, date).await {
             Ok(Some(unit)) => {
-                let inside = match &directive.unit_path {
-                    Some(root) => unit.path == *root || unit.path.starts_with(&format!("{root}.")),
-                    None => true,
-                };
-                if inside {
+                if inside_issuer(&directive, &unit) {
                     named.push(unit);
                 } else {
                     problems.push(format!("{} không thuộc đơn vị ban hành", unit.name));
@@ -1081,6 +1201,14 @@ async fn add_task(
     Ok(Flash::success("Đã thêm nhiệm vụ.").redirect(&format!("/directives/{id}#nhiem-vu")))
 }
 
+/// Whether `unit` is the issuing unit or lies under it (any unit, for central documents).
+fn inside_issuer(directive: &Directive, unit: &Unit) -> bool {
+    match &directive.unit_path {
+        Some(root) => unit.path == *root || unit.path.starts_with(&format!("{root}.")),
+        None => true,
+    }
+}
+
 /// Deletes a row belonging to the directive and records it; `select` returns it as JSON.
 async fn delete_child(
     state: &AppState,
@@ -1110,13 +1238,45 @@ async fn delete_child(
     Ok(())
 }
 
+/// Why a task with reported progress stays: the reports are history.
+fn task_has_progress(units: i64) -> String {
+    format!(
+        "Nhiệm vụ đã có báo cáo tiến độ của {} đơn vị, không xoá được: báo cáo tiến độ là lịch sử và phải giữ nguyên. \
+         Nếu nhiệm vụ không còn áp dụng, hãy ghi rõ trong nội dung văn bản.",
+        crate::format::integer(units)
+    )
+}
+
 async fn delete_task(
     State(state): State<AppState>,
+    layout: Layout,
     user: CurrentUser,
     Path((id, task)): Path<(i32, i32)>,
 ) -> AppResult<Response> {
     let directive = editable(&state, &user, id).await?;
-    delete_child(&state, &user, &directive, "directive_task", "directive_tasks", task).await?;
+    let reporting: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT r.unit_id) FROM report_task_progress p JOIN reports r ON r.id = p.report_id
+         WHERE p.task_id = $1",
+    )
+    .bind(task)
+    .fetch_one(&state.pool)
+    .await?;
+    let refused = if reporting > 0 {
+        Some(reporting)
+    } else {
+        match delete_child(&state, &user, &directive, "directive_task", "directive_tasks", task).await {
+            Ok(()) => None,
+            // Progress reported between the count and the delete: the same refusal.
+            Err(AppError::Database(sqlx::Error::Database(e))) if e.is_foreign_key_violation() => Some(1),
+            Err(e) => return Err(e),
+        }
+    };
+    if let Some(units) = refused {
+        let mut errors = Errors::new();
+        errors.insert("task.delete", task_has_progress(units));
+        let response = show_page(&state, layout, &user, directive, Kept { errors, ..Kept::default() }).await?;
+        return Ok(with_conflict(response));
+    }
     Ok(Flash::success("Đã xóa nhiệm vụ.").redirect(&format!("/directives/{id}#nhiem-vu")))
 }
 
@@ -1184,6 +1344,16 @@ async fn add_target(
     let mut scope_unit = None;
     if !form.scope_unit.trim().is_empty() {
         match units::resolve_for_person(&state.pool, &form.scope_unit, directive.unit_date()).await {
+            Ok(Some(unit)) if !inside_issuer(&directive, &unit) => {
+                errors.insert(
+                    "target.scope_unit",
+                    format!(
+                        "{} không thuộc {}: chỉ tiêu chỉ đặt cho đơn vị ban hành hoặc các đơn vị trực thuộc.",
+                        unit.name,
+                        directive.unit_label()
+                    ),
+                );
+            }
             Ok(Some(unit)) => scope_unit = Some(unit),
             Ok(None) => {}
             Err(message) => {

@@ -5,8 +5,9 @@ use sqlx::{FromRow, PgExecutor, PgPool};
 
 use super::number::{issuer_name, kind_name};
 
-const COLUMNS: &str = "d.id, d.number, d.kind, d.issuer, d.issuing_body, d.issuing_unit_id, d.issued_on, d.title,
-     d.body, d.status, d.replaced_by_id, r.number AS replaced_by_number, d.number_is_assumed, d.version,
+/// Every column but the text, which only a directive's own page and form need.
+const HEAD_COLUMNS: &str = "d.id, d.number, d.kind, d.issuer, d.issuing_body, d.issuing_unit_id, d.issued_on, d.title,
+     d.status, d.replaced_by_id, r.number AS replaced_by_number, d.number_is_assumed, d.version,
      u.code AS unit_code, u.name AS unit_name, u.path::text AS unit_path, u.parent_id AS unit_parent_id,
      u.valid_from AS unit_valid_from, u.valid_to AS unit_valid_to";
 const FROM: &str = "directives d LEFT JOIN directives r ON r.id = d.replaced_by_id
@@ -86,7 +87,7 @@ impl Directive {
     }
 
     /// Before/after for the audit log.
-    pub fn audit_json(&self, links: &[TreeRow]) -> serde_json::Value {
+    pub fn audit_json(&self, implements: &[String]) -> serde_json::Value {
         serde_json::json!({
             "number": self.number,
             "kind": self.kind,
@@ -98,14 +99,14 @@ impl Directive {
             "body_chars": self.body.chars().count(),
             "status": self.status,
             "replaced_by": self.replaced_by_number,
-            "implements": links.iter().filter(|l| l.depth == 1).map(|l| l.number.clone()).collect::<Vec<_>>(),
+            "implements": implements,
             "version": self.version,
         })
     }
 }
 
 pub async fn by_id<'e>(executor: impl PgExecutor<'e>, id: i32) -> sqlx::Result<Option<Directive>> {
-    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE d.id = $1");
+    let sql = format!("SELECT {HEAD_COLUMNS}, d.body FROM {FROM} WHERE d.id = $1");
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(executor).await
 }
 
@@ -118,26 +119,72 @@ pub struct SearchFilter<'a> {
     pub status: &'a str,
 }
 
+/// How many characters of the text a search result carries from its start (the snippet when
+/// nothing is searched or the match is elsewhere).
+pub const SNIPPET_HEAD_CHARS: i32 = 400;
+/// How many characters of the text a search result carries around its match.
+pub const SNIPPET_WINDOW_CHARS: i32 = 2000;
+
+/// A search result: the directive without its text, and two bounded pieces of the text for
+/// the snippet.
+#[derive(Debug, Clone, FromRow)]
+pub struct Found {
+    #[sqlx(flatten)]
+    pub directive: Directive,
+    /// The first [`SNIPPET_HEAD_CHARS`] characters of the text, one more when it goes on.
+    pub body_head: String,
+    /// Where `body_window` starts in the text (in characters), when the match lies past the head.
+    pub window_start: Option<i32>,
+    /// About [`SNIPPET_WINDOW_CHARS`] characters of the text around where the match should be.
+    pub body_window: String,
+    /// Whether the text goes on after `body_window`.
+    pub window_cut: bool,
+}
+
 /// Accent-insensitive search over number, title, issuing body and text, newest first.
-pub async fn search(pool: &PgPool, filter: &SearchFilter<'_>, limit: i64) -> sqlx::Result<Vec<Directive>> {
+///
+/// The text is never selected whole: the database finds the match in the folded search key,
+/// maps its position proportionally onto the text and returns a window around it, so the
+/// snippet costs the same for a 1 MB text as for a short one.
+pub async fn search(pool: &PgPool, filter: &SearchFilter<'_>, limit: i64) -> sqlx::Result<Vec<Found>> {
     let folded = crate::text::fold(filter.query);
+    // LIKE for the filter (the trigram index serves it), `strpos` for the match's position.
     let pattern = format!("%{}%", crate::text::like_escape(&folded));
     let sql = format!(
-        "SELECT {COLUMNS} FROM {FROM}
-         WHERE ($1 = '%%' OR d.search_key LIKE $1)
-           AND ($2 = '' OR d.kind = $2)
-           AND ($3 = '' OR d.issuer = $3)
-           AND ($4::int IS NULL OR extract(year FROM d.issued_on)::int = $4)
-           AND ($5 = '' OR d.status = $5)
-         ORDER BY d.issued_on DESC, d.id DESC LIMIT $6"
+        "WITH page AS (
+             SELECT d.id FROM directives d
+             WHERE ($9 = '%%' OR d.search_key LIKE $9)
+               AND ($2 = '' OR d.kind = $2)
+               AND ($3 = '' OR d.issuer = $3)
+               AND ($4::int IS NULL OR extract(year FROM d.issued_on)::int = $4)
+               AND ($5 = '' OR d.status = $5)
+             ORDER BY d.issued_on DESC, d.id DESC LIMIT $6
+         )
+         SELECT {HEAD_COLUMNS}, ''::text AS body, left(d.body, $7 + 1) AS body_head,
+                w.start AS window_start, coalesce(substring(d.body FROM w.start + 1 FOR $8), '') AS body_window,
+                coalesce(w.start + $8 < w.body_len, false) AS window_cut
+         FROM {FROM} JOIN page ON page.id = d.id
+         CROSS JOIN LATERAL (
+             SELECT CASE WHEN m.pos > 0 AND m.body_len > $7
+                         THEN greatest(0, least(m.body_len - $8,
+                                  floor((m.pos - 1)::float8 * m.body_len / greatest(m.key_len, 1))::int - $8 / 2))
+                    END AS start,
+                    m.body_len
+             FROM (SELECT CASE WHEN $1 = '' THEN 0 ELSE strpos(d.search_key, $1) END AS pos,
+                          char_length(d.body) AS body_len, char_length(d.search_key) AS key_len) m
+         ) w
+         ORDER BY d.issued_on DESC, d.id DESC"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(pattern)
+        .bind(folded)
         .bind(filter.kind)
         .bind(filter.issuer)
         .bind(filter.year)
         .bind(filter.status)
         .bind(limit)
+        .bind(SNIPPET_HEAD_CHARS)
+        .bind(SNIPPET_WINDOW_CHARS)
+        .bind(pattern)
         .fetch_all(pool)
         .await
 }
@@ -159,6 +206,13 @@ pub async fn find_by_number<'e>(
     .await
 }
 
+/// How many levels of "implements" a directive's page follows.
+pub const TREE_MAX_DEPTH: i32 = 10;
+/// How many directives one "implements" list on a page shows.
+pub const TREE_MAX_ROWS: i64 = 200;
+
+/// One directive in an "implements" walk, at its nearest depth, with the directive it was
+/// reached through (`parent_*`: the directive itself at depth 1).
 #[derive(Debug, Clone, FromRow)]
 pub struct TreeRow {
     pub id: i32,
@@ -167,6 +221,8 @@ pub struct TreeRow {
     pub issued_on: NaiveDate,
     pub status: String,
     pub depth: i32,
+    pub parent_id: i32,
+    pub parent_number: String,
 }
 
 impl TreeRow {
@@ -180,22 +236,148 @@ impl TreeRow {
     }
 }
 
-/// What `id` implements, recursively (`up`), or what implements it (`!up`), nearest first.
-pub async fn tree<'e>(executor: impl PgExecutor<'e>, id: i32, up: bool) -> sqlx::Result<Vec<TreeRow>> {
+/// An "implements" walk as a page shows it: rows in tree order, and whether it was cut.
+#[derive(Debug, Clone, Default)]
+pub struct Tree {
+    pub rows: Vec<TreeRow>,
+    /// More than [`TREE_MAX_ROWS`] directives were reached.
+    pub too_many: bool,
+    /// How many directives the walk reached within [`TREE_MAX_DEPTH`] levels.
+    pub total: i64,
+    /// Links go on past [`TREE_MAX_DEPTH`] levels.
+    pub too_deep: bool,
+}
+
+impl Tree {
+    /// No directive on this side.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Why the list is shorter than the graph, in Vietnamese; empty when it is whole.
+    pub fn cut_note(&self) -> String {
+        let mut parts = Vec::new();
+        if self.too_many {
+            parts.push(format!(
+                "có {} văn bản, chỉ hiện {TREE_MAX_ROWS} văn bản ở các cấp gần nhất",
+                crate::format::integer(self.total)
+            ));
+        }
+        if self.too_deep {
+            parts.push(format!("chỉ hiện đến {TREE_MAX_DEPTH} cấp"));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("Danh sách quá dài nên đã được rút gọn: {}.", parts.join(", "))
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct WalkRow {
+    #[sqlx(flatten)]
+    row: TreeRow,
+    too_deep: bool,
+    total: i64,
+}
+
+/// What `id` implements, recursively (`up`), or what implements it (`!up`).
+///
+/// The walk is over directives, not paths: each directive is kept once, at its nearest depth
+/// (`UNION` over `(id, depth)` ends on cycles and stays polynomial on dense layers), down to
+/// [`TREE_MAX_DEPTH`] and at most [`TREE_MAX_ROWS`] rows. Each row names one directive it was
+/// reached through, and the rows come back in tree order (depth first, older first).
+pub async fn tree<'e>(executor: impl PgExecutor<'e>, id: i32, up: bool) -> sqlx::Result<Tree> {
     let (from, to) = if up { ("child_id", "parent_id") } else { ("parent_id", "child_id") };
     let sql = format!(
-        "WITH RECURSIVE walk (id, depth, trail, sort) AS (
-             SELECT l.{to}, 1, ARRAY[$1, l.{to}], ARRAY[l.{to}] FROM directive_links l WHERE l.{from} = $1
-             UNION ALL
-             SELECT l.{to}, w.depth + 1, w.trail || l.{to}, w.sort || l.{to}
-             FROM walk w JOIN directive_links l ON l.{from} = w.id
-             WHERE NOT l.{to} = ANY(w.trail) AND w.depth < 20
-         )
-         SELECT d.id, d.number, d.title, d.issued_on, d.status, w.depth
-         FROM walk w JOIN directives d ON d.id = w.id
-         ORDER BY w.sort"
+        "WITH RECURSIVE walk (id, depth) AS (
+             SELECT l.{to}, 1 FROM directive_links l WHERE l.{from} = $1
+             UNION
+             SELECT l.{to}, w.depth + 1 FROM walk w JOIN directive_links l ON l.{from} = w.id
+             WHERE w.depth <= $2 AND l.{to} <> $1
+         ),
+         nodes AS (SELECT id, min(depth) AS depth FROM walk WHERE id <> $1 GROUP BY id),
+         kept AS (SELECT id, depth FROM nodes WHERE depth <= $2 ORDER BY depth, id LIMIT $3 + 1)
+         SELECT d.id, d.number, d.title, d.issued_on, d.status, k.depth, p.id AS parent_id,
+                p.number AS parent_number,
+                EXISTS (SELECT 1 FROM nodes WHERE depth > $2) AS too_deep,
+                (SELECT count(*) FROM nodes WHERE depth <= $2) AS total
+         FROM kept k JOIN directives d ON d.id = k.id
+         CROSS JOIN LATERAL (
+             SELECT pd.id, pd.number FROM directive_links l JOIN directives pd ON pd.id = l.{from}
+             WHERE l.{to} = k.id
+               AND CASE WHEN k.depth = 1 THEN l.{from} = $1
+                        ELSE l.{from} IN (SELECT n.id FROM nodes n WHERE n.depth = k.depth - 1) END
+             ORDER BY pd.issued_on, pd.id LIMIT 1
+         ) p
+         ORDER BY k.depth, k.id"
     );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_all(executor).await
+    let found: Vec<WalkRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(TREE_MAX_DEPTH)
+        .bind(TREE_MAX_ROWS)
+        .fetch_all(executor)
+        .await?;
+    let too_deep = found.first().is_some_and(|r| r.too_deep);
+    let total = found.first().map_or(0, |r| r.total);
+    let mut rows: Vec<TreeRow> = found.into_iter().map(|r| r.row).collect();
+    let too_many = rows.len() as i64 > TREE_MAX_ROWS;
+    rows.truncate(TREE_MAX_ROWS as usize);
+    Ok(Tree { rows: tree_order(id, rows), too_many, total, too_deep })
+}
+
+/// Puts each row right after the one it was reached through (depth first), siblings by date.
+fn tree_order(root: i32, rows: Vec<TreeRow>) -> Vec<TreeRow> {
+    let mut children: std::collections::HashMap<i32, Vec<TreeRow>> = std::collections::HashMap::new();
+    for row in rows {
+        children.entry(row.parent_id).or_default().push(row);
+    }
+    for list in children.values_mut() {
+        // Reversed, so that popping from the stack yields the oldest first.
+        list.sort_by_key(|r| std::cmp::Reverse((r.issued_on, r.id)));
+    }
+    let mut ordered = Vec::new();
+    let mut stack = children.remove(&root).unwrap_or_default();
+    while let Some(row) = stack.pop() {
+        if let Some(below) = children.remove(&row.id) {
+            stack.extend(below);
+        }
+        ordered.push(row);
+    }
+    // Rows whose link was cut by the row cap: still listed, at the end.
+    let mut rest: Vec<TreeRow> = children.into_values().flatten().collect();
+    rest.sort_by_key(|r| (r.depth, r.id));
+    ordered.extend(rest);
+    ordered
+}
+
+/// The numbers of the directives `id` implements directly, oldest first.
+pub async fn implements_direct<'e>(executor: impl PgExecutor<'e>, id: i32) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT d.number FROM directive_links l JOIN directives d ON d.id = l.parent_id
+         WHERE l.child_id = $1 ORDER BY d.issued_on, d.id",
+    )
+    .bind(id)
+    .fetch_all(executor)
+    .await
+}
+
+/// Which of `candidates` implement `id`, directly or not: linking `id` to them would close a
+/// cycle. The closure is a set of directives (`UNION` over ids), so it ends and stays linear.
+pub async fn implementing_among(pool: &PgPool, id: i32, candidates: &[i32]) -> sqlx::Result<Vec<i32>> {
+    sqlx::query_scalar(
+        "WITH RECURSIVE below (id) AS (
+             SELECT child_id FROM directive_links WHERE parent_id = $1
+             UNION
+             SELECT l.child_id FROM below b JOIN directive_links l ON l.parent_id = b.id
+         )
+         SELECT id FROM below WHERE id = ANY($2)",
+    )
+    .bind(id)
+    .bind(candidates)
+    .fetch_all(pool)
+    .await
 }
 
 #[derive(Debug, Clone, FromRow)]
