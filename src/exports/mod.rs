@@ -84,6 +84,16 @@ pub fn may_edit(user: &CurrentUser, unit: &Unit) -> bool {
     authz::can(user, Action::EnterReport, place) || authz::can(user, Action::ManageUsers, place)
 }
 
+/// Runs CPU-heavy work (building a workbook or a document) on the blocking pool, so the async
+/// threads keep answering other requests meanwhile.
+pub async fn blocking<T, F>(work: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> anyhow::Result<T> + Send + 'static,
+{
+    Ok(tokio::task::spawn_blocking(work).await.map_err(anyhow::Error::from)??)
+}
+
 /// A download with a UTF-8 file name and an ASCII fallback.
 pub fn attachment(bytes: Vec<u8>, content_type: &'static str, filename: &str) -> Response {
     let ascii: String = crate::text::fold(filename)
@@ -156,10 +166,14 @@ pub async fn annual_export(
     let (document, figures, narrative) = load_document(&state, unit, year, date).await?;
     let name = format!("Báo cáo tổng kết năm {year} - {short}");
     match ext.as_str() {
-        "docx" => Ok(attachment(docx::render(&document)?, DOCX_TYPE, &format!("{name}.docx"))),
+        "docx" => {
+            let bytes = blocking(move || docx::render(&document)).await?;
+            Ok(attachment(bytes, DOCX_TYPE, &format!("{name}.docx")))
+        }
         "xlsx" => {
             let raw = xlsx::raw_values(&state.pool, &figures.unit, year).await?;
-            Ok(attachment(xlsx::annual(&figures, &raw)?, XLSX_TYPE, &format!("Số liệu năm {year} - {short}.xlsx")))
+            let bytes = blocking(move || xlsx::annual(&figures, &raw)).await?;
+            Ok(attachment(bytes, XLSX_TYPE, &format!("Số liệu năm {year} - {short}.xlsx")))
         }
         "" => {
             let default_recipients = document.layout.default_recipients(figures.unit.level).join("\n");
