@@ -363,7 +363,49 @@ fn check_zip(bytes: &[u8]) -> Result<(), Refused> {
             }
         }
     }
+    for index in 0..archive.len() {
+        let entry = archive.by_index(index).map_err(|e| unreadable(&e))?;
+        let name = entry.name().map(|n| n.replace('\\', "/").to_lowercase()).unwrap_or_default();
+        if name.ends_with("sharedstrings.xml") {
+            check_shared_strings(entry)?;
+        }
+    }
     Ok(())
+}
+
+/// Shared strings a workbook may declare: calamine reserves memory for `uniqueCount` before
+/// reading a single string, so a tiny file claiming 10¹⁰ strings would abort the process.
+const MAX_SHARED_STRINGS: usize = 2_000_000;
+
+fn check_shared_strings(entry: impl std::io::Read) -> Result<(), Refused> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(entry));
+    let mut buffer = Vec::new();
+    loop {
+        buffer.clear();
+        match reader.read_event_into(&mut buffer) {
+            Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().into_inner() == "sst" => {
+                for attribute in e.attributes().flatten() {
+                    if attribute.key.local_name().into_inner() == "uniqueCount" {
+                        let value: &str = &attribute.value;
+                        let count = (value.len() <= 9 && value.bytes().all(|b| b.is_ascii_digit()))
+                            .then(|| value.parse::<usize>().ok())
+                            .flatten();
+                        if count.is_none_or(|n| n > MAX_SHARED_STRINGS) {
+                            return Err(Refused::too_large(format!(
+                                "Tệp Excel khai báo hơn {} chuỗi dùng chung; tệp số liệu không cần nhiều như vậy.",
+                                format::format_number(MAX_SHARED_STRINGS as f64, 0)
+                            )));
+                        }
+                    }
+                }
+                return Ok(());
+            }
+            // Unreadable XML: calamine refuses it too.
+            Ok(Event::Eof) | Err(_) => return Ok(()),
+            Ok(_) => {}
+        }
+    }
 }
 
 /// Streams the first sheet cell by cell (never a `Range` of the claimed dimensions) and keeps
