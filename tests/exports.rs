@@ -510,13 +510,6 @@ async fn value_exports_hold_only_what_the_caller_may_read() {
     assert_eq!(status, 200, "{page}");
     let is_draft = |row: &Vec<String>| row[0] == "30883" && row[1] == "2022-Q1" && row[2] == "TD_DINH_KY";
 
-    // The commune's own clerk sees the draft, marked.
-    let (status, bytes, _) = download(&clerk, &app, "/exports/values/30883/2022.csv").await;
-    assert_eq!(status, 200);
-    let rows = csv_rows(&bytes);
-    let own = rows.iter().find(|r| is_draft(r)).expect("own draft exported");
-    assert_eq!(own[5], "Nháp");
-
     // District data entry: its own unit only, not the communes' drafts (nor their accepted rows).
     let district = app.demo_client("huyen.nhaplieu").await;
     for year in [2020, 2022] {
@@ -525,6 +518,13 @@ async fn value_exports_hold_only_what_the_caller_may_read() {
         let rows = csv_rows(&bytes);
         assert!(rows.iter().all(|r| r[0] == "905"), "{year}: only the district's own rows");
     }
+    // The commune's own clerk sees the draft, marked.
+    let (status, bytes, _) = download(&clerk, &app, "/exports/values/30883/2022.csv").await;
+    assert_eq!(status, 200);
+    let rows = csv_rows(&bytes);
+    let own = rows.iter().find(|r| is_draft(r)).expect("own draft exported");
+    assert_eq!(own[5], "Nháp");
+
     // Its reviewer gets the communes' drafts it reviews, marked.
     let reviewer = app.demo_client("huyen.duyet").await;
     let (_, bytes, _) = download(&reviewer, &app, "/exports/values/905/2022.csv").await;

@@ -5,6 +5,8 @@
 pub mod annual;
 pub mod docx;
 pub mod exchange;
+#[cfg(test)]
+mod fuzz;
 pub mod xlsx;
 
 use askama::Template;
