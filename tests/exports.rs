@@ -329,7 +329,9 @@ const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="
 
 /// A workbook with one sheet of the given `<sheetData>` rows and, if given, a shared-strings
 /// part written by `shared` (streamed, so a large part never sits in memory).
-fn workbook(rows: &str, shared: Option<&dyn Fn(&mut dyn std::io::Write)>) -> Vec<u8> {
+type PartWriter<'a> = &'a dyn Fn(&mut dyn std::io::Write);
+
+fn workbook(rows: &str, shared: Option<PartWriter<'_>>) -> Vec<u8> {
     use std::io::Write;
     use zip::write::SimpleFileOptions;
     let options = SimpleFileOptions::default()
@@ -593,10 +595,8 @@ async fn a_stale_narrative_save_keeps_the_typed_text_and_replacing_is_explicit()
     replace.push(("replace", "1"));
     let (status, _) = post_narrative(&second, &app, &replace).await;
     assert_eq!(status, 303);
-    let (stored, version): (String, i32) = sqlx::query_as("SELECT ket_qua, version FROM annual_narratives")
-        .fetch_one(&app.pool)
-        .await
-        .expect("stored");
+    let (stored, version): (String, i32) =
+        sqlx::query_as("SELECT ket_qua, version FROM annual_narratives").fetch_one(&app.pool).await.expect("stored");
     assert_eq!((stored.as_str(), version), ("Kết quả tôi đã gõ rất lâu.", 2));
 }
 

@@ -19,8 +19,8 @@ use axum::response::{IntoResponse, Response};
 use sqlx::PgPool;
 
 use crate::audit::{self, Entry};
-use crate::auth::{CurrentUser, Role};
 use crate::auth::authz::{self, Action, Place};
+use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
 use crate::format;
 use crate::indicators::{Catalogue, ValueType};
@@ -283,9 +283,7 @@ pub fn parse_upload(filename: &str, bytes: &[u8]) -> Result<Vec<RawRow>, Refused
             COLUMNS.join(", ")
         )));
     }
-    if !with_status
-        && let Some(row) = data.iter().find(|r| r.cells.get(COLUMNS.len()).is_some_and(|c| !c.is_blank()))
-    {
+    if !with_status && let Some(row) = data.iter().find(|r| r.cells.get(COLUMNS.len()).is_some_and(|c| !c.is_blank())) {
         return Err(Refused::format(format!(
             "Tệp {what} có số liệu ngoài 5 cột A–E (dòng {}, cột F): mẫu chỉ có các cột {} và cột {STATUS_COLUMN} (không bắt buộc).",
             row.line,
@@ -333,7 +331,9 @@ fn check_zip(bytes: &[u8]) -> Result<(), Refused> {
     let unreadable = |e: &dyn std::fmt::Display| Refused::format(format!("Không đọc được tệp Excel: {e}"));
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     if archive.len() > MAX_XLSX_ENTRIES {
-        return Err(Refused::too_large(format!("Tệp Excel có hơn {MAX_XLSX_ENTRIES} phần; đây không phải tệp số liệu.")));
+        return Err(Refused::too_large(format!(
+            "Tệp Excel có hơn {MAX_XLSX_ENTRIES} phần; đây không phải tệp số liệu."
+        )));
     }
     let mb = |n: u64| n / 1024 / 1024;
     let mut total = 0u64;
@@ -415,7 +415,8 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<RawRow>, Refused> {
     check_zip(bytes)?;
     let unreadable = |e: &dyn std::fmt::Display| Refused::format(format!("Không đọc được tệp Excel: {e}"));
     let mut workbook: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
-    let first = workbook.sheet_names().first().cloned().ok_or_else(|| Refused::format("Tệp Excel không có trang tính nào."))?;
+    let first =
+        workbook.sheet_names().first().cloned().ok_or_else(|| Refused::format("Tệp Excel không có trang tính nào."))?;
     let mut reader = workbook
         .worksheet_cells_reader(&first)
         .map_err(|e| Refused::format(format!("Không đọc được trang tính đầu tiên: {e}")))?;
@@ -609,8 +610,7 @@ pub async fn import_values(
                 Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
                 Ok(None) => break,
                 Err(_) => {
-                    let message =
-                        format!("Không đọc được tệp gửi lên (tối đa {} MB).", MAX_UPLOAD_BYTES / 1024 / 1024);
+                    let message = format!("Không đọc được tệp gửi lên (tối đa {} MB).", MAX_UPLOAD_BYTES / 1024 / 1024);
                     return Ok(page(layout, vec![message], Vec::new(), StatusCode::BAD_REQUEST));
                 }
             }
