@@ -411,8 +411,15 @@ fn check_shared_strings(entry: impl std::io::Read) -> Result<(), Refused> {
 /// Streams the first sheet cell by cell (never a `Range` of the claimed dimensions) and keeps
 /// only cells within the allowed columns and rows.
 fn read_xlsx(bytes: &[u8]) -> Result<Vec<RawRow>, Refused> {
-    use calamine::{DataRef, Reader, Xlsx};
     check_zip(bytes)?;
+    // calamine's own arithmetic on cell references (e.g. `ZZZZZZZZ1`) can overflow; where that
+    // panics (debug builds, future versions), the file is refused instead of answering 500.
+    std::panic::catch_unwind(|| read_sheet(bytes))
+        .unwrap_or_else(|_| Err(Refused::format("Không đọc được tệp Excel: tệp hỏng hoặc không đúng định dạng .xlsx.")))
+}
+
+fn read_sheet(bytes: &[u8]) -> Result<Vec<RawRow>, Refused> {
+    use calamine::{DataRef, Reader, Xlsx};
     let unreadable = |e: &dyn std::fmt::Display| Refused::format(format!("Không đọc được tệp Excel: {e}"));
     let mut workbook: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let first =

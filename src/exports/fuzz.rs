@@ -213,7 +213,7 @@ fn csv_input(rng: &mut StdRng) -> Vec<u8> {
         rng.random_range(0..60)
     };
     for _ in 0..rows {
-        let columns = if rng.random_bool(0.9) { rng.random_range(4..7) } else { rng.random_range(0..40) };
+        let columns = if rng.random_bool(0.95) { rng.random_range(4..6) } else { rng.random_range(0..40) };
         let cells: Vec<String> = (0..columns)
             .map(|_| {
                 let text = random_text(rng);
@@ -249,7 +249,11 @@ fn cell_ref(rng: &mut StdRng, row: u32, hostile: bool) -> Option<String> {
         3 => (*pick(rng, &["A0", "1A", "", "A", "ZZZZZZZZ1", "A99999999999999", "A-1", "a1", "$A$1", "A1:B2"]))
             .to_owned(),
         4 => format!("A{}", super::exchange::MAX_DATA_ROWS as u32 + rng.random_range(0..4)),
-        _ => format!("{}{}", column_name(rng.random_range(0..6)), row + 1),
+        // Column F only now and then: it needs the `status` header.
+        _ => {
+            let columns = if rng.random_bool(0.05) { 6 } else { 5 };
+            format!("{}{}", column_name(rng.random_range(0..columns)), row + 1)
+        }
     })
 }
 
@@ -257,11 +261,20 @@ fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// Text for an XML part: now and then something XML forbids (the whole part is then refused),
+/// mostly text that is legal XML, so most workbooks reach the cells.
 fn xml_text(rng: &mut StdRng) -> String {
-    match rng.random_range(0..8) {
-        0 => (*pick(rng, &["&amp;", "&#x0;", "&#1114112;", "&bogus;", "<b>x</b>", "]]>", "&#65;"])).to_owned(),
-        _ => xml_escape(&random_text(rng)),
+    if rng.random_bool(0.003) {
+        return match rng.random_range(0..2) {
+            0 => (*pick(rng, &["&#x0;", "&#1114112;", "&bogus;", "<b>x</b>", "]]>", "\u{1}"])).to_owned(),
+            _ => xml_escape(&random_text(rng)),
+        };
     }
+    let text: String = random_text(rng)
+        .chars()
+        .filter(|c| matches!(c, '\t' | '\n' | '\r' | ' '..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..))
+        .collect();
+    if rng.random_bool(0.05) { format!("{}&amp;&#65;", xml_escape(&text)) } else { xml_escape(&text) }
 }
 
 fn sheet_xml(rng: &mut StdRng, strings: usize) -> String {
@@ -273,8 +286,11 @@ fn sheet_xml(rng: &mut StdRng, strings: usize) -> String {
     }
     out.push_str("<sheetData>");
     let hostile = rng.random_bool(0.3);
-    let header: Vec<&str> =
-        if rng.random_bool(0.8) { HEADER.split(',').collect() } else { vec!["unit_code", "x", "status"] };
+    let header: Vec<&str> = match rng.random_range(0..10) {
+        0..=6 => HEADER.split(',').collect(),
+        7 | 8 => HEADER.split(',').chain(["status"]).collect(),
+        _ => vec!["unit_code", "x", "status"],
+    };
     out.push_str(r#"<row r="1">"#);
     for (col, title) in header.iter().enumerate() {
         out.push_str(&format!(r#"<c r="{}1" t="inlineStr"><is><t>{title}</t></is></c>"#, column_name(col as u32)));
@@ -292,12 +308,26 @@ fn sheet_xml(rng: &mut StdRng, strings: usize) -> String {
             let style =
                 if rng.random_bool(0.3) { format!(r#" s="{}""#, rng.random_range(0..5)) } else { String::new() };
             let cell = match rng.random_range(0..9) {
-                0 => format!(r#"<c{r}{style} t="s"><v>{}</v></c>"#, rng.random_range(0..strings.max(1) * 2 + 2)),
+                0 => {
+                    let index = if hostile {
+                        rng.random_range(0..strings.max(1) * 2 + 2)
+                    } else {
+                        rng.random_range(0..strings.max(1))
+                    };
+                    format!(r#"<c{r}{style} t="s"><v>{index}</v></c>"#)
+                }
                 1 => format!(r#"<c{r}{style} t="inlineStr"><is><t>{}</t></is></c>"#, xml_text(rng)),
-                2 => format!(r#"<c{r}{style} t="b"><v>{}</v></c>"#, rng.random_range(0..3)),
+                2 => format!(r#"<c{r}{style} t="b"><v>{}</v></c>"#, rng.random_range(0..if hostile { 3 } else { 2 })),
                 3 => format!(r#"<c{r}{style} t="e"><v>#DIV/0!</v></c>"#),
                 4 => format!(r#"<c{r}{style} t="str"><f>A1+1</f><v>{}</v></c>"#, xml_text(rng)),
-                5 => format!(r#"<c{r}{style} t="d"><v>{}</v></c>"#, xml_text(rng)),
+                5 => {
+                    let date = if hostile {
+                        xml_text(rng)
+                    } else {
+                        (*pick(rng, &["2020-01-31", "2020-12-31T10:00:00", "1900-02-29"])).to_owned()
+                    };
+                    format!(r#"<c{r}{style} t="d"><v>{date}</v></c>"#)
+                }
                 6 => format!(r#"<c{r}{style}/>"#),
                 7 => format!(r#"<c{r}{style}><v>{}</v></c>"#, xml_text(rng)),
                 _ => format!(r#"<c{r}{style}><v>{}</v></c>"#, rng.random::<f64>() * 1e6),
@@ -311,7 +341,7 @@ fn sheet_xml(rng: &mut StdRng, strings: usize) -> String {
 }
 
 fn shared_strings_xml(rng: &mut StdRng, count: usize) -> String {
-    let unique = match rng.random_range(0..10) {
+    let unique = match rng.random_range(0..40) {
         0 => rng.random::<u64>().to_string(),
         1 => "-1".to_owned(),
         2 => "x".to_owned(),
@@ -367,7 +397,7 @@ const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="
 /// finished bytes mutated.
 fn xlsx_input(rng: &mut StdRng) -> Vec<u8> {
     use zip::write::SimpleFileOptions;
-    let strings = rng.random_range(0..30);
+    let strings = rng.random_range(1..30);
     let mut parts: Vec<(String, Vec<u8>)> = vec![
         ("[Content_Types].xml".into(), CONTENT_TYPES.into()),
         ("_rels/.rels".into(), ROOT_RELS.into()),
@@ -375,7 +405,7 @@ fn xlsx_input(rng: &mut StdRng) -> Vec<u8> {
         ("xl/_rels/workbook.xml.rels".into(), WORKBOOK_RELS.into()),
         ("xl/worksheets/sheet1.xml".into(), sheet_xml(rng, strings).into_bytes()),
     ];
-    if rng.random_bool(0.8) {
+    if rng.random_bool(0.97) {
         parts.push(("xl/sharedStrings.xml".into(), shared_strings_xml(rng, strings).into_bytes()));
     }
     if rng.random_bool(0.5) {
