@@ -442,6 +442,8 @@ async fn hostile_workbooks_are_refused_within_limits_and_the_server_stays_up() {
         .await
         .expect("POST");
     assert_eq!(response.status(), 403, "refused before the body is parsed");
+    let response = leader.post(app.url("/imports/values")).form(&[("file", "x")]).send().await.expect("POST a form");
+    assert_eq!(response.status(), 403, "refused before the content type is judged");
     healthy(&app).await;
 }
 

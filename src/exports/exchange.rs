@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -580,9 +581,10 @@ pub async fn import_values(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Response> {
-    // Before the first byte of the body: the multipart stream is only read below.
+    // Before the first byte of the body (the multipart stream is only read below), and before
+    // even its content type is judged.
     if !may_import(&user) {
         return Err(AppError::Forbidden);
     }
@@ -590,6 +592,10 @@ pub async fn import_values(
         let mut response = render(&ImportPage::new(layout, errors, summary)).into_response();
         *response.status_mut() = status;
         response
+    };
+    let Ok(mut multipart) = multipart else {
+        let message = "Gửi tệp bằng biểu mẫu trên trang này (multipart/form-data).".to_owned();
+        return Ok(page(layout, vec![message], Vec::new(), StatusCode::BAD_REQUEST));
     };
     let mut upload: Option<(String, Vec<u8>)> = None;
     loop {
