@@ -444,6 +444,10 @@ async fn hostile_workbooks_are_refused_within_limits_and_the_server_stays_up() {
     assert_eq!(response.status(), 403, "refused before the body is parsed");
     let response = leader.post(app.url("/imports/values")).form(&[("file", "x")]).send().await.expect("POST a form");
     assert_eq!(response.status(), 403, "refused before the content type is judged");
+    // The import page tells the leader so instead of offering a form that would be refused.
+    let (status, page) = common::text(leader.get(app.url("/imports/values")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(!page.contains(r#"action="/imports/values""#) && page.contains("vai trò nhập liệu"), "{page}");
     healthy(&app).await;
 }
 

@@ -175,6 +175,8 @@ struct ImportPage {
     columns: [&'static str; 5],
     status_column: &'static str,
     max_rows: String,
+    /// Whether the form is offered (see [`may_import`]).
+    may_import: bool,
 }
 
 impl ImportPage {
@@ -186,12 +188,13 @@ impl ImportPage {
             columns: COLUMNS,
             status_column: STATUS_COLUMN,
             max_rows: format::format_number(MAX_DATA_ROWS as f64, 0),
+            may_import: true,
         }
     }
 }
 
-pub async fn import_page(layout: Layout, _user: CurrentUser) -> Response {
-    render(&ImportPage::new(layout, Vec::new(), Vec::new()))
+pub async fn import_page(layout: Layout, user: CurrentUser) -> Response {
+    render(&ImportPage { may_import: may_import(&user), ..ImportPage::new(layout, Vec::new(), Vec::new()) })
 }
 
 /// Whether the user may import at all: only those who enter some unit's report (the report form
