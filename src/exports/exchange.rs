@@ -1,7 +1,14 @@
 //! Import and export of values in the documented template, one value a row:
 //! `unit_code, period, element_code, organisation, value` (CSV in UTF-8 or XLSX, first sheet,
-//! header on line 1). Values are written the Vietnamese way (`585.160`, `46,1`) and read with
-//! the same rules as the report form.
+//! header on line 1), optionally followed by `status`: the export writes the state of each
+//! value's report there, the import ignores it. Values are written the Vietnamese way
+//! (`585.160`, `46,1`) and read with the same rules as the report form.
+//!
+//! Uploads are bounded before any row is checked: only data-entry staff may send one (checked
+//! before the body is read), at most 5 MB, 200 000 data rows and columns A–F; a workbook's parts
+//! are inflated into a counter first (50 MB a part, 100 MB in all, whatever the zip declares),
+//! and its first sheet is streamed cell by cell, never as a rectangle of its claimed size.
+//! Parsing runs on the blocking pool, two uploads at a time.
 //!
 //! Import is all-or-nothing: every row is checked (unit resolved against the quarter, element
 //! reported at the unit's level, organisation, value, the user's right to enter data for the
