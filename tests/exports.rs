@@ -266,7 +266,7 @@ async fn exporting_then_importing_the_same_file_changes_nothing() {
         assert_eq!(status, 200);
         if ext == "csv" {
             let text = String::from_utf8(bytes.clone()).expect("utf-8");
-            assert!(text.starts_with("unit_code,period,element_code,organisation,value\n"), "{text}");
+            assert!(text.starts_with("unit_code,period,element_code,organisation,value,status\n"), "{text}");
             assert!(text.lines().count() > 10);
         }
         let (status, page) = upload(&client, &app, &format!("so-lieu.{ext}"), &bytes).await;
@@ -290,7 +290,7 @@ async fn the_office_edits_the_annual_narrative_with_optimistic_locking() {
     assert_eq!(response.status(), 303);
     // A second save from the same stale version is refused.
     let response = client.post(app.url("/exports/annual/91/2020/narrative")).form(&form).send().await.expect("POST");
-    assert_eq!(response.status(), 303);
+    assert_eq!(response.status(), 409);
     let version: i32 =
         sqlx::query_scalar("SELECT version FROM annual_narratives").fetch_one(&app.pool).await.expect("v");
     assert_eq!(version, 1, "the stale save was refused");
@@ -314,4 +314,332 @@ async fn the_office_edits_the_annual_narrative_with_optimistic_locking() {
     let leader = app.demo_client("tinh.lanhdao").await;
     let response = leader.post(app.url("/exports/annual/91/2020/narrative")).form(&form).send().await.expect("POST");
     assert_eq!(response.status(), 403);
+}
+
+// ---- Hostile uploads, reading rights, and the narrative's conflicts (issue 11) ----
+
+const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#;
+const ROOT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
+const WORKBOOK: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="values" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
+const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#;
+
+/// A workbook with one sheet of the given `<sheetData>` rows and, if given, a shared-strings
+/// part written by `shared` (streamed, so a large part never sits in memory).
+type PartWriter<'a> = &'a dyn Fn(&mut dyn std::io::Write);
+
+fn workbook(rows: &str, shared: Option<PartWriter<'_>>) -> Vec<u8> {
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9))
+        .large_file(true);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let sheet = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>"#
+    );
+    for (name, text) in [
+        ("[Content_Types].xml", CONTENT_TYPES),
+        ("_rels/.rels", ROOT_RELS),
+        ("xl/workbook.xml", WORKBOOK),
+        ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
+        ("xl/worksheets/sheet1.xml", sheet.as_str()),
+    ] {
+        zip.start_file(name, options).expect("start part");
+        zip.write_all(text.as_bytes()).expect("write part");
+    }
+    if let Some(write) = shared {
+        zip.start_file("xl/sharedStrings.xml", options).expect("start shared strings");
+        write(&mut zip);
+    }
+    zip.finish().expect("finish zip").into_inner()
+}
+
+fn inline(cell: &str, text: &str) -> String {
+    format!(r#"<c r="{cell}" t="inlineStr"><is><t>{text}</t></is></c>"#)
+}
+
+/// The header row of the template, as inline strings.
+fn header_row() -> String {
+    let cells: String = ["unit_code", "period", "element_code", "organisation", "value"]
+        .iter()
+        .zip(["A1", "B1", "C1", "D1", "E1"])
+        .map(|(text, cell)| inline(cell, text))
+        .collect();
+    format!(r#"<row r="1">{cells}</row>"#)
+}
+
+async fn healthy(app: &TestApp) {
+    let (status, _) = app.get_text("/healthz").await;
+    assert_eq!(status, 200, "the server is still up");
+}
+
+#[tokio::test]
+async fn hostile_workbooks_are_refused_within_limits_and_the_server_stays_up() {
+    let app = TestApp::spawn_with_demo().await;
+    let before = report_state(&app).await;
+    let clerk = app.demo_client("xa.nhaplieu").await;
+
+    // One cell at A1 and one at XFD1048576: a dense rectangle would be 512 GiB.
+    let grid = workbook(&format!(r#"{}<row r="1048576">{}</row>"#, header_row(), inline("XFD1048576", "x")), None);
+    assert!(grid.len() < 4096, "a tiny file: {} bytes", grid.len());
+    let (status, page) = upload(&clerk, &app, "luoi.xlsx", &grid).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("ngoài 6 cột A–F (ô XFD1048576)"), "{page}");
+    healthy(&app).await;
+
+    // Within the columns but past the row cap.
+    let far = workbook(&format!(r#"{}<row r="200002">{}</row>"#, header_row(), inline("A200002", "30883")), None);
+    let (status, page) = upload(&clerk, &app, "xa.xlsx", &far).await;
+    assert_eq!(status, 413, "{page}");
+    assert!(page.contains("vượt quá 200.000 dòng"), "{page}");
+
+    // A deflate bomb in sharedStrings.xml: 120 MB of 'A' in a file of a few hundred KB.
+    let bomb = workbook(
+        &header_row(),
+        Some(&|out: &mut dyn std::io::Write| {
+            out.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>"#).expect("w");
+            let chunk = vec![b'A'; 1024 * 1024];
+            for _ in 0..120 {
+                out.write_all(&chunk).expect("w");
+            }
+            out.write_all(b"</t></si></sst>").expect("w");
+        }),
+    );
+    assert!(bomb.len() < 1024 * 1024, "compressed to {} bytes", bomb.len());
+    let (status, page) = upload(&clerk, &app, "bom.xlsx", &bomb).await;
+    assert_eq!(status, 413, "{page}");
+    assert!(page.contains("giải nén vượt quá 50 MB"), "{page}");
+    healthy(&app).await;
+
+    // A shared-strings part that claims ten billion strings (calamine reserves for them).
+    let claim = workbook(
+        &header_row(),
+        Some(&|out: &mut dyn std::io::Write| {
+            out.write_all(br#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="10000000000"></sst>"#).expect("w");
+        }),
+    );
+    let (status, page) = upload(&clerk, &app, "dem.xlsx", &claim).await;
+    assert_eq!(status, 413, "{page}");
+    assert!(page.contains("chuỗi dùng chung"), "{page}");
+    healthy(&app).await;
+    assert_eq!(report_state(&app).await, before, "nothing imported");
+
+    // The same workbook from a leader is refused before its body is read: even a body that is
+    // not multipart at all gets 403, not 400.
+    let leader = app.demo_client("xa.lanhdao").await;
+    let (status, _) = upload(&leader, &app, "luoi.xlsx", &grid).await;
+    assert_eq!(status, 403);
+    let response = leader
+        .post(app.url("/imports/values"))
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body("this is not multipart")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 403, "refused before the body is parsed");
+    let response = leader.post(app.url("/imports/values")).form(&[("file", "x")]).send().await.expect("POST a form");
+    assert_eq!(response.status(), 403, "refused before the content type is judged");
+    // The import page tells the leader so instead of offering a form that would be refused.
+    let (status, page) = common::text(leader.get(app.url("/imports/values")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(!page.contains(r#"action="/imports/values""#) && page.contains("vai trò nhập liệu"), "{page}");
+    healthy(&app).await;
+}
+
+#[tokio::test]
+async fn csv_uploads_are_held_to_the_template_columns_and_the_row_cap() {
+    let app = TestApp::spawn_with_demo().await;
+    let before = report_state(&app).await;
+    let clerk = app.demo_client("xa.nhaplieu").await;
+    let header = "unit_code,period,element_code,organisation,value";
+    // A sixth column without the `status` header.
+    let extra = format!("{header}\n30883,2022-Q1,TD_DINH_KY,,12,x\n");
+    let (status, page) = upload(&clerk, &app, "thua.csv", extra.as_bytes()).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("ngoài 5 cột A–E (dòng 2, cột F)"), "{page}");
+    // A seventh, even with `status`.
+    let seventh = format!("{header},status\n30883,2022-Q1,TD_DINH_KY,,12,Nháp,y\n");
+    let (status, page) = upload(&clerk, &app, "thua.csv", seventh.as_bytes()).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("ngoài 6 cột A–F (dòng 2, cột thứ 7)"), "{page}");
+    // One row over the cap (short rows, so the file stays under 5 MB).
+    let mut big = format!("{header}\n");
+    for _ in 0..200_001 {
+        big.push_str("1,2,3,4,5\n");
+    }
+    assert!(big.len() < 5 * 1024 * 1024);
+    let (status, page) = upload(&clerk, &app, "lon.csv", big.as_bytes()).await;
+    assert_eq!(status, 413, "{page}");
+    assert!(page.contains("vượt quá 200.000 dòng"), "{page}");
+    assert_eq!(report_state(&app).await, before, "nothing imported");
+    // With the status column (as exported), the file is accepted and the status ignored.
+    let with_status = format!("{header},status\n30883,2022-Q1,TD_DINH_KY,,12,Đã duyệt\n");
+    let (status, page) = upload(&clerk, &app, "dung.csv", with_status.as_bytes()).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Đã nhập 1 giá trị vào 1 báo cáo"), "{page}");
+}
+
+#[tokio::test]
+async fn only_data_entry_staff_import_and_only_into_their_own_unit() {
+    let app = TestApp::spawn_with_demo().await;
+    let before = report_state(&app).await;
+    let csv = "unit_code,period,element_code,organisation,value\n30883,2022-Q1,TD_DINH_KY,,12\n";
+    // The national administrator, the province's and the commune's: administrators, not data entry.
+    for admin in ["quantri", "tinh.quantri", "xa.quantri", "tinh.lanhdao", "huyen.duyet"] {
+        let client = app.demo_client(admin).await;
+        let (status, page) = upload(&client, &app, "so-lieu.csv", csv.as_bytes()).await;
+        assert_eq!(status, 403, "{admin}: {page}");
+    }
+    // Data entry of the district may not write the commune's figures.
+    let district = app.demo_client("huyen.nhaplieu").await;
+    let (status, page) = upload(&district, &app, "so-lieu.csv", csv.as_bytes()).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("Dòng 2: bạn không có quyền nhập số liệu của"), "{page}");
+    assert_eq!(report_state(&app).await, before, "nothing imported");
+}
+
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    reader.records().map(|r| r.expect("record").iter().map(str::to_owned).collect()).collect()
+}
+
+#[tokio::test]
+async fn value_exports_hold_only_what_the_caller_may_read() {
+    let app = TestApp::spawn_with_demo().await;
+    // A commune draft for 2022.
+    let clerk = app.demo_client("xa.nhaplieu").await;
+    let draft = "unit_code,period,element_code,organisation,value\n30883,2022-Q1,TD_DINH_KY,,12\n";
+    let (status, page) = upload(&clerk, &app, "nhap.csv", draft.as_bytes()).await;
+    assert_eq!(status, 200, "{page}");
+    let is_draft = |row: &Vec<String>| row[0] == "30883" && row[1] == "2022-Q1" && row[2] == "TD_DINH_KY";
+
+    // District data entry: its own unit only, not the communes' drafts (nor their accepted rows).
+    let district = app.demo_client("huyen.nhaplieu").await;
+    for year in [2020, 2022] {
+        let (status, bytes, _) = download(&district, &app, &format!("/exports/values/905/{year}.csv")).await;
+        assert_eq!(status, 200);
+        let rows = csv_rows(&bytes);
+        assert!(rows.iter().all(|r| r[0] == "905"), "{year}: only the district's own rows");
+    }
+    // The commune's own clerk sees the draft, marked.
+    let (status, bytes, _) = download(&clerk, &app, "/exports/values/30883/2022.csv").await;
+    assert_eq!(status, 200);
+    let rows = csv_rows(&bytes);
+    let own = rows.iter().find(|r| is_draft(r)).expect("own draft exported");
+    assert_eq!(own[5], "Nháp");
+
+    // Its reviewer gets the communes' drafts it reviews, marked.
+    let reviewer = app.demo_client("huyen.duyet").await;
+    let (_, bytes, _) = download(&reviewer, &app, "/exports/values/905/2022.csv").await;
+    assert!(csv_rows(&bytes).iter().any(|r| is_draft(r) && r[5] == "Nháp"), "the reviewer's commune");
+
+    // The province leader: accepted figures only, never the draft.
+    let leader = app.demo_client("tinh.lanhdao").await;
+    let accepted: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM reports r JOIN report_values v ON v.report_id = r.id
+         WHERE r.year = 2020 AND r.status = 'da_duyet'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("count");
+    assert!(accepted > 0);
+    let (status, bytes, _) = download(&leader, &app, "/exports/values/91/2020.csv").await;
+    assert_eq!(status, 200);
+    let rows = csv_rows(&bytes);
+    assert!(rows.iter().all(|r| r[5] == "Đã duyệt"), "accepted only");
+    let (_, bytes, _) = download(&leader, &app, "/exports/values/91/2022.csv").await;
+    let rows = csv_rows(&bytes);
+    assert!(!rows.iter().any(is_draft), "the leader does not get the commune's draft");
+    assert!(rows.iter().all(|r| r[5] == "Đã duyệt"), "accepted only");
+    // The XLSX carries the same rule.
+    let (status, bytes, _) = download(&leader, &app, "/exports/values/91/2022.xlsx").await;
+    assert_eq!(status, 200);
+    let (_, text) = part_text(&bytes, "xl/sharedStrings.xml").unwrap_or_default();
+    assert!(!text.contains("Nháp"), "no draft in the workbook");
+}
+
+async fn post_narrative(client: &reqwest::Client, app: &TestApp, form: &[(&str, &str)]) -> (u16, String) {
+    common::text(client.post(app.url("/exports/annual/91/2020/narrative")).form(form).send().await.expect("POST")).await
+}
+
+#[tokio::test]
+async fn a_stale_narrative_save_keeps_the_typed_text_and_replacing_is_explicit() {
+    let app = TestApp::spawn_with_demo().await;
+    let first = app.demo_client("tinh.nhaplieu").await;
+    let second = app.demo_client("tinh.nhaplieu").await;
+    let (status, _) = post_narrative(&first, &app, &[("version", "0"), ("ket_qua", "Bản của người thứ nhất.")]).await;
+    assert_eq!(status, 303);
+    // The second person opened version 0 and typed five sections.
+    let typed = [
+        ("version", "0"),
+        ("ket_qua", "Kết quả tôi đã gõ rất lâu."),
+        ("han_che", "Hạn chế tôi đã gõ."),
+        ("nguyen_nhan", "Nguyên nhân tôi đã gõ."),
+        ("phuong_huong", "Phương hướng tôi đã gõ."),
+        ("kien_nghi", "Kiến nghị tôi đã gõ."),
+    ];
+    let (status, page) = post_narrative(&second, &app, &typed).await;
+    assert_eq!(status, 409, "{page}");
+    for (_, text) in &typed[1..] {
+        assert!(page.contains(text), "typed text kept: {text}");
+    }
+    assert!(page.contains("đã được người khác lưu"), "{page}");
+    assert!(page.contains("Bản của người thứ nhất."), "what the other person saved is shown");
+    assert!(page.contains(r#"name="version" value="0""#), "the form keeps the opened version");
+    let stored: String =
+        sqlx::query_scalar("SELECT ket_qua FROM annual_narratives").fetch_one(&app.pool).await.expect("stored");
+    assert_eq!(stored, "Bản của người thứ nhất.", "nothing overwritten");
+    // Pressing the ordinary save again is still a conflict; the explicit button replaces.
+    let (status, _) = post_narrative(&second, &app, &typed).await;
+    assert_eq!(status, 409);
+    let mut replace = typed.to_vec();
+    replace.push(("replace", "1"));
+    let (status, _) = post_narrative(&second, &app, &replace).await;
+    assert_eq!(status, 303);
+    let (stored, version): (String, i32) =
+        sqlx::query_as("SELECT ket_qua, version FROM annual_narratives").fetch_one(&app.pool).await.expect("stored");
+    assert_eq!((stored.as_str(), version), ("Kết quả tôi đã gõ rất lâu.", 2));
+}
+
+#[tokio::test]
+async fn two_first_narrative_saves_at_once_do_not_both_succeed() {
+    let app = TestApp::spawn_with_demo().await;
+    for round in 0..3 {
+        sqlx::query("DELETE FROM annual_narratives").execute(&app.pool).await.expect("reset");
+        let a = app.demo_client("tinh.nhaplieu").await;
+        let b = app.demo_client("tinh.nhaplieu").await;
+        let text_a = format!("Bản A lượt {round}");
+        let text_b = format!("Bản B lượt {round}");
+        let form_a = [("version", "0"), ("ket_qua", text_a.as_str())];
+        let form_b = [("version", "0"), ("ket_qua", text_b.as_str())];
+        let ((status_a, _), (status_b, _)) =
+            tokio::join!(post_narrative(&a, &app, &form_a), post_narrative(&b, &app, &form_b));
+        let mut statuses = [status_a, status_b];
+        statuses.sort();
+        assert_eq!(statuses, [303, 409], "round {round}: one saves, the other is told");
+        let version: i32 =
+            sqlx::query_scalar("SELECT version FROM annual_narratives").fetch_one(&app.pool).await.expect("v");
+        assert_eq!(version, 1);
+    }
+}
+
+#[tokio::test]
+async fn an_over_long_narrative_section_is_refused_with_the_text_kept() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let long = format!("Đoạn mở đầu riêng. {}", "x".repeat(50_001));
+    let form = [("version", "0"), ("ket_qua", "Ngắn."), ("han_che", long.as_str())];
+    let (status, page) = post_narrative(&client, &app, &form).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains(&long), "the whole text is kept");
+    assert!(page.contains("vượt quá giới hạn 50.000 ký tự"), "{page}");
+    assert!(page.contains(r#"aria-describedby="han_che-error""#), "the message sits next to the field");
+    let saved: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM annual_narratives").fetch_one(&app.pool).await.expect("count");
+    assert_eq!(saved, 0, "nothing cut and saved");
 }

@@ -1,7 +1,14 @@
 //! Import and export of values in the documented template, one value a row:
 //! `unit_code, period, element_code, organisation, value` (CSV in UTF-8 or XLSX, first sheet,
-//! header on line 1). Values are written the Vietnamese way (`585.160`, `46,1`) and read with
-//! the same rules as the report form.
+//! header on line 1), optionally followed by `status`: the export writes the state of each
+//! value's report there, the import ignores it. Values are written the Vietnamese way
+//! (`585.160`, `46,1`) and read with the same rules as the report form.
+//!
+//! Uploads are bounded before any row is checked: only data-entry staff may send one (checked
+//! before the body is read), at most 5 MB, 200 000 data rows and columns A–F; a workbook's parts
+//! are inflated into a counter first (50 MB a part, 100 MB in all, whatever the zip declares),
+//! and its first sheet is streamed cell by cell, never as a rectangle of its claimed size.
+//! Parsing runs on the blocking pool, two uploads at a time.
 //!
 //! Import is all-or-nothing: every row is checked (unit resolved against the quarter, element
 //! reported at the unit's level, organisation, value, the user's right to enter data for the
@@ -13,46 +20,86 @@
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sqlx::PgPool;
 
 use crate::audit::{self, Entry};
-use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
+use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
 use crate::format;
 use crate::indicators::{Catalogue, ValueType};
 use crate::reports::Period;
 use crate::reports::entry::{self, Input};
-use crate::reports::store::{self, Draft, SaveError};
+use crate::reports::store::{self, Draft, SaveError, Status};
 use crate::units::{Unit, queries};
 use crate::web::{AppState, Layout, render};
 
 pub const COLUMNS: [&str; 5] = ["unit_code", "period", "element_code", "organisation", "value"];
+/// The optional sixth column: the state of the report a value comes from. Written by the export
+/// on every row, ignored by the import, so a round trip still works.
+pub const STATUS_COLUMN: &str = "status";
 pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
+/// Data rows an import may hold: a province's year is about 100 000 values.
+pub const MAX_DATA_ROWS: usize = 200_000;
+/// Uncompressed size of one part of an uploaded workbook, counted while inflating it (the sizes
+/// a zip declares may lie).
+pub const MAX_XLSX_ENTRY_BYTES: u64 = 50 * 1024 * 1024;
+/// Uncompressed size of a whole uploaded workbook, counted the same way.
+pub const MAX_XLSX_TOTAL_BYTES: u64 = 100 * 1024 * 1024;
+/// Parts a workbook may hold (a plain one has about ten).
+const MAX_XLSX_ENTRIES: usize = 1_000;
+/// Columns read from a file: the five of the template and `status`.
+const MAX_COLUMNS: usize = COLUMNS.len() + 1;
+
+/// Only one upload is parsed at a time per core or so: each may hold tens of MB while parsed.
+static PARSE_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct StoredValue {
+    unit_id: i32,
+    parent_id: Option<i32>,
+    path: String,
     unit_code: String,
     year: i32,
     quarter: i16,
     element_code: String,
     organisation_code: String,
     value: f64,
+    status: String,
 }
 
-/// GET /exports/values/{unit}/{year}.csv|.xlsx: every stored value of the subtree for the year.
+/// Whether a value of `unit` from a report in `status` goes into the caller's export.
+///
+/// Every row needs `ViewData` on its own unit (the report page's rule), so data-entry staff get
+/// their own unit only and reviewers their own unit and the units directly below. Values of
+/// reports not yet accepted go only to the people who work on those reports: the same rule
+/// applied to the caller's data-entry and reviewer roles. Leaders and administrators, who read
+/// drafts one report page at a time, export accepted figures only.
+fn may_export(user: &CurrentUser, workflow: &CurrentUser, row: &StoredValue) -> bool {
+    let place = Some(Place { id: row.unit_id, parent_id: row.parent_id, path: &row.path });
+    authz::can(user, Action::ViewData, place)
+        && (Status::parse(&row.status) == Status::Accepted || authz::can(workflow, Action::ViewData, place))
+}
+
+/// GET /exports/values/{unit}/{year}.csv|.xlsx: the stored values of the subtree for the year
+/// that the caller may read (see [`may_export`]), each with the state of its report.
 pub async fn export_values(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((code, year_text)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let (year, ext) = super::split_year(&year_text)?;
+    if ext != "csv" && ext != "xlsx" {
+        return Err(AppError::NotFound);
+    }
     let unit = super::unit_for_year(&state, &user, &code, year).await?;
     let rows: Vec<StoredValue> = sqlx::query_as(
-        "SELECT u.code AS unit_code, r.year, r.quarter, v.element_code, v.organisation_code, v.value
+        "SELECT u.id AS unit_id, u.parent_id, u.path::text AS path, u.code AS unit_code, r.year, r.quarter,
+                v.element_code, v.organisation_code, v.value, r.status
          FROM reports r JOIN units u ON u.id = r.unit_id JOIN report_values v ON v.report_id = r.id
          WHERE u.path <@ $1::ltree AND r.year = $2
          ORDER BY u.path, r.quarter, v.element_code, v.organisation_code",
@@ -61,31 +108,43 @@ pub async fn export_values(
     .bind(year)
     .fetch_all(&state.pool)
     .await?;
+    let workflow = CurrentUser {
+        roles: user.roles.iter().copied().filter(|r| matches!(r, Role::DataEntry | Role::Reviewer)).collect(),
+        ..user.clone()
+    };
+    let rows: Vec<StoredValue> = rows.into_iter().filter(|row| may_export(&user, &workflow, row)).collect();
     let name = format!("Số liệu nhập {year} - {}", unit.short_name);
-    match ext.as_str() {
-        "csv" => {
-            let mut writer = csv::Writer::from_writer(Vec::new());
-            writer.write_record(COLUMNS).map_err(anyhow::Error::from)?;
-            for row in &rows {
-                writer
-                    .write_record([
-                        row.unit_code.clone(),
-                        format!("{}-Q{}", row.year, row.quarter),
-                        row.element_code.clone(),
-                        row.organisation_code.clone(),
-                        format::format_number(row.value, 6),
-                    ])
-                    .map_err(anyhow::Error::from)?;
-            }
-            let bytes = writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-            Ok(super::attachment(bytes, "text/csv; charset=utf-8", &format!("{name}.csv")))
-        }
-        "xlsx" => {
-            let bytes = values_workbook(&rows).map_err(anyhow::Error::from)?;
-            Ok(super::attachment(bytes, super::XLSX_TYPE, &format!("{name}.xlsx")))
-        }
-        _ => Err(AppError::NotFound),
+    let bytes = super::blocking({
+        let ext = ext.clone();
+        move || if ext == "csv" { values_csv(&rows) } else { values_workbook(&rows).map_err(anyhow::Error::from) }
+    })
+    .await?;
+    if ext == "csv" {
+        Ok(super::attachment(bytes, "text/csv; charset=utf-8", &format!("{name}.csv")))
+    } else {
+        Ok(super::attachment(bytes, super::XLSX_TYPE, &format!("{name}.xlsx")))
     }
+}
+
+fn header() -> [&'static str; MAX_COLUMNS] {
+    let [a, b, c, d, e] = COLUMNS;
+    [a, b, c, d, e, STATUS_COLUMN]
+}
+
+fn values_csv(rows: &[StoredValue]) -> anyhow::Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(header())?;
+    for row in rows {
+        writer.write_record([
+            row.unit_code.clone(),
+            format!("{}-Q{}", row.year, row.quarter),
+            row.element_code.clone(),
+            row.organisation_code.clone(),
+            format::format_number(row.value, 6),
+            Status::parse(&row.status).label().to_owned(),
+        ])?;
+    }
+    writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn values_workbook(rows: &[StoredValue]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
@@ -94,10 +153,10 @@ fn values_workbook(rows: &[StoredValue]) -> Result<Vec<u8>, rust_xlsxwriter::Xls
     let sheet = workbook.add_worksheet();
     sheet.set_name("values")?;
     let bold = Format::new().set_bold();
-    for (col, title) in COLUMNS.iter().enumerate() {
+    for (col, title) in header().iter().enumerate() {
         sheet.write_string_with_format(0, col as u16, *title, &bold)?;
     }
-    for (col, width) in [12.0, 10.0, 28.0, 12.0, 16.0].into_iter().enumerate() {
+    for (col, width) in [12.0, 10.0, 28.0, 12.0, 16.0, 12.0].into_iter().enumerate() {
         sheet.set_column_width(col as u16, width)?;
     }
     sheet.set_freeze_panes(1, 0)?;
@@ -109,6 +168,7 @@ fn values_workbook(rows: &[StoredValue]) -> Result<Vec<u8>, rust_xlsxwriter::Xls
         sheet.write_string(r, 2, &row.element_code)?;
         sheet.write_string(r, 3, &row.organisation_code)?;
         sheet.write_number_with_format(r, 4, row.value, &number)?;
+        sheet.write_string(r, 5, Status::parse(&row.status).label())?;
     }
     workbook.save_to_buffer()
 }
@@ -120,15 +180,40 @@ struct ImportPage {
     errors: Vec<String>,
     summary: Vec<String>,
     columns: [&'static str; 5],
+    status_column: &'static str,
+    max_rows: String,
+    /// Whether the form is offered (see [`may_import`]).
+    may_import: bool,
 }
 
-pub async fn import_page(layout: Layout, _user: CurrentUser) -> Response {
-    render(&ImportPage { layout, errors: Vec::new(), summary: Vec::new(), columns: COLUMNS })
+impl ImportPage {
+    fn new(layout: Layout, errors: Vec<String>, summary: Vec<String>) -> Self {
+        ImportPage {
+            layout,
+            errors,
+            summary,
+            columns: COLUMNS,
+            status_column: STATUS_COLUMN,
+            max_rows: format::format_number(MAX_DATA_ROWS as f64, 0),
+            may_import: true,
+        }
+    }
+}
+
+pub async fn import_page(layout: Layout, user: CurrentUser) -> Response {
+    render(&ImportPage { may_import: may_import(&user), ..ImportPage::new(layout, Vec::new(), Vec::new()) })
+}
+
+/// Whether the user may import at all: only those who enter some unit's report (the report form
+/// and the API ask the same, `EnterReport`, row by row).
+pub fn may_import(user: &CurrentUser) -> bool {
+    user.unit.as_ref().is_some_and(|own| authz::can(user, Action::EnterReport, Some(Place::from(own))))
 }
 
 /// One row as read from the file, with its line number.
-struct RawRow {
-    line: usize,
+#[derive(Debug)]
+pub struct RawRow {
+    pub line: usize,
     cells: Vec<Cell>,
 }
 
@@ -142,48 +227,249 @@ impl Cell {
     fn text(&self) -> String {
         match self {
             Cell::Text(t) => t.trim().to_owned(),
-            Cell::Number(n) if n.fract() == 0.0 => format!("{}", *n as i64),
+            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
             Cell::Number(n) => n.to_string(),
+        }
+    }
+
+    fn is_blank(&self) -> bool {
+        matches!(self, Cell::Text(t) if t.trim().is_empty())
+    }
+}
+
+/// Why an upload was refused before any row was checked: a Vietnamese message and the status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl Refused {
+    fn format(message: impl Into<String>) -> Self {
+        Refused { status: StatusCode::UNPROCESSABLE_ENTITY, message: message.into() }
+    }
+
+    fn too_large(message: impl Into<String>) -> Self {
+        Refused { status: StatusCode::PAYLOAD_TOO_LARGE, message: message.into() }
+    }
+}
+
+fn too_many_rows() -> Refused {
+    Refused::too_large(format!(
+        "Tệp vượt quá {} dòng số liệu (không kể dòng tiêu đề). Chia tệp thành nhiều tệp nhỏ hơn.",
+        format::format_number(MAX_DATA_ROWS as f64, 0)
+    ))
+}
+
+/// `A1`-style name of a cell (0-based row and column).
+fn cell_ref(row: u32, col: u32) -> String {
+    let mut letters = Vec::new();
+    let mut n = u64::from(col) + 1;
+    while n > 0 {
+        let rem = ((n - 1) % 26) as u8;
+        letters.push((b'A' + rem) as char);
+        n = (n - 1) / 26;
+    }
+    letters.iter().rev().collect::<String>() + &(u64::from(row) + 1).to_string()
+}
+
+/// Reads an upload (CSV or XLSX by name or content), checks the header and every limit, and
+/// returns the data rows. Blocking and CPU-bound: call it off the async threads.
+pub fn parse_upload(filename: &str, bytes: &[u8]) -> Result<Vec<RawRow>, Refused> {
+    if bytes.len() > MAX_UPLOAD_BYTES {
+        return Err(Refused::too_large(format!("Tệp lớn hơn {} MB.", MAX_UPLOAD_BYTES / 1024 / 1024)));
+    }
+    let is_xlsx = filename.to_ascii_lowercase().ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04");
+    let (rows, what) = if is_xlsx { (read_xlsx(bytes)?, "Excel") } else { (read_csv(bytes)?, "CSV") };
+    let Some((header, data)) = rows.split_first() else {
+        return Err(Refused::format("Tệp trống."));
+    };
+    let header_text: Vec<String> = header.cells.iter().map(|c| c.text().to_ascii_lowercase()).collect();
+    let named = header_text.iter().rposition(|t| !t.is_empty()).map_or(0, |last| last + 1);
+    let with_status = named == MAX_COLUMNS && header_text[COLUMNS.len()] == STATUS_COLUMN;
+    if !(named == COLUMNS.len() || with_status) || header_text[..COLUMNS.len()] != COLUMNS {
+        return Err(Refused::format(format!(
+            "Dòng {}: tiêu đề phải là {} (có thể thêm cột {STATUS_COLUMN}).",
+            header.line,
+            COLUMNS.join(", ")
+        )));
+    }
+    if !with_status && let Some(row) = data.iter().find(|r| r.cells.get(COLUMNS.len()).is_some_and(|c| !c.is_blank())) {
+        return Err(Refused::format(format!(
+            "Tệp {what} có số liệu ngoài 5 cột A–E (dòng {}, cột F): mẫu chỉ có các cột {} và cột {STATUS_COLUMN} (không bắt buộc).",
+            row.line,
+            COLUMNS.join(", ")
+        )));
+    }
+    Ok(data.iter().map(|r| RawRow { line: r.line, cells: r.cells.clone() }).collect())
+}
+
+/// Streams the CSV record by record; stops at the first cell beyond the allowed columns or the
+/// first row beyond the cap.
+fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, Refused> {
+    let text = std::str::from_utf8(bytes).map_err(|_| Refused::format("Tệp CSV phải được lưu theo mã UTF-8."))?;
+    let text = text.trim_start_matches('\u{FEFF}');
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(Refused::format(format!("Không đọc được tệp CSV: {e}"))),
+        }
+        let line = record.position().map(|p| p.line() as usize).unwrap_or(rows.len() + 1);
+        if rows.len() > MAX_DATA_ROWS {
+            return Err(too_many_rows());
+        }
+        if let Some(col) = record.iter().skip(MAX_COLUMNS).position(|c| !c.trim().is_empty()) {
+            return Err(Refused::format(format!(
+                "Tệp CSV có ô ngoài {MAX_COLUMNS} cột A–F (dòng {line}, cột thứ {}): mẫu chỉ có các cột {} và cột {STATUS_COLUMN} (không bắt buộc).",
+                col + MAX_COLUMNS + 1,
+                COLUMNS.join(", ")
+            )));
+        }
+        rows.push(RawRow { line, cells: record.iter().take(MAX_COLUMNS).map(|c| Cell::Text(c.to_owned())).collect() });
+    }
+    Ok(rows)
+}
+
+/// Inflates every part of the workbook into a counter, refusing any part over
+/// [`MAX_XLSX_ENTRY_BYTES`] and a whole over [`MAX_XLSX_TOTAL_BYTES`]: what calamine later
+/// holds in memory (shared strings, styles) is bounded by this.
+fn check_zip(bytes: &[u8]) -> Result<(), Refused> {
+    use std::io::Read;
+    let unreadable = |e: &dyn std::fmt::Display| Refused::format(format!("Không đọc được tệp Excel: {e}"));
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    if archive.len() > MAX_XLSX_ENTRIES {
+        return Err(Refused::too_large(format!(
+            "Tệp Excel có hơn {MAX_XLSX_ENTRIES} phần; đây không phải tệp số liệu."
+        )));
+    }
+    let mb = |n: u64| n / 1024 / 1024;
+    let mut total = 0u64;
+    let mut buffer = vec![0u8; 64 * 1024];
+    for index in 0..archive.len() {
+        let mut entry = archive.by_index(index).map_err(|e| unreadable(&e))?;
+        let name: String = entry.name().map(|n| n.chars().take(80).collect()).unwrap_or_default();
+        let mut size = 0u64;
+        loop {
+            let n = entry.read(&mut buffer).map_err(|e| unreadable(&e))?;
+            if n == 0 {
+                break;
+            }
+            size += n as u64;
+            total += n as u64;
+            if size > MAX_XLSX_ENTRY_BYTES {
+                return Err(Refused::too_large(format!(
+                    "Phần “{name}” của tệp Excel giải nén vượt quá {} MB.",
+                    mb(MAX_XLSX_ENTRY_BYTES)
+                )));
+            }
+            if total > MAX_XLSX_TOTAL_BYTES {
+                return Err(Refused::too_large(format!(
+                    "Tệp Excel giải nén vượt quá {} MB.",
+                    mb(MAX_XLSX_TOTAL_BYTES)
+                )));
+            }
+        }
+    }
+    for index in 0..archive.len() {
+        let entry = archive.by_index(index).map_err(|e| unreadable(&e))?;
+        let name = entry.name().map(|n| n.replace('\\', "/").to_lowercase()).unwrap_or_default();
+        if name.ends_with("sharedstrings.xml") {
+            check_shared_strings(entry)?;
+        }
+    }
+    Ok(())
+}
+
+/// Shared strings a workbook may declare: calamine reserves memory for `uniqueCount` before
+/// reading a single string, so a tiny file claiming 10¹⁰ strings would abort the process.
+const MAX_SHARED_STRINGS: usize = 2_000_000;
+
+fn check_shared_strings(entry: impl std::io::Read) -> Result<(), Refused> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(entry));
+    let mut buffer = Vec::new();
+    loop {
+        buffer.clear();
+        match reader.read_event_into(&mut buffer) {
+            Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().into_inner() == "sst" => {
+                for attribute in e.attributes().flatten() {
+                    if attribute.key.local_name().into_inner() == "uniqueCount" {
+                        let value: &str = &attribute.value;
+                        let count = (value.len() <= 9 && value.bytes().all(|b| b.is_ascii_digit()))
+                            .then(|| value.parse::<usize>().ok())
+                            .flatten();
+                        if count.is_none_or(|n| n > MAX_SHARED_STRINGS) {
+                            return Err(Refused::too_large(format!(
+                                "Tệp Excel khai báo hơn {} chuỗi dùng chung; tệp số liệu không cần nhiều như vậy.",
+                                format::format_number(MAX_SHARED_STRINGS as f64, 0)
+                            )));
+                        }
+                    }
+                }
+                return Ok(());
+            }
+            // Unreadable XML: calamine refuses it too.
+            Ok(Event::Eof) | Err(_) => return Ok(()),
+            Ok(_) => {}
         }
     }
 }
 
-fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, String> {
-    let text = std::str::from_utf8(bytes).map_err(|_| "Tệp CSV phải được lưu theo mã UTF-8.".to_owned())?;
-    let text = text.trim_start_matches('\u{FEFF}');
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| format!("Không đọc được tệp CSV: {e}"))?;
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(rows.len() + 1);
-        rows.push(RawRow { line, cells: record.iter().map(|c| Cell::Text(c.to_owned())).collect() });
-    }
-    Ok(rows)
+/// Streams the first sheet cell by cell (never a `Range` of the claimed dimensions) and keeps
+/// only cells within the allowed columns and rows.
+fn read_xlsx(bytes: &[u8]) -> Result<Vec<RawRow>, Refused> {
+    check_zip(bytes)?;
+    // calamine's own arithmetic on cell references (e.g. `ZZZZZZZZ1`) can overflow; where that
+    // panics (debug builds, future versions), the file is refused instead of answering 500.
+    std::panic::catch_unwind(|| read_sheet(bytes))
+        .unwrap_or_else(|_| Err(Refused::format("Không đọc được tệp Excel: tệp hỏng hoặc không đúng định dạng .xlsx.")))
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Vec<RawRow>, String> {
-    use calamine::{Data, Reader, Xlsx};
-    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec()))
-        .map_err(|e| format!("Không đọc được tệp Excel: {e}"))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| "Tệp Excel không có trang tính nào.".to_owned())?
-        .map_err(|e| format!("Không đọc được trang tính đầu tiên: {e}"))?;
-    let start_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
-    let mut rows = Vec::new();
-    for (i, row) in range.rows().enumerate() {
-        let cells = row
-            .iter()
-            .map(|c| match c {
-                Data::Float(f) => Cell::Number(*f),
-                Data::Int(i) => Cell::Number(*i as f64),
-                Data::Empty => Cell::Text(String::new()),
-                other => Cell::Text(other.to_string()),
-            })
-            .collect();
-        rows.push(RawRow { line: start_row + i + 1, cells });
+fn read_sheet(bytes: &[u8]) -> Result<Vec<RawRow>, Refused> {
+    use calamine::{DataRef, Reader, Xlsx};
+    let unreadable = |e: &dyn std::fmt::Display| Refused::format(format!("Không đọc được tệp Excel: {e}"));
+    let mut workbook: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let first =
+        workbook.sheet_names().first().cloned().ok_or_else(|| Refused::format("Tệp Excel không có trang tính nào."))?;
+    let mut reader = workbook
+        .worksheet_cells_reader(&first)
+        .map_err(|e| Refused::format(format!("Không đọc được trang tính đầu tiên: {e}")))?;
+    let mut rows: BTreeMap<u32, Vec<Cell>> = BTreeMap::new();
+    while let Some(cell) =
+        reader.next_cell().map_err(|e| Refused::format(format!("Không đọc được trang tính đầu tiên: {e}")))?
+    {
+        let (row, col) = cell.get_position();
+        if col as usize >= MAX_COLUMNS {
+            return Err(Refused::format(format!(
+                "Tệp Excel có ô ngoài {MAX_COLUMNS} cột A–F (ô {}): mẫu chỉ có 5 cột A–E ({}) và cột F {STATUS_COLUMN} (không bắt buộc). Xoá các ô thừa rồi gửi lại.",
+                cell_ref(row, col),
+                COLUMNS.join(", ")
+            )));
+        }
+        // Row 0 is the header.
+        if row as usize > MAX_DATA_ROWS {
+            return Err(Refused::too_large(format!(
+                "Tệp Excel có ô {} ở dòng vượt quá {} dòng số liệu (không kể dòng tiêu đề). Chia tệp thành nhiều tệp nhỏ hơn.",
+                cell_ref(row, col),
+                format::format_number(MAX_DATA_ROWS as f64, 0)
+            )));
+        }
+        let value = match cell.get_value() {
+            DataRef::Float(f) => Cell::Number(*f),
+            DataRef::Int(i) => Cell::Number(*i as f64),
+            DataRef::Empty => continue,
+            DataRef::SharedString(s) => Cell::Text((*s).to_owned()),
+            DataRef::String(s) => Cell::Text(s.clone()),
+            other => Cell::Text(calamine::Data::from(other.clone()).to_string()),
+        };
+        let cells = rows.entry(row).or_insert_with(|| vec![Cell::Text(String::new()); MAX_COLUMNS]);
+        cells[col as usize] = value;
     }
-    Ok(rows)
+    Ok(rows.into_iter().map(|(row, cells)| RawRow { line: row as usize + 1, cells }).collect())
 }
 
 /// A checked row, ready to save.
@@ -236,8 +522,8 @@ async fn check_rows(
             ));
             continue;
         };
-        let place = Some(Place::from(&unit));
-        if !(authz::can(user, Action::EnterReport, place) || authz::can(user, Action::ManageUsers, place)) {
+        // The same rule as the report form and the API.
+        if !authz::can(user, Action::EnterReport, Some(Place::from(&unit))) {
             errors.push(format!("Dòng {line}: bạn không có quyền nhập số liệu của {}.", unit.name));
             continue;
         }
@@ -298,17 +584,28 @@ async fn check_rows(
     Ok((checked, errors))
 }
 
-/// POST /imports/values: a multipart upload (field `file`).
+/// POST /imports/values: a multipart upload (field `file`). The caller's right to import is
+/// checked before the body is read; the file is parsed off the async threads within the limits
+/// of [`parse_upload`].
 pub async fn import_values(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Response> {
+    // Before the first byte of the body (the multipart stream is only read below), and before
+    // even its content type is judged.
+    if !may_import(&user) {
+        return Err(AppError::Forbidden);
+    }
     let page = |layout: Layout, errors: Vec<String>, summary: Vec<String>, status: StatusCode| -> Response {
-        let mut response = render(&ImportPage { layout, errors, summary, columns: COLUMNS }).into_response();
+        let mut response = render(&ImportPage::new(layout, errors, summary)).into_response();
         *response.status_mut() = status;
         response
+    };
+    let Ok(mut multipart) = multipart else {
+        let message = "Gửi tệp bằng biểu mẫu trên trang này (multipart/form-data).".to_owned();
+        return Ok(page(layout, vec![message], Vec::new(), StatusCode::BAD_REQUEST));
     };
     let mut upload: Option<(String, Vec<u8>)> = None;
     loop {
@@ -324,33 +621,38 @@ pub async fn import_values(
             continue;
         }
         let filename = field.file_name().unwrap_or("").to_owned();
-        let Ok(bytes) = field.bytes().await else {
-            let message = format!("Không đọc được tệp gửi lên (tối đa {} MB).", MAX_UPLOAD_BYTES / 1024 / 1024);
-            return Ok(page(layout, vec![message], Vec::new(), StatusCode::BAD_REQUEST));
-        };
-        upload = Some((filename, bytes.to_vec()));
+        let mut field = field;
+        let mut bytes = Vec::new();
+        // Counted while streaming: the body limit alone would let a 12 MB file in.
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES => {
+                    let message = format!("Tệp lớn hơn {} MB.", MAX_UPLOAD_BYTES / 1024 / 1024);
+                    return Ok(page(layout, vec![message], Vec::new(), StatusCode::PAYLOAD_TOO_LARGE));
+                }
+                Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+                Ok(None) => break,
+                Err(_) => {
+                    let message = format!("Không đọc được tệp gửi lên (tối đa {} MB).", MAX_UPLOAD_BYTES / 1024 / 1024);
+                    return Ok(page(layout, vec![message], Vec::new(), StatusCode::BAD_REQUEST));
+                }
+            }
+        }
+        upload = Some((filename, bytes));
     }
     let Some((filename, bytes)) = upload.filter(|(_, b)| !b.is_empty()) else {
         return Ok(page(layout, vec!["Chưa chọn tệp để nhập.".to_owned()], Vec::new(), StatusCode::BAD_REQUEST));
     };
-    if bytes.len() > MAX_UPLOAD_BYTES {
-        return Ok(page(layout, vec!["Tệp lớn hơn 5 MB.".to_owned()], Vec::new(), StatusCode::PAYLOAD_TOO_LARGE));
-    }
-    let is_xlsx = filename.to_ascii_lowercase().ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04");
-    let rows = match if is_xlsx { read_xlsx(&bytes) } else { read_csv(&bytes) } {
+    let parsed = {
+        let _slot = PARSE_SLOTS.acquire().await.map_err(anyhow::Error::from)?;
+        tokio::task::spawn_blocking(move || parse_upload(&filename, &bytes)).await.map_err(anyhow::Error::from)?
+    };
+    let data = match parsed {
         Ok(rows) => rows,
-        Err(message) => return Ok(page(layout, vec![message], Vec::new(), StatusCode::UNPROCESSABLE_ENTITY)),
+        Err(refused) => return Ok(page(layout, vec![refused.message], Vec::new(), refused.status)),
     };
-    let Some((header, data)) = rows.split_first() else {
-        return Ok(page(layout, vec!["Tệp trống.".to_owned()], Vec::new(), StatusCode::UNPROCESSABLE_ENTITY));
-    };
-    let header_text: Vec<String> = header.cells.iter().map(|c| c.text().to_ascii_lowercase()).collect();
-    if header_text.len() < COLUMNS.len() || header_text[..COLUMNS.len()] != COLUMNS {
-        let message = format!("Dòng {}: tiêu đề phải là {}.", header.line, COLUMNS.join(", "));
-        return Ok(page(layout, vec![message], Vec::new(), StatusCode::UNPROCESSABLE_ENTITY));
-    }
     let catalogue = Catalogue::load(&state.pool).await?;
-    let (checked, mut errors) = check_rows(&state.pool, &user, &catalogue, data).await?;
+    let (checked, mut errors) = check_rows(&state.pool, &user, &catalogue, &data).await?;
 
     // Group by report; compare with what is stored.
     let mut by_report: BTreeMap<(i32, i32, u8), Vec<&Checked>> = BTreeMap::new();

@@ -5,12 +5,14 @@
 pub mod annual;
 pub mod docx;
 pub mod exchange;
+#[cfg(test)]
+mod fuzz;
 pub mod xlsx;
 
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::NaiveDate;
@@ -22,6 +24,7 @@ use crate::audit::{self, Entry};
 use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
 use crate::error::{AppError, AppResult};
+use crate::format;
 use crate::reports::Period;
 use crate::units::{self, Unit, queries};
 use crate::web::routes::{Access, RouteSpec};
@@ -84,6 +87,16 @@ pub fn may_edit(user: &CurrentUser, unit: &Unit) -> bool {
     authz::can(user, Action::EnterReport, place) || authz::can(user, Action::ManageUsers, place)
 }
 
+/// Runs CPU-heavy work (building a workbook or a document) on the blocking pool, so the async
+/// threads keep answering other requests meanwhile.
+pub async fn blocking<T, F>(work: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> anyhow::Result<T> + Send + 'static,
+{
+    Ok(tokio::task::spawn_blocking(work).await.map_err(anyhow::Error::from)??)
+}
+
 /// A download with a UTF-8 file name and an ASCII fallback.
 pub fn attachment(bytes: Vec<u8>, content_type: &'static str, filename: &str) -> Response {
     let ascii: String = crate::text::fold(filename)
@@ -135,6 +148,15 @@ struct AnnualPage {
     date_query: String,
     default_recipients: String,
     default_position: String,
+    /// Set when a save was refused and the form shows the typed text again.
+    problem: Option<NarrativeProblem>,
+}
+
+impl AnnualPage {
+    /// The message next to a narrative field, if any.
+    fn field_error(&self, name: &str) -> Option<&str> {
+        self.problem.as_ref()?.fields.iter().find(|(n, _)| *n == name).map(|(_, m)| m.as_str())
+    }
 }
 
 pub async fn annual_export(
@@ -156,10 +178,14 @@ pub async fn annual_export(
     let (document, figures, narrative) = load_document(&state, unit, year, date).await?;
     let name = format!("Báo cáo tổng kết năm {year} - {short}");
     match ext.as_str() {
-        "docx" => Ok(attachment(docx::render(&document)?, DOCX_TYPE, &format!("{name}.docx"))),
+        "docx" => {
+            let bytes = blocking(move || docx::render(&document)).await?;
+            Ok(attachment(bytes, DOCX_TYPE, &format!("{name}.docx")))
+        }
         "xlsx" => {
             let raw = xlsx::raw_values(&state.pool, &figures.unit, year).await?;
-            Ok(attachment(xlsx::annual(&figures, &raw)?, XLSX_TYPE, &format!("Số liệu năm {year} - {short}.xlsx")))
+            let bytes = blocking(move || xlsx::annual(&figures, &raw)).await?;
+            Ok(attachment(bytes, XLSX_TYPE, &format!("Số liệu năm {year} - {short}.xlsx")))
         }
         "" => {
             let default_recipients = document.layout.default_recipients(figures.unit.level).join("\n");
@@ -177,6 +203,7 @@ pub async fn annual_export(
                 can_edit,
                 default_recipients,
                 default_position,
+                problem: None,
             }))
         }
         _ => Err(AppError::NotFound),
@@ -187,6 +214,10 @@ pub async fn annual_export(
 pub struct NarrativeForm {
     #[serde(default)]
     version: String,
+    /// Set only by the explicit "replace the other save" button of the conflict page: the
+    /// version the user chose to overwrite.
+    #[serde(default)]
+    replace: String,
     #[serde(default)]
     ket_qua: String,
     #[serde(default)]
@@ -205,10 +236,77 @@ pub struct NarrativeForm {
     recipients: String,
 }
 
-const MAX_SECTION_CHARS: usize = 50_000;
+/// Longest text of one narrative field, in characters.
+pub const MAX_SECTION_CHARS: usize = 50_000;
 
+/// The narrative's fields with their labels on the form.
+const NARRATIVE_FIELDS: [(&str, &str); 8] = [
+    ("ket_qua", "Kết quả (nhận xét chung)"),
+    ("han_che", "Hạn chế"),
+    ("nguyen_nhan", "Nguyên nhân"),
+    ("phuong_huong", "Phương hướng"),
+    ("kien_nghi", "Kiến nghị, đề xuất"),
+    ("signer_position", "Chức vụ người ký"),
+    ("signer_name", "Họ và tên người ký"),
+    ("recipients", "Nơi nhận"),
+];
+
+fn narrative_field<'a>(narrative: &'a AnnualNarrative, name: &str) -> &'a str {
+    match name {
+        "signer_position" => &narrative.signer_position,
+        "signer_name" => &narrative.signer_name,
+        "recipients" => &narrative.recipients,
+        section => narrative.section(section),
+    }
+}
+
+/// Why a narrative save was not stored; the form is shown again with the typed text.
+#[derive(Debug, Default)]
+pub struct NarrativeProblem {
+    /// A message above the form.
+    pub message: String,
+    /// Field name → message shown next to it.
+    pub fields: Vec<(&'static str, String)>,
+    /// On a conflict: the version now stored (the "replace" button names it) and the stored
+    /// text of each field that differs from the typed one, as (label, text).
+    pub conflict: Option<(i32, Vec<(&'static str, String)>)>,
+}
+
+/// Shows the annual page again with the typed narrative and what went wrong.
+async fn narrative_again(
+    state: &AppState,
+    layout: Layout,
+    unit: Unit,
+    year: i32,
+    typed: AnnualNarrative,
+    problem: NarrativeProblem,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let (document, figures, _) = load_document(state, unit, year, units::today()).await?;
+    let default_recipients = document.layout.default_recipients(figures.unit.level).join("\n");
+    let default_position = document.layout.signature.position.clone();
+    let page = AnnualPage {
+        layout,
+        date_input: units::today().format("%Y-%m-%d").to_string(),
+        date_query: String::new(),
+        doc: document,
+        narrative: typed,
+        can_edit: true,
+        default_recipients,
+        default_position,
+        problem: Some(problem),
+    };
+    let mut response = render(&page).into_response();
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+/// POST /exports/annual/{unit}/{year}/narrative. Saves only over the version the user opened
+/// (or the one named by the explicit "replace" button); otherwise, and when a field is too
+/// long, the form comes back with every typed character kept.
 pub async fn save_narrative(
     State(state): State<AppState>,
+    layout: Layout,
     user: CurrentUser,
     Path((code, year_text)): Path<(String, String)>,
     Form(form): Form<NarrativeForm>,
@@ -223,9 +321,10 @@ pub async fn save_narrative(
         return Err(AppError::Forbidden);
     }
     let back = format!("/exports/annual/{}/{year}", unit.code);
-    let expected: i32 = form.version.trim().parse().unwrap_or(0);
-    let clean = |text: &str| -> String { text.replace("\r\n", "\n").trim().chars().take(MAX_SECTION_CHARS).collect() };
-    let new = AnnualNarrative {
+    let opened: i32 = form.version.trim().parse().unwrap_or(0);
+    let expected: i32 = form.replace.trim().parse().unwrap_or(opened);
+    let clean = |text: &str| -> String { text.replace("\r\n", "\n").trim().to_owned() };
+    let mut typed = AnnualNarrative {
         ket_qua: clean(&form.ket_qua),
         han_che: clean(&form.han_che),
         nguyen_nhan: clean(&form.nguyen_nhan),
@@ -234,62 +333,134 @@ pub async fn save_narrative(
         signer_position: clean(&form.signer_position),
         signer_name: clean(&form.signer_name),
         recipients: clean(&form.recipients),
-        version: expected + 1,
+        version: opened,
     };
-    let mut tx = state.pool.begin().await?;
-    let existing: Option<AnnualNarrative> = sqlx::query_as(
-        "SELECT ket_qua, han_che, nguyen_nhan, phuong_huong, kien_nghi, signer_position, signer_name, recipients,
-                version
-         FROM annual_narratives WHERE unit_id = $1 AND year = $2 FOR UPDATE",
-    )
-    .bind(unit.id)
-    .bind(year)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let current = existing.as_ref().map(|n| n.version).unwrap_or(0);
-    if current != expected {
-        tx.rollback().await.ok();
-        return Ok(Flash::error(
-            "Nội dung báo cáo năm đã được người khác lưu trong lúc bạn soạn. Trang dưới đây là bản mới nhất; \
-             hãy nhập lại phần thay đổi của bạn.",
-        )
-        .redirect(&back));
+    let too_long: Vec<(&'static str, String)> = NARRATIVE_FIELDS
+        .iter()
+        .filter_map(|(name, _)| {
+            let length = narrative_field(&typed, name).chars().count();
+            (length > MAX_SECTION_CHARS).then(|| {
+                (
+                    *name,
+                    format!(
+                        "Phần này dài {} ký tự, vượt quá giới hạn {} ký tự. Hãy rút gọn rồi lưu lại; chưa có gì được lưu.",
+                        format::format_number(length as f64, 0),
+                        format::format_number(MAX_SECTION_CHARS as f64, 0)
+                    ),
+                )
+            })
+        })
+        .collect();
+    if !too_long.is_empty() {
+        let problem = NarrativeProblem {
+            message: "Chưa lưu: có phần dài quá giới hạn (xem thông báo cạnh ô). Nội dung bạn đã gõ vẫn còn dưới đây."
+                .to_owned(),
+            fields: too_long,
+            conflict: None,
+        };
+        return narrative_again(&state, layout, unit, year, typed, problem, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    sqlx::query(
-        "INSERT INTO annual_narratives (unit_id, year, ket_qua, han_che, nguyen_nhan, phuong_huong, kien_nghi,
-                                        signer_position, signer_name, recipients, version, updated_by, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
-         ON CONFLICT (unit_id, year) DO UPDATE SET
-           ket_qua = EXCLUDED.ket_qua, han_che = EXCLUDED.han_che, nguyen_nhan = EXCLUDED.nguyen_nhan,
-           phuong_huong = EXCLUDED.phuong_huong, kien_nghi = EXCLUDED.kien_nghi,
-           signer_position = EXCLUDED.signer_position, signer_name = EXCLUDED.signer_name,
-           recipients = EXCLUDED.recipients, version = EXCLUDED.version, updated_by = EXCLUDED.updated_by,
-           updated_at = now()",
-    )
-    .bind(unit.id)
-    .bind(year)
-    .bind(&new.ket_qua)
-    .bind(&new.han_che)
-    .bind(&new.nguyen_nhan)
-    .bind(&new.phuong_huong)
-    .bind(&new.kien_nghi)
-    .bind(&new.signer_position)
-    .bind(&new.signer_name)
-    .bind(&new.recipients)
-    .bind(new.version)
-    .bind(user.id)
-    .execute(&mut *tx)
-    .await?;
+
+    let mut tx = state.pool.begin().await?;
+    // The first save inserts only if nobody did meanwhile: a concurrent first save waits on the
+    // unique key and then inserts nothing, so it gets the conflict below.
+    let inserted = if expected == 0 {
+        sqlx::query(
+            "INSERT INTO annual_narratives (unit_id, year, ket_qua, han_che, nguyen_nhan, phuong_huong, kien_nghi,
+                                            signer_position, signer_name, recipients, version, updated_by, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, now())
+             ON CONFLICT (unit_id, year) DO NOTHING",
+        )
+        .bind(unit.id)
+        .bind(year)
+        .bind(&typed.ket_qua)
+        .bind(&typed.han_che)
+        .bind(&typed.nguyen_nhan)
+        .bind(&typed.phuong_huong)
+        .bind(&typed.kien_nghi)
+        .bind(&typed.signer_position)
+        .bind(&typed.signer_name)
+        .bind(&typed.recipients)
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1
+    } else {
+        false
+    };
+    let existing: Option<AnnualNarrative> = if inserted {
+        None
+    } else {
+        sqlx::query_as(
+            "SELECT ket_qua, han_che, nguyen_nhan, phuong_huong, kien_nghi, signer_position, signer_name, recipients,
+                    version
+             FROM annual_narratives WHERE unit_id = $1 AND year = $2 FOR UPDATE",
+        )
+        .bind(unit.id)
+        .bind(year)
+        .fetch_optional(&mut *tx)
+        .await?
+    };
+    let updated = match &existing {
+        Some(current) if current.version == expected => {
+            sqlx::query(
+                "UPDATE annual_narratives SET
+                   ket_qua = $3, han_che = $4, nguyen_nhan = $5, phuong_huong = $6, kien_nghi = $7,
+                   signer_position = $8, signer_name = $9, recipients = $10, version = version + 1,
+                   updated_by = $11, updated_at = now()
+                 WHERE unit_id = $1 AND year = $2 AND version = $12",
+            )
+            .bind(unit.id)
+            .bind(year)
+            .bind(&typed.ket_qua)
+            .bind(&typed.han_che)
+            .bind(&typed.nguyen_nhan)
+            .bind(&typed.phuong_huong)
+            .bind(&typed.kien_nghi)
+            .bind(&typed.signer_position)
+            .bind(&typed.signer_name)
+            .bind(&typed.recipients)
+            .bind(user.id)
+            .bind(expected)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1
+        }
+        _ => false,
+    };
+    if !inserted && !updated {
+        tx.rollback().await.ok();
+        let current = existing.unwrap_or_default();
+        let differing: Vec<(&'static str, String)> = NARRATIVE_FIELDS
+            .iter()
+            .filter(|(name, _)| narrative_field(&current, name) != narrative_field(&typed, name))
+            .map(|(name, label)| (*label, narrative_field(&current, name).to_owned()))
+            .collect();
+        let problem = NarrativeProblem {
+            message: format!(
+                "Chưa lưu: nội dung báo cáo năm đã được người khác lưu trong lúc bạn soạn (nay là phiên bản {}). \
+                 Nội dung bạn đã gõ vẫn còn trong các ô dưới đây; phần khác với bản vừa lưu được liệt kê ngay sau đây \
+                 để bạn đối chiếu.",
+                current.version
+            ),
+            fields: Vec::new(),
+            conflict: Some((current.version, differing)),
+        };
+        return narrative_again(&state, layout, unit, year, typed, problem, StatusCode::CONFLICT).await;
+    }
+    typed.version = expected + 1;
     audit::record(
         &mut *tx,
         &user.actor(),
         Entry {
-            action: if existing.is_some() { "update" } else { "create" },
+            action: if inserted { "create" } else { "update" },
             entity: "annual_narrative",
             entity_id: format!("{}/{year}", unit.code),
             unit_id: Some(unit.id),
             before: existing.as_ref().and_then(|n| serde_json::to_value(n).ok()),
-            after: serde_json::to_value(&new).ok(),
+            after: serde_json::to_value(&typed).ok(),
         },
     )
     .await?;
