@@ -43,8 +43,10 @@ fn expectations(method: &str, path: &str) -> Option<&'static str> {
         ("GET", "/exports/annual/{unit}/{year}" | "/exports/values/{unit}/{year}") => "LDDAA",
         // Its narrative: the province's own office and administrators of its subtree.
         ("POST", "/exports/annual/{unit}/{year}/narrative") => "LDDDA",
-        // Anyone signed in may upload; every row is checked against the user's rights.
-        ("GET" | "POST", "/imports/values") => "LAAAA",
+        // Anyone signed in sees the import page; only data-entry staff may upload (checked before
+        // the body is read), and every row against their own unit.
+        ("GET", "/imports/values") => "LAAAA",
+        ("POST", "/imports/values") => "LADDD",
         (_, p) if p.starts_with("/admin/users") || p == "/admin/audit" => "LDDDA",
         // The catalogue: administrators at province level or above.
         (_, p) if p.starts_with("/admin/catalogue") => "LDDDA",
