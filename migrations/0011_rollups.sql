@@ -83,3 +83,20 @@ CREATE VIEW rollup_expected AS
            sum(f.value) AS value, count(*)::integer AS n
     FROM figures f JOIN targets t ON t.unit_id = f.unit_id
     GROUP BY 1, 2, 3, 4, 5, 6, 7;
+
+-- An element that changes between flow and stock changes what its roll-ups mean: they are
+-- recomputed for that element alone, in the same transaction as the catalogue change.
+CREATE FUNCTION rollup_element_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.aggregation IS DISTINCT FROM OLD.aggregation THEN
+        DELETE FROM rollup_delta WHERE element_code = NEW.code;
+        INSERT INTO rollup_delta (unit_id, basis, year, kind, quarter, element_code, organisation_code, value, n)
+        SELECT unit_id, basis, year, kind, quarter, element_code, organisation_code, value, n
+        FROM rollup_expected WHERE element_code = NEW.code;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER data_elements_rollup AFTER UPDATE OF aggregation ON data_elements
+    FOR EACH ROW EXECUTE FUNCTION rollup_element_changed();

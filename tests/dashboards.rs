@@ -419,4 +419,10 @@ async fn rollups_equal_the_plain_computation_after_every_step() {
             }
         }
     }
+    // A stock that becomes a flow (a catalogue change) is recomputed with it.
+    sqlx::query("UPDATE data_elements SET aggregation = 'sum' WHERE code = 'DVHV_HIEN_CO'")
+        .execute(&app.pool)
+        .await
+        .expect("catalogue change");
+    assert!(rollup::verify(&app.pool).await.expect("verify").is_empty(), "roll-ups follow the catalogue");
 }
