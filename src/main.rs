@@ -29,11 +29,24 @@ enum Command {
         #[arg(long, default_value_t = 40)]
         elements: usize,
     },
+    /// Số liệu tổng hợp của bảng điều khiển / dashboard roll-ups
+    Rollup {
+        #[command(subcommand)]
+        command: RollupCommand,
+    },
     /// Quản lý tài khoản / manage accounts
     User {
         #[command(subcommand)]
         command: danvan::auth::cli::UserCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum RollupCommand {
+    /// Tính lại mọi số liệu tổng hợp từ báo cáo và liệt kê chỗ khác (mã thoát 1 nếu có) / recompute and list differences
+    Verify,
+    /// Dựng lại số liệu tổng hợp từ báo cáo / rebuild the roll-ups from the reports
+    Rebuild,
 }
 
 fn main() -> ExitCode {
@@ -76,12 +89,53 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             database.shutdown();
             result
         }
+        Command::Rollup { command } => {
+            let (database, pool) = server::open(&cli.global, 2).await?;
+            let result = rollup(&pool, command).await;
+            pool.close().await;
+            database.shutdown();
+            result
+        }
         Command::User { command } => {
             let (database, pool) = server::open(&cli.global, 2).await?;
             let result = danvan::auth::cli::run(&pool, command).await;
             pool.close().await;
             database.shutdown();
             result
+        }
+    }
+}
+
+async fn rollup(pool: &sqlx::PgPool, command: RollupCommand) -> anyhow::Result<()> {
+    use danvan::dashboards::rollup;
+    match command {
+        RollupCommand::Rebuild => {
+            let rows = rollup::rebuild(pool).await?;
+            println!("Đã dựng lại số liệu tổng hợp: {} dòng.", danvan::format::integer(rows as i64));
+            Ok(())
+        }
+        RollupCommand::Verify => {
+            let differences = rollup::verify(pool).await?;
+            if differences.is_empty() {
+                println!("Số liệu tổng hợp khớp với báo cáo.");
+                return Ok(());
+            }
+            for d in &differences {
+                println!(
+                    "đơn vị {} · cơ sở {} · {} · loại {} · quý {} · {}{}{}: lưu {} — tính lại {}",
+                    d.unit_id,
+                    d.basis,
+                    d.year,
+                    d.kind,
+                    d.quarter,
+                    d.element_code,
+                    if d.organisation_code.is_empty() { "" } else { "." },
+                    d.organisation_code,
+                    d.stored.as_deref().unwrap_or("—"),
+                    d.expected.as_deref().unwrap_or("—")
+                );
+            }
+            anyhow::bail!("{} số liệu tổng hợp khác với báo cáo (danvan rollup rebuild để dựng lại)", differences.len())
         }
     }
 }

@@ -3,6 +3,10 @@
 //! aggregated numerator and denominator, never from averaged percentages. Accepted reports
 //! count by default; submitted ones on request. No batch job: a figure is fresh the moment its
 //! report is accepted.
+//!
+//! The subtrees of the country, provinces and districts come from the roll-ups maintained with
+//! every move of a report (`super::rollup`); smaller subtrees (a commune and below, the own
+//! report of a unit) are summed from their reports here.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -59,6 +63,7 @@ WITH chosen AS (
            subltree(u.path, 0, LEAST(nlevel(u.path), COALESCE(nlevel($1::ltree), 0) + 1))::text AS part
     FROM reports r JOIN units u ON u.id = r.unit_id
     WHERE {subtree}
+      AND {live_only}
       AND r.year BETWEEN $2 / 10 AND $3 / 10
       AND r.year * 10 + r.quarter BETWEEN $2 AND $3
       AND r.status = ANY($4)
@@ -85,10 +90,30 @@ GROUP BY part, element_code, organisation_code";
 /// PostgreSQL from using the path index once it settles on a generic plan.
 fn with_subtree(sql: &str, root_path: Option<&str>) -> String {
     let condition = if root_path.is_some() { "u.path <@ $1::ltree" } else { "$1::ltree IS NULL" };
-    sql.replace("{subtree}", condition)
+    sql.replace("{subtree}", condition).replace("{live_only}", "TRUE")
 }
 
-fn add(totals: &mut Totals, code: &str, organisation: &str, value: f64) {
+/// The grouped query restricted to what roll-ups do not hold: the root's own reports and the
+/// subtrees of children below level 2 (communes directly under a province of today).
+fn live_parts_sql() -> String {
+    GROUPED.replace("{subtree}", "u.path <@ $1::ltree").replace(
+        "{live_only}",
+        &format!(
+            "(CASE WHEN u.path = $1::ltree THEN TRUE
+                   ELSE (SELECT c.level FROM units c
+                         WHERE c.id = ltree2text(subpath(u.path, nlevel($1::ltree), 1))::integer) > {} END)",
+            super::rollup::MAX_LEVEL
+        ),
+    )
+}
+
+/// The root of a subtree, from its path (whose last label is the unit's id).
+fn root_id(root_path: &str) -> Option<i32> {
+    root_path.rsplit('.').next().and_then(|label| label.parse().ok())
+}
+
+/// Adds one stored value to `CODE` and, for a breakdown, to `CODE.ORG`.
+pub fn add(totals: &mut Totals, code: &str, organisation: &str, value: f64) {
     *totals.entry(code.to_owned()).or_insert(0.0) += value;
     if !organisation.is_empty() {
         *totals.entry(format!("{code}.{organisation}")).or_insert(0.0) += value;
@@ -97,6 +122,74 @@ fn add(totals: &mut Totals, code: &str, organisation: &str, value: f64) {
 
 /// The parts of a subtree: the root's own report and each child's subtree, keyed by path.
 pub async fn parts(
+    pool: &PgPool,
+    root_path: Option<&str>,
+    period: Period,
+    basis: Basis,
+) -> sqlx::Result<BTreeMap<String, Totals>> {
+    let root = match root_path {
+        None => None,
+        Some(path) => Some(root_unit(pool, path).await?),
+    };
+    match root {
+        // A commune or below: small enough to sum live.
+        Some((_, level)) if level > super::rollup::MAX_LEVEL => live_parts(pool, root_path, period, basis).await,
+        _ => rolled_up_parts(pool, root_path, period, basis).await,
+    }
+}
+
+async fn root_unit(pool: &PgPool, path: &str) -> sqlx::Result<(i32, i16)> {
+    let id = root_id(path).unwrap_or(0);
+    let level: Option<i16> =
+        sqlx::query_scalar("SELECT level FROM units WHERE id = $1").bind(id).fetch_optional(pool).await?;
+    Ok((id, level.unwrap_or(i16::MAX)))
+}
+
+/// The country, a province or a district: each child at level 1–2 from its roll-up; the root's
+/// own reports and children below level 2 live.
+async fn rolled_up_parts(
+    pool: &PgPool,
+    root_path: Option<&str>,
+    period: Period,
+    basis: Basis,
+) -> sqlx::Result<BTreeMap<String, Totals>> {
+    let children: Vec<(i32, String)> = match root_path {
+        None => sqlx::query_as("SELECT id, path::text FROM units WHERE level = 1").fetch_all(pool).await?,
+        Some(path) => {
+            sqlx::query_as("SELECT id, path::text FROM units WHERE parent_id = $1 AND level <= $2")
+                .bind(root_id(path).unwrap_or(0))
+                .bind(super::rollup::MAX_LEVEL)
+                .fetch_all(pool)
+                .await?
+        }
+    };
+    let ids: Vec<i32> = children.iter().map(|(id, _)| *id).collect();
+    let mut rolled = super::rollup::totals(pool, &ids, period, basis).await?;
+    let mut parts: BTreeMap<String, Totals> = BTreeMap::new();
+    for (id, path) in children {
+        if let Some(totals) = rolled.remove(&id) {
+            parts.insert(path, totals);
+        }
+    }
+    if let Some(path) = root_path {
+        let (from, to) = quarter_bounds(period);
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(live_parts_sql()))
+            .bind(path)
+            .bind(from)
+            .bind(to)
+            .bind(basis.statuses())
+            .fetch_all(pool)
+            .await?;
+        for row in rows {
+            add(parts.entry(row.part).or_default(), &row.element_code, &row.organisation_code, row.value);
+        }
+    }
+    Ok(parts)
+}
+
+/// Every part summed from the reports (the plain computation; also what `rollup verify`'s
+/// property test compares with).
+pub async fn live_parts(
     pool: &PgPool,
     root_path: Option<&str>,
     period: Period,
@@ -173,6 +266,17 @@ pub async fn quarterly(
         y * 10 + i32::from(q)
     };
     let (from, to) = (key(&quarters[0]), key(&quarters[quarters.len() - 1]));
+    let rolled_root = match root_path {
+        None => Some(super::rollup::COUNTRY),
+        Some(path) => match root_unit(pool, path).await? {
+            (id, level) if level <= super::rollup::MAX_LEVEL => Some(id),
+            _ => None,
+        },
+    };
+    if let Some(unit) = rolled_root {
+        let mut by_quarter = super::rollup::quarterly(pool, unit, from, to, basis).await?;
+        return Ok(quarters.into_iter().map(|p| (p, by_quarter.remove(&key(&p)).unwrap_or_default())).collect());
+    }
     let rows: Vec<(i32, String, String, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(with_subtree(
         "SELECT r.year * 10 + r.quarter AS yq, v.element_code, v.organisation_code, sum(v.value)
          FROM reports r JOIN units u ON u.id = r.unit_id JOIN report_values v ON v.report_id = r.id

@@ -6,6 +6,7 @@ pub mod aggregate;
 pub mod api;
 pub mod cache;
 pub mod charts;
+pub mod rollup;
 pub mod synth;
 
 use std::collections::BTreeMap;

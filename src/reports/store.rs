@@ -456,6 +456,8 @@ pub async fn transition(
         Status::Accepted | Status::Returned => (false, true),
         Status::Draft => (false, false),
     };
+    // The roll-ups of every unit above move in the same transaction as the status.
+    let rollup = crate::dashboards::rollup::before_move(&mut *tx, report.unit_id, report.year).await?;
     sqlx::query(
         "UPDATE reports SET status = $2, version = version + 1, updated_at = now(),
                 submitted_at = CASE WHEN $3 THEN now() ELSE submitted_at END,
@@ -471,6 +473,7 @@ pub async fn transition(
     .bind(actor.0)
     .execute(&mut *tx)
     .await?;
+    crate::dashboards::rollup::after_move(&mut *tx, rollup).await?;
     sqlx::query(
         "INSERT INTO report_events (report_id, actor_id, actor_name, from_status, to_status, remarks, field_remarks)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -1,0 +1,311 @@
+//! Roll-ups: the subtree totals of the country, provinces and districts, kept exact in the
+//! transaction that moves a report into or out of what dashboards count.
+//!
+//! # Why
+//! Summing a province's or the country's reports at every view took seconds on national data
+//! (16 million values), so the first view after any change stalled. Batch tables that are
+//! hours old (DHIS2's analytics) would break the promise that a figure counts the moment its
+//! report is accepted. So the totals are maintained with the change itself.
+//!
+//! # Design
+//! - `rollup_delta` (migration 0011) holds, per unit at level 1–2 and the country (unit 0),
+//!   basis (1 accepted, 2 accepted + submitted), year, kind and quarter, signed contributions
+//!   `value` (PostgreSQL `numeric`, exact) and `n` (how many values contribute, so a reported 0
+//!   is told apart from no report).
+//! - Kind 1 is a quarter's own values (every element): a quarter's figures, and flows over
+//!   several quarters as the sum of their quarters. Kind 2 is for stocks only: each unit's latest
+//!   value within the year up to that quarter, then summed over units — exactly today's meaning
+//!   of a stock over H1, 9M or the year, which a sum of quarterly totals cannot give when units
+//!   skip quarters.
+//! - A move of a report ([`before_move`] … [`after_move`], called by the reports workflow around
+//!   its status update, in the same transaction) computes the unit-year's figures before and
+//!   after (`rollup_unit_figures`) and inserts the difference into every roll-up above the unit.
+//!   Rows are only ever inserted by writers, so acceptances in different communes never wait
+//!   for each other although they add to the same province and country; moves of reports of the
+//!   same unit and year are serialised by an advisory lock, since each computes its difference
+//!   from what the other may be changing. Draft saves and autosaves touch nothing here.
+//! - A compactor (a background task of the server, [`spawn_compactor`]) folds each unit-year
+//!   that was written into one row per key, in one statement, so readers stay fast; readers sum
+//!   whatever rows there are, before or after compaction alike.
+//! - Units at level 3 and below (communes, wards, hamlets) have no roll-up rows: their subtrees
+//!   are small and are read live from their reports (`aggregate::parts`).
+//! - Writers that bypass the workflow (`danvan synth`, the demo loader, tests writing SQL) call
+//!   [`rebuild`]; `danvan rollup verify` ([`verify`]) recomputes everything from the reports with
+//!   plain SQL (`rollup_expected`) and lists each difference.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use sqlx::{FromRow, PgConnection, PgPool};
+
+use super::aggregate::{Basis, Totals};
+use crate::reports::Period;
+
+/// Roll-up rows exist for units up to this level (and the country).
+pub const MAX_LEVEL: i16 = 2;
+
+/// The key of the country's roll-ups.
+pub const COUNTRY: i32 = 0;
+
+fn basis_number(basis: Basis) -> i16 {
+    match basis {
+        Basis::Accepted => 1,
+        Basis::Submitted => 2,
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+struct Figure {
+    f_basis: i16,
+    f_kind: i16,
+    f_quarter: i16,
+    f_element: String,
+    f_organisation: String,
+    /// `numeric` as text, so nothing is rounded on the way through Rust.
+    f_value: String,
+}
+
+/// A unit-year's figures as they stood before a report's move; see [`after_move`].
+#[must_use = "pass it to after_move in the same transaction"]
+pub struct Pending {
+    unit_id: i32,
+    year: i32,
+    before: Vec<Figure>,
+}
+
+/// Call before changing a report's status (in the same transaction): locks the unit-year
+/// against other moves and remembers its figures.
+pub async fn before_move(tx: &mut PgConnection, unit_id: i32, year: i32) -> sqlx::Result<Pending> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, $2)").bind(unit_id).bind(year).execute(&mut *tx).await?;
+    let before: Vec<Figure> = sqlx::query_as(
+        "SELECT f_basis, f_kind, f_quarter, f_element, f_organisation, f_value::text AS f_value
+         FROM rollup_unit_figures($1, $2)",
+    )
+    .bind(unit_id)
+    .bind(year)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(Pending { unit_id, year, before })
+}
+
+/// Call after the status change: adds the difference of the unit-year's figures to every
+/// roll-up above the unit (its ancestors at level 1–2, itself if it is one, and the country).
+pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result<()> {
+    let Pending { unit_id, year, before } = pending;
+    let targets: Vec<i32> = sqlx::query_scalar(
+        "INSERT INTO rollup_delta (unit_id, basis, year, kind, quarter, element_code, organisation_code, value, n)
+         WITH before AS (
+             SELECT * FROM unnest($3::smallint[], $4::smallint[], $5::smallint[], $6::text[], $7::text[], $8::numeric[])
+                 AS b(f_basis, f_kind, f_quarter, f_element, f_organisation, f_value)
+         ),
+         after AS (SELECT * FROM rollup_unit_figures($1, $2)),
+         diff AS (
+             SELECT f_basis, f_kind, f_quarter, f_element, f_organisation,
+                    coalesce(a.f_value, 0) - coalesce(b.f_value, 0) AS value,
+                    (a.f_value IS NOT NULL)::integer - (b.f_value IS NOT NULL)::integer AS n
+             FROM after a FULL JOIN before b USING (f_basis, f_kind, f_quarter, f_element, f_organisation)
+             WHERE a.f_value IS DISTINCT FROM b.f_value
+         ),
+         targets AS (
+             SELECT a.id FROM units u JOIN units a ON a.path @> u.path AND a.level <= $9 WHERE u.id = $1
+             UNION ALL SELECT 0
+         )
+         SELECT t.id, d.f_basis, $2, d.f_kind, d.f_quarter, d.f_element, d.f_organisation, d.value, d.n
+         FROM diff d CROSS JOIN targets t
+         RETURNING unit_id",
+    )
+    .bind(unit_id)
+    .bind(year)
+    .bind(before.iter().map(|f| f.f_basis).collect::<Vec<_>>())
+    .bind(before.iter().map(|f| f.f_kind).collect::<Vec<_>>())
+    .bind(before.iter().map(|f| f.f_quarter).collect::<Vec<_>>())
+    .bind(before.iter().map(|f| f.f_element.clone()).collect::<Vec<_>>())
+    .bind(before.iter().map(|f| f.f_organisation.clone()).collect::<Vec<_>>())
+    .bind(before.iter().map(|f| f.f_value.clone()).collect::<Vec<_>>())
+    .bind(MAX_LEVEL)
+    .fetch_all(&mut *tx)
+    .await?;
+    let written: HashSet<i32> = targets.into_iter().collect();
+    if let Ok(mut dirty) = dirty().lock() {
+        dirty.extend(written.into_iter().map(|unit| (unit, year)));
+    }
+    Ok(())
+}
+
+/// Unit-years written by this process and not compacted yet.
+fn dirty() -> &'static Mutex<HashSet<(i32, i32)>> {
+    static DIRTY: OnceLock<Mutex<HashSet<(i32, i32)>>> = OnceLock::new();
+    DIRTY.get_or_init(Mutex::default)
+}
+
+/// Folds one unit-year's rows into one row per key, in one statement: readers see the rows
+/// before or after, which add up to the same; writers only insert, so they never wait on it.
+pub async fn compact(pool: &PgPool, unit_id: i32, year: i32) -> sqlx::Result<()> {
+    sqlx::query(
+        "WITH gone AS (DELETE FROM rollup_delta WHERE unit_id = $1 AND year = $2 RETURNING *)
+         INSERT INTO rollup_delta (unit_id, basis, year, kind, quarter, element_code, organisation_code, value, n)
+         SELECT unit_id, basis, year, kind, quarter, element_code, organisation_code, sum(value), sum(n)
+         FROM gone GROUP BY 1, 2, 3, 4, 5, 6, 7
+         HAVING sum(n) <> 0 OR sum(value) <> 0",
+    )
+    .bind(unit_id)
+    .bind(year)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Compacts, every few seconds, what this process wrote.
+pub fn spawn_compactor(pool: PgPool) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            let batch: Vec<(i32, i32)> = match dirty().lock() {
+                Ok(mut dirty) => dirty.drain().collect(),
+                Err(_) => continue,
+            };
+            for (unit, year) in batch {
+                if let Err(error) = compact(&pool, unit, year).await {
+                    tracing::warn!(%error, unit, year, "không gộp được số liệu tổng hợp; sẽ thử lại");
+                    if let Ok(mut dirty) = dirty().lock() {
+                        dirty.insert((unit, year));
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Recomputes every roll-up from the reports (after writers that bypass the workflow: synthetic
+/// data, the demo, tests writing SQL). Needs the owner's role (TRUNCATE).
+pub async fn rebuild(pool: &PgPool) -> sqlx::Result<u64> {
+    let mut tx = pool.begin().await?;
+    let inserted = rebuild_in(&mut tx).await?;
+    tx.commit().await?;
+    sqlx::query("ANALYZE rollup_delta").execute(pool).await?;
+    Ok(inserted)
+}
+
+/// [`rebuild`] inside a transaction of the caller's (the demo loader's, say).
+pub async fn rebuild_in(tx: &mut PgConnection) -> sqlx::Result<u64> {
+    // Moves in flight wait for this to finish (the table lock), then add their difference.
+    sqlx::query("TRUNCATE rollup_delta").execute(&mut *tx).await?;
+    Ok(sqlx::query(
+        "INSERT INTO rollup_delta (unit_id, basis, year, kind, quarter, element_code, organisation_code, value, n)
+         SELECT unit_id, basis, year, kind, quarter, element_code, organisation_code, value, n FROM rollup_expected
+         -- Stored in the order readers ask for them: one unit-year's rows share a few pages.
+         ORDER BY unit_id, year, basis, kind, quarter",
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected())
+}
+
+/// One roll-up figure that differs from the plain computation.
+#[derive(Debug, Clone, FromRow)]
+pub struct Difference {
+    pub unit_id: i32,
+    pub basis: i16,
+    pub year: i32,
+    pub kind: i16,
+    pub quarter: i16,
+    pub element_code: String,
+    pub organisation_code: String,
+    /// What the roll-ups hold (`None`: nothing).
+    pub stored: Option<String>,
+    /// What the reports give.
+    pub expected: Option<String>,
+}
+
+/// Recomputes every roll-up from the stored values with plain SQL and returns the figures that
+/// differ (at most 1 000); empty when the roll-ups are right.
+pub async fn verify(pool: &PgPool) -> sqlx::Result<Vec<Difference>> {
+    sqlx::query_as(
+        "WITH actual AS (
+             SELECT unit_id, basis, year, kind, quarter, element_code, organisation_code, sum(value) AS value, sum(n) AS n
+             FROM rollup_delta GROUP BY 1, 2, 3, 4, 5, 6, 7
+             HAVING sum(n) <> 0 OR sum(value) <> 0
+         )
+         SELECT unit_id, basis, year, kind, quarter, element_code, organisation_code,
+                a.value::text || ' (' || a.n || ')' AS stored, e.value::text || ' (' || e.n || ')' AS expected
+         FROM actual a FULL JOIN rollup_expected e USING (unit_id, basis, year, kind, quarter, element_code, organisation_code)
+         WHERE a.value IS DISTINCT FROM e.value OR a.n IS DISTINCT FROM e.n
+         ORDER BY unit_id, year, basis, kind, quarter, element_code, organisation_code
+         LIMIT 1000",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(FromRow)]
+struct Row {
+    unit_id: i32,
+    element_code: String,
+    organisation_code: String,
+    value: f64,
+}
+
+/// The subtree totals of `units` (ids of units at level 1–2, or [`COUNTRY`]) for a period and
+/// basis: flows summed over the period's quarters, stocks as each unit's latest value within
+/// the period, summed. Units without figures are absent from the map.
+pub async fn totals(pool: &PgPool, units: &[i32], period: Period, basis: Basis) -> sqlx::Result<HashMap<i32, Totals>> {
+    let quarters = period.quarters();
+    let (year, first) = quarters[0];
+    let last = quarters.last().map(|(_, q)| *q).unwrap_or(first);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT d.unit_id, d.element_code, d.organisation_code, sum(d.value)::float8 AS value
+         FROM rollup_delta d JOIN data_elements e ON e.code = d.element_code
+         WHERE d.unit_id = ANY($1) AND d.year = $2 AND d.basis = $3
+           AND ((d.kind = 1 AND d.quarter BETWEEN $4 AND $5 AND (e.aggregation = 'sum' OR $4 = $5))
+             OR (d.kind = 2 AND d.quarter = $5 AND e.aggregation = 'last' AND $4 < $5))
+         GROUP BY 1, 2, 3
+         HAVING sum(d.n) <> 0",
+    )
+    .bind(units)
+    .bind(year)
+    .bind(basis_number(basis))
+    .bind(i16::from(first))
+    .bind(i16::from(last))
+    .fetch_all(pool)
+    .await?;
+    let mut by_unit: HashMap<i32, Totals> = HashMap::new();
+    for row in rows {
+        super::aggregate::add(
+            by_unit.entry(row.unit_id).or_default(),
+            &row.element_code,
+            &row.organisation_code,
+            row.value,
+        );
+    }
+    Ok(by_unit)
+}
+
+/// Each quarter from `from` to `to` (`year * 10 + quarter`) of one roll-up on its own.
+pub async fn quarterly(
+    pool: &PgPool,
+    unit: i32,
+    from: i32,
+    to: i32,
+    basis: Basis,
+) -> sqlx::Result<HashMap<i32, Totals>> {
+    let rows: Vec<(i32, String, String, f64)> = sqlx::query_as(
+        "SELECT year * 10 + quarter, element_code, organisation_code, sum(value)::float8
+         FROM rollup_delta
+         WHERE unit_id = $1 AND basis = $2 AND kind = 1 AND year BETWEEN $3 / 10 AND $4 / 10
+           AND year * 10 + quarter BETWEEN $3 AND $4
+         GROUP BY 1, 2, 3
+         HAVING sum(n) <> 0",
+    )
+    .bind(unit)
+    .bind(basis_number(basis))
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    let mut by_quarter: HashMap<i32, Totals> = HashMap::new();
+    for (yq, code, org, value) in rows {
+        super::aggregate::add(by_quarter.entry(yq).or_default(), &code, &org, value);
+    }
+    Ok(by_quarter)
+}
