@@ -426,3 +426,40 @@ async fn rollups_equal_the_plain_computation_after_every_step() {
         .expect("catalogue change");
     assert!(rollup::verify(&app.pool).await.expect("verify").is_empty(), "roll-ups follow the catalogue");
 }
+
+/// Draft saves change nothing a dashboard shows: they keep every cached dashboard and take no
+/// lock on the generation row; a move of the report starts a new generation.
+#[tokio::test]
+async fn draft_saves_leave_cached_dashboards_alone() {
+    use danvan::reports::store::{self, Draft, Status};
+    let app = TestApp::spawn_with_demo().await;
+    let generation = || async {
+        sqlx::query_scalar::<_, i64>("SELECT value FROM data_generation").fetch_one(&app.pool).await.expect("q")
+    };
+    let unit =
+        danvan::units::queries::resolve(&app.pool, "30883", chrono::NaiveDate::from_ymd_opt(2023, 12, 31).expect("d"))
+            .await
+            .expect("q")
+            .expect("unit");
+    let mut tx = app.pool.begin().await.expect("tx");
+    let mut draft = Draft::default();
+    draft.values.insert("TD_DINH_KY".to_owned(), 3.0);
+    let report = store::save(&mut tx, unit.id, (2023, 2), 0, &draft, (1, "kiểm tra")).await.expect("first save");
+    tx.commit().await.expect("commit");
+    let before = generation().await;
+    for round in 0..3 {
+        let mut tx = app.pool.begin().await.expect("tx");
+        let current = store::find(&app.pool, unit.id, 2023, 2).await.expect("find").expect("report");
+        draft.values.insert("TD_DINH_KY".to_owned(), f64::from(4 + round));
+        store::save(&mut tx, unit.id, (2023, 2), current.version, &draft, (1, "kiểm tra")).await.expect("save");
+        tx.commit().await.expect("commit");
+    }
+    assert_eq!(generation().await, before, "autosaves keep the cached dashboards");
+    let mut tx = app.pool.begin().await.expect("tx");
+    let current = store::by_id(&mut tx, report.id).await.expect("report");
+    store::transition(&mut tx, &current, Status::Submitted, (1, "kiểm tra"), "", &Default::default())
+        .await
+        .expect("submit");
+    tx.commit().await.expect("commit");
+    assert!(generation().await > before, "a submission starts a new generation");
+}
