@@ -377,21 +377,24 @@ impl LocalCluster {
     /// Stops the cluster at once (`pg_ctl stop -m immediate`), as a crash would: used by the
     /// outage tests, whatever process started it.
     pub fn stop_immediately(&self) -> anyhow::Result<()> {
-        let status = self
-            .command("pg_ctl")
-            .arg("stop")
-            .arg("-D")
-            .arg(&self.pgdata)
-            .args(["-m", "immediate", "-w"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .context("không chạy được pg_ctl")?;
+        let status = self.pg_ctl_stop("immediate").context("không chạy được pg_ctl")?;
         if !status.success() {
             bail!("pg_ctl stop thất bại");
         }
         Ok(())
+    }
+
+    /// `pg_ctl stop -m MODE -w`, waiting until the server is down.
+    fn pg_ctl_stop(&self, mode: &str) -> std::io::Result<std::process::ExitStatus> {
+        self.command("pg_ctl")
+            .arg("stop")
+            .arg("-D")
+            .arg(&self.pgdata)
+            .args(["-m", mode, "-w"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
     }
 
     /// Stops the cluster if this process started it; a cluster another `danvan` process
@@ -400,17 +403,7 @@ impl LocalCluster {
         if !self.started_here {
             return;
         }
-        let result = self
-            .command("pg_ctl")
-            .arg("stop")
-            .arg("-D")
-            .arg(&self.pgdata)
-            .args(["-m", "fast", "-w"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        if let Err(error) = result {
+        if let Err(error) = self.pg_ctl_stop("fast") {
             tracing::warn!(%error, "không dừng được cụm PostgreSQL");
         }
     }
