@@ -544,6 +544,7 @@ async fn tokens_need_the_password_open_only_the_api_and_end_with_the_password() 
             text(client.post(app.url("/profile/tokens")).form(&form).send().await.expect("POST")).await;
         assert_eq!(status, 422);
         assert!(page.contains("Mật khẩu hiện tại không đúng"), "{page}");
+        assert!(page.contains(r#"value="Phần mềm""#), "the typed key name is kept");
         assert!(!page.contains("dv_"));
     }
     let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'password_check_failed'")

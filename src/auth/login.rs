@@ -170,6 +170,8 @@ struct ProfilePage {
     tokens: Vec<super::tokens::Token>,
     new_token: Option<String>,
     token_error: Option<String>,
+    /// The key name as typed, shown again when the key could not be made.
+    token_name: String,
 }
 
 #[derive(Debug, Default)]
@@ -191,11 +193,15 @@ async fn profile_page(
     user: CurrentUser,
     errors: PasswordErrors,
     new_token: Option<String>,
-    token_error: Option<String>,
+    token_error: Option<(String, &str)>,
 ) -> AppResult<Response> {
     let roles = user.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ");
     let tokens = super::tokens::list(&state.pool, user.id).await?;
-    Ok(render(&ProfilePage { layout, user, roles, errors, tokens, new_token, token_error }))
+    let (token_error, token_name) = match token_error {
+        Some((message, typed)) => (Some(message), typed.to_owned()),
+        None => (None, String::new()),
+    };
+    Ok(render(&ProfilePage { layout, user, roles, errors, tokens, new_token, token_error, token_name }))
 }
 
 pub async fn profile(State(state): State<AppState>, layout: Layout, user: CurrentUser) -> AppResult<Response> {
@@ -266,6 +272,7 @@ pub async fn create_token(
         error = Some(format!("{message} Cần nhập đúng mật khẩu để tạo khóa."));
     }
     if error.is_some() {
+        let error = error.map(|message| (message, form.name.as_str()));
         let mut response = profile_page(&state, layout, user, PasswordErrors::default(), None, error).await?;
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(response);

@@ -101,11 +101,11 @@ pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser
     .fetch_optional(pool)
     .await?;
     let Some(used) = used else { return Ok(None) };
+    let Some(user) = super::sessions::load_user(pool, used.user_id, hash).await? else { return Ok(None) };
     if used.previous_use.is_none_or(|at| Utc::now() - at > USE_AUDIT_INTERVAL) {
-        let user = super::sessions::load_user(pool, used.user_id, Vec::new()).await?;
         let actor = crate::audit::Actor {
             user_id: Some(used.user_id),
-            name: user.map(|u| u.username).unwrap_or_default(),
+            name: user.username.clone(),
             client: format!("khóa API #{}", used.id),
         };
         let entry = crate::audit::Entry {
@@ -118,8 +118,7 @@ pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser
         };
         crate::audit::record(pool, &actor, entry).await?;
     }
-    let user = super::sessions::load_user(pool, used.user_id, hash).await?;
-    Ok(user.map(|user| CurrentUser { via_token: Some(used.id), ..user }))
+    Ok(Some(CurrentUser { via_token: Some(used.id), ..user }))
 }
 
 /// Revokes token `id` of account `user_id` for an administrator; returns the token's name if
