@@ -91,6 +91,7 @@ pub async fn serve_until(
     use tower::Service;
 
     crate::dashboards::rollup::spawn_compactor(state.pool.clone());
+    crate::dashboards::cache::spawn_listener(state.pool.clone(), state.aggregates.clone());
     let mut make_service = crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(header_read_timeout);

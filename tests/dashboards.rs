@@ -200,7 +200,7 @@ async fn the_province_dashboard_shows_seed_002_and_scope_holds() {
     .expect("insert");
     let mut tx = app.pool.begin().await.expect("tx");
     let report = danvan::reports::store::by_id(&mut tx, id).await.expect("report");
-    danvan::reports::store::transition(
+    let change = danvan::reports::store::transition(
         &mut tx,
         &report,
         danvan::reports::store::Status::Accepted,
@@ -211,6 +211,7 @@ async fn the_province_dashboard_shows_seed_002_and_scope_holds() {
     .await
     .expect("accept");
     tx.commit().await.expect("commit");
+    app.cache.apply(&change);
     let national = app.demo_client("quantri").await;
     let (status, page) =
         text(national.get(app.url("/dashboards/TW/drill?period=2022-Q1&key=TD_DINH_KY")).send().await.expect("GET"))
@@ -221,26 +222,57 @@ async fn the_province_dashboard_shows_seed_002_and_scope_holds() {
 
 #[tokio::test]
 async fn a_cached_dashboard_changes_the_moment_a_report_is_accepted() {
+    use danvan::reports::store::{self, Status};
     let app = TestApp::spawn_with_demo().await;
+    let other_server = app.restart().await;
     let leader = app.demo_client("tinh.lanhdao").await;
+    let elsewhere = other_server.demo_client("tinh.lanhdao").await;
     let page = "/dashboards/30883?period=2022-Q1";
+    let province = "/api/v1/aggregates/91?period=2022-Q1";
+    let received = |doc: serde_json::Value| doc["values"]["DON_TIEP_NHAN"].as_f64().unwrap_or(0.0);
+    let province_before =
+        received(leader.get(app.url(province)).send().await.expect("GET").json().await.expect("json"));
+    // Each server computes and caches the commune's dashboard.
+    let (_, _) = text(elsewhere.get(other_server.url(page)).send().await.expect("GET")).await;
     let (status, before) = text(leader.get(app.url(page)).send().await.expect("GET")).await;
     assert_eq!(status, 200);
     assert!(!before.contains("5/10 đơn (50%)"));
-    // Served again: now from the cache.
-    let (_, again) = text(leader.get(app.url(page)).send().await.expect("GET")).await;
-    assert!(!again.contains("5/10 đơn"));
-    sqlx::query(
+    let (_, cached) = text(elsewhere.get(other_server.url(page)).send().await.expect("GET")).await;
+    assert!(!cached.contains("5/10 đơn"), "the second server has it cached too");
+    // A submitted report, accepted through the workflow.
+    let id: i32 = sqlx::query_scalar(
         "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status)
-                    SELECT id, 2022, 1, 'da_duyet' FROM units WHERE code = '30883' AND valid_to IS NOT NULL RETURNING id)
+                    SELECT id, 2022, 1, 'da_gui' FROM units WHERE code = '30883' AND valid_to IS NOT NULL RETURNING id)
          INSERT INTO report_values (report_id, element_code, value)
-         SELECT id, code, v FROM r, (VALUES ('DON_TIEP_NHAN', 10.0), ('DON_GIAI_QUYET', 5.0)) AS x(code, v)",
+         SELECT id, code, v FROM r, (VALUES ('DON_TIEP_NHAN', 10.0), ('DON_GIAI_QUYET', 5.0)) AS x(code, v)
+         RETURNING report_id",
     )
-    .execute(&app.pool)
+    .fetch_one(&app.pool)
     .await
     .expect("insert");
+    let mut tx = app.pool.begin().await.expect("tx");
+    let report = store::by_id(&mut tx, id).await.expect("report");
+    let change = store::transition(&mut tx, &report, Status::Accepted, (1, "kiểm tra"), "", &Default::default())
+        .await
+        .expect("accept");
+    tx.commit().await.expect("commit");
+    // The server that made the move applies it after its commit: the next page shows it.
+    app.cache.apply(&change);
     let (_, after) = text(leader.get(app.url(page)).send().await.expect("GET")).await;
     assert!(after.contains("5/10 đơn (50"), "the accepted figures show at once: {}", after.len());
+    let province_after = received(leader.get(app.url(province)).send().await.expect("GET").json().await.expect("json"));
+    assert_eq!(province_after, province_before + 10.0, "the province above changes too");
+    // Another server hears it through NOTIFY, within moments.
+    let mut heard = false;
+    for _ in 0..50 {
+        let (_, body) = text(elsewhere.get(other_server.url(page)).send().await.expect("GET")).await;
+        if body.contains("5/10 đơn (50") {
+            heard = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(heard, "the second server's cached dashboard follows the move");
 }
 
 #[tokio::test]
@@ -381,7 +413,7 @@ async fn rollups_equal_the_plain_computation_after_every_step() {
                         Status::Accepted => Status::Returned,
                     };
                     let report = report.expect("report");
-                    store::transition(&mut tx, &report, to, (1, "kiểm tra"), "", &Default::default())
+                    let _change = store::transition(&mut tx, &report, to, (1, "kiểm tra"), "", &Default::default())
                         .await
                         .expect("move");
                 }
@@ -457,9 +489,11 @@ async fn draft_saves_leave_cached_dashboards_alone() {
     assert_eq!(generation().await, before, "autosaves keep the cached dashboards");
     let mut tx = app.pool.begin().await.expect("tx");
     let current = store::by_id(&mut tx, report.id).await.expect("report");
-    store::transition(&mut tx, &current, Status::Submitted, (1, "kiểm tra"), "", &Default::default())
+    let change = store::transition(&mut tx, &current, Status::Submitted, (1, "kiểm tra"), "", &Default::default())
         .await
         .expect("submit");
     tx.commit().await.expect("commit");
-    assert!(generation().await > before, "a submission starts a new generation");
+    assert_eq!(generation().await, before, "a move names what it changed instead of locking the generation row");
+    assert_eq!(change.year, 2023);
+    assert!(change.path.ends_with(&format!(".{}", unit.id)), "the unit's path: {}", change.path);
 }

@@ -118,7 +118,7 @@ pub async fn aggregates(
     };
     let scope = super::scope(&state, &user, &code, &query.period).await?;
     let period = scope.period;
-    let catalogue = Catalogue::load(&state.pool).await?;
+    let catalogue = state.aggregates.catalogue(&state.pool).await?;
     let parts = state.aggregates.parts(&state.pool, scope.path(), period, basis).await?;
     let totals = aggregate::sum_parts(parts.values());
     let own = scope.path().and_then(|path| parts.get(path)).cloned().unwrap_or_default();

@@ -1,101 +1,347 @@
-//! Aggregates computed once per data generation. Every change to reports or their values bumps
-//! `data_generation` in the same transaction (a trigger), so a cached figure is never stale: the
-//! first view after a change recomputes it, the following ones are served from memory.
+//! A cache in front of the roll-ups: an optimisation, not what makes dashboards fast (a cold
+//! view reads the roll-ups within budget on its own).
+//!
+//! # What invalidates what
+//! - A move of a report (accepted, reopened, submitted, returned) is a [`Change`]: the unit's
+//!   path, the report's year and the bases whose figures moved. It drops only the entries whose
+//!   subtree holds that unit (the unit itself, its ancestors, the country), whose years cover
+//!   that year, and whose basis moved; an acceptance in one commune leaves every other province
+//!   cached. The server that made the move applies the change right after its commit (so the
+//!   user who accepted sees the new figure on the next page); other servers hear it through
+//!   PostgreSQL `NOTIFY` sent in the same transaction ([`spawn_listener`]), and drop everything
+//!   when their listening connection was lost (notifications may have been missed).
+//! - Everything else a dashboard shows besides reports (the catalogue, targets, directives,
+//!   milestones, the calendar) is metadata that changes rarely: triggers bump the one
+//!   `data_generation` row, and an entry computed in an older generation is not used. Report
+//!   saves and moves never touch that row, so it is not a row every write must lock.
+//!
+//! # No stale figure, even mid-computation
+//! Changes are numbered (an epoch). An entry remembers the epoch read *before* its figures were
+//! read from the database; on each use, the changes numbered after it are checked against the
+//! entry's key, and any that affects it sends the request to recompute. A change committed while
+//! a computation was running is therefore never hidden by the entry that computation stores.
+//! Checked entries move their epoch forward, so the check stays short; the log keeps the last
+//! [`LOG_LEN`] changes and an entry older than that is recomputed.
+//!
+//! # Bounded, one computation per key
+//! [moka](https://docs.rs/moka): entries are weighed by their size and evicted one by one past
+//! [`CAPACITY_BYTES`]; concurrent requests for a missing key wait for one computation of it
+//! (`try_get_with`), while other keys compute in parallel.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sqlx::PgPool;
 
 use super::aggregate::{self, Basis, Totals};
+use crate::indicators::Catalogue;
 use crate::reports::Period;
 
 type Parts = Arc<BTreeMap<String, Totals>>;
 type Series = Arc<Vec<(Period, Totals)>>;
 
-#[derive(Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Parts(Option<String>, Period, Basis),
-    Quarterly(Option<String>, Period, usize, Basis),
-    Dashboard(String),
+/// The PostgreSQL channel on which moves of reports are announced to every server.
+pub const CHANNEL: &str = "danvan_rollup";
+
+/// How many recent changes are kept to check entries against.
+pub const LOG_LEN: usize = 4_096;
+
+/// The cache's size bound, in (estimated) bytes.
+pub const CAPACITY_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Bit set of bases: 1 accepted, 2 accepted + submitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Bases(u8);
+
+impl Bases {
+    pub const ALL: Bases = Bases(3);
+
+    pub fn of(basis: Basis) -> Bases {
+        match basis {
+            Basis::Accepted => Bases(1),
+            Basis::Submitted => Bases(2),
+        }
+    }
+
+    /// From the roll-ups' basis numbers (1, 2).
+    pub fn from_numbers(numbers: impl IntoIterator<Item = i16>) -> Bases {
+        Bases(numbers.into_iter().fold(0, |bits, n| bits | if (1..=2).contains(&n) { 1 << (n - 1) } else { 0 }))
+    }
+
+    pub fn with(self, other: Bases) -> Bases {
+        Bases(self.0 | other.0)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    fn contains(self, basis: Basis) -> bool {
+        self.0 & Bases::of(basis).0 != 0
+    }
 }
 
-enum Entry {
+/// What a move of a report changed, as dashboards see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "apply it to the cache after the transaction commits"]
+pub struct Change {
+    /// A random number naming this change, so that a server applies it once although it hears
+    /// its own notifications too.
+    pub id: u64,
+    /// The unit's path in the tree (`ltree` text: ids from the province down).
+    pub path: String,
+    /// The report's year.
+    pub year: i32,
+    /// The bases whose figures (or completeness) moved.
+    pub bases: Bases,
+}
+
+impl Change {
+    /// A new change (with a fresh id).
+    pub fn new(path: String, year: i32, bases: Bases) -> Change {
+        Change { id: rand::random(), path, year, bases }
+    }
+
+    /// `ID PATH YEAR BASES`: the payload of the `NOTIFY`.
+    pub fn payload(&self) -> String {
+        format!("{} {} {} {}", self.id, self.path, self.year, self.bases.0)
+    }
+
+    /// The change in a payload; `None` for a malformed one.
+    pub fn from_payload(payload: &str) -> Option<Change> {
+        let mut words = payload.split(' ');
+        let id = words.next()?.parse().ok()?;
+        let path = words.next()?.to_owned();
+        let year = words.next()?.parse().ok()?;
+        let bases = Bases(words.next()?.parse().ok()?);
+        Some(Change { id, path, year, bases })
+    }
+}
+
+/// What an entry holds, and over what it was computed: the keys are built from validated
+/// parameters only (a parsed period, a basis, a unit path from the database, a known indicator).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    /// The subtree's root path; `None` for the country.
+    root: Option<String>,
+    basis: Basis,
+    /// The years of reports the entry reads, first and last.
+    years: (i32, i32),
+    what: What,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum What {
+    Parts(Period),
+    Quarterly(Period, usize),
+    Dashboard(String),
+    Catalogue,
+}
+
+impl Key {
+    /// A whole dashboard page body: `variant` names what else shapes it (ranking indicator,
+    /// sort, date), `years` every year of reports it reads.
+    pub fn dashboard(root: Option<&str>, basis: Basis, years: (i32, i32), variant: String) -> Key {
+        Key { root: root.map(str::to_owned), basis, years, what: What::Dashboard(variant) }
+    }
+
+    fn affected_by(&self, change: &Change) -> bool {
+        if self.what == What::Catalogue {
+            return false;
+        }
+        let holds_unit = match &self.root {
+            None => true,
+            Some(root) => {
+                change.path == *root
+                    || (change.path.starts_with(root.as_str()) && change.path[root.len()..].starts_with('.'))
+            }
+        };
+        holds_unit && (self.years.0..=self.years.1).contains(&change.year) && change.bases.contains(self.basis)
+    }
+}
+
+#[derive(Clone)]
+enum Data {
     Parts(Parts),
     Series(Series),
     Dashboard(Arc<super::DashboardBody>),
+    Catalogue(Arc<Catalogue>),
 }
 
-/// Bounded: a deployment looks at a few hundred dashboards between two changes.
-const CAPACITY: usize = 2_000;
+impl Data {
+    /// A rough size in bytes, for the bound.
+    fn weight(&self) -> u32 {
+        let totals = |t: &Totals| t.len() as u64 * 64;
+        let bytes = match self {
+            Data::Parts(parts) => parts.values().map(totals).sum::<u64>() + parts.len() as u64 * 64,
+            Data::Series(series) => series.iter().map(|(_, t)| totals(t)).sum(),
+            Data::Dashboard(_) => 64 * 1024,
+            Data::Catalogue(_) => 256 * 1024,
+        };
+        u32::try_from(bytes.max(256)).unwrap_or(u32::MAX)
+    }
+}
 
-#[derive(Default)]
+struct Stamped {
+    data: Data,
+    /// The metadata generation it was computed in.
+    generation: i64,
+    /// No change after this epoch affects it (the epoch read before its figures were read,
+    /// moved forward by each check).
+    verified: AtomicU64,
+}
+
 pub struct AggregateCache {
-    entries: Mutex<(i64, HashMap<Key, Entry>)>,
-    /// One computation at a time, so that a burst of requests after a change does not start
-    /// the same heavy query thirty times.
-    computing: tokio::sync::Mutex<()>,
+    entries: moka::future::Cache<Key, Arc<Stamped>>,
+    epoch: AtomicU64,
+    /// The last changes, oldest first, each with its epoch.
+    log: Mutex<VecDeque<(u64, Change)>>,
+}
+
+impl Default for AggregateCache {
+    fn default() -> Self {
+        AggregateCache {
+            entries: moka::future::Cache::builder()
+                .max_capacity(CAPACITY_BYTES)
+                .weigher(|_key: &Key, value: &Arc<Stamped>| value.data.weight())
+                .build(),
+            epoch: AtomicU64::new(0),
+            log: Mutex::new(VecDeque::with_capacity(LOG_LEN)),
+        }
+    }
+}
+
+/// A database error, owned again: moka hands every waiter of a failed computation the same
+/// shared error. Kept distinguishable where it matters (the 503 of an unreachable database).
+fn owned_error(error: &sqlx::Error) -> sqlx::Error {
+    match error {
+        sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut,
+        sqlx::Error::PoolClosed => sqlx::Error::PoolClosed,
+        sqlx::Error::WorkerCrashed => sqlx::Error::WorkerCrashed,
+        sqlx::Error::Io(io) => sqlx::Error::Io(std::io::Error::new(io.kind(), io.to_string())),
+        other if crate::error::is_unavailable(other) => sqlx::Error::Protocol(other.to_string()),
+        other => sqlx::Error::Decode(other.to_string().into()),
+    }
 }
 
 impl AggregateCache {
-    pub async fn current_generation(pool: &PgPool) -> sqlx::Result<i64> {
-        Self::generation(pool).await
+    /// Records a move of a report: entries it affects are recomputed on their next use. A change
+    /// already applied (heard again through the notification) is skipped.
+    pub fn apply(&self, change: &Change) {
+        if change.bases.is_empty() {
+            return;
+        }
+        if let Ok(mut log) = self.log.lock() {
+            if log.iter().any(|(_, applied)| applied.id == change.id) {
+                return;
+            }
+            let epoch = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
+            log.push_back((epoch, change.clone()));
+            while log.len() > LOG_LEN {
+                log.pop_front();
+            }
+        }
     }
 
-    /// A whole dashboard body computed in this generation, if any.
-    pub async fn dashboard(&self, pool: &PgPool, key: &str) -> sqlx::Result<Option<Arc<super::DashboardBody>>> {
-        let generation = Self::generation(pool).await?;
-        Ok(match self.lookup(generation, &Key::Dashboard(key.to_owned())) {
-            Some(Entry::Dashboard(body)) => Some(body),
-            _ => None,
-        })
+    /// Forgets everything (a lost notification channel, a rebuild).
+    pub fn clear(&self) {
+        self.entries.invalidate_all();
+        // With the log empty, every entry stamped before this epoch counts as stale, including
+        // those being computed right now.
+        if let Ok(mut log) = self.log.lock() {
+            log.clear();
+            self.epoch.fetch_add(1, Ordering::SeqCst);
+        }
     }
 
-    pub fn store_dashboard(&self, generation: i64, key: String, body: Arc<super::DashboardBody>) {
-        self.store(generation, Key::Dashboard(key), Entry::Dashboard(body));
+    fn current_epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
     }
 
-    async fn generation(pool: &PgPool) -> sqlx::Result<i64> {
+    /// No change numbered in `(from, to]` affects `key`.
+    fn unaffected(&self, key: &Key, from: u64, to: u64) -> bool {
+        if from >= to {
+            return true;
+        }
+        let Ok(log) = self.log.lock() else { return false };
+        // Changes older than the log's first one were forgotten: assume the worst.
+        match log.front() {
+            Some((first, _)) if *first <= from + 1 => {}
+            _ => return false,
+        }
+        log.iter().filter(|(epoch, _)| *epoch > from && *epoch <= to).all(|(_, change)| !key.affected_by(change))
+    }
+
+    /// The metadata generation (see the module docs).
+    pub async fn generation(pool: &PgPool) -> sqlx::Result<i64> {
         sqlx::query_scalar("SELECT value FROM data_generation WHERE id = 1").fetch_one(pool).await
     }
 
-    fn lookup(&self, generation: i64, key: &Key) -> Option<Entry> {
-        let entries = self.entries.lock().ok()?;
-        if entries.0 != generation {
-            return None;
+    fn fresh(&self, key: &Key, stamped: &Stamped, generation: i64, upto: u64) -> bool {
+        if stamped.generation < generation {
+            return false;
         }
-        entries.1.get(key).map(|entry| match entry {
-            Entry::Parts(p) => Entry::Parts(p.clone()),
-            Entry::Series(s) => Entry::Series(s.clone()),
-            Entry::Dashboard(d) => Entry::Dashboard(d.clone()),
-        })
+        let from = stamped.verified.load(Ordering::SeqCst);
+        if !self.unaffected(key, from, upto) {
+            return false;
+        }
+        stamped.verified.fetch_max(upto, Ordering::SeqCst);
+        true
     }
 
-    fn store(&self, generation: i64, key: Key, entry: Entry) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.0 != generation || entries.1.len() >= CAPACITY {
-                *entries = (generation, HashMap::new());
+    /// The entry for `key`, computed by `compute` when missing or stale; concurrent requests for
+    /// the same key wait for one computation.
+    async fn get_or_compute<F, Fut>(&self, pool: &PgPool, key: Key, compute: F) -> sqlx::Result<Data>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = sqlx::Result<Data>>,
+    {
+        // What this request must see: every change applied before it started.
+        let start = self.current_epoch();
+        let generation = Self::generation(pool).await?;
+        for _ in 0..3 {
+            if let Some(hit) = self.entries.get(&key).await {
+                if self.fresh(&key, &hit, generation, start) {
+                    return Ok(hit.data.clone());
+                }
+                self.entries.invalidate(&key).await;
             }
-            entries.1.insert(key, entry);
+            let stamped = self
+                .entries
+                .try_get_with(key.clone(), async {
+                    // Both read before the figures: a change committed meanwhile shows as newer.
+                    let verified = AtomicU64::new(self.current_epoch());
+                    let generation = Self::generation(pool).await?;
+                    let data = compute().await?;
+                    Ok::<_, sqlx::Error>(Arc::new(Stamped { data, generation, verified }))
+                })
+                .await
+                .map_err(|error| owned_error(&error))?;
+            if self.fresh(&key, &stamped, generation, start) {
+                return Ok(stamped.data.clone());
+            }
+            // It was computed before a change this request must see.
+            self.entries.invalidate(&key).await;
         }
+        // Changes to this very subtree keep arriving faster than it computes: answer exactly
+        // without the cache.
+        compute().await
     }
 
+    /// The parts of a subtree (see [`aggregate::parts`]).
     pub async fn parts(&self, pool: &PgPool, root: Option<&str>, period: Period, basis: Basis) -> sqlx::Result<Parts> {
-        let key = Key::Parts(root.map(str::to_owned), period, basis);
-        let generation = Self::generation(pool).await?;
-        if let Some(Entry::Parts(parts)) = self.lookup(generation, &key) {
-            return Ok(parts);
+        let year = period.year();
+        let key = Key { root: root.map(str::to_owned), basis, years: (year, year), what: What::Parts(period) };
+        let compute = || async { Ok(Data::Parts(Arc::new(aggregate::parts(pool, root, period, basis).await?))) };
+        match self.get_or_compute(pool, key, compute).await? {
+            Data::Parts(parts) => Ok(parts),
+            _ => Ok(Arc::new(aggregate::parts(pool, root, period, basis).await?)),
         }
-        let _turn = self.computing.lock().await;
-        let generation = Self::generation(pool).await?;
-        if let Some(Entry::Parts(parts)) = self.lookup(generation, &key) {
-            return Ok(parts);
-        }
-        let parts = Arc::new(aggregate::parts(pool, root, period, basis).await?);
-        self.store(generation, key, Entry::Parts(parts.clone()));
-        Ok(parts)
     }
 
+    /// The totals of a subtree.
     pub async fn totals(
         &self,
         pool: &PgPool,
@@ -106,6 +352,15 @@ impl AggregateCache {
         Ok(aggregate::sum_parts(self.parts(pool, root, period, basis).await?.values()))
     }
 
+    /// The first year of the `count` quarters ending with the period's last one.
+    pub fn first_year_of_trend(period: Period, count: usize) -> i32 {
+        let (year, quarter) = period.last_quarter();
+        let back = i32::try_from(count.saturating_sub(1)).unwrap_or(i32::MAX / 8);
+        let index = year * 4 + i32::from(quarter) - 1 - back;
+        index.div_euclid(4)
+    }
+
+    /// Each of the last `count` quarters (see [`aggregate::quarterly`]).
     pub async fn quarterly(
         &self,
         pool: &PgPool,
@@ -114,18 +369,164 @@ impl AggregateCache {
         count: usize,
         basis: Basis,
     ) -> sqlx::Result<Series> {
-        let key = Key::Quarterly(root.map(str::to_owned), period, count, basis);
-        let generation = Self::generation(pool).await?;
-        if let Some(Entry::Series(series)) = self.lookup(generation, &key) {
-            return Ok(series);
+        let years = (Self::first_year_of_trend(period, count), period.year());
+        let key = Key { root: root.map(str::to_owned), basis, years, what: What::Quarterly(period, count) };
+        let compute =
+            || async { Ok(Data::Series(Arc::new(aggregate::quarterly(pool, root, period, count, basis).await?))) };
+        match self.get_or_compute(pool, key, compute).await? {
+            Data::Series(series) => Ok(series),
+            _ => Ok(Arc::new(aggregate::quarterly(pool, root, period, count, basis).await?)),
         }
-        let _turn = self.computing.lock().await;
-        let generation = Self::generation(pool).await?;
-        if let Some(Entry::Series(series)) = self.lookup(generation, &key) {
-            return Ok(series);
+    }
+
+    /// The catalogue as dashboards read it (elements, indicators), per metadata generation.
+    pub async fn catalogue(&self, pool: &PgPool) -> sqlx::Result<Arc<Catalogue>> {
+        let key = Key { root: None, basis: Basis::Accepted, years: (0, 0), what: What::Catalogue };
+        let compute = || async { Ok(Data::Catalogue(Arc::new(Catalogue::load(pool).await?))) };
+        match self.get_or_compute(pool, key, compute).await? {
+            Data::Catalogue(catalogue) => Ok(catalogue),
+            _ => Ok(Arc::new(Catalogue::load(pool).await?)),
         }
-        let series = Arc::new(aggregate::quarterly(pool, root, period, count, basis).await?);
-        self.store(generation, key, Entry::Series(series.clone()));
-        Ok(series)
+    }
+
+    /// A whole dashboard body, computed by `compute` when missing or stale.
+    pub async fn dashboard<F, Fut>(
+        &self,
+        pool: &PgPool,
+        key: Key,
+        compute: F,
+    ) -> crate::error::AppResult<Arc<super::DashboardBody>>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = crate::error::AppResult<Arc<super::DashboardBody>>>,
+    {
+        // Application errors (a 404 inside the computation) travel through a side slot, since
+        // the cache only carries database errors.
+        let failure: Mutex<Option<crate::error::AppError>> = Mutex::new(None);
+        let wrapped = || async {
+            match compute().await {
+                Ok(body) => Ok(Data::Dashboard(body)),
+                Err(crate::error::AppError::Database(error)) => Err(error),
+                Err(other) => {
+                    if let Ok(mut slot) = failure.lock() {
+                        *slot = Some(other);
+                    }
+                    Err(sqlx::Error::RowNotFound)
+                }
+            }
+        };
+        match self.get_or_compute(pool, key, wrapped).await {
+            Ok(Data::Dashboard(body)) => Ok(body),
+            Ok(_) => compute().await,
+            Err(error) => match failure.lock().ok().and_then(|mut slot| slot.take()) {
+                Some(failure) => Err(failure),
+                None => Err(error.into()),
+            },
+        }
+    }
+}
+
+/// Listens for moves made by other servers and applies them to this server's cache; after a
+/// lost connection (missed notifications, perhaps) it forgets everything.
+pub fn spawn_listener(pool: PgPool, cache: Arc<AggregateCache>) {
+    tokio::spawn(async move {
+        loop {
+            let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::debug!(%error, "chưa nghe được thông báo thay đổi số liệu; thử lại sau");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if let Err(error) = listener.listen(CHANNEL).await {
+                tracing::debug!(%error, "chưa nghe được thông báo thay đổi số liệu; thử lại sau");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                continue;
+            }
+            // Whatever happened before listening is unknown.
+            cache.clear();
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(notification)) => {
+                        if let Some(change) = Change::from_payload(notification.payload()) {
+                            cache.apply(&change);
+                        }
+                    }
+                    // The connection was lost (and will be re-established): changes may be missed.
+                    Ok(None) => cache.clear(),
+                    Err(error) => {
+                        tracing::debug!(%error, "mất kết nối nghe thông báo thay đổi số liệu");
+                        cache.clear();
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(path: &str, year: i32, bases: Bases) -> Change {
+        Change::new(path.to_owned(), year, bases)
+    }
+
+    fn parts_key(root: Option<&str>, year: i32, basis: Basis) -> Key {
+        Key { root: root.map(str::to_owned), basis, years: (year, year), what: What::Parts(Period::Year { year }) }
+    }
+
+    #[test]
+    fn a_change_touches_its_ancestors_years_and_bases_only() {
+        let accepted = Bases::of(Basis::Accepted);
+        let moved = change("12.345.6789", 2024, accepted);
+        assert!(parts_key(None, 2024, Basis::Accepted).affected_by(&moved));
+        assert!(parts_key(Some("12"), 2024, Basis::Accepted).affected_by(&moved));
+        assert!(parts_key(Some("12.345"), 2024, Basis::Accepted).affected_by(&moved));
+        assert!(parts_key(Some("12.345.6789"), 2024, Basis::Accepted).affected_by(&moved));
+        // Another province, a province whose id starts alike, another year, another basis.
+        assert!(!parts_key(Some("13"), 2024, Basis::Accepted).affected_by(&moved));
+        assert!(!parts_key(Some("1"), 2024, Basis::Accepted).affected_by(&moved));
+        assert!(!parts_key(Some("12.34"), 2024, Basis::Accepted).affected_by(&moved));
+        assert!(!parts_key(None, 2023, Basis::Accepted).affected_by(&moved));
+        assert!(!parts_key(None, 2024, Basis::Submitted).affected_by(&moved));
+    }
+
+    #[test]
+    fn entries_computed_before_a_change_are_stale_after_it() {
+        let cache = AggregateCache::default();
+        let key = parts_key(Some("12"), 2024, Basis::Accepted);
+        let before = cache.current_epoch();
+        cache.apply(&change("13.1", 2024, Bases::ALL));
+        assert!(cache.unaffected(&key, before, cache.current_epoch()), "another province");
+        cache.apply(&change("12.7", 2024, Bases::ALL));
+        assert!(!cache.unaffected(&key, before, cache.current_epoch()));
+        // Forgotten changes count as affecting.
+        for _ in 0..=LOG_LEN {
+            cache.apply(&change("13.1", 2020, Bases::ALL));
+        }
+        assert!(!cache.unaffected(&key, before, cache.current_epoch()));
+    }
+
+    #[test]
+    fn payloads_round_trip_and_a_change_heard_twice_counts_once() {
+        let moved = change("12.345", 2024, Bases::ALL);
+        assert_eq!(Change::from_payload(&moved.payload()), Some(moved.clone()));
+        assert_eq!(Change::from_payload("garbage"), None);
+        let cache = AggregateCache::default();
+        cache.apply(&moved);
+        let once = cache.current_epoch();
+        cache.apply(&moved);
+        assert_eq!(cache.current_epoch(), once);
+    }
+
+    #[test]
+    fn trends_start_in_the_right_year() {
+        assert_eq!(AggregateCache::first_year_of_trend(Period::Year { year: 2024 }, 8), 2023);
+        assert_eq!(AggregateCache::first_year_of_trend(Period::Quarter { year: 2024, quarter: 1 }, 8), 2022);
+        assert_eq!(AggregateCache::first_year_of_trend(Period::Quarter { year: 2024, quarter: 3 }, 1), 2024);
     }
 }

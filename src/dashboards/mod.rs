@@ -237,41 +237,44 @@ pub async fn show(
 ) -> AppResult<Response> {
     let scope = scope(&state, &user, &code, &query.period).await?;
     let basis = Basis::parse(&query.basis);
-    let key = format!(
-        "{}|{}|{basis:?}|{}|{}|{}",
-        scope.code(),
-        scope.period.code(),
-        query.indicator,
-        query.sort,
-        units::today()
-    );
-    let body = match state.aggregates.dashboard(&state.pool, &key).await? {
-        Some(body) => body,
-        None => {
-            let (generation, body) = compute_body(&state, scope, query, basis).await?;
-            state.aggregates.store_dashboard(generation, key, body.clone());
-            body
-        }
-    };
+    // The key holds validated parameters only: a known indicator, a known sort order.
+    let catalogue = state.aggregates.catalogue(&state.pool).await?;
+    let mut query = query;
+    if catalogue.indicator(&query.indicator).is_none() {
+        query.indicator.clear();
+    }
+    if !matches!(query.sort.as_str(), "name" | "asc") {
+        query.sort.clear();
+    }
+    let period = scope.period;
+    // What the body reads: the period, the year before, and the trend's quarters.
+    let years =
+        (cache::AggregateCache::first_year_of_trend(period, TREND_QUARTERS).min(period.year() - 1), period.year());
+    let variant = format!("{}|{}|{}|{}", period.code(), query.indicator, query.sort, units::today());
+    let key = cache::Key::dashboard(scope.path(), basis, years, variant);
+    let scope = &scope;
+    let query = &query;
+    let body = state.aggregates.dashboard(&state.pool, key, || compute_body(&state, scope, query, basis)).await?;
     Ok(render(&DashboardPage { layout, body }))
 }
 
+/// How many quarters a tile's trend shows.
+const TREND_QUARTERS: usize = 8;
+
 async fn compute_body(
     state: &AppState,
-    scope: Scope,
-    query: DashboardQuery,
+    scope: &Scope,
+    query: &DashboardQuery,
     basis: Basis,
-) -> AppResult<(i64, std::sync::Arc<DashboardBody>)> {
-    // Read first: a change during the computation makes this body expire at once.
-    let generation = cache::AggregateCache::current_generation(&state.pool).await?;
-    let catalogue = Catalogue::load(&state.pool).await?;
+) -> AppResult<std::sync::Arc<DashboardBody>> {
+    let catalogue = state.aggregates.catalogue(&state.pool).await?;
     let period = scope.period;
     let cache = &state.aggregates;
     let parts = cache.parts(&state.pool, scope.path(), period, basis).await?;
     let totals = aggregate::sum_parts(parts.values());
     let own_totals = scope.path().and_then(|p| parts.get(p)).cloned().unwrap_or_default();
     let before = cache.totals(&state.pool, scope.path(), period.year_before(), basis).await?;
-    let trend = cache.quarterly(&state.pool, scope.path(), period, 8, basis).await?;
+    let trend = cache.quarterly(&state.pool, scope.path(), period, TREND_QUARTERS, basis).await?;
     let level = scope.unit.as_ref().map(|u| u.level);
     let all_targets = targets::for_unit(&state.pool, scope.path(), level).await?;
     let code = scope.code();
@@ -446,30 +449,27 @@ async fn compute_body(
     .collect();
 
     let ranking_indicators = catalogue.indicators.iter().map(|i| (i.code.clone(), i.name.clone())).collect::<Vec<_>>();
-    Ok((
-        generation,
-        std::sync::Arc::new(DashboardBody {
-            scope_name: scope.name(),
-            scope_code: code,
-            periods: period_choices(period),
-            period,
-            basis_submitted: basis == Basis::Submitted,
-            tiles,
-            others,
-            ranking_indicator: ranking_code,
-            ranking_indicators,
-            ranking,
-            ranking_svg,
-            sort: query.sort,
-            submitted,
-            expected: children.len(),
-            late,
-            missing,
-            overdue_tasks,
-            milestones,
-            printed_on: format::date(today),
-        }),
-    ))
+    Ok(std::sync::Arc::new(DashboardBody {
+        scope_name: scope.name(),
+        scope_code: code,
+        periods: period_choices(period),
+        period,
+        basis_submitted: basis == Basis::Submitted,
+        tiles,
+        others,
+        ranking_indicator: ranking_code,
+        ranking_indicators,
+        ranking,
+        ranking_svg,
+        sort: query.sort.clone(),
+        submitted,
+        expected: children.len(),
+        late,
+        missing,
+        overdue_tasks,
+        milestones,
+        printed_on: format::date(today),
+    }))
 }
 
 pub struct DrillRow {

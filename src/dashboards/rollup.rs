@@ -40,6 +40,7 @@ use std::time::Duration;
 use sqlx::{FromRow, PgConnection, PgPool};
 
 use super::aggregate::{Basis, Totals};
+use super::cache::{Bases, Change};
 use crate::reports::Period;
 
 /// Roll-up rows exist for units up to this level (and the country).
@@ -70,6 +71,8 @@ struct Figure {
 #[must_use = "pass it to after_move in the same transaction"]
 pub struct Pending {
     unit_id: i32,
+    /// The unit's path, for the cache's [`Change`].
+    path: String,
     year: i32,
     before: Vec<Figure>,
 }
@@ -77,7 +80,12 @@ pub struct Pending {
 /// Call before changing a report's status (in the same transaction): locks the unit-year
 /// against other moves and remembers its figures.
 pub async fn before_move(tx: &mut PgConnection, unit_id: i32, year: i32) -> sqlx::Result<Pending> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1, $2)").bind(unit_id).bind(year).execute(&mut *tx).await?;
+    let path: Option<String> =
+        sqlx::query_scalar("SELECT (SELECT path::text FROM units WHERE id = $1) FROM pg_advisory_xact_lock($1, $2)")
+            .bind(unit_id)
+            .bind(year)
+            .fetch_one(&mut *tx)
+            .await?;
     let before: Vec<Figure> = sqlx::query_as(
         "SELECT f_basis, f_kind, f_quarter, f_element, f_organisation, f_value::text AS f_value
          FROM rollup_unit_figures($1, $2)",
@@ -86,14 +94,16 @@ pub async fn before_move(tx: &mut PgConnection, unit_id: i32, year: i32) -> sqlx
     .bind(year)
     .fetch_all(&mut *tx)
     .await?;
-    Ok(Pending { unit_id, year, before })
+    Ok(Pending { unit_id, path: path.unwrap_or_default(), year, before })
 }
 
 /// Call after the status change: adds the difference of the unit-year's figures to every
-/// roll-up above the unit (its ancestors at level 1–2, itself if it is one, and the country).
-pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result<()> {
-    let Pending { unit_id, year, before } = pending;
-    let targets: Vec<i32> = sqlx::query_scalar(
+/// roll-up above the unit (its ancestors at level 1–2, itself if it is one, and the country),
+/// and announces the change to the other servers (a `NOTIFY`, sent at commit). Returns the
+/// change for this server's cache, to apply once the transaction has committed.
+pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result<Change> {
+    let Pending { unit_id, path, year, before } = pending;
+    let written: Vec<(i32, i16)> = sqlx::query_as(
         "INSERT INTO rollup_delta (unit_id, basis, year, kind, quarter, element_code, organisation_code, value, n)
          WITH before AS (
              SELECT * FROM unnest($3::smallint[], $4::smallint[], $5::smallint[], $6::text[], $7::text[], $8::numeric[])
@@ -113,7 +123,7 @@ pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result
          )
          SELECT t.id, d.f_basis, $2, d.f_kind, d.f_quarter, d.f_element, d.f_organisation, d.value, d.n
          FROM diff d CROSS JOIN targets t
-         RETURNING unit_id",
+         RETURNING unit_id, basis",
     )
     .bind(unit_id)
     .bind(year)
@@ -126,11 +136,19 @@ pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result
     .bind(MAX_LEVEL)
     .fetch_all(&mut *tx)
     .await?;
-    let written: HashSet<i32> = targets.into_iter().collect();
-    if let Ok(mut dirty) = dirty().lock() {
-        dirty.extend(written.into_iter().map(|unit| (unit, year)));
+    let change = Change::new(path, year, Bases::from_numbers(written.iter().map(|(_, basis)| *basis)));
+    if !change.bases.is_empty() {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(super::cache::CHANNEL)
+            .bind(change.payload())
+            .execute(&mut *tx)
+            .await?;
     }
-    Ok(())
+    let units: HashSet<i32> = written.into_iter().map(|(unit, _)| unit).collect();
+    if let Ok(mut dirty) = dirty().lock() {
+        dirty.extend(units.into_iter().map(|unit| (unit, year)));
+    }
+    Ok(change)
 }
 
 /// Unit-years written by this process and not compacted yet.

@@ -616,7 +616,9 @@ pub async fn save(
     };
     audit::record(&mut *tx, &user.actor(), entry).await?;
     if submit && checked.submittable() {
-        store::transition(&mut tx, &report, Status::Submitted, (user.id, &user.username), "", &BTreeMap::new()).await?;
+        let change =
+            store::transition(&mut tx, &report, Status::Submitted, (user.id, &user.username), "", &BTreeMap::new())
+                .await?;
         let entry = Entry {
             action: "submit",
             entity: "report",
@@ -627,6 +629,7 @@ pub async fn save(
         };
         audit::record(&mut *tx, &user.actor(), entry).await?;
         tx.commit().await?;
+        state.aggregates.apply(&change);
         let message = format!("Đã gửi báo cáo {} của {}.", period.label(), unit.name);
         return Ok(Flash::success(&message).redirect(&format!("/reports/{}/{}", unit.code, period.code())));
     }
@@ -731,7 +734,7 @@ pub async fn review(
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(response);
     };
-    store::transition(&mut tx, &report, to, (user.id, &user.username), &remarks, &field_remarks).await?;
+    let change = store::transition(&mut tx, &report, to, (user.id, &user.username), &remarks, &field_remarks).await?;
     let entry = Entry {
         action: match action.as_str() {
             "accept" => "accept",
@@ -746,6 +749,7 @@ pub async fn review(
     };
     audit::record(&mut *tx, &user.actor(), entry).await?;
     tx.commit().await?;
+    state.aggregates.apply(&change);
     let message = format!("Báo cáo {} của {}: {}.", period.label(), unit.name, to.label().to_lowercase());
     Ok(Flash::success(&message).redirect(&format!("/reports/{}/{}", unit.code, period.code())))
 }

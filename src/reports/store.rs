@@ -442,7 +442,8 @@ pub async fn events(pool: &PgPool, report_id: i32) -> sqlx::Result<Vec<Event>> {
     .await
 }
 
-/// Moves the report to `to` and records the transition.
+/// Moves the report to `to` and records the transition. Returns what the move changed for
+/// dashboards: apply it to the cache (`AggregateCache::apply`) once the transaction commits.
 pub async fn transition(
     tx: &mut PgConnection,
     report: &Report,
@@ -450,7 +451,7 @@ pub async fn transition(
     actor: (i32, &str),
     remarks: &str,
     field_remarks: &BTreeMap<String, String>,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<crate::dashboards::cache::Change> {
     let (submitted, reviewed) = match to {
         Status::Submitted => (true, false),
         Status::Accepted | Status::Returned => (false, true),
@@ -473,7 +474,11 @@ pub async fn transition(
     .bind(actor.0)
     .execute(&mut *tx)
     .await?;
-    crate::dashboards::rollup::after_move(&mut *tx, rollup).await?;
+    let mut change = crate::dashboards::rollup::after_move(&mut *tx, rollup).await?;
+    if to == Status::Submitted {
+        // Completeness (who submitted, how late) counts submissions on either basis.
+        change.bases = crate::dashboards::cache::Bases::ALL;
+    }
     sqlx::query(
         "INSERT INTO report_events (report_id, actor_id, actor_name, from_status, to_status, remarks, field_remarks)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -489,7 +494,7 @@ pub async fn transition(
     .await?;
     let moved = by_id(&mut *tx, report.id).await?;
     record_snapshot(&mut *tx, &moved, actor.1).await?;
-    Ok(())
+    Ok(change)
 }
 
 /// The first time each report of these units for the quarter was submitted.

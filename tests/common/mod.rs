@@ -159,6 +159,9 @@ pub struct TestApp {
     pub pool: PgPool,
     pub database: String,
     pub client: reqwest::Client,
+    /// The server's dashboard cache: tests that move reports directly apply their changes to it,
+    /// as the workflow's handlers do after their commit.
+    pub cache: std::sync::Arc<danvan::dashboards::cache::AggregateCache>,
 }
 
 impl TestApp {
@@ -169,13 +172,14 @@ impl TestApp {
         let state = danvan::server::state(app_pool(&database).await, AppConfig::for_tests());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
+        let cache = state.aggregates.clone();
         serve_in_background(listener, state);
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        TestApp { address, pool, database, client }
+        TestApp { address, pool, database, client, cache }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -276,8 +280,9 @@ impl TestApp {
         let state = danvan::server::state(app_pool(&self.database).await, AppConfig::for_tests());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
+        let cache = state.aggregates.clone();
         serve_in_background(listener, state);
-        TestApp { address, pool, database: self.database.clone(), client: self.new_client() }
+        TestApp { address, pool, database: self.database.clone(), client: self.new_client(), cache }
     }
 }
 
