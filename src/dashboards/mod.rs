@@ -1,6 +1,15 @@
 //! Dashboards: indicators against targets for a unit (or the whole country) and a period,
 //! trends, sub-unit ranking, reporting completeness, overdue tasks, and drill-down to the
 //! report and field each figure came from.
+//!
+//! Where the figures come from, fastest first:
+//! - [`cache`]: whole dashboard bodies and their parts, per key, dropped per affected unit,
+//!   year and basis the moment a report moves (an optimisation only);
+//! - [`rollup`]: subtree totals of the country, provinces and districts, kept exact in the
+//!   transaction that accepts, reopens, submits or returns a report — what makes a cold view
+//!   fast;
+//! - [`aggregate`]: the plain computation from the reports (communes, a unit's own report,
+//!   and the reference `rollup verify` compares with).
 
 pub mod aggregate;
 pub mod api;
