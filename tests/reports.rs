@@ -157,7 +157,7 @@ async fn a_form_save_keeps_the_figure_of_a_retired_element() {
     assert_eq!(body["values"]["TD_DOT_XUAT"], Value::Null, "a field shown and emptied is removed");
     assert_eq!(body["other_values"]["DOI_THOAI"], 2.0, "the retired element's figure stays stored");
     let stored: Vec<f64> = sqlx::query_scalar(
-        "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id JOIN units u ON u.id = r.unit_id
+        "SELECT v.value::float8 FROM report_values v JOIN reports r ON r.id = v.report_id JOIN units u ON u.id = r.unit_id
          WHERE v.element_code = 'DOI_THOAI' AND u.code = '30883' AND r.year = 2022 AND r.quarter = 1",
     )
     .fetch_all(&app.pool)
@@ -441,14 +441,14 @@ async fn staff_enter_vietnamese_numbers_and_errors_keep_the_typed_text() {
     let (_, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
     assert!(page.contains(r#"value="1.234""#));
     assert!(page.contains(r#"value="12,345.6""#));
-    let stored: f64 = sqlx::query_scalar(
+    let stored: danvan::figures::Decimal = sqlx::query_scalar(
         "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id WHERE v.element_code = 'TD_DINH_KY'
          AND r.year = 2022",
     )
     .fetch_one(&app.pool)
     .await
     .expect("value");
-    assert_eq!(stored, 1234.0);
+    assert_eq!(stored, danvan::figures::Decimal::from(1234));
 }
 
 #[tokio::test]
@@ -593,14 +593,14 @@ async fn a_stale_save_is_refused_and_shows_what_changed() {
     assert!(page.contains("vừa được người khác lưu"));
     assert!(page.contains("Tiếp dân định kỳ: 7 → 8"), "{page}");
     assert!(page.contains(r#"value="99""#), "the second person's typing is kept on the page");
-    let stored: f64 = sqlx::query_scalar(
+    let stored: danvan::figures::Decimal = sqlx::query_scalar(
         "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id WHERE v.element_code = 'TD_DINH_KY'
          AND r.year = 2022",
     )
     .fetch_one(&app.pool)
     .await
     .expect("value");
-    assert_eq!(stored, 8.0, "nothing overwritten");
+    assert_eq!(stored, danvan::figures::Decimal::from(8), "nothing overwritten");
 
     // The API refuses the same way.
     let response =
@@ -721,7 +721,9 @@ async fn the_demo_reproduces_seed_002() {
                  WHERE v.element_code = $1 AND r.year = 2020 AND r.quarter IN ({quarters}) AND r.status = 'da_duyet'
                    AND u.path <@ (SELECT path FROM units WHERE code = '91' AND valid_to IS NOT NULL)"
             );
-            sqlx::query_scalar::<_, f64>(sqlx::AssertSqlSafe(sql)).bind(code).fetch_one(&pool).await.expect("sum")
+            let sum: danvan::figures::Decimal =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(code).fetch_one(&pool).await.expect("sum");
+            danvan::figures::to_f64(sum)
         }
     };
     assert_eq!(sum("DVHV_HIEN_CO", "4").await, 585_160.0);
