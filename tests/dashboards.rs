@@ -128,6 +128,61 @@ async fn aggregation_follows_flows_stocks_and_indicators() {
     assert_eq!(totals["DVHV_HIEN_CO"], d(100.0 + 900.0));
 }
 
+/// Figures are exact decimals from the report to the dashboard: 0,1 and 0,2 reported in two
+/// districts make 0,3 in the province's aggregates (doubles gave 0.30000000000000004), and a
+/// rate of 1/32 is 3,125% shown as 3,13% (half away from zero; doubles showed 3,12).
+#[tokio::test]
+async fn figures_add_up_exactly_in_the_aggregates_api_and_the_dashboard() {
+    let app = TestApp::spawn_with_demo().await;
+    // Mong Thọ A (Huyện Châu Thành) and Phường Vĩnh Thanh (Thành phố Rạch Giá): two districts of
+    // Kiên Giang, so the province adds the two districts' roll-ups.
+    let mong_tho = [("DUONG_GTNT_KM", "", 0.1), ("DON_TIEP_NHAN", "", 30.0), ("DON_GIAI_QUYET", "", 1.0)];
+    report(&app, "30883", 2022, 1, "da_duyet", &mong_tho).await;
+    report(&app, "30733", 2022, 1, "da_duyet", &[("DUONG_GTNT_KM", "", 0.2), ("DON_TIEP_NHAN", "", 2.0)]).await;
+
+    let leader = app.demo_client("tinh.lanhdao").await;
+    let (status, body) =
+        text(leader.get(app.url("/api/v1/aggregates/91?period=2022-Q1")).send().await.expect("GET")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(r#""DUONG_GTNT_KM":0.3,"#) || body.contains(r#""DUONG_GTNT_KM":0.3}"#),
+        "0,1 + 0,2 is 0,3 in the JSON text, not 0.30000000000000004: {body}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(doc["values"]["DUONG_GTNT_KM"].as_f64(), Some(0.3));
+    let parts: Vec<f64> = doc["children"]
+        .as_array()
+        .expect("children")
+        .iter()
+        .filter_map(|c| c["values"]["DUONG_GTNT_KM"].as_f64())
+        .collect();
+    assert_eq!(parts.len(), 2, "one figure in each of the two districts");
+    let rate = &doc["indicators"]["TL_GIAI_QUYET_DON"];
+    assert_eq!((rate["numerator"].as_i64(), rate["denominator"].as_i64()), (Some(1), Some(32)));
+    assert_eq!(rate["value"].as_f64(), Some(3.125), "1/32 × 100 exactly");
+
+    // The same sums in Rust.
+    let province =
+        danvan::units::queries::resolve(&app.pool, "91", chrono::NaiveDate::from_ymd_opt(2022, 3, 31).expect("d"))
+            .await
+            .expect("q")
+            .expect("unit");
+    let quarter: Period = "2022-Q1".parse().expect("period");
+    let totals = aggregate::totals(&app.pool, Some(&province.path), quarter, Basis::Accepted).await.expect("totals");
+    assert_eq!(totals["DUONG_GTNT_KM"], Decimal::new(3, 1));
+    assert_eq!(totals["DUONG_GTNT_KM"].to_string(), "0.3");
+
+    // The dashboard writes the rate rounded half away from zero.
+    let (status, page) = text(leader.get(app.url("/dashboards/91?period=2022-Q1")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("1/32 đơn (3,13%)"), "1/32 = 3,125% shows as 3,13%");
+    let (status, page) =
+        text(leader.get(app.url("/dashboards/91/drill?period=2022-Q1&key=DUONG_GTNT_KM")).send().await.expect("GET"))
+            .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("0,3"), "the drill-down's total");
+}
+
 #[tokio::test]
 async fn drill_down_parts_add_up_to_the_whole() {
     let app = TestApp::spawn_with_demo().await;

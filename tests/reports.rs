@@ -657,6 +657,96 @@ async fn the_api_and_the_form_agree() {
     assert_eq!(response.status(), 422);
 }
 
+/// A figure with many digits is exact all the way: typed, stored (`numeric`), served by the
+/// API, added up with a neighbour's figure, exported to CSV and XLSX.
+#[tokio::test]
+async fn a_figure_with_many_digits_round_trips_exactly() {
+    use calamine::{Data, Reader, Xlsx};
+
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    let response = staff
+        .put(app.url(API))
+        .json(&json!({"version": 0, "values": {"DUONG_GTNT_KM": "123.456.789.012,345"}}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(response.status(), 200);
+    let body = response.text().await.expect("body");
+    assert!(body.contains(r#""DUONG_GTNT_KM":123456789012.345,"#), "{body}");
+    let (stored, kind): (String, String) = sqlx::query_as(
+        "SELECT v.value::text, pg_typeof(v.value)::text
+         FROM report_values v JOIN reports r ON r.id = v.report_id JOIN units u ON u.id = r.unit_id
+         WHERE v.element_code = 'DUONG_GTNT_KM' AND u.code = '30883' AND r.year = 2022 AND r.quarter = 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("stored");
+    assert_eq!((stored.as_str(), kind.as_str()), ("123456789012.345", "numeric"));
+
+    // A neighbour in the same district sends 0,001 as a JSON number.
+    app.create_user("xa2.nhaplieu", "30886", "2020-12-31", &["nhap_lieu"]).await;
+    let neighbour = app.client_for("xa2.nhaplieu").await;
+    let response = neighbour
+        .put(app.url("/api/v1/reports/30886/2022-Q1"))
+        .json(&json!({"version": 0, "values": {"DUONG_GTNT_KM": 0.001}}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(response.status(), 200);
+    // Accepted without the workflow (tested elsewhere): the roll-ups are rebuilt.
+    sqlx::query(
+        "UPDATE reports SET status = 'da_duyet' WHERE year = 2022 AND quarter = 1
+           AND unit_id IN (SELECT id FROM units WHERE code IN ('30883', '30886') AND valid_to IS NOT NULL)",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("accept");
+    danvan::dashboards::rollup::rebuild(&app.pool).await.expect("rebuild roll-ups");
+
+    // The district adds its communes: 123.456.789.012,346 to the last digit (in doubles the
+    // sum read 123456789012.34601).
+    let leader = app.demo_client("tinh.lanhdao").await;
+    for unit in ["905", "91"] {
+        let (status, body) =
+            text(leader.get(app.url(&format!("/api/v1/aggregates/{unit}?period=2022-Q1"))).send().await.expect("GET"))
+                .await;
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            body.contains(r#""DUONG_GTNT_KM":123456789012.346,"#)
+                || body.contains(r#""DUONG_GTNT_KM":123456789012.346}"#),
+            "{unit}: {body}"
+        );
+    }
+
+    // Exports: the CSV writes it the Vietnamese way, the XLSX cell holds the same number.
+    let response = leader.get(app.url("/exports/values/905/2022.csv")).send().await.expect("GET");
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.expect("csv");
+    let rows: Vec<csv::StringRecord> =
+        csv::Reader::from_reader(bytes.as_ref()).records().collect::<Result<_, _>>().expect("csv rows");
+    let value_of = |unit: &str| {
+        rows.iter().find(|r| &r[0] == unit && &r[2] == "DUONG_GTNT_KM").map(|r| r[4].to_owned()).expect("a row")
+    };
+    assert_eq!(value_of("30883"), "123.456.789.012,345");
+    assert_eq!(value_of("30886"), "0,001");
+    let response = leader.get(app.url("/exports/values/905/2022.xlsx")).send().await.expect("GET");
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.expect("xlsx").to_vec();
+    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("xlsx");
+    let sheet = workbook.worksheet_range("values").expect("sheet");
+    let cell = sheet
+        .rows()
+        .find(|r| r[0] == "30883" && r[2] == "DUONG_GTNT_KM")
+        .map(|r| r[4].clone())
+        .expect("the figure's row");
+    assert_eq!(cell, Data::Float(123_456_789_012.345));
+    assert_eq!(
+        danvan::figures::from_f64(123_456_789_012.345).map(|d| d.to_string()).as_deref(),
+        Some("123456789012.345")
+    );
+}
+
 #[tokio::test]
 async fn the_api_keeps_to_the_callers_scope() {
     let app = TestApp::spawn_with_demo().await;
