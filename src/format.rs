@@ -2,14 +2,21 @@
 //! "ngày 05 tháng 01 năm 2021".
 
 use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+
+/// The most decimals a [`Decimal`] holds.
+const MAX_SCALE: u32 = 28;
 
 /// Groups thousands with `.`: 585160 → "585.160".
 pub fn integer(value: i64) -> String {
     let digits = value.unsigned_abs().to_string();
+    let sign = if value < 0 { "-" } else { "" };
+    format!("{sign}{}", group_thousands(&digits))
+}
+
+/// Puts a `.` between groups of three digits of a run of ASCII digits.
+fn group_thousands(digits: &str) -> String {
     let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if value < 0 {
-        grouped.push('-');
-    }
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push('.');
@@ -19,17 +26,26 @@ pub fn integer(value: i64) -> String {
     grouped
 }
 
-/// A decimal with `decimals` places, `,` for the decimal mark: (51.95, 2) → "51,95".
-pub fn decimal(value: f64, decimals: usize) -> String {
-    let rounded = format!("{:.*}", decimals, value.abs());
-    let (whole, fraction) = rounded.split_once('.').unwrap_or((&rounded, ""));
-    let whole: i64 = whole.parse().unwrap_or(0);
-    let sign = if value < 0.0 && rounded.chars().any(|c| c.is_ascii_digit() && c != '0') { "-" } else { "" };
+/// Writes an already rounded decimal the Vietnamese way, its scale giving the decimals shown;
+/// never `-0`.
+fn write_decimal(value: Decimal) -> String {
+    let text = value.abs().to_string();
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let sign = if value.is_sign_negative() && !value.is_zero() { "-" } else { "" };
     if fraction.is_empty() {
-        format!("{sign}{}", integer(whole))
+        format!("{sign}{}", group_thousands(whole))
     } else {
-        format!("{sign}{},{fraction}", integer(whole))
+        format!("{sign}{},{fraction}", group_thousands(whole))
     }
+}
+
+/// A decimal with exactly `decimals` places (rounded half away from zero), `,` for the decimal
+/// mark: (51.95, 2) → "51,95", (3.125, 2) → "3,13", (7, 1) → "7,0".
+pub fn decimal(value: Decimal, decimals: usize) -> String {
+    let places = u32::try_from(decimals).unwrap_or(u32::MAX).min(MAX_SCALE);
+    let mut rounded = crate::figures::round(value, places);
+    rounded.rescale(places);
+    write_decimal(rounded)
 }
 
 /// `15/12/2020`, as dates are written in running text.
@@ -70,11 +86,17 @@ mod tests {
 
     #[test]
     fn formats_decimals() {
-        assert_eq!(decimal(51.95, 2), "51,95");
-        assert_eq!(decimal(39.48, 2), "39,48");
-        assert_eq!(decimal(1234.5, 1), "1.234,5");
-        assert_eq!(decimal(77.9816, 2), "77,98");
-        assert_eq!(decimal(-0.001, 2), "0,00");
+        let d = |text: &str| Decimal::from_str_exact(text).expect("a decimal");
+        assert_eq!(decimal(d("51.95"), 2), "51,95");
+        assert_eq!(decimal(d("39.48"), 2), "39,48");
+        assert_eq!(decimal(d("1234.5"), 1), "1.234,5");
+        assert_eq!(decimal(d("77.9816"), 2), "77,98");
+        assert_eq!(decimal(d("-0.001"), 2), "0,00");
+        assert_eq!(decimal(d("7"), 1), "7,0");
+        assert_eq!(decimal(d("-1234567.5"), 0), "-1.234.568");
+        // 1/32 as a percentage: 3,125 shows as 3,13 (half away from zero, not to even).
+        assert_eq!(decimal(Decimal::ONE / Decimal::from(32) * Decimal::ONE_HUNDRED, 2), "3,13");
+        assert_eq!(decimal(d("-3.125"), 2), "-3,13");
     }
 
     #[test]
@@ -115,11 +137,14 @@ mod tests {
 // - trailing zeros of the fraction do not count as decimals: `5,0` is
 //   accepted for an integer element and `5,10` passes a maximum of 1;
 // - `-0` (or `-0,0`) is zero, accepted even when negatives are not;
-// - a typed value must be exact in an f64: its digits, from the first
-//   significant digit of the integer part (or from the comma when the
-//   integer part is zero) to the last non-zero decimal, may number at most
-//   15, otherwise `TooManyDecimals(15 - integer digits)` is returned;
-//   that rule is not applied to JSON numbers, which already are an f64;
+// - a typed value is parsed straight into a `Decimal`, exactly; its
+//   digits, from the first significant digit of the integer part (or from
+//   the comma when the integer part is zero) to the last non-zero decimal,
+//   may number at most 15, otherwise `TooManyDecimals(15 - integer digits)`
+//   is returned: so a figure stays exact where it must become a double too
+//   (XLSX cells, JSON numbers); that rule is not applied to JSON numbers,
+//   which arrive as a double and are read as the shortest decimal that
+//   reads back as it;
 // - values whose magnitude is above 1e15 are `TooLarge` (1e15 itself is
 //   accepted).
 
@@ -199,7 +224,9 @@ impl std::error::Error for NumberError {}
 /// A parsed number with the count of its significant decimal digits.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Quantity {
-    pub value: f64,
+    /// The number, exactly as typed.
+    pub value: Decimal,
+    /// Decimals up to the last non-zero one.
     pub decimals: u8,
 }
 
@@ -212,7 +239,9 @@ impl fmt::Display for Quantity {
 
 /// Largest magnitude accepted.
 const MAX_MAGNITUDE: f64 = 1e15;
-/// Significant digits an f64 always keeps exactly.
+/// The same, as the digits of its integer part.
+const MAX_MAGNITUDE_DIGITS: &str = "1000000000000000";
+/// Significant digits a double always keeps exactly, so a figure survives XLSX and JSON.
 const MAX_DIGITS: usize = 15;
 
 /// Characters ignored wherever they appear.
@@ -223,7 +252,7 @@ fn is_ignored(c: char) -> bool {
 /// Parses a number typed the Vietnamese way.
 ///
 /// Returns `Ok(None)` when the input is empty or only whitespace.
-pub fn parse_vietnamese_number(input: &str, rules: &NumberRules) -> Result<Option<f64>, NumberError> {
+pub fn parse_vietnamese_number(input: &str, rules: &NumberRules) -> Result<Option<Decimal>, NumberError> {
     Ok(parse_quantity(input, rules)?.map(|q| q.value))
 }
 
@@ -261,8 +290,11 @@ pub fn parse_quantity(input: &str, rules: &NumberRules) -> Result<Option<Quantit
         (true, false) => format!("0.{frac_trimmed}"),
         (false, false) => format!("{int_trimmed}.{frac_trimmed}"),
     };
-    let magnitude: f64 = normalised.parse().map_err(|_| NumberError::Invalid)?;
-    if magnitude > MAX_MAGNITUDE {
+    // Judged on the digits, so that a 400-digit input costs no arithmetic.
+    let too_large = int_trimmed.len() > MAX_MAGNITUDE_DIGITS.len()
+        || (int_trimmed.len() == MAX_MAGNITUDE_DIGITS.len()
+            && (int_trimmed != MAX_MAGNITUDE_DIGITS || !frac_trimmed.is_empty()));
+    if too_large {
         return Err(NumberError::TooLarge);
     }
 
@@ -280,6 +312,8 @@ pub fn parse_quantity(input: &str, rules: &NumberRules) -> Result<Option<Quantit
         }
     }
 
+    // At most 16 integer digits or 15 digits in all here: a Decimal holds them exactly.
+    let magnitude = Decimal::from_str_exact(&normalised).map_err(|_| NumberError::Invalid)?;
     let value = if negative && !is_zero { -magnitude } else { magnitude };
     Ok(Some(Quantity {
         value,
@@ -344,8 +378,9 @@ fn split_digits(body: &str) -> Result<(String, &str), NumberError> {
 /// Checks a number that arrived as a JSON number against the same rules:
 /// finite, magnitude, sign, integer-ness and maximum of decimals.
 ///
-/// Returns the value, with `-0.0` normalised to `0.0`.
-pub fn check_number(value: f64, rules: &NumberRules) -> Result<f64, NumberError> {
+/// Returns the shortest decimal that reads back as the double (what the
+/// sender wrote), `-0.0` giving zero.
+pub fn check_number(value: f64, rules: &NumberRules) -> Result<Decimal, NumberError> {
     if value.is_nan() {
         return Err(NumberError::Invalid);
     }
@@ -353,7 +388,7 @@ pub fn check_number(value: f64, rules: &NumberRules) -> Result<f64, NumberError>
         return Err(NumberError::TooLarge);
     }
     if value == 0.0 {
-        return Ok(0.0);
+        return Ok(Decimal::ZERO);
     }
     if value < 0.0 && !rules.allow_negative {
         return Err(NumberError::Negative);
@@ -372,69 +407,18 @@ pub fn check_number(value: f64, rules: &NumberRules) -> Result<f64, NumberError>
             }
         }
     }
-    Ok(value)
+    // Only a fraction finer than 28 decimals fails here.
+    crate::figures::from_f64(value).ok_or(NumberError::TooManyDecimals(MAX_SCALE as u8))
 }
 
 /// Formats a number the Vietnamese way: `585160` → `585.160`,
 /// `51.95` → `51,95`, `1234.5` → `1.234,5`.
 ///
-/// The value is rounded to `max_decimals` (half away from zero, on the
-/// shortest decimal that reads back as the same f64, so `2.675` gives
-/// `2,68`), trailing zeros of the fraction are dropped and `-0` is never
-/// shown. A value that is not finite is shown as Rust shows it (`NaN`,
-/// `inf`), which parsing refuses.
-pub fn format_number(value: f64, max_decimals: u8) -> String {
-    if !value.is_finite() {
-        return value.to_string();
-    }
-    // Rust's Display for f64 never uses an exponent.
-    let shortest = value.abs().to_string();
-    let (int_str, frac_str) = shortest.split_once('.').unwrap_or((&shortest, ""));
-
-    let keep = usize::from(max_decimals).min(frac_str.len());
-    let mut digits: Vec<u8> = int_str.bytes().chain(frac_str.bytes().take(keep)).map(|b| b - b'0').collect();
-    let mut int_len = int_str.len();
-
-    let round_up = frac_str.as_bytes().get(keep).is_some_and(|&b| b >= b'5');
-    if round_up {
-        let mut carry = true;
-        for d in digits.iter_mut().rev() {
-            if *d == 9 {
-                *d = 0;
-            } else {
-                *d += 1;
-                carry = false;
-                break;
-            }
-        }
-        if carry {
-            digits.insert(0, 1);
-            int_len += 1;
-        }
-    }
-
-    let (int_digits, frac_digits) = digits.split_at(int_len);
-    let frac_len = frac_digits.len() - frac_digits.iter().rev().take_while(|&&d| d == 0).count();
-    let frac_digits = &frac_digits[..frac_len];
-    // Display gives no leading zeros except a lone "0", and rounding only
-    // turns that 0 into 1 or adds a leading 1: nothing to trim.
-    let is_zero = int_digits.iter().all(|&d| d == 0) && frac_digits.is_empty();
-
-    let mut out = String::with_capacity(int_digits.len() * 4 / 3 + frac_digits.len() + 3);
-    if value < 0.0 && !is_zero {
-        out.push('-');
-    }
-    for (i, &d) in int_digits.iter().enumerate() {
-        if i > 0 && (int_digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(char::from(b'0' + d));
-    }
-    if !frac_digits.is_empty() {
-        out.push(',');
-        out.extend(frac_digits.iter().map(|&d| char::from(b'0' + d)));
-    }
-    out
+/// The value is rounded to `max_decimals` (half away from zero, so `2.675`
+/// gives `2,68`), trailing zeros of the fraction are dropped and `-0` is
+/// never shown.
+pub fn format_number(value: Decimal, max_decimals: u8) -> String {
+    write_decimal(crate::figures::round(value, u32::from(max_decimals)).normalize())
 }
 
 #[cfg(test)]
@@ -446,11 +430,16 @@ mod number_tests {
     const DECIMAL: NumberRules = NumberRules::decimal(false, None);
     const SIGNED: NumberRules = NumberRules::decimal(true, None);
 
-    fn p(input: &str, rules: &NumberRules) -> Result<Option<f64>, NumberError> {
+    fn p(input: &str, rules: &NumberRules) -> Result<Option<Decimal>, NumberError> {
         parse_vietnamese_number(input, rules)
     }
 
-    fn ok(input: &str, rules: &NumberRules) -> f64 {
+    /// A decimal in Rust's notation.
+    fn d(text: &str) -> Decimal {
+        Decimal::from_str_exact(text).expect("a decimal")
+    }
+
+    fn ok(input: &str, rules: &NumberRules) -> Decimal {
         match p(input, rules) {
             Ok(Some(v)) => v,
             other => panic!("{input:?} should parse, got {other:?}"),
@@ -459,40 +448,40 @@ mod number_tests {
 
     #[test]
     fn dotted_thousands() {
-        assert_eq!(ok("585.160", &COUNT), 585_160.0);
-        assert_eq!(ok("1.000.000", &COUNT), 1_000_000.0);
-        assert_eq!(ok("1.234", &DECIMAL), 1234.0);
-        assert_eq!(ok("999.999.999.999", &COUNT), 999_999_999_999.0);
+        assert_eq!(ok("585.160", &COUNT), d("585160"));
+        assert_eq!(ok("1.000.000", &COUNT), d("1000000"));
+        assert_eq!(ok("1.234", &DECIMAL), d("1234"));
+        assert_eq!(ok("999.999.999.999", &COUNT), d("999999999999"));
     }
 
     #[test]
     fn comma_decimals() {
-        assert_eq!(ok("51,95", &DECIMAL), 51.95);
-        assert_eq!(ok("1.234,5", &DECIMAL), 1234.5);
-        assert_eq!(ok("0,5", &DECIMAL), 0.5);
-        assert_eq!(ok("00,5", &DECIMAL), 0.5);
-        assert_eq!(ok("0,1", &DECIMAL), 0.1);
+        assert_eq!(ok("51,95", &DECIMAL), d("51.95"));
+        assert_eq!(ok("1.234,5", &DECIMAL), d("1234.5"));
+        assert_eq!(ok("0,5", &DECIMAL), d("0.5"));
+        assert_eq!(ok("00,5", &DECIMAL), d("0.5"));
+        assert_eq!(ok("0,1", &DECIMAL), d("0.1"));
     }
 
     #[test]
     fn plain_digits_and_leading_zeros() {
-        assert_eq!(ok("585160", &COUNT), 585_160.0);
-        assert_eq!(ok("007", &COUNT), 7.0);
-        assert_eq!(ok("0", &COUNT), 0.0);
-        assert_eq!(ok("1234,5", &DECIMAL), 1234.5);
+        assert_eq!(ok("585160", &COUNT), d("585160"));
+        assert_eq!(ok("007", &COUNT), d("7"));
+        assert_eq!(ok("0", &COUNT), d("0"));
+        assert_eq!(ok("1234,5", &DECIMAL), d("1234.5"));
     }
 
     #[test]
     fn spaces_are_ignored() {
-        assert_eq!(ok("585 160", &COUNT), 585_160.0);
-        assert_eq!(ok("  585.160  ", &COUNT), 585_160.0);
-        assert_eq!(ok("1\u{a0}234,5", &DECIMAL), 1234.5);
-        assert_eq!(ok("1 234,5", &DECIMAL), 1234.5);
-        assert_eq!(ok("1\u{202f}234", &COUNT), 1234.0);
-        assert_eq!(ok("1\u{2009}234\u{200a}567", &COUNT), 1_234_567.0);
-        assert_eq!(ok("\u{feff}12\u{200b}3", &COUNT), 123.0);
-        assert_eq!(ok("- 5", &SIGNED), -5.0);
-        assert_eq!(ok("51,95 %", &DECIMAL), 51.95);
+        assert_eq!(ok("585 160", &COUNT), d("585160"));
+        assert_eq!(ok("  585.160  ", &COUNT), d("585160"));
+        assert_eq!(ok("1\u{a0}234,5", &DECIMAL), d("1234.5"));
+        assert_eq!(ok("1 234,5", &DECIMAL), d("1234.5"));
+        assert_eq!(ok("1\u{202f}234", &COUNT), d("1234"));
+        assert_eq!(ok("1\u{2009}234\u{200a}567", &COUNT), d("1234567"));
+        assert_eq!(ok("\u{feff}12\u{200b}3", &COUNT), d("123"));
+        assert_eq!(ok("- 5", &SIGNED), d("-5"));
+        assert_eq!(ok("51,95 %", &DECIMAL), d("51.95"));
     }
 
     #[test]
@@ -504,14 +493,14 @@ mod number_tests {
 
     #[test]
     fn signs() {
-        assert_eq!(ok("+7", &COUNT), 7.0);
-        assert_eq!(ok("-5", &SIGNED), -5.0);
-        assert_eq!(ok("\u{2212}5", &SIGNED), -5.0);
-        assert_eq!(ok("-1.234,5", &SIGNED), -1234.5);
+        assert_eq!(ok("+7", &COUNT), d("7"));
+        assert_eq!(ok("-5", &SIGNED), d("-5"));
+        assert_eq!(ok("\u{2212}5", &SIGNED), d("-5"));
+        assert_eq!(ok("-1.234,5", &SIGNED), d("-1234.5"));
         assert_eq!(p("-5", &COUNT), Err(NumberError::Negative));
         assert_eq!(p("-0,5", &DECIMAL), Err(NumberError::Negative));
         let zero = ok("-0", &COUNT);
-        assert_eq!(zero, 0.0);
+        assert_eq!(zero, Decimal::ZERO);
         assert!(zero.is_sign_positive());
         assert_eq!(p("--5", &SIGNED), Err(NumberError::Invalid));
         assert_eq!(p("+-5", &SIGNED), Err(NumberError::Invalid));
@@ -522,8 +511,8 @@ mod number_tests {
 
     #[test]
     fn percent() {
-        assert_eq!(ok("51,95%", &DECIMAL), 51.95);
-        assert_eq!(ok("100%", &COUNT), 100.0);
+        assert_eq!(ok("51,95%", &DECIMAL), d("51.95"));
+        assert_eq!(ok("100%", &COUNT), d("100"));
         assert_eq!(p("%", &DECIMAL), Err(NumberError::Invalid));
         assert_eq!(p("5%%", &DECIMAL), Err(NumberError::Invalid));
         assert_eq!(p("%5", &DECIMAL), Err(NumberError::Invalid));
@@ -570,41 +559,41 @@ mod number_tests {
         assert_eq!(p("51,95", &COUNT), Err(NumberError::NotInteger));
         assert_eq!(p("1.234,5", &COUNT), Err(NumberError::NotInteger));
         // Trailing zeros of the fraction are not decimals.
-        assert_eq!(ok("5,0", &COUNT), 5.0);
-        assert_eq!(ok("5,000", &COUNT), 5.0);
+        assert_eq!(ok("5,0", &COUNT), d("5"));
+        assert_eq!(ok("5,000", &COUNT), d("5"));
     }
 
     #[test]
     fn max_decimals() {
         let two = NumberRules::decimal(false, Some(2));
-        assert_eq!(ok("51,95", &two), 51.95);
-        assert_eq!(ok("51,950", &two), 51.95);
+        assert_eq!(ok("51,95", &two), d("51.95"));
+        assert_eq!(ok("51,950", &two), d("51.95"));
         assert_eq!(p("51,955", &two), Err(NumberError::TooManyDecimals(2)));
         let none = NumberRules::decimal(false, Some(0));
         assert_eq!(p("5,5", &none), Err(NumberError::TooManyDecimals(0)));
-        assert_eq!(ok("5", &none), 5.0);
+        assert_eq!(ok("5", &none), d("5"));
     }
 
     #[test]
     fn size_and_precision() {
-        assert_eq!(ok("1.000.000.000.000.000", &COUNT), 1e15);
-        assert_eq!(ok("999.999.999.999.999", &COUNT), 999_999_999_999_999.0);
+        assert_eq!(ok("1.000.000.000.000.000", &COUNT), d("1000000000000000"));
+        assert_eq!(ok("999.999.999.999.999", &COUNT), d("999999999999999"));
         assert_eq!(p("1.000.000.000.000.001", &COUNT), Err(NumberError::TooLarge));
         assert_eq!(p("99999999999999999999999", &COUNT), Err(NumberError::TooLarge));
         let huge = "9".repeat(400);
         assert_eq!(p(&huge, &COUNT), Err(NumberError::TooLarge));
         assert_eq!(p("-1.000.000.000.000.001", &SIGNED), Err(NumberError::TooLarge));
         // 15 significant digits pass, 16 do not.
-        assert_eq!(ok("123.456.789,012345", &DECIMAL), 123_456_789.012_345);
+        assert_eq!(ok("123.456.789,012345", &DECIMAL), d("123456789.012345"));
         assert_eq!(p("123.456.789,0123456", &DECIMAL), Err(NumberError::TooManyDecimals(6)));
-        assert_eq!(ok("0,000000000000001", &DECIMAL), 1e-15);
+        assert_eq!(ok("0,000000000000001", &DECIMAL), d("0.000000000000001"));
         assert_eq!(p("0,0000000000000001", &DECIMAL), Err(NumberError::TooManyDecimals(15)));
     }
 
     #[test]
     fn quantity_keeps_decimals() {
         let q = parse_quantity("1.234,50", &DECIMAL);
-        assert_eq!(q, Ok(Some(Quantity { value: 1234.5, decimals: 1 })));
+        assert_eq!(q, Ok(Some(Quantity { value: d("1234.5"), decimals: 1 })));
         let shown = q.ok().flatten().map(|q| q.to_string());
         assert_eq!(shown.as_deref(), Some("1.234,5"));
     }
@@ -625,46 +614,50 @@ mod number_tests {
 
     #[test]
     fn check_json_numbers() {
-        assert_eq!(check_number(585_160.0, &COUNT), Ok(585_160.0));
+        assert_eq!(check_number(585_160.0, &COUNT), Ok(d("585160")));
         assert_eq!(check_number(51.95, &COUNT), Err(NumberError::NotInteger));
         assert_eq!(check_number(-5.0, &COUNT), Err(NumberError::Negative));
-        assert_eq!(check_number(-5.0, &SIGNED), Ok(-5.0));
+        assert_eq!(check_number(-5.0, &SIGNED), Ok(d("-5")));
         let zero = check_number(-0.0, &COUNT);
-        assert_eq!(zero, Ok(0.0));
+        assert_eq!(zero, Ok(Decimal::ZERO));
         assert!(zero.is_ok_and(|z| z.is_sign_positive()));
         assert_eq!(check_number(f64::NAN, &DECIMAL), Err(NumberError::Invalid));
         assert_eq!(check_number(f64::INFINITY, &DECIMAL), Err(NumberError::TooLarge));
-        assert_eq!(check_number(1e15, &COUNT), Ok(1e15));
+        assert_eq!(check_number(1e15, &COUNT), Ok(d("1000000000000000")));
         assert_eq!(check_number(1.5e15, &COUNT), Err(NumberError::TooLarge));
         let two = NumberRules::decimal(false, Some(2));
-        assert_eq!(check_number(51.95, &two), Ok(51.95));
+        // The decimal the sender wrote, not the double's binary expansion.
+        assert_eq!(check_number(51.95, &two), Ok(d("51.95")));
         assert_eq!(check_number(51.955, &two), Err(NumberError::TooManyDecimals(2)));
         assert_eq!(check_number(0.1 + 0.2, &two), Err(NumberError::TooManyDecimals(2)));
-        assert_eq!(check_number(0.1 + 0.2, &DECIMAL), Ok(0.1 + 0.2));
+        assert_eq!(check_number(0.1 + 0.2, &DECIMAL), Ok(d("0.30000000000000004")));
+        assert_eq!(check_number(1e-30, &DECIMAL), Err(NumberError::TooManyDecimals(28)));
     }
 
     #[test]
     fn formatting() {
-        assert_eq!(format_number(585_160.0, 0), "585.160");
-        assert_eq!(format_number(51.95, 2), "51,95");
-        assert_eq!(format_number(1234.5, 2), "1.234,5");
-        assert_eq!(format_number(1_000_000.0, 2), "1.000.000");
-        assert_eq!(format_number(0.0, 2), "0");
-        assert_eq!(format_number(-0.0, 2), "0");
-        assert_eq!(format_number(-0.001, 2), "0");
-        assert_eq!(format_number(-0.004, 2), "0");
-        assert_eq!(format_number(-0.005, 2), "-0,01");
-        assert_eq!(format_number(-1234.5, 1), "-1.234,5");
-        assert_eq!(format_number(2.675, 2), "2,68");
-        assert_eq!(format_number(999.995, 2), "1.000");
-        assert_eq!(format_number(9.96, 1), "10");
-        assert_eq!(format_number(0.5, 0), "1");
-        assert_eq!(format_number(0.4, 0), "0");
-        assert_eq!(format_number(1.10, 3), "1,1");
-        assert_eq!(format_number(123.0, 0), "123");
-        assert_eq!(format_number(1e15, 0), "1.000.000.000.000.000");
-        assert_eq!(format_number(1e-7, 10), "0,0000001");
-        assert_eq!(format_number(f64::NAN, 2), "NaN");
+        assert_eq!(format_number(d("585160"), 0), "585.160");
+        assert_eq!(format_number(d("51.95"), 2), "51,95");
+        assert_eq!(format_number(d("1234.5"), 2), "1.234,5");
+        assert_eq!(format_number(d("1000000"), 2), "1.000.000");
+        assert_eq!(format_number(d("0"), 2), "0");
+        assert_eq!(format_number(-d("0"), 2), "0");
+        assert_eq!(format_number(d("-0.001"), 2), "0");
+        assert_eq!(format_number(d("-0.004"), 2), "0");
+        assert_eq!(format_number(d("-0.005"), 2), "-0,01");
+        assert_eq!(format_number(d("-1234.5"), 1), "-1.234,5");
+        assert_eq!(format_number(d("2.675"), 2), "2,68");
+        assert_eq!(format_number(d("999.995"), 2), "1.000");
+        assert_eq!(format_number(d("9.96"), 1), "10");
+        assert_eq!(format_number(d("0.5"), 0), "1");
+        assert_eq!(format_number(d("0.4"), 0), "0");
+        assert_eq!(format_number(d("1.10"), 3), "1,1");
+        assert_eq!(format_number(d("123"), 0), "123");
+        assert_eq!(format_number(d("1000000000000000"), 0), "1.000.000.000.000.000");
+        assert_eq!(format_number(d("0.0000001"), 10), "0,0000001");
+        assert_eq!(format_number(d("3.125"), 2), "3,13");
+        assert_eq!(format_number(d("123456789012.345"), 3), "123.456.789.012,345");
+        assert_eq!(format_number(d("0.1") + d("0.2"), 6), "0,3");
     }
 
     fn insert_spaces(s: &str, mask: u32, kind: usize) -> String {
@@ -685,7 +678,7 @@ mod number_tests {
         // without the dots, and with spaces between the characters.
         #[test]
         fn integers_round_trip(n in 0u64..1_000_000_000_000, mask in any::<u32>(), kind in 0usize..4) {
-            let expected = n as f64;
+            let expected = Decimal::from(n);
             let dotted = format_number(expected, 0);
             prop_assert_eq!(p(&dotted, &COUNT), Ok(Some(expected)));
             let plain = dotted.replace('.', "");
@@ -704,8 +697,7 @@ mod number_tests {
             let x = ok(&typed, &SIGNED);
             let shown = format_number(x, 4);
             let back = ok(&shown, &SIGNED);
-            prop_assert!((back - x).abs() <= 1e-9 * x.abs().max(1.0), "{} -> {} -> {}", typed, shown, back);
-            prop_assert_eq!(back, x);
+            prop_assert_eq!(back, x, "{} -> {} -> {}", typed, shown, back);
         }
 
         // (3) Anything containing an ASCII letter is refused.
@@ -723,7 +715,7 @@ mod number_tests {
         fn never_panics(input in any::<String>()) {
             for rules in [COUNT, DECIMAL, SIGNED, NumberRules::decimal(true, Some(2))] {
                 if let Ok(Some(q)) = parse_quantity(&input, &rules) {
-                    prop_assert_eq!(check_number(q.value, &rules), Ok(q.value));
+                    prop_assert_eq!(check_number(crate::figures::to_f64(q.value), &rules), Ok(q.value));
                     prop_assert_eq!(p(&q.to_string(), &rules), Ok(Some(q.value)));
                 }
             }
@@ -733,7 +725,7 @@ mod number_tests {
         fn never_panics_on_number_like(input in "[0-9.,+%\u{2212} \u{a0}-]{0,24}") {
             for rules in [COUNT, DECIMAL, SIGNED, NumberRules::decimal(true, Some(2))] {
                 if let Ok(Some(q)) = parse_quantity(&input, &rules) {
-                    prop_assert_eq!(check_number(q.value, &rules), Ok(q.value));
+                    prop_assert_eq!(check_number(crate::figures::to_f64(q.value), &rules), Ok(q.value));
                     prop_assert_eq!(p(&q.to_string(), &rules), Ok(Some(q.value)));
                 }
             }
@@ -741,14 +733,15 @@ mod number_tests {
 
         // (5) parse(format(x)) == x for values rounded to 2 decimals.
         #[test]
-        fn two_decimals_round_trip(raw in -1e9f64..1e9) {
-            let x = (raw * 100.0).round() / 100.0;
+        fn two_decimals_round_trip(cents in -100_000_000_000i64..100_000_000_000) {
+            let x = Decimal::new(cents, 2);
             let shown = format_number(x, 2);
             prop_assert_eq!(p(&shown, &SIGNED), Ok(Some(x)), "{}", shown);
         }
 
         #[test]
-        fn never_negative_zero(x in -1.0f64..1.0, places in 0u8..4) {
+        fn never_negative_zero(millionths in -1_000_000i64..1_000_000, places in 0u8..4) {
+            let x = Decimal::new(millionths, 6);
             let shown = format_number(x, places);
             if shown.starts_with('-') {
                 prop_assert!(shown.bytes().any(|b| (b'1'..=b'9').contains(&b)), "{}", shown);
@@ -756,8 +749,15 @@ mod number_tests {
         }
 
         #[test]
-        fn format_never_panics(x in any::<f64>(), places in 0u8..=255) {
+        fn format_never_panics(
+            (lo, mid, hi) in (any::<u32>(), any::<u32>(), any::<u32>()),
+            negative in any::<bool>(),
+            scale in 0u32..=28,
+            places in 0u8..=255,
+        ) {
+            let x = Decimal::from_parts(lo, mid, hi, negative, scale);
             let _ = format_number(x, places);
+            let _ = decimal(x, usize::from(places));
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod directives;
 pub mod error;
 pub mod exports;
+pub mod figures;
 pub mod format;
 pub mod health;
 pub mod home;

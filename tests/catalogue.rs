@@ -90,12 +90,12 @@ async fn a_province_admin_creates_a_data_element_and_an_indicator() {
     ];
     let (status, page) = post(&app, &admin, "/admin/catalogue/indicators", &indicator).await;
     assert_eq!(status, 303, "created: {page}");
-    let (factor, decimals): (f64, i16) =
+    let (factor, decimals): (danvan::figures::Decimal, i16) =
         sqlx::query_as("SELECT factor, decimals FROM indicators WHERE code = 'TL_XA_NTM_THU'")
             .fetch_one(&app.pool)
             .await
             .expect("the indicator");
-    assert_eq!((factor, decimals), (100.0, 2));
+    assert_eq!((factor, decimals), (danvan::figures::Decimal::ONE_HUNDRED, 2));
     let (action, _, after) = last_audit(&app, "indicator", "TL_XA_NTM_THU").await;
     assert_eq!(action, "create");
     assert_eq!(after["numerator"], "XA_NONG_THON_MOI");

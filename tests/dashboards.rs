@@ -4,7 +4,13 @@ mod common;
 
 use common::{TestApp, text};
 use danvan::dashboards::aggregate::{self, Basis};
+use danvan::figures::Decimal;
 use danvan::reports::Period;
+
+/// A figure written as a double literal, read as the decimal it spells.
+fn d(value: f64) -> Decimal {
+    danvan::figures::from_f64(value).expect("a decimal")
+}
 
 /// Inserts a report with values directly (the workflow is tested elsewhere).
 async fn report(app: &TestApp, unit_code: &str, year: i32, quarter: i16, status: &str, values: &[(&str, &str, f64)]) {
@@ -26,7 +32,7 @@ async fn report(app: &TestApp, unit_code: &str, year: i32, quarter: i16, status:
         .bind(id)
         .bind(code)
         .bind(org)
-        .bind(value)
+        .bind(d(*value))
         .execute(&app.pool)
         .await
         .expect("value");
@@ -97,29 +103,84 @@ async fn aggregation_follows_flows_stocks_and_indicators() {
     let half: Period = "2022-H1".parse().expect("period");
     let totals = aggregate::totals(&app.pool, Some(&district.path), half, Basis::Accepted).await.expect("totals");
     // Flows: every quarter and unit summed.
-    assert_eq!(totals["DON_TIEP_NHAN"], 4.0 + 10.0 + 6.0 + 20.0);
-    assert_eq!(totals["DON_GIAI_QUYET"], 4.0 + 5.0 + 6.0 + 1.0);
+    assert_eq!(totals["DON_TIEP_NHAN"], d(4.0 + 10.0 + 6.0 + 20.0));
+    assert_eq!(totals["DON_GIAI_QUYET"], d(4.0 + 5.0 + 6.0 + 1.0));
     // Stocks: each unit's latest value (Liên Nghĩa quarter II, Phú Hội quarter I), then summed.
-    assert_eq!(totals["DVHV_HIEN_CO"], 120.0 + 30.0 + 900.0);
-    assert_eq!(totals["DVHV_HIEN_CO.HND"], 120.0 + 900.0);
-    assert_eq!(totals["DVHV_DOI_TUONG"], 400.0 + 100.0 + 1000.0);
+    assert_eq!(totals["DVHV_HIEN_CO"], d(120.0 + 30.0 + 900.0));
+    assert_eq!(totals["DVHV_HIEN_CO.HND"], d(120.0 + 900.0));
+    assert_eq!(totals["DVHV_DOI_TUONG"], d(400.0 + 100.0 + 1000.0));
 
     // The indicator comes from the aggregated parts: 1050 / 1500 = 70 %, not the mean of the
     // communes' rates ((150/500 = 30 %) + (900/1000 = 90 %)) / 2 = 60 %.
     let catalogue = danvan::indicators::Catalogue::load(&app.pool).await.expect("catalogue");
     let rate = catalogue.indicator("TL_DVHV").expect("indicator");
     let value = aggregate::indicator(rate, &totals).expect("value");
-    assert!((value.value - 70.0).abs() < 1e-9, "{value:?}");
+    assert_eq!(value.value, d(70.0), "{value:?}");
 
     let with_submitted =
         aggregate::totals(&app.pool, Some(&district.path), half, Basis::Submitted).await.expect("totals");
-    assert_eq!(with_submitted["DON_TIEP_NHAN"], 40.0 + 1000.0);
-    assert_eq!(with_submitted["DVHV_HIEN_CO"], 120.0 + 30.0 + 950.0, "the newer submitted stock replaces quarter I");
+    assert_eq!(with_submitted["DON_TIEP_NHAN"], d(40.0 + 1000.0));
+    assert_eq!(with_submitted["DVHV_HIEN_CO"], d(120.0 + 30.0 + 950.0), "the newer submitted stock replaces quarter I");
 
     // Quarter I alone.
     let q1: Period = "2022-Q1".parse().expect("period");
     let totals = aggregate::totals(&app.pool, Some(&district.path), q1, Basis::Accepted).await.expect("totals");
-    assert_eq!(totals["DVHV_HIEN_CO"], 100.0 + 900.0);
+    assert_eq!(totals["DVHV_HIEN_CO"], d(100.0 + 900.0));
+}
+
+/// Figures are exact decimals from the report to the dashboard: 0,1 and 0,2 reported in two
+/// districts make 0,3 in the province's aggregates (doubles gave 0.30000000000000004), and a
+/// rate of 1/32 is 3,125% shown as 3,13% (half away from zero; doubles showed 3,12).
+#[tokio::test]
+async fn figures_add_up_exactly_in_the_aggregates_api_and_the_dashboard() {
+    let app = TestApp::spawn_with_demo().await;
+    // Mong Thọ A (Huyện Châu Thành) and Phường Vĩnh Thanh (Thành phố Rạch Giá): two districts of
+    // Kiên Giang, so the province adds the two districts' roll-ups.
+    let mong_tho = [("DUONG_GTNT_KM", "", 0.1), ("DON_TIEP_NHAN", "", 30.0), ("DON_GIAI_QUYET", "", 1.0)];
+    report(&app, "30883", 2022, 1, "da_duyet", &mong_tho).await;
+    report(&app, "30733", 2022, 1, "da_duyet", &[("DUONG_GTNT_KM", "", 0.2), ("DON_TIEP_NHAN", "", 2.0)]).await;
+
+    let leader = app.demo_client("tinh.lanhdao").await;
+    let (status, body) =
+        text(leader.get(app.url("/api/v1/aggregates/91?period=2022-Q1")).send().await.expect("GET")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(r#""DUONG_GTNT_KM":0.3,"#) || body.contains(r#""DUONG_GTNT_KM":0.3}"#),
+        "0,1 + 0,2 is 0,3 in the JSON text, not 0.30000000000000004: {body}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(doc["values"]["DUONG_GTNT_KM"].as_f64(), Some(0.3));
+    let parts: Vec<f64> = doc["children"]
+        .as_array()
+        .expect("children")
+        .iter()
+        .filter_map(|c| c["values"]["DUONG_GTNT_KM"].as_f64())
+        .collect();
+    assert_eq!(parts.len(), 2, "one figure in each of the two districts");
+    let rate = &doc["indicators"]["TL_GIAI_QUYET_DON"];
+    assert_eq!((rate["numerator"].as_i64(), rate["denominator"].as_i64()), (Some(1), Some(32)));
+    assert_eq!(rate["value"].as_f64(), Some(3.125), "1/32 × 100 exactly");
+
+    // The same sums in Rust.
+    let province =
+        danvan::units::queries::resolve(&app.pool, "91", chrono::NaiveDate::from_ymd_opt(2022, 3, 31).expect("d"))
+            .await
+            .expect("q")
+            .expect("unit");
+    let quarter: Period = "2022-Q1".parse().expect("period");
+    let totals = aggregate::totals(&app.pool, Some(&province.path), quarter, Basis::Accepted).await.expect("totals");
+    assert_eq!(totals["DUONG_GTNT_KM"], Decimal::new(3, 1));
+    assert_eq!(totals["DUONG_GTNT_KM"].to_string(), "0.3");
+
+    // The dashboard writes the rate rounded half away from zero.
+    let (status, page) = text(leader.get(app.url("/dashboards/91?period=2022-Q1")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("1/32 đơn (3,13%)"), "1/32 = 3,125% shows as 3,13%");
+    let (status, page) =
+        text(leader.get(app.url("/dashboards/91/drill?period=2022-Q1&key=DUONG_GTNT_KM")).send().await.expect("GET"))
+            .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("0,3"), "the drill-down's total");
 }
 
 #[tokio::test]
@@ -135,10 +196,10 @@ async fn drill_down_parts_add_up_to_the_whole() {
     assert!(parts.len() >= 15, "the province's own report and its districts");
     let whole = aggregate::totals(&app.pool, Some(&province.path), year, Basis::Accepted).await.expect("totals");
     for key in ["DVHV_HIEN_CO", "DON_TIEP_NHAN", "GS_TONG", "XA_NTM"] {
-        let sum: f64 = parts.values().filter_map(|p| p.get(key)).sum();
-        assert!((sum - whole[key]).abs() < 1e-6, "{key}");
+        let sum: Decimal = parts.values().filter_map(|p| p.get(key)).sum();
+        assert_eq!(sum, whole[key], "{key}");
     }
-    assert_eq!(whole["DVHV_HIEN_CO"], 585_160.0);
+    assert_eq!(whole["DVHV_HIEN_CO"], d(585_160.0));
 
     let leader = app.demo_client("tinh.lanhdao").await;
     let (status, page) =
@@ -397,7 +458,8 @@ async fn rollups_equal_the_plain_computation_after_every_step() {
                     let mut draft = Draft::default();
                     for _ in 0..count {
                         let key = keys[rng.random_range(0..keys.len())];
-                        draft.values.insert(key.to_owned(), f64::from(rng.random_range(0..500u32)));
+                        // Tenths, so that sums in doubles would drift.
+                        draft.values.insert(key.to_owned(), Decimal::new(rng.random_range(0..5000i64), 1));
                     }
                     if rng.random_bool(0.2) {
                         draft.cleared.push(keys[rng.random_range(0..keys.len())].to_owned());
@@ -434,9 +496,10 @@ async fn rollups_equal_the_plain_computation_after_every_step() {
                         let rolled = aggregate::parts(&app.pool, root, *period, basis).await.expect("parts");
                         let live = aggregate::live_parts(&app.pool, root, *period, basis).await.expect("live");
                         let whole = |parts: &std::collections::BTreeMap<String, aggregate::Totals>| {
-                            let mut sum: Vec<(String, i64)> = aggregate::sum_parts(parts.values())
+                            // Exact decimals: equal to the last digit, zeros of the scale aside.
+                            let mut sum: Vec<(String, Decimal)> = aggregate::sum_parts(parts.values())
                                 .into_iter()
-                                .map(|(k, v)| (k, (v * 1000.0).round() as i64))
+                                .map(|(k, v)| (k, v.normalize()))
                                 .collect();
                             sum.sort();
                             sum
@@ -475,14 +538,14 @@ async fn draft_saves_leave_cached_dashboards_alone() {
             .expect("unit");
     let mut tx = app.pool.begin().await.expect("tx");
     let mut draft = Draft::default();
-    draft.values.insert("TD_DINH_KY".to_owned(), 3.0);
+    draft.values.insert("TD_DINH_KY".to_owned(), Decimal::from(3));
     let report = store::save(&mut tx, unit.id, (2023, 2), 0, &draft, (1, "kiểm tra")).await.expect("first save");
     tx.commit().await.expect("commit");
     let before = generation().await;
     for round in 0..3 {
         let mut tx = app.pool.begin().await.expect("tx");
         let current = store::find(&app.pool, unit.id, 2023, 2).await.expect("find").expect("report");
-        draft.values.insert("TD_DINH_KY".to_owned(), f64::from(4 + round));
+        draft.values.insert("TD_DINH_KY".to_owned(), Decimal::from(4 + round));
         store::save(&mut tx, unit.id, (2023, 2), current.version, &draft, (1, "kiểm tra")).await.expect("save");
         tx.commit().await.expect("commit");
     }

@@ -114,7 +114,7 @@ async fn the_annual_xlsx_holds_numeric_cells_equal_to_the_database() {
     let on = chrono::NaiveDate::from_ymd_opt(2020, 12, 31).expect("date");
     let province = danvan::units::queries::resolve(&app.pool, "91", on).await.expect("query").expect("unit 91");
     let stored: f64 = sqlx::query_scalar(
-        "SELECT sum(v.value) FROM reports r JOIN units u ON u.id = r.unit_id JOIN report_values v ON v.report_id = r.id
+        "SELECT sum(v.value)::float8 FROM reports r JOIN units u ON u.id = r.unit_id JOIN report_values v ON v.report_id = r.id
          WHERE u.path <@ $1::ltree AND r.year = 2020 AND r.status = 'da_duyet' AND v.element_code = 'QUA_TET_SUAT'",
     )
     .bind(&province.path)
@@ -210,7 +210,7 @@ async fn upload(client: &reqwest::Client, app: &TestApp, filename: &str, content
     common::text(response).await
 }
 
-async fn report_state(app: &TestApp) -> Vec<(i32, i32, String, f64)> {
+async fn report_state(app: &TestApp) -> Vec<(i32, i32, String, danvan::figures::Decimal)> {
     sqlx::query_as(
         "SELECT r.id, r.version, v.element_code || '.' || v.organisation_code, v.value
          FROM reports r JOIN report_values v ON v.report_id = r.id ORDER BY 1, 3",
@@ -240,7 +240,7 @@ async fn an_import_with_one_bad_row_is_refused_with_its_line_and_changes_nothing
     let good = "unit_code,period,element_code,organisation,value\n30883,2022-Q1,TD_DINH_KY,,12\n";
     let (status, page) = upload(&client, &app, "so-lieu.csv", good.as_bytes()).await;
     assert_eq!(status, 200, "{page}");
-    let (state, value): (String, f64) = sqlx::query_as(
+    let (state, value): (String, danvan::figures::Decimal) = sqlx::query_as(
         "SELECT r.status, v.value FROM reports r JOIN units u ON u.id = r.unit_id
          JOIN report_values v ON v.report_id = r.id
          WHERE u.code = '30883' AND r.year = 2022 AND r.quarter = 1 AND v.element_code = 'TD_DINH_KY'",
@@ -248,7 +248,7 @@ async fn an_import_with_one_bad_row_is_refused_with_its_line_and_changes_nothing
     .fetch_one(&app.pool)
     .await
     .expect("imported");
-    assert_eq!((state.as_str(), value), ("nhap", 12.0));
+    assert_eq!((state.as_str(), value), ("nhap", danvan::figures::Decimal::from(12)));
     // Another commune's data is refused.
     let other = "unit_code,period,element_code,organisation,value\n30886,2022-Q1,TD_DINH_KY,,3\n";
     let (status, page) = upload(&client, &app, "khac.csv", other.as_bytes()).await;

@@ -157,7 +157,7 @@ async fn a_form_save_keeps_the_figure_of_a_retired_element() {
     assert_eq!(body["values"]["TD_DOT_XUAT"], Value::Null, "a field shown and emptied is removed");
     assert_eq!(body["other_values"]["DOI_THOAI"], 2.0, "the retired element's figure stays stored");
     let stored: Vec<f64> = sqlx::query_scalar(
-        "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id JOIN units u ON u.id = r.unit_id
+        "SELECT v.value::float8 FROM report_values v JOIN reports r ON r.id = v.report_id JOIN units u ON u.id = r.unit_id
          WHERE v.element_code = 'DOI_THOAI' AND u.code = '30883' AND r.year = 2022 AND r.quarter = 1",
     )
     .fetch_all(&app.pool)
@@ -441,14 +441,14 @@ async fn staff_enter_vietnamese_numbers_and_errors_keep_the_typed_text() {
     let (_, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
     assert!(page.contains(r#"value="1.234""#));
     assert!(page.contains(r#"value="12,345.6""#));
-    let stored: f64 = sqlx::query_scalar(
+    let stored: danvan::figures::Decimal = sqlx::query_scalar(
         "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id WHERE v.element_code = 'TD_DINH_KY'
          AND r.year = 2022",
     )
     .fetch_one(&app.pool)
     .await
     .expect("value");
-    assert_eq!(stored, 1234.0);
+    assert_eq!(stored, danvan::figures::Decimal::from(1234));
 }
 
 #[tokio::test]
@@ -593,14 +593,14 @@ async fn a_stale_save_is_refused_and_shows_what_changed() {
     assert!(page.contains("vừa được người khác lưu"));
     assert!(page.contains("Tiếp dân định kỳ: 7 → 8"), "{page}");
     assert!(page.contains(r#"value="99""#), "the second person's typing is kept on the page");
-    let stored: f64 = sqlx::query_scalar(
+    let stored: danvan::figures::Decimal = sqlx::query_scalar(
         "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id WHERE v.element_code = 'TD_DINH_KY'
          AND r.year = 2022",
     )
     .fetch_one(&app.pool)
     .await
     .expect("value");
-    assert_eq!(stored, 8.0, "nothing overwritten");
+    assert_eq!(stored, danvan::figures::Decimal::from(8), "nothing overwritten");
 
     // The API refuses the same way.
     let response =
@@ -655,6 +655,96 @@ async fn the_api_and_the_form_agree() {
     let response =
         staff.put(app.url(API)).json(&json!({"version": 0, "values": {"KHONG_CO": 1}})).send().await.expect("PUT");
     assert_eq!(response.status(), 422);
+}
+
+/// A figure with many digits is exact all the way: typed, stored (`numeric`), served by the
+/// API, added up with a neighbour's figure, exported to CSV and XLSX.
+#[tokio::test]
+async fn a_figure_with_many_digits_round_trips_exactly() {
+    use calamine::{Data, Reader, Xlsx};
+
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    let response = staff
+        .put(app.url(API))
+        .json(&json!({"version": 0, "values": {"DUONG_GTNT_KM": "123.456.789.012,345"}}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(response.status(), 200);
+    let body = response.text().await.expect("body");
+    assert!(body.contains(r#""DUONG_GTNT_KM":123456789012.345,"#), "{body}");
+    let (stored, kind): (String, String) = sqlx::query_as(
+        "SELECT v.value::text, pg_typeof(v.value)::text
+         FROM report_values v JOIN reports r ON r.id = v.report_id JOIN units u ON u.id = r.unit_id
+         WHERE v.element_code = 'DUONG_GTNT_KM' AND u.code = '30883' AND r.year = 2022 AND r.quarter = 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("stored");
+    assert_eq!((stored.as_str(), kind.as_str()), ("123456789012.345", "numeric"));
+
+    // A neighbour in the same district sends 0,001 as a JSON number.
+    app.create_user("xa2.nhaplieu", "30886", "2020-12-31", &["nhap_lieu"]).await;
+    let neighbour = app.client_for("xa2.nhaplieu").await;
+    let response = neighbour
+        .put(app.url("/api/v1/reports/30886/2022-Q1"))
+        .json(&json!({"version": 0, "values": {"DUONG_GTNT_KM": 0.001}}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(response.status(), 200);
+    // Accepted without the workflow (tested elsewhere): the roll-ups are rebuilt.
+    sqlx::query(
+        "UPDATE reports SET status = 'da_duyet' WHERE year = 2022 AND quarter = 1
+           AND unit_id IN (SELECT id FROM units WHERE code IN ('30883', '30886') AND valid_to IS NOT NULL)",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("accept");
+    danvan::dashboards::rollup::rebuild(&app.pool).await.expect("rebuild roll-ups");
+
+    // The district adds its communes: 123.456.789.012,346 to the last digit (in doubles the
+    // sum read 123456789012.34601).
+    let leader = app.demo_client("tinh.lanhdao").await;
+    for unit in ["905", "91"] {
+        let (status, body) =
+            text(leader.get(app.url(&format!("/api/v1/aggregates/{unit}?period=2022-Q1"))).send().await.expect("GET"))
+                .await;
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            body.contains(r#""DUONG_GTNT_KM":123456789012.346,"#)
+                || body.contains(r#""DUONG_GTNT_KM":123456789012.346}"#),
+            "{unit}: {body}"
+        );
+    }
+
+    // Exports: the CSV writes it the Vietnamese way, the XLSX cell holds the same number.
+    let response = leader.get(app.url("/exports/values/905/2022.csv")).send().await.expect("GET");
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.expect("csv");
+    let rows: Vec<csv::StringRecord> =
+        csv::Reader::from_reader(bytes.as_ref()).records().collect::<Result<_, _>>().expect("csv rows");
+    let value_of = |unit: &str| {
+        rows.iter().find(|r| &r[0] == unit && &r[2] == "DUONG_GTNT_KM").map(|r| r[4].to_owned()).expect("a row")
+    };
+    assert_eq!(value_of("30883"), "123.456.789.012,345");
+    assert_eq!(value_of("30886"), "0,001");
+    let response = leader.get(app.url("/exports/values/905/2022.xlsx")).send().await.expect("GET");
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.expect("xlsx").to_vec();
+    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("xlsx");
+    let sheet = workbook.worksheet_range("values").expect("sheet");
+    let cell = sheet
+        .rows()
+        .find(|r| r[0] == "30883" && r[2] == "DUONG_GTNT_KM")
+        .map(|r| r[4].clone())
+        .expect("the figure's row");
+    assert_eq!(cell, Data::Float(123_456_789_012.345));
+    assert_eq!(
+        danvan::figures::from_f64(123_456_789_012.345).map(|d| d.to_string()).as_deref(),
+        Some("123456789012.345")
+    );
 }
 
 #[tokio::test]
@@ -721,7 +811,9 @@ async fn the_demo_reproduces_seed_002() {
                  WHERE v.element_code = $1 AND r.year = 2020 AND r.quarter IN ({quarters}) AND r.status = 'da_duyet'
                    AND u.path <@ (SELECT path FROM units WHERE code = '91' AND valid_to IS NOT NULL)"
             );
-            sqlx::query_scalar::<_, f64>(sqlx::AssertSqlSafe(sql)).bind(code).fetch_one(&pool).await.expect("sum")
+            let sum: danvan::figures::Decimal =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(code).fetch_one(&pool).await.expect("sum");
+            danvan::figures::to_f64(sum)
         }
     };
     assert_eq!(sum("DVHV_HIEN_CO", "4").await, 585_160.0);

@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rust_decimal::Decimal;
 use sqlx::{FromRow, PgPool};
 
 use crate::indicators::Indicator;
@@ -37,8 +38,8 @@ impl Basis {
     }
 }
 
-/// Element totals keyed `CODE` (all organisations together) and `CODE.ORG`.
-pub type Totals = HashMap<String, f64>;
+/// Element totals keyed `CODE` (all organisations together) and `CODE.ORG`, exact.
+pub type Totals = HashMap<String, Decimal>;
 
 fn quarter_bounds(period: Period) -> (i32, i32) {
     let quarters = period.quarters();
@@ -51,7 +52,7 @@ struct Row {
     part: String,
     element_code: String,
     organisation_code: String,
-    value: f64,
+    value: Decimal,
 }
 
 /// The SQL that aggregates the subtree under `$1` (NULL: the whole country) for the quarters
@@ -113,10 +114,10 @@ fn root_id(root_path: &str) -> Option<i32> {
 }
 
 /// Adds one stored value to `CODE` and, for a breakdown, to `CODE.ORG`.
-pub fn add(totals: &mut Totals, code: &str, organisation: &str, value: f64) {
-    *totals.entry(code.to_owned()).or_insert(0.0) += value;
+pub fn add(totals: &mut Totals, code: &str, organisation: &str, value: Decimal) {
+    *totals.entry(code.to_owned()).or_insert(Decimal::ZERO) += value;
     if !organisation.is_empty() {
-        *totals.entry(format!("{code}.{organisation}")).or_insert(0.0) += value;
+        *totals.entry(format!("{code}.{organisation}")).or_insert(Decimal::ZERO) += value;
     }
 }
 
@@ -219,7 +220,7 @@ pub fn sum_parts<'a>(parts: impl Iterator<Item = &'a Totals>) -> Totals {
     let mut whole = Totals::new();
     for part in parts {
         for (key, value) in part {
-            *whole.entry(key.clone()).or_insert(0.0) += value;
+            *whole.entry(key.clone()).or_insert(Decimal::ZERO) += value;
         }
     }
     whole
@@ -228,9 +229,9 @@ pub fn sum_parts<'a>(parts: impl Iterator<Item = &'a Totals>) -> Totals {
 /// An indicator's aggregated parts and value.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IndicatorValue {
-    pub numerator: f64,
-    pub denominator: Option<f64>,
-    pub value: f64,
+    pub numerator: Decimal,
+    pub denominator: Option<Decimal>,
+    pub value: Decimal,
 }
 
 pub fn indicator(indicator: &Indicator, totals: &Totals) -> Option<IndicatorValue> {
@@ -277,7 +278,7 @@ pub async fn quarterly(
         let mut by_quarter = super::rollup::quarterly(pool, unit, from, to, basis).await?;
         return Ok(quarters.into_iter().map(|p| (p, by_quarter.remove(&key(&p)).unwrap_or_default())).collect());
     }
-    let rows: Vec<(i32, String, String, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(with_subtree(
+    let rows: Vec<(i32, String, String, Decimal)> = sqlx::query_as(sqlx::AssertSqlSafe(with_subtree(
         "SELECT r.year * 10 + r.quarter AS yq, v.element_code, v.organisation_code, sum(v.value)
          FROM reports r JOIN units u ON u.id = r.unit_id JOIN report_values v ON v.report_id = r.id
          WHERE {subtree}

@@ -63,12 +63,16 @@ impl UnitRef {
     }
 }
 
+/// Exact figures, written as JSON numbers (see [`crate::figures::json`]).
 #[derive(Debug, Serialize)]
 pub struct IndicatorFigure {
-    pub numerator: f64,
-    pub denominator: Option<f64>,
+    #[serde(serialize_with = "crate::figures::serialize")]
+    pub numerator: rust_decimal::Decimal,
+    #[serde(serialize_with = "crate::figures::option::serialize")]
+    pub denominator: Option<rust_decimal::Decimal>,
     /// `null` when the denominator is 0.
-    pub value: Option<f64>,
+    #[serde(serialize_with = "crate::figures::option::serialize")]
+    pub value: Option<rust_decimal::Decimal>,
 }
 
 /// Every indicator whose numerator (and denominator, if it has one) the totals can give.
@@ -160,6 +164,6 @@ pub async fn aggregates(
     Ok(Json(body).into_response())
 }
 
-fn sorted(totals: &Totals) -> BTreeMap<&str, f64> {
-    totals.iter().map(|(key, value)| (key.as_str(), *value)).collect()
+fn sorted(totals: &Totals) -> BTreeMap<&str, crate::figures::Json> {
+    totals.iter().map(|(key, value)| (key.as_str(), crate::figures::Json(*value))).collect()
 }

@@ -1,14 +1,21 @@
 //! Server-side SVG charts: one path that serves the page, print and (later) the exported
 //! report, with no script and nothing to download. Each chart is drawn from data that the page
 //! also shows as a table.
+//!
+//! Figures arrive exact; geometry is drawn in doubles (SVG coordinates), converted here and
+//! nowhere else, while the tooltips print the exact figures.
 
 use std::fmt::Write;
 
+use rust_decimal::Decimal;
+
+use crate::figures::to_f64;
+
 /// A line of values over labelled points; missing values break the line. Colours come from
 /// presentation attributes (the CSP forbids inline styles).
-pub fn sparkline(points: &[(String, Option<f64>)], label: &str) -> String {
+pub fn sparkline(points: &[(String, Option<Decimal>)], label: &str) -> String {
     let (width, height, pad) = (240.0, 56.0, 6.0);
-    let values: Vec<f64> = points.iter().filter_map(|(_, v)| *v).collect();
+    let values: Vec<f64> = points.iter().filter_map(|(_, v)| v.map(to_f64)).collect();
     let mut svg = String::new();
     let _ = write!(
         svg,
@@ -29,12 +36,12 @@ pub fn sparkline(points: &[(String, Option<f64>)], label: &str) -> String {
         let x = pad + step * i as f64;
         match value {
             Some(v) => {
-                let _ = write!(segment, "{x:.1},{:.1} ", y(*v));
-                last = Some((x, y(*v)));
+                let at = y(to_f64(*v));
+                let _ = write!(segment, "{x:.1},{at:.1} ");
+                last = Some((x, at));
                 let _ = write!(
                     svg,
-                    r##"<circle cx="{x:.1}" cy="{:.1}" r="2.5" fill="#1f3a5f"><title>{}: {}</title></circle>"##,
-                    y(*v),
+                    r##"<circle cx="{x:.1}" cy="{at:.1}" r="2.5" fill="#1f3a5f"><title>{}: {}</title></circle>"##,
                     escape(name),
                     crate::format::format_number(*v, 2)
                 );
@@ -64,15 +71,15 @@ fn flush(svg: &mut String, segment: &mut String) {
 }
 
 /// Horizontal bars for a ranking, longest first as given.
-pub fn bars(rows: &[(String, f64)], label: &str) -> String {
+pub fn bars(rows: &[(String, Decimal)], label: &str) -> String {
     let (width, bar, gap) = (320.0, 14.0, 6.0);
     let height = rows.len() as f64 * (bar + gap) + gap;
-    let max = rows.iter().map(|(_, v)| *v).fold(0.0_f64, f64::max).max(f64::EPSILON);
+    let max = rows.iter().map(|(_, v)| to_f64(*v)).fold(0.0_f64, f64::max).max(f64::EPSILON);
     let mut svg =
         format!(r##"<svg class="bars" viewBox="0 0 {width} {height}" role="img" aria-label="{}">"##, escape(label));
     for (i, (name, value)) in rows.iter().enumerate() {
         let y = gap + i as f64 * (bar + gap);
-        let w = (value / max * width).max(1.0);
+        let w = (to_f64(*value) / max * width).max(1.0);
         let _ = write!(
             svg,
             r##"<rect x="0" y="{y:.1}" width="{w:.1}" height="{bar}" fill="#3b6ea5"><title>{}: {}</title></rect>"##,
@@ -95,10 +102,10 @@ mod tests {
     #[test]
     fn draws_lines_with_gaps_and_escapes_labels() {
         let points = vec![
-            ("quý I".to_owned(), Some(1.0)),
+            ("quý I".to_owned(), Some(Decimal::from(1))),
             ("quý II".to_owned(), None),
-            ("quý III".to_owned(), Some(3.0)),
-            ("quý IV".to_owned(), Some(2.0)),
+            ("quý III".to_owned(), Some(Decimal::from(3))),
+            ("quý IV".to_owned(), Some(Decimal::from(2))),
         ];
         let svg = sparkline(&points, "Xu hướng <x>");
         assert!(svg.starts_with("<svg"));
@@ -106,6 +113,9 @@ mod tests {
         assert_eq!(svg.matches("<polyline").count(), 1, "the gap breaks the line");
         assert!(svg.contains("quý III: 3"));
         assert!(sparkline(&[], "trống").ends_with("</svg>"));
-        assert_eq!(bars(&[("A".into(), 2.0), ("B".into(), 1.0)], "x").matches("<rect").count(), 2);
+        let rows = [("A".into(), Decimal::from(2)), ("B".into(), Decimal::new(3, 1) / Decimal::from(3))];
+        let drawn = bars(&rows, "x");
+        assert_eq!(drawn.matches("<rect").count(), 2);
+        assert!(drawn.contains("B: 0,1<"), "the tooltip prints the exact figure");
     }
 }

@@ -25,6 +25,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::Method;
 use axum::response::Response;
 use axum::routing::get;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 
 use aggregate::{Basis, Totals};
@@ -122,7 +124,7 @@ pub async fn own(user: CurrentUser) -> Response {
 }
 
 fn is_percentage(indicator: &Indicator) -> bool {
-    indicator.factor == 100.0
+    indicator.is_percentage()
 }
 
 /// An indicator's value as users read it: "51,95%", "81/117 xã (69,23%)", "143 cuộc".
@@ -131,16 +133,17 @@ pub fn indicator_text(indicator: &Indicator, totals: &Totals) -> Option<String> 
 }
 
 /// "tăng 6,69 điểm % so với …" for rates, "tăng 6,69% so với …" for counts.
-pub fn change_text(indicator: &Indicator, now: f64, before: Option<f64>, label: &str) -> String {
+pub fn change_text(indicator: &Indicator, now: Decimal, before: Option<Decimal>, label: &str) -> String {
     let Some(before) = before else {
         return format!("chưa có số liệu {label} để so sánh");
     };
     let diff = now - before;
-    let verb = if diff >= 0.0 { "tăng" } else { "giảm" };
+    let verb = if diff >= Decimal::ZERO { "tăng" } else { "giảm" };
+    let relative = diff.checked_mul(Decimal::ONE_HUNDRED).and_then(|d| d.checked_div(before));
     if is_percentage(indicator) {
         format!("{verb} {} điểm phần trăm so với {label}", format::decimal(diff.abs(), 2))
-    } else if before != 0.0 {
-        format!("{verb} {}% so với {label}", format::decimal((diff / before * 100.0).abs(), 2))
+    } else if let Some(relative) = relative {
+        format!("{verb} {}% so với {label}", format::decimal(relative.abs(), 2))
     } else {
         format!("{verb} {} so với {label}", format::decimal(diff.abs(), 2))
     }
@@ -165,7 +168,7 @@ pub struct RankRow {
     pub name: String,
     pub href: String,
     pub drill: String,
-    pub value: Option<f64>,
+    pub value: Option<Decimal>,
     pub text: String,
     pub heat: u8,
 }
@@ -320,7 +323,7 @@ async fn compute_body(
             continue;
         };
         let decimals = indicator.decimals.max(0) as usize;
-        let points: Vec<(String, Option<f64>)> =
+        let points: Vec<(String, Option<Decimal>)> =
             trend.iter().map(|(p, t)| (p.label(), aggregate::indicator(indicator, t).map(|v| v.value))).collect();
         let previous = aggregate::indicator(indicator, &before).map(|v| v.value);
         tiles.push(Tile {
@@ -383,19 +386,23 @@ async fn compute_body(
             }
         })
         .collect();
-    let known: Vec<f64> = ranking.iter().filter_map(|r| r.value).collect();
-    let (lo, hi) = known.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    let known: Vec<Decimal> = ranking.iter().filter_map(|r| r.value).collect();
+    let (lo, hi) = known.iter().fold((Decimal::MAX, Decimal::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
     for row in &mut ranking {
         row.heat = match row.value {
-            Some(v) if hi > lo => 1 + ((v - lo) / (hi - lo) * 4.0).round() as u8,
+            // Five shades: the position between the lowest and the highest, in quarters.
+            Some(v) if hi > lo => {
+                let step = ((v - lo) * Decimal::from(4)).checked_div(hi - lo).unwrap_or_default();
+                1 + crate::figures::round(step, 0).to_u8().unwrap_or(0)
+            }
             Some(_) => 3,
             None => 0,
         };
     }
     match query.sort.as_str() {
         "name" => {}
-        "asc" => ranking.sort_by(|a, b| a.value.unwrap_or(f64::MAX).total_cmp(&b.value.unwrap_or(f64::MAX))),
-        _ => ranking.sort_by(|a, b| b.value.unwrap_or(f64::MIN).total_cmp(&a.value.unwrap_or(f64::MIN))),
+        "asc" => ranking.sort_by_key(|r| r.value.unwrap_or(Decimal::MAX)),
+        _ => ranking.sort_by(|a, b| b.value.unwrap_or(Decimal::MIN).cmp(&a.value.unwrap_or(Decimal::MIN))),
     }
     let ranking_svg = charts::bars(
         &ranking.iter().filter_map(|r| r.value.map(|v| (r.name.clone(), v))).collect::<Vec<_>>(),
@@ -484,8 +491,8 @@ async fn compute_body(
 pub struct DrillRow {
     pub name: String,
     pub href: Option<String>,
-    pub numerator: f64,
-    pub denominator: Option<f64>,
+    pub numerator: Decimal,
+    pub denominator: Option<Decimal>,
     pub text: String,
 }
 
@@ -538,14 +545,14 @@ pub async fn drill(
             (element.name.clone(), element.unit_of_measure.clone())
         }
     };
-    let measure = |totals: &Totals| -> (f64, Option<f64>, String) {
+    let measure = |totals: &Totals| -> (Decimal, Option<Decimal>, String) {
         match &indicator {
             Some(ind) => match aggregate::indicator(ind, totals) {
                 Some(v) => (v.numerator, v.denominator, ind.format(v.numerator, v.denominator)),
-                None => (0.0, None, "—".to_owned()),
+                None => (Decimal::ZERO, None, "—".to_owned()),
             },
             None => {
-                let v = totals.get(&key).copied().unwrap_or(0.0);
+                let v = totals.get(&key).copied().unwrap_or_default();
                 (v, None, format::format_number(v, 2))
             }
         }
@@ -599,7 +606,7 @@ pub async fn drill(
             let k = |(y, q): (i32, u8)| y * 10 + i32::from(q);
             (k(qs[0]), k(qs[qs.len() - 1]))
         };
-        let rows: Vec<(i32, i16, String, String, f64, String)> = sqlx::query_as(
+        let rows: Vec<(i32, i16, String, String, Decimal, String)> = sqlx::query_as(
             "SELECT r.year, r.quarter, v.element_code, v.organisation_code, v.value, r.status
              FROM reports r JOIN report_values v ON v.report_id = r.id
              WHERE r.unit_id = $1 AND r.year * 10 + r.quarter BETWEEN $2 AND $3 AND v.element_code = ANY($4)

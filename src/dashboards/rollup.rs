@@ -295,7 +295,7 @@ struct Row {
     unit_id: i32,
     element_code: String,
     organisation_code: String,
-    value: f64,
+    value: rust_decimal::Decimal,
 }
 
 /// The subtree totals of `units` (ids of units at level 1–2, or [`COUNTRY`]) for a period and
@@ -306,7 +306,7 @@ pub async fn totals(pool: &PgPool, units: &[i32], period: Period, basis: Basis) 
     let (year, first) = quarters[0];
     let last = quarters.last().map(|(_, q)| *q).unwrap_or(first);
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT d.unit_id, d.element_code, d.organisation_code, sum(d.value)::float8 AS value
+        "SELECT d.unit_id, d.element_code, d.organisation_code, sum(d.value) AS value
          FROM rollup_delta d JOIN data_elements e ON e.code = d.element_code
          WHERE d.unit_id = ANY($1) AND d.year = $2 AND d.basis = $3
            AND ((d.kind = 1 AND d.quarter BETWEEN $4 AND $5 AND (e.aggregation = 'sum' OR $4 = $5))
@@ -341,8 +341,8 @@ pub async fn quarterly(
     to: i32,
     basis: Basis,
 ) -> sqlx::Result<HashMap<i32, Totals>> {
-    let rows: Vec<(i32, String, String, f64)> = sqlx::query_as(
-        "SELECT year * 10 + quarter, element_code, organisation_code, sum(value)::float8
+    let rows: Vec<(i32, String, String, rust_decimal::Decimal)> = sqlx::query_as(
+        "SELECT year * 10 + quarter, element_code, organisation_code, sum(value)
          FROM rollup_delta
          WHERE unit_id = $1 AND basis = $2 AND kind = 1 AND year BETWEEN $3 / 10 AND $4 / 10
            AND year * 10 + quarter BETWEEN $3 AND $4

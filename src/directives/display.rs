@@ -1,6 +1,8 @@
 //! How directives' data reads on a page: target wording ("≥ 95%", "từ 1 đến 2"), target status,
 //! search snippets, and the checks on uploaded files.
 
+use rust_decimal::Decimal;
+
 use crate::text::fold;
 
 /// The comparators a target may use, with their wording in the form's list.
@@ -13,17 +15,12 @@ pub const COMPARATORS: [(&str, &str); 6] = [
     ("between", "từ … đến …"),
 ];
 
-/// A value as Vietnamese documents write it: 95, 51,95, 1.000.
-pub fn number(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        crate::format::integer(value as i64)
-    } else {
-        let text = crate::format::decimal(value, 2);
-        text.trim_end_matches('0').trim_end_matches(',').to_owned()
-    }
+/// A value as Vietnamese documents write it: 95, 51,95, 1.000 (at most 2 decimals).
+pub fn number(value: Decimal) -> String {
+    crate::format::format_number(value, 2)
 }
 
-fn with_unit(value: f64, unit: &str) -> String {
+fn with_unit(value: Decimal, unit: &str) -> String {
     match unit {
         "" => number(value),
         "%" => format!("{}%", number(value)),
@@ -32,7 +29,7 @@ fn with_unit(value: f64, unit: &str) -> String {
 }
 
 /// "≥ 95%", "> 90%", "từ 1 đến 2 mô hình".
-pub fn target_wording(comparator: &str, value: f64, value_max: Option<f64>, unit: &str) -> String {
+pub fn target_wording(comparator: &str, value: Decimal, value_max: Option<Decimal>, unit: &str) -> String {
     let symbol = match comparator {
         ">=" => "≥",
         ">" => ">",
@@ -78,14 +75,20 @@ impl TargetStatus {
     }
 
     /// Compares a figure (None until reports supply one) with the target.
-    pub fn evaluate(comparator: &str, value: f64, value_max: Option<f64>, actual: Option<f64>) -> TargetStatus {
+    pub fn evaluate(
+        comparator: &str,
+        value: Decimal,
+        value_max: Option<Decimal>,
+        actual: Option<Decimal>,
+    ) -> TargetStatus {
         let Some(actual) = actual else {
             return TargetStatus::NoData;
         };
+        // Exact decimals: equality needs no tolerance.
         let met = match comparator {
             ">=" => actual >= value,
             ">" => actual > value,
-            "=" => (actual - value).abs() < 1e-9,
+            "=" => actual == value,
             "<=" => actual <= value,
             "<" => actual < value,
             "between" => actual >= value && actual <= value_max.unwrap_or(value),
@@ -358,22 +361,27 @@ pub fn content_disposition(name: &str) -> String {
 mod tests {
     use super::*;
 
+    fn d(text: &str) -> Decimal {
+        Decimal::from_str_exact(text).expect("a decimal")
+    }
+
     #[test]
     fn targets_read_the_vietnamese_way() {
-        assert_eq!(target_wording(">=", 95.0, None, "%"), "≥ 95%");
-        assert_eq!(target_wording(">", 90.0, None, "%"), "> 90%");
-        assert_eq!(target_wording("between", 1.0, Some(2.0), ""), "từ 1 đến 2");
-        assert_eq!(target_wording("between", 1.0, Some(2.0), "mô hình"), "từ 1 đến 2 mô hình");
-        assert_eq!(target_wording("<=", 51.95, None, "%"), "≤ 51,95%");
-        assert_eq!(target_wording("=", 1000.0, None, "cuộc"), "= 1.000 cuộc");
+        assert_eq!(target_wording(">=", d("95"), None, "%"), "≥ 95%");
+        assert_eq!(target_wording(">", d("90"), None, "%"), "> 90%");
+        assert_eq!(target_wording("between", d("1"), Some(d("2")), ""), "từ 1 đến 2");
+        assert_eq!(target_wording("between", d("1"), Some(d("2")), "mô hình"), "từ 1 đến 2 mô hình");
+        assert_eq!(target_wording("<=", d("51.95"), None, "%"), "≤ 51,95%");
+        assert_eq!(target_wording("=", d("1000"), None, "cuộc"), "= 1.000 cuộc");
     }
 
     #[test]
     fn status_waits_for_figures() {
-        assert_eq!(TargetStatus::evaluate(">=", 95.0, None, None), TargetStatus::NoData);
-        assert_eq!(TargetStatus::evaluate(">=", 95.0, None, Some(95.0)), TargetStatus::Met);
-        assert_eq!(TargetStatus::evaluate(">", 95.0, None, Some(95.0)), TargetStatus::NotMet);
-        assert_eq!(TargetStatus::evaluate("between", 1.0, Some(2.0), Some(2.0)), TargetStatus::Met);
+        assert_eq!(TargetStatus::evaluate(">=", d("95"), None, None), TargetStatus::NoData);
+        assert_eq!(TargetStatus::evaluate(">=", d("95"), None, Some(d("95"))), TargetStatus::Met);
+        assert_eq!(TargetStatus::evaluate(">", d("95"), None, Some(d("95"))), TargetStatus::NotMet);
+        assert_eq!(TargetStatus::evaluate("between", d("1"), Some(d("2")), Some(d("2"))), TargetStatus::Met);
+        assert_eq!(TargetStatus::evaluate("=", d("0.3"), None, Some(d("0.1") + d("0.2"))), TargetStatus::Met);
         assert_eq!(TargetStatus::NoData.class(), "status-no-data");
     }
 

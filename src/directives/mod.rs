@@ -43,8 +43,10 @@ struct DemoTask {
 struct DemoTarget {
     indicator: String,
     comparator: String,
-    value: f64,
-    value_max: Option<f64>,
+    #[serde(deserialize_with = "crate::figures::deserialize")]
+    value: rust_decimal::Decimal,
+    #[serde(default, deserialize_with = "crate::figures::option::deserialize")]
+    value_max: Option<rust_decimal::Decimal>,
     year: Option<i32>,
     deadline: Option<NaiveDate>,
     scope_level: Option<i16>,

@@ -129,8 +129,8 @@ fn with_status(mut response: Response, invalid: bool) -> Response {
     response
 }
 
-/// Numbers typed the Vietnamese way: `95`, `51,95`, `1.000`.
-fn parse_number(text: &str) -> Option<f64> {
+/// Numbers typed the Vietnamese way: `95`, `51,95`, `1.000`, read exactly.
+fn parse_number(text: &str) -> Option<rust_decimal::Decimal> {
     let text = text.trim().replace(' ', "");
     if text.is_empty() {
         return None;
@@ -142,7 +142,7 @@ fn parse_number(text: &str) -> Option<f64> {
     } else {
         text.replace('.', "")
     };
-    normalised.parse::<f64>().ok().filter(|v| v.is_finite())
+    rust_decimal::Decimal::from_str_exact(&normalised).ok()
 }
 
 fn optional_date(text: &str, errors: &mut Errors, key: &'static str) -> Option<NaiveDate> {

@@ -440,8 +440,8 @@ pub struct Target {
     pub indicator_name: Option<String>,
     pub indicator_unit: Option<String>,
     pub comparator: String,
-    pub value: f64,
-    pub value_max: Option<f64>,
+    pub value: rust_decimal::Decimal,
+    pub value_max: Option<rust_decimal::Decimal>,
     pub year: Option<i32>,
     pub deadline: Option<NaiveDate>,
     pub scope_level: Option<i16>,
@@ -483,7 +483,7 @@ impl Target {
     }
 
     /// The status until reports supply figures: "Chưa có số liệu".
-    pub fn status(&self, actual: Option<f64>) -> super::display::TargetStatus {
+    pub fn status(&self, actual: Option<rust_decimal::Decimal>) -> super::display::TargetStatus {
         super::display::TargetStatus::evaluate(&self.comparator, self.value, self.value_max, actual)
     }
 }
@@ -596,11 +596,14 @@ impl Attachment {
     }
 
     pub fn size_text(&self) -> String {
-        let kb = (self.size_bytes as f64 / 1024.0).ceil();
-        if kb >= 1024.0 {
-            format!("{} MB", crate::format::decimal(kb / 1024.0, 1))
+        let kb = (self.size_bytes.max(0) + 1023) / 1024;
+        if kb >= 1024 {
+            format!(
+                "{} MB",
+                crate::format::decimal(rust_decimal::Decimal::from(kb) / rust_decimal::Decimal::from(1024), 1)
+            )
         } else {
-            format!("{} KB", crate::format::integer(kb as i64))
+            format!("{} KB", crate::format::integer(kb))
         }
     }
 

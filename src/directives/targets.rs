@@ -1,6 +1,7 @@
 //! Targets (chỉ tiêu) as the dashboards read them, and how a figure measures against one.
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use sqlx::{FromRow, PgPool};
 
 #[derive(Debug, Clone, FromRow)]
@@ -10,8 +11,8 @@ pub struct Target {
     pub directive_number: String,
     pub indicator_code: String,
     pub comparator: String,
-    pub value: f64,
-    pub value_max: Option<f64>,
+    pub value: Decimal,
+    pub value_max: Option<Decimal>,
     pub year: Option<i32>,
     pub deadline: Option<NaiveDate>,
     pub scope_level: Option<i16>,
@@ -48,12 +49,12 @@ impl Attainment {
 }
 
 /// How far below a threshold still counts as "at risk" rather than missed (5 %).
-const AT_RISK_MARGIN: f64 = 0.05;
+const AT_RISK_MARGIN: Decimal = Decimal::from_parts(5, 0, 0, false, 2);
 
 impl Target {
     /// "≥ 54", "từ 1 đến 2", with the indicator's unit.
     pub fn wording(&self, unit: &str, decimals: usize) -> String {
-        let n = |v: f64| crate::format::format_number(v, decimals as u8);
+        let n = |v: Decimal| crate::format::format_number(v, u8::try_from(decimals).unwrap_or(u8::MAX));
         let unit = if unit == "%" { "%".to_owned() } else { format!(" {unit}") };
         match self.comparator.as_str() {
             "between" => format!("từ {} đến {}{unit}", n(self.value), n(self.value_max.unwrap_or(self.value))),
@@ -73,31 +74,31 @@ impl Target {
         }
     }
 
-    pub fn attainment(&self, actual: Option<f64>) -> Attainment {
+    pub fn attainment(&self, actual: Option<Decimal>) -> Attainment {
         let Some(actual) = actual else { return Attainment::NoData };
-        let epsilon = 1e-9;
+        // Exact decimals: a figure equal to the threshold is equal, no tolerance needed.
         let met = match self.comparator.as_str() {
-            ">=" => actual + epsilon >= self.value,
-            ">" => actual > self.value + epsilon,
-            "<=" => actual <= self.value + epsilon,
-            "<" => actual < self.value - epsilon,
-            "between" => actual + epsilon >= self.value && actual <= self.value_max.unwrap_or(self.value) + epsilon,
-            _ => (actual - self.value).abs() <= epsilon,
+            ">=" => actual >= self.value,
+            ">" => actual > self.value,
+            "<=" => actual <= self.value,
+            "<" => actual < self.value,
+            "between" => actual >= self.value && actual <= self.value_max.unwrap_or(self.value),
+            _ => actual == self.value,
         };
         if met {
             return Attainment::Met;
         }
         let near = match self.comparator.as_str() {
-            ">=" | ">" | "between" | "=" => actual >= self.value * (1.0 - AT_RISK_MARGIN),
-            _ => actual <= self.value * (1.0 + AT_RISK_MARGIN),
+            ">=" | ">" | "between" | "=" => actual >= self.value * (Decimal::ONE - AT_RISK_MARGIN),
+            _ => actual <= self.value * (Decimal::ONE + AT_RISK_MARGIN),
         };
         if near { Attainment::AtRisk } else { Attainment::Missed }
     }
 
     /// The gap to the threshold, for the tile: "−2,05 điểm %".
-    pub fn gap(&self, actual: f64, is_percentage: bool) -> String {
+    pub fn gap(&self, actual: Decimal, is_percentage: bool) -> String {
         let gap = actual - self.value;
-        let sign = if gap >= 0.0 { "+" } else { "−" };
+        let sign = if gap >= Decimal::ZERO { "+" } else { "−" };
         let unit = if is_percentage { " điểm %" } else { "" };
         format!("{sign}{}{unit}", crate::format::decimal(gap.abs(), 2))
     }
@@ -127,6 +128,10 @@ pub async fn for_unit(pool: &PgPool, unit_path: Option<&str>, level: Option<i16>
 mod tests {
     use super::*;
 
+    fn d(value: f64) -> Decimal {
+        crate::figures::from_f64(value).expect("a decimal")
+    }
+
     fn target(comparator: &str, value: f64, value_max: Option<f64>) -> Target {
         Target {
             id: 1,
@@ -134,8 +139,8 @@ mod tests {
             directive_number: "05-CTr/TU".into(),
             indicator_code: "TL_DVHV".into(),
             comparator: comparator.into(),
-            value,
-            value_max,
+            value: d(value),
+            value_max: value_max.map(d),
             year: Some(2021),
             deadline: None,
             scope_level: None,
@@ -147,16 +152,21 @@ mod tests {
     #[test]
     fn measures_against_targets() {
         let t = target(">=", 54.0, None);
-        assert_eq!(t.attainment(Some(55.0)), Attainment::Met);
-        assert_eq!(t.attainment(Some(54.0)), Attainment::Met);
-        assert_eq!(t.attainment(Some(51.95)), Attainment::AtRisk, "within 5 % of the threshold");
-        assert_eq!(t.attainment(Some(40.0)), Attainment::Missed);
+        assert_eq!(t.attainment(Some(d(55.0))), Attainment::Met);
+        assert_eq!(t.attainment(Some(d(54.0))), Attainment::Met);
+        assert_eq!(t.attainment(Some(d(51.95))), Attainment::AtRisk, "within 5 % of the threshold");
+        assert_eq!(t.attainment(Some(d(40.0))), Attainment::Missed);
         assert_eq!(t.attainment(None), Attainment::NoData);
-        assert_eq!(t.gap(51.95, true), "−2,05 điểm %");
+        assert_eq!(t.gap(d(51.95), true), "−2,05 điểm %");
+        // 27/50 = 54% exactly meets ≥ 54, and 0,1 + 0,2 meets = 0,3 (no float residue).
+        let rate = Decimal::from(27) * Decimal::ONE_HUNDRED / Decimal::from(50);
+        assert_eq!(t.attainment(Some(rate)), Attainment::Met);
+        assert_eq!(target("=", 0.3, None).attainment(Some(d(0.1) + d(0.2))), Attainment::Met);
+        assert_eq!(target("<", 0.3, None).attainment(Some(d(0.1) + d(0.2))), Attainment::AtRisk);
         assert_eq!(t.wording("%", 0), "≥ 54%");
         let between = target("between", 1.0, Some(2.0));
         assert_eq!(between.wording("mô hình", 0), "từ 1 đến 2 mô hình");
-        assert_eq!(between.attainment(Some(1.0)), Attainment::Met);
-        assert_eq!(between.attainment(Some(0.0)), Attainment::Missed);
+        assert_eq!(between.attainment(Some(d(1.0))), Attainment::Met);
+        assert_eq!(between.attainment(Some(d(0.0))), Attainment::Missed);
     }
 }

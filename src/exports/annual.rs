@@ -7,6 +7,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 use sqlx::{FromRow, PgPool};
 
@@ -308,14 +310,18 @@ impl Figures {
         format!("/dashboards/{}/drill?period={}&{selector}", self.unit.code, self.year)
     }
 
-    fn element_text(&self, code: &str, value: f64, modifier: &str) -> String {
+    fn element_text(&self, code: &str, value: Decimal, modifier: &str) -> String {
         let kind = self.catalogue.element(code).map(|e| e.kind()).unwrap_or(ValueType::Decimal);
-        match modifier {
-            "ty" => format::decimal(value / 1e9, 2),
-            "pad" if kind == ValueType::Integer && (0.0..10.0).contains(&value) => {
-                format!("{:02}", value.round() as i64)
+        let whole = crate::figures::round(value, 0).to_i64();
+        match (modifier, whole) {
+            // Billions of đồng: "39,48 tỷ đồng".
+            ("ty", _) => format::decimal(value / Decimal::from(1_000_000_000), 2),
+            ("pad", Some(whole))
+                if kind == ValueType::Integer && (0..10).contains(&whole) && value >= Decimal::ZERO =>
+            {
+                format!("{whole:02}")
             }
-            _ if kind == ValueType::Integer => format::integer(value.round() as i64),
+            (_, Some(whole)) if kind == ValueType::Integer => format::integer(whole),
             _ => format::format_number(value, 2),
         }
     }
@@ -373,9 +379,9 @@ impl Figures {
 }
 
 /// "51,95%", or "12,5 cuộc/tổ chức" for indicators that are not rates.
-pub fn value_text(indicator: &Indicator, value: f64) -> String {
+pub fn value_text(indicator: &Indicator, value: Decimal) -> String {
     let decimals = indicator.decimals.max(0) as usize;
-    if indicator.factor == 100.0 {
+    if indicator.is_percentage() {
         format!("{}%", format::decimal(value, decimals))
     } else {
         format!("{} {}", format::decimal(value, decimals), indicator.unit)
@@ -385,7 +391,7 @@ pub fn value_text(indicator: &Indicator, value: f64) -> String {
 /// "đạt 54% trở lên": a target in the words of the layout template.
 pub fn goal_text(indicator: &Indicator, target: &Target, layout: &LayoutSpec) -> String {
     let decimals = indicator.decimals.clamp(0, 2) as u8;
-    let unit = if indicator.factor == 100.0 { "%".to_owned() } else { format!(" {}", indicator.unit) };
+    let unit = if indicator.is_percentage() { "%".to_owned() } else { format!(" {}", indicator.unit) };
     let value = format!("{}{unit}", format::format_number(target.value, decimals));
     let value_max = format!("{}{unit}", format::format_number(target.value_max.unwrap_or(target.value), decimals));
     let pattern = layout.comparators.get(&target.comparator).cloned().unwrap_or_else(|| "đạt {value}".to_owned());

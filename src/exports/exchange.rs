@@ -24,6 +24,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use rust_decimal::Decimal;
 use sqlx::PgPool;
 
 use crate::audit::{self, Entry};
@@ -68,7 +69,7 @@ struct StoredValue {
     quarter: i16,
     element_code: String,
     organisation_code: String,
-    value: f64,
+    value: Decimal,
     status: String,
 }
 
@@ -167,7 +168,8 @@ fn values_workbook(rows: &[StoredValue]) -> Result<Vec<u8>, rust_xlsxwriter::Xls
         sheet.write_string(r, 1, format!("{}-Q{}", row.year, row.quarter))?;
         sheet.write_string(r, 2, &row.element_code)?;
         sheet.write_string(r, 3, &row.organisation_code)?;
-        sheet.write_number_with_format(r, 4, row.value, &number)?;
+        // XLSX numbers are doubles: exact for the 15 significant digits a figure may have.
+        sheet.write_number_with_format(r, 4, crate::figures::to_f64(row.value), &number)?;
         sheet.write_string(r, 5, Status::parse(&row.status).label())?;
     }
     workbook.save_to_buffer()
@@ -194,7 +196,7 @@ impl ImportPage {
             summary,
             columns: COLUMNS,
             status_column: STATUS_COLUMN,
-            max_rows: format::format_number(MAX_DATA_ROWS as f64, 0),
+            max_rows: format::integer(MAX_DATA_ROWS as i64),
             may_import: true,
         }
     }
@@ -257,7 +259,7 @@ impl Refused {
 fn too_many_rows() -> Refused {
     Refused::too_large(format!(
         "Tệp vượt quá {} dòng số liệu (không kể dòng tiêu đề). Chia tệp thành nhiều tệp nhỏ hơn.",
-        format::format_number(MAX_DATA_ROWS as f64, 0)
+        format::integer(MAX_DATA_ROWS as i64)
     ))
 }
 
@@ -405,7 +407,7 @@ fn check_shared_strings(entry: impl std::io::Read) -> Result<(), Refused> {
                         if count.is_none_or(|n| n > MAX_SHARED_STRINGS) {
                             return Err(Refused::too_large(format!(
                                 "Tệp Excel khai báo hơn {} chuỗi dùng chung; tệp số liệu không cần nhiều như vậy.",
-                                format::format_number(MAX_SHARED_STRINGS as f64, 0)
+                                format::integer(MAX_SHARED_STRINGS as i64)
                             )));
                         }
                     }
@@ -455,7 +457,7 @@ fn read_sheet(bytes: &[u8]) -> Result<Vec<RawRow>, Refused> {
             return Err(Refused::too_large(format!(
                 "Tệp Excel có ô {} ở dòng vượt quá {} dòng số liệu (không kể dòng tiêu đề). Chia tệp thành nhiều tệp nhỏ hơn.",
                 cell_ref(row, col),
-                format::format_number(MAX_DATA_ROWS as f64, 0)
+                format::integer(MAX_DATA_ROWS as i64)
             )));
         }
         let value = match cell.get_value() {
@@ -478,7 +480,7 @@ struct Checked {
     unit: Unit,
     quarter: (i32, u8),
     key: String,
-    value: f64,
+    value: Decimal,
     typed: String,
 }
 
@@ -664,7 +666,7 @@ pub async fn import_values(
         quarter: (i32, u8),
         version: i32,
         changed: Vec<&'a Checked>,
-        before: BTreeMap<String, f64>,
+        before: BTreeMap<String, Decimal>,
     }
     let mut plans = Vec::new();
     let mut unchanged = 0usize;
@@ -675,8 +677,7 @@ pub async fn import_values(
             Some(r) => store::values(&state.pool, r.id).await?,
             None => BTreeMap::new(),
         };
-        let changed: Vec<&Checked> =
-            rows.iter().copied().filter(|r| stored.get(&r.key).is_none_or(|v| (v - r.value).abs() > 1e-9)).collect();
+        let changed: Vec<&Checked> = rows.iter().copied().filter(|r| stored.get(&r.key) != Some(&r.value)).collect();
         unchanged += rows.len() - changed.len();
         if changed.is_empty() {
             continue;
@@ -734,8 +735,8 @@ pub async fn import_values(
                     return Ok(page(layout, vec![message], Vec::new(), StatusCode::CONFLICT));
                 }
             };
-        let before: BTreeMap<&String, Option<f64>> =
-            plan.changed.iter().map(|r| (&r.key, plan.before.get(&r.key).copied())).collect();
+        let before: BTreeMap<&String, Option<crate::figures::Json>> =
+            plan.changed.iter().map(|r| (&r.key, plan.before.get(&r.key).copied().map(crate::figures::Json))).collect();
         audit::record(
             &mut *tx,
             &user.actor(),
@@ -745,7 +746,7 @@ pub async fn import_values(
                 entity_id: saved.id.to_string(),
                 unit_id: Some(plan.unit.id),
                 before: serde_json::to_value(&before).ok(),
-                after: serde_json::to_value(&draft.values).ok(),
+                after: Some(crate::figures::json_map(&draft.values)),
             },
         )
         .await?;

@@ -344,8 +344,8 @@ pub async fn save_narrative(
                     *name,
                     format!(
                         "Phần này dài {} ký tự, vượt quá giới hạn {} ký tự. Hãy rút gọn rồi lưu lại; chưa có gì được lưu.",
-                        format::format_number(length as f64, 0),
-                        format::format_number(MAX_SECTION_CHARS as f64, 0)
+                        format::integer(i64::try_from(length).unwrap_or(i64::MAX)),
+                        format::integer(MAX_SECTION_CHARS as i64)
                     ),
                 )
             })

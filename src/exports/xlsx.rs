@@ -1,13 +1,17 @@
 //! The annual workbook: indicators by sub-unit with the unit's targets and attainment (sheet
 //! 1), and the raw values of every accepted report of the subtree (sheet 2). Numbers are
-//! numeric cells with Excel number formats, never text.
+//! numeric cells with Excel number formats, never text. Figures are exact decimals up to the
+//! cell writer, where they become the doubles XLSX stores (exact for the 15 significant digits
+//! a typed figure may have).
 
+use rust_decimal::Decimal;
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 use sqlx::{FromRow, PgPool};
 
 use super::annual::Figures;
 use crate::dashboards::aggregate::{self, Totals};
 use crate::directives::targets::Attainment;
+use crate::figures::to_f64;
 use crate::indicators::Indicator;
 use crate::units::Unit;
 
@@ -20,7 +24,7 @@ pub struct RawValue {
     pub quarter: i16,
     pub element_code: String,
     pub organisation_code: String,
-    pub value: f64,
+    pub value: Decimal,
     pub status: String,
 }
 
@@ -46,7 +50,7 @@ pub async fn raw_values(pool: &PgPool, unit: &Unit, year: i32) -> sqlx::Result<V
 }
 
 fn number_format(indicator: &Indicator) -> &'static str {
-    match (indicator.factor == 100.0, indicator.decimals) {
+    match (indicator.is_percentage(), indicator.decimals) {
         (true, _) => "0.00\"%\"",
         (false, 0) => "#,##0",
         (false, 1) => "#,##0.0",
@@ -112,7 +116,7 @@ fn indicators_sheet(sheet: &mut Worksheet, figures: &Figures) -> Result<(), Xlsx
         sheet.write_string(row, 1, name)?;
         for (i, indicator) in indicators.iter().enumerate() {
             if let Some(v) = aggregate::indicator(indicator, totals) {
-                sheet.write_number_with_format(row, 2 + i as u16, v.value, &formats[i])?;
+                sheet.write_number_with_format(row, 2 + i as u16, to_f64(v.value), &formats[i])?;
             }
         }
         row += 1;
@@ -136,11 +140,11 @@ fn indicators_sheet(sheet: &mut Worksheet, figures: &Figures) -> Result<(), Xlsx
             None => Format::new().set_num_format(number_format(indicator)).set_bold(),
         };
         match value {
-            Some(v) => sheet.write_number_with_format(row, col, v, &total_format)?,
+            Some(v) => sheet.write_number_with_format(row, col, to_f64(v), &total_format)?,
             None => sheet.write_blank(row, col, &total_format)?,
         };
         if let (Some(target), Some(status)) = (target, status) {
-            let unit = if indicator.factor == 100.0 { "%" } else { indicator.unit.as_str() };
+            let unit = if indicator.is_percentage() { "%" } else { indicator.unit.as_str() };
             sheet.write_string(target_row, col, target.wording(unit, indicator.decimals.clamp(0, 2) as usize))?;
             sheet.write_string_with_format(
                 status_row,
@@ -175,8 +179,8 @@ fn raw_sheet(sheet: &mut Worksheet, raw: &[RawValue], figures: &Figures) -> Resu
         let element = figures.catalogue.element(&value.element_code);
         sheet.write_string(row, 4, element.map(|e| e.name.as_str()).unwrap_or(""))?;
         sheet.write_string(row, 5, &value.organisation_code)?;
-        let format = if value.value.fract() == 0.0 { &integer } else { &decimal };
-        sheet.write_number_with_format(row, 6, value.value, format)?;
+        let format = if value.value.is_integer() { &integer } else { &decimal };
+        sheet.write_number_with_format(row, 6, to_f64(value.value), format)?;
     }
     Ok(())
 }

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use rust_decimal::Decimal;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
     pub sign: i8,
@@ -82,12 +84,12 @@ impl Expression {
 
     /// The value with these element values; a missing element counts as 0. `None` when no
     /// element of the expression has a value at all.
-    pub fn evaluate(&self, values: &HashMap<String, f64>) -> Option<f64> {
+    pub fn evaluate(&self, values: &HashMap<String, Decimal>) -> Option<Decimal> {
         let mut any = false;
-        let total = self.terms.iter().fold(0.0, |sum, term| match values.get(&term.code) {
+        let total = self.terms.iter().fold(Decimal::ZERO, |sum, term| match values.get(&term.code) {
             Some(value) => {
                 any = true;
-                sum + f64::from(term.sign) * value
+                if term.sign < 0 { sum - value } else { sum + value }
             }
             None => sum,
         });
@@ -134,8 +136,12 @@ mod tests {
     #[test]
     fn evaluates_with_missing_values_as_zero() {
         let e = Expression::parse("A + B - C").expect("valid");
-        let values: HashMap<String, f64> = [("A".to_owned(), 11.0), ("C".to_owned(), 4.0)].into();
-        assert_eq!(e.evaluate(&values), Some(7.0));
+        let values: HashMap<String, Decimal> =
+            [("A".to_owned(), Decimal::from(11)), ("C".to_owned(), Decimal::from(4))].into();
+        assert_eq!(e.evaluate(&values), Some(Decimal::from(7)));
+        let tenths: HashMap<String, Decimal> =
+            [("A".to_owned(), Decimal::new(1, 1)), ("B".to_owned(), Decimal::new(2, 1))].into();
+        assert_eq!(e.evaluate(&tenths), Some(Decimal::new(3, 1)), "0,1 + 0,2 is exactly 0,3");
         assert_eq!(e.evaluate(&HashMap::new()), None);
         assert_eq!(e.check_known(|c| c != "B"), Err(ExpressionError::Unknown("B".into())));
     }

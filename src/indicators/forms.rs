@@ -3,6 +3,9 @@
 
 use std::collections::HashMap;
 
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
 /// Messages keyed by the field they belong to; `version` is the stale-edit message.
 #[derive(Debug, Default, Clone)]
 pub struct FieldErrors(HashMap<&'static str, String>);
@@ -57,8 +60,9 @@ pub fn check_code(text: &str, max_len: usize) -> Result<String, String> {
 }
 
 /// A number typed the Vietnamese way: `.` groups thousands, `,` marks decimals ("1.126.391",
-/// "51,95", "100"). `None` for anything else, "1.5" included (ambiguous: use "1,5").
-pub fn parse_number(text: &str) -> Option<f64> {
+/// "51,95", "100"), exactly. `None` for anything else, "1.5" included (ambiguous: use "1,5"),
+/// and beyond a decimal's 28 digits.
+pub fn parse_number(text: &str) -> Option<Decimal> {
     let cleaned: String = text.trim().chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
     let (negative, body) = match cleaned.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -82,7 +86,7 @@ pub fn parse_number(text: &str) -> Option<f64> {
         plain.push('.');
         plain.push_str(fraction);
     }
-    let value: f64 = plain.parse().ok()?;
+    let value = Decimal::from_str_exact(&plain).ok()?;
     Some(if negative { -value } else { value })
 }
 
@@ -92,19 +96,15 @@ pub fn parse_integer(text: &str, default: i64, range: std::ops::RangeInclusive<i
         return Some(default);
     }
     let value = parse_number(text)?;
-    if value.fract() != 0.0 || !(*range.start() as f64..=*range.end() as f64).contains(&value) {
+    if !value.is_integer() {
         return None;
     }
-    Some(value as i64)
+    value.to_i64().filter(|v| range.contains(v))
 }
 
-/// A number as the forms show it: "100", "1.000", "0,5".
-pub fn show_number(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        return crate::format::integer(value as i64);
-    }
-    let text = crate::format::decimal(value, 6);
-    text.trim_end_matches('0').trim_end_matches(',').to_owned()
+/// A number as the forms show it, every decimal kept: "100", "1.000", "0,5".
+pub fn show_number(value: Decimal) -> String {
+    crate::format::format_number(value, 28)
 }
 
 pub fn checked(flag: &Option<String>) -> bool {
@@ -128,12 +128,14 @@ mod tests {
 
     #[test]
     fn numbers_are_typed_the_vietnamese_way() {
-        assert_eq!(parse_number("100"), Some(100.0));
-        assert_eq!(parse_number("1.000"), Some(1000.0));
-        assert_eq!(parse_number("1.126.391"), Some(1_126_391.0));
-        assert_eq!(parse_number("51,95"), Some(51.95));
-        assert_eq!(parse_number("0,5"), Some(0.5));
-        assert_eq!(parse_number("-3"), Some(-3.0));
+        let d = |n: i64, scale: u32| Some(Decimal::new(n, scale));
+        assert_eq!(parse_number("100"), d(100, 0));
+        assert_eq!(parse_number("1.000"), d(1000, 0));
+        assert_eq!(parse_number("1.126.391"), d(1_126_391, 0));
+        assert_eq!(parse_number("51,95"), d(5195, 2));
+        assert_eq!(parse_number("0,5"), d(5, 1));
+        assert_eq!(parse_number("-3"), d(-3, 0));
+        assert_eq!(parse_number("0,1234567"), d(1_234_567, 7));
         assert_eq!(parse_number("1.5"), None, "ambiguous: the decimal mark is a comma");
         assert_eq!(parse_number("12.34.567"), None);
         assert_eq!(parse_number("abc"), None);
@@ -141,8 +143,9 @@ mod tests {
         assert_eq!(parse_integer("", 0, 0..=10), Some(0));
         assert_eq!(parse_integer("7", 0, 0..=6), None);
         assert_eq!(parse_integer("2,5", 0, 0..=6), None);
-        assert_eq!(show_number(100.0), "100");
-        assert_eq!(show_number(1000.0), "1.000");
-        assert_eq!(show_number(0.5), "0,5");
+        assert_eq!(show_number(Decimal::from(100)), "100");
+        assert_eq!(show_number(Decimal::from(1000)), "1.000");
+        assert_eq!(show_number(Decimal::new(5, 1)), "0,5");
+        assert_eq!(show_number(Decimal::new(1_234_567, 7)), "0,1234567", "every decimal kept");
     }
 }

@@ -10,6 +10,7 @@ pub mod store;
 use std::collections::HashMap;
 
 use anyhow::{Context, bail};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgConnection, PgPool};
 
@@ -86,7 +87,8 @@ pub struct Indicator {
     pub name: String,
     pub numerator: String,
     pub denominator: String,
-    pub factor: f64,
+    #[serde(serialize_with = "crate::figures::serialize")]
+    pub factor: Decimal,
     pub decimals: i16,
     pub display: String,
     pub unit: String,
@@ -104,21 +106,29 @@ impl Indicator {
     }
 
     /// The value from a numerator and an optional denominator: `factor × a / b`, or `a`.
-    pub fn compute(&self, numerator: f64, denominator: Option<f64>) -> Option<f64> {
+    /// Multiplied first, so that a rate that is exact (1/32 → 3,125%) stays exact; otherwise
+    /// the quotient keeps 28 significant digits. `None` for a zero denominator (or a product
+    /// beyond a decimal's range).
+    pub fn compute(&self, numerator: Decimal, denominator: Option<Decimal>) -> Option<Decimal> {
+        let scaled = self.factor.checked_mul(numerator)?;
         match denominator {
-            Some(0.0) => None,
-            Some(d) => Some(self.factor * numerator / d),
-            None => Some(self.factor * numerator),
+            Some(d) => scaled.checked_div(d),
+            None => Some(scaled),
         }
     }
 
+    /// Whether the value is a percentage (factor 100).
+    pub fn is_percentage(&self) -> bool {
+        self.factor == Decimal::ONE_HUNDRED
+    }
+
     /// "51,95%", or "81/117 xã (69,23%)" for ratios.
-    pub fn format(&self, numerator: f64, denominator: Option<f64>) -> String {
+    pub fn format(&self, numerator: Decimal, denominator: Option<Decimal>) -> String {
         let decimals = self.decimals.max(0) as usize;
         let Some(value) = self.compute(numerator, denominator) else {
             return "—".to_owned();
         };
-        let unit_suffix = if self.factor == 100.0 { "%".to_owned() } else { format!(" {}", self.unit) };
+        let unit_suffix = if self.is_percentage() { "%".to_owned() } else { format!(" {}", self.unit) };
         match (self.display.as_str(), denominator) {
             ("ratio", Some(d)) => format!(
                 "{}/{} {} ({}{})",
@@ -150,17 +160,16 @@ impl ValidationRule {
     }
 
     /// Whether the rule holds for these values; `None` when one side has no value at all.
-    pub fn holds(&self, values: &HashMap<String, f64>) -> Option<bool> {
+    pub fn holds(&self, values: &HashMap<String, Decimal>) -> Option<bool> {
         let left = Expression::parse(&self.left_expr).ok()?.evaluate(values)?;
         let right = Expression::parse(&self.right_expr).ok()?.evaluate(values)?;
-        // Values are typed with at most a few decimals: compare with a tolerance.
-        let epsilon = 1e-9 * left.abs().max(right.abs()).max(1.0);
+        // Sums of exact decimals: compared exactly, no tolerance needed.
         Some(match self.operator.as_str() {
-            "<=" => left <= right + epsilon,
-            "<" => left < right - epsilon,
-            "=" => (left - right).abs() <= epsilon,
-            ">=" => left + epsilon >= right,
-            ">" => left > right + epsilon,
+            "<=" => left <= right,
+            "<" => left < right,
+            "=" => left == right,
+            ">=" => left >= right,
+            ">" => left > right,
             _ => true,
         })
     }
@@ -253,7 +262,8 @@ struct IndicatorRow {
     name: String,
     numerator: String,
     denominator: String,
-    factor: f64,
+    #[serde(deserialize_with = "crate::figures::deserialize")]
+    factor: Decimal,
     decimals: i16,
     display: String,
     unit: String,
@@ -381,13 +391,17 @@ pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
-    fn indicator(display: &str, factor: f64, decimals: i16, unit: &str) -> Indicator {
+    fn d(value: f64) -> Decimal {
+        crate::figures::from_f64(value).expect("a decimal")
+    }
+
+    fn indicator(display: &str, factor: i64, decimals: i16, unit: &str) -> Indicator {
         Indicator {
             code: "X".into(),
             name: "X".into(),
             numerator: "A".into(),
             denominator: "B".into(),
-            factor,
+            factor: Decimal::from(factor),
             decimals,
             display: display.into(),
             unit: unit.into(),
@@ -398,11 +412,17 @@ mod tests {
 
     #[test]
     fn formats_indicators_the_vietnamese_way() {
-        assert_eq!(indicator("ratio", 100.0, 2, "xã").format(81.0, Some(117.0)), "81/117 xã (69,23%)");
-        assert_eq!(indicator("value", 100.0, 2, "%").format(585160.0, Some(1126391.0)), "51,95%");
-        assert_eq!(indicator("ratio", 100.0, 2, "đơn").format(340.0, Some(436.0)), "340/436 đơn (77,98%)");
-        assert_eq!(indicator("value", 1.0, 0, "cuộc").format(143.0, None), "143 cuộc");
-        assert_eq!(indicator("value", 100.0, 2, "%").format(5.0, Some(0.0)), "—");
+        assert_eq!(indicator("ratio", 100, 2, "xã").format(d(81.0), Some(d(117.0))), "81/117 xã (69,23%)");
+        assert_eq!(indicator("value", 100, 2, "%").format(d(585160.0), Some(d(1126391.0))), "51,95%");
+        assert_eq!(indicator("ratio", 100, 2, "đơn").format(d(340.0), Some(d(436.0))), "340/436 đơn (77,98%)");
+        assert_eq!(indicator("value", 1, 0, "cuộc").format(d(143.0), None), "143 cuộc");
+        assert_eq!(indicator("value", 100, 2, "%").format(d(5.0), Some(d(0.0))), "—");
+        // 1/32 = 3,125%: exact, and shown rounded half away from zero.
+        let rate = indicator("value", 100, 2, "%");
+        assert_eq!(rate.compute(d(1.0), Some(d(32.0))), Some(d(3.125)));
+        assert_eq!(rate.format(d(1.0), Some(d(32.0))), "3,13%");
+        let third = rate.compute(d(1.0), Some(d(3.0))).expect("a value");
+        assert_eq!(third.to_string(), "33.333333333333333333333333333", "28 significant digits");
     }
 
     #[test]
@@ -416,11 +436,12 @@ mod tests {
             message: "m".into(),
             version: 1,
         };
-        let values = |t: f64| -> HashMap<String, f64> {
-            [("GS_TONG".to_owned(), t), ("GS_A".to_owned(), 100.0), ("GS_B".to_owned(), 29.0)].into()
+        let values = |t: f64, a: f64, b: f64| -> HashMap<String, Decimal> {
+            [("GS_TONG".to_owned(), d(t)), ("GS_A".to_owned(), d(a)), ("GS_B".to_owned(), d(b))].into()
         };
-        assert_eq!(rule.holds(&values(129.0)), Some(true));
-        assert_eq!(rule.holds(&values(143.0)), Some(false), "seed 002's slip: 143 ≠ 129");
+        assert_eq!(rule.holds(&values(129.0, 100.0, 29.0)), Some(true));
+        assert_eq!(rule.holds(&values(143.0, 100.0, 29.0)), Some(false), "seed 002's slip: 143 ≠ 129");
+        assert_eq!(rule.holds(&values(0.3, 0.1, 0.2)), Some(true), "0,1 + 0,2 = 0,3 exactly");
         assert_eq!(rule.holds(&HashMap::new()), None);
     }
 }

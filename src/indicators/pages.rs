@@ -8,6 +8,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum_extra::extract::Form;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::Indicator;
@@ -849,7 +850,7 @@ impl IndicatorForm {
         } else {
             check_expression(errors, "denominator", &self.denominator, known).unwrap_or_default()
         };
-        let factor = parse_number(&self.factor).filter(|f| *f != 0.0 && f.is_finite());
+        let factor = parse_number(&self.factor).filter(|f| !f.is_zero());
         if factor.is_none() {
             errors.add("factor", "Hệ số là một số khác 0: 100 cho tỷ lệ phần trăm, 1 cho số đếm; số lẻ viết 0,5.");
         }
@@ -867,7 +868,7 @@ impl IndicatorForm {
             name,
             numerator,
             denominator,
-            factor: factor.unwrap_or(1.0),
+            factor: factor.unwrap_or(Decimal::ONE),
             decimals: decimals.unwrap_or(0) as i16,
             display: self.display.clone(),
             unit: self.unit.trim().to_owned(),
@@ -882,7 +883,11 @@ fn worked_example(indicator: &Indicator) -> Option<String> {
     if indicator.numerator.is_empty() {
         return None;
     }
-    let (numerator, denominator) = if indicator.denominator.is_empty() { (143.0, None) } else { (81.0, Some(117.0)) };
+    let (numerator, denominator) = if indicator.denominator.is_empty() {
+        (Decimal::from(143), None)
+    } else {
+        (Decimal::from(81), Some(Decimal::from(117)))
+    };
     let figures = match denominator {
         Some(d) => format!("tử số {} và mẫu số {}", show_number(numerator), show_number(d)),
         None => format!("tử số {}", show_number(numerator)),

@@ -26,6 +26,7 @@ use super::{locate, permissions};
 use crate::audit::{self, Entry};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::figures;
 use crate::indicators::Catalogue;
 use crate::web::AppState;
 
@@ -63,12 +64,15 @@ async fn document(state: &AppState, code: &str, period: &str, user: &CurrentUser
     // Catalogue order, so that readers see the figures as the form shows them.
     let mut values = Map::new();
     for field in entry::fields(&catalogue, unit.level) {
-        let value = stored.get(&field.key).map(|v| json!(v)).unwrap_or(Value::Null);
+        let value = stored.get(&field.key).map(|v| figures::json(*v)).unwrap_or(Value::Null);
         values.insert(field.key, value);
     }
     // Figures kept from an earlier catalogue: not fields of the form, still stored.
-    let other_values: Map<String, Value> =
-        stored.iter().filter(|(key, _)| !values.contains_key(*key)).map(|(k, v)| (k.clone(), json!(v))).collect();
+    let other_values: Map<String, Value> = stored
+        .iter()
+        .filter(|(key, _)| !values.contains_key(*key))
+        .map(|(k, v)| (k.clone(), figures::json(*v)))
+        .collect();
     let narrative = report.as_ref().map(|r| r.narrative()).unwrap_or_default();
     Ok(json!({
         "unit": { "code": unit.code, "name": unit.name, "level": unit.level },
@@ -192,7 +196,9 @@ async fn put(
                 entity_id: format!("{}/{}", unit.code, period.code()),
                 unit_id: Some(unit.id),
                 before: None,
-                after: Some(json!({"values": checked.values, "version": report.version, "via": "api"})),
+                after: Some(
+                    json!({"values": figures::json_map(&checked.values), "version": report.version, "via": "api"}),
+                ),
             };
             audit::record(&mut *tx, &user.actor(), entry).await?;
             tx.commit().await?;

@@ -116,11 +116,12 @@ const QUARTER_SHARES: [f64; 4] = [0.22, 0.26, 0.24, 0.28];
 const ORGANISATION_SHARES: [(&str, f64); 6] =
     [("MTTQ", 0.04), ("HND", 0.31), ("HLHPN", 0.30), ("DTN", 0.15), ("HCCB", 0.08), ("CD", 0.12)];
 
-/// Values by (unit id, quarter) → field key → value.
-type Figures = BTreeMap<(i32, i32, u8), BTreeMap<String, f64>>;
+/// Values by (unit id, quarter) → field key → value. Every demo figure is a count; the
+/// weights above only decide how totals are spread.
+type Figures = BTreeMap<(i32, i32, u8), BTreeMap<String, i64>>;
 
 fn put(figures: &mut Figures, unit: i32, year: i32, quarter: u8, key: &str, value: i64) {
-    figures.entry((unit, year, quarter)).or_default().insert(key.to_owned(), value as f64);
+    figures.entry((unit, year, quarter)).or_default().insert(key.to_owned(), value);
 }
 
 /// Spreads a yearly flow over units and quarters.
@@ -188,7 +189,7 @@ fn province_figures(province: &Unit, districts: &[&Unit], communes: &[&Unit], ye
         let mut slots: Vec<((i32, i32, u8), i64)> = f
             .iter()
             .filter(|((_, y, _), _)| *y == year)
-            .filter_map(|(k, v)| v.get("DON_TIEP_NHAN").map(|r| (*k, *r as i64)))
+            .filter_map(|(k, v)| v.get("DON_TIEP_NHAN").map(|r| (*k, *r)))
             .collect();
         slots.sort();
         let received: Vec<f64> = slots.iter().map(|(_, r)| *r as f64 + 1e-9).collect();
@@ -239,7 +240,7 @@ fn province_figures(province: &Unit, districts: &[&Unit], communes: &[&Unit], ye
     }
     // Every unit's supervision total is the sum of what it recorded.
     for values in f.values_mut() {
-        let parts: f64 = ["GS_MTTQ", "GS_BAN_TTND", "GS_BAN_GSDTCD"].iter().filter_map(|k| values.get(*k)).sum();
+        let parts: i64 = ["GS_MTTQ", "GS_BAN_TTND", "GS_BAN_GSDTCD"].iter().filter_map(|k| values.get(*k)).sum();
         values.insert("GS_TONG".to_owned(), parts);
     }
     f
@@ -356,7 +357,7 @@ async fn insert_reports(
     }
     sqlx::query(
         "INSERT INTO report_values (report_id, element_code, organisation_code, value)
-         SELECT * FROM UNNEST($1::int[], $2::text[], $3::text[], $4::float8[])",
+         SELECT * FROM UNNEST($1::int[], $2::text[], $3::text[], $4::int8[])",
     )
     .bind(&report_ids)
     .bind(&codes)

@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rust_decimal::Decimal;
+
 use crate::format::{NumberError, NumberRules, check_number, parse_vietnamese_number};
 use crate::indicators::{Catalogue, DataElement, Organisation, ValueType};
 
@@ -49,6 +51,7 @@ pub fn split_key(key: &str) -> (&str, &str) {
 #[derive(Debug, Clone)]
 pub enum Input {
     Text(String),
+    /// A JSON number: a double, read as the shortest decimal that reads back as it.
     Number(f64),
     Bool(bool),
     Null,
@@ -61,21 +64,22 @@ fn rules_for(element: &DataElement) -> NumberRules {
     }
 }
 
-fn parse_boolean(text: &str) -> Option<f64> {
+fn parse_boolean(text: &str) -> Option<Decimal> {
     match crate::text::fold(text).as_str() {
-        "co" | "1" | "x" | "dat" => Some(1.0),
-        "khong" | "0" => Some(0.0),
+        "co" | "1" | "x" | "dat" => Some(Decimal::ONE),
+        "khong" | "0" => Some(Decimal::ZERO),
         _ => None,
     }
 }
 
 /// Parses one input for an element: `Ok(None)` when left empty.
-pub fn parse_input(element: &DataElement, input: &Input) -> Result<Option<f64>, String> {
+pub fn parse_input(element: &DataElement, input: &Input) -> Result<Option<Decimal>, String> {
     let rules = rules_for(element);
     match (element.kind(), input) {
         (_, Input::Null) => Ok(None),
-        (ValueType::Boolean, Input::Bool(b)) => Ok(Some(if *b { 1.0 } else { 0.0 })),
-        (ValueType::Boolean, Input::Number(n)) if *n == 0.0 || *n == 1.0 => Ok(Some(*n)),
+        (ValueType::Boolean, Input::Bool(b)) => Ok(Some(if *b { Decimal::ONE } else { Decimal::ZERO })),
+        (ValueType::Boolean, Input::Number(n)) if *n == 0.0 => Ok(Some(Decimal::ZERO)),
+        (ValueType::Boolean, Input::Number(n)) if *n == 1.0 => Ok(Some(Decimal::ONE)),
         (ValueType::Boolean, Input::Text(text)) if text.trim().is_empty() => Ok(None),
         (ValueType::Boolean, Input::Text(text)) => {
             parse_boolean(text).map(Some).ok_or_else(|| "Chọn “Có” hoặc “Không”.".to_owned())
@@ -101,7 +105,7 @@ pub struct RuleOutcome {
 #[derive(Debug, Clone, Default)]
 pub struct Checked {
     /// Parsed values by field key.
-    pub values: BTreeMap<String, f64>,
+    pub values: BTreeMap<String, Decimal>,
     /// Per-field messages for input that could not be read.
     pub errors: BTreeMap<String, String>,
     /// Rules that do not hold.
@@ -133,10 +137,10 @@ impl Checked {
 }
 
 /// The element totals the rules read: a breakdown counts as the sum of its parts.
-pub fn totals(values: &BTreeMap<String, f64>) -> HashMap<String, f64> {
-    let mut totals: HashMap<String, f64> = HashMap::new();
+pub fn totals(values: &BTreeMap<String, Decimal>) -> HashMap<String, Decimal> {
+    let mut totals: HashMap<String, Decimal> = HashMap::new();
     for (key, value) in values {
-        *totals.entry(split_key(key).0.to_owned()).or_insert(0.0) += value;
+        *totals.entry(split_key(key).0.to_owned()).or_insert(Decimal::ZERO) += value;
     }
     totals
 }
@@ -174,7 +178,7 @@ pub fn check(
 pub fn run_rules(
     catalogue: &Catalogue,
     level: i16,
-    values: &BTreeMap<String, f64>,
+    values: &BTreeMap<String, Decimal>,
     notes: &BTreeMap<String, String>,
 ) -> Vec<RuleOutcome> {
     let totals = totals(values);

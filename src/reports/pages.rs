@@ -8,6 +8,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::entry::{self, Checked, Input};
@@ -140,9 +141,9 @@ struct FormState {
     remarks: BTreeMap<String, String>,
 }
 
-fn value_text(value: f64, element_type: ValueType) -> String {
+fn value_text(value: Decimal, element_type: ValueType) -> String {
     match element_type {
-        ValueType::Boolean => if value != 0.0 { "Có" } else { "Không" }.to_owned(),
+        ValueType::Boolean => if value.is_zero() { "Không" } else { "Có" }.to_owned(),
         _ => format::format_number(value, 6),
     }
 }
@@ -285,7 +286,7 @@ async fn form_page(
 async fn kept_values(state: &AppState, fields: &[entry::Field<'_>], report_id: i32) -> AppResult<Vec<KeptView>> {
     let shown: HashSet<&str> = fields.iter().map(|f| f.key.as_str()).collect();
     let stored = store::values(&state.pool, report_id).await?;
-    let others: Vec<(&String, &f64)> = stored.iter().filter(|(key, _)| !shown.contains(key.as_str())).collect();
+    let others: Vec<(&String, &Decimal)> = stored.iter().filter(|(key, _)| !shown.contains(key.as_str())).collect();
     if others.is_empty() {
         return Ok(Vec::new());
     }
@@ -416,7 +417,7 @@ fn key_label(catalogue: &Catalogue, key: &str) -> String {
     if org.is_empty() { name } else { format!("{name} — {org}") }
 }
 
-fn number_or_empty(value: Option<&f64>) -> String {
+fn number_or_empty(value: Option<&Decimal>) -> String {
     value.map(|v| format::format_number(*v, 6)).unwrap_or_else(|| "(trống)".into())
 }
 
@@ -598,7 +599,7 @@ pub async fn save(
         }
         Err(SaveError::Database(error)) => return Err(error.into()),
     };
-    let mut after = serde_json::json!({"values": checked.values, "version": report.version});
+    let mut after = serde_json::json!({"values": crate::figures::json_map(&checked.values), "version": report.version});
     if overwrite.is_some_and(|v| v != version)
         && let Some(map) = after.as_object_mut()
     {

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgConnection, PgPool};
 
@@ -156,8 +157,8 @@ async fn lock(tx: &mut PgConnection, unit_id: i32, year: i32, quarter: u8) -> sq
 }
 
 /// The stored values by field key (`CODE` or `CODE.ORG`).
-pub async fn values(pool: &PgPool, report_id: i32) -> sqlx::Result<BTreeMap<String, f64>> {
-    let rows: Vec<(String, String, f64)> =
+pub async fn values(pool: &PgPool, report_id: i32) -> sqlx::Result<BTreeMap<String, Decimal>> {
+    let rows: Vec<(String, String, Decimal)> =
         sqlx::query_as("SELECT element_code, organisation_code, value FROM report_values WHERE report_id = $1")
             .bind(report_id)
             .fetch_all(pool)
@@ -207,7 +208,7 @@ pub async fn task_progress(pool: &PgPool, report_id: i32) -> sqlx::Result<Vec<Ta
 /// removed by a save that did not show it.
 #[derive(Debug, Clone, Default)]
 pub struct Draft {
-    pub values: BTreeMap<String, f64>,
+    pub values: BTreeMap<String, Decimal>,
     /// Keys whose value is removed (fields shown and left empty).
     pub cleared: Vec<String>,
     /// Typed text, kept so that input that could not be read is shown again as typed.
@@ -381,13 +382,15 @@ pub async fn by_id(tx: &mut PgConnection, id: i32) -> sqlx::Result<Report> {
 /// What a version held: enough to tell a person what changed since they opened the report.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Snapshot {
-    pub values: BTreeMap<String, f64>,
+    /// As JSON numbers, as snapshots saved before figures became decimals hold them.
+    #[serde(with = "crate::figures::map")]
+    pub values: BTreeMap<String, Decimal>,
     pub narrative: Narrative,
     pub status: String,
 }
 
 async fn snapshot_of(tx: &mut PgConnection, report: &Report) -> sqlx::Result<Snapshot> {
-    let rows: Vec<(String, String, f64)> =
+    let rows: Vec<(String, String, Decimal)> =
         sqlx::query_as("SELECT element_code, organisation_code, value FROM report_values WHERE report_id = $1")
             .bind(report.id)
             .fetch_all(&mut *tx)
