@@ -120,10 +120,11 @@ pub async fn aggregates(
             )));
         }
     };
-    let scope = super::scope(&state, &user, &code, &query.period).await?;
+    let view = state.aggregates.view(&state.pool).await?;
+    let scope = super::scope(&view, &user, &code, &query.period).await?;
     let period = scope.period;
-    let catalogue = state.aggregates.catalogue(&state.pool).await?;
-    let parts = state.aggregates.parts(&state.pool, scope.path(), period, basis).await?;
+    let catalogue = view.catalogue().await?;
+    let parts = view.parts(scope.path(), period, basis).await?;
     let totals = aggregate::sum_parts(parts.values());
     let own = scope.path().and_then(|path| parts.get(path)).cloned().unwrap_or_default();
     let children = match &scope.unit {

@@ -38,6 +38,7 @@ use sqlx::PgPool;
 use super::aggregate::{self, Basis, Totals};
 use crate::indicators::Catalogue;
 use crate::reports::Period;
+use crate::units::{Unit, queries};
 
 type Parts = Arc<BTreeMap<String, Totals>>;
 type Series = Arc<Vec<(Period, Totals)>>;
@@ -138,6 +139,8 @@ enum What {
     Quarterly(Period, usize),
     Dashboard(String),
     Catalogue,
+    /// A unit code (as typed) resolved at a date.
+    Unit(String, chrono::NaiveDate),
 }
 
 impl Key {
@@ -148,7 +151,7 @@ impl Key {
     }
 
     fn affected_by(&self, change: &Change) -> bool {
-        if self.what == What::Catalogue {
+        if matches!(self.what, What::Catalogue | What::Unit(..)) {
             return false;
         }
         let holds_unit = match &self.root {
@@ -168,6 +171,7 @@ enum Data {
     Series(Series),
     Dashboard(Arc<super::DashboardBody>),
     Catalogue(Arc<Catalogue>),
+    Unit(Unit),
 }
 
 impl Data {
@@ -179,6 +183,7 @@ impl Data {
             Data::Series(series) => series.iter().map(|(_, t)| totals(t)).sum(),
             Data::Dashboard(_) => 64 * 1024,
             Data::Catalogue(_) => 256 * 1024,
+            Data::Unit(_) => 512,
         };
         u32::try_from(bytes.max(256)).unwrap_or(u32::MAX)
     }
@@ -291,65 +296,12 @@ impl AggregateCache {
         true
     }
 
-    /// The entry for `key`, computed by `compute` when missing or stale; concurrent requests for
-    /// the same key wait for one computation.
-    async fn get_or_compute<F, Fut>(&self, pool: &PgPool, key: Key, compute: F) -> sqlx::Result<Data>
-    where
-        F: Fn() -> Fut,
-        Fut: Future<Output = sqlx::Result<Data>>,
-    {
-        // What this request must see: every change applied before it started.
+    /// What one request reads through the cache: the metadata generation and the changes
+    /// applied before the request started, read once for all its lookups.
+    pub async fn view<'a>(&'a self, pool: &'a PgPool) -> sqlx::Result<View<'a>> {
         let start = self.current_epoch();
         let generation = Self::generation(pool).await?;
-        for _ in 0..3 {
-            if let Some(hit) = self.entries.get(&key).await {
-                if self.fresh(&key, &hit, generation, start) {
-                    return Ok(hit.data.clone());
-                }
-                self.entries.invalidate(&key).await;
-            }
-            let stamped = self
-                .entries
-                .try_get_with(key.clone(), async {
-                    // Both read before the figures: a change committed meanwhile shows as newer.
-                    let verified = AtomicU64::new(self.current_epoch());
-                    let generation = Self::generation(pool).await?;
-                    let data = compute().await?;
-                    Ok::<_, sqlx::Error>(Arc::new(Stamped { data, generation, verified }))
-                })
-                .await
-                .map_err(|error| owned_error(&error))?;
-            if self.fresh(&key, &stamped, generation, start) {
-                return Ok(stamped.data.clone());
-            }
-            // It was computed before a change this request must see.
-            self.entries.invalidate(&key).await;
-        }
-        // Changes to this very subtree keep arriving faster than it computes: answer exactly
-        // without the cache.
-        compute().await
-    }
-
-    /// The parts of a subtree (see [`aggregate::parts`]).
-    pub async fn parts(&self, pool: &PgPool, root: Option<&str>, period: Period, basis: Basis) -> sqlx::Result<Parts> {
-        let year = period.year();
-        let key = Key { root: root.map(str::to_owned), basis, years: (year, year), what: What::Parts(period) };
-        let compute = || async { Ok(Data::Parts(Arc::new(aggregate::parts(pool, root, period, basis).await?))) };
-        match self.get_or_compute(pool, key, compute).await? {
-            Data::Parts(parts) => Ok(parts),
-            _ => Ok(Arc::new(aggregate::parts(pool, root, period, basis).await?)),
-        }
-    }
-
-    /// The totals of a subtree.
-    pub async fn totals(
-        &self,
-        pool: &PgPool,
-        root: Option<&str>,
-        period: Period,
-        basis: Basis,
-    ) -> sqlx::Result<Totals> {
-        Ok(aggregate::sum_parts(self.parts(pool, root, period, basis).await?.values()))
+        Ok(View { cache: self, pool, generation, start })
     }
 
     /// The first year of the `count` quarters ending with the period's last one.
@@ -359,43 +311,129 @@ impl AggregateCache {
         let index = year * 4 + i32::from(quarter) - 1 - back;
         index.div_euclid(4)
     }
+}
+
+/// One request's reads through the cache (see [`AggregateCache::view`]).
+pub struct View<'a> {
+    cache: &'a AggregateCache,
+    pool: &'a PgPool,
+    /// The metadata generation when the request started.
+    generation: i64,
+    /// Every change numbered up to this one was applied before the request started: the request
+    /// must see it.
+    start: u64,
+}
+
+impl View<'_> {
+    /// The entry for `key`, computed by `compute` when missing or stale; concurrent requests for
+    /// the same key wait for one computation.
+    async fn get_or_compute<F, Fut>(&self, key: Key, compute: F) -> sqlx::Result<Data>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = sqlx::Result<Data>>,
+    {
+        let cache = self.cache;
+        for _ in 0..3 {
+            if let Some(hit) = cache.entries.get(&key).await {
+                if cache.fresh(&key, &hit, self.generation, self.start) {
+                    return Ok(hit.data.clone());
+                }
+                cache.entries.invalidate(&key).await;
+            }
+            let stamped = cache
+                .entries
+                .try_get_with(key.clone(), async {
+                    // Both read before the figures: a change committed meanwhile shows as newer.
+                    let verified = AtomicU64::new(cache.current_epoch());
+                    let generation = AggregateCache::generation(self.pool).await?;
+                    let data = compute().await?;
+                    Ok::<_, sqlx::Error>(Arc::new(Stamped { data, generation, verified }))
+                })
+                .await
+                .map_err(|error| owned_error(&error))?;
+            if cache.fresh(&key, &stamped, self.generation, self.start) {
+                return Ok(stamped.data.clone());
+            }
+            // It was computed before a change this request must see.
+            cache.entries.invalidate(&key).await;
+        }
+        // Changes to this very subtree keep arriving faster than it computes: answer exactly
+        // without the cache.
+        compute().await
+    }
+
+    /// The parts of a subtree (see [`aggregate::parts`]).
+    pub async fn parts(&self, root: Option<&str>, period: Period, basis: Basis) -> sqlx::Result<Parts> {
+        let pool = self.pool;
+        let year = period.year();
+        let key = Key { root: root.map(str::to_owned), basis, years: (year, year), what: What::Parts(period) };
+        let compute = || async { Ok(Data::Parts(Arc::new(aggregate::parts(pool, root, period, basis).await?))) };
+        match self.get_or_compute(key, compute).await? {
+            Data::Parts(parts) => Ok(parts),
+            _ => Ok(Arc::new(aggregate::parts(pool, root, period, basis).await?)),
+        }
+    }
+
+    /// The totals of a subtree.
+    pub async fn totals(&self, root: Option<&str>, period: Period, basis: Basis) -> sqlx::Result<Totals> {
+        Ok(aggregate::sum_parts(self.parts(root, period, basis).await?.values()))
+    }
 
     /// Each of the last `count` quarters (see [`aggregate::quarterly`]).
     pub async fn quarterly(
         &self,
-        pool: &PgPool,
         root: Option<&str>,
         period: Period,
         count: usize,
         basis: Basis,
     ) -> sqlx::Result<Series> {
-        let years = (Self::first_year_of_trend(period, count), period.year());
+        let pool = self.pool;
+        let years = (AggregateCache::first_year_of_trend(period, count), period.year());
         let key = Key { root: root.map(str::to_owned), basis, years, what: What::Quarterly(period, count) };
         let compute =
             || async { Ok(Data::Series(Arc::new(aggregate::quarterly(pool, root, period, count, basis).await?))) };
-        match self.get_or_compute(pool, key, compute).await? {
+        match self.get_or_compute(key, compute).await? {
             Data::Series(series) => Ok(series),
             _ => Ok(Arc::new(aggregate::quarterly(pool, root, period, count, basis).await?)),
         }
     }
 
-    /// The catalogue as dashboards read it (elements, indicators), per metadata generation.
-    pub async fn catalogue(&self, pool: &PgPool) -> sqlx::Result<Arc<Catalogue>> {
+    /// The catalogue as dashboards read it, per metadata generation.
+    pub async fn catalogue(&self) -> sqlx::Result<Arc<Catalogue>> {
+        let pool = self.pool;
         let key = Key { root: None, basis: Basis::Accepted, years: (0, 0), what: What::Catalogue };
         let compute = || async { Ok(Data::Catalogue(Arc::new(Catalogue::load(pool).await?))) };
-        match self.get_or_compute(pool, key, compute).await? {
+        match self.get_or_compute(key, compute).await? {
             Data::Catalogue(catalogue) => Ok(catalogue),
             _ => Ok(Arc::new(Catalogue::load(pool).await?)),
         }
     }
 
+    /// The unit a code means at a date (see `units::queries::resolve`), per metadata generation.
+    /// Only units that exist are kept, so unknown codes cannot fill the cache.
+    pub async fn unit(&self, code: &str, date: chrono::NaiveDate) -> sqlx::Result<Option<Unit>> {
+        let key = Key { root: None, basis: Basis::Accepted, years: (0, 0), what: What::Unit(code.to_owned(), date) };
+        if let Some(hit) = self.cache.entries.get(&key).await
+            && hit.generation >= self.generation
+            && let Data::Unit(unit) = &hit.data
+        {
+            return Ok(Some(unit.clone()));
+        }
+        let found = queries::resolve(self.pool, code, date).await?;
+        if let Some(unit) = &found {
+            // Read after the generation this view holds: as fresh as that generation.
+            let stamped = Stamped {
+                data: Data::Unit(unit.clone()),
+                generation: self.generation,
+                verified: AtomicU64::new(self.start),
+            };
+            self.cache.entries.insert(key, Arc::new(stamped)).await;
+        }
+        Ok(found)
+    }
+
     /// A whole dashboard body, computed by `compute` when missing or stale.
-    pub async fn dashboard<F, Fut>(
-        &self,
-        pool: &PgPool,
-        key: Key,
-        compute: F,
-    ) -> crate::error::AppResult<Arc<super::DashboardBody>>
+    pub async fn dashboard<F, Fut>(&self, key: Key, compute: F) -> crate::error::AppResult<Arc<super::DashboardBody>>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = crate::error::AppResult<Arc<super::DashboardBody>>>,
@@ -415,7 +453,7 @@ impl AggregateCache {
                 }
             }
         };
-        match self.get_or_compute(pool, key, wrapped).await {
+        match self.get_or_compute(key, wrapped).await {
             Ok(Data::Dashboard(body)) => Ok(body),
             Ok(_) => compute().await,
             Err(error) => match failure.lock().ok().and_then(|mut slot| slot.take()) {

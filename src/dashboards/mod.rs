@@ -103,7 +103,7 @@ fn default_period() -> Period {
 
 /// Resolves the code against the period (codes are reused across the 2025 reform) and checks
 /// the user may read that subtree.
-pub async fn scope(state: &AppState, user: &CurrentUser, code: &str, period: &str) -> AppResult<Scope> {
+pub async fn scope(view: &cache::View<'_>, user: &CurrentUser, code: &str, period: &str) -> AppResult<Scope> {
     let period = if period.trim().is_empty() {
         default_period()
     } else {
@@ -112,7 +112,7 @@ pub async fn scope(state: &AppState, user: &CurrentUser, code: &str, period: &st
     let unit = if code.eq_ignore_ascii_case(units::NATIONAL_CODE) {
         None
     } else {
-        Some(queries::resolve(&state.pool, code, period.end_date()).await?.ok_or(AppError::NotFound)?)
+        Some(view.unit(code, period.end_date()).await?.ok_or(AppError::NotFound)?)
     };
     authz::authorize(user, Action::ViewData, unit.as_ref().map(Place::from))?;
     Ok(Scope { unit, period })
@@ -247,10 +247,11 @@ pub async fn show(
     Path(code): Path<String>,
     Query(query): Query<DashboardQuery>,
 ) -> AppResult<Response> {
-    let scope = scope(&state, &user, &code, &query.period).await?;
+    let view = state.aggregates.view(&state.pool).await?;
+    let scope = scope(&view, &user, &code, &query.period).await?;
     let basis = Basis::parse(&query.basis);
     // The key holds validated parameters only: a known indicator, a known sort order.
-    let catalogue = state.aggregates.catalogue(&state.pool).await?;
+    let catalogue = view.catalogue().await?;
     let mut query = query;
     if catalogue.indicator(&query.indicator).is_none() {
         query.indicator.clear();
@@ -266,7 +267,8 @@ pub async fn show(
     let key = cache::Key::dashboard(scope.path(), basis, years, variant);
     let scope = &scope;
     let query = &query;
-    let body = state.aggregates.dashboard(&state.pool, key, || compute_body(&state, scope, query, basis)).await?;
+    let view = &view;
+    let body = view.dashboard(key, || compute_body(&state, view, scope, query, basis)).await?;
     Ok(render(&DashboardPage { layout, body }))
 }
 
@@ -275,18 +277,18 @@ const TREND_QUARTERS: usize = 8;
 
 async fn compute_body(
     state: &AppState,
+    view: &cache::View<'_>,
     scope: &Scope,
     query: &DashboardQuery,
     basis: Basis,
 ) -> AppResult<std::sync::Arc<DashboardBody>> {
-    let catalogue = state.aggregates.catalogue(&state.pool).await?;
+    let catalogue = view.catalogue().await?;
     let period = scope.period;
-    let cache = &state.aggregates;
-    let parts = cache.parts(&state.pool, scope.path(), period, basis).await?;
+    let parts = view.parts(scope.path(), period, basis).await?;
     let totals = aggregate::sum_parts(parts.values());
     let own_totals = scope.path().and_then(|p| parts.get(p)).cloned().unwrap_or_default();
-    let before = cache.totals(&state.pool, scope.path(), period.year_before(), basis).await?;
-    let trend = cache.quarterly(&state.pool, scope.path(), period, TREND_QUARTERS, basis).await?;
+    let before = view.totals(scope.path(), period.year_before(), basis).await?;
+    let trend = view.quarterly(scope.path(), period, TREND_QUARTERS, basis).await?;
     let level = scope.unit.as_ref().map(|u| u.level);
     let all_targets = targets::for_unit(&state.pool, scope.path(), level).await?;
     let code = scope.code();
@@ -530,7 +532,8 @@ pub async fn drill(
     Path(code): Path<String>,
     Query(query): Query<DashboardQuery>,
 ) -> AppResult<Response> {
-    let scope = scope(&state, &user, &code, &query.period).await?;
+    let view = state.aggregates.view(&state.pool).await?;
+    let scope = scope(&view, &user, &code, &query.period).await?;
     let basis = Basis::parse(&query.basis);
     let catalogue = Catalogue::load(&state.pool).await?;
     let period = scope.period;
@@ -557,7 +560,7 @@ pub async fn drill(
             }
         }
     };
-    let parts = state.aggregates.parts(&state.pool, scope.path(), period, basis).await?;
+    let parts = view.parts(scope.path(), period, basis).await?;
     let names: BTreeMap<String, (String, String)> = {
         let ids: Vec<i32> = parts.keys().filter_map(|p| p.rsplit('.').next()?.parse().ok()).collect();
         sqlx::query_as::<_, (String, String, String)>("SELECT path::text, name, code FROM units WHERE id = ANY($1)")
