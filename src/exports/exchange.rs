@@ -99,11 +99,15 @@ pub async fn export_values(
     }
     let unit = super::unit_for_year(&state, &user, &code, year).await?;
     let rows: Vec<StoredValue> = sqlx::query_as(
-        "SELECT u.id AS unit_id, u.parent_id, u.path::text AS path, u.code AS unit_code, r.year, r.quarter,
+        // Units ranked in tree order first: sorting a province's 100 000 values by their
+        // units' paths took twice as long.
+        "WITH u AS (SELECT id, parent_id, path, code, row_number() OVER (ORDER BY path) AS rank
+                    FROM units WHERE path <@ $1::ltree)
+         SELECT u.id AS unit_id, u.parent_id, u.path::text AS path, u.code AS unit_code, r.year, r.quarter,
                 v.element_code, v.organisation_code, v.value, r.status
-         FROM reports r JOIN units u ON u.id = r.unit_id JOIN report_values v ON v.report_id = r.id
-         WHERE u.path <@ $1::ltree AND r.year = $2
-         ORDER BY u.path, r.quarter, v.element_code, v.organisation_code",
+         FROM u JOIN reports r ON r.unit_id = u.id JOIN report_values v ON v.report_id = r.id
+         WHERE r.year = $2
+         ORDER BY u.rank, r.quarter, v.element_code COLLATE \"C\", v.organisation_code COLLATE \"C\"",
     )
     .bind(&unit.path)
     .bind(year)

@@ -175,7 +175,11 @@ pub async fn annual_export(
     };
     let can_edit = may_edit(&user, &unit);
     let short = unit.short_name.clone();
-    let (document, figures, narrative) = load_document(&state, unit, year, date).await?;
+    // The workbook's raw values are read alongside the figures, on a second connection.
+    let raw =
+        async { if ext == "xlsx" { xlsx::raw_values(&state.pool, &unit, year).await.map(Some) } else { Ok(None) } };
+    let (loaded, raw) = tokio::join!(load_document(&state, unit.clone(), year, date), raw);
+    let ((document, figures, narrative), raw) = (loaded?, raw?);
     let name = format!("Báo cáo tổng kết năm {year} - {short}");
     match ext.as_str() {
         "docx" => {
@@ -183,7 +187,7 @@ pub async fn annual_export(
             Ok(attachment(bytes, DOCX_TYPE, &format!("{name}.docx")))
         }
         "xlsx" => {
-            let raw = xlsx::raw_values(&state.pool, &figures.unit, year).await?;
+            let raw = raw.unwrap_or_default();
             let bytes = blocking(move || xlsx::annual(&figures, &raw)).await?;
             Ok(attachment(bytes, XLSX_TYPE, &format!("Số liệu năm {year} - {short}.xlsx")))
         }
