@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The churn phases of `scripts/bench` (called by it; stdlib only).
 
-Usage: bench_churn.py URL SECONDS PASSWORD REVIEWER ENTRY:CODE [ENTRY:CODE ...]
+Usage: bench_churn.py URL SECONDS PASSWORD ENTRY:CODE:REVIEWER [ENTRY:CODE:REVIEWER ...]
+(the first commune's district, province and the country are the dashboards measured; pick
+communes whose synthetic 2024-Q4 report passes the validation rules, or submissions fail)
 
 1. First view after an acceptance: the national, province, district and commune dashboards are
    warmed, then a commune's 2024-Q4 report is reopened, changed, submitted and accepted through
@@ -23,18 +25,27 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-URL, SECS, PASSWORD, REVIEWER = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-COMMUNES = [pair.split(":") for pair in sys.argv[5:]]
+URL, SECS, PASSWORD = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+COMMUNES = [triple.split(":") for triple in sys.argv[4:]]
 PERIOD = "2024-Q4"
 CONNECTIONS = 32
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A form's answer is timed on its own: the 303 is not followed to the next page."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
 def session(user):
     jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    opener.open(URL + "/login").read()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
+    call(opener, "/login")
     form = urllib.parse.urlencode({"username": user, "password": PASSWORD}).encode()
-    opener.open(urllib.request.Request(URL + "/login", data=form)).read()
+    status, _ = call(opener, "/login", form)
+    if status not in (200, 303):
+        sys.exit(f"{user} could not sign in ({status})")
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
     return opener, cookie
 
@@ -101,10 +112,15 @@ def cycle(entry, reviewer, code, k):
         return False
     fields = [(n, str(100 + k % 500) if n == "v.TD_DINH_KY" else v) for n, v in fields if n != "action"]
     status, page = timed_post("save", entry, path, fields + [("action", "save")])
-    fields = fields_of(page, 'id="report-form"') or fields
-    # Warnings want a note before the report can be sent: give one.
-    fields = [(n, "Số liệu đã kiểm tra lại" if n.startswith("note.") and not v else v) for n, v in fields if n != "action"]
+    # The form again, with the version the save gave.
+    status, page = call(entry, path)
+    fields = [(n, v) for n, v in (fields_of(page, 'id="report-form"') or fields) if n != "action"]
     status, page = timed_post("submit", entry, path, fields + [("action", "submit")])
+    if status == 422:
+        # Warnings want a note before the report can be sent: give one and send again.
+        fields = fields_of(page, 'id="report-form"') or fields
+        fields = [(n, "Số liệu đã kiểm tra lại" if n.startswith("note.") and not v else v) for n, v in fields if n != "action"]
+        status, page = timed_post("submit", entry, path, fields + [("action", "submit")])
     if status not in (200, 303):
         failures.append(f"{code}: submit answered {status}")
         return False
@@ -132,8 +148,8 @@ def wrk(cookie, path, secs):
 
 
 def main():
-    reviewer, _ = session(REVIEWER)
-    entries = [(session(user)[0], code) for user, code in COMMUNES]
+    reviewers = {name: session(name)[0] for _, _, name in COMMUNES}
+    entries = [(session(user)[0], code, reviewers[name]) for user, code, name in COMMUNES]
     first_code = COMMUNES[0][1]
     viewers = {}
     for name, user, path in DASHBOARDS:
@@ -146,7 +162,7 @@ def main():
             sys.exit(f"{path} answered {status}")
     first = {name: [] for name in viewers}
     for k in range(5):
-        if not cycle(entries[0][0], reviewer, first_code, k):
+        if not cycle(entries[0][0], entries[0][2], first_code, k):
             sys.exit(f"correction cycle failed: {failures[-3:]}")
         for name, (opener, _, path) in viewers.items():
             start = time.perf_counter()
@@ -161,13 +177,16 @@ def main():
     # Phase 2: the churn.
     stop = threading.Event()
     cycles = [0]
-    def churn(entry, code, k):
+    def churn(entry, code, reviewer, k):
         while not stop.is_set():
             if cycle(entry, reviewer, code, k):
                 with lock:
                     cycles[0] += 1
             k += 1
-    threads = [threading.Thread(target=churn, args=(entry, code, 10 * i), daemon=True) for i, (entry, code) in enumerate(entries)]
+    threads = [
+        threading.Thread(target=churn, args=(entry, code, reviewer, 10 * i), daemon=True)
+        for i, (entry, code, reviewer) in enumerate(entries)
+    ]
     for thread in threads:
         thread.start()
     time.sleep(1)

@@ -146,32 +146,38 @@ async fn root_unit(pool: &PgPool, path: &str) -> sqlx::Result<(i32, i16)> {
     Ok((id, level.unwrap_or(i16::MAX)))
 }
 
-/// The country, a province or a district: each child at level 1–2 from its roll-up; the root's
-/// own reports and children below level 2 live.
-async fn rolled_up_parts(
-    pool: &PgPool,
-    root_path: Option<&str>,
-    period: Period,
-    basis: Basis,
-) -> sqlx::Result<BTreeMap<String, Totals>> {
-    let children: Vec<(i32, String)> = match root_path {
-        None => sqlx::query_as("SELECT id, path::text FROM units WHERE level = 1").fetch_all(pool).await?,
+/// Whether the subtree under `root_path` is read from roll-ups (the country, a province, a
+/// district) rather than live (a commune and below).
+pub async fn is_rolled_up(pool: &PgPool, root_path: Option<&str>) -> sqlx::Result<bool> {
+    Ok(match root_path {
+        None => true,
+        Some(path) => root_unit(pool, path).await?.1 <= super::rollup::MAX_LEVEL,
+    })
+}
+
+/// The children of a rolled-up root that have roll-ups of their own, as `(id, path)`.
+pub async fn rolled_children(pool: &PgPool, root_path: Option<&str>) -> sqlx::Result<Vec<(i32, String)>> {
+    match root_path {
+        None => sqlx::query_as("SELECT id, path::text FROM units WHERE level = 1").fetch_all(pool).await,
         Some(path) => {
             sqlx::query_as("SELECT id, path::text FROM units WHERE parent_id = $1 AND level <= $2")
                 .bind(root_id(path).unwrap_or(0))
                 .bind(super::rollup::MAX_LEVEL)
                 .fetch_all(pool)
-                .await?
-        }
-    };
-    let ids: Vec<i32> = children.iter().map(|(id, _)| *id).collect();
-    let mut rolled = super::rollup::totals(pool, &ids, period, basis).await?;
-    let mut parts: BTreeMap<String, Totals> = BTreeMap::new();
-    for (id, path) in children {
-        if let Some(totals) = rolled.remove(&id) {
-            parts.insert(path, totals);
+                .await
         }
     }
+}
+
+/// The parts of a rolled-up root that roll-ups do not hold, summed live: the root's own reports
+/// and the subtrees of its children below level 2. Empty for the country.
+pub async fn live_rest(
+    pool: &PgPool,
+    root_path: Option<&str>,
+    period: Period,
+    basis: Basis,
+) -> sqlx::Result<BTreeMap<String, Totals>> {
+    let mut parts: BTreeMap<String, Totals> = BTreeMap::new();
     if let Some(path) = root_path {
         let (from, to) = quarter_bounds(period);
         let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(live_parts_sql()))
@@ -183,6 +189,26 @@ async fn rolled_up_parts(
             .await?;
         for row in rows {
             add(parts.entry(row.part).or_default(), &row.element_code, &row.organisation_code, row.value);
+        }
+    }
+    Ok(parts)
+}
+
+/// The country, a province or a district: each child at level 1–2 from its roll-up; the root's
+/// own reports and children below level 2 live.
+async fn rolled_up_parts(
+    pool: &PgPool,
+    root_path: Option<&str>,
+    period: Period,
+    basis: Basis,
+) -> sqlx::Result<BTreeMap<String, Totals>> {
+    let children = rolled_children(pool, root_path).await?;
+    let ids: Vec<i32> = children.iter().map(|(id, _)| *id).collect();
+    let mut rolled = super::rollup::totals(pool, &ids, period, basis).await?;
+    let mut parts = live_rest(pool, root_path, period, basis).await?;
+    for (id, path) in children {
+        if let Some(totals) = rolled.remove(&id) {
+            parts.insert(path, totals);
         }
     }
     Ok(parts)

@@ -136,6 +136,15 @@ pub struct Key {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum What {
     Parts(Period),
+    /// One child's subtree totals from its roll-up (the key's root is the child).
+    Subtree(Period),
+    /// What roll-ups do not hold under a rolled-up root (see `aggregate::live_rest`).
+    Rest(Period),
+    /// The children with roll-ups of a root, or none when the root is read live.
+    Children,
+    /// Something a dashboard reads from metadata only (targets, sub-units, the calendar, the
+    /// agenda): a name and its validated argument.
+    Metadata(&'static str, String),
     Quarterly(Period, usize),
     Dashboard(String),
     Catalogue,
@@ -151,7 +160,7 @@ impl Key {
     }
 
     fn affected_by(&self, change: &Change) -> bool {
-        if matches!(self.what, What::Catalogue | What::Unit(..)) {
+        if matches!(self.what, What::Catalogue | What::Unit(..) | What::Children | What::Metadata(..)) {
             return false;
         }
         let holds_unit = match &self.root {
@@ -172,18 +181,28 @@ enum Data {
     Dashboard(Arc<super::DashboardBody>),
     Catalogue(Arc<Catalogue>),
     Unit(Unit),
+    Subtree(Option<Arc<Totals>>),
+    Children(Option<Arc<Vec<(i32, String)>>>),
+    Metadata(Arc<dyn std::any::Any + Send + Sync>),
+}
+
+fn totals_weight(totals: &Totals) -> u64 {
+    totals.len() as u64 * 64
 }
 
 impl Data {
     /// A rough size in bytes, for the bound.
     fn weight(&self) -> u32 {
-        let totals = |t: &Totals| t.len() as u64 * 64;
+        let totals = totals_weight;
         let bytes = match self {
             Data::Parts(parts) => parts.values().map(totals).sum::<u64>() + parts.len() as u64 * 64,
             Data::Series(series) => series.iter().map(|(_, t)| totals(t)).sum(),
             Data::Dashboard(_) => 64 * 1024,
             Data::Catalogue(_) => 256 * 1024,
             Data::Unit(_) => 512,
+            Data::Subtree(totals) => totals.as_ref().map_or(0, |t| totals_weight(t)),
+            Data::Children(children) => children.as_ref().map_or(0, |c| c.len() as u64 * 64),
+            Data::Metadata(_) => 8 * 1024,
         };
         u32::try_from(bytes.max(256)).unwrap_or(u32::MAX)
     }
@@ -362,16 +381,96 @@ impl View<'_> {
         compute().await
     }
 
-    /// The parts of a subtree (see [`aggregate::parts`]).
+    /// The parts of a subtree (see [`aggregate::parts`]). Under the country, a province or a
+    /// district, each child's subtree is an entry of its own: after a move in one commune, the
+    /// country's parts are assembled again from 62 provinces still cached and one read anew.
     pub async fn parts(&self, root: Option<&str>, period: Period, basis: Basis) -> sqlx::Result<Parts> {
         let pool = self.pool;
         let year = period.year();
         let key = Key { root: root.map(str::to_owned), basis, years: (year, year), what: What::Parts(period) };
-        let compute = || async { Ok(Data::Parts(Arc::new(aggregate::parts(pool, root, period, basis).await?))) };
+        let compute = || async {
+            let parts = match self.children(root).await? {
+                Some(children) => self.assemble(root, &children, period, basis).await?,
+                None => aggregate::live_parts(pool, root, period, basis).await?,
+            };
+            Ok(Data::Parts(Arc::new(parts)))
+        };
         match self.get_or_compute(key, compute).await? {
             Data::Parts(parts) => Ok(parts),
             _ => Ok(Arc::new(aggregate::parts(pool, root, period, basis).await?)),
         }
+    }
+
+    /// The children with roll-ups of `root`, or `None` when its subtree is read live.
+    async fn children(&self, root: Option<&str>) -> sqlx::Result<Option<Arc<Vec<(i32, String)>>>> {
+        let pool = self.pool;
+        let key = Key { root: root.map(str::to_owned), basis: Basis::Accepted, years: (0, 0), what: What::Children };
+        let compute = || async {
+            Ok(Data::Children(if aggregate::is_rolled_up(pool, root).await? {
+                Some(Arc::new(aggregate::rolled_children(pool, root).await?))
+            } else {
+                None
+            }))
+        };
+        match self.get_or_compute(key, compute).await? {
+            Data::Children(children) => Ok(children),
+            _ => Ok(None),
+        }
+    }
+
+    /// A rolled-up root's parts: each child's entry (those missing read in one query) and the
+    /// live rest.
+    async fn assemble(
+        &self,
+        root: Option<&str>,
+        children: &[(i32, String)],
+        period: Period,
+        basis: Basis,
+    ) -> sqlx::Result<BTreeMap<String, Totals>> {
+        let cache = self.cache;
+        let year = period.year();
+        let child_key =
+            |path: &str| Key { root: Some(path.to_owned()), basis, years: (year, year), what: What::Subtree(period) };
+        let mut parts: BTreeMap<String, Totals> = BTreeMap::new();
+        let mut missing: Vec<&(i32, String)> = Vec::new();
+        for child in children {
+            let key = child_key(&child.1);
+            match cache.entries.get(&key).await {
+                Some(hit) if cache.fresh(&key, &hit, self.generation, self.start) => {
+                    if let Data::Subtree(Some(totals)) = &hit.data {
+                        parts.insert(child.1.clone(), totals.as_ref().clone());
+                    }
+                }
+                _ => missing.push(child),
+            }
+        }
+        if !missing.is_empty() {
+            // Read before the figures, like every entry's stamp.
+            let verified = cache.current_epoch();
+            let generation = AggregateCache::generation(self.pool).await?;
+            let ids: Vec<i32> = missing.iter().map(|(id, _)| *id).collect();
+            let mut rolled = super::rollup::totals(self.pool, &ids, period, basis).await?;
+            for (id, path) in missing {
+                let totals = rolled.remove(id).map(Arc::new);
+                if let Some(totals) = &totals {
+                    parts.insert(path.clone(), totals.as_ref().clone());
+                }
+                let stamped = Stamped { data: Data::Subtree(totals), generation, verified: AtomicU64::new(verified) };
+                cache.entries.insert(child_key(path), Arc::new(stamped)).await;
+            }
+        }
+        if root.is_some() {
+            let pool = self.pool;
+            let key = Key { root: root.map(str::to_owned), basis, years: (year, year), what: What::Rest(period) };
+            let compute =
+                || async { Ok(Data::Parts(Arc::new(aggregate::live_rest(pool, root, period, basis).await?))) };
+            if let Data::Parts(rest) = self.get_or_compute(key, compute).await? {
+                for (path, totals) in rest.iter() {
+                    parts.insert(path.clone(), totals.clone());
+                }
+            }
+        }
+        Ok(parts)
     }
 
     /// The totals of a subtree.
@@ -407,6 +506,27 @@ impl View<'_> {
             Data::Catalogue(catalogue) => Ok(catalogue),
             _ => Ok(Arc::new(Catalogue::load(pool).await?)),
         }
+    }
+
+    /// A value derived from metadata only (never from reports), computed once per metadata
+    /// generation: `name` says what it is, `argument` what it is for (a unit's path, a date).
+    pub async fn metadata<T, F, Fut>(&self, name: &'static str, argument: String, compute: F) -> sqlx::Result<Arc<T>>
+    where
+        T: Send + Sync + 'static,
+        F: Fn() -> Fut,
+        Fut: Future<Output = sqlx::Result<T>>,
+    {
+        let key = Key { root: None, basis: Basis::Accepted, years: (0, 0), what: What::Metadata(name, argument) };
+        let wrapped = || async {
+            let value: Arc<dyn std::any::Any + Send + Sync> = Arc::new(compute().await?);
+            Ok(Data::Metadata(value))
+        };
+        if let Data::Metadata(value) = self.get_or_compute(key, wrapped).await?
+            && let Ok(value) = value.downcast::<T>()
+        {
+            return Ok(value);
+        }
+        Ok(Arc::new(compute().await?))
     }
 
     /// The unit a code means at a date (see `units::queries::resolve`), per metadata generation.

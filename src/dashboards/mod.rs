@@ -290,7 +290,9 @@ async fn compute_body(
     let before = view.totals(scope.path(), period.year_before(), basis).await?;
     let trend = view.quarterly(scope.path(), period, TREND_QUARTERS, basis).await?;
     let level = scope.unit.as_ref().map(|u| u.level);
-    let all_targets = targets::for_unit(&state.pool, scope.path(), level).await?;
+    let scope_key = format!("{}|{level:?}", scope.path().unwrap_or(""));
+    let all_targets =
+        view.metadata("targets", scope_key.clone(), || targets::for_unit(&state.pool, scope.path(), level)).await?;
     let code = scope.code();
     let q = basis_query(basis);
 
@@ -362,11 +364,15 @@ async fn compute_body(
         query.indicator.clone()
     };
     let ranking_indicator = catalogue.indicator(&ranking_code);
-    let children = match &scope.unit {
-        Some(unit) => queries::children(&state.pool, unit.id).await?,
-        None => queries::provinces_on(&state.pool, period.end_date()).await?,
-    };
-    let children: Vec<Unit> = children.into_iter().filter(|u| u.is_valid_on(period.end_date())).collect();
+    let children = view
+        .metadata("children", format!("{scope_key}|{}", period.end_date()), || async {
+            let children = match &scope.unit {
+                Some(unit) => queries::children(&state.pool, unit.id).await?,
+                None => queries::provinces_on(&state.pool, period.end_date()).await?,
+            };
+            Ok(children.into_iter().filter(|u| u.is_valid_on(period.end_date())).collect::<Vec<Unit>>())
+        })
+        .await?;
     let mut ranking: Vec<RankRow> = children
         .iter()
         .map(|child| {
@@ -415,11 +421,12 @@ async fn compute_body(
     let (year, quarter) = period.last_quarter();
     let ids: Vec<i32> = children.iter().map(|u| u.id).collect();
     let rows = crate::reports::store::overview(&state.pool, &ids, year, quarter).await?;
-    let due = crate::reports::calendar(&state.pool).await?.due(year, quarter);
+    let due =
+        view.metadata("calendar", String::new(), || crate::reports::calendar(&state.pool)).await?.due(year, quarter);
     let mut submitted = 0;
     let mut late = Vec::new();
     let mut missing = Vec::new();
-    for child in &children {
+    for child in children.iter() {
         let row = rows.iter().find(|r| r.unit_id == child.id);
         match row.and_then(|r| r.first_submitted_at) {
             Some(at) => {
@@ -435,36 +442,43 @@ async fn compute_body(
 
     // Overdue tasks and milestones due.
     let today = units::today();
-    let mut overdue_tasks = Vec::new();
-    if let Some(unit) = &scope.unit {
-        for task in crate::directives::tasks_for_unit(&state.pool, unit.id, today).await? {
-            if let Some(deadline) = task.deadline.filter(|d| *d < today) {
-                overdue_tasks.push((
-                    task.directive_number,
-                    format!("Nhiệm vụ {}", task.number),
-                    format::date(deadline),
-                ));
+    let agenda = view
+        .metadata("agenda", format!("{scope_key}|{today}"), || async {
+            let mut overdue_tasks = Vec::new();
+            if let Some(unit) = &scope.unit {
+                for task in crate::directives::tasks_for_unit(&state.pool, unit.id, today).await? {
+                    if let Some(deadline) = task.deadline.filter(|d| *d < today) {
+                        overdue_tasks.push((
+                            task.directive_number,
+                            format!("Nhiệm vụ {}", task.number),
+                            format::date(deadline),
+                        ));
+                    }
+                }
             }
-        }
-    }
-    let milestones: Vec<(String, String, String, bool)> = sqlx::query_as::<_, (String, String, chrono::NaiveDate)>(
-        "SELECT d.number, m.kind, m.due_on FROM milestones m JOIN directives d ON d.id = m.directive_id
-         LEFT JOIN units issuer ON issuer.id = d.issuing_unit_id
-         WHERE m.due_on BETWEEN $2 - 365 AND $2 + 90
-           AND (d.issuing_unit_id IS NULL OR ($1::ltree IS NOT NULL AND $1::ltree <@ issuer.path)
-                OR ($1::ltree IS NULL) OR issuer.path <@ $1::ltree)
-         ORDER BY m.due_on LIMIT 20",
-    )
-    .bind(scope.path())
-    .bind(today)
-    .fetch_all(&state.pool)
-    .await?
-    .into_iter()
-    .map(|(number, kind, due_on)| {
-        let kind = if kind == "so_ket" { "Sơ kết" } else { "Tổng kết" };
-        (number, kind.to_owned(), format::date(due_on), due_on < today)
-    })
-    .collect();
+            let milestones: Vec<(String, String, String, bool)> =
+                sqlx::query_as::<_, (String, String, chrono::NaiveDate)>(
+                    "SELECT d.number, m.kind, m.due_on FROM milestones m JOIN directives d ON d.id = m.directive_id
+                 LEFT JOIN units issuer ON issuer.id = d.issuing_unit_id
+                 WHERE m.due_on BETWEEN $2 - 365 AND $2 + 90
+                   AND (d.issuing_unit_id IS NULL OR ($1::ltree IS NOT NULL AND $1::ltree <@ issuer.path)
+                        OR ($1::ltree IS NULL) OR issuer.path <@ $1::ltree)
+                 ORDER BY m.due_on LIMIT 20",
+                )
+                .bind(scope.path())
+                .bind(today)
+                .fetch_all(&state.pool)
+                .await?
+                .into_iter()
+                .map(|(number, kind, due_on)| {
+                    let kind = if kind == "so_ket" { "Sơ kết" } else { "Tổng kết" };
+                    (number, kind.to_owned(), format::date(due_on), due_on < today)
+                })
+                .collect();
+            Ok((overdue_tasks, milestones))
+        })
+        .await?;
+    let (overdue_tasks, milestones) = agenda.as_ref().clone();
 
     let ranking_indicators = catalogue.indicators.iter().map(|i| (i.code.clone(), i.name.clone())).collect::<Vec<_>>();
     Ok(std::sync::Arc::new(DashboardBody {

@@ -478,8 +478,9 @@ pub async fn transition(
     .execute(&mut *tx)
     .await?;
     let mut change = crate::dashboards::rollup::after_move(&mut *tx, rollup).await?;
-    if to == Status::Submitted {
-        // Completeness (who submitted, how late) counts submissions on either basis.
+    if to == Status::Submitted && report.submitted_at.is_none() {
+        // A first submission changes completeness (who submitted, how late), which dashboards
+        // of either basis show; sending a corrected report again does not.
         change.bases = crate::dashboards::cache::Bases::ALL;
     }
     sqlx::query(
