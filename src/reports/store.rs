@@ -499,13 +499,16 @@ pub async fn save_many(
         ids.push(report.id);
     }
 
-    // Every key a save names goes, then its figures come back: one statement each for all.
+    // The keys a save names without a figure go; its figures replace what is stored. An upsert
+    // rewrites only the value, so the keys' indexes and foreign keys are not checked again:
+    // rewriting 88 000 values took 1,1 s so, 2,0 s as a delete and an insert. One statement
+    // each for all the reports.
     let (mut gone_ids, mut gone_codes, mut gone_orgs) = (Vec::new(), Vec::new(), Vec::new());
     let (mut new_ids, mut new_codes, mut new_orgs, mut new_values) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut raw = Vec::with_capacity(saves.len());
     for (save, (&id, &report_key)) in saves.iter().zip(ids.iter().zip(&keys)) {
         let names = save.draft.keys();
-        for &name in &names {
+        for &name in names.iter().filter(|name| !save.draft.values.contains_key(**name)) {
             let (code, org) = super::entry::split_key(name);
             gone_ids.push(id);
             gone_codes.push(code);
