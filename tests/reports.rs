@@ -1004,3 +1004,44 @@ async fn a_batch_save_writes_what_one_save_each_writes() {
     assert_eq!(refused.index, Some(0));
     assert!(matches!(refused.error, SaveError::Locked(Status::Accepted)), "{:?}", refused.error);
 }
+
+/// While an import's batch is open (uncommitted), saves of other reports — a first save too,
+/// and a move through the workflow — go through without waiting: the batch locks only the rows
+/// of the reports it writes.
+#[tokio::test]
+async fn a_batch_save_locks_only_the_reports_it_writes() {
+    use danvan::figures::Decimal;
+    use danvan::reports::store::{self, Draft, Save, Status};
+
+    let app = TestApp::spawn_with_demo().await;
+    let on = chrono::NaiveDate::from_ymd_opt(2022, 3, 31).expect("date");
+    let mut units = Vec::new();
+    for code in ["30883", "30886", "30889"] {
+        let unit = danvan::units::queries::resolve(&app.pool, code, on).await.expect("query").expect("unit");
+        units.push(unit.id);
+    }
+    let draft =
+        Draft { values: [("TD_DINH_KY".to_owned(), Decimal::from(4))].into_iter().collect(), ..Draft::default() };
+    // An existing report of another unit, to save and submit beside the batch.
+    let mut tx = app.pool.begin().await.expect("tx");
+    store::save(&mut tx, units[2], (2022, 1), 0, &draft, (1, "kiểm tra")).await.expect("save");
+    tx.commit().await.expect("commit");
+
+    let mut batch = app.pool.begin().await.expect("tx");
+    let saves = [
+        Save { unit_id: units[0], quarter: (2022, 1), expected_version: 0, draft: &draft },
+        Save { unit_id: units[1], quarter: (2022, 1), expected_version: 0, draft: &draft },
+    ];
+    store::save_many(&mut batch, &saves, (None, "cli")).await.expect("save_many");
+
+    let mut other = app.pool.begin().await.expect("tx");
+    sqlx::query("SET LOCAL lock_timeout = '2s'").execute(&mut *other).await.expect("timeout");
+    let saved = store::save(&mut other, units[2], (2022, 1), 1, &draft, (1, "kiểm tra")).await.expect("a save");
+    store::save(&mut other, units[0], (2022, 2), 0, &draft, (1, "kiểm tra")).await.expect("a first save");
+    // No server runs here, so no dashboard cache to tell of the move.
+    let _change = store::transition(&mut other, &saved, Status::Submitted, (1, "kiểm tra"), "", &Default::default())
+        .await
+        .expect("a submission");
+    other.commit().await.expect("commit beside the open batch");
+    batch.commit().await.expect("commit the batch");
+}

@@ -526,17 +526,19 @@ pub async fn save_many(
         merged.extend(save.draft.raw_inputs.clone());
         raw.push(serde_json::to_value(&merged).unwrap_or_default());
     }
-    sqlx::query(
-        "DELETE FROM report_values v
-         USING UNNEST($1::int[], $2::text[], $3::text[]) AS d(report_id, element_code, organisation_code)
-         WHERE v.report_id = d.report_id AND v.element_code = d.element_code
-           AND v.organisation_code = d.organisation_code",
-    )
-    .bind(&gone_ids)
-    .bind(&gone_codes)
-    .bind(&gone_orgs)
-    .execute(&mut *tx)
-    .await?;
+    if !gone_ids.is_empty() {
+        sqlx::query(
+            "DELETE FROM report_values v
+             USING UNNEST($1::int[], $2::text[], $3::text[]) AS d(report_id, element_code, organisation_code)
+             WHERE v.report_id = d.report_id AND v.element_code = d.element_code
+               AND v.organisation_code = d.organisation_code",
+        )
+        .bind(&gone_ids)
+        .bind(&gone_codes)
+        .bind(&gone_orgs)
+        .execute(&mut *tx)
+        .await?;
+    }
     sqlx::query(
         "INSERT INTO report_values (report_id, element_code, organisation_code, value)
          SELECT * FROM UNNEST($1::int[], $2::text[], $3::text[], $4::numeric[])
