@@ -1,3 +1,4 @@
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,14 @@ enum Command {
     Rollup {
         #[command(subcommand)]
         command: RollupCommand,
+    },
+    /// Nhập số liệu từ tệp CSV hoặc Excel theo mẫu, cho mọi đơn vị (người vận hành) / import values from a file into any unit
+    Import {
+        /// Tệp CSV (UTF-8) hoặc .xlsx: unit_code, period, element_code, organisation, value (có thể thêm status)
+        file: PathBuf,
+        /// In từng báo cáo đã nhập / list every report written
+        #[arg(long)]
+        verbose: bool,
     },
     /// Quản lý tài khoản / manage accounts
     User {
@@ -92,6 +101,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rollup { command } => {
             let (database, pool) = server::open(&cli.global, 2).await?;
             let result = rollup(&pool, command).await;
+            pool.close().await;
+            database.shutdown();
+            result
+        }
+        Command::Import { file, verbose } => {
+            // The file first: a wrong one is refused before the database is even started.
+            let rows = danvan::exports::import::read_file(&file).await?;
+            let (database, pool) = server::open(&cli.global, 2).await?;
+            let result = danvan::exports::import::run_cli(&pool, &file, &rows, verbose).await;
             pool.close().await;
             database.shutdown();
             result

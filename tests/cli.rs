@@ -151,21 +151,26 @@ async fn serve_owns_a_private_cluster_and_stops_it_cleanly() {
     assert!(!pgdata.join("postmaster.pid").exists());
 }
 
+/// A `DATABASE_URL` for database `name` on the test server.
+fn database_url(name: &str) -> String {
+    let options = common::server_options();
+    match options.get_host() {
+        host if host.starts_with('/') => {
+            format!("postgres://{}@localhost:{}/{name}?host={host}", options.get_username(), options.get_port())
+        }
+        _ => {
+            let from_env = std::env::var("DATABASE_URL").expect("DATABASE_URL for a TCP test server");
+            let base = from_env.rsplit_once('/').map(|(base, _)| base.to_owned()).unwrap_or(from_env);
+            format!("{base}/{name}")
+        }
+    }
+}
+
 #[tokio::test]
 async fn database_url_is_used_and_its_database_created_when_missing() {
     let options = common::server_options();
     let name = format!("danvan_cli_{}", std::process::id());
-    let url = match options.get_host() {
-        host if host.starts_with('/') => {
-            format!("postgres://{}@localhost:{}/{name}?host={host}", options.get_username(), options.get_port())
-        }
-        host => {
-            let from_env = std::env::var("DATABASE_URL").expect("DATABASE_URL for a TCP test server");
-            let base = from_env.rsplit_once('/').map(|(base, _)| base.to_owned()).unwrap_or(from_env);
-            let _ = host;
-            format!("{base}/{name}")
-        }
-    };
+    let url = database_url(&name);
     let dir = data_dir();
     let output = danvan(dir.path()).env("DATABASE_URL", &url).arg("migrate").output().expect("danvan migrate");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -186,4 +191,88 @@ async fn missing_postgresql_is_one_clear_line() {
     assert_eq!(lines.len(), 1, "{stderr}");
     assert!(lines[0].contains("apt-get install postgresql") && lines[0].contains("DATABASE_URL"));
     assert!(lines[0].contains("Không tìm thấy PostgreSQL"));
+}
+
+/// `danvan import FILE`: the operator imports into any unit (province, district, commune),
+/// audited as the command line; a file with one wrong row changes nothing, names the row and
+/// exits 1; the same file again changes nothing.
+#[tokio::test]
+async fn the_operator_imports_a_file_for_every_unit_all_or_nothing() {
+    let options = common::fresh_database().await;
+    let name = options.get_database().unwrap_or_default().to_owned();
+    let pool = danvan::db::pool(options, 2).await.expect("pool");
+    danvan::demo::load(&pool).await.expect("demo data");
+    let dir = data_dir();
+    let import = |file: &str, content: &str| {
+        let path = dir.path().join(file);
+        std::fs::write(&path, content).expect("write the file");
+        danvan(dir.path()).env("DATABASE_URL", database_url(&name)).arg("import").arg(&path).output().expect("run")
+    };
+    let db = &pool;
+    let state = move || async move {
+        let rows: Vec<(String, i32, Option<i32>, String, danvan::figures::Decimal)> = sqlx::query_as(
+            "SELECT u.code, r.version, r.updated_by, v.element_code || '.' || v.organisation_code, v.value
+             FROM reports r JOIN units u ON u.id = r.unit_id JOIN report_values v ON v.report_id = r.id
+             WHERE r.year = 2022 ORDER BY 1, 4",
+        )
+        .fetch_all(db)
+        .await
+        .expect("state");
+        rows
+    };
+
+    // 2022 has no reports in the demo: the province's, a district's and a commune's are created.
+    let good = "unit_code,period,element_code,organisation,value\n\
+                91,2022-Q1,TD_DINH_KY,,3\n\
+                905,2022-Q1,TD_DINH_KY,,5\n\
+                30883,2022-Q1,TD_DINH_KY,,12\n\
+                30883,2022-Q1,CB_MTDT_TONG,HND,1.234\n";
+    let output = import("so-lieu.csv", good);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("Đã nhập 4 giá trị vào 3 báo cáo; 0 giá trị trùng"), "{stdout}");
+    let imported = state().await;
+    let value = |code: &str, key: &str| {
+        imported.iter().find(|r| r.0 == code && r.3 == key).map(|r| (r.1, r.2, r.4)).expect("value imported")
+    };
+    use danvan::figures::Decimal;
+    assert_eq!(value("91", "TD_DINH_KY."), (1, None, Decimal::from(3)), "new draft, no account");
+    assert_eq!(value("905", "TD_DINH_KY."), (1, None, Decimal::from(5)));
+    assert_eq!(value("30883", "CB_MTDT_TONG.HND"), (1, None, Decimal::from(1234)));
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT DISTINCT status FROM reports WHERE year = 2022")
+        .fetch_all(&pool)
+        .await
+        .expect("statuses");
+    assert_eq!(statuses, ["nhap"]);
+    let audited: Vec<(Option<i32>, String, String)> = sqlx::query_as(
+        "SELECT actor_id, actor_name, client FROM audit_log WHERE action = 'import' AND entity = 'report'",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("audit");
+    assert_eq!(audited.len(), 3, "one entry a report");
+    assert!(
+        audited.iter().all(|a| *a == (None, "cli".to_owned(), "danvan import so-lieu.csv".to_owned())),
+        "{audited:?}"
+    );
+
+    // One wrong row: nothing changes, the row is named, exit 1.
+    let bad = "unit_code,period,element_code,organisation,value\n\
+               91,2022-Q1,TD_DINH_KY,,4\n\
+               30883,2022-Q1,TD_DINH_KY,,245.00\n";
+    let output = import("sai.csv", bad);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Dòng 3: giá trị “245.00” không hợp lệ"), "{stderr}");
+    assert!(stderr.contains("Không nhập dòng nào: tệp có 1 lỗi"), "{stderr}");
+    assert!(!stderr.contains("Dòng 2"), "the good row is no error: {stderr}");
+    assert_eq!(state().await, imported, "nothing imported");
+
+    // The first file again: every value equals what is stored.
+    let output = import("so-lieu.csv", good);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("Đã nhập 0 giá trị vào 0 báo cáo; 4 giá trị trùng"), "{stdout}");
+    assert_eq!(state().await, imported);
+    pool.close().await;
 }

@@ -891,3 +891,157 @@ async fn the_home_page_follows_the_role() {
     assert!(page.contains("đang chờ duyệt"), "a reviewer sees the reviews waiting");
     assert!(!page.contains("Mở báo cáo"));
 }
+
+/// `store::save_many` (the import's save) gives each report what `store::save` gives it:
+/// figures replaced, cleared or kept, typed text merged, notes, a new version, its snapshot,
+/// the editor; a new report is created; a stale or accepted report stops the whole batch.
+#[tokio::test]
+async fn a_batch_save_writes_what_one_save_each_writes() {
+    use danvan::figures::Decimal;
+    use danvan::reports::store::{self, Draft, Narrative, Save, SaveError, Status};
+    use std::collections::BTreeMap;
+
+    let app = TestApp::spawn_with_demo().await;
+    let on = chrono::NaiveDate::from_ymd_opt(2022, 3, 31).expect("date");
+    let mut units = Vec::new();
+    for code in ["30883", "30886", "30889"] {
+        let unit = danvan::units::queries::resolve(&app.pool, code, on).await.expect("query").expect("unit");
+        units.push(unit.id);
+    }
+    let (by_one, by_batch, new) = (units[0], units[1], units[2]);
+    let user: i32 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'xa.nhaplieu'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("user");
+    let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    };
+    let figures = |pairs: &[(&str, i64)]| -> BTreeMap<String, Decimal> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), Decimal::from(*v))).collect()
+    };
+
+    // The same start for both reports.
+    let start = Draft {
+        values: figures(&[("TD_DINH_KY", 3), ("DON_TIEP_NHAN", 7), ("CB_MTDT_TONG.HND", 20)]),
+        raw_inputs: map(&[("TD_DINH_KY", "3"), ("DOI_THOAI", "ba")]),
+        narrative: Some(Narrative { ket_qua: "Kết quả quý I.".to_owned(), ..Narrative::default() }),
+        ..Draft::default()
+    };
+    for unit in [by_one, by_batch] {
+        let mut tx = app.pool.begin().await.expect("tx");
+        store::save(&mut tx, unit, (2022, 1), 0, &start, (user, "xa.nhaplieu")).await.expect("save");
+        tx.commit().await.expect("commit");
+    }
+    // A figure replaced, one cleared, one added, one kept; typed text merged; a note.
+    let change = Draft {
+        values: figures(&[("TD_DINH_KY", 5), ("DOI_THOAI", 2)]),
+        cleared: vec!["DON_TIEP_NHAN".to_owned()],
+        raw_inputs: map(&[("TD_DINH_KY", "5"), ("DOI_THOAI", "2")]),
+        rule_notes: Some(map(&[("R_DON", "Đơn chuyển sang quý sau.")])),
+        ..Draft::default()
+    };
+    let mut tx = app.pool.begin().await.expect("tx");
+    let one = store::save(&mut tx, by_one, (2022, 1), 1, &change, (user, "xa.nhaplieu")).await.expect("save");
+    tx.commit().await.expect("commit");
+    let mut tx = app.pool.begin().await.expect("tx");
+    let saves = [
+        Save { unit_id: by_batch, quarter: (2022, 1), expected_version: 1, draft: &change },
+        Save { unit_id: new, quarter: (2022, 1), expected_version: 0, draft: &change },
+    ];
+    let batch = store::save_many(&mut tx, &saves, (Some(user), "xa.nhaplieu")).await.expect("save_many");
+    tx.commit().await.expect("commit");
+
+    assert_eq!(batch.len(), 2);
+    let shown = |r: &store::Report| {
+        (r.status.clone(), r.version, r.raw_inputs.0.clone(), r.rule_notes.0.clone(), r.narrative(), r.year, r.quarter)
+    };
+    assert_eq!(shown(&batch[0]), shown(&one));
+    assert_eq!(batch[0].unit_id, by_batch);
+    assert_eq!(one.raw_inputs.0, map(&[("DOI_THOAI", "2"), ("TD_DINH_KY", "5")]), "typed text merged");
+    let values = |id: i32| {
+        let pool = app.pool.clone();
+        async move { store::values(&pool, id).await.expect("values") }
+    };
+    let expected = figures(&[("CB_MTDT_TONG.HND", 20), ("DOI_THOAI", 2), ("TD_DINH_KY", 5)]);
+    assert_eq!(values(one.id).await, expected);
+    assert_eq!(values(batch[0].id).await, expected);
+    let snapshot = |id: i32, version: i32| {
+        let pool = app.pool.clone();
+        async move { store::snapshot(&pool, id, version).await.expect("snapshot").expect("a snapshot") }
+    };
+    assert_eq!(snapshot(batch[0].id, 2).await, snapshot(one.id, 2).await);
+    assert_eq!(snapshot(batch[0].id, 2).await.values, expected);
+    let editors: Vec<(Option<i32>, String)> = sqlx::query_as(
+        "SELECT r.updated_by, s.saved_by FROM reports r JOIN report_snapshots s ON s.report_id = r.id
+         WHERE r.id = ANY($1) AND s.version = r.version ORDER BY r.id",
+    )
+    .bind(vec![one.id, batch[0].id, batch[1].id])
+    .fetch_all(&app.pool)
+    .await
+    .expect("editors");
+    assert_eq!(editors, vec![(Some(user), "xa.nhaplieu".to_owned()); 3]);
+    // The new report: created as a draft, at version 1, with the change alone.
+    assert_eq!((batch[1].unit_id, batch[1].version, batch[1].status()), (new, 1, Status::Draft));
+    assert_eq!(values(batch[1].id).await, figures(&[("DOI_THOAI", 2), ("TD_DINH_KY", 5)]));
+
+    // A stale report in the batch: refused with its index, and nothing of the batch stays.
+    let mut tx = app.pool.begin().await.expect("tx");
+    let saves = [
+        Save { unit_id: new, quarter: (2022, 1), expected_version: 1, draft: &start },
+        Save { unit_id: by_one, quarter: (2022, 1), expected_version: 1, draft: &start },
+    ];
+    let refused = store::save_many(&mut tx, &saves, (None, "cli")).await.expect_err("stale");
+    assert_eq!(refused.index, Some(1));
+    assert!(matches!(refused.error, SaveError::Stale { current: 2 }), "{:?}", refused.error);
+    tx.rollback().await.expect("rollback");
+    assert_eq!(values(batch[1].id).await, figures(&[("DOI_THOAI", 2), ("TD_DINH_KY", 5)]));
+    // An accepted report (the demo's 2021-Q3) is locked.
+    let accepted = store::find(&app.pool, by_one, 2021, 3).await.expect("find").expect("report");
+    assert_eq!(accepted.status(), Status::Accepted);
+    let mut tx = app.pool.begin().await.expect("tx");
+    let saves = [Save { unit_id: by_one, quarter: (2021, 3), expected_version: accepted.version, draft: &change }];
+    let refused = store::save_many(&mut tx, &saves, (None, "cli")).await.expect_err("locked");
+    assert_eq!(refused.index, Some(0));
+    assert!(matches!(refused.error, SaveError::Locked(Status::Accepted)), "{:?}", refused.error);
+}
+
+/// While an import's batch is open (uncommitted), saves of other reports — a first save too,
+/// and a move through the workflow — go through without waiting: the batch locks only the rows
+/// of the reports it writes.
+#[tokio::test]
+async fn a_batch_save_locks_only_the_reports_it_writes() {
+    use danvan::figures::Decimal;
+    use danvan::reports::store::{self, Draft, Save, Status};
+
+    let app = TestApp::spawn_with_demo().await;
+    let on = chrono::NaiveDate::from_ymd_opt(2022, 3, 31).expect("date");
+    let mut units = Vec::new();
+    for code in ["30883", "30886", "30889"] {
+        let unit = danvan::units::queries::resolve(&app.pool, code, on).await.expect("query").expect("unit");
+        units.push(unit.id);
+    }
+    let draft =
+        Draft { values: [("TD_DINH_KY".to_owned(), Decimal::from(4))].into_iter().collect(), ..Draft::default() };
+    // An existing report of another unit, to save and submit beside the batch.
+    let mut tx = app.pool.begin().await.expect("tx");
+    store::save(&mut tx, units[2], (2022, 1), 0, &draft, (1, "kiểm tra")).await.expect("save");
+    tx.commit().await.expect("commit");
+
+    let mut batch = app.pool.begin().await.expect("tx");
+    let saves = [
+        Save { unit_id: units[0], quarter: (2022, 1), expected_version: 0, draft: &draft },
+        Save { unit_id: units[1], quarter: (2022, 1), expected_version: 0, draft: &draft },
+    ];
+    store::save_many(&mut batch, &saves, (None, "cli")).await.expect("save_many");
+
+    let mut other = app.pool.begin().await.expect("tx");
+    sqlx::query("SET LOCAL lock_timeout = '2s'").execute(&mut *other).await.expect("timeout");
+    let saved = store::save(&mut other, units[2], (2022, 1), 1, &draft, (1, "kiểm tra")).await.expect("a save");
+    store::save(&mut other, units[0], (2022, 2), 0, &draft, (1, "kiểm tra")).await.expect("a first save");
+    // No server runs here, so no dashboard cache to tell of the move.
+    let _change = store::transition(&mut other, &saved, Status::Submitted, (1, "kiểm tra"), "", &Default::default())
+        .await
+        .expect("a submission");
+    other.commit().await.expect("commit beside the open batch");
+    batch.commit().await.expect("commit the batch");
+}

@@ -63,6 +63,39 @@ pub async fn record<'e>(executor: impl PgExecutor<'e>, actor: &Actor, entry: Ent
     Ok(())
 }
 
+/// [`record`] of many entries by one actor in one statement, in their order (an import of a
+/// province's year writes one entry for each of its 2 000 reports).
+pub async fn record_many<'e>(executor: impl PgExecutor<'e>, actor: &Actor, entries: &[Entry<'_>]) -> sqlx::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let actions: Vec<&str> = entries.iter().map(|e| e.action).collect();
+    let entities: Vec<&str> = entries.iter().map(|e| e.entity).collect();
+    let ids: Vec<&str> = entries.iter().map(|e| e.entity_id.as_str()).collect();
+    let units: Vec<Option<i32>> = entries.iter().map(|e| e.unit_id).collect();
+    let before: Vec<Option<&serde_json::Value>> = entries.iter().map(|e| e.before.as_ref()).collect();
+    let after: Vec<Option<&serde_json::Value>> = entries.iter().map(|e| e.after.as_ref()).collect();
+    sqlx::query(
+        "INSERT INTO audit_log (actor_id, actor_name, action, entity, entity_id, unit_id, before, after, client)
+         SELECT $1, $2, e.action, e.entity, e.entity_id, e.unit_id, e.before, e.after, $3
+         FROM UNNEST($4::text[], $5::text[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[])
+              WITH ORDINALITY AS e(action, entity, entity_id, unit_id, before, after, n)
+         ORDER BY e.n",
+    )
+    .bind(actor.user_id)
+    .bind(&actor.name)
+    .bind(&actor.client)
+    .bind(actions)
+    .bind(entities)
+    .bind(ids)
+    .bind(units)
+    .bind(before)
+    .bind(after)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 pub fn routes() -> Vec<RouteSpec> {
     vec![RouteSpec::new(Method::GET, "/admin/audit", "/admin/audit", Access::Admin, get(index))]
 }

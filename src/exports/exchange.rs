@@ -10,14 +10,9 @@
 //! and its first sheet is streamed cell by cell, never as a rectangle of its claimed size.
 //! Parsing runs on the blocking pool, two uploads at a time.
 //!
-//! Import is all-or-nothing: every row is checked (unit resolved against the quarter, element
-//! reported at the unit's level, organisation, value, the user's right to enter data for the
-//! unit, the report still editable), and nothing is saved when one row is wrong. Rows that
-//! equal what is stored change nothing, so a round trip (export, then import the same file)
-//! changes nothing; such rows may even name a submitted or accepted report. A row that would
-//! change a submitted or accepted report is refused.
+//! Checking and saving the rows is [`super::import`]'s, shared with `danvan import FILE`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
@@ -25,18 +20,14 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
-use sqlx::PgPool;
 
-use crate::audit::{self, Entry};
+use super::import::{self, Author, Outcome};
 use crate::auth::authz::{self, Action, Place};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
 use crate::format;
-use crate::indicators::{Catalogue, ValueType};
-use crate::reports::Period;
-use crate::reports::entry::{self, Input};
-use crate::reports::store::{self, Draft, SaveError, Status};
-use crate::units::{Unit, queries};
+use crate::reports::store::Status;
+use crate::units::Unit;
 use crate::web::{AppState, Layout, render};
 
 pub const COLUMNS: [&str; 5] = ["unit_code", "period", "element_code", "organisation", "value"];
@@ -220,17 +211,19 @@ pub fn may_import(user: &CurrentUser) -> bool {
 #[derive(Debug)]
 pub struct RawRow {
     pub line: usize,
-    cells: Vec<Cell>,
+    pub(super) cells: Vec<Cell>,
 }
 
+/// One cell as read: CSV cells and workbook strings are text, workbook numbers are numbers.
 #[derive(Debug, Clone)]
-enum Cell {
+pub(super) enum Cell {
     Text(String),
     Number(f64),
 }
 
 impl Cell {
-    fn text(&self) -> String {
+    /// The cell as text, trimmed; whole numbers without a decimal point.
+    pub(super) fn text(&self) -> String {
         match self {
             Cell::Text(t) => t.trim().to_owned(),
             Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
@@ -478,118 +471,6 @@ fn read_sheet(bytes: &[u8]) -> Result<Vec<RawRow>, Refused> {
     Ok(rows.into_iter().map(|(row, cells)| RawRow { line: row as usize + 1, cells }).collect())
 }
 
-/// A checked row, ready to save.
-struct Checked {
-    line: usize,
-    unit: Unit,
-    quarter: (i32, u8),
-    key: String,
-    value: Decimal,
-    typed: String,
-}
-
-async fn check_rows(
-    pool: &PgPool,
-    user: &CurrentUser,
-    catalogue: &Catalogue,
-    rows: &[RawRow],
-) -> sqlx::Result<(Vec<Checked>, Vec<String>)> {
-    let mut errors = Vec::new();
-    let mut checked = Vec::new();
-    let mut units: HashMap<(String, Period), Option<Unit>> = HashMap::new();
-    let mut seen: HashMap<(i32, i32, u8, String), usize> = HashMap::new();
-    for row in rows {
-        let line = row.line;
-        let cell = |i: usize| row.cells.get(i).map(Cell::text).unwrap_or_default();
-        if row.cells.iter().all(|c| c.text().is_empty()) {
-            continue;
-        }
-        let (code, period_text, element_code, organisation) = (cell(0), cell(1), cell(2), cell(3));
-        let period = match period_text.parse::<Period>() {
-            Ok(p @ Period::Quarter { .. }) => p,
-            _ => {
-                errors.push(format!("Dòng {line}: kỳ “{period_text}” không phải là một quý (viết 2020-Q1)."));
-                continue;
-            }
-        };
-        let Period::Quarter { year, quarter } = period else { continue };
-        let unit = match units.get(&(code.clone(), period)) {
-            Some(unit) => unit.clone(),
-            None => {
-                let unit = queries::resolve(pool, &code, period.end_date()).await?;
-                units.insert((code.clone(), period), unit.clone());
-                unit
-            }
-        };
-        let Some(unit) = unit else {
-            errors.push(format!(
-                "Dòng {line}: không có đơn vị mã “{code}” vào ngày {}.",
-                format::date(period.end_date())
-            ));
-            continue;
-        };
-        // The same rule as the report form and the API.
-        if !authz::can(user, Action::EnterReport, Some(Place::from(&unit))) {
-            errors.push(format!("Dòng {line}: bạn không có quyền nhập số liệu của {}.", unit.name));
-            continue;
-        }
-        let Some(element) = catalogue.element(&element_code) else {
-            errors.push(format!("Dòng {line}: không có chỉ tiêu mã “{element_code}” trong danh mục."));
-            continue;
-        };
-        if !element.reported_at(unit.level) || element.kind() == ValueType::Text {
-            errors.push(format!(
-                "Dòng {line}: chỉ tiêu {element_code} không thuộc báo cáo của {} ({}).",
-                unit.name,
-                unit.level_name().to_lowercase()
-            ));
-            continue;
-        }
-        let key = if element.by_organisation {
-            if !catalogue.organisations.iter().any(|o| o.code == organisation) {
-                errors.push(format!(
-                    "Dòng {line}: chỉ tiêu {element_code} nhập theo từng tổ chức; “{organisation}” không phải là mã tổ chức ({}).",
-                    catalogue.organisations.iter().map(|o| o.code.as_str()).collect::<Vec<_>>().join(", ")
-                ));
-                continue;
-            }
-            format!("{element_code}.{organisation}")
-        } else {
-            if !organisation.is_empty() {
-                errors.push(format!(
-                    "Dòng {line}: chỉ tiêu {element_code} không chia theo tổ chức; để trống cột organisation."
-                ));
-                continue;
-            }
-            element_code.clone()
-        };
-        let input = match row.cells.get(4) {
-            Some(Cell::Number(n)) => Input::Number(*n),
-            Some(Cell::Text(t)) => Input::Text(t.clone()),
-            None => Input::Null,
-        };
-        let value = match entry::parse_input(element, &input) {
-            Ok(Some(value)) => value,
-            Ok(None) => {
-                errors.push(format!("Dòng {line}: thiếu giá trị."));
-                continue;
-            }
-            Err(message) => {
-                errors.push(format!("Dòng {line}: giá trị “{}” không hợp lệ: {message}", cell(4)));
-                continue;
-            }
-        };
-        let identity = (unit.id, year, quarter, key.clone());
-        if let Some(first) = seen.get(&identity) {
-            errors.push(format!("Dòng {line}: trùng với dòng {first} (cùng đơn vị, kỳ, chỉ tiêu và tổ chức)."));
-            continue;
-        }
-        seen.insert(identity, line);
-        checked.push(Checked { line, unit, quarter: (year, quarter), key, value, typed: cell(4) });
-    }
-    Ok((checked, errors))
-}
-
 /// POST /imports/values: a multipart upload (field `file`). The caller's right to import is
 /// checked before the body is read; the file is parsed off the async threads within the limits
 /// of [`parse_upload`].
@@ -657,119 +538,24 @@ pub async fn import_values(
         Ok(rows) => rows,
         Err(refused) => return Ok(page(layout, vec![refused.message], Vec::new(), refused.status)),
     };
-    let catalogue = Catalogue::load(&state.pool).await?;
-    let (checked, mut errors) = check_rows(&state.pool, &user, &catalogue, &data).await?;
-
-    // Group by report; compare with what is stored.
-    let mut by_report: BTreeMap<(i32, i32, u8), Vec<&Checked>> = BTreeMap::new();
-    for row in &checked {
-        by_report.entry((row.unit.id, row.quarter.0, row.quarter.1)).or_default().push(row);
-    }
-    struct Plan<'a> {
-        unit: &'a Unit,
-        quarter: (i32, u8),
-        version: i32,
-        changed: Vec<&'a Checked>,
-        before: BTreeMap<String, Decimal>,
-    }
-    let mut plans = Vec::new();
-    let mut unchanged = 0usize;
-    for ((_, year, quarter), rows) in &by_report {
-        let unit = &rows[0].unit;
-        let report = store::find(&state.pool, unit.id, *year, *quarter).await?;
-        let stored = match &report {
-            Some(r) => store::values(&state.pool, r.id).await?,
-            None => BTreeMap::new(),
-        };
-        let changed: Vec<&Checked> = rows.iter().copied().filter(|r| stored.get(&r.key) != Some(&r.value)).collect();
-        unchanged += rows.len() - changed.len();
-        if changed.is_empty() {
-            continue;
+    let author = Author { user_id: Some(user.id), name: user.username.clone(), actor: user.actor() };
+    // The same rule as the report form and the API.
+    let may_enter = |unit: &Unit| authz::can(&user, Action::EnterReport, Some(Place::from(unit)));
+    match import::import(&state.pool, &data, may_enter, &author).await? {
+        Outcome::Imported(summary) => {
+            let mut lines = vec![summary.headline()];
+            lines.extend(summary.lines);
+            Ok(page(layout, Vec::new(), lines, StatusCode::OK))
         }
-        if let Some(r) = &report
-            && !r.status().editable()
-        {
-            let label = Period::Quarter { year: *year, quarter: *quarter }.label();
-            for row in &changed {
-                errors.push(format!(
-                    "Dòng {}: báo cáo {label} của {} đang ở trạng thái “{}”, không thể nhập đè {} (chỉ nhập được vào báo cáo nháp hoặc bị trả lại).",
-                    row.line,
-                    unit.name,
-                    r.status().label(),
-                    row.key
-                ));
-            }
-            continue;
+        Outcome::Refused(mut errors) => {
+            errors.insert(0, format!("Không nhập dòng nào: tệp có {} lỗi. Sửa rồi gửi lại cả tệp.", errors.len()));
+            Ok(page(layout, errors, Vec::new(), StatusCode::UNPROCESSABLE_ENTITY))
         }
-        plans.push(Plan {
-            unit,
-            quarter: (*year, *quarter),
-            version: report.as_ref().map(|r| r.version).unwrap_or(0),
-            changed,
-            before: stored,
-        });
+        Outcome::Changed { label, unit_name } => {
+            let message = format!(
+                "Không nhập dòng nào: báo cáo {label} của {unit_name} vừa được người khác thay đổi. Gửi lại tệp."
+            );
+            Ok(page(layout, vec![message], Vec::new(), StatusCode::CONFLICT))
+        }
     }
-    if !errors.is_empty() {
-        errors.insert(0, format!("Không nhập dòng nào: tệp có {} lỗi. Sửa rồi gửi lại cả tệp.", errors.len()));
-        return Ok(page(layout, errors, Vec::new(), StatusCode::UNPROCESSABLE_ENTITY));
-    }
-
-    let mut tx = state.pool.begin().await?;
-    let mut summary = Vec::new();
-    for plan in &plans {
-        let draft = Draft {
-            values: plan.changed.iter().map(|r| (r.key.clone(), r.value)).collect(),
-            raw_inputs: plan.changed.iter().map(|r| (r.key.clone(), r.typed.clone())).collect(),
-            replace_all: false,
-            ..Draft::default()
-        };
-        let label = Period::Quarter { year: plan.quarter.0, quarter: plan.quarter.1 }.label();
-        let saved =
-            match store::save(&mut tx, plan.unit.id, plan.quarter, plan.version, &draft, (user.id, &user.username))
-                .await
-            {
-                Ok(saved) => saved,
-                Err(SaveError::Database(error)) => return Err(error.into()),
-                Err(SaveError::Stale { .. }) | Err(SaveError::Locked(_)) => {
-                    tx.rollback().await.ok();
-                    let message = format!(
-                        "Không nhập dòng nào: báo cáo {label} của {} vừa được người khác thay đổi. Gửi lại tệp.",
-                        plan.unit.name
-                    );
-                    return Ok(page(layout, vec![message], Vec::new(), StatusCode::CONFLICT));
-                }
-            };
-        let before: BTreeMap<&String, Option<crate::figures::Json>> =
-            plan.changed.iter().map(|r| (&r.key, plan.before.get(&r.key).copied().map(crate::figures::Json))).collect();
-        audit::record(
-            &mut *tx,
-            &user.actor(),
-            Entry {
-                action: "import",
-                entity: "report",
-                entity_id: saved.id.to_string(),
-                unit_id: Some(plan.unit.id),
-                before: serde_json::to_value(&before).ok(),
-                after: Some(crate::figures::json_map(&draft.values)),
-            },
-        )
-        .await?;
-        summary.push(format!(
-            "{} — {label}: {} giá trị (lưu dạng nháp, phiên bản {}).",
-            plan.unit.name,
-            plan.changed.len(),
-            saved.version
-        ));
-    }
-    tx.commit().await?;
-    summary.insert(
-        0,
-        format!(
-            "Đã nhập {} giá trị vào {} báo cáo; {} giá trị trùng với số liệu đã lưu nên không đổi.",
-            plans.iter().map(|p| p.changed.len()).sum::<usize>(),
-            plans.len(),
-            unchanged
-        ),
-    );
-    Ok(page(layout, Vec::new(), summary, StatusCode::OK))
 }

@@ -7,6 +7,7 @@ pub mod docx;
 pub mod exchange;
 #[cfg(test)]
 mod fuzz;
+pub mod import;
 pub mod xlsx;
 
 use askama::Template;

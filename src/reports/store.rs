@@ -1,6 +1,6 @@
 //! SQL over reports, their values, task progress, snapshots and workflow events.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -169,6 +169,53 @@ pub async fn values(pool: &PgPool, report_id: i32) -> sqlx::Result<BTreeMap<Stri
         .collect())
 }
 
+/// `CODE`, or `CODE.ORG` for a figure broken down by organisation.
+fn field_key(code: String, organisation: &str) -> String {
+    if organisation.is_empty() { code } else { format!("{code}.{organisation}") }
+}
+
+/// The reports these (unit, year, quarter) keys name, those that exist, in one query (an
+/// import of a province's year names 2 000). With `for_update`, each row is locked, in the
+/// order of their ids so that two such batches cannot deadlock on rows that both hold.
+async fn select_many<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    keys: &[(i32, i32, u8)],
+    for_update: bool,
+) -> sqlx::Result<Vec<Report>> {
+    let units: Vec<i32> = keys.iter().map(|k| k.0).collect();
+    let years: Vec<i32> = keys.iter().map(|k| k.1).collect();
+    let quarters: Vec<i16> = keys.iter().map(|k| i16::from(k.2)).collect();
+    let lock = if for_update { "ORDER BY id FOR UPDATE" } else { "" };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM reports
+         WHERE (unit_id, year, quarter) IN (SELECT * FROM UNNEST($1::int[], $2::int[], $3::smallint[])) {lock}"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(units).bind(years).bind(quarters).fetch_all(executor).await
+}
+
+/// [`find`] for many (unit, year, quarter) keys in one query: the reports that exist.
+pub async fn find_many(pool: &PgPool, keys: &[(i32, i32, u8)]) -> sqlx::Result<Vec<Report>> {
+    select_many(pool, keys, false).await
+}
+
+/// [`values`] of many reports in one query, by report id (reports without values are absent).
+pub async fn values_many<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    report_ids: &[i32],
+) -> sqlx::Result<HashMap<i32, BTreeMap<String, Decimal>>> {
+    let rows: Vec<(i32, String, String, Decimal)> = sqlx::query_as(
+        "SELECT report_id, element_code, organisation_code, value FROM report_values WHERE report_id = ANY($1)",
+    )
+    .bind(report_ids)
+    .fetch_all(executor)
+    .await?;
+    let mut by_report: HashMap<i32, BTreeMap<String, Decimal>> = HashMap::new();
+    for (report_id, code, org, value) in rows {
+        by_report.entry(report_id).or_default().insert(field_key(code, &org), value);
+    }
+    Ok(by_report)
+}
+
 /// Names of every element and organisation, retired ones included, for figures the form no
 /// longer shows.
 #[derive(Debug, Clone, Default)]
@@ -309,6 +356,23 @@ pub async fn save(
     merged.extend(draft.raw_inputs.clone());
     let raw = serde_json::to_value(&merged).unwrap_or_default();
     sqlx::query("UPDATE reports SET raw_inputs = $2 WHERE id = $1").bind(report_id).bind(raw).execute(&mut *tx).await?;
+    write_extras(&mut *tx, report_id, draft).await?;
+    let version: i32 = sqlx::query_scalar(
+        "UPDATE reports SET version = version + 1, updated_at = now(), updated_by = $2 WHERE id = $1 RETURNING version",
+    )
+    .bind(report_id)
+    .bind(actor.0)
+    .fetch_one(&mut *tx)
+    .await?;
+    let saved = by_id(&mut *tx, report_id).await?;
+    debug_assert_eq!(saved.version, version);
+    record_snapshot(&mut *tx, &saved, actor.1).await?;
+    Ok(saved)
+}
+
+/// What a save writes besides figures and typed text: the narrative, the rule notes and task
+/// progress, each only when the draft carries it.
+async fn write_extras(tx: &mut PgConnection, report_id: i32, draft: &Draft) -> sqlx::Result<()> {
     if let Some(n) = &draft.narrative {
         sqlx::query(
             "UPDATE reports SET ket_qua = $2, han_che = $3, nguyen_nhan = $4, phuong_huong = $5, kien_nghi = $6
@@ -344,17 +408,189 @@ pub async fn save(
             .await?;
         }
     }
-    let version: i32 = sqlx::query_scalar(
-        "UPDATE reports SET version = version + 1, updated_at = now(), updated_by = $2 WHERE id = $1 RETURNING version",
+    Ok(())
+}
+
+/// One report's part of a [`save_many`].
+#[derive(Debug, Clone, Copy)]
+pub struct Save<'a> {
+    pub unit_id: i32,
+    pub quarter: (i32, u8),
+    /// As for [`save`]: the version the caller read, 0 for a report not created yet.
+    pub expected_version: i32,
+    pub draft: &'a Draft,
+}
+
+/// Why a [`save_many`] failed. Some statements may have run: roll the transaction back.
+#[derive(Debug)]
+pub struct BatchError {
+    /// The index of the save that was refused (stale or locked); `None` when the database failed.
+    pub index: Option<usize>,
+    pub error: SaveError,
+}
+
+impl From<sqlx::Error> for BatchError {
+    fn from(error: sqlx::Error) -> Self {
+        BatchError { index: None, error: SaveError::Database(error) }
+    }
+}
+
+/// [`save`] of many reports at once, in a fixed number of statements whatever their number
+/// (an import of a province's year writes 2 000 reports and 100 000 values; one save each
+/// took a round trip per value). Each report gets what [`save`] gives it: the same checks
+/// (stale version, submitted or accepted report), its keys replaced and its other figures
+/// kept, typed text merged, the narrative, notes and tasks the draft carries, one new version
+/// and its snapshot. The first refusal, in the order of `saves`, stops the batch. A report
+/// named twice is refused as stale. `actor.0` is `None` when no account saves (the command
+/// line). Returns the reports as saved, in the order of `saves`.
+///
+/// Locks only the rows of the reports it saves (in the order of their ids), as [`save`] does.
+pub async fn save_many(
+    tx: &mut PgConnection,
+    saves: &[Save<'_>],
+    actor: (Option<i32>, &str),
+) -> Result<Vec<Report>, BatchError> {
+    if saves.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = |s: &Save<'_>| (s.unit_id, s.quarter.0, s.quarter.1);
+    let keys: Vec<(i32, i32, u8)> = saves.iter().map(key).collect();
+    let by_key = |reports: Vec<Report>| {
+        reports.into_iter().map(|r| ((r.unit_id, r.year, r.quarter), r)).collect::<HashMap<(i32, i32, i16), Report>>()
+    };
+    let stored_key = |k: (i32, i32, u8)| (k.0, k.1, i16::from(k.2));
+    let mut existing = by_key(select_many(&mut *tx, &keys, true).await?);
+    let missing: Vec<(i32, i32, u8)> = saves
+        .iter()
+        .filter(|s| s.expected_version == 0 && !existing.contains_key(&stored_key(key(s))))
+        .map(key)
+        .collect();
+    if !missing.is_empty() {
+        // ON CONFLICT: a concurrent first save wins; its report is then found below and this
+        // save is stale, as in `save`.
+        sqlx::query(
+            "INSERT INTO reports (unit_id, year, quarter, version, updated_by)
+             SELECT k.unit_id, k.year, k.quarter, 0, $4
+             FROM UNNEST($1::int[], $2::int[], $3::smallint[]) AS k(unit_id, year, quarter)
+             ORDER BY 1, 2, 3
+             ON CONFLICT (unit_id, year, quarter) DO NOTHING",
+        )
+        .bind(missing.iter().map(|k| k.0).collect::<Vec<i32>>())
+        .bind(missing.iter().map(|k| k.1).collect::<Vec<i32>>())
+        .bind(missing.iter().map(|k| i16::from(k.2)).collect::<Vec<i16>>())
+        .bind(actor.0)
+        .execute(&mut *tx)
+        .await?;
+        existing.extend(by_key(select_many(&mut *tx, &missing, true).await?));
+    }
+
+    let mut ids = Vec::with_capacity(saves.len());
+    let mut seen = HashSet::with_capacity(saves.len());
+    for (index, save) in saves.iter().enumerate() {
+        let refused = |error| BatchError { index: Some(index), error };
+        let report = match existing.get(&stored_key(key(save))) {
+            None => return Err(refused(SaveError::Stale { current: 0 })),
+            Some(report) if report.version != save.expected_version || !seen.insert(report.id) => {
+                return Err(refused(SaveError::Stale { current: report.version }));
+            }
+            Some(report) if !report.status().editable() => return Err(refused(SaveError::Locked(report.status()))),
+            Some(report) => report,
+        };
+        ids.push(report.id);
+    }
+
+    // The keys a save names without a figure go; its figures replace what is stored. An upsert
+    // rewrites only the value, so the keys' indexes and foreign keys are not checked again:
+    // rewriting 88 000 values took 1,1 s so, 2,0 s as a delete and an insert. One statement
+    // each for all the reports.
+    let (mut gone_ids, mut gone_codes, mut gone_orgs) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut new_ids, mut new_codes, mut new_orgs, mut new_values) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut raw = Vec::with_capacity(saves.len());
+    for (save, (&id, &report_key)) in saves.iter().zip(ids.iter().zip(&keys)) {
+        let names = save.draft.keys();
+        for &name in names.iter().filter(|name| !save.draft.values.contains_key(**name)) {
+            let (code, org) = super::entry::split_key(name);
+            gone_ids.push(id);
+            gone_codes.push(code);
+            gone_orgs.push(org);
+        }
+        for (name, value) in &save.draft.values {
+            let (code, org) = super::entry::split_key(name);
+            new_ids.push(id);
+            new_codes.push(code);
+            new_orgs.push(org);
+            new_values.push(*value);
+        }
+        let mut merged = existing.get(&stored_key(report_key)).map(|r| r.raw_inputs.0.clone()).unwrap_or_default();
+        merged.retain(|name, _| !names.contains(name.as_str()));
+        merged.extend(save.draft.raw_inputs.clone());
+        raw.push(serde_json::to_value(&merged).unwrap_or_default());
+    }
+    if !gone_ids.is_empty() {
+        sqlx::query(
+            "DELETE FROM report_values v
+             USING UNNEST($1::int[], $2::text[], $3::text[]) AS d(report_id, element_code, organisation_code)
+             WHERE v.report_id = d.report_id AND v.element_code = d.element_code
+               AND v.organisation_code = d.organisation_code",
+        )
+        .bind(&gone_ids)
+        .bind(&gone_codes)
+        .bind(&gone_orgs)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO report_values (report_id, element_code, organisation_code, value)
+         SELECT * FROM UNNEST($1::int[], $2::text[], $3::text[], $4::numeric[])
+         ON CONFLICT (report_id, element_code, organisation_code) DO UPDATE SET value = EXCLUDED.value",
     )
-    .bind(report_id)
-    .bind(actor.0)
-    .fetch_one(&mut *tx)
+    .bind(&new_ids)
+    .bind(&new_codes)
+    .bind(&new_orgs)
+    .bind(&new_values)
+    .execute(&mut *tx)
     .await?;
-    let saved = by_id(&mut *tx, report_id).await?;
-    debug_assert_eq!(saved.version, version);
-    record_snapshot(&mut *tx, &saved, actor.1).await?;
-    Ok(saved)
+    for (save, &id) in saves.iter().zip(&ids) {
+        write_extras(&mut *tx, id, save.draft).await?;
+    }
+    let sql = format!(
+        "UPDATE reports SET raw_inputs = d.raw, version = version + 1, updated_at = now(), updated_by = $3
+         FROM UNNEST($1::int[], $2::jsonb[]) AS d(report_id, raw)
+         WHERE id = d.report_id
+         RETURNING {COLUMNS}"
+    );
+    let saved: Vec<Report> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&ids).bind(&raw).bind(actor.0).fetch_all(&mut *tx).await?;
+    let mut saved: HashMap<i32, Report> = saved.into_iter().map(|r| (r.id, r)).collect();
+
+    // The snapshot of each new version, as `record_snapshot` writes it.
+    let mut values = values_many(&mut *tx, &ids).await?;
+    let mut reports = Vec::with_capacity(ids.len());
+    let (mut versions, mut data) = (Vec::with_capacity(ids.len()), Vec::with_capacity(ids.len()));
+    for id in &ids {
+        let report = saved.remove(id).ok_or(sqlx::Error::RowNotFound)?;
+        let snapshot = Snapshot {
+            values: values.remove(id).unwrap_or_default(),
+            narrative: report.narrative(),
+            status: report.status.clone(),
+        };
+        versions.push(report.version);
+        data.push(serde_json::to_value(&snapshot).unwrap_or_default());
+        reports.push(report);
+    }
+    sqlx::query(
+        "INSERT INTO report_snapshots (report_id, version, data, saved_by)
+         SELECT d.report_id, d.version, d.data, $4
+         FROM UNNEST($1::int[], $2::int[], $3::jsonb[]) AS d(report_id, version, data)
+         ON CONFLICT (report_id, version) DO NOTHING",
+    )
+    .bind(&ids)
+    .bind(&versions)
+    .bind(&data)
+    .bind(actor.1)
+    .execute(&mut *tx)
+    .await?;
+    Ok(reports)
 }
 
 /// Stores what the report holds at its current version, so that a later stale save or review
