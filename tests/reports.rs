@@ -902,12 +902,7 @@ async fn a_batch_save_writes_what_one_save_each_writes() {
     use std::collections::BTreeMap;
 
     let app = TestApp::spawn_with_demo().await;
-    let on = chrono::NaiveDate::from_ymd_opt(2022, 3, 31).expect("date");
-    let mut units = Vec::new();
-    for code in ["30883", "30886", "30889"] {
-        let unit = danvan::units::queries::resolve(&app.pool, code, on).await.expect("query").expect("unit");
-        units.push(unit.id);
-    }
+    let units = three_communes(&app).await;
     let (by_one, by_batch, new) = (units[0], units[1], units[2]);
     let user: i32 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'xa.nhaplieu'")
         .fetch_one(&app.pool)
@@ -1014,12 +1009,7 @@ async fn a_batch_save_locks_only_the_reports_it_writes() {
     use danvan::reports::store::{self, Draft, Save, Status};
 
     let app = TestApp::spawn_with_demo().await;
-    let on = chrono::NaiveDate::from_ymd_opt(2022, 3, 31).expect("date");
-    let mut units = Vec::new();
-    for code in ["30883", "30886", "30889"] {
-        let unit = danvan::units::queries::resolve(&app.pool, code, on).await.expect("query").expect("unit");
-        units.push(unit.id);
-    }
+    let units = three_communes(&app).await;
     let draft =
         Draft { values: [("TD_DINH_KY".to_owned(), Decimal::from(4))].into_iter().collect(), ..Draft::default() };
     // An existing report of another unit, to save and submit beside the batch.
@@ -1044,4 +1034,15 @@ async fn a_batch_save_locks_only_the_reports_it_writes() {
         .expect("a submission");
     other.commit().await.expect("commit beside the open batch");
     batch.commit().await.expect("commit the batch");
+}
+
+/// The ids of three communes of the demo district in 2022-Q1 (the batch save tests).
+async fn three_communes(app: &TestApp) -> Vec<i32> {
+    let on = chrono::NaiveDate::from_ymd_opt(2022, 3, 31).expect("date");
+    let mut units = Vec::new();
+    for code in ["30883", "30886", "30889"] {
+        let unit = danvan::units::queries::resolve(&app.pool, code, on).await.expect("query").expect("unit");
+        units.push(unit.id);
+    }
+    units
 }

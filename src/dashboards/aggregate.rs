@@ -128,15 +128,21 @@ pub async fn parts(
     period: Period,
     basis: Basis,
 ) -> sqlx::Result<BTreeMap<String, Totals>> {
-    let root = match root_path {
-        None => None,
-        Some(path) => Some(root_unit(pool, path).await?),
-    };
-    match root {
+    if is_rolled_up(pool, root_path).await? {
+        rolled_up_parts(pool, root_path, period, basis).await
+    } else {
         // A commune or below: small enough to sum live.
-        Some((_, level)) if level > super::rollup::MAX_LEVEL => live_parts(pool, root_path, period, basis).await,
-        _ => rolled_up_parts(pool, root_path, period, basis).await,
+        live_parts(pool, root_path, period, basis).await
     }
+}
+
+/// Grouped rows of [`GROUPED`] as parts keyed by path.
+fn into_parts(rows: Vec<Row>) -> BTreeMap<String, Totals> {
+    let mut parts: BTreeMap<String, Totals> = BTreeMap::new();
+    for row in rows {
+        add(parts.entry(row.part).or_default(), &row.element_code, &row.organisation_code, row.value);
+    }
+    parts
 }
 
 async fn root_unit(pool: &PgPool, path: &str) -> sqlx::Result<(i32, i16)> {
@@ -177,21 +183,16 @@ pub async fn live_rest(
     period: Period,
     basis: Basis,
 ) -> sqlx::Result<BTreeMap<String, Totals>> {
-    let mut parts: BTreeMap<String, Totals> = BTreeMap::new();
-    if let Some(path) = root_path {
-        let (from, to) = quarter_bounds(period);
-        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(live_parts_sql()))
-            .bind(path)
-            .bind(from)
-            .bind(to)
-            .bind(basis.statuses())
-            .fetch_all(pool)
-            .await?;
-        for row in rows {
-            add(parts.entry(row.part).or_default(), &row.element_code, &row.organisation_code, row.value);
-        }
-    }
-    Ok(parts)
+    let Some(path) = root_path else { return Ok(BTreeMap::new()) };
+    let (from, to) = quarter_bounds(period);
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(live_parts_sql()))
+        .bind(path)
+        .bind(from)
+        .bind(to)
+        .bind(basis.statuses())
+        .fetch_all(pool)
+        .await?;
+    Ok(into_parts(rows))
 }
 
 /// The country, a province or a district: each child at level 1–2 from its roll-up; the root's
@@ -230,11 +231,7 @@ pub async fn live_parts(
         .bind(basis.statuses())
         .fetch_all(pool)
         .await?;
-    let mut parts: BTreeMap<String, Totals> = BTreeMap::new();
-    for row in rows {
-        add(parts.entry(row.part).or_default(), &row.element_code, &row.organisation_code, row.value);
-    }
-    Ok(parts)
+    Ok(into_parts(rows))
 }
 
 /// The totals of the whole subtree.
