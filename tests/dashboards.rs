@@ -574,3 +574,206 @@ async fn draft_saves_leave_cached_dashboards_alone() {
     assert_eq!(change.year, 2023);
     assert!(change.path.ends_with(&format!(".{}", unit.id)), "the unit's path: {}", change.path);
 }
+
+/// Inserts a report of the unit carrying `unit_code` on `on` (codes were reused in 2025).
+async fn report_on(app: &TestApp, unit_code: &str, on: &str, period: (i32, i16), values: &[(&str, &str, f64)]) {
+    let on = chrono::NaiveDate::parse_from_str(on, "%Y-%m-%d").expect("date");
+    let unit = danvan::units::queries::resolve(&app.pool, unit_code, on).await.expect("q").expect("unit");
+    let id: i32 = sqlx::query_scalar(
+        "INSERT INTO reports (unit_id, year, quarter, status) VALUES ($1, $2, $3, 'da_duyet') RETURNING id",
+    )
+    .bind(unit.id)
+    .bind(period.0)
+    .bind(period.1)
+    .fetch_one(&app.pool)
+    .await
+    .expect("report");
+    for (code, org, value) in values {
+        sqlx::query(
+            "INSERT INTO report_values (report_id, element_code, organisation_code, value) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(code)
+        .bind(org)
+        .bind(d(*value))
+        .execute(&app.pool)
+        .await
+        .expect("value");
+    }
+}
+
+async fn aggregates(client: &reqwest::Client, app: &TestApp, path: &str) -> serde_json::Value {
+    let response = client.get(app.url(path)).send().await.expect("GET");
+    assert_eq!(response.status(), 200, "{path}");
+    response.json().await.expect("json")
+}
+
+fn value(doc: &serde_json::Value, key: &str) -> f64 {
+    doc["values"][key].as_f64().unwrap_or(0.0)
+}
+
+/// `values = own + Σ children` for every figure.
+fn assert_parts_add_up(doc: &serde_json::Value, what: &str) {
+    let children = doc["children"].as_array().expect("children");
+    for (key, whole) in doc["values"].as_object().expect("values") {
+        let own = doc["own"][key].as_f64().unwrap_or(0.0);
+        let parts: f64 = children.iter().filter_map(|c| c["values"][key].as_f64()).sum();
+        assert!((own + parts - whole.as_f64().expect("number")).abs() < 1e-6, "{what}: {key}");
+    }
+}
+
+/// Today's Lâm Đồng (68 from 01/07/2025) was formed from the old Lâm Đồng (68), Đắk Nông (67)
+/// and Bình Thuận (60); today's Xã Đức Trọng (24958) from Thị trấn Liên Nghĩa (24958) and Xã
+/// Phú Hội (24982). Its 2024 is its predecessors'; its 2025 adds their first half's flows to
+/// its own second half, with stocks of the units that exist at the year's end only; the
+/// country's 2025 is the sum of today's 34 provinces.
+#[tokio::test]
+async fn history_runs_through_the_lineage_across_the_reform() {
+    let app = TestApp::spawn_with_demo().await;
+    let old = "2024-12-31";
+    let new = "2025-07-01";
+    // Two old communes in two old provinces, 2024-Q4.
+    report_on(&app, "24958", old, (2024, 4), &[("DON_TIEP_NHAN", "", 10.0), ("DVHV_HIEN_CO", "HND", 100.0)]).await;
+    report_on(&app, "24611", old, (2024, 4), &[("DON_TIEP_NHAN", "", 5.0), ("DVHV_HIEN_CO", "HND", 50.0)]).await;
+    // 2025: Liên Nghĩa's first quarter, Huyện Đức Trọng's own second quarter, and the new
+    // commune's third quarter.
+    report_on(&app, "24958", old, (2025, 1), &[("DON_TIEP_NHAN", "", 3.0), ("DVHV_HIEN_CO", "HND", 110.0)]).await;
+    report_on(&app, "678", old, (2025, 2), &[("DON_TIEP_NHAN", "", 2.0)]).await;
+    report_on(&app, "24958", new, (2025, 3), &[("DON_TIEP_NHAN", "", 7.0), ("DVHV_HIEN_CO", "HND", 130.0)]).await;
+    danvan::dashboards::rollup::rebuild(&app.pool).await.expect("rebuild roll-ups");
+    let national = app.demo_client("quantri").await;
+
+    // A province merged whole: 2024 is exactly its predecessors' sum, flows and stocks.
+    let y2024 = aggregates(&national, &app, "/api/v1/aggregates/68?period=2024&unit_date=2025-07-01").await;
+    assert_eq!(y2024["unit"]["name"], "Tỉnh Lâm Đồng");
+    assert_eq!(y2024["unit"]["valid_from"], "2025-07-01");
+    assert_eq!(value(&y2024, "DON_TIEP_NHAN"), 15.0);
+    assert_eq!(value(&y2024, "DVHV_HIEN_CO"), 150.0);
+    let names: Vec<&str> =
+        y2024["children"].as_array().expect("children").iter().filter_map(|c| c["unit"]["name"].as_str()).collect();
+    assert_eq!(names.len(), 3, "the predecessors stand below it for 2024: {names:?}");
+    assert!(names.contains(&"Tỉnh Đắk Nông"), "{names:?}");
+    assert_parts_add_up(&y2024, "Lâm Đồng 2024");
+    // Without unit_date the code means the old Lâm Đồng at the end of 2024.
+    let old_only = aggregates(&national, &app, "/api/v1/aggregates/68?period=2024").await;
+    assert_eq!(value(&old_only, "DON_TIEP_NHAN"), 10.0);
+
+    // 2025 spans the reform: flows 3 + 2 (first half) + 7; the stock is the new commune's
+    // December figure only (Liên Nghĩa's 110 is history, not part of a later total).
+    let y2025 = aggregates(&national, &app, "/api/v1/aggregates/68?period=2025&unit_date=2025-07-01").await;
+    assert_eq!(value(&y2025, "DON_TIEP_NHAN"), 12.0);
+    assert_eq!(value(&y2025, "DVHV_HIEN_CO"), 130.0);
+    assert_parts_add_up(&y2025, "Lâm Đồng 2025");
+    let children = y2025["children"].as_array().expect("children");
+    assert!(children.len() > 100, "today's communes below it at the end of 2025");
+    let duc_trong = children.iter().find(|c| c["unit"]["code"] == "24958").expect("Xã Đức Trọng");
+    assert_eq!(value(duc_trong, "DON_TIEP_NHAN"), 10.0, "Liên Nghĩa's first quarter is Đức Trọng's history");
+    assert_eq!(y2025["own"]["DON_TIEP_NHAN"].as_f64(), Some(2.0), "the old district's own report");
+
+    // The country over 2025 equals today's 34 provinces; over 2024, the 63 of then.
+    let nation = aggregates(&national, &app, "/api/v1/aggregates/TW?period=2025").await;
+    assert_eq!(nation["children"].as_array().map(Vec::len), Some(34));
+    let lam_dong =
+        nation["children"].as_array().and_then(|c| c.iter().find(|c| c["unit"]["code"] == "68")).expect("68");
+    assert_eq!(value(lam_dong, "DVHV_HIEN_CO"), 130.0);
+    assert_eq!(value(lam_dong, "DON_TIEP_NHAN"), 12.0);
+    // With Liên Nghĩa's June stock on top, the country would exceed its provinces by 110.
+    assert_parts_add_up(&nation, "the country 2025");
+    let nation_2024 = aggregates(&national, &app, "/api/v1/aggregates/TW?period=2024").await;
+    assert_eq!(nation_2024["children"].as_array().map(Vec::len), Some(63));
+
+    // A commune of today over 2024: its predecessors, whole.
+    let commune = aggregates(&national, &app, "/api/v1/aggregates/24958?period=2024&unit_date=2025-07-01").await;
+    assert_eq!(value(&commune, "DON_TIEP_NHAN"), 10.0);
+    assert_eq!(commune["estimated"], false);
+
+    // The page says where the figures come from, and marks the reform on the trend.
+    let (status, page) =
+        text(national.get(app.url("/dashboards/68?period=2024&unit_date=2025-07-01")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("đơn vị tiền thân") && page.contains("Tỉnh Đắk Nông"), "the predecessors are named");
+    // A central target gives the page a tile with its 8-quarter trend.
+    sqlx::query(
+        "INSERT INTO targets (directive_id, indicator_code, comparator, value)
+         SELECT id, 'TL_DVHV', '>=', 50 FROM directives WHERE issuing_unit_id IS NULL AND status = 'hieu_luc' LIMIT 1",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("target");
+    let (_, page) =
+        text(national.get(app.url("/dashboards/68?period=2025-Q4&unit_date=2025-07-01")).send().await.expect("GET"))
+            .await;
+    assert!(page.contains("reform-mark"), "the trend marks 1 July 2025");
+    assert!(page.contains("chính quyền địa phương 2 cấp"), "and so does its table");
+    assert!(page.contains("Tỉnh Lâm Đồng ("), "the switch to the old unit that carried code 68");
+}
+
+/// An old commune split between two communes of today (Xã Ea BHốk, 24550, into Xã Ea Ktur
+/// 24544 and Xã Dray Bhăng 24561) counts in full in one of them, marked as estimated, and in
+/// the other not at all, listed as "một phần": never counted twice.
+#[tokio::test]
+async fn a_split_commune_counts_once_and_is_marked_estimated() {
+    let app = TestApp::spawn_with_demo().await;
+    report_on(&app, "24550", "2024-12-31", (2024, 4), &[("DON_TIEP_NHAN", "", 8.0)]).await;
+    report_on(&app, "24561", "2024-12-31", (2024, 4), &[("DON_TIEP_NHAN", "", 1.0)]).await;
+    danvan::dashboards::rollup::rebuild(&app.pool).await.expect("rebuild roll-ups");
+    let national = app.demo_client("quantri").await;
+    let principal = aggregates(&national, &app, "/api/v1/aggregates/24544?period=2024&unit_date=2025-07-01").await;
+    assert_eq!(value(&principal, "DON_TIEP_NHAN"), 8.0);
+    assert_eq!(principal["estimated"], true);
+    let other = aggregates(&national, &app, "/api/v1/aggregates/24561?period=2024&unit_date=2025-07-01").await;
+    assert_eq!(value(&other, "DON_TIEP_NHAN"), 1.0, "Ea BHốk counts in Ea Ktur only");
+    assert_eq!(other["estimated"], true);
+    let sources = other["sources"].as_array().expect("sources");
+    let split = sources.iter().find(|s| s["unit"]["code"] == "24550").expect("Ea BHốk listed");
+    assert_eq!(split["counted"], false);
+    assert_eq!(split["counted_in"], "Xã Ea Ktur");
+    let (_, page) =
+        text(national.get(app.url("/dashboards/24561?period=2024&unit_date=2025-07-01")).send().await.expect("GET"))
+            .await;
+    assert!(page.contains("Số liệu ước tính") && page.contains("Một phần: số liệu tính ở Xã Ea Ktur"), "{page}");
+}
+
+/// Staff of a unit of today read their predecessors' history and never write it.
+#[tokio::test]
+async fn successors_read_history_read_only() {
+    let app = TestApp::spawn_with_demo().await;
+    report_on(&app, "24958", "2024-12-31", (2024, 4), &[("DON_TIEP_NHAN", "", 10.0)]).await;
+    danvan::dashboards::rollup::rebuild(&app.pool).await.expect("rebuild roll-ups");
+    app.create_user("ld.lamdong", "68", "2025-07-01", &["lanh_dao"]).await;
+    app.create_user("nl.ductrong", "24958", "2025-07-01", &["nhap_lieu"]).await;
+    app.create_user("ld.daklak", "66", "2025-07-01", &["lanh_dao"]).await;
+    let leader = app.client_for("ld.lamdong").await;
+    let staff = app.client_for("nl.ductrong").await;
+    let stranger = app.client_for("ld.daklak").await;
+    let status = |client: &reqwest::Client, path: &str| {
+        let request = client.get(app.url(path));
+        async move { request.send().await.expect("GET").status().as_u16() }
+    };
+    // The old Đắk Nông and the old Liên Nghĩa, by the code they had then.
+    assert_eq!(status(&leader, "/dashboards/67?period=2024").await, 200);
+    assert_eq!(status(&leader, "/dashboards/24958?period=2024").await, 200);
+    assert_eq!(status(&leader, "/api/v1/aggregates/68?period=2024").await, 200, "the old Lâm Đồng");
+    assert_eq!(status(&stranger, "/dashboards/67?period=2024").await, 403);
+    // Own code, no unit_date: the user's own unit of today, over its history.
+    let doc = aggregates(&staff, &app, "/api/v1/aggregates/24958?period=2024").await;
+    assert_eq!(doc["unit"]["valid_from"], "2025-07-01");
+    assert_eq!(value(&doc, "DON_TIEP_NHAN"), 10.0);
+    assert_eq!(status(&staff, "/reports/24958/2024-Q4?unit_date=2024-12-31").await, 200);
+    // Writing the old report through the successor is refused.
+    let response = staff
+        .put(app.url("/api/v1/reports/24958/2024-Q4"))
+        .json(&serde_json::json!({"version": 1, "values": {"DON_TIEP_NHAN": "11"}}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_ne!(response.status(), 200);
+    let stored: Decimal = sqlx::query_scalar(
+        "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id JOIN units u ON u.id = r.unit_id
+         WHERE u.code = '24958' AND u.valid_to IS NOT NULL AND r.year = 2024 AND v.element_code = 'DON_TIEP_NHAN'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("value");
+    assert_eq!(stored, d(10.0));
+}

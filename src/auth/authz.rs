@@ -46,15 +46,42 @@ impl<'a> From<&'a super::UnitScope> for Place<'a> {
     }
 }
 
+/// `path` is `root` or lies below it.
+fn under(path: &str, root: &str) -> bool {
+    path == root || path.strip_prefix(root).is_some_and(|rest| rest.starts_with('.'))
+}
+
 /// Whether `target` (None: the whole country) lies in the subtree of the user's unit.
 fn within(user: &CurrentUser, target: Option<Place<'_>>) -> bool {
     match (&user.unit, target) {
         (None, _) => true,
         (Some(_), None) => false,
+        (Some(own), Some(target)) => under(target.path, &own.path),
+    }
+}
+
+/// The history of the user's unit before the 2025 reform: `target` is one of the units it was
+/// formed from (`subtree`: or lies below one).
+fn in_history(user: &CurrentUser, target: Option<Place<'_>>, subtree: bool) -> bool {
+    match (&user.unit, target) {
         (Some(own), Some(target)) => {
-            target.path == own.path
-                || target.path.strip_prefix(own.path.as_str()).is_some_and(|rest| rest.starts_with('.'))
+            own.history.iter().any(|old| target.path == old.as_str() || (subtree && under(target.path, old)))
         }
+        _ => false,
+    }
+}
+
+/// Directly below one of the units the user's unit was formed from.
+fn directly_below_history(user: &CurrentUser, target: Option<Place<'_>>) -> bool {
+    match (&user.unit, target) {
+        (Some(own), Some(target)) => own.history.iter().any(|old| {
+            target
+                .path
+                .strip_prefix(old.as_str())
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|rest| !rest.contains('.'))
+        }),
+        _ => false,
     }
 }
 
@@ -74,17 +101,29 @@ fn is_directly_below(user: &CurrentUser, target: Option<Place<'_>>) -> bool {
     }
 }
 
-/// The one authorization rule of the app.
+/// The one authorization rule of the app. Across the 2025 reform, a unit's staff read the
+/// history of the units it was formed from as they read their own (data entry: the old units
+/// themselves; reviewers: and the units directly below them; leaders and administrators: their
+/// subtrees), and never write it: every other action looks at today's unit only.
 pub fn can(user: &CurrentUser, action: Action, target: Option<Place<'_>>) -> bool {
     match action {
         Action::ViewData => {
-            (user.has(Role::DataEntry) && is_own(user, target))
-                || (user.has(Role::Reviewer) && (is_own(user, target) || is_directly_below(user, target)))
-                || ((user.has(Role::Leader) || user.has(Role::Admin)) && within(user, target))
+            (user.has(Role::DataEntry) && (is_own(user, target) || in_history(user, target, false)))
+                || (user.has(Role::Reviewer)
+                    && (is_own(user, target)
+                        || is_directly_below(user, target)
+                        || in_history(user, target, false)
+                        || directly_below_history(user, target)))
+                || ((user.has(Role::Leader) || user.has(Role::Admin))
+                    && (within(user, target) || in_history(user, target, true)))
         }
         Action::EnterReport => user.has(Role::DataEntry) && is_own(user, target),
         Action::ReviewReport => user.has(Role::Reviewer) && is_directly_below(user, target),
-        Action::ManageUsers | Action::ViewAudit => user.has(Role::Admin) && within(user, target),
+        // An administrator of today's unit also manages the accounts left on the old units it
+        // was formed from (to move them to units of today).
+        Action::ManageUsers | Action::ViewAudit => {
+            user.has(Role::Admin) && (within(user, target) || in_history(user, target, true))
+        }
         // Administrators of a subtree holding the issuing unit, and the issuing office itself.
         Action::EditDirective => {
             (user.has(Role::Admin) && within(user, target)) || (user.has(Role::DataEntry) && is_own(user, target))
@@ -109,7 +148,15 @@ mod tests {
     use crate::auth::UnitScope;
 
     fn scope(id: i32, parent_id: Option<i32>, path: &str) -> UnitScope {
-        UnitScope { id, code: id.to_string(), name: format!("Đơn vị {id}"), level: 1, parent_id, path: path.into() }
+        UnitScope {
+            id,
+            code: id.to_string(),
+            name: format!("Đơn vị {id}"),
+            level: 1,
+            parent_id,
+            path: path.into(),
+            history: Vec::new(),
+        }
     }
 
     fn user(roles: &[Role], unit: Option<UnitScope>) -> CurrentUser {
@@ -219,5 +266,33 @@ mod tests {
         let all_but_admin = [Role::DataEntry, Role::Reviewer, Role::Leader];
         assert!(!can(&user(&all_but_admin, None), Action::EditCatalogue, None), "national, but not an admin");
         assert!(!can(&user(&all_but_admin, Some(scope(1, None, "1"))), Action::EditCatalogue, None));
+    }
+
+    #[test]
+    fn successors_read_their_predecessors_history_and_never_write_it() {
+        // Today's province 20 was formed from the old provinces 1 and 12; today's commune 21
+        // from the old commune 3.
+        let mut province = scope(20, None, "20");
+        province.history = vec!["1".into(), "12".into()];
+        let mut commune = scope(21, Some(20), "20.21");
+        commune.history = vec!["1.2.3".into()];
+        let leader = user(&[Role::Leader], Some(province.clone()));
+        for old in [1, 2, 3, 6, 12] {
+            assert!(can(&leader, Action::ViewData, Some(place(old))), "{old}");
+        }
+        let reviewer = user(&[Role::Reviewer], Some(province.clone()));
+        assert!(can(&reviewer, Action::ViewData, Some(place(1))));
+        assert!(can(&reviewer, Action::ViewData, Some(place(2))), "directly below an old province");
+        assert!(!can(&reviewer, Action::ViewData, Some(place(3))), "two levels below");
+        assert!(!can(&reviewer, Action::ReviewReport, Some(place(2))), "history is read-only");
+        let staff = user(&[Role::DataEntry], Some(commune.clone()));
+        assert!(can(&staff, Action::ViewData, Some(place(3))));
+        assert!(!can(&staff, Action::ViewData, Some(place(4))), "a neighbour of the old commune");
+        assert!(!can(&staff, Action::EnterReport, Some(place(3))), "nobody edits an old report through a successor");
+        let admin = user(&[Role::Admin], Some(province));
+        assert!(can(&admin, Action::ManageUsers, Some(place(2))), "moves the accounts left on old units");
+        assert!(!can(&admin, Action::EnterReport, Some(place(1))));
+        let other = user(&[Role::Leader], Some(scope(30, None, "30")));
+        assert!(!can(&other, Action::ViewData, Some(place(1))));
     }
 }

@@ -64,6 +64,9 @@ pub struct UnitScope {
     pub level: i16,
     pub parent_id: Option<i32>,
     pub path: String,
+    /// The paths of the units this one was formed from in the 2025 reform: their history is
+    /// the unit's own history, readable (never writable) by its staff.
+    pub history: Vec<String>,
 }
 
 /// The signed-in user, put into the request by [`load_session`].

@@ -52,24 +52,27 @@ struct SessionRow {
     unit_level: Option<i16>,
     unit_parent_id: Option<i32>,
     unit_path: Option<String>,
+    unit_history: Vec<String>,
 }
+
+/// The predecessors' paths of the account's unit `n` (see [`UnitScope::history`]).
+const HISTORY: &str = "ARRAY(SELECT p.path::text FROM unit_lineage l JOIN units p ON p.id = l.predecessor_id
+                              WHERE l.successor_id = n.id) AS unit_history";
 
 /// The user behind a session token, if the session is live and the account active.
 pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser>> {
     let hash = token_hash(token);
-    let row: Option<SessionRow> = sqlx::query_as(
+    let sql = format!(
         "SELECT s.user_id, u.username, u.full_name, u.roles, s.last_seen_at,
                 n.id AS unit_id, n.code AS unit_code, n.name AS unit_name, n.level AS unit_level,
-                n.parent_id AS unit_parent_id, n.path::text AS unit_path
+                n.parent_id AS unit_parent_id, n.path::text AS unit_path, {HISTORY}
          FROM sessions s
          JOIN users u ON u.id = s.user_id
          LEFT JOIN units n ON n.id = u.unit_id
-         WHERE s.token_hash = $1 AND s.expires_at > now() AND s.last_seen_at > now() - $2 AND u.active",
-    )
-    .bind(&hash)
-    .bind(IDLE_TIMEOUT)
-    .fetch_optional(pool)
-    .await?;
+         WHERE s.token_hash = $1 AND s.expires_at > now() AND s.last_seen_at > now() - $2 AND u.active"
+    );
+    let row: Option<SessionRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&hash).bind(IDLE_TIMEOUT).fetch_optional(pool).await?;
     let Some(row) = row else { return Ok(None) };
     // Refresh the idle clock at most once a minute to spare the database a write per request.
     if Utc::now() - row.last_seen_at > Duration::minutes(1) {
@@ -77,7 +80,7 @@ pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser
     }
     let unit = match (row.unit_id, row.unit_code, row.unit_name, row.unit_level, row.unit_path) {
         (Some(id), Some(code), Some(name), Some(level), Some(path)) => {
-            Some(UnitScope { id, code, name, level, parent_id: row.unit_parent_id, path })
+            Some(UnitScope { id, code, name, level, parent_id: row.unit_parent_id, path, history: row.unit_history })
         }
         _ => None,
     };
@@ -133,24 +136,29 @@ pub async fn load_user(pool: &PgPool, user_id: i32, token_hash: Vec<u8>) -> sqlx
         unit_level: Option<i16>,
         unit_parent_id: Option<i32>,
         unit_path: Option<String>,
+        unit_history: Vec<String>,
     }
-    let row: Option<Row> = sqlx::query_as(
+    let sql = format!(
         "SELECT u.username, u.full_name, u.roles, n.id AS unit_id, n.code AS unit_code, n.name AS unit_name,
-                n.level AS unit_level, n.parent_id AS unit_parent_id, n.path::text AS unit_path
-         FROM users u LEFT JOIN units n ON n.id = u.unit_id WHERE u.id = $1 AND u.active",
-    )
-    .bind(user_id)
-    .fetch_optional(pool)
-    .await?;
+                n.level AS unit_level, n.parent_id AS unit_parent_id, n.path::text AS unit_path, {HISTORY}
+         FROM users u LEFT JOIN units n ON n.id = u.unit_id WHERE u.id = $1 AND u.active"
+    );
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_optional(pool).await?;
     Ok(row.map(|row| CurrentUser {
         id: user_id,
         username: row.username,
         full_name: row.full_name,
         roles: row.roles.iter().filter_map(|r| Role::parse(r)).collect(),
         unit: match (row.unit_id, row.unit_code, row.unit_name, row.unit_level, row.unit_path) {
-            (Some(id), Some(code), Some(name), Some(level), Some(path)) => {
-                Some(UnitScope { id, code, name, level, parent_id: row.unit_parent_id, path })
-            }
+            (Some(id), Some(code), Some(name), Some(level), Some(path)) => Some(UnitScope {
+                id,
+                code,
+                name,
+                level,
+                parent_id: row.unit_parent_id,
+                path,
+                history: row.unit_history,
+            }),
             _ => None,
         },
         token_hash,

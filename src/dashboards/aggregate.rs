@@ -234,6 +234,37 @@ pub async fn live_parts(
     Ok(into_parts(rows))
 }
 
+/// The flows (not stocks) under `root_path` over the period, per old commune: each report of a
+/// commune or below counts in its commune (the unit at depth 3 of the pre-reform tree), the own
+/// reports of the province and its districts under their own paths. What a province of today
+/// hands to its communes for the part of a period before the reform (`history`).
+pub async fn flows_by_commune(
+    pool: &PgPool,
+    root_path: &str,
+    period: Period,
+    basis: Basis,
+) -> sqlx::Result<BTreeMap<String, Totals>> {
+    let (from, to) = quarter_bounds(period);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT CASE WHEN nlevel(u.path) > 3 THEN subltree(u.path, 0, 3) ELSE u.path END::text AS part,
+                v.element_code, v.organisation_code, sum(v.value) AS value
+         FROM reports r JOIN units u ON u.id = r.unit_id
+         JOIN report_values v ON v.report_id = r.id
+         JOIN data_elements e ON e.code = v.element_code
+         WHERE u.path <@ $1::ltree AND e.aggregation = 'sum'
+           AND r.year BETWEEN $2 / 10 AND $3 / 10 AND r.year * 10 + r.quarter BETWEEN $2 AND $3
+           AND r.status = ANY($4)
+         GROUP BY 1, 2, 3",
+    )
+    .bind(root_path)
+    .bind(from)
+    .bind(to)
+    .bind(basis.statuses())
+    .fetch_all(pool)
+    .await?;
+    Ok(into_parts(rows))
+}
+
 /// The totals of the whole subtree.
 pub async fn totals(pool: &PgPool, root_path: Option<&str>, period: Period, basis: Basis) -> sqlx::Result<Totals> {
     Ok(sum_parts(parts(pool, root_path, period, basis).await?.values()))

@@ -11,9 +11,15 @@
 //!
 //! `values` are the unit's subtree totals: flows summed over the period's quarters and every
 //! unit of the subtree; stocks as each unit's latest value within the period, then summed.
-//! `children` are the units directly below at the period's end; `own` is the unit's own report
-//! (an office that reports its own work besides its sub-units'), so that for every flow and
-//! stock `values = own + Σ children.values` (the drill-down invariant). `completeness` counts
+//! `children` are the units directly below at the period's end (for a period that ended before
+//! the unit existed: the predecessors whose figures count in it); `own` is the unit's own report
+//! (an office that reports its own work besides its sub-units'; across the 2025 reform also the
+//! predecessors' figures that belong to no unit below), so that for every flow and stock
+//! `values = own + Σ children.values` (the drill-down invariant). `unit_date=YYYY-MM-DD` says
+//! which unit the code means (default: the caller's own unit for its own code, else the unit
+//! at the period's end); `sources` lists the predecessors a unit of today reaches back to and
+//! `estimated` says whether an old unit split between several counts here (see
+//! `dashboards::history`). `completeness` counts
 //! the children's reports of the period's last quarter. The country has code `TW` and no own
 //! report.
 //!
@@ -29,12 +35,12 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::aggregate::{self, Basis, Totals};
+use super::aggregate::{Basis, Totals};
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::indicators::{Catalogue, Indicator};
 use crate::reports::Period;
-use crate::units::{self, Unit, queries};
+use crate::units::{self, Unit};
 use crate::web::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -43,6 +49,8 @@ pub struct AggregatesQuery {
     period: String,
     #[serde(default)]
     basis: String,
+    #[serde(default)]
+    unit_date: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -51,15 +59,30 @@ pub struct UnitRef {
     pub name: String,
     /// 0 the country, 1 province, 2 district, 3 commune, 4 hamlet.
     pub level: i16,
+    /// The unit's validity (`null`: open), since codes were reused in the 2025 reform.
+    pub valid_from: Option<chrono::NaiveDate>,
+    pub valid_to: Option<chrono::NaiveDate>,
 }
 
 impl UnitRef {
     fn of(unit: &Unit) -> Self {
-        UnitRef { code: unit.code.clone(), name: unit.name.clone(), level: unit.level }
+        UnitRef {
+            code: unit.code.clone(),
+            name: unit.name.clone(),
+            level: unit.level,
+            valid_from: unit.valid_from,
+            valid_to: unit.valid_to,
+        }
     }
 
     fn country() -> Self {
-        UnitRef { code: units::NATIONAL_CODE.to_owned(), name: "Toàn quốc".to_owned(), level: 0 }
+        UnitRef {
+            code: units::NATIONAL_CODE.to_owned(),
+            name: "Toàn quốc".to_owned(),
+            level: 0,
+            valid_from: None,
+            valid_to: None,
+        }
     }
 }
 
@@ -120,18 +143,17 @@ pub async fn aggregates(
             )));
         }
     };
+    if let Err(crate::error::AppError::BadRequest(message)) = super::parse_unit_date(&query.unit_date) {
+        return Ok(unprocessable(message));
+    }
     let view = state.aggregates.view(&state.pool).await?;
-    let scope = super::scope(&view, &user, &code, &query.period).await?;
+    let scope = super::scope(&view, &user, &code, &query.period, &query.unit_date).await?;
     let period = scope.period;
     let catalogue = view.catalogue().await?;
-    let parts = view.parts(scope.path(), period, basis).await?;
-    let totals = aggregate::sum_parts(parts.values());
-    let own = scope.path().and_then(|path| parts.get(path)).cloned().unwrap_or_default();
-    let children = match &scope.unit {
-        Some(unit) => queries::children(&state.pool, unit.id).await?,
-        None => queries::provinces_on(&state.pool, period.end_date()).await?,
-    };
-    let children: Vec<Unit> = children.into_iter().filter(|u| u.is_valid_on(period.end_date())).collect();
+    let composite = super::history::composite(&view, scope.unit.as_ref(), period, basis).await?;
+    let totals = composite.totals();
+    let own = composite.own(scope.path());
+    let children = composite.children.clone();
     let (year, quarter) = period.last_quarter();
     let ids: Vec<i32> = children.iter().map(|u| u.id).collect();
     let overview = crate::reports::store::overview(&state.pool, &ids, year, quarter).await?;
@@ -141,7 +163,7 @@ pub async fn aggregates(
     let children_json: Vec<serde_json::Value> = children
         .iter()
         .map(|child| {
-            let part = parts.get(&child.path).unwrap_or(&empty);
+            let part = composite.child(&child.path).unwrap_or(&empty);
             json!({
                 "unit": UnitRef::of(child),
                 "values": sorted(part),
@@ -158,6 +180,13 @@ pub async fn aggregates(
         "indicators": indicators(&catalogue, &totals),
         "children": children_json,
         "completeness": {"expected": children.len(), "submitted": submitted, "accepted": accepted},
+        "estimated": composite.estimated(),
+        "sources": composite.sources.iter().map(|p| json!({
+            "unit": UnitRef::of(&p.unit),
+            "counted": p.counted,
+            "split": p.is_split(),
+            "counted_in": p.counted_in,
+        })).collect::<Vec<_>>(),
     });
     if scope.unit.is_some() {
         body["own"] = json!(sorted(&own));

@@ -97,17 +97,31 @@ pub struct Change {
     pub year: i32,
     /// The bases whose figures (or completeness) moved.
     pub bases: Bases,
+    /// The paths of the units of today whose history holds the unit (an old commune's
+    /// successors, its old province's successor): their subtrees' figures moved too.
+    pub successors: Vec<String>,
 }
 
 impl Change {
     /// A new change (with a fresh id).
     pub fn new(path: String, year: i32, bases: Bases) -> Change {
-        Change { id: rand::random(), path, year, bases }
+        Change { id: rand::random(), path, year, bases, successors: Vec::new() }
     }
 
-    /// `ID PATH YEAR BASES`: the payload of the `NOTIFY`.
+    /// The same change, also felt by the units of today holding `successors` in their history.
+    pub fn with_successors(mut self, successors: Vec<String>) -> Change {
+        self.successors = successors;
+        self
+    }
+
+    /// `ID PATH YEAR BASES [SUCCESSOR,…]`: the payload of the `NOTIFY`.
     pub fn payload(&self) -> String {
-        format!("{} {} {} {}", self.id, self.path, self.year, self.bases.0)
+        let mut payload = format!("{} {} {} {}", self.id, self.path, self.year, self.bases.0);
+        if !self.successors.is_empty() {
+            payload.push(' ');
+            payload.push_str(&self.successors.join(","));
+        }
+        payload
     }
 
     /// The change in a payload; `None` for a malformed one.
@@ -117,8 +131,14 @@ impl Change {
         let path = words.next()?.to_owned();
         let year = words.next()?.parse().ok()?;
         let bases = Bases(words.next()?.parse().ok()?);
-        Some(Change { id, path, year, bases })
+        let successors = words.next().map(|w| w.split(',').map(str::to_owned).collect()).unwrap_or_default();
+        Some(Change { id, path, year, bases, successors })
     }
+}
+
+/// `path` is `root` or lies below it.
+fn under(path: &str, root: &str) -> bool {
+    path == root || (path.starts_with(root) && path[root.len()..].starts_with('.'))
 }
 
 /// What an entry holds, and over what it was computed: the keys are built from validated
@@ -140,6 +160,8 @@ enum What {
     Subtree(Period),
     /// What roll-ups do not hold under a rolled-up root (see `aggregate::live_rest`).
     Rest(Period),
+    /// Flows per old commune (see `aggregate::flows_by_commune`).
+    Communes(Period),
     /// The children with roll-ups of a root, or none when the root is read live.
     Children,
     /// Something a dashboard reads from metadata only (targets, sub-units, the calendar, the
@@ -165,10 +187,7 @@ impl Key {
         }
         let holds_unit = match &self.root {
             None => true,
-            Some(root) => {
-                change.path == *root
-                    || (change.path.starts_with(root.as_str()) && change.path[root.len()..].starts_with('.'))
-            }
+            Some(root) => under(&change.path, root) || change.successors.iter().any(|s| under(s, root)),
         };
         holds_unit && (self.years.0..=self.years.1).contains(&change.year) && change.bases.contains(self.basis)
     }
@@ -471,6 +490,24 @@ impl View<'_> {
             }
         }
         Ok(parts)
+    }
+
+    /// The database this view reads.
+    pub fn pool(&self) -> &PgPool {
+        self.pool
+    }
+
+    /// Flows per old commune under `root` (see [`aggregate::flows_by_commune`]).
+    pub async fn flows_by_commune(&self, root: &str, period: Period, basis: Basis) -> sqlx::Result<Parts> {
+        let pool = self.pool;
+        let year = period.year();
+        let key = Key { root: Some(root.to_owned()), basis, years: (year, year), what: What::Communes(period) };
+        let compute =
+            || async { Ok(Data::Parts(Arc::new(aggregate::flows_by_commune(pool, root, period, basis).await?))) };
+        match self.get_or_compute(key, compute).await? {
+            Data::Parts(parts) => Ok(parts),
+            _ => Ok(Arc::new(aggregate::flows_by_commune(pool, root, period, basis).await?)),
+        }
     }
 
     /// The totals of a subtree.

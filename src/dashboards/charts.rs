@@ -14,6 +14,12 @@ use crate::figures::to_f64;
 /// A line of values over labelled points; missing values break the line. Colours come from
 /// presentation attributes (the CSP forbids inline styles).
 pub fn sparkline(points: &[(String, Option<Decimal>)], label: &str) -> String {
+    sparkline_marked(points, label, None)
+}
+
+/// [`sparkline`] with a dashed vertical line before the point `marker` (the first quarter of
+/// the two-tier tree, 2025-Q3), titled with what happened there.
+pub fn sparkline_marked(points: &[(String, Option<Decimal>)], label: &str, marker: Option<(usize, &str)>) -> String {
     let (width, height, pad) = (240.0, 56.0, 6.0);
     let values: Vec<f64> = points.iter().filter_map(|(_, v)| v.map(to_f64)).collect();
     let mut svg = String::new();
@@ -22,13 +28,21 @@ pub fn sparkline(points: &[(String, Option<Decimal>)], label: &str) -> String {
         r##"<svg class="sparkline" viewBox="0 0 {width} {height}" role="img" aria-label="{}" preserveAspectRatio="none">"##,
         escape(label)
     );
+    let step = if points.len() > 1 { (width - 2.0 * pad) / (points.len() - 1) as f64 } else { 0.0 };
+    if let Some((index, title)) = marker.filter(|(i, _)| *i > 0 && *i < points.len()) {
+        let x = pad + step * (index as f64 - 0.5);
+        let _ = write!(
+            svg,
+            r##"<line class="reform-mark" x1="{x:.1}" y1="0" x2="{x:.1}" y2="{height}" stroke="#9b6a00" stroke-dasharray="3 2"><title>{}</title></line>"##,
+            escape(title)
+        );
+    }
     if values.is_empty() {
         svg.push_str("</svg>");
         return svg;
     }
     let (min, max) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
     let span = if (max - min).abs() < f64::EPSILON { 1.0 } else { max - min };
-    let step = if points.len() > 1 { (width - 2.0 * pad) / (points.len() - 1) as f64 } else { 0.0 };
     let y = |v: f64| height - pad - (v - min) / span * (height - 2.0 * pad);
     let mut segment = String::new();
     let mut last = None;

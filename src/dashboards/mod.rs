@@ -15,6 +15,7 @@ pub mod aggregate;
 pub mod api;
 pub mod cache;
 pub mod charts;
+pub mod history;
 pub mod rollup;
 pub mod synth;
 
@@ -75,12 +76,18 @@ pub struct DashboardQuery {
     sort: String,
     #[serde(default)]
     key: String,
+    /// `YYYY-MM-DD`: which unit the code means (codes were reused in the 2025 reform).
+    #[serde(default)]
+    unit_date: String,
 }
 
 /// The unit a dashboard is about: `None` for the whole country (code `TW`).
 pub struct Scope {
     pub unit: Option<Unit>,
     pub period: Period,
+    /// The units that carried the same code at other dates (the switch between an old unit and
+    /// the unit of today that took its code).
+    pub namesakes: Vec<Unit>,
 }
 
 impl Scope {
@@ -95,27 +102,80 @@ impl Scope {
     pub fn name(&self) -> String {
         self.unit.as_ref().map(|u| u.name.clone()).unwrap_or_else(|| "Toàn quốc".to_owned())
     }
+
+    /// `&unit_date=…` naming this unit in links (empty for the country).
+    pub fn unit_date_query(&self) -> String {
+        self.unit.as_ref().map(|u| unit_date_query(u, self.period)).unwrap_or_default()
+    }
+}
+
+/// `&unit_date=…`: a date on which `unit` carries its code, so a link opens this unit whatever
+/// the period (the period's end when it was in force then).
+pub fn unit_date_query(unit: &Unit, period: Period) -> String {
+    format!("&unit_date={}", unit.a_valid_date(period.end_date()))
 }
 
 fn default_period() -> Period {
     Period::containing(units::today()).previous()
 }
 
-/// Resolves the code against the period (codes are reused across the 2025 reform) and checks
-/// the user may read that subtree.
-pub async fn scope(view: &cache::View<'_>, user: &CurrentUser, code: &str, period: &str) -> AppResult<Scope> {
+/// Parses `unit_date` (`2025-07-01` or `01/07/2025`; empty: none).
+pub fn parse_unit_date(text: &str) -> AppResult<Option<chrono::NaiveDate>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    units::parse_date(text).map(Some).ok_or_else(|| {
+        AppError::BadRequest(format!(
+            "Ngày đơn vị “{}” không hợp lệ: viết theo dạng 2025-07-01 hoặc 01/07/2025.",
+            text.chars().take(20).collect::<String>()
+        ))
+    })
+}
+
+/// Resolves the code (codes are reused across the 2025 reform): at `unit_date` when given;
+/// else the user's own unit when the code is theirs; else at the period's end. Then checks the
+/// user may read that subtree.
+pub async fn scope(
+    view: &cache::View<'_>,
+    user: &CurrentUser,
+    code: &str,
+    period: &str,
+    unit_date: &str,
+) -> AppResult<Scope> {
     let period = if period.trim().is_empty() {
         default_period()
     } else {
         period.parse::<Period>().map_err(AppError::BadRequest)?
     };
+    let unit_date = parse_unit_date(unit_date)?;
     let unit = if code.eq_ignore_ascii_case(units::NATIONAL_CODE) {
         None
     } else {
-        Some(view.unit(code, period.end_date()).await?.ok_or(AppError::NotFound)?)
+        let own = user.unit.as_ref().filter(|own| own.code == code.trim());
+        let unit = match (unit_date, own) {
+            (Some(date), _) => view.unit(code, date).await?,
+            (None, Some(own)) => {
+                let pool = view.pool();
+                let id = own.id;
+                view.metadata("unit_by_id", id.to_string(), || queries::by_id(pool, id)).await?.as_ref().clone()
+            }
+            (None, None) => view.unit(code, period.end_date()).await?,
+        };
+        Some(unit.ok_or(AppError::NotFound)?)
     };
     authz::authorize(user, Action::ViewData, unit.as_ref().map(Place::from))?;
-    Ok(Scope { unit, period })
+    let namesakes = match &unit {
+        Some(unit) => {
+            let pool = view.pool();
+            let code = unit.code.clone();
+            let id = unit.id;
+            let all = view.metadata("carriers", code.clone(), || queries::carriers(pool, &code)).await?;
+            all.iter().filter(|u| u.id != id).cloned().collect()
+        }
+        None => Vec::new(),
+    };
+    Ok(Scope { unit, period, namesakes })
 }
 
 pub async fn own(user: CurrentUser) -> Response {
@@ -184,6 +244,14 @@ pub struct OtherIndicator {
 pub struct DashboardBody {
     pub scope_name: String,
     pub scope_code: String,
+    /// `&unit_date=…` keeping this unit in the page's own forms and links.
+    pub unit_date: String,
+    /// Which unit the page is about, with its validity ("01/07/2025 – nay").
+    pub validity: String,
+    /// The other units that carried this code, as (label, link to the same period).
+    pub namesakes: Vec<(String, String)>,
+    /// Across the 2025 reform: where the figures come from.
+    pub history: Option<HistoryNote>,
     pub period: Period,
     pub periods: Vec<Period>,
     pub basis_submitted: bool,
@@ -248,7 +316,7 @@ pub async fn show(
     Query(query): Query<DashboardQuery>,
 ) -> AppResult<Response> {
     let view = state.aggregates.view(&state.pool).await?;
-    let scope = scope(&view, &user, &code, &query.period).await?;
+    let scope = scope(&view, &user, &code, &query.period, &query.unit_date).await?;
     let basis = Basis::parse(&query.basis);
     // The key holds validated parameters only: a known indicator, a known sort order.
     let catalogue = view.catalogue().await?;
@@ -275,6 +343,9 @@ pub async fn show(
 /// How many quarters a tile's trend shows.
 const TREND_QUARTERS: usize = 8;
 
+/// How trends mark the first quarter of the two-tier tree.
+const REFORM_MARK: &str = "từ 01/07/2025: chính quyền địa phương 2 cấp";
+
 async fn compute_body(
     state: &AppState,
     view: &cache::View<'_>,
@@ -284,17 +355,21 @@ async fn compute_body(
 ) -> AppResult<std::sync::Arc<DashboardBody>> {
     let catalogue = view.catalogue().await?;
     let period = scope.period;
-    let parts = view.parts(scope.path(), period, basis).await?;
-    let totals = aggregate::sum_parts(parts.values());
-    let own_totals = scope.path().and_then(|p| parts.get(p)).cloned().unwrap_or_default();
-    let before = view.totals(scope.path(), period.year_before(), basis).await?;
-    let trend = view.quarterly(scope.path(), period, TREND_QUARTERS, basis).await?;
+    let unit = scope.unit.as_ref();
+    let composite = history::composite(view, unit, period, basis).await?;
+    let parts = &composite.parts;
+    let totals = composite.totals();
+    let own_totals = composite.own(scope.path());
+    let before = history::totals(view, unit, period.year_before(), basis).await?;
+    let trend = history::quarterly(view, unit, period, TREND_QUARTERS, basis).await?;
+    let reform = history::reform_quarter();
+    let reform_index = trend.iter().position(|(p, _)| *p == reform);
     let level = scope.unit.as_ref().map(|u| u.level);
     let scope_key = format!("{}|{level:?}", scope.path().unwrap_or(""));
     let all_targets =
         view.metadata("targets", scope_key.clone(), || targets::for_unit(&state.pool, scope.path(), level)).await?;
     let code = scope.code();
-    let q = basis_query(basis);
+    let q = format!("{}{}", basis_query(basis), scope.unit_date_query());
 
     let mut tiles = Vec::new();
     let mut others = Vec::new();
@@ -339,11 +414,18 @@ async fn compute_body(
             target_source: target.directive_number.clone(),
             status: target.attainment(value.map(|v| v.value)),
             gap: value.map(|v| target.gap(v.value, is_percentage(indicator))).unwrap_or_default(),
-            trend_svg: charts::sparkline(&points, &format!("Xu hướng 8 quý: {}", indicator.name)),
+            trend_svg: charts::sparkline_marked(
+                &points,
+                &format!("Xu hướng 8 quý: {}", indicator.name),
+                reform_index.map(|i| (i, REFORM_MARK)),
+            ),
             trend: points
                 .iter()
-                .map(|(label, v)| {
-                    (label.clone(), v.map(|v| format::decimal(v, decimals)).unwrap_or_else(|| "—".into()))
+                .enumerate()
+                .map(|(i, (label, v))| {
+                    let label =
+                        if Some(i) == reform_index { format!("{label} ({REFORM_MARK})") } else { label.clone() };
+                    (label, v.map(|v| format::decimal(v, decimals)).unwrap_or_else(|| "—".into()))
                 })
                 .collect(),
             change: match value {
@@ -364,15 +446,8 @@ async fn compute_body(
         query.indicator.clone()
     };
     let ranking_indicator = catalogue.indicator(&ranking_code);
-    let children = view
-        .metadata("children", format!("{scope_key}|{}", period.end_date()), || async {
-            let children = match &scope.unit {
-                Some(unit) => queries::children(&state.pool, unit.id).await?,
-                None => queries::provinces_on(&state.pool, period.end_date()).await?,
-            };
-            Ok(children.into_iter().filter(|u| u.is_valid_on(period.end_date())).collect::<Vec<Unit>>())
-        })
-        .await?;
+    let children = composite.children.clone();
+    let b = basis_query(basis);
     let mut ranking: Vec<RankRow> = children
         .iter()
         .map(|child| {
@@ -383,8 +458,18 @@ async fn compute_body(
             };
             RankRow {
                 name: child.name.clone(),
-                href: format!("/dashboards/{}?period={}{q}", child.code, period.code()),
-                drill: format!("/dashboards/{}/drill?period={}&indicator={ranking_code}{q}", child.code, period.code()),
+                href: format!(
+                    "/dashboards/{}?period={}{b}{}",
+                    child.code,
+                    period.code(),
+                    unit_date_query(child, period)
+                ),
+                drill: format!(
+                    "/dashboards/{}/drill?period={}&indicator={ranking_code}{b}{}",
+                    child.code,
+                    period.code(),
+                    unit_date_query(child, period)
+                ),
                 value: value.map(|v| v.value),
                 text: match (ranking_indicator, value) {
                     (Some(ind), Some(v)) => ind.format(v.numerator, v.denominator),
@@ -481,9 +566,24 @@ async fn compute_body(
     let (overdue_tasks, milestones) = agenda.as_ref().clone();
 
     let ranking_indicators = catalogue.indicators.iter().map(|i| (i.code.clone(), i.name.clone())).collect::<Vec<_>>();
+    let history = history_note(scope, &composite);
+    let namesakes = scope
+        .namesakes
+        .iter()
+        .map(|u| {
+            (
+                format!("{} ({})", u.name, u.validity_text()),
+                format!("/dashboards/{}?period={}{b}{}", u.code, period.code(), unit_date_query(u, period)),
+            )
+        })
+        .collect();
     Ok(std::sync::Arc::new(DashboardBody {
         scope_name: scope.name(),
         scope_code: code,
+        unit_date: scope.unit.as_ref().map(|u| u.a_valid_date(period.end_date()).to_string()).unwrap_or_default(),
+        validity: scope.unit.as_ref().map(|u| u.validity_text()).unwrap_or_default(),
+        namesakes,
+        history,
         periods: period_choices(period),
         period,
         basis_submitted: basis == Basis::Submitted,
@@ -502,6 +602,69 @@ async fn compute_body(
         milestones,
         printed_on: format::date(today),
     }))
+}
+
+/// Where a unit's figures come from across the 2025 reform, as the page says it.
+pub struct HistoryNote {
+    pub text: String,
+    /// (name, link, how it counts): "toàn bộ", "một phần — tính toàn bộ ở đây", "một phần —
+    /// tính ở Xã Y".
+    pub sources: Vec<(String, String, String)>,
+    pub estimated: bool,
+}
+
+fn history_note(scope: &Scope, composite: &history::Composite) -> Option<HistoryNote> {
+    let period = scope.period;
+    let names = |counted: bool| {
+        composite
+            .sources
+            .iter()
+            .filter(|p| p.counted == counted)
+            .map(|p| p.unit.name.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let text = match (composite.era, &scope.unit) {
+        (history::Era::Own, _) => return None,
+        (history::Era::Before, Some(unit)) => format!(
+            "{} được thành lập từ 01/07/2025. Số liệu {} là số liệu của các đơn vị tiền thân: {}.",
+            unit.name,
+            period.label(),
+            names(true)
+        ),
+        (history::Era::Spanning, Some(unit)) => format!(
+            "{} gồm số liệu của các đơn vị tiền thân ({}) đến 30/06/2025 và của {} từ 01/07/2025 với các chỉ tiêu cộng dồn; \
+             số liệu thời điểm (hiện có) là của các đơn vị tồn tại cuối kỳ.",
+            format::capitalize(&period.label()),
+            names(true),
+            unit.name
+        ),
+        (_, None) => format!(
+            "{} gồm số liệu của các tỉnh, thành phố trước sắp xếp đến 30/06/2025 và của 34 tỉnh, thành phố từ \
+             01/07/2025 với các chỉ tiêu cộng dồn; số liệu thời điểm (hiện có) là của các đơn vị tồn tại cuối kỳ.",
+            format::capitalize(&period.label())
+        ),
+    };
+    let sources = composite
+        .sources
+        .iter()
+        .map(|p| {
+            let how = match (p.counted, p.is_split()) {
+                (true, false) => "Nhập toàn bộ".to_owned(),
+                (true, true) => format!(
+                    "Một phần (phần còn lại nay thuộc {}): số liệu tính toàn bộ ở đây, là số ước tính",
+                    p.shared_with.join(", ")
+                ),
+                (false, _) => format!("Một phần: số liệu tính ở {}, không cộng vào đây", p.counted_in),
+            };
+            (
+                p.unit.name.clone(),
+                format!("/dashboards/{}?period={}{}", p.unit.code, period.code(), unit_date_query(&p.unit, period)),
+                how,
+            )
+        })
+        .collect();
+    Some(HistoryNote { text, sources, estimated: composite.estimated() })
 }
 
 pub struct DrillRow {
@@ -547,7 +710,7 @@ pub async fn drill(
     Query(query): Query<DashboardQuery>,
 ) -> AppResult<Response> {
     let view = state.aggregates.view(&state.pool).await?;
-    let scope = scope(&view, &user, &code, &query.period).await?;
+    let scope = scope(&view, &user, &code, &query.period, &query.unit_date).await?;
     let basis = Basis::parse(&query.basis);
     let catalogue = Catalogue::load(&state.pool).await?;
     let period = scope.period;
@@ -574,7 +737,8 @@ pub async fn drill(
             }
         }
     };
-    let parts = view.parts(scope.path(), period, basis).await?;
+    let composite = history::composite(&view, scope.unit.as_ref(), period, basis).await?;
+    let parts = &composite.parts;
     let names: BTreeMap<String, (String, String)> = {
         let ids: Vec<i32> = parts.keys().filter_map(|p| p.rsplit('.').next()?.parse().ok()).collect();
         sqlx::query_as::<_, (String, String, String)>("SELECT path::text, name, code FROM units WHERE id = ANY($1)")
@@ -594,15 +758,23 @@ pub async fn drill(
         let (numerator, denominator, text) = measure(totals);
         let (name, child_code) = names.get(path).cloned().unwrap_or_else(|| (path.clone(), String::new()));
         let is_own = Some(path.as_str()) == scope.path();
+        let unit_date =
+            composite.children.iter().find(|c| c.path == *path).map(|c| unit_date_query(c, period)).unwrap_or_default();
+        let own_label = if composite.era == history::Era::Own {
+            "báo cáo của chính đơn vị"
+        } else {
+            "báo cáo của chính đơn vị; số liệu trước 01/07/2025 của tỉnh, huyện cũ không thuộc đơn vị nào bên dưới"
+        };
         rows.push(DrillRow {
-            name: if is_own { format!("{name} (báo cáo của chính đơn vị)") } else { name },
-            href: (!is_own).then(|| format!("/dashboards/{child_code}/drill?period={}&{selector}{q}", period.code())),
+            name: if is_own { format!("{name} ({own_label})") } else { name },
+            href: (!is_own)
+                .then(|| format!("/dashboards/{child_code}/drill?period={}&{selector}{q}{unit_date}", period.code())),
             numerator,
             denominator,
             text,
         });
     }
-    let whole = aggregate::sum_parts(parts.values());
+    let whole = composite.totals();
     let (numerator, denominator, text) = measure(&whole);
     let total = DrillRow { name: format!("Tổng {}", scope.name()), href: None, numerator, denominator, text };
 
@@ -656,7 +828,7 @@ pub async fn drill(
     Ok(render(&DrillPage {
         layout,
         scope_name: scope.name(),
-        back: format!("/dashboards/{}?period={}{q}", scope.code(), period.code()),
+        back: format!("/dashboards/{}?period={}{q}{}", scope.code(), period.code(), scope.unit_date_query()),
         period,
         title,
         unit_of_measure,

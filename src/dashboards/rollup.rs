@@ -37,6 +37,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use chrono::Datelike;
 use sqlx::{FromRow, PgConnection, PgPool};
 
 use super::aggregate::{Basis, Totals};
@@ -136,7 +137,12 @@ pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result
     .bind(MAX_LEVEL)
     .fetch_all(&mut *tx)
     .await?;
-    let change = Change::new(path, year, Bases::from_numbers(written.iter().map(|(_, basis)| *basis)));
+    let mut change = Change::new(path, year, Bases::from_numbers(written.iter().map(|(_, basis)| *basis)));
+    // A report from before the reform is also history of the units of today.
+    if !change.bases.is_empty() && year <= crate::units::reference::reform_date().year() {
+        let successors = crate::units::queries::successor_paths(&mut *tx, &change.path).await?;
+        change = change.with_successors(successors);
+    }
     if !change.bases.is_empty() {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(super::cache::CHANNEL)

@@ -218,6 +218,86 @@ pub async fn successors(pool: &PgPool, unit_id: i32) -> sqlx::Result<Vec<Lineage
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(unit_id).fetch_all(pool).await
 }
 
+/// How the figures of a unit of today reach back before the 2025 reform: one of the units it
+/// was formed from.
+#[derive(Debug, Clone, FromRow)]
+pub struct Predecessor {
+    #[sqlx(flatten)]
+    pub unit: Unit,
+    /// As the official conversion table says (`toan_bo`, `mot_phan`, …).
+    pub merge_kind: String,
+    /// Whether its figures count in this unit. An old unit split between several units of today
+    /// counts in full in exactly one of them, its *principal* successor (see
+    /// [`PRINCIPAL_ORDER`]), so that sums over today's units never count an old unit twice.
+    pub counted: bool,
+    /// The other units of today that received part of it (empty when it moved whole).
+    pub shared_with: Vec<String>,
+    /// The unit of today whose figures hold it.
+    pub counted_in: String,
+}
+
+impl Predecessor {
+    /// Split between several units of today: its figures cannot be divided exactly.
+    pub fn is_split(&self) -> bool {
+        !self.shared_with.is_empty()
+    }
+}
+
+/// The order that picks an old unit's principal successor among the units that received it:
+/// the one that took it whole (or its whole population, or kept its name), then the one that
+/// took "the rest", then the smallest code. Decided here, documented in the README (history
+/// through the lineage).
+pub const PRINCIPAL_ORDER: &str = "CASE WHEN l.merge_kind IN ('toan_bo', 'giu_nguyen', 'doi_ten', 'doi_loai_hinh',
+         'sap_xep_dac_khu', 'toan_bo_dien_tich', 'mot_phan_dien_tich_toan_bo_dan_so') THEN 0
+       WHEN l.merge_kind LIKE 'doi\\_%' OR l.merge_kind = 'phan_con_lai' THEN 1 ELSE 2 END, s.code";
+
+/// The units `unit_id` was formed from, with whether each one's figures count in it.
+pub async fn predecessors_for_figures(pool: &PgPool, unit_id: i32) -> sqlx::Result<Vec<Predecessor>> {
+    let sql = format!(
+        "WITH mine AS (SELECT predecessor_id, merge_kind FROM unit_lineage WHERE successor_id = $1),
+         principal AS (
+             SELECT DISTINCT ON (l.predecessor_id) l.predecessor_id, l.successor_id, s.name
+             FROM unit_lineage l JOIN units s ON s.id = l.successor_id
+             WHERE l.predecessor_id IN (SELECT predecessor_id FROM mine)
+             ORDER BY l.predecessor_id, {PRINCIPAL_ORDER})
+         SELECT u.id, u.code, u.name, u.short_name, u.kind, u.level, u.parent_id, u.path::text AS path,
+                u.valid_from, u.valid_to, m.merge_kind, p.successor_id = $1 AS counted,
+                ARRAY(SELECT s.name FROM unit_lineage o JOIN units s ON s.id = o.successor_id
+                      WHERE o.predecessor_id = u.id AND o.successor_id <> $1
+                      ORDER BY s.short_name COLLATE vietnamese) AS shared_with,
+                p.name AS counted_in
+         FROM mine m JOIN units u ON u.id = m.predecessor_id JOIN principal p ON p.predecessor_id = u.id
+         ORDER BY u.short_name COLLATE vietnamese, u.code"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(unit_id).fetch_all(pool).await
+}
+
+/// For every old unit under the subtrees `roots` that went into a unit of today: its path and
+/// its principal successor's path (see [`PRINCIPAL_ORDER`]).
+pub async fn principal_successors(pool: &PgPool, roots: &[String]) -> sqlx::Result<Vec<(String, String)>> {
+    let sql = format!(
+        "SELECT DISTINCT ON (l.predecessor_id) p.path::text, s.path::text
+         FROM unit_lineage l JOIN units p ON p.id = l.predecessor_id JOIN units s ON s.id = l.successor_id
+         WHERE p.path <@ $1::ltree[]
+         ORDER BY l.predecessor_id, {PRINCIPAL_ORDER}"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(roots).fetch_all(pool).await
+}
+
+/// The paths of the units of today that hold the figures of `path` or of one of its ancestors
+/// (an old commune's successors, an old province's successor): what a move of an old report
+/// changes besides its own ancestors.
+pub async fn successor_paths<'e>(executor: impl sqlx::PgExecutor<'e>, path: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT s.path::text FROM units p
+         JOIN unit_lineage l ON l.predecessor_id = p.id JOIN units s ON s.id = l.successor_id
+         WHERE p.path @> $1::ltree",
+    )
+    .bind(path)
+    .fetch_all(executor)
+    .await
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct SearchHit {
     #[sqlx(flatten)]
