@@ -691,6 +691,19 @@ mod tests {
     }
 
     #[test]
+    fn a_change_in_an_old_unit_touches_the_units_of_today_holding_its_history() {
+        // Old commune 12.345.6789 went into commune 90.91 of today's province 90.
+        let moved =
+            change("12.345.6789", 2024, Bases::of(Basis::Accepted)).with_successors(vec!["90.91".into(), "90".into()]);
+        assert!(parts_key(Some("90"), 2024, Basis::Accepted).affected_by(&moved));
+        assert!(parts_key(Some("90.91"), 2024, Basis::Accepted).affected_by(&moved));
+        assert!(!parts_key(Some("90.92"), 2024, Basis::Accepted).affected_by(&moved), "a sibling of today");
+        assert!(!parts_key(Some("91"), 2024, Basis::Accepted).affected_by(&moved));
+        let heard = Change::from_payload(&moved.payload()).expect("payload");
+        assert_eq!(heard, moved);
+    }
+
+    #[test]
     fn entries_computed_before_a_change_are_stale_after_it() {
         let cache = AggregateCache::default();
         let key = parts_key(Some("12"), 2024, Basis::Accepted);
