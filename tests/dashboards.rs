@@ -777,3 +777,38 @@ async fn successors_read_history_read_only() {
     .expect("value");
     assert_eq!(stored, d(10.0));
 }
+
+/// A cached history of a unit of today follows a move of an old report it reaches back to:
+/// Đắk Nông's commune Nghĩa Đức (24611) is accepted and today's Lâm Đồng's 2024 changes.
+#[tokio::test]
+async fn an_old_report_accepted_moves_the_cached_history_of_today() {
+    use danvan::reports::store::{self, Status};
+    let app = TestApp::spawn_with_demo().await;
+    report_on(&app, "24958", "2024-12-31", (2024, 4), &[("DON_TIEP_NHAN", "", 10.0), ("DON_GIAI_QUYET", "", 5.0)])
+        .await;
+    danvan::dashboards::rollup::rebuild(&app.pool).await.expect("rebuild roll-ups");
+    let national = app.demo_client("quantri").await;
+    let page = "/dashboards/68?period=2024&unit_date=2025-07-01";
+    let (status, before) = text(national.get(app.url(page)).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(before.contains("5/10 đơn (50"), "today's Lâm Đồng over 2024 holds Liên Nghĩa");
+    let id: i32 = sqlx::query_scalar(
+        "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status)
+                    SELECT id, 2024, 4, 'da_gui' FROM units WHERE code = '24611' AND valid_to IS NOT NULL RETURNING id)
+         INSERT INTO report_values (report_id, element_code, value)
+         SELECT id, code, v FROM r, (VALUES ('DON_TIEP_NHAN', 10.0), ('DON_GIAI_QUYET', 10.0)) AS x(code, v)
+         RETURNING report_id",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("insert");
+    let mut tx = app.pool.begin().await.expect("tx");
+    let report = store::by_id(&mut tx, id).await.expect("report");
+    let change = store::transition(&mut tx, &report, Status::Accepted, (1, "kiểm tra"), "", &Default::default())
+        .await
+        .expect("accept");
+    tx.commit().await.expect("commit");
+    app.cache.apply(&change);
+    let (_, after) = text(national.get(app.url(page)).send().await.expect("GET")).await;
+    assert!(after.contains("15/20 đơn (75"), "the accepted old report shows in today's history at once");
+}
