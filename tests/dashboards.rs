@@ -706,6 +706,8 @@ async fn history_runs_through_the_lineage_across_the_reform() {
     assert!(page.contains("reform-mark"), "the trend marks 1 July 2025");
     assert!(page.contains("chính quyền địa phương 2 cấp"), "and so does its table");
     assert!(page.contains("Tỉnh Lâm Đồng ("), "the switch to the old unit that carried code 68");
+    // 124 communes below: the first and last ten, the middle folded.
+    assert!(page.contains("Xem 104 đơn vị ở giữa bảng xếp hạng"), "a long ranking is folded");
 }
 
 /// An old commune split between two communes of today (Xã Ea BHốk, 24550, into Xã Ea Ktur

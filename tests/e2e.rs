@@ -225,9 +225,14 @@ impl Browser {
     }
 
     async fn login(&self, username: &str) {
+        self.login_with(username, danvan::demo::DEMO_PASSWORD).await;
+    }
+
+    /// Signs in an account made by the test (`TestApp::create_user`'s password).
+    async fn login_with(&self, username: &str, password: &str) {
         self.goto("/login").await;
         self.type_into("#username", username).await;
-        self.type_into("#password", danvan::demo::DEMO_PASSWORD).await;
+        self.type_into("#password", password).await;
         self.click_and_load("form[action='/login'] button[type=submit]").await;
         let path = self.path().await;
         assert!(!path.starts_with("/login"), "login of {username} stayed on {path}: {}", self.body_text().await);
@@ -468,6 +473,33 @@ async fn province_staff_preview_and_download_the_annual_report() {
         let bytes = response.bytes().await.expect("body");
         assert!(zip_holding(&bytes, entry), "{path} is a ZIP holding {entry} ({} bytes)", bytes.len());
     }
+    browser.close().await;
+}
+
+/// Journey e: today's An Giang leader opens 2024, before her province existed, and sees its
+/// history through Kiên Giang and the old An Giang; she follows a predecessor to its own
+/// dashboard; over 2025 the page says where the reform cuts the year and the trend marks it.
+#[tokio::test]
+async fn todays_province_leader_reads_history_across_the_reform() {
+    let app = TestApp::spawn_with_demo().await;
+    app.create_user("ag.lanhdao.e2e", "91", "2025-07-01", &["lanh_dao"]).await;
+    let Some(browser) = Browser::start(&app).await else { return };
+    browser.login_with("ag.lanhdao.e2e", common::PASSWORD).await;
+    browser.goto("/dashboards/91?period=2024").await;
+    browser.wait_text("đơn vị tiền thân").await;
+    let text = browser.body_text().await;
+    assert!(text.contains("Tỉnh Kiên Giang") && text.contains("Tỉnh An Giang"), "the predecessors are named");
+    browser.screenshots("history-2024").await;
+    let link = browser.find(".history-note a").await;
+    browser.click_link_and_load(link).await;
+    browser.wait_text("hiệu lực").await;
+    let text = browser.body_text().await;
+    assert!(text.contains("đến 30/06/2025") || text.contains("– 30/06/2025"), "an old unit, with its validity: {text}");
+    browser.goto("/dashboards/91?period=2025").await;
+    browser.wait_text("từ 01/07/2025").await;
+    browser.goto("/dashboards/91?period=2025-Q4").await;
+    let marks = browser.js("return document.querySelectorAll('.reform-mark').length").await;
+    assert!(marks.as_u64().unwrap_or(0) > 0, "the trend marks 1 July 2025");
     browser.close().await;
 }
 

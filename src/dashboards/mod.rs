@@ -171,7 +171,7 @@ pub async fn scope(
             let code = unit.code.clone();
             let id = unit.id;
             let all = view.metadata("carriers", code.clone(), || queries::carriers(pool, &code)).await?;
-            all.iter().filter(|u| u.id != id).cloned().collect()
+            all.iter().filter(|u| u.id != id && u.code == code).cloned().collect()
         }
         None => Vec::new(),
     };
@@ -225,6 +225,7 @@ pub struct Tile {
 }
 
 pub struct RankRow {
+    pub rank: usize,
     pub name: String,
     pub href: String,
     pub drill: String,
@@ -259,7 +260,12 @@ pub struct DashboardBody {
     pub others: Vec<OtherIndicator>,
     pub ranking_indicator: String,
     pub ranking_indicators: Vec<(String, String)>,
+    /// The ranking in rank order: all of it up to [`RANKING_EDGE`] × 2 units; beyond that, the
+    /// first and last [`RANKING_EDGE`] here and in `ranking_tail`, the rest folded in
+    /// `ranking_middle` (a province of today has 100+ communes: readable on a phone).
     pub ranking: Vec<RankRow>,
+    pub ranking_middle: Vec<RankRow>,
+    pub ranking_tail: Vec<RankRow>,
     pub ranking_svg: String,
     pub sort: String,
     pub submitted: usize,
@@ -338,6 +344,19 @@ pub async fn show(
     let view = &view;
     let body = view.dashboard(key, || compute_body(&state, view, scope, query, basis)).await?;
     Ok(render(&DashboardPage { layout, body }))
+}
+
+/// How many units a long ranking shows at each end before folding the middle.
+pub const RANKING_EDGE: usize = 10;
+
+/// Splits a ranking into its head, folded middle and tail (see [`DashboardBody::ranking`]).
+fn fold_ranking(mut rows: Vec<RankRow>) -> (Vec<RankRow>, Vec<RankRow>, Vec<RankRow>) {
+    if rows.len() <= 2 * RANKING_EDGE + 2 {
+        return (rows, Vec::new(), Vec::new());
+    }
+    let tail = rows.split_off(rows.len() - RANKING_EDGE);
+    let middle = rows.split_off(RANKING_EDGE);
+    (rows, middle, tail)
 }
 
 /// How many quarters a tile's trend shows.
@@ -457,6 +476,7 @@ async fn compute_body(
                 _ => None,
             };
             RankRow {
+                rank: 0,
                 name: child.name.clone(),
                 href: format!(
                     "/dashboards/{}?period={}{b}{}",
@@ -497,9 +517,17 @@ async fn compute_body(
         "asc" => ranking.sort_by_key(|r| r.value.unwrap_or(Decimal::MAX)),
         _ => ranking.sort_by(|a, b| b.value.unwrap_or(Decimal::MIN).cmp(&a.value.unwrap_or(Decimal::MIN))),
     }
+    for (i, row) in ranking.iter_mut().enumerate() {
+        row.rank = i + 1;
+    }
+    let (ranking, ranking_middle, ranking_tail) = fold_ranking(ranking);
     let ranking_svg = charts::bars(
-        &ranking.iter().filter_map(|r| r.value.map(|v| (r.name.clone(), v))).collect::<Vec<_>>(),
-        "Xếp hạng đơn vị trực thuộc",
+        &ranking.iter().chain(&ranking_tail).filter_map(|r| r.value.map(|v| (r.name.clone(), v))).collect::<Vec<_>>(),
+        if ranking_middle.is_empty() {
+            "Xếp hạng đơn vị trực thuộc"
+        } else {
+            "Xếp hạng đơn vị trực thuộc: các đơn vị đầu và cuối bảng"
+        },
     );
 
     // Reporting completeness of the units directly below, for the period's last quarter.
@@ -572,7 +600,7 @@ async fn compute_body(
         .iter()
         .map(|u| {
             (
-                format!("{} ({})", u.name, u.validity_text()),
+                u.dated_name(),
                 format!("/dashboards/{}?period={}{b}{}", u.code, period.code(), unit_date_query(u, period)),
             )
         })
@@ -592,6 +620,8 @@ async fn compute_body(
         ranking_indicator: ranking_code,
         ranking_indicators,
         ranking,
+        ranking_middle,
+        ranking_tail,
         ranking_svg,
         sort: query.sort.clone(),
         submitted,
@@ -658,7 +688,7 @@ fn history_note(scope: &Scope, composite: &history::Composite) -> Option<History
                 (false, _) => format!("Một phần: số liệu tính ở {}, không cộng vào đây", p.counted_in),
             };
             (
-                p.unit.name.clone(),
+                p.unit.dated_name(),
                 format!("/dashboards/{}?period={}{}", p.unit.code, period.code(), unit_date_query(&p.unit, period)),
                 how,
             )

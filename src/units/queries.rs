@@ -35,11 +35,24 @@ impl Unit {
         }
     }
 
-    /// "04/01/2025 – 30/06/2025", with words for the open ends.
+    /// "01/07/2025 – nay", "đến 30/06/2025" (in force before the first official list we hold).
     pub fn validity_text(&self) -> String {
-        let from = self.valid_from.map(crate::format::date).unwrap_or_else(|| "trước 04/01/2025".to_owned());
         let to = self.valid_to.map(crate::format::date).unwrap_or_else(|| "nay".to_owned());
-        format!("{from} – {to}")
+        match self.valid_from {
+            Some(from) => format!("{} – {to}", crate::format::date(from)),
+            None if self.valid_to.is_some() => format!("đến {to}"),
+            None => "đến nay".to_owned(),
+        }
+    }
+
+    /// The name with its validity where it has ended or began with the 2025 reform, so that
+    /// the old and the new An Giang are told apart: "Tỉnh An Giang (đến 30/06/2025)".
+    pub fn dated_name(&self) -> String {
+        if self.valid_from.is_some() || self.valid_to.is_some() {
+            format!("{} ({})", self.name, self.validity_text())
+        } else {
+            self.name.clone()
+        }
     }
 
     pub fn level_name(&self) -> &'static str {
