@@ -93,6 +93,14 @@ fn is_own(user: &CurrentUser, target: Option<Place<'_>>) -> bool {
     }
 }
 
+/// A hamlet (thôn, tổ dân phố) of the user's commune: the commune office enters its figures.
+fn is_own_hamlet(user: &CurrentUser, target: Option<Place<'_>>) -> bool {
+    match (&user.unit, target) {
+        (Some(own), Some(target)) => own.level == 3 && target.parent_id == Some(own.id),
+        _ => false,
+    }
+}
+
 fn is_directly_below(user: &CurrentUser, target: Option<Place<'_>>) -> bool {
     match (&user.unit, target) {
         (None, Some(target)) => target.parent_id.is_none(),
@@ -108,7 +116,8 @@ fn is_directly_below(user: &CurrentUser, target: Option<Place<'_>>) -> bool {
 pub fn can(user: &CurrentUser, action: Action, target: Option<Place<'_>>) -> bool {
     match action {
         Action::ViewData => {
-            (user.has(Role::DataEntry) && (is_own(user, target) || in_history(user, target, false)))
+            (user.has(Role::DataEntry)
+                && (is_own(user, target) || is_own_hamlet(user, target) || in_history(user, target, false)))
                 || (user.has(Role::Reviewer)
                     && (is_own(user, target)
                         || is_directly_below(user, target)
@@ -117,7 +126,7 @@ pub fn can(user: &CurrentUser, action: Action, target: Option<Place<'_>>) -> boo
                 || ((user.has(Role::Leader) || user.has(Role::Admin))
                     && (within(user, target) || in_history(user, target, true)))
         }
-        Action::EnterReport => user.has(Role::DataEntry) && is_own(user, target),
+        Action::EnterReport => user.has(Role::DataEntry) && (is_own(user, target) || is_own_hamlet(user, target)),
         Action::ReviewReport => user.has(Role::Reviewer) && is_directly_below(user, target),
         // An administrator of today's unit also manages the accounts left on the old units it
         // was formed from (to move them to units of today).
@@ -294,5 +303,21 @@ mod tests {
         assert!(!can(&admin, Action::EnterReport, Some(place(1))));
         let other = user(&[Role::Leader], Some(scope(30, None, "30")));
         assert!(!can(&other, Action::ViewData, Some(place(1))));
+    }
+
+    #[test]
+    fn a_commune_office_enters_its_hamlets_figures() {
+        let mut commune = scope(3, Some(2), "1.2.3");
+        commune.level = 3;
+        let staff = user(&[Role::DataEntry], Some(commune));
+        let hamlet = Place { id: 30, parent_id: Some(3), path: "1.2.3.30" };
+        let elsewhere = Place { id: 40, parent_id: Some(4), path: "1.2.4.40" };
+        assert!(can(&staff, Action::EnterReport, Some(hamlet)));
+        assert!(can(&staff, Action::ViewData, Some(hamlet)));
+        assert!(!can(&staff, Action::EnterReport, Some(elsewhere)));
+        let mut district = scope(2, Some(1), "1.2");
+        district.level = 2;
+        let district_staff = user(&[Role::DataEntry], Some(district));
+        assert!(!can(&district_staff, Action::EnterReport, Some(place(3))), "a district does not enter its communes'");
     }
 }

@@ -455,6 +455,54 @@ async fn compute_body(
         });
     }
 
+    // Targets for each hamlet of a commune: "x/y thôn đạt".
+    if let Some(unit) = unit.filter(|u| u.level == 3) {
+        let path = unit.path.clone();
+        let per_hamlet =
+            view.metadata("per_hamlet_targets", path.clone(), || targets::per_hamlet_for(&state.pool, &path)).await?;
+        let hamlets: Vec<&Unit> = composite.children.iter().filter(|c| c.level == 4).collect();
+        for target in per_hamlet.iter().filter(|t| t.year.is_none_or(|y| y == period.year())) {
+            let Some(indicator) = catalogue.indicator(&target.indicator_code) else { continue };
+            if hamlets.is_empty() {
+                continue;
+            }
+            let statuses: Vec<Attainment> = hamlets
+                .iter()
+                .map(|h| {
+                    let value = composite.child(&h.path).and_then(|part| aggregate::indicator(indicator, part));
+                    target.attainment(value.map(|v| v.value))
+                })
+                .collect();
+            let met = statuses.iter().filter(|s| **s == Attainment::Met).count();
+            let reported = statuses.iter().filter(|s| **s != Attainment::NoData).count();
+            let kind = hamlets.first().map(|h| h.kind.as_str()).unwrap_or("thôn");
+            let decimals = indicator.decimals.clamp(0, 2) as usize;
+            let unit_word = if is_percentage(indicator) { "%" } else { &indicator.unit };
+            tiles.push(Tile {
+                code: indicator.code.clone(),
+                name: format!("{} — từng {kind}", indicator.name),
+                value: format!("{met}/{} {kind} đạt", hamlets.len()),
+                target: Some(format!("mỗi {kind} {}", target.wording(unit_word, decimals))),
+                target_when: target.when(),
+                target_source: target.directive_number.clone(),
+                status: match (reported, met == hamlets.len()) {
+                    (0, _) => Attainment::NoData,
+                    (_, true) => Attainment::Met,
+                    _ => Attainment::Missed,
+                },
+                gap: if reported < hamlets.len() {
+                    format!("{} {kind} chưa có số liệu", hamlets.len() - reported)
+                } else {
+                    String::new()
+                },
+                trend_svg: String::new(),
+                trend: Vec::new(),
+                change: String::new(),
+                drill: format!("/dashboards/{code}/drill?period={}&indicator={}{q}", period.code(), indicator.code),
+            });
+        }
+    }
+
     // Ranking of the sub-units on one indicator.
     let ranking_code = if query.indicator.is_empty() {
         tiles

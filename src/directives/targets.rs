@@ -124,6 +124,25 @@ pub async fn for_unit(pool: &PgPool, unit_path: Option<&str>, level: Option<i16>
     .await
 }
 
+/// Targets each hamlet (level 4) under the unit must reach ("trên 90% tổ chức ở thôn hoàn thành
+/// tốt nhiệm vụ"), from the documents in force of the unit and the units above it: measured as
+/// "x/y thôn đạt".
+pub async fn per_hamlet_for(pool: &PgPool, unit_path: &str) -> sqlx::Result<Vec<Target>> {
+    sqlx::query_as(
+        "SELECT t.id, t.directive_id, d.number AS directive_number, t.indicator_code, t.comparator, t.value,
+                t.value_max, t.year, t.deadline, t.scope_level, t.per_unit, t.description
+         FROM targets t
+         JOIN directives d ON d.id = t.directive_id
+         LEFT JOIN units issuer ON issuer.id = d.issuing_unit_id
+         WHERE t.per_unit AND t.scope_level = 4 AND d.status = 'hieu_luc'
+           AND (d.issuing_unit_id IS NULL OR $1::ltree <@ issuer.path)
+         ORDER BY t.indicator_code, t.year NULLS LAST, t.id",
+    )
+    .bind(unit_path)
+    .fetch_all(pool)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Administrative units: the GSO trees before and after the 2025 reform, their lineage, and
 //! the pages that browse and search them.
 
+pub mod hamlets;
 pub mod queries;
 pub mod reference;
 
@@ -22,6 +23,27 @@ pub fn routes() -> Vec<RouteSpec> {
     vec![
         RouteSpec::new(Method::GET, "/units", "/units?q=duc+trong", Access::SignedIn, get(index)),
         RouteSpec::new(Method::GET, "/units/{code}", "/units/91?date=2020-12-31", Access::SignedIn, get(show)),
+        RouteSpec::new(
+            Method::GET,
+            "/units/{code}/hamlets",
+            "/units/30883/hamlets",
+            Access::SignedIn,
+            get(hamlets::index),
+        ),
+        RouteSpec::new(
+            Method::POST,
+            "/units/{code}/hamlets",
+            "/units/30883/hamlets",
+            Access::SignedIn,
+            axum::routing::post(hamlets::create),
+        ),
+        RouteSpec::new(
+            Method::POST,
+            "/units/{code}/hamlets/{id}/end",
+            "/units/30883/hamlets/10000000/end",
+            Access::SignedIn,
+            axum::routing::post(hamlets::end),
+        ),
     ]
 }
 

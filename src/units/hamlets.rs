@@ -1,0 +1,295 @@
+//! Hamlets under a commune (thôn, ấp, khu phố, tổ dân phố): not in the official GSO lists, so
+//! administrators add them with a local code and validity dates. The commune office enters
+//! their figures (a hamlet's report, for the elements reported at level 4), so that targets
+//! per hamlet ("trên 90% tổ chức ở thôn hoàn thành tốt nhiệm vụ") are measured as "x/y thôn
+//! đạt" on the commune's dashboard.
+//!
+//! A hamlet's code is the commune's code, a dash and its local code (`30883-01`): codes stay
+//! unique across the country while the local code is what the commune writes.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use sqlx::PgPool;
+
+use super::queries::{self, Unit};
+use super::{parse_date, today};
+use crate::auth::CurrentUser;
+use crate::auth::authz::{self, Action, Place};
+use crate::error::{AppError, AppResult};
+use crate::web::{AppState, Layout, render};
+
+/// The kinds a hamlet may have, as the unit table spells them.
+pub const KINDS: [&str; 4] = ["thôn", "ấp", "khu phố", "tổ dân phố"];
+
+#[derive(Debug, Default, Deserialize)]
+pub struct HamletForm {
+    #[serde(default)]
+    pub local_code: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub valid_from: String,
+}
+
+/// A hamlet as parsed from the form.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NewHamlet {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub valid_from: NaiveDate,
+}
+
+impl HamletForm {
+    /// Parses the form for `commune`; errors are keyed by field, in Vietnamese.
+    pub fn parse(&self, commune: &Unit) -> Result<NewHamlet, BTreeMap<&'static str, String>> {
+        let mut errors = BTreeMap::new();
+        let local = self.local_code.trim();
+        if local.is_empty() || local.len() > 10 || !local.chars().all(|c| c.is_ascii_alphanumeric()) {
+            errors.insert("local_code", "Mã thôn gồm 1–10 chữ cái không dấu hoặc chữ số, ví dụ 01 hoặc A3.".to_owned());
+        }
+        let name = self.name.trim();
+        if name.chars().count() < 3 || name.chars().count() > 120 {
+            errors.insert("name", "Nhập tên đầy đủ, ví dụ Thôn Tân Lập hoặc Ấp Phước Hòa (3–120 ký tự).".to_owned());
+        }
+        if !KINDS.contains(&self.kind.as_str()) {
+            errors.insert("kind", "Chọn loại: thôn, ấp, khu phố hoặc tổ dân phố.".to_owned());
+        }
+        let valid_from = match self.valid_from.trim() {
+            "" => Some(today()),
+            text => parse_date(text),
+        };
+        let valid_from = match valid_from {
+            Some(date) if commune.is_valid_on(date) => Some(date),
+            Some(_) => {
+                errors.insert(
+                    "valid_from",
+                    format!(
+                        "{} chỉ có hiệu lực {}: chọn một ngày trong khoảng đó.",
+                        commune.name,
+                        commune.validity_text()
+                    ),
+                );
+                None
+            }
+            None => {
+                errors.insert("valid_from", "Ngày không hợp lệ: nhập theo dạng 01/07/2025.".to_owned());
+                None
+            }
+        };
+        match valid_from {
+            Some(valid_from) if errors.is_empty() => Ok(NewHamlet {
+                code: format!("{}-{}", commune.code, local.to_uppercase()),
+                name: name.to_owned(),
+                kind: self.kind.clone(),
+                valid_from,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "units/hamlets.html")]
+struct HamletsPage {
+    layout: Layout,
+    commune: Unit,
+    hamlets: Vec<Unit>,
+    may_edit: bool,
+    form: HamletForm,
+    errors: BTreeMap<&'static str, String>,
+    kinds: [&'static str; 4],
+}
+
+/// The commune a code means today (hamlets are added to communes of today).
+async fn commune(pool: &PgPool, code: &str) -> AppResult<Unit> {
+    let unit = queries::resolve(pool, code, today()).await?.ok_or(AppError::NotFound)?;
+    if unit.level != 3 {
+        return Err(AppError::NotFound);
+    }
+    Ok(unit)
+}
+
+async fn page(
+    state: &AppState,
+    layout: Layout,
+    user: &CurrentUser,
+    commune: Unit,
+    form: HamletForm,
+    errors: BTreeMap<&'static str, String>,
+) -> AppResult<Response> {
+    let may_edit = authz::can(user, Action::ManageUsers, Some(Place::from(&commune)));
+    let hamlets = queries::children(&state.pool, commune.id).await?;
+    let page = HamletsPage { layout, commune, hamlets, may_edit, form, errors, kinds: KINDS };
+    let status =
+        if page.errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((status, render(&page)).into_response())
+}
+
+/// GET /units/{code}/hamlets: the commune's hamlets, and the form to add one.
+pub async fn index(
+    State(state): State<AppState>,
+    layout: Layout,
+    user: CurrentUser,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
+    let commune = commune(&state.pool, &code).await?;
+    authz::authorize(&user, Action::ViewData, Some(Place::from(&commune)))?;
+    page(&state, layout, &user, commune, HamletForm { kind: "thôn".into(), ..Default::default() }, BTreeMap::new())
+        .await
+}
+
+/// POST /units/{code}/hamlets: adds a hamlet (administrators of the commune's subtree).
+pub async fn create(
+    State(state): State<AppState>,
+    layout: Layout,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Form(form): Form<HamletForm>,
+) -> AppResult<Response> {
+    let commune = commune(&state.pool, &code).await?;
+    authz::authorize(&user, Action::ManageUsers, Some(Place::from(&commune)))?;
+    let hamlet = match form.parse(&commune) {
+        Ok(hamlet) => hamlet,
+        Err(errors) => return page(&state, layout, &user, commune, form, errors).await,
+    };
+    match insert(&state.pool, &commune, &hamlet, &user).await {
+        Ok(_) => Ok(Redirect::to(&format!("/units/{}/hamlets", commune.code)).into_response()),
+        Err(sqlx::Error::Database(error)) if error.constraint() == Some("units_code_once_at_a_time") => {
+            let mut errors = BTreeMap::new();
+            errors.insert("local_code", format!("Mã {} đã có thôn khác dùng trong thời gian này.", hamlet.code));
+            page(&state, layout, &user, commune, form, errors).await
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Inserts a hamlet under `commune` and audits it; returns its id.
+pub async fn insert(pool: &PgPool, commune: &Unit, hamlet: &NewHamlet, user: &CurrentUser) -> sqlx::Result<i32> {
+    let mut tx = pool.begin().await?;
+    let id: i32 = sqlx::query_scalar(
+        "INSERT INTO units (id, code, name, short_name, kind, level, parent_id, path, valid_from, valid_to, search_key)
+         SELECT n.id, $1, $2, $3, $4, 4, c.id, c.path || n.id::text, $5, c.valid_to, $6
+         FROM units c, (SELECT nextval('unit_local_ids')::integer AS id) n WHERE c.id = $7
+         RETURNING id",
+    )
+    .bind(&hamlet.code)
+    .bind(&hamlet.name)
+    .bind(super::reference::short_name(&hamlet.name))
+    .bind(&hamlet.kind)
+    .bind(hamlet.valid_from)
+    .bind(format!("{} {}", crate::text::fold(&hamlet.name), hamlet.code))
+    .bind(commune.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let entry = crate::audit::Entry {
+        action: "create",
+        entity: "unit",
+        entity_id: id.to_string(),
+        unit_id: Some(commune.id),
+        before: None,
+        after: Some(serde_json::json!({"code": hamlet.code, "name": hamlet.name, "kind": hamlet.kind,
+                                        "valid_from": hamlet.valid_from})),
+    };
+    crate::audit::record(&mut *tx, &user.actor(), entry).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EndForm {
+    #[serde(default)]
+    pub valid_to: String,
+}
+
+/// POST /units/{code}/hamlets/{id}/end: the hamlet ends (merged, dissolved) on a date; its
+/// reports stay, as history.
+pub async fn end(
+    State(state): State<AppState>,
+    layout: Layout,
+    user: CurrentUser,
+    Path((code, id)): Path<(String, i32)>,
+    Form(form): Form<EndForm>,
+) -> AppResult<Response> {
+    let commune = commune(&state.pool, &code).await?;
+    authz::authorize(&user, Action::ManageUsers, Some(Place::from(&commune)))?;
+    let hamlet =
+        queries::by_id(&state.pool, id).await?.filter(|h| h.parent_id == Some(commune.id)).ok_or(AppError::NotFound)?;
+    let valid_to = parse_date(&form.valid_to).filter(|d| hamlet.valid_from.is_none_or(|from| from <= *d));
+    let Some(valid_to) = valid_to else {
+        let mut errors = BTreeMap::new();
+        errors.insert(
+            "valid_to",
+            format!("Ngày kết thúc của {} không hợp lệ: nhập dạng 31/12/2026, không trước ngày bắt đầu.", hamlet.name),
+        );
+        return page(&state, layout, &user, commune, HamletForm { kind: "thôn".into(), ..Default::default() }, errors)
+            .await;
+    };
+    let mut tx = state.pool.begin().await?;
+    sqlx::query("UPDATE units SET valid_to = $2 WHERE id = $1").bind(id).bind(valid_to).execute(&mut *tx).await?;
+    let entry = crate::audit::Entry {
+        action: "update",
+        entity: "unit",
+        entity_id: id.to_string(),
+        unit_id: Some(commune.id),
+        before: Some(serde_json::json!({"valid_to": hamlet.valid_to})),
+        after: Some(serde_json::json!({"valid_to": valid_to})),
+    };
+    crate::audit::record(&mut *tx, &user.actor(), entry).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/units/{}/hamlets", commune.code)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commune() -> Unit {
+        Unit {
+            id: 7,
+            code: "30883".into(),
+            name: "Xã Vĩnh Hòa".into(),
+            short_name: "Vĩnh Hòa".into(),
+            kind: "xã".into(),
+            level: 3,
+            parent_id: Some(1),
+            path: "1.7".into(),
+            valid_from: NaiveDate::from_ymd_opt(2025, 7, 1),
+            valid_to: None,
+        }
+    }
+
+    #[test]
+    fn parses_a_hamlet_with_a_local_code() {
+        let form = HamletForm {
+            local_code: " a3 ".into(),
+            name: "Thôn Tân Lập".into(),
+            kind: "thôn".into(),
+            valid_from: "01/07/2025".into(),
+        };
+        let hamlet = form.parse(&commune()).expect("valid");
+        assert_eq!(hamlet.code, "30883-A3");
+        assert_eq!(hamlet.valid_from, NaiveDate::from_ymd_opt(2025, 7, 1).expect("date"));
+    }
+
+    #[test]
+    fn refuses_bad_fields_with_messages_next_to_them() {
+        let form = HamletForm {
+            local_code: "Thôn 1".into(),
+            name: "T".into(),
+            kind: "làng".into(),
+            valid_from: "30/06/2025".into(),
+        };
+        let errors = form.parse(&commune()).expect_err("invalid");
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert!(errors["valid_from"].contains("01/07/2025 – nay"));
+    }
+}
