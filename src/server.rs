@@ -77,9 +77,36 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     serve_until(listener, state, HEADER_READ_TIMEOUT, shutdown_signal()).await
 }
 
+/// Worker threads of the runtime that serves requests changing data (see [`serve_until`]).
+pub const WRITE_THREADS: usize = 2;
+
+/// The runtime of the requests that change data, shut down without blocking when dropped
+/// (a runtime must not be dropped inside another one's tasks).
+struct WriteRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for WriteRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Whether a request changes data (a save, a submission, an acceptance, a sign-in).
+fn changes_data(method: &axum::http::Method) -> bool {
+    !matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS)
+}
+
 /// Serves on `listener` until `shutdown` completes, then lets open connections finish their
 /// requests. Each connection speaks HTTP/1.1 through hyper with a header-read
 /// timeout of `header_read_timeout`.
+///
+/// Requests that change data run on a runtime of their own ([`WRITE_THREADS`] threads) with a
+/// pool of their own, whose connections that runtime drives: at quarter-end, when dashboards
+/// keep both cores busy, a save's twenty-odd round trips to PostgreSQL do not each wait in line
+/// behind dozens of dashboard requests (the operating system schedules the write threads,
+/// which mostly wait, ahead of the busy ones). Both pools reach the same database; nothing else
+/// differs between them.
 pub async fn serve_until(
     listener: TcpListener,
     state: AppState,
@@ -92,7 +119,22 @@ pub async fn serve_until(
 
     crate::dashboards::rollup::spawn_compactor(state.pool.clone());
     crate::dashboards::cache::spawn_listener(state.pool.clone(), state.aggregates.clone());
+    let writes = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WRITE_THREADS)
+        .thread_name("danvan-write")
+        .enable_all()
+        .build()
+        .context("không tạo được luồng xử lý ghi")?;
+    let write_state = {
+        // Created inside the write runtime: the pool's tasks and connections belong to it.
+        let _entered = writes.enter();
+        let pool = state.pool.options().clone().connect_lazy_with((*state.pool.connect_options()).clone());
+        AppState { pool, ..state.clone() }
+    };
+    let write_handle = writes.handle().clone();
+    let writes = WriteRuntime(Some(writes));
     let mut make_service = crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let mut make_write_service = crate::app(write_state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(header_read_timeout);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -110,7 +152,26 @@ pub async fn serve_until(
             },
             _ = &mut shutdown => break,
         };
-        let Ok(tower_service) = make_service.call(peer).await;
+        let Ok(read_service) = make_service.call(peer).await;
+        let Ok(write_service) = make_write_service.call(peer).await;
+        let handle = write_handle.clone();
+        let tower_service = tower::service_fn(move |request: axum::extract::Request<hyper::body::Incoming>| {
+            let mut read_service = read_service.clone();
+            let mut write_service = write_service.clone();
+            let handle = handle.clone();
+            async move {
+                if !changes_data(request.method()) {
+                    return read_service.call(request).await;
+                }
+                match handle.spawn(async move { write_service.call(request).await }).await {
+                    Ok(response) => response,
+                    Err(error) => {
+                        tracing::error!(%error, "yêu cầu ghi dừng bất thường");
+                        Ok(axum::response::IntoResponse::into_response(axum::http::StatusCode::INTERNAL_SERVER_ERROR))
+                    }
+                }
+            }
+        });
         let hyper_service = TowerToHyperService::new(tower_service);
         let connection = builder.serve_connection(TokioIo::new(stream), hyper_service);
         let connection = graceful.watch(connection);
@@ -127,6 +188,7 @@ pub async fn serve_until(
             tracing::warn!("còn kết nối chưa xong sau 30 giây; dừng hẳn");
         }
     }
+    drop(writes);
     Ok(())
 }
 
