@@ -1046,3 +1046,26 @@ async fn three_communes(app: &TestApp) -> Vec<i32> {
     }
     units
 }
+
+/// Today's An Giang reviews 100+ communes directly: the overview groups them by what the
+/// reviewer has to do, the ones waiting first and open, the accepted ones folded.
+#[tokio::test]
+async fn a_province_of_today_reviews_its_communes_grouped() {
+    let app = TestApp::spawn_with_demo().await;
+    app.create_user("ag.duyet.overview", "91", "2025-07-01", &["duyet"]).await;
+    let reviewer = app.client_for("ag.duyet.overview").await;
+    let (status, page) = text(reviewer.get(app.url("/reviews?period=2026-Q2")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    let total: usize = page.matches("<tr>").count().saturating_sub(page.matches("<thead>").count());
+    assert!(total > 100, "the communes of today, directly below the province: {total}");
+    assert!(
+        page.contains("<details class=\"overview-group\">\n<summary><strong>Đã duyệt</strong>"),
+        "the accepted ones are folded"
+    );
+    let (_, page) = text(reviewer.get(app.url("/reviews?period=2026-Q3")).send().await.expect("GET")).await;
+    let waiting = page.find("<strong>Chờ duyệt</strong>").expect("a group of reports waiting for review");
+    assert!(page[..waiting].ends_with("<details class=\"overview-group\" open>\n<summary>"), "open, first");
+    if let Some(accepted) = page.find("<strong>Đã duyệt</strong>") {
+        assert!(waiting < accepted, "waiting before accepted");
+    }
+}

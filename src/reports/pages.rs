@@ -769,6 +769,15 @@ pub struct OverviewRow {
     pub late: bool,
 }
 
+/// The units of one state on the reviewer's overview. A province of today reviews 100+
+/// communes: the ones waiting for review come first and open, the accepted ones folded, so the
+/// page stays readable on a phone.
+pub struct OverviewGroup {
+    pub title: &'static str,
+    pub open: bool,
+    pub rows: Vec<OverviewRow>,
+}
+
 #[derive(Template)]
 #[template(path = "reports/overview.html")]
 struct OverviewPage {
@@ -776,9 +785,39 @@ struct OverviewPage {
     period: Period,
     periods: Vec<Period>,
     due: String,
-    rows: Vec<OverviewRow>,
+    groups: Vec<OverviewGroup>,
+    total: usize,
     submitted: usize,
     parent_name: String,
+}
+
+/// Groups the rows by what the reviewer has to do, in that order (see [`OverviewGroup`]).
+fn overview_groups(rows: Vec<OverviewRow>) -> Vec<OverviewGroup> {
+    let order: [(&'static str, fn(Option<Status>) -> bool, bool); 4] = [
+        ("Chờ duyệt", |s| s == Some(Status::Submitted), true),
+        ("Đã trả lại, chờ gửi lại", |s| s == Some(Status::Returned), true),
+        ("Chưa gửi", |s| matches!(s, None | Some(Status::Draft)), true),
+        ("Đã duyệt", |s| s == Some(Status::Accepted), false),
+    ];
+    let mut rows: Vec<Option<OverviewRow>> = rows.into_iter().map(Some).collect();
+    let total = rows.len();
+    let mut groups = Vec::new();
+    for (title, belongs, open) in order {
+        let members: Vec<OverviewRow> = rows
+            .iter_mut()
+            .filter(|r| r.as_ref().is_some_and(|r| belongs(r.status)))
+            .filter_map(Option::take)
+            .collect();
+        if !members.is_empty() {
+            // A short list stays open whatever its state.
+            groups.push(OverviewGroup { title, open: open || total <= 20, rows: members });
+        }
+    }
+    let rest: Vec<OverviewRow> = rows.into_iter().flatten().collect();
+    if !rest.is_empty() {
+        groups.push(OverviewGroup { title: "Khác", open: true, rows: rest });
+    }
+    groups
 }
 
 fn recent_quarters(count: usize) -> Vec<Period> {
@@ -840,12 +879,15 @@ pub async fn overview(
     if !periods.contains(&period) {
         periods.push(period);
     }
+    let rows: Vec<OverviewRow> = rows;
+    let total = rows.len();
     Ok(render(&OverviewPage {
         layout,
         period,
         periods,
         due: format::date(due),
-        rows,
+        groups: overview_groups(rows),
+        total,
         submitted,
         parent_name: user.unit_name(),
     }))
