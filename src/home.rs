@@ -30,6 +30,9 @@ struct HomePage {
     dashboard: String,
     own_report: Option<(String, String, String, String)>,
     awaiting_review: Option<(i64, String)>,
+    /// When the account's unit no longer exists: what to tell, and links to its successors
+    /// (name, code, href).
+    dissolved: Option<(String, Vec<(String, String, String)>)>,
 }
 
 /// The home page by role: my report due and its state, reviews waiting, my dashboard.
@@ -44,6 +47,17 @@ async fn home(State(state): State<AppState>, layout: Layout, user: CurrentUser) 
     let (year, quarter) = period.last_quarter();
     let mut own_report = None;
     let mut awaiting_review = None;
+    let mut dissolved = None;
+    if let Some(own) = &user.unit
+        && let Some(gone) = crate::auth::login::dissolved_unit(&state.pool, own.id).await?
+    {
+        let links = gone
+            .successors
+            .iter()
+            .map(|link| (link.unit.name.clone(), link.unit.code.clone(), link.unit.link(today)))
+            .collect();
+        dissolved = Some((gone.message(), links));
+    }
     if let Some(own) = &user.unit {
         if user.has(Role::DataEntry) {
             let status = crate::reports::store::find(&state.pool, own.id, year, quarter)
@@ -77,6 +91,7 @@ async fn home(State(state): State<AppState>, layout: Layout, user: CurrentUser) 
         dashboard: "/dashboards".to_owned(),
         own_report,
         awaiting_review,
+        dissolved,
     }))
 }
 
