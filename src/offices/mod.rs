@@ -40,7 +40,13 @@ pub fn routes() -> Vec<RouteSpec> {
     use Access::Admin;
     vec![
         RouteSpec::new(Method::GET, "/admin/offices", "/admin/offices?unit=91", Admin, get(admin::list)),
-        RouteSpec::new(Method::GET, "/admin/offices/new", "/admin/offices/new?unit=91", Admin, get(admin::new_form)),
+        RouteSpec::new(
+            Method::GET,
+            "/admin/offices/new",
+            "/admin/offices/new?unit=91&date=2020-12-31",
+            Admin,
+            get(admin::new_form),
+        ),
         RouteSpec::new(Method::POST, "/admin/offices", "/admin/offices", Admin, post(admin::create)),
         RouteSpec::new(
             Method::GET,
