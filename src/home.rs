@@ -30,9 +30,19 @@ struct HomePage {
     dashboard: String,
     own_report: Option<(String, String, String, String)>,
     awaiting_review: Option<(i64, String)>,
-    /// When the account's unit no longer exists: what to tell, and links to its successors
-    /// (name, code, href).
-    dissolved: Option<(String, Vec<(String, String, String)>)>,
+    dissolved: Option<Dissolved>,
+}
+
+/// When the account's unit no longer exists: what to tell, and links to its successors.
+struct Dissolved {
+    message: String,
+    successors: Vec<Successor>,
+}
+
+struct Successor {
+    name: String,
+    code: String,
+    href: String,
 }
 
 /// The home page by role: my report due and its state, reviews waiting, my dashboard.
@@ -51,12 +61,16 @@ async fn home(State(state): State<AppState>, layout: Layout, user: CurrentUser) 
     if let Some(own) = &user.unit
         && let Some(gone) = crate::auth::login::dissolved_unit(&state.pool, own.id).await?
     {
-        let links = gone
+        let successors = gone
             .successors
             .iter()
-            .map(|link| (link.unit.name.clone(), link.unit.code.clone(), link.unit.link(today)))
+            .map(|link| Successor {
+                name: link.unit.name.clone(),
+                code: link.unit.code.clone(),
+                href: link.unit.link(today),
+            })
             .collect();
-        dissolved = Some((gone.message(), links));
+        dissolved = Some(Dissolved { message: gone.message(), successors });
     }
     if let Some(own) = &user.unit {
         if user.has(Role::DataEntry) {

@@ -90,13 +90,22 @@ pub fn unprocessable(message: &str) -> Response {
     response
 }
 
-/// The date a `unit_date` names; `None` when empty; `Err` with the page to answer when it is
-/// not a date.
-pub fn parse_unit_date(text: &str) -> Result<Option<NaiveDate>, Response> {
+/// A `unit_date` that is not a date: answered 422 with its Vietnamese message.
+#[derive(Debug)]
+pub struct BadUnitDate(String);
+
+impl IntoResponse for BadUnitDate {
+    fn into_response(self) -> Response {
+        unprocessable(&self.0)
+    }
+}
+
+/// The date a `unit_date` names; `None` when empty.
+pub fn parse_unit_date(text: &str) -> Result<Option<NaiveDate>, BadUnitDate> {
     match text.trim() {
         "" => Ok(None),
         text => units::parse_date(text).map(Some).ok_or_else(|| {
-            unprocessable(&format!(
+            BadUnitDate(format!(
                 "Ngày xác định đơn vị (unit_date) “{}” không hợp lệ: nhập theo dạng 2025-07-01 hoặc 01/07/2025.",
                 text.chars().take(40).collect::<String>()
             ))
@@ -113,7 +122,9 @@ pub async fn unit_for_year(
     year: i32,
     unit_date: &str,
 ) -> Result<Unit, Response> {
-    let on = parse_unit_date(unit_date)?.unwrap_or_else(|| Period::Year { year }.end_date());
+    let on = parse_unit_date(unit_date)
+        .map_err(IntoResponse::into_response)?
+        .unwrap_or_else(|| Period::Year { year }.end_date());
     let unit = queries::resolve(&state.pool, code, on)
         .await
         .map_err(|e| AppError::from(e).into_response())?
@@ -402,7 +413,7 @@ pub async fn save_narrative(
     }
     let unit_date = match parse_unit_date(&query.unit_date) {
         Ok(date) => date,
-        Err(response) => return Ok(response),
+        Err(bad) => return Ok(bad.into_response()),
     };
     let on = unit_date.unwrap_or_else(|| Period::Year { year }.end_date());
     let unit = queries::resolve(&state.pool, &code, on).await?.ok_or(AppError::NotFound)?;
