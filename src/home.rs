@@ -46,7 +46,7 @@ struct Successor {
 }
 
 /// The home page by role: my report due and its state, reviews waiting, my dashboard.
-async fn home(State(state): State<AppState>, layout: Layout, user: CurrentUser) -> AppResult<Response> {
+async fn home(State(state): State<AppState>, mut layout: Layout, user: CurrentUser) -> AppResult<Response> {
     let today = units::today();
     let counts = queries::counts_on(&state.pool, today)
         .await?
@@ -70,7 +70,12 @@ async fn home(State(state): State<AppState>, layout: Layout, user: CurrentUser) 
                 href: link.unit.link(today),
             })
             .collect();
-        dissolved = Some(Dissolved { message: gone.message(), successors });
+        let message = gone.message();
+        // Right after sign-in the same words came as the flash: the card says them once.
+        if layout.flash.as_ref().is_some_and(|flash| message.starts_with(&flash.text)) {
+            layout.flash = None;
+        }
+        dissolved = Some(Dissolved { message, successors });
     }
     if let Some(own) = &user.unit {
         if user.has(Role::DataEntry) {

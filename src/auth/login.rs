@@ -439,3 +439,51 @@ pub async fn change_password(
     };
     Ok(Flash::success(&message).redirect("/profile"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::Unit;
+    use crate::units::queries::LineageLink;
+
+    fn unit(code: &str, name: &str) -> Unit {
+        Unit {
+            id: 1,
+            code: code.into(),
+            name: name.into(),
+            short_name: crate::units::reference::short_name(name).into(),
+            kind: "xã".into(),
+            level: 3,
+            parent_id: None,
+            path: "1".into(),
+            valid_from: None,
+            valid_to: chrono::NaiveDate::from_ymd_opt(2025, 6, 30),
+        }
+    }
+
+    fn link(code: &str, name: &str, kind: &str) -> LineageLink {
+        LineageLink {
+            unit: unit(code, name),
+            merge_kind: kind.into(),
+            note: String::new(),
+            effective_on: chrono::NaiveDate::from_ymd_opt(2025, 7, 1).unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn a_split_commune_lists_every_successor() {
+        let gone = DissolvedUnit {
+            unit: unit("30079", "Xã Gáo Giồng"),
+            ended_on: chrono::NaiveDate::from_ymd_opt(2025, 7, 1).unwrap_or_default(),
+            successors: vec![link("30025", "Xã Phú Cường", "mot_phan"), link("30088", "Xã Phong Mỹ", "mot_phan")],
+        };
+        assert_eq!(
+            gone.message(),
+            "Xã Gáo Giồng đã kết thúc hoạt động từ 01/07/2025; các đơn vị kế thừa: Xã Phú Cường (mã 30025, nhận một phần); \
+             Xã Phong Mỹ (mã 30088, nhận một phần). Tài khoản của bạn vẫn gắn với đơn vị cũ: đề nghị quản trị viên \
+             chuyển tài khoản sang đơn vị phù hợp."
+        );
+        let district = DissolvedUnit { successors: Vec::new(), ..gone };
+        assert!(district.message().contains("(không có đơn vị kế thừa); đề nghị quản trị viên chuyển tài khoản"));
+    }
+}

@@ -240,20 +240,25 @@ pub async fn stored_within(pool: &PgPool, path: Option<&str>, unit_text: &str) -
 /// hamlet's office is its commune's.
 pub async fn in_force(pool: &PgPool, unit: &Unit, date: NaiveDate) -> sqlx::Result<Office> {
     let date = unit.a_valid_date(date);
-    let ancestors = queries::ancestors(pool, unit).await?;
-    let (unit, ancestors) = match unit.level {
-        // Hamlets have no office of their own.
-        4.. => match ancestors.iter().position(|a| a.level == 3) {
-            Some(i) => (&ancestors[i], &ancestors[..i]),
-            None => (unit, &ancestors[..]),
-        },
-        _ => (unit, &ancestors[..]),
-    };
-    if let Some(office) = stored_on(pool, unit.id, date).await? {
+    if unit.level < 4
+        && let Some(office) = stored_on(pool, unit.id, date).await?
+    {
         return Ok(office);
     }
-    let province = ancestors.iter().find(|a| a.level == 1);
-    let district = ancestors.iter().find(|a| a.level == 2);
+    let ancestors = queries::ancestors(pool, unit).await?;
+    // Hamlets have no office of their own: their commune's speaks for them.
+    let commune = ancestors.iter().position(|a| a.level == 3).filter(|_| unit.level >= 4);
+    let (unit, above) = match commune {
+        Some(i) => (&ancestors[i], &ancestors[..i]),
+        None => (unit, &ancestors[..]),
+    };
+    if commune.is_some()
+        && let Some(office) = stored_on(pool, unit.id, date).await?
+    {
+        return Ok(office);
+    }
+    let province = above.iter().find(|a| a.level == 1);
+    let district = above.iter().find(|a| a.level == 2);
     Ok(default::derive(unit, province, district, date))
 }
 
