@@ -820,6 +820,49 @@ async fn an_office_edited_by_an_administrator_shows_up_in_the_next_export() {
     let text_2025 = docx_text(&admin, &app, "/exports/annual/91/2025.docx").await;
     assert!(text_2025.contains("-BC/BTGDVTU") && text_2025.contains("T/M BAN THƯỜNG VỤ"), "2025 keeps its row");
     assert!(!text_2025.contains("(để báo cáo)"));
+    // The narrative of the new An Giang's year is saved against the unit unit_date names.
+    let response = admin
+        .post(app.url("/exports/annual/91/2026/narrative?unit_date=2025-07-01"))
+        .form(&[("version", "0"), ("ket_qua", "Năm đầu tiên của tỉnh An Giang mới.")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 303);
+    let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert_eq!(location, "/exports/annual/91/2026?unit_date=2025-07-01");
+    let saved_for: Option<chrono::NaiveDate> = sqlx::query_scalar(
+        "SELECT u.valid_from FROM annual_narratives n JOIN units u ON u.id = n.unit_id WHERE n.year = 2026",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("narrative");
+    assert_eq!(saved_for, chrono::NaiveDate::from_ymd_opt(2025, 7, 1));
+    let response = admin
+        .post(app.url("/exports/annual/91/2026/narrative?unit_date=ngày-mai"))
+        .form(&[("version", "1"), ("ket_qua", "x")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 422);
+
+    // An administrator of a commune manages its own office only.
+    app.create_user("mhh.quantri", "30313", "2025-07-01", &["quan_tri"]).await;
+    let commune_admin = app.client_for("mhh.quantri").await;
+    let (status, _) =
+        common::text(commune_admin.get(app.url(&format!("/admin/offices/{id}"))).send().await.expect("GET")).await;
+    assert_eq!(status, 404, "the province's office is not the commune's to see");
+    let (status, page) = common::text(
+        commune_admin.post(app.url("/admin/offices")).form(&new_row("2027-01-01")).send().await.expect("POST"),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Đơn vị này nằm ngoài phạm vi bạn quản trị."));
+    let (own, _) = office_id(&app, "30313", "2025-07-01", "2026-01-01").await;
+    let (status, page) =
+        common::text(commune_admin.get(app.url(&format!("/admin/offices/{own}"))).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("ĐẢNG ỦY XÃ MỸ HÒA HƯNG"));
+
     let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = 'office'")
         .fetch_one(&app.pool)
         .await
