@@ -57,6 +57,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     crate::indicators::load_demo(&mut tx).await.context("danh mục chỉ tiêu mẫu")?;
     crate::directives::load_demo(&mut tx).await.context("văn bản chỉ đạo mẫu")?;
     crate::reports::demo::load(&mut tx).await.context("báo cáo quý mẫu")?;
+    crate::offices::load_demo(&mut tx).await.context("cơ quan ban hành mẫu")?;
     sqlx::query("INSERT INTO reference_data (name, checksum) VALUES ('demo', '1')").execute(&mut *tx).await?;
     // The demo reports were written directly, not moved through the workflow.
     crate::dashboards::rollup::rebuild_in(&mut tx).await?;

@@ -30,10 +30,23 @@ struct HomePage {
     dashboard: String,
     own_report: Option<(String, String, String, String)>,
     awaiting_review: Option<(i64, String)>,
+    dissolved: Option<Dissolved>,
+}
+
+/// When the account's unit no longer exists: what to tell, and links to its successors.
+struct Dissolved {
+    message: String,
+    successors: Vec<Successor>,
+}
+
+struct Successor {
+    name: String,
+    code: String,
+    href: String,
 }
 
 /// The home page by role: my report due and its state, reviews waiting, my dashboard.
-async fn home(State(state): State<AppState>, layout: Layout, user: CurrentUser) -> AppResult<Response> {
+async fn home(State(state): State<AppState>, mut layout: Layout, user: CurrentUser) -> AppResult<Response> {
     let today = units::today();
     let counts = queries::counts_on(&state.pool, today)
         .await?
@@ -44,6 +57,26 @@ async fn home(State(state): State<AppState>, layout: Layout, user: CurrentUser) 
     let (year, quarter) = period.last_quarter();
     let mut own_report = None;
     let mut awaiting_review = None;
+    let mut dissolved = None;
+    if let Some(own) = &user.unit
+        && let Some(gone) = crate::auth::login::dissolved_unit(&state.pool, own.id).await?
+    {
+        let successors = gone
+            .successors
+            .iter()
+            .map(|link| Successor {
+                name: link.unit.name.clone(),
+                code: link.unit.code.clone(),
+                href: link.unit.link(today),
+            })
+            .collect();
+        let message = gone.message();
+        // Right after sign-in the same words came as the flash: the card says them once.
+        if layout.flash.as_ref().is_some_and(|flash| message.starts_with(&flash.text)) {
+            layout.flash = None;
+        }
+        dissolved = Some(Dissolved { message, successors });
+    }
     if let Some(own) = &user.unit {
         if user.has(Role::DataEntry) {
             let status = crate::reports::store::find(&state.pool, own.id, year, quarter)
@@ -77,6 +110,7 @@ async fn home(State(state): State<AppState>, layout: Layout, user: CurrentUser) 
         dashboard: "/dashboards".to_owned(),
         own_report,
         awaiting_review,
+        dissolved,
     }))
 }
 

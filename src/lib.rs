@@ -15,6 +15,7 @@ pub mod format;
 pub mod health;
 pub mod home;
 pub mod indicators;
+pub mod offices;
 pub mod reports;
 pub mod server;
 pub mod text;
@@ -59,6 +60,7 @@ pub fn route_table() -> Vec<RouteSpec> {
     table.extend(reports::routes());
     table.extend(dashboards::routes());
     table.extend(exports::routes());
+    table.extend(offices::routes());
     table
 }
 

@@ -51,6 +51,9 @@ fn expectations(method: &str, path: &str) -> Option<&'static str> {
         ("GET", "/imports/values") => "LAAAA",
         ("POST", "/imports/values") => "LADDD",
         (_, p) if p.starts_with("/admin/users") || p == "/admin/audit" => "LDDDA",
+        // Offices: administrators, for the units of their subtree (the example row is the
+        // province's).
+        (_, p) if p.starts_with("/admin/offices") => "LDDDA",
         // The catalogue: administrators at province level or above.
         (_, p) if p.starts_with("/admin/catalogue") => "LDDDA",
         // Directives are read by everyone; the example is a central document, which only
@@ -112,6 +115,15 @@ async fn every_route_checks_every_role() {
     .execute(&app.pool)
     .await
     .expect("catalogue rows for the examples");
+    // An office row of the province (Kiên Giang before the boards merged), for the examples.
+    let some_office: i32 = sqlx::query_scalar(
+        "INSERT INTO offices (unit_id, valid_to, superior, name, symbol, display_name)
+         SELECT id, '2025-02-28', 'TỈNH ỦY KIÊN GIANG', 'BAN DÂN VẬN', 'BDVTU', 'Ban Dân vận Tỉnh ủy Kiên Giang'
+         FROM units WHERE code = '91' AND valid_to = '2025-06-30' RETURNING id",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("office");
     let table = danvan::route_table();
     assert!(table.len() >= 20, "the table holds every route");
     let mut checked = 0;
@@ -120,7 +132,8 @@ async fn every_route_checks_every_role() {
             .example
             .replace("{own_scope_user}", &subject.to_string())
             .replace("{some_directive}", &some_directive.to_string())
-            .replace("{some_attachment}", &some_attachment.to_string());
+            .replace("{some_attachment}", &some_attachment.to_string())
+            .replace("{some_office}", &some_office.to_string());
         // Changes to a directive are checked against its issuing unit inside the handler: for
         // this central document every account here is refused (tests/directives.rs covers who
         // may edit).
@@ -849,4 +862,142 @@ async fn the_audit_filter_treats_wildcards_as_text() {
     let (status, page) = text(admin.get(app.url("/admin/audit?user=kg.au")).send().await.expect("GET")).await;
     assert_eq!(status, 200);
     assert!(page.contains("<td>kg.audit"), "a plain part of the name still finds it");
+}
+
+/// Logs `username` in and returns the client with the notice given at sign-in, if any (the
+/// flash shown on the next page).
+async fn sign_in_notice(app: &TestApp, username: &str) -> (reqwest::Client, String) {
+    let client = app.new_client();
+    let response = client
+        .post(app.url("/login"))
+        .form(&[("username", username), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("POST /login");
+    assert_eq!(response.status(), 303, "login of {username}");
+    let (_, page) = text(client.get(app.url("/profile")).send().await.expect("GET")).await;
+    let notice = page
+        .split("<p class=\"flash info\" role=\"status\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .unwrap_or("")
+        .to_owned();
+    (client, notice)
+}
+
+#[tokio::test]
+async fn an_account_of_a_dissolved_district_is_told_there_is_no_successor() {
+    let app = TestApp::spawn().await;
+    app.create_user("ct.nhaplieu", "905", "2020-12-31", &["nhap_lieu"]).await;
+    app.create_user("kg.nhaplieu", "91", "2025-07-01", &["nhap_lieu"]).await;
+    let expected = "Huyện Châu Thành đã kết thúc hoạt động từ 01/07/2025 (không có đơn vị kế thừa); \
+                    đề nghị quản trị viên chuyển tài khoản sang đơn vị mới.";
+    let (client, notice) = sign_in_notice(&app, "ct.nhaplieu").await;
+    assert_eq!(notice, expected, "told at sign-in");
+    let (status, home) = text(client.get(app.url("/")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(home.contains("Đơn vị của tài khoản đã kết thúc hoạt động"), "{home:.3000}");
+    assert!(home.contains(expected), "told on the home page");
+    // An account of a unit that exists today is told nothing.
+    let (client, notice) = sign_in_notice(&app, "kg.nhaplieu").await;
+    assert_eq!(notice, "");
+    let (_, home) = text(client.get(app.url("/")).send().await.expect("GET")).await;
+    assert!(!home.contains("đã kết thúc hoạt động"));
+}
+
+#[tokio::test]
+async fn an_account_of_an_old_commune_is_told_its_successor_until_an_administrator_moves_it() {
+    let app = TestApp::spawn().await;
+    let id = app.create_user("mta.nhaplieu", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    app.create_user("tw.quantri", "TW", "2020-12-31", &["quan_tri"]).await;
+    let (client, notice) = sign_in_notice(&app, "mta.nhaplieu").await;
+    assert!(
+        notice.starts_with(
+            "Xã Mong Thọ A đã kết thúc hoạt động từ 01/07/2025; đơn vị kế thừa là Xã Thạnh Lộc (mã 30886)."
+        ),
+        "{notice}"
+    );
+    let (_, home) = text(client.get(app.url("/")).send().await.expect("GET")).await;
+    assert!(home.contains("đơn vị kế thừa là Xã Thạnh Lộc (mã 30886)"), "home page");
+    assert!(home.contains("/units/30886?date="), "a link to the successor");
+
+    let admin = app.client_for("tw.quantri").await;
+    let (status, form) = text(admin.get(app.url(&format!("/admin/users/{id}"))).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(form.contains("Đơn vị của tài khoản này không còn: Xã Mong Thọ A"), "the administrator is told too");
+    // 30886 today is Xã Thạnh Lộc (before the reform the code was Xã Mong Thọ B).
+    let response = admin
+        .post(app.url(&format!("/admin/users/{id}")))
+        .form(&[
+            ("full_name", "Người thử mta.nhaplieu"),
+            ("unit_code", "30886"),
+            ("as_of", ""),
+            ("roles", "nhap_lieu"),
+            ("active", "1"),
+            ("version", "1"),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 303);
+    let (name, from): (String, Option<chrono::NaiveDate>) =
+        sqlx::query_as("SELECT n.name, n.valid_from FROM users u JOIN units n ON n.id = u.unit_id WHERE u.id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("query");
+    assert_eq!((name.as_str(), from), ("Xã Thạnh Lộc", chrono::NaiveDate::from_ymd_opt(2025, 7, 1)));
+
+    // The same session now belongs to the new commune: no notice, and its office in the header.
+    let (_, home) = text(client.get(app.url("/")).send().await.expect("GET")).await;
+    assert!(!home.contains("đã kết thúc hoạt động"), "the notice is gone");
+    assert!(home.contains("<span class=\"brand-office\">Đảng ủy xã Thạnh Lộc</span>"), "{home:.1500}");
+    let (_, form) = text(admin.get(app.url(&format!("/admin/users/{id}"))).send().await.expect("GET")).await;
+    assert!(!form.contains("Đơn vị của tài khoản này không còn"));
+    let (_, notice) = sign_in_notice(&app, "mta.nhaplieu").await;
+    assert_eq!(notice, "", "nothing to tell at the next sign-in");
+}
+
+#[tokio::test]
+async fn the_header_names_the_office_of_the_users_unit_today() {
+    let app = TestApp::spawn().await;
+    app.create_user("mhh.nhaplieu", "30313", "2025-07-01", &["nhap_lieu"]).await;
+    app.create_user("ag.lanhdao", "91", "2025-07-01", &["lanh_dao"]).await;
+    app.create_user("tw.quantri", "TW", "2020-12-31", &["quan_tri"]).await;
+    let header = |page: &str| {
+        page.split("<span class=\"brand-office\">")
+            .nth(1)
+            .and_then(|r| r.split("</span>").next())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let commune = app.client_for("mhh.nhaplieu").await;
+    let (_, page) = text(commune.get(app.url("/about")).send().await.expect("GET")).await;
+    assert_eq!(header(&page), "Đảng ủy xã Mỹ Hòa Hưng");
+    let province = app.client_for("ag.lanhdao").await;
+    let (_, page) = text(province.get(app.url("/about")).send().await.expect("GET")).await;
+    assert_eq!(header(&page), "Ban Tuyên giáo và Dân vận Tỉnh ủy An Giang");
+    let admin = app.client_for("tw.quantri").await;
+    let (_, page) = text(admin.get(app.url("/about")).send().await.expect("GET")).await;
+    assert_eq!(header(&page), "Ban Dân vận Tỉnh ủy (thử nghiệm)", "a national account keeps the configured name");
+
+    // An office recorded by an administrator shows at once.
+    let response = admin
+        .post(app.url("/admin/offices"))
+        .form(&[
+            ("unit_code", "30313"),
+            ("as_of", "2025-07-01"),
+            ("valid_from", "2025-07-01"),
+            ("superior", "ĐẢNG BỘ TỈNH AN GIANG"),
+            ("name", "ĐẢNG ỦY XÃ MỸ HÒA HƯNG"),
+            ("symbol", "ĐU"),
+            ("display_name", "Ban Xây dựng Đảng, Đảng ủy xã Mỹ Hòa Hưng"),
+            ("recipients", "Ban Tuyên giáo và Dân vận Tỉnh ủy\nLưu Văn phòng Đảng ủy."),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 303);
+    let (_, page) = text(commune.get(app.url("/about")).send().await.expect("GET")).await;
+    assert_eq!(header(&page), "Ban Xây dựng Đảng, Đảng ủy xã Mỹ Hòa Hưng");
 }

@@ -643,3 +643,229 @@ async fn an_over_long_narrative_section_is_refused_with_the_text_kept() {
         sqlx::query_scalar("SELECT count(*) FROM annual_narratives").fetch_one(&app.pool).await.expect("count");
     assert_eq!(saved, 0, "nothing cut and saved");
 }
+
+/// The text of word/document.xml of a DOCX answer.
+async fn docx_text(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    let (status, bytes, _) = download(client, app, path).await;
+    assert_eq!(status, 200, "{path}");
+    part_text(&bytes, "word/document.xml").expect("document.xml").1
+}
+
+#[tokio::test]
+async fn the_docx_heading_is_the_office_of_the_unit_at_the_report_date() {
+    let app = TestApp::spawn_with_demo().await;
+    app.create_user("tw.lanhdao", "TW", "2020-12-31", &["lanh_dao"]).await;
+    let client = app.client_for("tw.lanhdao").await;
+
+    // Kiên Giang in 2020: its Ban Dân vận, with the seed's recipients from the demo office.
+    let doc = docx_text(&client, &app, "/exports/annual/91/2020.docx").await;
+    for needle in
+        ["TỈNH ỦY KIÊN GIANG", "BAN DÂN VẬN", "-BC/BDVTU", "T/M BAN THƯỜNG VỤ", "Ban Dân vận TW, Văn phòng TW (HN)"]
+    {
+        assert!(doc.contains(needle), "2020 lacks {needle}");
+    }
+    assert!(!doc.contains("TUYÊN GIÁO"), "no merged board in 2020");
+
+    // The code 91 on 01/07/2025 is the new An Giang: its Ban Tuyên giáo và Dân vận, whatever the year.
+    let doc = docx_text(&client, &app, "/exports/annual/91/2026.docx?unit_date=2025-07-01").await;
+    for needle in ["TỈNH ỦY AN GIANG", "BAN TUYÊN GIÁO VÀ DÂN VẬN", "-BC/BTGDVTU", "Đảng ủy các xã, phường, đặc khu"]
+    {
+        assert!(doc.contains(needle), "2026 lacks {needle}");
+    }
+    assert!(!doc.contains("TỈNH ỦY KIÊN GIANG"), "not Kiên Giang's heading");
+    // The new An Giang's 2020 (its predecessors' year) is issued by today's office.
+    let doc = docx_text(&client, &app, "/exports/annual/91/2020.docx?unit_date=01/07/2025").await;
+    assert!(doc.contains("TỈNH ỦY AN GIANG") && doc.contains("BAN TUYÊN GIÁO VÀ DÂN VẬN"), "{doc:.300}");
+    // Kiên Giang's last months, after the provincial boards merged: the demo row of March–June 2025.
+    let doc = docx_text(&client, &app, "/exports/annual/91/2025.docx?unit_date=2025-06-30").await;
+    assert!(doc.contains("TỈNH ỦY KIÊN GIANG") && doc.contains("BAN TUYÊN GIÁO VÀ DÂN VẬN"), "{doc:.300}");
+    // An issuing date chosen before the merger brings back the Ban Dân vận.
+    let doc = docx_text(&client, &app, "/exports/annual/91/2024.docx?date=2025-01-10").await;
+    assert!(doc.contains("BAN DÂN VẬN") && !doc.contains("TUYÊN GIÁO"), "{doc:.300}");
+
+    // A commune of today speaks through its Party committee, under the province's Party organisation.
+    let doc = docx_text(&client, &app, "/exports/annual/30313/2026.docx").await;
+    for needle in ["ĐẢNG BỘ TỈNH AN GIANG", "ĐẢNG ỦY XÃ MỸ HÒA HƯNG", "-BC/ĐU"] {
+        assert!(doc.contains(needle), "commune lacks {needle}");
+    }
+    // A commune without an office row gets the derived default.
+    let doc = docx_text(&client, &app, "/exports/annual/30886/2026.docx").await;
+    assert!(doc.contains("ĐẢNG BỘ TỈNH AN GIANG") && doc.contains("ĐẢNG ỦY XÃ THẠNH LỘC"), "{doc:.300}");
+
+    // The preview names the office and keeps unit_date on its links.
+    let (status, page) =
+        common::text(client.get(app.url("/exports/annual/91/2026?unit_date=2025-07-01")).send().await.expect("GET"))
+            .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("do Ban Tuyên giáo và Dân vận Tỉnh ủy An Giang ban hành"), "preview names the office");
+    assert!(page.contains("2026.xlsx?unit_date=2025-07-01"), "links keep the unit");
+
+    // A bad unit_date is told in Vietnamese; a code naming no unit on that date is not found.
+    let (status, page) = common::text(
+        client.get(app.url("/exports/annual/91/2026.docx?unit_date=31-02-2025")).send().await.expect("GET"),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Ngày xác định đơn vị (unit_date)"), "{page:.500}");
+    let (status, _) = common::text(
+        client.get(app.url("/exports/annual/30883/2026.docx?unit_date=2025-07-01")).send().await.expect("GET"),
+    )
+    .await;
+    assert_eq!(status, 404, "30883 names no unit after the reform");
+    let (status, _) = common::text(
+        client.get(app.url("/exports/values/91/2026.csv?unit_date=2025-07-01")).send().await.expect("GET"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) =
+        common::text(client.get(app.url("/exports/values/91/2026.csv?unit_date=hôm-qua")).send().await.expect("GET"))
+            .await;
+    assert_eq!(status, 422);
+}
+
+/// The stored office of unit `code` (on `as_of`) in force on `on`.
+async fn office_id(app: &TestApp, code: &str, as_of: &str, on: &str) -> (i32, i32) {
+    let as_of = danvan::units::parse_date(as_of).expect("date");
+    let unit = danvan::units::queries::resolve(&app.pool, code, as_of).await.expect("query").expect("unit");
+    let on = danvan::units::parse_date(on).expect("date");
+    let office = danvan::offices::stored_on(&app.pool, unit.id, on).await.expect("query").expect("office row");
+    (office.id.expect("stored"), office.version)
+}
+
+#[tokio::test]
+async fn an_office_edited_by_an_administrator_shows_up_in_the_next_export() {
+    let app = TestApp::spawn_with_demo().await;
+    app.create_user("tw.quantri", "TW", "2020-12-31", &["quan_tri"]).await;
+    let admin = app.client_for("tw.quantri").await;
+    let (id, version) = office_id(&app, "91", "2025-07-01", "2026-01-01").await;
+
+    let (status, page) =
+        common::text(admin.get(app.url("/admin/offices?unit=91&date=2025-07-01")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Ban Tuyên giáo và Dân vận Tỉnh ủy An Giang") && page.contains("đã ghi nhận"),
+        "{page:.2000}"
+    );
+    let (status, page) =
+        common::text(admin.get(app.url(&format!("/admin/offices/{id}"))).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("value=\"BTGDVTU\""), "the form holds the row");
+
+    // Wrong input comes back with Vietnamese messages next to the fields and the typed text kept.
+    let bad = [
+        ("version", version.to_string()),
+        ("valid_from", "2025-07-01".to_owned()),
+        ("valid_to", "2025-01-01".to_owned()),
+        ("superior", "TỈNH ỦY AN GIANG".to_owned()),
+        ("name", "  ".to_owned()),
+        ("symbol", "BTG DV".to_owned()),
+        ("display_name", "Ban Tuyên giáo và Dân vận Tỉnh ủy An Giang".to_owned()),
+        ("recipients", "- Nơi nhận đang gõ dở".to_owned()),
+    ];
+    let (status, page) =
+        common::text(admin.post(app.url(&format!("/admin/offices/{id}"))).form(&bad).send().await.expect("POST")).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Ngày kết thúc phải sau hoặc trùng ngày bắt đầu."), "{page:.3000}");
+    assert!(page.contains("Nhập tên cơ quan (dòng thứ hai của tiêu đề)"));
+    assert!(page.contains("Ký hiệu viết liền"));
+    assert!(page.contains("value=\"BTG DV\"") && page.contains("Nơi nhận đang gõ dở"), "typed input kept");
+
+    // The row ends with 2025; a new row from 2026 overlapping it is refused first.
+    let new_row = |from: &str| {
+        vec![
+            ("unit_code", "91".to_owned()),
+            ("as_of", "2025-07-01".to_owned()),
+            ("valid_from", from.to_owned()),
+            ("superior", "TỈNH ỦY AN GIANG".to_owned()),
+            ("name", "BAN TUYÊN GIÁO VÀ DÂN VẬN".to_owned()),
+            ("symbol", "BTGDV".to_owned()),
+            ("display_name", "Ban Tuyên giáo và Dân vận Tỉnh ủy An Giang".to_owned()),
+            ("on_behalf", "K/T TRƯỞNG BAN".to_owned()),
+            ("signer_position", "PHÓ TRƯỞNG BAN".to_owned()),
+            ("recipients", "- Ban Tuyên giáo và Dân vận Trung ương (để báo cáo)\n- Lưu Văn phòng Ban.".to_owned()),
+            ("note", "Thử nghiệm".to_owned()),
+        ]
+    };
+    let (status, page) =
+        common::text(admin.post(app.url("/admin/offices")).form(&new_row("2026-01-01")).send().await.expect("POST"))
+            .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("trùng với cơ quan đã ghi nhận"), "{page:.3000}");
+    let mut end = bad.to_vec();
+    end.retain(|(k, _)| !["valid_to", "name", "symbol", "recipients"].contains(k));
+    end.extend([
+        ("valid_to", "2025-12-31".to_owned()),
+        ("name", "BAN TUYÊN GIÁO VÀ DÂN VẬN".to_owned()),
+        ("symbol", "BTGDVTU".to_owned()),
+        ("recipients", "Ban Tuyên giáo và Dân vận Trung ương\nLưu Văn phòng Tỉnh ủy.".to_owned()),
+        ("on_behalf", "T/M BAN THƯỜNG VỤ".to_owned()),
+        ("signer_position", "PHÓ BÍ THƯ THƯỜNG TRỰC".to_owned()),
+    ]);
+    let response = admin.post(app.url(&format!("/admin/offices/{id}"))).form(&end).send().await.expect("POST");
+    assert_eq!(response.status(), 303);
+    let response = admin.post(app.url("/admin/offices")).form(&new_row("2026-01-01")).send().await.expect("POST");
+    assert_eq!(response.status(), 303);
+    // Saving over a version that changed meanwhile is refused.
+    let (status, page) =
+        common::text(admin.post(app.url(&format!("/admin/offices/{id}"))).form(&end).send().await.expect("POST")).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("vừa được người khác sửa"));
+
+    let text_2026 = docx_text(&admin, &app, "/exports/annual/91/2026.docx?unit_date=2025-07-01").await;
+    for needle in ["-BC/BTGDV", "K/T TRƯỞNG BAN", "PHÓ TRƯỞNG BAN", "Ban Tuyên giáo và Dân vận Trung ương (để báo cáo)"]
+    {
+        assert!(text_2026.contains(needle), "2026 lacks {needle}");
+    }
+    assert!(!text_2026.contains("-BC/BTGDVTU"));
+    let text_2025 = docx_text(&admin, &app, "/exports/annual/91/2025.docx").await;
+    assert!(text_2025.contains("-BC/BTGDVTU") && text_2025.contains("T/M BAN THƯỜNG VỤ"), "2025 keeps its row");
+    assert!(!text_2025.contains("(để báo cáo)"));
+    // The narrative of the new An Giang's year is saved against the unit unit_date names.
+    let response = admin
+        .post(app.url("/exports/annual/91/2026/narrative?unit_date=2025-07-01"))
+        .form(&[("version", "0"), ("ket_qua", "Năm đầu tiên của tỉnh An Giang mới.")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 303);
+    let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert_eq!(location, "/exports/annual/91/2026?unit_date=2025-07-01");
+    let saved_for: Option<chrono::NaiveDate> = sqlx::query_scalar(
+        "SELECT u.valid_from FROM annual_narratives n JOIN units u ON u.id = n.unit_id WHERE n.year = 2026",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("narrative");
+    assert_eq!(saved_for, chrono::NaiveDate::from_ymd_opt(2025, 7, 1));
+    let response = admin
+        .post(app.url("/exports/annual/91/2026/narrative?unit_date=ngày-mai"))
+        .form(&[("version", "1"), ("ket_qua", "x")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 422);
+
+    // An administrator of a commune manages its own office only.
+    app.create_user("mhh.quantri", "30313", "2025-07-01", &["quan_tri"]).await;
+    let commune_admin = app.client_for("mhh.quantri").await;
+    let (status, _) =
+        common::text(commune_admin.get(app.url(&format!("/admin/offices/{id}"))).send().await.expect("GET")).await;
+    assert_eq!(status, 404, "the province's office is not the commune's to see");
+    let (status, page) = common::text(
+        commune_admin.post(app.url("/admin/offices")).form(&new_row("2027-01-01")).send().await.expect("POST"),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Đơn vị này nằm ngoài phạm vi bạn quản trị."));
+    let (own, _) = office_id(&app, "30313", "2025-07-01", "2026-01-01").await;
+    let (status, page) =
+        common::text(commune_admin.get(app.url(&format!("/admin/offices/{own}"))).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("ĐẢNG ỦY XÃ MỸ HÒA HƯNG"));
+
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = 'office'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("audit");
+    assert_eq!(audited, 2, "the update and the creation are in the audit log");
+}

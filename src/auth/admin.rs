@@ -101,6 +101,8 @@ struct FormPage {
     errors: HashMap<&'static str, String>,
     /// The edited account's live API keys, which the administrator may revoke.
     tokens: Vec<super::tokens::Token>,
+    /// When the edited account's unit no longer exists: what became of it, and how to move it.
+    unit_notice: Option<String>,
 }
 
 async fn form_page(
@@ -115,7 +117,23 @@ async fn form_page(
         Some(user) => super::tokens::list(pool, user.id).await?,
         None => Vec::new(),
     };
-    let mut response = render(&FormPage { layout, editing, form, roles: Role::ALL, errors, tokens });
+    let unit_notice = match editing.as_ref().and_then(|u| u.unit_id) {
+        Some(unit_id) => super::login::dissolved_unit(pool, unit_id).await?.map(|gone| {
+            let codes: Vec<&str> = gone.successors.iter().map(|l| l.unit.code.as_str()).collect();
+            let how = if codes.is_empty() {
+                "Để chuyển tài khoản: nhập mã đơn vị mới và để trống ô “Tra mã theo ngày” (tra theo hôm nay).".to_owned()
+            } else {
+                format!(
+                    "Để chuyển tài khoản: nhập mã đơn vị mới (ví dụ {}) và chọn ngày tra mã từ {} trở đi, hoặc để trống ô đó nếu mã khác mã hiện tại.",
+                    codes.join(", "),
+                    crate::format::date(gone.ended_on)
+                )
+            };
+            format!("Đơn vị của tài khoản này không còn: {}. {how}", gone.what_happened())
+        }),
+        None => None,
+    };
+    let mut response = render(&FormPage { layout, editing, form, roles: Role::ALL, errors, tokens, unit_notice });
     if invalid {
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }

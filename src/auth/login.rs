@@ -135,7 +135,15 @@ pub async fn login(
     let entry =
         Entry { action: "login", entity: "session", entity_id: String::new(), unit_id, before: None, after: None };
     audit::record(&state.pool, &actor, entry).await?;
-    let mut response = Redirect::to(&safe_next(&form.next)).into_response();
+    // An account whose unit was dissolved is told at once what became of it.
+    let dissolved = match unit_id {
+        Some(unit_id) => dissolved_unit(&state.pool, unit_id).await?,
+        None => None,
+    };
+    let mut response = match dissolved {
+        Some(dissolved) => Flash::info(&dissolved.message()).redirect(&safe_next(&form.next)),
+        None => Redirect::to(&safe_next(&form.next)).into_response(),
+    };
     if let Ok(value) = HeaderValue::from_str(&sessions::cookie(&token, state.config.secure_cookies)) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -158,6 +166,64 @@ pub async fn logout(State(state): State<AppState>, user: CurrentUser) -> AppResu
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(response)
+}
+
+/// An account's unit that no longer exists today, with the units that succeeded it.
+#[derive(Debug, Clone)]
+pub struct DissolvedUnit {
+    pub unit: crate::units::Unit,
+    /// The first day without the unit.
+    pub ended_on: chrono::NaiveDate,
+    pub successors: Vec<crate::units::queries::LineageLink>,
+}
+
+impl DissolvedUnit {
+    /// What became of the unit: "Xã Mong Thọ A đã kết thúc hoạt động từ 01/07/2025; đơn vị kế
+    /// thừa là Xã Thạnh Lộc (mã 30886)", or that none succeeded it.
+    pub fn what_happened(&self) -> String {
+        let ended = format!("{} đã kết thúc hoạt động từ {}", self.unit.name, crate::format::date(self.ended_on));
+        let named = |link: &crate::units::queries::LineageLink| {
+            if link.merge_kind == "mot_phan" {
+                format!("{} (mã {}, nhận một phần)", link.unit.name, link.unit.code)
+            } else {
+                format!("{} (mã {})", link.unit.name, link.unit.code)
+            }
+        };
+        match self.successors.as_slice() {
+            [] => format!("{ended} (không có đơn vị kế thừa)"),
+            [one] => format!("{ended}; đơn vị kế thừa là {}", named(one)),
+            several => {
+                format!("{ended}; các đơn vị kế thừa: {}", several.iter().map(named).collect::<Vec<_>>().join("; "))
+            }
+        }
+    }
+
+    /// What the account's holder is told, at sign-in and on the home page.
+    pub fn message(&self) -> String {
+        let what = self.what_happened();
+        match self.successors.len() {
+            0 => format!("{what}; đề nghị quản trị viên chuyển tài khoản sang đơn vị mới."),
+            1 => format!(
+                "{what}. Tài khoản của bạn vẫn gắn với đơn vị cũ: đề nghị quản trị viên chuyển tài khoản sang đơn vị kế thừa."
+            ),
+            _ => format!(
+                "{what}. Tài khoản của bạn vẫn gắn với đơn vị cũ: đề nghị quản trị viên chuyển tài khoản sang đơn vị phù hợp."
+            ),
+        }
+    }
+}
+
+/// The unit `unit_id` if it no longer exists today, with its successors (districts have none).
+pub async fn dissolved_unit(pool: &sqlx::PgPool, unit_id: i32) -> sqlx::Result<Option<DissolvedUnit>> {
+    let Some(unit) = crate::units::queries::by_id(pool, unit_id).await? else {
+        return Ok(None);
+    };
+    let today = crate::units::today();
+    let Some(ended_on) = unit.valid_to.filter(|to| *to < today).and_then(|to| to.succ_opt()) else {
+        return Ok(None);
+    };
+    let successors = crate::units::queries::successors(pool, unit.id).await?;
+    Ok(Some(DissolvedUnit { unit, ended_on, successors }))
 }
 
 #[derive(Template)]
@@ -372,4 +438,52 @@ pub async fn change_password(
         "Đã đổi mật khẩu.".to_owned()
     };
     Ok(Flash::success(&message).redirect("/profile"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::Unit;
+    use crate::units::queries::LineageLink;
+
+    fn unit(code: &str, name: &str) -> Unit {
+        Unit {
+            id: 1,
+            code: code.into(),
+            name: name.into(),
+            short_name: crate::units::reference::short_name(name).into(),
+            kind: "xã".into(),
+            level: 3,
+            parent_id: None,
+            path: "1".into(),
+            valid_from: None,
+            valid_to: chrono::NaiveDate::from_ymd_opt(2025, 6, 30),
+        }
+    }
+
+    fn link(code: &str, name: &str, kind: &str) -> LineageLink {
+        LineageLink {
+            unit: unit(code, name),
+            merge_kind: kind.into(),
+            note: String::new(),
+            effective_on: chrono::NaiveDate::from_ymd_opt(2025, 7, 1).unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn a_split_commune_lists_every_successor() {
+        let gone = DissolvedUnit {
+            unit: unit("30079", "Xã Gáo Giồng"),
+            ended_on: chrono::NaiveDate::from_ymd_opt(2025, 7, 1).unwrap_or_default(),
+            successors: vec![link("30025", "Xã Phú Cường", "mot_phan"), link("30088", "Xã Phong Mỹ", "mot_phan")],
+        };
+        assert_eq!(
+            gone.message(),
+            "Xã Gáo Giồng đã kết thúc hoạt động từ 01/07/2025; các đơn vị kế thừa: Xã Phú Cường (mã 30025, nhận một phần); \
+             Xã Phong Mỹ (mã 30088, nhận một phần). Tài khoản của bạn vẫn gắn với đơn vị cũ: đề nghị quản trị viên \
+             chuyển tài khoản sang đơn vị phù hợp."
+        );
+        let district = DissolvedUnit { successors: Vec::new(), ..gone };
+        assert!(district.message().contains("(không có đơn vị kế thừa); đề nghị quản trị viên chuyển tài khoản"));
+    }
 }

@@ -2,7 +2,12 @@
 //! writer and the HTML preview read: the Party-format header, the body blocks with figures
 //! filled from the aggregated data, footnotes, next year's targets, recipients and signature.
 //! What goes where, and in which words, is the versioned layout template
-//! `reference/templates/annual-report-v1.json`, not code.
+//! `reference/templates/annual-report-v2.json`, not code; who issues the document (the heading,
+//! the symbol in its number, the signature block's on-behalf line and position, the default
+//! "Nơi nhận") is the office of the report's unit at the report's date (`crate::offices`).
+//! Version 1 of the template, which carried those per level, still loads: its per-level
+//! heading is superseded by the office, its number line keeps its shape with the office's
+//! symbol.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -16,11 +21,14 @@ use crate::dashboards::aggregate::{self, Basis, Totals};
 use crate::directives::targets::{self, Target};
 use crate::format;
 use crate::indicators::{Catalogue, Indicator, ValueType};
+use crate::offices::Office;
 use crate::reports::Period;
 use crate::units::{Unit, queries};
 
 /// The layout template in force.
-pub const LAYOUT_JSON: &str = include_str!("../../reference/templates/annual-report-v1.json");
+pub const LAYOUT_JSON: &str = include_str!("../../reference/templates/annual-report-v2.json");
+/// The first version, before the heading moved to the offices.
+pub const LAYOUT_V1_JSON: &str = include_str!("../../reference/templates/annual-report-v1.json");
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct PageSpec {
@@ -111,7 +119,11 @@ impl HeadingStyle {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct SignatureSpec {
+    /// v1 only: the office gives it from v2 on.
+    #[serde(default)]
     pub on_behalf: String,
+    /// v1 only: the office gives it from v2 on.
+    #[serde(default)]
     pub position: String,
     pub name: String,
     pub blank_lines: usize,
@@ -127,9 +139,19 @@ pub struct LayoutSpec {
     /// "footer_right" or "footer_center".
     pub page_number: String,
     pub party: String,
+    /// v1 only (per level); superseded by the office.
+    #[serde(default)]
     pub superior: BTreeMap<String, String>,
+    /// v1 only (per level); superseded by the office.
+    #[serde(default)]
     pub issuer: BTreeMap<String, String>,
+    /// v1 only (per level): "Số      -BC/BDVTU"; the office's symbol replaces what follows
+    /// the slash.
+    #[serde(default)]
     pub number: BTreeMap<String, String>,
+    /// v2: the number line, `{symbol}` being the office's symbol: "Số      -BC/{symbol}".
+    #[serde(default)]
+    pub number_format: Option<String>,
     pub scope_word: BTreeMap<String, String>,
     pub doc_type: String,
     pub title: String,
@@ -141,21 +163,43 @@ pub struct LayoutSpec {
     pub comparators: BTreeMap<String, String>,
     pub narrative_sections: BTreeMap<String, String>,
     pub recipients_heading: String,
+    /// v1 only (per level); the office's recipients are the defaults from v2 on.
+    #[serde(default)]
     pub recipients: BTreeMap<String, Vec<String>>,
     pub signature: SignatureSpec,
 }
 
 impl LayoutSpec {
+    /// The template in force.
     pub fn load() -> anyhow::Result<LayoutSpec> {
         Ok(serde_json::from_str(LAYOUT_JSON)?)
     }
 
-    fn by_level(map: &BTreeMap<String, String>, level: i16) -> &str {
-        map.get(&level.to_string()).or_else(|| map.values().last()).map(String::as_str).unwrap_or("")
+    /// A template by its version name ("annual-report-v1", "annual-report-v2").
+    pub fn load_version(version: &str) -> anyhow::Result<LayoutSpec> {
+        let text = match version {
+            "annual-report-v1" => LAYOUT_V1_JSON,
+            "annual-report-v2" => LAYOUT_JSON,
+            other => anyhow::bail!("không có mẫu bố cục {other}"),
+        };
+        Ok(serde_json::from_str(text)?)
     }
 
-    pub fn default_recipients(&self, level: i16) -> Vec<String> {
-        self.recipients.get(&level.to_string()).or_else(|| self.recipients.values().last()).cloned().unwrap_or_default()
+    /// The number line with the office's symbol: v2's `number_format`, or v1's per-level line
+    /// with the office's symbol after the slash.
+    pub fn number_line(&self, office: &Office, level: i16) -> String {
+        match &self.number_format {
+            Some(format) => office.number_line(format),
+            None => {
+                let v1 = Self::by_level(&self.number, level);
+                let prefix = v1.split_once('/').map(|(before, _)| before).unwrap_or("Số      -BC");
+                format!("{prefix}/{}", office.symbol)
+            }
+        }
+    }
+
+    fn by_level(map: &BTreeMap<String, String>, level: i16) -> &str {
+        map.get(&level.to_string()).or_else(|| map.values().last()).map(String::as_str).unwrap_or("")
     }
 }
 
@@ -226,6 +270,8 @@ pub struct AnnualDocument {
     pub unit_code: String,
     pub unit_name: String,
     pub year: i32,
+    /// The office that issues it, at the report's date.
+    pub office: Office,
     pub superior: String,
     pub issuer: String,
     pub number: String,
@@ -233,6 +279,7 @@ pub struct AnnualDocument {
     pub title: String,
     pub blocks: Vec<Block>,
     pub recipients: Vec<String>,
+    pub on_behalf: String,
     pub signer_position: String,
     pub signer_name: String,
     /// Footnotes in order, for renderers that list them apart (the HTML preview).
@@ -492,13 +539,11 @@ fn push_text(out: &mut Vec<Inline>, text: &str) {
     }
 }
 
-/// "Tỉnh Kiên Giang" → "KIÊN GIANG" in the name of the superior body.
-fn upper(text: &str) -> String {
-    text.to_uppercase()
-}
-
 pub struct Options {
+    /// The issuing date, on the place-and-date line.
     pub date: NaiveDate,
+    /// The office of the unit at the report's date.
+    pub office: Office,
 }
 
 /// Builds the document from the figures, the narrative and the layout template.
@@ -597,24 +642,32 @@ pub fn build(figures: &Figures, narrative: &AnnualNarrative, layout: &LayoutSpec
             .map(|l| l.trim().trim_start_matches('-').trim().to_owned())
             .filter(|l| !l.is_empty())
             .collect();
-        if typed.is_empty() { layout.default_recipients(unit.level) } else { typed }
+        if typed.is_empty() { options.office.recipients.clone() } else { typed }
     };
+    let office = &options.office;
     let place_date = format!("{short}, {}", format::document_date(options.date));
     AnnualDocument {
         unit_code: unit.code.clone(),
         unit_name: unit.name.clone(),
         year,
-        superior: LayoutSpec::by_level(&layout.superior, unit.level).replace("{NAME}", &upper(&short)),
-        issuer: LayoutSpec::by_level(&layout.issuer, unit.level).to_owned(),
-        number: LayoutSpec::by_level(&layout.number, unit.level).to_owned(),
+        superior: office.superior.clone(),
+        issuer: office.name.clone(),
+        number: layout.number_line(office, unit.level),
         place_date,
         title: filler.words(&layout.title),
         blocks,
         recipients,
-        signer_position: if narrative.signer_position.trim().is_empty() {
+        on_behalf: if office.on_behalf.trim().is_empty() {
+            layout.signature.on_behalf.clone()
+        } else {
+            office.on_behalf.clone()
+        },
+        signer_position: if !narrative.signer_position.trim().is_empty() {
+            narrative.signer_position.trim().to_owned()
+        } else if office.signer_position.trim().is_empty() {
             layout.signature.position.clone()
         } else {
-            narrative.signer_position.trim().to_owned()
+            office.signer_position.clone()
         },
         signer_name: if narrative.signer_name.trim().is_empty() {
             layout.signature.name.clone()
@@ -622,6 +675,7 @@ pub fn build(figures: &Figures, narrative: &AnnualNarrative, layout: &LayoutSpec
             narrative.signer_name.trim().to_owned()
         },
         footnotes,
+        office: office.clone(),
         layout: layout.clone(),
     }
 }
@@ -633,9 +687,38 @@ mod tests {
     #[test]
     fn the_layout_template_parses() {
         let layout = LayoutSpec::load().expect("layout template");
-        assert_eq!(layout.version, "annual-report-v1");
+        assert_eq!(layout.version, "annual-report-v2");
         assert_eq!(layout.font, "Times New Roman");
         assert!(layout.blocks.len() > 10);
+        assert!(layout.superior.is_empty() && layout.recipients.is_empty(), "the heading is the office's");
+    }
+
+    fn office(symbol: &str) -> Office {
+        let unit = Unit {
+            id: 1,
+            code: "91".into(),
+            name: "Tỉnh An Giang".into(),
+            short_name: "An Giang".into(),
+            kind: "tỉnh".into(),
+            level: 1,
+            parent_id: None,
+            path: "1".into(),
+            valid_from: NaiveDate::from_ymd_opt(2025, 7, 1),
+            valid_to: None,
+        };
+        let date = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+        Office { symbol: symbol.into(), ..crate::offices::default::derive(&unit, None, None, date) }
+    }
+
+    #[test]
+    fn both_template_versions_number_with_the_offices_symbol() {
+        let v2 = LayoutSpec::load_version("annual-report-v2").expect("v2");
+        assert_eq!(v2.number_line(&office("BTGDVTU"), 1), "Số      -BC/BTGDVTU");
+        let v1 = LayoutSpec::load_version("annual-report-v1").expect("v1 still loads");
+        assert_eq!(v1.version, "annual-report-v1");
+        assert_eq!(v1.number_line(&office("BTGDVTU"), 1), "Số      -BC/BTGDVTU");
+        assert_eq!(v1.signature.on_behalf, "T/M BAN THƯỜNG VỤ");
+        assert!(LayoutSpec::load_version("annual-report-v9").is_err());
     }
 
     #[test]

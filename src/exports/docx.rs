@@ -192,7 +192,7 @@ fn document_xml(doc: &AnnualDocument) -> String {
         left.push_str(&tight(&format!("- {recipient}"), Style { size: s.recipients, ..Style::default() }, Align::Left));
     }
     let sig = Style { size: s.signature, bold: true, ..Style::default() };
-    let mut right = tight(&l.signature.on_behalf, sig, Align::Center);
+    let mut right = tight(&doc.on_behalf, sig, Align::Center);
     right.push_str(&tight(&doc.signer_position.to_uppercase(), sig, Align::Center));
     for _ in 0..l.signature.blank_lines {
         right.push_str(&tight("", body, Align::Center));

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
@@ -83,12 +83,16 @@ pub async fn export_values(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((code, year_text)): Path<(String, String)>,
+    Query(query): Query<super::UnitDateQuery>,
 ) -> AppResult<Response> {
     let (year, ext) = super::split_year(&year_text)?;
     if ext != "csv" && ext != "xlsx" {
         return Err(AppError::NotFound);
     }
-    let unit = super::unit_for_year(&state, &user, &code, year).await?;
+    let unit = match super::unit_for_year(&state, &user, &code, year, &query.unit_date).await {
+        Ok(unit) => unit,
+        Err(response) => return Ok(response),
+    };
     let rows: Vec<StoredValue> = sqlx::query_as(
         // Units ranked in tree order first: sorting a province's 100 000 values by their
         // units' paths took twice as long.

@@ -74,12 +74,76 @@ pub fn split_year(text: &str) -> AppResult<(i32, String)> {
     Ok((year, ext.to_ascii_lowercase()))
 }
 
-/// Resolves the unit code as of the year's end and checks the user may read it.
-pub async fn unit_for_year(state: &AppState, user: &CurrentUser, code: &str, year: i32) -> AppResult<Unit> {
-    let end = Period::Year { year }.end_date();
-    let unit = queries::resolve(&state.pool, code, end).await?.ok_or(AppError::NotFound)?;
-    authz::authorize(user, Action::ViewData, Some(Place::from(&unit)))?;
+/// `?unit_date=YYYY-MM-DD`: which unit a code means (codes are reused across the 2025 reform;
+/// `91` is Kiên Giang until 30/06/2025 and the new An Giang from 01/07/2025).
+#[derive(Debug, Default, Deserialize)]
+pub struct UnitDateQuery {
+    #[serde(default)]
+    pub unit_date: String,
+}
+
+/// A 422 page with a Vietnamese message (a query parameter the person can correct).
+pub fn unprocessable(message: &str) -> Response {
+    let page = crate::error::ErrorPage { title: "Yêu cầu chưa hợp lệ", message: message.to_owned() };
+    let mut response = (StatusCode::UNPROCESSABLE_ENTITY, message.to_owned()).into_response();
+    response.extensions_mut().insert(page);
+    response
+}
+
+/// A `unit_date` that is not a date: answered 422 with its Vietnamese message.
+#[derive(Debug)]
+pub struct BadUnitDate(String);
+
+impl IntoResponse for BadUnitDate {
+    fn into_response(self) -> Response {
+        unprocessable(&self.0)
+    }
+}
+
+/// The date a `unit_date` names; `None` when empty.
+pub fn parse_unit_date(text: &str) -> Result<Option<NaiveDate>, BadUnitDate> {
+    match text.trim() {
+        "" => Ok(None),
+        text => units::parse_date(text).map(Some).ok_or_else(|| {
+            BadUnitDate(format!(
+                "Ngày xác định đơn vị (unit_date) “{}” không hợp lệ: nhập theo dạng 2025-07-01 hoặc 01/07/2025.",
+                text.chars().take(40).collect::<String>()
+            ))
+        }),
+    }
+}
+
+/// Resolves the unit code on `unit_date` (default: the year's end, as today) and checks the
+/// user may read it. A bad `unit_date` answers 422, a code naming no unit then 404.
+pub async fn unit_for_year(
+    state: &AppState,
+    user: &CurrentUser,
+    code: &str,
+    year: i32,
+    unit_date: &str,
+) -> Result<Unit, Response> {
+    let on = parse_unit_date(unit_date)
+        .map_err(IntoResponse::into_response)?
+        .unwrap_or_else(|| Period::Year { year }.end_date());
+    let unit = queries::resolve(&state.pool, code, on)
+        .await
+        .map_err(|e| AppError::from(e).into_response())?
+        .ok_or_else(|| AppError::NotFound.into_response())?;
+    authz::authorize(user, Action::ViewData, Some(Place::from(&unit))).map_err(IntoResponse::into_response)?;
     Ok(unit)
+}
+
+/// The date whose office issues a year's report: the issuing date when one is chosen, else the
+/// year's last day, or today while the year runs. (`offices::in_force` then moves a date
+/// outside the unit's life to its nearest end: a dissolved unit's report carries its last
+/// office.)
+pub fn report_date(year: i32, issued: Option<NaiveDate>) -> NaiveDate {
+    issued.unwrap_or_else(|| Period::Year { year }.end_date().min(units::today()))
+}
+
+/// `?unit_date=…` to carry on links and forms, or nothing.
+fn unit_query(unit_date: Option<NaiveDate>) -> String {
+    unit_date.map(|d| format!("?unit_date={}", d.format("%Y-%m-%d"))).unwrap_or_default()
 }
 
 /// May edit the annual narrative: the unit's own office, or an administrator of its subtree.
@@ -120,21 +184,26 @@ pub fn attachment(bytes: Vec<u8>, content_type: &'static str, filename: &str) ->
 pub struct AnnualQuery {
     #[serde(default)]
     date: String,
+    #[serde(default)]
+    unit_date: String,
 }
 
 pub const DOCX_TYPE: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+/// Builds the document issued on `date` by the unit's office at `office_date`.
 async fn load_document(
     state: &AppState,
     unit: Unit,
     year: i32,
     date: NaiveDate,
+    office_date: NaiveDate,
 ) -> AppResult<(AnnualDocument, Figures, AnnualNarrative)> {
     let layout = LayoutSpec::load()?;
     let narrative = annual::narrative(&state.pool, unit.id, year).await?.unwrap_or_default();
+    let office = crate::offices::in_force(&state.pool, &unit, office_date).await?;
     let figures = Figures::load(&state.pool, unit, year).await?;
-    let document = annual::build(&figures, &narrative, &layout, &annual::Options { date });
+    let document = annual::build(&figures, &narrative, &layout, &annual::Options { date, office });
     Ok((document, figures, narrative))
 }
 
@@ -146,7 +215,12 @@ struct AnnualPage {
     narrative: AnnualNarrative,
     can_edit: bool,
     date_input: String,
+    /// `?date=…&unit_date=…` for the DOCX link, or nothing.
     date_query: String,
+    /// `?unit_date=…` for the other links and the narrative form, or nothing.
+    unit_query: String,
+    /// The `unit_date` to keep in the date form.
+    unit_date: String,
     default_recipients: String,
     default_position: String,
     /// Set when a save was refused and the form shows the typed text again.
@@ -168,18 +242,25 @@ pub async fn annual_export(
     Query(query): Query<AnnualQuery>,
 ) -> AppResult<Response> {
     let (year, ext) = split_year(&year_text)?;
-    let unit = unit_for_year(&state, &user, &code, year).await?;
-    let date = match query.date.trim() {
-        "" => units::today(),
-        text => units::parse_date(text)
-            .ok_or_else(|| AppError::BadRequest("Ngày không hợp lệ: nhập theo dạng 15/12/2020.".to_owned()))?,
+    let unit = match unit_for_year(&state, &user, &code, year, &query.unit_date).await {
+        Ok(unit) => unit,
+        Err(response) => return Ok(response),
     };
+    let unit_date = parse_unit_date(&query.unit_date).ok().flatten();
+    let issued = match query.date.trim() {
+        "" => None,
+        text => Some(
+            units::parse_date(text)
+                .ok_or_else(|| AppError::BadRequest("Ngày không hợp lệ: nhập theo dạng 15/12/2020.".to_owned()))?,
+        ),
+    };
+    let date = issued.unwrap_or_else(units::today);
     let can_edit = may_edit(&user, &unit);
     let short = unit.short_name.clone();
     // The workbook's raw values are read alongside the figures, on a second connection.
     let raw =
         async { if ext == "xlsx" { xlsx::raw_values(&state.pool, &unit, year).await.map(Some) } else { Ok(None) } };
-    let (loaded, raw) = tokio::join!(load_document(&state, unit.clone(), year, date), raw);
+    let (loaded, raw) = tokio::join!(load_document(&state, unit.clone(), year, date, report_date(year, issued)), raw);
     let ((document, figures, narrative), raw) = (loaded?, raw?);
     let name = format!("Báo cáo tổng kết năm {year} - {short}");
     match ext.as_str() {
@@ -193,16 +274,21 @@ pub async fn annual_export(
             Ok(attachment(bytes, XLSX_TYPE, &format!("Số liệu năm {year} - {short}.xlsx")))
         }
         "" => {
-            let default_recipients = document.layout.default_recipients(figures.unit.level).join("\n");
-            let default_position = document.layout.signature.position.clone();
+            let default_recipients = document.office.recipients.join("\n");
+            let default_position = document.office.signer_position.clone();
+            let mut params: Vec<String> = Vec::new();
+            if let Some(issued) = issued {
+                params.push(format!("date={}", issued.format("%Y-%m-%d")));
+            }
+            if let Some(unit_date) = unit_date {
+                params.push(format!("unit_date={}", unit_date.format("%Y-%m-%d")));
+            }
             Ok(render(&AnnualPage {
                 layout,
                 date_input: date.format("%Y-%m-%d").to_string(),
-                date_query: if query.date.trim().is_empty() {
-                    String::new()
-                } else {
-                    format!("?date={}", date.format("%Y-%m-%d"))
-                },
+                date_query: if params.is_empty() { String::new() } else { format!("?{}", params.join("&")) },
+                unit_query: unit_query(unit_date),
+                unit_date: unit_date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
                 doc: document,
                 narrative,
                 can_edit,
@@ -278,22 +364,26 @@ pub struct NarrativeProblem {
 }
 
 /// Shows the annual page again with the typed narrative and what went wrong.
+#[allow(clippy::too_many_arguments)]
 async fn narrative_again(
     state: &AppState,
     layout: Layout,
     unit: Unit,
     year: i32,
+    unit_date: Option<NaiveDate>,
     typed: AnnualNarrative,
     problem: NarrativeProblem,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let (document, figures, _) = load_document(state, unit, year, units::today()).await?;
-    let default_recipients = document.layout.default_recipients(figures.unit.level).join("\n");
-    let default_position = document.layout.signature.position.clone();
+    let (document, _, _) = load_document(state, unit, year, units::today(), report_date(year, None)).await?;
+    let default_recipients = document.office.recipients.join("\n");
+    let default_position = document.office.signer_position.clone();
     let page = AnnualPage {
         layout,
         date_input: units::today().format("%Y-%m-%d").to_string(),
-        date_query: String::new(),
+        date_query: unit_query(unit_date),
+        unit_query: unit_query(unit_date),
+        unit_date: unit_date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
         doc: document,
         narrative: typed,
         can_edit: true,
@@ -314,18 +404,23 @@ pub async fn save_narrative(
     layout: Layout,
     user: CurrentUser,
     Path((code, year_text)): Path<(String, String)>,
+    Query(query): Query<UnitDateQuery>,
     Form(form): Form<NarrativeForm>,
 ) -> AppResult<Response> {
     let (year, ext) = split_year(&year_text)?;
     if !ext.is_empty() {
         return Err(AppError::NotFound);
     }
-    let end = Period::Year { year }.end_date();
-    let unit = queries::resolve(&state.pool, &code, end).await?.ok_or(AppError::NotFound)?;
+    let unit_date = match parse_unit_date(&query.unit_date) {
+        Ok(date) => date,
+        Err(bad) => return Ok(bad.into_response()),
+    };
+    let on = unit_date.unwrap_or_else(|| Period::Year { year }.end_date());
+    let unit = queries::resolve(&state.pool, &code, on).await?.ok_or(AppError::NotFound)?;
     if !may_edit(&user, &unit) {
         return Err(AppError::Forbidden);
     }
-    let back = format!("/exports/annual/{}/{year}", unit.code);
+    let back = format!("/exports/annual/{}/{year}{}", unit.code, unit_query(unit_date));
     let opened: i32 = form.version.trim().parse().unwrap_or(0);
     let expected: i32 = form.replace.trim().parse().unwrap_or(opened);
     let clean = |text: &str| -> String { text.replace("\r\n", "\n").trim().to_owned() };
@@ -363,7 +458,17 @@ pub async fn save_narrative(
             fields: too_long,
             conflict: None,
         };
-        return narrative_again(&state, layout, unit, year, typed, problem, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return narrative_again(
+            &state,
+            layout,
+            unit,
+            year,
+            unit_date,
+            typed,
+            problem,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
 
     let mut tx = state.pool.begin().await?;
@@ -453,7 +558,7 @@ pub async fn save_narrative(
             fields: Vec::new(),
             conflict: Some((current.version, differing)),
         };
-        return narrative_again(&state, layout, unit, year, typed, problem, StatusCode::CONFLICT).await;
+        return narrative_again(&state, layout, unit, year, unit_date, typed, problem, StatusCode::CONFLICT).await;
     }
     typed.version = expected + 1;
     audit::record(

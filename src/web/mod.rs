@@ -112,6 +112,7 @@ impl Layout {
         if user.as_ref().is_some_and(|u| u.is_admin) {
             items.push(("/admin/catalogue", "Danh mục"));
             items.push(("/admin/users", "Người dùng"));
+            items.push(("/admin/offices", "Cơ quan"));
             items.push(("/admin/audit", "Nhật ký"));
         }
         let nav = items
@@ -138,6 +139,16 @@ where
         let user = parts.extensions.get::<UserBadge>().cloned();
         let mut layout = Layout::build(&app.config, parts.uri.path(), user);
         layout.flash = parts.extensions.get::<Flash>().cloned();
+        // The header names the office of the user's unit today (cached per unit and day); a
+        // national account keeps the configured name.
+        let unit_id = parts.extensions.get::<crate::auth::CurrentUser>().and_then(|u| u.unit.as_ref()).map(|u| u.id);
+        if let Some(unit_id) = unit_id {
+            match crate::offices::header_name(&app.pool, unit_id).await {
+                Ok(Some(name)) => layout.office_name = name,
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "không đọc được cơ quan của đơn vị người dùng"),
+            }
+        }
         Ok(layout)
     }
 }
