@@ -869,3 +869,21 @@ async fn an_office_edited_by_an_administrator_shows_up_in_the_next_export() {
         .expect("audit");
     assert_eq!(audited, 2, "the update and the creation are in the audit log");
 }
+
+/// Today's An Giang over 2020, a year before it existed: the report carries Kiên Giang's
+/// figures (seed 002's 585.160 members among them) and says under its title where they come
+/// from; Kiên Giang's own report of 2020 says nothing of the kind.
+#[tokio::test]
+async fn a_unit_of_today_reports_its_history_through_its_predecessors() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("quantri").await;
+    let (status, bytes, _) = download(&client, &app, "/exports/annual/91/2020.docx?unit_date=2025-07-01").await;
+    assert_eq!(status, 200);
+    let (_, text) = part_text(&bytes, "word/document.xml").expect("document");
+    assert!(text.contains("Tỉnh An Giang được thành lập từ ngày 01/07/2025"), "the note under the title");
+    assert!(text.contains("Tỉnh Kiên Giang (đến 30/06/2025)"), "the predecessor, dated");
+    assert!(text.contains("585.160"), "Kiên Giang's 2020 members are part of it");
+    let (_, bytes, _) = download(&client, &app, "/exports/annual/91/2020.docx").await;
+    let (_, text) = part_text(&bytes, "word/document.xml").expect("document");
+    assert!(!text.contains("được thành lập từ ngày 01/07/2025"), "Kiên Giang's own report has no such note");
+}

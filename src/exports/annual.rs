@@ -18,12 +18,14 @@ use serde::Deserialize;
 use sqlx::{FromRow, PgPool};
 
 use crate::dashboards::aggregate::{self, Basis, Totals};
+use crate::dashboards::cache::View;
+use crate::dashboards::history;
 use crate::directives::targets::{self, Target};
 use crate::format;
 use crate::indicators::{Catalogue, Indicator, ValueType};
 use crate::offices::Office;
 use crate::reports::Period;
-use crate::units::{Unit, queries};
+use crate::units::Unit;
 
 /// The layout template in force.
 pub const LAYOUT_JSON: &str = include_str!("../../reference/templates/annual-report-v2.json");
@@ -300,44 +302,100 @@ pub struct Figures {
     pub parts: BTreeMap<String, Totals>,
     pub children: Vec<Unit>,
     pub this_year_targets: Vec<Target>,
+    /// Where the figures come from across the 2025 reform (a unit of today over a year before
+    /// or around 1 July 2025), as the document says it under its title.
+    pub history_note: Option<String>,
+}
+
+/// The sentence under the title of a report whose figures reach back through the lineage,
+/// naming split predecessors with "một phần" and the figures as estimated where they are.
+fn history_note(composite: &history::Composite, unit: &Unit, year: i32) -> Option<String> {
+    let counted: Vec<String> = composite.sources.iter().filter(|p| p.counted).map(|p| p.unit.dated_name()).collect();
+    let lead = match composite.era {
+        history::Era::Own => return None,
+        history::Era::Before => format!(
+            "{} được thành lập từ ngày 01/07/2025; số liệu năm {year} là số liệu của các đơn vị tiền thân: {}.",
+            unit.name,
+            counted.join(", ")
+        ),
+        history::Era::Spanning => format!(
+            "Số liệu năm {year} gồm số liệu của các đơn vị tiền thân ({}) đến ngày 30/06/2025 (các chỉ tiêu cộng dồn) \
+             và của {} từ ngày 01/07/2025; số liệu thời điểm là của các đơn vị tồn tại cuối năm.",
+            counted.join(", "),
+            unit.name
+        ),
+    };
+    let partial: Vec<String> = composite
+        .sources
+        .iter()
+        .filter(|p| p.is_split())
+        .map(|p| {
+            if p.counted {
+                format!("{} (một phần, tính toàn bộ ở đây)", p.unit.name)
+            } else {
+                format!("{} (một phần, tính ở {})", p.unit.name, p.counted_in)
+            }
+        })
+        .collect();
+    if partial.is_empty() {
+        Some(lead)
+    } else {
+        Some(format!(
+            "{lead} Đơn vị tiền thân được chia cho nhiều đơn vị: {}; các số liệu này là số ước tính.",
+            partial.join("; ")
+        ))
+    }
 }
 
 impl Figures {
-    /// Aggregates everything from accepted reports (dashboards::aggregate, Basis::Accepted).
-    pub async fn load(pool: &PgPool, unit: Unit, year: i32) -> sqlx::Result<Figures> {
+    /// Aggregates everything from accepted reports (Basis::Accepted) through the dashboards'
+    /// cache, across the 2025 reform (`dashboards::history`): a unit of today's years before it
+    /// existed are its predecessors'.
+    pub async fn load(view: &View<'_>, unit: Unit, year: i32) -> sqlx::Result<Figures> {
+        let pool = view.pool();
         let period = Period::Year { year };
         let basis = Basis::Accepted;
         let catalogue = Catalogue::load(pool).await?;
-        let parts = aggregate::parts(pool, Some(&unit.path), period, basis).await?;
-        let totals = aggregate::sum_parts(parts.values());
-        let before = aggregate::totals(pool, Some(&unit.path), period.year_before(), basis).await?;
-        let children: Vec<Unit> = queries::children(pool, unit.id)
-            .await?
-            .into_iter()
-            .filter(|c| c.is_valid_on(period.end_date()) || parts.contains_key(&c.path))
-            .collect();
-        // Levels: the unit's own report; its children's own reports; everything further down.
+        let composite = history::composite(view, Some(&unit), period, basis).await?;
+        let totals = composite.totals();
+        let before = history::totals(view, Some(&unit), period.year_before(), basis).await?;
+        let children: Vec<Unit> =
+            composite.children.iter().filter(|c| composite.parts.contains_key(&c.path)).cloned().collect();
+        let history_note = history_note(&composite, &unit, year);
+        // Levels: the reporting unit's level; below a child, everything further down.
         let mut levels: BTreeMap<i16, Totals> = BTreeMap::new();
-        if let Some(own) = parts.get(&unit.path) {
-            levels.insert(unit.level, own.clone());
-        }
-        let mut child_own: Vec<Totals> = Vec::new();
-        let mut below: Vec<Totals> = Vec::new();
-        for child in &children {
-            if !parts.contains_key(&child.path) {
-                continue;
+        let mut add = |level: i16, part: &Totals, flows_only: bool| {
+            let into = levels.entry(level).or_default();
+            for (key, value) in part {
+                let code = key.split_once('.').map_or(key.as_str(), |(code, _)| code);
+                if flows_only && catalogue.element(code).is_some_and(|e| e.aggregation == "last") {
+                    continue;
+                }
+                *into.entry(key.clone()).or_insert(Decimal::ZERO) += value;
             }
-            let sub = aggregate::parts(pool, Some(&child.path), period, basis).await?;
-            for (path, part) in sub {
-                if path == child.path { child_own.push(part) } else { below.push(part) }
+        };
+        // The unit's own tree (not for a year before it existed), then its predecessors' (their
+        // flows only when the year also holds the unit's own second half).
+        let mut trees: Vec<(&Unit, bool)> = Vec::new();
+        if composite.era != history::Era::Before {
+            trees.push((&unit, false));
+        }
+        let flows_only = composite.era == history::Era::Spanning;
+        trees.extend(composite.sources.iter().filter(|p| p.counted).map(|p| (&p.unit, flows_only)));
+        for (root, flows_only) in trees {
+            for (path, part) in view.parts(Some(&root.path), period, basis).await?.iter() {
+                if *path == root.path {
+                    add(root.level, part, flows_only);
+                    continue;
+                }
+                // A child's own report one level down, everything below it two.
+                for (sub_path, sub) in view.parts(Some(path), period, basis).await?.iter() {
+                    add(if sub_path == path { root.level + 1 } else { root.level + 2 }, sub, flows_only);
+                }
             }
         }
-        if !child_own.is_empty() {
-            levels.insert(unit.level + 1, aggregate::sum_parts(child_own.iter()));
-        }
-        if !below.is_empty() {
-            levels.insert(unit.level + 2, aggregate::sum_parts(below.iter()));
-        }
+        levels.retain(|_, totals| !totals.is_empty());
+        let parts = composite.parts.clone();
         let all_targets = targets::for_unit(pool, Some(&unit.path), Some(unit.level)).await?;
         let pick = |y: i32| -> Vec<Target> {
             let mut chosen: Vec<Target> = Vec::new();
@@ -350,7 +408,19 @@ impl Figures {
         };
         let targets = pick(year + 1);
         let this_year_targets = pick(year);
-        Ok(Figures { catalogue, unit, year, totals, before, levels, targets, parts, children, this_year_targets })
+        Ok(Figures {
+            catalogue,
+            unit,
+            year,
+            totals,
+            before,
+            levels,
+            targets,
+            parts,
+            children,
+            this_year_targets,
+            history_note,
+        })
     }
 
     fn drill(&self, selector: &str) -> String {
@@ -564,7 +634,16 @@ pub fn build(figures: &Figures, narrative: &AnnualNarrative, layout: &LayoutSpec
     for spec in &layout.blocks {
         match spec {
             BlockSpec::Heading { style, text } => {
-                blocks.push(Block::Heading { style: *style, text: filler.words(text) })
+                blocks.push(Block::Heading { style: *style, text: filler.words(text) });
+                if *style == HeadingStyle::Title
+                    && let Some(note) = &figures.history_note
+                {
+                    blocks.push(Block::Paragraph {
+                        lead: String::new(),
+                        inlines: vec![Inline::Text(note.clone())],
+                        placeholder: false,
+                    });
+                }
             }
             BlockSpec::Narrative { section, lead } => {
                 let text = narrative.section(section);

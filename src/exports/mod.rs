@@ -202,7 +202,8 @@ async fn load_document(
     let layout = LayoutSpec::load()?;
     let narrative = annual::narrative(&state.pool, unit.id, year).await?.unwrap_or_default();
     let office = crate::offices::in_force(&state.pool, &unit, office_date).await?;
-    let figures = Figures::load(&state.pool, unit, year).await?;
+    let view = state.aggregates.view(&state.pool).await?;
+    let figures = Figures::load(&view, unit, year).await?;
     let document = annual::build(&figures, &narrative, &layout, &annual::Options { date, office });
     Ok((document, figures, narrative))
 }
