@@ -791,9 +791,12 @@ struct OverviewPage {
     parent_name: String,
 }
 
+/// A group of the overview: its title, which states belong to it, whether it opens.
+type GroupSpec = (&'static str, fn(Option<Status>) -> bool, bool);
+
 /// Groups the rows by what the reviewer has to do, in that order (see [`OverviewGroup`]).
 fn overview_groups(rows: Vec<OverviewRow>) -> Vec<OverviewGroup> {
-    let order: [(&'static str, fn(Option<Status>) -> bool, bool); 4] = [
+    let order: [GroupSpec; 4] = [
         ("Chờ duyệt", |s| s == Some(Status::Submitted), true),
         ("Đã trả lại, chờ gửi lại", |s| s == Some(Status::Returned), true),
         ("Chưa gửi", |s| matches!(s, None | Some(Status::Draft)), true),
