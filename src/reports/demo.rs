@@ -451,8 +451,9 @@ enum Latest {
 }
 
 const RETURN_REMARK: &str = "Đề nghị rà soát lại số đơn đã giải quyết và số cuộc giám sát.";
-const PRESENT_REMARK: &str = "Số đoàn viên Hội Nông dân giảm so với quý II nhưng chưa có giải trình; đề nghị rà soát, \
-                              bổ sung số cuộc đối thoại với Nhân dân và gửi lại trước ngày 05/12.";
+const PRESENT_REMARK: &str = "Số hội viên Hội Nông dân phát triển mới chưa khớp với biểu tổng hợp của Ủy ban MTTQ \
+                              xã; đề nghị rà soát, bổ sung số cuộc đối thoại với Nhân dân và gửi lại trong 05 ngày \
+                              làm việc.";
 
 fn plan_for(unit: &Unit, year: i32, quarter: u8, latest: Latest) -> Plan {
     let w = weight(unit.id, (year as u64) * 10 + u64::from(quarter));
