@@ -1069,3 +1069,195 @@ async fn a_province_of_today_reviews_its_communes_grouped() {
         assert!(waiting < accepted, "waiting before accepted");
     }
 }
+
+/// The membership rates "(51,93%)" a dashboard's ranking lists, as numbers.
+fn listed_rates(page: &str) -> Vec<f64> {
+    page.split("%)")
+        .filter_map(|before| before.rsplit_once('(').map(|(_, number)| number))
+        .filter(|n| n.len() <= 6 && n.contains(',') && n.chars().all(|c| c.is_ascii_digit() || c == ','))
+        .filter_map(|n| n.replace(',', ".").parse().ok())
+        .collect()
+}
+
+/// The demo lives in the present: today's An Giang (91 since 1 July 2025) has the targets of its
+/// 2025–2030 term, communes whose figures differ, a report returned with remarks, accounts of
+/// the province and of communes, and its two predecessors' history before the reform.
+#[tokio::test]
+async fn the_demo_lives_in_todays_an_giang() {
+    let app = TestApp::spawn_with_demo().await;
+    let date = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date");
+    let province =
+        danvan::units::queries::resolve(&app.pool, "91", date(2025, 7, 1)).await.expect("query").expect("new province");
+    assert_eq!(province.name, "Tỉnh An Giang");
+    // The last finished quarter (2026-Q3 on 30 November 2026) is the one under review.
+    let current = danvan::reports::Period::containing(danvan::units::today()).previous();
+    let (year, quarter) = current.last_quarter();
+    let period = danvan::reports::Period::Quarter { year, quarter }.code();
+
+    // Targets of the term on today's province, for 2026 and for 2030.
+    let targets =
+        danvan::directives::targets::for_unit(&app.pool, Some(&province.path), Some(1)).await.expect("targets");
+    let membership = |year| targets.iter().any(|t| t.indicator_code == "TL_DVHV" && t.year == Some(year));
+    assert!(membership(2025) && membership(2026) && membership(2030), "{targets:?}");
+    let commune = danvan::units::queries::resolve(&app.pool, "30742", date(2025, 7, 1)).await.expect("q").expect("u");
+    let commune_targets =
+        danvan::directives::targets::for_unit(&app.pool, Some(&commune.path), Some(3)).await.expect("targets");
+    assert!(commune_targets.iter().any(|t| t.indicator_code == "TL_TC_HTTNV" && t.scope_level == Some(3)));
+
+    // The province's leader sees the targets and communes that differ.
+    let leader = app.demo_client("angiang.lanhdao").await;
+    let (status, page) = text(
+        leader.get(app.url(&format!("/dashboards/91?period={period}&indicator=TL_DVHV"))).send().await.expect("GET"),
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(!page.contains("Chưa có chỉ tiêu nào"), "targets apply to today's province");
+    if year == 2026 {
+        assert!(page.contains("≥ 58%"), "the 2026 membership target");
+    }
+    let rates = listed_rates(&page);
+    assert!(rates.len() >= 10, "at least ten communes with a rate: {rates:?}");
+    let (lo, hi) = rates.iter().fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
+    assert!(hi - lo >= 2.0, "the communes' rates differ: {lo}–{hi}");
+    // The same spread in the accepted reports themselves.
+    let spread: Option<f64> = sqlx::query_scalar(
+        "WITH c AS (SELECT r.unit_id,
+                           sum(v.value) FILTER (WHERE v.element_code = 'DVHV_HIEN_CO') * 100
+                           / sum(v.value) FILTER (WHERE v.element_code = 'DVHV_DOI_TUONG') AS rate
+                    FROM reports r JOIN report_values v ON v.report_id = r.id JOIN units u ON u.id = r.unit_id
+                    WHERE r.year = $2 AND r.quarter = $3 AND r.status = 'da_duyet' AND u.level = 3
+                      AND u.path <@ $1::ltree
+                    GROUP BY r.unit_id)
+         SELECT (max(rate) - min(rate))::float8 FROM c",
+    )
+    .bind(&province.path)
+    .bind(year)
+    .bind(i16::from(quarter))
+    .fetch_one(&app.pool)
+    .await
+    .expect("spread");
+    assert!(spread.unwrap_or(0.0) >= 2.0, "{spread:?}");
+
+    // The last quarter is a mix: accepted, waiting, drafts, missing, one returned with remarks.
+    let states: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT r.status, count(*) FROM reports r JOIN units u ON u.id = r.unit_id
+         WHERE r.year = $2 AND r.quarter = $3 AND u.path <@ $1::ltree GROUP BY 1 ORDER BY 1",
+    )
+    .bind(&province.path)
+    .bind(year)
+    .bind(i16::from(quarter))
+    .fetch_all(&app.pool)
+    .await
+    .expect("states");
+    let count = |s: &str| states.iter().find(|(status, _)| status == s).map(|(_, n)| *n).unwrap_or(0);
+    assert!(count("da_duyet") >= 10 && count("da_gui") > 0 && count("nhap") > 0, "{states:?}");
+    assert_eq!(count("tra_lai"), 1, "{states:?}");
+    let reported: i64 = states.iter().map(|(_, n)| n).sum();
+    assert!(reported < 103, "some communes have not reported at all: {states:?}");
+    let remarks: Vec<String> = sqlx::query_scalar(
+        "SELECT e.remarks FROM report_events e JOIN reports r ON r.id = e.report_id JOIN units u ON u.id = r.unit_id
+         WHERE e.to_status = 'tra_lai' AND r.status = 'tra_lai' AND r.year >= 2026 AND u.path <@ $1::ltree",
+    )
+    .bind(&province.path)
+    .fetch_all(&app.pool)
+    .await
+    .expect("remarks");
+    assert!(remarks.iter().any(|r| r.contains("đề nghị")), "{remarks:?}");
+
+    // Old An Giang (89 until 30 June 2025) has its accepted 2020, its province total exact.
+    let old = danvan::units::queries::resolve(&app.pool, "89", date(2020, 12, 31)).await.expect("q").expect("89");
+    let (accepted, units): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM reports r JOIN units u ON u.id = r.unit_id
+                 WHERE u.path <@ $1::ltree AND r.year = 2020 AND r.status = 'da_duyet'),
+                (SELECT count(*) FROM units WHERE path <@ $1::ltree)",
+    )
+    .bind(&old.path)
+    .fetch_one(&app.pool)
+    .await
+    .expect("counts");
+    assert_eq!(accepted, units * 4, "every unit of old An Giang, every quarter of 2020");
+    let national = app.demo_client("quantri").await;
+    let doc: Value =
+        national.get(app.url("/api/v1/aggregates/89?period=2020")).send().await.expect("GET").json().await.expect("j");
+    assert_eq!(doc["values"]["DVHV_HIEN_CO"].as_f64(), Some(626_900.0), "{doc}");
+    // Kiên Giang's history reaches the reform too.
+    let doc: Value = national
+        .get(app.url("/api/v1/aggregates/91?period=2025-H1"))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("j");
+    assert!(doc["values"]["DON_TIEP_NHAN"].as_f64().unwrap_or(0.0) > 0.0, "{doc}");
+
+    // Every new account signs in and sees its own unit's dashboard.
+    for (username, code) in [
+        ("angiang.nhaplieu", "91"),
+        ("angiang.duyet", "91"),
+        ("angiang.quantri", "91"),
+        ("rachgia.nhaplieu", "30742"),
+        ("rachgia.lanhdao", "30742"),
+        ("chauthanh.nhaplieu", "30880"),
+        ("chauthanh.lanhdao", "30880"),
+        ("phuquoc.nhaplieu", "31078"),
+        ("phuquoc.lanhdao", "31078"),
+    ] {
+        let client = app.demo_client(username).await;
+        let path = format!("/dashboards/{code}?period={period}");
+        let (status, page) = text(client.get(app.url(&path)).send().await.expect("GET")).await;
+        assert_eq!(status, 200, "{username} on {path}");
+        assert!(!page.contains("Chưa có chỉ tiêu nào"), "{username} sees its targets");
+    }
+}
+
+/// `danvan synth` covers the two-tier tree too: after the ten old years, every commune of today
+/// gets accepted reports 2025-Q3 … 2026-Q3 (here for one province, old and new).
+#[tokio::test]
+async fn synth_covers_the_communes_of_the_new_tree() {
+    let app = TestApp::spawn().await;
+    danvan::dashboards::synth::run_within(&app.pool, 6, Some("91")).await.expect("synth");
+    let date = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date");
+    let count = |code: &'static str, on: chrono::NaiveDate, years: (i32, i32)| {
+        let pool = app.pool.clone();
+        async move {
+            let province = danvan::units::queries::resolve(&pool, code, on).await.expect("query").expect("province");
+            let row: (i64, i64, i64) = sqlx::query_as(
+                "SELECT count(DISTINCT r.unit_id), count(DISTINCT (r.year, r.quarter)),
+                        count(*) FILTER (WHERE r.status <> 'da_duyet')
+                 FROM reports r JOIN units u ON u.id = r.unit_id
+                 WHERE u.path <@ $1::ltree AND r.year BETWEEN $2 AND $3",
+            )
+            .bind(&province.path)
+            .bind(years.0)
+            .bind(years.1)
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+            row
+        }
+    };
+    // Today's An Giang: its 102 communes, five quarters, all accepted.
+    assert_eq!(count("91", date(2025, 7, 1), (2025, 2026)).await, (102, 5, 0));
+    // Kiên Giang before the reform: its 143 communes, forty quarters.
+    assert_eq!(count("91", date(2020, 12, 31), (2015, 2025)).await, (143, 40, 0));
+    // Nothing elsewhere, and the new province's figures roll up.
+    let others: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM reports r JOIN units u ON u.id = r.unit_id
+         WHERE NOT u.path <@ ANY (ARRAY(SELECT path FROM units WHERE level = 1 AND code = '91'))",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("count");
+    assert_eq!(others, 0);
+    let new = danvan::units::queries::resolve(&app.pool, "91", date(2025, 7, 1)).await.expect("q").expect("unit");
+    let totals = danvan::dashboards::aggregate::totals(
+        &app.pool,
+        Some(&new.path),
+        "2026-Q3".parse().expect("period"),
+        danvan::dashboards::aggregate::Basis::Accepted,
+    )
+    .await
+    .expect("totals");
+    assert!(!totals.is_empty(), "the new province's 2026-Q3 figures");
+}

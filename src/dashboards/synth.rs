@@ -1,6 +1,7 @@
 //! `danvan synth`: national-scale synthetic data for the benchmark — every pre-reform commune,
-//! about 40 figures, quarterly for ten years (some 16 million values), generated inside
-//! PostgreSQL so that it takes well under a minute.
+//! about 40 figures, quarterly for ten years (some 16 million values), then every commune of
+//! the two-tier tree from 2025-Q3 to 2026-Q3, so that dashboards are measured across the reform;
+//! generated inside PostgreSQL so that it takes well under a minute.
 
 use std::time::Instant;
 
@@ -13,8 +14,17 @@ use crate::reports::entry;
 /// The ten years before the reform: 2015-Q3 … 2025-Q2 (40 quarters).
 pub const FIRST: (i32, u8) = (2015, 3);
 pub const LAST: (i32, u8) = (2025, 2);
+/// The two-tier tree since 1 July 2025: 2025-Q3 … 2026-Q3 (5 quarters).
+pub const NEW_FIRST: (i32, u8) = (2025, 3);
+pub const NEW_LAST: (i32, u8) = (2026, 3);
 
 pub async fn run(pool: &PgPool, elements: usize) -> anyhow::Result<()> {
+    run_within(pool, elements, None).await
+}
+
+/// [`run`] for the units under the provinces with the code `province` only (in both trees: a
+/// reused code means the old province and the new one), or the whole country with `None`.
+pub async fn run_within(pool: &PgPool, elements: usize, province: Option<&str>) -> anyhow::Result<()> {
     let started = Instant::now();
     let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM reports").fetch_one(pool).await?;
     if existing > 0 {
@@ -44,16 +54,27 @@ pub async fn run(pool: &PgPool, elements: usize) -> anyhow::Result<()> {
         })
         .unzip();
     let key = |(y, q): (i32, u8)| y * 10 + i32::from(q);
+    // The communes of the old tree (in force until the eve of the reform) over the ten years,
+    // and those of the two-tier tree (in force from the reform) since.
+    let reform = crate::units::reference::reform_date();
     let reports = sqlx::query(
         "INSERT INTO reports (unit_id, year, quarter, status, version, submitted_at, reviewed_at)
          SELECT u.id, q.yq / 10, q.yq % 10, 'da_duyet', 1,
                 make_date(q.yq / 10, (q.yq % 10) * 3, 18), make_date(q.yq / 10, (q.yq % 10) * 3, 25)
          FROM units u
-         CROSS JOIN (SELECT y * 10 + qq AS yq FROM generate_series(2015, 2025) y, generate_series(1, 4) qq) q
-         WHERE u.level = 3 AND u.valid_to = '2025-06-30' AND q.yq BETWEEN $1 AND $2",
+         CROSS JOIN (SELECT y * 10 + qq AS yq FROM generate_series($1 / 10, $4 / 10) y, generate_series(1, 4) qq) q
+         WHERE u.level = 3
+           AND ((u.valid_to = $5::date - 1 AND q.yq BETWEEN $1 AND $2)
+                OR (u.valid_from = $5::date AND q.yq BETWEEN $3 AND $4))
+           AND ($6::text IS NULL
+                OR u.path <@ ANY (ARRAY(SELECT p.path FROM units p WHERE p.level = 1 AND p.code = $6)))",
     )
     .bind(key(FIRST))
     .bind(key(LAST))
+    .bind(key(NEW_FIRST))
+    .bind(key(NEW_LAST))
+    .bind(reform)
+    .bind(province)
     .execute(pool)
     .await?
     .rows_affected();
@@ -110,12 +131,15 @@ pub async fn run(pool: &PgPool, elements: usize) -> anyhow::Result<()> {
         crate::format::integer(rows as i64),
         rolled.elapsed().as_secs_f64()
     );
+    let quarters =
+        |(first, last): ((i32, u8), (i32, u8))| (last.0 - first.0) * 4 + i32::from(last.1) - i32::from(first.1) + 1;
     println!(
-        "Đã sinh {} báo cáo và {} giá trị ({} chỉ tiêu, {} quý) trong {:.1} giây.",
+        "Đã sinh {} báo cáo và {} giá trị ({} chỉ tiêu; {} quý trước sắp xếp, {} quý từ 01/7/2025) trong {:.1} giây.",
         crate::format::integer(reports as i64),
         crate::format::integer(values as i64),
         keys.len(),
-        (key(LAST) / 10 - key(FIRST) / 10) * 4,
+        quarters((FIRST, LAST)),
+        quarters((NEW_FIRST, NEW_LAST)),
         started.elapsed().as_secs_f64()
     );
     Ok(())

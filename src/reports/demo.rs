@@ -1,6 +1,11 @@
-//! Demo quarterly reports: Kiên Giang (pre-reform tree) for 2019–2021, consistent with seed
-//! 002's 2020 province figures, and the new An Giang (two-tier tree) since 1 July 2025. The
-//! figures are spread over units and quarters deterministically, with exact totals.
+//! Demo quarterly reports, a demo that lives in the present: the new An Giang (two-tier tree,
+//! code 91 since 1 July 2025) from 2025-Q3 up to the last finished quarter, its communes
+//! differing (some meet the targets, some lag, some report late or not at all, one returned with
+//! remarks), and the history of its two predecessors before the reform: Kiên Giang (91 until
+//! 30 June 2025) 2019–2021, consistent with seed 002's 2020 province figures, and 2024–2025-Q2;
+//! old An Giang (89) 2019–2021 and 2024–2025-Q2. 2022 and 2023 are left empty in both old
+//! provinces: the guided tour and the tests enter reports there by hand. The figures are spread
+//! over units and quarters deterministically, with exact totals.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +36,8 @@ struct YearTotals {
     supervision_people_inspection: i64,
     supervision_community_investment: i64,
     contributions: i64,
+    /// Communes of kind xã (the denominator of the new-rural rate), counted by the districts.
+    rural_communes: i64,
     new_rural_communes: i64,
     tet_gifts: i64,
     tet_gift_value: i64,
@@ -73,6 +80,7 @@ fn totals_for(year: i32) -> YearTotals {
         supervision_people_inspection: s(17),
         supervision_community_investment: s(33),
         contributions: s(46),
+        rural_communes: 117,
         new_rural_communes: match year {
             2019 => 74,
             2021 => 86,
@@ -82,6 +90,80 @@ fn totals_for(year: i32) -> YearTotals {
         tet_gift_value: s(39_480_000_000),
         houses_new: s(2_070),
         models: s(310),
+    }
+}
+
+/// A year of a demo province shaped like seed 002's 2020, its flows scaled by `scale`, with the
+/// membership stocks at the year's end and the new-rural communes given.
+fn shaped(scale: f64, members_end: i64, eligible_end: i64, rural_communes: i64, new_rural_communes: i64) -> YearTotals {
+    let base = totals_for(2020);
+    let s = |value: i64| ((value as f64) * scale).round() as i64;
+    YearTotals {
+        members_end,
+        eligible_end,
+        new_members: s(base.new_members),
+        complaints_received: s(base.complaints_received),
+        complaints_resolved: s(base.complaints_resolved),
+        receptions_regular_district: s(base.receptions_regular_district),
+        receptions_regular_commune: s(base.receptions_regular_commune),
+        receptions_adhoc_province: base.receptions_adhoc_province,
+        receptions_adhoc_district: s(base.receptions_adhoc_district),
+        receptions_adhoc_commune: s(base.receptions_adhoc_commune),
+        dialogues_district: s(base.dialogues_district),
+        dialogues_commune: s(base.dialogues_commune),
+        supervision_province: s(base.supervision_province),
+        supervision_district: s(base.supervision_district),
+        supervision_commune: s(base.supervision_commune),
+        supervision_people_inspection: s(base.supervision_people_inspection),
+        supervision_community_investment: s(base.supervision_community_investment),
+        contributions: s(base.contributions),
+        rural_communes,
+        new_rural_communes,
+        tet_gifts: s(base.tet_gifts),
+        tet_gift_value: s(base.tet_gift_value),
+        houses_new: s(base.houses_new),
+        models: s(base.models),
+    }
+}
+
+/// Kiên Giang (91 until 30 June 2025): seed 002's years as above; 2023 (the start of 2024's
+/// stocks) to 2025 continue them (116 xã in the tree of 4 January 2025).
+fn kien_giang(year: i32) -> YearTotals {
+    match year {
+        ..=2021 => totals_for(year),
+        2022..=2023 => shaped(1.06, 615_900, 1_150_200, 116, 95),
+        2024 => shaped(1.08, 629_000, 1_158_000, 116, 99),
+        _ => shaped(1.10, 640_000, 1_165_000, 116, 102),
+    }
+}
+
+/// Old An Giang (89 until 30 June 2025, 110 xã): a little larger than Kiên Giang, a membership
+/// rate a little above it.
+fn old_an_giang(year: i32) -> YearTotals {
+    let (scale, members, eligible, new_rural) = match year {
+        ..=2018 => (1.04, 590_300, 1_168_500, 62),
+        2019 => (1.07, 608_700, 1_179_400, 68),
+        2020 => (1.12, 626_900, 1_188_300, 76),
+        2021 => (1.15, 640_200, 1_196_800, 83),
+        2022..=2023 => (1.17, 652_400, 1_211_000, 95),
+        2024 => (1.18, 662_000, 1_219_000, 101),
+        _ => (1.20, 676_000, 1_227_000, 104),
+    };
+    shaped(scale, members, eligible, 110, new_rural)
+}
+
+/// The new An Giang (91 since 1 July 2025, communes directly under the province). Its stocks
+/// start from the predecessors' at 30 June 2025 (Kiên Giang's and old An Giang's 2025-Q2 add up
+/// to 1.303.500 members of 2.384.500) and grow about 2 points a year; the flows are the two
+/// provinces' together.
+fn new_an_giang(year: i32) -> YearTotals {
+    match year {
+        ..=2024 => shaped(2.10, 1_303_500, 2_384_500, 0, 0),
+        2025 => shaped(2.24, 1_340_000, 2_390_000, 0, 0),
+        _ => {
+            let n = i64::from(year - 2025);
+            shaped(2.26 + 0.04 * n as f64, 1_340_000 + 52_000 * n, 2_390_000 + 12_000 * n, 0, 0)
+        }
     }
 }
 
@@ -125,20 +207,35 @@ fn put(figures: &mut Figures, unit: i32, year: i32, quarter: u8, key: &str, valu
 }
 
 /// Spreads a yearly flow over units and quarters.
-fn flow(figures: &mut Figures, units: &[&Unit], year: i32, key: &str, total: i64, salt: u64) {
+/// With `varied`, each unit has its own busy quarters (otherwise a unit's one or two sessions a
+/// year all fall in the quarters with the largest shares).
+fn flow(figures: &mut Figures, units: &[&Unit], year: i32, key: &str, total: i64, salt: u64, varied: bool) {
     let weights: Vec<f64> = units.iter().map(|u| weight(u.id, salt)).collect();
     for (unit, unit_total) in units.iter().zip(allocate(total, &weights)) {
-        for (q, part) in allocate(unit_total, &QUARTER_SHARES).into_iter().enumerate() {
+        let shares: Vec<f64> = QUARTER_SHARES
+            .iter()
+            .enumerate()
+            .map(|(q, share)| if varied { share * weight(unit.id, 100 + salt * 4 + q as u64) } else { *share })
+            .collect();
+        for (q, part) in allocate(unit_total, &shares).into_iter().enumerate() {
             put(figures, unit.id, year, q as u8 + 1, key, part);
         }
     }
 }
 
 /// Spreads a flow broken down by organisation.
-fn flow_by_organisation(figures: &mut Figures, units: &[&Unit], year: i32, code: &str, total: i64, salt: u64) {
+fn flow_by_organisation(
+    figures: &mut Figures,
+    units: &[&Unit],
+    year: i32,
+    code: &str,
+    total: i64,
+    salt: u64,
+    varied: bool,
+) {
     let shares: Vec<f64> = ORGANISATION_SHARES.iter().map(|(_, s)| *s).collect();
     for ((org, _), org_total) in ORGANISATION_SHARES.iter().zip(allocate(total, &shares)) {
-        flow(figures, units, year, &format!("{code}.{org}"), org_total, salt);
+        flow(figures, units, year, &format!("{code}.{org}"), org_total, salt, varied);
     }
 }
 
@@ -173,7 +270,82 @@ fn stock(figures: &mut Figures, units: &[&Unit], year: i32, key: &str, total: i6
     }
 }
 
-fn province_figures(province: &Unit, districts: &[&Unit], communes: &[&Unit], years: &[i32]) -> Figures {
+/// How far a commune's membership rate stands from its province's: a stable factor in
+/// [0,75; 1,35), so that communes differ by more than twenty points.
+fn reach(id: i32) -> f64 {
+    0.75 + 0.6 * (weight(id, 31) - 0.5)
+}
+
+/// Membership stocks that differ from commune to commune: each commune's eligible population is
+/// its share of the province's, its members that share times its [`reach`] (the totals stay
+/// exact), and 85–97 % of its members take part in their organisation's meetings.
+fn varied_membership(
+    f: &mut Figures,
+    communes: &[&Unit],
+    year: i32,
+    members: (i64, i64),
+    eligible: (i64, i64),
+    participation: bool,
+) {
+    let shares: Vec<f64> = ORGANISATION_SHARES.iter().map(|(_, s)| *s).collect();
+    let size: Vec<f64> = communes.iter().map(|u| weight(u.id, 1)).collect();
+    let reached: Vec<f64> = communes.iter().zip(&size).map(|(u, w)| w * reach(u.id)).collect();
+    let active: Vec<f64> = communes.iter().map(|u| 0.85 + 0.12 * (weight(u.id, 32) - 0.5)).collect();
+    for q in 1..=4u8 {
+        let members_total = members.0 + (members.1 - members.0) * i64::from(q) / 4;
+        let eligible_total = eligible.0 + (eligible.1 - eligible.0) * i64::from(q) / 4;
+        let by_org = allocate(members_total, &shares).into_iter().zip(allocate(eligible_total, &shares));
+        for ((org, _), (org_members, org_eligible)) in ORGANISATION_SHARES.iter().zip(by_org) {
+            let eligible = allocate(org_eligible, &size);
+            let members = allocate(org_members, &reached);
+            for (i, unit) in communes.iter().enumerate() {
+                // Never more members than people who could join (the rates keep well below).
+                let m = members[i].min(eligible[i]);
+                put(f, unit.id, year, q, &format!("DVHV_DOI_TUONG.{org}"), eligible[i]);
+                put(f, unit.id, year, q, &format!("DVHV_HIEN_CO.{org}"), m);
+                if participation {
+                    let active = (m as f64 * active[i]).floor() as i64;
+                    put(f, unit.id, year, q, &format!("DVHV_SINH_HOAT.{org}"), active);
+                }
+            }
+        }
+    }
+}
+
+/// A commune's organisations and residential areas: six organisations, about nine in ten
+/// "hoàn thành tốt nhiệm vụ"; 11–20 khu dân cư, 45–85 % of them "tiêu biểu" (five points more
+/// each year from 2024), two in five of those "kiểu mẫu".
+fn commune_organisations(f: &mut Figures, communes: &[&Unit], year: i32) {
+    for unit in communes {
+        let areas = 11 + (weight(unit.id, 33) * 7.0) as i64;
+        let share = (0.35 + 0.4 * (weight(unit.id, 34) - 0.5) + 0.05 * f64::from(year - 2024)).clamp(0.2, 0.95);
+        let exemplary = (areas as f64 * share).round() as i64;
+        for q in 1..=4u8 {
+            for (i, (org, _)) in ORGANISATION_SHARES.iter().enumerate() {
+                let good = weight(unit.id, 40 + i as u64 + 10 * year as u64) < 1.4;
+                put(f, unit.id, year, q, &format!("TC_TONG.{org}"), 1);
+                put(f, unit.id, year, q, &format!("TC_HTTNV.{org}"), i64::from(good));
+            }
+            put(f, unit.id, year, q, "KDC_TONG", areas);
+            put(f, unit.id, year, q, "KDC_TIEU_BIEU", exemplary);
+            put(f, unit.id, year, q, "KDC_KIEU_MAU", exemplary * 2 / 5);
+        }
+    }
+}
+
+/// Which figures a demo province reports: its yearly totals, whether its communes differ (seed
+/// 002's Kiên Giang of 2019–2021 keeps the even spread its figures were checked with), and
+/// whether they also report participation, organisations and residential areas (today's
+/// communes, whose targets read them; the history leaves them out to keep the load short).
+struct Shape {
+    totals: fn(i32) -> YearTotals,
+    varied: bool,
+    detailed: bool,
+}
+
+fn province_figures(province: &Unit, districts: &[&Unit], communes: &[&Unit], years: &[i32], shape: &Shape) -> Figures {
+    let totals_for = shape.totals;
+    let v = shape.varied;
     let mut f = Figures::new();
     let everyone: Vec<&Unit> =
         std::iter::once(province).chain(districts.iter().copied()).chain(communes.iter().copied()).collect();
@@ -181,11 +353,20 @@ fn province_figures(province: &Unit, districts: &[&Unit], communes: &[&Unit], ye
         let t = totals_for(year);
         let previous_members = totals_for(year - 1).members_end.min(t.members_end);
         let previous_eligible = totals_for(year - 1).eligible_end.min(t.eligible_end);
-        stock_by_organisation(&mut f, communes, year, "DVHV_HIEN_CO", previous_members, t.members_end, 1);
-        stock_by_organisation(&mut f, communes, year, "DVHV_DOI_TUONG", previous_eligible, t.eligible_end, 1);
-        flow_by_organisation(&mut f, communes, year, "DVHV_MOI", t.new_members, 2);
+        if shape.varied {
+            let members = (previous_members, t.members_end);
+            let eligible = (previous_eligible, t.eligible_end);
+            varied_membership(&mut f, communes, year, members, eligible, shape.detailed);
+            if shape.detailed {
+                commune_organisations(&mut f, communes, year);
+            }
+        } else {
+            stock_by_organisation(&mut f, communes, year, "DVHV_HIEN_CO", previous_members, t.members_end, 1);
+            stock_by_organisation(&mut f, communes, year, "DVHV_DOI_TUONG", previous_eligible, t.eligible_end, 1);
+        }
+        flow_by_organisation(&mut f, communes, year, "DVHV_MOI", t.new_members, 2, v);
         // Complaints: resolved never above received, unit by unit and quarter by quarter.
-        flow(&mut f, &everyone, year, "DON_TIEP_NHAN", t.complaints_received, 3);
+        flow(&mut f, &everyone, year, "DON_TIEP_NHAN", t.complaints_received, 3, v);
         let mut slots: Vec<((i32, i32, u8), i64)> = f
             .iter()
             .filter(|((_, y, _), _)| *y == year)
@@ -206,30 +387,31 @@ fn province_figures(province: &Unit, districts: &[&Unit], communes: &[&Unit], ye
         for ((key, _), value) in slots.iter().zip(resolved) {
             put(&mut f, key.0, key.1, key.2, "DON_GIAI_QUYET", value);
         }
-        flow(&mut f, &[province], year, "TD_DOT_XUAT", t.receptions_adhoc_province, 4);
-        flow(&mut f, &[province], year, "TD_NGUOI_DAI_DIEN", 10, 4);
-        flow(&mut f, &[province], year, "TD_LUOT_NGUOI_DAN", 325, 4);
-        flow(&mut f, districts, year, "TD_DINH_KY", t.receptions_regular_district, 5);
-        flow(&mut f, districts, year, "TD_DOT_XUAT", t.receptions_adhoc_district, 6);
-        flow(&mut f, districts, year, "DOI_THOAI", t.dialogues_district, 7);
-        flow(&mut f, communes, year, "TD_DINH_KY", t.receptions_regular_commune, 8);
-        flow(&mut f, communes, year, "TD_DOT_XUAT", t.receptions_adhoc_commune, 9);
-        flow(&mut f, communes, year, "DOI_THOAI", t.dialogues_commune, 10);
+        flow(&mut f, &[province], year, "TD_DOT_XUAT", t.receptions_adhoc_province, 4, v);
+        flow(&mut f, &[province], year, "TD_NGUOI_DAI_DIEN", 10, 4, v);
+        flow(&mut f, &[province], year, "TD_LUOT_NGUOI_DAN", 325, 4, v);
+        flow(&mut f, districts, year, "TD_DINH_KY", t.receptions_regular_district, 5, v);
+        flow(&mut f, districts, year, "TD_DOT_XUAT", t.receptions_adhoc_district, 6, v);
+        flow(&mut f, districts, year, "DOI_THOAI", t.dialogues_district, 7, v);
+        flow(&mut f, communes, year, "TD_DINH_KY", t.receptions_regular_commune, 8, v);
+        flow(&mut f, communes, year, "TD_DOT_XUAT", t.receptions_adhoc_commune, 9, v);
+        flow(&mut f, communes, year, "DOI_THOAI", t.dialogues_commune, 10, v);
         // Supervision: each level records its own sessions; the total is the sum of its parts.
-        flow(&mut f, &[province], year, "GS_MTTQ", t.supervision_province, 11);
-        flow(&mut f, districts, year, "GS_MTTQ", t.supervision_district, 12);
-        flow(&mut f, communes, year, "GS_MTTQ", t.supervision_commune, 13);
-        flow(&mut f, communes, year, "GS_BAN_TTND", t.supervision_people_inspection, 14);
-        flow(&mut f, communes, year, "GS_BAN_GSDTCD", t.supervision_community_investment, 15);
-        flow(&mut f, &everyone, year, "GY_XDD_XDCQ", t.contributions, 16);
-        flow(&mut f, &everyone, year, "QUA_TET_SUAT", t.tet_gifts, 17);
-        flow(&mut f, &everyone, year, "QUA_TET_TRI_GIA", t.tet_gift_value, 17);
-        flow(&mut f, &everyone, year, "NHA_XAY_MOI", t.houses_new, 18);
-        flow_by_organisation(&mut f, &everyone, year, "MO_HINH_DVK", t.models, 19);
-        // New-rural communes are counted by the districts (117 communes, excluding wards).
-        stock(&mut f, districts, year, "XA_TONG", 117, 20);
+        flow(&mut f, &[province], year, "GS_MTTQ", t.supervision_province, 11, v);
+        flow(&mut f, districts, year, "GS_MTTQ", t.supervision_district, 12, v);
+        flow(&mut f, communes, year, "GS_MTTQ", t.supervision_commune, 13, v);
+        flow(&mut f, communes, year, "GS_BAN_TTND", t.supervision_people_inspection, 14, v);
+        flow(&mut f, communes, year, "GS_BAN_GSDTCD", t.supervision_community_investment, 15, v);
+        flow(&mut f, &everyone, year, "GY_XDD_XDCQ", t.contributions, 16, v);
+        flow(&mut f, &everyone, year, "QUA_TET_SUAT", t.tet_gifts, 17, v);
+        flow(&mut f, &everyone, year, "QUA_TET_TRI_GIA", t.tet_gift_value, 17, v);
+        flow(&mut f, &everyone, year, "NHA_XAY_MOI", t.houses_new, 18, v);
+        flow_by_organisation(&mut f, &everyone, year, "MO_HINH_DVK", t.models, 19, v);
+        // New-rural communes are counted by the districts (in Kiên Giang 117 communes, excluding
+        // wards; the two-tier tree has no districts).
+        stock(&mut f, districts, year, "XA_TONG", t.rural_communes, 20);
         let totals: Vec<f64> = districts.iter().map(|d| weight(d.id, 20)).collect();
-        let per_district_total = allocate(117, &totals);
+        let per_district_total = allocate(t.rural_communes, &totals);
         let caps: Vec<f64> = per_district_total.iter().map(|t| *t as f64 + 1e-9).collect();
         let per_district_ntm = allocate(t.new_rural_communes, &caps);
         for ((district, _), ntm) in districts.iter().zip(per_district_total.iter()).zip(per_district_ntm) {
@@ -247,26 +429,71 @@ fn province_figures(province: &Unit, districts: &[&Unit], communes: &[&Unit], ye
 }
 
 struct Plan {
-    status: &'static str,
+    /// `None`: no report at all (the unit has not even started one).
+    status: Option<&'static str>,
     /// Days after the due date the report was first sent (negative: before).
     sent_after_due: i64,
     returned_once: bool,
+    remark: &'static str,
 }
 
-fn plan_for(unit: &Unit, year: i32, quarter: u8, latest: (i32, u8)) -> Plan {
+/// How the quarters of a load end.
+#[derive(Clone, Copy)]
+enum Latest {
+    /// Every quarter is settled (accepted, a few after a return).
+    Settled,
+    /// Seed 002's Kiên Giang: the last quarter loaded is a mix of states.
+    Mixed((i32, u8)),
+    /// Today's province: the last finished quarter is under way — most communes accepted,
+    /// some submitted late and waiting, some still drafting, some without any report, and one
+    /// (`returned`) sent back with remarks.
+    Present { quarter: (i32, u8), returned: &'static str },
+}
+
+const RETURN_REMARK: &str = "Đề nghị rà soát lại số đơn đã giải quyết và số cuộc giám sát.";
+const PRESENT_REMARK: &str = "Số hội viên Hội Nông dân phát triển mới chưa khớp với biểu tổng hợp của Ủy ban MTTQ \
+                              xã; đề nghị rà soát, bổ sung số cuộc đối thoại với Nhân dân và gửi lại trong 05 ngày \
+                              làm việc.";
+
+fn plan_for(unit: &Unit, year: i32, quarter: u8, latest: Latest) -> Plan {
     let w = weight(unit.id, (year as u64) * 10 + u64::from(quarter));
     let sent_after_due = if w > 1.35 { (w * 10.0) as i64 - 10 } else { -((w * 4.0) as i64) };
-    if (year, quarter) == latest {
-        // The latest quarter is still under way: a mix of states.
-        let status = match (w * 10.0) as i64 % 5 {
-            0 => "nhap",
-            1 => "tra_lai",
-            2 | 3 => "da_gui",
-            _ => "da_duyet",
-        };
-        return Plan { status, sent_after_due, returned_once: status == "tra_lai" };
+    match latest {
+        Latest::Mixed(last) if (year, quarter) == last => {
+            // The latest quarter is still under way: a mix of states.
+            let status = match (w * 10.0) as i64 % 5 {
+                0 => "nhap",
+                1 => "tra_lai",
+                2 | 3 => "da_gui",
+                _ => "da_duyet",
+            };
+            Plan { status: Some(status), sent_after_due, returned_once: status == "tra_lai", remark: RETURN_REMARK }
+        }
+        Latest::Present { quarter: last, returned } if (year, quarter) == last => {
+            let (status, sent_after_due) = if unit.code == returned {
+                (Some("tra_lai"), 1)
+            } else if unit.level == 1 {
+                // The province's own report follows its communes'.
+                (Some("da_gui"), 6)
+            } else {
+                match w {
+                    w if w < 0.62 => (None, 0),
+                    w if w < 0.72 => (Some("nhap"), 0),
+                    // Sent late, not reviewed yet.
+                    w if w < 0.92 => (Some("da_gui"), 3 + (w * 10.0) as i64 % 7),
+                    _ => (Some("da_duyet"), sent_after_due),
+                }
+            };
+            Plan { status, sent_after_due, returned_once: status == Some("tra_lai"), remark: PRESENT_REMARK }
+        }
+        _ => Plan { status: Some("da_duyet"), sent_after_due, returned_once: w > 1.45, remark: RETURN_REMARK },
     }
-    Plan { status: "da_duyet", sent_after_due, returned_once: w > 1.45 }
+}
+
+/// Who acts on the reports of a load: the data entry of the unit, and the reviewer above.
+struct Actors<'a> {
+    sender: &'a str,
+    reviewer: &'a str,
 }
 
 async fn insert_reports(
@@ -274,87 +501,107 @@ async fn insert_reports(
     figures: &Figures,
     units: &[&Unit],
     quarters: &[(i32, u8)],
-    reviewers: &BTreeMap<i32, String>,
+    latest: Latest,
+    actors: &Actors<'_>,
 ) -> anyhow::Result<()> {
     let calendar = Calendar::default();
-    let latest = quarters.last().copied().unwrap_or((2021, 4));
-    let (mut report_ids, mut codes, mut orgs, mut values) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut rows = ReportRows::default();
+    let mut plans: BTreeMap<(i32, i32, u8), Plan> = BTreeMap::new();
     for unit in units {
         for &(year, quarter) in quarters {
             let plan = plan_for(unit, year, quarter, latest);
+            let Some(status) = plan.status else { continue };
             let due = calendar.due(year, quarter);
             let sent = Utc.from_utc_datetime(
                 &(due + Duration::days(plan.sent_after_due)).and_hms_opt(2, 30, 0).unwrap_or_default(),
             );
-            let report_id: i32 = sqlx::query_scalar(
-                "INSERT INTO reports (unit_id, year, quarter, status, version, ket_qua, han_che, phuong_huong,
-                                      submitted_at, reviewed_at, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, 1, $5, $6, $7,
-                         CASE WHEN $4 = 'nhap' THEN NULL ELSE $8 END,
-                         CASE WHEN $4 IN ('da_duyet', 'tra_lai') THEN $8 + interval '2 days' ELSE NULL END,
-                         $8 - interval '3 days', $8)
-                 RETURNING id",
-            )
-            .bind(unit.id)
-            .bind(year)
-            .bind(i16::from(quarter))
-            .bind(plan.status)
-            .bind(format!(
+            rows.unit.push(unit.id);
+            rows.year.push(year);
+            rows.quarter.push(i16::from(quarter));
+            rows.status.push(status.to_owned());
+            rows.ket_qua.push(format!(
                 "Trong {}, {} tiếp tục triển khai công tác dân vận theo chương trình năm; Mặt trận và các đoàn thể \
                  phát triển đoàn viên, hội viên, tổ chức tiếp dân, đối thoại và giám sát theo kế hoạch.",
                 super::Period::Quarter { year, quarter }.label(),
                 unit.name
-            ))
-            .bind("Chất lượng sinh hoạt chi hội ở một số địa bàn dân cư còn hạn chế.")
-            .bind("Tiếp tục phát triển đoàn viên, hội viên; nâng chất lượng đối thoại với Nhân dân.")
-            .bind(sent)
-            .fetch_one(&mut *tx)
-            .await?;
-            let reviewer = unit.parent_id.and_then(|p| reviewers.get(&p)).cloned().unwrap_or_else(|| "demo".into());
-            let mut events: Vec<(&str, &str, &str, i64)> = Vec::new();
-            if plan.status != "nhap" {
-                events.push(("nhap", "da_gui", "", 0));
-                if plan.returned_once {
-                    events.push((
-                        "da_gui",
-                        "tra_lai",
-                        "Đề nghị rà soát lại số đơn đã giải quyết và số cuộc giám sát.",
-                        1,
-                    ));
-                    if plan.status != "tra_lai" {
-                        events.push(("tra_lai", "da_gui", "", 2));
-                    }
-                }
-                if plan.status == "da_duyet" {
-                    events.push(("da_gui", "da_duyet", "", 3));
+            ));
+            rows.sent.push(sent);
+            plans.insert((unit.id, year, quarter), plan);
+        }
+    }
+    // One statement for the reports, one for their events, one for their values.
+    let inserted: Vec<(i32, i32, i32, i16, chrono::DateTime<Utc>)> = sqlx::query_as(
+        "INSERT INTO reports (unit_id, year, quarter, status, version, ket_qua, han_che, phuong_huong,
+                              submitted_at, reviewed_at, created_at, updated_at)
+         SELECT u, y, q, s, 1, k, $6, $7,
+                CASE WHEN s = 'nhap' THEN NULL ELSE t END,
+                CASE WHEN s IN ('da_duyet', 'tra_lai') THEN t + interval '2 days' ELSE NULL END,
+                t - interval '3 days', t
+         FROM UNNEST($1::int[], $2::int[], $3::int2[], $4::text[], $5::text[], $8::timestamptz[])
+              AS x(u, y, q, s, k, t)
+         RETURNING id, unit_id, year, quarter, updated_at",
+    )
+    .bind(&rows.unit)
+    .bind(&rows.year)
+    .bind(&rows.quarter)
+    .bind(&rows.status)
+    .bind(&rows.ket_qua)
+    .bind("Chất lượng sinh hoạt chi hội ở một số địa bàn dân cư còn hạn chế.")
+    .bind("Tiếp tục phát triển đoàn viên, hội viên; nâng chất lượng đối thoại với Nhân dân.")
+    .bind(&rows.sent)
+    .fetch_all(&mut *tx)
+    .await
+    .context("báo cáo mẫu")?;
+    let mut events = EventRows::default();
+    let (mut report_ids, mut codes, mut orgs, mut values) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (report_id, unit_id, year, quarter, sent) in inserted {
+        let quarter = u8::try_from(quarter).context("quý")?;
+        let Some(plan) = plans.get(&(unit_id, year, quarter)) else { continue };
+        let status = plan.status.unwrap_or("nhap");
+        let mut steps: Vec<(&str, &str, &str, i64)> = Vec::new();
+        if status != "nhap" {
+            steps.push(("nhap", "da_gui", "", 0));
+            if plan.returned_once {
+                steps.push(("da_gui", "tra_lai", plan.remark, 1));
+                if status != "tra_lai" {
+                    steps.push(("tra_lai", "da_gui", "", 2));
                 }
             }
-            for (from, to, remarks, day) in events {
-                let actor = if to == "da_gui" { "nhap_lieu" } else { reviewer.as_str() };
-                sqlx::query(
-                    "INSERT INTO report_events (report_id, actor_name, from_status, to_status, remarks, at)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(report_id)
-                .bind(actor)
-                .bind(from)
-                .bind(to)
-                .bind(remarks)
-                .bind(sent + Duration::days(day))
-                .execute(&mut *tx)
-                .await?;
+            if status == "da_duyet" {
+                steps.push(("da_gui", "da_duyet", "", 3));
             }
-            if let Some(entries) = figures.get(&(unit.id, year, quarter)) {
-                for (key, value) in entries {
-                    let (code, org) = super::entry::split_key(key);
-                    report_ids.push(report_id);
-                    codes.push(code.to_owned());
-                    orgs.push(org.to_owned());
-                    values.push(*value);
-                }
+        }
+        for (from, to, remarks, day) in steps {
+            events.report.push(report_id);
+            events.actor.push(if to == "da_gui" { actors.sender } else { actors.reviewer }.to_owned());
+            events.from.push(from.to_owned());
+            events.to.push(to.to_owned());
+            events.remarks.push(remarks.to_owned());
+            events.at.push(sent + Duration::days(day));
+        }
+        if let Some(entries) = figures.get(&(unit_id, year, quarter)) {
+            for (key, value) in entries {
+                let (code, org) = super::entry::split_key(key);
+                report_ids.push(report_id);
+                codes.push(code.to_owned());
+                orgs.push(org.to_owned());
+                values.push(*value);
             }
         }
     }
+    sqlx::query(
+        "INSERT INTO report_events (report_id, actor_name, from_status, to_status, remarks, at)
+         SELECT * FROM UNNEST($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])",
+    )
+    .bind(&events.report)
+    .bind(&events.actor)
+    .bind(&events.from)
+    .bind(&events.to)
+    .bind(&events.remarks)
+    .bind(&events.at)
+    .execute(&mut *tx)
+    .await
+    .context("diễn biến báo cáo mẫu")?;
     sqlx::query(
         "INSERT INTO report_values (report_id, element_code, organisation_code, value)
          SELECT * FROM UNNEST($1::int[], $2::text[], $3::text[], $4::int8[])",
@@ -367,6 +614,26 @@ async fn insert_reports(
     .await
     .context("giá trị báo cáo mẫu")?;
     Ok(())
+}
+
+#[derive(Default)]
+struct ReportRows {
+    unit: Vec<i32>,
+    year: Vec<i32>,
+    quarter: Vec<i16>,
+    status: Vec<String>,
+    ket_qua: Vec<String>,
+    sent: Vec<chrono::DateTime<Utc>>,
+}
+
+#[derive(Default)]
+struct EventRows {
+    report: Vec<i32>,
+    actor: Vec<String>,
+    from: Vec<String>,
+    to: Vec<String>,
+    remarks: Vec<String>,
+    at: Vec<chrono::DateTime<Utc>>,
 }
 
 async fn subtree(tx: &mut PgConnection, code: &str, on: NaiveDate) -> anyhow::Result<(Unit, Vec<Unit>)> {
@@ -384,38 +651,64 @@ async fn subtree(tx: &mut PgConnection, code: &str, on: NaiveDate) -> anyhow::Re
     Ok((root, all))
 }
 
-pub async fn load(tx: &mut PgConnection) -> anyhow::Result<()> {
-    let reviewers: BTreeMap<i32, String> = BTreeMap::new();
-    // Kiên Giang before the reform, 2019–2021.
+fn quarters_of(years: std::ops::RangeInclusive<i32>, first: (i32, u8), last: (i32, u8)) -> Vec<(i32, u8)> {
+    years.flat_map(|y| (1..=4u8).map(move |q| (y, q))).filter(|yq| *yq >= first && *yq <= last).collect()
+}
+
+/// A province of the pre-reform tree (code at 31 December 2020): its own report, its districts'
+/// and its communes', for `years` and up to `last`.
+async fn old_province(
+    tx: &mut PgConnection,
+    code: &str,
+    years: &[i32],
+    last: (i32, u8),
+    shape: &Shape,
+    latest: Latest,
+) -> anyhow::Result<()> {
     let on = NaiveDate::from_ymd_opt(2020, 12, 31).context("date")?;
-    let (province, below) = subtree(tx, "91", on).await?;
+    let (province, below) = subtree(tx, code, on).await?;
     let districts: Vec<&Unit> = below.iter().filter(|u| u.level == 2).collect();
     let communes: Vec<&Unit> = below.iter().filter(|u| u.level == 3).collect();
-    let years = [2019, 2020, 2021];
-    let figures = province_figures(&province, &districts, &communes, &years);
+    let mut figures = province_figures(&province, &districts, &communes, years, shape);
+    let quarters: Vec<(i32, u8)> =
+        years.iter().flat_map(|&y| (1..=4u8).map(move |q| (y, q))).filter(|yq| *yq <= last).collect();
+    figures.retain(|(_, y, q), _| quarters.contains(&(*y, *q)));
     let units: Vec<&Unit> =
         std::iter::once(&province).chain(districts.iter().copied()).chain(communes.iter().copied()).collect();
-    let quarters: Vec<(i32, u8)> = years.iter().flat_map(|&y| (1..=4).map(move |q| (y, q))).collect();
-    insert_reports(tx, &figures, &units, &quarters, &reviewers).await?;
+    let actors = Actors { sender: "nhap_lieu", reviewer: "demo" };
+    insert_reports(tx, &figures, &units, &quarters, latest, &actors).await
+}
+
+/// The commune of the new An Giang whose report of the last finished quarter is returned with
+/// remarks (Xã Châu Thành, whose demo accounts see them).
+pub const RETURNED_COMMUNE: &str = "30880";
+
+pub async fn load(tx: &mut PgConnection) -> anyhow::Result<()> {
+    // Kiên Giang before the reform, 2019–2021: seed 002 (unchanged since it was checked).
+    let seed = Shape { totals: totals_for, varied: false, detailed: false };
+    old_province(tx, "91", &[2019, 2020, 2021], (2021, 4), &seed, Latest::Mixed((2021, 4))).await?;
+    // The years before the reform: Kiên Giang 2024–2025-Q2, old An Giang 2019–2021 and
+    // 2024–2025-Q2, every report settled.
+    let last_old = (2025, 2);
+    let shape = Shape { totals: kien_giang, varied: true, detailed: false };
+    old_province(tx, "91", &[2024, 2025], last_old, &shape, Latest::Settled).await?;
+    let shape = Shape { totals: old_an_giang, varied: true, detailed: false };
+    old_province(tx, "89", &[2019, 2020, 2021, 2024, 2025], last_old, &shape, Latest::Settled).await?;
 
     // The new An Giang (two-tier) since 1 July 2025, up to the last finished quarter.
     let on = NaiveDate::from_ymd_opt(2025, 7, 1).context("date")?;
     let (province, below) = subtree(tx, "91", on).await?;
-    let communes: Vec<&Unit> = below.iter().filter(|u| u.level == 3).collect();
-    let mut quarters = vec![(2025, 3), (2025, 4)];
-    let current = super::Period::containing(crate::units::today()).previous();
-    let (cy, cq) = current.last_quarter();
-    for year in 2026..=cy {
-        for quarter in 1..=4u8 {
-            if (year, quarter) <= (cy, cq) {
-                quarters.push((year, quarter));
-            }
-        }
-    }
-    let mut figures = province_figures(&province, &[], &communes, &[2025, 2026]);
+    let communes: Vec<&Unit> = below.iter().filter(|u| u.level == 3 && u.is_valid_on(on)).collect();
+    let current = super::Period::containing(crate::units::today()).previous().last_quarter();
+    let quarters = quarters_of(2025..=current.0, (2025, 3), current);
+    let years: Vec<i32> = (2025..=current.0).collect();
+    let shape = Shape { totals: new_an_giang, varied: true, detailed: true };
+    let mut figures = province_figures(&province, &[], &communes, &years, &shape);
     figures.retain(|(_, y, q), _| quarters.contains(&(*y, *q)));
     let units: Vec<&Unit> = std::iter::once(&province).chain(communes.iter().copied()).collect();
-    insert_reports(tx, &figures, &units, &quarters, &reviewers).await?;
+    let latest = Latest::Present { quarter: current, returned: RETURNED_COMMUNE };
+    let actors = Actors { sender: "nhap_lieu", reviewer: "angiang.duyet" };
+    insert_reports(tx, &figures, &units, &quarters, latest, &actors).await?;
     Ok(())
 }
 
