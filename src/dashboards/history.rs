@@ -173,26 +173,26 @@ pub async fn composite(view: &View<'_>, unit: Option<&Unit>, period: Period, bas
             Ok(Composite { era, parts, children: Arc::new(children), sources })
         }
         (_, None) => {
-            // The country across the reform: today's provinces, each with its history.
+            // The country across the reform: today's provinces, each with its predecessors'
+            // flows. Every province's subtree (old and new) is one part of the country's own
+            // parts, read from the roll-ups and cached per province.
+            let catalogue = view.catalogue().await?;
+            let every_province = view.parts(None, period, basis).await?;
             let children = children_on(view, None, period.end_date()).await?;
             let mut parts = BTreeMap::new();
             for province in children.iter() {
-                parts.insert(province.path.clone(), spanning_totals(view, province, period, basis).await?);
+                let mut totals = every_province.get(&province.path).cloned().unwrap_or_default();
+                for old in sources(view, province).await?.iter().filter(|p| p.counted) {
+                    if let Some(theirs) = every_province.get(&old.unit.path) {
+                        add_flows(&mut totals, theirs, &catalogue);
+                    }
+                }
+                parts.insert(province.path.clone(), totals);
             }
             Ok(Composite { era, parts, children, sources: no_sources() })
         }
         (_, Some(unit)) => spanning(view, unit, period, basis).await,
     }
-}
-
-/// The totals only of a unit over a period that spans the reform (what the country adds up).
-async fn spanning_totals(view: &View<'_>, unit: &Unit, period: Period, basis: Basis) -> sqlx::Result<Totals> {
-    let catalogue = view.catalogue().await?;
-    let mut totals = view.totals(Some(&unit.path), period, basis).await?;
-    for old in sources(view, unit).await?.iter().filter(|p| p.counted) {
-        add_flows(&mut totals, &view.totals(Some(&old.unit.path), period, basis).await?, &catalogue);
-    }
-    Ok(totals)
 }
 
 /// A unit of today over a period that spans the reform (see the module docs).
