@@ -882,7 +882,26 @@ async fn a_unit_of_today_reports_its_history_through_its_predecessors() {
     let (_, text) = part_text(&bytes, "word/document.xml").expect("document");
     assert!(text.contains("Tỉnh An Giang được thành lập từ ngày 01/07/2025"), "the note under the title");
     assert!(text.contains("Tỉnh Kiên Giang (đến 30/06/2025)"), "the predecessor, dated");
-    assert!(text.contains("585.160"), "Kiên Giang's 2020 members are part of it");
+    // Kiên Giang's 585.160 members and the old An Giang's, as the aggregates give them.
+    let doc: serde_json::Value = client
+        .get(app.url("/api/v1/aggregates/91?period=2020&unit_date=2025-07-01"))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json");
+    let members = doc["values"]["DVHV_HIEN_CO"].as_f64().expect("members") as i64;
+    assert!(members > 585_160, "both predecessors count: {members}");
+    let digits = members.to_string();
+    let mut printed = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            printed.push('.');
+        }
+        printed.push(c);
+    }
+    assert!(text.contains(&printed), "the members of both predecessors, {printed}, are in the report");
     let (_, bytes, _) = download(&client, &app, "/exports/annual/91/2020.docx").await;
     let (_, text) = part_text(&bytes, "word/document.xml").expect("document");
     assert!(!text.contains("được thành lập từ ngày 01/07/2025"), "Kiên Giang's own report has no such note");
