@@ -896,7 +896,7 @@ async fn a_unit_of_today_reports_its_history_through_its_predecessors() {
     let digits = members.to_string();
     let mut printed = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             printed.push('.');
         }
         printed.push(c);
