@@ -552,7 +552,7 @@ async fn tokens_need_the_password_open_only_the_api_and_end_with_the_password() 
     let user = app.create_user("mt.api", "30883", "2020-12-31", &["nhap_lieu"]).await;
     app.create_user("kg.qt", "91", "2020-12-31", &["quan_tri"]).await;
     let client = app.client_for("mt.api").await;
-    let api = "/api/v1/reports/30883/2023-Q3";
+    let api = "/api/v1/reports/30883/2018-Q3";
 
     // No password, or a wrong one: no token, the field says why.
     for form in [vec![("name", "Phần mềm")], vec![("name", "Phần mềm"), ("password", "sai-mat-khau")]] {
@@ -583,7 +583,7 @@ async fn tokens_need_the_password_open_only_the_api_and_end_with_the_password() 
     assert!(used[0].starts_with("khóa API #"), "{used:?}");
 
     // Pages and forms do not take a bearer token.
-    for (method, path) in [("GET", "/dashboards/30883?period=2023"), ("GET", "/profile"), ("POST", "/profile/tokens")] {
+    for (method, path) in [("GET", "/dashboards/30883?period=2018"), ("GET", "/profile"), ("POST", "/profile/tokens")] {
         let request =
             if method == "GET" { bare.get(app.url(path)) } else { bare.post(app.url(path)).form(&[("name", "x")]) };
         let response = request.bearer_auth(&token).send().await.expect("request");
@@ -631,7 +631,7 @@ async fn administrators_list_and_revoke_tokens_and_deactivation_ends_them() {
     let first = mint_token(&app, &client).await;
     let second = mint_token(&app, &client).await;
     let bare = reqwest::Client::new();
-    let api = app.url("/api/v1/reports/30883/2023-Q3");
+    let api = app.url("/api/v1/reports/30883/2018-Q3");
 
     let admin = app.client_for("kg.qt2").await;
     let (status, page) = text(admin.get(app.url(&format!("/admin/users/{user}"))).send().await.expect("GET")).await;

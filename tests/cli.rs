@@ -213,7 +213,7 @@ async fn the_operator_imports_a_file_for_every_unit_all_or_nothing() {
         let rows: Vec<(String, i32, Option<i32>, String, danvan::figures::Decimal)> = sqlx::query_as(
             "SELECT u.code, r.version, r.updated_by, v.element_code || '.' || v.organisation_code, v.value
              FROM reports r JOIN units u ON u.id = r.unit_id JOIN report_values v ON v.report_id = r.id
-             WHERE r.year = 2022 ORDER BY 1, 4",
+             WHERE r.year = 2017 ORDER BY 1, 4",
         )
         .fetch_all(db)
         .await
@@ -221,12 +221,12 @@ async fn the_operator_imports_a_file_for_every_unit_all_or_nothing() {
         rows
     };
 
-    // 2022 has no reports in the demo: the province's, a district's and a commune's are created.
+    // 2017 has no reports in the demo: the province's, a district's and a commune's are created.
     let good = "unit_code,period,element_code,organisation,value\n\
-                91,2022-Q1,TD_DINH_KY,,3\n\
-                905,2022-Q1,TD_DINH_KY,,5\n\
-                30883,2022-Q1,TD_DINH_KY,,12\n\
-                30883,2022-Q1,CB_MTDT_TONG,HND,1.234\n";
+                91,2017-Q1,TD_DINH_KY,,3\n\
+                905,2017-Q1,TD_DINH_KY,,5\n\
+                30883,2017-Q1,TD_DINH_KY,,12\n\
+                30883,2017-Q1,CB_MTDT_TONG,HND,1.234\n";
     let output = import("so-lieu.csv", good);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
@@ -239,7 +239,7 @@ async fn the_operator_imports_a_file_for_every_unit_all_or_nothing() {
     assert_eq!(value("91", "TD_DINH_KY."), (1, None, Decimal::from(3)), "new draft, no account");
     assert_eq!(value("905", "TD_DINH_KY."), (1, None, Decimal::from(5)));
     assert_eq!(value("30883", "CB_MTDT_TONG.HND"), (1, None, Decimal::from(1234)));
-    let statuses: Vec<String> = sqlx::query_scalar("SELECT DISTINCT status FROM reports WHERE year = 2022")
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT DISTINCT status FROM reports WHERE year = 2017")
         .fetch_all(&pool)
         .await
         .expect("statuses");
@@ -258,8 +258,8 @@ async fn the_operator_imports_a_file_for_every_unit_all_or_nothing() {
 
     // One wrong row: nothing changes, the row is named, exit 1.
     let bad = "unit_code,period,element_code,organisation,value\n\
-               91,2022-Q1,TD_DINH_KY,,4\n\
-               30883,2022-Q1,TD_DINH_KY,,245.00\n";
+               91,2017-Q1,TD_DINH_KY,,4\n\
+               30883,2017-Q1,TD_DINH_KY,,245.00\n";
     let output = import("sai.csv", bad);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");

@@ -46,11 +46,11 @@ async fn aggregation_follows_flows_stocks_and_indicators() {
     let app = TestApp::spawn_with_demo().await;
     // Huyện Đức Trọng (678) has no demo reports. Two of its communes and the district itself:
     // 24958 Thị trấn Liên Nghĩa, 24982 Xã Phú Hội.
-    report(&app, "678", 2022, 1, "da_duyet", &[("DON_TIEP_NHAN", "", 4.0), ("DON_GIAI_QUYET", "", 4.0)]).await;
+    report(&app, "678", 2017, 1, "da_duyet", &[("DON_TIEP_NHAN", "", 4.0), ("DON_GIAI_QUYET", "", 4.0)]).await;
     report(
         &app,
         "24958",
-        2022,
+        2017,
         1,
         "da_duyet",
         &[
@@ -64,7 +64,7 @@ async fn aggregation_follows_flows_stocks_and_indicators() {
     report(
         &app,
         "24958",
-        2022,
+        2017,
         2,
         "da_duyet",
         &[
@@ -81,7 +81,7 @@ async fn aggregation_follows_flows_stocks_and_indicators() {
     report(
         &app,
         "24982",
-        2022,
+        2017,
         1,
         "da_duyet",
         &[
@@ -93,14 +93,14 @@ async fn aggregation_follows_flows_stocks_and_indicators() {
     )
     .await;
     // Submitted, not accepted: counts only when asked.
-    report(&app, "24982", 2022, 2, "da_gui", &[("DON_TIEP_NHAN", "", 1000.0), ("DVHV_HIEN_CO", "HND", 950.0)]).await;
+    report(&app, "24982", 2017, 2, "da_gui", &[("DON_TIEP_NHAN", "", 1000.0), ("DVHV_HIEN_CO", "HND", 950.0)]).await;
 
     let district =
-        danvan::units::queries::resolve(&app.pool, "678", chrono::NaiveDate::from_ymd_opt(2022, 6, 30).expect("d"))
+        danvan::units::queries::resolve(&app.pool, "678", chrono::NaiveDate::from_ymd_opt(2017, 6, 30).expect("d"))
             .await
             .expect("q")
             .expect("unit");
-    let half: Period = "2022-H1".parse().expect("period");
+    let half: Period = "2017-H1".parse().expect("period");
     let totals = aggregate::totals(&app.pool, Some(&district.path), half, Basis::Accepted).await.expect("totals");
     // Flows: every quarter and unit summed.
     assert_eq!(totals["DON_TIEP_NHAN"], d(4.0 + 10.0 + 6.0 + 20.0));
@@ -123,7 +123,7 @@ async fn aggregation_follows_flows_stocks_and_indicators() {
     assert_eq!(with_submitted["DVHV_HIEN_CO"], d(120.0 + 30.0 + 950.0), "the newer submitted stock replaces quarter I");
 
     // Quarter I alone.
-    let q1: Period = "2022-Q1".parse().expect("period");
+    let q1: Period = "2017-Q1".parse().expect("period");
     let totals = aggregate::totals(&app.pool, Some(&district.path), q1, Basis::Accepted).await.expect("totals");
     assert_eq!(totals["DVHV_HIEN_CO"], d(100.0 + 900.0));
 }
@@ -137,12 +137,12 @@ async fn figures_add_up_exactly_in_the_aggregates_api_and_the_dashboard() {
     // Mong Thọ A (Huyện Châu Thành) and Phường Vĩnh Thanh (Thành phố Rạch Giá): two districts of
     // Kiên Giang, so the province adds the two districts' roll-ups.
     let mong_tho = [("DUONG_GTNT_KM", "", 0.1), ("DON_TIEP_NHAN", "", 30.0), ("DON_GIAI_QUYET", "", 1.0)];
-    report(&app, "30883", 2022, 1, "da_duyet", &mong_tho).await;
-    report(&app, "30733", 2022, 1, "da_duyet", &[("DUONG_GTNT_KM", "", 0.2), ("DON_TIEP_NHAN", "", 2.0)]).await;
+    report(&app, "30883", 2017, 1, "da_duyet", &mong_tho).await;
+    report(&app, "30733", 2017, 1, "da_duyet", &[("DUONG_GTNT_KM", "", 0.2), ("DON_TIEP_NHAN", "", 2.0)]).await;
 
     let leader = app.demo_client("tinh.lanhdao").await;
     let (status, body) =
-        text(leader.get(app.url("/api/v1/aggregates/91?period=2022-Q1")).send().await.expect("GET")).await;
+        text(leader.get(app.url("/api/v1/aggregates/91?period=2017-Q1")).send().await.expect("GET")).await;
     assert_eq!(status, 200, "{body}");
     assert!(
         body.contains(r#""DUONG_GTNT_KM":0.3,"#) || body.contains(r#""DUONG_GTNT_KM":0.3}"#),
@@ -163,21 +163,21 @@ async fn figures_add_up_exactly_in_the_aggregates_api_and_the_dashboard() {
 
     // The same sums in Rust.
     let province =
-        danvan::units::queries::resolve(&app.pool, "91", chrono::NaiveDate::from_ymd_opt(2022, 3, 31).expect("d"))
+        danvan::units::queries::resolve(&app.pool, "91", chrono::NaiveDate::from_ymd_opt(2017, 3, 31).expect("d"))
             .await
             .expect("q")
             .expect("unit");
-    let quarter: Period = "2022-Q1".parse().expect("period");
+    let quarter: Period = "2017-Q1".parse().expect("period");
     let totals = aggregate::totals(&app.pool, Some(&province.path), quarter, Basis::Accepted).await.expect("totals");
     assert_eq!(totals["DUONG_GTNT_KM"], Decimal::new(3, 1));
     assert_eq!(totals["DUONG_GTNT_KM"].to_string(), "0.3");
 
     // The dashboard writes the rate rounded half away from zero.
-    let (status, page) = text(leader.get(app.url("/dashboards/91?period=2022-Q1")).send().await.expect("GET")).await;
+    let (status, page) = text(leader.get(app.url("/dashboards/91?period=2017-Q1")).send().await.expect("GET")).await;
     assert_eq!(status, 200);
     assert!(page.contains("1/32 đơn (3,13%)"), "1/32 = 3,125% shows as 3,13%");
     let (status, page) =
-        text(leader.get(app.url("/dashboards/91/drill?period=2022-Q1&key=DUONG_GTNT_KM")).send().await.expect("GET"))
+        text(leader.get(app.url("/dashboards/91/drill?period=2017-Q1&key=DUONG_GTNT_KM")).send().await.expect("GET"))
             .await;
     assert_eq!(status, 200);
     assert!(page.contains("0,3"), "the drill-down's total");
@@ -244,16 +244,16 @@ async fn the_province_dashboard_shows_seed_002_and_scope_holds() {
 
     // Fresh at once: accepting a report changes the figures with no batch job.
     let before =
-        aggregate::totals(&app.pool, None, "2022-Q1".parse().expect("period"), Basis::Accepted).await.expect("totals");
+        aggregate::totals(&app.pool, None, "2017-Q1".parse().expect("period"), Basis::Accepted).await.expect("totals");
     assert!(!before.contains_key("TD_DINH_KY"));
     let national = app.demo_client("quantri").await;
-    let drill = "/dashboards/TW/drill?period=2022-Q1&key=TD_DINH_KY";
+    let drill = "/dashboards/TW/drill?period=2017-Q1&key=TD_DINH_KY";
     let (_, page) = text(national.get(app.url(drill)).send().await.expect("GET")).await;
     assert!(page.contains("<strong>0</strong>"), "nothing yet, and now this view is cached");
     // A submitted report (written directly), then accepted through the workflow.
     let id: i32 = sqlx::query_scalar(
         "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status)
-                    SELECT id, 2022, 1, 'da_gui' FROM units WHERE code = '30883' AND valid_to IS NOT NULL RETURNING id)
+                    SELECT id, 2017, 1, 'da_gui' FROM units WHERE code = '30883' AND valid_to IS NOT NULL RETURNING id)
          INSERT INTO report_values (report_id, element_code, value) SELECT id, 'TD_DINH_KY', 7 FROM r RETURNING report_id",
     )
     .fetch_one(&app.pool)
@@ -275,7 +275,7 @@ async fn the_province_dashboard_shows_seed_002_and_scope_holds() {
     app.cache.apply(&change);
     let national = app.demo_client("quantri").await;
     let (status, page) =
-        text(national.get(app.url("/dashboards/TW/drill?period=2022-Q1&key=TD_DINH_KY")).send().await.expect("GET"))
+        text(national.get(app.url("/dashboards/TW/drill?period=2017-Q1&key=TD_DINH_KY")).send().await.expect("GET"))
             .await;
     assert_eq!(status, 200);
     assert!(page.contains("<strong>7</strong>"));
@@ -288,8 +288,8 @@ async fn a_cached_dashboard_changes_the_moment_a_report_is_accepted() {
     let other_server = app.restart().await;
     let leader = app.demo_client("tinh.lanhdao").await;
     let elsewhere = other_server.demo_client("tinh.lanhdao").await;
-    let page = "/dashboards/30883?period=2022-Q1";
-    let province = "/api/v1/aggregates/91?period=2022-Q1";
+    let page = "/dashboards/30883?period=2017-Q1";
+    let province = "/api/v1/aggregates/91?period=2017-Q1";
     let received = |doc: serde_json::Value| doc["values"]["DON_TIEP_NHAN"].as_f64().unwrap_or(0.0);
     let province_before =
         received(leader.get(app.url(province)).send().await.expect("GET").json().await.expect("json"));
@@ -303,7 +303,7 @@ async fn a_cached_dashboard_changes_the_moment_a_report_is_accepted() {
     // A submitted report, accepted through the workflow.
     let id: i32 = sqlx::query_scalar(
         "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status)
-                    SELECT id, 2022, 1, 'da_gui' FROM units WHERE code = '30883' AND valid_to IS NOT NULL RETURNING id)
+                    SELECT id, 2017, 1, 'da_gui' FROM units WHERE code = '30883' AND valid_to IS NOT NULL RETURNING id)
          INSERT INTO report_values (report_id, element_code, value)
          SELECT id, code, v FROM r, (VALUES ('DON_TIEP_NHAN', 10.0), ('DON_GIAI_QUYET', 5.0)) AS x(code, v)
          RETURNING report_id",
@@ -425,7 +425,7 @@ async fn rollups_equal_the_plain_computation_after_every_step() {
     use rand::{Rng, SeedableRng};
 
     let app = TestApp::spawn_with_demo().await;
-    let on = chrono::NaiveDate::from_ymd_opt(2023, 12, 31).expect("date");
+    let on = chrono::NaiveDate::from_ymd_opt(2018, 12, 31).expect("date");
     let resolve = |code: &'static str| {
         let pool = app.pool.clone();
         async move { danvan::units::queries::resolve(&pool, code, on).await.expect("q").expect("unit") }
@@ -437,7 +437,7 @@ async fn rollups_equal_the_plain_computation_after_every_step() {
     units.push(district.id);
     units.push(province.id);
     let keys = ["TD_DINH_KY", "DON_TIEP_NHAN", "DVHV_HIEN_CO.HND", "DVHV_HIEN_CO.HLHPN", "DVHV_DOI_TUONG.HND"];
-    let periods: Vec<Period> = ["2023-Q1", "2023-Q2", "2023-Q3", "2023-H1", "2023-9M", "2023"]
+    let periods: Vec<Period> = ["2018-Q1", "2018-Q2", "2018-Q3", "2018-H1", "2018-9M", "2018"]
         .iter()
         .map(|p| p.parse().expect("period"))
         .collect();
@@ -450,7 +450,7 @@ async fn rollups_equal_the_plain_computation_after_every_step() {
             let unit = units[rng.random_range(0..units.len())];
             let quarter = rng.random_range(1..=3u8);
             let mut tx = app.pool.begin().await.expect("tx");
-            let report = store::find(&app.pool, unit, 2023, quarter).await.expect("find");
+            let report = store::find(&app.pool, unit, 2018, quarter).await.expect("find");
             let status = report.as_ref().map(|r| r.status());
             let what = rng.random_range(0..4);
             let mut moved = None;
@@ -468,7 +468,7 @@ async fn rollups_equal_the_plain_computation_after_every_step() {
                         draft.cleared.push(keys[rng.random_range(0..keys.len())].to_owned());
                     }
                     let version = report.as_ref().map(|r| r.version).unwrap_or(0);
-                    store::save(&mut tx, unit, (2023, quarter), version, &draft, (1, "kiểm tra")).await.expect("save");
+                    store::save(&mut tx, unit, (2018, quarter), version, &draft, (1, "kiểm tra")).await.expect("save");
                 }
                 (_, Some(current)) => {
                     let to = match current {
@@ -490,8 +490,8 @@ async fn rollups_equal_the_plain_computation_after_every_step() {
                 cache.apply(&change);
             }
             if step % 7 == 3 {
-                rollup::compact(&app.pool, province.id, 2023).await.expect("compact");
-                rollup::compact(&app.pool, rollup::COUNTRY, 2023).await.expect("compact");
+                rollup::compact(&app.pool, province.id, 2018).await.expect("compact");
+                rollup::compact(&app.pool, rollup::COUNTRY, 2018).await.expect("compact");
             }
             // The full recomputation is slower: every third step and the last one.
             let differences =
@@ -546,21 +546,21 @@ async fn draft_saves_leave_cached_dashboards_alone() {
         sqlx::query_scalar::<_, i64>("SELECT value FROM data_generation").fetch_one(&app.pool).await.expect("q")
     };
     let unit =
-        danvan::units::queries::resolve(&app.pool, "30883", chrono::NaiveDate::from_ymd_opt(2023, 12, 31).expect("d"))
+        danvan::units::queries::resolve(&app.pool, "30883", chrono::NaiveDate::from_ymd_opt(2018, 12, 31).expect("d"))
             .await
             .expect("q")
             .expect("unit");
     let mut tx = app.pool.begin().await.expect("tx");
     let mut draft = Draft::default();
     draft.values.insert("TD_DINH_KY".to_owned(), Decimal::from(3));
-    let report = store::save(&mut tx, unit.id, (2023, 2), 0, &draft, (1, "kiểm tra")).await.expect("first save");
+    let report = store::save(&mut tx, unit.id, (2018, 2), 0, &draft, (1, "kiểm tra")).await.expect("first save");
     tx.commit().await.expect("commit");
     let before = generation().await;
     for round in 0..3 {
         let mut tx = app.pool.begin().await.expect("tx");
-        let current = store::find(&app.pool, unit.id, 2023, 2).await.expect("find").expect("report");
+        let current = store::find(&app.pool, unit.id, 2018, 2).await.expect("find").expect("report");
         draft.values.insert("TD_DINH_KY".to_owned(), Decimal::from(4 + round));
-        store::save(&mut tx, unit.id, (2023, 2), current.version, &draft, (1, "kiểm tra")).await.expect("save");
+        store::save(&mut tx, unit.id, (2018, 2), current.version, &draft, (1, "kiểm tra")).await.expect("save");
         tx.commit().await.expect("commit");
     }
     assert_eq!(generation().await, before, "autosaves keep the cached dashboards");
@@ -571,7 +571,7 @@ async fn draft_saves_leave_cached_dashboards_alone() {
         .expect("submit");
     tx.commit().await.expect("commit");
     assert_eq!(generation().await, before, "a move names what it changed instead of locking the generation row");
-    assert_eq!(change.year, 2023);
+    assert_eq!(change.year, 2018);
     assert!(change.path.ends_with(&format!(".{}", unit.id)), "the unit's path: {}", change.path);
 }
 

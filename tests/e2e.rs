@@ -340,7 +340,7 @@ fn screenshot_dir() -> PathBuf {
     }
 }
 
-const FORM: &str = "/reports/30883/2022-Q1";
+const FORM: &str = "/reports/30883/2017-Q1";
 
 /// The rule's message sits in the same cell as one of the two figures it compares.
 async fn rule_message_next_to_field(browser: &Browser) -> bool {
@@ -365,7 +365,7 @@ async fn commune_submits_district_reviews_province_drills_down() {
     // a. The commune's data entry types Vietnamese numbers by keyboard.
     browser.login("xa.nhaplieu").await;
     browser.goto(FORM).await;
-    browser.wait_text("Báo cáo quý I năm 2022").await;
+    browser.wait_text("Báo cáo quý I năm 2017").await;
     browser.type_into("#f-TD_DINH_KY", "1.234").await;
     browser.type_into("#f-DON_TIEP_NHAN", "12").await;
     browser.type_into("#f-DON_GIAI_QUYET", "15").await;
@@ -378,7 +378,7 @@ async fn commune_submits_district_reviews_province_drills_down() {
 
     browser.type_into("#f-DON_GIAI_QUYET", "10").await;
     browser.click_and_load("button[name=action][value=submit]").await;
-    browser.wait_text("Đã gửi báo cáo quý I năm 2022").await;
+    browser.wait_text("Đã gửi báo cáo quý I năm 2017").await;
     assert_eq!(browser.find(".lead .badge").await.text().await.expect("badge"), "Đã gửi");
     assert_eq!(browser.input_value("#f-TD_DINH_KY").await, "1.234");
     browser.logout().await;
@@ -405,7 +405,7 @@ async fn commune_submits_district_reviews_province_drills_down() {
     assert!(cell.contains("Cấp trên: Sổ theo dõi ghi 11 đơn"), "the field remark sits by the field: {cell}");
     browser.type_into("#f-DON_GIAI_QUYET", "11").await;
     browser.click_and_load("button[name=action][value=submit]").await;
-    browser.wait_text("Đã gửi báo cáo quý I năm 2022").await;
+    browser.wait_text("Đã gửi báo cáo quý I năm 2017").await;
     browser.logout().await;
 
     browser.login("huyen.duyet").await;
@@ -421,9 +421,9 @@ async fn commune_submits_district_reviews_province_drills_down() {
 
     // c. The province's leader sees the figure and follows it down to the field.
     browser.login("tinh.lanhdao").await;
-    browser.goto("/dashboards/91?period=2022-Q1").await;
-    browser.wait_text("quý I năm 2022").await;
-    browser.goto("/dashboards/91/drill?period=2022-Q1&key=TD_DINH_KY").await;
+    browser.goto("/dashboards/91?period=2017-Q1").await;
+    browser.wait_text("quý I năm 2017").await;
+    browser.goto("/dashboards/91/drill?period=2017-Q1&key=TD_DINH_KY").await;
     browser.wait_text("Tổng Tỉnh Kiên Giang").await;
     assert_eq!(browser.find("tfoot strong").await.text().await.expect("total"), "1.234", "the accepted figure counts");
     let district = browser.find("a[href^='/dashboards/905/drill']").await;
@@ -433,7 +433,7 @@ async fn commune_submits_district_reviews_province_drills_down() {
     let commune = browser.find("a[href^='/dashboards/30883/drill']").await;
     browser.click_link_and_load(commune).await;
     browser.wait_path("/dashboards/30883/drill").await;
-    let source = browser.find("a[href='/reports/30883/2022-Q1#f-TD_DINH_KY']").await;
+    let source = browser.find("a[href='/reports/30883/2017-Q1#f-TD_DINH_KY']").await;
     browser.click_link_and_load(source).await;
     browser.wait_path(FORM).await;
     let url = browser.client.current_url().await.expect("URL");

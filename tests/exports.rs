@@ -226,9 +226,9 @@ async fn an_import_with_one_bad_row_is_refused_with_its_line_and_changes_nothing
     let client = app.demo_client("xa.nhaplieu").await;
     let before = report_state(&app).await;
     let csv = "unit_code,period,element_code,organisation,value\n\
-               30883,2022-Q1,TD_DINH_KY,,12\n\
-               30883,2022-Q1,KHAU_TRANG_DA_MAY,,245.00\n\
-               30883,2022-Q1,DVHV_HIEN_CO,XYZ,1.000\n";
+               30883,2017-Q1,TD_DINH_KY,,12\n\
+               30883,2017-Q1,KHAU_TRANG_DA_MAY,,245.00\n\
+               30883,2017-Q1,DVHV_HIEN_CO,XYZ,1.000\n";
     let (status, page) = upload(&client, &app, "so-lieu.csv", csv.as_bytes()).await;
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("Dòng 3: giá trị “245.00” không hợp lệ"), "{page}");
@@ -237,20 +237,20 @@ async fn an_import_with_one_bad_row_is_refused_with_its_line_and_changes_nothing
     assert_eq!(report_state(&app).await, before, "nothing imported");
 
     // The same file without the bad rows lands as a draft.
-    let good = "unit_code,period,element_code,organisation,value\n30883,2022-Q1,TD_DINH_KY,,12\n";
+    let good = "unit_code,period,element_code,organisation,value\n30883,2017-Q1,TD_DINH_KY,,12\n";
     let (status, page) = upload(&client, &app, "so-lieu.csv", good.as_bytes()).await;
     assert_eq!(status, 200, "{page}");
     let (state, value): (String, danvan::figures::Decimal) = sqlx::query_as(
         "SELECT r.status, v.value FROM reports r JOIN units u ON u.id = r.unit_id
          JOIN report_values v ON v.report_id = r.id
-         WHERE u.code = '30883' AND r.year = 2022 AND r.quarter = 1 AND v.element_code = 'TD_DINH_KY'",
+         WHERE u.code = '30883' AND r.year = 2017 AND r.quarter = 1 AND v.element_code = 'TD_DINH_KY'",
     )
     .fetch_one(&app.pool)
     .await
     .expect("imported");
     assert_eq!((state.as_str(), value), ("nhap", danvan::figures::Decimal::from(12)));
     // Another commune's data is refused.
-    let other = "unit_code,period,element_code,organisation,value\n30886,2022-Q1,TD_DINH_KY,,3\n";
+    let other = "unit_code,period,element_code,organisation,value\n30886,2017-Q1,TD_DINH_KY,,3\n";
     let (status, page) = upload(&client, &app, "khac.csv", other.as_bytes()).await;
     assert_eq!(status, 422);
     assert!(page.contains("Dòng 2:"), "{page}");
@@ -458,12 +458,12 @@ async fn csv_uploads_are_held_to_the_template_columns_and_the_row_cap() {
     let clerk = app.demo_client("xa.nhaplieu").await;
     let header = "unit_code,period,element_code,organisation,value";
     // A sixth column without the `status` header.
-    let extra = format!("{header}\n30883,2022-Q1,TD_DINH_KY,,12,x\n");
+    let extra = format!("{header}\n30883,2017-Q1,TD_DINH_KY,,12,x\n");
     let (status, page) = upload(&clerk, &app, "thua.csv", extra.as_bytes()).await;
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("ngoài 5 cột A–E (dòng 2, cột F)"), "{page}");
     // A seventh, even with `status`.
-    let seventh = format!("{header},status\n30883,2022-Q1,TD_DINH_KY,,12,Nháp,y\n");
+    let seventh = format!("{header},status\n30883,2017-Q1,TD_DINH_KY,,12,Nháp,y\n");
     let (status, page) = upload(&clerk, &app, "thua.csv", seventh.as_bytes()).await;
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("ngoài 6 cột A–F (dòng 2, cột thứ 7)"), "{page}");
@@ -478,7 +478,7 @@ async fn csv_uploads_are_held_to_the_template_columns_and_the_row_cap() {
     assert!(page.contains("vượt quá 200.000 dòng"), "{page}");
     assert_eq!(report_state(&app).await, before, "nothing imported");
     // With the status column (as exported), the file is accepted and the status ignored.
-    let with_status = format!("{header},status\n30883,2022-Q1,TD_DINH_KY,,12,Đã duyệt\n");
+    let with_status = format!("{header},status\n30883,2017-Q1,TD_DINH_KY,,12,Đã duyệt\n");
     let (status, page) = upload(&clerk, &app, "dung.csv", with_status.as_bytes()).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Đã nhập 1 giá trị vào 1 báo cáo"), "{page}");
@@ -488,7 +488,7 @@ async fn csv_uploads_are_held_to_the_template_columns_and_the_row_cap() {
 async fn only_data_entry_staff_import_and_only_into_their_own_unit() {
     let app = TestApp::spawn_with_demo().await;
     let before = report_state(&app).await;
-    let csv = "unit_code,period,element_code,organisation,value\n30883,2022-Q1,TD_DINH_KY,,12\n";
+    let csv = "unit_code,period,element_code,organisation,value\n30883,2017-Q1,TD_DINH_KY,,12\n";
     // The national administrator, the province's and the commune's: administrators, not data entry.
     for admin in ["quantri", "tinh.quantri", "xa.quantri", "tinh.lanhdao", "huyen.duyet"] {
         let client = app.demo_client(admin).await;
@@ -511,23 +511,23 @@ fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
 #[tokio::test]
 async fn value_exports_hold_only_what_the_caller_may_read() {
     let app = TestApp::spawn_with_demo().await;
-    // A commune draft for 2022.
+    // A commune draft for 2017.
     let clerk = app.demo_client("xa.nhaplieu").await;
-    let draft = "unit_code,period,element_code,organisation,value\n30883,2022-Q1,TD_DINH_KY,,12\n";
+    let draft = "unit_code,period,element_code,organisation,value\n30883,2017-Q1,TD_DINH_KY,,12\n";
     let (status, page) = upload(&clerk, &app, "nhap.csv", draft.as_bytes()).await;
     assert_eq!(status, 200, "{page}");
-    let is_draft = |row: &Vec<String>| row[0] == "30883" && row[1] == "2022-Q1" && row[2] == "TD_DINH_KY";
+    let is_draft = |row: &Vec<String>| row[0] == "30883" && row[1] == "2017-Q1" && row[2] == "TD_DINH_KY";
 
     // District data entry: its own unit only, not the communes' drafts (nor their accepted rows).
     let district = app.demo_client("huyen.nhaplieu").await;
-    for year in [2020, 2022] {
+    for year in [2020, 2017] {
         let (status, bytes, _) = download(&district, &app, &format!("/exports/values/905/{year}.csv")).await;
         assert_eq!(status, 200);
         let rows = csv_rows(&bytes);
         assert!(rows.iter().all(|r| r[0] == "905"), "{year}: only the district's own rows");
     }
     // The commune's own clerk sees the draft, marked.
-    let (status, bytes, _) = download(&clerk, &app, "/exports/values/30883/2022.csv").await;
+    let (status, bytes, _) = download(&clerk, &app, "/exports/values/30883/2017.csv").await;
     assert_eq!(status, 200);
     let rows = csv_rows(&bytes);
     let own = rows.iter().find(|r| is_draft(r)).expect("own draft exported");
@@ -535,7 +535,7 @@ async fn value_exports_hold_only_what_the_caller_may_read() {
 
     // Its reviewer gets the communes' drafts it reviews, marked.
     let reviewer = app.demo_client("huyen.duyet").await;
-    let (_, bytes, _) = download(&reviewer, &app, "/exports/values/905/2022.csv").await;
+    let (_, bytes, _) = download(&reviewer, &app, "/exports/values/905/2017.csv").await;
     assert!(csv_rows(&bytes).iter().any(|r| is_draft(r) && r[5] == "Nháp"), "the reviewer's commune");
 
     // The province leader: accepted figures only, never the draft.
@@ -552,12 +552,12 @@ async fn value_exports_hold_only_what_the_caller_may_read() {
     assert_eq!(status, 200);
     let rows = csv_rows(&bytes);
     assert!(rows.iter().all(|r| r[5] == "Đã duyệt"), "accepted only");
-    let (_, bytes, _) = download(&leader, &app, "/exports/values/91/2022.csv").await;
+    let (_, bytes, _) = download(&leader, &app, "/exports/values/91/2017.csv").await;
     let rows = csv_rows(&bytes);
     assert!(!rows.iter().any(is_draft), "the leader does not get the commune's draft");
     assert!(rows.iter().all(|r| r[5] == "Đã duyệt"), "accepted only");
     // The XLSX carries the same rule.
-    let (status, bytes, _) = download(&leader, &app, "/exports/values/91/2022.xlsx").await;
+    let (status, bytes, _) = download(&leader, &app, "/exports/values/91/2017.xlsx").await;
     assert_eq!(status, 200);
     let (_, text) = part_text(&bytes, "xl/sharedStrings.xml").unwrap_or_default();
     assert!(!text.contains("Nháp"), "no draft in the workbook");

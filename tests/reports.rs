@@ -6,8 +6,8 @@ mod common;
 use common::{TestApp, text};
 use serde_json::{Value, json};
 
-const FORM: &str = "/reports/30883/2022-Q1";
-const API: &str = "/api/v1/reports/30883/2022-Q1";
+const FORM: &str = "/reports/30883/2017-Q1";
+const API: &str = "/api/v1/reports/30883/2017-Q1";
 
 async fn version(app: &TestApp, client: &reqwest::Client) -> i64 {
     let body: Value = client.get(app.url(API)).send().await.expect("GET").json().await.expect("json");
@@ -33,7 +33,7 @@ async fn post_form(
 async fn status_of(app: &TestApp) -> String {
     sqlx::query_scalar(
         "SELECT r.status FROM reports r JOIN units u ON u.id = r.unit_id
-         WHERE u.code = '30883' AND r.year = 2022 AND r.quarter = 1",
+         WHERE u.code = '30883' AND r.year = 2017 AND r.quarter = 1",
     )
     .fetch_one(&app.pool)
     .await
@@ -44,7 +44,7 @@ async fn status_of(app: &TestApp) -> String {
 async fn stored_version(app: &TestApp) -> i32 {
     sqlx::query_scalar(
         "SELECT r.version FROM reports r JOIN units u ON u.id = r.unit_id
-         WHERE u.code = '30883' AND r.year = 2022 AND r.quarter = 1",
+         WHERE u.code = '30883' AND r.year = 2017 AND r.quarter = 1",
     )
     .fetch_optional(&app.pool)
     .await
@@ -158,7 +158,7 @@ async fn a_form_save_keeps_the_figure_of_a_retired_element() {
     assert_eq!(body["other_values"]["DOI_THOAI"], 2.0, "the retired element's figure stays stored");
     let stored: Vec<f64> = sqlx::query_scalar(
         "SELECT v.value::float8 FROM report_values v JOIN reports r ON r.id = v.report_id JOIN units u ON u.id = r.unit_id
-         WHERE v.element_code = 'DOI_THOAI' AND u.code = '30883' AND r.year = 2022 AND r.quarter = 1",
+         WHERE v.element_code = 'DOI_THOAI' AND u.code = '30883' AND r.year = 2017 AND r.quarter = 1",
     )
     .fetch_all(&app.pool)
     .await
@@ -169,7 +169,7 @@ async fn a_form_save_keeps_the_figure_of_a_retired_element() {
     assert!(page.contains("Đối thoại trực tiếp với Nhân dân (DOI_THOAI)"), "shown read-only under the form");
     let snapshot: Value = sqlx::query_scalar(
         "SELECT s.data FROM report_snapshots s JOIN reports r ON r.id = s.report_id JOIN units u ON u.id = r.unit_id
-             WHERE u.code = '30883' AND r.year = 2022 AND r.quarter = 1 ORDER BY s.version DESC LIMIT 1",
+             WHERE u.code = '30883' AND r.year = 2017 AND r.quarter = 1 ORDER BY s.version DESC LIMIT 1",
     )
     .fetch_one(&app.pool)
     .await
@@ -387,7 +387,7 @@ async fn task_progress_is_kept_only_for_tasks_assigned_to_the_unit() {
 async fn two_first_saves_at_once_give_one_save_and_one_conflict() {
     let app = TestApp::spawn_with_demo().await;
     let staff = app.demo_client("xa.nhaplieu").await;
-    for period in ["2022-Q2", "2022-Q3", "2022-Q4", "2023-Q1", "2023-Q2"] {
+    for period in ["2017-Q2", "2017-Q3", "2017-Q4", "2018-Q1", "2018-Q2"] {
         let url = app.url(&format!("/api/v1/reports/30883/{period}"));
         let body = json!({"version": 0, "values": {"TD_DINH_KY": 1}});
         let (a, b) = tokio::join!(staff.put(&url).json(&body).send(), staff.put(&url).json(&body).send());
@@ -418,8 +418,8 @@ async fn staff_enter_vietnamese_numbers_and_errors_keep_the_typed_text() {
     let staff = app.demo_client("xa.nhaplieu").await;
     let (status, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
     assert_eq!(status, 200);
-    assert!(page.contains("Báo cáo quý I năm 2022"));
-    assert!(page.contains("quý IV năm 2021"), "the previous period beside each field");
+    assert!(page.contains("Báo cáo quý I năm 2017"));
+    assert!(page.contains("quý IV năm 2016"), "the previous period beside each field");
 
     let (status, page) = post_form(
         &app,
@@ -443,7 +443,7 @@ async fn staff_enter_vietnamese_numbers_and_errors_keep_the_typed_text() {
     assert!(page.contains(r#"value="12,345.6""#));
     let stored: danvan::figures::Decimal = sqlx::query_scalar(
         "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id WHERE v.element_code = 'TD_DINH_KY'
-         AND r.year = 2022",
+         AND r.year = 2017",
     )
     .fetch_one(&app.pool)
     .await
@@ -564,7 +564,7 @@ async fn the_workflow_moves_only_by_the_right_people() {
 
     let events: Vec<(String, String)> = sqlx::query_as(
         "SELECT e.to_status, e.actor_name FROM report_events e JOIN reports r ON r.id = e.report_id
-         WHERE r.year = 2022 ORDER BY e.id",
+         WHERE r.year = 2017 ORDER BY e.id",
     )
     .fetch_all(&app.pool)
     .await
@@ -595,7 +595,7 @@ async fn a_stale_save_is_refused_and_shows_what_changed() {
     assert!(page.contains(r#"value="99""#), "the second person's typing is kept on the page");
     let stored: danvan::figures::Decimal = sqlx::query_scalar(
         "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id WHERE v.element_code = 'TD_DINH_KY'
-         AND r.year = 2022",
+         AND r.year = 2017",
     )
     .fetch_one(&app.pool)
     .await
@@ -616,7 +616,7 @@ async fn the_api_and_the_form_agree() {
     let staff = app.demo_client("xa.nhaplieu").await;
     let body: Value = staff.get(app.url(API)).send().await.expect("GET").json().await.expect("json");
     assert_eq!(body["version"], 0);
-    assert_eq!(body["period_label"], "quý I năm 2022");
+    assert_eq!(body["period_label"], "quý I năm 2017");
     let first_key = body["values"].as_object().and_then(|m| m.keys().next().cloned()).expect("a field");
     assert_eq!(first_key, "TD_DINH_KY", "catalogue order");
 
@@ -677,7 +677,7 @@ async fn a_figure_with_many_digits_round_trips_exactly() {
     let (stored, kind): (String, String) = sqlx::query_as(
         "SELECT v.value::text, pg_typeof(v.value)::text
          FROM report_values v JOIN reports r ON r.id = v.report_id JOIN units u ON u.id = r.unit_id
-         WHERE v.element_code = 'DUONG_GTNT_KM' AND u.code = '30883' AND r.year = 2022 AND r.quarter = 1",
+         WHERE v.element_code = 'DUONG_GTNT_KM' AND u.code = '30883' AND r.year = 2017 AND r.quarter = 1",
     )
     .fetch_one(&app.pool)
     .await
@@ -688,7 +688,7 @@ async fn a_figure_with_many_digits_round_trips_exactly() {
     app.create_user("xa2.nhaplieu", "30886", "2020-12-31", &["nhap_lieu"]).await;
     let neighbour = app.client_for("xa2.nhaplieu").await;
     let response = neighbour
-        .put(app.url("/api/v1/reports/30886/2022-Q1"))
+        .put(app.url("/api/v1/reports/30886/2017-Q1"))
         .json(&json!({"version": 0, "values": {"DUONG_GTNT_KM": 0.001}}))
         .send()
         .await
@@ -696,7 +696,7 @@ async fn a_figure_with_many_digits_round_trips_exactly() {
     assert_eq!(response.status(), 200);
     // Accepted without the workflow (tested elsewhere): the roll-ups are rebuilt.
     sqlx::query(
-        "UPDATE reports SET status = 'da_duyet' WHERE year = 2022 AND quarter = 1
+        "UPDATE reports SET status = 'da_duyet' WHERE year = 2017 AND quarter = 1
            AND unit_id IN (SELECT id FROM units WHERE code IN ('30883', '30886') AND valid_to IS NOT NULL)",
     )
     .execute(&app.pool)
@@ -709,7 +709,7 @@ async fn a_figure_with_many_digits_round_trips_exactly() {
     let leader = app.demo_client("tinh.lanhdao").await;
     for unit in ["905", "91"] {
         let (status, body) =
-            text(leader.get(app.url(&format!("/api/v1/aggregates/{unit}?period=2022-Q1"))).send().await.expect("GET"))
+            text(leader.get(app.url(&format!("/api/v1/aggregates/{unit}?period=2017-Q1"))).send().await.expect("GET"))
                 .await;
         assert_eq!(status, 200, "{body}");
         assert!(
@@ -720,7 +720,7 @@ async fn a_figure_with_many_digits_round_trips_exactly() {
     }
 
     // Exports: the CSV writes it the Vietnamese way, the XLSX cell holds the same number.
-    let response = leader.get(app.url("/exports/values/905/2022.csv")).send().await.expect("GET");
+    let response = leader.get(app.url("/exports/values/905/2017.csv")).send().await.expect("GET");
     assert_eq!(response.status(), 200);
     let bytes = response.bytes().await.expect("csv");
     let rows: Vec<csv::StringRecord> =
@@ -730,7 +730,7 @@ async fn a_figure_with_many_digits_round_trips_exactly() {
     };
     assert_eq!(value_of("30883"), "123.456.789.012,345");
     assert_eq!(value_of("30886"), "0,001");
-    let response = leader.get(app.url("/exports/values/905/2022.xlsx")).send().await.expect("GET");
+    let response = leader.get(app.url("/exports/values/905/2017.xlsx")).send().await.expect("GET");
     assert_eq!(response.status(), 200);
     let bytes = response.bytes().await.expect("xlsx").to_vec();
     let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("xlsx");
@@ -751,19 +751,19 @@ async fn a_figure_with_many_digits_round_trips_exactly() {
 async fn the_api_keeps_to_the_callers_scope() {
     let app = TestApp::spawn_with_demo().await;
     let staff = app.demo_client("xa.nhaplieu").await;
-    for path in ["/api/v1/reports/30886/2022-Q1", "/reports/30886/2022-Q1"] {
+    for path in ["/api/v1/reports/30886/2017-Q1", "/reports/30886/2017-Q1"] {
         let status = staff.get(app.url(path)).send().await.expect("GET").status().as_u16();
         assert!([403, 404].contains(&status), "{path}: {status}");
     }
     let response = staff
-        .put(app.url("/api/v1/reports/30886/2022-Q1"))
+        .put(app.url("/api/v1/reports/30886/2017-Q1"))
         .json(&json!({"version": 0, "values": {"TD_DINH_KY": 1}}))
         .send()
         .await
         .expect("PUT");
     assert!([403, 404].contains(&response.status().as_u16()));
     let saved: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM reports r JOIN units u ON u.id = r.unit_id WHERE u.code = '30886' AND r.year = 2022",
+        "SELECT count(*) FROM reports r JOIN units u ON u.id = r.unit_id WHERE u.code = '30886' AND r.year = 2017",
     )
     .fetch_one(&app.pool)
     .await
@@ -775,8 +775,8 @@ async fn the_api_keeps_to_the_callers_scope() {
     let response = leader.put(app.url(API)).json(&json!({"version": 0, "values": {}})).send().await.expect("PUT");
     assert_eq!(response.status(), 403);
     // Unknown codes and periods are 404; anonymous calls are 401.
-    assert_eq!(staff.get(app.url("/api/v1/reports/99999/2022-Q1")).send().await.expect("GET").status(), 404);
-    assert_eq!(staff.get(app.url("/api/v1/reports/30883/2022-Q5")).send().await.expect("GET").status(), 404);
+    assert_eq!(staff.get(app.url("/api/v1/reports/99999/2017-Q1")).send().await.expect("GET").status(), 404);
+    assert_eq!(staff.get(app.url("/api/v1/reports/30883/2017-Q5")).send().await.expect("GET").status(), 404);
     assert_eq!(reqwest::get(app.url(API)).await.expect("GET").status(), 401);
     // After the reform, code 30883 names no unit: the code is resolved against the period.
     assert_eq!(staff.get(app.url("/api/v1/reports/30883/2026-Q1")).send().await.expect("GET").status(), 404);
@@ -792,7 +792,7 @@ async fn the_reviewers_overview_shows_who_reported_and_when() {
     assert!(page.contains("Xã Mong Thọ A"));
     assert!(page.contains("Đã duyệt"));
     assert!(page.contains("Gửi đúng hạn") || page.contains("Gửi muộn"));
-    let (_, page) = text(reviewer.get(app.url("/reviews?period=2022-Q1")).send().await.expect("GET")).await;
+    let (_, page) = text(reviewer.get(app.url("/reviews?period=2017-Q1")).send().await.expect("GET")).await;
     assert!(page.contains("Chưa gửi — quá hạn"), "a quarter nobody reported is overdue");
     assert!(page.contains("Đã gửi 0/"));
     let staff = app.demo_client("xa.nhaplieu").await;
@@ -868,7 +868,7 @@ async fn personal_api_tokens_work_until_revoked() {
         .await
         .expect("PUT");
     assert_eq!(response.status(), 200);
-    let response = bare.get(app.url("/api/v1/reports/30886/2022-Q1")).bearer_auth(&token).send().await.expect("GET");
+    let response = bare.get(app.url("/api/v1/reports/30886/2017-Q1")).bearer_auth(&token).send().await.expect("GET");
     assert_eq!(response.status(), 403, "a token carries its owner's scope");
 
     let id: i32 = sqlx::query_scalar("SELECT id FROM api_tokens").fetch_one(&app.pool).await.expect("q");
@@ -924,7 +924,7 @@ async fn a_batch_save_writes_what_one_save_each_writes() {
     };
     for unit in [by_one, by_batch] {
         let mut tx = app.pool.begin().await.expect("tx");
-        store::save(&mut tx, unit, (2022, 1), 0, &start, (user, "xa.nhaplieu")).await.expect("save");
+        store::save(&mut tx, unit, (2017, 1), 0, &start, (user, "xa.nhaplieu")).await.expect("save");
         tx.commit().await.expect("commit");
     }
     // A figure replaced, one cleared, one added, one kept; typed text merged; a note.
@@ -936,12 +936,12 @@ async fn a_batch_save_writes_what_one_save_each_writes() {
         ..Draft::default()
     };
     let mut tx = app.pool.begin().await.expect("tx");
-    let one = store::save(&mut tx, by_one, (2022, 1), 1, &change, (user, "xa.nhaplieu")).await.expect("save");
+    let one = store::save(&mut tx, by_one, (2017, 1), 1, &change, (user, "xa.nhaplieu")).await.expect("save");
     tx.commit().await.expect("commit");
     let mut tx = app.pool.begin().await.expect("tx");
     let saves = [
-        Save { unit_id: by_batch, quarter: (2022, 1), expected_version: 1, draft: &change },
-        Save { unit_id: new, quarter: (2022, 1), expected_version: 0, draft: &change },
+        Save { unit_id: by_batch, quarter: (2017, 1), expected_version: 1, draft: &change },
+        Save { unit_id: new, quarter: (2017, 1), expected_version: 0, draft: &change },
     ];
     let batch = store::save_many(&mut tx, &saves, (Some(user), "xa.nhaplieu")).await.expect("save_many");
     tx.commit().await.expect("commit");
@@ -982,8 +982,8 @@ async fn a_batch_save_writes_what_one_save_each_writes() {
     // A stale report in the batch: refused with its index, and nothing of the batch stays.
     let mut tx = app.pool.begin().await.expect("tx");
     let saves = [
-        Save { unit_id: new, quarter: (2022, 1), expected_version: 1, draft: &start },
-        Save { unit_id: by_one, quarter: (2022, 1), expected_version: 1, draft: &start },
+        Save { unit_id: new, quarter: (2017, 1), expected_version: 1, draft: &start },
+        Save { unit_id: by_one, quarter: (2017, 1), expected_version: 1, draft: &start },
     ];
     let refused = store::save_many(&mut tx, &saves, (None, "cli")).await.expect_err("stale");
     assert_eq!(refused.index, Some(1));
@@ -1014,20 +1014,20 @@ async fn a_batch_save_locks_only_the_reports_it_writes() {
         Draft { values: [("TD_DINH_KY".to_owned(), Decimal::from(4))].into_iter().collect(), ..Draft::default() };
     // An existing report of another unit, to save and submit beside the batch.
     let mut tx = app.pool.begin().await.expect("tx");
-    store::save(&mut tx, units[2], (2022, 1), 0, &draft, (1, "kiểm tra")).await.expect("save");
+    store::save(&mut tx, units[2], (2017, 1), 0, &draft, (1, "kiểm tra")).await.expect("save");
     tx.commit().await.expect("commit");
 
     let mut batch = app.pool.begin().await.expect("tx");
     let saves = [
-        Save { unit_id: units[0], quarter: (2022, 1), expected_version: 0, draft: &draft },
-        Save { unit_id: units[1], quarter: (2022, 1), expected_version: 0, draft: &draft },
+        Save { unit_id: units[0], quarter: (2017, 1), expected_version: 0, draft: &draft },
+        Save { unit_id: units[1], quarter: (2017, 1), expected_version: 0, draft: &draft },
     ];
     store::save_many(&mut batch, &saves, (None, "cli")).await.expect("save_many");
 
     let mut other = app.pool.begin().await.expect("tx");
     sqlx::query("SET LOCAL lock_timeout = '2s'").execute(&mut *other).await.expect("timeout");
-    let saved = store::save(&mut other, units[2], (2022, 1), 1, &draft, (1, "kiểm tra")).await.expect("a save");
-    store::save(&mut other, units[0], (2022, 2), 0, &draft, (1, "kiểm tra")).await.expect("a first save");
+    let saved = store::save(&mut other, units[2], (2017, 1), 1, &draft, (1, "kiểm tra")).await.expect("a save");
+    store::save(&mut other, units[0], (2017, 2), 0, &draft, (1, "kiểm tra")).await.expect("a first save");
     // No server runs here, so no dashboard cache to tell of the move.
     let _change = store::transition(&mut other, &saved, Status::Submitted, (1, "kiểm tra"), "", &Default::default())
         .await
@@ -1036,9 +1036,9 @@ async fn a_batch_save_locks_only_the_reports_it_writes() {
     batch.commit().await.expect("commit the batch");
 }
 
-/// The ids of three communes of the demo district in 2022-Q1 (the batch save tests).
+/// The ids of three communes of the demo district in 2017-Q1 (the batch save tests).
 async fn three_communes(app: &TestApp) -> Vec<i32> {
-    let on = chrono::NaiveDate::from_ymd_opt(2022, 3, 31).expect("date");
+    let on = chrono::NaiveDate::from_ymd_opt(2017, 3, 31).expect("date");
     let mut units = Vec::new();
     for code in ["30883", "30886", "30889"] {
         let unit = danvan::units::queries::resolve(&app.pool, code, on).await.expect("query").expect("unit");

@@ -2,10 +2,11 @@
 //! code 91 since 1 July 2025) from 2025-Q3 up to the last finished quarter, its communes
 //! differing (some meet the targets, some lag, some report late or not at all, one returned with
 //! remarks), and the history of its two predecessors before the reform: Kiên Giang (91 until
-//! 30 June 2025) 2019–2021, consistent with seed 002's 2020 province figures, and 2024–2025-Q2;
-//! old An Giang (89) 2019–2021 and 2024–2025-Q2. 2022 and 2023 are left empty in both old
-//! provinces: the guided tour and the tests enter reports there by hand. The figures are spread
-//! over units and quarters deterministically, with exact totals.
+//! 30 June 2025) 2019–2025-Q2, consistent with seed 002's 2020 province figures, and old An
+//! Giang (89) 2019–2025-Q2, except Kiên Giang's Huyện Châu Thành (905) and its communes in
+//! 2022–2023, left for the guided tour and outside checks to enter by hand; the tests enter
+//! theirs in 2017–2018. The figures are spread over units and quarters deterministically, with
+//! exact totals.
 
 use std::collections::BTreeMap;
 
@@ -126,12 +127,13 @@ fn shaped(scale: f64, members_end: i64, eligible_end: i64, rural_communes: i64, 
     }
 }
 
-/// Kiên Giang (91 until 30 June 2025): seed 002's years as above; 2023 (the start of 2024's
-/// stocks) to 2025 continue them (116 xã in the tree of 4 January 2025).
+/// Kiên Giang (91 until 30 June 2025): seed 002's years as above; 2022 to 2025 continue them
+/// (116 xã in the tree of 4 January 2025).
 fn kien_giang(year: i32) -> YearTotals {
     match year {
         ..=2021 => totals_for(year),
-        2022..=2023 => shaped(1.06, 615_900, 1_150_200, 116, 95),
+        2022 => shaped(1.05, 609_800, 1_146_000, 116, 91),
+        2023 => shaped(1.06, 615_900, 1_150_200, 116, 95),
         2024 => shaped(1.08, 629_000, 1_158_000, 116, 99),
         _ => shaped(1.10, 640_000, 1_165_000, 116, 102),
     }
@@ -145,7 +147,8 @@ fn old_an_giang(year: i32) -> YearTotals {
         2019 => (1.07, 608_700, 1_179_400, 68),
         2020 => (1.12, 626_900, 1_188_300, 76),
         2021 => (1.15, 640_200, 1_196_800, 83),
-        2022..=2023 => (1.17, 652_400, 1_211_000, 95),
+        2022 => (1.16, 646_500, 1_204_000, 89),
+        2023 => (1.17, 652_400, 1_211_000, 95),
         2024 => (1.18, 662_000, 1_219_000, 101),
         _ => (1.20, 676_000, 1_227_000, 104),
     };
@@ -656,7 +659,8 @@ fn quarters_of(years: std::ops::RangeInclusive<i32>, first: (i32, u8), last: (i3
 }
 
 /// A province of the pre-reform tree (code at 31 December 2020): its own report, its districts'
-/// and its communes', for `years` and up to `last`.
+/// and its communes', for `years` and up to `last`; a district named in `silent` and its communes
+/// have none (the province's totals are spread over the others).
 async fn old_province(
     tx: &mut PgConnection,
     code: &str,
@@ -664,9 +668,15 @@ async fn old_province(
     last: (i32, u8),
     shape: &Shape,
     latest: Latest,
+    silent: Option<&str>,
 ) -> anyhow::Result<()> {
     let on = NaiveDate::from_ymd_opt(2020, 12, 31).context("date")?;
-    let (province, below) = subtree(tx, code, on).await?;
+    let (province, mut below) = subtree(tx, code, on).await?;
+    if let Some(district) = silent {
+        let path = below.iter().find(|u| u.code == district && u.level == 2).map(|u| u.path.clone());
+        let path = path.with_context(|| format!("không có huyện {district} trong tỉnh {code}"))?;
+        below.retain(|u| u.path != path && !u.path.starts_with(&format!("{path}.")));
+    }
     let districts: Vec<&Unit> = below.iter().filter(|u| u.level == 2).collect();
     let communes: Vec<&Unit> = below.iter().filter(|u| u.level == 3).collect();
     let mut figures = province_figures(&province, &districts, &communes, years, shape);
@@ -679,6 +689,10 @@ async fn old_province(
     insert_reports(tx, &figures, &units, &quarters, latest, &actors).await
 }
 
+/// The district of Kiên Giang without reports in 2022–2023 (Huyện Châu Thành, the demo accounts'
+/// district), so that its quarters there can be entered by hand.
+pub const SILENT_DISTRICT: &str = "905";
+
 /// The commune of the new An Giang whose report of the last finished quarter is returned with
 /// remarks (Xã Châu Thành, whose demo accounts see them).
 pub const RETURNED_COMMUNE: &str = "30880";
@@ -686,14 +700,17 @@ pub const RETURNED_COMMUNE: &str = "30880";
 pub async fn load(tx: &mut PgConnection) -> anyhow::Result<()> {
     // Kiên Giang before the reform, 2019–2021: seed 002 (unchanged since it was checked).
     let seed = Shape { totals: totals_for, varied: false, detailed: false };
-    old_province(tx, "91", &[2019, 2020, 2021], (2021, 4), &seed, Latest::Mixed((2021, 4))).await?;
-    // The years before the reform: Kiên Giang 2024–2025-Q2, old An Giang 2019–2021 and
-    // 2024–2025-Q2, every report settled.
+    old_province(tx, "91", &[2019, 2020, 2021], (2021, 4), &seed, Latest::Mixed((2021, 4)), None).await?;
+    // The years before the reform: Kiên Giang 2022–2025-Q2, old An Giang 2019–2025-Q2, every
+    // report settled. Huyện Châu Thành (905) and its communes did not report 2022–2023: the
+    // guided tour and outside checks enter those quarters by hand (the demo accounts' district).
     let last_old = (2025, 2);
     let shape = Shape { totals: kien_giang, varied: true, detailed: false };
-    old_province(tx, "91", &[2024, 2025], last_old, &shape, Latest::Settled).await?;
+    old_province(tx, "91", &[2022, 2023], (2023, 4), &shape, Latest::Settled, Some(SILENT_DISTRICT)).await?;
+    old_province(tx, "91", &[2024, 2025], last_old, &shape, Latest::Settled, None).await?;
     let shape = Shape { totals: old_an_giang, varied: true, detailed: false };
-    old_province(tx, "89", &[2019, 2020, 2021, 2024, 2025], last_old, &shape, Latest::Settled).await?;
+    let years = [2019, 2020, 2021, 2022, 2023, 2024, 2025];
+    old_province(tx, "89", &years, last_old, &shape, Latest::Settled, None).await?;
 
     // The new An Giang (two-tier) since 1 July 2025, up to the last finished quarter.
     let on = NaiveDate::from_ymd_opt(2025, 7, 1).context("date")?;
