@@ -891,3 +891,89 @@ async fn hamlet_targets_are_measured_as_hamlets_that_reach_them() {
     assert!(page.contains("1/3 thôn đạt"), "measured per hamlet");
     assert!(page.contains("1 thôn chưa có số liệu"));
 }
+
+/// Issue 14 item 6: a reported 0/0, a unit that has not reported and a report reopened for
+/// correction read three different ways on the dashboard, its ranking, the drill-down, the API
+/// and the reviewer's overview; a commune's own dashboard does not say "0/0 units below".
+#[tokio::test]
+async fn zero_missing_and_being_corrected_read_differently() {
+    let app = TestApp::spawn_with_demo().await;
+    // Huyện Đức Trọng (678) has no demo reports: 24958 reports 0/0, 24961 reports 5 of 10,
+    // 24964's accepted report is reopened, the others have not reported.
+    let quarter = 2018;
+    report(&app, "24958", quarter, 1, "da_duyet", &[("DON_TIEP_NHAN", "", 0.0), ("DON_GIAI_QUYET", "", 0.0)]).await;
+    report(&app, "24961", quarter, 1, "da_duyet", &[("DON_TIEP_NHAN", "", 10.0), ("DON_GIAI_QUYET", "", 5.0)]).await;
+    report(&app, "24964", quarter, 1, "tra_lai", &[("DON_TIEP_NHAN", "", 7.0), ("DON_GIAI_QUYET", "", 7.0)]).await;
+    sqlx::query(
+        "INSERT INTO report_events (report_id, at, from_status, to_status, remarks)
+         SELECT r.id, e.at::timestamptz, e.from_status, e.to_status, e.remarks
+         FROM reports r JOIN units u ON u.id = r.unit_id,
+              (VALUES ('2018-04-05', 'nhap', 'da_gui', ''), ('2018-04-08', 'da_gui', 'da_duyet', ''),
+                      ('2018-05-02', 'da_duyet', 'tra_lai', 'Sửa số đơn')) AS e(at, from_status, to_status, remarks)
+         WHERE u.code = '24964' AND r.year = 2018 AND r.quarter = 1",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("events");
+    app.create_user("ld.lamdong.z", "68", "2018-12-31", &["lanh_dao"]).await;
+    app.create_user("duyet.ductrong", "678", "2018-12-31", &["duyet"]).await;
+    app.create_user("nl.liennghia", "24958", "2018-12-31", &["nhap_lieu"]).await;
+    let leader = app.client_for("ld.lamdong.z").await;
+
+    let (status, page) = text(
+        leader.get(app.url("/dashboards/678?period=2018-Q1&indicator=TL_GIAI_QUYET_DON")).send().await.expect("GET"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("0/0 (—)"), "a reported 0/0 reads as reported");
+    assert!(page.contains("5/10 đơn (50,00%)"));
+    assert!(page.contains("Chưa báo cáo"), "a unit without a report is not 0");
+    assert!(page.contains("Đang sửa — số liệu đã duyệt trước đó tạm không tính"), "a reopened report is named");
+    assert!(page.contains("Đang sửa (báo cáo đã duyệt được mở lại"), "completeness names the reopened report");
+    assert!(!page.contains("Chưa có số liệu</td>"), "no unit reads 'no data' in the ranking");
+
+    // The drill-down: nobody's figure is a 0 they did not report.
+    let (_, drill) =
+        text(leader.get(app.url("/dashboards/678/drill?period=2018-Q1&key=DON_TIEP_NHAN")).send().await.expect("GET"))
+            .await;
+    let row = |name: &str| {
+        let at = drill.find(name).unwrap_or_else(|| panic!("{name} in the drill-down"));
+        drill[at..].split("</tr>").next().unwrap_or_default().to_owned()
+    };
+    assert!(row("Thị trấn Liên Nghĩa").contains(">0</td>"), "a reported zero is 0");
+    assert!(row("Xã Hiệp Thạnh").contains("chưa báo cáo"), "never reported: {}", row("Xã Hiệp Thạnh"));
+    assert!(!row("Xã Hiệp Thạnh").contains(">0</td>"));
+    assert!(row("Xã Liên Hiệp").contains("Đang sửa"), "{}", row("Xã Liên Hiệp"));
+
+    // The API tells the three apart too.
+    let (_, body) = text(leader.get(app.url("/api/v1/aggregates/678?period=2018-Q1")).send().await.expect("GET")).await;
+    let json: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let reporting = |code: &str| {
+        json["children"]
+            .as_array()
+            .expect("children")
+            .iter()
+            .find(|c| c["unit"]["code"] == code)
+            .map(|c| c["reporting"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(reporting("24958"), "reported");
+    assert_eq!(reporting("24964"), "being_corrected");
+    assert_eq!(reporting("24967"), "not_reported");
+    assert_eq!(json["completeness"]["being_corrected"], 1);
+
+    // The reviewer's overview: being corrected, not late.
+    let reviewer = app.client_for("duyet.ductrong").await;
+    let (_, overview) = text(reviewer.get(app.url("/reviews?period=2018-Q1")).send().await.expect("GET")).await;
+    let at = overview.find("Xã Liên Hiệp").expect("the reopened commune on the overview");
+    let line = overview[at..].split("</tr>").next().unwrap_or_default();
+    assert!(line.contains("Đang sửa"), "{line}");
+    assert!(!line.contains("Gửi muộn"), "{line}");
+
+    // A commune's own dashboard speaks of its own report, not "Đã gửi 0/0 đơn vị trực thuộc".
+    let staff = app.client_for("nl.liennghia").await;
+    let (status, own) = text(staff.get(app.url("/dashboards/24958?period=2018-Q1")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(!own.contains("0/0 đơn vị trực thuộc"), "no units below to count");
+    assert!(own.contains("Báo cáo quý I năm 2018 của đơn vị: đã duyệt"));
+}

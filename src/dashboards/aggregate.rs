@@ -288,6 +288,28 @@ pub struct IndicatorValue {
     pub value: Decimal,
 }
 
+/// An indicator's figures as reported, before any division: the numerator and denominator the
+/// units reported (zeros included), and the value when it is defined. A reported 0/0 is a
+/// reading without a value ("0/0 (—)"); no reading at all means nobody reported the figures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reading {
+    pub numerator: Decimal,
+    pub denominator: Option<Decimal>,
+    /// `None` when the denominator is zero.
+    pub value: Option<Decimal>,
+}
+
+/// The reading of `indicator` in `totals`, `None` when its numerator or denominator was not reported.
+pub fn reading(indicator: &Indicator, totals: &Totals) -> Option<Reading> {
+    let numerator = indicator.numerator_expression()?.evaluate(totals)?;
+    let denominator = match indicator.denominator_expression() {
+        Some(expression) => Some(expression.evaluate(totals)?),
+        None => None,
+    };
+    Some(Reading { numerator, denominator, value: indicator.compute(numerator, denominator) })
+}
+
+/// The indicator's value, `None` when it was not reported or its denominator is zero.
 pub fn indicator(indicator: &Indicator, totals: &Totals) -> Option<IndicatorValue> {
     let numerator = indicator.numerator_expression()?.evaluate(totals)?;
     let denominator = match indicator.denominator_expression() {

@@ -163,9 +163,18 @@ pub async fn aggregates(
     let children_json: Vec<serde_json::Value> = children
         .iter()
         .map(|child| {
-            let part = composite.child(&child.path).unwrap_or(&empty);
+            let part = composite.child(&child.path);
+            // Zero, missing and being corrected are three different things.
+            let row = overview.iter().find(|r| r.unit_id == child.id);
+            let reporting = match (part, row) {
+                (_, Some(row)) if row.is_being_corrected() => "being_corrected",
+                (Some(_), _) => "reported",
+                (None, _) => "not_reported",
+            };
+            let part = part.unwrap_or(&empty);
             json!({
                 "unit": UnitRef::of(child),
+                "reporting": reporting,
                 "values": sorted(part),
                 "indicators": indicators(&catalogue, part),
             })
@@ -179,7 +188,12 @@ pub async fn aggregates(
         "values": sorted(&totals),
         "indicators": indicators(&catalogue, &totals),
         "children": children_json,
-        "completeness": {"expected": children.len(), "submitted": submitted, "accepted": accepted},
+        "completeness": {
+            "expected": children.len(),
+            "submitted": submitted,
+            "accepted": accepted,
+            "being_corrected": overview.iter().filter(|r| r.is_being_corrected()).count(),
+        },
         "estimated": composite.estimated(),
         "sources": composite.sources.iter().map(|p| json!({
             "unit": UnitRef::of(&p.unit),

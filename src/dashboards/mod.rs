@@ -183,6 +183,13 @@ pub async fn own(user: CurrentUser) -> Response {
     axum::response::IntoResponse::into_response(axum::response::Redirect::to(&format!("/dashboards/{code}")))
 }
 
+/// A unit without a report (or without an accepted one, on the accepted basis): never a zero.
+pub const NOT_REPORTED: &str = "Chưa báo cáo";
+
+/// A unit whose accepted report was reopened: its figures are left out of every total until it
+/// is accepted again (the roll-ups follow the report's status), and the pages say so.
+pub const CORRECTING: &str = "Đang sửa — số liệu đã duyệt trước đó tạm không tính";
+
 fn is_percentage(indicator: &Indicator) -> bool {
     indicator.is_percentage()
 }
@@ -272,6 +279,10 @@ pub struct DashboardBody {
     pub expected: usize,
     pub late: Vec<String>,
     pub missing: Vec<String>,
+    /// Units whose accepted report was reopened and is being corrected (out of the totals).
+    pub correcting: Vec<String>,
+    /// A unit without reporting units below: its own report's state, instead of "0/0".
+    pub own_report: Option<String>,
     pub overdue_tasks: Vec<(String, String, String)>,
     pub milestones: Vec<(String, String, String, bool)>,
     pub printed_on: String,
@@ -409,6 +420,7 @@ async fn compute_body(
             None => &totals,
         };
         let value = aggregate::indicator(indicator, measured);
+        let reading = aggregate::reading(indicator, measured);
         let drill = format!("/dashboards/{code}/drill?period={}&indicator={}{q}", period.code(), indicator.code);
         let Some(target) = target else {
             if let Some(v) = value {
@@ -427,11 +439,14 @@ async fn compute_body(
         tiles.push(Tile {
             code: indicator.code.clone(),
             name: indicator.name.clone(),
-            value: value.map(|v| indicator.format(v.numerator, v.denominator)).unwrap_or_else(|| "—".to_owned()),
+            value: reading.map(|r| indicator.format(r.numerator, r.denominator)).unwrap_or_else(|| "—".to_owned()),
             target: Some(target.wording(if is_percentage(indicator) { "%" } else { &indicator.unit }, decimals.min(2))),
             target_when: target.when(),
             target_source: target.directive_number.clone(),
-            status: target.attainment(value.map(|v| v.value)),
+            status: match reading {
+                Some(r) if r.value.is_none() => Attainment::Undefined,
+                _ => target.attainment(value.map(|v| v.value)),
+            },
             gap: value.map(|v| target.gap(v.value, is_percentage(indicator))).unwrap_or_default(),
             trend_svg: charts::sparkline_marked(
                 &points,
@@ -503,6 +518,50 @@ async fn compute_body(
         }
     }
 
+    // Reporting completeness of the units directly below that report (hamlets' figures are their
+    // commune's), for the period's last quarter; a commune without any says its own report's state.
+    let (year, quarter) = period.last_quarter();
+    let reporting: Vec<&Unit> = composite.children.iter().filter(|u| u.level <= 3).collect();
+    let ids: Vec<i32> = reporting.iter().map(|u| u.id).chain(unit.map(|u| u.id)).collect();
+    let rows = crate::reports::store::overview(&state.pool, &ids, year, quarter).await?;
+    let due =
+        view.metadata("calendar", String::new(), || crate::reports::calendar(&state.pool)).await?.due(year, quarter);
+    let mut submitted = 0;
+    let mut late = Vec::new();
+    let mut missing = Vec::new();
+    let mut correcting = Vec::new();
+    for child in &reporting {
+        let row = rows.iter().find(|r| r.unit_id == child.id);
+        if row.is_some_and(|r| r.is_being_corrected()) {
+            correcting.push(child.name.clone());
+        }
+        match row.and_then(|r| r.first_submitted_at) {
+            Some(at) => {
+                submitted += 1;
+                let days = crate::reports::store::days_late(at, due);
+                if days > 0 {
+                    late.push(format!("{} (muộn {days} ngày)", child.name));
+                }
+            }
+            None => missing.push(child.name.clone()),
+        }
+    }
+    let own_report = match unit.filter(|_| reporting.is_empty()) {
+        Some(own) => {
+            let row = rows.iter().find(|r| r.unit_id == own.id);
+            let state = match row {
+                Some(r) if r.is_being_corrected() => "đang sửa (đã mở lại sau khi duyệt)".to_owned(),
+                Some(r) => match r.status.as_deref().map(crate::reports::store::Status::parse) {
+                    Some(status) => status.label().to_lowercase(),
+                    None => "chưa báo cáo".to_owned(),
+                },
+                None => "chưa báo cáo".to_owned(),
+            };
+            Some(format!("Báo cáo {} của đơn vị: {state}", Period::Quarter { year, quarter }.label()))
+        }
+        None => None,
+    };
+
     // Ranking of the sub-units on one indicator.
     let ranking_code = if query.indicator.is_empty() {
         tiles
@@ -519,8 +578,8 @@ async fn compute_body(
         .iter()
         .map(|child| {
             let part = parts.get(&child.path);
-            let value = match (ranking_indicator, part) {
-                (Some(ind), Some(part)) => aggregate::indicator(ind, part),
+            let reading = match (ranking_indicator, part) {
+                (Some(ind), Some(part)) => aggregate::reading(ind, part),
                 _ => None,
             };
             RankRow {
@@ -538,10 +597,13 @@ async fn compute_body(
                     period.code(),
                     unit_date_query(child, period)
                 ),
-                value: value.map(|v| v.value),
-                text: match (ranking_indicator, value) {
-                    (Some(ind), Some(v)) => ind.format(v.numerator, v.denominator),
-                    _ => "Chưa có số liệu".to_owned(),
+                value: reading.and_then(|r| r.value),
+                // Zero (0/0 (—)), not reported and being corrected read differently.
+                text: match (ranking_indicator, reading) {
+                    (Some(ind), Some(r)) => ind.format(r.numerator, r.denominator),
+                    _ if correcting.contains(&child.name) => CORRECTING.to_owned(),
+                    _ if part.is_some() => "Chưa báo cáo chỉ số này".to_owned(),
+                    _ => NOT_REPORTED.to_owned(),
                 },
                 heat: 0,
             }
@@ -577,29 +639,6 @@ async fn compute_body(
             "Xếp hạng đơn vị trực thuộc: các đơn vị đầu và cuối bảng"
         },
     );
-
-    // Reporting completeness of the units directly below, for the period's last quarter.
-    let (year, quarter) = period.last_quarter();
-    let ids: Vec<i32> = children.iter().map(|u| u.id).collect();
-    let rows = crate::reports::store::overview(&state.pool, &ids, year, quarter).await?;
-    let due =
-        view.metadata("calendar", String::new(), || crate::reports::calendar(&state.pool)).await?.due(year, quarter);
-    let mut submitted = 0;
-    let mut late = Vec::new();
-    let mut missing = Vec::new();
-    for child in children.iter() {
-        let row = rows.iter().find(|r| r.unit_id == child.id);
-        match row.and_then(|r| r.first_submitted_at) {
-            Some(at) => {
-                submitted += 1;
-                let days = crate::reports::store::days_late(at, due);
-                if days > 0 {
-                    late.push(format!("{} (muộn {days} ngày)", child.name));
-                }
-            }
-            None => missing.push(child.name.clone()),
-        }
-    }
 
     // Overdue tasks and milestones due.
     let today = units::today();
@@ -673,9 +712,11 @@ async fn compute_body(
         ranking_svg,
         sort: query.sort.clone(),
         submitted,
-        expected: children.len(),
+        expected: reporting.len(),
         late,
         missing,
+        correcting,
+        own_report,
         overdue_tasks,
         milestones,
         printed_on: format::date(today),
@@ -748,14 +789,15 @@ fn history_note(scope: &Scope, composite: &history::Composite) -> Option<History
 pub struct DrillRow {
     pub name: String,
     pub href: Option<String>,
-    pub numerator: Decimal,
+    /// `None`: nobody reported it (shown empty, never 0).
+    pub numerator: Option<Decimal>,
     pub denominator: Option<Decimal>,
     pub text: String,
 }
 
 impl DrillRow {
     pub fn numerator_text(&self) -> String {
-        format::format_number(self.numerator, 2)
+        self.numerator.map(|n| format::format_number(n, 2)).unwrap_or_default()
     }
 
     pub fn denominator_text(&self) -> String {
@@ -776,6 +818,45 @@ struct DrillPage {
     total: DrillRow,
     sources: Vec<(String, String, String)>,
     back: String,
+}
+
+/// For a stock over several quarters, the latest quarter within `(from, to)` (year × 10 +
+/// quarter) in which each part's units reported one of `codes`: the quarter a part's figure is
+/// from (its units' latest values; the latest of them when they differ).
+async fn latest_quarters(
+    pool: &sqlx::PgPool,
+    scope: &Scope,
+    parts: &BTreeMap<String, Totals>,
+    codes: &[String],
+    (from, to): (i32, i32),
+    basis: Basis,
+) -> sqlx::Result<BTreeMap<String, Period>> {
+    let own = scope.path().map(str::to_owned);
+    let paths: Vec<String> = parts.keys().filter(|p| Some(p.as_str()) != own.as_deref()).cloned().collect();
+    let rows: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT c.path, max(r.year * 10 + r.quarter)
+         FROM (SELECT p::ltree AS path, false AS own FROM UNNEST($1::text[]) AS p
+               UNION ALL SELECT $2::ltree, true WHERE $2 IS NOT NULL) AS c
+         JOIN units u ON (c.own AND u.path = c.path) OR (NOT c.own AND u.path <@ c.path)
+         JOIN reports r ON r.unit_id = u.id AND r.year * 10 + r.quarter BETWEEN $3 AND $4 AND r.status = ANY($5)
+         WHERE EXISTS (SELECT 1 FROM report_values v WHERE v.report_id = r.id AND v.element_code = ANY($6))
+         GROUP BY c.path",
+    )
+    .bind(&paths)
+    .bind(own)
+    .bind(from)
+    .bind(to)
+    .bind(basis.statuses())
+    .bind(codes)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(path, key)| {
+            let quarter = u8::try_from(key % 10).ok()?;
+            Some((path, Period::Quarter { year: key / 10, quarter }))
+        })
+        .collect())
 }
 
 /// What a figure is made of: the unit's own report and each sub-unit's subtree, which add up
@@ -803,18 +884,31 @@ pub async fn drill(
             (element.name.clone(), element.unit_of_measure.clone())
         }
     };
-    let measure = |totals: &Totals| -> (Decimal, Option<Decimal>, String) {
+    // A figure nobody reported is "chưa báo cáo", never 0; a reported 0/0 reads "0/0 (—)".
+    let measure = |totals: &Totals| -> (Option<Decimal>, Option<Decimal>, String) {
         match &indicator {
-            Some(ind) => match aggregate::indicator(ind, totals) {
-                Some(v) => (v.numerator, v.denominator, ind.format(v.numerator, v.denominator)),
-                None => (Decimal::ZERO, None, "—".to_owned()),
+            Some(ind) => match aggregate::reading(ind, totals) {
+                Some(r) => (Some(r.numerator), r.denominator, ind.format(r.numerator, r.denominator)),
+                None => (None, None, NOT_REPORTED.to_lowercase()),
             },
-            None => {
-                let v = totals.get(&key).copied().unwrap_or_default();
-                (v, None, format::format_number(v, 2))
-            }
+            None => match totals.get(&key) {
+                Some(v) => (Some(*v), None, format::format_number(*v, 2)),
+                None => (None, None, NOT_REPORTED.to_lowercase()),
+            },
         }
     };
+    // The element codes the figure reads, and whether it is a stock (each unit's latest value
+    // within the period: the page says which quarter that was).
+    let codes: Vec<String> = match &indicator {
+        Some(ind) => ind
+            .numerator_expression()
+            .into_iter()
+            .chain(ind.denominator_expression())
+            .flat_map(|e| e.terms.into_iter().map(|t| t.code))
+            .collect(),
+        None => vec![key.split('.').next().unwrap_or(&key).to_owned()],
+    };
+    let is_stock = codes.iter().any(|c| catalogue.element(c).is_some_and(|e| e.is_stock()));
     let composite = history::composite(&view, scope.unit.as_ref(), period, basis).await?;
     let parts = &composite.parts;
     let names: BTreeMap<String, (String, String)> = {
@@ -831,9 +925,21 @@ pub async fn drill(
         Some(ind) => format!("indicator={}", ind.code),
         None => format!("key={key}"),
     };
+    let (from, to) = {
+        let qs = period.quarters();
+        let k = |(y, q): (i32, u8)| y * 10 + i32::from(q);
+        (k(qs[0]), k(qs[qs.len() - 1]))
+    };
+    let latest = match is_stock && from != to {
+        true => latest_quarters(&state.pool, &scope, parts, &codes, (from, to), basis).await?,
+        false => BTreeMap::new(),
+    };
     let mut rows = Vec::new();
     for (path, totals) in parts.iter() {
-        let (numerator, denominator, text) = measure(totals);
+        let (numerator, denominator, mut text) = measure(totals);
+        if let Some(quarter) = latest.get(path).filter(|_| numerator.is_some()) {
+            text = format!("{text} ({})", quarter.label());
+        }
         let (name, child_code) = names.get(path).cloned().unwrap_or_else(|| (path.clone(), String::new()));
         let is_own = Some(path.as_str()) == scope.path();
         let unit_date =
@@ -852,6 +958,27 @@ pub async fn drill(
             text,
         });
     }
+    // Units directly below with nothing in the totals: not reported, or being corrected.
+    let (year, quarter) = period.last_quarter();
+    let silent: Vec<&Unit> =
+        composite.children.iter().filter(|c| c.level <= 3 && !parts.contains_key(&c.path)).collect();
+    let ids: Vec<i32> = silent.iter().map(|c| c.id).collect();
+    let states = crate::reports::store::overview(&state.pool, &ids, year, quarter).await?;
+    for child in silent {
+        let correcting = states.iter().any(|r| r.unit_id == child.id && r.is_being_corrected());
+        rows.push(DrillRow {
+            name: child.name.clone(),
+            href: Some(format!(
+                "/dashboards/{}/drill?period={}&{selector}{q}{}",
+                child.code,
+                period.code(),
+                unit_date_query(child, period)
+            )),
+            numerator: None,
+            denominator: None,
+            text: if correcting { CORRECTING.to_owned() } else { NOT_REPORTED.to_lowercase() },
+        });
+    }
     let whole = composite.totals();
     let (numerator, denominator, text) = measure(&whole);
     let total = DrillRow { name: format!("Tổng {}", scope.name()), href: None, numerator, denominator, text };
@@ -859,20 +986,6 @@ pub async fn drill(
     // The reports the unit's own figure came from, with the field.
     let mut sources = Vec::new();
     if let Some(unit) = &scope.unit {
-        let codes: Vec<String> = match &indicator {
-            Some(ind) => ind
-                .numerator_expression()
-                .into_iter()
-                .chain(ind.denominator_expression())
-                .flat_map(|e| e.terms.into_iter().map(|t| t.code))
-                .collect(),
-            None => vec![key.split('.').next().unwrap_or(&key).to_owned()],
-        };
-        let (from, to) = {
-            let qs = period.quarters();
-            let k = |(y, q): (i32, u8)| y * 10 + i32::from(q);
-            (k(qs[0]), k(qs[qs.len() - 1]))
-        };
         let rows: Vec<(i32, i16, String, String, Decimal, String)> = sqlx::query_as(
             "SELECT r.year, r.quarter, v.element_code, v.organisation_code, v.value, r.status
              FROM reports r JOIN report_values v ON v.report_id = r.id

@@ -26,6 +26,8 @@ pub enum Attainment {
     AtRisk,
     Missed,
     NoData,
+    /// Figures reported, the indicator undefined (a zero denominator: 0/0).
+    Undefined,
 }
 
 impl Attainment {
@@ -35,6 +37,7 @@ impl Attainment {
             Attainment::AtRisk => "Nguy cơ",
             Attainment::Missed => "Chưa đạt",
             Attainment::NoData => "Chưa có số liệu",
+            Attainment::Undefined => "Không tính được (mẫu số bằng 0)",
         }
     }
 
@@ -43,7 +46,7 @@ impl Attainment {
             Attainment::Met => "status-dat",
             Attainment::AtRisk => "status-nguy-co",
             Attainment::Missed => "status-chua-dat",
-            Attainment::NoData => "status-no-data",
+            Attainment::NoData | Attainment::Undefined => "status-no-data",
         }
     }
 }

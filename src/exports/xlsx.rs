@@ -66,7 +66,7 @@ fn fill(status: Attainment) -> Color {
         Attainment::Met => Color::RGB(0xC6EFCE),
         Attainment::AtRisk => Color::RGB(0xFFEB9C),
         Attainment::Missed => Color::RGB(0xFFC7CE),
-        Attainment::NoData => Color::RGB(0xE7E6E6),
+        Attainment::NoData | Attainment::Undefined => Color::RGB(0xE7E6E6),
     }
 }
 

@@ -126,7 +126,13 @@ impl Indicator {
     pub fn format(&self, numerator: Decimal, denominator: Option<Decimal>) -> String {
         let decimals = self.decimals.max(0) as usize;
         let Some(value) = self.compute(numerator, denominator) else {
-            return "—".to_owned();
+            // Reported figures whose denominator is zero: shown as reported, the rate undefined.
+            return match denominator {
+                Some(d) if d.is_zero() => {
+                    format!("{}/{} (—)", crate::format::format_number(numerator, 2), crate::format::format_number(d, 2))
+                }
+                _ => "—".to_owned(),
+            };
         };
         let unit_suffix = if self.is_percentage() { "%".to_owned() } else { format!(" {}", self.unit) };
         match (self.display.as_str(), denominator) {
@@ -416,7 +422,8 @@ mod tests {
         assert_eq!(indicator("value", 100, 2, "%").format(d(585160.0), Some(d(1126391.0))), "51,95%");
         assert_eq!(indicator("ratio", 100, 2, "đơn").format(d(340.0), Some(d(436.0))), "340/436 đơn (77,98%)");
         assert_eq!(indicator("value", 1, 0, "cuộc").format(d(143.0), None), "143 cuộc");
-        assert_eq!(indicator("value", 100, 2, "%").format(d(5.0), Some(d(0.0))), "—");
+        assert_eq!(indicator("value", 100, 2, "%").format(d(0.0), Some(d(0.0))), "0/0 (—)");
+        assert_eq!(indicator("ratio", 100, 2, "đơn").format(d(0.0), Some(d(0.0))), "0/0 (—)");
         // 1/32 = 3,125%: exact, and shown rounded half away from zero.
         let rate = indicator("value", 100, 2, "%");
         assert_eq!(rate.compute(d(1.0), Some(d(32.0))), Some(d(3.125)));

@@ -767,6 +767,8 @@ pub struct OverviewRow {
     pub status: Option<Status>,
     pub timing: String,
     pub late: bool,
+    /// Accepted once and reopened for correction: "đang sửa", not "late" nor "not sent".
+    pub correcting: bool,
 }
 
 /// The units of one state on the reviewer's overview. A province of today reviews 100+
@@ -866,7 +868,12 @@ pub async fn overview(
             if matches!(status, Some(Status::Submitted | Status::Accepted | Status::Returned)) {
                 submitted += 1;
             }
+            let correcting = row.is_some_and(|r| r.is_being_corrected());
             let (timing, late) = match first {
+                Some(at) if correcting => match store::days_late(at, due) {
+                    0 => ("Đang sửa sau khi duyệt (lần đầu gửi đúng hạn)".to_owned(), false),
+                    days => (format!("Đang sửa sau khi duyệt (lần đầu gửi muộn {days} ngày)"), false),
+                },
                 Some(at) => match store::days_late(at, due) {
                     0 => ("Gửi đúng hạn".to_owned(), false),
                     days => (format!("Gửi muộn {days} ngày"), true),
@@ -874,7 +881,14 @@ pub async fn overview(
                 None if today > due => (format!("Chưa gửi — quá hạn {} ngày", (today - due).num_days()), true),
                 None => ("Chưa gửi — chưa đến hạn".to_owned(), false),
             };
-            OverviewRow { href: format!("/reports/{}/{}", unit.code, period.code()), unit, status, timing, late }
+            OverviewRow {
+                href: format!("/reports/{}/{}", unit.code, period.code()),
+                unit,
+                status,
+                timing,
+                late,
+                correcting,
+            }
         })
         .collect();
     // The period shown is always in the list, however old.

@@ -737,19 +737,32 @@ pub async fn transition(
     Ok(change)
 }
 
-/// The first time each report of these units for the quarter was submitted.
+/// The first time each report of these units for the quarter was submitted, and whether an
+/// accepted report was reopened and is being corrected (accepted once, not accepted now).
 #[derive(Debug, Clone, FromRow)]
 pub struct OverviewRow {
     pub unit_id: i32,
     pub status: Option<String>,
     pub first_submitted_at: Option<DateTime<Utc>>,
+    pub reopened: bool,
+}
+
+impl OverviewRow {
+    /// Accepted once, reopened for correction and not accepted again yet: "đang sửa". Its
+    /// figures are out of the accepted totals until it is accepted again (the roll-ups follow
+    /// the status), and the pages say so instead of reading it as "not reported" or "late".
+    pub fn is_being_corrected(&self) -> bool {
+        self.reopened && self.status.as_deref() != Some("da_duyet")
+    }
 }
 
 pub async fn overview(pool: &PgPool, unit_ids: &[i32], year: i32, quarter: u8) -> sqlx::Result<Vec<OverviewRow>> {
     sqlx::query_as(
         "SELECT u.id AS unit_id, r.status,
                 (SELECT min(e.at) FROM report_events e WHERE e.report_id = r.id AND e.to_status = 'da_gui')
-                    AS first_submitted_at
+                    AS first_submitted_at,
+                EXISTS (SELECT 1 FROM report_events e WHERE e.report_id = r.id AND e.from_status = 'da_duyet')
+                    AS reopened
          FROM UNNEST($1::int[]) AS u(id)
          LEFT JOIN reports r ON r.unit_id = u.id AND r.year = $2 AND r.quarter = $3",
     )
