@@ -976,4 +976,11 @@ async fn zero_missing_and_being_corrected_read_differently() {
     assert_eq!(status, 200);
     assert!(!own.contains("0/0 đơn vị trực thuộc"), "no units below to count");
     assert!(own.contains("Báo cáo quý I năm 2018 của đơn vị: đã duyệt"));
+
+    // A stock over a year: the drill-down says which quarter's value each unit's figure is.
+    report(&app, "24970", quarter, 2, "da_duyet", &[("DVHV_HIEN_CO", "HND", 100.0)]).await;
+    let (_, drill) =
+        text(leader.get(app.url("/dashboards/678/drill?period=2018&key=DVHV_HIEN_CO.HND")).send().await.expect("GET"))
+            .await;
+    assert!(drill.contains("100 (quý II năm 2018)"), "the quarter of a stock's value");
 }

@@ -834,7 +834,7 @@ async fn latest_quarters(
     let own = scope.path().map(str::to_owned);
     let paths: Vec<String> = parts.keys().filter(|p| Some(p.as_str()) != own.as_deref()).cloned().collect();
     let rows: Vec<(String, i32)> = sqlx::query_as(
-        "SELECT c.path, max(r.year * 10 + r.quarter)
+        "SELECT c.path::text, max(r.year * 10 + r.quarter)
          FROM (SELECT p::ltree AS path, false AS own FROM UNNEST($1::text[]) AS p
                UNION ALL SELECT $2::ltree, true WHERE $2 IS NOT NULL) AS c
          JOIN units u ON (c.own AND u.path = c.path) OR (NOT c.own AND u.path <@ c.path)
