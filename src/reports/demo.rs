@@ -3,8 +3,8 @@
 //! differing (some meet the targets, some lag, some report late or not at all, one returned with
 //! remarks), and the history of its two predecessors before the reform: Kiên Giang (91 until
 //! 30 June 2025) 2019–2025-Q2, consistent with seed 002's 2020 province figures, and old An
-//! Giang (89) 2019–2025-Q2, except Kiên Giang's Huyện Châu Thành (905) and its communes in
-//! 2022–2023, left for the guided tour and outside checks to enter by hand; the tests enter
+//! Giang (89) 2019–2025-Q2, except Kiên Giang's own reports and its Huyện Châu Thành (905) with
+//! its communes in 2022–2023, left for the guided tour and outside checks to enter by hand; the tests enter
 //! theirs in 2017–2018. The figures are spread over units and quarters deterministically, with
 //! exact totals.
 
@@ -659,8 +659,9 @@ fn quarters_of(years: std::ops::RangeInclusive<i32>, first: (i32, u8), last: (i3
 }
 
 /// A province of the pre-reform tree (code at 31 December 2020): its own report, its districts'
-/// and its communes', for `years` and up to `last`; a district named in `silent` and its communes
-/// have none (the province's totals are spread over the others).
+/// and its communes', for `years` and up to `last`. `silent` names units without reports: a
+/// district (with its communes: the province's totals are spread over the others) or the
+/// province itself (its own report only: figures only the province reports are missing).
 async fn old_province(
     tx: &mut PgConnection,
     code: &str,
@@ -668,29 +669,34 @@ async fn old_province(
     last: (i32, u8),
     shape: &Shape,
     latest: Latest,
-    silent: Option<&str>,
+    silent: &[&str],
 ) -> anyhow::Result<()> {
     let on = NaiveDate::from_ymd_opt(2020, 12, 31).context("date")?;
     let (province, mut below) = subtree(tx, code, on).await?;
-    if let Some(district) = silent {
-        let path = below.iter().find(|u| u.code == district && u.level == 2).map(|u| u.path.clone());
+    for district in silent.iter().filter(|c| **c != code) {
+        let path = below.iter().find(|u| u.code == *district && u.level == 2).map(|u| u.path.clone());
         let path = path.with_context(|| format!("không có huyện {district} trong tỉnh {code}"))?;
         below.retain(|u| u.path != path && !u.path.starts_with(&format!("{path}.")));
     }
+    let province_reports = !silent.contains(&code);
     let districts: Vec<&Unit> = below.iter().filter(|u| u.level == 2).collect();
     let communes: Vec<&Unit> = below.iter().filter(|u| u.level == 3).collect();
     let mut figures = province_figures(&province, &districts, &communes, years, shape);
     let quarters: Vec<(i32, u8)> =
         years.iter().flat_map(|&y| (1..=4u8).map(move |q| (y, q))).filter(|yq| *yq <= last).collect();
-    figures.retain(|(_, y, q), _| quarters.contains(&(*y, *q)));
-    let units: Vec<&Unit> =
-        std::iter::once(&province).chain(districts.iter().copied()).chain(communes.iter().copied()).collect();
+    figures.retain(|(unit, y, q), _| quarters.contains(&(*y, *q)) && (province_reports || *unit != province.id));
+    let units: Vec<&Unit> = std::iter::once(&province)
+        .filter(|_| province_reports)
+        .chain(districts.iter().copied())
+        .chain(communes.iter().copied())
+        .collect();
     let actors = Actors { sender: "nhap_lieu", reviewer: "demo" };
     insert_reports(tx, &figures, &units, &quarters, latest, &actors).await
 }
 
 /// The district of Kiên Giang without reports in 2022–2023 (Huyện Châu Thành, the demo accounts'
-/// district), so that its quarters there can be entered by hand.
+/// district; the province's own reports are missing too), so that those quarters can be entered
+/// by hand.
 pub const SILENT_DISTRICT: &str = "905";
 
 /// The commune of the new An Giang whose report of the last finished quarter is returned with
@@ -700,17 +706,18 @@ pub const RETURNED_COMMUNE: &str = "30880";
 pub async fn load(tx: &mut PgConnection) -> anyhow::Result<()> {
     // Kiên Giang before the reform, 2019–2021: seed 002 (unchanged since it was checked).
     let seed = Shape { totals: totals_for, varied: false, detailed: false };
-    old_province(tx, "91", &[2019, 2020, 2021], (2021, 4), &seed, Latest::Mixed((2021, 4)), None).await?;
+    old_province(tx, "91", &[2019, 2020, 2021], (2021, 4), &seed, Latest::Mixed((2021, 4)), &[]).await?;
     // The years before the reform: Kiên Giang 2022–2025-Q2, old An Giang 2019–2025-Q2, every
-    // report settled. Huyện Châu Thành (905) and its communes did not report 2022–2023: the
-    // guided tour and outside checks enter those quarters by hand (the demo accounts' district).
+    // report settled. The province's own reports and Huyện Châu Thành (905) with its communes
+    // are missing in 2022–2023: the guided tour and outside checks enter those by hand (the demo
+    // accounts' province and district).
     let last_old = (2025, 2);
     let shape = Shape { totals: kien_giang, varied: true, detailed: false };
-    old_province(tx, "91", &[2022, 2023], (2023, 4), &shape, Latest::Settled, Some(SILENT_DISTRICT)).await?;
-    old_province(tx, "91", &[2024, 2025], last_old, &shape, Latest::Settled, None).await?;
+    old_province(tx, "91", &[2022, 2023], (2023, 4), &shape, Latest::Settled, &["91", SILENT_DISTRICT]).await?;
+    old_province(tx, "91", &[2024, 2025], last_old, &shape, Latest::Settled, &[]).await?;
     let shape = Shape { totals: old_an_giang, varied: true, detailed: false };
     let years = [2019, 2020, 2021, 2022, 2023, 2024, 2025];
-    old_province(tx, "89", &years, last_old, &shape, Latest::Settled, None).await?;
+    old_province(tx, "89", &years, last_old, &shape, Latest::Settled, &[]).await?;
 
     // The new An Giang (two-tier) since 1 July 2025, up to the last finished quarter.
     let on = NaiveDate::from_ymd_opt(2025, 7, 1).context("date")?;
