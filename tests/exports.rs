@@ -906,3 +906,228 @@ async fn a_unit_of_today_reports_its_history_through_its_predecessors() {
     let (_, text) = part_text(&bytes, "word/document.xml").expect("document");
     assert!(!text.contains("được thành lập từ ngày 01/07/2025"), "Kiên Giang's own report has no such note");
 }
+
+// --- issue 14 item 1: the annual report as seed 002 ---
+
+/// The text of every `word/*.xml` part (body, footnotes, headers), tags as spaces: what the
+/// outside check reads.
+fn docx_all_text(bytes: &[u8]) -> String {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("zip");
+    let mut text = String::new();
+    for i in 0..archive.len() {
+        let mut part = archive.by_index(i).expect("part");
+        let name = part.name().expect("part name").to_string();
+        if !(name.starts_with("word/") && name.ends_with(".xml")) {
+            continue;
+        }
+        let mut xml = String::new();
+        part.read_to_string(&mut xml).expect("utf-8 part");
+        let mut in_tag = false;
+        for c in xml.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    text.push(' ');
+                }
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        text.push(' ');
+    }
+    text
+}
+
+/// The number tokens of a text as the outside check cuts them: digits with inner `.` or `,`.
+fn number_tokens(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let mut token = String::new();
+        while i < chars.len() {
+            let inner_mark = (chars[i] == '.' || chars[i] == ',') && chars.get(i + 1).is_some_and(char::is_ascii_digit);
+            if !(chars[i].is_ascii_digit() || inner_mark) {
+                break;
+            }
+            token.push(chars[i]);
+            i += 1;
+        }
+        tokens.push(token);
+    }
+    tokens
+}
+
+#[tokio::test]
+async fn the_2020_docx_of_kien_giang_carries_every_figure_of_seed_002() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let (status, bytes, _) = download(&client, &app, "/exports/annual/91/2020.docx").await;
+    assert_eq!(status, 200);
+    let text = docx_all_text(&bytes);
+    let present: std::collections::HashSet<String> = number_tokens(&text).into_iter().collect();
+    let seed = include_str!("../reference/demo/seed-002-figures.csv");
+    let mut reader = csv::Reader::from_reader(seed.as_bytes());
+    let headers = reader.headers().expect("header").clone();
+    let printed = headers.iter().position(|h| h == "as_printed").expect("as_printed column");
+    let mut rows = 0;
+    let mut missing = Vec::new();
+    for record in reader.records() {
+        let record = record.expect("row");
+        rows += 1;
+        let as_printed = record.get(printed).expect("as_printed");
+        // The seed's two slips: 143 (its parts add up to 129) and "245.00".
+        let needed: Vec<String> =
+            number_tokens(as_printed).into_iter().filter(|t| t != "143" && t != "245.00").collect();
+        if !needed.iter().all(|t| present.contains(t)) {
+            missing.push(as_printed.to_owned());
+        }
+    }
+    assert_eq!(rows, 47, "seed 002's figure rows");
+    assert!(missing.is_empty(), "{} of {rows} rows missing: {missing:?}", missing.len());
+    // Composites as printed.
+    let (_, foot) = part_text(&bytes, "word/footnotes.xml").expect("footnotes");
+    for needle in [
+        "18 phiên họp (12 phiên họp thường kỳ, 06 phiên họp đột xuất)",
+        "tiếp dân đột xuất 02 cuộc/10 người đại diện 325 lượt người dân",
+        "12/15 huyện, thành phố ủy viên BTV làm trưởng BDV",
+        "125/145 xã, phường, thị trấn",
+        "trị giá 39,48 tỷ đồng",
+        "Đã vận động 430 tỷ đồng",
+        "xây dựng 46,1 km đường giao thông nông thôn",
+        "Tổ chức làm việc 17 cuộc với 15 huyện, thành phố",
+        "có 48/70 xã thuộc khu vực vùng đồng bào dân tộc thiểu số",
+    ] {
+        assert!(foot.contains(needle), "footnotes lack “{needle}”: {foot}");
+    }
+    let (_, body) = part_text(&bytes, "word/document.xml").expect("document");
+    assert!(body.contains("còn 3,4% (giảm 1,3 điểm phần trăm so với cuối năm 2019)"), "{body}");
+    assert!(body.contains("đến trường đạt trên 96%"), "{body}");
+    assert!(body.contains("có 277 cán bộ là người dân tộc thiểu số"), "{body}");
+}
+
+#[tokio::test]
+async fn the_annual_report_has_seed_002s_structure_in_order() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let text = docx_text(&client, &app, "/exports/annual/91/2020.docx").await;
+    let headings = [
+        "Phần thứ nhất",
+        "BÁO CÁO TỔNG KẾT CÔNG TÁC DÂN VẬN NĂM 2020",
+        "I- KẾT QUẢ CÔNG TÁC DÂN VẬN CỦA HỆ THỐNG CHÍNH TRỊ",
+        "1. Sự lãnh đạo, chỉ đạo của các cấp ủy đảng",
+        "2. Công tác dân vận của cơ quan nhà nước và chính quyền các cấp",
+        "3. Hoạt động của Mặt trận Tổ quốc, các đoàn thể chính trị-xã hội",
+        "4. Nâng cao chất lượng, hiệu quả các phong trào thi đua",
+        "5. Công tác dân tộc, tôn giáo",
+        "II- NHẬN XÉT CHUNG",
+        "Ưu điểm: ",
+        "Hạn chế: ",
+        "Nguyên nhân của những hạn chế trên là do: ",
+        "III- BÀI HỌC KINH NGHIỆM",
+        "Phần thứ hai",
+        "CHƯƠNG TRÌNH CÔNG TÁC DÂN VẬN NĂM 2021",
+        "I- PHƯƠNG HƯỚNG CHUNG",
+        "II- CÁC CHỈ TIÊU CHỦ YẾU NĂM 2021",
+        "III- NHIỆM VỤ, GIẢI PHÁP CỤ THỂ",
+        "IV- KIẾN NGHỊ, ĐỀ XUẤT",
+    ];
+    let mut from = 0;
+    for heading in headings {
+        let at = text[from..].find(heading).unwrap_or_else(|| panic!("“{heading}” missing or out of order"));
+        from += at + heading.len();
+    }
+    // The sections of their own are edited on the preview and printed in their place.
+    let form = [
+        ("version", "0"),
+        ("uu_diem", "Các cấp ủy đảng chỉ đạo triển khai thực hiện khá tốt công tác dân vận."),
+        ("bai_hoc", "Phải sâu sát cơ sở, lắng nghe Nhân dân."),
+        ("nhiem_vu", "Đẩy mạnh thực hiện Quy chế dân chủ ở cơ sở."),
+    ];
+    let (status, _) = post_narrative(&client, &app, &form).await;
+    assert!(status == 200 || status == 303, "{status}");
+    let text = docx_text(&client, &app, "/exports/annual/91/2020.docx").await;
+    let strengths = text.find("Ưu điểm: Các cấp ủy đảng chỉ đạo").expect("ưu điểm printed");
+    let lessons = text.find("Phải sâu sát cơ sở").expect("bài học printed");
+    let tasks = text.find("Đẩy mạnh thực hiện Quy chế dân chủ ở cơ sở.").expect("nhiệm vụ printed");
+    assert!(strengths < text.find("III- BÀI HỌC KINH NGHIỆM").expect("heading") && lessons < tasks);
+    assert!(tasks > text.find("III- NHIỆM VỤ, GIẢI PHÁP CỤ THỂ").expect("heading"));
+    // The earlier templates still load.
+    for version in ["annual-report-v1", "annual-report-v2", "annual-report-v3"] {
+        assert!(danvan::exports::annual::LayoutSpec::load_version(version).is_ok(), "{version}");
+    }
+}
+
+#[tokio::test]
+async fn a_figure_by_level_comes_from_that_levels_own_reports() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let (_, bytes, _) = download(&client, &app, "/exports/annual/91/2020.docx").await;
+    let (_, foot) = part_text(&bytes, "word/footnotes.xml").expect("footnotes");
+    // What each level's own accepted reports of 2020 hold.
+    let by_level: Vec<(i16, danvan::figures::Decimal)> = sqlx::query_as(
+        "SELECT u.level, sum(v.value) FROM report_values v JOIN reports r ON r.id = v.report_id
+         JOIN units u ON u.id = r.unit_id JOIN units p ON p.code = '91' AND p.level = 1 AND p.valid_to IS NOT NULL
+         WHERE r.year = 2020 AND r.status = 'da_duyet' AND v.element_code = 'GY_XDD_XDCQ' AND u.path <@ p.path
+         GROUP BY u.level ORDER BY u.level",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("by level");
+    let words = ["cấp tỉnh", "cấp huyện", "cấp xã"];
+    let parts: Vec<String> =
+        by_level.iter().map(|(level, n)| format!("{} {n} cuộc", words[*level as usize - 1])).collect();
+    assert_eq!(parts, ["cấp tỉnh 29 cuộc", "cấp huyện 6 cuộc", "cấp xã 11 cuộc"], "seed 002's levels");
+    let sentence = format!("góp ý xây dựng Đảng, xây dựng chính quyền 46 cuộc (trong đó {})", parts.join(", "));
+    assert!(foot.contains(&sentence), "{sentence} / {foot}");
+}
+
+#[tokio::test]
+async fn year_on_year_sentences_say_what_changed() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let (_, bytes, _) = download(&client, &app, "/exports/annual/91/2020.docx").await;
+    let (_, body) = part_text(&bytes, "word/document.xml").expect("document");
+    let (_, foot) = part_text(&bytes, "word/footnotes.xml").expect("footnotes");
+    // A count changes in %, a rate in percentage points, a small count by its number.
+    assert!(body.contains("số đoàn viên, hội viên tăng 6,69% so với cuối năm 2019"), "{body}");
+    assert!(body.contains("giảm 1,3 điểm phần trăm so với cuối năm 2019"), "{body}");
+    assert!(foot.contains("Thực hiện 12 cuộc giám sát chuyên đề, tăng 01 cuộc so với năm 2019."), "{foot}");
+    // 2019 has no year before it in the demo: the preview says so instead of a change.
+    let (status, page) = common::text(client.get(app.url("/exports/annual/91/2019")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("[chưa có số liệu năm 2018 để so sánh: Giám sát chuyên đề của HĐND]"), "{page}");
+}
+
+#[tokio::test]
+async fn a_figure_without_data_says_so_in_the_preview_and_never_prints_0() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    // Seed 002 printed the masks sewn as "245.00", a slip: the demo has no figure for it.
+    let (status, page) = common::text(client.get(app.url("/exports/annual/91/2020")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(r#"<mark class="figure-missing">[chưa có số liệu: Khẩu trang đã may]</mark> khẩu trang"#),
+        "{page}"
+    );
+    assert!(!page.contains("may 0 khẩu trang") && !page.contains("may 00 khẩu trang"));
+    let (_, bytes, _) = download(&client, &app, "/exports/annual/91/2020.docx").await;
+    let (_, foot) = part_text(&bytes, "word/footnotes.xml").expect("footnotes");
+    assert!(foot.contains("373 tổ may khẩu trang, có 2.233 thành viên."), "the clause with figures stays: {foot}");
+    let all = docx_all_text(&bytes);
+    assert!(!all.contains("chưa có số liệu") && !all.contains("may 0"), "the DOCX leaves the clause out");
+    // And the slip itself is refused at entry: an integer field does not take "245.00".
+    let staff = app.demo_client("xa.nhaplieu").await;
+    let response = staff
+        .put(app.url("/api/v1/reports/30883/2017-Q1"))
+        .json(&serde_json::json!({"version": 0, "values": {"KHAU_TRANG_DA_MAY": "245.00"}}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(response.status(), 422, "245.00 is refused");
+}

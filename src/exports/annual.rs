@@ -2,12 +2,17 @@
 //! writer and the HTML preview read: the Party-format header, the body blocks with figures
 //! filled from the aggregated data, footnotes, next year's targets, recipients and signature.
 //! What goes where, and in which words, is the versioned layout template
-//! `reference/templates/annual-report-v2.json`, not code; who issues the document (the heading,
+//! `reference/templates/annual-report-v3.json`, not code; who issues the document (the heading,
 //! the symbol in its number, the signature block's on-behalf line and position, the default
 //! "Nơi nhận") is the office of the report's unit at the report's date (`crate::offices`).
 //! Version 1 of the template, which carried those per level, still loads: its per-level
 //! heading is superseded by the office, its number line keeps its shape with the office's
-//! symbol.
+//! symbol. Version 3 follows seed 002 section by section (ưu điểm, bài học kinh nghiệm,
+//! nhiệm vụ as narrative sections of their own) and places every figure of it; version 2 still
+//! loads.
+//!
+//! A figure without data never prints as 0: the DOCX leaves its clause out, the preview
+//! ([`AnnualDocument::preview`]) keeps the clause and says that the figure is missing.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,7 +33,9 @@ use crate::reports::Period;
 use crate::units::Unit;
 
 /// The layout template in force.
-pub const LAYOUT_JSON: &str = include_str!("../../reference/templates/annual-report-v2.json");
+pub const LAYOUT_JSON: &str = include_str!("../../reference/templates/annual-report-v3.json");
+/// The second version, before seed 002's full structure.
+pub const LAYOUT_V2_JSON: &str = include_str!("../../reference/templates/annual-report-v2.json");
 /// The first version, before the heading moved to the offices.
 pub const LAYOUT_V1_JSON: &str = include_str!("../../reference/templates/annual-report-v1.json");
 
@@ -177,11 +184,12 @@ impl LayoutSpec {
         Ok(serde_json::from_str(LAYOUT_JSON)?)
     }
 
-    /// A template by its version name ("annual-report-v1", "annual-report-v2").
+    /// A template by its version name ("annual-report-v1", "annual-report-v2", "annual-report-v3").
     pub fn load_version(version: &str) -> anyhow::Result<LayoutSpec> {
         let text = match version {
             "annual-report-v1" => LAYOUT_V1_JSON,
-            "annual-report-v2" => LAYOUT_JSON,
+            "annual-report-v2" => LAYOUT_V2_JSON,
+            "annual-report-v3" => LAYOUT_JSON,
             other => anyhow::bail!("không có mẫu bố cục {other}"),
         };
         Ok(serde_json::from_str(text)?)
@@ -205,15 +213,21 @@ impl LayoutSpec {
     }
 }
 
-/// The five narrative sections of the annual report, with the editable signature and
-/// recipients, as stored in `annual_narratives`.
+/// The narrative sections of the annual report, with the editable signature and recipients,
+/// as stored in `annual_narratives`.
 #[derive(Debug, Clone, Default, FromRow, serde::Serialize)]
 pub struct AnnualNarrative {
     pub ket_qua: String,
+    /// Ưu điểm, the first part of "II- Nhận xét chung" (template v3).
+    pub uu_diem: String,
     pub han_che: String,
     pub nguyen_nhan: String,
     pub phuong_huong: String,
     pub kien_nghi: String,
+    /// Bài học kinh nghiệm (template v3).
+    pub bai_hoc: String,
+    /// Nhiệm vụ, giải pháp cụ thể of next year (template v3).
+    pub nhiem_vu: String,
     pub signer_position: String,
     pub signer_name: String,
     pub recipients: String,
@@ -224,10 +238,13 @@ impl AnnualNarrative {
     pub fn section(&self, name: &str) -> &str {
         match name {
             "ket_qua" => &self.ket_qua,
+            "uu_diem" => &self.uu_diem,
             "han_che" => &self.han_che,
             "nguyen_nhan" => &self.nguyen_nhan,
             "phuong_huong" => &self.phuong_huong,
             "kien_nghi" => &self.kien_nghi,
+            "bai_hoc" => &self.bai_hoc,
+            "nhiem_vu" => &self.nhiem_vu,
             _ => "",
         }
     }
@@ -235,8 +252,8 @@ impl AnnualNarrative {
 
 pub async fn narrative(pool: &PgPool, unit_id: i32, year: i32) -> sqlx::Result<Option<AnnualNarrative>> {
     sqlx::query_as(
-        "SELECT ket_qua, han_che, nguyen_nhan, phuong_huong, kien_nghi, signer_position, signer_name, recipients,
-                version
+        "SELECT ket_qua, uu_diem, han_che, nguyen_nhan, phuong_huong, kien_nghi, bai_hoc, nhiem_vu,
+                signer_position, signer_name, recipients, version
          FROM annual_narratives WHERE unit_id = $1 AND year = $2",
     )
     .bind(unit_id)
@@ -246,6 +263,7 @@ pub async fn narrative(pool: &PgPool, unit_id: i32, year: i32) -> sqlx::Result<O
 }
 
 /// A piece of running text: plain, a figure (with the drill-down it came from), or a footnote.
+/// In the preview, a figure without data is a `Figure` with an empty `href` whose text says so.
 #[derive(Debug, Clone)]
 pub enum Inline {
     Text(String),
@@ -284,8 +302,13 @@ pub struct AnnualDocument {
     pub on_behalf: String,
     pub signer_position: String,
     pub signer_name: String,
-    /// Footnotes in order, for renderers that list them apart (the HTML preview).
+    /// Footnotes in order, for renderers that list them apart.
     pub footnotes: Vec<(usize, Vec<Inline>)>,
+    /// The body as the preview shows it: a clause whose figure has no data is kept, the figure
+    /// replaced by a note saying so (the DOCX, `blocks`, leaves the clause out).
+    pub preview: Vec<Block>,
+    /// The preview's footnotes.
+    pub preview_footnotes: Vec<(usize, Vec<Inline>)>,
 }
 
 /// The figures of a unit for a year: totals of the subtree, the same split by level of the
@@ -431,8 +454,8 @@ impl Figures {
         let kind = self.catalogue.element(code).map(|e| e.kind()).unwrap_or(ValueType::Decimal);
         let whole = crate::figures::round(value, 0).to_i64();
         match (modifier, whole) {
-            // Billions of đồng: "39,48 tỷ đồng".
-            ("ty", _) => format::decimal(value / Decimal::from(1_000_000_000), 2),
+            // Billions of đồng as officials write them: "39,48 tỷ đồng", "430 tỷ đồng".
+            ("ty", _) => format::format_number(value / Decimal::from(1_000_000_000), 2),
             ("pad", Some(whole))
                 if kind == ValueType::Integer && (0..10).contains(&whole) && value >= Decimal::ZERO =>
             {
@@ -441,6 +464,19 @@ impl Figures {
             (_, Some(whole)) if kind == ValueType::Integer => format::integer(whole),
             _ => format::format_number(value, 2),
         }
+    }
+
+    /// The totals a placeholder reads: the whole subtree's, or one level's own reports'.
+    fn totals_at(&self, level: Option<i16>) -> Option<&Totals> {
+        match level {
+            Some(level) => self.levels.get(&level),
+            None => Some(&self.totals),
+        }
+    }
+
+    /// "cuối năm 2019" for a stock, "năm 2019" for a flow: what a change is measured against.
+    fn before_label(&self, stock: bool) -> String {
+        if stock { format!("cuối năm {}", self.year - 1) } else { format!("năm {}", self.year - 1) }
     }
 
     /// Resolves one placeholder (`v:CODE@2|pad`, `ind:CODE`, …) to its text and drill-down
@@ -452,14 +488,44 @@ impl Figures {
             Some((code, level)) => (code, Some(level.parse::<i16>().ok()?)),
             None => (rest, None),
         };
+        // "|1": that many decimals.
+        let digits = modifier.parse::<usize>().ok().filter(|d| *d <= 4);
         match kind {
             "v" => {
-                let totals = match level {
-                    Some(level) => self.levels.get(&level)?,
-                    None => &self.totals,
-                };
-                let value = *totals.get(code)?;
+                let value = *self.totals_at(level)?.get(code)?;
                 Some((self.element_text(code, value, modifier), self.drill(&format!("key={code}"))))
+            }
+            // The sum of elements, every one of them reported: "18 phiên họp".
+            "sum" => {
+                let totals = self.totals_at(level)?;
+                let codes: Vec<&str> = code.split('+').map(str::trim).collect();
+                let mut total = Decimal::ZERO;
+                for c in &codes {
+                    total += *totals.get(*c)?;
+                }
+                let first = codes.first()?;
+                Some((self.element_text(first, total, modifier), self.drill(&format!("key={first}"))))
+            }
+            // The change of an element's count against the year before: "tăng 01 cuộc".
+            "diff" => {
+                let diff = *self.totals.get(code)? - *self.before.get(code)?;
+                let unit = self.catalogue.element(code).map(|e| e.unit_of_measure.as_str()).unwrap_or("");
+                let text = if diff.is_zero() {
+                    "không tăng, không giảm".to_owned()
+                } else {
+                    let verb = if diff > Decimal::ZERO { "tăng" } else { "giảm" };
+                    format!("{verb} {} {unit}", self.element_text(code, diff.abs(), modifier)).trim_end().to_owned()
+                };
+                Some((text, self.drill(&format!("key={code}"))))
+            }
+            // The relative change of an element's total: "tăng 6,69% so với cuối năm 2019".
+            "chgv" => {
+                let now = *self.totals.get(code)?;
+                let before = *self.before.get(code)?;
+                let relative = (now - before).checked_mul(Decimal::ONE_HUNDRED)?.checked_div(before)?;
+                let stock = self.catalogue.element(code).is_some_and(|e| e.is_stock());
+                let text = change_words(relative, digits.unwrap_or(2), "%", &self.before_label(stock));
+                Some((text, self.drill(&format!("key={code}"))))
             }
             "tgt" => {
                 let indicator = self.catalogue.indicator(code)?;
@@ -469,23 +535,30 @@ impl Figures {
             _ => {
                 let indicator = self.catalogue.indicator(code)?;
                 let value = aggregate::indicator(indicator, &self.totals)?;
-                let decimals = indicator.decimals.max(0) as usize;
+                let decimals = digits.unwrap_or(indicator.decimals.max(0) as usize);
                 let text = match kind {
                     "ind" => indicator.format(value.numerator, value.denominator),
-                    "pct" => value_text(indicator, value.value),
+                    "pct" if modifier == "above" => above_text(indicator, value.value),
+                    "pct" => value_text(indicator, value.value, decimals),
                     "val" => format::decimal(value.value, decimals),
                     "frac" => {
                         format!("{}/{}", format::decimal(value.numerator, 0), format::decimal(value.denominator?, 0))
                     }
                     "chg" => {
-                        let before = aggregate::indicator(indicator, &self.before).map(|v| v.value);
-                        before?;
-                        crate::dashboards::change_text(
-                            indicator,
-                            value.value,
-                            before,
-                            &format!("cuối năm {}", self.year - 1),
-                        )
+                        let before = aggregate::indicator(indicator, &self.before).map(|v| v.value)?;
+                        let label = format!("cuối năm {}", self.year - 1);
+                        match digits {
+                            None => crate::dashboards::change_text(indicator, value.value, Some(before), &label),
+                            // A rate changes by percentage points, a count by a percentage.
+                            Some(d) if indicator.is_percentage() => {
+                                change_words(value.value - before, d, " điểm phần trăm", &label)
+                            }
+                            Some(d) => {
+                                let relative =
+                                    (value.value - before).checked_mul(Decimal::ONE_HUNDRED)?.checked_div(before)?;
+                                change_words(relative, d, "%", &label)
+                            }
+                        }
                     }
                     _ => return None,
                 };
@@ -493,11 +566,62 @@ impl Figures {
             }
         }
     }
+
+    /// What the preview says in place of a figure without data: "[chưa có số liệu: Kỳ họp Hội
+    /// đồng nhân dân (cấp tỉnh)]".
+    pub fn missing_text(&self, key: &str) -> String {
+        let (kind, rest) = key.split_once(':').unwrap_or(("", key));
+        let rest = rest.split('|').next().unwrap_or(rest);
+        let (code, level) = rest.split_once('@').map_or((rest, None), |(c, l)| (c, Some(l)));
+        let names: Vec<String> = code
+            .split('+')
+            .map(|c| {
+                let c = c.trim();
+                self.catalogue
+                    .element(c)
+                    .map(|e| e.name.clone())
+                    .or_else(|| self.catalogue.indicator(c).map(|i| i.name.clone()))
+                    .unwrap_or_else(|| c.to_owned())
+            })
+            .collect();
+        let mut label = names.join(", ");
+        if let Some(level) = level {
+            let word = match level {
+                "1" => "cấp tỉnh",
+                "2" => "cấp huyện",
+                "3" => "cấp xã",
+                _ => "cấp dưới",
+            };
+            label = format!("{label} ({word})");
+        }
+        match kind {
+            "diff" | "chg" | "chgv" => format!("[chưa có số liệu năm {} để so sánh: {label}]", self.year - 1),
+            "tgt" => format!("[chưa có chỉ tiêu năm {}: {label}]", self.year + 1),
+            _ => format!("[chưa có số liệu: {label}]"),
+        }
+    }
 }
 
-/// "51,95%", or "12,5 cuộc/tổ chức" for indicators that are not rates.
-pub fn value_text(indicator: &Indicator, value: Decimal) -> String {
-    let decimals = indicator.decimals.max(0) as usize;
+/// "tăng 6,69% so với cuối năm 2019", "giảm 1,3 điểm phần trăm so với cuối năm 2019".
+fn change_words(change: Decimal, decimals: usize, unit: &str, label: &str) -> String {
+    let shown = format::decimal(change.abs(), decimals);
+    if crate::figures::round(change, decimals as u32).is_zero() {
+        return format!("không thay đổi so với {label}");
+    }
+    let verb = if change > Decimal::ZERO { "tăng" } else { "giảm" };
+    format!("{verb} {shown}{unit} so với {label}")
+}
+
+/// "trên 96%" for 96,3 %, "96%" for exactly 96 %: the whole part officials write.
+pub fn above_text(indicator: &Indicator, value: Decimal) -> String {
+    let whole = value.trunc();
+    let unit = if indicator.is_percentage() { "%".to_owned() } else { format!(" {}", indicator.unit) };
+    let number = format::decimal(whole, 0);
+    if value > whole { format!("trên {number}{unit}") } else { format!("{number}{unit}") }
+}
+
+/// "51,95%", or "12,5 cuộc/tổ chức" for indicators that are not rates, with `decimals` places.
+pub fn value_text(indicator: &Indicator, value: Decimal, decimals: usize) -> String {
     if indicator.is_percentage() {
         format!("{}%", format::decimal(value, decimals))
     } else {
@@ -537,11 +661,14 @@ struct Filler<'a> {
     figures: &'a Figures,
     layout: &'a LayoutSpec,
     words: HashMap<&'static str, String>,
+    /// The preview: a figure without data is said to be missing instead of dropping its clause.
+    preview: bool,
 }
 
 impl Filler<'_> {
-    /// Fills a text; `None` when one of its figures has no data.
-    fn fill(&self, text: &str, parts: Option<&[Inline]>) -> Option<Vec<Inline>> {
+    /// Fills a text; `None` when one of its figures has no data (unless `mark` says to put a
+    /// note in its place).
+    fn fill(&self, text: &str, parts: Option<&[Inline]>, mark: bool) -> Option<Vec<Inline>> {
         let mut out = Vec::new();
         for (is_key, token) in tokens(text) {
             if !is_key {
@@ -551,8 +678,13 @@ impl Filler<'_> {
             } else if let Some(word) = self.words.get(token) {
                 push_text(&mut out, word);
             } else {
-                let (text, href) = self.figures.resolve(token, self.layout)?;
-                out.push(Inline::Figure { text, href });
+                match self.figures.resolve(token, self.layout) {
+                    Some((text, href)) => out.push(Inline::Figure { text, href }),
+                    None if mark => {
+                        out.push(Inline::Figure { text: self.figures.missing_text(token), href: String::new() })
+                    }
+                    None => return None,
+                }
             }
         }
         Some(out)
@@ -568,8 +700,10 @@ impl Filler<'_> {
 
     fn clause(&self, clause: &ClauseSpec, footnotes: &mut Vec<(usize, Vec<Inline>)>) -> Option<Vec<Inline>> {
         let mut joined: Vec<Inline> = Vec::new();
+        // A part without data is left out of its list (a level without reports), also in the
+        // preview.
         for part in &clause.parts {
-            if let Some(filled) = self.fill(part, None) {
+            if let Some(filled) = self.fill(part, None, false) {
                 if !joined.is_empty() {
                     push_text(&mut joined, &clause.separator);
                 }
@@ -577,9 +711,14 @@ impl Filler<'_> {
             }
         }
         if !clause.parts.is_empty() && joined.is_empty() {
-            return None;
+            if !self.preview {
+                return None;
+            }
+            joined.push(Inline::Figure {
+                text: "[chưa có số liệu của cấp nào]".to_owned(), href: String::new()
+            });
         }
-        let mut inlines = self.fill(&clause.text, Some(&joined))?;
+        let mut inlines = self.fill(&clause.text, Some(&joined), self.preview)?;
         if !clause.footnote.is_empty() {
             let mut content = Vec::new();
             for inner in &clause.footnote {
@@ -595,6 +734,96 @@ impl Filler<'_> {
             }
         }
         Some(inlines)
+    }
+
+    /// The body blocks and their footnotes.
+    fn body(&self, narrative: &AnnualNarrative) -> (Vec<Block>, Vec<(usize, Vec<Inline>)>) {
+        let (figures, layout) = (self.figures, self.layout);
+        let mut footnotes: Vec<(usize, Vec<Inline>)> = Vec::new();
+        let mut blocks = Vec::new();
+        for spec in &layout.blocks {
+            match spec {
+                BlockSpec::Heading { style, text } => {
+                    blocks.push(Block::Heading { style: *style, text: self.words(text) });
+                    if *style == HeadingStyle::Title
+                        && let Some(note) = &figures.history_note
+                    {
+                        blocks.push(Block::Paragraph {
+                            lead: String::new(),
+                            inlines: vec![Inline::Text(note.clone())],
+                            placeholder: false,
+                        });
+                    }
+                }
+                BlockSpec::Narrative { section, lead } => {
+                    let text = narrative.section(section);
+                    let paragraphs: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+                    if paragraphs.is_empty() {
+                        let name = layout.narrative_sections.get(section).cloned().unwrap_or_else(|| section.clone());
+                        let placeholder = self.words(&layout.empty_narrative.replace("{section}", &name));
+                        blocks.push(Block::Paragraph {
+                            lead: lead.clone(),
+                            inlines: vec![Inline::Text(placeholder)],
+                            placeholder: true,
+                        });
+                    } else {
+                        for (i, paragraph) in paragraphs.into_iter().enumerate() {
+                            blocks.push(Block::Paragraph {
+                                lead: if i == 0 { lead.clone() } else { String::new() },
+                                inlines: vec![Inline::Text(paragraph.to_owned())],
+                                placeholder: false,
+                            });
+                        }
+                    }
+                }
+                BlockSpec::Paragraph { clauses } => {
+                    let mut inlines = Vec::new();
+                    for clause in clauses {
+                        if let Some(filled) = self.clause(clause, &mut footnotes) {
+                            for inline in filled {
+                                match inline {
+                                    Inline::Text(text) => push_text(&mut inlines, &text),
+                                    other => inlines.push(other),
+                                }
+                            }
+                        }
+                    }
+                    if !inlines.is_empty() {
+                        blocks.push(Block::Paragraph { lead: String::new(), inlines, placeholder: false });
+                    }
+                }
+                BlockSpec::Targets => {
+                    let mut any = false;
+                    for target in &figures.targets {
+                        let Some(indicator) = figures.catalogue.indicator(&target.indicator_code) else { continue };
+                        any = true;
+                        let line = layout
+                            .target_line
+                            .replace("{name}", &indicator.name)
+                            .replace("{directive}", &target.directive_number);
+                        let mut inlines = Vec::new();
+                        for (i, piece) in line.split("{goal}").enumerate() {
+                            if i > 0 {
+                                inlines.push(Inline::Figure {
+                                    text: goal_text(indicator, target, layout),
+                                    href: format!("/directives?q={}", target.directive_number),
+                                });
+                            }
+                            push_text(&mut inlines, piece);
+                        }
+                        blocks.push(Block::Paragraph { lead: String::new(), inlines, placeholder: false });
+                    }
+                    if !any {
+                        blocks.push(Block::Paragraph {
+                            lead: String::new(),
+                            inlines: vec![Inline::Text(self.words(&layout.no_targets))],
+                            placeholder: true,
+                        });
+                    }
+                }
+            }
+        }
+        (blocks, footnotes)
     }
 }
 
@@ -616,6 +845,18 @@ pub struct Options {
     pub office: Office,
 }
 
+/// "huyện, thành phố": the kinds of the units directly below, in the words of the tree, for
+/// sentences such as "làm việc 17 cuộc với 15 huyện, thành phố".
+fn below_word(figures: &Figures) -> String {
+    let mut kinds: Vec<&str> = Vec::new();
+    for child in &figures.children {
+        if !kinds.contains(&child.kind.as_str()) {
+            kinds.push(&child.kind);
+        }
+    }
+    if kinds.is_empty() { "đơn vị cấp dưới".to_owned() } else { kinds.join(", ") }
+}
+
 /// Builds the document from the figures, the narrative and the layout template.
 pub fn build(figures: &Figures, narrative: &AnnualNarrative, layout: &LayoutSpec, options: &Options) -> AnnualDocument {
     let unit = &figures.unit;
@@ -627,92 +868,11 @@ pub fn build(figures: &Figures, narrative: &AnnualNarrative, layout: &LayoutSpec
     words.insert("prev_year", (year - 1).to_string());
     words.insert("unit", short.clone());
     words.insert("scope", LayoutSpec::by_level(&layout.scope_word, unit.level).to_owned());
-    let filler = Filler { figures, layout, words };
-
-    let mut footnotes: Vec<(usize, Vec<Inline>)> = Vec::new();
-    let mut blocks = Vec::new();
-    for spec in &layout.blocks {
-        match spec {
-            BlockSpec::Heading { style, text } => {
-                blocks.push(Block::Heading { style: *style, text: filler.words(text) });
-                if *style == HeadingStyle::Title
-                    && let Some(note) = &figures.history_note
-                {
-                    blocks.push(Block::Paragraph {
-                        lead: String::new(),
-                        inlines: vec![Inline::Text(note.clone())],
-                        placeholder: false,
-                    });
-                }
-            }
-            BlockSpec::Narrative { section, lead } => {
-                let text = narrative.section(section);
-                let paragraphs: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-                if paragraphs.is_empty() {
-                    let name = layout.narrative_sections.get(section).cloned().unwrap_or_else(|| section.clone());
-                    let placeholder = filler.words(&layout.empty_narrative.replace("{section}", &name));
-                    blocks.push(Block::Paragraph {
-                        lead: lead.clone(),
-                        inlines: vec![Inline::Text(placeholder)],
-                        placeholder: true,
-                    });
-                } else {
-                    for (i, paragraph) in paragraphs.into_iter().enumerate() {
-                        blocks.push(Block::Paragraph {
-                            lead: if i == 0 { lead.clone() } else { String::new() },
-                            inlines: vec![Inline::Text(paragraph.to_owned())],
-                            placeholder: false,
-                        });
-                    }
-                }
-            }
-            BlockSpec::Paragraph { clauses } => {
-                let mut inlines = Vec::new();
-                for clause in clauses {
-                    if let Some(filled) = filler.clause(clause, &mut footnotes) {
-                        for inline in filled {
-                            match inline {
-                                Inline::Text(text) => push_text(&mut inlines, &text),
-                                other => inlines.push(other),
-                            }
-                        }
-                    }
-                }
-                if !inlines.is_empty() {
-                    blocks.push(Block::Paragraph { lead: String::new(), inlines, placeholder: false });
-                }
-            }
-            BlockSpec::Targets => {
-                let mut any = false;
-                for target in &figures.targets {
-                    let Some(indicator) = figures.catalogue.indicator(&target.indicator_code) else { continue };
-                    any = true;
-                    let line = layout
-                        .target_line
-                        .replace("{name}", &indicator.name)
-                        .replace("{directive}", &target.directive_number);
-                    let mut inlines = Vec::new();
-                    for (i, piece) in line.split("{goal}").enumerate() {
-                        if i > 0 {
-                            inlines.push(Inline::Figure {
-                                text: goal_text(indicator, target, layout),
-                                href: format!("/directives?q={}", target.directive_number),
-                            });
-                        }
-                        push_text(&mut inlines, piece);
-                    }
-                    blocks.push(Block::Paragraph { lead: String::new(), inlines, placeholder: false });
-                }
-                if !any {
-                    blocks.push(Block::Paragraph {
-                        lead: String::new(),
-                        inlines: vec![Inline::Text(filler.words(&layout.no_targets))],
-                        placeholder: true,
-                    });
-                }
-            }
-        }
-    }
+    words.insert("below", below_word(figures));
+    let mut filler = Filler { figures, layout, words, preview: false };
+    let (blocks, footnotes) = filler.body(narrative);
+    filler.preview = true;
+    let (preview, preview_footnotes) = filler.body(narrative);
 
     let recipients: Vec<String> = {
         let typed: Vec<String> = narrative
@@ -754,6 +914,8 @@ pub fn build(figures: &Figures, narrative: &AnnualNarrative, layout: &LayoutSpec
             narrative.signer_name.trim().to_owned()
         },
         footnotes,
+        preview,
+        preview_footnotes,
         office: office.clone(),
         layout: layout.clone(),
     }
@@ -766,7 +928,7 @@ mod tests {
     #[test]
     fn the_layout_template_parses() {
         let layout = LayoutSpec::load().expect("layout template");
-        assert_eq!(layout.version, "annual-report-v2");
+        assert_eq!(layout.version, "annual-report-v3");
         assert_eq!(layout.font, "Times New Roman");
         assert!(layout.blocks.len() > 10);
         assert!(layout.superior.is_empty() && layout.recipients.is_empty(), "the heading is the office's");
@@ -798,6 +960,41 @@ mod tests {
         assert_eq!(v1.number_line(&office("BTGDVTU"), 1), "Số      -BC/BTGDVTU");
         assert_eq!(v1.signature.on_behalf, "T/M BAN THƯỜNG VỤ");
         assert!(LayoutSpec::load_version("annual-report-v9").is_err());
+    }
+
+    #[test]
+    fn changes_say_what_changed_with_the_decimals_asked() {
+        let d = |text: &str| text.parse::<Decimal>().expect("decimal");
+        assert_eq!(change_words(d("6.6899"), 2, "%", "cuối năm 2019"), "tăng 6,69% so với cuối năm 2019");
+        assert_eq!(
+            change_words(d("-1.30"), 1, " điểm phần trăm", "cuối năm 2019"),
+            "giảm 1,3 điểm phần trăm so với cuối năm 2019"
+        );
+        assert_eq!(change_words(d("0.004"), 2, "%", "năm 2019"), "không thay đổi so với năm 2019");
+    }
+
+    #[test]
+    fn v3_places_every_narrative_section_and_v2_still_loads() {
+        let v3 = LayoutSpec::load_version("annual-report-v3").expect("v3");
+        let sections: Vec<&str> = v3
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                BlockSpec::Narrative { section, .. } => Some(section.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            sections,
+            ["ket_qua", "uu_diem", "han_che", "nguyen_nhan", "bai_hoc", "phuong_huong", "nhiem_vu", "kien_nghi"]
+        );
+        let narrative =
+            AnnualNarrative { uu_diem: "u".into(), bai_hoc: "b".into(), nhiem_vu: "n".into(), ..Default::default() };
+        assert_eq!(
+            (narrative.section("uu_diem"), narrative.section("bai_hoc"), narrative.section("nhiem_vu")),
+            ("u", "b", "n")
+        );
+        assert_eq!(LayoutSpec::load_version("annual-report-v2").expect("v2").version, "annual-report-v2");
     }
 
     #[test]

@@ -321,6 +321,12 @@ pub struct NarrativeForm {
     #[serde(default)]
     kien_nghi: String,
     #[serde(default)]
+    uu_diem: String,
+    #[serde(default)]
+    bai_hoc: String,
+    #[serde(default)]
+    nhiem_vu: String,
+    #[serde(default)]
     signer_position: String,
     #[serde(default)]
     signer_name: String,
@@ -332,11 +338,14 @@ pub struct NarrativeForm {
 pub const MAX_SECTION_CHARS: usize = 50_000;
 
 /// The narrative's fields with their labels on the form.
-const NARRATIVE_FIELDS: [(&str, &str); 8] = [
+const NARRATIVE_FIELDS: [(&str, &str); 11] = [
     ("ket_qua", "Kết quả (nhận xét chung)"),
+    ("uu_diem", "Ưu điểm"),
     ("han_che", "Hạn chế"),
     ("nguyen_nhan", "Nguyên nhân"),
+    ("bai_hoc", "Bài học kinh nghiệm"),
     ("phuong_huong", "Phương hướng"),
+    ("nhiem_vu", "Nhiệm vụ, giải pháp"),
     ("kien_nghi", "Kiến nghị, đề xuất"),
     ("signer_position", "Chức vụ người ký"),
     ("signer_name", "Họ và tên người ký"),
@@ -431,6 +440,9 @@ pub async fn save_narrative(
         nguyen_nhan: clean(&form.nguyen_nhan),
         phuong_huong: clean(&form.phuong_huong),
         kien_nghi: clean(&form.kien_nghi),
+        uu_diem: clean(&form.uu_diem),
+        bai_hoc: clean(&form.bai_hoc),
+        nhiem_vu: clean(&form.nhiem_vu),
         signer_position: clean(&form.signer_position),
         signer_name: clean(&form.signer_name),
         recipients: clean(&form.recipients),
@@ -478,8 +490,9 @@ pub async fn save_narrative(
     let inserted = if expected == 0 {
         sqlx::query(
             "INSERT INTO annual_narratives (unit_id, year, ket_qua, han_che, nguyen_nhan, phuong_huong, kien_nghi,
-                                            signer_position, signer_name, recipients, version, updated_by, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, now())
+                                            signer_position, signer_name, recipients, version, updated_by, updated_at,
+                                            uu_diem, bai_hoc, nhiem_vu)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, now(), $12, $13, $14)
              ON CONFLICT (unit_id, year) DO NOTHING",
         )
         .bind(unit.id)
@@ -493,6 +506,9 @@ pub async fn save_narrative(
         .bind(&typed.signer_name)
         .bind(&typed.recipients)
         .bind(user.id)
+        .bind(&typed.uu_diem)
+        .bind(&typed.bai_hoc)
+        .bind(&typed.nhiem_vu)
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -504,8 +520,8 @@ pub async fn save_narrative(
         None
     } else {
         sqlx::query_as(
-            "SELECT ket_qua, han_che, nguyen_nhan, phuong_huong, kien_nghi, signer_position, signer_name, recipients,
-                    version
+            "SELECT ket_qua, uu_diem, han_che, nguyen_nhan, phuong_huong, kien_nghi, bai_hoc, nhiem_vu,
+                    signer_position, signer_name, recipients, version
              FROM annual_narratives WHERE unit_id = $1 AND year = $2 FOR UPDATE",
         )
         .bind(unit.id)
@@ -519,7 +535,7 @@ pub async fn save_narrative(
                 "UPDATE annual_narratives SET
                    ket_qua = $3, han_che = $4, nguyen_nhan = $5, phuong_huong = $6, kien_nghi = $7,
                    signer_position = $8, signer_name = $9, recipients = $10, version = version + 1,
-                   updated_by = $11, updated_at = now()
+                   updated_by = $11, updated_at = now(), uu_diem = $13, bai_hoc = $14, nhiem_vu = $15
                  WHERE unit_id = $1 AND year = $2 AND version = $12",
             )
             .bind(unit.id)
@@ -534,6 +550,9 @@ pub async fn save_narrative(
             .bind(&typed.recipients)
             .bind(user.id)
             .bind(expected)
+            .bind(&typed.uu_diem)
+            .bind(&typed.bai_hoc)
+            .bind(&typed.nhiem_vu)
             .execute(&mut *tx)
             .await?
             .rows_affected()
