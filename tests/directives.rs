@@ -1010,7 +1010,8 @@ async fn lookalike_letters_are_stored_as_d_with_stroke_and_folded_in_search() {
 
     // Rows stored before: migration 0020 brings them to the same form (run again here on a row
     // written the old way; it is idempotent).
-    let old = insert_directive(&app, "32-NQ/ĐU", "Nghị quyết \u{00D0}ảng ủy", "Một\u{000B}hai\u{000C}ba\u{0007}bốn").await;
+    let old =
+        insert_directive(&app, "32-NQ/ĐU", "Nghị quyết \u{00D0}ảng ủy", "Một\u{000B}hai\u{000C}ba\u{0007}bốn").await;
     sqlx::raw_sql(include_str!("../migrations/0020_text_as_written.sql")).execute(&app.pool).await.expect("0020");
     let (title, body, key): (String, String, String) =
         sqlx::query_as("SELECT title, body, search_key FROM directives WHERE id = $1")
