@@ -8,6 +8,10 @@ use axum::response::{IntoResponse, Response};
 pub enum AppError {
     #[error("không tìm thấy")]
     NotFound,
+    /// Not found, with what the person should know (an unknown unit code and the unit it
+    /// likely meant).
+    #[error("không tìm thấy: {0}")]
+    NotFoundWith(String),
     #[error("không có quyền")]
     Forbidden,
     #[error("yêu cầu không hợp lệ: {0}")]
@@ -102,7 +106,7 @@ impl ErrorPage {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = match &self {
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::NotFoundWith(_) => StatusCode::NOT_FOUND,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Database(error) if is_unavailable(error) => StatusCode::SERVICE_UNAVAILABLE,
@@ -126,7 +130,7 @@ impl IntoResponse for AppError {
         }
         let mut page = ErrorPage::for_status(status);
         match &self {
-            AppError::BadRequest(message) => page.message = message.clone(),
+            AppError::BadRequest(message) | AppError::NotFoundWith(message) => page.message = message.clone(),
             AppError::Database(error) => tracing::error!(%error, "lỗi cơ sở dữ liệu"),
             AppError::Internal(error) => {
                 tracing::error!(error = %format!("{error:#}"), "lỗi nội bộ")

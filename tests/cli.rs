@@ -69,7 +69,7 @@ fn start(data_dir: &Path, extra: &[&str]) -> Server {
             }
         }
     });
-    let url = receiver.recv_timeout(Duration::from_secs(120)).expect("start-up line with the URL");
+    let url = receiver.recv_timeout(Duration::from_secs(300)).expect("start-up line with the URL");
     Server { child, url, output }
 }
 

@@ -298,3 +298,106 @@ async fn every_route_answers_503_while_postgresql_is_down_and_recovers() {
     }
     assert!(recovered, "the app serves again once PostgreSQL is back");
 }
+
+// --- issue 14: codes as written, search, text from Word ---
+
+/// A unit code is text of its level's length, matched as written: `0091` is no unit (the ward is
+/// `00091`), `4` is no unit (the province is `04`), and whoever typed them is asked whether they
+/// meant the likely unit.
+#[tokio::test]
+async fn codes_are_matched_as_written_and_unknown_ones_suggest_the_likely_unit() {
+    let app = TestApp::spawn_signed_in().await;
+    let on = date(2020, 12, 31);
+    for typed in ["0091", "091", "4", " 4", "1", "0004"] {
+        let found = queries::resolve(&app.pool, typed, on).await.expect("query");
+        assert!(found.is_none(), "“{typed}” resolved to {:?}", found.map(|u| u.name));
+        assert!(queries::carriers(&app.pool, typed).await.expect("query").is_empty(), "carriers of “{typed}”");
+    }
+    let ward = queries::resolve(&app.pool, "00091", on).await.expect("query").expect("00091");
+    assert_eq!(ward.name, "Phường Phú Thượng");
+    let province = queries::resolve(&app.pool, "04", on).await.expect("query").expect("04");
+    assert_eq!(province.name, "Tỉnh Cao Bằng");
+    let many = queries::resolve_many(&app.pool, &["4".to_owned(), "04".to_owned(), "0091".to_owned()], on)
+        .await
+        .expect("query");
+    assert_eq!(many.iter().map(|(typed, u)| (typed.as_str(), u.code.as_str())).collect::<Vec<_>>(), vec![("04", "04")]);
+
+    // Forms and the command line: refused with the likely unit.
+    let refused = danvan::units::resolve_for_person(&app.pool, "4", on).await.expect_err("4 is no code");
+    assert_eq!(refused, "Không có mã 4. Có phải 04 — Tỉnh Cao Bằng?");
+    let refused = danvan::units::resolve_for_person(&app.pool, "0091", on).await.expect_err("0091 is no code");
+    assert_eq!(refused, "Không có mã 0091. Có phải 00091 — Phường Phú Thượng?");
+    let refused = danvan::units::resolve_for_person(&app.pool, "abc", on).await.expect_err("abc is no code");
+    assert!(refused.starts_with("Không có mã abc."), "{refused}");
+
+    // Addresses: 404 with the same message, for the national leader too.
+    let (status, page) = app.get_text("/dashboards/0091?period=2020").await;
+    assert_eq!(status, 404);
+    assert!(page.contains("Không có mã 0091. Có phải 00091 — Phường Phú Thượng?"), "{page}");
+    let (status, _) = app.get_text("/dashboards/00091?period=2020").await;
+    assert_eq!(status, 200, "the ward as written opens");
+    let (status, page) = app.get_text("/units/0091").await;
+    assert_eq!(status, 404);
+    assert!(page.contains("Có phải 00091 — Phường Phú Thượng?"), "{page}");
+    let (status, body) = app.get_text("/api/v1/reports/4/2020-Q4").await;
+    assert_eq!(status, 404);
+    let body: serde_json::Value = serde_json::from_str(&body).expect("JSON error");
+    assert_eq!(body["error"], "Không có mã 4. Có phải 04 — Tỉnh Cao Bằng?");
+    let (status, _) = app.get_text("/exports/annual/4/2020").await;
+    assert_eq!(status, 404);
+}
+
+/// An import row with the code `4` is refused with the likely unit, and nothing is saved
+/// (Tỉnh Cao Bằng, `04`, receives nothing).
+#[tokio::test]
+async fn an_import_row_with_a_short_code_is_refused_not_padded() {
+    let app = TestApp::spawn_with_demo().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("so-lieu.csv");
+    std::fs::write(&path, "unit_code,period,element_code,organisation,value\n4,2020-Q1,TD_DINH_KY,,12\n")
+        .expect("write");
+    let rows = danvan::exports::import::read_file(&path).await.expect("read");
+    let reports_before: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM reports").fetch_one(&app.pool).await.expect("count");
+    let author = danvan::exports::import::Author::command_line("so-lieu.csv");
+    let outcome = danvan::exports::import::import(&app.pool, &rows, |_| true, &author).await.expect("import");
+    let danvan::exports::import::Outcome::Refused(errors) = outcome else { panic!("the row with code 4 was imported") };
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("“4”") && errors[0].contains("Có phải 04 — Tỉnh Cao Bằng?"), "{errors:?}");
+    let reports_after: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM reports").fetch_one(&app.pool).await.expect("count");
+    assert_eq!(reports_after, reports_before, "nothing saved");
+}
+
+/// The favicon is served, linked from every page, and allowed by the CSP.
+#[tokio::test]
+async fn pages_link_a_favicon_the_csp_allows() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/login").await;
+    let csp = response.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let page = response.text().await.expect("body");
+    let href = page
+        .split("<link rel=\"icon\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a favicon link in the layout")
+        .to_owned();
+    assert!(href.starts_with("/static/"), "{href}: same origin, so that img-src 'self' allows it");
+    assert!(csp.contains("img-src 'self'"), "{csp}");
+    let icon = app.get(&href).await;
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("image/svg+xml"));
+    assert!(icon.text().await.expect("svg").starts_with("<svg"));
+}
+
+/// The validity of a unit in force before our first list reads "đến 30/06/2025", never
+/// "trước 04/01/2025 – 30/06/2025".
+#[tokio::test]
+async fn the_validity_of_units_before_the_first_list_reads_properly() {
+    let app = TestApp::spawn_signed_in().await;
+    let old = queries::resolve(&app.pool, "91", date(2020, 12, 31)).await.expect("query").expect("old Kiên Giang");
+    assert_eq!(old.validity_text(), "đến 30/06/2025");
+    let (status, page) = app.get_text("/units/91?date=2020-12-31").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("đến 30/06/2025") && !page.contains("trước 04/01/2025"), "{page}");
+}

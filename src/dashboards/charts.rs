@@ -12,14 +12,20 @@ use rust_decimal::Decimal;
 use crate::figures::to_f64;
 
 /// A line of values over labelled points; missing values break the line. Colours come from
-/// presentation attributes (the CSP forbids inline styles).
-pub fn sparkline(points: &[(String, Option<Decimal>)], label: &str) -> String {
-    sparkline_marked(points, label, None)
+/// presentation attributes (the CSP forbids inline styles). Each point's text alternative
+/// writes its value with the indicator's `decimals`, as the table beside it does ("50,00").
+pub fn sparkline(points: &[(String, Option<Decimal>)], decimals: usize, label: &str) -> String {
+    sparkline_marked(points, decimals, label, None)
 }
 
 /// [`sparkline`] with a dashed vertical line before the point `marker` (the first quarter of
 /// the two-tier tree, 2025-Q3), titled with what happened there.
-pub fn sparkline_marked(points: &[(String, Option<Decimal>)], label: &str, marker: Option<(usize, &str)>) -> String {
+pub fn sparkline_marked(
+    points: &[(String, Option<Decimal>)],
+    decimals: usize,
+    label: &str,
+    marker: Option<(usize, &str)>,
+) -> String {
     let (width, height, pad) = (240.0, 56.0, 6.0);
     let values: Vec<f64> = points.iter().filter_map(|(_, v)| v.map(to_f64)).collect();
     let mut svg = String::new();
@@ -57,7 +63,7 @@ pub fn sparkline_marked(points: &[(String, Option<Decimal>)], label: &str, marke
                     svg,
                     r##"<circle cx="{x:.1}" cy="{at:.1}" r="2.5" fill="#1f3a5f"><title>{}: {}</title></circle>"##,
                     escape(name),
-                    crate::format::format_number(*v, 2)
+                    crate::format::decimal(*v, decimals)
                 );
             }
             None => {
@@ -84,21 +90,23 @@ fn flush(svg: &mut String, segment: &mut String) {
     segment.clear();
 }
 
-/// Horizontal bars for a ranking, longest first as given.
-pub fn bars(rows: &[(String, Decimal)], label: &str) -> String {
+/// Horizontal bars for a ranking, longest first as given: (name, value, the value's text as
+/// the ranking table writes it, e.g. "81/117 xã (69,23%)"), the text being the bar's text
+/// alternative.
+pub fn bars(rows: &[(String, Decimal, String)], label: &str) -> String {
     let (width, bar, gap) = (320.0, 14.0, 6.0);
     let height = rows.len() as f64 * (bar + gap) + gap;
-    let max = rows.iter().map(|(_, v)| to_f64(*v)).fold(0.0_f64, f64::max).max(f64::EPSILON);
+    let max = rows.iter().map(|(_, v, _)| to_f64(*v)).fold(0.0_f64, f64::max).max(f64::EPSILON);
     let mut svg =
         format!(r##"<svg class="bars" viewBox="0 0 {width} {height}" role="img" aria-label="{}">"##, escape(label));
-    for (i, (name, value)) in rows.iter().enumerate() {
+    for (i, (name, value, text)) in rows.iter().enumerate() {
         let y = gap + i as f64 * (bar + gap);
         let w = (to_f64(*value) / max * width).max(1.0);
         let _ = write!(
             svg,
             r##"<rect x="0" y="{y:.1}" width="{w:.1}" height="{bar}" fill="#3b6ea5"><title>{}: {}</title></rect>"##,
             escape(name),
-            crate::format::format_number(*value, 2)
+            escape(text)
         );
     }
     svg.push_str("</svg>");
@@ -121,15 +129,27 @@ mod tests {
             ("quý III".to_owned(), Some(Decimal::from(3))),
             ("quý IV".to_owned(), Some(Decimal::from(2))),
         ];
-        let svg = sparkline(&points, "Xu hướng <x>");
+        let svg = sparkline(&points, 0, "Xu hướng <x>");
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("&lt;x&gt;"));
         assert_eq!(svg.matches("<polyline").count(), 1, "the gap breaks the line");
-        assert!(svg.contains("quý III: 3"));
-        assert!(sparkline(&[], "trống").ends_with("</svg>"));
-        let rows = [("A".into(), Decimal::from(2)), ("B".into(), Decimal::new(3, 1) / Decimal::from(3))];
+        assert!(svg.contains("quý III: 3<"));
+        assert!(sparkline(&[], 2, "trống").ends_with("</svg>"));
+        let rows = [
+            ("A".into(), Decimal::from(2), "2 cuộc".into()),
+            ("B".into(), Decimal::new(3, 1) / Decimal::from(3), "1/10 xã (10,00%)".into()),
+        ];
         let drawn = bars(&rows, "x");
         assert_eq!(drawn.matches("<rect").count(), 2);
-        assert!(drawn.contains("B: 0,1<"), "the tooltip prints the exact figure");
+        assert!(drawn.contains("B: 1/10 xã (10,00%)<"), "the text alternative is the table's text");
+    }
+
+    #[test]
+    fn text_alternatives_keep_the_indicators_decimals() {
+        let points =
+            vec![("2020".to_owned(), Some(Decimal::from(50))), ("2021".to_owned(), Some(Decimal::new(12345, 3)))];
+        let svg = sparkline(&points, 2, "Tỷ lệ");
+        assert!(svg.contains("2020: 50,00<"), "{svg}");
+        assert!(svg.contains("2021: 12,35<"), "{svg}");
     }
 }

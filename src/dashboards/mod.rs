@@ -162,7 +162,13 @@ pub async fn scope(
             }
             (None, None) => view.unit(code, period.end_date()).await?,
         };
-        Some(unit.ok_or(AppError::NotFound)?)
+        match unit {
+            Some(unit) => Some(unit),
+            None => {
+                let date = unit_date.unwrap_or_else(|| period.end_date());
+                return Err(units::code_not_found(view.pool(), code, date).await);
+            }
+        }
     };
     authz::authorize(user, Action::ViewData, unit.as_ref().map(Place::from))?;
     let namesakes = match &unit {
@@ -450,6 +456,7 @@ async fn compute_body(
             gap: value.map(|v| target.gap(v.value, is_percentage(indicator))).unwrap_or_default(),
             trend_svg: charts::sparkline_marked(
                 &points,
+                decimals,
                 &format!("Xu hướng 8 quý: {}", indicator.name),
                 reform_index.map(|i| (i, REFORM_MARK)),
             ),
@@ -632,7 +639,11 @@ async fn compute_body(
     }
     let (ranking, ranking_middle, ranking_tail) = fold_ranking(ranking);
     let ranking_svg = charts::bars(
-        &ranking.iter().chain(&ranking_tail).filter_map(|r| r.value.map(|v| (r.name.clone(), v))).collect::<Vec<_>>(),
+        &ranking
+            .iter()
+            .chain(&ranking_tail)
+            .filter_map(|r| r.value.map(|v| (r.name.clone(), v, r.text.clone())))
+            .collect::<Vec<_>>(),
         if ranking_middle.is_empty() {
             "Xếp hạng đơn vị trực thuộc"
         } else {

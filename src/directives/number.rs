@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::text::{fix_lookalikes, fold};
+
 pub const KINDS: [(&str, &str); 10] = [
     ("NQ", "Nghị quyết"),
     ("CT", "Chỉ thị"),
@@ -41,27 +43,76 @@ impl fmt::Display for DirectiveNumber {
     }
 }
 
-/// Accepts the ASCII spellings people type (`QD`, `QDi`, `DU`) and spaces around the marks.
+/// Accepts the spellings people type in any case and accent (`QD`, `qđ`, `QDi`, the
+/// look-alike `QÐ`): the kinds stay distinct once folded (`qd`, `qdi`, `ct`, `ctr`, …).
 fn canonical_kind(text: &str) -> Option<&'static str> {
-    let text = match text.strip_prefix("QD").or_else(|| text.strip_prefix("qd")) {
-        Some(rest) => format!("QĐ{rest}"),
-        None => text.to_owned(),
-    };
-    let kinds = || KINDS.iter().map(|(k, _)| *k);
-    kinds().find(|k| *k == text).or_else(|| kinds().find(|k| k.to_lowercase() == text.to_lowercase()))
+    let folded = fold(text);
+    KINDS.iter().map(|(k, _)| *k).find(|k| fold(k) == folded)
 }
 
+/// As [`canonical_kind`]: `tu`, `DU`, `đu` (the issuers fold to `tw`, `tu`, `hu`, `du`).
 fn canonical_issuer(text: &str) -> Option<&'static str> {
-    let upper = text.to_uppercase();
-    let upper = if upper == "DU" { "ĐU".to_owned() } else { upper };
-    ISSUERS.iter().map(|(k, _)| *k).find(|k| *k == upper)
+    let folded = fold(text);
+    ISSUERS.iter().map(|(k, _)| *k).find(|k| fold(k) == folded)
+}
+
+/// A directive number as people type it into a search box: its serial, and its kind and/or
+/// issuer, in any order, spacing, case and accent: "qd 09", "09 QĐ", "09-QĐ/TU", "09/QĐ-TU",
+/// "tu 9 qd" all mean 09-QĐ/TU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumberQuery {
+    pub serial: u32,
+    pub kind: Option<&'static str>,
+    pub issuer: Option<&'static str>,
+}
+
+impl NumberQuery {
+    /// Reads a search text as a number: every word must be the serial, a kind or an issuer
+    /// (each once), with the serial and at least one of the others. Anything else (a word of a
+    /// title) is no number, and `None`.
+    pub fn parse(text: &str) -> Option<NumberQuery> {
+        let folded = fold(text);
+        // Words split at anything but letters and digits, and between digits and letters ("09qd").
+        let mut words: Vec<String> = Vec::new();
+        let mut last_digit = None;
+        for c in folded.chars() {
+            if !c.is_alphanumeric() {
+                last_digit = None;
+                continue;
+            }
+            let digit = c.is_ascii_digit();
+            match words.last_mut() {
+                Some(word) if last_digit == Some(digit) => word.push(c),
+                _ => words.push(c.to_string()),
+            }
+            last_digit = Some(digit);
+        }
+        let (mut serial, mut kind, mut issuer) = (None, None, None);
+        for word in &words {
+            if word.chars().all(|c| c.is_ascii_digit()) {
+                if serial.is_some() || word.len() > 6 {
+                    return None;
+                }
+                serial = Some(word.parse::<u32>().ok().filter(|n| *n > 0)?);
+            } else if let Some(k) = canonical_kind(word).filter(|_| kind.is_none()) {
+                kind = Some(k);
+            } else if let Some(i) = canonical_issuer(word).filter(|_| issuer.is_none()) {
+                issuer = Some(i);
+            } else {
+                return None;
+            }
+        }
+        let serial = serial?;
+        (kind.is_some() || issuer.is_some()).then_some(NumberQuery { serial, kind, issuer })
+    }
 }
 
 impl std::str::FromStr for DirectiveNumber {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        // `Ð` (U+00D0) from old web pages is stored as `Đ`: the number is the same.
+        let compact: String = fix_lookalikes(text).chars().filter(|c| !c.is_whitespace()).collect();
         let hint = "Số/ký hiệu gồm số – loại văn bản / cơ quan ban hành, ví dụ 25-NQ/TW, 09-QĐ/TU.";
         let (serial, rest) = compact.split_once('-').ok_or_else(|| format!("Thiếu dấu “-”. {hint}"))?;
         let (kind, issuer) = rest.split_once('/').ok_or_else(|| format!("Thiếu dấu “/”. {hint}"))?;
@@ -112,5 +163,28 @@ mod tests {
         assert!(parse("25-NQ/BCH").unwrap_err().contains("Cơ quan ban hành"));
         assert!(parse("0-NQ/TW").is_err());
         assert!(parse("abc-NQ/TW").is_err());
+    }
+
+    #[test]
+    fn lookalike_eth_is_the_same_number() {
+        assert_eq!(parse("09-Q\u{00D0}/TU"), Ok("09-QĐ/TU".into()));
+        assert_eq!(parse("3-NQ/\u{00D0}U"), Ok("03-NQ/ĐU".into()));
+        assert_eq!(parse("11-q\u{00F0}i/tw"), Ok("11-QĐi/TW".into()));
+    }
+
+    #[test]
+    fn reads_numbers_as_people_type_them() {
+        let nine = Some(NumberQuery { serial: 9, kind: Some("QĐ"), issuer: Some("TU") });
+        for typed in ["09-QĐ/TU", "09/QĐ-TU", "tu 9 qd", "09 - Q\u{00D0} / TU", "09qđ/tu"] {
+            assert_eq!(NumberQuery::parse(typed), nine, "{typed}");
+        }
+        let no_issuer = Some(NumberQuery { serial: 9, kind: Some("QĐ"), issuer: None });
+        assert_eq!(NumberQuery::parse("qd 09"), no_issuer);
+        assert_eq!(NumberQuery::parse("09 QĐ"), no_issuer);
+        assert_eq!(NumberQuery::parse("11 qdi"), Some(NumberQuery { serial: 11, kind: Some("QĐi"), issuer: None }));
+        assert_eq!(NumberQuery::parse("25 TW"), Some(NumberQuery { serial: 25, kind: None, issuer: Some("TW") }));
+        for not_a_number in ["09", "qd", "dân vận 09", "09 10 qd", "qd nq 9", ""] {
+            assert_eq!(NumberQuery::parse(not_a_number), None, "{not_a_number}");
+        }
     }
 }

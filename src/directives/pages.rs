@@ -537,6 +537,20 @@ pub struct DirectiveForm {
 }
 
 impl DirectiveForm {
+    /// The form as stored: look-alike letters fixed everywhere (a number typed `09-QÐ/TU` is
+    /// 09-QĐ/TU), the text's Word control characters made breaks, the one-line fields on one line.
+    fn cleaned(mut self) -> Self {
+        for field in [&mut self.number, &mut self.issuing_body, &mut self.unit_code, &mut self.title] {
+            *field = crate::text::one_line(field);
+        }
+        self.replaced_by = crate::text::fix_lookalikes(&self.replaced_by);
+        self.implements = crate::text::from_word(&self.implements);
+        self.body = crate::text::from_word(&self.body);
+        self
+    }
+}
+
+impl DirectiveForm {
     fn from_directive(d: &Directive, implements: &[String]) -> Self {
         DirectiveForm {
             number: d.number.clone(),
@@ -837,6 +851,7 @@ async fn create(
     user: CurrentUser,
     Form(form): Form<DirectiveForm>,
 ) -> AppResult<Response> {
+    let form = form.cleaned();
     let mut errors = Errors::new();
     let Some(checked) = check(&state, &user, &form, None, &mut errors).await? else {
         return Ok(form_page(layout, None, form, errors));
@@ -899,6 +914,7 @@ async fn update(
     Path(id): Path<i32>,
     Form(form): Form<DirectiveForm>,
 ) -> AppResult<Response> {
+    let form = form.cleaned();
     let before = editable(&state, &user, id).await?;
     let links_before = store::implements_direct(&state.pool, id).await?;
     if form.version != before.version {

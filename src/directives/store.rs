@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use sqlx::{FromRow, PgExecutor, PgPool};
 
-use super::number::{issuer_name, kind_name};
+use super::number::{NumberQuery, issuer_name, kind_name};
 
 /// Every column but the text, which only a directive's own page and form need.
 const HEAD_COLUMNS: &str = "d.id, d.number, d.kind, d.issuer, d.issuing_body, d.issuing_unit_id, d.issued_on, d.title,
@@ -141,7 +141,9 @@ pub struct Found {
     pub window_cut: bool,
 }
 
-/// Accent-insensitive search over number, title, issuing body and text, newest first.
+/// Accent-insensitive search over number, title, issuing body and text, newest first. A query
+/// that reads as a directive number ("qd 09", "09/QĐ-TU", see [`NumberQuery`]) also finds the
+/// documents with that number, listed first.
 ///
 /// The text is never selected whole: the database finds the match in the folded search key,
 /// maps its position proportionally onto the text and returns a window around it, so the
@@ -150,15 +152,19 @@ pub async fn search(pool: &PgPool, filter: &SearchFilter<'_>, limit: i64) -> sql
     let folded = crate::text::fold(filter.query);
     // LIKE for the filter (the trigram index serves it), `strpos` for the match's position.
     let pattern = format!("%{}%", crate::text::like_escape(&folded));
+    let number = NumberQuery::parse(filter.query);
+    // The serial as stored numbers write it (`09-QĐ/TU`: digits before the dash).
+    let number_match = "($10::int IS NOT NULL AND substring(d.number FROM '^[0-9]+')::int = $10
+                         AND ($11 = '' OR d.kind = $11) AND ($12 = '' OR d.issuer = $12))";
     let sql = format!(
         "WITH page AS (
-             SELECT d.id FROM directives d
-             WHERE ($9 = '%%' OR d.search_key LIKE $9)
+             SELECT d.id, {number_match} AS by_number FROM directives d
+             WHERE ($9 = '%%' OR d.search_key LIKE $9 OR {number_match})
                AND ($2 = '' OR d.kind = $2)
                AND ($3 = '' OR d.issuer = $3)
                AND ($4::int IS NULL OR extract(year FROM d.issued_on)::int = $4)
                AND ($5 = '' OR d.status = $5)
-             ORDER BY d.issued_on DESC, d.id DESC LIMIT $6
+             ORDER BY by_number DESC, d.issued_on DESC, d.id DESC LIMIT $6
          )
          SELECT {HEAD_COLUMNS}, ''::text AS body, left(d.body, $7 + 1) AS body_head,
                 w.start AS window_start, coalesce(substring(d.body FROM w.start + 1 FOR $8), '') AS body_window,
@@ -173,7 +179,7 @@ pub async fn search(pool: &PgPool, filter: &SearchFilter<'_>, limit: i64) -> sql
              FROM (SELECT CASE WHEN $1 = '' THEN 0 ELSE strpos(d.search_key, $1) END AS pos,
                           char_length(d.body) AS body_len, char_length(d.search_key) AS key_len) m
          ) w
-         ORDER BY d.issued_on DESC, d.id DESC"
+         ORDER BY page.by_number DESC, d.issued_on DESC, d.id DESC"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(folded)
@@ -185,6 +191,9 @@ pub async fn search(pool: &PgPool, filter: &SearchFilter<'_>, limit: i64) -> sql
         .bind(SNIPPET_HEAD_CHARS)
         .bind(SNIPPET_WINDOW_CHARS)
         .bind(pattern)
+        .bind(number.map(|n| n.serial as i32))
+        .bind(number.and_then(|n| n.kind).unwrap_or(""))
+        .bind(number.and_then(|n| n.issuer).unwrap_or(""))
         .fetch_all(pool)
         .await
 }

@@ -8,6 +8,7 @@ use std::io::{Cursor, Write};
 use zip::write::SimpleFileOptions;
 
 use super::annual::{AnnualDocument, Block, HeadingStyle, Inline};
+use crate::text::Piece;
 
 /// Twentieths of a point in one millimetre.
 fn twips(mm: f64) -> i64 {
@@ -19,7 +20,8 @@ fn half_points(pt: f64) -> i64 {
     (pt * 2.0).round() as i64
 }
 
-/// Escapes text for XML and drops the control characters XML 1.0 forbids.
+/// Escapes text for XML; control characters (which XML 1.0 forbids or Word ignores) become a
+/// space, so that words never run together. Breaks are drawn by [`run`], not here.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -28,8 +30,7 @@ pub fn escape(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\t' => out.push(' '),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push(' '),
             c => out.push(c),
         }
     }
@@ -59,7 +60,24 @@ fn run(text: &str, style: Style) -> String {
         let sz = half_points(style.size);
         props.push_str(&format!("<w:sz w:val=\"{sz}\"/><w:szCs w:val=\"{sz}\"/>"));
     }
-    format!("<w:r><w:rPr>{props}</w:rPr><w:t xml:space=\"preserve\">{}</w:t></w:r>", escape(text))
+    // Text from Word keeps its breaks (see `text::pieces`): a vertical tab is a line break, a
+    // form feed a page break. A new line follows each break in the XML (ignored by Word) so
+    // that tools reading the text without its tags do not glue the lines together either.
+    let mut out = String::new();
+    for piece in crate::text::pieces(text) {
+        match piece {
+            Piece::Text(text) => out.push_str(&format!(
+                "<w:r><w:rPr>{props}</w:rPr><w:t xml:space=\"preserve\">{}</w:t></w:r>",
+                escape(&text)
+            )),
+            Piece::LineBreak => out.push_str(&format!("<w:r><w:rPr>{props}</w:rPr><w:br/></w:r>\n")),
+            Piece::PageBreak => out.push_str(&format!("<w:r><w:rPr>{props}</w:rPr><w:br w:type=\"page\"/></w:r>\n")),
+        }
+    }
+    if out.is_empty() {
+        out = format!("<w:r><w:rPr>{props}</w:rPr><w:t xml:space=\"preserve\"></w:t></w:r>");
+    }
+    out
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -78,7 +96,7 @@ fn paragraph(runs: &str, align: Align, indent_first: i64, after_twips: i64, keep
     let indent = if indent_first > 0 { format!("<w:ind w:firstLine=\"{indent_first}\"/>") } else { String::new() };
     let keep = if keep_next { "<w:keepNext/>" } else { "" };
     format!(
-        "<w:p><w:pPr>{keep}<w:spacing w:before=\"0\" w:after=\"{after_twips}\"/>{indent}<w:jc w:val=\"{jc}\"/></w:pPr>{runs}</w:p>"
+        "<w:p><w:pPr>{keep}<w:spacing w:before=\"0\" w:after=\"{after_twips}\"/>{indent}<w:jc w:val=\"{jc}\"/></w:pPr>{runs}</w:p>\n"
     )
 }
 
@@ -357,7 +375,26 @@ mod tests {
     }
 
     #[test]
+    fn word_breaks_become_breaks_never_glued_words() {
+        let xml = run("Dòng một\u{000B}dòng hai\u{000C}Trang mới\u{0007}cuối", Style::default());
+        assert_eq!(xml.matches("<w:br/>").count(), 1, "{xml}");
+        assert_eq!(xml.matches("<w:br w:type=\"page\"/>").count(), 1, "{xml}");
+        assert!(!xml.chars().any(|c| c.is_control() && c != '\n'), "{xml}");
+        let text: String = xml.split('<').map(|part| part.split_once('>').map_or(part, |(_, t)| t)).collect();
+        assert!(!text.contains("mộtdòng") && !text.contains("haiTrang"), "{text}");
+        assert!(text.contains("Trang mới cuối"), "{text}");
+        // Paragraphs too: one a line, so their texts never run together either.
+        let two = [
+            paragraph(&run("một", Style::default()), Align::Left, 0, 0, false),
+            paragraph(&run("hai", Style::default()), Align::Left, 0, 0, false),
+        ]
+        .concat();
+        let text: String = two.split('<').map(|part| part.split_once('>').map_or(part, |(_, t)| t)).collect();
+        assert!(!text.contains("mộthai"), "{text}");
+    }
+
+    #[test]
     fn escapes_text() {
-        assert_eq!(escape("a & <b> \"c\"\u{1}"), "a &amp; &lt;b&gt; &quot;c&quot;");
+        assert_eq!(escape("a & <b> \"c\"\u{1}d"), "a &amp; &lt;b&gt; &quot;c&quot; d");
     }
 }

@@ -117,6 +117,9 @@ fn quarter_of(text: &str) -> Option<Period> {
     }
 }
 
+/// How many unknown codes of one file get a suggestion (each costs two look-ups).
+const MAX_CODE_HINTS: usize = 20;
+
 /// Checks every row; returns the rows ready to save, the units they name and the errors.
 /// Units are resolved once per quarter end date of the file, all its codes in one query.
 async fn check_rows(
@@ -156,6 +159,8 @@ async fn check_rows(
     let mut errors = Vec::new();
     let mut checked = Vec::new();
     let mut seen: HashMap<(i32, i32, u8, String), usize> = HashMap::new();
+    // Suggestions for unknown codes ("Có phải 04 — Tỉnh Cao Bằng?"), a few look-ups at most.
+    let mut hints: HashMap<String, String> = HashMap::new();
     for row in rows {
         let line = row.line;
         if blank(row) {
@@ -168,8 +173,17 @@ async fn check_rows(
         };
         let Period::Quarter { year, quarter } = period else { continue };
         let Some(&index) = resolved.get(&period.end_date()).and_then(|codes| codes.get(&code)) else {
+            let hint = match hints.get(&code) {
+                Some(hint) => hint.clone(),
+                None if hints.len() < MAX_CODE_HINTS => {
+                    let hint = crate::units::likely_hint(pool, &code, period.end_date()).await?;
+                    hints.insert(code.clone(), hint.clone());
+                    hint
+                }
+                None => String::new(),
+            };
             errors.push(format!(
-                "Dòng {line}: không có đơn vị mã “{code}” vào ngày {}.",
+                "Dòng {line}: không có đơn vị mã “{code}” vào ngày {}.{hint}",
                 format::date(period.end_date())
             ));
             continue;

@@ -125,10 +125,10 @@ pub async fn unit_for_year(
     let on = parse_unit_date(unit_date)
         .map_err(IntoResponse::into_response)?
         .unwrap_or_else(|| Period::Year { year }.end_date());
-    let unit = queries::resolve(&state.pool, code, on)
-        .await
-        .map_err(|e| AppError::from(e).into_response())?
-        .ok_or_else(|| AppError::NotFound.into_response())?;
+    let unit = match queries::resolve(&state.pool, code, on).await.map_err(|e| AppError::from(e).into_response())? {
+        Some(unit) => unit,
+        None => return Err(crate::units::code_not_found(&state.pool, code, on).await.into_response()),
+    };
     authz::authorize(user, Action::ViewData, Some(Place::from(&unit))).map_err(IntoResponse::into_response)?;
     Ok(unit)
 }
@@ -433,7 +433,8 @@ pub async fn save_narrative(
     let back = format!("/exports/annual/{}/{year}{}", unit.code, unit_query(unit_date));
     let opened: i32 = form.version.trim().parse().unwrap_or(0);
     let expected: i32 = form.replace.trim().parse().unwrap_or(opened);
-    let clean = |text: &str| -> String { text.replace("\r\n", "\n").trim().to_owned() };
+    // Word's control characters become the breaks they meant (see `text::from_word`).
+    let clean = |text: &str| -> String { crate::text::from_word(text).trim().to_owned() };
     let mut typed = AnnualNarrative {
         ket_qua: clean(&form.ket_qua),
         han_che: clean(&form.han_che),

@@ -100,11 +100,13 @@ impl Office {
         }
     }
 
-    /// "01/07/2025 – nay", with words for the open ends.
+    /// "01/07/2025 – nay"; "đến 30/06/2025" without a start, as units write it.
     pub fn validity_text(&self) -> String {
-        let from = self.valid_from.map(crate::format::date).unwrap_or_else(|| "trước đây".to_owned());
         let to = self.valid_to.map(crate::format::date).unwrap_or_else(|| "nay".to_owned());
-        format!("{from} – {to}")
+        match self.valid_from {
+            Some(from) => format!("{} – {to}", crate::format::date(from)),
+            None => format!("đến {to}"),
+        }
     }
 
     pub fn is_stored(&self) -> bool {
@@ -459,4 +461,18 @@ pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
     }
     clear_header_cache();
     Ok(())
+}
+
+#[cfg(test)]
+mod validity_tests {
+    use super::*;
+
+    #[test]
+    fn validity_reads_as_units_write_it() {
+        let mut office = Office::empty(1);
+        office.valid_to = chrono::NaiveDate::from_ymd_opt(2025, 6, 30);
+        assert_eq!(office.validity_text(), "đến 30/06/2025");
+        office.valid_from = chrono::NaiveDate::from_ymd_opt(2025, 3, 1);
+        assert_eq!(office.validity_text(), "01/03/2025 – 30/06/2025");
+    }
 }

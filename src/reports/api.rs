@@ -37,6 +37,7 @@ fn error(status: StatusCode, message: &str) -> Response {
 fn from_app_error(failure: AppError) -> Response {
     match failure {
         AppError::NotFound => error_response_404(),
+        AppError::NotFoundWith(message) => error(StatusCode::NOT_FOUND, &message),
         AppError::Forbidden => error(StatusCode::FORBIDDEN, "Không có quyền với báo cáo của đơn vị này."),
         AppError::BadRequest(message) => error(StatusCode::BAD_REQUEST, &message),
         other => {

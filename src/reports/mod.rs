@@ -74,7 +74,9 @@ pub async fn locate(pool: &PgPool, code: &str, period: &str) -> AppResult<(Unit,
     let Period::Quarter { year, quarter } = period else {
         return Err(AppError::NotFound);
     };
-    let unit = crate::units::queries::resolve(pool, code, period.end_date()).await?.ok_or(AppError::NotFound)?;
+    let Some(unit) = crate::units::queries::resolve(pool, code, period.end_date()).await? else {
+        return Err(crate::units::code_not_found(pool, code, period.end_date()).await);
+    };
     Ok((unit, period, (year, quarter)))
 }
 

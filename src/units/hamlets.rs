@@ -111,7 +111,9 @@ struct HamletsPage {
 
 /// The commune a code means today (hamlets are added to communes of today).
 async fn commune(pool: &PgPool, code: &str) -> AppResult<Unit> {
-    let unit = queries::resolve(pool, code, today()).await?.ok_or(AppError::NotFound)?;
+    let Some(unit) = queries::resolve(pool, code, today()).await? else {
+        return Err(super::code_not_found(pool, code, today()).await);
+    };
     if unit.level != 3 {
         return Err(AppError::NotFound);
     }

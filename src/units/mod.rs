@@ -175,7 +175,10 @@ async fn show(
     // Without a date, a code no unit carries today opens its latest carrier.
     let unit = match carriers.iter().find(|u| u.is_valid_on(date)) {
         Some(unit) => unit.clone(),
-        None if requested.is_none() => carriers.last().cloned().ok_or(AppError::NotFound)?,
+        None if requested.is_none() => match carriers.last() {
+            Some(unit) => unit.clone(),
+            None => return Err(code_not_found(&state.pool, &code, date).await),
+        },
         None => return Err(AppError::NotFound),
     };
     let date = unit.a_valid_date(date);
@@ -228,7 +231,7 @@ pub async fn resolve_for_person(pool: &sqlx::PgPool, code: &str, date: NaiveDate
     }
     let carriers = queries::carriers(pool, code).await.map_err(lookup_failed)?;
     if carriers.is_empty() {
-        return Err(format!("Không có đơn vị nào mang mã {code}."));
+        return Err(unknown_code(pool, code, date).await.map_err(lookup_failed)?);
     }
     let list = carriers
         .iter()
@@ -239,4 +242,48 @@ pub async fn resolve_for_person(pool: &sqlx::PgPool, code: &str, date: NaiveDate
         "Mã {code} không thuộc đơn vị nào vào ngày {}. Các đơn vị đã mang mã này: {list}.",
         crate::format::date(date)
     ))
+}
+
+/// What to tell a person about a code no unit has ever carried, with the unit it most likely
+/// meant: "Không có mã 4. Có phải 04 — Tỉnh Cao Bằng?". Codes are matched as written, so the
+/// suggestion is only ever a question.
+pub async fn unknown_code(pool: &sqlx::PgPool, code: &str, date: NaiveDate) -> sqlx::Result<String> {
+    let code = code.trim();
+    let hint = likely_hint(pool, code, date).await?;
+    Ok(if hint.is_empty() {
+        format!(
+            "Không có mã {code}. Mã đơn vị gồm 2 chữ số (tỉnh), 3 chữ số (huyện) hoặc 5 chữ số (xã), \
+             ví dụ 91, 905, 30883."
+        )
+    } else {
+        format!("Không có mã {code}.{hint}")
+    })
+}
+
+/// " Có phải 04 — Tỉnh Cao Bằng?" for a code no unit ever carried whose likely meaning is a
+/// unit (see [`queries::likely_unit`]); empty otherwise.
+pub async fn likely_hint(pool: &sqlx::PgPool, code: &str, date: NaiveDate) -> sqlx::Result<String> {
+    if !queries::carriers(pool, code).await?.is_empty() {
+        return Ok(String::new());
+    }
+    Ok(match queries::likely_unit(pool, code, date).await? {
+        Some(unit) => {
+            let name = if unit.is_valid_on(date) { unit.name.clone() } else { unit.dated_name() };
+            format!(" Có phải {} — {name}?", unit.code)
+        }
+        None => String::new(),
+    })
+}
+
+/// The 404 for a unit code in an address (`/dashboards/{code}`, `/reports/{code}/…`, the API)
+/// that names no unit on `date`: with [`unknown_code`]'s message when no unit ever carried it.
+pub async fn code_not_found(pool: &sqlx::PgPool, code: &str, date: NaiveDate) -> AppError {
+    match queries::carriers(pool, code).await {
+        Ok(carriers) if carriers.is_empty() => match unknown_code(pool, code, date).await {
+            Ok(message) => AppError::NotFoundWith(message),
+            Err(error) => AppError::Database(error),
+        },
+        Ok(_) => AppError::NotFound,
+        Err(error) => AppError::Database(error),
+    }
 }

@@ -73,19 +73,41 @@ const COLUMNS: &str = "id, code, name, short_name, kind, level, parent_id, path:
 const VALID_ON: &str = "(valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to >= $1)";
 const ORDER: &str = "short_name COLLATE vietnamese, name COLLATE vietnamese, code";
 
-/// The codes a typed code may mean: `1` is province `01`, district `001` or commune `00001`.
-fn code_candidates(code: &str) -> Vec<String> {
+/// How long a unit code is at each level: `91` province, `905` district, `30883` commune.
+/// Codes are text, matched exactly as written: `0091` and `091` are no code of `00091` or `91`.
+pub const CODE_LENGTHS: [usize; 3] = [2, 3, 5];
+
+/// The codes a mistyped code may have meant, closest length first: `4` → `04`, `004`,
+/// `00004`; `0091` → `00091`, `091`, `91`. Only for suggestions, never to resolve a code.
+fn likely_codes(code: &str) -> Vec<String> {
     let code = code.trim();
-    let mut candidates = vec![code.to_owned()];
-    if !code.is_empty() && code.len() < 5 && code.chars().all(|c| c.is_ascii_digit()) {
-        for width in [2, 3, 5] {
-            let padded = format!("{code:0>width$}");
-            if !candidates.contains(&padded) {
-                candidates.push(padded);
-            }
-        }
+    if code.is_empty() || code.len() > 8 || !code.chars().all(|c| c.is_ascii_digit()) {
+        return Vec::new();
     }
-    candidates
+    let digits = code.trim_start_matches('0');
+    let mut widths = CODE_LENGTHS;
+    // Closest length first; between two as close, the longer (a dropped zero is likelier).
+    widths.sort_by_key(|w| (w.abs_diff(code.len()), std::cmp::Reverse(*w)));
+    widths
+        .iter()
+        .filter(|w| digits.len() <= **w && !digits.is_empty())
+        .map(|w| format!("{digits:0>w$}"))
+        .filter(|candidate| candidate != code)
+        .collect()
+}
+
+/// The unit a code that names none most likely meant (`4` → `04` Tỉnh Cao Bằng): of the codes
+/// of [`likely_codes`], the closest in length, preferring a unit in force on `date`.
+pub async fn likely_unit(pool: &PgPool, code: &str, date: NaiveDate) -> sqlx::Result<Option<Unit>> {
+    let candidates = likely_codes(code);
+    if candidates.is_empty() {
+        return Ok(None);
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM units WHERE code = ANY($2)
+         ORDER BY array_position($2, code), NOT ({VALID_ON}), valid_from DESC NULLS LAST LIMIT 1"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(date).bind(candidates).fetch_optional(pool).await
 }
 
 pub async fn provinces_on(pool: &PgPool, date: NaiveDate) -> sqlx::Result<Vec<Unit>> {
@@ -114,8 +136,8 @@ pub async fn resolve_in<'e>(
     code: &str,
     date: NaiveDate,
 ) -> sqlx::Result<Option<Unit>> {
-    let sql = format!("SELECT {COLUMNS} FROM units WHERE code = ANY($2) AND {VALID_ON} ORDER BY length(code) LIMIT 1");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(date).bind(code_candidates(code)).fetch_optional(executor).await
+    let sql = format!("SELECT {COLUMNS} FROM units WHERE code = $2 AND {VALID_ON} LIMIT 1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(date).bind(code.trim()).fetch_optional(executor).await
 }
 
 /// [`resolve`] of many typed codes on one date, in one query (an import names thousands):
@@ -127,29 +149,27 @@ pub async fn resolve_many(pool: &PgPool, codes: &[String], date: NaiveDate) -> s
         #[sqlx(flatten)]
         unit: Unit,
     }
-    let (typed, candidates): (Vec<&str>, Vec<String>) = codes
-        .iter()
-        .flat_map(|code| code_candidates(code).into_iter().map(move |candidate| (code.as_str(), candidate)))
-        .unzip();
-    // As `resolve`: the shortest candidate that names a unit on the date.
+    let typed: Vec<&str> = codes.iter().map(String::as_str).collect();
+    let written: Vec<&str> = codes.iter().map(|code| code.trim()).collect();
+    // As `resolve`: the code as written, nothing padded.
     let sql = format!(
         "SELECT DISTINCT ON (c.typed) c.typed, {COLUMNS}
-         FROM UNNEST($2::text[], $3::text[]) AS c(typed, candidate) JOIN units ON units.code = c.candidate
+         FROM UNNEST($2::text[], $3::text[]) AS c(typed, written) JOIN units ON units.code = c.written
          WHERE {VALID_ON}
-         ORDER BY c.typed, length(units.code), units.id"
+         ORDER BY c.typed, units.id"
     );
     let rows: Vec<Named> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(date).bind(typed).bind(candidates).fetch_all(pool).await?;
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(date).bind(typed).bind(written).fetch_all(pool).await?;
     Ok(rows.into_iter().map(|row| (row.typed, row.unit)).collect())
 }
 
 /// Every unit that has carried `code`, oldest first.
 pub async fn carriers(pool: &PgPool, code: &str) -> sqlx::Result<Vec<Unit>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM units WHERE code = ANY($1)
-         ORDER BY valid_from NULLS FIRST, length(code), code"
+        "SELECT {COLUMNS} FROM units WHERE code = $1
+         ORDER BY valid_from NULLS FIRST, id"
     );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code_candidates(code)).fetch_all(pool).await
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code.trim()).fetch_all(pool).await
 }
 
 /// The chain of units above, from the province down to the direct parent.
@@ -364,10 +384,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pads_short_codes() {
-        assert_eq!(code_candidates("91"), vec!["91", "091", "00091"]);
-        assert_eq!(code_candidates("30883"), vec!["30883"]);
-        assert_eq!(code_candidates("1"), vec!["1", "01", "001", "00001"]);
-        assert_eq!(code_candidates("abc"), vec!["abc"]);
+    fn suggests_codes_of_the_levels_lengths_never_resolves_by_them() {
+        assert_eq!(likely_codes("4"), vec!["04", "004", "00004"]);
+        assert_eq!(likely_codes("0091"), vec!["00091", "091", "91"]);
+        assert_eq!(likely_codes("091"), vec!["91", "00091"]);
+        assert_eq!(likely_codes("30883"), Vec::<String>::new());
+        assert_eq!(likely_codes("abc"), Vec::<String>::new());
+        assert_eq!(likely_codes("0"), Vec::<String>::new());
     }
 }
