@@ -249,7 +249,7 @@ async fn the_province_dashboard_shows_seed_002_and_scope_holds() {
     let national = app.demo_client("quantri").await;
     let drill = "/dashboards/TW/drill?period=2017-Q1&key=TD_DINH_KY";
     let (_, page) = text(national.get(app.url(drill)).send().await.expect("GET")).await;
-    assert!(page.contains("<strong>0</strong>"), "nothing yet, and now this view is cached");
+    assert!(page.contains("<strong>chưa báo cáo</strong>"), "nothing yet (never a 0), and now this view is cached");
     // A submitted report (written directly), then accepted through the workflow.
     let id: i32 = sqlx::query_scalar(
         "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status)
