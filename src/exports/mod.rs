@@ -339,7 +339,7 @@ pub const MAX_SECTION_CHARS: usize = 50_000;
 
 /// The narrative's fields with their labels on the form.
 const NARRATIVE_FIELDS: [(&str, &str); 11] = [
-    ("ket_qua", "Kết quả (nhận xét chung)"),
+    ("ket_qua", "Tình hình chung, kết quả nổi bật"),
     ("uu_diem", "Ưu điểm"),
     ("han_che", "Hạn chế"),
     ("nguyen_nhan", "Nguyên nhân"),
