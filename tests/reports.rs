@@ -1446,7 +1446,7 @@ async fn one_in_thirty_two_is_3_13_percent_on_the_dashboard_and_0_03125_in_excel
     let district = app.demo_client("huyen.nhaplieu").await;
     let response = district
         .put(app.url("/api/v1/reports/905/2017-Q2"))
-        .json(&json!({"version": 0, "values": {"XA_TONG": "32", "XA_NTM": "1"}}))
+        .json(&json!({"version": 0, "values": {"XA_TONG": "32", "XA_NTM": "1", "DUONG_GTNT_KM": "12,345"}}))
         .send()
         .await
         .expect("PUT");
@@ -1467,6 +1467,12 @@ async fn one_in_thirty_two_is_3_13_percent_on_the_dashboard_and_0_03125_in_excel
     assert_eq!(status, 200);
     assert!(page.contains("1/32"), "the ratio");
     assert!(page.contains("3,13%") && !page.contains("3,12%"), "1/32 = 3,125% rounds half away from zero");
+    // A length whose third decimal is 5: 12,345 km shows as 12,35 (a double holds 12,3449999…).
+    let (status, page) =
+        text(leader.get(app.url("/dashboards/905/drill?period=2017-Q2&key=DUONG_GTNT_KM")).send().await.expect("GET"))
+            .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("12,35") && !page.contains("12,34<"), "{page}");
 
     let response = leader.get(app.url("/exports/annual/905/2017.xlsx")).send().await.expect("GET");
     assert_eq!(response.status(), 200);

@@ -9,6 +9,12 @@
 //! stored figure stays, `other_values` included: a key that is not a field of the level today
 //! is refused, never removed. `narrative`, when sent, replaces all five sections. This is the
 //! same rule as the form, which replaces only the fields it showed.
+//!
+//! The API says what the form says: text typed on the form that could not be read is returned
+//! under `unread` beside the field's `null` (`"unread": {"DUONG_GTNT_KM": "12.212,12.5"}`); a
+//! `PUT` with such text is refused (422) with the field's message under `errors` and the text
+//! under `unread`. Rules that do not hold are listed under `problems` with the figures of both
+//! sides (`working`, `left`, `right`), judged on the report as it stands after the `PUT`.
 
 use std::collections::BTreeMap;
 
@@ -81,6 +87,7 @@ async fn document(state: &AppState, code: &str, period: &str, user: &CurrentUser
         .map(|r| unread(&r.raw_inputs.0, &stored))
         .unwrap_or_default()
         .into_iter()
+        .filter(|(key, _)| values.contains_key(key))
         .map(|(key, text)| (key, Value::String(text)))
         .collect();
     let narrative = report.as_ref().map(|r| r.narrative()).unwrap_or_default();
