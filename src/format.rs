@@ -109,6 +109,36 @@ mod tests {
         assert_eq!(decimal(d("-3.125"), 2), "-3,13");
     }
 
+    /// Ties are rounded away from zero on the exact value, where a double would hold a value
+    /// just below the tie (1,005 is 1,00499999999999989… as a double) and round-half-even would
+    /// round down (3,125 → 3,12).
+    #[test]
+    fn ties_round_away_from_zero_in_every_unit() {
+        let d = |text: &str| Decimal::from_str_exact(text).expect("a decimal");
+        // Rates: 1/32 = 3,125%.
+        let rate = Decimal::ONE_HUNDRED * Decimal::ONE / Decimal::from(32);
+        assert_eq!(rate, d("3.125"));
+        assert_eq!(format!("{}%", decimal(rate, 2)), "3,13%");
+        assert_eq!(format_number(rate, 2), "3,13");
+        // Money in tỷ đồng: 39.485.000.000 đồng is 39,485 tỷ → 39,49; 1.005.000.000 → 1,01.
+        let billion = Decimal::from(1_000_000_000);
+        assert_eq!(decimal(Decimal::from(39_485_000_000i64) / billion, 2), "39,49");
+        assert_eq!(decimal(Decimal::from(1_005_000_000) / billion, 2), "1,01");
+        assert_eq!(decimal(Decimal::from(2_675_000_000i64) / billion, 2), "2,68");
+        assert_eq!(decimal(Decimal::from(1_234_565_000_000i64) / billion, 2), "1.234,57");
+        // Lengths in km: 46,125 → 46,13; 0,005 → 0,01; 12,345 with one decimal → 12,3.
+        assert_eq!(decimal(d("46.125"), 2), "46,13");
+        assert_eq!(decimal(d("0.005"), 2), "0,01");
+        assert_eq!(decimal(d("12.345"), 2), "12,35");
+        assert_eq!(decimal(d("12.345"), 1), "12,3");
+        assert_eq!(decimal(d("12.25"), 1), "12,3");
+        assert_eq!(decimal(d("-12.25"), 1), "-12,3");
+        assert_eq!(format_number(d("1.005"), 2), "1,01");
+        // The doubles these come from would have rounded down.
+        assert_eq!(format!("{:.2}", 1.005_f64), "1.00");
+        assert_eq!(format!("{:.2}", 3.125_f64), "3.12");
+    }
+
     #[test]
     fn formats_dates() {
         let d = NaiveDate::from_ymd_opt(2021, 1, 5).unwrap();

@@ -723,8 +723,12 @@ async fn a_figure_with_many_digits_round_trips_exactly() {
     let response = leader.get(app.url("/exports/values/905/2017.csv")).send().await.expect("GET");
     assert_eq!(response.status(), 200);
     let bytes = response.bytes().await.expect("csv");
-    let rows: Vec<csv::StringRecord> =
-        csv::Reader::from_reader(bytes.as_ref()).records().collect::<Result<_, _>>().expect("csv rows");
+    let rows: Vec<csv::StringRecord> = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(bytes.as_ref())
+        .records()
+        .collect::<Result<_, _>>()
+        .expect("csv rows");
     let value_of = |unit: &str| {
         rows.iter().find(|r| &r[0] == unit && &r[2] == "DUONG_GTNT_KM").map(|r| r[4].to_owned()).expect("a row")
     };
@@ -1260,4 +1264,231 @@ async fn synth_covers_the_communes_of_the_new_tree() {
     .await
     .expect("totals");
     assert!(!totals.is_empty(), "the new province's 2026-Q3 figures");
+}
+
+// --- issue 14: exact numbers, Excel, rule messages, unread in the API ---
+
+/// Sends a file to `/imports/values` as the import page's form does.
+async fn upload_values(app: &TestApp, client: &reqwest::Client, filename: &str, content: &[u8]) -> (u16, String) {
+    let boundary = "----danvan-issue-14";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let response = client
+        .post(app.url("/imports/values"))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .expect("POST /imports/values");
+    text(response).await
+}
+
+/// The text of the `field-error` paragraphs of a page.
+fn field_errors(page: &str) -> Vec<String> {
+    page.split("class=\"field-error")
+        .skip(1)
+        .filter_map(|rest| {
+            let start = rest.find('>')? + 1;
+            let end = rest.find("</p>")?;
+            Some(unescape(&rest[start..end]))
+        })
+        .collect()
+}
+
+/// A file part of an XLSX package.
+fn xlsx_part(bytes: &[u8], prefix: &str) -> String {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a zip");
+    let names: Vec<String> =
+        archive.file_names().filter_map(Result::ok).filter(|n| n.starts_with(prefix)).map(|n| n.into_owned()).collect();
+    let mut text = String::new();
+    for name in names {
+        archive.by_name(&name).expect("part").read_to_string(&mut text).expect("utf-8 part");
+    }
+    text
+}
+
+#[tokio::test]
+async fn rule_messages_name_their_figures_on_the_form_in_the_api_and_after_an_import() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    // Seed 002's slip: 143 against 32 + 17 + 33 = 82. Saved as a draft, with the rule's figures.
+    let response = staff
+        .put(app.url(API))
+        .json(&json!({"version": 0, "values": {"GS_TONG": "143", "GS_MTTQ": "32", "GS_BAN_TTND": "17", "GS_BAN_GSDTCD": "33"}}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    let problem = body["problems"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["rule"] == "GS_TONG_BANG_CAC_PHAN"))
+        .cloned()
+        .expect("the sum rule");
+    assert_eq!(problem["working"], "Tổng số cuộc giám sát của Mặt trận (143) phải bằng 32 + 17 + 33 = 82");
+    assert_eq!((problem["left"].clone(), problem["right"].clone()), (json!(143), json!(82)));
+    let message = problem["message"].as_str().expect("message");
+    assert!(message.starts_with("Tổng số cuộc giám sát của Mặt trận (143) phải bằng 32 + 17 + 33 = 82."), "{message}");
+    assert!(message.contains("Ban giám sát đầu tư của cộng đồng"), "the catalogue's wording follows: {message}");
+
+    // The form shows the same message next to the field.
+    let (status, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    let errors = field_errors(&page);
+    assert!(errors.iter().any(|e| e.contains("(143)") && e.contains("32 + 17 + 33 = 82")), "{errors:?}");
+
+    // A refused PUT (422) carries the rules' figures too.
+    let response = staff
+        .put(app.url(API))
+        .json(&json!({"version": 1, "values": {"GS_TONG": "150", "DUONG_GTNT_KM": "abc"}}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.expect("json");
+    let working: Vec<&str> =
+        body["problems"].as_array().expect("problems").iter().filter_map(|p| p["working"].as_str()).collect();
+    assert!(working.contains(&"Tổng số cuộc giám sát của Mặt trận (150) phải bằng 32 + 17 + 33 = 82"), "{body}");
+
+    // An import that leaves the draft breaking a rule says so, with the figures; the audit
+    // entry names the report by unit code and quarter.
+    let csv = "unit_code,period,element_code,organisation,value\n30883,2017-Q1,GS_TONG,,90\n";
+    let (status, page) = upload_values(&app, &staff, "gs.csv", csv.as_bytes()).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Tổng số cuộc giám sát của Mặt trận (90) phải bằng 32 + 17 + 33 = 82"), "{page}");
+    let audited: Vec<String> =
+        sqlx::query_scalar("SELECT entity_id FROM audit_log WHERE action = 'import' AND entity = 'report'")
+            .fetch_all(&app.pool)
+            .await
+            .expect("audit");
+    assert_eq!(audited, vec!["30883/2017-Q1".to_owned()]);
+}
+
+#[tokio::test]
+async fn the_api_returns_unread_typed_text_beside_the_null() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    let (status, page) =
+        post_form(&app, &staff, 0, "save", &[("DUONG_GTNT_KM", "12.212,12.5"), ("TD_DINH_KY", "7")], &[]).await;
+    assert_eq!(status, 422, "the form keeps the text and says it cannot be read");
+    assert!(page.contains(r#"value="12.212,12.5""#));
+
+    let body = api_document(&app, &staff).await;
+    assert_eq!(body["values"]["DUONG_GTNT_KM"], Value::Null);
+    assert_eq!(body["values"]["TD_DINH_KY"], json!(7));
+    assert_eq!(body["unread"], json!({"DUONG_GTNT_KM": "12.212,12.5"}), "only the figure that could not be read");
+
+    // A PUT of the same text is refused (nothing saved) and the 422 names the field and its text.
+    let version = body["version"].clone();
+    let response = staff
+        .put(app.url(API))
+        .json(&json!({"version": version, "values": {"DUONG_GTNT_KM": "12.212,12.5"}}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(response.status(), 422);
+    let refused: Value = response.json().await.expect("json");
+    assert!(refused["errors"]["DUONG_GTNT_KM"].is_string(), "{refused}");
+    assert_eq!(refused["unread"], json!({"DUONG_GTNT_KM": "12.212,12.5"}));
+
+    // Once a figure is read, nothing is unread any more.
+    api_put(&app, &staff, json!({"version": version, "values": {"DUONG_GTNT_KM": "12,5"}})).await;
+    let body = api_document(&app, &staff).await;
+    assert_eq!(body["values"]["DUONG_GTNT_KM"], json!(12.5));
+    assert_eq!(body["unread"], json!({}));
+}
+
+#[tokio::test]
+async fn a_csv_saved_by_excel_imports_and_the_csv_export_opens_in_excel() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    // BOM, CRLF, semicolons, decimal commas, a quoted value: as Excel saves it on a Vietnamese machine.
+    let csv = "\u{feff}unit_code;period;element_code;organisation;value\r\n\
+               30883;2017-Q1;TD_DINH_KY;;1.234\r\n\
+               30883;2017-Q1;DUONG_GTNT_KM;;51,95\r\n\
+               30883;2017-Q1;DVHV_HIEN_CO;HND;\"585.160\"\r\n";
+    let (status, page) = upload_values(&app, &staff, "so-lieu.csv", csv.as_bytes()).await;
+    assert_eq!(status, 200, "{page}");
+    let body = api_document(&app, &staff).await;
+    assert_eq!(body["values"]["TD_DINH_KY"], json!(1234));
+    assert_eq!(body["values"]["DUONG_GTNT_KM"], json!(51.95));
+    assert_eq!(body["values"]["DVHV_HIEN_CO.HND"], json!(585160));
+    // Tabs too (Excel's "Unicode Text" is tab-separated).
+    let tabs = "unit_code\tperiod\telement_code\torganisation\tvalue\n30883\t2017-Q1\tTD_DINH_KY\t\t2.345\n";
+    let (status, page) = upload_values(&app, &staff, "so-lieu.txt", tabs.as_bytes()).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(api_document(&app, &staff).await["values"]["TD_DINH_KY"], json!(2345));
+
+    // The export: BOM, semicolons, CRLF, Vietnamese numbers; and it imports back unchanged.
+    let response = staff.get(app.url("/exports/values/30883/2017.csv")).send().await.expect("GET");
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.expect("csv").to_vec();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a UTF-8 byte order mark");
+    let exported = String::from_utf8(bytes[3..].to_vec()).expect("utf-8");
+    assert!(exported.starts_with("unit_code;period;element_code;organisation;value;status\r\n"), "{exported}");
+    assert!(exported.contains("30883;2017-Q1;DUONG_GTNT_KM;;51,95;Nháp\r\n"), "{exported}");
+    let (status, page) = upload_values(&app, &staff, "xuat.csv", &bytes).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Đã nhập 0 giá trị"), "{page}");
+    // The import page documents all this.
+    let (_, page) = text(staff.get(app.url("/imports/values")).send().await.expect("GET")).await;
+    assert!(page.contains("dấu chấm phẩy") && page.contains("BOM") && page.contains("CRLF"), "{page}");
+}
+
+#[tokio::test]
+async fn one_in_thirty_two_is_3_13_percent_on_the_dashboard_and_0_03125_in_excel() {
+    let app = TestApp::spawn_with_demo().await;
+    let district = app.demo_client("huyen.nhaplieu").await;
+    let response = district
+        .put(app.url("/api/v1/reports/905/2017-Q2"))
+        .json(&json!({"version": 0, "values": {"XA_TONG": "32", "XA_NTM": "1", "DUONG_GTNT_KM": "12,345"}}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    sqlx::query(
+        "UPDATE reports SET status = 'da_duyet' WHERE year = 2017 AND quarter = 2
+           AND unit_id IN (SELECT id FROM units WHERE code = '905')",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("accept");
+    danvan::dashboards::rollup::rebuild(&app.pool).await.expect("rebuild roll-ups");
+
+    let leader = app.demo_client("tinh.lanhdao").await;
+    let (status, page) =
+        text(leader.get(app.url("/dashboards/905?period=2017-Q2&indicator=TL_XA_NTM")).send().await.expect("GET"))
+            .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("1/32"), "the ratio");
+    assert!(page.contains("3,13%") && !page.contains("3,12%"), "1/32 = 3,125% rounds half away from zero");
+    // A length whose third decimal is 5: 12,345 km shows as 12,35 (a double holds 12,3449999…).
+    let (status, page) =
+        text(leader.get(app.url("/dashboards/905/drill?period=2017-Q2&key=DUONG_GTNT_KM")).send().await.expect("GET"))
+            .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("12,35") && !page.contains("12,34<"), "{page}");
+
+    let response = leader.get(app.url("/exports/annual/905/2017.xlsx")).send().await.expect("GET");
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.expect("xlsx").to_vec();
+    let sheets = xlsx_part(&bytes, "xl/worksheets/");
+    assert!(sheets.contains("<v>0.03125</v>"), "the rate is stored as the ratio");
+    let styles = xlsx_part(&bytes, "xl/styles.xml");
+    assert!(styles.contains(r#"formatCode="0.00%""#), "Excel's percent format: {styles}");
+    assert!(!styles.contains("&quot;%&quot;") && !styles.contains("\\%"), "no literal percent sign: {styles}");
+    assert!(styles.contains(r##"formatCode="#,##0""##), "counts with thousands separators");
+    // Read back as Excel would: the number is the ratio.
+    use calamine::{Data, Reader, Xlsx};
+    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("xlsx");
+    let sheet = workbook.worksheet_range("Chỉ số theo đơn vị").expect("sheet 1");
+    let header: Vec<String> = sheet.rows().next().expect("header").iter().map(|c| c.to_string()).collect();
+    let col = header.iter().position(|h| h == "Tỷ lệ xã đạt chuẩn nông thôn mới").expect("TL_XA_NTM column");
+    let total = sheet.rows().find(|r| r[1].to_string().starts_with("Tổng ")).expect("total row");
+    assert_eq!(total[col], Data::Float(0.03125));
 }

@@ -35,6 +35,10 @@ pub const COLUMNS: [&str; 5] = ["unit_code", "period", "element_code", "organisa
 /// on every row, ignored by the import, so a round trip still works.
 pub const STATUS_COLUMN: &str = "status";
 pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
+/// The field separator of the CSV export (the import accepts `,`, `;` and tab).
+pub const CSV_DELIMITER: u8 = b';';
+/// The byte order mark that tells Excel a CSV is UTF-8.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Data rows an import may hold: a province's year is about 100 000 values.
 pub const MAX_DATA_ROWS: usize = 200_000;
 /// Uncompressed size of one part of an uploaded workbook, counted while inflating it (the sizes
@@ -131,8 +135,14 @@ fn header() -> [&'static str; MAX_COLUMNS] {
     [a, b, c, d, e, STATUS_COLUMN]
 }
 
+/// The CSV as Excel writes and reads it on a Vietnamese machine: a UTF-8 byte order mark (without
+/// it Excel reads the letters as Windows-1258), `;` between fields (the list separator there;
+/// the decimal mark is the comma) and CRLF line ends.
 fn values_csv(rows: &[StoredValue]) -> anyhow::Result<Vec<u8>> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(CSV_DELIMITER)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(UTF8_BOM.to_vec());
     writer.write_record(header())?;
     for row in rows {
         writer.write_record([
@@ -160,7 +170,9 @@ fn values_workbook(rows: &[StoredValue]) -> Result<Vec<u8>, rust_xlsxwriter::Xls
         sheet.set_column_width(col as u16, width)?;
     }
     sheet.set_freeze_panes(1, 0)?;
-    let number = Format::new().set_num_format("#,##0.######");
+    // Counts and money with thousands separators; figures with decimals with up to six.
+    let integer = Format::new().set_num_format(super::xlsx::INTEGER_FORMAT);
+    let decimal = Format::new().set_num_format(super::xlsx::DECIMAL_FORMAT);
     for (i, row) in rows.iter().enumerate() {
         let r = 1 + i as u32;
         sheet.write_string(r, 0, &row.unit_code)?;
@@ -168,7 +180,9 @@ fn values_workbook(rows: &[StoredValue]) -> Result<Vec<u8>, rust_xlsxwriter::Xls
         sheet.write_string(r, 2, &row.element_code)?;
         sheet.write_string(r, 3, &row.organisation_code)?;
         // XLSX numbers are doubles: exact for the 15 significant digits a figure may have.
-        sheet.write_number_with_format(r, 4, crate::figures::to_f64(row.value), &number)?;
+        let number =
+            if super::xlsx::figure_format(row.value) == super::xlsx::INTEGER_FORMAT { &integer } else { &decimal };
+        sheet.write_number_with_format(r, 4, crate::figures::to_f64(row.value), number)?;
         sheet.write_string(r, 5, Status::parse(&row.status).label())?;
     }
     workbook.save_to_buffer()
@@ -298,8 +312,14 @@ pub fn parse_upload(filename: &str, bytes: &[u8]) -> Result<Vec<RawRow>, Refused
         )));
     }
     if !with_status && let Some(row) = data.iter().find(|r| r.cells.get(COLUMNS.len()).is_some_and(|c| !c.is_blank())) {
+        // The usual cause in a CSV: a decimal comma in a file whose fields are separated by commas.
+        let hint = if is_xlsx {
+            ""
+        } else {
+            " Nếu cột value có dấu phẩy thập phân (51,95) mà các cột ngăn cách bằng dấu phẩy, đặt giá trị trong ngoặc kép (\"51,95\") hoặc ngăn cách các cột bằng dấu chấm phẩy (;)."
+        };
         return Err(Refused::format(format!(
-            "Tệp {what} có số liệu ngoài 5 cột A–E (dòng {}, cột F): mẫu chỉ có các cột {} và cột {STATUS_COLUMN} (không bắt buộc).",
+            "Tệp {what} có số liệu ngoài 5 cột A–E (dòng {}, cột F): mẫu chỉ có các cột {} và cột {STATUS_COLUMN} (không bắt buộc).{hint}",
             row.line,
             COLUMNS.join(", ")
         )));
@@ -307,21 +327,76 @@ pub fn parse_upload(filename: &str, bytes: &[u8]) -> Result<Vec<RawRow>, Refused
     Ok(data.iter().map(|r| RawRow { line: r.line, cells: r.cells.clone() }).collect())
 }
 
+/// The text of a CSV upload: UTF-8 with or without a byte order mark, or UTF-16 with one (what
+/// Excel's "Unicode Text" writes).
+fn csv_text(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, Refused> {
+    let utf16 = |bytes: &[u8], read: fn([u8; 2]) -> u16| {
+        let units: Vec<u16> = bytes.chunks(2).map(|pair| read([pair[0], *pair.get(1).unwrap_or(&0)])).collect();
+        String::from_utf16(&units).map_err(|_| Refused::format("Tệp CSV mã UTF-16 bị hỏng."))
+    };
+    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        return utf16(rest, u16::from_le_bytes).map(std::borrow::Cow::Owned);
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        return utf16(rest, u16::from_be_bytes).map(std::borrow::Cow::Owned);
+    }
+    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    std::str::from_utf8(bytes).map(std::borrow::Cow::Borrowed).map_err(|_| {
+        Refused::format(
+            "Tệp CSV phải được lưu theo mã UTF-8: trong Excel chọn Lưu thành “CSV UTF-8 (Comma delimited)”.",
+        )
+    })
+}
+
+/// The field separator of a CSV: `,`, `;` or tab, whichever the first line (the header) holds
+/// most of outside quotes; `,` when it holds none.
+pub fn detect_delimiter(text: &str) -> u8 {
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for byte in text.bytes() {
+        match byte {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => break,
+            _ if !quoted => {
+                if let Some(count) = counts.iter_mut().find(|(d, _)| *d == byte) {
+                    count.1 += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    // Ties go to the first: the comma.
+    counts.iter().fold((b',', 0), |best, &(d, n)| if n > best.1 { (d, n) } else { best }).0
+}
+
 /// Streams the CSV record by record; stops at the first cell beyond the allowed columns or the
-/// first row beyond the cap.
+/// first row beyond the cap. Reads what Excel writes: a byte order mark, CRLF, `,` `;` or tab
+/// between fields, fields in double quotes with `""` for a quote inside.
 fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, Refused> {
-    let text = std::str::from_utf8(bytes).map_err(|_| Refused::format("Tệp CSV phải được lưu theo mã UTF-8."))?;
+    let text = csv_text(bytes)?;
     let text = text.trim_start_matches('\u{FEFF}');
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(detect_delimiter(text))
+        .from_reader(text.as_bytes());
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
+    // Line numbers counted here: after a CRLF line end (how Excel writes them) the csv crate's
+    // own count runs one behind, and the position it gives is that of the `\n` before the
+    // record, so the byte at the position is counted too.
+    let (mut counted_to, mut line) = (0usize, 1usize);
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => return Err(Refused::format(format!("Không đọc được tệp CSV: {e}"))),
         }
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(rows.len() + 1);
+        if let Some(start) = record.position().and_then(|p| usize::try_from(p.byte()).ok()) {
+            let end = (start + 1).min(text.len());
+            line += text.as_bytes()[counted_to.min(end)..end].iter().filter(|&&b| b == b'\n').count();
+            counted_to = end;
+        }
         if rows.len() > MAX_DATA_ROWS {
             return Err(too_many_rows());
         }
@@ -548,6 +623,13 @@ pub async fn import_values(
     match import::import(&state.pool, &data, may_enter, &author).await? {
         Outcome::Imported(summary) => {
             let mut lines = vec![summary.headline()];
+            if !summary.problems.is_empty() {
+                lines.push(format!(
+                    "Số liệu đã lưu nháp nhưng {} quy tắc kiểm tra chưa đạt; sửa trên biểu mẫu báo cáo trước khi gửi:",
+                    summary.problems.len()
+                ));
+                lines.extend(summary.problems);
+            }
             lines.extend(summary.lines);
             Ok(page(layout, Vec::new(), lines, StatusCode::OK))
         }
@@ -561,5 +643,90 @@ pub async fn import_values(
             );
             Ok(page(layout, vec![message], Vec::new(), StatusCode::CONFLICT))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(rows: &[RawRow]) -> Vec<Vec<String>> {
+        rows.iter().map(|r| r.cells.iter().map(Cell::text).collect()).collect()
+    }
+
+    #[test]
+    fn delimiters_are_read_from_the_header() {
+        assert_eq!(detect_delimiter("unit_code;period;element_code;organisation;value\r\n1,5;x"), b';');
+        assert_eq!(detect_delimiter("unit_code,period,element_code,organisation,value\n"), b',');
+        assert_eq!(detect_delimiter("unit_code\tperiod\telement_code\torganisation\tvalue\n"), b'\t');
+        assert_eq!(detect_delimiter("\"a;b\",c,d\n"), b',', "quoted separators do not count");
+        assert_eq!(detect_delimiter("unit_code"), b',');
+    }
+
+    #[test]
+    fn a_csv_saved_by_excel_on_a_vietnamese_machine_is_read() {
+        let file = "\u{feff}unit_code;period;element_code;organisation;value\r\n\
+                    30886;2023-Q1;TD_DINH_KY;;1.234\r\n\
+                    30886;2023-Q1;DUONG_GTNT_KM;;51,95\r\n\
+                    30886;2023-Q1;DVHV_HIEN_CO;HND;\"1.234\"\r\n";
+        let rows = parse_upload("so-lieu.csv", file.as_bytes()).expect("read");
+        assert_eq!(
+            cells(&rows),
+            vec![
+                vec!["30886", "2023-Q1", "TD_DINH_KY", "", "1.234"],
+                vec!["30886", "2023-Q1", "DUONG_GTNT_KM", "", "51,95"],
+                vec!["30886", "2023-Q1", "DVHV_HIEN_CO", "HND", "1.234"],
+            ]
+        );
+        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 3, 4], "line numbers as Excel shows them");
+        let lf = parse_upload("lf.csv", file.replace("\r\n", "\n").as_bytes()).expect("LF");
+        assert_eq!(lf.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 3, 4]);
+    }
+
+    #[test]
+    fn commas_tabs_quotes_and_utf16() {
+        let comma = "unit_code,period,element_code,organisation,value\n30883,2017-Q1,DUONG_GTNT_KM,,\"46,1\"\n";
+        let rows = parse_upload("a.csv", comma.as_bytes()).expect("comma");
+        assert_eq!(cells(&rows)[0][4], "46,1");
+        let tab =
+            "unit_code\tperiod\telement_code\torganisation\tvalue\r\n30883\t2017-Q1\tGHI_CHU\t\t\"a \"\"b\"\"; c\"\r\n";
+        let rows = parse_upload("a.csv", tab.as_bytes()).expect("tab");
+        assert_eq!(cells(&rows)[0][4], "a \"b\"; c");
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(tab.encode_utf16().flat_map(u16::to_le_bytes));
+        let rows = parse_upload("unicode.txt", &utf16).expect("utf-16");
+        assert_eq!(cells(&rows)[0][2], "GHI_CHU");
+        // An unquoted decimal comma in a comma file: refused, and told why.
+        let bad = "unit_code,period,element_code,organisation,value\n30883,2017-Q1,DUONG_GTNT_KM,,46,1\n";
+        let refused = parse_upload("a.csv", bad.as_bytes()).expect_err("a sixth column");
+        assert!(refused.message.contains("ngoặc kép"), "{}", refused.message);
+        let latin = b"unit_code,period,element_code,organisation,value\n30883,2017-Q1,X,,\xE0\n";
+        assert!(parse_upload("a.csv", latin).expect_err("not UTF-8").message.contains("UTF-8"));
+    }
+
+    #[test]
+    fn the_csv_export_opens_in_excel() {
+        let row = StoredValue {
+            unit_id: 1,
+            parent_id: None,
+            path: "1".to_owned(),
+            unit_code: "30883".to_owned(),
+            year: 2023,
+            quarter: 1,
+            element_code: "DUONG_GTNT_KM".to_owned(),
+            organisation_code: String::new(),
+            value: Decimal::new(5195, 2),
+            status: "da_duyet".to_owned(),
+        };
+        let bytes = values_csv(&[row]).expect("csv");
+        assert!(bytes.starts_with(UTF8_BOM), "a byte order mark");
+        let text = std::str::from_utf8(&bytes[3..]).expect("utf-8");
+        assert_eq!(
+            text,
+            "unit_code;period;element_code;organisation;value;status\r\n30883;2023-Q1;DUONG_GTNT_KM;;51,95;Đã duyệt\r\n"
+        );
+        // And reads back as it was written.
+        let rows = parse_upload("x.csv", &bytes).expect("round trip");
+        assert_eq!(cells(&rows)[0][4], "51,95");
     }
 }

@@ -80,6 +80,10 @@ pub struct Summary {
     pub unchanged: usize,
     /// One line a report written: unit, quarter, values, new version.
     pub lines: Vec<String>,
+    /// The validation rules the written drafts break, with their figures ("Xã A — Quý I/2023:
+    /// Lỗi: Tổng số cuộc giám sát của Mặt trận (143) phải bằng 32 + 17 + 33 = 82. …"): saved
+    /// as drafts all the same, as the form saves them, and to be fixed before sending.
+    pub problems: Vec<String>,
 }
 
 impl Summary {
@@ -363,12 +367,26 @@ pub async fn import(
         entries.push(Entry {
             action: "import",
             entity: "report",
-            entity_id: report.id.to_string(),
+            // As the form's saves name it: "30883/2023-Q1", not the database's id.
+            entity_id: format!(
+                "{}/{}",
+                plan.unit.code,
+                Period::Quarter { year: plan.quarter.0, quarter: plan.quarter.1 }.code()
+            ),
             unit_id: Some(plan.unit.id),
             before: serde_json::to_value(&before).ok(),
             after: Some(crate::figures::json_map(&draft.values)),
         });
-        let label = Period::Quarter { year: plan.quarter.0, quarter: plan.quarter.1 }.label();
+        let period = Period::Quarter { year: plan.quarter.0, quarter: plan.quarter.1 };
+        let label = period.label();
+        let mut merged = plan.before.clone();
+        merged.extend(draft.values.iter().map(|(key, value)| (key.clone(), *value)));
+        for rule in entry::run_rules(&catalogue, plan.unit.level, &merged, &report.rule_notes.0) {
+            if rule.is_error || rule.note.trim().is_empty() {
+                let kind = if rule.is_error { "Lỗi" } else { "Cảnh báo" };
+                summary.problems.push(format!("{} — {label}: {kind}: {}", plan.unit.name, rule.message));
+            }
+        }
         summary.lines.push(format!(
             "{} — {label}: {} giá trị (lưu dạng nháp, phiên bản {}).",
             plan.unit.name,
@@ -411,6 +429,9 @@ pub async fn run_cli(pool: &PgPool, path: &Path, rows: &[RawRow], verbose: bool)
     match import(pool, rows, |_| true, &author).await? {
         Outcome::Imported(summary) => {
             println!("{}", summary.headline());
+            for problem in &summary.problems {
+                println!("{problem}");
+            }
             if verbose {
                 for line in &summary.lines {
                     println!("{line}");

@@ -52,14 +52,38 @@ pub async fn raw_values(pool: &PgPool, unit: &Unit, year: i32) -> sqlx::Result<V
     .await
 }
 
-fn number_format(indicator: &Indicator) -> &'static str {
+/// Excel's number format for an indicator: a rate is stored as the ratio (0,03125) and shown
+/// with Excel's percent format (3,13%), so that formulas on it are right; other values with
+/// thousands separators. Excel shows the separators of the reader's own locale (1.234,5 on a
+/// Vietnamese machine).
+pub fn number_format(indicator: &Indicator) -> &'static str {
     match (indicator.is_percentage(), indicator.decimals) {
-        (true, _) => "0.00\"%\"",
-        (false, 0) => "#,##0",
+        (true, ..=0) => "0%",
+        (true, 1) => "0.0%",
+        (true, _) => "0.00%",
+        (false, ..=0) => "#,##0",
         (false, 1) => "#,##0.0",
         _ => "#,##0.00",
     }
 }
+
+/// The number a cell holds for an indicator's value: the ratio for a rate (3,125% → 0,03125,
+/// exact in decimals before it becomes the cell's double), the value itself otherwise.
+pub fn cell_value(indicator: &Indicator, value: Decimal) -> f64 {
+    let stored = if indicator.is_percentage() { value / Decimal::ONE_HUNDRED } else { value };
+    to_f64(stored)
+}
+
+/// Excel's number format for a stored figure: whole numbers with thousands separators, others
+/// with up to six decimals (the most a figure may have).
+pub fn figure_format(value: Decimal) -> &'static str {
+    if value.fract().is_zero() { INTEGER_FORMAT } else { DECIMAL_FORMAT }
+}
+
+/// Counts and money (in đồng): thousands separators.
+pub const INTEGER_FORMAT: &str = "#,##0";
+/// Figures with decimals (km, ha): thousands separators and up to six decimals.
+pub const DECIMAL_FORMAT: &str = "#,##0.######";
 
 fn fill(status: Attainment) -> Color {
     match status {
@@ -119,7 +143,7 @@ fn indicators_sheet(sheet: &mut Worksheet, figures: &Figures) -> Result<(), Xlsx
         sheet.write_string(row, 1, name)?;
         for (i, indicator) in indicators.iter().enumerate() {
             if let Some(v) = aggregate::indicator(indicator, totals) {
-                sheet.write_number_with_format(row, 2 + i as u16, to_f64(v.value), &formats[i])?;
+                sheet.write_number_with_format(row, 2 + i as u16, cell_value(indicator, v.value), &formats[i])?;
             }
         }
         row += 1;
@@ -143,7 +167,7 @@ fn indicators_sheet(sheet: &mut Worksheet, figures: &Figures) -> Result<(), Xlsx
             None => Format::new().set_num_format(number_format(indicator)).set_bold(),
         };
         match value {
-            Some(v) => sheet.write_number_with_format(row, col, to_f64(v), &total_format)?,
+            Some(v) => sheet.write_number_with_format(row, col, cell_value(indicator, v), &total_format)?,
             None => sheet.write_blank(row, col, &total_format)?,
         };
         if let (Some(target), Some(status)) = (target, status) {
@@ -171,8 +195,8 @@ fn raw_sheet(sheet: &mut Worksheet, raw: &[RawValue], figures: &Figures) -> Resu
         sheet.set_column_width(col as u16, width)?;
     }
     sheet.set_freeze_panes(1, 0)?;
-    let integer = Format::new().set_num_format("#,##0");
-    let decimal = Format::new().set_num_format("#,##0.######");
+    let integer = Format::new().set_num_format(INTEGER_FORMAT);
+    let decimal = Format::new().set_num_format(DECIMAL_FORMAT);
     for (i, value) in raw.iter().enumerate() {
         let row = 1 + i as u32;
         sheet.write_string(row, 0, &value.unit_code)?;
@@ -182,7 +206,7 @@ fn raw_sheet(sheet: &mut Worksheet, raw: &[RawValue], figures: &Figures) -> Resu
         let element = figures.catalogue.element(&value.element_code);
         sheet.write_string(row, 4, element.map(|e| e.name.as_str()).unwrap_or(""))?;
         sheet.write_string(row, 5, &value.organisation_code)?;
-        let format = if value.value.is_integer() { &integer } else { &decimal };
+        let format = if figure_format(value.value) == INTEGER_FORMAT { &integer } else { &decimal };
         sheet.write_number_with_format(row, 6, to_f64(value.value), format)?;
     }
     Ok(())
@@ -196,4 +220,39 @@ pub fn annual(figures: &Figures, raw: &[RawValue]) -> anyhow::Result<Vec<u8>> {
     // is written in a fraction of the time the shared-string table takes.
     raw_sheet(workbook.add_worksheet_with_constant_memory()?, raw, figures)?;
     Ok(workbook.save_to_buffer()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn indicator(factor: i64, decimals: i16) -> Indicator {
+        Indicator {
+            code: "TL".to_owned(),
+            name: "Tỷ lệ".to_owned(),
+            numerator: "A".to_owned(),
+            denominator: "B".to_owned(),
+            factor: Decimal::from(factor),
+            decimals,
+            display: "ratio".to_owned(),
+            unit: "xã".to_owned(),
+            sort_order: 0,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn rates_are_ratios_with_a_percent_format() {
+        let rate = indicator(100, 2);
+        let value = rate.compute(Decimal::ONE, Some(Decimal::from(32))).expect("1/32");
+        assert_eq!(cell_value(&rate, value), 0.03125);
+        assert_eq!(number_format(&rate), "0.00%");
+        assert!(!number_format(&rate).contains('"') && !number_format(&rate).contains('\\'));
+        assert_eq!(number_format(&indicator(100, 0)), "0%");
+        let count = indicator(1, 0);
+        assert_eq!(cell_value(&count, Decimal::from(5714)), 5714.0);
+        assert_eq!(number_format(&count), "#,##0");
+        assert_eq!(figure_format(Decimal::from(39_480_000_000i64)), "#,##0");
+        assert_eq!(figure_format(Decimal::new(461, 1)), "#,##0.######");
+    }
 }

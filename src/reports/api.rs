@@ -9,6 +9,12 @@
 //! stored figure stays, `other_values` included: a key that is not a field of the level today
 //! is refused, never removed. `narrative`, when sent, replaces all five sections. This is the
 //! same rule as the form, which replaces only the fields it showed.
+//!
+//! The API says what the form says: text typed on the form that could not be read is returned
+//! under `unread` beside the field's `null` (`"unread": {"DUONG_GTNT_KM": "12.212,12.5"}`); a
+//! `PUT` with such text is refused (422) with the field's message under `errors` and the text
+//! under `unread`. Rules that do not hold are listed under `problems` with the figures of both
+//! sides (`working`, `left`, `right`), judged on the report as it stands after the `PUT`.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +23,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -74,6 +81,16 @@ async fn document(state: &AppState, code: &str, period: &str, user: &CurrentUser
         .filter(|(key, _)| !values.contains_key(*key))
         .map(|(k, v)| (k.clone(), figures::json(*v)))
         .collect();
+    // What was typed on the form and could not be read: the form shows it in the field, so
+    // the API says it beside the field's null.
+    let unread: Map<String, Value> = report
+        .as_ref()
+        .map(|r| unread(&r.raw_inputs.0, &stored))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(key, _)| values.contains_key(key))
+        .map(|(key, text)| (key, Value::String(text)))
+        .collect();
     let narrative = report.as_ref().map(|r| r.narrative()).unwrap_or_default();
     Ok(json!({
         "unit": { "code": unit.code, "name": unit.name, "level": unit.level },
@@ -83,8 +100,32 @@ async fn document(state: &AppState, code: &str, period: &str, user: &CurrentUser
         "version": report.as_ref().map(|r| r.version).unwrap_or(0),
         "values": values,
         "other_values": other_values,
+        "unread": unread,
         "narrative": narrative,
     }))
+}
+
+/// The typed text of the fields that hold no figure: input the form kept because it could not
+/// be read (typed text of a figure that was read is not listed).
+pub fn unread(raw_inputs: &BTreeMap<String, String>, stored: &BTreeMap<String, Decimal>) -> BTreeMap<String, String> {
+    raw_inputs
+        .iter()
+        .filter(|(key, text)| !stored.contains_key(*key) && !text.trim().is_empty())
+        .map(|(key, text)| (key.clone(), text.clone()))
+        .collect()
+}
+
+/// A rule that does not hold, as the API reports it: the message the form shows, and the two
+/// sides' values.
+fn problem(rule: &entry::RuleOutcome) -> Value {
+    json!({
+        "rule": rule.code,
+        "message": rule.message,
+        "working": rule.working,
+        "left": figures::json(rule.left),
+        "right": figures::json(rule.right),
+        "severity": if rule.is_error { "error" } else { "warning" },
+    })
 }
 
 pub async fn get_report(
@@ -168,6 +209,15 @@ async fn put(
     let existing = store::find(&state.pool, unit.id, year, quarter).await?;
     let notes = existing.as_ref().map(|r| r.rule_notes.0.clone()).unwrap_or_default();
     let checked = entry::check(&catalogue, unit.level, &inputs, &notes);
+    // The rules judge the report as it stands after this PUT: stored figures, with the keys it
+    // names replaced.
+    let mut merged = match &existing {
+        Some(report) => store::values(&state.pool, report.id).await?,
+        None => BTreeMap::new(),
+    };
+    merged.retain(|key, _| !cleared.contains(key) && !inputs.contains_key(key));
+    merged.extend(checked.values.iter().map(|(key, value)| (key.clone(), *value)));
+    let rules = entry::run_rules(&catalogue, unit.level, &merged, &notes);
     let level_keys: Vec<String> = entry::fields(&catalogue, unit.level).into_iter().map(|f| f.key).collect();
     let mut errors: BTreeMap<String, String> = checked.errors.clone();
     for key in &cleared {
@@ -176,7 +226,26 @@ async fn put(
         }
     }
     if !errors.is_empty() {
-        let body = json!({ "error": "Dữ liệu không hợp lệ; chưa lưu gì.", "errors": errors });
+        // What was sent for each figure that could not be read, as the form keeps it in the field.
+        let unread: Map<String, Value> = body
+            .values
+            .iter()
+            .filter(|(key, _)| errors.contains_key(*key) && level_keys.contains(*key))
+            .map(|(key, value)| {
+                let text = match value {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                (key.clone(), Value::String(text))
+            })
+            .collect();
+        let problems: Vec<Value> = rules.iter().map(problem).collect();
+        let body = json!({
+            "error": "Dữ liệu không hợp lệ; chưa lưu gì.",
+            "errors": errors,
+            "unread": unread,
+            "problems": problems,
+        });
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
     }
     let draft = Draft {
@@ -227,13 +296,7 @@ async fn put(
         Err(SaveError::Database(e)) => return Err(e.into()),
     }
     let mut document = document(state, code, period_text, user).await?;
-    let problems: Vec<Value> = checked
-        .rules
-        .iter()
-        .map(
-            |r| json!({"rule": r.code, "message": r.message, "severity": if r.is_error { "error" } else { "warning" }}),
-        )
-        .collect();
+    let problems: Vec<Value> = rules.iter().map(problem).collect();
     if let Some(map) = document.as_object_mut() {
         map.insert("problems".to_owned(), Value::Array(problems));
     }

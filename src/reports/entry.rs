@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use rust_decimal::Decimal;
 
 use crate::format::{NumberError, NumberRules, check_number, parse_vietnamese_number};
-use crate::indicators::{Catalogue, DataElement, Organisation, ValueType};
+use crate::indicators::{Catalogue, DataElement, Expression, Organisation, ValueType};
 
 /// One input of the form: an element, broken down by organisation where the catalogue says so.
 #[derive(Debug, Clone)]
@@ -94,7 +94,15 @@ pub fn parse_input(element: &DataElement, input: &Input) -> Result<Option<Decima
 #[derive(Debug, Clone)]
 pub struct RuleOutcome {
     pub code: String,
+    /// The whole message: the figures compared ([`RuleOutcome::working`]), then the
+    /// catalogue's own wording of the rule.
     pub message: String,
+    /// The figures and the arithmetic alone: "Tổng số cuộc giám sát của Mặt trận (143) phải
+    /// bằng 32 + 17 + 33 = 82".
+    pub working: String,
+    /// The values of the two sides, as compared.
+    pub left: Decimal,
+    pub right: Decimal,
     pub is_error: bool,
     /// The elements the rule reads, to place the message next to them.
     pub elements: Vec<String>,
@@ -190,12 +198,193 @@ pub fn run_rules(
             rule.codes().iter().all(|code| catalogue.element(code).is_some_and(|e| e.reported_at(level)))
         })
         .filter(|rule| rule.holds(&totals) == Some(false))
-        .map(|rule| RuleOutcome {
-            code: rule.code.clone(),
-            message: rule.message.clone(),
-            is_error: rule.is_error(),
-            elements: rule.codes(),
-            note: notes.get(&rule.code).cloned().unwrap_or_default(),
+        .filter_map(|rule| {
+            let left = Expression::parse(&rule.left_expr).ok()?;
+            let right = Expression::parse(&rule.right_expr).ok()?;
+            let (left_value, right_value) = (left.evaluate(&totals)?, right.evaluate(&totals)?);
+            let working = format!(
+                "{} {} {}",
+                side(catalogue, &left, &totals, true),
+                relation(&rule.operator, rule.is_error()),
+                side(catalogue, &right, &totals, false)
+            );
+            let wording = rule.message.trim().trim_end_matches('.');
+            let message = if wording.is_empty() { format!("{working}.") } else { format!("{working}. {wording}.") };
+            Some(RuleOutcome {
+                code: rule.code.clone(),
+                message,
+                working,
+                left: left_value,
+                right: right_value,
+                is_error: rule.is_error(),
+                elements: rule.codes(),
+                note: notes.get(&rule.code).cloned().unwrap_or_default(),
+            })
         })
         .collect()
+}
+
+/// What the operator of a rule asks, in words; softer for a warning, which may be explained.
+fn relation(operator: &str, is_error: bool) -> &'static str {
+    match (operator, is_error) {
+        ("=", true) => "phải bằng",
+        ("<=", true) => "không được lớn hơn",
+        ("<", true) => "phải nhỏ hơn",
+        (">=", true) => "không được nhỏ hơn",
+        (">", true) => "phải lớn hơn",
+        ("=", false) => "thường bằng",
+        ("<=", false) => "thường không lớn hơn",
+        ("<", false) => "thường nhỏ hơn",
+        (">=", false) => "thường không nhỏ hơn",
+        (">", false) => "thường lớn hơn",
+        _ => "so với",
+    }
+}
+
+/// One side of a rule with its figures: a single element by its name and value ("Tổng số xã
+/// (32)"), a sum or difference by its arithmetic ("32 + 17 + 33 = 82"). An element without a
+/// value counts as 0, as the rule counts it.
+fn side(catalogue: &Catalogue, expression: &Expression, totals: &HashMap<String, Decimal>, first: bool) -> String {
+    let value_of = |code: &str| totals.get(code).copied().unwrap_or(Decimal::ZERO);
+    match expression.terms.as_slice() {
+        [term] if term.sign > 0 => {
+            let name = catalogue.element(&term.code).map(|e| e.name.as_str()).unwrap_or(&term.code);
+            let name = if first { name.to_owned() } else { lower_first(name) };
+            format!("{name} ({})", figure(value_of(&term.code)))
+        }
+        terms => {
+            let mut text = String::new();
+            let mut total = Decimal::ZERO;
+            for (i, term) in terms.iter().enumerate() {
+                let value = value_of(&term.code);
+                match (i, term.sign < 0) {
+                    (0, true) => text.push('-'),
+                    (0, false) => {}
+                    (_, true) => text.push_str(" - "),
+                    (_, false) => text.push_str(" + "),
+                }
+                text.push_str(&figure(value));
+                total = if term.sign < 0 { total - value } else { total + value };
+            }
+            format!("{text} = {}", figure(total))
+        }
+    }
+}
+
+/// A figure as the form shows it: `1.234`, `51,95`.
+fn figure(value: Decimal) -> String {
+    crate::format::format_number(value, 6)
+}
+
+/// An element's name inside a sentence: first letter lower-case, unless the name starts with
+/// an abbreviation ("HĐND", "MTTQ").
+fn lower_first(name: &str) -> String {
+    let mut chars = name.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if first.is_uppercase() && !second.is_uppercase() => {
+            first.to_lowercase().chain(name.chars().skip(1)).collect()
+        }
+        _ => name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::indicators::ValidationRule;
+
+    fn element(code: &str, name: &str) -> DataElement {
+        DataElement {
+            code: code.to_owned(),
+            name: name.to_owned(),
+            section_code: "S".to_owned(),
+            unit_of_measure: "cuộc".to_owned(),
+            value_type: "integer".to_owned(),
+            aggregation: "sum".to_owned(),
+            by_organisation: false,
+            levels: vec![3],
+            description: String::new(),
+            sort_order: 0,
+            version: 1,
+        }
+    }
+
+    fn rule(code: &str, left: &str, operator: &str, right: &str, severity: &str, message: &str) -> ValidationRule {
+        ValidationRule {
+            code: code.to_owned(),
+            left_expr: left.to_owned(),
+            operator: operator.to_owned(),
+            right_expr: right.to_owned(),
+            severity: severity.to_owned(),
+            message: message.to_owned(),
+            version: 1,
+        }
+    }
+
+    fn catalogue() -> Catalogue {
+        Catalogue {
+            elements: vec![
+                element("GS_TONG", "Tổng số cuộc giám sát"),
+                element("GS_MTTQ", "Giám sát do Ủy ban MTTQ tổ chức"),
+                element("GS_BAN", "Giám sát của Ban Thanh tra nhân dân"),
+                element("GS_DTCD", "Giám sát đầu tư của cộng đồng"),
+                element("DON_NHAN", "Đơn tiếp nhận"),
+                element("DON_GQ", "Đơn đã giải quyết"),
+                element("KM", "Đường giao thông nông thôn"),
+            ],
+            rules: vec![
+                rule("SUM", "GS_TONG", "=", "GS_MTTQ + GS_BAN + GS_DTCD", "error", "Tổng phải bằng các phần"),
+                rule("LE", "DON_GQ", "<=", "DON_NHAN", "error", "Đã giải quyết không quá tiếp nhận."),
+                rule("DIFF", "GS_MTTQ - GS_BAN", ">=", "KM", "warning", ""),
+            ],
+            ..Catalogue::default()
+        }
+    }
+
+    fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, Decimal> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), Decimal::from_str_exact(v).expect("a decimal"))).collect()
+    }
+
+    #[test]
+    fn a_rule_message_shows_both_sides_and_the_arithmetic() {
+        let figures = values(&[("GS_TONG", "143"), ("GS_MTTQ", "32"), ("GS_BAN", "17"), ("GS_DTCD", "33")]);
+        let outcomes = run_rules(&catalogue(), 3, &figures, &BTreeMap::new());
+        assert_eq!(outcomes.len(), 1);
+        let sum = &outcomes[0];
+        assert_eq!(sum.working, "Tổng số cuộc giám sát (143) phải bằng 32 + 17 + 33 = 82");
+        assert_eq!(sum.message, "Tổng số cuộc giám sát (143) phải bằng 32 + 17 + 33 = 82. Tổng phải bằng các phần.");
+        assert_eq!((sum.left, sum.right), (Decimal::from(143), Decimal::from(82)));
+        // Holding, the rule says nothing.
+        let fixed = values(&[("GS_TONG", "82"), ("GS_MTTQ", "32"), ("GS_BAN", "17"), ("GS_DTCD", "33")]);
+        assert!(run_rules(&catalogue(), 3, &fixed, &BTreeMap::new()).is_empty());
+    }
+
+    #[test]
+    fn single_elements_are_named_and_missing_parts_count_as_zero() {
+        let figures = values(&[("DON_NHAN", "1234"), ("DON_GQ", "1240"), ("GS_TONG", "5"), ("GS_MTTQ", "2")]);
+        let outcomes = run_rules(&catalogue(), 3, &figures, &BTreeMap::new());
+        let le = outcomes.iter().find(|o| o.code == "LE").expect("LE fails");
+        assert_eq!(
+            le.message,
+            "Đơn đã giải quyết (1.240) không được lớn hơn đơn tiếp nhận (1.234). Đã giải quyết không quá tiếp nhận."
+        );
+        let sum = outcomes.iter().find(|o| o.code == "SUM").expect("SUM fails");
+        assert_eq!(sum.working, "Tổng số cuộc giám sát (5) phải bằng 2 + 0 + 0 = 2");
+    }
+
+    #[test]
+    fn differences_decimals_and_warnings() {
+        let figures = values(&[("GS_MTTQ", "3"), ("GS_BAN", "1"), ("KM", "12.125")]);
+        let outcomes = run_rules(&catalogue(), 3, &figures, &BTreeMap::new());
+        let diff = outcomes.iter().find(|o| o.code == "DIFF").expect("DIFF fails");
+        assert!(!diff.is_error);
+        assert_eq!(diff.message, "3 - 1 = 2 thường không nhỏ hơn đường giao thông nông thôn (12,125).");
+    }
+
+    #[test]
+    fn abbreviations_keep_their_capitals() {
+        assert_eq!(lower_first("Giám sát"), "giám sát");
+        assert_eq!(lower_first("HĐND tỉnh"), "HĐND tỉnh");
+        assert_eq!(lower_first("Ủy ban"), "ủy ban");
+    }
 }
