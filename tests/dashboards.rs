@@ -983,4 +983,22 @@ async fn zero_missing_and_being_corrected_read_differently() {
         text(leader.get(app.url("/dashboards/678/drill?period=2018&key=DVHV_HIEN_CO.HND")).send().await.expect("GET"))
             .await;
     assert!(drill.contains("100 (quý II năm 2018)"), "the quarter of a stock's value");
+
+    // The annual workbook: a number, "0/0 (—)" and "Chưa báo cáo" are three different cells.
+    use calamine::Reader;
+    let response = leader.get(app.url("/exports/annual/678/2018.xlsx")).send().await.expect("GET");
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.expect("bytes").to_vec();
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("xlsx");
+    let sheet = book.worksheet_range("Chỉ số theo đơn vị").expect("sheet");
+    let cells = |name: &str| -> Vec<String> {
+        sheet
+            .rows()
+            .find(|row| row.get(1).is_some_and(|c| c.to_string() == name))
+            .map(|row| row.iter().skip(2).map(|c| c.to_string()).collect())
+            .unwrap_or_default()
+    };
+    assert!(cells("Thị trấn Liên Nghĩa").iter().any(|c| c == "0/0 (—)"), "{:?}", cells("Thị trấn Liên Nghĩa"));
+    let silent = cells("Xã Hiệp Thạnh");
+    assert!(!silent.is_empty() && silent.iter().all(|c| c == "Chưa báo cáo"), "{silent:?}");
 }

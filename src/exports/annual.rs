@@ -324,6 +324,9 @@ pub struct Figures {
     /// The parts of the subtree (root's own report, each child's subtree), for the workbook.
     pub parts: BTreeMap<String, Totals>,
     pub children: Vec<Unit>,
+    /// The reporting units directly below with nothing accepted in the year: listed in the
+    /// workbook as "Chưa báo cáo", never as zeros.
+    pub not_reported: Vec<Unit>,
     pub this_year_targets: Vec<Target>,
     /// Where the figures come from across the 2025 reform (a unit of today over a year before
     /// or around 1 July 2025), as the document says it under its title.
@@ -382,8 +385,10 @@ impl Figures {
         let composite = history::composite(view, Some(&unit), period, basis).await?;
         let totals = composite.totals();
         let before = history::totals(view, Some(&unit), period.year_before(), basis).await?;
-        let children: Vec<Unit> =
-            composite.children.iter().filter(|c| composite.parts.contains_key(&c.path)).cloned().collect();
+        let (children, mut not_reported): (Vec<Unit>, Vec<Unit>) =
+            composite.children.iter().cloned().partition(|c| composite.parts.contains_key(&c.path));
+        // Hamlets' figures are their commune's: a hamlet without any has not failed to report.
+        not_reported.retain(|c| c.level <= 3);
         let history_note = history_note(&composite, &unit, year);
         // Levels: the reporting unit's level; below a child, everything further down.
         let mut levels: BTreeMap<i16, Totals> = BTreeMap::new();
@@ -441,6 +446,7 @@ impl Figures {
             targets,
             parts,
             children,
+            not_reported,
             this_year_targets,
             history_note,
         })

@@ -136,15 +136,30 @@ fn indicators_sheet(sheet: &mut Worksheet, figures: &Figures) -> Result<(), Xlsx
             figures.parts.get(&child.path).cloned().unwrap_or_default(),
         ));
     }
+    for child in &figures.not_reported {
+        rows.push((child.code.clone(), child.name.clone(), Totals::new()));
+    }
     let formats: Vec<Format> = indicators.iter().map(|i| Format::new().set_num_format(number_format(i))).collect();
     let mut row = 1u32;
+    let muted = Format::new().set_font_color(Color::RGB(0x595959)).set_align(FormatAlign::Right);
     for (code, name, totals) in &rows {
         sheet.write_string(row, 0, code)?;
         sheet.write_string(row, 1, name)?;
         for (i, indicator) in indicators.iter().enumerate() {
-            if let Some(v) = aggregate::indicator(indicator, totals) {
-                sheet.write_number_with_format(row, 2 + i as u16, cell_value(indicator, v.value), &formats[i])?;
-            }
+            let col = 2 + i as u16;
+            // Zero, undefined and not reported are three different cells: a number, "0/0 (—)"
+            // and "chưa báo cáo" (never an empty cell a formula would read as 0).
+            match aggregate::reading(indicator, totals) {
+                Some(aggregate::Reading { value: Some(value), .. }) => {
+                    sheet.write_number_with_format(row, col, cell_value(indicator, value), &formats[i])?;
+                }
+                Some(r) => {
+                    sheet.write_string_with_format(row, col, indicator.format(r.numerator, r.denominator), &muted)?;
+                }
+                None => {
+                    sheet.write_string_with_format(row, col, crate::dashboards::NOT_REPORTED, &muted)?;
+                }
+            };
         }
         row += 1;
     }
