@@ -994,7 +994,7 @@ async fn zero_missing_and_being_corrected_read_differently() {
     let cells = |name: &str| -> Vec<String> {
         sheet
             .rows()
-            .find(|row| row.get(1).is_some_and(|c| c.to_string() == name))
+            .find(|row| row.get(1).is_some_and(|c| *c == name))
             .map(|row| row.iter().skip(2).map(|c| c.to_string()).collect())
             .unwrap_or_default()
     };
