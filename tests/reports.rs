@@ -334,7 +334,7 @@ async fn task_progress_is_kept_only_for_tasks_assigned_to_the_unit() {
     let staff = app.demo_client("xa.nhaplieu").await;
     let directive: i32 = sqlx::query_scalar(
         "INSERT INTO directives (number, kind, issuer, issuing_body, issued_on, title)
-         VALUES ('99-CT/TW', 'CT', 'TW', 'Ban Bí thư', '2021-01-01', 'Thử') RETURNING id",
+         VALUES ('99-CT/TW', 'CT', 'TW', 'Ban Bí thư', '2016-01-01', 'Thử') RETURNING id",
     )
     .fetch_one(&app.pool)
     .await

@@ -85,7 +85,11 @@ impl Narrative {
         ]
     }
 
+    /// Sets one section from what was typed or pasted, cleaned as stored text is
+    /// ([`crate::text::from_word`]: Word's vertical tab a line break, a form feed a new paragraph,
+    /// nothing raw that HTML or the DOCX would glue or print).
     pub fn set(&mut self, name: &str, text: String) {
+        let text = crate::text::from_word(&text);
         match name {
             "ket_qua" => self.ket_qua = text,
             "han_che" => self.han_che = text,
@@ -379,11 +383,12 @@ async fn write_extras(tx: &mut PgConnection, report_id: i32, draft: &Draft) -> s
              WHERE id = $1",
         )
         .bind(report_id)
-        .bind(&n.ket_qua)
-        .bind(&n.han_che)
-        .bind(&n.nguyen_nhan)
-        .bind(&n.phuong_huong)
-        .bind(&n.kien_nghi)
+        // The API's narrative arrives without `set`: cleaned here too, where it is stored.
+        .bind(crate::text::from_word(&n.ket_qua))
+        .bind(crate::text::from_word(&n.han_che))
+        .bind(crate::text::from_word(&n.nguyen_nhan))
+        .bind(crate::text::from_word(&n.phuong_huong))
+        .bind(crate::text::from_word(&n.kien_nghi))
         .execute(&mut *tx)
         .await?;
     }
@@ -777,4 +782,22 @@ pub async fn overview(pool: &PgPool, unit_ids: &[i32], year: i32, quarter: u8) -
 pub fn days_late(at: DateTime<Utc>, due: NaiveDate) -> i64 {
     let local = (at + chrono::Duration::hours(7)).date_naive();
     (local - due).num_days().max(0)
+}
+
+#[cfg(test)]
+mod narrative_tests {
+    use super::Narrative;
+
+    #[test]
+    fn a_section_pasted_from_word_keeps_its_breaks_and_nothing_raw() {
+        let mut narrative = Narrative::default();
+        narrative.set("han_che", "Dòng một\u{000B}dòng hai\u{000C}Trang mới\u{0007}".to_owned());
+        assert!(
+            !narrative.han_che.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+            "{:?}",
+            narrative.han_che
+        );
+        assert!(!narrative.han_che.contains("mộtdòng"), "never glued");
+        assert!(narrative.han_che.starts_with("Dòng một\u{2028}dòng hai"));
+    }
 }
