@@ -29,12 +29,13 @@ use serde_json::{Map, Value, json};
 
 use super::entry::{self, Input};
 use super::store::{self, Draft, Narrative, SaveError};
-use super::{locate, permissions};
+use super::{Period, locate, permissions};
 use crate::audit::{self, Entry};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::figures;
 use crate::indicators::Catalogue;
+use crate::units::Unit;
 use crate::web::AppState;
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -63,15 +64,26 @@ async fn document(state: &AppState, code: &str, period: &str, user: &CurrentUser
     if !permissions(user, &unit).view {
         return Err(AppError::Forbidden);
     }
-    let catalogue = Catalogue::load(&state.pool).await?;
+    let catalogue = super::catalogue(state).await?;
     let report = store::find(&state.pool, unit.id, year, quarter).await?;
     let stored = match &report {
         Some(r) => store::values(&state.pool, r.id).await?,
         None => BTreeMap::new(),
     };
+    Ok(document_of(&unit, period, &catalogue, report.as_ref(), &stored))
+}
+
+/// The report as the API shows it, from what the caller has already read.
+fn document_of(
+    unit: &Unit,
+    period: Period,
+    catalogue: &Catalogue,
+    report: Option<&store::Report>,
+    stored: &BTreeMap<String, Decimal>,
+) -> Value {
     // Catalogue order, so that readers see the figures as the form shows them.
     let mut values = Map::new();
-    for field in entry::fields(&catalogue, unit.level) {
+    for field in entry::fields(catalogue, unit.level) {
         let value = stored.get(&field.key).map(|v| figures::json(*v)).unwrap_or(Value::Null);
         values.insert(field.key, value);
     }
@@ -84,25 +96,24 @@ async fn document(state: &AppState, code: &str, period: &str, user: &CurrentUser
     // What was typed on the form and could not be read: the form shows it in the field, so
     // the API says it beside the field's null.
     let unread: Map<String, Value> = report
-        .as_ref()
-        .map(|r| unread(&r.raw_inputs.0, &stored))
+        .map(|r| unread(&r.raw_inputs.0, stored))
         .unwrap_or_default()
         .into_iter()
         .filter(|(key, _)| values.contains_key(key))
         .map(|(key, text)| (key, Value::String(text)))
         .collect();
-    let narrative = report.as_ref().map(|r| r.narrative()).unwrap_or_default();
-    Ok(json!({
+    let narrative = report.map(|r| r.narrative()).unwrap_or_default();
+    json!({
         "unit": { "code": unit.code, "name": unit.name, "level": unit.level },
         "period": period.code(),
         "period_label": period.label(),
-        "status": report.as_ref().map(|r| r.status.clone()).unwrap_or_else(|| "nhap".to_owned()),
-        "version": report.as_ref().map(|r| r.version).unwrap_or(0),
+        "status": report.map(|r| r.status.clone()).unwrap_or_else(|| "nhap".to_owned()),
+        "version": report.map(|r| r.version).unwrap_or(0),
         "values": values,
         "other_values": other_values,
         "unread": unread,
         "narrative": narrative,
-    }))
+    })
 }
 
 /// The typed text of the fields that hold no figure: input the form kept because it could not
@@ -154,11 +165,11 @@ pub async fn put_report(
     body: Result<Json<PutBody>, JsonRejection>,
 ) -> Response {
     // Scope first: outside it, nothing about the body is worth saying.
-    match locate(&state.pool, &code, &period_text).await {
-        Ok((unit, _, _)) if permissions(&user, &unit).enter => {}
+    let located = match locate(&state.pool, &code, &period_text).await {
+        Ok(located) if permissions(&user, &located.0).enter => located,
         Ok(_) => return from_app_error(AppError::Forbidden),
         Err(e) => return from_app_error(e),
-    }
+    };
     let Json(body) = match body {
         Ok(body) => body,
         Err(rejection) => {
@@ -168,25 +179,22 @@ pub async fn put_report(
             );
         }
     };
-    match put(&state, &user, &code, &period_text, body).await {
+    match put(&state, &user, located, body).await {
         Ok(response) => response,
         Err(e) => from_app_error(e),
     }
 }
 
+/// The save itself, on a unit and quarter already located and checked against the user's scope.
+/// About a dozen round trips in all (session, unit, catalogue generation, the stored report
+/// and its figures, the save's fixed statements, the audit entry and the figures saved).
 async fn put(
     state: &AppState,
     user: &CurrentUser,
-    code: &str,
-    period_text: &str,
+    (unit, period, (year, quarter)): (Unit, Period, (i32, u8)),
     body: PutBody,
 ) -> Result<Response, AppError> {
-    let (unit, period, (year, quarter)) = locate(&state.pool, code, period_text).await?;
-    let perms = permissions(user, &unit);
-    if !perms.enter {
-        return Err(AppError::Forbidden);
-    }
-    let catalogue = Catalogue::load(&state.pool).await?;
+    let catalogue = super::catalogue(state).await?;
     let mut inputs = BTreeMap::new();
     let mut cleared = Vec::new();
     for (key, value) in &body.values {
@@ -258,44 +266,47 @@ async fn put(
         replace_all: false,
     };
     let mut tx = state.pool.begin().await?;
-    match store::save(&mut tx, unit.id, (year, quarter), body.version, &draft, (user.id, &user.username)).await {
-        Ok(report) => {
-            let entry = Entry {
-                action: "save",
-                entity: "report",
-                entity_id: format!("{}/{}", unit.code, period.code()),
-                unit_id: Some(unit.id),
-                before: None,
-                after: Some(
-                    json!({"values": figures::json_map(&checked.values), "version": report.version, "via": "api"}),
-                ),
-            };
-            audit::record(&mut *tx, &user.actor(), entry).await?;
-            tx.commit().await?;
-        }
-        Err(SaveError::Stale { current }) => {
-            tx.rollback().await?;
-            let mut changes = Vec::new();
-            if let Some(report) = &existing {
-                let opened = store::snapshot(&state.pool, report.id, body.version).await?.unwrap_or_default();
-                let now = store::snapshot(&state.pool, report.id, current).await?.unwrap_or_default();
-                changes = super::pages::describe_changes(&catalogue, &opened, &now);
+    let saved =
+        match store::save(&mut tx, unit.id, (year, quarter), body.version, &draft, (user.id, &user.username)).await {
+            Ok(report) => {
+                let entry = Entry {
+                    action: "save",
+                    entity: "report",
+                    entity_id: format!("{}/{}", unit.code, period.code()),
+                    unit_id: Some(unit.id),
+                    before: None,
+                    after: Some(
+                        json!({"values": figures::json_map(&checked.values), "version": report.version, "via": "api"}),
+                    ),
+                };
+                audit::record(&mut *tx, &user.actor(), entry).await?;
+                tx.commit().await?;
+                report
             }
-            let body = json!({
-                "error": "Báo cáo đã được lưu bởi người khác sau phiên bản bạn gửi; tải lại rồi sửa tiếp.",
-                "current_version": current,
-                "changes": changes,
-            });
-            return Ok((StatusCode::CONFLICT, Json(body)).into_response());
-        }
-        Err(SaveError::Locked(status)) => {
-            tx.rollback().await?;
-            let message = format!("Báo cáo đang ở trạng thái “{}”: không sửa được.", status.label());
-            return Ok(error(StatusCode::CONFLICT, &message));
-        }
-        Err(SaveError::Database(e)) => return Err(e.into()),
-    }
-    let mut document = document(state, code, period_text, user).await?;
+            Err(SaveError::Stale { current }) => {
+                tx.rollback().await?;
+                let mut changes = Vec::new();
+                if let Some(report) = &existing {
+                    let opened = store::snapshot(&state.pool, report.id, body.version).await?.unwrap_or_default();
+                    let now = store::snapshot(&state.pool, report.id, current).await?.unwrap_or_default();
+                    changes = super::pages::describe_changes(&catalogue, &opened, &now);
+                }
+                let body = json!({
+                    "error": "Báo cáo đã được lưu bởi người khác sau phiên bản bạn gửi; tải lại rồi sửa tiếp.",
+                    "current_version": current,
+                    "changes": changes,
+                });
+                return Ok((StatusCode::CONFLICT, Json(body)).into_response());
+            }
+            Err(SaveError::Locked(status)) => {
+                tx.rollback().await?;
+                let message = format!("Báo cáo đang ở trạng thái “{}”: không sửa được.", status.label());
+                return Ok(error(StatusCode::CONFLICT, &message));
+            }
+            Err(SaveError::Database(e)) => return Err(e.into()),
+        };
+    let stored = store::values(&state.pool, saved.id).await?;
+    let mut document = document_of(&unit, period, &catalogue, Some(&saved), &stored);
     let problems: Vec<Value> = rules.iter().map(problem).collect();
     if let Some(map) = document.as_object_mut() {
         map.insert("problems".to_owned(), Value::Array(problems));

@@ -159,7 +159,7 @@ async fn form_page(
     form: FormState,
     extras: Extras,
 ) -> AppResult<Response> {
-    let catalogue = Catalogue::load(&state.pool).await?;
+    let catalogue = super::catalogue(state).await?;
     let perms = permissions(user, &unit);
     let (year, quarter) = period.last_quarter();
     let previous_period = period.previous();
@@ -308,7 +308,7 @@ async fn kept_values(state: &AppState, fields: &[entry::Field<'_>], report_id: i
 
 /// The form as stored: typed text where it was kept, else the stored values.
 async fn stored_state(state: &AppState, unit: &Unit, report: Option<&store::Report>) -> AppResult<FormState> {
-    let catalogue = Catalogue::load(&state.pool).await?;
+    let catalogue = super::catalogue(state).await?;
     let Some(report) = report else {
         return Ok(FormState {
             inputs: BTreeMap::new(),
@@ -494,7 +494,7 @@ pub async fn save(
     if !permissions(&user, &unit).enter {
         return Err(AppError::Forbidden);
     }
-    let catalogue = Catalogue::load(&state.pool).await?;
+    let catalogue = super::catalogue(&state).await?;
     // The version the person opened; `overwrite`, ticked on a conflict page, names the
     // version whose changes they chose to replace.
     let version: i32 = field_value(&fields, "version").parse().unwrap_or(-1);
@@ -704,7 +704,7 @@ pub async fn review(
     };
     if report.version != seen {
         tx.rollback().await?;
-        let catalogue = Catalogue::load(&state.pool).await?;
+        let catalogue = super::catalogue(&state).await?;
         let opened = store::snapshot(&state.pool, report.id, seen).await?.unwrap_or_default();
         let now = store::snapshot(&state.pool, report.id, report.version).await?.unwrap_or_default();
         let changes = describe_changes(&catalogue, &opened, &now);
