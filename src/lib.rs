@@ -64,6 +64,25 @@ pub fn route_table() -> Vec<RouteSpec> {
     table
 }
 
+/// After every request that may write (not GET, HEAD or OPTIONS), what this server keeps to
+/// spare the database a round trip per view is read again: the metadata generation (so whoever
+/// changed a target or the catalogue sees it on the next page, before its announcement comes
+/// back) and the signed-in sessions (a sign-out, a deactivation, a changed role).
+async fn forget_after_writes(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let writes =
+        !matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS);
+    let response = next.run(request).await;
+    if writes {
+        state.aggregates.forget_generation();
+        auth::sessions::forget_all();
+    }
+    response
+}
+
 pub fn app(state: AppState) -> Router {
     // Uploads get their own body limit; every other route keeps the general one.
     let (uploads, others): (Vec<RouteSpec>, Vec<RouteSpec>) =
@@ -76,7 +95,8 @@ pub fn app(state: AppState) -> Router {
         // order of these three layers matters.
         .layer(CsrfLayer::new())
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::error_pages))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::load_session));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::load_session))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), forget_after_writes));
     for (name, value) in web::security_headers() {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
     }

@@ -59,9 +59,37 @@ struct SessionRow {
 const HISTORY: &str = "ARRAY(SELECT p.path::text FROM unit_lineage l JOIN units p ON p.id = l.predecessor_id
                               WHERE l.successor_id = n.id) AS unit_history";
 
-/// The user behind a session token, if the session is live and the account active.
+/// How long a live session, once read, is trusted without reading it again. At quarter-end a
+/// cached dashboard view then costs the database nothing, leaving the CPU to the saves. A
+/// session ended, or an account changed, through this server is read again at once (every
+/// request that writes forgets them all: see `forget_after_writes` in `lib.rs`); one ended by
+/// another server or by the command line stops opening pages within this time.
+pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Live sessions read in the last [`CACHE_TTL`], by token hash. Bounded; entries expire alone.
+static LIVE: std::sync::LazyLock<moka::future::Cache<Vec<u8>, CurrentUser>> =
+    std::sync::LazyLock::new(|| moka::future::Cache::builder().max_capacity(100_000).time_to_live(CACHE_TTL).build());
+
+/// Forgets every session read (see [`CACHE_TTL`]).
+pub fn forget_all() {
+    LIVE.invalidate_all();
+}
+
+/// The user behind a session token, if the session is live and the account active; read from
+/// the database at most once per [`CACHE_TTL`] (only live sessions are kept).
 pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser>> {
     let hash = token_hash(token);
+    if let Some(user) = LIVE.get(&hash).await {
+        return Ok(Some(user));
+    }
+    let user = read(pool, hash.clone()).await?;
+    if let Some(user) = &user {
+        LIVE.insert(hash, user.clone()).await;
+    }
+    Ok(user)
+}
+
+async fn read(pool: &PgPool, hash: Vec<u8>) -> sqlx::Result<Option<CurrentUser>> {
     let sql = format!(
         "SELECT s.user_id, u.username, u.full_name, u.roles, s.last_seen_at,
                 n.id AS unit_id, n.code AS unit_code, n.name AS unit_name, n.level AS unit_level,

@@ -46,6 +46,16 @@ type Series = Arc<Vec<(Period, Totals)>>;
 /// The PostgreSQL channel on which moves of reports are announced to every server.
 pub const CHANNEL: &str = "danvan_rollup";
 
+/// The PostgreSQL channel on which a new metadata generation is announced (by the trigger that
+/// bumps it, migration 0022), so that a cached view need not read the generation row each time.
+pub const GENERATION_CHANNEL: &str = "danvan_generation";
+
+/// How long a metadata generation read from the database is used without reading it again,
+/// while this server listens for announcements and none came: a bound on how late a change
+/// made elsewhere can be seen should its announcement be slow. Changes this server makes are
+/// seen at once ([`AggregateCache::forget_generation`] after every request that writes).
+pub const GENERATION_TTL: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// How many recent changes are kept to check entries against.
 pub const LOG_LEN: usize = 4_096;
 
@@ -241,6 +251,18 @@ pub struct AggregateCache {
     epoch: AtomicU64,
     /// The last changes, oldest first, each with its epoch.
     log: Mutex<VecDeque<(u64, Change)>>,
+    /// The metadata generation last read, while it may be trusted (see [`GENERATION_TTL`]).
+    known: Mutex<KnownGeneration>,
+    /// The listener hears [`GENERATION_CHANNEL`]: only then is a known generation used.
+    listening: std::sync::atomic::AtomicBool,
+}
+
+/// The generation last read and when the read started; `forgets` counts the times it was
+/// forgotten, so that a read overtaken by an announcement does not store a stale value.
+#[derive(Default)]
+struct KnownGeneration {
+    forgets: u64,
+    value: Option<(i64, std::time::Instant)>,
 }
 
 impl Default for AggregateCache {
@@ -252,6 +274,8 @@ impl Default for AggregateCache {
                 .build(),
             epoch: AtomicU64::new(0),
             log: Mutex::new(VecDeque::with_capacity(LOG_LEN)),
+            known: Mutex::new(KnownGeneration::default()),
+            listening: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }
@@ -338,8 +362,45 @@ impl AggregateCache {
     /// applied before the request started, read once for all its lookups.
     pub async fn view<'a>(&'a self, pool: &'a PgPool) -> sqlx::Result<View<'a>> {
         let start = self.current_epoch();
-        let generation = Self::generation(pool).await?;
+        let generation = self.current_generation(pool).await?;
         Ok(View { cache: self, pool, generation, start })
+    }
+
+    /// The metadata generation without a round trip when it may be trusted: this server listens
+    /// for announcements of new generations, none came since it was read, nothing was written
+    /// through this server since, and it was read less than [`GENERATION_TTL`] ago. At
+    /// quarter-end a cached dashboard view then costs the database nothing, which leaves the
+    /// CPU to the saves. Otherwise it is read from the `data_generation` row.
+    pub async fn current_generation(&self, pool: &PgPool) -> sqlx::Result<i64> {
+        let listening = self.listening.load(Ordering::SeqCst);
+        // The lock is released before any await.
+        let trusted = self.known.lock().ok().map(|known| match known.value {
+            Some((value, read_at)) if listening && read_at.elapsed() < GENERATION_TTL => Ok(value),
+            _ => Err(known.forgets),
+        });
+        let forgets = match trusted {
+            Some(Ok(value)) => return Ok(value),
+            Some(Err(forgets)) => forgets,
+            None => return Self::generation(pool).await,
+        };
+        let read_at = std::time::Instant::now();
+        let value = Self::generation(pool).await?;
+        if let Ok(mut known) = self.known.lock()
+            && known.forgets == forgets
+        {
+            known.value = Some((value, read_at));
+        }
+        Ok(value)
+    }
+
+    /// The next view reads the metadata generation from the database: called when a new one is
+    /// announced, when the announcements may have been missed, and after every request that
+    /// writes through this server (so its author sees the change on the next page).
+    pub fn forget_generation(&self) {
+        if let Ok(mut known) = self.known.lock() {
+            known.forgets += 1;
+            known.value = None;
+        }
     }
 
     /// The first year of the `count` quarters ending with the period's last one.
@@ -634,25 +695,37 @@ pub fn spawn_listener(pool: PgPool, cache: Arc<AggregateCache>) {
                     continue;
                 }
             };
-            if let Err(error) = listener.listen(CHANNEL).await {
+            if let Err(error) = listener.listen_all([CHANNEL, GENERATION_CHANNEL]).await {
                 tracing::debug!(%error, "chưa nghe được thông báo thay đổi số liệu; thử lại sau");
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                 continue;
             }
             // Whatever happened before listening is unknown.
             cache.clear();
+            cache.forget_generation();
+            cache.listening.store(true, Ordering::SeqCst);
             loop {
                 match listener.try_recv().await {
+                    Ok(Some(notification)) if notification.channel() == GENERATION_CHANNEL => {
+                        cache.forget_generation();
+                    }
                     Ok(Some(notification)) => {
                         if let Some(change) = Change::from_payload(notification.payload()) {
                             cache.apply(&change);
                         }
                     }
                     // The connection was lost (and will be re-established): changes may be missed.
-                    Ok(None) => cache.clear(),
+                    Ok(None) => {
+                        cache.listening.store(false, Ordering::SeqCst);
+                        cache.clear();
+                        cache.forget_generation();
+                        cache.listening.store(true, Ordering::SeqCst);
+                    }
                     Err(error) => {
                         tracing::debug!(%error, "mất kết nối nghe thông báo thay đổi số liệu");
+                        cache.listening.store(false, Ordering::SeqCst);
                         cache.clear();
+                        cache.forget_generation();
                         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                         break;
                     }
