@@ -508,4 +508,35 @@ async fn backup_and_restore_through_database_url() {
         stdout.contains(&format!("Sẽ thay thế cơ sở dữ liệu {target}: ")) && stdout.contains("1 tài khoản"),
         "{stdout}"
     );
+
+    // An archive of a newer danvan (a migration this binary lacks) is refused before anything.
+    let pool = danvan::db::pool(options, 1).await.expect("source");
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (99999, 'tuong lai', true, '\\x00', 0)",
+    )
+    .execute(&pool)
+    .await
+    .expect("a migration from the future");
+    pool.close().await;
+    let newer = dir.path().join("newer.dump");
+    let output =
+        danvan(dir.path()).env("DATABASE_URL", database_url(&source)).arg("backup").arg(&newer).output().expect("run");
+    assert!(output.status.success(), "{:?}", texts(&output));
+    let untouched = format!("{source}_moi_hon");
+    let output = danvan(dir.path())
+        .env("DATABASE_URL", database_url(&untouched))
+        .arg("restore")
+        .arg(&newer)
+        .output()
+        .expect("restore");
+    assert_eq!(output.status.code(), Some(1), "{:?}", texts(&output));
+    assert!(texts(&output).1.contains("migration 99999 mà phiên bản danvan này không có"), "{:?}", texts(&output));
+    let admin = danvan::db::pool(common::server_options().database("postgres"), 1).await.expect("admin");
+    let created: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&untouched)
+        .fetch_one(&admin)
+        .await
+        .expect("query");
+    assert!(!created, "no database made for a refused archive");
 }

@@ -1,7 +1,8 @@
 //! `danvan restore FILE [--force]`: a backup into an empty database, checked afterwards.
 //!
 //! 1. The archive is read to its end first ([`Archive::read`]): a missing, foreign, truncated
-//!    or damaged file is refused before any database is created or touched.
+//!    or damaged file, or one from a newer danvan (migrations this binary lacks), is refused
+//!    before any database is created or touched.
 //! 2. The target is the deployment's database: the private cluster of the data directory
 //!    (initialised there when the directory is new) or `DATABASE_URL`. A database holding any
 //!    table is refused, unless `--force`: then what it holds is printed, and the database is
@@ -36,6 +37,17 @@ pub async fn run(global: &GlobalOptions, file: &Path, force: bool) -> anyhow::Re
         tokio::task::spawn_blocking(move || Archive::read(&tool, &path)).await.context("đọc tệp sao lưu")??
     };
     println!("Bản sao lưu {}: {}; {}.", archive.path.display(), human_size(archive.size), archive.contents.summary());
+    let compiled: Vec<i64> =
+        db::MIGRATOR.iter().filter(|m| !m.migration_type.is_down_migration()).map(|m| m.version).collect();
+    let unknown: Vec<String> =
+        archive.contents.migrations.iter().filter(|v| !compiled.contains(v)).map(i64::to_string).collect();
+    if !unknown.is_empty() {
+        bail!(
+            "Bản sao lưu có migration {} mà phiên bản danvan này không có (bản sao lưu của phiên bản mới hơn): \
+             hãy khôi phục bằng phiên bản danvan đã tạo ra nó. / The archive comes from a newer danvan.",
+            unknown.join(", ")
+        );
+    }
     let database =
         Database::open(global.database_url.as_deref(), global.database_owner_url.as_deref(), &global.data_dir).await?;
     let result = restore(global, &database, &pg_restore, &archive, force).await;
