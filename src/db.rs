@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
@@ -112,6 +114,14 @@ impl Database {
             Database::Local(cluster) => {
                 format!("cụm PostgreSQL riêng tại {}", cluster.pgdata.display())
             }
+        }
+    }
+
+    /// The private cluster, when this deployment owns one (no `DATABASE_URL`).
+    pub fn local_cluster(&self) -> Option<&LocalCluster> {
+        match self {
+            Database::Local(cluster) => Some(cluster),
+            Database::External { .. } => None,
         }
     }
 
@@ -237,11 +247,39 @@ pub fn quote_ident(name: &str) -> String {
 /// A PostgreSQL cluster in `<data dir>/pg`, reachable only through a Unix socket in that
 /// directory. When the process runs as root, the cluster runs as the `postgres` system user
 /// (PostgreSQL refuses to run as root).
+///
+/// Clones share one [`ClusterState`]: the watchdog of `danvan serve` (src/operations/watchdog.rs)
+/// holds a clone, and whichever clone stops the cluster stops the watchdog's restarts first.
+#[derive(Clone)]
 pub struct LocalCluster {
     pgdata: PathBuf,
     bin_dir: PathBuf,
     run_as: Option<(u32, u32)>,
-    started_here: bool,
+    state: Arc<ClusterState>,
+}
+
+/// What the clones of one [`LocalCluster`] of this process share.
+#[derive(Default)]
+struct ClusterState {
+    /// This process started the postmaster that runs now (at start-up or by a restart), so it
+    /// stops it on exit.
+    started_here: AtomicBool,
+    /// Set once the process stops the cluster: no restart after that.
+    stopping: AtomicBool,
+    /// Held while this process starts or stops the cluster, so a restart never overlaps the
+    /// stop at exit.
+    control: std::sync::Mutex<()>,
+}
+
+/// What [`LocalCluster::restart_if_down`] found or did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restart {
+    /// The postmaster was running (or someone else started it first): nothing done.
+    AlreadyRunning,
+    /// This process started it again (crash recovery included).
+    Restarted,
+    /// The process is stopping the cluster: it must stay down.
+    Stopping,
 }
 
 impl LocalCluster {
@@ -268,15 +306,20 @@ impl LocalCluster {
         } else {
             None
         };
-        let mut cluster = LocalCluster { pgdata, bin_dir, run_as, started_here: false };
+        let cluster = LocalCluster { pgdata, bin_dir, run_as, state: Arc::default() };
         if !cluster.pgdata.join("PG_VERSION").exists() {
             cluster.init()?;
         }
         if !cluster.is_running() {
             cluster.start()?;
-            cluster.started_here = true;
+            cluster.state.started_here.store(true, Ordering::SeqCst);
         }
         Ok(cluster)
+    }
+
+    /// Whether `data_dir` already holds a private cluster (without creating or starting one).
+    pub fn exists_in(data_dir: &Path) -> bool {
+        data_dir.join("pg").join("PG_VERSION").is_file()
     }
 
     pub fn pgdata(&self) -> &Path {
@@ -343,6 +386,48 @@ impl LocalCluster {
             .unwrap_or(false)
     }
 
+    /// Whether the postmaster named in `postmaster.pid` is alive, without spawning a process
+    /// (cheap enough to ask every second). A zombie (killed, not yet reaped by whoever
+    /// inherited it) counts as dead. When the file cannot be read as a pid, `pg_ctl status`
+    /// decides. Blocking (a file read): call it from `spawn_blocking` in async code.
+    pub fn postmaster_alive(&self) -> bool {
+        let text = match std::fs::read_to_string(self.pgdata.join("postmaster.pid")) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return false,
+            Err(_) => return self.is_running(),
+        };
+        let Some(pid) = text.lines().next().and_then(|line| line.trim().parse::<i32>().ok()).filter(|p| *p > 0) else {
+            return self.is_running();
+        };
+        match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+            Ok(()) | Err(nix::errno::Errno::EPERM) => !is_zombie(pid),
+            Err(_) => false,
+        }
+    }
+
+    /// Starts the cluster again if its postmaster is dead (PostgreSQL runs crash recovery on
+    /// start). Losing a race with whoever else starts it at the same moment (an operator, a
+    /// second `danvan` command) is no error: the cluster is then running, started by them.
+    /// Never restarts once this process has begun stopping the cluster. Blocking (`pg_ctl`).
+    pub fn restart_if_down(&self) -> anyhow::Result<Restart> {
+        let _control = self.state.control.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.state.stopping.load(Ordering::SeqCst) {
+            return Ok(Restart::Stopping);
+        }
+        if self.postmaster_alive() {
+            return Ok(Restart::AlreadyRunning);
+        }
+        match self.start() {
+            Ok(()) => {
+                // This process started the running postmaster: it stops it on exit.
+                self.state.started_here.store(true, Ordering::SeqCst);
+                Ok(Restart::Restarted)
+            }
+            Err(_) if self.postmaster_alive() => Ok(Restart::AlreadyRunning),
+            Err(error) => Err(error),
+        }
+    }
+
     /// Starts the cluster (waits until it accepts connections).
     pub fn start(&self) -> anyhow::Result<()> {
         // The socket lives inside the cluster directory (mode 0700): only its owner and root
@@ -398,15 +483,26 @@ impl LocalCluster {
     }
 
     /// Stops the cluster if this process started it; a cluster another `danvan` process
-    /// started stays up for that process.
+    /// started stays up for that process. Either way this process restarts it no more.
     pub fn stop_if_owned(&self) {
-        if !self.started_here {
+        let _control = self.state.control.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.state.stopping.store(true, Ordering::SeqCst);
+        if !self.state.started_here.load(Ordering::SeqCst) {
             return;
         }
         if let Err(error) = self.pg_ctl_stop("fast") {
             tracing::warn!(%error, "không dừng được cụm PostgreSQL");
         }
     }
+}
+
+/// Whether process `pid` is a zombie (Linux `/proc`; elsewhere never).
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        // The state follows the command name, which is in parentheses and may contain spaces.
+        .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('Z')))
+        .unwrap_or(false)
 }
 
 /// The `postgres` user must be able to walk into the data directory to reach its cluster.

@@ -16,6 +16,7 @@ pub mod health;
 pub mod home;
 pub mod indicators;
 pub mod offices;
+pub mod operations;
 pub mod reports;
 pub mod server;
 pub mod text;

@@ -48,6 +48,19 @@ enum Command {
         #[command(subcommand)]
         command: danvan::auth::cli::UserCommand,
     },
+    /// Sao lưu cơ sở dữ liệu vào một tệp (pg_dump -Fc), khi máy chủ đang chạy hay đã dừng / back up the database into a file
+    Backup {
+        /// Tệp sẽ ghi (ghi vào tệp tạm bên cạnh rồi đổi tên khi xong)
+        file: PathBuf,
+    },
+    /// Khôi phục bản sao lưu vào cơ sở dữ liệu trống rồi kiểm tra (migration, số dòng) / restore a backup into an empty database
+    Restore {
+        /// Tệp sao lưu do `danvan backup` ghi
+        file: PathBuf,
+        /// Thay thế cơ sở dữ liệu đang có dữ liệu (in ra những gì sẽ bị thay thế) / replace a database that is not empty
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -121,6 +134,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             database.shutdown();
             result
         }
+        Command::Backup { file } => danvan::operations::backup::run(&cli.global, &file).await,
+        Command::Restore { file, force } => danvan::operations::restore::run(&cli.global, &file, force).await,
     }
 }
 
@@ -162,6 +177,7 @@ async fn serve(global: &GlobalOptions, options: ServeOptions) -> anyhow::Result<
     let (database, pool) = server::open(global, 4).await?;
     tracing::info!("cơ sở dữ liệu: {}", database.describe());
     let result = async {
+        let _watchdog = danvan::operations::watchdog::spawn(&database);
         if options.demo {
             danvan::demo::load(&pool).await?;
         }

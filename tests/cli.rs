@@ -276,3 +276,267 @@ async fn the_operator_imports_a_file_for_every_unit_all_or_nothing() {
     assert_eq!(state().await, imported);
     pool.close().await;
 }
+
+// --- issue 16: the private cluster's watchdog, backups and restores ---
+
+/// The pid in the private cluster's `postmaster.pid`, if there is one.
+fn postmaster_pid(data_dir: &Path) -> Option<i32> {
+    let text = std::fs::read_to_string(data_dir.join("pg").join("postmaster.pid")).ok()?;
+    text.lines().next()?.trim().parse().ok()
+}
+
+/// PostgreSQL's postmaster killed with SIGKILL under `danvan serve` (a crash no init system
+/// sees): the app notices, logs it, starts its cluster again (crash recovery) and serves again
+/// by itself, and still stops the restarted cluster on exit.
+#[tokio::test]
+async fn serve_starts_its_private_cluster_again_after_a_crash() {
+    let dir = data_dir();
+    let server = start(dir.path(), &[]);
+    let health = format!("{}/healthz", server.url);
+    assert_eq!(get(&health).await.0, 200);
+    let crashed = postmaster_pid(dir.path()).expect("postmaster.pid");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(crashed), nix::sys::signal::Signal::SIGKILL).expect("SIGKILL");
+
+    let killed_at = Instant::now();
+    loop {
+        let restarted = postmaster_pid(dir.path()).is_some_and(|pid| pid != crashed);
+        if restarted && get(&health).await.0 == 200 {
+            break;
+        }
+        assert!(killed_at.elapsed() < Duration::from_secs(30), "no PostgreSQL again 30 s after the crash");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(get(&format!("{}/login", server.url)).await.0, 200, "pages are served again");
+
+    let output = stop(server);
+    let log = output.join("\n");
+    assert!(log.contains("không còn chạy (postmaster đã dừng): đang khởi động lại"), "{log}");
+    assert!(log.contains("đã khởi động lại cụm PostgreSQL riêng"), "{log}");
+    assert!(postmaster_pid(dir.path()).is_none(), "the restarted cluster is stopped on exit");
+}
+
+/// Runs `command` to its end, with `input` on stdin.
+fn run(command: &mut Command, input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child =
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn danvan");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+fn texts(output: &std::process::Output) -> (String, String) {
+    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// The value imported below, read straight from the private cluster of `data_dir`.
+async fn imported_value(data_dir: &Path) -> Option<danvan::figures::Decimal> {
+    let cluster = danvan::db::LocalCluster::ensure_running(data_dir).expect("cluster");
+    let pool = danvan::db::pool(cluster.connect_options("danvan"), 1).await.expect("pool");
+    let value = sqlx::query_scalar(
+        "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id JOIN units u ON u.id = r.unit_id
+         WHERE u.code = '30883' AND r.year = 2016 AND v.element_code = 'TD_DINH_KY'",
+    )
+    .fetch_optional(&pool)
+    .await
+    .expect("query");
+    pool.close().await;
+    cluster.stop_if_owned();
+    value
+}
+
+/// The outside check's journey: a backup of a running server (demo data, an account and a
+/// value made just before), restored into a new data directory, where the account, the value
+/// and the roll-ups are as they were; a second restore there is refused unless `--force`, which
+/// says what it replaces; a damaged, foreign or missing file is refused before anything is
+/// touched; a backup of nothing is refused and writes nothing.
+#[tokio::test]
+async fn backup_of_a_running_server_restores_into_a_new_data_directory() {
+    let data = data_dir();
+    let server = start(data.path(), &["--demo"]);
+    let output = run(
+        danvan(data.path()).args(["user", "add", "--username", "saoluu.tinh", "--name", "Người sao lưu"]).args([
+            "--unit",
+            "91",
+            "--as-of",
+            "2020-12-31",
+            "--role",
+            "lanh_dao",
+            "--password-stdin",
+        ]),
+        "Mat-khau-sao-luu-2026!\n",
+    );
+    assert!(output.status.success(), "{:?}", texts(&output));
+    let values = data.path().join("so-lieu.csv");
+    std::fs::write(&values, "unit_code,period,element_code,organisation,value\n30883,2016-Q1,TD_DINH_KY,,17\n")
+        .expect("write");
+    let output = danvan(data.path()).arg("import").arg(&values).output().expect("import");
+    assert!(output.status.success(), "{:?}", texts(&output));
+
+    let archive = data.path().join("backup.dump");
+    let output = danvan(data.path()).arg("backup").arg(&archive).output().expect("backup");
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("Đã sao lưu cơ sở dữ liệu danvan"), "{stdout}");
+    let summary = stdout.split_once("byte); ").map(|(_, s)| s.trim().trim_end_matches('.').to_owned()).expect("counts");
+    assert!(summary.contains("tài khoản") && summary.contains("giá trị") && summary.contains("migration"), "{summary}");
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let metadata = std::fs::metadata(&archive).expect("the archive exists");
+        assert_eq!(metadata.uid(), nix::unistd::geteuid().as_raw(), "owned by whoever ran the backup");
+        assert_eq!(metadata.permissions().mode() & 0o077, 0, "password hashes inside: owner only");
+    }
+    let leftovers: Vec<String> = std::fs::read_dir(data.path())
+        .expect("list")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(get(&format!("{}/healthz", server.url)).await.0, 200, "the server kept running");
+    stop(server);
+    // A stopped deployment: its cluster is started for the backup and stopped again.
+    let output = danvan(data.path()).arg("backup").arg(data.path().join("stopped.dump")).output().expect("backup");
+    assert!(output.status.success(), "{:?}", texts(&output));
+    assert!(texts(&output).0.contains(&summary), "{:?}", texts(&output));
+    assert!(postmaster_pid(data.path()).is_none(), "stopped again after the backup");
+
+    // Into a fresh directory, as the outside check does.
+    let new = data_dir();
+    let output = danvan(new.path()).arg("restore").arg(&archive).output().expect("restore");
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("Đã khôi phục vào cơ sở dữ liệu danvan"), "{stdout}");
+    assert!(stdout.contains(&summary), "the counts of the backup: {summary}\n{stdout}");
+    assert!(stdout.contains("khớp với bản sao lưu") && stdout.contains("khớp với phiên bản này"), "{stdout}");
+    assert!(postmaster_pid(new.path()).is_none(), "restore stops the cluster it started");
+    let output = danvan(new.path()).args(["user", "list"]).output().expect("user list");
+    assert!(output.status.success() && texts(&output).0.contains("saoluu.tinh"), "{:?}", texts(&output));
+    let output = danvan(new.path()).args(["rollup", "verify"]).output().expect("rollup verify");
+    assert!(output.status.success(), "{:?}", texts(&output));
+    assert_eq!(imported_value(new.path()).await, Some(danvan::figures::Decimal::from(17)));
+
+    // The same directory again: refused, unchanged, unless --force.
+    let output = danvan(new.path()).arg("restore").arg(&archive).output().expect("restore");
+    let (stdout, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("Cơ sở dữ liệu danvan không trống") && stderr.contains("--force"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let output = danvan(new.path()).args(["restore", "--force"]).arg(&archive).output().expect("restore --force");
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains(&format!("Sẽ thay thế cơ sở dữ liệu danvan: {summary}")), "{stdout}");
+    assert!(stdout.contains("Đã khôi phục"), "{stdout}");
+    let output = danvan(new.path()).args(["user", "list"]).output().expect("user list");
+    assert!(texts(&output).0.contains("saoluu.tinh"));
+
+    // Files that are no backup, refused before a cluster is even made.
+    let empty = data_dir();
+    let garbage = data.path().join("rac.dump");
+    std::fs::write(&garbage, "đây không phải bản sao lưu\n".repeat(100)).expect("write");
+    let whole = std::fs::read(&archive).expect("read");
+    let truncated = data.path().join("cut.dump");
+    std::fs::write(&truncated, &whole[..whole.len() / 2]).expect("write");
+    for (file, message) in [
+        (garbage, "không phải bản sao lưu của danvan"),
+        (truncated, "hỏng"),
+        (data.path().join("khong-co.dump"), "Không có tệp sao lưu"),
+        (data.path().to_owned(), "không phải là một tệp"),
+    ] {
+        let output = danvan(empty.path()).arg("restore").arg(&file).output().expect("restore");
+        let (stdout, stderr) = texts(&output);
+        assert_eq!(output.status.code(), Some(1), "{}: {stdout}{stderr}", file.display());
+        assert!(stderr.contains(message), "{}: {stderr}", file.display());
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    assert!(!empty.path().join("pg").exists(), "nothing made for a bad file");
+
+    // A backup of a directory without a deployment is refused and writes nothing.
+    let output = danvan(empty.path()).arg("backup").arg(empty.path().join("x.dump")).output().expect("backup");
+    let (stdout, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("không có gì để sao lưu"), "{stderr}");
+    assert_eq!(std::fs::read_dir(empty.path()).expect("list").count(), 0, "nothing written");
+}
+
+/// The same commands on `DATABASE_URL`: back up one database, restore into another, which is
+/// created empty; a second restore needs `--force`.
+#[tokio::test]
+async fn backup_and_restore_through_database_url() {
+    let options = common::fresh_database().await;
+    let source = options.get_database().unwrap_or_default().to_owned();
+    let target = format!("{source}_khoi_phuc");
+    let dir = data_dir();
+    let output = run(
+        danvan(dir.path())
+            .env("DATABASE_URL", database_url(&source))
+            .args(["user", "add", "--username", "url.quantri", "--name", "Quản trị", "--unit", "TW"])
+            .args(["--role", "quan_tri", "--password-stdin"]),
+        "Mat-khau-url-2026!\n",
+    );
+    assert!(output.status.success(), "{:?}", texts(&output));
+    let archive = dir.path().join("url.dump");
+    let output = danvan(dir.path())
+        .env("DATABASE_URL", database_url(&source))
+        .arg("backup")
+        .arg(&archive)
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{:?}", texts(&output));
+    assert!(!dir.path().join("pg").exists(), "no private cluster with DATABASE_URL");
+
+    let restore = |force: bool| {
+        let mut command = danvan(dir.path());
+        command.env("DATABASE_URL", database_url(&target)).arg("restore").arg(&archive);
+        if force {
+            command.arg("--force");
+        }
+        command.output().expect("restore")
+    };
+    let output = restore(false);
+    assert!(output.status.success(), "{:?}", texts(&output));
+    let pool = danvan::db::pool(common::server_options().database(&target), 1).await.expect("restored database");
+    let users: Vec<String> = sqlx::query_scalar("SELECT username FROM users").fetch_all(&pool).await.expect("users");
+    assert_eq!(users, ["url.quantri"]);
+    pool.close().await;
+    let output = restore(false);
+    assert_eq!(output.status.code(), Some(1), "{:?}", texts(&output));
+    assert!(texts(&output).1.contains("không trống"));
+    let output = restore(true);
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("Sẽ thay thế cơ sở dữ liệu {target}: ")) && stdout.contains("1 tài khoản"),
+        "{stdout}"
+    );
+
+    // An archive of a newer danvan (a migration this binary lacks) is refused before anything.
+    let pool = danvan::db::pool(options, 1).await.expect("source");
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (99999, 'tuong lai', true, '\\x00', 0)",
+    )
+    .execute(&pool)
+    .await
+    .expect("a migration from the future");
+    pool.close().await;
+    let newer = dir.path().join("newer.dump");
+    let output =
+        danvan(dir.path()).env("DATABASE_URL", database_url(&source)).arg("backup").arg(&newer).output().expect("run");
+    assert!(output.status.success(), "{:?}", texts(&output));
+    let untouched = format!("{source}_moi_hon");
+    let output = danvan(dir.path())
+        .env("DATABASE_URL", database_url(&untouched))
+        .arg("restore")
+        .arg(&newer)
+        .output()
+        .expect("restore");
+    assert_eq!(output.status.code(), Some(1), "{:?}", texts(&output));
+    assert!(texts(&output).1.contains("migration 99999 mà phiên bản danvan này không có"), "{:?}", texts(&output));
+    let admin = danvan::db::pool(common::server_options().database("postgres"), 1).await.expect("admin");
+    let created: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&untouched)
+        .fetch_one(&admin)
+        .await
+        .expect("query");
+    assert!(!created, "no database made for a refused archive");
+}
