@@ -667,7 +667,12 @@ async fn administrators_list_and_revoke_tokens_and_deactivation_ends_them() {
         }
         admin.post(app.url(&format!("/admin/users/{user}"))).form(&form).send()
     };
+    // The account's own browser session was just read (and is kept for a second to spare the
+    // database): the deactivation through this server still ends it on the very next page.
+    assert_eq!(client.get(app.url("/profile")).send().await.expect("GET").status(), 200);
     assert_eq!(edit(false, version).await.expect("POST").status(), 303);
+    let response = client.get(app.url("/profile")).send().await.expect("GET");
+    assert_eq!(response.status(), 303, "a deactivated account's session opens nothing at once");
     assert_eq!(bare.get(&api).bearer_auth(&second).send().await.expect("GET").status(), 401);
     assert_eq!(edit(true, version + 1).await.expect("POST").status(), 303);
     assert_eq!(bare.get(&api).bearer_auth(&second).send().await.expect("GET").status(), 401, "still revoked");
