@@ -3,6 +3,8 @@
 //! as before. Beside it, a listener that turns sqlx's timing of each connection acquisition into
 //! the [`super::POOL_ACQUIRE`] histogram, whatever the log filter says.
 
+use std::io::IsTerminal;
+
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::Targets;
@@ -47,7 +49,8 @@ pub fn init() {
     };
     let filter = EnvFilter::try_from_env(FILTER_ENV).unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let output = match format {
-        Format::Text => fmt::layer().boxed(),
+        // Colours on a terminal only: a log file gets no escape codes.
+        Format::Text => fmt::layer().with_ansi(std::io::stdout().is_terminal()).boxed(),
         // Fields at the top level of each object; the request's id under "span".
         Format::Json => fmt::layer().json().flatten_event(true).with_current_span(true).with_span_list(false).boxed(),
     };
