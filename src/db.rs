@@ -154,7 +154,9 @@ pub async fn pool_for(options: PgConnectOptions, max_connections: u32, purpose: 
                 ("lock_timeout", "10s"),
                 ("idle_in_transaction_session_timeout", "60s"),
             ]);
-            builder = builder.acquire_timeout(REQUEST_ACQUIRE_TIMEOUT);
+            // Each acquisition's wait, at TRACE, feeds the metrics' acquire-time histogram.
+            builder =
+                builder.acquire_timeout(REQUEST_ACQUIRE_TIMEOUT).acquire_time_level(tracing::log::LevelFilter::Trace);
         }
         PoolPurpose::Maintenance => builder = builder.acquire_timeout(Duration::from_secs(30)),
     }

@@ -125,6 +125,11 @@ impl IntoResponse for AppError {
             return response;
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
+            match &self {
+                AppError::Database(error) => crate::metrics::count_unavailable(error),
+                AppError::Internal(error) => crate::metrics::count_unavailable_any(error),
+                _ => {}
+            }
             tracing::warn!(error = %self, "cơ sở dữ liệu không sẵn sàng");
             return unavailable_response();
         }

@@ -15,6 +15,7 @@ pub mod format;
 pub mod health;
 pub mod home;
 pub mod indicators;
+pub mod metrics;
 pub mod offices;
 pub mod operations;
 pub mod reports;
@@ -50,6 +51,8 @@ const UPLOAD_PATHS: [&str; 2] = ["/directives/{id}/attachments", "/imports/value
 pub fn route_table() -> Vec<RouteSpec> {
     let mut table = vec![
         RouteSpec::new(Method::GET, "/healthz", "/healthz", Access::Public, get(health::healthz)),
+        // Public as far as sessions go; the operator's allow-list is checked inside.
+        RouteSpec::new(Method::GET, "/metrics", "/metrics", Access::Public, get(metrics::scrape)),
         RouteSpec::new(Method::GET, "/static/{*path}", "/static/css/app.css", Access::Public, get(web::assets::serve)),
     ];
     table.extend(home::routes());
@@ -106,5 +109,7 @@ pub fn app(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
+        // Outermost: the final status and the whole latency, with the matched route's template.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
 }

@@ -5,7 +5,6 @@ use clap::{Parser, Subcommand};
 use danvan::config::{GlobalOptions, ServeOptions};
 use danvan::server;
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 
 /// danvan — quản lý công tác dân vận (directives, targets, quarterly reports, dashboards).
 #[derive(Debug, Parser)]
@@ -72,11 +71,7 @@ enum RollupCommand {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("DANVAN_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn")),
-        )
-        .init();
+    danvan::metrics::logs::init();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -174,6 +169,7 @@ async fn rollup(pool: &sqlx::PgPool, command: RollupCommand) -> anyhow::Result<(
 }
 
 async fn serve(global: &GlobalOptions, options: ServeOptions) -> anyhow::Result<()> {
+    danvan::metrics::allow::configure_from_env().map_err(anyhow::Error::msg)?;
     let (database, pool) = server::open(global, 4).await?;
     tracing::info!("cơ sở dữ liệu: {}", database.describe());
     let result = async {

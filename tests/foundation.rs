@@ -401,3 +401,187 @@ async fn the_validity_of_units_before_the_first_list_reads_properly() {
     assert_eq!(status, 200);
     assert!(page.contains("đến 30/06/2025") && !page.contains("trước 04/01/2025"), "{page}");
 }
+
+// --- issue 16: metrics and structured logs ---
+
+/// The value of the Prometheus sample whose name is `name` and whose labels include every one
+/// of `labels` (`route="/units/{code}"`), summed over the samples that match; 0 when none does.
+fn sample(exposition: &str, name: &str, labels: &[&str]) -> f64 {
+    exposition
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
+            (metric == name && labels.iter().all(|label| rest.contains(label))).then(|| value.parse::<f64>().ok())?
+        })
+        .sum()
+}
+
+/// `/metrics` from 127.0.0.1 (loopback, allowed by default): Prometheus text, requests
+/// counted under the route's template (never the path), latency histograms, pool gauges,
+/// reports by status, roll-up lag; untouched by the page layers (no HTML, no error page).
+/// From another address (127.0.0.2 is loopback too, but not in the list) or through a proxy:
+/// the site's 404, which does not reveal the route.
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_for_allowed_peers_only() {
+    let app = TestApp::spawn_signed_in().await;
+    let scraper = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let scrape = || async {
+        let response = scraper.get(app.url("/metrics")).send().await.expect("GET /metrics");
+        let status = response.status().as_u16();
+        let kind = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        (status, kind, response.text().await.expect("body"))
+    };
+    let (status, kind, before) = scrape().await;
+    assert_eq!(status, 200, "{before}");
+    assert!(kind.starts_with("text/plain"), "{kind}");
+    let route = r#"route="/units/{code}""#;
+    let counted =
+        |text: &str| sample(text, "danvan_http_requests_total", &[r#"method="GET""#, route, r#"status="200""#]);
+    for code in ["91", "905", "30883"] {
+        let (status, _) = app.get_text(&format!("/units/{code}?date=2020-12-31")).await;
+        assert_eq!(status, 200);
+    }
+    let (status, _, after) = scrape().await;
+    assert_eq!(status, 200);
+    assert!(counted(&after) >= counted(&before) + 3.0, "three requests counted:\n{after}");
+    assert!(!after.contains("/units/91") && !after.contains("/units/30883"), "raw paths are no labels");
+    assert!(
+        sample(&after, "danvan_http_request_duration_seconds_bucket", &[route, r#"le="0.001""#]) >= 0.0
+            && after.contains(r#"le="10""#)
+            && sample(&after, "danvan_http_request_duration_seconds_count", &[route]) >= 3.0,
+        "a latency histogram from 1 ms to 10 s:\n{after}"
+    );
+    assert!(after.contains(r#"danvan_db_pool_connections{pool="reads",state="idle"}"#), "{after}");
+    assert!(sample(&after, "danvan_db_pool_max_connections", &[r#"pool="reads""#]) >= 1.0, "{after}");
+    for status in ["nhap", "da_gui", "tra_lai", "da_duyet"] {
+        assert!(after.contains(&format!("danvan_reports{{status=\"{status}\"}}")), "reports {status}:\n{after}");
+    }
+    assert!(after.lines().any(|line| line == "danvan_rollup_lag_seconds 0"), "{after}");
+    assert!(!after.contains("<html") && !after.contains("<!DOCTYPE"), "no page around the figures");
+
+    // Another peer, however it asks: the same 404 page as a page that does not exist.
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client on 127.0.0.2");
+    let response = elsewhere.get(app.url("/metrics")).send().await.expect("GET /metrics from 127.0.0.2");
+    let (status, page) = common::text(response).await;
+    assert_eq!(status, 404);
+    assert!(page.contains("Không tìm thấy trang") && !page.contains("danvan_"), "{page}");
+    let (unknown_status, unknown_page) =
+        common::text(elsewhere.get(app.url("/metrics-x")).send().await.expect("GET")).await;
+    assert_eq!((unknown_status, unknown_page.len()), (404, page.len()), "indistinguishable from an unknown page");
+    let proxied = scraper.get(app.url("/metrics")).header("x-forwarded-for", "203.0.113.9").send().await.expect("GET");
+    assert_eq!(proxied.status(), 404, "through a proxy the peer says nothing of the client");
+}
+
+/// `DANVAN_LOG_FORMAT=json` on the real binary: one JSON object per line, a line per request
+/// with the method, route template, status, latency and request id, and nothing of the cookie
+/// or the query. `DANVAN_METRICS_ALLOW` is read at start: here it lets in 127.0.0.2 only, and
+/// the binary's subscriber feeds the pool's acquire-time histogram.
+#[tokio::test]
+async fn json_logs_have_one_line_per_request_and_the_allow_list_comes_from_the_environment() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    let dir = tempfile::Builder::new().prefix("danvan-logs-").tempdir().expect("temporary directory");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        // SIGTERM, so that the server stops its private cluster before the folder goes.
+        fn drop(&mut self) {
+            let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
+            nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).ok();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline && matches!(self.0.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            self.0.kill().ok();
+        }
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_danvan"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env_remove("DATABASE_URL")
+        .env("DANVAN_DATA_DIR", dir.path())
+        .env("DANVAN_LOG", "info")
+        .env("DANVAN_LOG_FORMAT", "json")
+        .env("DANVAN_METRICS_ALLOW", "127.0.0.2")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn danvan serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let server = Stop(child);
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(mut lines) = sink.lock() {
+                lines.push(line);
+            }
+        }
+    });
+    let wait_for = |what: &dyn Fn(&str) -> bool, seconds: u64| {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            if let Some(line) = lines.lock().expect("lines").iter().find(|line| what(line)).cloned() {
+                return line;
+            }
+            assert!(Instant::now() < deadline, "no such line in: {:?}", lines.lock().expect("lines"));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let started = wait_for(&|line| line.contains("http://127.0.0.1:"), 300);
+    let start: serde_json::Value = serde_json::from_str(&started).expect("the start-up line is JSON");
+    let message = start["message"].as_str().expect("message");
+    let url: String =
+        message[message.find("http://").expect("url")..].chars().take_while(|c| !c.is_whitespace()).collect();
+    let url = url.trim_end_matches('/').to_owned();
+
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let response = client
+        .get(format!("{url}/units/91?date=2020-12-31&password=hunter2"))
+        .header("cookie", "danvan_session=topsecret-cookie")
+        .header("x-request-id", "load-test-42")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("load-test-42"));
+    let status = response.status().as_u16();
+    let logged = wait_for(&|line| line.contains("load-test-42") && line.contains("danvan::http"), 10);
+    let entry: serde_json::Value = serde_json::from_str(&logged).expect("a JSON line");
+    assert_eq!(entry["level"], "INFO", "{entry}");
+    assert_eq!(entry["method"], "GET", "{entry}");
+    assert_eq!(entry["route"], "/units/{code}", "{entry}");
+    assert_eq!(entry["status"], status, "{entry}");
+    assert!(entry["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{entry}");
+    assert_eq!(entry["request_id"], "load-test-42", "{entry}");
+
+    // The allow-list from the environment: 127.0.0.1 is not in it, 127.0.0.2 is.
+    let (status, _) = common::text(client.get(format!("{url}/metrics")).send().await.expect("GET")).await;
+    assert_eq!(status, 404, "127.0.0.1 is not in DANVAN_METRICS_ALLOW=127.0.0.2");
+    let allowed = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .expect("client on 127.0.0.2");
+    let (status, metrics) = common::text(allowed.get(format!("{url}/metrics")).send().await.expect("GET")).await;
+    assert_eq!(status, 200, "{metrics}");
+    assert!(sample(&metrics, "danvan_db_pool_acquire_seconds_count", &[]) >= 1.0, "acquire times:\n{metrics}");
+    assert!(metrics.contains(r#"danvan_http_requests_total{method="GET",route="/units/{code}""#), "{metrics}");
+
+    drop(server);
+    let all = lines.lock().expect("lines").join("\n");
+    assert!(!all.contains("hunter2") && !all.contains("topsecret"), "no query or cookie in the logs:\n{all}");
+    for line in all.lines() {
+        let parsed: Result<serde_json::Value, _> = serde_json::from_str(line);
+        assert!(parsed.is_ok_and(|v| v.is_object()), "every line is a JSON object: {line}");
+    }
+}

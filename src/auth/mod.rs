@@ -149,6 +149,7 @@ pub async fn load_session(State(state): State<AppState>, jar: CookieJar, mut req
         Err(error) => {
             let response = if crate::error::is_unavailable(&error) {
                 tracing::warn!(%error, "cơ sở dữ liệu không sẵn sàng khi đọc phiên đăng nhập");
+                crate::metrics::count_unavailable(&error);
                 crate::error::unavailable_response()
             } else {
                 crate::error::AppError::Database(error).into_response()

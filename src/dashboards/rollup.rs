@@ -163,6 +163,13 @@ fn dirty() -> &'static Mutex<HashSet<(i32, i32)>> {
     DIRTY.get_or_init(Mutex::default)
 }
 
+/// Unit-years this process has written roll-up rows for and not compacted yet (the compactor
+/// runs every 5 s): readers sum the extra rows meanwhile, so a growing number means slower
+/// dashboards, never wrong ones.
+pub fn pending_compactions() -> usize {
+    dirty().lock().map(|dirty| dirty.len()).unwrap_or(0)
+}
+
 /// Folds one unit-year's rows into one row per key, in one statement: readers see the rows
 /// before or after, which add up to the same; writers only insert, so they never wait on it.
 pub async fn compact(pool: &PgPool, unit_id: i32, year: i32) -> sqlx::Result<()> {

@@ -48,6 +48,9 @@ fn from_app_error(failure: AppError) -> Response {
         AppError::NotFoundWith(message) => error(StatusCode::NOT_FOUND, &message),
         AppError::Forbidden => error(StatusCode::FORBIDDEN, "Không có quyền với báo cáo của đơn vị này."),
         AppError::BadRequest(message) => error(StatusCode::BAD_REQUEST, &message),
+        // The database away: 503 with Retry-After (the error layer words it in JSON under /api/).
+        AppError::Database(e) if crate::error::is_unavailable(&e) => AppError::Database(e).into_response(),
+        AppError::Internal(e) if crate::error::is_unavailable_any(&e) => AppError::Internal(e).into_response(),
         other => {
             tracing::error!(error = %other, "lỗi API báo cáo");
             error(StatusCode::INTERNAL_SERVER_ERROR, "Lỗi hệ thống; dữ liệu không bị thay đổi.")

@@ -150,6 +150,15 @@ pub async fn find(pool: &PgPool, unit_id: i32, year: i32, quarter: u8) -> sqlx::
         .await
 }
 
+/// How many reports each status holds across the whole deployment (`nhap`, `da_gui`,
+/// `tra_lai`, `da_duyet` — those with no report are absent), for the metrics endpoint. One scan
+/// of `reports`: call it every few seconds at most.
+pub async fn count_by_status(pool: &PgPool) -> sqlx::Result<Vec<(Status, i64)>> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, count(*) FROM reports GROUP BY status").fetch_all(pool).await?;
+    Ok(rows.into_iter().map(|(status, count)| (Status::parse(&status), count)).collect())
+}
+
 /// The stored values by field key (`CODE` or `CODE.ORG`).
 pub async fn values(pool: &PgPool, report_id: i32) -> sqlx::Result<BTreeMap<String, Decimal>> {
     let rows: Vec<(String, String, Decimal)> =
