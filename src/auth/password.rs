@@ -49,13 +49,66 @@ async fn slot() -> Result<SemaphorePermit<'static>, Busy> {
     }
 }
 
+/// Work for the hashing threads.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The queue of the hashing threads: [`concurrent_hashes`] threads made once and kept. Not
+/// `spawn_blocking`, whose pool spreads hashes over up to 512 threads: each thread's allocator
+/// arena keeps the 19 MiB a hash used, and a burst of sign-ins at quarter-end took the server
+/// from 77 MB to 800 MB resident (measured with `scripts/load`). `None` if no thread could be
+/// started (then `spawn_blocking` it is).
+fn hashing_threads() -> Option<&'static std::sync::mpsc::Sender<Job>> {
+    static QUEUE: OnceLock<Option<std::sync::mpsc::Sender<Job>>> = OnceLock::new();
+    QUEUE
+        .get_or_init(|| {
+            let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+            let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
+            let mut started = 0;
+            for n in 0..concurrent_hashes() {
+                let receiver = receiver.clone();
+                let spawned = std::thread::Builder::new().name(format!("danvan-hash-{n}")).spawn(move || {
+                    loop {
+                        // The lock is held only to take the next job, not while hashing.
+                        let job = match receiver.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+                match spawned {
+                    Ok(_) => started += 1,
+                    Err(error) => tracing::warn!(%error, "không tạo được luồng băm mật khẩu"),
+                }
+            }
+            (started > 0).then_some(sender)
+        })
+        .as_ref()
+}
+
+/// Runs `work` on a hashing thread and waits for it without blocking the async threads.
+async fn on_hashing_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+    let Some(queue) = hashing_threads() else {
+        return Ok(tokio::task::spawn_blocking(work).await?);
+    };
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = answer.send(work());
+    });
+    queue.send(job).map_err(|_| anyhow::anyhow!("các luồng băm mật khẩu đã dừng"))?;
+    Ok(answered.await?)
+}
+
 /// Fewer characters than this are refused.
 pub const MIN_LENGTH: usize = 8;
 
 /// Hashes `password` (Argon2id). Errors with [`Busy`] when no hashing slot frees in time.
 pub async fn hash(password: String) -> anyhow::Result<String> {
     let _permit = slot().await?;
-    Ok(tokio::task::spawn_blocking(move || password_auth::generate_hash(password)).await?)
+    on_hashing_thread(move || password_auth::generate_hash(password)).await
 }
 
 /// Verifies `password` against `hash`; with no hash (unknown user) it still spends the same
@@ -63,14 +116,14 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 /// Errors with [`Busy`] when no hashing slot frees in time.
 pub async fn verify(password: String, hash: Option<String>) -> anyhow::Result<bool> {
     let _permit = slot().await?;
-    Ok(tokio::task::spawn_blocking(move || match hash {
+    on_hashing_thread(move || match hash {
         Some(hash) => password_auth::verify_password(password, &hash).is_ok(),
         None => {
             let _ = password_auth::verify_password(password, dummy_hash());
             false
         }
     })
-    .await?)
+    .await
 }
 
 fn dummy_hash() -> &'static str {
@@ -96,4 +149,27 @@ pub fn generate() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
     (0..16).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_run_on_the_few_threads_kept_for_them() {
+        let names: Vec<String> = futures_names().await;
+        assert!(names.iter().all(|name| name.starts_with("danvan-hash-")), "{names:?}");
+        let hash = hash("mật khẩu thử".to_owned()).await.expect("hash");
+        assert!(verify("mật khẩu thử".to_owned(), Some(hash.clone())).await.expect("verify"));
+        assert!(!verify("sai".to_owned(), Some(hash)).await.expect("verify"));
+    }
+
+    async fn futures_names() -> Vec<String> {
+        let mut names = Vec::new();
+        for _ in 0..(concurrent_hashes() * 3) {
+            let name = on_hashing_thread(|| std::thread::current().name().unwrap_or("").to_owned()).await.expect("job");
+            names.push(name);
+        }
+        names
+    }
 }
