@@ -212,6 +212,9 @@ def main():
     acknowledged = sum(acked.values())
     print(f"  saves acknowledged {acknowledged}, failed {sum(failed_puts.values())} "
           f"{dict(failed_puts) if failed_puts else ''}")
+    if any(o == 409 for (_, o) in failed_puts):
+        print("    (409: a save nginx sent again to the other server after the first had committed on the "
+              "killed one: refused by its version, never applied twice, not acknowledged)")
     print(f"  read-your-writes checks {ryw['checked']}, stale {len(ryw['stale'])}")
     print(f"  routed reads answered while the replica was stopped: {routed_while_gone}")
 
