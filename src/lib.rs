@@ -18,6 +18,7 @@ pub mod indicators;
 pub mod metrics;
 pub mod offices;
 pub mod operations;
+pub mod replica;
 pub mod reports;
 pub mod server;
 pub mod text;
@@ -95,6 +96,8 @@ pub fn app(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .merge(web::routes::build(uploads).layer(RequestBodyLimitLayer::new(directives::pages::UPLOAD_BODY_LIMIT)))
         .fallback(web::not_found)
+        // Innermost: it sees the handlers' own statuses, after the session and CSRF layers.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), replica::routing::route_reads))
         // Cross-site refusals pass through the error pages, which need the session: the
         // order of these three layers matters.
         .layer(CsrfLayer::new())

@@ -180,11 +180,25 @@ async fn serve(global: &GlobalOptions, options: ServeOptions) -> anyhow::Result<
         let config = server::app_config(&pool, global, options.secure_cookies).await?;
         // The web server works through its own restricted role and bounded statements.
         let app_pool = server::app_pool(&database, options.db_connections).await?;
+        let mut state = server::state(app_pool.clone(), config);
+        if let Some(url) = options.database_read_url.as_deref().filter(|url| !url.trim().is_empty()) {
+            let replica =
+                danvan::replica::Replica::connect(url, options.db_connections, options.database_read_max_lag).await?;
+            tracing::info!(
+                "bản sao chỉ đọc: {} (trễ tối đa {:.1} s)",
+                replica.describe(),
+                options.database_read_max_lag.as_secs_f64()
+            );
+            state.replica = Some(replica);
+        }
         let listener = TcpListener::bind(options.bind).await?;
         let address = listener.local_addr()?;
         tracing::info!("danvan đang chạy tại http://{address}/ (Ctrl+C để dừng)");
-        let served = server::serve(listener, server::state(app_pool.clone(), config)).await;
+        let served = server::serve(listener, state.clone()).await;
         app_pool.close().await;
+        if let Some(replica) = &state.replica {
+            replica.close().await;
+        }
         served
     }
     .await;

@@ -63,8 +63,10 @@ pub async fn app_config(pool: &PgPool, global: &GlobalOptions, secure_cookies: b
     Ok(AppConfig { office_name, secure_cookies })
 }
 
+/// The web server's state over the primary's `pool`, without a read replica (set
+/// `replica` on it for one).
 pub fn state(pool: PgPool, config: AppConfig) -> AppState {
-    AppState { pool, config: Arc::new(config), aggregates: Arc::default() }
+    AppState { pool, config: Arc::new(config), aggregates: Arc::default(), replica: None }
 }
 
 /// How long a client may take to send a request's headers before the connection is closed
@@ -118,6 +120,11 @@ pub async fn serve_until(
     use tower::Service;
 
     crate::dashboards::rollup::spawn_compactor(state.pool.clone());
+    if let Some(replica) = &state.replica {
+        // Before the listener starts: its first note of the primary's position must be taken.
+        state.aggregates.track_positions();
+        crate::replica::spawn_monitor(state.pool.clone(), replica.clone());
+    }
     crate::dashboards::cache::spawn_listener(state.pool.clone(), state.aggregates.clone());
     let writes = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WRITE_THREADS)

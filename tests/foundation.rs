@@ -586,4 +586,303 @@ async fn json_logs_have_one_line_per_request_and_the_allow_list_comes_from_the_e
         let parsed: Result<serde_json::Value, _> = serde_json::from_str(line);
         assert!(parsed.is_ok_and(|v| v.is_object()), "every line is a JSON object: {line}");
     }
+
+// --- issue 16: more than one machine (a streaming replica for reads) ---
+
+/// Runs a PostgreSQL tool as the user the private clusters run as (`postgres` under root).
+fn as_cluster_owner(command: &mut std::process::Command) -> &mut std::process::Command {
+    if nix::unistd::geteuid().is_root() {
+        use std::os::unix::process::CommandExt;
+        let user = nix::unistd::User::from_name("postgres").expect("passwd").expect("a postgres user");
+        command.uid(user.uid.as_raw()).gid(user.gid.as_raw());
+    }
+    command
+}
+
+/// Stops a cluster however the test ends, so no server outlives it.
+struct StopCluster<'a>(&'a danvan::db::LocalCluster);
+
+impl Drop for StopCluster<'_> {
+    fn drop(&mut self) {
+        if self.0.is_running() {
+            self.0.stop_immediately().ok();
+        }
+    }
+}
+
+/// One GET with the given cookies (no cookie store: each request says exactly what it carries).
+async fn get_with(client: &reqwest::Client, url: String, cookies: &str) -> (u16, String, Duration) {
+    let started = std::time::Instant::now();
+    let response = client.get(url).header("cookie", cookies).send().await.expect("GET");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"), started.elapsed())
+}
+
+/// Two real PostgreSQL clusters: a primary and a streaming hot standby made from it with
+/// `pg_basebackup -R`, the app reading dashboards, aggregates and exports from the standby.
+/// With the standby's replay paused (so that it is distinguishably behind):
+/// - an export without the read-your-writes cookie is served from the standby (it lacks what
+///   the primary committed since), and from the primary once the lag bound is lowered below
+///   the standby's lag;
+/// - after a save through the API, the same user's export carries the save (the cookie sends
+///   the read to the primary), while a request without the cookie still reads the standby;
+/// - a report accepted on the primary shows at once on the dashboard and in the aggregates API
+///   although both had cached the figures before, computed on the standby: a cache invalidated
+///   by the primary is never refilled from a standby that has not replayed the change.
+///
+/// Then with the standby stopped (`pg_ctl stop -m immediate`) every routed read still answers
+/// 200 from the primary, and the standby is used again once it is back.
+#[tokio::test]
+async fn reads_use_the_replica_except_after_ones_own_writes_and_fall_back_to_the_primary() {
+    use danvan::reports::store::{self, Status};
+    let primary_dir = tempfile::Builder::new().prefix("danvan-primary-").tempdir().expect("temporary directory");
+    let primary = danvan::db::LocalCluster::ensure_running(primary_dir.path()).expect("a primary cluster");
+    let _stop_primary = StopCluster(&primary);
+    let owner = danvan::db::pool(primary.connect_options("postgres"), 2).await.expect("owner pool");
+    danvan::db::migrate(&owner).await.expect("migrate");
+    danvan::units::reference::ensure_loaded(&owner).await.expect("units");
+    let mut tx = owner.begin().await.expect("tx");
+    danvan::indicators::load_demo(&mut tx).await.expect("catalogue");
+    tx.commit().await.expect("commit");
+    danvan::db::grant_app_role(&owner, danvan::db::LOCAL_APP_ROLE, true).await.expect("grant");
+    let hash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+    let leader = danvan::auth::users::insert(
+        &owner,
+        &danvan::auth::users::NewUser {
+            username: "tw.lanhdao",
+            full_name: "Lãnh đạo",
+            unit_id: None,
+            roles: &["lanh_dao".to_owned()],
+            password_hash: hash,
+        },
+    )
+    .await
+    .expect("leader");
+    let province =
+        danvan::units::resolve_for_person(&owner, "91", date(2017, 12, 31)).await.expect("code").expect("Kiên Giang");
+    let clerk = danvan::auth::users::insert(
+        &owner,
+        &danvan::auth::users::NewUser {
+            username: "tinh.nhaplieu",
+            full_name: "Nhập liệu",
+            unit_id: Some(province.id),
+            roles: &["nhap_lieu".to_owned()],
+            password_hash: hash,
+        },
+    )
+    .await
+    .expect("clerk");
+    let leader = format!(
+        "{}={}",
+        danvan::auth::SESSION_COOKIE,
+        danvan::auth::sessions::create(&owner, leader, "t").await.expect("s")
+    );
+    let clerk = format!(
+        "{}={}",
+        danvan::auth::SESSION_COOKIE,
+        danvan::auth::sessions::create(&owner, clerk, "t").await.expect("s")
+    );
+
+    // The standby: a base backup of the primary over its socket, streaming from it.
+    let standby_dir = tempfile::Builder::new().prefix("danvan-standby-").tempdir().expect("temporary directory");
+    let pgdata = standby_dir.path().join("pg");
+    std::fs::create_dir(&pgdata).expect("standby directory");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(standby_dir.path(), std::fs::Permissions::from_mode(0o711)).expect("chmod");
+        std::fs::set_permissions(&pgdata, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        if nix::unistd::geteuid().is_root() {
+            let user = nix::unistd::User::from_name("postgres").expect("passwd").expect("a postgres user");
+            nix::unistd::chown(&pgdata, Some(user.uid), Some(user.gid)).expect("chown");
+        }
+    }
+    let bin = danvan::db::find_postgres_binaries().expect("PostgreSQL binaries");
+    let output = as_cluster_owner(std::process::Command::new(bin.join("pg_basebackup")).current_dir("/"))
+        .arg("-h")
+        .arg(primary.pgdata())
+        .args(["-p", "5432", "-U", "danvan", "-X", "stream", "-c", "fast", "-R", "-D"])
+        .arg(&pgdata)
+        .output()
+        .expect("pg_basebackup runs");
+    assert!(output.status.success(), "pg_basebackup: {}", String::from_utf8_lossy(&output.stderr));
+    // The private cluster keeps its socket in its data directory: the copy holds the primary's
+    // socket lock file.
+    std::fs::remove_file(pgdata.join(".s.PGSQL.5432.lock")).ok();
+    let standby = danvan::db::LocalCluster::ensure_running(standby_dir.path()).expect("the standby starts");
+    let _stop_standby = StopCluster(&standby);
+    let control = danvan::db::pool(standby.connect_options("postgres"), 1).await.expect("standby control pool");
+    let recovering: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()").fetch_one(&control).await.expect("q");
+    assert!(recovering, "the copy runs as a hot standby");
+
+    // The app: primary for everything, the standby for routed reads.
+    let pool = danvan::db::pool_for(primary.app_connect_options("postgres"), 4, danvan::db::PoolPurpose::Requests)
+        .await
+        .expect("app pool");
+    let replica = std::sync::Arc::new(danvan::replica::Replica::new(
+        standby.app_connect_options("postgres"),
+        4,
+        Duration::from_secs(60),
+    ));
+    let mut state = danvan::server::state(pool, danvan::config::AppConfig::for_tests());
+    state.replica = Some(replica.clone());
+    let lag = {
+        let state = state.clone();
+        move || danvan::replica::replica_lag_seconds(&state)
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    common::serve_in_background(listener, state);
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let url = |path: &str| format!("{address}{path}");
+    let wait_for = |what: &'static str, done: Box<dyn Fn() -> bool>| async move {
+        for _ in 0..100 {
+            if done() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("waited 10 s for {what}");
+    };
+    wait_for(
+        "the replica to be measured",
+        Box::new({
+            let lag = lag.clone();
+            move || lag().is_some_and(|l| l < 5.0)
+        }),
+    )
+    .await;
+
+    let aggregates = "/api/v1/aggregates/91?period=2017-Q1";
+    let dashboard = "/dashboards/30883?period=2017-Q1";
+    let received = |body: &str| -> f64 {
+        let doc: serde_json::Value = serde_json::from_str(body).expect("json");
+        doc["values"]["DON_TIEP_NHAN"].as_f64().unwrap_or(0.0)
+    };
+    // Cached before anything happens (computed on the standby, which is up to date).
+    let (status, body, _) = get_with(&client, url(aggregates), &leader).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(received(&body), 0.0);
+    let (status, body, _) = get_with(&client, url(dashboard), &leader).await;
+    assert_eq!(status, 200);
+    assert!(!body.contains("5/10 đơn"));
+
+    // The standby stops replaying: from now on it is behind, visibly.
+    sqlx::query("SELECT pg_wal_replay_pause()").execute(&control).await.expect("pause replay");
+    let id: i32 = sqlx::query_scalar(
+        "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status)
+                    SELECT id, 2017, 1, 'da_gui' FROM units WHERE code = '30883' AND valid_to IS NOT NULL RETURNING id)
+         INSERT INTO report_values (report_id, element_code, value)
+         SELECT id, code, v FROM r, (VALUES ('DON_TIEP_NHAN', 10.0), ('DON_GIAI_QUYET', 5.0)) AS x(code, v)
+         RETURNING report_id",
+    )
+    .fetch_one(&owner)
+    .await
+    .expect("insert");
+    let mut tx = owner.begin().await.expect("tx");
+    let report = store::by_id(&mut tx, id).await.expect("report");
+    // The app hears this acceptance only through NOTIFY, as from another app server.
+    let _change = store::transition(&mut tx, &report, Status::Accepted, (1, "kiểm tra"), "", &Default::default())
+        .await
+        .expect("accept");
+    tx.commit().await.expect("commit");
+
+    // The cached figures follow the primary at once, though the standby has not replayed it.
+    let mut seen = (0.0, false);
+    for _ in 0..50 {
+        let (_, body, _) = get_with(&client, url(aggregates), &leader).await;
+        let (_, page, _) = get_with(&client, url(dashboard), &leader).await;
+        seen = (received(&body), page.contains("5/10 đơn"));
+        if seen == (10.0, true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, (10.0, true), "aggregates and dashboard after an acceptance the standby has not replayed");
+    // An export (not cached) reads the standby, which lacks the acceptance…
+    let export = "/exports/values/91/2017.csv";
+    let (status, csv, _) = get_with(&client, url(export), &leader).await;
+    assert_eq!(status, 200);
+    assert!(!csv.contains("DON_TIEP_NHAN"), "read from the paused standby: {csv}");
+    // …and the primary once the standby lags more than the bound.
+    replica.set_max_lag(Duration::from_millis(300));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let (status, csv, _) = get_with(&client, url(export), &leader).await;
+    assert_eq!(status, 200);
+    assert!(csv.contains("DON_TIEP_NHAN"), "past the lag bound, read from the primary: {csv}");
+    replica.set_max_lag(Duration::from_secs(60));
+
+    // Read-your-writes: a save through the API sets the cookie; with it the clerk's next read
+    // goes to the primary, without it to the (paused) standby.
+    let report_api = url("/api/v1/reports/91/2018-Q1");
+    let response = client.get(&report_api).header("cookie", &clerk).send().await.expect("GET");
+    assert_eq!(response.status(), 200);
+    let version = response.json::<serde_json::Value>().await.expect("json")["version"].clone();
+    let response = client
+        .put(&report_api)
+        .header("cookie", &clerk)
+        .json(&serde_json::json!({"version": version, "values": {"TD_DINH_KY": "7"}}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(response.status(), 200);
+    let written = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.split(';').next().filter(|c| c.starts_with(&format!("{}=", danvan::replica::routing::COOKIE))))
+        .map(str::to_owned)
+        .expect("a save sets the read-your-writes cookie");
+    let position = danvan::replica::parse_lsn(written.split_once('=').expect("cookie").1).expect("a WAL position");
+    assert!(!replica.has_replayed(position), "the paused standby lacks the save");
+    let export = "/exports/values/91/2018.csv";
+    let with_cookie = format!("{clerk}; {written}");
+    let (status, csv, _) = get_with(&client, url(export), &with_cookie).await;
+    assert_eq!(status, 200);
+    assert!(csv.contains("TD_DINH_KY"), "the clerk reads their own save: {csv}");
+    let (status, csv, _) = get_with(&client, url(export), &clerk).await;
+    assert_eq!(status, 200);
+    assert!(!csv.contains("TD_DINH_KY"), "without the cookie, the paused standby: {csv}");
+
+    // Replay resumes: the standby catches up and serves the save too.
+    sqlx::query("SELECT pg_wal_replay_resume()").execute(&control).await.expect("resume replay");
+    wait_for(
+        "the standby to replay the save",
+        Box::new({
+            let replica = replica.clone();
+            move || replica.has_replayed(position)
+        }),
+    )
+    .await;
+    let (status, csv, _) = get_with(&client, url(export), &clerk).await;
+    assert_eq!(status, 200);
+    assert!(csv.contains("TD_DINH_KY"), "the standby caught up: {csv}");
+    control.close().await;
+
+    // The standby crashes: every routed read still answers, from the primary.
+    standby.stop_immediately().expect("stop the standby");
+    for path in [aggregates, dashboard, "/dashboards/91/drill?period=2017-Q1&key=DON_TIEP_NHAN", export] {
+        let cookie = if path == export { &clerk } else { &leader };
+        let (status, body, elapsed) = get_with(&client, url(path), cookie).await;
+        assert_eq!(status, 200, "{path} with the standby down: {body}");
+        assert!(elapsed < Duration::from_secs(5), "{path} took {elapsed:?}");
+    }
+    wait_for(
+        "the standby to count as down",
+        Box::new({
+            let lag = lag.clone();
+            move || lag().is_none()
+        }),
+    )
+    .await;
+    let (status, body, _) = get_with(&client, url(aggregates), &leader).await;
+    assert_eq!((status, received(&body)), (200, 10.0));
+
+    // Back: the monitor finds it again.
+    standby.start().expect("start the standby again");
+    wait_for("the standby to be used again", Box::new(move || lag().is_some())).await;
+    let (status, csv, _) = get_with(&client, url(export), &clerk).await;
+    assert_eq!(status, 200);
+    assert!(csv.contains("TD_DINH_KY"));
+    owner.close().await;
 }

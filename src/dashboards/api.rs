@@ -39,6 +39,7 @@ use super::aggregate::{Basis, Totals};
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::indicators::{Catalogue, Indicator};
+use crate::replica::routing::ReadPool;
 use crate::reports::Period;
 use crate::units::{self, Unit};
 use crate::web::AppState;
@@ -123,6 +124,7 @@ fn unprocessable(message: String) -> Response {
 /// GET /api/v1/aggregates/{unit}: see the module docs.
 pub async fn aggregates(
     State(state): State<AppState>,
+    read: ReadPool,
     user: CurrentUser,
     Path(code): Path<String>,
     Query(query): Query<AggregatesQuery>,
@@ -146,7 +148,7 @@ pub async fn aggregates(
     if let Err(crate::error::AppError::BadRequest(message)) = super::parse_unit_date(&query.unit_date) {
         return Ok(unprocessable(message));
     }
-    let view = state.aggregates.view(&state.pool).await?;
+    let view = state.aggregates.view_for(&read).await?;
     let scope = super::scope(&view, &user, &code, &query.period, &query.unit_date).await?;
     let period = scope.period;
     let catalogue = view.catalogue().await?;
@@ -156,7 +158,7 @@ pub async fn aggregates(
     let children = composite.children.clone();
     let (year, quarter) = period.last_quarter();
     let ids: Vec<i32> = children.iter().map(|u| u.id).collect();
-    let overview = crate::reports::store::overview(&state.pool, &ids, year, quarter).await?;
+    let overview = crate::reports::store::overview(view.pool(), &ids, year, quarter).await?;
     let submitted = overview.iter().filter(|r| r.first_submitted_at.is_some()).count();
     let accepted = overview.iter().filter(|r| r.status.as_deref() == Some("da_duyet")).count();
     let empty = Totals::new();

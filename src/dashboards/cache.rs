@@ -23,6 +23,18 @@
 //! Checked entries move their epoch forward, so the check stays short; the log keeps the last
 //! [`LOG_LEN`] changes and an entry older than that is recomputed.
 //!
+//! # Over a read replica
+//! With `--database-read-url`, a request may compute entries on the replica, which replays the
+//! primary's changes a moment after the primary heard of them: an entry computed there just after
+//! a change was applied could hold the figures from before it, and be kept as if after it. So
+//! the cache notes, for its epochs, the primary's write position at or after their changes
+//! committed ([`AggregateCache::note_position`]: the listener reads it after every notification
+//! and after every `clear`). A request computes on the replica only if the replica has replayed
+//! the position noted for the request's starting epoch ([`AggregateCache::view_for`]), else on
+//! the primary; what it computes there is stamped with that starting epoch, not a later one, so
+//! changes after it are checked as usual. Cached figures are never older than what the primary
+//! had when they were last invalidated.
+//!
 //! # Bounded, one computation per key
 //! [moka](https://docs.rs/moka): entries are weighed by their size and evicted one by one past
 //! [`CAPACITY_BYTES`]; concurrent requests for a missing key wait for one computation of it
@@ -30,7 +42,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sqlx::PgPool;
@@ -255,6 +267,11 @@ pub struct AggregateCache {
     known: Mutex<KnownGeneration>,
     /// The listener hears [`GENERATION_CHANNEL`]: only then is a known generation used.
     listening: std::sync::atomic::AtomicBool,
+    /// Whether positions are noted (a read replica is configured).
+    tracks_positions: AtomicBool,
+    /// (epoch, primary position): every change numbered up to the epoch committed at or before
+    /// the position. Oldest first, both increasing; the last [`POSITIONS_KEPT`].
+    positions: Mutex<VecDeque<(u64, u64)>>,
 }
 
 /// The generation last read and when the read started; `forgets` counts the times it was
@@ -264,6 +281,9 @@ struct KnownGeneration {
     forgets: u64,
     value: Option<(i64, std::time::Instant)>,
 }
+
+/// How many (epoch, position) notes are kept.
+const POSITIONS_KEPT: usize = 256;
 
 impl Default for AggregateCache {
     fn default() -> Self {
@@ -276,6 +296,8 @@ impl Default for AggregateCache {
             log: Mutex::new(VecDeque::with_capacity(LOG_LEN)),
             known: Mutex::new(KnownGeneration::default()),
             listening: std::sync::atomic::AtomicBool::new(false),
+            tracks_positions: AtomicBool::new(false),
+            positions: Mutex::new(VecDeque::with_capacity(POSITIONS_KEPT)),
         }
     }
 }
@@ -323,8 +345,39 @@ impl AggregateCache {
         }
     }
 
-    fn current_epoch(&self) -> u64 {
+    /// The number of the last change applied.
+    pub fn current_epoch(&self) -> u64 {
         self.epoch.load(Ordering::SeqCst)
+    }
+
+    /// Starts noting the primary's positions (see the module docs on replicas).
+    pub fn track_positions(&self) {
+        self.tracks_positions.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether positions are noted.
+    pub fn tracks_positions(&self) -> bool {
+        self.tracks_positions.load(Ordering::SeqCst)
+    }
+
+    /// Notes that every change numbered up to `epoch` committed at or before the primary's
+    /// position `position`: `epoch` must have been read before `position` was.
+    pub fn note_position(&self, epoch: u64, position: u64) {
+        let Ok(mut positions) = self.positions.lock() else { return };
+        // The first position noted for an epoch is the smallest that covers it.
+        if positions.back().is_some_and(|(noted, _)| *noted >= epoch) {
+            return;
+        }
+        positions.push_back((epoch, position));
+        while positions.len() > POSITIONS_KEPT {
+            positions.pop_front();
+        }
+    }
+
+    /// The smallest noted position covering every change numbered up to `epoch`, if any.
+    fn position_covering(&self, epoch: u64) -> Option<u64> {
+        let positions = self.positions.lock().ok()?;
+        positions.iter().find(|(e, _)| *e >= epoch).map(|(_, position)| *position)
     }
 
     /// No change numbered in `(from, to]` affects `key`.
@@ -363,7 +416,22 @@ impl AggregateCache {
     pub async fn view<'a>(&'a self, pool: &'a PgPool) -> sqlx::Result<View<'a>> {
         let start = self.current_epoch();
         let generation = self.current_generation(pool).await?;
-        Ok(View { cache: self, pool, generation, start })
+        Ok(View { cache: self, pool, generation, start, on_replica: false })
+    }
+
+    /// [`view`](Self::view) for a routed read: on the replica when the request may use it and
+    /// the replica has replayed every change applied before the request started (see the module
+    /// docs), else on the primary.
+    pub async fn view_for<'a>(&'a self, read: &'a crate::replica::routing::ReadPool) -> sqlx::Result<View<'a>> {
+        let start = self.current_epoch();
+        if read.may_use_replica()
+            && let Some(position) = self.position_covering(start)
+            && let Some(pool) = read.replica_at(position)
+        {
+            let generation = Self::generation(pool).await?;
+            return Ok(View { cache: self, pool, generation, start, on_replica: true });
+        }
+        self.view(read.primary()).await
     }
 
     /// The metadata generation without a round trip when it may be trusted: this server listens
@@ -421,9 +489,24 @@ pub struct View<'a> {
     /// Every change numbered up to this one was applied before the request started: the request
     /// must see it.
     start: u64,
+    /// Reading a replica that has replayed every change up to `start` (and perhaps not later
+    /// ones): what it computes is stamped with `start`.
+    on_replica: bool,
 }
 
 impl View<'_> {
+    /// The epoch to stamp an entry computed now with, read before its figures: on the primary
+    /// the latest (changes applied so far are committed there), on the replica the request's
+    /// start (the changes it is known to have replayed).
+    fn stamp(&self) -> u64 {
+        if self.on_replica { self.start } else { self.cache.current_epoch() }
+    }
+
+    /// Whether this view reads the replica.
+    pub fn on_replica(&self) -> bool {
+        self.on_replica
+    }
+
     /// The entry for `key`, computed by `compute` when missing or stale; concurrent requests for
     /// the same key wait for one computation.
     async fn get_or_compute<F, Fut>(&self, key: Key, compute: F) -> sqlx::Result<Data>
@@ -443,7 +526,7 @@ impl View<'_> {
                 .entries
                 .try_get_with(key.clone(), async {
                     // Both read before the figures: a change committed meanwhile shows as newer.
-                    let verified = AtomicU64::new(cache.current_epoch());
+                    let verified = AtomicU64::new(self.stamp());
                     let generation = AggregateCache::generation(self.pool).await?;
                     let data = compute().await?;
                     Ok::<_, sqlx::Error>(Arc::new(Stamped { data, generation, verified }))
@@ -526,7 +609,7 @@ impl View<'_> {
         }
         if !missing.is_empty() {
             // Read before the figures, like every entry's stamp.
-            let verified = cache.current_epoch();
+            let verified = self.stamp();
             let generation = AggregateCache::generation(self.pool).await?;
             let ids: Vec<i32> = missing.iter().map(|(id, _)| *id).collect();
             let mut rolled = super::rollup::totals(self.pool, &ids, period, basis).await?;
@@ -703,6 +786,7 @@ pub fn spawn_listener(pool: PgPool, cache: Arc<AggregateCache>) {
             // Whatever happened before listening is unknown.
             cache.clear();
             cache.forget_generation();
+            note_position(&cache, &mut listener).await;
             cache.listening.store(true, Ordering::SeqCst);
             loop {
                 match listener.try_recv().await {
@@ -713,12 +797,14 @@ pub fn spawn_listener(pool: PgPool, cache: Arc<AggregateCache>) {
                         if let Some(change) = Change::from_payload(notification.payload()) {
                             cache.apply(&change);
                         }
+                        note_position(&cache, &mut listener).await;
                     }
                     // The connection was lost (and will be re-established): changes may be missed.
                     Ok(None) => {
                         cache.listening.store(false, Ordering::SeqCst);
                         cache.clear();
                         cache.forget_generation();
+                        note_position(&cache, &mut listener).await;
                         cache.listening.store(true, Ordering::SeqCst);
                     }
                     Err(error) => {
@@ -733,6 +819,23 @@ pub fn spawn_listener(pool: PgPool, cache: Arc<AggregateCache>) {
             }
         }
     });
+}
+
+/// Notes the primary's position for the changes applied so far, when a replica is configured:
+/// they all committed before it (a server applies its own after the commit, and a notification
+/// arrives after the commit), and the epoch is read first. On the listener's own connection,
+/// so that it costs no pool connection; a failure only delays the replica's use.
+async fn note_position(cache: &AggregateCache, listener: &mut sqlx::postgres::PgListener) {
+    if !cache.tracks_positions() {
+        return;
+    }
+    let epoch = cache.current_epoch();
+    let position: sqlx::Result<String> =
+        sqlx::query_scalar("SELECT pg_current_wal_lsn()::text").fetch_one(&mut *listener).await;
+    match position.as_deref().ok().and_then(crate::replica::parse_lsn) {
+        Some(position) => cache.note_position(epoch, position),
+        None => tracing::debug!("không đọc được vị trí WAL của máy chủ chính"),
+    }
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ use crate::directives::targets::{self, Attainment};
 use crate::error::{AppError, AppResult};
 use crate::format;
 use crate::indicators::{Catalogue, Indicator};
+use crate::replica::routing::ReadPool;
 use crate::reports::Period;
 use crate::units::{self, Unit, queries};
 use crate::web::routes::{Access, RouteSpec};
@@ -333,12 +334,13 @@ fn basis_query(basis: Basis) -> &'static str {
 
 pub async fn show(
     State(state): State<AppState>,
+    read: ReadPool,
     layout: Layout,
     user: CurrentUser,
     Path(code): Path<String>,
     Query(query): Query<DashboardQuery>,
 ) -> AppResult<Response> {
-    let view = state.aggregates.view(&state.pool).await?;
+    let view = state.aggregates.view_for(&read).await?;
     let scope = scope(&view, &user, &code, &query.period, &query.unit_date).await?;
     let basis = Basis::parse(&query.basis);
     // The key holds validated parameters only: a known indicator, a known sort order.
@@ -359,7 +361,7 @@ pub async fn show(
     let scope = &scope;
     let query = &query;
     let view = &view;
-    let body = view.dashboard(key, || compute_body(&state, view, scope, query, basis)).await?;
+    let body = view.dashboard(key, || compute_body(view, scope, query, basis)).await?;
     Ok(render(&DashboardPage { layout, body }))
 }
 
@@ -383,13 +385,14 @@ const TREND_QUARTERS: usize = 8;
 const REFORM_MARK: &str = "từ 01/07/2025: chính quyền địa phương 2 cấp";
 
 async fn compute_body(
-    state: &AppState,
     view: &cache::View<'_>,
     scope: &Scope,
     query: &DashboardQuery,
     basis: Basis,
 ) -> AppResult<std::sync::Arc<DashboardBody>> {
     let catalogue = view.catalogue().await?;
+    // Every read of the body from the view's database: the replica or the primary.
+    let pool = view.pool();
     let period = scope.period;
     let unit = scope.unit.as_ref();
     let composite = history::composite(view, unit, period, basis).await?;
@@ -403,7 +406,7 @@ async fn compute_body(
     let level = scope.unit.as_ref().map(|u| u.level);
     let scope_key = format!("{}|{level:?}", scope.path().unwrap_or(""));
     let all_targets =
-        view.metadata("targets", scope_key.clone(), || targets::for_unit(&state.pool, scope.path(), level)).await?;
+        view.metadata("targets", scope_key.clone(), || targets::for_unit(pool, scope.path(), level)).await?;
     let code = scope.code();
     let q = format!("{}{}", basis_query(basis), scope.unit_date_query());
 
@@ -481,7 +484,7 @@ async fn compute_body(
     if let Some(unit) = unit.filter(|u| u.level == 3) {
         let path = unit.path.clone();
         let per_hamlet =
-            view.metadata("per_hamlet_targets", path.clone(), || targets::per_hamlet_for(&state.pool, &path)).await?;
+            view.metadata("per_hamlet_targets", path.clone(), || targets::per_hamlet_for(pool, &path)).await?;
         let hamlets: Vec<&Unit> = composite.children.iter().filter(|c| c.level == 4).collect();
         for target in per_hamlet.iter().filter(|t| t.year.is_none_or(|y| y == period.year())) {
             let Some(indicator) = catalogue.indicator(&target.indicator_code) else { continue };
@@ -530,9 +533,8 @@ async fn compute_body(
     let (year, quarter) = period.last_quarter();
     let reporting: Vec<&Unit> = composite.children.iter().filter(|u| u.level <= 3).collect();
     let ids: Vec<i32> = reporting.iter().map(|u| u.id).chain(unit.map(|u| u.id)).collect();
-    let rows = crate::reports::store::overview(&state.pool, &ids, year, quarter).await?;
-    let due =
-        view.metadata("calendar", String::new(), || crate::reports::calendar(&state.pool)).await?.due(year, quarter);
+    let rows = crate::reports::store::overview(pool, &ids, year, quarter).await?;
+    let due = view.metadata("calendar", String::new(), || crate::reports::calendar(pool)).await?.due(year, quarter);
     let mut submitted = 0;
     let mut late = Vec::new();
     let mut missing = Vec::new();
@@ -657,7 +659,7 @@ async fn compute_body(
         .metadata("agenda", format!("{scope_key}|{today}"), || async {
             let mut overdue_tasks = Vec::new();
             if let Some(unit) = &scope.unit {
-                for task in crate::directives::tasks_for_unit(&state.pool, unit.id, today).await? {
+                for task in crate::directives::tasks_for_unit(pool, unit.id, today).await? {
                     if let Some(deadline) = task.deadline.filter(|d| *d < today) {
                         overdue_tasks.push((
                             task.directive_number,
@@ -678,7 +680,7 @@ async fn compute_body(
                 )
                 .bind(scope.path())
                 .bind(today)
-                .fetch_all(&state.pool)
+                .fetch_all(pool)
                 .await?
                 .into_iter()
                 .map(|(number, kind, due_on)| {
@@ -874,15 +876,18 @@ async fn latest_quarters(
 /// to the whole; at a unit without sub-units, the reports and fields it came from.
 pub async fn drill(
     State(state): State<AppState>,
+    read: ReadPool,
     layout: Layout,
     user: CurrentUser,
     Path(code): Path<String>,
     Query(query): Query<DashboardQuery>,
 ) -> AppResult<Response> {
-    let view = state.aggregates.view(&state.pool).await?;
+    let view = state.aggregates.view_for(&read).await?;
+    // Every read of the page from the view's database: the replica or the primary.
+    let pool = view.pool();
     let scope = scope(&view, &user, &code, &query.period, &query.unit_date).await?;
     let basis = Basis::parse(&query.basis);
-    let catalogue = Catalogue::load(&state.pool).await?;
+    let catalogue = Catalogue::load(pool).await?;
     let period = scope.period;
     let q = basis_query(basis);
     // Either an indicator (numerator and denominator) or one element key.
@@ -926,7 +931,7 @@ pub async fn drill(
         let ids: Vec<i32> = parts.keys().filter_map(|p| p.rsplit('.').next()?.parse().ok()).collect();
         sqlx::query_as::<_, (String, String, String)>("SELECT path::text, name, code FROM units WHERE id = ANY($1)")
             .bind(&ids)
-            .fetch_all(&state.pool)
+            .fetch_all(pool)
             .await?
             .into_iter()
             .map(|(path, name, code)| (path, (name, code)))
@@ -942,7 +947,7 @@ pub async fn drill(
         (k(qs[0]), k(qs[qs.len() - 1]))
     };
     let latest = match is_stock && from != to {
-        true => latest_quarters(&state.pool, &scope, parts, &codes, (from, to), basis).await?,
+        true => latest_quarters(pool, &scope, parts, &codes, (from, to), basis).await?,
         false => BTreeMap::new(),
     };
     let mut rows = Vec::new();
@@ -974,7 +979,7 @@ pub async fn drill(
     let silent: Vec<&Unit> =
         composite.children.iter().filter(|c| c.level <= 3 && !parts.contains_key(&c.path)).collect();
     let ids: Vec<i32> = silent.iter().map(|c| c.id).collect();
-    let states = crate::reports::store::overview(&state.pool, &ids, year, quarter).await?;
+    let states = crate::reports::store::overview(pool, &ids, year, quarter).await?;
     for child in silent {
         let correcting = states.iter().any(|r| r.unit_id == child.id && r.is_being_corrected());
         rows.push(DrillRow {
@@ -1009,7 +1014,7 @@ pub async fn drill(
         .bind(to)
         .bind(&codes)
         .bind(basis.statuses())
-        .fetch_all(&state.pool)
+        .fetch_all(pool)
         .await?;
         for (year, quarter, element, org, value, _) in rows {
             let report = Period::Quarter { year, quarter: quarter as u8 };

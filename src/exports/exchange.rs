@@ -26,6 +26,7 @@ use crate::auth::authz::{self, Action, Place};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
 use crate::format;
+use crate::replica::routing::ReadPool;
 use crate::reports::store::Status;
 use crate::units::Unit;
 use crate::web::{AppState, Layout, render};
@@ -85,6 +86,7 @@ fn may_export(user: &CurrentUser, workflow: &CurrentUser, row: &StoredValue) -> 
 /// that the caller may read (see [`may_export`]), each with the state of its report.
 pub async fn export_values(
     State(state): State<AppState>,
+    read: ReadPool,
     user: CurrentUser,
     Path((code, year_text)): Path<(String, String)>,
     Query(query): Query<super::UnitDateQuery>,
@@ -110,7 +112,7 @@ pub async fn export_values(
     )
     .bind(&unit.path)
     .bind(year)
-    .fetch_all(&state.pool)
+    .fetch_all(read.pool())
     .await?;
     let workflow = CurrentUser {
         roles: user.roles.iter().copied().filter(|r| matches!(r, Role::DataEntry | Role::Reviewer)).collect(),

@@ -26,6 +26,7 @@ use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
 use crate::error::{AppError, AppResult};
 use crate::format;
+use crate::replica::routing::ReadPool;
 use crate::reports::Period;
 use crate::units::{self, Unit, queries};
 use crate::web::routes::{Access, RouteSpec};
@@ -191,18 +192,21 @@ pub struct AnnualQuery {
 pub const DOCX_TYPE: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// Builds the document issued on `date` by the unit's office at `office_date`.
+/// Builds the document issued on `date` by the unit's office at `office_date`, reading through
+/// `read` (the replica for the export itself, the primary after a save).
 async fn load_document(
     state: &AppState,
+    read: &ReadPool,
     unit: Unit,
     year: i32,
     date: NaiveDate,
     office_date: NaiveDate,
 ) -> AppResult<(AnnualDocument, Figures, AnnualNarrative)> {
     let layout = LayoutSpec::load()?;
-    let narrative = annual::narrative(&state.pool, unit.id, year).await?.unwrap_or_default();
-    let office = crate::offices::in_force(&state.pool, &unit, office_date).await?;
-    let view = state.aggregates.view(&state.pool).await?;
+    let view = state.aggregates.view_for(read).await?;
+    // The narrative and office from the same database as the figures.
+    let narrative = annual::narrative(view.pool(), unit.id, year).await?.unwrap_or_default();
+    let office = crate::offices::in_force(view.pool(), &unit, office_date).await?;
     let figures = Figures::load(&view, unit, year).await?;
     let document = annual::build(&figures, &narrative, &layout, &annual::Options { date, office });
     Ok((document, figures, narrative))
@@ -237,6 +241,7 @@ impl AnnualPage {
 
 pub async fn annual_export(
     State(state): State<AppState>,
+    read: ReadPool,
     layout: Layout,
     user: CurrentUser,
     Path((code, year_text)): Path<(String, String)>,
@@ -260,8 +265,9 @@ pub async fn annual_export(
     let short = unit.short_name.clone();
     // The workbook's raw values are read alongside the figures, on a second connection.
     let raw =
-        async { if ext == "xlsx" { xlsx::raw_values(&state.pool, &unit, year).await.map(Some) } else { Ok(None) } };
-    let (loaded, raw) = tokio::join!(load_document(&state, unit.clone(), year, date, report_date(year, issued)), raw);
+        async { if ext == "xlsx" { xlsx::raw_values(read.pool(), &unit, year).await.map(Some) } else { Ok(None) } };
+    let (loaded, raw) =
+        tokio::join!(load_document(&state, &read, unit.clone(), year, date, report_date(year, issued)), raw);
     let ((document, figures, narrative), raw) = (loaded?, raw?);
     let name = format!("Báo cáo tổng kết năm {year} - {short}");
     match ext.as_str() {
@@ -385,7 +391,8 @@ async fn narrative_again(
     problem: NarrativeProblem,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let (document, _, _) = load_document(state, unit, year, units::today(), report_date(year, None)).await?;
+    let read = ReadPool::primary_only(state.pool.clone());
+    let (document, _, _) = load_document(state, &read, unit, year, units::today(), report_date(year, None)).await?;
     let default_recipients = document.office.recipients.join("\n");
     let default_position = document.office.signer_position.clone();
     let page = AnnualPage {

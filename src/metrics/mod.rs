@@ -218,6 +218,9 @@ pub async fn scrape(State(state): State<AppState>, request: Request) -> Response
     record_pool(&state.pool, "reads");
     metrics::gauge!(ROLLUP_PENDING).set(crate::dashboards::rollup::pending_compactions() as f64);
     refresh_reports(&state.pool).await;
+    if state.replica.is_some() {
+        record_replica(crate::replica::replica_lag_seconds(&state));
+    }
     let mut response = (StatusCode::OK, handle.render()).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));

@@ -22,6 +22,9 @@ pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<AppConfig>,
     pub aggregates: Arc<crate::dashboards::cache::AggregateCache>,
+    /// The read-only replica for dashboards, aggregates and exports (`--database-read-url`),
+    /// if any: see `replica`.
+    pub replica: Option<Arc<crate::replica::Replica>>,
 }
 
 impl FromRef<AppState> for PgPool {
