@@ -586,6 +586,7 @@ async fn json_logs_have_one_line_per_request_and_the_allow_list_comes_from_the_e
         let parsed: Result<serde_json::Value, _> = serde_json::from_str(line);
         assert!(parsed.is_ok_and(|v| v.is_object()), "every line is a JSON object: {line}");
     }
+}
 
 // --- issue 16: more than one machine (a streaming replica for reads) ---
 

@@ -464,9 +464,10 @@ pub async fn save_many(
         }
     }
     if !progress.is_empty() {
-        let (keys, texts): (Vec<(i32, i32)>, Vec<(&str, &str)>) = progress.into_iter().unzip();
-        let (report_ids, task_ids): (Vec<i32>, Vec<i32>) = keys.into_iter().unzip();
-        let (statuses, notes): (Vec<&str>, Vec<&str>) = texts.into_iter().unzip();
+        let report_ids: Vec<i32> = progress.keys().map(|k| k.0).collect();
+        let task_ids: Vec<i32> = progress.keys().map(|k| k.1).collect();
+        let statuses: Vec<&str> = progress.values().map(|v| v.0).collect();
+        let notes: Vec<&str> = progress.values().map(|v| v.1).collect();
         sqlx::query(
             "INSERT INTO report_task_progress (report_id, task_id, status, note)
              SELECT * FROM UNNEST($1::int[], $2::int[], $3::text[], $4::text[])
