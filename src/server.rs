@@ -95,10 +95,6 @@ impl Drop for WriteRuntime {
 }
 
 /// Whether a request changes data (a save, a submission, an acceptance, a sign-in).
-fn changes_data(method: &axum::http::Method) -> bool {
-    !matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS)
-}
-
 /// Serves on `listener` until `shutdown` completes, then lets open connections finish their
 /// requests. Each connection speaks HTTP/1.1 through hyper with a header-read
 /// timeout of `header_read_timeout`.
@@ -167,7 +163,7 @@ pub async fn serve_until(
             let mut write_service = write_service.clone();
             let handle = handle.clone();
             async move {
-                if !changes_data(request.method()) {
+                if !crate::web::routes::changes_data(request.method()) {
                     return read_service.call(request).await;
                 }
                 match handle.spawn(async move { write_service.call(request).await }).await {

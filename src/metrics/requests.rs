@@ -78,6 +78,9 @@ pub async fn track(State(state): State<AppState>, mut request: Request, next: Ne
     let started = Instant::now();
     let _in_flight = InFlight::start();
     let method = method_label(request.method());
+    // Requests that change data are served by the write pool, the others by the read pool
+    // (server::serve_until).
+    let pool = if crate::web::routes::changes_data(request.method()) { "writes" } else { "reads" };
     let route = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());
     let route = route.unwrap_or_else(|| UNMATCHED.to_owned());
     let id = request_id(&request);
@@ -90,8 +93,6 @@ pub async fn track(State(state): State<AppState>, mut request: Request, next: Ne
     metrics::counter!(super::REQUESTS, "method" => method, "route" => route.clone(), "status" => status.to_string())
         .increment(1);
     metrics::histogram!(super::DURATION, "method" => method, "route" => route.clone()).record(elapsed.as_secs_f64());
-    // GET and HEAD are served by the read pool, the rest by the write pool (server::serve_until).
-    let pool = if matches!(method, "GET" | "HEAD" | "OPTIONS") { "reads" } else { "writes" };
     super::record_pool(&state.pool, pool);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);

@@ -49,11 +49,6 @@ pub fn is_routed(path: &str) -> bool {
     ROUTED.iter().any(|prefix| path.starts_with(prefix))
 }
 
-/// Whether a request of this method changes data.
-fn changes_data(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-}
-
 /// The replica chosen for one request by [`route_reads`].
 #[derive(Clone)]
 struct Routed {
@@ -151,7 +146,7 @@ pub async fn route_reads(State(state): State<AppState>, request: Request, next: 
     let Some(replica) = state.replica.clone() else {
         return next.run(request).await;
     };
-    if changes_data(request.method()) {
+    if crate::web::routes::changes_data(request.method()) {
         let response = next.run(request).await;
         return mark_write(&state, &replica, response).await;
     }

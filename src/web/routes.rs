@@ -11,6 +11,14 @@ use axum::routing::MethodRouter;
 use crate::auth::CurrentUser;
 use crate::web::AppState;
 
+/// Whether a request with this method may change data: everything but GET, HEAD and OPTIONS
+/// (no route of the table changes data on those). The one rule behind the write runtime and
+/// pool (`server::serve_until`), what is forgotten after a write (`lib.rs`), read-your-writes
+/// over a replica (`replica::routing`) and the pool label of the request metrics.
+pub fn changes_data(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
 /// The coarse gate in front of a handler. Rules that depend on the unit (whose report, which
 /// subtree) are checked inside the handler through `auth::authz`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
