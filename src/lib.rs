@@ -69,7 +69,8 @@ pub fn route_table() -> Vec<RouteSpec> {
     table
 }
 
-/// After every request that may write (not GET, HEAD or OPTIONS), what this server keeps to
+/// After every request that may write (not GET, HEAD or OPTIONS) other than the writes that
+/// move reports only ([`reports::REPORT_ONLY_WRITES`]), what this server keeps to
 /// spare the database a round trip per view is read again: the metadata generation (so whoever
 /// changed a target or the catalogue sees it on the next page, before its announcement comes
 /// back) and the signed-in sessions (a sign-out, a deactivation, a changed role).
@@ -78,8 +79,9 @@ async fn forget_after_writes(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let writes =
-        !matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS);
+    let route = request.extensions().get::<axum::extract::MatchedPath>().map(|path| path.as_str());
+    let writes = web::routes::changes_data(request.method())
+        && !route.is_some_and(|route| reports::REPORT_ONLY_WRITES.contains(&route));
     let response = next.run(request).await;
     if writes {
         state.aggregates.forget_generation();

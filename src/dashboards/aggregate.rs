@@ -195,6 +195,42 @@ pub async fn live_rest(
     Ok(into_parts(rows))
 }
 
+/// The children of a rolled-up root that have no roll-ups of their own (below level 2: the
+/// communes directly under a province of today), as paths.
+pub async fn live_children(pool: &PgPool, root_path: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT path::text FROM units WHERE parent_id = $1 AND level > $2 ORDER BY path")
+        .bind(root_id(root_path).unwrap_or(0))
+        .bind(super::rollup::MAX_LEVEL)
+        .fetch_all(pool)
+        .await
+}
+
+/// Of what roll-ups do not hold under the rolled-up root `root_path`, the parts named in
+/// `parts`, summed live: the root's own reports for the root's own path, a child's subtree for
+/// a child's path (see [`live_children`]). Parts with no report counted are absent. What lets
+/// the cache read again only the commune whose report moved, not the province's hundred.
+pub async fn live_parts_of(
+    pool: &PgPool,
+    root_path: &str,
+    parts: &[String],
+    period: Period,
+    basis: Basis,
+) -> sqlx::Result<BTreeMap<String, Totals>> {
+    let (from, to) = quarter_bounds(period);
+    let sql = GROUPED
+        .replace("{subtree}", "u.path <@ $1::ltree")
+        .replace("{live_only}", "subltree(u.path, 0, LEAST(nlevel(u.path), nlevel($1::ltree) + 1))::text = ANY($5)");
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(root_path)
+        .bind(from)
+        .bind(to)
+        .bind(basis.statuses())
+        .bind(parts)
+        .fetch_all(pool)
+        .await?;
+    Ok(into_parts(rows))
+}
+
 /// The country, a province or a district: each child at level 1–2 from its roll-up; the root's
 /// own reports and children below level 2 live.
 async fn rolled_up_parts(

@@ -178,14 +178,17 @@ pub struct Key {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum What {
     Parts(Period),
-    /// One child's subtree totals from its roll-up (the key's root is the child).
+    /// One child's subtree totals (the key's root is the child): from its roll-up, or read live
+    /// below level 2 (see `aggregate::live_parts_of`).
     Subtree(Period),
-    /// What roll-ups do not hold under a rolled-up root (see `aggregate::live_rest`).
-    Rest(Period),
+    /// A rolled-up root's own reports, read live (see `aggregate::live_parts_of`).
+    Own(Period),
     /// Flows per old commune (see `aggregate::flows_by_commune`).
     Communes(Period),
     /// The children with roll-ups of a root, or none when the root is read live.
     Children,
+    /// The children without roll-ups of a rolled-up root, read live.
+    LiveChildren,
     /// Something a dashboard reads from metadata only (targets, sub-units, the calendar, the
     /// agenda): a name and its validated argument.
     Metadata(&'static str, String),
@@ -204,7 +207,10 @@ impl Key {
     }
 
     fn affected_by(&self, change: &Change) -> bool {
-        if matches!(self.what, What::Catalogue | What::Unit(..) | What::Children | What::Metadata(..)) {
+        if matches!(
+            self.what,
+            What::Catalogue | What::Unit(..) | What::Children | What::LiveChildren | What::Metadata(..)
+        ) {
             return false;
         }
         let holds_unit = match &self.root {
@@ -224,6 +230,7 @@ enum Data {
     Unit(Unit),
     Subtree(Option<Arc<Totals>>),
     Children(Option<Arc<Vec<(i32, String)>>>),
+    LiveChildren(Arc<Vec<String>>),
     Metadata(Arc<dyn std::any::Any + Send + Sync>),
 }
 
@@ -243,6 +250,7 @@ impl Data {
             Data::Unit(_) => 512,
             Data::Subtree(totals) => totals.as_ref().map_or(0, |t| totals_weight(t)),
             Data::Children(children) => children.as_ref().map_or(0, |c| c.len() as u64 * 64),
+            Data::LiveChildren(children) => children.len() as u64 * 64,
             Data::Metadata(_) => 8 * 1024,
         };
         u32::try_from(bytes.max(256)).unwrap_or(u32::MAX)
@@ -526,8 +534,10 @@ impl View<'_> {
                 .entries
                 .try_get_with(key.clone(), async {
                     // Both read before the figures: a change committed meanwhile shows as newer.
+                    // The request's generation, read before it: an entry is never taken for
+                    // newer than it is, and no round trip is spent reading it again.
                     let verified = AtomicU64::new(self.stamp());
-                    let generation = AggregateCache::generation(self.pool).await?;
+                    let generation = self.generation;
                     let data = compute().await?;
                     Ok::<_, sqlx::Error>(Arc::new(Stamped { data, generation, verified }))
                 })
@@ -581,8 +591,22 @@ impl View<'_> {
         }
     }
 
-    /// A rolled-up root's parts: each child's entry (those missing read in one query) and the
-    /// live rest.
+    /// The children without roll-ups of the rolled-up `root`.
+    async fn live_children(&self, root: &str) -> sqlx::Result<Arc<Vec<String>>> {
+        let pool = self.pool;
+        let key = Key { root: Some(root.to_owned()), basis: Basis::Accepted, years: (0, 0), what: What::LiveChildren };
+        let compute = || async { Ok(Data::LiveChildren(Arc::new(aggregate::live_children(pool, root).await?))) };
+        match self.get_or_compute(key, compute).await? {
+            Data::LiveChildren(children) => Ok(children),
+            _ => Ok(Arc::new(aggregate::live_children(pool, root).await?)),
+        }
+    }
+
+    /// A rolled-up root's parts, each an entry of its own: every child's subtree (from its
+    /// roll-up, or live below level 2) and the root's own reports (live). Entries missing are
+    /// read together, one query for the rolled-up ones and one for the live ones: after an
+    /// acceptance in one commune of a province of today, one commune is read again, not the
+    /// province's hundred.
     async fn assemble(
         &self,
         root: Option<&str>,
@@ -590,50 +614,80 @@ impl View<'_> {
         period: Period,
         basis: Basis,
     ) -> sqlx::Result<BTreeMap<String, Totals>> {
-        let cache = self.cache;
         let year = period.year();
-        let child_key =
-            |path: &str| Key { root: Some(path.to_owned()), basis, years: (year, year), what: What::Subtree(period) };
+        let key_of = |path: &str, what: What| Key { root: Some(path.to_owned()), basis, years: (year, year), what };
         let mut parts: BTreeMap<String, Totals> = BTreeMap::new();
         let mut missing: Vec<&(i32, String)> = Vec::new();
         for child in children {
-            let key = child_key(&child.1);
-            match cache.entries.get(&key).await {
-                Some(hit) if cache.fresh(&key, &hit, self.generation, self.start) => {
-                    if let Data::Subtree(Some(totals)) = &hit.data {
-                        parts.insert(child.1.clone(), totals.as_ref().clone());
-                    }
-                }
-                _ => missing.push(child),
+            if !self.cached_part(&key_of(&child.1, What::Subtree(period)), &child.1, &mut parts).await {
+                missing.push(child);
             }
         }
         if !missing.is_empty() {
             // Read before the figures, like every entry's stamp.
             let verified = self.stamp();
-            let generation = AggregateCache::generation(self.pool).await?;
             let ids: Vec<i32> = missing.iter().map(|(id, _)| *id).collect();
             let mut rolled = super::rollup::totals(self.pool, &ids, period, basis).await?;
             for (id, path) in missing {
-                let totals = rolled.remove(id).map(Arc::new);
-                if let Some(totals) = &totals {
-                    parts.insert(path.clone(), totals.as_ref().clone());
-                }
-                let stamped = Stamped { data: Data::Subtree(totals), generation, verified: AtomicU64::new(verified) };
-                cache.entries.insert(child_key(path), Arc::new(stamped)).await;
+                let totals = rolled.remove(id);
+                self.store_part(key_of(path, What::Subtree(period)), path, totals, verified, &mut parts).await;
             }
         }
-        if root.is_some() {
-            let pool = self.pool;
-            let key = Key { root: root.map(str::to_owned), basis, years: (year, year), what: What::Rest(period) };
-            let compute =
-                || async { Ok(Data::Parts(Arc::new(aggregate::live_rest(pool, root, period, basis).await?))) };
-            if let Data::Parts(rest) = self.get_or_compute(key, compute).await? {
-                for (path, totals) in rest.iter() {
-                    parts.insert(path.clone(), totals.clone());
-                }
+        let Some(root) = root else { return Ok(parts) };
+        let live = self.live_children(root).await?;
+        let mut missing: Vec<(Key, &str)> = Vec::new();
+        let own = key_of(root, What::Own(period));
+        let wanted = std::iter::once((own, root))
+            .chain(live.iter().map(|path| (key_of(path, What::Subtree(period)), path.as_str())));
+        for (key, path) in wanted {
+            if !self.cached_part(&key, path, &mut parts).await {
+                missing.push((key, path));
+            }
+        }
+        if !missing.is_empty() {
+            let verified = self.stamp();
+            let paths: Vec<String> = missing.iter().map(|(_, path)| (*path).to_owned()).collect();
+            let mut read = aggregate::live_parts_of(self.pool, root, &paths, period, basis).await?;
+            for (key, path) in missing {
+                let totals = read.remove(path);
+                self.store_part(key, path, totals, verified, &mut parts).await;
             }
         }
         Ok(parts)
+    }
+
+    /// Adds the cached part under `key` to `parts`; `false` when it is missing or stale.
+    async fn cached_part(&self, key: &Key, path: &str, parts: &mut BTreeMap<String, Totals>) -> bool {
+        let cache = self.cache;
+        match cache.entries.get(key).await {
+            Some(hit) if cache.fresh(key, &hit, self.generation, self.start) => {
+                if let Data::Subtree(Some(totals)) = &hit.data {
+                    parts.insert(path.to_owned(), totals.as_ref().clone());
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Keeps a part just read (stamped `verified`, the epoch read before it) and adds it to
+    /// `parts`. The request's own generation is the stamp: it was read before the figures, so
+    /// an entry is never taken for newer than it is.
+    async fn store_part(
+        &self,
+        key: Key,
+        path: &str,
+        totals: Option<Totals>,
+        verified: u64,
+        parts: &mut BTreeMap<String, Totals>,
+    ) {
+        let totals = totals.map(Arc::new);
+        if let Some(totals) = &totals {
+            parts.insert(path.to_owned(), totals.as_ref().clone());
+        }
+        let stamped =
+            Stamped { data: Data::Subtree(totals), generation: self.generation, verified: AtomicU64::new(verified) };
+        self.cache.entries.insert(key, Arc::new(stamped)).await;
     }
 
     /// The database this view reads.

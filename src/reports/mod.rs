@@ -20,6 +20,13 @@ use crate::error::{AppError, AppResult};
 use crate::units::Unit;
 use crate::web::routes::{Access, RouteSpec};
 
+/// The routes whose writes move reports only (figures, narrative, statuses, roll-ups): they
+/// change no metadata generation (report moves stopped bumping it in migration 0013) and no
+/// session, so the server forgets neither after them (`lib.rs::forget_after_writes`) — at
+/// quarter-end they are nearly every write, and each forgetting cost the next views a round trip.
+pub const REPORT_ONLY_WRITES: [&str; 3] =
+    ["/reports/{unit}/{period}", "/reports/{unit}/{period}/review", "/api/v1/reports/{unit}/{period}"];
+
 pub fn routes() -> Vec<RouteSpec> {
     use Access::SignedIn;
     vec![
