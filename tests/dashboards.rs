@@ -337,6 +337,65 @@ async fn a_cached_dashboard_changes_the_moment_a_report_is_accepted() {
 }
 
 #[tokio::test]
+async fn an_acceptance_in_one_commune_of_today_reads_that_commune_again_not_the_whole_province() {
+    use danvan::reports::store::{self, Status};
+    let app = TestApp::spawn_with_demo().await;
+    let leader = app.demo_client("angiang.lanhdao").await;
+    // Two communes of today directly under the province (no roll-ups of their own: read live).
+    let communes: Vec<(i32, String)> = sqlx::query_as(
+        "SELECT c.id, c.code FROM units c JOIN units p ON p.id = c.parent_id
+         WHERE p.code = '91' AND p.valid_to IS NULL AND c.valid_to IS NULL AND c.level = 3
+         ORDER BY c.code LIMIT 2",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("communes");
+    assert_eq!(communes.len(), 2, "the province of today has communes");
+    // The current quarter: the demo leaves it empty.
+    let period = danvan::reports::Period::containing(danvan::units::today());
+    let (year, quarter) = period.last_quarter();
+    let mut ids = Vec::new();
+    for ((unit_id, _), (status, value)) in communes.iter().zip([("da_gui", 10.0), ("da_duyet", 7.0)]) {
+        let id: i32 = sqlx::query_scalar(
+            "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status) VALUES ($1, $4, $5, $2) RETURNING id)
+             INSERT INTO report_values (report_id, element_code, value) SELECT id, 'DON_TIEP_NHAN', $3 FROM r
+             RETURNING report_id",
+        )
+        .bind(unit_id)
+        .bind(status)
+        .bind(d(value))
+        .bind(year)
+        .bind(i16::from(quarter))
+        .fetch_one(&app.pool)
+        .await
+        .expect("report");
+        ids.push(id);
+    }
+    danvan::dashboards::rollup::rebuild(&app.pool).await.expect("rebuild");
+    app.cache.clear();
+    let path = format!("/api/v1/aggregates/91?period={}&unit_date=2025-07-01", period.code());
+    let before = aggregates(&leader, &app, &path).await;
+    assert_parts_add_up(&before, "before");
+    assert_eq!(value(&before, "DON_TIEP_NHAN"), 7.0, "the accepted report only");
+    let read_before = app.cache.parts_read();
+    let mut tx = app.pool.begin().await.expect("tx");
+    let report = store::by_id(&mut tx, ids[0]).await.expect("report");
+    let change = store::transition(&mut tx, &report, Status::Accepted, (1, "kiểm tra"), "", &Default::default())
+        .await
+        .expect("accept");
+    tx.commit().await.expect("commit");
+    app.cache.apply(&change);
+    let after = aggregates(&leader, &app, &path).await;
+    assert_eq!(value(&after, "DON_TIEP_NHAN"), value(&before, "DON_TIEP_NHAN") + 10.0, "the acceptance counts at once");
+    assert_parts_add_up(&after, "after");
+    assert_eq!(
+        app.cache.parts_read() - read_before,
+        2,
+        "only the commune that moved and the province's own reports are read again"
+    );
+}
+
+#[tokio::test]
 async fn the_aggregates_api_gives_the_dashboard_figures_with_parts_that_add_up() {
     let app = TestApp::spawn_with_demo().await;
     let leader = app.demo_client("tinh.lanhdao").await;

@@ -280,6 +280,8 @@ pub struct AggregateCache {
     /// (epoch, primary position): every change numbered up to the epoch committed at or before
     /// the position. Oldest first, both increasing; the last [`POSITIONS_KEPT`].
     positions: Mutex<VecDeque<(u64, u64)>>,
+    /// How many subtree parts have been read from the database (see [`AggregateCache::parts_read`]).
+    parts_read: AtomicU64,
 }
 
 /// The generation last read and when the read started; `forgets` counts the times it was
@@ -306,6 +308,7 @@ impl Default for AggregateCache {
             listening: std::sync::atomic::AtomicBool::new(false),
             tracks_positions: AtomicBool::new(false),
             positions: Mutex::new(VecDeque::with_capacity(POSITIONS_KEPT)),
+            parts_read: AtomicU64::new(0),
         }
     }
 }
@@ -340,6 +343,14 @@ impl AggregateCache {
                 log.pop_front();
             }
         }
+    }
+
+    /// How many parts of rolled-up roots (a child's subtree, a root's own reports) this cache has
+    /// read from the database since it started: after an acceptance in one commune, a province's
+    /// dashboard reads two (that commune's subtree and the province's own reports), not one per
+    /// commune. Counted for tests and the operator.
+    pub fn parts_read(&self) -> u64 {
+        self.parts_read.load(Ordering::Relaxed)
     }
 
     /// Forgets everything (a lost notification channel, a rebuild).
@@ -681,6 +692,7 @@ impl View<'_> {
         verified: u64,
         parts: &mut BTreeMap<String, Totals>,
     ) {
+        self.cache.parts_read.fetch_add(1, Ordering::Relaxed);
         let totals = totals.map(Arc::new);
         if let Some(totals) = &totals {
             parts.insert(path.to_owned(), totals.as_ref().clone());
