@@ -329,10 +329,10 @@ async fn check(
             format!("{}. Ghi các số/ký hiệu cách nhau bởi dấu phẩy, ví dụ 25-NQ/TW, 09-QĐ/TU.", problems.join("; ")),
         );
     }
-    if let (Some(n), Some(date)) = (&number, issued_on) {
-        if store::number_taken(&state.pool, &n.to_string(), date, editing).await? {
-            errors.insert("number", format!("Đã có văn bản {n} ban hành ngày {}.", crate::format::date(date)));
-        }
+    if let (Some(n), Some(date)) = (&number, issued_on)
+        && store::number_taken(&state.pool, &n.to_string(), date, editing).await?
+    {
+        errors.insert("number", format!("Đã có văn bản {n} ban hành ngày {}.", crate::format::date(date)));
     }
     match (number, issued_on, unit_ok && errors.is_empty()) {
         (Some(number), Some(issued_on), true) => Ok(Some(Checked { number, unit, issued_on, replaced_by, implements })),
