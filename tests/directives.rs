@@ -901,6 +901,45 @@ async fn a_target_stays_inside_the_issuing_subtree() {
 }
 
 #[tokio::test]
+async fn a_target_value_is_read_the_vietnamese_way_like_the_report_form() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let id = id_of(&app, "05-CTr/TU").await;
+    let count = || async {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM targets WHERE directive_id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("count");
+        n
+    };
+    let before = count().await;
+    // English style (12,345.6) and a dot that may be a decimal point (0.5) are refused, as on
+    // the report form: the input comes back with the message next to the field.
+    for typed in ["12,345.6", "0.5"] {
+        let form = [("indicator", "TL_DVHV"), ("comparator", ">="), ("value", typed), ("description", "Số kiểu Anh")];
+        let (status, html) = post_form(&client, &app, &format!("/directives/{id}/targets"), &form).await;
+        assert_eq!(status, 422, "{typed}");
+        assert!(html.contains("id=\"target-value-error\""), "{typed}: the message is next to the field");
+        assert!(html.contains("Không rõ dấu chấm"), "{typed}: the message says why");
+        assert!(html.contains(&format!("value=\"{typed}\"")), "{typed}: the input is kept");
+        assert_eq!(count().await, before, "{typed}: nothing stored");
+    }
+    // The Vietnamese way is read exactly: 12.345,6 is twelve thousand and some.
+    let form = [("indicator", "TL_DVHV"), ("comparator", ">="), ("value", "12.345,6"), ("description", "Số kiểu Việt")];
+    let (status, html) = post_form(&client, &app, &format!("/directives/{id}/targets"), &form).await;
+    assert_eq!(status, 303, "{}", html.split("field-error").nth(1).unwrap_or(""));
+    let value: String =
+        sqlx::query_scalar("SELECT value::text FROM targets WHERE directive_id = $1 AND description = 'Số kiểu Việt'")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("stored");
+    assert_eq!(value, "12345.6");
+    assert_eq!(count().await, before + 1);
+}
+
+#[tokio::test]
 async fn a_task_with_reported_progress_is_kept_with_a_reason() {
     let app = TestApp::spawn_with_demo().await;
     let client = app.demo_client("tinh.nhaplieu").await;

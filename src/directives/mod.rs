@@ -122,81 +122,62 @@ pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
             Some(unit) => Some(unit_id(tx, unit, &d.number).await?),
             None => None,
         };
-        let id: i32 = sqlx::query_scalar(
-            "INSERT INTO directives (number, kind, issuer, issuing_body, issuing_unit_id, issued_on, title, body,
-                                     status, number_is_assumed, search_key)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        )
-        .bind(parsed.to_string())
-        .bind(&d.kind)
-        .bind(&d.issuer)
-        .bind(&d.issuing_body)
-        .bind(issuing_unit)
-        .bind(d.issued_on)
-        .bind(&d.title)
-        .bind(&d.text)
-        .bind(&d.status)
-        .bind(d.number_is_assumed)
-        .bind(search_key(&d.number, &d.title, &d.text, &d.issuing_body))
-        .fetch_one(&mut *tx)
-        .await
-        .with_context(|| d.number.clone())?;
+        let number = parsed.to_string();
+        let new = store::NewDirective {
+            number: &number,
+            kind: &d.kind,
+            issuer: &d.issuer,
+            issuing_body: &d.issuing_body,
+            issuing_unit_id: issuing_unit,
+            issued_on: d.issued_on,
+            title: &d.title,
+            body: &d.text,
+            status: &d.status,
+            replaced_by_id: None,
+            number_is_assumed: d.number_is_assumed,
+        };
+        let id = store::insert(&mut *tx, &new).await.with_context(|| d.number.clone())?;
         ids.push((d.number.clone(), d.issued_on, id));
         for (i, task) in d.tasks.iter().enumerate() {
-            let task_id: i32 = sqlx::query_scalar(
-                "INSERT INTO directive_tasks (directive_id, number, body, assigned_levels, deadline, sort_order)
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(id)
-            .bind(&task.number)
-            .bind(&task.text)
-            .bind(&task.assigned_levels)
-            .bind(task.deadline)
-            .bind(i as i32)
-            .fetch_one(&mut *tx)
-            .await?;
+            let mut unit_ids = Vec::with_capacity(task.assigned_units.len());
             for unit in &task.assigned_units {
-                let unit = unit_id(tx, unit, &d.number).await?;
-                sqlx::query("INSERT INTO directive_task_units (task_id, unit_id) VALUES ($1, $2)")
-                    .bind(task_id)
-                    .bind(unit)
-                    .execute(&mut *tx)
-                    .await?;
+                unit_ids.push(unit_id(tx, unit, &d.number).await?);
             }
+            let new = store::NewTask {
+                directive_id: id,
+                number: &task.number,
+                body: &task.text,
+                assigned_levels: &task.assigned_levels,
+                deadline: task.deadline,
+                sort_order: Some(i as i32),
+                unit_ids: &unit_ids,
+            };
+            store::insert_task(&mut *tx, &new).await?;
         }
         for target in &d.targets {
             let scope_unit = match &target.scope_unit {
                 Some(unit) => Some(unit_id(tx, unit, &d.number).await?),
                 None => None,
             };
-            sqlx::query(
-                "INSERT INTO targets (directive_id, indicator_code, comparator, value, value_max, year, deadline,
-                                      scope_level, scope_unit_id, per_unit, description)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(id)
-            .bind(&target.indicator)
-            .bind(&target.comparator)
-            .bind(target.value)
-            .bind(target.value_max)
-            .bind(target.year)
-            .bind(target.deadline)
-            .bind(target.scope_level)
-            .bind(scope_unit)
-            .bind(target.per_unit)
-            .bind(&target.text)
-            .execute(&mut *tx)
-            .await
-            .with_context(|| format!("{}: chỉ tiêu {}", d.number, target.indicator))?;
+            let new = store::NewTarget {
+                directive_id: id,
+                indicator_code: &target.indicator,
+                comparator: &target.comparator,
+                value: target.value,
+                value_max: target.value_max,
+                year: target.year,
+                deadline: target.deadline,
+                scope_level: target.scope_level,
+                scope_unit_id: scope_unit,
+                per_unit: target.per_unit,
+                description: &target.text,
+            };
+            store::insert_target(&mut *tx, &new)
+                .await
+                .with_context(|| format!("{}: chỉ tiêu {}", d.number, target.indicator))?;
         }
         for milestone in &d.milestones {
-            sqlx::query("INSERT INTO milestones (directive_id, kind, due_on, description) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(&milestone.kind)
-                .bind(milestone.due_on)
-                .bind(&milestone.text)
-                .execute(&mut *tx)
-                .await?;
+            store::insert_milestone(&mut *tx, id, &milestone.kind, milestone.due_on, &milestone.text).await?;
         }
     }
     // Numbers repeat across decades (two 25-NQ/TW): a link goes to the latest document with
@@ -217,20 +198,12 @@ pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
         };
         for parent in &d.implements {
             let parent_id = find(parent, d.issued_on).with_context(|| format!("{}: không có {parent}", d.number))?;
-            sqlx::query("INSERT INTO directive_links (child_id, parent_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(child)
-                .bind(parent_id)
-                .execute(&mut *tx)
-                .await?;
+            store::link(&mut *tx, *child, parent_id).await?;
         }
         if let Some(replacement) = &d.replaced_by {
             let replacement =
                 find(replacement, NaiveDate::MAX).with_context(|| format!("{}: không có {replacement}", d.number))?;
-            sqlx::query("UPDATE directives SET replaced_by_id = $2 WHERE id = $1")
-                .bind(child)
-                .bind(replacement)
-                .execute(&mut *tx)
-                .await?;
+            store::set_replaced_by(&mut *tx, *child, replacement).await?;
         }
     }
     Ok(())

@@ -1,0 +1,176 @@
+//! The target (chỉ tiêu) forms on a directive's page: adding one, deleting one. How figures
+//! measure against targets is [`crate::directives::targets`]; their wording is in `display`.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum_extra::extract::Form;
+use serde::Deserialize;
+
+use super::show::{Kept, show_page};
+use super::{Errors, audit_and_commit, created, delete_child, editable, inside_issuer, optional_date};
+use crate::auth::CurrentUser;
+use crate::directives::display;
+use crate::directives::store;
+use crate::error::AppResult;
+use crate::format::{NumberRules, parse_vietnamese_number};
+use crate::units;
+use crate::web::{AppState, Flash, Layout};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TargetForm {
+    #[serde(default)]
+    pub(super) indicator: String,
+    #[serde(default)]
+    pub(super) comparator: String,
+    #[serde(default)]
+    pub(super) value: String,
+    #[serde(default)]
+    pub(super) value_max: String,
+    #[serde(default)]
+    pub(super) year: String,
+    #[serde(default)]
+    pub(super) deadline: String,
+    #[serde(default)]
+    pub(super) scope_level: String,
+    #[serde(default)]
+    pub(super) scope_unit: String,
+    #[serde(default)]
+    pub(super) per_unit: Option<String>,
+    #[serde(default)]
+    pub(super) description: String,
+}
+
+/// What a target's value may be: the report form's rule for decimals (not negative, at most
+/// six decimals), read the Vietnamese way: `95`, `51,95`, `1.000`, `12.345,6`.
+const VALUE_RULES: NumberRules = NumberRules::decimal(false, Some(6));
+
+/// The message when the value is left empty.
+const VALUE_MISSING: &str = "Nhập một số, dùng dấu phẩy cho phần thập phân, ví dụ 95 hoặc 51,95.";
+
+/// A value as typed: `Ok(None)` when empty, the Vietnamese message when refused.
+fn parse_value(text: &str) -> Result<Option<rust_decimal::Decimal>, String> {
+    parse_vietnamese_number(text, &VALUE_RULES).map_err(|e| e.message())
+}
+
+pub(super) async fn add(
+    State(state): State<AppState>,
+    layout: Layout,
+    user: CurrentUser,
+    Path(id): Path<i32>,
+    Form(form): Form<TargetForm>,
+) -> AppResult<Response> {
+    let directive = editable(&state, &user, id).await?;
+    let mut errors = Errors::new();
+    let indicator = form.indicator.trim();
+    let indicator = store::indicator_exists(&state.pool, indicator).await?.then_some(indicator);
+    if indicator.is_none() {
+        errors.insert("target.indicator", "Chọn chỉ số trong danh mục.".to_owned());
+    }
+    let comparator = display::COMPARATORS.iter().find(|(c, _)| *c == form.comparator).map(|(c, _)| *c);
+    if comparator.is_none() {
+        errors.insert("target.comparator", "Chọn phép so sánh.".to_owned());
+    }
+    let value = match parse_value(&form.value) {
+        Ok(Some(value)) => Some(value),
+        Ok(None) => {
+            errors.insert("target.value", VALUE_MISSING.to_owned());
+            None
+        }
+        Err(message) => {
+            errors.insert("target.value", message);
+            None
+        }
+    };
+    let value_max = if comparator == Some("between") {
+        match (value, parse_value(&form.value_max)) {
+            (Some(low), Ok(Some(high))) if high >= low => Some(high),
+            (_, Ok(Some(_))) => {
+                errors.insert("target.value_max", "Giá trị “đến” phải không nhỏ hơn giá trị “từ”.".to_owned());
+                None
+            }
+            (_, Ok(None)) => {
+                errors.insert("target.value_max", "Với “từ … đến …”, nhập cả giá trị “đến”, ví dụ 2.".to_owned());
+                None
+            }
+            (_, Err(message)) => {
+                errors.insert("target.value_max", message);
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let year = match form.year.trim() {
+        "" => None,
+        text => {
+            let year = text.parse::<i32>().ok().filter(|y| (1930..=2100).contains(y));
+            if year.is_none() {
+                errors.insert("target.year", "Năm gồm 4 chữ số, ví dụ 2025; bỏ trống nếu áp dụng hằng năm.".to_owned());
+            }
+            year
+        }
+    };
+    let deadline = optional_date(&form.deadline, &mut errors, "target.deadline");
+    let scope_level = match form.scope_level.trim() {
+        "" => None,
+        text => {
+            let level = text.parse::<i16>().ok().filter(|l| (1..=4).contains(l));
+            if level.is_none() {
+                errors.insert("target.scope_level", "Chọn cấp áp dụng.".to_owned());
+            }
+            level
+        }
+    };
+    let mut scope_unit = None;
+    if !form.scope_unit.trim().is_empty() {
+        match units::resolve_for_person(&state.pool, &form.scope_unit, directive.unit_date()).await {
+            Ok(Some(unit)) if !inside_issuer(&directive, &unit) => {
+                errors.insert(
+                    "target.scope_unit",
+                    format!(
+                        "{} không thuộc {}: chỉ tiêu chỉ đặt cho đơn vị ban hành hoặc các đơn vị trực thuộc.",
+                        unit.name,
+                        directive.unit_label()
+                    ),
+                );
+            }
+            Ok(Some(unit)) => scope_unit = Some(unit),
+            Ok(None) => {}
+            Err(message) => {
+                errors.insert("target.scope_unit", message);
+            }
+        }
+    }
+    let (Some(indicator), Some(comparator), Some(value), true) = (indicator, comparator, value, errors.is_empty())
+    else {
+        return show_page(&state, layout, &user, directive, Kept { target: form, errors, ..Kept::default() }).await;
+    };
+    let new = store::NewTarget {
+        directive_id: id,
+        indicator_code: indicator,
+        comparator,
+        value,
+        value_max,
+        year,
+        deadline,
+        scope_level,
+        scope_unit_id: scope_unit.as_ref().map(|u| u.id).or(directive.issuing_unit_id),
+        per_unit: form.per_unit.is_some(),
+        description: form.description.trim(),
+    };
+    let mut tx = state.pool.begin().await?;
+    let target_id = store::insert_target(&mut tx, &new).await?;
+    let after = store::target_json(&mut tx, target_id).await?;
+    audit_and_commit(tx, &user, created(&directive, "target", target_id, after)).await?;
+    Ok(Flash::success("Đã thêm chỉ tiêu.").redirect(&format!("/directives/{id}#chi-tieu")))
+}
+
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, target)): Path<(i32, i32)>,
+) -> AppResult<Response> {
+    let directive = editable(&state, &user, id).await?;
+    delete_child(&state, &user, &directive, store::Child::Target, target).await?;
+    Ok(Flash::success("Đã xóa chỉ tiêu.").redirect(&format!("/directives/{id}#chi-tieu")))
+}

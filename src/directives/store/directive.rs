@@ -1,0 +1,317 @@
+//! Directives themselves: reading one, searching them, finding one by number, saving one.
+
+use chrono::NaiveDate;
+use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
+
+use crate::directives::number::{NumberQuery, issuer_name, kind_name};
+
+/// Every column but the text, which only a directive's own page and form need.
+const HEAD_COLUMNS: &str = "d.id, d.number, d.kind, d.issuer, d.issuing_body, d.issuing_unit_id, d.issued_on, d.title,
+     d.status, d.replaced_by_id, r.number AS replaced_by_number, d.number_is_assumed, d.version,
+     u.code AS unit_code, u.name AS unit_name, u.path::text AS unit_path, u.parent_id AS unit_parent_id,
+     u.valid_from AS unit_valid_from, u.valid_to AS unit_valid_to";
+const FROM: &str = "directives d LEFT JOIN directives r ON r.id = d.replaced_by_id
+     LEFT JOIN units u ON u.id = d.issuing_unit_id";
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Directive {
+    pub id: i32,
+    pub number: String,
+    pub kind: String,
+    pub issuer: String,
+    pub issuing_body: String,
+    pub issuing_unit_id: Option<i32>,
+    pub issued_on: NaiveDate,
+    pub title: String,
+    pub body: String,
+    pub status: String,
+    pub replaced_by_id: Option<i32>,
+    pub replaced_by_number: Option<String>,
+    pub number_is_assumed: bool,
+    pub version: i32,
+    pub unit_code: Option<String>,
+    pub unit_name: Option<String>,
+    pub unit_path: Option<String>,
+    pub unit_parent_id: Option<i32>,
+    pub unit_valid_from: Option<NaiveDate>,
+    pub unit_valid_to: Option<NaiveDate>,
+}
+
+pub const STATUSES: [(&str, &str); 3] =
+    [("hieu_luc", "Còn hiệu lực"), ("het_hieu_luc", "Hết hiệu lực"), ("duoc_thay_the", "Được thay thế")];
+
+pub fn status_label(status: &str) -> &'static str {
+    STATUSES.iter().find(|(s, _)| *s == status).map(|(_, l)| *l).unwrap_or("")
+}
+
+impl Directive {
+    pub fn kind_name(&self) -> &'static str {
+        kind_name(&self.kind)
+    }
+
+    pub fn issuer_name(&self) -> &'static str {
+        issuer_name(&self.issuer)
+    }
+
+    pub fn date(&self) -> String {
+        crate::format::date(self.issued_on)
+    }
+
+    pub fn status_label(&self) -> &'static str {
+        status_label(&self.status)
+    }
+
+    /// Where authorization places the document: its issuing unit, or the centre (None).
+    pub fn place(&self) -> Option<crate::auth::authz::Place<'_>> {
+        match (self.issuing_unit_id, self.unit_path.as_deref()) {
+            (Some(id), Some(path)) => Some(crate::auth::authz::Place { id, parent_id: self.unit_parent_id, path }),
+            _ => None,
+        }
+    }
+
+    /// A date on which the issuing unit exists (its code is resolved on it).
+    pub fn unit_date(&self) -> NaiveDate {
+        let on = self.issued_on;
+        match (self.unit_valid_from, self.unit_valid_to) {
+            (Some(from), _) if on < from => from,
+            (_, Some(to)) if on > to => to,
+            _ => on,
+        }
+    }
+
+    pub fn unit_label(&self) -> String {
+        match (&self.unit_name, &self.unit_code) {
+            (Some(name), Some(code)) => format!("{name} ({code})"),
+            _ => "Trung ương".to_owned(),
+        }
+    }
+
+    /// Before/after for the audit log.
+    pub fn audit_json(&self, implements: &[String]) -> serde_json::Value {
+        serde_json::json!({
+            "number": self.number,
+            "kind": self.kind,
+            "issuer": self.issuer,
+            "issuing_body": self.issuing_body,
+            "issuing_unit_id": self.issuing_unit_id,
+            "issued_on": self.issued_on.to_string(),
+            "title": self.title,
+            "body_chars": self.body.chars().count(),
+            "status": self.status,
+            "replaced_by": self.replaced_by_number,
+            "implements": implements,
+            "version": self.version,
+        })
+    }
+}
+
+pub async fn by_id<'e>(executor: impl PgExecutor<'e>, id: i32) -> sqlx::Result<Option<Directive>> {
+    let sql = format!("SELECT {HEAD_COLUMNS}, d.body FROM {FROM} WHERE d.id = $1");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(executor).await
+}
+
+#[derive(Debug, Default)]
+pub struct SearchFilter<'a> {
+    pub query: &'a str,
+    pub kind: &'a str,
+    pub issuer: &'a str,
+    pub year: Option<i32>,
+    pub status: &'a str,
+}
+
+/// How many characters of the text a search result carries from its start (the snippet when
+/// nothing is searched or the match is elsewhere).
+pub const SNIPPET_HEAD_CHARS: i32 = 400;
+/// How many characters of the text a search result carries around its match.
+pub const SNIPPET_WINDOW_CHARS: i32 = 2000;
+
+/// A search result: the directive without its text, and two bounded pieces of the text for
+/// the snippet.
+#[derive(Debug, Clone, FromRow)]
+pub struct Found {
+    #[sqlx(flatten)]
+    pub directive: Directive,
+    /// The first [`SNIPPET_HEAD_CHARS`] characters of the text, one more when it goes on.
+    pub body_head: String,
+    /// Where `body_window` starts in the text (in characters), when the match lies past the head.
+    pub window_start: Option<i32>,
+    /// About [`SNIPPET_WINDOW_CHARS`] characters of the text around where the match should be.
+    pub body_window: String,
+    /// Whether the text goes on after `body_window`.
+    pub window_cut: bool,
+}
+
+/// Accent-insensitive search over number, title, issuing body and text, newest first. A query
+/// that reads as a directive number ("qd 09", "09/QĐ-TU", see [`NumberQuery`]) also finds the
+/// documents with that number, listed first.
+///
+/// The text is never selected whole: the database finds the match in the folded search key,
+/// maps its position proportionally onto the text and returns a window around it, so the
+/// snippet costs the same for a 1 MB text as for a short one.
+pub async fn search(pool: &PgPool, filter: &SearchFilter<'_>, limit: i64) -> sqlx::Result<Vec<Found>> {
+    let folded = crate::text::fold(filter.query);
+    // LIKE for the filter (the trigram index serves it), `strpos` for the match's position.
+    let pattern = format!("%{}%", crate::text::like_escape(&folded));
+    let number = NumberQuery::parse(filter.query);
+    // The serial as stored numbers write it (`09-QĐ/TU`: digits before the dash).
+    let number_match = "($10::int IS NOT NULL AND substring(d.number FROM '^[0-9]+')::int = $10
+                         AND ($11 = '' OR d.kind = $11) AND ($12 = '' OR d.issuer = $12))";
+    let sql = format!(
+        "WITH page AS (
+             SELECT d.id, {number_match} AS by_number FROM directives d
+             WHERE ($9 = '%%' OR d.search_key LIKE $9 OR {number_match})
+               AND ($2 = '' OR d.kind = $2)
+               AND ($3 = '' OR d.issuer = $3)
+               AND ($4::int IS NULL OR extract(year FROM d.issued_on)::int = $4)
+               AND ($5 = '' OR d.status = $5)
+             ORDER BY by_number DESC, d.issued_on DESC, d.id DESC LIMIT $6
+         )
+         SELECT {HEAD_COLUMNS}, ''::text AS body, left(d.body, $7 + 1) AS body_head,
+                w.start AS window_start, coalesce(substring(d.body FROM w.start + 1 FOR $8), '') AS body_window,
+                coalesce(w.start + $8 < w.body_len, false) AS window_cut
+         FROM {FROM} JOIN page ON page.id = d.id
+         CROSS JOIN LATERAL (
+             SELECT CASE WHEN m.pos > 0 AND m.body_len > $7
+                         THEN greatest(0, least(m.body_len - $8,
+                                  floor((m.pos - 1)::float8 * m.body_len / greatest(m.key_len, 1))::int - $8 / 2))
+                    END AS start,
+                    m.body_len
+             FROM (SELECT CASE WHEN $1 = '' THEN 0 ELSE strpos(d.search_key, $1) END AS pos,
+                          char_length(d.body) AS body_len, char_length(d.search_key) AS key_len) m
+         ) w
+         ORDER BY page.by_number DESC, d.issued_on DESC, d.id DESC"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(folded)
+        .bind(filter.kind)
+        .bind(filter.issuer)
+        .bind(filter.year)
+        .bind(filter.status)
+        .bind(limit)
+        .bind(SNIPPET_HEAD_CHARS)
+        .bind(SNIPPET_WINDOW_CHARS)
+        .bind(pattern)
+        .bind(number.map(|n| n.serial as i32))
+        .bind(number.and_then(|n| n.kind).unwrap_or(""))
+        .bind(number.and_then(|n| n.issuer).unwrap_or(""))
+        .fetch_all(pool)
+        .await
+}
+
+/// The latest document carrying `number` issued on or before `before` (numbers repeat across
+/// decades); any with that number if none is that old.
+pub async fn find_by_number<'e>(
+    executor: impl PgExecutor<'e>,
+    number: &str,
+    before: NaiveDate,
+) -> sqlx::Result<Option<(i32, NaiveDate)>> {
+    sqlx::query_as(
+        "SELECT id, issued_on FROM directives WHERE number = $1
+         ORDER BY (issued_on <= $2) DESC, issued_on DESC LIMIT 1",
+    )
+    .bind(number)
+    .bind(before)
+    .fetch_optional(executor)
+    .await
+}
+
+/// A directive as saved, from the form or the demo files.
+#[derive(Debug, Clone)]
+pub struct NewDirective<'a> {
+    /// The number as [`crate::directives::DirectiveNumber`] writes it.
+    pub number: &'a str,
+    pub kind: &'a str,
+    pub issuer: &'a str,
+    pub issuing_body: &'a str,
+    pub issuing_unit_id: Option<i32>,
+    pub issued_on: NaiveDate,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub status: &'a str,
+    pub replaced_by_id: Option<i32>,
+    /// The demo's guess at a number the source does not give; set only when inserting.
+    pub number_is_assumed: bool,
+}
+
+impl NewDirective<'_> {
+    fn search_key(&self) -> String {
+        crate::directives::search_key(self.number, self.title, self.body, self.issuing_body)
+    }
+}
+
+/// Saves a new directive and returns its id.
+pub async fn insert(conn: &mut PgConnection, d: &NewDirective<'_>) -> sqlx::Result<i32> {
+    sqlx::query_scalar(
+        "INSERT INTO directives (number, kind, issuer, issuing_body, issuing_unit_id, issued_on, title, body,
+                                 status, replaced_by_id, number_is_assumed, search_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+    )
+    .bind(d.number)
+    .bind(d.kind)
+    .bind(d.issuer)
+    .bind(d.issuing_body)
+    .bind(d.issuing_unit_id)
+    .bind(d.issued_on)
+    .bind(d.title)
+    .bind(d.body)
+    .bind(d.status)
+    .bind(d.replaced_by_id)
+    .bind(d.number_is_assumed)
+    .bind(d.search_key())
+    .fetch_one(&mut *conn)
+    .await
+}
+
+/// Saves directive `id` if it is still at `version`, bumping the version; `false` when someone
+/// else saved it meanwhile (nothing is written then).
+pub async fn update(conn: &mut PgConnection, id: i32, version: i32, d: &NewDirective<'_>) -> sqlx::Result<bool> {
+    let updated = sqlx::query(
+        "UPDATE directives SET number = $3, kind = $4, issuer = $5, issuing_body = $6, issuing_unit_id = $7,
+                issued_on = $8, title = $9, body = $10, status = $11, replaced_by_id = $12, search_key = $13,
+                updated_at = now(), version = version + 1
+         WHERE id = $1 AND version = $2",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(d.number)
+    .bind(d.kind)
+    .bind(d.issuer)
+    .bind(d.issuing_body)
+    .bind(d.issuing_unit_id)
+    .bind(d.issued_on)
+    .bind(d.title)
+    .bind(d.body)
+    .bind(d.status)
+    .bind(d.replaced_by_id)
+    .bind(d.search_key())
+    .execute(&mut *conn)
+    .await?;
+    Ok(updated.rows_affected() > 0)
+}
+
+/// Records that `id` was replaced by `replacement`.
+pub async fn set_replaced_by(conn: &mut PgConnection, id: i32, replacement: i32) -> sqlx::Result<()> {
+    sqlx::query("UPDATE directives SET replaced_by_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(replacement)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether another directive than `except` carries `number` and was issued on `issued_on`.
+pub async fn number_taken(
+    pool: &PgPool,
+    number: &str,
+    issued_on: NaiveDate,
+    except: Option<i32>,
+) -> sqlx::Result<bool> {
+    let taken: Option<i32> =
+        sqlx::query_scalar("SELECT id FROM directives WHERE number = $1 AND issued_on = $2 AND id <> $3")
+            .bind(number)
+            .bind(issued_on)
+            .bind(except.unwrap_or(0))
+            .fetch_optional(pool)
+            .await?;
+    Ok(taken.is_some())
+}

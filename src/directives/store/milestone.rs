@@ -1,0 +1,92 @@
+//! Review milestones (sơ kết, tổng kết) of a directive, and the ones coming due.
+
+use chrono::NaiveDate;
+use sqlx::{FromRow, PgConnection, PgPool};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Milestone {
+    pub id: i32,
+    pub directive_id: i32,
+    pub kind: String,
+    pub due_on: NaiveDate,
+    pub description: String,
+}
+
+impl Milestone {
+    pub fn kind_label(&self) -> &'static str {
+        milestone_kind_label(&self.kind)
+    }
+
+    pub fn date(&self) -> String {
+        crate::format::date(self.due_on)
+    }
+
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.due_on < today
+    }
+}
+
+pub fn milestone_kind_label(kind: &str) -> &'static str {
+    if kind == "tong_ket" { "Tổng kết" } else { "Sơ kết" }
+}
+
+pub async fn milestones(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<Milestone>> {
+    sqlx::query_as(
+        "SELECT id, directive_id, kind, due_on, description FROM milestones WHERE directive_id = $1 ORDER BY due_on, id",
+    )
+    .bind(directive_id)
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct DueMilestone {
+    #[sqlx(flatten)]
+    pub milestone: Milestone,
+    pub number: String,
+    pub title: String,
+    pub issuing_body: String,
+}
+
+/// Milestones due between `from` and `to` of the directives that concern a user whose unit has
+/// ltree path `path` (None: national): those issued by a unit of the subtree, by one of its
+/// ancestors, or by the centre.
+pub async fn milestones_due(
+    pool: &PgPool,
+    path: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::Result<Vec<DueMilestone>> {
+    sqlx::query_as(
+        "SELECT m.id, m.directive_id, m.kind, m.due_on, m.description, d.number, d.title, d.issuing_body
+         FROM milestones m JOIN directives d ON d.id = m.directive_id
+         LEFT JOIN units u ON u.id = d.issuing_unit_id
+         WHERE m.due_on BETWEEN $2 AND $3
+           AND ($1::ltree IS NULL OR d.issuing_unit_id IS NULL OR u.path <@ $1::ltree OR u.path @> $1::ltree)
+         ORDER BY m.due_on, d.number",
+    )
+    .bind(path)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}
+
+/// Saves a milestone and returns its id.
+pub async fn insert_milestone(
+    conn: &mut PgConnection,
+    directive_id: i32,
+    kind: &str,
+    due_on: NaiveDate,
+    description: &str,
+) -> sqlx::Result<i32> {
+    sqlx::query_scalar(
+        "INSERT INTO milestones (directive_id, kind, due_on, description) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(directive_id)
+    .bind(kind)
+    .bind(due_on)
+    .bind(description)
+    .fetch_one(&mut *conn)
+    .await
+}

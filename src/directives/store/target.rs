@@ -1,0 +1,132 @@
+//! A directive's targets (chỉ tiêu) as its page lists them, and saving one.
+
+use chrono::NaiveDate;
+use sqlx::{FromRow, PgConnection, PgPool};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Target {
+    pub id: i32,
+    pub indicator_code: String,
+    pub indicator_name: Option<String>,
+    pub indicator_unit: Option<String>,
+    pub comparator: String,
+    pub value: rust_decimal::Decimal,
+    pub value_max: Option<rust_decimal::Decimal>,
+    pub year: Option<i32>,
+    pub deadline: Option<NaiveDate>,
+    pub scope_level: Option<i16>,
+    pub scope_unit_id: Option<i32>,
+    pub scope_unit_name: Option<String>,
+    pub per_unit: bool,
+    pub description: String,
+}
+
+impl Target {
+    pub fn wording(&self) -> String {
+        let unit = self.indicator_unit.as_deref().unwrap_or("");
+        crate::directives::display::target_wording(&self.comparator, self.value, self.value_max, unit)
+    }
+
+    pub fn indicator_label(&self) -> String {
+        self.indicator_name.clone().unwrap_or_else(|| self.indicator_code.clone())
+    }
+
+    /// "Cấp xã thuộc Huyện Đức Trọng, mỗi đơn vị".
+    pub fn scope_text(&self, issuing_unit: &str) -> String {
+        let place = self.scope_unit_name.clone().unwrap_or_else(|| issuing_unit.to_owned());
+        let mut text = match self.scope_level {
+            Some(level) => format!("{} thuộc {place}", crate::directives::display::level_label(level)),
+            None => format!("Toàn {place}"),
+        };
+        if self.per_unit {
+            text.push_str(", mỗi đơn vị");
+        }
+        text
+    }
+
+    pub fn when_text(&self) -> String {
+        match (self.year, self.deadline) {
+            (_, Some(deadline)) => format!("Đến {}", crate::format::date(deadline)),
+            (Some(year), None) => format!("Năm {year}"),
+            (None, None) => "Hằng năm".to_owned(),
+        }
+    }
+
+    /// The status until reports supply figures: "Chưa có số liệu".
+    pub fn status(&self, actual: Option<rust_decimal::Decimal>) -> crate::directives::display::TargetStatus {
+        crate::directives::display::TargetStatus::evaluate(&self.comparator, self.value, self.value_max, actual)
+    }
+}
+
+pub async fn targets(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<Target>> {
+    sqlx::query_as(
+        "SELECT t.id, t.indicator_code, i.name AS indicator_name, CASE WHEN i.factor = 100 THEN '%' ELSE i.unit END AS indicator_unit, t.comparator, t.value,
+                t.value_max, t.year, t.deadline, t.scope_level, t.scope_unit_id, u.name AS scope_unit_name,
+                t.per_unit, t.description
+         FROM targets t LEFT JOIN indicators i ON i.code = t.indicator_code LEFT JOIN units u ON u.id = t.scope_unit_id
+         WHERE t.directive_id = $1 ORDER BY t.indicator_code, t.scope_level NULLS FIRST, t.id",
+    )
+    .bind(directive_id)
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct IndicatorChoice {
+    pub code: String,
+    pub name: String,
+}
+
+pub async fn indicator_choices(pool: &PgPool) -> sqlx::Result<Vec<IndicatorChoice>> {
+    sqlx::query_as("SELECT code, name FROM indicators ORDER BY sort_order, code").fetch_all(pool).await
+}
+
+/// Whether the catalogue has indicator `code`.
+pub async fn indicator_exists(pool: &PgPool, code: &str) -> sqlx::Result<bool> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT code FROM indicators WHERE code = $1").bind(code).fetch_optional(pool).await?;
+    Ok(found.is_some())
+}
+
+/// A target as saved.
+#[derive(Debug, Clone)]
+pub struct NewTarget<'a> {
+    pub directive_id: i32,
+    pub indicator_code: &'a str,
+    pub comparator: &'a str,
+    pub value: rust_decimal::Decimal,
+    pub value_max: Option<rust_decimal::Decimal>,
+    pub year: Option<i32>,
+    pub deadline: Option<NaiveDate>,
+    pub scope_level: Option<i16>,
+    pub scope_unit_id: Option<i32>,
+    pub per_unit: bool,
+    pub description: &'a str,
+}
+
+/// Saves a target and returns its id.
+pub async fn insert_target(conn: &mut PgConnection, target: &NewTarget<'_>) -> sqlx::Result<i32> {
+    sqlx::query_scalar(
+        "INSERT INTO targets (directive_id, indicator_code, comparator, value, value_max, year, deadline,
+                              scope_level, scope_unit_id, per_unit, description)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(target.directive_id)
+    .bind(target.indicator_code)
+    .bind(target.comparator)
+    .bind(target.value)
+    .bind(target.value_max)
+    .bind(target.year)
+    .bind(target.deadline)
+    .bind(target.scope_level)
+    .bind(target.scope_unit_id)
+    .bind(target.per_unit)
+    .bind(target.description)
+    .fetch_one(&mut *conn)
+    .await
+}
+
+/// Target `id` as its row reads in JSON (for the audit log).
+pub async fn target_json(conn: &mut PgConnection, id: i32) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar("SELECT to_jsonb(t) FROM targets t WHERE id = $1").bind(id).fetch_optional(&mut *conn).await
+}
