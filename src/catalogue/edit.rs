@@ -15,11 +15,11 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum_extra::extract::Form;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use super::forms::FieldErrors;
+use super::store::{self, Row};
 use crate::audit::{self, Entry};
 use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
@@ -39,10 +39,24 @@ pub struct Paths {
     pub sample: &'static str,
 }
 
-/// What is particular to one entity of the catalogue; the flow itself is in this module.
+/// The [`Paths`] of an entity listed at `/admin/catalogue/<name>`, with a sample code.
+macro_rules! paths {
+    ($name:literal, $sample:literal) => {
+        $crate::catalogue::edit::Paths {
+            list: concat!("/admin/catalogue/", $name),
+            new: concat!("/admin/catalogue/", $name, "/new"),
+            one: concat!("/admin/catalogue/", $name, "/{code}"),
+            sample: concat!("/admin/catalogue/", $name, "/", $sample),
+        }
+    };
+}
+pub(super) use paths;
+
+/// What is particular to one entity of the catalogue; the flow itself is in this module, the
+/// row's reads and writes in [`store::Row`].
 pub trait Entity: 'static {
     /// The row as stored, shown and audited.
-    type Record: Serialize + Send + Sync;
+    type Record: Row;
     /// The form as posted, kept as typed so that a refused save shows it again.
     type Form: DeserializeOwned + Send;
     /// What checking the form and showing it need besides the row: the sections an element
@@ -52,27 +66,21 @@ pub trait Entity: 'static {
     type FormPage: Template;
 
     const PATHS: Paths;
-    /// The entity's name in the audit log ("organisation", "data_element", …).
-    const AUDIT_NAME: &'static str;
-
-    /// The message after a new row is saved: "Đã thêm tổ chức HND."
-    fn created_message(code: &str) -> String;
+    /// What a row is called in messages: "Đã thêm tổ chức HND."
+    const NOUN: &'static str;
 
     /// The message after a change is saved; `before` as it was, `after` as checked.
     fn saved_message(_before: &Self::Record, _after: &Self::Record) -> &'static str {
         "Đã lưu thay đổi."
     }
 
-    fn code(record: &Self::Record) -> &str;
-    fn version(record: &Self::Record) -> i32;
-
     /// The form of a new row, with its defaults.
     fn blank_form() -> Self::Form;
     fn to_form(record: &Self::Record) -> Self::Form;
-    /// What a refused update shows again: the row's own code (it never changes) and, after a
-    /// stale edit, the version now stored, so that a second save overwrites knowingly.
-    fn set_code(form: &mut Self::Form, code: &str);
-    fn set_version(form: &mut Self::Form, version: i32);
+    /// The form's code and version: a refused update shows the row's own code (it never
+    /// changes) and, after a stale edit, the version now stored, so that saving again
+    /// overwrites knowingly.
+    fn identity(form: &mut Self::Form) -> (&mut String, &mut i32);
     /// The row the form describes, every problem added to `errors`; `code` is the row's own
     /// when editing, `None` when the form creates one (its code is then checked).
     fn check(form: &Self::Form, code: Option<&str>, context: &Self::Context, errors: &mut FieldErrors) -> Self::Record;
@@ -85,16 +93,7 @@ pub trait Entity: 'static {
         context: Self::Context,
     ) -> Self::FormPage;
     fn list_page(pool: &PgPool, layout: Layout) -> impl Future<Output = sqlx::Result<Self::ListPage>> + Send;
-
     fn context<'c>(db: impl PgExecutor<'c>) -> impl Future<Output = sqlx::Result<Self::Context>> + Send;
-    fn fetch<'c>(
-        db: impl PgExecutor<'c>,
-        code: &str,
-    ) -> impl Future<Output = sqlx::Result<Option<Self::Record>>> + Send;
-    /// Inserts, or `false` when the code is taken.
-    fn insert(tx: &mut PgConnection, record: &Self::Record) -> impl Future<Output = sqlx::Result<bool>> + Send;
-    /// Updates if the row still has the version the form was made from; `false` otherwise.
-    fn update(tx: &mut PgConnection, record: &Self::Record) -> impl Future<Output = sqlx::Result<bool>> + Send;
 }
 
 /// The five routes of an entity: list, empty form, create, form of one row, update.
@@ -150,7 +149,7 @@ async fn record_change<E: Entity>(
 ) -> sqlx::Result<()> {
     let entry = Entry {
         action: if before.is_some() { "update" } else { "create" },
-        entity: E::AUDIT_NAME,
+        entity: E::Record::ENTITY,
         entity_id: code.to_owned(),
         unit_id: admin.unit.as_ref().map(|u| u.id),
         before: before.and_then(|b| serde_json::to_value(b).ok()),
@@ -185,17 +184,18 @@ async fn create<E: Entity>(
     let context = E::context(&mut *tx).await?;
     let mut errors = FieldErrors::default();
     let record = E::check(&form, None, &context, &mut errors);
-    if errors.is_empty() && !E::insert(&mut tx, &record).await? {
+    if errors.is_empty() && !store::insert(&mut tx, &record).await? {
         errors.add("code", CODE_TAKEN);
     }
     if !errors.is_empty() {
         return Ok(refused::<E>(layout, None, form, errors, context));
     }
-    let code = E::code(&record);
-    let after = E::fetch(&mut *tx, code).await?;
+    let code = record.code();
+    let after = store::fetch(&mut *tx, code).await?;
     record_change::<E>(&mut tx, &admin, code, None, after.as_ref()).await?;
     tx.commit().await?;
-    Ok(Flash::success(&E::created_message(code)).redirect(&format!("{}/{code}", E::PATHS.list)))
+    let flash = Flash::success(&format!("Đã thêm {} {code}.", E::NOUN));
+    Ok(flash.redirect(&format!("{}/{code}", E::PATHS.list)))
 }
 
 async fn edit_page<E: Entity>(
@@ -205,7 +205,7 @@ async fn edit_page<E: Entity>(
     Path(code): Path<String>,
 ) -> AppResult<Response> {
     guard(&admin)?;
-    let record = E::fetch(&state.pool, &code).await?.ok_or(AppError::NotFound)?;
+    let record: E::Record = store::fetch(&state.pool, &code).await?.ok_or(AppError::NotFound)?;
     let context = E::context(&state.pool).await?;
     let form = E::to_form(&record);
     Ok(render(&E::form_page(layout, Some(record), form, FieldErrors::default(), context)))
@@ -220,19 +220,19 @@ async fn update<E: Entity>(
 ) -> AppResult<Response> {
     guard(&admin)?;
     let mut tx = state.pool.begin().await?;
-    let before = E::fetch(&mut *tx, &code).await?.ok_or(AppError::NotFound)?;
+    let before: E::Record = store::fetch(&mut *tx, &code).await?.ok_or(AppError::NotFound)?;
     let context = E::context(&mut *tx).await?;
     let mut errors = FieldErrors::default();
-    let record = E::check(&form, Some(E::code(&before)), &context, &mut errors);
-    if errors.is_empty() && !E::update(&mut tx, &record).await? {
-        errors.add("version", stale_message(E::version(&before)));
-        E::set_version(&mut form, E::version(&before));
+    let record = E::check(&form, Some(before.code()), &context, &mut errors);
+    if errors.is_empty() && !store::update(&mut tx, &record).await? {
+        errors.add("version", stale_message(before.version()));
+        *E::identity(&mut form).1 = before.version();
     }
     if !errors.is_empty() {
-        E::set_code(&mut form, E::code(&before));
+        before.code().clone_into(E::identity(&mut form).0);
         return Ok(refused::<E>(layout, Some(before), form, errors, context));
     }
-    let after = E::fetch(&mut *tx, &code).await?;
+    let after = store::fetch(&mut *tx, &code).await?;
     record_change::<E>(&mut tx, &admin, &code, Some(&before), after.as_ref()).await?;
     tx.commit().await?;
     Ok(Flash::success(E::saved_message(&before, &record)).redirect(&format!("{}/{code}", E::PATHS.list)))

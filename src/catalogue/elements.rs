@@ -4,9 +4,9 @@
 
 use askama::Template;
 use serde::Deserialize;
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use sqlx::{PgExecutor, PgPool};
 
-use super::edit::{Entity, Paths};
+use super::edit::{Entity, Paths, paths};
 use super::forms::{FieldErrors, checked, new_or_existing_code, required, sort_order};
 use super::store::{self, AGGREGATIONS, ElementRecord, LEVELS, SectionRecord, VALUE_TYPES};
 use crate::web::Layout;
@@ -89,17 +89,8 @@ impl Entity for Elements {
     type ListPage = ElementListPage;
     type FormPage = ElementFormPage;
 
-    const PATHS: Paths = Paths {
-        list: "/admin/catalogue/elements",
-        new: "/admin/catalogue/elements/new",
-        one: "/admin/catalogue/elements/{code}",
-        sample: "/admin/catalogue/elements/VD_SO_LIEU",
-    };
-    const AUDIT_NAME: &'static str = "data_element";
-
-    fn created_message(code: &str) -> String {
-        format!("Đã thêm số liệu {code}.")
-    }
+    const PATHS: Paths = paths!("elements", "VD_SO_LIEU");
+    const NOUN: &'static str = "số liệu";
 
     fn saved_message(before: &ElementRecord, after: &ElementRecord) -> &'static str {
         if before.active && !after.active {
@@ -107,14 +98,6 @@ impl Entity for Elements {
         } else {
             "Đã lưu thay đổi."
         }
-    }
-
-    fn code(record: &ElementRecord) -> &str {
-        &record.code
-    }
-
-    fn version(record: &ElementRecord) -> i32 {
-        record.version
     }
 
     fn blank_form() -> ElementForm {
@@ -144,12 +127,8 @@ impl Entity for Elements {
         }
     }
 
-    fn set_code(form: &mut ElementForm, code: &str) {
-        code.clone_into(&mut form.code);
-    }
-
-    fn set_version(form: &mut ElementForm, version: i32) {
-        form.version = version;
+    fn identity(form: &mut ElementForm) -> (&mut String, &mut i32) {
+        (&mut form.code, &mut form.version)
     }
 
     fn check(
@@ -229,17 +208,5 @@ impl Entity for Elements {
 
     async fn context<'c>(db: impl PgExecutor<'c>) -> sqlx::Result<Vec<SectionRecord>> {
         store::sections(db).await
-    }
-
-    async fn fetch<'c>(db: impl PgExecutor<'c>, code: &str) -> sqlx::Result<Option<ElementRecord>> {
-        store::element(db, code).await
-    }
-
-    async fn insert(tx: &mut PgConnection, record: &ElementRecord) -> sqlx::Result<bool> {
-        store::insert_element(tx, record).await
-    }
-
-    async fn update(tx: &mut PgConnection, record: &ElementRecord) -> sqlx::Result<bool> {
-        store::update_element(tx, record).await
     }
 }

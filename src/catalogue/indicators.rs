@@ -5,10 +5,10 @@
 use askama::Template;
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use sqlx::{PgExecutor, PgPool};
 
 use super::Indicator;
-use super::edit::{Entity, Paths};
+use super::edit::{Entity, Paths, paths};
 use super::forms::{
     FieldErrors, check_expression, new_or_existing_code, parse_decimal, parse_integer, required, show_number,
     sort_order,
@@ -91,25 +91,8 @@ impl Entity for Indicators {
     type ListPage = IndicatorListPage;
     type FormPage = IndicatorFormPage;
 
-    const PATHS: Paths = Paths {
-        list: "/admin/catalogue/indicators",
-        new: "/admin/catalogue/indicators/new",
-        one: "/admin/catalogue/indicators/{code}",
-        sample: "/admin/catalogue/indicators/VD_CHI_SO",
-    };
-    const AUDIT_NAME: &'static str = "indicator";
-
-    fn created_message(code: &str) -> String {
-        format!("Đã thêm chỉ số {code}.")
-    }
-
-    fn code(record: &Indicator) -> &str {
-        &record.code
-    }
-
-    fn version(record: &Indicator) -> i32 {
-        record.version
-    }
+    const PATHS: Paths = paths!("indicators", "VD_CHI_SO");
+    const NOUN: &'static str = "chỉ số";
 
     fn blank_form() -> IndicatorForm {
         IndicatorForm {
@@ -136,12 +119,8 @@ impl Entity for Indicators {
         }
     }
 
-    fn set_code(form: &mut IndicatorForm, code: &str) {
-        code.clone_into(&mut form.code);
-    }
-
-    fn set_version(form: &mut IndicatorForm, version: i32) {
-        form.version = version;
+    fn identity(form: &mut IndicatorForm) -> (&mut String, &mut i32) {
+        (&mut form.code, &mut form.version)
     }
 
     fn check(form: &IndicatorForm, code: Option<&str>, known: &Vec<String>, errors: &mut FieldErrors) -> Indicator {
@@ -207,17 +186,5 @@ impl Entity for Indicators {
 
     async fn context<'c>(db: impl PgExecutor<'c>) -> sqlx::Result<Vec<String>> {
         store::element_codes(db).await
-    }
-
-    async fn fetch<'c>(db: impl PgExecutor<'c>, code: &str) -> sqlx::Result<Option<Indicator>> {
-        store::indicator(db, code).await
-    }
-
-    async fn insert(tx: &mut PgConnection, record: &Indicator) -> sqlx::Result<bool> {
-        store::insert_indicator(tx, record).await
-    }
-
-    async fn update(tx: &mut PgConnection, record: &Indicator) -> sqlx::Result<bool> {
-        store::update_indicator(tx, record).await
     }
 }

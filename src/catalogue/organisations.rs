@@ -4,9 +4,9 @@
 
 use askama::Template;
 use serde::Deserialize;
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use sqlx::{PgExecutor, PgPool};
 
-use super::edit::{Entity, Paths};
+use super::edit::{Entity, Paths, paths};
 use super::forms::{FieldErrors, checked, new_or_existing_code, required, sort_order};
 use super::store::{self, OrganisationRecord};
 use crate::web::Layout;
@@ -52,25 +52,8 @@ impl Entity for Organisations {
     type ListPage = OrganisationListPage;
     type FormPage = OrganisationFormPage;
 
-    const PATHS: Paths = Paths {
-        list: "/admin/catalogue/organisations",
-        new: "/admin/catalogue/organisations/new",
-        one: "/admin/catalogue/organisations/{code}",
-        sample: "/admin/catalogue/organisations/VD_TO_CHUC",
-    };
-    const AUDIT_NAME: &'static str = "organisation";
-
-    fn created_message(code: &str) -> String {
-        format!("Đã thêm tổ chức {code}.")
-    }
-
-    fn code(record: &OrganisationRecord) -> &str {
-        &record.code
-    }
-
-    fn version(record: &OrganisationRecord) -> i32 {
-        record.version
-    }
+    const PATHS: Paths = paths!("organisations", "VD_TO_CHUC");
+    const NOUN: &'static str = "tổ chức";
 
     fn blank_form() -> OrganisationForm {
         OrganisationForm { active: Some("1".into()), ..OrganisationForm::default() }
@@ -87,12 +70,8 @@ impl Entity for Organisations {
         }
     }
 
-    fn set_code(form: &mut OrganisationForm, code: &str) {
-        code.clone_into(&mut form.code);
-    }
-
-    fn set_version(form: &mut OrganisationForm, version: i32) {
-        form.version = version;
+    fn identity(form: &mut OrganisationForm) -> (&mut String, &mut i32) {
+        (&mut form.code, &mut form.version)
     }
 
     fn check(form: &OrganisationForm, code: Option<&str>, _: &(), errors: &mut FieldErrors) -> OrganisationRecord {
@@ -122,17 +101,5 @@ impl Entity for Organisations {
 
     async fn context<'c>(_: impl PgExecutor<'c>) -> sqlx::Result<()> {
         Ok(())
-    }
-
-    async fn fetch<'c>(db: impl PgExecutor<'c>, code: &str) -> sqlx::Result<Option<OrganisationRecord>> {
-        store::organisation(db, code).await
-    }
-
-    async fn insert(tx: &mut PgConnection, record: &OrganisationRecord) -> sqlx::Result<bool> {
-        store::insert_organisation(tx, record).await
-    }
-
-    async fn update(tx: &mut PgConnection, record: &OrganisationRecord) -> sqlx::Result<bool> {
-        store::update_organisation(tx, record).await
     }
 }

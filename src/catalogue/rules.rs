@@ -4,9 +4,9 @@
 
 use askama::Template;
 use serde::Deserialize;
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use sqlx::{PgExecutor, PgPool};
 
-use super::edit::{Entity, Paths};
+use super::edit::{Entity, Paths, paths};
 use super::forms::{FieldErrors, check_expression, checked, new_or_existing_code, required};
 use super::store::{self, OPERATORS, RuleRecord, SEVERITIES};
 use crate::web::Layout;
@@ -65,25 +65,8 @@ impl Entity for Rules {
     type ListPage = RuleListPage;
     type FormPage = RuleFormPage;
 
-    const PATHS: Paths = Paths {
-        list: "/admin/catalogue/rules",
-        new: "/admin/catalogue/rules/new",
-        one: "/admin/catalogue/rules/{code}",
-        sample: "/admin/catalogue/rules/VD_QUY_TAC",
-    };
-    const AUDIT_NAME: &'static str = "validation_rule";
-
-    fn created_message(code: &str) -> String {
-        format!("Đã thêm quy tắc kiểm tra {code}.")
-    }
-
-    fn code(record: &RuleRecord) -> &str {
-        &record.code
-    }
-
-    fn version(record: &RuleRecord) -> i32 {
-        record.version
-    }
+    const PATHS: Paths = paths!("rules", "VD_QUY_TAC");
+    const NOUN: &'static str = "quy tắc kiểm tra";
 
     fn blank_form() -> RuleForm {
         RuleForm { operator: "<=".into(), severity: "error".into(), active: Some("1".into()), ..RuleForm::default() }
@@ -102,12 +85,8 @@ impl Entity for Rules {
         }
     }
 
-    fn set_code(form: &mut RuleForm, code: &str) {
-        code.clone_into(&mut form.code);
-    }
-
-    fn set_version(form: &mut RuleForm, version: i32) {
-        form.version = version;
+    fn identity(form: &mut RuleForm) -> (&mut String, &mut i32) {
+        (&mut form.code, &mut form.version)
     }
 
     fn check(form: &RuleForm, code: Option<&str>, known: &Vec<String>, errors: &mut FieldErrors) -> RuleRecord {
@@ -154,17 +133,5 @@ impl Entity for Rules {
 
     async fn context<'c>(db: impl PgExecutor<'c>) -> sqlx::Result<Vec<String>> {
         store::element_codes(db).await
-    }
-
-    async fn fetch<'c>(db: impl PgExecutor<'c>, code: &str) -> sqlx::Result<Option<RuleRecord>> {
-        store::rule(db, code).await
-    }
-
-    async fn insert(tx: &mut PgConnection, record: &RuleRecord) -> sqlx::Result<bool> {
-        store::insert_rule(tx, record).await
-    }
-
-    async fn update(tx: &mut PgConnection, record: &RuleRecord) -> sqlx::Result<bool> {
-        store::update_rule(tx, record).await
     }
 }

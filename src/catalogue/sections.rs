@@ -3,9 +3,9 @@
 
 use askama::Template;
 use serde::Deserialize;
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use sqlx::{PgExecutor, PgPool};
 
-use super::edit::{Entity, Paths};
+use super::edit::{Entity, Paths, paths};
 use super::forms::{FieldErrors, new_or_existing_code, required, sort_order};
 use super::store::{self, SectionRecord};
 use crate::web::Layout;
@@ -47,25 +47,8 @@ impl Entity for Sections {
     type ListPage = SectionListPage;
     type FormPage = SectionFormPage;
 
-    const PATHS: Paths = Paths {
-        list: "/admin/catalogue/sections",
-        new: "/admin/catalogue/sections/new",
-        one: "/admin/catalogue/sections/{code}",
-        sample: "/admin/catalogue/sections/VD_MUC",
-    };
-    const AUDIT_NAME: &'static str = "report_section";
-
-    fn created_message(code: &str) -> String {
-        format!("Đã thêm mục báo cáo {code}.")
-    }
-
-    fn code(record: &SectionRecord) -> &str {
-        &record.code
-    }
-
-    fn version(record: &SectionRecord) -> i32 {
-        record.version
-    }
+    const PATHS: Paths = paths!("sections", "VD_MUC");
+    const NOUN: &'static str = "mục báo cáo";
 
     fn blank_form() -> SectionForm {
         SectionForm::default()
@@ -80,12 +63,8 @@ impl Entity for Sections {
         }
     }
 
-    fn set_code(form: &mut SectionForm, code: &str) {
-        code.clone_into(&mut form.code);
-    }
-
-    fn set_version(form: &mut SectionForm, version: i32) {
-        form.version = version;
+    fn identity(form: &mut SectionForm) -> (&mut String, &mut i32) {
+        (&mut form.code, &mut form.version)
     }
 
     fn check(form: &SectionForm, code: Option<&str>, _: &(), errors: &mut FieldErrors) -> SectionRecord {
@@ -113,17 +92,5 @@ impl Entity for Sections {
 
     async fn context<'c>(_: impl PgExecutor<'c>) -> sqlx::Result<()> {
         Ok(())
-    }
-
-    async fn fetch<'c>(db: impl PgExecutor<'c>, code: &str) -> sqlx::Result<Option<SectionRecord>> {
-        store::section(db, code).await
-    }
-
-    async fn insert(tx: &mut PgConnection, record: &SectionRecord) -> sqlx::Result<bool> {
-        store::insert_section(tx, record).await
-    }
-
-    async fn update(tx: &mut PgConnection, record: &SectionRecord) -> sqlx::Result<bool> {
-        store::update_section(tx, record).await
     }
 }

@@ -1,8 +1,11 @@
-//! Reads and writes of the catalogue for the administrators' pages. Every update is guarded by
-//! the row's `version` (optimistic locking): `false` means someone else saved first.
+//! Reads and writes of the catalogue for the administrators' pages. Every row they edit is a
+//! [`Row`]: read by its code, inserted unless the code is taken, and updated only under the
+//! version it was read at (optimistic locking): `false` means someone else saved first.
 
 use serde::Serialize;
-use sqlx::{FromRow, PgConnection, PgExecutor};
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+use sqlx::{FromRow, PgConnection, PgExecutor, Postgres};
 
 use super::Indicator;
 
@@ -127,55 +130,77 @@ pub async fn counts(executor: impl PgExecutor<'_>) -> sqlx::Result<Counts> {
     .await
 }
 
-// Organisations.
+/// A statement with its parameters bound.
+pub type PgQuery = Query<'static, Postgres, PgArguments>;
 
-const ORGANISATION_COLUMNS: &str = "code, name, short_name, sort_order, active, version";
+/// A row the administrators edit. Its statements are written out in full (no SQL assembled at
+/// run time); [`Row::bind`] binds the code (`$1`) and then every field in the order both
+/// [`Row::INSERT`] and [`Row::UPDATE`] use, the update taking the expected version last.
+pub trait Row: for<'r> FromRow<'r, PgRow> + Serialize + Send + Sync + Unpin + 'static {
+    /// The row's name in the audit log.
+    const ENTITY: &'static str;
+    /// One row by its code (`$1`).
+    const SELECT_ONE: &'static str;
+    /// The code and the fields; nothing when the code is taken (`ON CONFLICT (code) DO NOTHING`).
+    const INSERT: &'static str;
+    /// The fields of the row whose code is `$1` and whose version is the last parameter.
+    const UPDATE: &'static str;
 
-pub async fn organisations(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<OrganisationRecord>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {ORGANISATION_COLUMNS} FROM organisations ORDER BY sort_order, code"
-    )))
-    .fetch_all(executor)
-    .await
+    fn code(&self) -> &str;
+    fn version(&self) -> i32;
+    fn bind(&self, query: PgQuery) -> PgQuery;
 }
 
-pub async fn organisation(executor: impl PgExecutor<'_>, code: &str) -> sqlx::Result<Option<OrganisationRecord>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {ORGANISATION_COLUMNS} FROM organisations WHERE code = $1")))
-        .bind(code)
-        .fetch_optional(executor)
-        .await
+pub async fn fetch<R: Row>(executor: impl PgExecutor<'_>, code: &str) -> sqlx::Result<Option<R>> {
+    sqlx::query_as(R::SELECT_ONE).bind(code).fetch_optional(executor).await
 }
 
 /// Inserts, or `false` when the code is taken.
-pub async fn insert_organisation(tx: &mut PgConnection, o: &OrganisationRecord) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO organisations (code, name, short_name, sort_order, active) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (code) DO NOTHING",
-    )
-    .bind(&o.code)
-    .bind(&o.name)
-    .bind(&o.short_name)
-    .bind(o.sort_order)
-    .bind(o.active)
-    .execute(tx)
-    .await?;
+pub async fn insert<R: Row>(tx: &mut PgConnection, row: &R) -> sqlx::Result<bool> {
+    let done = row.bind(sqlx::query(R::INSERT)).execute(tx).await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn update_organisation(tx: &mut PgConnection, o: &OrganisationRecord) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE organisations SET name = $3, short_name = $4, sort_order = $5, active = $6, version = version + 1
-         WHERE code = $1 AND version = $2",
-    )
-    .bind(&o.code)
-    .bind(o.version)
-    .bind(&o.name)
-    .bind(&o.short_name)
-    .bind(o.sort_order)
-    .bind(o.active)
-    .execute(tx)
-    .await?;
+/// Updates, or `false` when the row is no longer at the version it was read at.
+pub async fn update<R: Row>(tx: &mut PgConnection, row: &R) -> sqlx::Result<bool> {
+    let done = row.bind(sqlx::query(R::UPDATE)).bind(row.version()).execute(tx).await?;
     Ok(done.rows_affected() == 1)
+}
+
+// Organisations.
+
+macro_rules! organisation_columns {
+    () => {
+        "code, name, short_name, sort_order, active, version"
+    };
+}
+
+pub async fn organisations(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<OrganisationRecord>> {
+    sqlx::query_as(concat!("SELECT ", organisation_columns!(), " FROM organisations ORDER BY sort_order, code"))
+        .fetch_all(executor)
+        .await
+}
+
+impl Row for OrganisationRecord {
+    const ENTITY: &'static str = "organisation";
+    const SELECT_ONE: &'static str = concat!("SELECT ", organisation_columns!(), " FROM organisations WHERE code = $1");
+    const INSERT: &'static str = "INSERT INTO organisations (code, name, short_name, sort_order, active)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO NOTHING";
+    const UPDATE: &'static str = "UPDATE organisations SET name = $2, short_name = $3, sort_order = $4, active = $5,
+                version = version + 1
+         WHERE code = $1 AND version = $6";
+
+    fn code(&self) -> &str {
+        &self.code
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    fn bind(&self, query: PgQuery) -> PgQuery {
+        query.bind(&self.code).bind(&self.name).bind(&self.short_name).bind(self.sort_order).bind(self.active)
+    }
 }
 
 // Report sections.
@@ -186,59 +211,46 @@ pub async fn sections(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<Section
         .await
 }
 
-pub async fn section(executor: impl PgExecutor<'_>, code: &str) -> sqlx::Result<Option<SectionRecord>> {
-    sqlx::query_as("SELECT code, name, sort_order, version FROM report_sections WHERE code = $1")
-        .bind(code)
-        .fetch_optional(executor)
-        .await
-}
+impl Row for SectionRecord {
+    const ENTITY: &'static str = "report_section";
+    const SELECT_ONE: &'static str = "SELECT code, name, sort_order, version FROM report_sections WHERE code = $1";
+    const INSERT: &'static str =
+        "INSERT INTO report_sections (code, name, sort_order) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING";
+    const UPDATE: &'static str = "UPDATE report_sections SET name = $2, sort_order = $3, version = version + 1
+         WHERE code = $1 AND version = $4";
 
-pub async fn insert_section(tx: &mut PgConnection, s: &SectionRecord) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO report_sections (code, name, sort_order) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING",
-    )
-    .bind(&s.code)
-    .bind(&s.name)
-    .bind(s.sort_order)
-    .execute(tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
+    fn code(&self) -> &str {
+        &self.code
+    }
 
-pub async fn update_section(tx: &mut PgConnection, s: &SectionRecord) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE report_sections SET name = $3, sort_order = $4, version = version + 1
-         WHERE code = $1 AND version = $2",
-    )
-    .bind(&s.code)
-    .bind(s.version)
-    .bind(&s.name)
-    .bind(s.sort_order)
-    .execute(tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    fn bind(&self, query: PgQuery) -> PgQuery {
+        query.bind(&self.code).bind(&self.name).bind(self.sort_order)
+    }
 }
 
 // Data elements.
 
-const ELEMENT_COLUMNS: &str = "e.code, e.name, e.section_code, e.unit_of_measure, e.value_type, e.aggregation,
-     e.by_organisation, e.levels, e.description, e.sort_order, e.active, e.version";
+macro_rules! element_columns {
+    () => {
+        "e.code, e.name, e.section_code, e.unit_of_measure, e.value_type, e.aggregation,
+         e.by_organisation, e.levels, e.description, e.sort_order, e.active, e.version"
+    };
+}
 
 /// Every element, active or retired, in section order.
 pub async fn elements(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<ElementRecord>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {ELEMENT_COLUMNS} FROM data_elements e JOIN report_sections s ON s.code = e.section_code
+    sqlx::query_as(concat!(
+        "SELECT ",
+        element_columns!(),
+        " FROM data_elements e JOIN report_sections s ON s.code = e.section_code
          ORDER BY s.sort_order, s.code, e.sort_order, e.code"
-    )))
+    ))
     .fetch_all(executor)
     .await
-}
-
-pub async fn element(executor: impl PgExecutor<'_>, code: &str) -> sqlx::Result<Option<ElementRecord>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {ELEMENT_COLUMNS} FROM data_elements e WHERE e.code = $1")))
-        .bind(code)
-        .fetch_optional(executor)
-        .await
 }
 
 /// The codes expressions may use: every element that exists (a retired one still has history).
@@ -246,159 +258,127 @@ pub async fn element_codes(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<St
     sqlx::query_scalar("SELECT code FROM data_elements ORDER BY code").fetch_all(executor).await
 }
 
-pub async fn insert_element(tx: &mut PgConnection, e: &ElementRecord) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO data_elements (code, name, section_code, unit_of_measure, value_type, aggregation,
-                                    by_organisation, levels, description, sort_order, active)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (code) DO NOTHING",
-    )
-    .bind(&e.code)
-    .bind(&e.name)
-    .bind(&e.section_code)
-    .bind(&e.unit_of_measure)
-    .bind(&e.value_type)
-    .bind(&e.aggregation)
-    .bind(e.by_organisation)
-    .bind(&e.levels)
-    .bind(&e.description)
-    .bind(e.sort_order)
-    .bind(e.active)
-    .execute(tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
+impl Row for ElementRecord {
+    const ENTITY: &'static str = "data_element";
+    const SELECT_ONE: &'static str = concat!("SELECT ", element_columns!(), " FROM data_elements e WHERE e.code = $1");
+    const INSERT: &'static str = "INSERT INTO data_elements (code, name, section_code, unit_of_measure, value_type,
+                aggregation, by_organisation, levels, description, sort_order, active)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (code) DO NOTHING";
+    const UPDATE: &'static str = "UPDATE data_elements SET name = $2, section_code = $3, unit_of_measure = $4,
+                value_type = $5, aggregation = $6, by_organisation = $7, levels = $8, description = $9,
+                sort_order = $10, active = $11, version = version + 1
+         WHERE code = $1 AND version = $12";
 
-pub async fn update_element(tx: &mut PgConnection, e: &ElementRecord) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE data_elements SET name = $3, section_code = $4, unit_of_measure = $5, value_type = $6,
-                aggregation = $7, by_organisation = $8, levels = $9, description = $10, sort_order = $11,
-                active = $12, version = version + 1
-         WHERE code = $1 AND version = $2",
-    )
-    .bind(&e.code)
-    .bind(e.version)
-    .bind(&e.name)
-    .bind(&e.section_code)
-    .bind(&e.unit_of_measure)
-    .bind(&e.value_type)
-    .bind(&e.aggregation)
-    .bind(e.by_organisation)
-    .bind(&e.levels)
-    .bind(&e.description)
-    .bind(e.sort_order)
-    .bind(e.active)
-    .execute(tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    fn code(&self) -> &str {
+        &self.code
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    fn bind(&self, query: PgQuery) -> PgQuery {
+        query
+            .bind(&self.code)
+            .bind(&self.name)
+            .bind(&self.section_code)
+            .bind(&self.unit_of_measure)
+            .bind(&self.value_type)
+            .bind(&self.aggregation)
+            .bind(self.by_organisation)
+            .bind(&self.levels)
+            .bind(&self.description)
+            .bind(self.sort_order)
+            .bind(self.active)
+    }
 }
 
 // Indicators.
 
-const INDICATOR_COLUMNS: &str =
-    "code, name, numerator, denominator, factor, decimals, display, unit, sort_order, version";
+macro_rules! indicator_columns {
+    () => {
+        "code, name, numerator, denominator, factor, decimals, display, unit, sort_order, version"
+    };
+}
 
 pub async fn indicators(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<Indicator>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {INDICATOR_COLUMNS} FROM indicators ORDER BY sort_order, code")))
+    sqlx::query_as(concat!("SELECT ", indicator_columns!(), " FROM indicators ORDER BY sort_order, code"))
         .fetch_all(executor)
         .await
 }
 
-pub async fn indicator(executor: impl PgExecutor<'_>, code: &str) -> sqlx::Result<Option<Indicator>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {INDICATOR_COLUMNS} FROM indicators WHERE code = $1")))
-        .bind(code)
-        .fetch_optional(executor)
-        .await
-}
+impl Row for Indicator {
+    const ENTITY: &'static str = "indicator";
+    const SELECT_ONE: &'static str = concat!("SELECT ", indicator_columns!(), " FROM indicators WHERE code = $1");
+    const INSERT: &'static str = "INSERT INTO indicators (code, name, numerator, denominator, factor, decimals,
+                display, unit, sort_order)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (code) DO NOTHING";
+    const UPDATE: &'static str = "UPDATE indicators SET name = $2, numerator = $3, denominator = $4, factor = $5,
+                decimals = $6, display = $7, unit = $8, sort_order = $9, version = version + 1
+         WHERE code = $1 AND version = $10";
 
-pub async fn insert_indicator(tx: &mut PgConnection, i: &Indicator) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO indicators (code, name, numerator, denominator, factor, decimals, display, unit, sort_order)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (code) DO NOTHING",
-    )
-    .bind(&i.code)
-    .bind(&i.name)
-    .bind(&i.numerator)
-    .bind(&i.denominator)
-    .bind(i.factor)
-    .bind(i.decimals)
-    .bind(&i.display)
-    .bind(&i.unit)
-    .bind(i.sort_order)
-    .execute(tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
+    fn code(&self) -> &str {
+        &self.code
+    }
 
-pub async fn update_indicator(tx: &mut PgConnection, i: &Indicator) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE indicators SET name = $3, numerator = $4, denominator = $5, factor = $6, decimals = $7,
-                display = $8, unit = $9, sort_order = $10, version = version + 1
-         WHERE code = $1 AND version = $2",
-    )
-    .bind(&i.code)
-    .bind(i.version)
-    .bind(&i.name)
-    .bind(&i.numerator)
-    .bind(&i.denominator)
-    .bind(i.factor)
-    .bind(i.decimals)
-    .bind(&i.display)
-    .bind(&i.unit)
-    .bind(i.sort_order)
-    .execute(tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    fn bind(&self, query: PgQuery) -> PgQuery {
+        query
+            .bind(&self.code)
+            .bind(&self.name)
+            .bind(&self.numerator)
+            .bind(&self.denominator)
+            .bind(self.factor)
+            .bind(self.decimals)
+            .bind(&self.display)
+            .bind(&self.unit)
+            .bind(self.sort_order)
+    }
 }
 
 // Validation rules.
 
-const RULE_COLUMNS: &str = "code, left_expr, operator, right_expr, severity, message, active, version";
+macro_rules! rule_columns {
+    () => {
+        "code, left_expr, operator, right_expr, severity, message, active, version"
+    };
+}
 
 pub async fn rules(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<RuleRecord>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {RULE_COLUMNS} FROM validation_rules ORDER BY code")))
+    sqlx::query_as(concat!("SELECT ", rule_columns!(), " FROM validation_rules ORDER BY code"))
         .fetch_all(executor)
         .await
 }
 
-pub async fn rule(executor: impl PgExecutor<'_>, code: &str) -> sqlx::Result<Option<RuleRecord>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {RULE_COLUMNS} FROM validation_rules WHERE code = $1")))
-        .bind(code)
-        .fetch_optional(executor)
-        .await
-}
+impl Row for RuleRecord {
+    const ENTITY: &'static str = "validation_rule";
+    const SELECT_ONE: &'static str = concat!("SELECT ", rule_columns!(), " FROM validation_rules WHERE code = $1");
+    const INSERT: &'static str = "INSERT INTO validation_rules (code, left_expr, operator, right_expr, severity,
+                message, active)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING";
+    const UPDATE: &'static str = "UPDATE validation_rules SET left_expr = $2, operator = $3, right_expr = $4,
+                severity = $5, message = $6, active = $7, version = version + 1
+         WHERE code = $1 AND version = $8";
 
-pub async fn insert_rule(tx: &mut PgConnection, r: &RuleRecord) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO validation_rules (code, left_expr, operator, right_expr, severity, message, active)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING",
-    )
-    .bind(&r.code)
-    .bind(&r.left_expr)
-    .bind(&r.operator)
-    .bind(&r.right_expr)
-    .bind(&r.severity)
-    .bind(&r.message)
-    .bind(r.active)
-    .execute(tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
+    fn code(&self) -> &str {
+        &self.code
+    }
 
-pub async fn update_rule(tx: &mut PgConnection, r: &RuleRecord) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE validation_rules SET left_expr = $3, operator = $4, right_expr = $5, severity = $6, message = $7,
-                active = $8, version = version + 1
-         WHERE code = $1 AND version = $2",
-    )
-    .bind(&r.code)
-    .bind(r.version)
-    .bind(&r.left_expr)
-    .bind(&r.operator)
-    .bind(&r.right_expr)
-    .bind(&r.severity)
-    .bind(&r.message)
-    .bind(r.active)
-    .execute(tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    fn bind(&self, query: PgQuery) -> PgQuery {
+        query
+            .bind(&self.code)
+            .bind(&self.left_expr)
+            .bind(&self.operator)
+            .bind(&self.right_expr)
+            .bind(&self.severity)
+            .bind(&self.message)
+            .bind(self.active)
+    }
 }
