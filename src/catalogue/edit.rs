@@ -140,16 +140,17 @@ fn refused<E: Entity>(
     response
 }
 
-async fn record_change<E: Entity>(
+/// The audit entry of a save: `before` is `None` for a new row.
+async fn record_change<R: Row>(
     tx: &mut PgConnection,
     admin: &CurrentUser,
     code: &str,
-    before: Option<&E::Record>,
-    after: Option<&E::Record>,
+    before: Option<&R>,
+    after: Option<&R>,
 ) -> sqlx::Result<()> {
     let entry = Entry {
         action: if before.is_some() { "update" } else { "create" },
-        entity: E::Record::ENTITY,
+        entity: R::ENTITY,
         entity_id: code.to_owned(),
         unit_id: admin.unit.as_ref().map(|u| u.id),
         before: before.and_then(|b| serde_json::to_value(b).ok()),
@@ -191,8 +192,8 @@ async fn create<E: Entity>(
         return Ok(refused::<E>(layout, None, form, errors, context));
     }
     let code = record.code();
-    let after = store::fetch(&mut *tx, code).await?;
-    record_change::<E>(&mut tx, &admin, code, None, after.as_ref()).await?;
+    let after: Option<E::Record> = store::fetch(&mut *tx, code).await?;
+    record_change(&mut tx, &admin, code, None, after.as_ref()).await?;
     tx.commit().await?;
     let flash = Flash::success(&format!("Đã thêm {} {code}.", E::NOUN));
     Ok(flash.redirect(&format!("{}/{code}", E::PATHS.list)))
@@ -232,8 +233,8 @@ async fn update<E: Entity>(
         before.code().clone_into(E::identity(&mut form).0);
         return Ok(refused::<E>(layout, Some(before), form, errors, context));
     }
-    let after = store::fetch(&mut *tx, &code).await?;
-    record_change::<E>(&mut tx, &admin, &code, Some(&before), after.as_ref()).await?;
+    let after: Option<E::Record> = store::fetch(&mut *tx, &code).await?;
+    record_change(&mut tx, &admin, &code, Some(&before), after.as_ref()).await?;
     tx.commit().await?;
     Ok(Flash::success(E::saved_message(&before, &record)).redirect(&format!("{}/{code}", E::PATHS.list)))
 }
