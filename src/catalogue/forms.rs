@@ -1,7 +1,7 @@
 //! What the catalogue forms share: errors next to each field, codes, expressions, and numbers
 //! typed the Vietnamese way ("1.000", "0,5"), read by the app's one parser
-//! ([`crate::format::parse_vietnamese_number`], the report form's) so that every form agrees on
-//! what a number is: `12,345.6` and `1.5` are refused everywhere.
+//! ([`crate::format::parse_vietnamese_number`], the report form's) so that the catalogue agrees
+//! with the report form on what a number is: `12,345.6` and `1.5` are refused on both.
 
 use std::collections::HashMap;
 
