@@ -54,7 +54,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
             .await?;
     }
     load_accounts(&mut tx).await?;
-    crate::indicators::load_demo(&mut tx).await.context("danh mục chỉ tiêu mẫu")?;
+    crate::catalogue::load_demo(&mut tx).await.context("danh mục chỉ tiêu mẫu")?;
     crate::directives::load_demo(&mut tx).await.context("văn bản chỉ đạo mẫu")?;
     crate::reports::demo::load(&mut tx).await.context("báo cáo quý mẫu")?;
     crate::offices::load_demo(&mut tx).await.context("cơ quan ban hành mẫu")?;

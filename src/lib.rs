@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod catalogue;
 pub mod config;
 pub mod dashboards;
 pub mod db;
@@ -14,7 +15,6 @@ pub mod figures;
 pub mod format;
 pub mod health;
 pub mod home;
-pub mod indicators;
 pub mod metrics;
 pub mod offices;
 pub mod operations;
@@ -60,7 +60,7 @@ pub fn route_table() -> Vec<RouteSpec> {
     table.extend(units::routes());
     table.extend(auth::routes());
     table.extend(audit::routes());
-    table.extend(indicators::pages::routes());
+    table.extend(catalogue::routes());
     table.extend(directives::pages::routes());
     table.extend(reports::routes());
     table.extend(dashboards::routes());

@@ -77,7 +77,7 @@ async fn every_route_checks_every_role() {
     let subject = app.create_user("mt.doituong", "30883", "2020-12-31", &["nhap_lieu"]).await;
     // The examples name catalogue entries (e.g. the drill-down of DVHV_HIEN_CO).
     let mut tx = app.pool.begin().await.expect("tx");
-    danvan::indicators::load_demo(&mut tx).await.expect("catalogue");
+    danvan::catalogue::load_demo(&mut tx).await.expect("catalogue");
     tx.commit().await.expect("commit");
     let roles: [(&str, Option<i32>); 5] = [
         ("khách", None),

@@ -334,3 +334,70 @@ async fn a_validation_rule_edit_round_trips() {
     assert!(page.contains(r#"id="f-right_expr-error">Mã số liệu SAI_MA không có trong danh mục."#));
     assert!(page.contains(r#"value="DON_TIEP_NHAN + SAI_MA""#));
 }
+
+/// The catalogue's forms read numbers with the app's one parser, the report form's: English
+/// marks (`12,345.6`) are refused next to the field instead of being read some other way.
+#[tokio::test]
+async fn a_number_with_english_marks_is_refused_like_on_the_report_form() {
+    let app = TestApp::spawn_with_demo().await;
+    let admin = app.demo_client("quantri").await;
+    let (status, page) = post(
+        &app,
+        &admin,
+        "/admin/catalogue/indicators",
+        &[
+            ("code", "TL_THU"),
+            ("name", "Chỉ số thử"),
+            ("numerator", "DON_GIAI_QUYET"),
+            ("denominator", "DON_TIEP_NHAN"),
+            ("factor", "12,345.6"),
+            ("decimals", "2"),
+            ("display", "value"),
+            ("unit", "%"),
+            ("sort_order", "12,345.6"),
+            ("version", "0"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains(
+            r#"<p class="field-error" id="f-factor-error">Hệ số là một số khác 0: 100 cho tỷ lệ phần trăm, 1 cho số đếm; số lẻ viết 0,5.</p>"#
+        ),
+        "the factor is refused with what to type"
+    );
+    assert!(page.contains(r#"<p class="field-error" id="f-sort_order-error">Thứ tự là số nguyên, ví dụ 10.</p>"#));
+    assert!(page.contains(r#"value="12,345.6""#), "the typed figure is kept");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM indicators WHERE code = 'TL_THU'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(count, 0, "nothing saved");
+
+    // Typed the Vietnamese way, the same figures are taken.
+    let (status, page) = post(
+        &app,
+        &admin,
+        "/admin/catalogue/indicators",
+        &[
+            ("code", "TL_THU"),
+            ("name", "Chỉ số thử"),
+            ("numerator", "DON_GIAI_QUYET"),
+            ("denominator", "DON_TIEP_NHAN"),
+            ("factor", "12.345,6"),
+            ("decimals", "2"),
+            ("display", "value"),
+            ("unit", "%"),
+            ("sort_order", "12.345"),
+            ("version", "0"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "created: {page}");
+    let (factor, sort_order): (danvan::figures::Decimal, i32) =
+        sqlx::query_as("SELECT factor, sort_order FROM indicators WHERE code = 'TL_THU'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("the indicator");
+    assert_eq!((factor, sort_order), (danvan::figures::Decimal::new(123_456, 1), 12_345));
+}

@@ -112,7 +112,7 @@ async fn aggregation_follows_flows_stocks_and_indicators() {
 
     // The indicator comes from the aggregated parts: 1050 / 1500 = 70 %, not the mean of the
     // communes' rates ((150/500 = 30 %) + (900/1000 = 90 %)) / 2 = 60 %.
-    let catalogue = danvan::indicators::Catalogue::load(&app.pool).await.expect("catalogue");
+    let catalogue = danvan::catalogue::Catalogue::load(&app.pool).await.expect("catalogue");
     let rate = catalogue.indicator("TL_DVHV").expect("indicator");
     let value = aggregate::indicator(rate, &totals).expect("value");
     assert_eq!(value.value, d(70.0), "{value:?}");

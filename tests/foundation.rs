@@ -643,7 +643,7 @@ async fn reads_use_the_replica_except_after_ones_own_writes_and_fall_back_to_the
     danvan::db::migrate(&owner).await.expect("migrate");
     danvan::units::reference::ensure_loaded(&owner).await.expect("units");
     let mut tx = owner.begin().await.expect("tx");
-    danvan::indicators::load_demo(&mut tx).await.expect("catalogue");
+    danvan::catalogue::load_demo(&mut tx).await.expect("catalogue");
     tx.commit().await.expect("commit");
     danvan::db::grant_app_role(&owner, danvan::db::LOCAL_APP_ROLE, true).await.expect("grant");
     let hash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use rust_decimal::Decimal;
 use sqlx::{FromRow, PgPool};
 
-use crate::indicators::Indicator;
+use crate::catalogue::Indicator;
 use crate::reports::Period;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -37,8 +37,8 @@ use serde_json::json;
 
 use super::aggregate::{Basis, Totals};
 use crate::auth::CurrentUser;
+use crate::catalogue::{Catalogue, Indicator};
 use crate::error::AppResult;
-use crate::indicators::{Catalogue, Indicator};
 use crate::replica::routing::ReadPool;
 use crate::reports::Period;
 use crate::units::{self, Unit};

@@ -48,7 +48,7 @@ use std::sync::{Arc, Mutex};
 use sqlx::PgPool;
 
 use super::aggregate::{self, Basis, Totals};
-use crate::indicators::Catalogue;
+use crate::catalogue::Catalogue;
 use crate::reports::Period;
 use crate::units::{Unit, queries};
 

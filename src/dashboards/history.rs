@@ -35,7 +35,7 @@ use rust_decimal::Decimal;
 
 use super::aggregate::{self, Basis, Totals};
 use super::cache::View;
-use crate::indicators::Catalogue;
+use crate::catalogue::Catalogue;
 use crate::reports::Period;
 use crate::units::queries::{self, Predecessor};
 use crate::units::{Unit, reference};

@@ -34,10 +34,10 @@ use aggregate::{Basis, Totals};
 
 use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
+use crate::catalogue::{Catalogue, Indicator};
 use crate::directives::targets::{self, Attainment};
 use crate::error::{AppError, AppResult};
 use crate::format;
-use crate::indicators::{Catalogue, Indicator};
 use crate::replica::routing::ReadPool;
 use crate::reports::Period;
 use crate::units::{self, Unit, queries};

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use sqlx::PgPool;
 
-use crate::indicators::Catalogue;
+use crate::catalogue::Catalogue;
 use crate::reports::entry;
 
 /// The ten years before the reform: 2015-Q3 … 2025-Q2 (40 quarters).
@@ -36,13 +36,13 @@ pub async fn run_within(pool: &PgPool, elements: usize, province: Option<&str>) 
     let mut catalogue = Catalogue::load(pool).await?;
     if catalogue.elements.is_empty() {
         let mut tx = pool.begin().await?;
-        crate::indicators::load_demo(&mut tx).await.context("danh mục mẫu")?;
+        crate::catalogue::load_demo(&mut tx).await.context("danh mục mẫu")?;
         tx.commit().await?;
         catalogue = Catalogue::load(pool).await?;
     }
     let keys: Vec<String> = entry::fields(&catalogue, 3)
         .into_iter()
-        .filter(|f| f.element.kind() != crate::indicators::ValueType::Boolean)
+        .filter(|f| f.element.kind() != crate::catalogue::ValueType::Boolean)
         .map(|f| f.key)
         .take(elements)
         .collect();

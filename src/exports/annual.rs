@@ -22,12 +22,12 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 use sqlx::{FromRow, PgPool};
 
+use crate::catalogue::{Catalogue, Indicator, ValueType};
 use crate::dashboards::aggregate::{self, Basis, Totals};
 use crate::dashboards::cache::View;
 use crate::dashboards::history;
 use crate::directives::targets::{self, Target};
 use crate::format;
-use crate::indicators::{Catalogue, Indicator, ValueType};
 use crate::offices::Office;
 use crate::reports::Period;
 use crate::units::Unit;

@@ -25,8 +25,8 @@ use sqlx::PgPool;
 
 use super::exchange::{Cell, MAX_UPLOAD_BYTES, RawRow, parse_upload};
 use crate::audit::{self, Actor, Entry};
+use crate::catalogue::{Catalogue, DataElement, ValueType};
 use crate::format;
-use crate::indicators::{Catalogue, DataElement, ValueType};
 use crate::reports::Period;
 use crate::reports::entry::{self, Input};
 use crate::reports::store::{self, Draft, Report, Save, SaveError};

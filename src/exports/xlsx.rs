@@ -9,10 +9,10 @@ use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksh
 use sqlx::{FromRow, PgPool};
 
 use super::annual::Figures;
+use crate::catalogue::Indicator;
 use crate::dashboards::aggregate::{self, Totals};
 use crate::directives::targets::Attainment;
 use crate::figures::to_f64;
-use crate::indicators::Indicator;
 use crate::units::Unit;
 
 /// One stored value with where it came from.

@@ -32,9 +32,9 @@ use super::store::{self, Draft, Narrative, SaveError};
 use super::{Period, locate, permissions};
 use crate::audit::{self, Entry};
 use crate::auth::CurrentUser;
+use crate::catalogue::Catalogue;
 use crate::error::AppError;
 use crate::figures;
-use crate::indicators::Catalogue;
 use crate::units::Unit;
 use crate::web::AppState;
 

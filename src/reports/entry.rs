@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use rust_decimal::Decimal;
 
+use crate::catalogue::{Catalogue, DataElement, Expression, Organisation, ValueType};
 use crate::format::{NumberError, NumberRules, check_number, parse_vietnamese_number};
-use crate::indicators::{Catalogue, DataElement, Expression, Organisation, ValueType};
 
 /// One input of the form: an element, broken down by organisation where the catalogue says so.
 #[derive(Debug, Clone)]
@@ -291,7 +291,7 @@ fn lower_first(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::indicators::ValidationRule;
+    use crate::catalogue::ValidationRule;
 
     fn element(code: &str, name: &str) -> DataElement {
         DataElement {

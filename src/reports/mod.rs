@@ -91,7 +91,7 @@ pub async fn locate(pool: &PgPool, code: &str, period: &str) -> AppResult<(Unit,
 /// query instead of five, since at quarter-end each round trip of a save waits its turn for
 /// the CPU. A catalogue change bumps the generation in its own transaction, so this is never
 /// older than the last committed change.
-pub async fn catalogue(state: &crate::web::AppState) -> AppResult<std::sync::Arc<crate::indicators::Catalogue>> {
+pub async fn catalogue(state: &crate::web::AppState) -> AppResult<std::sync::Arc<crate::catalogue::Catalogue>> {
     Ok(state.aggregates.view(&state.pool).await?.catalogue().await?)
 }
 

@@ -16,9 +16,9 @@ use super::store::{self, Draft, Event, Narrative, SaveError, Status};
 use super::{Period, locate, permissions};
 use crate::audit::{self, Entry};
 use crate::auth::CurrentUser;
+use crate::catalogue::{Catalogue, ValueType};
 use crate::error::{AppError, AppResult};
 use crate::format;
-use crate::indicators::{Catalogue, ValueType};
 use crate::units::{self, Unit};
 use crate::web::{AppState, Flash, Layout, render};
 
