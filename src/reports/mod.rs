@@ -2,11 +2,13 @@
 //! (nháp → đã gửi → trả lại → đã duyệt), deadlines, the reviewer's overview and the JSON API.
 
 pub mod api;
+pub mod changes;
 pub mod demo;
 pub mod entry;
 pub mod pages;
 pub mod period;
 pub mod store;
+pub mod workflow;
 
 use axum::http::Method;
 use axum::routing::{get, post};
