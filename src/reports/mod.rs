@@ -1,5 +1,6 @@
 //! Quarterly reports: entry the Vietnamese way, validation rules, the review workflow
-//! (nháp → đã gửi → trả lại → đã duyệt), deadlines, the reviewer's overview and the JSON API.
+//! (nháp → đã gửi → trả lại → đã duyệt, in [`workflow`]), deadlines, the reviewer's overview
+//! and the JSON API.
 
 pub mod api;
 pub mod changes;

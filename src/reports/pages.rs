@@ -1,5 +1,6 @@
-//! The report form, its save/submit, the reviewer's actions and overview, and the list of a
-//! unit's reports.
+//! The report pages: the form and what its save/submit and the reviewer's actions draw, the
+//! reviewer's overview and the list of a unit's reports. What a save or a move does is
+//! [`super::workflow`]'s; these handlers read the request, call it and draw the outcome.
 
 use std::collections::{BTreeMap, HashSet};
 
