@@ -1492,3 +1492,44 @@ async fn one_in_thirty_two_is_3_13_percent_on_the_dashboard_and_0_03125_in_excel
     let total = sheet.rows().find(|r| r[1].to_string().starts_with("Tổng ")).expect("total row");
     assert_eq!(total[col], Data::Float(0.03125));
 }
+
+/// The form, the API and an import save a draft the one way (`reports::workflow`): each
+/// writes one audit entry naming the report by unit code and quarter, as submitting and
+/// reviewing do.
+#[tokio::test]
+async fn every_way_of_saving_audits_the_report_alike() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    let reviewer = app.demo_client("huyen.duyet").await;
+    let (status, _) = post_form(&app, &staff, 0, "save", &[("TD_DINH_KY", "3")], &[]).await;
+    assert_eq!(status, 303);
+    let v = version(&app, &staff).await;
+    api_put(&app, &staff, json!({"version": v, "values": {"TD_DINH_KY": 4}})).await;
+    let csv = "unit_code,period,element_code,organisation,value\n30883,2017-Q1,TD_DINH_KY,,5\n";
+    let (status, page) = upload_values(&app, &staff, "td.csv", csv.as_bytes()).await;
+    assert_eq!(status, 200, "{page}");
+    let v = version(&app, &staff).await;
+    let (status, _) = post_form(&app, &staff, v, "submit", &[("TD_DINH_KY", "6")], &[]).await;
+    assert_eq!(status, 303);
+    let seen = stored_version(&app).await.to_string();
+    let form = [("action", "accept"), ("version", seen.as_str())];
+    let (status, _) =
+        text(reviewer.post(app.url(&format!("{FORM}/review"))).form(&form).send().await.expect("POST")).await;
+    assert_eq!(status, 303);
+
+    let entries: Vec<(String, String, Option<Value>)> =
+        sqlx::query_as("SELECT action, entity_id, after FROM audit_log WHERE entity = 'report' ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .expect("audit");
+    let actions: Vec<&str> = entries.iter().map(|(action, _, _)| action.as_str()).collect();
+    assert_eq!(actions, vec!["save", "save", "import", "save", "submit", "accept"]);
+    assert!(entries.iter().all(|(_, id, _)| id == "30883/2017-Q1"), "{entries:?}");
+    let after = |i: usize| entries[i].2.clone().unwrap_or_default();
+    assert_eq!(after(0)["values"]["TD_DINH_KY"], json!(3));
+    assert_eq!(after(1)["via"], "api");
+    assert_eq!(after(1)["values"]["TD_DINH_KY"], json!(4));
+    assert_eq!(after(2)["TD_DINH_KY"], json!(5), "an import's entry holds the figures it wrote");
+    assert_eq!(after(4)["status"], "da_gui");
+    assert_eq!(after(5)["status"], "da_duyet");
+}

@@ -27,7 +27,7 @@ use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
 use crate::format;
 use crate::replica::routing::ReadPool;
-use crate::reports::store::Status;
+use crate::reports::workflow::Status;
 use crate::units::Unit;
 use crate::web::{AppState, Layout, render};
 
@@ -619,7 +619,7 @@ pub async fn import_values(
         Ok(rows) => rows,
         Err(refused) => return Ok(page(layout, vec![refused.message], Vec::new(), refused.status)),
     };
-    let author = Author { user_id: Some(user.id), name: user.username.clone(), actor: user.actor() };
+    let author = Author::user(&user);
     // The same rule as the report form and the API.
     let may_enter = |unit: &Unit| authz::can(&user, Action::EnterReport, Some(Place::from(unit)));
     match import::import(&state.pool, &data, may_enter, &author).await? {

@@ -12,7 +12,7 @@
 //! A province's year is about 100 000 values in 2 000 reports, so the database is asked a
 //! fixed number of times whatever the file holds: the units of the file once per quarter end,
 //! the stored reports and their values once, and the save itself in a few statements
-//! ([`store::save_many`]). Only the save runs in a transaction: it locks the rows of the reports
+//! ([`workflow::save_drafts`]). Only the save runs in a transaction: it locks the rows of the reports
 //! it writes, nothing else, for as long as those statements take.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -24,35 +24,17 @@ use rust_decimal::Decimal;
 use sqlx::PgPool;
 
 use super::exchange::{Cell, MAX_UPLOAD_BYTES, RawRow, parse_upload};
-use crate::audit::{self, Actor, Entry};
 use crate::catalogue::{Catalogue, DataElement, ValueType};
 use crate::format;
 use crate::reports::Period;
 use crate::reports::entry::{self, Input};
-use crate::reports::store::{self, Draft, Report, Save, SaveError};
+use crate::reports::store::{self, Draft, Report, SaveError};
+use crate::reports::workflow::{self, DraftSave, Origin};
 use crate::units::{Unit, queries};
 
-/// Who imports, as the saved reports and the audit log record it.
-#[derive(Debug, Clone)]
-pub struct Author {
-    /// The account, written as the reports' last editor; `None` from the command line.
-    pub user_id: Option<i32>,
-    /// The name kept with each saved version.
-    pub name: String,
-    /// The audit log's actor.
-    pub actor: Actor,
-}
-
-impl Author {
-    /// The operator at the command line: no account; the audit log names the command and file.
-    pub fn command_line(file_name: &str) -> Self {
-        Author {
-            user_id: None,
-            name: "cli".to_owned(),
-            actor: Actor::system("cli").with_client(&format!("danvan import {file_name}")),
-        }
-    }
-}
+/// Who imports, as the saved reports and the audit log record it (the workflow's author of
+/// every save).
+pub use crate::reports::workflow::Author;
 
 /// What an import did.
 #[derive(Debug)]
@@ -334,18 +316,21 @@ pub async fn import(
             ..Draft::default()
         })
         .collect();
-    let saves: Vec<Save<'_>> = plans
+    let saves: Vec<DraftSave<'_>> = plans
         .iter()
         .zip(&drafts)
-        .map(|(plan, draft)| Save {
-            unit_id: plan.unit.id,
+        .map(|(plan, draft)| DraftSave {
+            unit: plan.unit,
             quarter: plan.quarter,
             expected_version: plan.version,
             draft,
+            origin: Origin::Import { stored: &plan.before },
         })
         .collect();
     let mut tx = pool.begin().await?;
-    let saved = match store::save_many(&mut tx, &saves, (author.user_id, &author.name)).await {
+    // Saved and audited (`import`, each report named as the form's saves name it) in a fixed
+    // number of statements whatever the file holds.
+    let saved = match workflow::save_drafts(&mut tx, &saves, author).await {
         Ok(saved) => saved,
         Err(store::BatchError { error: SaveError::Database(error), .. }) => return Err(error),
         Err(store::BatchError { index, .. }) => {
@@ -359,24 +344,9 @@ pub async fn import(
             });
         }
     };
-    let mut entries = Vec::with_capacity(plans.len());
     let mut summary = Summary { unchanged, ..Summary::default() };
-    for ((plan, draft), report) in plans.iter().zip(&drafts).zip(&saved) {
-        let before: BTreeMap<&String, Option<crate::figures::Json>> =
-            plan.changed.iter().map(|r| (&r.key, plan.before.get(&r.key).copied().map(crate::figures::Json))).collect();
-        entries.push(Entry {
-            action: "import",
-            entity: "report",
-            // As the form's saves name it: "30883/2023-Q1", not the database's id.
-            entity_id: format!(
-                "{}/{}",
-                plan.unit.code,
-                Period::Quarter { year: plan.quarter.0, quarter: plan.quarter.1 }.code()
-            ),
-            unit_id: Some(plan.unit.id),
-            before: serde_json::to_value(&before).ok(),
-            after: Some(crate::figures::json_map(&draft.values)),
-        });
+    for ((plan, draft), saved) in plans.iter().zip(&drafts).zip(&saved) {
+        let report = &saved.report;
         let period = Period::Quarter { year: plan.quarter.0, quarter: plan.quarter.1 };
         let label = period.label();
         let mut merged = plan.before.clone();
@@ -396,7 +366,6 @@ pub async fn import(
         summary.values += plan.changed.len();
         summary.reports += 1;
     }
-    audit::record_many(&mut *tx, &author.actor, &entries).await?;
     tx.commit().await?;
     Ok(Outcome::Imported(summary))
 }

@@ -29,8 +29,8 @@ use serde_json::{Map, Value, json};
 
 use super::entry::{self, Input};
 use super::store::{self, Draft, Narrative, SaveError};
+use super::workflow::{self, Author, DraftSave, Origin};
 use super::{Period, locate, permissions};
-use crate::audit::{self, Entry};
 use crate::auth::CurrentUser;
 use crate::catalogue::Catalogue;
 use crate::error::AppError;
@@ -190,7 +190,8 @@ pub async fn put_report(
 
 /// The save itself, on a unit and quarter already located and checked against the user's scope.
 /// About a dozen round trips in all (session, unit, catalogue generation, the stored report
-/// and its figures, the save's fixed statements, the audit entry and the figures saved).
+/// and its figures, the save's fixed statements and its audit entry; the figures saved come
+/// back from the save).
 async fn put(
     state: &AppState,
     user: &CurrentUser,
@@ -269,47 +270,42 @@ async fn put(
         replace_all: false,
     };
     let mut tx = state.pool.begin().await?;
-    let saved =
-        match store::save(&mut tx, unit.id, (year, quarter), body.version, &draft, (user.id, &user.username)).await {
-            Ok(report) => {
-                let entry = Entry {
-                    action: "save",
-                    entity: "report",
-                    entity_id: format!("{}/{}", unit.code, period.code()),
-                    unit_id: Some(unit.id),
-                    before: None,
-                    after: Some(
-                        json!({"values": figures::json_map(&checked.values), "version": report.version, "via": "api"}),
-                    ),
-                };
-                audit::record(&mut *tx, &user.actor(), entry).await?;
-                tx.commit().await?;
-                report
+    let save = DraftSave {
+        unit: &unit,
+        quarter: (year, quarter),
+        expected_version: body.version,
+        draft: &draft,
+        origin: Origin::Api,
+    };
+    let saved = match workflow::save_draft(&mut tx, save, &Author::user(user)).await {
+        Ok(saved) => {
+            tx.commit().await?;
+            saved
+        }
+        Err(SaveError::Stale { current }) => {
+            tx.rollback().await?;
+            let mut changes = Vec::new();
+            if let Some(report) = &existing {
+                let opened = store::snapshot(&state.pool, report.id, body.version).await?.unwrap_or_default();
+                let now = store::snapshot(&state.pool, report.id, current).await?.unwrap_or_default();
+                changes = super::changes::describe_changes(&catalogue, &opened, &now);
             }
-            Err(SaveError::Stale { current }) => {
-                tx.rollback().await?;
-                let mut changes = Vec::new();
-                if let Some(report) = &existing {
-                    let opened = store::snapshot(&state.pool, report.id, body.version).await?.unwrap_or_default();
-                    let now = store::snapshot(&state.pool, report.id, current).await?.unwrap_or_default();
-                    changes = super::pages::describe_changes(&catalogue, &opened, &now);
-                }
-                let body = json!({
-                    "error": "Báo cáo đã được lưu bởi người khác sau phiên bản bạn gửi; tải lại rồi sửa tiếp.",
-                    "current_version": current,
-                    "changes": changes,
-                });
-                return Ok((StatusCode::CONFLICT, Json(body)).into_response());
-            }
-            Err(SaveError::Locked(status)) => {
-                tx.rollback().await?;
-                let message = format!("Báo cáo đang ở trạng thái “{}”: không sửa được.", status.label());
-                return Ok(error(StatusCode::CONFLICT, &message));
-            }
-            Err(SaveError::Database(e)) => return Err(e.into()),
-        };
-    let stored = store::values(&state.pool, saved.id).await?;
-    let mut document = document_of(&unit, period, &catalogue, Some(&saved), &stored);
+            let body = json!({
+                "error": "Báo cáo đã được lưu bởi người khác sau phiên bản bạn gửi; tải lại rồi sửa tiếp.",
+                "current_version": current,
+                "changes": changes,
+            });
+            return Ok((StatusCode::CONFLICT, Json(body)).into_response());
+        }
+        Err(SaveError::Locked(status)) => {
+            tx.rollback().await?;
+            let message = format!("Báo cáo đang ở trạng thái “{}”: không sửa được.", status.label());
+            return Ok(error(StatusCode::CONFLICT, &message));
+        }
+        Err(SaveError::Database(e)) => return Err(e.into()),
+    };
+    // The figures as saved come back from the save: no query to read them again.
+    let mut document = document_of(&unit, period, &catalogue, Some(&saved.report), &saved.values);
     let problems: Vec<Value> = rules.iter().map(problem).collect();
     if let Some(map) = document.as_object_mut() {
         map.insert("problems".to_owned(), Value::Array(problems));

@@ -1,12 +1,15 @@
 //! Quarterly reports: entry the Vietnamese way, validation rules, the review workflow
-//! (nháp → đã gửi → trả lại → đã duyệt), deadlines, the reviewer's overview and the JSON API.
+//! (nháp → đã gửi → trả lại → đã duyệt, in [`workflow`]), deadlines, the reviewer's overview
+//! and the JSON API.
 
 pub mod api;
+pub mod changes;
 pub mod demo;
 pub mod entry;
 pub mod pages;
 pub mod period;
 pub mod store;
+pub mod workflow;
 
 use axum::http::Method;
 use axum::routing::{get, post};

@@ -1,5 +1,6 @@
-//! The report form, its save/submit, the reviewer's actions and overview, and the list of a
-//! unit's reports.
+//! The report pages: the form and what its save/submit and the reviewer's actions draw, the
+//! reviewer's overview and the list of a unit's reports. What a save or a move does is
+//! [`super::workflow`]'s; these handlers read the request, call it and draw the outcome.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -11,12 +12,13 @@ use axum::response::Response;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::changes::{describe_changes, describe_overwrites};
 use super::entry::{self, Checked, Input};
-use super::store::{self, Draft, Event, Narrative, SaveError, Status};
+use super::store::{self, Draft, Event, Narrative, SaveError};
+use super::workflow::{self, Author, DraftSave, Move, Origin, Remarks, Status};
 use super::{Period, locate, permissions};
-use crate::audit::{self, Entry};
 use crate::auth::CurrentUser;
-use crate::catalogue::{Catalogue, ValueType};
+use crate::catalogue::ValueType;
 use crate::error::{AppError, AppResult};
 use crate::format;
 use crate::units::{self, Unit};
@@ -410,79 +412,6 @@ fn field_value<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
     fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
-/// A field key in words: the element's name, and the organisation's code for a breakdown.
-fn key_label(catalogue: &Catalogue, key: &str) -> String {
-    let (code, org) = entry::split_key(key);
-    let name = catalogue.element(code).map(|e| e.name.clone()).unwrap_or_else(|| code.to_owned());
-    if org.is_empty() { name } else { format!("{name} — {org}") }
-}
-
-fn number_or_empty(value: Option<&Decimal>) -> String {
-    value.map(|v| format::format_number(*v, 6)).unwrap_or_else(|| "(trống)".into())
-}
-
-/// What changed between the version a person opened and the current one, in words.
-pub fn describe_changes(catalogue: &Catalogue, opened: &store::Snapshot, now: &store::Snapshot) -> Vec<String> {
-    let mut changes = Vec::new();
-    let keys: std::collections::BTreeSet<&String> = opened.values.keys().chain(now.values.keys()).collect();
-    for key in keys {
-        let (before, after) = (opened.values.get(key), now.values.get(key));
-        if before != after {
-            changes.push(format!(
-                "{}: {} → {}",
-                key_label(catalogue, key),
-                number_or_empty(before),
-                number_or_empty(after)
-            ));
-        }
-    }
-    for ((_, heading, before), (_, _, after)) in opened.narrative.sections().iter().zip(now.narrative.sections().iter())
-    {
-        if before != after {
-            changes.push(format!("Phần “{heading}” đã được sửa"));
-        }
-    }
-    if !opened.status.is_empty() && opened.status != now.status {
-        changes.push(format!(
-            "Trạng thái: {} → {}",
-            Status::parse(&opened.status).label(),
-            Status::parse(&now.status).label()
-        ));
-    }
-    changes
-}
-
-/// What saving `mine` over the current version would undo of the other person's save: the
-/// figures and sections they changed since `opened` that `mine` sets differently.
-pub fn describe_overwrites(
-    catalogue: &Catalogue,
-    opened: &store::Snapshot,
-    now: &store::Snapshot,
-    draft: &Draft,
-) -> Vec<String> {
-    let mut replaced = Vec::new();
-    for key in draft.keys() {
-        let (before, after, mine) = (opened.values.get(key), now.values.get(key), draft.values.get(key));
-        if before != after && mine != after {
-            replaced.push(format!(
-                "{} ({} → {})",
-                key_label(catalogue, key),
-                number_or_empty(after),
-                number_or_empty(mine)
-            ));
-        }
-    }
-    if let Some(mine) = &draft.narrative {
-        let sections = opened.narrative.sections().into_iter().zip(now.narrative.sections()).zip(mine.sections());
-        for (((_, heading, before), (_, _, after)), (_, _, typed)) in sections {
-            if before != after && typed != after {
-                replaced.push(format!("phần “{heading}”"));
-            }
-        }
-    }
-    replaced
-}
-
 pub async fn save(
     State(state): State<AppState>,
     layout: Layout,
@@ -543,9 +472,16 @@ pub async fn save(
     };
     let expected = overwrite.unwrap_or(version);
     let mut tx = state.pool.begin().await?;
-    let saved = store::save(&mut tx, unit.id, (year, quarter), expected, &draft, (user.id, &user.username)).await;
+    let save = DraftSave {
+        unit: &unit,
+        quarter: (year, quarter),
+        expected_version: expected,
+        draft: &draft,
+        origin: Origin::Form { opened: version, overwrote: overwrite },
+    };
+    let saved = workflow::save_draft(&mut tx, save, &Author::user(&user)).await;
     let report = match saved {
-        Ok(report) => report,
+        Ok(saved) => saved.report,
         Err(SaveError::Stale { current }) => {
             tx.rollback().await?;
             let current_report = store::find(&state.pool, unit.id, year, quarter).await?;
@@ -599,36 +535,13 @@ pub async fn save(
         }
         Err(SaveError::Database(error)) => return Err(error.into()),
     };
-    let mut after = serde_json::json!({"values": crate::figures::json_map(&checked.values), "version": report.version});
-    if overwrite.is_some_and(|v| v != version)
-        && let Some(map) = after.as_object_mut()
+    // The save refuses a report that is not editable, so a report just saved may be submitted.
+    if submit
+        && checked.submittable()
+        && let Some(submission) = Move::Submit.check(report.status())
     {
-        // Kept for the record: this save replaced another person's, by choice.
-        map.insert("overwrote_version".to_owned(), serde_json::json!(expected));
-        map.insert("opened_version".to_owned(), serde_json::json!(version));
-    }
-    let entry = Entry {
-        action: "save",
-        entity: "report",
-        entity_id: format!("{}/{}", unit.code, period.code()),
-        unit_id: Some(unit.id),
-        before: None,
-        after: Some(after),
-    };
-    audit::record(&mut *tx, &user.actor(), entry).await?;
-    if submit && checked.submittable() {
-        let change =
-            store::transition(&mut tx, &report, Status::Submitted, (user.id, &user.username), "", &BTreeMap::new())
-                .await?;
-        let entry = Entry {
-            action: "submit",
-            entity: "report",
-            entity_id: format!("{}/{}", unit.code, period.code()),
-            unit_id: Some(unit.id),
-            before: Some(serde_json::json!({"status": report.status})),
-            after: Some(serde_json::json!({"status": "da_gui"})),
-        };
-        audit::record(&mut *tx, &user.actor(), entry).await?;
+        let no_remarks = Remarks::default();
+        let change = workflow::make_move(&mut tx, (&unit, period), &report, submission, &no_remarks, &user).await?;
         tx.commit().await?;
         state.aggregates.apply(&change);
         let message = format!("Đã gửi báo cáo {} của {}.", period.label(), unit.name);
@@ -674,32 +587,25 @@ pub async fn review(
         ));
     };
     let action = field_value(&fields, "action").to_owned();
-    let remarks = field_value(&fields, "remarks").trim().to_owned();
-    let field_remarks: BTreeMap<String, String> = fields
-        .iter()
-        .filter_map(|(name, value)| {
-            let key = name.strip_prefix("r.")?;
-            (!value.trim().is_empty()).then(|| (key.to_owned(), value.trim().to_owned()))
-        })
-        .collect();
+    let remarks = Remarks {
+        general: field_value(&fields, "remarks").trim().to_owned(),
+        fields: fields
+            .iter()
+            .filter_map(|(name, value)| {
+                let key = name.strip_prefix("r.")?;
+                (!value.trim().is_empty()).then(|| (key.to_owned(), value.trim().to_owned()))
+            })
+            .collect(),
+    };
     let mut tx = state.pool.begin().await?;
-    let report = sqlx::query_scalar::<_, i32>(
-        "SELECT id FROM reports WHERE unit_id = $1 AND year = $2 AND quarter = $3 FOR UPDATE",
-    )
-    .bind(unit.id)
-    .bind(year)
-    .bind(i16::from(quarter))
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(report_id) = report else {
+    let Some(report) = store::find_for_update(&mut tx, unit.id, year, quarter).await? else {
         return Err(AppError::BadRequest("Đơn vị chưa có báo cáo kỳ này.".to_owned()));
     };
-    let report = store::by_id(&mut tx, report_id).await?;
     let kept_typing = |notice: String, conflict: Vec<String>| Extras {
         notice: Some(notice),
         conflict,
-        review_remarks: remarks.clone(),
-        review_field_remarks: field_remarks.clone(),
+        review_remarks: remarks.general.clone(),
+        review_field_remarks: remarks.fields.clone(),
         ..Extras::default()
     };
     if report.version != seen {
@@ -717,41 +623,22 @@ pub async fn review(
         *response.status_mut() = StatusCode::CONFLICT;
         return Ok(response);
     }
-    let (to, problem) = match (action.as_str(), report.status()) {
-        ("return", Status::Submitted) if remarks.is_empty() && field_remarks.is_empty() => {
-            (None, Some("Ghi ý kiến khi trả lại: chung hoặc cho từng ô số liệu."))
+    let transition = match workflow::check_review(&action, report.status(), &remarks) {
+        Ok(legal) => legal,
+        Err(problem) => {
+            tx.rollback().await?;
+            let form = stored_state(&state, &unit, Some(&report)).await?;
+            let extras = kept_typing(problem.to_owned(), Vec::new());
+            let mut response = form_page(&state, layout, &user, unit, period, Some(&report), form, extras).await?;
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(response);
         }
-        ("return", Status::Submitted) => (Some(Status::Returned), None),
-        ("accept", Status::Submitted) => (Some(Status::Accepted), None),
-        ("reopen", Status::Accepted) if remarks.is_empty() => (None, Some("Ghi lý do mở lại báo cáo đã duyệt.")),
-        ("reopen", Status::Accepted) => (Some(Status::Returned), None),
-        _ => (None, Some("Thao tác này không áp dụng cho báo cáo ở trạng thái hiện tại.")),
     };
-    let Some(to) = to else {
-        tx.rollback().await?;
-        let form = stored_state(&state, &unit, Some(&report)).await?;
-        let extras = kept_typing(problem.unwrap_or_default().to_owned(), Vec::new());
-        let mut response = form_page(&state, layout, &user, unit, period, Some(&report), form, extras).await?;
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(response);
-    };
-    let change = store::transition(&mut tx, &report, to, (user.id, &user.username), &remarks, &field_remarks).await?;
-    let entry = Entry {
-        action: match action.as_str() {
-            "accept" => "accept",
-            "reopen" => "reopen",
-            _ => "return",
-        },
-        entity: "report",
-        entity_id: format!("{}/{}", unit.code, period.code()),
-        unit_id: Some(unit.id),
-        before: Some(serde_json::json!({"status": report.status, "version": report.version})),
-        after: Some(serde_json::json!({"status": to.as_str(), "remarks": remarks, "field_remarks": field_remarks})),
-    };
-    audit::record(&mut *tx, &user.actor(), entry).await?;
+    let change = workflow::make_move(&mut tx, (&unit, period), &report, transition, &remarks, &user).await?;
     tx.commit().await?;
     state.aggregates.apply(&change);
-    let message = format!("Báo cáo {} của {}: {}.", period.label(), unit.name, to.label().to_lowercase());
+    let to = transition.to().label().to_lowercase();
+    let message = format!("Báo cáo {} của {}: {to}.", period.label(), unit.name);
     Ok(Flash::success(&message).redirect(&format!("/reports/{}/{}", unit.code, period.code())))
 }
 

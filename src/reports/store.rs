@@ -7,57 +7,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgConnection, PgPool};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Draft,
-    Submitted,
-    Returned,
-    Accepted,
-}
-
-impl Status {
-    pub fn parse(text: &str) -> Status {
-        match text {
-            "da_gui" => Status::Submitted,
-            "tra_lai" => Status::Returned,
-            "da_duyet" => Status::Accepted,
-            _ => Status::Draft,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Draft => "nhap",
-            Status::Submitted => "da_gui",
-            Status::Returned => "tra_lai",
-            Status::Accepted => "da_duyet",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Draft => "Nháp",
-            Status::Submitted => "Đã gửi",
-            Status::Returned => "Trả lại",
-            Status::Accepted => "Đã duyệt",
-        }
-    }
-
-    /// The CSS class of the state badge.
-    pub fn css(self) -> &'static str {
-        match self {
-            Status::Draft => "state-nhap",
-            Status::Submitted => "state-da-gui",
-            Status::Returned => "state-tra-lai",
-            Status::Accepted => "state-da-duyet",
-        }
-    }
-
-    /// The unit's staff may change the report.
-    pub fn editable(self) -> bool {
-        matches!(self, Status::Draft | Status::Returned)
-    }
-}
+/// The statuses belong to the workflow; named here too for the callers that read them with
+/// the reports (metrics, dashboards, exports).
+pub use super::workflow::Status;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Narrative {
@@ -356,6 +308,25 @@ pub async fn save_many(
     saves: &[Save<'_>],
     actor: (Option<i32>, &str),
 ) -> Result<Vec<Report>, BatchError> {
+    let saved = save_many_with_values(tx, saves, actor).await?;
+    Ok(saved.into_iter().map(|saved| saved.report).collect())
+}
+
+/// A report as a save left it.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    pub report: Report,
+    /// Every figure the report now holds, by field key (not only those the save named).
+    pub values: BTreeMap<String, Decimal>,
+}
+
+/// [`save_many`], returning with each report the figures it now holds: the save reads them
+/// for the new version's snapshot, so a caller that shows them needs no other query.
+pub async fn save_many_with_values(
+    tx: &mut PgConnection,
+    saves: &[Save<'_>],
+    actor: (Option<i32>, &str),
+) -> Result<Vec<Saved>, BatchError> {
     if saves.is_empty() {
         return Ok(Vec::new());
     }
@@ -543,7 +514,7 @@ pub async fn save_many(
         };
         versions.push(report.version);
         data.push(serde_json::to_value(&snapshot).unwrap_or_default());
-        reports.push(report);
+        reports.push(Saved { report, values: snapshot.values });
     }
     sqlx::query(
         "INSERT INTO report_snapshots (report_id, version, data, saved_by)
@@ -575,6 +546,23 @@ async fn record_snapshot(tx: &mut PgConnection, report: &Report, saved_by: &str)
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+/// [`find`] in a transaction, locking the report's row until it ends (a reviewer's action
+/// waits for a save in flight, and the other way round).
+pub async fn find_for_update(
+    tx: &mut PgConnection,
+    unit_id: i32,
+    year: i32,
+    quarter: u8,
+) -> sqlx::Result<Option<Report>> {
+    let sql = format!("SELECT {COLUMNS} FROM reports WHERE unit_id = $1 AND year = $2 AND quarter = $3 FOR UPDATE");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(unit_id)
+        .bind(year)
+        .bind(i16::from(quarter))
+        .fetch_optional(&mut *tx)
+        .await
 }
 
 pub async fn by_id(tx: &mut PgConnection, id: i32) -> sqlx::Result<Report> {
