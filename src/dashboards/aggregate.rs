@@ -94,20 +94,6 @@ fn with_subtree(sql: &str, root_path: Option<&str>) -> String {
     sql.replace("{subtree}", condition).replace("{live_only}", "TRUE")
 }
 
-/// The grouped query restricted to what roll-ups do not hold: the root's own reports and the
-/// subtrees of children below level 2 (communes directly under a province of today).
-fn live_parts_sql() -> String {
-    GROUPED.replace("{subtree}", "u.path <@ $1::ltree").replace(
-        "{live_only}",
-        &format!(
-            "(CASE WHEN u.path = $1::ltree THEN TRUE
-                   ELSE (SELECT c.level FROM units c
-                         WHERE c.id = ltree2text(subpath(u.path, nlevel($1::ltree), 1))::integer) > {} END)",
-            super::rollup::MAX_LEVEL
-        ),
-    )
-}
-
 /// The root of a subtree, from its path (whose last label is the unit's id).
 fn root_id(root_path: &str) -> Option<i32> {
     root_path.rsplit('.').next().and_then(|label| label.parse().ok())
@@ -175,26 +161,6 @@ pub async fn rolled_children(pool: &PgPool, root_path: Option<&str>) -> sqlx::Re
     }
 }
 
-/// The parts of a rolled-up root that roll-ups do not hold, summed live: the root's own reports
-/// and the subtrees of its children below level 2. Empty for the country.
-pub async fn live_rest(
-    pool: &PgPool,
-    root_path: Option<&str>,
-    period: Period,
-    basis: Basis,
-) -> sqlx::Result<BTreeMap<String, Totals>> {
-    let Some(path) = root_path else { return Ok(BTreeMap::new()) };
-    let (from, to) = quarter_bounds(period);
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(live_parts_sql()))
-        .bind(path)
-        .bind(from)
-        .bind(to)
-        .bind(basis.statuses())
-        .fetch_all(pool)
-        .await?;
-    Ok(into_parts(rows))
-}
-
 /// The children of a rolled-up root that have no roll-ups of their own (below level 2: the
 /// communes directly under a province of today), as paths.
 pub async fn live_children(pool: &PgPool, root_path: &str) -> sqlx::Result<Vec<String>> {
@@ -242,7 +208,15 @@ async fn rolled_up_parts(
     let children = rolled_children(pool, root_path).await?;
     let ids: Vec<i32> = children.iter().map(|(id, _)| *id).collect();
     let mut rolled = super::rollup::totals(pool, &ids, period, basis).await?;
-    let mut parts = live_rest(pool, root_path, period, basis).await?;
+    let mut parts = match root_path {
+        // The root's own reports and the children without roll-ups, live.
+        Some(root) => {
+            let wanted: Vec<String> =
+                std::iter::once(root.to_owned()).chain(live_children(pool, root).await?).collect();
+            live_parts_of(pool, root, &wanted, period, basis).await?
+        }
+        None => BTreeMap::new(),
+    };
     for (id, path) in children {
         if let Some(totals) = rolled.remove(&id) {
             parts.insert(path, totals);
