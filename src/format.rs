@@ -86,6 +86,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn moments_are_written_in_vietnam_time() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-30T17:30:00Z").expect("date").to_utc();
+        // 17:30 UTC is already the next day in Hà Nội.
+        assert_eq!(local_datetime(at), "01/12/2026 00:30");
+        assert_eq!(crate::reports::store::days_late(at, NaiveDate::from_ymd_opt(2026, 11, 30).expect("date")), 1);
+    }
+
+    #[test]
     fn formats_integers() {
         assert_eq!(integer(585160), "585.160");
         assert_eq!(integer(0), "0");

@@ -130,7 +130,7 @@ pub struct Row {
 
 impl Row {
     pub fn when(&self) -> String {
-        (self.at + chrono::Duration::hours(7)).format("%d/%m/%Y %H:%M:%S").to_string()
+        self.at.with_timezone(&crate::format::VIETNAM).format("%d/%m/%Y %H:%M:%S").to_string()
     }
 
     pub fn before_text(&self) -> String {

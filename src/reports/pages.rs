@@ -258,7 +258,7 @@ async fn form_page(
         review_version: report.map(|r| r.version).unwrap_or(0),
         due: format::date(calendar.due(year, quarter)),
         saved_at: report
-            .map(|r| (r.updated_at + chrono::Duration::hours(7)).format("%H:%M ngày %d/%m/%Y").to_string())
+            .map(|r| r.updated_at.with_timezone(&crate::format::VIETNAM).format("%H:%M ngày %d/%m/%Y").to_string())
             .unwrap_or_default(),
         sections,
         narrative: form.narrative,
@@ -564,7 +564,8 @@ pub async fn save(
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(response);
     }
-    let message = format!("Đã lưu nháp lúc {}.", (report.updated_at + chrono::Duration::hours(7)).format("%H:%M"));
+    let message =
+        format!("Đã lưu nháp lúc {}.", report.updated_at.with_timezone(&crate::format::VIETNAM).format("%H:%M"));
     Ok(Flash::success(&message).redirect(&format!("/reports/{}/{}", unit.code, period.code())))
 }
 

@@ -618,7 +618,7 @@ pub struct Event {
 
 impl Event {
     pub fn when(&self) -> String {
-        (self.at + chrono::Duration::hours(7)).format("%H:%M %d/%m/%Y").to_string()
+        self.at.with_timezone(&crate::format::VIETNAM).format("%H:%M %d/%m/%Y").to_string()
     }
 
     pub fn to_label(&self) -> &'static str {
@@ -730,7 +730,7 @@ pub async fn overview(pool: &PgPool, unit_ids: &[i32], year: i32, quarter: u8) -
 
 /// Days late: how far after the due date (Vietnam time) something happened.
 pub fn days_late(at: DateTime<Utc>, due: NaiveDate) -> i64 {
-    let local = (at + chrono::Duration::hours(7)).date_naive();
+    let local = at.with_timezone(&crate::format::VIETNAM).date_naive();
     (local - due).num_days().max(0)
 }
 

@@ -49,7 +49,7 @@ pub fn routes() -> Vec<RouteSpec> {
 
 /// Today in Vietnam (UTC+7), the default date of every "as of" view.
 pub fn today() -> NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+    chrono::Utc::now().with_timezone(&crate::format::VIETNAM).date_naive()
 }
 
 /// Accepts `2025-06-30` (date inputs) and `30/06/2025` (typed the Vietnamese way).
