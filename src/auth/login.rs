@@ -144,9 +144,7 @@ pub async fn login(
         Some(dissolved) => Flash::info(&dissolved.message()).redirect(&safe_next(&form.next)),
         None => Redirect::to(&safe_next(&form.next)).into_response(),
     };
-    if let Ok(value) = HeaderValue::from_str(&sessions::cookie(&token, state.config.secure_cookies)) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
+    crate::web::cookies::set(&mut response, &sessions::cookie(&token, state.config.secure_cookies));
     Ok(response)
 }
 
@@ -162,9 +160,7 @@ pub async fn logout(State(state): State<AppState>, user: CurrentUser) -> AppResu
     };
     audit::record(&state.pool, &user.actor(), entry).await?;
     let mut response = Redirect::to("/login").into_response();
-    if let Ok(value) = HeaderValue::from_str(&sessions::expired_cookie(state.config.secure_cookies)) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
+    crate::web::cookies::set(&mut response, &sessions::expired_cookie(state.config.secure_cookies));
     Ok(response)
 }
 

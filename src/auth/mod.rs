@@ -167,10 +167,7 @@ pub async fn load_session(State(state): State<AppState>, jar: CookieJar, mut req
     let mut response = next.run(request).await;
     // A flash is shown once, on the next page rendered.
     if had_flash && is_get && !response.headers().contains_key(header::SET_COOKIE) {
-        let expired = format!("{FLASH_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
-        if let Ok(value) = HeaderValue::from_str(&expired) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
+        crate::web::cookies::set(&mut response, &crate::web::cookies::build(FLASH_COOKIE, String::new(), 0, false));
     }
     if state.config.secure_cookies {
         secure_flash_cookies(&mut response);

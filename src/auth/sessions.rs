@@ -1,10 +1,12 @@
 //! Sessions stored in PostgreSQL: they survive a restart and can be ended on the server.
 
+use axum_extra::extract::cookie::Cookie;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use super::{CurrentUser, Role, UnitScope};
+use crate::web::cookies;
 
 /// A session ends after this long without a request.
 pub const IDLE_TIMEOUT: Duration = Duration::hours(2);
@@ -134,21 +136,14 @@ pub async fn delete_for_user(pool: &PgPool, user_id: i32) -> sqlx::Result<()> {
     Ok(())
 }
 
-pub fn cookie(token: &str, secure: bool) -> String {
-    format!(
-        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        super::SESSION_COOKIE,
-        ABSOLUTE_TIMEOUT.num_seconds(),
-        if secure { "; Secure" } else { "" }
-    )
+/// The session cookie holding `token`, for the session's whole absolute lifetime.
+pub fn cookie(token: &str, secure: bool) -> Cookie<'static> {
+    cookies::build(super::SESSION_COOKIE, token.to_owned(), ABSOLUTE_TIMEOUT.num_seconds(), secure)
 }
 
-pub fn expired_cookie(secure: bool) -> String {
-    format!(
-        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        super::SESSION_COOKIE,
-        if secure { "; Secure" } else { "" }
-    )
+/// The session cookie deleted (sign-out).
+pub fn expired_cookie(secure: bool) -> Cookie<'static> {
+    cookies::build(super::SESSION_COOKIE, String::new(), 0, secure)
 }
 
 /// The account `user_id` as a [`CurrentUser`] (for API tokens), if active.

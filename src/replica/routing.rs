@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::body::Body;
 use axum::extract::{FromRef, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use sqlx::PgPool;
@@ -184,17 +184,16 @@ async fn mark_write(state: &AppState, replica: &Replica, mut response: Response)
         _ => u64::MAX,
     };
     let max_age = replica.max_lag().as_secs() + 1 + COOKIE_MARGIN_SECONDS;
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!("{COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", format_lsn(lsn));
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
+    let max_age = i64::try_from(max_age).unwrap_or(i64::MAX);
+    let cookie = crate::web::cookies::build(COOKIE, format_lsn(lsn), max_age, state.config.secure_cookies);
+    crate::web::cookies::set(&mut response, &cookie);
     response
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     #[test]
     fn only_dashboards_aggregates_and_exports_are_routed() {

@@ -2,6 +2,7 @@
 //! the HTTP hardening layers.
 
 pub mod assets;
+pub mod cookies;
 pub mod routes;
 
 use std::sync::Arc;
@@ -84,11 +85,8 @@ impl Flash {
     /// A 303 redirect to `to` that shows this message there.
     pub fn redirect(self, to: &str) -> Response {
         let mut response = axum::response::Redirect::to(to).into_response();
-        let cookie =
-            format!("{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=120", crate::auth::FLASH_COOKIE, self.encode());
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
+        // `Secure` is added behind HTTPS by `auth::load_session`, for every flash at once.
+        cookies::set(&mut response, &cookies::build(crate::auth::FLASH_COOKIE, self.encode(), 120, false));
         response
     }
 }
