@@ -193,6 +193,10 @@ enum What {
     /// agenda): a name and its validated argument.
     Metadata(&'static str, String),
     Quarterly(Period, usize),
+    /// The reporting state (submitted when, being corrected) of these units' own reports for the
+    /// period's last quarter (see `reports::store::overview`): a dashboard's unit and the units
+    /// directly below it.
+    Reporting(Period, Vec<i32>),
     Dashboard(String),
     Catalogue,
     /// A unit code (as typed) resolved at a date.
@@ -213,6 +217,12 @@ impl Key {
         ) {
             return false;
         }
+        if let What::Reporting(_, units) = &self.what {
+            // Only these units' own reports are read, and their state shows whatever the
+            // basis: the moved report's unit is the last id of the change's path.
+            let moved = change.path.rsplit('.').next().and_then(|id| id.parse::<i32>().ok());
+            return moved.is_some_and(|id| units.contains(&id)) && (self.years.0..=self.years.1).contains(&change.year);
+        }
         let holds_unit = match &self.root {
             None => true,
             Some(root) => under(&change.path, root) || change.successors.iter().any(|s| under(s, root)),
@@ -225,6 +235,7 @@ impl Key {
 enum Data {
     Parts(Parts),
     Series(Series),
+    Reporting(Arc<Vec<crate::reports::store::OverviewRow>>),
     Dashboard(Arc<super::DashboardBody>),
     Catalogue(Arc<Catalogue>),
     Unit(Unit),
@@ -245,6 +256,7 @@ impl Data {
         let bytes = match self {
             Data::Parts(parts) => parts.values().map(totals).sum::<u64>() + parts.len() as u64 * 64,
             Data::Series(series) => series.iter().map(|(_, t)| totals(t)).sum(),
+            Data::Reporting(rows) => rows.len() as u64 * 96,
             Data::Dashboard(_) => 64 * 1024,
             Data::Catalogue(_) => 256 * 1024,
             Data::Unit(_) => 512,
@@ -744,6 +756,31 @@ impl View<'_> {
         }
     }
 
+    /// The reporting state of `units` (a dashboard's unit at `root` and the units directly below
+    /// it) for the last quarter of `period`: kept until a report of one of them moves, so that a
+    /// correction in a commune does not make the national dashboard read the provinces' reports.
+    pub async fn reporting(
+        &self,
+        root: Option<&str>,
+        units: &[i32],
+        period: Period,
+    ) -> sqlx::Result<Arc<Vec<crate::reports::store::OverviewRow>>> {
+        let pool = self.pool;
+        let (year, quarter) = period.last_quarter();
+        let read = || crate::reports::store::overview(pool, units, year, quarter);
+        let key = Key {
+            root: root.map(str::to_owned),
+            basis: Basis::Accepted,
+            years: (year, year),
+            what: What::Reporting(period, units.to_vec()),
+        };
+        let compute = || async { Ok(Data::Reporting(Arc::new(read().await?))) };
+        match self.get_or_compute(key, compute).await? {
+            Data::Reporting(rows) => Ok(rows),
+            _ => Ok(Arc::new(read().await?)),
+        }
+    }
+
     /// The catalogue as dashboards read it, per metadata generation.
     pub async fn catalogue(&self) -> sqlx::Result<Arc<Catalogue>> {
         let pool = self.pool;
@@ -930,6 +967,28 @@ mod tests {
         assert!(!parts_key(Some("12.34"), 2024, Basis::Accepted).affected_by(&moved));
         assert!(!parts_key(None, 2023, Basis::Accepted).affected_by(&moved));
         assert!(!parts_key(None, 2024, Basis::Submitted).affected_by(&moved));
+    }
+
+    #[test]
+    fn reporting_states_are_touched_by_moves_of_the_units_they_list_only() {
+        let reporting = |root: Option<&str>, units: &[i32]| Key {
+            root: root.map(str::to_owned),
+            basis: Basis::Accepted,
+            years: (2024, 2024),
+            what: What::Reporting(Period::Year { year: 2024 }, units.to_vec()),
+        };
+        let submitted = Bases::of(Basis::Submitted);
+        let commune = change("12.345.6789", 2024, submitted);
+        // The commune's own state shows on its district's dashboard and its own, whatever the basis.
+        assert!(reporting(Some("12.345"), &[345, 6788, 6789]).affected_by(&commune));
+        assert!(reporting(Some("12.345.6789"), &[6789]).affected_by(&commune));
+        // The country and the province list provinces and districts: a commune's move leaves them,
+        // even though its province of today (a successor) is one of the country's children.
+        let old = change("12.345.6789", 2024, submitted).with_successors(vec!["20".to_owned(), "20.7001".to_owned()]);
+        assert!(!reporting(None, &[12, 13, 20]).affected_by(&old));
+        assert!(!reporting(Some("12"), &[12, 345, 346]).affected_by(&commune));
+        assert!(reporting(None, &[12, 13]).affected_by(&change("12", 2024, submitted)));
+        assert!(!reporting(None, &[12, 13]).affected_by(&change("12", 2023, submitted)));
     }
 
     #[test]

@@ -533,7 +533,7 @@ async fn compute_body(
     let (year, quarter) = period.last_quarter();
     let reporting: Vec<&Unit> = composite.children.iter().filter(|u| u.level <= 3).collect();
     let ids: Vec<i32> = reporting.iter().map(|u| u.id).chain(unit.map(|u| u.id)).collect();
-    let rows = crate::reports::store::overview(pool, &ids, year, quarter).await?;
+    let rows = view.reporting(scope.path(), &ids, period).await?;
     let due = view.metadata("calendar", String::new(), || crate::reports::calendar(pool)).await?.due(year, quarter);
     let mut submitted = 0;
     let mut late = Vec::new();
