@@ -79,7 +79,13 @@ enum RollupCommand {
 fn main() -> ExitCode {
     danvan::metrics::logs::init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if matches!(cli.command, Command::Serve(_)) {
+        // The server's reads run on this runtime, its writes on one of their own at the
+        // default priority (see `server::READ_NICENESS`).
+        builder.on_thread_start(|| danvan::server::lower_thread_priority(danvan::server::READ_NICENESS));
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("không khởi tạo được tokio: {error}");

@@ -79,6 +79,24 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     serve_until(listener, state, HEADER_READ_TIMEOUT, shutdown_signal()).await
 }
 
+/// The niceness of the threads serving reads (dashboards, pages, exports), above the default 0
+/// the threads serving writes keep: when dashboards keep both cores busy at quarter-end, the
+/// kernel runs a save's thread first each time PostgreSQL answers it, instead of after the
+/// running reads' time slices (a save makes a dozen round trips; each waited up to a slice,
+/// 3 ms on two cores). Reads lose little: writes are a small share of the work. A higher
+/// niceness needs no privilege.
+pub const READ_NICENESS: i32 = 5;
+
+/// Lowers the calling thread's scheduling priority to `niceness` (Linux's niceness is per
+/// thread). A refusal only costs the preference, so it is logged, not fatal.
+pub fn lower_thread_priority(niceness: i32) {
+    // SAFETY: setpriority reads no memory of ours; PRIO_PROCESS with 0 names the calling thread.
+    let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, niceness) };
+    if result != 0 {
+        tracing::warn!(error = %std::io::Error::last_os_error(), niceness, "không hạ được độ ưu tiên của luồng đọc");
+    }
+}
+
 /// Worker threads of the runtime that serves requests changing data (see [`serve_until`]).
 pub const WRITE_THREADS: usize = 2;
 
