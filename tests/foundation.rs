@@ -461,6 +461,7 @@ async fn metrics_count_requests_by_route_template_for_allowed_peers_only() {
         assert!(after.contains(&format!("danvan_reports{{status=\"{status}\"}}")), "reports {status}:\n{after}");
     }
     assert!(after.lines().any(|line| line == "danvan_rollup_lag_seconds 0"), "{after}");
+    assert!(after.lines().any(|line| line.starts_with("danvan_dashboard_parts_read_total ")), "{after}");
     assert!(!after.contains("<html") && !after.contains("<!DOCTYPE"), "no page around the figures");
 
     // Another peer, however it asks: the same 404 page as a page that does not exist.

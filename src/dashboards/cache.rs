@@ -360,7 +360,7 @@ impl AggregateCache {
     /// How many parts of rolled-up roots (a child's subtree, a root's own reports) this cache has
     /// read from the database since it started: after an acceptance in one commune, a province's
     /// dashboard reads two (that commune's subtree and the province's own reports), not one per
-    /// commune. Counted for tests and the operator.
+    /// commune. Counted for tests and the operator (`/metrics`: `danvan_dashboard_parts_read_total`).
     pub fn parts_read(&self) -> u64 {
         self.parts_read.load(Ordering::Relaxed)
     }

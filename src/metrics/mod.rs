@@ -27,6 +27,9 @@
 //! - `danvan_rollup_lag_seconds`: always 0, and true: roll-ups are written in the transaction
 //!   that moves a report (`dashboards::rollup`), so they never trail the reports.
 //!   `danvan_rollup_pending_compactions`: unit-years written and not compacted yet.
+//! - `danvan_dashboard_parts_read_total`: parts of rolled-up dashboards (a child's subtree, a
+//!   root's own reports) read from the database since the server started: it should grow by
+//!   about two per acceptance, not by a province's hundred communes.
 //! - `danvan_replica_lag_seconds` and `danvan_replica_up`: set by [`record_replica`], once a
 //!   read replica is configured.
 //! - `danvan_build_info{version}`: 1.
@@ -69,6 +72,8 @@ pub const REPORTS: &str = "danvan_reports";
 pub const ROLLUP_LAG: &str = "danvan_rollup_lag_seconds";
 /// Unit-years of roll-up rows not compacted yet.
 pub const ROLLUP_PENDING: &str = "danvan_rollup_pending_compactions";
+/// Parts of rolled-up dashboards read from the database (`AggregateCache::parts_read`).
+pub const DASHBOARD_PARTS_READ: &str = "danvan_dashboard_parts_read_total";
 /// Seconds the read replica trails the primary (see [`record_replica`]).
 pub const REPLICA_LAG: &str = "danvan_replica_lag_seconds";
 /// 1 while the read replica answers, 0 when it does not.
@@ -217,6 +222,7 @@ pub async fn scrape(State(state): State<AppState>, request: Request) -> Response
     let handle = install();
     record_pool(&state.pool, "reads");
     metrics::gauge!(ROLLUP_PENDING).set(crate::dashboards::rollup::pending_compactions() as f64);
+    metrics::counter!(DASHBOARD_PARTS_READ).absolute(state.aggregates.parts_read());
     refresh_reports(&state.pool).await;
     if state.replica.is_some() {
         record_replica(crate::replica::replica_lag_seconds(&state));
