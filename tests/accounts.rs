@@ -1007,3 +1007,49 @@ async fn the_header_names_the_office_of_the_users_unit_today() {
     let (_, page) = text(commune.get(app.url("/about")).send().await.expect("GET")).await;
     assert_eq!(header(&page), "Ban Xây dựng Đảng, Đảng ủy xã Mỹ Hòa Hưng");
 }
+
+/// Two administrators creating the same username at once: one account is made and the other
+/// person is told next to the field (422, input kept), never a 500. The unique index decides,
+/// not a read before the insert (the password is hashed in between: a wide window).
+#[tokio::test]
+async fn a_username_taken_meanwhile_is_refused_next_to_its_field() {
+    let app = TestApp::spawn().await;
+    app.create_user("tw.admin", "TW", "2020-12-31", &["quan_tri"]).await;
+    let client = app.client_for("tw.admin").await;
+    let create = |username: String, full_name: &'static str| {
+        client
+            .post(app.url("/admin/users"))
+            .form(&[
+                ("username", username.as_str()),
+                ("full_name", full_name),
+                ("unit_code", "30883"),
+                ("as_of", "2020-12-31"),
+                ("roles", "nhap_lieu"),
+                ("password", "mot-mat-khau-dai"),
+            ])
+            .send()
+    };
+    for round in 0..3 {
+        let username = format!("trung.ten{round}");
+        let (a, b) = tokio::join!(create(username.clone(), "Người A"), create(username.clone(), "Người B"));
+        let mut answers = [text(a.expect("POST")).await, text(b.expect("POST")).await];
+        answers.sort_by_key(|(status, _)| *status);
+        let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+        assert_eq!(statuses, [303, 422], "round {round}: one is created, the other is told");
+        let page = &answers[1].1;
+        assert!(page.contains("Tên đăng nhập này đã có người dùng."), "round {round}: {page}");
+        assert!(page.contains(r#"id="username-error""#), "next to the username field");
+        assert!(page.contains(&format!(r#"value="{username}""#)), "the input is kept");
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE username = $1")
+            .bind(&username)
+            .fetch_one(&app.pool)
+            .await
+            .expect("count");
+        assert_eq!(count, 1);
+    }
+    // Later, one at a time: the same answer.
+    let (status, page) = text(create("trung.ten0".to_owned(), "Người C").await.expect("POST")).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Tên đăng nhập này đã có người dùng."));
+    assert!(page.contains("Người C"), "the input is kept");
+}

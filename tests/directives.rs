@@ -1105,3 +1105,53 @@ async fn word_breaks_in_the_narrative_reach_the_preview_and_the_docx() {
     let between = xml.split("Dòng một").nth(1).and_then(|rest| rest.split("dòng hai").next()).unwrap_or("");
     assert!(between.contains("<w:br/>"), "a line break between the lines: {between}");
 }
+
+/// A number already issued on the same date is refused next to the number field (422, input
+/// kept), also when two people save it at the same moment: the database's unique constraint
+/// decides, and the one who comes second is told, never given a 500.
+#[tokio::test]
+async fn a_number_taken_meanwhile_is_refused_next_to_its_field() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.nhaplieu").await;
+    let form = |number: &'static str, title: &'static str| {
+        [
+            ("number", number),
+            ("issuing_body", "Ban Thường vụ Tỉnh ủy Kiên Giang"),
+            ("unit_code", "91"),
+            ("as_of", ""),
+            ("issued_on", "15/12/2020"),
+            ("title", title),
+            ("body", "Nội dung."),
+            ("status", "hieu_luc"),
+            ("replaced_by", ""),
+            ("implements", ""),
+            ("version", "0"),
+        ]
+    };
+    for (round, number) in ["31-KH/TU", "32-KH/TU", "33-KH/TU"].into_iter().enumerate() {
+        let first = form(number, "Kế hoạch của người thứ nhất");
+        let second = form(number, "Kế hoạch của người thứ hai");
+        let (a, b) = tokio::join!(
+            post_form(&client, &app, "/directives", &first),
+            post_form(&client, &app, "/directives", &second)
+        );
+        let mut answers = [a, b];
+        answers.sort_by_key(|(status, _)| *status);
+        let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+        assert_eq!(statuses, [303, 422], "round {round}: one is saved, the other is told");
+        let html = unescape(&answers[1].1);
+        assert!(html.contains(&format!("Đã có văn bản {number} ban hành ngày 15/12/2020.")), "{html}");
+        assert!(html.contains("id=\"number-error\""), "next to the number field");
+        assert!(html.contains("Kế hoạch của người thứ"), "the input is kept");
+    }
+    // Editing another directive onto a taken number and date: the same message.
+    let (status, _) = post_form(&client, &app, "/directives", &form("34-KH/TU", "Kế hoạch khác")).await;
+    assert_eq!(status, 303);
+    let id = id_of(&app, "34-KH/TU").await;
+    let mut edit = form("31-KH/TU", "Kế hoạch khác, đổi số");
+    edit[10] = ("version", "1");
+    let (status, html) = post_form(&client, &app, &format!("/directives/{id}"), &edit).await;
+    assert_eq!(status, 422);
+    assert!(unescape(&html).contains("Đã có văn bản 31-KH/TU ban hành ngày 15/12/2020."));
+    assert!(html.contains("Kế hoạch khác, đổi số"), "the input is kept");
+}

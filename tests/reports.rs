@@ -1533,3 +1533,55 @@ async fn every_way_of_saving_audits_the_report_alike() {
     assert_eq!(after(4)["status"], "da_gui");
     assert_eq!(after(5)["status"], "da_duyet");
 }
+
+/// The API's refusals are JSON with the message under `error`, whatever refuses: a body that is
+/// not the expected JSON (422), a report the unit may no longer change (409), a stale version
+/// (409).
+#[tokio::test]
+async fn the_apis_refusals_are_json() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    let is_json = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"))
+    };
+    let response = staff
+        .put(app.url(API))
+        .header("content-type", "application/json")
+        .body("{\"values\": ")
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(response.status(), 422);
+    assert!(is_json(&response));
+    let body: Value = response.json().await.expect("json");
+    assert!(body["error"].as_str().is_some_and(|e| e.starts_with("JSON không hợp lệ")), "{body}");
+
+    let response =
+        staff.put(app.url(API)).json(&json!({"version": 0, "values": {"TD_DINH_KY": 3}})).send().await.expect("PUT");
+    assert_eq!(response.status(), 200);
+    let response =
+        staff.put(app.url(API)).json(&json!({"version": 0, "values": {"TD_DINH_KY": 4}})).send().await.expect("PUT");
+    assert_eq!(response.status(), 409, "stale");
+    assert!(is_json(&response));
+    let body: Value = response.json().await.expect("json");
+    assert!(body["error"].as_str().is_some_and(|e| e.contains("người khác")), "{body}");
+
+    sqlx::query(
+        "UPDATE reports SET status = 'da_gui'
+         WHERE year = 2017 AND quarter = 1 AND unit_id IN (SELECT id FROM units WHERE code = '30883')",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("submit");
+    let response =
+        staff.put(app.url(API)).json(&json!({"version": 1, "values": {"TD_DINH_KY": 5}})).send().await.expect("PUT");
+    assert_eq!(response.status(), 409, "submitted");
+    assert!(is_json(&response));
+    let body: Value = response.json().await.expect("json");
+    assert!(body["error"].as_str().is_some_and(|e| e.contains("không sửa được")), "{body}");
+    assert_eq!(body.as_object().map(|o| o.len()), Some(1), "only the message: {body}");
+}

@@ -1,11 +1,8 @@
 //! Administrators' pages: list, create and edit accounts, reset passwords. An administrator
 //! manages the accounts of their own subtree only.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum_extra::extract::Form;
 use chrono::NaiveDate;
@@ -14,7 +11,7 @@ use serde::Deserialize;
 use super::authz::{self, Action, Place};
 use super::{CurrentUser, Role, password, sessions, users};
 use crate::audit::{self, Entry};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldErrors, ResultExt};
 use crate::units::{self, Unit};
 use crate::web::{AppState, Flash, Layout, render};
 
@@ -98,7 +95,7 @@ struct FormPage {
     editing: Option<users::User>,
     form: UserForm,
     roles: [Role; 4],
-    errors: HashMap<&'static str, String>,
+    errors: FieldErrors,
     /// The edited account's live API keys, which the administrator may revoke.
     tokens: Vec<super::tokens::Token>,
     /// When the edited account's unit no longer exists: what became of it, and how to move it.
@@ -110,7 +107,7 @@ async fn form_page(
     layout: Layout,
     editing: Option<users::User>,
     form: UserForm,
-    errors: HashMap<&'static str, String>,
+    errors: FieldErrors,
 ) -> AppResult<Response> {
     let invalid = !errors.is_empty();
     let tokens = match &editing {
@@ -133,11 +130,8 @@ async fn form_page(
         }),
         None => None,
     };
-    let mut response = render(&FormPage { layout, editing, form, roles: Role::ALL, errors, tokens, unit_notice });
-    if invalid {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
+    let page = render(&FormPage { layout, editing, form, roles: Role::ALL, errors, tokens, unit_notice });
+    if invalid { Err(AppError::invalid_page(page)) } else { Ok(page) }
 }
 
 pub async fn new_form(State(state): State<AppState>, layout: Layout, admin: CurrentUser) -> AppResult<Response> {
@@ -148,7 +142,7 @@ pub async fn new_form(State(state): State<AppState>, layout: Layout, admin: Curr
         active: Some("1".into()),
         ..UserForm::default()
     };
-    form_page(&state.pool, layout, None, form, HashMap::new()).await
+    form_page(&state.pool, layout, None, form, FieldErrors::new()).await
 }
 
 struct Checked {
@@ -161,36 +155,39 @@ async fn check_common(
     state: &AppState,
     admin: &CurrentUser,
     form: &UserForm,
-    errors: &mut HashMap<&'static str, String>,
+    errors: &mut FieldErrors,
 ) -> AppResult<Option<Checked>> {
     if form.full_name.trim().is_empty() {
-        errors.insert("full_name", "Nhập họ và tên.".to_owned());
+        errors.set("full_name", "Nhập họ và tên.".to_owned());
     }
     let as_of = if form.as_of.trim().is_empty() { Some(units::today()) } else { units::parse_date(&form.as_of) };
     let mut unit = None;
     match as_of {
         None => {
-            errors.insert("as_of", "Ngày không hợp lệ: nhập theo dạng 31/12/2020.".to_owned());
+            errors.set("as_of", "Ngày không hợp lệ: nhập theo dạng 31/12/2020.".to_owned());
         }
         Some(date) => match units::resolve_for_person(&state.pool, &form.unit_code, date).await {
             Ok(found) => {
                 if authz::can(admin, Action::ManageUsers, found.as_ref().map(Place::from)) {
                     unit = Some(found);
                 } else {
-                    errors.insert("unit_code", "Đơn vị này nằm ngoài phạm vi bạn quản trị.".to_owned());
+                    errors.set("unit_code", "Đơn vị này nằm ngoài phạm vi bạn quản trị.".to_owned());
                 }
             }
             Err(message) => {
-                errors.insert("unit_code", message);
+                errors.set("unit_code", message);
             }
         },
     }
     let roles: Vec<String> = Role::ALL.iter().filter(|r| form.has_role(r)).map(|r| r.as_str().to_owned()).collect();
     if roles.is_empty() {
-        errors.insert("roles", "Chọn ít nhất một vai trò.".to_owned());
+        errors.set("roles", "Chọn ít nhất một vai trò.".to_owned());
     }
     Ok(unit.filter(|_| errors.is_empty()).map(|unit| Checked { unit, roles }))
 }
+
+/// The message when the username is in use (the `users_username` index refused it).
+const USERNAME_TAKEN: &str = "Tên đăng nhập này đã có người dùng.";
 
 fn valid_username(username: &str) -> bool {
     let mut chars = username.chars();
@@ -207,18 +204,16 @@ pub async fn create(
     Form(form): Form<UserForm>,
 ) -> AppResult<Response> {
     authz::authorize(&admin, Action::ManageUsers, own_place(&admin))?;
-    let mut errors = HashMap::new();
+    let mut errors = FieldErrors::new();
     let username = form.username.trim().to_lowercase();
     if !valid_username(&username) {
-        errors.insert(
+        errors.set(
             "username",
             "Tên đăng nhập gồm 2–64 ký tự: chữ thường không dấu, số, dấu chấm, gạch dưới, gạch ngang.".to_owned(),
         );
-    } else if users::by_username(&state.pool, &username).await?.is_some() {
-        errors.insert("username", "Tên đăng nhập này đã có người dùng.".to_owned());
     }
     if let Some(problem) = password::policy_error(&form.password) {
-        errors.insert("password", problem.to_owned());
+        errors.set("password", problem.to_owned());
     }
     let checked = check_common(&state, &admin, &form, &mut errors).await?;
     let Some(checked) = checked.filter(|_| errors.is_empty()) else {
@@ -234,7 +229,19 @@ pub async fn create(
         roles: &checked.roles,
         password_hash: &hash,
     };
-    let id = users::insert(&mut *tx, &new_user).await?;
+    // Two administrators may create the same name at once: the unique index decides.
+    let mut errors = FieldErrors::new();
+    let Some(id) = users::insert(&mut *tx, &new_user).await.on_constraint_field(
+        "users_username",
+        &mut errors,
+        "username",
+        USERNAME_TAKEN,
+    )?
+    else {
+        tx.rollback().await?;
+        let form = UserForm { password: String::new(), ..form };
+        return form_page(&state.pool, layout, None, form, errors).await;
+    };
     let created = users::by_id(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
     let entry = Entry {
         action: "create",
@@ -263,7 +270,7 @@ pub async fn edit_form(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let user = managed_user(&state, &admin, id).await?;
-    edit_form_with(&state.pool, layout, user, HashMap::new()).await
+    edit_form_with(&state.pool, layout, user, FieldErrors::new()).await
 }
 
 pub async fn update(
@@ -274,7 +281,7 @@ pub async fn update(
     Form(form): Form<UserForm>,
 ) -> AppResult<Response> {
     let user = managed_user(&state, &admin, id).await?;
-    let mut errors = HashMap::new();
+    let mut errors = FieldErrors::new();
     // An empty "as of" keeps the unit the account already has, whatever today's tree says.
     let unchanged_unit = form.as_of.trim().is_empty()
         && form.unit_code.trim() == user.unit_code.clone().unwrap_or_else(|| units::NATIONAL_CODE.to_owned());
@@ -286,13 +293,13 @@ pub async fn update(
     };
     let checked = check_common(&state, &admin, &form_for_check, &mut errors).await?;
     if user.version != form.version {
-        errors.insert(
+        errors.set(
             "version",
             "Tài khoản vừa được người khác sửa. Trang dưới đây là bản mới nhất; hãy kiểm tra rồi lưu lại.".to_owned(),
         );
     }
     let Some(checked) = checked.filter(|_| errors.is_empty()) else {
-        if errors.contains_key("version") {
+        if errors.has("version") {
             return edit_form_with(&state.pool, layout, user, errors).await;
         }
         return form_page(&state.pool, layout, Some(user), form, errors).await;
@@ -302,7 +309,7 @@ pub async fn update(
     let loses_admin =
         user.active && user.has_role("quan_tri") && (!active || !checked.roles.iter().any(|r| r == "quan_tri"));
     if loses_admin && users::other_active_admins(&mut tx, id).await? == 0 {
-        errors.insert(
+        errors.set(
             "roles",
             "Đây là quản trị viên cuối cùng đang hoạt động: không thể bỏ quyền quản trị hoặc vô hiệu hóa.".to_owned(),
         );
@@ -315,7 +322,7 @@ pub async fn update(
         active,
     };
     if !users::update(&mut *tx, id, form.version, &changes).await? {
-        errors.insert("version", "Tài khoản vừa được người khác sửa. Hãy tải lại trang và kiểm tra.".to_owned());
+        errors.set("version", "Tài khoản vừa được người khác sửa. Hãy tải lại trang và kiểm tra.".to_owned());
         return form_page(&state.pool, layout, Some(user), form, errors).await;
     }
     if !active {
@@ -352,7 +359,7 @@ async fn edit_form_with(
     pool: &sqlx::PgPool,
     layout: Layout,
     user: users::User,
-    errors: HashMap<&'static str, String>,
+    errors: FieldErrors,
 ) -> AppResult<Response> {
     let form = UserForm {
         username: user.username.clone(),
@@ -397,7 +404,7 @@ pub async fn reset_password(
     layout.flash = Some(Flash::info(&message));
     let user = users::by_id(&state.pool, id).await?.ok_or(AppError::NotFound)?;
     // The page carries a password in clear: never cached.
-    Ok(super::login::no_store(edit_form_with(&state.pool, layout, user, HashMap::new()).await?))
+    Ok(super::login::no_store(edit_form_with(&state.pool, layout, user, FieldErrors::new()).await?))
 }
 
 /// POST /admin/users/{id}/tokens/{token}/revoke: an administrator ends an API key of an

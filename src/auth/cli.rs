@@ -98,7 +98,14 @@ pub async fn run(pool: &PgPool, command: UserCommand) -> anyhow::Result<()> {
                 roles: &parsed,
                 password_hash: &hash,
             };
-            let id = users::insert(&mut *tx, &new_user).await.context("tên đăng nhập không hợp lệ hoặc đã có")?;
+            let id = match users::insert(&mut *tx, &new_user).await {
+                Ok(id) => id,
+                // Taken since the check above (that check only spares typing a password).
+                Err(error) if crate::error::violates(&error, "users_username") => {
+                    bail!("Tên đăng nhập {username} đã có.")
+                }
+                Err(error) => return Err(error).context("không tạo được tài khoản"),
+            };
             let created = users::by_id(&mut *tx, id).await?;
             let entry = Entry {
                 action: "create",

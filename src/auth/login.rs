@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{CurrentUser, password, sessions, throttle, users};
 use crate::audit::{self, Actor, Entry};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::{AppState, Flash, Layout, render};
 
 #[derive(Debug, Default, Deserialize)]
@@ -86,23 +86,22 @@ pub async fn login(
     let username = form.username.trim().to_lowercase();
     let client = peer.ip().to_string();
     let page = |status: StatusCode, error: &str| {
-        let mut response = render(&LoginPage {
+        let page = render(&LoginPage {
             layout: layout.clone(),
             username: form.username.chars().take(MAX_USERNAME).collect(),
             next: form.next.chars().take(2000).collect(),
             error: Some(error.to_owned()),
         });
-        *response.status_mut() = status;
-        response
+        crate::error::page_with_status(status, page)
     };
     // No account has a longer name: answer as for any wrong login, without touching the
     // database or hashing (a 1 MiB name would otherwise land in the audit log).
     if username.chars().count() > MAX_USERNAME || form.password.len() > 1024 {
-        return Ok(page(StatusCode::OK, WRONG_CREDENTIALS));
+        return page(StatusCode::OK, WRONG_CREDENTIALS);
     }
     // The attempt is counted before the hash, so parallel guesses cannot all pass the check.
     if !throttle::reserve(&state.pool, &username, &client).await? {
-        return Ok(page(StatusCode::TOO_MANY_REQUESTS, throttle::MESSAGE));
+        return page(StatusCode::TOO_MANY_REQUESTS, throttle::MESSAGE);
     }
     let account = users::password_hash(&state.pool, &username).await?;
     let (user_id, hash) = match account {
@@ -112,7 +111,7 @@ pub async fn login(
     let valid = match password::verify(form.password.clone(), hash).await {
         Ok(valid) => valid,
         Err(error) if error.downcast_ref::<password::Busy>().is_some() => {
-            return Ok(page(StatusCode::TOO_MANY_REQUESTS, password::BUSY_MESSAGE));
+            return page(StatusCode::TOO_MANY_REQUESTS, password::BUSY_MESSAGE);
         }
         Err(error) => return Err(error.into()),
     };
@@ -127,7 +126,7 @@ pub async fn login(
             after: None,
         };
         audit::record(&state.pool, &actor, entry).await?;
-        return Ok(page(StatusCode::OK, WRONG_CREDENTIALS));
+        return page(StatusCode::OK, WRONG_CREDENTIALS);
     };
     throttle::release(&state.pool, &username, &client).await?;
     let token = sessions::create(&state.pool, user_id, &client).await?;
@@ -228,7 +227,7 @@ struct ProfilePage {
     layout: Layout,
     user: CurrentUser,
     roles: String,
-    errors: PasswordErrors,
+    errors: FieldErrors,
     tokens: Vec<super::tokens::Token>,
     new_token: Option<String>,
     token_error: Option<String>,
@@ -236,24 +235,11 @@ struct ProfilePage {
     token_name: String,
 }
 
-#[derive(Debug, Default)]
-struct PasswordErrors {
-    current: Option<String>,
-    new: Option<String>,
-    confirm: Option<String>,
-}
-
-impl PasswordErrors {
-    fn any(&self) -> bool {
-        self.current.is_some() || self.new.is_some() || self.confirm.is_some()
-    }
-}
-
 async fn profile_page(
     state: &AppState,
     layout: Layout,
     user: CurrentUser,
-    errors: PasswordErrors,
+    errors: FieldErrors,
     new_token: Option<String>,
     token_error: Option<(String, &str)>,
 ) -> AppResult<Response> {
@@ -267,7 +253,7 @@ async fn profile_page(
 }
 
 pub async fn profile(State(state): State<AppState>, layout: Layout, user: CurrentUser) -> AppResult<Response> {
-    profile_page(&state, layout, user, PasswordErrors::default(), None, None).await
+    profile_page(&state, layout, user, FieldErrors::new(), None, None).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -335,9 +321,7 @@ pub async fn create_token(
     }
     if error.is_some() {
         let error = error.map(|message| (message, form.name.as_str()));
-        let mut response = profile_page(&state, layout, user, PasswordErrors::default(), None, error).await?;
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(response);
+        return Err(AppError::invalid_page(profile_page(&state, layout, user, FieldErrors::new(), None, error).await?));
     }
     let token = super::tokens::create(&state.pool, user.id, name).await?;
     let entry = Entry {
@@ -350,7 +334,7 @@ pub async fn create_token(
     };
     audit::record(&state.pool, &user.actor(), entry).await?;
     // Shown once, on this page only, and never cached.
-    Ok(no_store(profile_page(&state, layout, user, PasswordErrors::default(), Some(token), None).await?))
+    Ok(no_store(profile_page(&state, layout, user, FieldErrors::new(), Some(token), None).await?))
 }
 
 pub async fn revoke_token(
@@ -390,24 +374,22 @@ pub async fn change_password(
     user: CurrentUser,
     Form(form): Form<PasswordForm>,
 ) -> AppResult<Response> {
-    let mut errors = PasswordErrors::default();
+    let mut errors = FieldErrors::new();
     if let Some(message) =
         check_current_password(&state, &user, &peer.ip().to_string(), &form.current, "change_password").await?
     {
-        errors.current = Some(message.to_owned());
+        errors.set("current", message);
     }
     if let Some(problem) = password::policy_error(&form.new) {
-        errors.new = Some(problem.to_owned());
+        errors.set("new", problem);
     } else if form.new == form.current {
-        errors.new = Some("Mật khẩu mới phải khác mật khẩu hiện tại.".to_owned());
+        errors.set("new", "Mật khẩu mới phải khác mật khẩu hiện tại.");
     }
     if form.confirm != form.new {
-        errors.confirm = Some("Hai lần nhập mật khẩu mới không khớp.".to_owned());
+        errors.set("confirm", "Hai lần nhập mật khẩu mới không khớp.");
     }
-    if errors.any() {
-        let mut response = profile_page(&state, layout, user, errors, None, None).await?;
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(response);
+    if !errors.is_empty() {
+        return Err(AppError::invalid_page(profile_page(&state, layout, user, errors, None, None).await?));
     }
     let hash = password::hash(form.new).await?;
     let mut tx = state.pool.begin().await?;

@@ -11,7 +11,7 @@ use std::future::Future;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum_extra::extract::Form;
@@ -130,14 +130,10 @@ fn refused<E: Entity>(
     form: E::Form,
     errors: FieldErrors,
     context: E::Context,
-) -> Response {
-    let status = if errors.has("version") { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let mut response = render(&E::form_page(layout, editing, form, errors, context));
-    // A page that failed to render stays a 500.
-    if response.status().is_success() {
-        *response.status_mut() = status;
-    }
-    response
+) -> AppError {
+    let stale = errors.has("version");
+    let page = render(&E::form_page(layout, editing, form, errors, context));
+    if stale { AppError::conflict_page(page) } else { AppError::invalid_page(page) }
 }
 
 /// The audit entry of a save: `before` is `None` for a new row.
@@ -189,7 +185,7 @@ async fn create<E: Entity>(
         errors.add("code", CODE_TAKEN);
     }
     if !errors.is_empty() {
-        return Ok(refused::<E>(layout, None, form, errors, context));
+        return Err(refused::<E>(layout, None, form, errors, context));
     }
     let code = record.code();
     let after: Option<E::Record> = store::fetch(&mut *tx, code).await?;
@@ -231,7 +227,7 @@ async fn update<E: Entity>(
     }
     if !errors.is_empty() {
         before.code().clone_into(E::identity(&mut form).0);
-        return Ok(refused::<E>(layout, Some(before), form, errors, context));
+        return Err(refused::<E>(layout, Some(before), form, errors, context));
     }
     let after: Option<E::Record> = store::fetch(&mut *tx, &code).await?;
     record_change(&mut tx, &admin, &code, Some(&before), after.as_ref()).await?;

@@ -3,46 +3,15 @@
 //! ([`crate::format::parse_vietnamese_number`], the report form's) so that the catalogue agrees
 //! with the report form on what a number is: `12,345.6` and `1.5` are refused on both.
 
-use std::collections::HashMap;
-
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use super::expression::{Expression, ExpressionError};
 use crate::format::{NumberKind, NumberRules, parse_vietnamese_number};
 
-/// Messages keyed by the field they belong to; `version` is the stale-edit message.
-#[derive(Debug, Default, Clone)]
-pub struct FieldErrors(HashMap<&'static str, String>);
-
-impl FieldErrors {
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.entry(field).or_insert_with(|| message.into());
-    }
-
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.get(field).map(String::as_str)
-    }
-
-    pub fn has(&self, field: &str) -> bool {
-        self.0.contains_key(field)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Field names with a message, for the summary at the top of the form (in a stable order).
-    pub fn fields(&self) -> Vec<&'static str> {
-        let mut fields: Vec<&'static str> = self.0.keys().copied().filter(|f| *f != "version").collect();
-        fields.sort_unstable();
-        fields
-    }
-}
+/// Messages next to the fields: the app's one [`FieldErrors`]; `version` is the stale-edit
+/// message.
+pub use crate::error::FieldErrors;
 
 /// A catalogue code as typed: trimmed, ASCII letters upper-cased ("tl_moi" becomes "TL_MOI").
 /// The message says what to type when it is not a code.

@@ -18,7 +18,7 @@ use askama::Template;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use rust_decimal::Decimal;
 
 use super::import::{self, Author, Outcome};
@@ -566,14 +566,13 @@ pub async fn import_values(
     if !may_import(&user) {
         return Err(AppError::Forbidden);
     }
-    let page = |layout: Layout, errors: Vec<String>, summary: Vec<String>, status: StatusCode| -> Response {
-        let mut response = render(&ImportPage::new(layout, errors, summary)).into_response();
-        *response.status_mut() = status;
-        response
+    // The page with what was imported or why not: 409 and 422 are refusals (`AppError`).
+    let page = |layout: Layout, errors: Vec<String>, summary: Vec<String>, status: StatusCode| {
+        crate::error::page_with_status(status, render(&ImportPage::new(layout, errors, summary)))
     };
     let Ok(mut multipart) = multipart else {
         let message = "Gửi tệp bằng biểu mẫu trên trang này (multipart/form-data).".to_owned();
-        return Ok(page(layout, vec![message], Vec::new(), StatusCode::BAD_REQUEST));
+        return page(layout, vec![message], Vec::new(), StatusCode::BAD_REQUEST);
     };
     let mut upload: Option<(String, Vec<u8>)> = None;
     loop {
@@ -582,7 +581,7 @@ pub async fn import_values(
             Ok(None) => break,
             Err(_) => {
                 let message = format!("Không đọc được tệp gửi lên (tối đa {} MB).", MAX_UPLOAD_BYTES / 1024 / 1024);
-                return Ok(page(layout, vec![message], Vec::new(), StatusCode::BAD_REQUEST));
+                return page(layout, vec![message], Vec::new(), StatusCode::BAD_REQUEST);
             }
         };
         if field.name() != Some("file") {
@@ -596,20 +595,20 @@ pub async fn import_values(
             match field.chunk().await {
                 Ok(Some(chunk)) if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES => {
                     let message = format!("Tệp lớn hơn {} MB.", MAX_UPLOAD_BYTES / 1024 / 1024);
-                    return Ok(page(layout, vec![message], Vec::new(), StatusCode::PAYLOAD_TOO_LARGE));
+                    return page(layout, vec![message], Vec::new(), StatusCode::PAYLOAD_TOO_LARGE);
                 }
                 Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
                 Ok(None) => break,
                 Err(_) => {
                     let message = format!("Không đọc được tệp gửi lên (tối đa {} MB).", MAX_UPLOAD_BYTES / 1024 / 1024);
-                    return Ok(page(layout, vec![message], Vec::new(), StatusCode::BAD_REQUEST));
+                    return page(layout, vec![message], Vec::new(), StatusCode::BAD_REQUEST);
                 }
             }
         }
         upload = Some((filename, bytes));
     }
     let Some((filename, bytes)) = upload.filter(|(_, b)| !b.is_empty()) else {
-        return Ok(page(layout, vec!["Chưa chọn tệp để nhập.".to_owned()], Vec::new(), StatusCode::BAD_REQUEST));
+        return page(layout, vec!["Chưa chọn tệp để nhập.".to_owned()], Vec::new(), StatusCode::BAD_REQUEST);
     };
     let parsed = {
         let _slot = PARSE_SLOTS.acquire().await.map_err(anyhow::Error::from)?;
@@ -617,7 +616,7 @@ pub async fn import_values(
     };
     let data = match parsed {
         Ok(rows) => rows,
-        Err(refused) => return Ok(page(layout, vec![refused.message], Vec::new(), refused.status)),
+        Err(refused) => return page(layout, vec![refused.message], Vec::new(), refused.status),
     };
     let author = Author::user(&user);
     // The same rule as the report form and the API.
@@ -633,17 +632,17 @@ pub async fn import_values(
                 lines.extend(summary.problems);
             }
             lines.extend(summary.lines);
-            Ok(page(layout, Vec::new(), lines, StatusCode::OK))
+            page(layout, Vec::new(), lines, StatusCode::OK)
         }
         Outcome::Refused(mut errors) => {
             errors.insert(0, format!("Không nhập dòng nào: tệp có {} lỗi. Sửa rồi gửi lại cả tệp.", errors.len()));
-            Ok(page(layout, errors, Vec::new(), StatusCode::UNPROCESSABLE_ENTITY))
+            page(layout, errors, Vec::new(), StatusCode::UNPROCESSABLE_ENTITY)
         }
         Outcome::Changed { label, unit_name } => {
             let message = format!(
                 "Không nhập dòng nào: báo cáo {label} của {unit_name} vừa được người khác thay đổi. Gửi lại tệp."
             );
-            Ok(page(layout, vec![message], Vec::new(), StatusCode::CONFLICT))
+            page(layout, vec![message], Vec::new(), StatusCode::CONFLICT)
         }
     }
 }

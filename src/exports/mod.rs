@@ -85,10 +85,7 @@ pub struct UnitDateQuery {
 
 /// A 422 page with a Vietnamese message (a query parameter the person can correct).
 pub fn unprocessable(message: &str) -> Response {
-    let page = crate::error::ErrorPage { title: "Yêu cầu chưa hợp lệ", message: message.to_owned() };
-    let mut response = (StatusCode::UNPROCESSABLE_ENTITY, message.to_owned()).into_response();
-    response.extensions_mut().insert(page);
-    response
+    AppError::invalid(crate::error::FieldErrors::with_summary(message)).into_response()
 }
 
 /// A `unit_date` that is not a date: answered 422 with its Vietnamese message.
@@ -408,9 +405,7 @@ async fn narrative_again(
         default_position,
         problem: Some(problem),
     };
-    let mut response = render(&page).into_response();
-    *response.status_mut() = status;
-    Ok(response)
+    crate::error::page_with_status(status, render(&page))
 }
 
 /// POST /exports/annual/{unit}/{year}/narrative. Saves only over the version the user opened

@@ -3,12 +3,9 @@
 //! with its validity dates. Who may: an administrator whose subtree holds the unit (the
 //! `ManageUsers` rule of `auth::authz`, which is "administers this subtree").
 
-use std::collections::HashMap;
-
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -17,7 +14,7 @@ use super::{Office, OfficeFields, SaveProblem};
 use crate::audit::{self, Entry};
 use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::units::{self, Unit, queries};
 use crate::web::{AppState, Flash, Layout, render};
 
@@ -190,14 +187,14 @@ struct FormPage {
     /// The unit, once known (always when editing).
     unit: Option<Unit>,
     form: OfficeForm,
-    errors: HashMap<&'static str, String>,
+    errors: FieldErrors,
     /// Set when the form was prefilled from the derived default.
     derived: bool,
 }
 
 impl FormPage {
     fn error(&self, field: &str) -> Option<&str> {
-        self.errors.get(field).map(String::as_str)
+        self.errors.get(field)
     }
 }
 
@@ -206,15 +203,11 @@ fn form_page(
     editing: Option<i32>,
     unit: Option<Unit>,
     form: OfficeForm,
-    errors: HashMap<&'static str, String>,
+    errors: FieldErrors,
     derived: bool,
-) -> Response {
+) -> AppResult<Response> {
     let invalid = !errors.is_empty();
-    let mut response = render(&FormPage { layout, editing, unit, form, errors, derived });
-    if invalid {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    response
+    crate::error::page_or_invalid(render(&FormPage { layout, editing, unit, form, errors, derived }), invalid)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -236,7 +229,7 @@ pub async fn new_form(
     authz::authorize(&admin, Action::ManageUsers, own_place(&admin))?;
     if query.unit.trim().is_empty() {
         let form = OfficeForm { as_of: units::today().to_string(), ..OfficeForm::default() };
-        return Ok(form_page(layout, None, None, form, HashMap::new(), false));
+        return form_page(layout, None, None, form, FieldErrors::new(), false);
     }
     let date = units::parse_date(&query.date).unwrap_or_else(units::today);
     let unit = match units::resolve_for_person(&state.pool, &query.unit, date).await {
@@ -250,21 +243,17 @@ pub async fn new_form(
         return Ok(Redirect::to(&format!("/admin/offices/{id}")).into_response());
     }
     let form = OfficeForm::from_office(&unit, &office, unit.a_valid_date(date));
-    Ok(form_page(layout, None, Some(unit), form, HashMap::new(), true))
+    form_page(layout, None, Some(unit), form, FieldErrors::new(), true)
 }
 
-fn parse_optional_date(
-    text: &str,
-    field: &'static str,
-    errors: &mut HashMap<&'static str, String>,
-) -> Option<NaiveDate> {
+fn parse_optional_date(text: &str, field: &'static str, errors: &mut FieldErrors) -> Option<NaiveDate> {
     let text = text.trim();
     if text.is_empty() {
         return None;
     }
     let parsed = units::parse_date(text);
     if parsed.is_none() {
-        errors.insert(field, "Ngày không hợp lệ: nhập theo dạng 01/07/2025.".to_owned());
+        errors.set(field, "Ngày không hợp lệ: nhập theo dạng 01/07/2025.".to_owned());
     }
     parsed
 }
@@ -272,21 +261,21 @@ fn parse_optional_date(
 /// Checks the fields of a row for `unit`; every problem goes next to its field.
 /// `unit` is `None` while the unit code is wrong: the other fields are still checked, so that
 /// every message shows at once.
-fn check_fields(form: &OfficeForm, unit: Option<&Unit>, errors: &mut HashMap<&'static str, String>) -> OfficeFields {
+fn check_fields(form: &OfficeForm, unit: Option<&Unit>, errors: &mut FieldErrors) -> OfficeFields {
     let valid_from = parse_optional_date(&form.valid_from, "valid_from", errors);
     let valid_to = parse_optional_date(&form.valid_to, "valid_to", errors);
     if let (Some(from), Some(to)) = (valid_from, valid_to)
         && from > to
     {
-        errors.insert("valid_to", "Ngày kết thúc phải sau hoặc trùng ngày bắt đầu.".to_owned());
+        errors.set("valid_to", "Ngày kết thúc phải sau hoặc trùng ngày bắt đầu.".to_owned());
     }
     // The office lives within its unit's life.
-    if !errors.contains_key("valid_from")
+    if !errors.has("valid_from")
         && let Some(unit) = unit
         && let Some(unit_from) = unit.valid_from
         && valid_from.is_none_or(|from| from < unit_from)
     {
-        errors.insert(
+        errors.set(
             "valid_from",
             format!(
                 "{} có hiệu lực từ {}: ngày bắt đầu của cơ quan không được sớm hơn.",
@@ -295,12 +284,12 @@ fn check_fields(form: &OfficeForm, unit: Option<&Unit>, errors: &mut HashMap<&'s
             ),
         );
     }
-    if !errors.contains_key("valid_to")
+    if !errors.has("valid_to")
         && let Some(unit) = unit
         && let Some(unit_to) = unit.valid_to
         && valid_to.is_none_or(|to| to > unit_to)
     {
-        errors.insert(
+        errors.set(
             "valid_to",
             format!(
                 "{} kết thúc hoạt động ngày {}: ngày kết thúc của cơ quan không được muộn hơn.",
@@ -309,12 +298,12 @@ fn check_fields(form: &OfficeForm, unit: Option<&Unit>, errors: &mut HashMap<&'s
             ),
         );
     }
-    let line = |value: &str, field: &'static str, missing: &str, errors: &mut HashMap<&'static str, String>| {
+    let line = |value: &str, field: &'static str, missing: &str, errors: &mut FieldErrors| {
         let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
         if value.is_empty() {
-            errors.insert(field, missing.to_owned());
+            errors.set(field, missing.to_owned());
         } else if value.chars().count() > MAX_LINE {
-            errors.insert(field, format!("Dài quá {MAX_LINE} ký tự."));
+            errors.set(field, format!("Dài quá {MAX_LINE} ký tự."));
         }
         value
     };
@@ -331,8 +320,8 @@ fn check_fields(form: &OfficeForm, unit: Option<&Unit>, errors: &mut HashMap<&'s
         errors,
     );
     let symbol = line(&form.symbol, "symbol", "Nhập ký hiệu dùng trong số văn bản, ví dụ BTGDVTU.", errors);
-    if !errors.contains_key("symbol") && symbol.chars().any(|c| c.is_whitespace() || c == '/') {
-        errors.insert("symbol", "Ký hiệu viết liền, không có dấu cách hay dấu /, ví dụ BTGDVTU.".to_owned());
+    if !errors.has("symbol") && symbol.chars().any(|c| c.is_whitespace() || c == '/') {
+        errors.set("symbol", "Ký hiệu viết liền, không có dấu cách hay dấu /, ví dụ BTGDVTU.".to_owned());
     }
     let display_name = line(
         &form.display_name,
@@ -340,10 +329,10 @@ fn check_fields(form: &OfficeForm, unit: Option<&Unit>, errors: &mut HashMap<&'s
         "Nhập tên hiển thị trên trang, ví dụ Ban Tuyên giáo và Dân vận Tỉnh ủy An Giang.",
         errors,
     );
-    let optional = |value: &str, field: &'static str, errors: &mut HashMap<&'static str, String>| {
+    let optional = |value: &str, field: &'static str, errors: &mut FieldErrors| {
         let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
         if value.chars().count() > MAX_LINE {
-            errors.insert(field, format!("Dài quá {MAX_LINE} ký tự."));
+            errors.set(field, format!("Dài quá {MAX_LINE} ký tự."));
         }
         value
     };
@@ -352,7 +341,7 @@ fn check_fields(form: &OfficeForm, unit: Option<&Unit>, errors: &mut HashMap<&'s
     let note = optional(&form.note, "note", errors);
     let recipients = super::recipient_lines(&form.recipients).join("\n");
     if recipients.chars().count() > MAX_RECIPIENTS {
-        errors.insert("recipients", format!("Danh sách nơi nhận dài quá {MAX_RECIPIENTS} ký tự."));
+        errors.set("recipients", format!("Danh sách nơi nhận dài quá {MAX_RECIPIENTS} ký tự."));
     }
     OfficeFields {
         valid_from,
@@ -390,7 +379,7 @@ pub async fn create(
     Form(form): Form<OfficeForm>,
 ) -> AppResult<Response> {
     authz::authorize(&admin, Action::ManageUsers, own_place(&admin))?;
-    let mut errors = HashMap::new();
+    let mut errors = FieldErrors::new();
     let as_of = match form.as_of.trim() {
         "" => Some(units::today()),
         text => units::parse_date(text),
@@ -398,39 +387,39 @@ pub async fn create(
     let mut unit = None;
     match as_of {
         None => {
-            errors.insert("as_of", "Ngày không hợp lệ: nhập theo dạng 01/07/2025.".to_owned());
+            errors.set("as_of", "Ngày không hợp lệ: nhập theo dạng 01/07/2025.".to_owned());
         }
         Some(date) => match units::resolve_for_person(&state.pool, &form.unit_code, date).await {
             Ok(Some(found)) if authz::can(&admin, Action::ManageUsers, Some(Place::from(&found))) => unit = Some(found),
             Ok(Some(_)) => {
-                errors.insert("unit_code", "Đơn vị này nằm ngoài phạm vi bạn quản trị.".to_owned());
+                errors.set("unit_code", "Đơn vị này nằm ngoài phạm vi bạn quản trị.".to_owned());
             }
             Ok(None) => {
-                errors.insert(
+                errors.set(
                     "unit_code",
                     "Cơ quan cấp Trung ương không ghi nhận ở đây: nhập mã tỉnh, huyện hoặc xã.".to_owned(),
                 );
             }
             Err(message) => {
-                errors.insert("unit_code", message);
+                errors.set("unit_code", message);
             }
         },
     }
     let Some(unit) = unit else {
         check_fields(&form, None, &mut errors);
-        return Ok(form_page(layout, None, None, form, errors, false));
+        return form_page(layout, None, None, form, errors, false);
     };
     let fields = check_fields(&form, Some(&unit), &mut errors);
     if !errors.is_empty() {
-        return Ok(form_page(layout, None, Some(unit), form, errors, false));
+        return form_page(layout, None, Some(unit), form, errors, false);
     }
     let mut tx = state.pool.begin().await?;
     let id = match super::insert(&mut tx, unit.id, &fields, Some(admin.id)).await? {
         Ok(id) => id,
         Err(_) => {
             tx.rollback().await.ok();
-            errors.insert("valid_from", overlap_message(&state, &unit, None).await?);
-            return Ok(form_page(layout, None, Some(unit), form, errors, false));
+            errors.set("valid_from", overlap_message(&state, &unit, None).await?);
+            return form_page(layout, None, Some(unit), form, errors, false);
         }
     };
     let after = super::by_id_in(&mut *tx, id).await?;
@@ -466,7 +455,7 @@ pub async fn edit_form(
 ) -> AppResult<Response> {
     let (office, unit) = managed(&state, &admin, id).await?;
     let form = OfficeForm::from_office(&unit, &office, unit.a_valid_date(units::today()));
-    Ok(form_page(layout, Some(id), Some(unit), form, HashMap::new(), false))
+    form_page(layout, Some(id), Some(unit), form, FieldErrors::new(), false)
 }
 
 /// POST /admin/offices/{id}: saves over the version the form was opened from.
@@ -480,10 +469,10 @@ pub async fn update(
     let (before, unit) = managed(&state, &admin, id).await?;
     // The unit of a row does not change: the form shows it read-only.
     let form = OfficeForm { unit_code: unit.code.clone(), ..form };
-    let mut errors = HashMap::new();
+    let mut errors = FieldErrors::new();
     let fields = check_fields(&form, Some(&unit), &mut errors);
     if before.version != form.version {
-        errors.insert(
+        errors.set(
             "version",
             format!(
                 "Bản ghi vừa được người khác sửa (nay là phiên bản {}). Nội dung bạn gõ vẫn ở dưới; hãy tải lại trang để xem bản mới rồi sửa lại.",
@@ -492,24 +481,24 @@ pub async fn update(
         );
     }
     if !errors.is_empty() {
-        return Ok(form_page(layout, Some(id), Some(unit), form, errors, false));
+        return form_page(layout, Some(id), Some(unit), form, errors, false);
     }
     let mut tx = state.pool.begin().await?;
     match super::update(&mut tx, id, form.version, &fields, Some(admin.id)).await? {
         Ok(()) => {}
         Err(SaveProblem::Overlap) => {
             tx.rollback().await.ok();
-            errors.insert("valid_from", overlap_message(&state, &unit, Some(id)).await?);
-            return Ok(form_page(layout, Some(id), Some(unit), form, errors, false));
+            errors.set("valid_from", overlap_message(&state, &unit, Some(id)).await?);
+            return form_page(layout, Some(id), Some(unit), form, errors, false);
         }
         Err(SaveProblem::Stale) => {
             tx.rollback().await.ok();
-            errors.insert(
+            errors.set(
                 "version",
                 "Bản ghi vừa được người khác sửa. Nội dung bạn gõ vẫn ở dưới; hãy tải lại trang để xem bản mới."
                     .to_owned(),
             );
-            return Ok(form_page(layout, Some(id), Some(unit), form, errors, false));
+            return form_page(layout, Some(id), Some(unit), form, errors, false);
         }
     }
     let after = super::by_id_in(&mut *tx, id).await?;

@@ -337,7 +337,7 @@ pub enum SaveProblem {
 }
 
 fn is_overlap(error: &sqlx::Error) -> bool {
-    error.as_database_error().and_then(|e| e.constraint()).is_some_and(|c| c == "offices_once_at_a_time")
+    crate::error::violates(error, "offices_once_at_a_time")
 }
 
 pub async fn insert(

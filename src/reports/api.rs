@@ -33,7 +33,7 @@ use super::workflow::{self, Author, DraftSave, Origin};
 use super::{Period, locate, permissions};
 use crate::auth::CurrentUser;
 use crate::catalogue::Catalogue;
-use crate::error::AppError;
+use crate::error::{AppError, FieldErrors};
 use crate::figures;
 use crate::units::Unit;
 use crate::web::AppState;
@@ -51,6 +51,8 @@ fn from_app_error(failure: AppError) -> Response {
         // The database away: 503 with Retry-After (the error layer words it in JSON under /api/).
         AppError::Database(e) if crate::error::is_unavailable(&e) => AppError::Database(e).into_response(),
         AppError::Internal(e) if crate::error::is_unavailable_any(&e) => AppError::Internal(e).into_response(),
+        // Refusals answer for themselves: JSON `{"error", "errors"}` with 409 or 422.
+        refused @ (AppError::Conflict(_) | AppError::Unprocessable(_)) => refused.into_response(),
         other => {
             tracing::error!(error = %other, "lỗi API báo cáo");
             error(StatusCode::INTERNAL_SERVER_ERROR, "Lỗi hệ thống; dữ liệu không bị thay đổi.")
@@ -176,10 +178,9 @@ pub async fn put_report(
     let Json(body) = match body {
         Ok(body) => body,
         Err(rejection) => {
-            return error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &format!("JSON không hợp lệ: cần {{\"version\": n, \"values\": {{...}}}} ({})", rejection.body_text()),
-            );
+            let message =
+                format!("JSON không hợp lệ: cần {{\"version\": n, \"values\": {{...}}}} ({})", rejection.body_text());
+            return AppError::invalid(FieldErrors::with_summary(message)).into_response();
         }
     };
     match put(&state, &user, located, body).await {
@@ -299,8 +300,7 @@ async fn put(
         }
         Err(SaveError::Locked(status)) => {
             tx.rollback().await?;
-            let message = format!("Báo cáo đang ở trạng thái “{}”: không sửa được.", status.label());
-            return Ok(error(StatusCode::CONFLICT, &message));
+            return Err(AppError::conflict(format!("Báo cáo đang ở trạng thái “{}”: không sửa được.", status.label())));
         }
         Err(SaveError::Database(e)) => return Err(e.into()),
     };

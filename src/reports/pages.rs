@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashSet};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -517,21 +516,19 @@ pub async fn save(
                 keep_mine,
                 ..Extras::default()
             };
-            let mut response =
+            let page =
                 form_page(&state, layout, &user, unit, period, current_report.as_ref(), typed_state(checked), extras)
                     .await?;
-            *response.status_mut() = StatusCode::CONFLICT;
-            return Ok(response);
+            return Err(AppError::conflict_page(page));
         }
         Err(SaveError::Locked(status)) => {
             tx.rollback().await?;
             let current = store::find(&state.pool, unit.id, year, quarter).await?;
             let notice = format!("Báo cáo đang ở trạng thái “{}”: không sửa được.", status.label());
             let extras = Extras { notice: Some(notice), ..Extras::default() };
-            let mut response =
+            let page =
                 form_page(&state, layout, &user, unit, period, current.as_ref(), typed_state(checked), extras).await?;
-            *response.status_mut() = StatusCode::CONFLICT;
-            return Ok(response);
+            return Err(AppError::conflict_page(page));
         }
         Err(SaveError::Database(error)) => return Err(error.into()),
     };
@@ -559,10 +556,8 @@ pub async fn save(
             format!("Đã lưu nháp, giữ nguyên những gì bạn gõ. Còn {} lỗi cần sửa trước khi gửi.", checked.blocking())
         };
         let extras = Extras { notice: Some(notice), ..Extras::default() };
-        let mut response =
-            form_page(&state, layout, &user, unit, period, Some(&report), typed_state(checked), extras).await?;
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(response);
+        let page = form_page(&state, layout, &user, unit, period, Some(&report), typed_state(checked), extras).await?;
+        return Err(AppError::invalid_page(page));
     }
     let message =
         format!("Đã lưu nháp lúc {}.", report.updated_at.with_timezone(&crate::format::VIETNAM).format("%H:%M"));
@@ -620,9 +615,8 @@ pub async fn review(
             .to_owned();
         let form = stored_state(&state, &unit, Some(&report)).await?;
         let extras = kept_typing(notice, changes);
-        let mut response = form_page(&state, layout, &user, unit, period, Some(&report), form, extras).await?;
-        *response.status_mut() = StatusCode::CONFLICT;
-        return Ok(response);
+        let page = form_page(&state, layout, &user, unit, period, Some(&report), form, extras).await?;
+        return Err(AppError::conflict_page(page));
     }
     let transition = match workflow::check_review(&action, report.status(), &remarks) {
         Ok(legal) => legal,
@@ -630,9 +624,8 @@ pub async fn review(
             tx.rollback().await?;
             let form = stored_state(&state, &unit, Some(&report)).await?;
             let extras = kept_typing(problem.to_owned(), Vec::new());
-            let mut response = form_page(&state, layout, &user, unit, period, Some(&report), form, extras).await?;
-            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            return Ok(response);
+            let page = form_page(&state, layout, &user, unit, period, Some(&report), form, extras).await?;
+            return Err(AppError::invalid_page(page));
         }
     };
     let change = workflow::make_move(&mut tx, (&unit, period), &report, transition, &remarks, &user).await?;

@@ -7,8 +7,6 @@
 //! A hamlet's code is the commune's code, a dash and its local code (`30883-01`): codes stay
 //! unique across the country while the local code is what the commune writes.
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
@@ -21,7 +19,7 @@ use super::queries::{self, Unit};
 use super::{parse_date, today};
 use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldErrors, ResultExt};
 use crate::web::{AppState, Layout, render};
 
 /// The kinds a hamlet may have, as the unit table spells them.
@@ -50,18 +48,18 @@ pub struct NewHamlet {
 
 impl HamletForm {
     /// Parses the form for `commune`; errors are keyed by field, in Vietnamese.
-    pub fn parse(&self, commune: &Unit) -> Result<NewHamlet, BTreeMap<&'static str, String>> {
-        let mut errors = BTreeMap::new();
+    pub fn parse(&self, commune: &Unit) -> Result<NewHamlet, FieldErrors> {
+        let mut errors = FieldErrors::new();
         let local = self.local_code.trim();
         if local.is_empty() || local.len() > 10 || !local.chars().all(|c| c.is_ascii_alphanumeric()) {
-            errors.insert("local_code", "Mã thôn gồm 1–10 chữ cái không dấu hoặc chữ số, ví dụ 01 hoặc A3.".to_owned());
+            errors.set("local_code", "Mã thôn gồm 1–10 chữ cái không dấu hoặc chữ số, ví dụ 01 hoặc A3.".to_owned());
         }
         let name = self.name.trim();
         if name.chars().count() < 3 || name.chars().count() > 120 {
-            errors.insert("name", "Nhập tên đầy đủ, ví dụ Thôn Tân Lập hoặc Ấp Phước Hòa (3–120 ký tự).".to_owned());
+            errors.set("name", "Nhập tên đầy đủ, ví dụ Thôn Tân Lập hoặc Ấp Phước Hòa (3–120 ký tự).".to_owned());
         }
         if !KINDS.contains(&self.kind.as_str()) {
-            errors.insert("kind", "Chọn loại: thôn, ấp, khu phố hoặc tổ dân phố.".to_owned());
+            errors.set("kind", "Chọn loại: thôn, ấp, khu phố hoặc tổ dân phố.".to_owned());
         }
         let valid_from = match self.valid_from.trim() {
             "" => Some(today()),
@@ -70,7 +68,7 @@ impl HamletForm {
         let valid_from = match valid_from {
             Some(date) if commune.is_valid_on(date) => Some(date),
             Some(_) => {
-                errors.insert(
+                errors.set(
                     "valid_from",
                     format!(
                         "{} chỉ có hiệu lực {}: chọn một ngày trong khoảng đó.",
@@ -81,7 +79,7 @@ impl HamletForm {
                 None
             }
             None => {
-                errors.insert("valid_from", "Ngày không hợp lệ: nhập theo dạng 01/07/2025.".to_owned());
+                errors.set("valid_from", "Ngày không hợp lệ: nhập theo dạng 01/07/2025.".to_owned());
                 None
             }
         };
@@ -105,7 +103,7 @@ struct HamletsPage {
     hamlets: Vec<Unit>,
     may_edit: bool,
     form: HamletForm,
-    errors: BTreeMap<&'static str, String>,
+    errors: FieldErrors,
     kinds: [&'static str; 4],
 }
 
@@ -126,14 +124,13 @@ async fn page(
     user: &CurrentUser,
     commune: Unit,
     form: HamletForm,
-    errors: BTreeMap<&'static str, String>,
+    errors: FieldErrors,
 ) -> AppResult<Response> {
     let may_edit = authz::can(user, Action::ManageUsers, Some(Place::from(&commune)));
     let hamlets = queries::children(&state.pool, commune.id).await?;
     let page = HamletsPage { layout, commune, hamlets, may_edit, form, errors, kinds: KINDS };
-    let status =
-        if page.errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
-    Ok((status, render(&page)).into_response())
+    let invalid = !page.errors.is_empty();
+    crate::error::page_or_invalid(render(&page), invalid)
 }
 
 /// GET /units/{code}/hamlets: the commune's hamlets, and the form to add one.
@@ -145,7 +142,7 @@ pub async fn index(
 ) -> AppResult<Response> {
     let commune = commune(&state.pool, &code).await?;
     authz::authorize(&user, Action::ViewData, Some(Place::from(&commune)))?;
-    page(&state, layout, &user, commune, HamletForm { kind: "thôn".into(), ..Default::default() }, BTreeMap::new())
+    page(&state, layout, &user, commune, HamletForm { kind: "thôn".into(), ..Default::default() }, FieldErrors::new())
         .await
 }
 
@@ -163,14 +160,12 @@ pub async fn create(
         Ok(hamlet) => hamlet,
         Err(errors) => return page(&state, layout, &user, commune, form, errors).await,
     };
-    match insert(&state.pool, &commune, &hamlet, &user).await {
-        Ok(_) => Ok(Redirect::to(&format!("/units/{}/hamlets", commune.code)).into_response()),
-        Err(sqlx::Error::Database(error)) if error.constraint() == Some("units_code_once_at_a_time") => {
-            let mut errors = BTreeMap::new();
-            errors.insert("local_code", format!("Mã {} đã có thôn khác dùng trong thời gian này.", hamlet.code));
-            page(&state, layout, &user, commune, form, errors).await
-        }
-        Err(error) => Err(error.into()),
+    let mut errors = FieldErrors::new();
+    let taken = format!("Mã {} đã có thôn khác dùng trong thời gian này.", hamlet.code);
+    let inserted = insert(&state.pool, &commune, &hamlet, &user).await;
+    match inserted.on_constraint_field("units_code_once_at_a_time", &mut errors, "local_code", taken)? {
+        Some(_) => Ok(Redirect::to(&format!("/units/{}/hamlets", commune.code)).into_response()),
+        None => page(&state, layout, &user, commune, form, errors).await,
     }
 }
 
@@ -227,8 +222,8 @@ pub async fn end(
         queries::by_id(&state.pool, id).await?.filter(|h| h.parent_id == Some(commune.id)).ok_or(AppError::NotFound)?;
     let valid_to = parse_date(&form.valid_to).filter(|d| hamlet.valid_from.is_none_or(|from| from <= *d));
     let Some(valid_to) = valid_to else {
-        let mut errors = BTreeMap::new();
-        errors.insert(
+        let mut errors = FieldErrors::new();
+        errors.set(
             "valid_to",
             format!("Ngày kết thúc của {} không hợp lệ: nhập dạng 31/12/2026, không trước ngày bắt đầu.", hamlet.name),
         );
@@ -292,6 +287,6 @@ mod tests {
         };
         let errors = form.parse(&commune()).expect_err("invalid");
         assert_eq!(errors.len(), 4, "{errors:?}");
-        assert!(errors["valid_from"].contains("01/07/2025 – nay"));
+        assert!(errors.get("valid_from").is_some_and(|e| e.contains("01/07/2025 – nay")));
     }
 }

@@ -92,7 +92,7 @@ pub(super) async fn upload(
     let (name, content, content_type, sha256) = match checked {
         Ok(checked) => checked,
         Err(message) => {
-            errors.insert("file", message);
+            errors.set("file", message);
             return show_page(&state, layout, &user, directive, Kept { errors, ..Kept::default() }).await;
         }
     };

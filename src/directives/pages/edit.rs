@@ -9,14 +9,14 @@ use axum_extra::extract::Form;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::{Errors, audit_and_commit, directive_or_404, editable, with_status};
+use super::{Errors, audit_and_commit, directive_or_404, editable};
 use crate::audit::Entry;
 use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
 use crate::directives::DirectiveNumber;
 use crate::directives::display;
 use crate::directives::store::{self, Directive, STATUSES};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ResultExt};
 use crate::units::{self, Unit};
 use crate::web::{AppState, Flash, Layout, render};
 
@@ -104,9 +104,10 @@ impl FormPage {
     }
 }
 
-fn form_page(layout: Layout, editing: Option<Directive>, form: DirectiveForm, errors: Errors) -> Response {
+/// The form; with errors, the 422 that carries it.
+fn form_page(layout: Layout, editing: Option<Directive>, form: DirectiveForm, errors: Errors) -> AppResult<Response> {
     let invalid = !errors.is_empty();
-    with_status(render(&FormPage { layout, editing, form, statuses: STATUSES, errors }), invalid)
+    crate::error::page_or_invalid(render(&FormPage { layout, editing, form, statuses: STATUSES, errors }), invalid)
 }
 
 pub(super) async fn new_form(layout: Layout, user: CurrentUser) -> AppResult<Response> {
@@ -115,7 +116,7 @@ pub(super) async fn new_form(layout: Layout, user: CurrentUser) -> AppResult<Res
         status: "hieu_luc".to_owned(),
         ..DirectiveForm::default()
     };
-    Ok(form_page(layout, None, form, Errors::new()))
+    form_page(layout, None, form, Errors::new())
 }
 
 /// The longest title (trích yếu) accepted, in characters.
@@ -174,21 +175,21 @@ async fn check(
     let number = match form.number.parse::<DirectiveNumber>() {
         // A pasted paragraph is not echoed back in the message.
         Err(_) if form.number.chars().count() > MAX_NUMBER_CHARS => {
-            errors.insert("number", "Số/ký hiệu quá dài: nhập dạng 25-NQ/TW, 09-QĐ/TU.".to_owned());
+            errors.set("number", "Số/ký hiệu quá dài: nhập dạng 25-NQ/TW, 09-QĐ/TU.".to_owned());
             None
         }
         Ok(number) => Some(number),
         Err(message) => {
-            errors.insert("number", message);
+            errors.set("number", message);
             None
         }
     };
     if form.issuing_body.trim().is_empty() {
-        errors.insert("issuing_body", "Nhập cơ quan ban hành, ví dụ Ban Thường vụ Tỉnh ủy Kiên Giang.".to_owned());
+        errors.set("issuing_body", "Nhập cơ quan ban hành, ví dụ Ban Thường vụ Tỉnh ủy Kiên Giang.".to_owned());
     }
     let issued_on = units::parse_date(&form.issued_on);
     if issued_on.is_none() {
-        errors.insert("issued_on", "Ngày ban hành không hợp lệ: nhập theo dạng 15/12/2020 hoặc 2020-12-15.".to_owned());
+        errors.set("issued_on", "Ngày ban hành không hợp lệ: nhập theo dạng 15/12/2020 hoặc 2020-12-15.".to_owned());
     }
     let as_of = match form.as_of.trim() {
         "" => Some(issued_on.unwrap_or_else(units::today)),
@@ -198,11 +199,11 @@ async fn check(
     let mut unit_ok = false;
     match as_of {
         None => {
-            errors.insert("as_of", "Ngày không hợp lệ: nhập theo dạng 31/12/2020.".to_owned());
+            errors.set("as_of", "Ngày không hợp lệ: nhập theo dạng 31/12/2020.".to_owned());
         }
         Some(date) => match units::resolve_for_person(&state.pool, &form.unit_code, date).await {
             Err(message) => {
-                errors.insert("unit_code", message);
+                errors.set("unit_code", message);
             }
             Ok(found) => {
                 let expected = number.as_ref().map(|n| level_of_issuer(n.issuer));
@@ -217,14 +218,14 @@ async fn check(
                                 display::level_label(l).to_lowercase()
                             ),
                         };
-                        errors.insert("unit_code", format!("Đơn vị không khớp cơ quan ban hành: {what}."));
+                        errors.set("unit_code", format!("Đơn vị không khớp cơ quan ban hành: {what}."));
                     }
                     _ => {
                         if authz::can(user, Action::EditDirective, found.as_ref().map(Place::from)) {
                             unit_ok = true;
                             unit = found;
                         } else {
-                            errors.insert(
+                            errors.set(
                                 "unit_code",
                                 "Bạn không được nhập văn bản của đơn vị này (chỉ văn phòng đơn vị ban hành hoặc quản trị cấp trên)."
                                     .to_owned(),
@@ -236,47 +237,43 @@ async fn check(
         },
     }
     if form.title.trim().is_empty() {
-        errors.insert("title", "Nhập trích yếu (tên) của văn bản.".to_owned());
+        errors.set("title", "Nhập trích yếu (tên) của văn bản.".to_owned());
     } else if let Some(message) = too_long(&form.title, MAX_TITLE_CHARS, "Trích yếu") {
-        errors.insert("title", message);
+        errors.set("title", message);
     }
     if let Some(message) = too_long(&form.issuing_body, MAX_ISSUING_BODY_CHARS, "Tên cơ quan ban hành") {
-        errors.insert("issuing_body", message);
+        errors.set("issuing_body", message);
     }
     if let Some(message) = too_long(&form.body, MAX_BODY_CHARS, "Toàn văn") {
-        errors.insert("body", message);
+        errors.set("body", message);
     }
     if !STATUSES.iter().any(|(s, _)| *s == form.status) {
-        errors.insert("status", "Chọn trạng thái.".to_owned());
+        errors.set("status", "Chọn trạng thái.".to_owned());
     }
     let on = issued_on.unwrap_or_else(units::today);
     let mut replaced_by = None;
     let replaced_text = form.replaced_by.trim();
     if form.status == "duoc_thay_the" && replaced_text.is_empty() {
-        errors.insert(
-            "replaced_by",
-            "Văn bản được thay thế: nhập số/ký hiệu văn bản thay thế, ví dụ 120-KL/TW.".to_owned(),
-        );
+        errors
+            .set("replaced_by", "Văn bản được thay thế: nhập số/ký hiệu văn bản thay thế, ví dụ 120-KL/TW.".to_owned());
     } else if form.status != "duoc_thay_the" && !replaced_text.is_empty() {
-        errors.insert(
+        errors.set(
             "replaced_by",
             "Chỉ ghi khi trạng thái là “Được thay thế”; hãy xóa ô này hoặc đổi trạng thái.".to_owned(),
         );
     } else if !replaced_text.is_empty() {
         match replaced_text.parse::<DirectiveNumber>() {
             Err(message) => {
-                errors.insert("replaced_by", message);
+                errors.set("replaced_by", message);
             }
             Ok(n) => match store::find_by_number(&state.pool, &n.to_string(), NaiveDate::MAX).await? {
                 Some((id, _)) if Some(id) != editing => replaced_by = Some(id),
                 Some(_) => {
-                    errors.insert("replaced_by", "Văn bản không thể thay thế chính nó.".to_owned());
+                    errors.set("replaced_by", "Văn bản không thể thay thế chính nó.".to_owned());
                 }
                 None => {
-                    errors.insert(
-                        "replaced_by",
-                        format!("Chưa có văn bản {n} trong hệ thống: hãy nhập văn bản đó trước."),
-                    );
+                    errors
+                        .set("replaced_by", format!("Chưa có văn bản {n} trong hệ thống: hãy nhập văn bản đó trước."));
                 }
             },
         }
@@ -324,15 +321,10 @@ async fn check(
     }
     let implements: Vec<i32> = implements.into_iter().map(|(i, _)| i).collect();
     if !problems.is_empty() {
-        errors.insert(
+        errors.set(
             "implements",
             format!("{}. Ghi các số/ký hiệu cách nhau bởi dấu phẩy, ví dụ 25-NQ/TW, 09-QĐ/TU.", problems.join("; ")),
         );
-    }
-    if let (Some(n), Some(date)) = (&number, issued_on)
-        && store::number_taken(&state.pool, &n.to_string(), date, editing).await?
-    {
-        errors.insert("number", format!("Đã có văn bản {n} ban hành ngày {}.", crate::format::date(date)));
     }
     match (number, issued_on, unit_ok && errors.is_empty()) {
         (Some(number), Some(issued_on), true) => Ok(Some(Checked { number, unit, issued_on, replaced_by, implements })),
@@ -340,7 +332,15 @@ async fn check(
     }
 }
 
+/// The unique constraint on a directive's number and date of issue (`migrations/0003`).
+const NUMBER_ONCE_A_DAY: &str = "directives_number_issued_on_key";
+
 impl Checked {
+    /// The message when another directive carries the number on the same date.
+    fn number_taken(&self) -> String {
+        format!("Đã có văn bản {} ban hành ngày {}.", self.number, crate::format::date(self.issued_on))
+    }
+
     /// The directive as saved: the checked values and the (cleaned) form's text.
     fn directive<'a>(&'a self, number: &'a str, form: &'a DirectiveForm) -> store::NewDirective<'a> {
         store::NewDirective {
@@ -376,11 +376,16 @@ pub(super) async fn create(
     let form = form.cleaned();
     let mut errors = Errors::new();
     let Some(checked) = check(&state, &user, &form, None, &mut errors).await? else {
-        return Ok(form_page(layout, None, form, errors));
+        return form_page(layout, None, form, errors);
     };
     let number = checked.number.to_string();
     let mut tx = state.pool.begin().await?;
-    let id = store::insert(&mut tx, &checked.directive(&number, &form)).await?;
+    let inserted = store::insert(&mut tx, &checked.directive(&number, &form)).await;
+    let Some(id) = inserted.on_constraint_field(NUMBER_ONCE_A_DAY, &mut errors, "number", checked.number_taken())?
+    else {
+        tx.rollback().await?;
+        return form_page(layout, None, form, errors);
+    };
     store::save_links(&mut tx, id, &checked.implements).await?;
     let (after, after_json) = audit_state(&mut tx, id).await?;
     let entry = Entry {
@@ -404,7 +409,7 @@ pub(super) async fn edit_form(
     let directive = editable(&state, &user, id).await?;
     let links = store::implements_direct(&state.pool, id).await?;
     let form = DirectiveForm::from_directive(&directive, &links);
-    Ok(form_page(layout, Some(directive), form, Errors::new()))
+    form_page(layout, Some(directive), form, Errors::new())
 }
 
 const STALE: &str =
@@ -412,9 +417,9 @@ const STALE: &str =
 
 /// The form again with `current` (the latest saved) and the message that someone else saved
 /// it meanwhile: the user's changes would overwrite theirs.
-fn stale_form(layout: Layout, current: Directive, links: &[String]) -> Response {
+fn stale_form(layout: Layout, current: Directive, links: &[String]) -> AppResult<Response> {
     let mut errors = Errors::new();
-    errors.insert("version", STALE.to_owned());
+    errors.set("version", STALE.to_owned());
     let form = DirectiveForm::from_directive(&current, links);
     form_page(layout, Some(current), form, errors)
 }
@@ -430,19 +435,26 @@ pub(super) async fn update(
     let before = editable(&state, &user, id).await?;
     let links_before = store::implements_direct(&state.pool, id).await?;
     if form.version != before.version {
-        return Ok(stale_form(layout, before, &links_before));
+        return stale_form(layout, before, &links_before);
     }
     let mut errors = Errors::new();
     let Some(checked) = check(&state, &user, &form, Some(id), &mut errors).await? else {
-        return Ok(form_page(layout, Some(before), form, errors));
+        return form_page(layout, Some(before), form, errors);
     };
     let number = checked.number.to_string();
     let mut tx = state.pool.begin().await?;
-    if !store::update(&mut tx, id, form.version, &checked.directive(&number, &form)).await? {
+    let updated = store::update(&mut tx, id, form.version, &checked.directive(&number, &form)).await;
+    let Some(updated) =
+        updated.on_constraint_field(NUMBER_ONCE_A_DAY, &mut errors, "number", checked.number_taken())?
+    else {
+        tx.rollback().await?;
+        return form_page(layout, Some(before), form, errors);
+    };
+    if !updated {
         tx.rollback().await?;
         let current = directive_or_404(&state, id).await?;
         let links = store::implements_direct(&state.pool, id).await?;
-        return Ok(stale_form(layout, current, &links));
+        return stale_form(layout, current, &links);
     }
     store::save_links(&mut tx, id, &checked.implements).await?;
     let (after, after_json) = audit_state(&mut tx, id).await?;

@@ -36,11 +36,11 @@ pub(super) async fn add(
     let mut errors = Errors::new();
     let kind = ["so_ket", "tong_ket"].into_iter().find(|k| *k == form.kind);
     if kind.is_none() {
-        errors.insert("milestone.kind", "Chọn sơ kết hoặc tổng kết.".to_owned());
+        errors.set("milestone.kind", "Chọn sơ kết hoặc tổng kết.".to_owned());
     }
     let due_on = units::parse_date(&form.due_on);
     if due_on.is_none() {
-        errors.insert("milestone.due_on", "Nhập ngày đến hạn theo dạng 31/12/2025 hoặc 2025-12-31.".to_owned());
+        errors.set("milestone.due_on", "Nhập ngày đến hạn theo dạng 31/12/2025 hoặc 2025-12-31.".to_owned());
     }
     let (Some(kind), Some(due_on), true) = (kind, due_on, errors.is_empty()) else {
         return show_page(&state, layout, &user, directive, Kept { milestone: form, errors, ..Kept::default() }).await;

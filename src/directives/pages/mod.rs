@@ -15,11 +15,8 @@ pub mod show;
 pub mod targets;
 pub mod tasks;
 
-use std::collections::HashMap;
-
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Method, StatusCode};
-use axum::response::Response;
+use axum::http::Method;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 
@@ -117,19 +114,7 @@ pub fn routes() -> Vec<RouteSpec> {
 }
 
 /// Messages next to the fields, by field key (`task.number`, `title`, …).
-type Errors = HashMap<&'static str, String>;
-
-fn with_conflict(mut response: Response) -> Response {
-    *response.status_mut() = StatusCode::CONFLICT;
-    response
-}
-
-fn with_status(mut response: Response, invalid: bool) -> Response {
-    if invalid {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    response
-}
+type Errors = crate::error::FieldErrors;
 
 fn optional_date(text: &str, errors: &mut Errors, key: &'static str) -> Option<NaiveDate> {
     if text.trim().is_empty() {
@@ -137,7 +122,7 @@ fn optional_date(text: &str, errors: &mut Errors, key: &'static str) -> Option<N
     }
     let date = units::parse_date(text);
     if date.is_none() {
-        errors.insert(key, "Ngày không hợp lệ: nhập theo dạng 31/12/2025.".to_owned());
+        errors.set(key, "Ngày không hợp lệ: nhập theo dạng 31/12/2025.".to_owned());
     }
     date
 }

@@ -5,7 +5,6 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::with_status;
 use crate::auth::CurrentUser;
 use crate::directives::display;
 use crate::directives::number::{ISSUERS, KINDS};
@@ -108,5 +107,5 @@ pub(super) async fn index(
         query_error,
         results,
     };
-    Ok(with_status(render(&page), invalid))
+    crate::error::page_or_invalid(render(&page), invalid)
 }

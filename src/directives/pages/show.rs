@@ -9,12 +9,12 @@ use axum::response::Response;
 use super::milestones::MilestoneForm;
 use super::targets::TargetForm;
 use super::tasks::TaskForm;
-use super::{Errors, directive_or_404, with_status};
+use super::{Errors, directive_or_404};
 use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action};
 use crate::directives::display::{self, TargetStatus};
 use crate::directives::store::{self, Directive};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::units;
 use crate::web::{AppState, Layout, render};
 
@@ -57,6 +57,8 @@ pub(super) struct Kept {
     pub(super) target: TargetForm,
     pub(super) milestone: MilestoneForm,
     pub(super) errors: Errors,
+    /// The refusal is a conflict with what is stored (409), not a problem of the input (422).
+    pub(super) conflict: bool,
 }
 
 #[derive(Template)]
@@ -86,7 +88,7 @@ impl ShowPage {
     }
 
     fn has_errors(&self, prefix: &str) -> bool {
-        self.errors.keys().any(|k| k.starts_with(prefix))
+        self.errors.has_prefix(prefix)
     }
 
     fn body_paragraphs(&self) -> Vec<&str> {
@@ -169,6 +171,7 @@ pub(super) async fn show_page(
     let attachments = store::attachments(&state.pool, directive.id).await?;
     let indicators = if can_edit { store::indicator_choices(&state.pool).await? } else { Vec::new() };
     let invalid = !kept.errors.is_empty();
+    let conflict = kept.conflict;
     let page = ShowPage {
         layout,
         directive,
@@ -187,7 +190,10 @@ pub(super) async fn show_page(
         milestone_form: kept.milestone,
         errors: kept.errors,
     };
-    Ok(with_status(render(&page), invalid))
+    if conflict {
+        return Err(AppError::conflict_page(render(&page)));
+    }
+    crate::error::page_or_invalid(render(&page), invalid)
 }
 
 pub(super) async fn show(

@@ -64,20 +64,20 @@ pub(super) async fn add(
     let indicator = form.indicator.trim();
     let indicator = store::indicator_exists(&state.pool, indicator).await?.then_some(indicator);
     if indicator.is_none() {
-        errors.insert("target.indicator", "Chọn chỉ số trong danh mục.".to_owned());
+        errors.set("target.indicator", "Chọn chỉ số trong danh mục.".to_owned());
     }
     let comparator = display::COMPARATORS.iter().find(|(c, _)| *c == form.comparator).map(|(c, _)| *c);
     if comparator.is_none() {
-        errors.insert("target.comparator", "Chọn phép so sánh.".to_owned());
+        errors.set("target.comparator", "Chọn phép so sánh.".to_owned());
     }
     let value = match parse_value(&form.value) {
         Ok(Some(value)) => Some(value),
         Ok(None) => {
-            errors.insert("target.value", VALUE_MISSING.to_owned());
+            errors.set("target.value", VALUE_MISSING.to_owned());
             None
         }
         Err(message) => {
-            errors.insert("target.value", message);
+            errors.set("target.value", message);
             None
         }
     };
@@ -85,15 +85,15 @@ pub(super) async fn add(
         match (value, parse_value(&form.value_max)) {
             (Some(low), Ok(Some(high))) if high >= low => Some(high),
             (_, Ok(Some(_))) => {
-                errors.insert("target.value_max", "Giá trị “đến” phải không nhỏ hơn giá trị “từ”.".to_owned());
+                errors.set("target.value_max", "Giá trị “đến” phải không nhỏ hơn giá trị “từ”.".to_owned());
                 None
             }
             (_, Ok(None)) => {
-                errors.insert("target.value_max", "Với “từ … đến …”, nhập cả giá trị “đến”, ví dụ 2.".to_owned());
+                errors.set("target.value_max", "Với “từ … đến …”, nhập cả giá trị “đến”, ví dụ 2.".to_owned());
                 None
             }
             (_, Err(message)) => {
-                errors.insert("target.value_max", message);
+                errors.set("target.value_max", message);
                 None
             }
         }
@@ -105,7 +105,7 @@ pub(super) async fn add(
         text => {
             let year = text.parse::<i32>().ok().filter(|y| (1930..=2100).contains(y));
             if year.is_none() {
-                errors.insert("target.year", "Năm gồm 4 chữ số, ví dụ 2025; bỏ trống nếu áp dụng hằng năm.".to_owned());
+                errors.set("target.year", "Năm gồm 4 chữ số, ví dụ 2025; bỏ trống nếu áp dụng hằng năm.".to_owned());
             }
             year
         }
@@ -116,7 +116,7 @@ pub(super) async fn add(
         text => {
             let level = text.parse::<i16>().ok().filter(|l| (1..=4).contains(l));
             if level.is_none() {
-                errors.insert("target.scope_level", "Chọn cấp áp dụng.".to_owned());
+                errors.set("target.scope_level", "Chọn cấp áp dụng.".to_owned());
             }
             level
         }
@@ -125,7 +125,7 @@ pub(super) async fn add(
     if !form.scope_unit.trim().is_empty() {
         match units::resolve_for_person(&state.pool, &form.scope_unit, directive.unit_date()).await {
             Ok(Some(unit)) if !inside_issuer(&directive, &unit) => {
-                errors.insert(
+                errors.set(
                     "target.scope_unit",
                     format!(
                         "{} không thuộc {}: chỉ tiêu chỉ đặt cho đơn vị ban hành hoặc các đơn vị trực thuộc.",
@@ -137,7 +137,7 @@ pub(super) async fn add(
             Ok(Some(unit)) => scope_unit = Some(unit),
             Ok(None) => {}
             Err(message) => {
-                errors.insert("target.scope_unit", message);
+                errors.set("target.scope_unit", message);
             }
         }
     }

@@ -7,7 +7,7 @@ use axum_extra::extract::Form;
 use serde::Deserialize;
 
 use super::show::{Kept, show_page};
-use super::{Errors, audit_and_commit, created, delete_child, editable, inside_issuer, optional_date, with_conflict};
+use super::{Errors, audit_and_commit, created, delete_child, editable, inside_issuer, optional_date};
 use crate::auth::CurrentUser;
 use crate::directives::store;
 use crate::error::{AppError, AppResult};
@@ -44,10 +44,10 @@ pub(super) async fn add(
     let directive = editable(&state, &user, id).await?;
     let mut errors = Errors::new();
     if form.number.trim().is_empty() {
-        errors.insert("task.number", "Nhập số thứ tự của nhiệm vụ, ví dụ 1 hoặc 3.2.".to_owned());
+        errors.set("task.number", "Nhập số thứ tự của nhiệm vụ, ví dụ 1 hoặc 3.2.".to_owned());
     }
     if form.body.trim().is_empty() {
-        errors.insert("task.body", "Nhập nội dung nhiệm vụ.".to_owned());
+        errors.set("task.body", "Nhập nội dung nhiệm vụ.".to_owned());
     }
     let levels: Vec<i16> = [1i16, 2, 3, 4].into_iter().filter(|l| form.has_level(l)).collect();
     let deadline = optional_date(&form.deadline, &mut errors, "task.deadline");
@@ -68,9 +68,9 @@ pub(super) async fn add(
         }
     }
     if !problems.is_empty() {
-        errors.insert("task.unit_codes", problems.join(" "));
+        errors.set("task.unit_codes", problems.join(" "));
     } else if levels.is_empty() && named.is_empty() {
-        errors.insert("task.unit_codes", "Chọn ít nhất một cấp hoặc nhập mã các đơn vị được giao.".to_owned());
+        errors.set("task.unit_codes", "Chọn ít nhất một cấp hoặc nhập mã các đơn vị được giao.".to_owned());
     }
     if !errors.is_empty() {
         return show_page(&state, layout, &user, directive, Kept { task: form, errors, ..Kept::default() }).await;
@@ -125,9 +125,8 @@ pub(super) async fn delete(
     };
     if let Some(units) = refused {
         let mut errors = Errors::new();
-        errors.insert("task.delete", task_has_progress(units));
-        let response = show_page(&state, layout, &user, directive, Kept { errors, ..Kept::default() }).await?;
-        return Ok(with_conflict(response));
+        errors.set("task.delete", task_has_progress(units));
+        return show_page(&state, layout, &user, directive, Kept { errors, conflict: true, ..Kept::default() }).await;
     }
     Ok(Flash::success("Đã xóa nhiệm vụ.").redirect(&format!("/directives/{id}#nhiem-vu")))
 }

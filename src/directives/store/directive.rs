@@ -298,20 +298,3 @@ pub async fn set_replaced_by(conn: &mut PgConnection, id: i32, replacement: i32)
         .await?;
     Ok(())
 }
-
-/// Whether another directive than `except` carries `number` and was issued on `issued_on`.
-pub async fn number_taken(
-    pool: &PgPool,
-    number: &str,
-    issued_on: NaiveDate,
-    except: Option<i32>,
-) -> sqlx::Result<bool> {
-    let taken: Option<i32> =
-        sqlx::query_scalar("SELECT id FROM directives WHERE number = $1 AND issued_on = $2 AND id <> $3")
-            .bind(number)
-            .bind(issued_on)
-            .bind(except.unwrap_or(0))
-            .fetch_optional(pool)
-            .await?;
-    Ok(taken.is_some())
-}
