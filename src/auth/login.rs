@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::{CurrentUser, password, sessions, throttle, users};
 use crate::audit::{self, Actor, Entry};
 use crate::error::AppResult;
-use crate::web::{AppState, Flash, Layout, render};
+use crate::web::{AppState, Flash, Layout, filters, render};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct LoginQuery {
