@@ -11,7 +11,7 @@ use crate::error::AppResult;
 use crate::reports::Period;
 use crate::units::{self, queries};
 use crate::web::routes::{Access, RouteSpec};
-use crate::web::{AppState, Layout, render};
+use crate::web::{AppState, Layout, filters, render};
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
@@ -24,7 +24,7 @@ pub fn routes() -> Vec<RouteSpec> {
 #[template(path = "home.html")]
 struct HomePage {
     layout: Layout,
-    today: String,
+    today: chrono::NaiveDate,
     counts: Vec<(i16, String)>,
     unit_name: String,
     dashboard: String,
@@ -104,7 +104,7 @@ async fn home(State(state): State<AppState>, mut layout: Layout, user: CurrentUs
     }
     Ok(render(&HomePage {
         layout,
-        today: crate::format::date(today),
+        today,
         counts,
         unit_name: user.unit_name(),
         dashboard: "/dashboards".to_owned(),

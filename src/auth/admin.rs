@@ -13,7 +13,7 @@ use super::{CurrentUser, Role, password, sessions, users};
 use crate::audit::{self, Entry};
 use crate::error::{AppError, AppResult, FieldErrors, ResultExt};
 use crate::units::{self, Unit};
-use crate::web::{AppState, Flash, Layout, render};
+use crate::web::{AppState, Flash, Layout, filters, render};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::{CurrentUser, password, sessions, throttle, users};
 use crate::audit::{self, Actor, Entry};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::web::{AppState, Flash, Layout, render};
+use crate::web::{AppState, Flash, Layout, filters, render};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct LoginQuery {

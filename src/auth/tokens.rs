@@ -14,16 +14,6 @@ pub struct Token {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-impl Token {
-    pub fn created(&self) -> String {
-        crate::format::local_datetime(self.created_at)
-    }
-
-    pub fn last_used(&self) -> String {
-        self.last_used_at.map(crate::format::local_datetime).unwrap_or_else(|| "chưa dùng".to_owned())
-    }
-}
-
 pub const PREFIX: &str = "dv_";
 
 /// Makes a token and returns it in clear, the only time it is ever seen.

@@ -5,11 +5,56 @@
 //! Figures arrive exact; geometry is drawn in doubles (SVG coordinates), converted here and
 //! nowhere else, while the tooltips print the exact figures.
 
-use std::fmt::Write;
-
+use askama::Template;
 use rust_decimal::Decimal;
 
 use crate::figures::to_f64;
+use crate::web::filters;
+
+/// `templates/dashboards/sparkline.svg`: geometry here, markup and escaping in the template.
+#[derive(Template)]
+#[template(path = "dashboards/sparkline.svg")]
+struct Sparkline<'a> {
+    width: f64,
+    height: f64,
+    label: &'a str,
+    marker: Option<Marker<'a>>,
+    /// Runs of consecutive values: a missing value ends one.
+    segments: Vec<Vec<Point<'a>>>,
+    /// The last value drawn, marked.
+    last: Option<(f64, f64)>,
+    decimals: usize,
+}
+
+struct Marker<'a> {
+    x: f64,
+    title: &'a str,
+}
+
+struct Point<'a> {
+    x: f64,
+    y: f64,
+    name: &'a str,
+    value: Decimal,
+}
+
+/// `templates/dashboards/bars.svg`.
+#[derive(Template)]
+#[template(path = "dashboards/bars.svg")]
+struct Bars<'a> {
+    width: f64,
+    height: f64,
+    bar_height: f64,
+    label: &'a str,
+    bars: Vec<Bar<'a>>,
+}
+
+struct Bar<'a> {
+    y: f64,
+    width: f64,
+    name: &'a str,
+    text: &'a str,
+}
 
 /// A line of values over labelled points; missing values break the line. Colours come from
 /// presentation attributes (the CSP forbids inline styles). Each point's text alternative
@@ -27,94 +72,57 @@ pub fn sparkline_marked(
     marker: Option<(usize, &str)>,
 ) -> String {
     let (width, height, pad) = (240.0, 56.0, 6.0);
-    let values: Vec<f64> = points.iter().filter_map(|(_, v)| v.map(to_f64)).collect();
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r##"<svg class="sparkline" viewBox="0 0 {width} {height}" role="img" aria-label="{}" preserveAspectRatio="none">"##,
-        escape(label)
-    );
     let step = if points.len() > 1 { (width - 2.0 * pad) / (points.len() - 1) as f64 } else { 0.0 };
-    if let Some((index, title)) = marker.filter(|(i, _)| *i > 0 && *i < points.len()) {
-        let x = pad + step * (index as f64 - 0.5);
-        let _ = write!(
-            svg,
-            r##"<line class="reform-mark" x1="{x:.1}" y1="0" x2="{x:.1}" y2="{height}" stroke="#9b6a00" stroke-dasharray="3 2"><title>{}</title></line>"##,
-            escape(title)
-        );
-    }
-    if values.is_empty() {
-        svg.push_str("</svg>");
-        return svg;
-    }
+    let marker = marker
+        .filter(|(i, _)| *i > 0 && *i < points.len())
+        .map(|(index, title)| Marker { x: pad + step * (index as f64 - 0.5), title });
+    let values: Vec<f64> = points.iter().filter_map(|(_, v)| v.map(to_f64)).collect();
     let (min, max) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
     let span = if (max - min).abs() < f64::EPSILON { 1.0 } else { max - min };
     let y = |v: f64| height - pad - (v - min) / span * (height - 2.0 * pad);
-    let mut segment = String::new();
-    let mut last = None;
-    for (i, (name, value)) in points.iter().enumerate() {
-        let x = pad + step * i as f64;
-        match value {
-            Some(v) => {
-                let at = y(to_f64(*v));
-                let _ = write!(segment, "{x:.1},{at:.1} ");
-                last = Some((x, at));
-                let _ = write!(
-                    svg,
-                    r##"<circle cx="{x:.1}" cy="{at:.1}" r="2.5" fill="#1f3a5f"><title>{}: {}</title></circle>"##,
-                    escape(name),
-                    crate::format::decimal(*v, decimals)
-                );
-            }
-            None => {
-                flush(&mut svg, &mut segment);
-            }
-        }
-    }
-    flush(&mut svg, &mut segment);
-    if let Some((x, y)) = last {
-        let _ = write!(svg, r##"<circle cx="{x:.1}" cy="{y:.1}" r="4" fill="#9b1c1c"/>"##);
-    }
-    svg.push_str("</svg>");
-    svg
-}
-
-fn flush(svg: &mut String, segment: &mut String) {
-    if segment.split_whitespace().count() > 1 {
-        let _ = write!(
-            svg,
-            r##"<polyline points="{}" fill="none" stroke="#1f3a5f" stroke-width="2" vector-effect="non-scaling-stroke"/>"##,
-            segment.trim()
-        );
-    }
-    segment.clear();
+    let indexed: Vec<_> = points.iter().enumerate().collect();
+    let segments: Vec<Vec<Point>> = indexed
+        .split(|(_, (_, value))| value.is_none())
+        .filter(|run| !run.is_empty())
+        .map(|run| {
+            run.iter()
+                .filter_map(|(i, (name, value))| {
+                    value.map(|value| Point { x: pad + step * *i as f64, y: y(to_f64(value)), name, value })
+                })
+                .collect()
+        })
+        .collect();
+    let last = segments.last().and_then(|segment| segment.last()).map(|point| (point.x, point.y));
+    render(&Sparkline { width, height, label, marker, segments, last, decimals })
 }
 
 /// Horizontal bars for a ranking, longest first as given: (name, value, the value's text as
 /// the ranking table writes it, e.g. "81/117 xã (69,23%)"), the text being the bar's text
 /// alternative.
 pub fn bars(rows: &[(String, Decimal, String)], label: &str) -> String {
-    let (width, bar, gap) = (320.0, 14.0, 6.0);
-    let height = rows.len() as f64 * (bar + gap) + gap;
+    let (width, bar_height, gap) = (320.0, 14.0, 6.0);
+    let height = rows.len() as f64 * (bar_height + gap) + gap;
     let max = rows.iter().map(|(_, v, _)| to_f64(*v)).fold(0.0_f64, f64::max).max(f64::EPSILON);
-    let mut svg =
-        format!(r##"<svg class="bars" viewBox="0 0 {width} {height}" role="img" aria-label="{}">"##, escape(label));
-    for (i, (name, value, text)) in rows.iter().enumerate() {
-        let y = gap + i as f64 * (bar + gap);
-        let w = (to_f64(*value) / max * width).max(1.0);
-        let _ = write!(
-            svg,
-            r##"<rect x="0" y="{y:.1}" width="{w:.1}" height="{bar}" fill="#3b6ea5"><title>{}: {}</title></rect>"##,
-            escape(name),
-            escape(text)
-        );
-    }
-    svg.push_str("</svg>");
-    svg
+    let bars = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (name, value, text))| Bar {
+            y: gap + i as f64 * (bar_height + gap),
+            width: (to_f64(*value) / max * width).max(1.0),
+            name,
+            text,
+        })
+        .collect();
+    render(&Bars { width, height, bar_height, label, bars })
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+/// A chart's markup. Its values are numbers and text whose writing cannot fail, so an error
+/// is a bug: logged, and the page keeps the table that carries the same figures.
+fn render(chart: &impl Template) -> String {
+    chart.render().unwrap_or_else(|error| {
+        tracing::error!(%error, "chart not drawn");
+        String::new()
+    })
 }
 
 #[cfg(test)]
@@ -131,7 +139,7 @@ mod tests {
         ];
         let svg = sparkline(&points, 0, "Xu hướng <x>");
         assert!(svg.starts_with("<svg"));
-        assert!(svg.contains("&lt;x&gt;"));
+        assert!(svg.contains("Xu hướng &#60;x&#62;"), "askama escapes the label: {svg}");
         assert_eq!(svg.matches("<polyline").count(), 1, "the gap breaks the line");
         assert!(svg.contains("quý III: 3<"));
         assert!(sparkline(&[], 2, "trống").ends_with("</svg>"));

@@ -257,8 +257,10 @@ fn cell_ref(rng: &mut StdRng, row: u32, hostile: bool) -> Option<String> {
     })
 }
 
+/// Text for XML, escaped by askama's escaper (the one the DOCX templates use).
 fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    let Ok(escaped) = askama::filters::escape(text, askama::filters::Html);
+    escaped.to_string()
 }
 
 /// Text for an XML part: now and then something XML forbids (the whole part is then refused),

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod cookies;
+pub mod filters;
 pub mod routes;
 
 use std::sync::Arc;
