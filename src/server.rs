@@ -134,6 +134,7 @@ pub async fn serve_until(
     use tower::Service;
 
     crate::dashboards::rollup::spawn_compactor(state.pool.clone());
+    let compact_pool = state.pool.clone();
     if let Some(replica) = &state.replica {
         // Before the listener starts: its first note of the primary's position must be taken.
         state.aggregates.track_positions();
@@ -210,6 +211,7 @@ pub async fn serve_until(
         }
     }
     drop(writes);
+    crate::dashboards::rollup::compact_pending(&compact_pool).await;
     Ok(())
 }
 

@@ -24,9 +24,10 @@
 //!   for each other although they add to the same province and country; moves of reports of the
 //!   same unit and year are serialised by an advisory lock, since each computes its difference
 //!   from what the other may be changing. Draft saves and autosaves touch nothing here.
-//! - A compactor (a background task of the server, [`spawn_compactor`]) folds each unit-year
-//!   that was written into one row per key, in one statement, so readers stay fast; readers sum
-//!   whatever rows there are, before or after compaction alike.
+//! - A compactor (a background task of the server, [`spawn_compactor`], every
+//!   [`COMPACT_EVERY`], and once more when the server stops, [`compact_pending`]) folds the keys
+//!   of each unit-year that was written into one row per key, in one statement, so readers stay
+//!   fast; readers sum whatever rows there are, before or after compaction alike.
 //! - Units at level 3 and below (communes, wards, hamlets) have no roll-up rows: their subtrees
 //!   are small and are read live from their reports (`aggregate::parts`).
 //! - Writers that bypass the workflow (`danvan synth`, the demo loader, tests writing SQL) call
@@ -205,6 +206,21 @@ pub async fn compact(pool: &PgPool, unit_id: i32, year: i32) -> sqlx::Result<()>
 /// quarter-end a province and the country gain some 50 rows per correction in one commune,
 /// and five seconds of corrections made their dashboards read thousands of rows more.
 pub const COMPACT_EVERY: Duration = Duration::from_secs(1);
+
+/// Compacts what this process wrote and has not compacted yet, now: called when the server
+/// stops, so that its last second of roll-up rows is not left for readers to sum until that
+/// unit-year is written again. Failures are logged (the rows stay correct, only slower to read).
+pub async fn compact_pending(pool: &PgPool) {
+    let batch: Vec<(i32, i32)> = match dirty().lock() {
+        Ok(mut dirty) => dirty.drain().collect(),
+        Err(_) => return,
+    };
+    for (unit, year) in batch {
+        if let Err(error) = compact(pool, unit, year).await {
+            tracing::warn!(%error, unit, year, "không gộp được số liệu tổng hợp khi dừng");
+        }
+    }
+}
 
 /// Compacts, every [`COMPACT_EVERY`], what this process wrote.
 pub fn spawn_compactor(pool: PgPool) {
