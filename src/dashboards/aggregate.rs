@@ -95,7 +95,7 @@ fn with_subtree(sql: &str, root_path: Option<&str>) -> String {
 }
 
 /// The root of a subtree, from its path (whose last label is the unit's id).
-fn root_id(root_path: &str) -> Option<i32> {
+pub fn root_id(root_path: &str) -> Option<i32> {
     root_path.rsplit('.').next().and_then(|label| label.parse().ok())
 }
 

@@ -220,7 +220,7 @@ impl Key {
         if let What::Reporting(_, units) = &self.what {
             // Only these units' own reports are read, and their state shows whatever the
             // basis: the moved report's unit is the last id of the change's path.
-            let moved = change.path.rsplit('.').next().and_then(|id| id.parse::<i32>().ok());
+            let moved = aggregate::root_id(&change.path);
             return moved.is_some_and(|id| units.contains(&id)) && (self.years.0..=self.years.1).contains(&change.year);
         }
         let holds_unit = match &self.root {

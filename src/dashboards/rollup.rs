@@ -207,9 +207,10 @@ pub async fn compact(pool: &PgPool, unit_id: i32, year: i32) -> sqlx::Result<()>
 /// and five seconds of corrections made their dashboards read thousands of rows more.
 pub const COMPACT_EVERY: Duration = Duration::from_secs(1);
 
-/// Compacts what this process wrote and has not compacted yet, now: called when the server
-/// stops, so that its last second of roll-up rows is not left for readers to sum until that
-/// unit-year is written again. Failures are logged (the rows stay correct, only slower to read).
+/// Compacts what this process wrote and has not compacted yet, now: called every
+/// [`COMPACT_EVERY`] and once more when the server stops, so that its last second of roll-up
+/// rows is not left for readers to sum until that unit-year is written again. A unit-year that
+/// fails is logged and kept for the next call (the rows stay correct, only slower to read).
 pub async fn compact_pending(pool: &PgPool) {
     let batch: Vec<(i32, i32)> = match dirty().lock() {
         Ok(mut dirty) => dirty.drain().collect(),
@@ -217,7 +218,10 @@ pub async fn compact_pending(pool: &PgPool) {
     };
     for (unit, year) in batch {
         if let Err(error) = compact(pool, unit, year).await {
-            tracing::warn!(%error, unit, year, "không gộp được số liệu tổng hợp khi dừng");
+            tracing::warn!(%error, unit, year, "không gộp được số liệu tổng hợp; sẽ thử lại");
+            if let Ok(mut dirty) = dirty().lock() {
+                dirty.insert((unit, year));
+            }
         }
     }
 }
@@ -227,18 +231,7 @@ pub fn spawn_compactor(pool: PgPool) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(COMPACT_EVERY).await;
-            let batch: Vec<(i32, i32)> = match dirty().lock() {
-                Ok(mut dirty) => dirty.drain().collect(),
-                Err(_) => continue,
-            };
-            for (unit, year) in batch {
-                if let Err(error) = compact(&pool, unit, year).await {
-                    tracing::warn!(%error, unit, year, "không gộp được số liệu tổng hợp; sẽ thử lại");
-                    if let Ok(mut dirty) = dirty().lock() {
-                        dirty.insert((unit, year));
-                    }
-                }
-            }
+            compact_pending(&pool).await;
         }
     });
 }
