@@ -142,27 +142,64 @@ pub async fn pool(options: PgConnectOptions, max_connections: u32) -> anyhow::Re
 /// after the first connection, so the app starts, and keeps answering 503, while PostgreSQL
 /// is away, and reconnects by itself when it is back.
 pub async fn pool_for(options: PgConnectOptions, max_connections: u32, purpose: PoolPurpose) -> anyhow::Result<PgPool> {
-    let mut options = options
+    pool_options(max_connections, purpose)
+        .connect_with(connect_options_for(options, purpose))
+        .await
+        .context("không kết nối được PostgreSQL / cannot connect to PostgreSQL")
+}
+
+/// The pool settings of `purpose` (see [`pool_for`]).
+pub fn pool_options(max_connections: u32, purpose: PoolPurpose) -> PgPoolOptions {
+    let builder = PgPoolOptions::new().max_connections(max_connections);
+    match purpose {
+        // Each acquisition's wait, at TRACE, feeds the metrics' acquire-time histogram.
+        PoolPurpose::Requests => {
+            builder.acquire_timeout(REQUEST_ACQUIRE_TIMEOUT).acquire_time_level(tracing::log::LevelFilter::Trace)
+        }
+        PoolPurpose::Maintenance => builder.acquire_timeout(Duration::from_secs(30)),
+    }
+}
+
+/// The session settings of `purpose` (see [`pool_for`]).
+pub fn connect_options_for(options: PgConnectOptions, purpose: PoolPurpose) -> PgConnectOptions {
+    let options = options
         .log_statements(tracing::log::LevelFilter::Debug)
         .log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(1));
-    let mut builder = PgPoolOptions::new().max_connections(max_connections);
     match purpose {
         PoolPurpose::Requests => {
             let timeout = format!("{}ms", REQUEST_STATEMENT_TIMEOUT.as_millis());
-            options = options.options([
+            options.options([
                 ("statement_timeout", timeout.as_str()),
                 ("lock_timeout", "10s"),
                 ("idle_in_transaction_session_timeout", "60s"),
-            ]);
-            // Each acquisition's wait, at TRACE, feeds the metrics' acquire-time histogram.
-            builder =
-                builder.acquire_timeout(REQUEST_ACQUIRE_TIMEOUT).acquire_time_level(tracing::log::LevelFilter::Trace);
+            ])
         }
-        PoolPurpose::Maintenance => builder = builder.acquire_timeout(Duration::from_secs(30)),
+        PoolPurpose::Maintenance => options,
     }
-    let pool =
-        builder.connect_with(options).await.context("không kết nối được PostgreSQL / cannot connect to PostgreSQL")?;
-    Ok(pool)
+}
+
+/// [`pool_for`] `Requests` whose server processes run at `niceness`: each new connection asks
+/// PostgreSQL for its process id and lowers that process's priority, as
+/// [`crate::server::lower_thread_priority`] does for the server's reading threads. Only for the
+/// private cluster, whose processes run on this machine under this user (or one root may
+/// renice): a process id from another machine would name an unrelated local process. A
+/// refusal only costs the preference, so it is logged, not fatal.
+pub async fn niced_request_pool(
+    options: PgConnectOptions,
+    max_connections: u32,
+    niceness: i32,
+) -> anyhow::Result<PgPool> {
+    pool_options(max_connections, PoolPurpose::Requests)
+        .after_connect(move |connection, _| {
+            Box::pin(async move {
+                let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *connection).await?;
+                crate::server::lower_process_priority(pid, niceness);
+                Ok(())
+            })
+        })
+        .connect_with(connect_options_for(options, PoolPurpose::Requests))
+        .await
+        .context("không kết nối được PostgreSQL / cannot connect to PostgreSQL")
 }
 
 /// Gives `role` what the web server needs and nothing more: read and write the app's tables

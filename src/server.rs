@@ -46,9 +46,17 @@ pub async fn open(global: &GlobalOptions, max_connections: u32) -> anyhow::Resul
 }
 
 /// The web server's pool: the restricted role (on the private cluster, or when an owner URL is
-/// set apart), bounded statements and a short wait for a connection.
+/// set apart), bounded statements and a short wait for a connection. It serves the requests
+/// that only read (and the background tasks); [`serve_until`] makes the writes' own. On the
+/// private cluster its PostgreSQL processes run at [`READ_NICENESS`], like the threads that
+/// use them: at quarter-end a dashboard's query then yields the core to a save's statement
+/// instead of sharing it (see [`db::niced_request_pool`]).
 pub async fn app_pool(database: &Database, max_connections: u32) -> anyhow::Result<PgPool> {
-    db::pool_for(database.app_connect_options(), max_connections, db::PoolPurpose::Requests).await
+    let options = database.app_connect_options();
+    match database.local_cluster() {
+        Some(_) => db::niced_request_pool(options, max_connections, READ_NICENESS).await,
+        None => db::pool_for(options, max_connections, db::PoolPurpose::Requests).await,
+    }
 }
 
 pub async fn app_config(pool: &PgPool, global: &GlobalOptions, secure_cookies: bool) -> anyhow::Result<AppConfig> {
@@ -90,10 +98,19 @@ pub const READ_NICENESS: i32 = 5;
 /// Lowers the calling thread's scheduling priority to `niceness` (Linux's niceness is per
 /// thread). A refusal only costs the preference, so it is logged, not fatal.
 pub fn lower_thread_priority(niceness: i32) {
-    // SAFETY: setpriority reads no memory of ours; PRIO_PROCESS with 0 names the calling thread.
-    let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, niceness) };
+    lower_process_priority(0, niceness);
+}
+
+/// Lowers the scheduling priority of process (or thread) `pid` to `niceness`; 0 names the
+/// calling thread. A refusal only costs the preference, so it is logged, not fatal.
+pub fn lower_process_priority(pid: i32, niceness: i32) {
+    let Ok(who) = libc::id_t::try_from(pid) else {
+        return;
+    };
+    // SAFETY: setpriority reads no memory of ours; it only names a process by its id.
+    let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, who, niceness) };
     if result != 0 {
-        tracing::warn!(error = %std::io::Error::last_os_error(), niceness, "không hạ được độ ưu tiên của luồng đọc");
+        tracing::warn!(error = %std::io::Error::last_os_error(), pid, niceness, "không hạ được độ ưu tiên của tiến trình đọc");
     }
 }
 
@@ -150,7 +167,9 @@ pub async fn serve_until(
     let write_state = {
         // Created inside the write runtime: the pool's tasks and connections belong to it.
         let _entered = writes.enter();
-        let pool = state.pool.options().clone().connect_lazy_with((*state.pool.connect_options()).clone());
+        // Fresh settings: the reads' pool may lower its PostgreSQL processes' priority.
+        let pool = db::pool_options(state.pool.options().get_max_connections(), db::PoolPurpose::Requests)
+            .connect_lazy_with((*state.pool.connect_options()).clone());
         AppState { pool, ..state.clone() }
     };
     let write_handle = writes.handle().clone();

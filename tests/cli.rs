@@ -123,6 +123,11 @@ async fn serve_owns_a_private_cluster_and_stops_it_cleanly() {
     assert_eq!(status, 200);
     assert!(page.contains("Huyện Đức Trọng") && page.contains("Xã Đức Trọng"));
     assert!(page.contains("Ban Tuyên giáo và Dân vận"), "demo office name in the header");
+    // Reads and writes have their own PostgreSQL processes; those of reads yield the CPU to
+    // those of writes, like the server's own threads (a sign-in is a write).
+    let niceness = app_backend_niceness(dir.path());
+    let read = i64::from(danvan::server::READ_NICENESS);
+    assert!(niceness.contains(&read) && niceness.contains(&0), "backends' niceness: {niceness:?}");
 
     let pgdata = dir.path().join("pg");
     assert!(pgdata.join("PG_VERSION").exists(), "cluster inside the data directory");
@@ -288,6 +293,27 @@ fn postmaster_pid(data_dir: &Path) -> Option<i32> {
 /// PostgreSQL's postmaster killed with SIGKILL under `danvan serve` (a crash no init system
 /// sees): the app notices, logs it, starts its cluster again (crash recovery) and serves again
 /// by itself, and still stops the restarted cluster on exit.
+/// The niceness of each PostgreSQL process of the private cluster in `data_dir` that serves
+/// the web server's role.
+fn app_backend_niceness(data_dir: &Path) -> Vec<i64> {
+    let postmaster = postmaster_pid(data_dir).expect("postmaster.pid");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let path = entry.path();
+        let cmdline = std::fs::read(path.join("cmdline")).unwrap_or_default();
+        if !String::from_utf8_lossy(&cmdline).contains(danvan::db::LOCAL_APP_ROLE) {
+            continue;
+        }
+        // Fields after the command's closing parenthesis: state, ppid (4th), …, nice (19th).
+        let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
+        let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+        if fields.get(1).and_then(|ppid| ppid.parse::<i32>().ok()) == Some(postmaster) {
+            found.extend(fields.get(16).and_then(|nice| nice.parse::<i64>().ok()));
+        }
+    }
+    found
+}
+
 #[tokio::test]
 async fn serve_starts_its_private_cluster_again_after_a_crash() {
     let dir = data_dir();
