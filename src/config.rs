@@ -54,6 +54,12 @@ pub struct ServeOptions {
     /// / largest replica lag before reads go to the primary
     #[arg(long, env = "DANVAN_DATABASE_READ_MAX_LAG", default_value = "5s", value_parser = parse_duration)]
     pub database_read_max_lag: Duration,
+
+    /// Độ "nhường" CPU của phần đọc (0–19; 0: ngang phần ghi) / niceness of the threads and, on
+    /// the private cluster, the PostgreSQL processes that serve reads (see `server::READ_NICENESS`)
+    #[arg(long, env = "DANVAN_READ_NICENESS", default_value_t = crate::server::READ_NICENESS,
+          value_parser = clap::value_parser!(i32).range(0..=19))]
+    pub read_niceness: i32,
 }
 
 /// Parses a duration as operators write it: `5s`, `500ms`, `1m`, or a bare number of seconds

@@ -48,14 +48,14 @@ pub async fn open(global: &GlobalOptions, max_connections: u32) -> anyhow::Resul
 /// The web server's pool: the restricted role (on the private cluster, or when an owner URL is
 /// set apart), bounded statements and a short wait for a connection. It serves the requests
 /// that only read (and the background tasks); [`serve_until`] makes the writes' own. On the
-/// private cluster its PostgreSQL processes run at [`READ_NICENESS`], like the threads that
-/// use them: at quarter-end a dashboard's query then yields the core to a save's statement
-/// instead of sharing it (see [`db::niced_request_pool`]).
-pub async fn app_pool(database: &Database, max_connections: u32) -> anyhow::Result<PgPool> {
+/// private cluster its PostgreSQL processes run at `read_niceness` ([`READ_NICENESS`] unless the
+/// operator sets it), like the threads that use them: at quarter-end a dashboard's query then
+/// yields the core to a save's statement instead of sharing it (see [`db::niced_request_pool`]).
+pub async fn app_pool(database: &Database, max_connections: u32, read_niceness: i32) -> anyhow::Result<PgPool> {
     let options = database.app_connect_options();
     match database.local_cluster() {
-        Some(_) => db::niced_request_pool(options, max_connections, READ_NICENESS).await,
-        None => db::pool_for(options, max_connections, db::PoolPurpose::Requests).await,
+        Some(_) if read_niceness > 0 => db::niced_request_pool(options, max_connections, read_niceness).await,
+        _ => db::pool_for(options, max_connections, db::PoolPurpose::Requests).await,
     }
 }
 

@@ -306,7 +306,8 @@ fn app_backend_niceness(data_dir: &Path) -> Vec<i64> {
         }
         // Fields after the command's closing parenthesis: state, ppid (4th), …, nice (19th).
         let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
-        let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+        let fields: Vec<&str> =
+            stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
         if fields.get(1).and_then(|ppid| ppid.parse::<i32>().ok()) == Some(postmaster) {
             found.extend(fields.get(16).and_then(|nice| nice.parse::<i64>().ok()));
         }
