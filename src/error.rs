@@ -9,6 +9,7 @@
 //! the refusal: no SELECT-then-INSERT race); any other database error stays a 500, never field
 //! text.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use axum::http::StatusCode;
@@ -123,7 +124,9 @@ pub const INVALID_SUMMARY: &str = "Dữ liệu không hợp lệ; chưa lưu gì
 /// as `error`.
 #[derive(Debug, Default, Clone)]
 pub struct FieldErrors {
-    fields: HashMap<&'static str, String>,
+    /// Keyed by the field's name: a fixed name (`username`), or one made from data (the report
+    /// form's `CODE.ORG`).
+    fields: HashMap<Cow<'static, str>, String>,
     summary: Option<String>,
 }
 
@@ -140,13 +143,13 @@ impl FieldErrors {
 
     /// Adds `message` next to `field`, unless the field has one already (the first problem
     /// found is the one to fix first).
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.fields.entry(field).or_insert_with(|| message.into());
+    pub fn add(&mut self, field: impl Into<Cow<'static, str>>, message: impl Into<String>) {
+        self.fields.entry(field.into()).or_insert_with(|| message.into());
     }
 
     /// Puts `message` next to `field`, replacing any earlier one.
-    pub fn set(&mut self, field: &'static str, message: impl Into<String>) {
-        self.fields.insert(field, message.into());
+    pub fn set(&mut self, field: impl Into<Cow<'static, str>>, message: impl Into<String>) {
+        self.fields.insert(field.into(), message.into());
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {
@@ -173,15 +176,21 @@ impl FieldErrors {
 
     /// Field names with a message, for the summary at the top of the form (in a stable order;
     /// `version`, the stale-edit message, is shown on its own).
-    pub fn fields(&self) -> Vec<&'static str> {
-        let mut fields: Vec<&'static str> = self.fields.keys().copied().filter(|f| *f != "version").collect();
+    pub fn fields(&self) -> Vec<&str> {
+        self.fields_except("version")
+    }
+
+    /// Field names with a message but `aside` (a message the summary shows on its own: a stale
+    /// edit, or a field the form does not draw), in a stable order.
+    pub fn fields_except(&self, aside: &str) -> Vec<&str> {
+        let mut fields: Vec<&str> = self.fields.keys().map(|f| f.as_ref()).filter(|f| *f != aside).collect();
         fields.sort_unstable();
         fields
     }
 
     /// The messages in field order.
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        let mut all: Vec<(&'static str, &str)> = self.fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut all: Vec<(&str, &str)> = self.fields.iter().map(|(k, v)| (k.as_ref(), v.as_str())).collect();
         all.sort_unstable_by_key(|(k, _)| *k);
         all.into_iter()
     }
@@ -204,11 +213,14 @@ impl FieldErrors {
         let mut body = Map::new();
         body.insert("error".to_owned(), Value::String(self.summary_or_default().to_owned()));
         if !self.fields.is_empty() {
-            let fields: Map<String, Value> =
-                self.iter().map(|(k, v)| (k.to_owned(), Value::String(v.to_owned()))).collect();
-            body.insert("errors".to_owned(), Value::Object(fields));
+            body.insert("errors".to_owned(), self.messages_json());
         }
         Value::Object(body)
+    }
+
+    /// The fields' messages as a JSON object, `{field: message}`.
+    pub fn messages_json(&self) -> Value {
+        Value::Object(self.iter().map(|(k, v)| (k.to_owned(), Value::String(v.to_owned()))).collect())
     }
 }
 

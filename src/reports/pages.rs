@@ -47,6 +47,23 @@ pub struct RowView {
     pub review_remark: String,
 }
 
+impl RowView {
+    /// The id of the field's control: `f-KEY`.
+    pub fn input_id(&self) -> String {
+        format!("f-{}", self.key)
+    }
+
+    /// The name the form posts the field under: `v.KEY`.
+    pub fn input_name(&self) -> String {
+        format!("v.{}", self.key)
+    }
+
+    /// The id of the message next to the field: `e-KEY`.
+    pub fn error_id(&self) -> String {
+        format!("e-{}", self.key)
+    }
+}
+
 /// A stored figure the form no longer shows (element or organisation retired, levels or
 /// breakdown changed): it stays stored and is listed read-only under the form.
 pub struct KeptView {
@@ -203,7 +220,7 @@ async fn form_page(
             unit_of_measure: field.element.unit_of_measure.clone(),
             input: form.inputs.get(&field.key).cloned().unwrap_or_default(),
             previous: previous.get(&field.key).map(|v| value_text(*v, field.element.kind())).unwrap_or_default(),
-            error: form.checked.errors.get(&field.key).cloned(),
+            error: form.checked.errors.get(&field.key).map(str::to_owned),
             rules,
             remark: form.remarks.get(&field.key).cloned(),
             is_boolean: field.element.kind() == ValueType::Boolean,

@@ -17,7 +17,7 @@ pub use queries::Unit;
 
 use crate::error::{AppError, AppResult};
 use crate::web::routes::{Access, RouteSpec};
-use crate::web::{AppState, Layout, render};
+use crate::web::{AppState, Layout, filters, render};
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
@@ -80,7 +80,7 @@ struct IndexPage {
     date_error: Option<String>,
     provinces: Vec<UnitRow>,
     results: Option<Vec<UnitRow>>,
-    counts: Vec<(String, String)>,
+    counts: Vec<LevelCount>,
 }
 
 async fn index(State(state): State<AppState>, layout: Layout, Query(params): Query<IndexQuery>) -> AppResult<Response> {
@@ -115,7 +115,7 @@ async fn index(State(state): State<AppState>, layout: Layout, Query(params): Que
     let counts = queries::counts_on(&state.pool, date)
         .await?
         .into_iter()
-        .map(|c| (level_plural(c.level).to_owned(), crate::format::integer(c.count)))
+        .map(LevelCount::from)
         .collect();
     Ok(render(&IndexPage {
         layout,
@@ -127,6 +127,25 @@ async fn index(State(state): State<AppState>, layout: Layout, Query(params): Que
         results,
         counts,
     }))
+}
+
+/// How many units of one level a page counts ("63 tỉnh, thành phố"): the template writes the
+/// number with `vn_number`.
+pub struct LevelCount {
+    pub label: &'static str,
+    pub count: i64,
+}
+
+impl From<queries::TreeCount> for LevelCount {
+    fn from(count: queries::TreeCount) -> Self {
+        LevelCount { label: level_plural(count.level), count: count.count }
+    }
+}
+
+impl From<queries::SubunitCount> for LevelCount {
+    fn from(count: queries::SubunitCount) -> Self {
+        LevelCount { label: level_plural(count.level), count: count.count }
+    }
 }
 
 fn level_plural(level: i16) -> &'static str {
@@ -157,7 +176,7 @@ struct ShowPage {
     date: NaiveDate,
     ancestors: Vec<UnitRow>,
     children: Vec<UnitRow>,
-    counts: Vec<(String, String)>,
+    counts: Vec<LevelCount>,
     predecessors: Vec<LineageRow>,
     successors: Vec<LineageRow>,
     other_carriers: Vec<UnitRow>,
@@ -188,7 +207,7 @@ async fn show(
     let counts = queries::subtree_counts(&state.pool, &unit)
         .await?
         .into_iter()
-        .map(|c| (level_plural(c.level).to_owned(), crate::format::integer(c.count)))
+        .map(LevelCount::from)
         .collect();
     let lineage_row = |link: queries::LineageLink| LineageRow {
         href: link.unit.link(link.effective_on),
