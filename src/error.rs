@@ -174,14 +174,9 @@ impl FieldErrors {
         self.fields.len()
     }
 
-    /// Field names with a message, for the summary at the top of the form (in a stable order;
-    /// `version`, the stale-edit message, is shown on its own).
-    pub fn fields(&self) -> Vec<&str> {
-        self.fields_except("version")
-    }
-
-    /// Field names with a message but `aside` (a message the summary shows on its own: a stale
-    /// edit, or a field the form does not draw), in a stable order.
+    /// Field names with a message but `aside`, for the summary at the top of the form (in a
+    /// stable order): the summary shows the message of `aside` on its own (`version`, a stale
+    /// edit; or a field the form does not draw).
     pub fn fields_except(&self, aside: &str) -> Vec<&str> {
         let mut fields: Vec<&str> = self.fields.keys().map(|f| f.as_ref()).filter(|f| *f != aside).collect();
         fields.sort_unstable();
@@ -453,6 +448,57 @@ mod tests {
             }})
         );
         assert_eq!(FieldErrors::with_summary("Không sửa được.").to_json(), json!({"error": "Không sửa được."}));
+    }
+
+    #[test]
+    fn field_names_may_come_from_data() {
+        // The report form's fields are named from the catalogue: `CODE.ORG`.
+        let mut errors = FieldErrors::new();
+        errors.set(format!("{}.{}", "DVHV_HIEN_CO", "HND"), "Số không đọc được.");
+        errors.add("version", "Báo cáo vừa được lưu.");
+        assert!(errors.has("DVHV_HIEN_CO.HND"));
+        assert_eq!(errors.fields_except("version"), vec!["DVHV_HIEN_CO.HND"]);
+        assert_eq!(
+            errors.messages_json(),
+            json!({"DVHV_HIEN_CO.HND": "Số không đọc được.", "version": "Báo cáo vừa được lưu."})
+        );
+    }
+
+    /// The shared field macros (`templates/macros/fields.html`): a refused field is marked and
+    /// described by its message, the input is kept, the summary links to the field.
+    #[test]
+    fn the_field_macros_mark_a_refused_field_and_keep_the_input() {
+        use askama::Template;
+
+        #[derive(Template)]
+        #[template(
+            source = r#"{% import "macros/fields.html" as f %}{% call f::summary(errors) %}{% endcall %}
+{% call f::input("number", "number", "Số", typed, errors.get("number"), required = true) %}Ví dụ <strong>25-NQ/TW</strong>.{% endcall %}
+{% call f::input("f-name", "name", "Tên", "", errors.get("name"), help_id = true) %}Gợi ý{% endcall %}"#,
+            ext = "html"
+        )]
+        struct Form<'a> {
+            errors: &'a FieldErrors,
+            typed: &'a str,
+        }
+
+        let mut errors = FieldErrors::new();
+        errors.add("number", "Thiếu dấu “/”.");
+        errors.add("version", "Đã có người sửa.");
+        let html = Form { errors: &errors, typed: "25<NQ" }.render().expect("render");
+        assert!(html.contains(r##"<li><a href="#number">Thiếu dấu “/”.</a></li>"##), "{html}");
+        assert!(html.contains(r#"<p id="version-error">Đã có người sửa.</p>"#), "{html}");
+        assert!(html.contains(r#"<p class="help">Ví dụ <strong>25-NQ/TW</strong>.</p>"#), "{html}");
+        assert!(
+            html.contains(
+                r#"<input id="number" name="number" value="25&#60;NQ" required class="invalid" aria-invalid="true" aria-describedby="number-error"><p class="field-error" id="number-error">Thiếu dấu “/”.</p>"#
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<p class="help" id="f-name-help">Gợi ý</p><input id="f-name" name="name" value="" aria-describedby="f-name-help"></div>"#),
+            "{html}"
+        );
     }
 
     #[test]
