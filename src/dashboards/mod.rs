@@ -687,27 +687,26 @@ async fn compute_body(
                     }
                 }
             }
-            let milestones: Vec<AgendaMilestone> =
-                sqlx::query_as::<_, (String, String, chrono::NaiveDate)>(
-                    "SELECT d.number, m.kind, m.due_on FROM milestones m JOIN directives d ON d.id = m.directive_id
+            let milestones: Vec<AgendaMilestone> = sqlx::query_as::<_, (String, String, chrono::NaiveDate)>(
+                "SELECT d.number, m.kind, m.due_on FROM milestones m JOIN directives d ON d.id = m.directive_id
                      LEFT JOIN units issuer ON issuer.id = d.issuing_unit_id
                      WHERE m.due_on BETWEEN $2 - 365 AND $2 + 90
                        AND (d.issuing_unit_id IS NULL OR ($1::ltree IS NOT NULL AND $1::ltree <@ issuer.path)
                             OR ($1::ltree IS NULL) OR issuer.path <@ $1::ltree)
                      ORDER BY m.due_on LIMIT 20",
-                )
-                .bind(scope.path())
-                .bind(today)
-                .fetch_all(pool)
-                .await?
-                .into_iter()
-                .map(|(directive_number, kind, due_on)| AgendaMilestone {
-                    directive_number,
-                    kind: if kind == "so_ket" { "Sơ kết" } else { "Tổng kết" },
-                    due_on,
-                    overdue: due_on < today,
-                })
-                .collect();
+            )
+            .bind(scope.path())
+            .bind(today)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|(directive_number, kind, due_on)| AgendaMilestone {
+                directive_number,
+                kind: if kind == "so_ket" { "Sơ kết" } else { "Tổng kết" },
+                due_on,
+                overdue: due_on < today,
+            })
+            .collect();
             Ok((overdue_tasks, milestones))
         })
         .await?;

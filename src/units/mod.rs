@@ -112,11 +112,7 @@ async fn index(State(state): State<AppState>, layout: Layout, Query(params): Que
         .into_iter()
         .map(|unit| UnitRow { href: unit.link(date), parent_name: String::new(), unit })
         .collect();
-    let counts = queries::counts_on(&state.pool, date)
-        .await?
-        .into_iter()
-        .map(LevelCount::from)
-        .collect();
+    let counts = queries::counts_on(&state.pool, date).await?.into_iter().map(LevelCount::from).collect();
     Ok(render(&IndexPage {
         layout,
         query,
@@ -204,11 +200,7 @@ async fn show(
     let to_row = |unit: Unit| UnitRow { href: unit.link(date), parent_name: String::new(), unit };
     let ancestors = queries::ancestors(&state.pool, &unit).await?.into_iter().map(to_row).collect();
     let children = queries::children(&state.pool, unit.id).await?.into_iter().map(to_row).collect();
-    let counts = queries::subtree_counts(&state.pool, &unit)
-        .await?
-        .into_iter()
-        .map(LevelCount::from)
-        .collect();
+    let counts = queries::subtree_counts(&state.pool, &unit).await?.into_iter().map(LevelCount::from).collect();
     let lineage_row = |link: queries::LineageLink| LineageRow {
         href: link.unit.link(link.effective_on),
         label: link.merge_label().to_owned(),
