@@ -9,6 +9,7 @@
 //! the refusal: no SELECT-then-INSERT race); any other database error stays a 500, never field
 //! text.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use axum::http::StatusCode;
@@ -123,7 +124,9 @@ pub const INVALID_SUMMARY: &str = "Dữ liệu không hợp lệ; chưa lưu gì
 /// as `error`.
 #[derive(Debug, Default, Clone)]
 pub struct FieldErrors {
-    fields: HashMap<&'static str, String>,
+    /// Keyed by the field's name: a fixed name (`username`), or one made from data (the report
+    /// form's `CODE.ORG`).
+    fields: HashMap<Cow<'static, str>, String>,
     summary: Option<String>,
 }
 
@@ -140,13 +143,13 @@ impl FieldErrors {
 
     /// Adds `message` next to `field`, unless the field has one already (the first problem
     /// found is the one to fix first).
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.fields.entry(field).or_insert_with(|| message.into());
+    pub fn add(&mut self, field: impl Into<Cow<'static, str>>, message: impl Into<String>) {
+        self.fields.entry(field.into()).or_insert_with(|| message.into());
     }
 
     /// Puts `message` next to `field`, replacing any earlier one.
-    pub fn set(&mut self, field: &'static str, message: impl Into<String>) {
-        self.fields.insert(field, message.into());
+    pub fn set(&mut self, field: impl Into<Cow<'static, str>>, message: impl Into<String>) {
+        self.fields.insert(field.into(), message.into());
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {
@@ -171,17 +174,18 @@ impl FieldErrors {
         self.fields.len()
     }
 
-    /// Field names with a message, for the summary at the top of the form (in a stable order;
-    /// `version`, the stale-edit message, is shown on its own).
-    pub fn fields(&self) -> Vec<&'static str> {
-        let mut fields: Vec<&'static str> = self.fields.keys().copied().filter(|f| *f != "version").collect();
+    /// Field names with a message but `aside`, for the summary at the top of the form (in a
+    /// stable order): the summary shows the message of `aside` on its own (`version`, a stale
+    /// edit; or a field the form does not draw).
+    pub fn fields_except(&self, aside: &str) -> Vec<&str> {
+        let mut fields: Vec<&str> = self.fields.keys().map(|f| f.as_ref()).filter(|f| *f != aside).collect();
         fields.sort_unstable();
         fields
     }
 
     /// The messages in field order.
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        let mut all: Vec<(&'static str, &str)> = self.fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut all: Vec<(&str, &str)> = self.fields.iter().map(|(k, v)| (k.as_ref(), v.as_str())).collect();
         all.sort_unstable_by_key(|(k, _)| *k);
         all.into_iter()
     }
@@ -204,11 +208,14 @@ impl FieldErrors {
         let mut body = Map::new();
         body.insert("error".to_owned(), Value::String(self.summary_or_default().to_owned()));
         if !self.fields.is_empty() {
-            let fields: Map<String, Value> =
-                self.iter().map(|(k, v)| (k.to_owned(), Value::String(v.to_owned()))).collect();
-            body.insert("errors".to_owned(), Value::Object(fields));
+            body.insert("errors".to_owned(), self.messages_json());
         }
         Value::Object(body)
+    }
+
+    /// The fields' messages as a JSON object, `{field: message}`.
+    pub fn messages_json(&self) -> Value {
+        Value::Object(self.iter().map(|(k, v)| (k.to_owned(), Value::String(v.to_owned()))).collect())
     }
 }
 
@@ -441,6 +448,57 @@ mod tests {
             }})
         );
         assert_eq!(FieldErrors::with_summary("Không sửa được.").to_json(), json!({"error": "Không sửa được."}));
+    }
+
+    #[test]
+    fn field_names_may_come_from_data() {
+        // The report form's fields are named from the catalogue: `CODE.ORG`.
+        let mut errors = FieldErrors::new();
+        errors.set(format!("{}.{}", "DVHV_HIEN_CO", "HND"), "Số không đọc được.");
+        errors.add("version", "Báo cáo vừa được lưu.");
+        assert!(errors.has("DVHV_HIEN_CO.HND"));
+        assert_eq!(errors.fields_except("version"), vec!["DVHV_HIEN_CO.HND"]);
+        assert_eq!(
+            errors.messages_json(),
+            json!({"DVHV_HIEN_CO.HND": "Số không đọc được.", "version": "Báo cáo vừa được lưu."})
+        );
+    }
+
+    /// The shared field macros (`templates/macros/fields.html`): a refused field is marked and
+    /// described by its message, the input is kept, the summary links to the field.
+    #[test]
+    fn the_field_macros_mark_a_refused_field_and_keep_the_input() {
+        use askama::Template;
+
+        #[derive(Template)]
+        #[template(
+            source = r#"{% import "macros/fields.html" as f %}{% call f::summary(errors) %}{% endcall %}
+{% call f::input("number", "number", "Số", typed, errors.get("number"), required = true) %}Ví dụ <strong>25-NQ/TW</strong>.{% endcall %}
+{% call f::input("f-name", "name", "Tên", "", errors.get("name"), help_id = true) %}Gợi ý{% endcall %}"#,
+            ext = "html"
+        )]
+        struct Form<'a> {
+            errors: &'a FieldErrors,
+            typed: &'a str,
+        }
+
+        let mut errors = FieldErrors::new();
+        errors.add("number", "Thiếu dấu “/”.");
+        errors.add("version", "Đã có người sửa.");
+        let html = Form { errors: &errors, typed: "25<NQ" }.render().expect("render");
+        assert!(html.contains(r##"<li><a href="#number">Thiếu dấu “/”.</a></li>"##), "{html}");
+        assert!(html.contains(r#"<p id="version-error">Đã có người sửa.</p>"#), "{html}");
+        assert!(html.contains(r#"<p class="help">Ví dụ <strong>25-NQ/TW</strong>.</p>"#), "{html}");
+        assert!(
+            html.contains(
+                r#"<input id="number" name="number" value="25&#60;NQ" required class="invalid" aria-invalid="true" aria-describedby="number-error"><p class="field-error" id="number-error">Thiếu dấu “/”.</p>"#
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<p class="help" id="f-name-help">Gợi ý</p><input id="f-name" name="name" value="" aria-describedby="f-name-help"></div>"#),
+            "{html}"
+        );
     }
 
     #[test]

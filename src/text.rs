@@ -96,29 +96,6 @@ pub fn pieces(text: &str) -> Vec<Piece> {
     out
 }
 
-/// A paragraph's text as HTML: escaped, its breaks as `<br>`, no control character left.
-pub fn html_with_breaks(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for piece in pieces(text) {
-        match piece {
-            Piece::Text(text) => {
-                for c in text.chars() {
-                    match c {
-                        '&' => out.push_str("&amp;"),
-                        '<' => out.push_str("&lt;"),
-                        '>' => out.push_str("&gt;"),
-                        '"' => out.push_str("&quot;"),
-                        '\'' => out.push_str("&#39;"),
-                        c => out.push(c),
-                    }
-                }
-            }
-            Piece::LineBreak | Piece::PageBreak => out.push_str("<br>"),
-        }
-    }
-    out
-}
-
 /// Folds text for accent-insensitive search: lower case, no diacritics, `đ` → `d` (and its
 /// look-alikes `ð`, `Ð`), single spaces. "Huyện Đức Trọng" and "huyen duc  trong" fold to the
 /// same string.
@@ -200,8 +177,5 @@ mod tests {
                 Piece::Text("ba bốn".into()),
             ]
         );
-        let html = html_with_breaks("<b>\u{2028}x\u{000B}y\u{0002}z");
-        assert_eq!(html, "&lt;b&gt;<br>x<br>y z");
-        assert!(!html.chars().any(|c| c.is_control()));
     }
 }

@@ -42,7 +42,7 @@ use crate::replica::routing::ReadPool;
 use crate::reports::Period;
 use crate::units::{self, Unit, queries};
 use crate::web::routes::{Access, RouteSpec};
-use crate::web::{AppState, Layout, render};
+use crate::web::{AppState, Layout, filters, render};
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
@@ -290,9 +290,27 @@ pub struct DashboardBody {
     pub correcting: Vec<String>,
     /// A unit without reporting units below: its own report's state, instead of "0/0".
     pub own_report: Option<String>,
-    pub overdue_tasks: Vec<(String, String, String)>,
-    pub milestones: Vec<(String, String, String, bool)>,
+    pub overdue_tasks: Vec<OverdueTask>,
+    pub milestones: Vec<AgendaMilestone>,
     pub printed_on: String,
+}
+
+/// A task assigned to the unit and past its deadline, on the dashboard's agenda.
+#[derive(Clone)]
+pub struct OverdueTask {
+    pub directive_number: String,
+    pub task_number: String,
+    pub deadline: chrono::NaiveDate,
+}
+
+/// A review (sơ kết) or final review (tổng kết) of a directive due within 90 days or overdue
+/// within a year, on the dashboard's agenda.
+#[derive(Clone)]
+pub struct AgendaMilestone {
+    pub directive_number: String,
+    pub kind: &'static str,
+    pub due_on: chrono::NaiveDate,
+    pub overdue: bool,
 }
 
 #[derive(Template)]
@@ -661,33 +679,34 @@ async fn compute_body(
             if let Some(unit) = &scope.unit {
                 for task in crate::directives::tasks_for_unit(pool, unit.id, today).await? {
                     if let Some(deadline) = task.deadline.filter(|d| *d < today) {
-                        overdue_tasks.push((
-                            task.directive_number,
-                            format!("Nhiệm vụ {}", task.number),
-                            format::date(deadline),
-                        ));
+                        overdue_tasks.push(OverdueTask {
+                            directive_number: task.directive_number,
+                            task_number: task.number,
+                            deadline,
+                        });
                     }
                 }
             }
-            let milestones: Vec<(String, String, String, bool)> =
-                sqlx::query_as::<_, (String, String, chrono::NaiveDate)>(
-                    "SELECT d.number, m.kind, m.due_on FROM milestones m JOIN directives d ON d.id = m.directive_id
+            let milestones: Vec<AgendaMilestone> = sqlx::query_as::<_, (String, String, chrono::NaiveDate)>(
+                "SELECT d.number, m.kind, m.due_on FROM milestones m JOIN directives d ON d.id = m.directive_id
                      LEFT JOIN units issuer ON issuer.id = d.issuing_unit_id
                      WHERE m.due_on BETWEEN $2 - 365 AND $2 + 90
                        AND (d.issuing_unit_id IS NULL OR ($1::ltree IS NOT NULL AND $1::ltree <@ issuer.path)
                             OR ($1::ltree IS NULL) OR issuer.path <@ $1::ltree)
                      ORDER BY m.due_on LIMIT 20",
-                )
-                .bind(scope.path())
-                .bind(today)
-                .fetch_all(pool)
-                .await?
-                .into_iter()
-                .map(|(number, kind, due_on)| {
-                    let kind = if kind == "so_ket" { "Sơ kết" } else { "Tổng kết" };
-                    (number, kind.to_owned(), format::date(due_on), due_on < today)
-                })
-                .collect();
+            )
+            .bind(scope.path())
+            .bind(today)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|(directive_number, kind, due_on)| AgendaMilestone {
+                directive_number,
+                kind: if kind == "so_ket" { "Sơ kết" } else { "Tổng kết" },
+                due_on,
+                overdue: due_on < today,
+            })
+            .collect();
             Ok((overdue_tasks, milestones))
         })
         .await?;

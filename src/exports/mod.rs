@@ -30,7 +30,7 @@ use crate::replica::routing::ReadPool;
 use crate::reports::Period;
 use crate::units::{self, Unit, queries};
 use crate::web::routes::{Access, RouteSpec};
-use crate::web::{AppState, Flash, Layout, render};
+use crate::web::{AppState, Flash, Layout, filters, render};
 
 pub fn routes() -> Vec<RouteSpec> {
     use Access::SignedIn;

@@ -232,10 +232,10 @@ async fn put(
     merged.extend(checked.values.iter().map(|(key, value)| (key.clone(), *value)));
     let rules = entry::run_rules(&catalogue, unit.level, &merged, &notes);
     let level_keys: Vec<String> = entry::fields(&catalogue, unit.level).into_iter().map(|f| f.key).collect();
-    let mut errors: BTreeMap<String, String> = checked.errors.clone();
+    let mut errors = checked.errors.clone();
     for key in &cleared {
         if !level_keys.contains(key) {
-            errors.insert(key.clone(), "Chỉ tiêu này không có trong báo cáo của cấp đơn vị này.".to_owned());
+            errors.set(key.clone(), "Chỉ tiêu này không có trong báo cáo của cấp đơn vị này.");
         }
     }
     if !errors.is_empty() {
@@ -243,7 +243,7 @@ async fn put(
         let unread: Map<String, Value> = body
             .values
             .iter()
-            .filter(|(key, _)| errors.contains_key(*key) && level_keys.contains(*key))
+            .filter(|(key, _)| errors.has(key) && level_keys.contains(*key))
             .map(|(key, value)| {
                 let text = match value {
                     Value::String(text) => text.clone(),
@@ -255,7 +255,7 @@ async fn put(
         let problems: Vec<Value> = rules.iter().map(problem).collect();
         let body = json!({
             "error": "Dữ liệu không hợp lệ; chưa lưu gì.",
-            "errors": errors,
+            "errors": errors.messages_json(),
             "unread": unread,
             "problems": problems,
         });

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use rust_decimal::Decimal;
 
 use crate::catalogue::{Catalogue, DataElement, Expression, Organisation, ValueType};
+use crate::error::FieldErrors;
 use crate::format::{NumberError, NumberRules, check_number, parse_vietnamese_number};
 
 /// One input of the form: an element, broken down by organisation where the catalogue says so.
@@ -114,8 +115,8 @@ pub struct RuleOutcome {
 pub struct Checked {
     /// Parsed values by field key.
     pub values: BTreeMap<String, Decimal>,
-    /// Per-field messages for input that could not be read.
-    pub errors: BTreeMap<String, String>,
+    /// Per-field messages for input that could not be read, keyed by the field's key.
+    pub errors: FieldErrors,
     /// Rules that do not hold.
     pub rules: Vec<RuleOutcome>,
 }
@@ -166,7 +167,7 @@ pub fn check(
     let mut checked = Checked::default();
     for (key, input) in inputs {
         let Some(field) = by_key.get(key.as_str()) else {
-            checked.errors.insert(key.clone(), "Chỉ tiêu này không có trong báo cáo của cấp đơn vị này.".to_owned());
+            checked.errors.set(key.clone(), "Chỉ tiêu này không có trong báo cáo của cấp đơn vị này.");
             continue;
         };
         match parse_input(field.element, input) {
@@ -175,7 +176,7 @@ pub fn check(
             }
             Ok(None) => {}
             Err(message) => {
-                checked.errors.insert(key.clone(), message);
+                checked.errors.set(key.clone(), message);
             }
         }
     }

@@ -8,6 +8,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -21,7 +22,7 @@ use crate::catalogue::ValueType;
 use crate::error::{AppError, AppResult};
 use crate::format;
 use crate::units::{self, Unit};
-use crate::web::{AppState, Flash, Layout, render};
+use crate::web::{AppState, Flash, Layout, filters, render};
 
 pub struct RuleView {
     pub code: String,
@@ -45,6 +46,23 @@ pub struct RowView {
     pub description: String,
     /// The reviewer's remark on this field, kept when a review action is refused.
     pub review_remark: String,
+}
+
+impl RowView {
+    /// The id of the field's control: `f-KEY`.
+    pub fn input_id(&self) -> String {
+        format!("f-{}", self.key)
+    }
+
+    /// The name the form posts the field under: `v.KEY`.
+    pub fn input_name(&self) -> String {
+        format!("v.{}", self.key)
+    }
+
+    /// The id of the message next to the field: `e-KEY`.
+    pub fn error_id(&self) -> String {
+        format!("e-{}", self.key)
+    }
 }
 
 /// A stored figure the form no longer shows (element or organisation retired, levels or
@@ -89,7 +107,7 @@ pub struct TaskView {
     pub directive_number: String,
     pub number: String,
     pub body: String,
-    pub deadline: String,
+    pub deadline: Option<NaiveDate>,
     pub status: String,
     pub note: String,
 }
@@ -108,7 +126,7 @@ struct FormPage {
     version: i32,
     /// The version the page shows, carried by review actions.
     review_version: i32,
-    due: String,
+    due: NaiveDate,
     saved_at: String,
     sections: Vec<SectionView>,
     narrative: Narrative,
@@ -203,7 +221,7 @@ async fn form_page(
             unit_of_measure: field.element.unit_of_measure.clone(),
             input: form.inputs.get(&field.key).cloned().unwrap_or_default(),
             previous: previous.get(&field.key).map(|v| value_text(*v, field.element.kind())).unwrap_or_default(),
-            error: form.checked.errors.get(&field.key).cloned(),
+            error: form.checked.errors.get(&field.key).map(str::to_owned),
             rules,
             remark: form.remarks.get(&field.key).cloned(),
             is_boolean: field.element.kind() == ValueType::Boolean,
@@ -229,7 +247,7 @@ async fn form_page(
                 directive_number: task.directive_number,
                 number: task.number,
                 body: task.body,
-                deadline: task.deadline.map(format::date).unwrap_or_default(),
+                deadline: task.deadline,
                 status: if status.is_empty() { "chua_trien_khai".to_owned() } else { status },
                 note,
             }
@@ -255,7 +273,7 @@ async fn form_page(
         status,
         version: extras.opened.unwrap_or_else(|| report.map(|r| r.version).unwrap_or(0)),
         review_version: report.map(|r| r.version).unwrap_or(0),
-        due: format::date(calendar.due(year, quarter)),
+        due: calendar.due(year, quarter),
         saved_at: report
             .map(|r| r.updated_at.with_timezone(&crate::format::VIETNAM).format("%H:%M ngày %d/%m/%Y").to_string())
             .unwrap_or_default(),
@@ -667,7 +685,7 @@ struct OverviewPage {
     layout: Layout,
     period: Period,
     periods: Vec<Period>,
-    due: String,
+    due: NaiveDate,
     groups: Vec<OverviewGroup>,
     total: usize,
     submitted: usize,
@@ -783,7 +801,7 @@ pub async fn overview(
         layout,
         period,
         periods,
-        due: format::date(due),
+        due,
         groups: overview_groups(rows),
         total,
         submitted,
@@ -795,7 +813,7 @@ pub struct IndexRow {
     pub period: Period,
     pub href: String,
     pub status: Option<Status>,
-    pub due: String,
+    pub due: NaiveDate,
 }
 
 #[derive(Template)]
@@ -821,7 +839,7 @@ pub async fn index(State(state): State<AppState>, layout: Layout, user: CurrentU
             rows.push(IndexRow {
                 href: format!("/reports/{}/{}", unit.code, period.code()),
                 status: report.map(|r| r.status()),
-                due: format::date(calendar.due(year, quarter)),
+                due: calendar.due(year, quarter),
                 period,
             });
             period = period.previous();

@@ -17,7 +17,7 @@ pub use queries::Unit;
 
 use crate::error::{AppError, AppResult};
 use crate::web::routes::{Access, RouteSpec};
-use crate::web::{AppState, Layout, render};
+use crate::web::{AppState, Layout, filters, render};
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
@@ -80,7 +80,7 @@ struct IndexPage {
     date_error: Option<String>,
     provinces: Vec<UnitRow>,
     results: Option<Vec<UnitRow>>,
-    counts: Vec<(String, String)>,
+    counts: Vec<LevelCount>,
 }
 
 async fn index(State(state): State<AppState>, layout: Layout, Query(params): Query<IndexQuery>) -> AppResult<Response> {
@@ -112,11 +112,7 @@ async fn index(State(state): State<AppState>, layout: Layout, Query(params): Que
         .into_iter()
         .map(|unit| UnitRow { href: unit.link(date), parent_name: String::new(), unit })
         .collect();
-    let counts = queries::counts_on(&state.pool, date)
-        .await?
-        .into_iter()
-        .map(|c| (level_plural(c.level).to_owned(), crate::format::integer(c.count)))
-        .collect();
+    let counts = queries::counts_on(&state.pool, date).await?.into_iter().map(LevelCount::from).collect();
     Ok(render(&IndexPage {
         layout,
         query,
@@ -127,6 +123,25 @@ async fn index(State(state): State<AppState>, layout: Layout, Query(params): Que
         results,
         counts,
     }))
+}
+
+/// How many units of one level a page counts ("63 tỉnh, thành phố"): the template writes the
+/// number with `vn_number`.
+pub struct LevelCount {
+    pub label: &'static str,
+    pub count: i64,
+}
+
+impl From<queries::TreeCount> for LevelCount {
+    fn from(count: queries::TreeCount) -> Self {
+        LevelCount { label: level_plural(count.level), count: count.count }
+    }
+}
+
+impl From<queries::SubunitCount> for LevelCount {
+    fn from(count: queries::SubunitCount) -> Self {
+        LevelCount { label: level_plural(count.level), count: count.count }
+    }
 }
 
 fn level_plural(level: i16) -> &'static str {
@@ -157,7 +172,7 @@ struct ShowPage {
     date: NaiveDate,
     ancestors: Vec<UnitRow>,
     children: Vec<UnitRow>,
-    counts: Vec<(String, String)>,
+    counts: Vec<LevelCount>,
     predecessors: Vec<LineageRow>,
     successors: Vec<LineageRow>,
     other_carriers: Vec<UnitRow>,
@@ -185,11 +200,7 @@ async fn show(
     let to_row = |unit: Unit| UnitRow { href: unit.link(date), parent_name: String::new(), unit };
     let ancestors = queries::ancestors(&state.pool, &unit).await?.into_iter().map(to_row).collect();
     let children = queries::children(&state.pool, unit.id).await?.into_iter().map(to_row).collect();
-    let counts = queries::subtree_counts(&state.pool, &unit)
-        .await?
-        .into_iter()
-        .map(|c| (level_plural(c.level).to_owned(), crate::format::integer(c.count)))
-        .collect();
+    let counts = queries::subtree_counts(&state.pool, &unit).await?.into_iter().map(LevelCount::from).collect();
     let lineage_row = |link: queries::LineageLink| LineageRow {
         href: link.unit.link(link.effective_on),
         label: link.merge_label().to_owned(),

@@ -5,11 +5,15 @@
 //!
 //! - `{{ value|vn_number }}`, `{{ value|vn_number(2) }}`: 585160 → "585.160", (51.95, 2) → "51,95";
 //! - `{{ day|vn_date }}`: "15/12/2020";
-//! - `{{ moment|local_time }}`: a UTC moment in Vietnam's time, "30/11/2026 14:05".
+//! - `{{ moment|local_time }}`: a UTC moment in Vietnam's time, "30/11/2026 14:05";
+//! - `{{ paragraph|breaks }}`: text escaped by askama's HTML escaper, its line breaks as `<br>`.
 
 use askama::Values;
+use askama::filters::{Html, Safe, escape};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
+
+use crate::text::{Piece, pieces};
 
 /// A number with `decimals` places (none unless given), `.` between thousands and `,` before
 /// the decimals ([`crate::format::decimal`]).
@@ -32,6 +36,25 @@ pub fn vn_date(value: &NaiveDate, _: &dyn Values) -> askama::Result<String> {
 #[askama::filter_fn]
 pub fn local_time(value: &DateTime<Utc>, _: &dyn Values) -> askama::Result<String> {
     Ok(crate::format::local_datetime(*value))
+}
+
+/// A paragraph's text as HTML: each piece escaped by askama's HTML escaper, its breaks (line
+/// separator, vertical tab, new line; a page break too) as `<br>`, no control character left
+/// ([`crate::text::pieces`]). What it returns is marked safe, so it is not escaped again.
+#[askama::filter_fn]
+pub fn breaks<T: std::fmt::Display>(value: &T, _: &dyn Values) -> askama::Result<Safe<String>> {
+    let text = value.to_string();
+    let mut html = String::with_capacity(text.len());
+    for piece in pieces(&text) {
+        match piece {
+            Piece::Text(text) => {
+                let Ok(escaped) = escape(text, Html);
+                html.push_str(&escaped.to_string());
+            }
+            Piece::LineBreak | Piece::PageBreak => html.push_str("<br>"),
+        }
+    }
+    Ok(Safe(html))
 }
 
 #[cfg(test)]
@@ -63,5 +86,20 @@ mod tests {
             at: Utc.with_ymd_and_hms(2026, 11, 30, 20, 5, 0).single().expect("moment"),
         };
         assert_eq!(sample.render().expect("render"), "585.160 | 51,95 | 15/12/2020 | 01/12/2026 03:05");
+    }
+
+    #[derive(Template)]
+    #[template(source = "<p>{{ text|breaks }}</p>", ext = "html")]
+    struct Paragraph<'a> {
+        text: &'a str,
+    }
+
+    #[test]
+    fn breaks_escape_then_break_lines() {
+        let html = Paragraph { text: "<b>\u{2028}x\u{000B}y\u{0002}z" }.render().expect("render");
+        assert_eq!(html, "<p>&#60;b&#62;<br>x<br>y z</p>");
+        assert!(!html.chars().any(|c| c.is_control()));
+        let html = Paragraph { text: "\"a\" & 'b'\r\nc\u{000C}d" }.render().expect("render");
+        assert_eq!(html, "<p>&#34;a&#34; &#38; &#39;b&#39;<br>c<br>d</p>");
     }
 }

@@ -16,7 +16,7 @@ use crate::directives::display::{self, TargetStatus};
 use crate::directives::store::{self, Directive};
 use crate::error::{AppError, AppResult};
 use crate::units;
-use crate::web::{AppState, Layout, render};
+use crate::web::{AppState, Layout, filters, render};
 
 pub struct AssignLine {
     pub text: String,
