@@ -124,7 +124,8 @@ struct AboutPage {
 
 /// About the application: also the benchmark's baseline, one trivial query through the layout.
 async fn about(State(state): State<AppState>, layout: Layout) -> AppResult<Response> {
-    let now: chrono::DateTime<chrono::Utc> = sqlx::query_scalar!(r#"SELECT now() AS "now!""#).fetch_one(&state.pool).await?;
+    let now: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar!(r#"SELECT now() AS "now!""#).fetch_one(&state.pool).await?;
     let database_time = now.with_timezone(&crate::format::VIETNAM).format("%H:%M:%S ngày %d/%m/%Y").to_string();
     Ok(render(&AboutPage { layout, version: env!("CARGO_PKG_VERSION"), database_time }))
 }

@@ -28,9 +28,12 @@ fn new_token() -> String {
 pub async fn create(pool: &PgPool, user_id: i32, client: &str) -> sqlx::Result<String> {
     let token = new_token();
     // Intervals are bound as chrono durations, which the macros' check does not map (`as _`).
-    sqlx::query!("DELETE FROM sessions WHERE expires_at < now() OR last_seen_at < now() - $1::interval", IDLE_TIMEOUT as _)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM sessions WHERE expires_at < now() OR last_seen_at < now() - $1::interval",
+        IDLE_TIMEOUT as _
+    )
+    .execute(pool)
+    .await?;
     sqlx::query!(
         "INSERT INTO sessions (token_hash, user_id, expires_at, client) VALUES ($1, $2, now() + $3, $4)",
         token_hash(&token),

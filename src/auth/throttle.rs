@@ -63,6 +63,8 @@ pub async fn release(pool: &PgPool, username: &str, client: &str) -> sqlx::Resul
     )
     .execute(pool)
     .await?;
-    sqlx::query!("DELETE FROM login_attempts WHERE window_start < now() - $1::interval", (WINDOW * 2) as _).execute(pool).await?;
+    sqlx::query!("DELETE FROM login_attempts WHERE window_start < now() - $1::interval", (WINDOW * 2) as _)
+        .execute(pool)
+        .await?;
     Ok(())
 }

@@ -59,9 +59,10 @@ pub async fn revoke(pool: &PgPool, user_id: i32, id: i32) -> sqlx::Result<bool> 
 /// Revokes every live token of an account (password change or reset, deactivation); returns
 /// how many there were.
 pub async fn revoke_all(tx: &mut sqlx::PgConnection, user_id: i32) -> sqlx::Result<u64> {
-    let result = sqlx::query!("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user_id)
-        .execute(tx)
-        .await?;
+    let result =
+        sqlx::query!("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user_id)
+            .execute(tx)
+            .await?;
     Ok(result.rows_affected())
 }
 

@@ -148,9 +148,13 @@ pub async fn insert<'e>(executor: impl PgExecutor<'e>, user: &NewUser<'_>) -> sq
 /// Sets a new password hash and revokes every personal API token of the account: a token made
 /// under the old password must not outlive it. Returns how many tokens were revoked.
 pub async fn set_password(tx: &mut sqlx::PgConnection, id: i32, hash: &str) -> sqlx::Result<u64> {
-    sqlx::query!("UPDATE users SET password_hash = $2, updated_at = now(), version = version + 1 WHERE id = $1", id, hash)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET password_hash = $2, updated_at = now(), version = version + 1 WHERE id = $1",
+        id,
+        hash
+    )
+    .execute(&mut *tx)
+    .await?;
     super::tokens::revoke_all(tx, id).await
 }
 
@@ -188,9 +192,11 @@ pub async fn update<'e>(
 /// Active administrators other than `except`, counted under a lock so that two
 /// administrators cannot demote each other at the same instant.
 pub async fn other_active_admins(tx: &mut sqlx::PgConnection, except: i32) -> sqlx::Result<i64> {
-    let ids: Vec<i32> =
-        sqlx::query_scalar!("SELECT id FROM users WHERE active AND 'quan_tri' = ANY(roles) AND id <> $1 FOR UPDATE", except)
-            .fetch_all(&mut *tx)
-            .await?;
+    let ids: Vec<i32> = sqlx::query_scalar!(
+        "SELECT id FROM users WHERE active AND 'quan_tri' = ANY(roles) AND id <> $1 FOR UPDATE",
+        except
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     Ok(ids.len() as i64)
 }

@@ -240,9 +240,12 @@ impl Catalogue {
             )
             .fetch_all(pool)
             .await?,
-            sections: sqlx::query_as!(Section, "SELECT code, name, sort_order FROM report_sections ORDER BY sort_order, code")
-                .fetch_all(pool)
-                .await?,
+            sections: sqlx::query_as!(
+                Section,
+                "SELECT code, name, sort_order FROM report_sections ORDER BY sort_order, code"
+            )
+            .fetch_all(pool)
+            .await?,
             elements: sqlx::query_as!(
                 DataElement,
                 "SELECT code, name, section_code, unit_of_measure, value_type, aggregation, by_organisation, levels,

@@ -234,9 +234,12 @@ impl Row for OrganisationRecord {
 // Report sections.
 
 pub async fn sections(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<SectionRecord>> {
-    sqlx::query_as!(SectionRecord, "SELECT code, name, sort_order, version FROM report_sections ORDER BY sort_order, code")
-        .fetch_all(executor)
-        .await
+    sqlx::query_as!(
+        SectionRecord,
+        "SELECT code, name, sort_order, version FROM report_sections ORDER BY sort_order, code"
+    )
+    .fetch_all(executor)
+    .await
 }
 
 impl Row for SectionRecord {
@@ -251,9 +254,13 @@ impl Row for SectionRecord {
     }
 
     async fn select_one<'e>(executor: impl PgExecutor<'e>, code: &str) -> sqlx::Result<Option<Self>> {
-        sqlx::query_as!(SectionRecord, "SELECT code, name, sort_order, version FROM report_sections WHERE code = $1", code)
-            .fetch_optional(executor)
-            .await
+        sqlx::query_as!(
+            SectionRecord,
+            "SELECT code, name, sort_order, version FROM report_sections WHERE code = $1",
+            code
+        )
+        .fetch_optional(executor)
+        .await
     }
 
     async fn insert_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {

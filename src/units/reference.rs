@@ -115,8 +115,9 @@ pub async fn ensure_loaded(pool: &PgPool) -> anyhow::Result<bool> {
     let checksum = checksum();
     let mut tx = pool.begin().await?;
     sqlx::query!("SELECT pg_advisory_xact_lock(7294001)").execute(&mut *tx).await?;
-    let loaded: Option<String> =
-        sqlx::query_scalar!("SELECT checksum FROM reference_data WHERE name = 'units'").fetch_optional(&mut *tx).await?;
+    let loaded: Option<String> = sqlx::query_scalar!("SELECT checksum FROM reference_data WHERE name = 'units'")
+        .fetch_optional(&mut *tx)
+        .await?;
     match loaded {
         Some(existing) if existing == checksum => return Ok(false),
         Some(_) => {
@@ -209,7 +210,9 @@ pub async fn ensure_loaded(pool: &PgPool) -> anyhow::Result<bool> {
     .await
     .context("nạp quan hệ sáp nhập")?;
 
-    sqlx::query!("INSERT INTO reference_data (name, checksum) VALUES ('units', $1)", &checksum).execute(&mut *tx).await?;
+    sqlx::query!("INSERT INTO reference_data (name, checksum) VALUES ('units', $1)", &checksum)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -103,9 +103,12 @@ pub async fn attachment_content(
     directive_id: i32,
     id: i32,
 ) -> sqlx::Result<Option<(String, String, Vec<u8>)>> {
-    let row =
-        sqlx::query!("SELECT file_name, content_type, content FROM attachments WHERE id = $1 AND directive_id = $2", id, directive_id)
-            .fetch_optional(pool)
-            .await?;
+    let row = sqlx::query!(
+        "SELECT file_name, content_type, content FROM attachments WHERE id = $1 AND directive_id = $2",
+        id,
+        directive_id
+    )
+    .fetch_optional(pool)
+    .await?;
     Ok(row.map(|row| (row.file_name, row.content_type, row.content)))
 }

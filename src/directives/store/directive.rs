@@ -339,6 +339,8 @@ pub async fn update(conn: &mut PgConnection, id: i32, version: i32, d: &NewDirec
 
 /// Records that `id` was replaced by `replacement`.
 pub async fn set_replaced_by(conn: &mut PgConnection, id: i32, replacement: i32) -> sqlx::Result<()> {
-    sqlx::query!("UPDATE directives SET replaced_by_id = $2 WHERE id = $1", id, replacement).execute(&mut *conn).await?;
+    sqlx::query!("UPDATE directives SET replaced_by_id = $2 WHERE id = $1", id, replacement)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

@@ -180,9 +180,13 @@ pub async fn implementing_among(pool: &PgPool, id: i32, candidates: &[i32]) -> s
 
 /// Records that `child` implements `parent` (again: nothing changes).
 pub async fn link(conn: &mut PgConnection, child: i32, parent: i32) -> sqlx::Result<()> {
-    sqlx::query!("INSERT INTO directive_links (child_id, parent_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", child, parent)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO directive_links (child_id, parent_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        child,
+        parent
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

@@ -80,7 +80,9 @@ pub struct IndicatorChoice {
 }
 
 pub async fn indicator_choices(pool: &PgPool) -> sqlx::Result<Vec<IndicatorChoice>> {
-    sqlx::query_as!(IndicatorChoice, "SELECT code, name FROM indicators ORDER BY sort_order, code").fetch_all(pool).await
+    sqlx::query_as!(IndicatorChoice, "SELECT code, name FROM indicators ORDER BY sort_order, code")
+        .fetch_all(pool)
+        .await
 }
 
 /// Whether the catalogue has indicator `code`.
@@ -130,5 +132,7 @@ pub async fn insert_target(conn: &mut PgConnection, target: &NewTarget<'_>) -> s
 
 /// Target `id` as its row reads in JSON (for the audit log).
 pub async fn target_json(conn: &mut PgConnection, id: i32) -> sqlx::Result<Option<serde_json::Value>> {
-    sqlx::query_scalar!(r#"SELECT to_jsonb(t) AS "row!" FROM targets t WHERE id = $1"#, id).fetch_optional(&mut *conn).await
+    sqlx::query_scalar!(r#"SELECT to_jsonb(t) AS "row!" FROM targets t WHERE id = $1"#, id)
+        .fetch_optional(&mut *conn)
+        .await
 }
