@@ -92,11 +92,11 @@ async fn home(State(state): State<AppState>, mut layout: Layout, user: CurrentUs
             ));
         }
         if user.has(Role::Reviewer) {
-            let waiting: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM reports r JOIN units u ON u.id = r.unit_id
-                 WHERE u.parent_id = $1 AND r.status = 'da_gui'",
+            let waiting: i64 = sqlx::query_scalar!(
+                r#"SELECT count(*) AS "count!" FROM reports r JOIN units u ON u.id = r.unit_id
+                 WHERE u.parent_id = $1 AND r.status = 'da_gui'"#,
+                own.id,
             )
-            .bind(own.id)
             .fetch_one(&state.pool)
             .await?;
             awaiting_review = Some((waiting, format!("/reviews?period={}", period.code())));
@@ -124,7 +124,8 @@ struct AboutPage {
 
 /// About the application: also the benchmark's baseline, one trivial query through the layout.
 async fn about(State(state): State<AppState>, layout: Layout) -> AppResult<Response> {
-    let now: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("SELECT now()").fetch_one(&state.pool).await?;
+    let now: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar!(r#"SELECT now() AS "now!""#).fetch_one(&state.pool).await?;
     let database_time = now.with_timezone(&crate::format::VIETNAM).format("%H:%M:%S ngày %d/%m/%Y").to_string();
     Ok(render(&AboutPage { layout, version: env!("CARGO_PKG_VERSION"), database_time }))
 }

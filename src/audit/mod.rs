@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
-use sqlx::{FromRow, PgExecutor};
+use sqlx::PgExecutor;
 
 use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action};
@@ -45,19 +45,19 @@ pub struct Entry<'a> {
 }
 
 pub async fn record<'e>(executor: impl PgExecutor<'e>, actor: &Actor, entry: Entry<'_>) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_log (actor_id, actor_name, action, entity, entity_id, unit_id, before, after, client)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        actor.user_id,
+        &actor.name,
+        entry.action,
+        entry.entity,
+        &entry.entity_id,
+        entry.unit_id,
+        entry.before,
+        entry.after,
+        &actor.client,
     )
-    .bind(actor.user_id)
-    .bind(&actor.name)
-    .bind(entry.action)
-    .bind(entry.entity)
-    .bind(&entry.entity_id)
-    .bind(entry.unit_id)
-    .bind(entry.before)
-    .bind(entry.after)
-    .bind(&actor.client)
     .execute(executor)
     .await?;
     Ok(())
@@ -75,22 +75,24 @@ pub async fn record_many<'e>(executor: impl PgExecutor<'e>, actor: &Actor, entri
     let units: Vec<Option<i32>> = entries.iter().map(|e| e.unit_id).collect();
     let before: Vec<Option<&serde_json::Value>> = entries.iter().map(|e| e.before.as_ref()).collect();
     let after: Vec<Option<&serde_json::Value>> = entries.iter().map(|e| e.after.as_ref()).collect();
-    sqlx::query(
+    // The arrays hold borrowed and optional elements, which the macro's type check does not
+    // know (`as _`); their SQL types are the casts in the statement.
+    sqlx::query!(
         "INSERT INTO audit_log (actor_id, actor_name, action, entity, entity_id, unit_id, before, after, client)
          SELECT $1, $2, e.action, e.entity, e.entity_id, e.unit_id, e.before, e.after, $3
          FROM UNNEST($4::text[], $5::text[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[])
               WITH ORDINALITY AS e(action, entity, entity_id, unit_id, before, after, n)
          ORDER BY e.n",
+        actor.user_id,
+        &actor.name,
+        &actor.client,
+        actions as _,
+        entities as _,
+        ids as _,
+        units as _,
+        before as _,
+        after as _,
     )
-    .bind(actor.user_id)
-    .bind(&actor.name)
-    .bind(&actor.client)
-    .bind(actions)
-    .bind(entities)
-    .bind(ids)
-    .bind(units)
-    .bind(before)
-    .bind(after)
     .execute(executor)
     .await?;
     Ok(())
@@ -114,7 +116,7 @@ pub struct Filters {
     to: String,
 }
 
-#[derive(Debug, FromRow)]
+#[derive(Debug)]
 pub struct Row {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -169,8 +171,9 @@ async fn index(
     };
     let unit_pattern = format!("%{}%", crate::text::like_escape(&crate::text::fold(&filters.unit)));
     // Subtree administrators see the entries of their subtree; national ones see everything.
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT a.id, a.at, a.actor_name, a.action, a.entity, a.entity_id, n.name AS unit_name,
+    let rows: Vec<Row> = sqlx::query_as!(
+        Row,
+        "SELECT a.id, a.at, a.actor_name, a.action, a.entity, a.entity_id, n.name AS \"unit_name?\",
                 a.before, a.after, a.client
          FROM audit_log a
          LEFT JOIN units n ON n.id = a.unit_id
@@ -181,24 +184,24 @@ async fn index(
            AND ($5::date IS NULL OR a.at >= ($5::date - interval '7 hours'))
            AND ($6::date IS NULL OR a.at < ($6::date + interval '17 hours'))
          ORDER BY a.id DESC LIMIT 500",
+        own.map(|u| u.path.clone()) as _,
+        format!("%{}%", crate::text::like_escape(filters.user.trim())),
+        &unit_pattern,
+        filters.entity.trim(),
+        from,
+        to,
     )
-    .bind(own.map(|u| u.path.clone()))
-    .bind(format!("%{}%", crate::text::like_escape(filters.user.trim())))
-    .bind(&unit_pattern)
-    .bind(filters.entity.trim())
-    .bind(from)
-    .bind(to)
     .fetch_all(&state.pool)
     .await?;
     // The distinct entities by skipping through the (entity, entity_id) index, one probe per
     // entity, instead of scanning the whole (ever-growing) log on every view.
-    let entities: Vec<String> = sqlx::query_scalar(
-        "WITH RECURSIVE e AS (
+    let entities: Vec<String> = sqlx::query_scalar!(
+        r#"WITH RECURSIVE e AS (
              SELECT min(entity) AS entity FROM audit_log
              UNION ALL
              SELECT (SELECT min(entity) FROM audit_log WHERE entity > e.entity) FROM e WHERE e.entity IS NOT NULL
          )
-         SELECT entity FROM e WHERE entity IS NOT NULL ORDER BY entity",
+         SELECT entity AS "entity!" FROM e WHERE entity IS NOT NULL ORDER BY entity"#,
     )
     .fetch_all(&state.pool)
     .await?;

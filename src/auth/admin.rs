@@ -328,7 +328,7 @@ pub async fn update(
     if !active {
         // A deactivated account keeps nothing that opens the app: no session, no API key (a
         // key must not come back to life if the account is later reactivated for someone else).
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query!("DELETE FROM sessions WHERE user_id = $1", id).execute(&mut *tx).await?;
         super::tokens::revoke_all(&mut tx, id).await?;
     }
     let after = users::by_id(&mut *tx, id).await?;

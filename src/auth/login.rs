@@ -395,9 +395,7 @@ pub async fn change_password(
     let mut tx = state.pool.begin().await?;
     let revoked = users::set_password(&mut tx, user.id, &hash).await?;
     // Other sessions of this account end; this one stays. Its API keys end too.
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
-        .bind(user.id)
-        .bind(&user.token_hash)
+    sqlx::query!("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2", user.id, &user.token_hash)
         .execute(&mut *tx)
         .await?;
     let entry = Entry {

@@ -27,21 +27,25 @@ fn new_token() -> String {
 /// Starts a new session (a new id at every login) and returns its token for the cookie.
 pub async fn create(pool: &PgPool, user_id: i32, client: &str) -> sqlx::Result<String> {
     let token = new_token();
-    sqlx::query("DELETE FROM sessions WHERE expires_at < now() OR last_seen_at < now() - $1")
-        .bind(IDLE_TIMEOUT)
-        .execute(pool)
-        .await?;
-    sqlx::query("INSERT INTO sessions (token_hash, user_id, expires_at, client) VALUES ($1, $2, now() + $3, $4)")
-        .bind(token_hash(&token))
-        .bind(user_id)
-        .bind(ABSOLUTE_TIMEOUT)
-        .bind(client)
-        .execute(pool)
-        .await?;
+    // Intervals are bound as chrono durations, which the macros' check does not map (`as _`).
+    sqlx::query!(
+        "DELETE FROM sessions WHERE expires_at < now() OR last_seen_at < now() - $1::interval",
+        IDLE_TIMEOUT as _
+    )
+    .execute(pool)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO sessions (token_hash, user_id, expires_at, client) VALUES ($1, $2, now() + $3, $4)",
+        token_hash(&token),
+        user_id,
+        ABSOLUTE_TIMEOUT as _,
+        client,
+    )
+    .execute(pool)
+    .await?;
     Ok(token)
 }
 
-#[derive(sqlx::FromRow)]
 struct SessionRow {
     user_id: i32,
     username: String,
@@ -56,10 +60,6 @@ struct SessionRow {
     unit_path: Option<String>,
     unit_history: Vec<String>,
 }
-
-/// The predecessors' paths of the account's unit `n` (see [`UnitScope::history`]).
-const HISTORY: &str = "ARRAY(SELECT p.path::text FROM unit_lineage l JOIN units p ON p.id = l.predecessor_id
-                              WHERE l.successor_id = n.id) AS unit_history";
 
 /// How long a live session, once read, is trusted without reading it again. At quarter-end a
 /// cached dashboard view then costs the database nothing, leaving the CPU to the saves. A
@@ -92,21 +92,27 @@ pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser
 }
 
 async fn read(pool: &PgPool, hash: Vec<u8>) -> sqlx::Result<Option<CurrentUser>> {
-    let sql = format!(
-        "SELECT s.user_id, u.username, u.full_name, u.roles, s.last_seen_at,
-                n.id AS unit_id, n.code AS unit_code, n.name AS unit_name, n.level AS unit_level,
-                n.parent_id AS unit_parent_id, n.path::text AS unit_path, {HISTORY}
+    // unit_history: the predecessors' paths of the account's unit `n` (see [`UnitScope::history`]).
+    let row = sqlx::query_as!(
+        SessionRow,
+        r#"SELECT s.user_id, u.username, u.full_name, u.roles, s.last_seen_at,
+                n.id AS "unit_id?", n.code AS "unit_code?", n.name AS "unit_name?", n.level AS "unit_level?",
+                n.parent_id AS unit_parent_id, n.path::text AS unit_path,
+                ARRAY(SELECT p.path::text FROM unit_lineage l JOIN units p ON p.id = l.predecessor_id
+                      WHERE l.successor_id = n.id) AS "unit_history!"
          FROM sessions s
          JOIN users u ON u.id = s.user_id
          LEFT JOIN units n ON n.id = u.unit_id
-         WHERE s.token_hash = $1 AND s.expires_at > now() AND s.last_seen_at > now() - $2 AND u.active"
-    );
-    let row: Option<SessionRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&hash).bind(IDLE_TIMEOUT).fetch_optional(pool).await?;
+         WHERE s.token_hash = $1 AND s.expires_at > now() AND s.last_seen_at > now() - $2::interval AND u.active"#,
+        &hash,
+        IDLE_TIMEOUT as _,
+    )
+    .fetch_optional(pool)
+    .await?;
     let Some(row) = row else { return Ok(None) };
     // Refresh the idle clock at most once a minute to spare the database a write per request.
     if Utc::now() - row.last_seen_at > Duration::minutes(1) {
-        sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1").bind(&hash).execute(pool).await?;
+        sqlx::query!("UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1", &hash).execute(pool).await?;
     }
     let unit = match (row.unit_id, row.unit_code, row.unit_name, row.unit_level, row.unit_path) {
         (Some(id), Some(code), Some(name), Some(level), Some(path)) => {
@@ -126,13 +132,13 @@ async fn read(pool: &PgPool, hash: Vec<u8>) -> sqlx::Result<Option<CurrentUser>>
 }
 
 pub async fn delete(pool: &PgPool, token_hash: &[u8]) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await?;
+    sqlx::query!("DELETE FROM sessions WHERE token_hash = $1", token_hash).execute(pool).await?;
     Ok(())
 }
 
 /// Ends every session of a user (password reset, deactivation).
 pub async fn delete_for_user(pool: &PgPool, user_id: i32) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(pool).await?;
+    sqlx::query!("DELETE FROM sessions WHERE user_id = $1", user_id).execute(pool).await?;
     Ok(())
 }
 
@@ -148,7 +154,6 @@ pub fn expired_cookie(secure: bool) -> Cookie<'static> {
 
 /// The account `user_id` as a [`CurrentUser`] (for API tokens), if active.
 pub async fn load_user(pool: &PgPool, user_id: i32, token_hash: Vec<u8>) -> sqlx::Result<Option<CurrentUser>> {
-    #[derive(sqlx::FromRow)]
     struct Row {
         username: String,
         full_name: String,
@@ -161,12 +166,18 @@ pub async fn load_user(pool: &PgPool, user_id: i32, token_hash: Vec<u8>) -> sqlx
         unit_path: Option<String>,
         unit_history: Vec<String>,
     }
-    let sql = format!(
-        "SELECT u.username, u.full_name, u.roles, n.id AS unit_id, n.code AS unit_code, n.name AS unit_name,
-                n.level AS unit_level, n.parent_id AS unit_parent_id, n.path::text AS unit_path, {HISTORY}
-         FROM users u LEFT JOIN units n ON n.id = u.unit_id WHERE u.id = $1 AND u.active"
-    );
-    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_optional(pool).await?;
+    let row = sqlx::query_as!(
+        Row,
+        r#"SELECT u.username, u.full_name, u.roles,
+                n.id AS "unit_id?", n.code AS "unit_code?", n.name AS "unit_name?",
+                n.level AS "unit_level?", n.parent_id AS unit_parent_id, n.path::text AS unit_path,
+                ARRAY(SELECT p.path::text FROM unit_lineage l JOIN units p ON p.id = l.predecessor_id
+                      WHERE l.successor_id = n.id) AS "unit_history!"
+         FROM users u LEFT JOIN units n ON n.id = u.unit_id WHERE u.id = $1 AND u.active"#,
+        user_id,
+    )
+    .fetch_optional(pool)
+    .await?;
     Ok(row.map(|row| CurrentUser {
         id: user_id,
         username: row.username,

@@ -31,22 +31,23 @@ fn client_key(client: &str) -> String {
 /// password check (`false`: over a limit, answer 429). `username` must already be capped in
 /// length (the login form refuses names over 64 characters).
 pub async fn reserve(pool: &PgPool, username: &str, client: &str) -> sqlx::Result<bool> {
-    let counts: Vec<(String, i32)> = sqlx::query_as(
+    // WINDOW is a chrono duration, which the macros' check does not map to interval (`as _`).
+    let counts = sqlx::query!(
         "INSERT INTO login_attempts AS a (key, window_start, attempts)
          VALUES ($1, now(), 1), ($2, now(), 1)
          ON CONFLICT (key) DO UPDATE SET
-             attempts = CASE WHEN a.window_start < now() - $3 THEN 1 ELSE a.attempts + 1 END,
-             window_start = CASE WHEN a.window_start < now() - $3 THEN now() ELSE a.window_start END
+             attempts = CASE WHEN a.window_start < now() - $3::interval THEN 1 ELSE a.attempts + 1 END,
+             window_start = CASE WHEN a.window_start < now() - $3::interval THEN now() ELSE a.window_start END
          RETURNING key, attempts",
+        account_key(username),
+        client_key(client),
+        WINDOW as _,
     )
-    .bind(account_key(username))
-    .bind(client_key(client))
-    .bind(WINDOW)
     .fetch_all(pool)
     .await?;
-    let over = counts.iter().any(|(key, attempts)| {
-        let limit = if key.starts_with("account:") { MAX_PER_ACCOUNT } else { MAX_PER_CLIENT };
-        *attempts > limit
+    let over = counts.iter().any(|row| {
+        let limit = if row.key.starts_with("account:") { MAX_PER_ACCOUNT } else { MAX_PER_CLIENT };
+        row.attempts > limit
     });
     Ok(!over)
 }
@@ -54,14 +55,16 @@ pub async fn reserve(pool: &PgPool, username: &str, client: &str) -> sqlx::Resul
 /// After a successful login: the account starts afresh, and the address gets its attempt back.
 /// Old windows are swept at the same time.
 pub async fn release(pool: &PgPool, username: &str, client: &str) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE login_attempts SET attempts = CASE WHEN key = $1 THEN 0 ELSE greatest(attempts - 1, 0) END
          WHERE key IN ($1, $2)",
+        account_key(username),
+        client_key(client),
     )
-    .bind(account_key(username))
-    .bind(client_key(client))
     .execute(pool)
     .await?;
-    sqlx::query("DELETE FROM login_attempts WHERE window_start < now() - $1").bind(WINDOW * 2).execute(pool).await?;
+    sqlx::query!("DELETE FROM login_attempts WHERE window_start < now() - $1::interval", (WINDOW * 2) as _)
+        .execute(pool)
+        .await?;
     Ok(())
 }

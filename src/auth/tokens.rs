@@ -2,11 +2,11 @@
 //! revocable. `Authorization: Bearer dv_…` on the JSON API.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgPool};
+use sqlx::PgPool;
 
 use super::CurrentUser;
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Token {
     pub id: i32,
     pub name: String,
@@ -22,43 +22,47 @@ pub async fn create(pool: &PgPool, user_id: i32, name: &str) -> sqlx::Result<Str
     let mut bytes = [0u8; 24];
     rand::rng().fill_bytes(&mut bytes);
     let token = format!("{PREFIX}{}", hex::encode(bytes));
-    sqlx::query("INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, $2, $3)")
-        .bind(user_id)
-        .bind(name)
-        .bind(super::sessions::token_hash(&token))
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, $2, $3)",
+        user_id,
+        name,
+        super::sessions::token_hash(&token),
+    )
+    .execute(pool)
+    .await?;
     Ok(token)
 }
 
 pub async fn list(pool: &PgPool, user_id: i32) -> sqlx::Result<Vec<Token>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        Token,
         "SELECT id, name, created_at, last_used_at FROM api_tokens
          WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC",
+        user_id,
     )
-    .bind(user_id)
     .fetch_all(pool)
     .await
 }
 
 /// Revokes one of the user's own tokens; returns whether there was one to revoke.
 pub async fn revoke(pool: &PgPool, user_id: i32, id: i32) -> sqlx::Result<bool> {
-    let result =
-        sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
-            .bind(id)
-            .bind(user_id)
-            .execute(pool)
-            .await?;
+    let result = sqlx::query!(
+        "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+        id,
+        user_id,
+    )
+    .execute(pool)
+    .await?;
     Ok(result.rows_affected() == 1)
 }
 
 /// Revokes every live token of an account (password change or reset, deactivation); returns
 /// how many there were.
 pub async fn revoke_all(tx: &mut sqlx::PgConnection, user_id: i32) -> sqlx::Result<u64> {
-    let result = sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
-        .bind(user_id)
-        .execute(tx)
-        .await?;
+    let result =
+        sqlx::query!("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user_id)
+            .execute(tx)
+            .await?;
     Ok(result.rows_affected())
 }
 
@@ -73,7 +77,6 @@ pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser
         return Ok(None);
     }
     let hash = super::sessions::token_hash(token);
-    #[derive(FromRow)]
     struct Used {
         id: i32,
         user_id: i32,
@@ -81,13 +84,14 @@ pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser
         unit_id: Option<i32>,
         previous_use: Option<DateTime<Utc>>,
     }
-    let used: Option<Used> = sqlx::query_as(
+    let used = sqlx::query_as!(
+        Used,
         "UPDATE api_tokens t SET last_used_at = now()
          FROM users u, (SELECT id, last_used_at FROM api_tokens WHERE token_hash = $1) old
          WHERE t.token_hash = $1 AND old.id = t.id AND t.revoked_at IS NULL AND u.id = t.user_id AND u.active
          RETURNING t.id, t.user_id, t.name, u.unit_id, old.last_used_at AS previous_use",
+        &hash,
     )
-    .bind(&hash)
     .fetch_optional(pool)
     .await?;
     let Some(used) = used else { return Ok(None) };
@@ -114,11 +118,11 @@ pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser
 /// Revokes token `id` of account `user_id` for an administrator; returns the token's name if
 /// there was a live one.
 pub async fn revoke_for_admin(tx: &mut sqlx::PgConnection, user_id: i32, id: i32) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING name",
+        id,
+        user_id,
     )
-    .bind(id)
-    .bind(user_id)
     .fetch_optional(tx)
     .await
 }

@@ -2,12 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{FromRow, PgExecutor, PgPool};
+use sqlx::{PgExecutor, PgPool};
 
 use super::Role;
 
 /// An account as pages and the audit log see it: no password hash.
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct User {
     pub id: i32,
     pub username: String,
@@ -20,15 +20,11 @@ pub struct User {
     #[serde(skip)]
     pub updated_at: DateTime<Utc>,
     pub version: i32,
-    #[sqlx(default)]
     pub unit_code: Option<String>,
-    #[sqlx(default)]
     pub unit_name: Option<String>,
     #[serde(skip)]
-    #[sqlx(default)]
     pub unit_path: Option<String>,
     #[serde(skip)]
-    #[sqlx(default)]
     pub unit_parent_id: Option<i32>,
 }
 
@@ -56,18 +52,32 @@ impl User {
     }
 }
 
-const SELECT: &str = "SELECT u.id, u.username, u.full_name, u.unit_id, u.roles, u.active, u.created_at, u.updated_at,
-        u.version, n.code AS unit_code, n.name AS unit_name, n.path::text AS unit_path, n.parent_id AS unit_parent_id
- FROM users u LEFT JOIN units n ON n.id = u.unit_id";
+// The three statements below read the same columns (the macros take literals only).
 
 pub async fn by_id<'e>(executor: impl PgExecutor<'e>, id: i32) -> sqlx::Result<Option<User>> {
-    let sql = format!("{SELECT} WHERE u.id = $1");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(executor).await
+    sqlx::query_as!(
+        User,
+        r#"SELECT u.id, u.username, u.full_name, u.unit_id, u.roles, u.active, u.created_at, u.updated_at, u.version,
+                n.code AS "unit_code?", n.name AS "unit_name?", n.path::text AS unit_path, n.parent_id AS "unit_parent_id?"
+         FROM users u LEFT JOIN units n ON n.id = u.unit_id
+         WHERE u.id = $1"#,
+        id,
+    )
+    .fetch_optional(executor)
+    .await
 }
 
 pub async fn by_username(pool: &PgPool, username: &str) -> sqlx::Result<Option<User>> {
-    let sql = format!("{SELECT} WHERE u.username = $1");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(pool).await
+    sqlx::query_as!(
+        User,
+        r#"SELECT u.id, u.username, u.full_name, u.unit_id, u.roles, u.active, u.created_at, u.updated_at, u.version,
+                n.code AS "unit_code?", n.name AS "unit_name?", n.path::text AS unit_path, n.parent_id AS "unit_parent_id?"
+         FROM users u LEFT JOIN units n ON n.id = u.unit_id
+         WHERE u.username = $1"#,
+        username,
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 pub struct ListFilter<'a> {
@@ -80,34 +90,37 @@ pub struct ListFilter<'a> {
 
 pub async fn list(pool: &PgPool, filter: &ListFilter<'_>) -> sqlx::Result<Vec<User>> {
     let unit_pattern = format!("%{}%", crate::text::like_escape(&crate::text::fold(filter.unit_text)));
-    let sql = format!(
-        "{SELECT}
+    // The ltree path is bound as text (`as _`: the macros' check expects PgLTree).
+    sqlx::query_as!(
+        User,
+        r#"SELECT u.id, u.username, u.full_name, u.unit_id, u.roles, u.active, u.created_at, u.updated_at, u.version,
+                n.code AS "unit_code?", n.name AS "unit_name?", n.path::text AS unit_path, n.parent_id AS "unit_parent_id?"
+         FROM users u LEFT JOIN units n ON n.id = u.unit_id
          WHERE ($1::ltree IS NULL OR n.path <@ $1::ltree)
            AND ($2 = '%%' OR n.search_key LIKE $2)
            AND ($3 = '' OR $3 = ANY(u.roles))
            AND ($4::bool IS NULL OR u.active = $4)
          ORDER BY u.active DESC, n.path NULLS FIRST, u.username
-         LIMIT 1000"
-    );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(filter.within_path)
-        .bind(unit_pattern)
-        .bind(filter.role)
-        .bind(filter.active)
-        .fetch_all(pool)
-        .await
+         LIMIT 1000"#,
+        filter.within_path as _,
+        unit_pattern,
+        filter.role,
+        filter.active,
+    )
+    .fetch_all(pool)
+    .await
 }
 
 /// The stored hash of an active account, for login.
 pub async fn password_hash(pool: &PgPool, username: &str) -> sqlx::Result<Option<(i32, String)>> {
-    sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1 AND active")
-        .bind(username)
+    let row = sqlx::query!("SELECT id, password_hash FROM users WHERE username = $1 AND active", username)
         .fetch_optional(pool)
-        .await
+        .await?;
+    Ok(row.map(|row| (row.id, row.password_hash)))
 }
 
 pub async fn password_hash_by_id(pool: &PgPool, id: i32) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_optional(pool).await
+    sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", id).fetch_optional(pool).await
 }
 
 pub struct NewUser<'a> {
@@ -119,15 +132,15 @@ pub struct NewUser<'a> {
 }
 
 pub async fn insert<'e>(executor: impl PgExecutor<'e>, user: &NewUser<'_>) -> sqlx::Result<i32> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO users (username, full_name, unit_id, roles, password_hash) VALUES ($1, $2, $3, $4, $5)
          RETURNING id",
+        user.username,
+        user.full_name,
+        user.unit_id,
+        user.roles,
+        user.password_hash,
     )
-    .bind(user.username)
-    .bind(user.full_name)
-    .bind(user.unit_id)
-    .bind(user.roles)
-    .bind(user.password_hash)
     .fetch_one(executor)
     .await
 }
@@ -135,11 +148,13 @@ pub async fn insert<'e>(executor: impl PgExecutor<'e>, user: &NewUser<'_>) -> sq
 /// Sets a new password hash and revokes every personal API token of the account: a token made
 /// under the old password must not outlive it. Returns how many tokens were revoked.
 pub async fn set_password(tx: &mut sqlx::PgConnection, id: i32, hash: &str) -> sqlx::Result<u64> {
-    sqlx::query("UPDATE users SET password_hash = $2, updated_at = now(), version = version + 1 WHERE id = $1")
-        .bind(id)
-        .bind(hash)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET password_hash = $2, updated_at = now(), version = version + 1 WHERE id = $1",
+        id,
+        hash
+    )
+    .execute(&mut *tx)
+    .await?;
     super::tokens::revoke_all(tx, id).await
 }
 
@@ -158,17 +173,17 @@ pub async fn update<'e>(
     version: i32,
     changes: &Changes<'_>,
 ) -> sqlx::Result<bool> {
-    let result = sqlx::query(
+    let result = sqlx::query!(
         "UPDATE users SET full_name = $3, unit_id = $4, roles = $5, active = $6, updated_at = now(),
                 version = version + 1
          WHERE id = $1 AND version = $2",
+        id,
+        version,
+        changes.full_name,
+        changes.unit_id,
+        changes.roles,
+        changes.active,
     )
-    .bind(id)
-    .bind(version)
-    .bind(changes.full_name)
-    .bind(changes.unit_id)
-    .bind(changes.roles)
-    .bind(changes.active)
     .execute(executor)
     .await?;
     Ok(result.rows_affected() == 1)
@@ -177,10 +192,11 @@ pub async fn update<'e>(
 /// Active administrators other than `except`, counted under a lock so that two
 /// administrators cannot demote each other at the same instant.
 pub async fn other_active_admins(tx: &mut sqlx::PgConnection, except: i32) -> sqlx::Result<i64> {
-    let ids: Vec<i32> =
-        sqlx::query_scalar("SELECT id FROM users WHERE active AND 'quan_tri' = ANY(roles) AND id <> $1 FOR UPDATE")
-            .bind(except)
-            .fetch_all(&mut *tx)
-            .await?;
+    let ids: Vec<i32> = sqlx::query_scalar!(
+        "SELECT id FROM users WHERE active AND 'quan_tri' = ANY(roles) AND id <> $1 FOR UPDATE",
+        except
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     Ok(ids.len() as i64)
 }

@@ -234,28 +234,35 @@ pub struct Catalogue {
 impl Catalogue {
     pub async fn load(pool: &PgPool) -> sqlx::Result<Catalogue> {
         Ok(Catalogue {
-            organisations: sqlx::query_as(
+            organisations: sqlx::query_as!(
+                Organisation,
                 "SELECT code, name, short_name, sort_order FROM organisations WHERE active ORDER BY sort_order, code",
             )
             .fetch_all(pool)
             .await?,
-            sections: sqlx::query_as("SELECT code, name, sort_order FROM report_sections ORDER BY sort_order, code")
-                .fetch_all(pool)
-                .await?,
-            elements: sqlx::query_as(
+            sections: sqlx::query_as!(
+                Section,
+                "SELECT code, name, sort_order FROM report_sections ORDER BY sort_order, code"
+            )
+            .fetch_all(pool)
+            .await?,
+            elements: sqlx::query_as!(
+                DataElement,
                 "SELECT code, name, section_code, unit_of_measure, value_type, aggregation, by_organisation, levels,
                         description, sort_order, version
                  FROM data_elements WHERE active ORDER BY sort_order, code",
             )
             .fetch_all(pool)
             .await?,
-            indicators: sqlx::query_as(
+            indicators: sqlx::query_as!(
+                Indicator,
                 "SELECT code, name, numerator, denominator, factor, decimals, display, unit, sort_order, version
                  FROM indicators ORDER BY sort_order, code",
             )
             .fetch_all(pool)
             .await?,
-            rules: sqlx::query_as(
+            rules: sqlx::query_as!(
+                ValidationRule,
                 "SELECT code, left_expr, operator, right_expr, severity, message, version
                  FROM validation_rules WHERE active ORDER BY code",
             )

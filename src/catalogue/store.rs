@@ -3,13 +3,11 @@
 //! version it was read at (optimistic locking): `false` means someone else saved first.
 
 use serde::Serialize;
-use sqlx::postgres::{PgArguments, PgRow};
-use sqlx::query::Query;
-use sqlx::{FromRow, PgConnection, PgExecutor, Postgres};
+use sqlx::{PgConnection, PgExecutor};
 
 use super::Indicator;
 
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct OrganisationRecord {
     pub code: String,
     pub name: String,
@@ -19,7 +17,7 @@ pub struct OrganisationRecord {
     pub version: i32,
 }
 
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SectionRecord {
     pub code: String,
     pub name: String,
@@ -27,7 +25,7 @@ pub struct SectionRecord {
     pub version: i32,
 }
 
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ElementRecord {
     pub code: String,
     pub name: String,
@@ -81,7 +79,7 @@ pub fn display_label(display: &str) -> &'static str {
     }
 }
 
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RuleRecord {
     pub code: String,
     pub left_expr: String,
@@ -103,7 +101,7 @@ impl RuleRecord {
     }
 }
 
-#[derive(Debug, Clone, Default, FromRow)]
+#[derive(Debug, Clone, Default)]
 pub struct Counts {
     pub organisations: i64,
     pub organisations_active: i64,
@@ -116,79 +114,71 @@ pub struct Counts {
 }
 
 pub async fn counts(executor: impl PgExecutor<'_>) -> sqlx::Result<Counts> {
-    sqlx::query_as(
-        "SELECT (SELECT count(*) FROM organisations) AS organisations,
-                (SELECT count(*) FROM organisations WHERE active) AS organisations_active,
-                (SELECT count(*) FROM report_sections) AS sections,
-                (SELECT count(*) FROM data_elements) AS elements,
-                (SELECT count(*) FROM data_elements WHERE active) AS elements_active,
-                (SELECT count(*) FROM indicators) AS indicators,
-                (SELECT count(*) FROM validation_rules) AS rules,
-                (SELECT count(*) FROM validation_rules WHERE active) AS rules_active",
+    sqlx::query_as!(
+        Counts,
+        r#"SELECT (SELECT count(*) FROM organisations) AS "organisations!",
+                (SELECT count(*) FROM organisations WHERE active) AS "organisations_active!",
+                (SELECT count(*) FROM report_sections) AS "sections!",
+                (SELECT count(*) FROM data_elements) AS "elements!",
+                (SELECT count(*) FROM data_elements WHERE active) AS "elements_active!",
+                (SELECT count(*) FROM indicators) AS "indicators!",
+                (SELECT count(*) FROM validation_rules) AS "rules!",
+                (SELECT count(*) FROM validation_rules WHERE active) AS "rules_active!""#,
     )
     .fetch_one(executor)
     .await
 }
 
-/// A statement with its parameters bound.
-pub type PgQuery = Query<'static, Postgres, PgArguments>;
-
-/// A row the administrators edit. Its statements are written out in full (no SQL assembled at
-/// run time); [`Row::bind`] binds the code (`$1`) and then every field in the order both
-/// [`Row::INSERT`] and [`Row::UPDATE`] use, the update taking the expected version last.
-pub trait Row: for<'r> FromRow<'r, PgRow> + Serialize + Send + Sync + Unpin + 'static {
+/// A row the administrators edit: read by its code, inserted unless the code is taken, updated
+/// only at the version it was read at. Each row type writes its three statements out in full,
+/// checked at compile time like every other.
+pub trait Row: Serialize + Send + Sync + Unpin + Sized + 'static {
     /// The row's name in the audit log.
     const ENTITY: &'static str;
-    /// One row by its code (`$1`).
-    const SELECT_ONE: &'static str;
-    /// The code and the fields; nothing when the code is taken (`ON CONFLICT (code) DO NOTHING`).
-    const INSERT: &'static str;
-    /// The fields of the row whose code is `$1` and whose version is the last parameter.
-    const UPDATE: &'static str;
 
     fn code(&self) -> &str;
     fn version(&self) -> i32;
-    fn bind(&self, query: PgQuery) -> PgQuery;
+
+    /// One row by its code.
+    fn select_one<'e>(
+        executor: impl PgExecutor<'e>,
+        code: &str,
+    ) -> impl Future<Output = sqlx::Result<Option<Self>>> + Send;
+    /// The code and the fields; nothing when the code is taken (`ON CONFLICT (code) DO
+    /// NOTHING`). Returns the rows written.
+    fn insert_row(&self, tx: &mut PgConnection) -> impl Future<Output = sqlx::Result<u64>> + Send;
+    /// The fields of the row with this code, if it is still at [`Row::version`]. Returns the rows
+    /// written.
+    fn update_row(&self, tx: &mut PgConnection) -> impl Future<Output = sqlx::Result<u64>> + Send;
 }
 
 pub async fn fetch<R: Row>(executor: impl PgExecutor<'_>, code: &str) -> sqlx::Result<Option<R>> {
-    sqlx::query_as(R::SELECT_ONE).bind(code).fetch_optional(executor).await
+    R::select_one(executor, code).await
 }
 
 /// Inserts, or `false` when the code is taken.
 pub async fn insert<R: Row>(tx: &mut PgConnection, row: &R) -> sqlx::Result<bool> {
-    let done = row.bind(sqlx::query(R::INSERT)).execute(tx).await?;
-    Ok(done.rows_affected() == 1)
+    Ok(row.insert_row(tx).await? == 1)
 }
 
 /// Updates, or `false` when the row is no longer at the version it was read at.
 pub async fn update<R: Row>(tx: &mut PgConnection, row: &R) -> sqlx::Result<bool> {
-    let done = row.bind(sqlx::query(R::UPDATE)).bind(row.version()).execute(tx).await?;
-    Ok(done.rows_affected() == 1)
+    Ok(row.update_row(tx).await? == 1)
 }
 
 // Organisations.
 
-macro_rules! organisation_columns {
-    () => {
-        "code, name, short_name, sort_order, active, version"
-    };
-}
-
 pub async fn organisations(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<OrganisationRecord>> {
-    sqlx::query_as(concat!("SELECT ", organisation_columns!(), " FROM organisations ORDER BY sort_order, code"))
-        .fetch_all(executor)
-        .await
+    sqlx::query_as!(
+        OrganisationRecord,
+        "SELECT code, name, short_name, sort_order, active, version FROM organisations ORDER BY sort_order, code"
+    )
+    .fetch_all(executor)
+    .await
 }
 
 impl Row for OrganisationRecord {
     const ENTITY: &'static str = "organisation";
-    const SELECT_ONE: &'static str = concat!("SELECT ", organisation_columns!(), " FROM organisations WHERE code = $1");
-    const INSERT: &'static str = "INSERT INTO organisations (code, name, short_name, sort_order, active)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO NOTHING";
-    const UPDATE: &'static str = "UPDATE organisations SET name = $2, short_name = $3, sort_order = $4, active = $5,
-                version = version + 1
-         WHERE code = $1 AND version = $6";
 
     fn code(&self) -> &str {
         &self.code
@@ -198,26 +188,62 @@ impl Row for OrganisationRecord {
         self.version
     }
 
-    fn bind(&self, query: PgQuery) -> PgQuery {
-        query.bind(&self.code).bind(&self.name).bind(&self.short_name).bind(self.sort_order).bind(self.active)
+    async fn select_one<'e>(executor: impl PgExecutor<'e>, code: &str) -> sqlx::Result<Option<Self>> {
+        sqlx::query_as!(
+            OrganisationRecord,
+            "SELECT code, name, short_name, sort_order, active, version FROM organisations WHERE code = $1",
+            code,
+        )
+        .fetch_optional(executor)
+        .await
+    }
+
+    async fn insert_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
+        let done = sqlx::query!(
+            "INSERT INTO organisations (code, name, short_name, sort_order, active)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO NOTHING",
+            &self.code,
+            &self.name,
+            &self.short_name,
+            self.sort_order,
+            self.active,
+        )
+        .execute(tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn update_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
+        let done = sqlx::query!(
+            "UPDATE organisations SET name = $2, short_name = $3, sort_order = $4, active = $5,
+                    version = version + 1
+             WHERE code = $1 AND version = $6",
+            &self.code,
+            &self.name,
+            &self.short_name,
+            self.sort_order,
+            self.active,
+            self.version,
+        )
+        .execute(tx)
+        .await?;
+        Ok(done.rows_affected())
     }
 }
 
 // Report sections.
 
 pub async fn sections(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<SectionRecord>> {
-    sqlx::query_as("SELECT code, name, sort_order, version FROM report_sections ORDER BY sort_order, code")
-        .fetch_all(executor)
-        .await
+    sqlx::query_as!(
+        SectionRecord,
+        "SELECT code, name, sort_order, version FROM report_sections ORDER BY sort_order, code"
+    )
+    .fetch_all(executor)
+    .await
 }
 
 impl Row for SectionRecord {
     const ENTITY: &'static str = "report_section";
-    const SELECT_ONE: &'static str = "SELECT code, name, sort_order, version FROM report_sections WHERE code = $1";
-    const INSERT: &'static str =
-        "INSERT INTO report_sections (code, name, sort_order) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING";
-    const UPDATE: &'static str = "UPDATE report_sections SET name = $2, sort_order = $3, version = version + 1
-         WHERE code = $1 AND version = $4";
 
     fn code(&self) -> &str {
         &self.code
@@ -227,47 +253,65 @@ impl Row for SectionRecord {
         self.version
     }
 
-    fn bind(&self, query: PgQuery) -> PgQuery {
-        query.bind(&self.code).bind(&self.name).bind(self.sort_order)
+    async fn select_one<'e>(executor: impl PgExecutor<'e>, code: &str) -> sqlx::Result<Option<Self>> {
+        sqlx::query_as!(
+            SectionRecord,
+            "SELECT code, name, sort_order, version FROM report_sections WHERE code = $1",
+            code
+        )
+        .fetch_optional(executor)
+        .await
+    }
+
+    async fn insert_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
+        let done = sqlx::query!(
+            "INSERT INTO report_sections (code, name, sort_order) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING",
+            &self.code,
+            &self.name,
+            self.sort_order,
+        )
+        .execute(tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn update_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
+        let done = sqlx::query!(
+            "UPDATE report_sections SET name = $2, sort_order = $3, version = version + 1
+             WHERE code = $1 AND version = $4",
+            &self.code,
+            &self.name,
+            self.sort_order,
+            self.version,
+        )
+        .execute(tx)
+        .await?;
+        Ok(done.rows_affected())
     }
 }
 
 // Data elements.
 
-macro_rules! element_columns {
-    () => {
-        "e.code, e.name, e.section_code, e.unit_of_measure, e.value_type, e.aggregation,
-         e.by_organisation, e.levels, e.description, e.sort_order, e.active, e.version"
-    };
-}
-
 /// Every element, active or retired, in section order.
 pub async fn elements(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<ElementRecord>> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        element_columns!(),
-        " FROM data_elements e JOIN report_sections s ON s.code = e.section_code
+    sqlx::query_as!(
+        ElementRecord,
+        "SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type, e.aggregation,
+                e.by_organisation, e.levels, e.description, e.sort_order, e.active, e.version
+         FROM data_elements e JOIN report_sections s ON s.code = e.section_code
          ORDER BY s.sort_order, s.code, e.sort_order, e.code"
-    ))
+    )
     .fetch_all(executor)
     .await
 }
 
 /// The codes expressions may use: every element that exists (a retired one still has history).
 pub async fn element_codes(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT code FROM data_elements ORDER BY code").fetch_all(executor).await
+    sqlx::query_scalar!("SELECT code FROM data_elements ORDER BY code").fetch_all(executor).await
 }
 
 impl Row for ElementRecord {
     const ENTITY: &'static str = "data_element";
-    const SELECT_ONE: &'static str = concat!("SELECT ", element_columns!(), " FROM data_elements e WHERE e.code = $1");
-    const INSERT: &'static str = "INSERT INTO data_elements (code, name, section_code, unit_of_measure, value_type,
-                aggregation, by_organisation, levels, description, sort_order, active)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (code) DO NOTHING";
-    const UPDATE: &'static str = "UPDATE data_elements SET name = $2, section_code = $3, unit_of_measure = $4,
-                value_type = $5, aggregation = $6, by_organisation = $7, levels = $8, description = $9,
-                sort_order = $10, active = $11, version = version + 1
-         WHERE code = $1 AND version = $12";
 
     fn code(&self) -> &str {
         &self.code
@@ -277,45 +321,79 @@ impl Row for ElementRecord {
         self.version
     }
 
-    fn bind(&self, query: PgQuery) -> PgQuery {
-        query
-            .bind(&self.code)
-            .bind(&self.name)
-            .bind(&self.section_code)
-            .bind(&self.unit_of_measure)
-            .bind(&self.value_type)
-            .bind(&self.aggregation)
-            .bind(self.by_organisation)
-            .bind(&self.levels)
-            .bind(&self.description)
-            .bind(self.sort_order)
-            .bind(self.active)
+    async fn select_one<'e>(executor: impl PgExecutor<'e>, code: &str) -> sqlx::Result<Option<Self>> {
+        sqlx::query_as!(
+            ElementRecord,
+            "SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type, e.aggregation,
+                    e.by_organisation, e.levels, e.description, e.sort_order, e.active, e.version
+             FROM data_elements e WHERE e.code = $1",
+            code,
+        )
+        .fetch_optional(executor)
+        .await
+    }
+
+    async fn insert_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
+        let done = sqlx::query!(
+            "INSERT INTO data_elements (code, name, section_code, unit_of_measure, value_type,
+                    aggregation, by_organisation, levels, description, sort_order, active)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (code) DO NOTHING",
+            &self.code,
+            &self.name,
+            &self.section_code,
+            &self.unit_of_measure,
+            &self.value_type,
+            &self.aggregation,
+            self.by_organisation,
+            &self.levels,
+            &self.description,
+            self.sort_order,
+            self.active,
+        )
+        .execute(tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn update_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
+        let done = sqlx::query!(
+            "UPDATE data_elements SET name = $2, section_code = $3, unit_of_measure = $4,
+                    value_type = $5, aggregation = $6, by_organisation = $7, levels = $8, description = $9,
+                    sort_order = $10, active = $11, version = version + 1
+             WHERE code = $1 AND version = $12",
+            &self.code,
+            &self.name,
+            &self.section_code,
+            &self.unit_of_measure,
+            &self.value_type,
+            &self.aggregation,
+            self.by_organisation,
+            &self.levels,
+            &self.description,
+            self.sort_order,
+            self.active,
+            self.version,
+        )
+        .execute(tx)
+        .await?;
+        Ok(done.rows_affected())
     }
 }
 
 // Indicators.
 
-macro_rules! indicator_columns {
-    () => {
-        "code, name, numerator, denominator, factor, decimals, display, unit, sort_order, version"
-    };
-}
-
 pub async fn indicators(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<Indicator>> {
-    sqlx::query_as(concat!("SELECT ", indicator_columns!(), " FROM indicators ORDER BY sort_order, code"))
-        .fetch_all(executor)
-        .await
+    sqlx::query_as!(
+        Indicator,
+        "SELECT code, name, numerator, denominator, factor, decimals, display, unit, sort_order, version
+         FROM indicators ORDER BY sort_order, code"
+    )
+    .fetch_all(executor)
+    .await
 }
 
 impl Row for Indicator {
     const ENTITY: &'static str = "indicator";
-    const SELECT_ONE: &'static str = concat!("SELECT ", indicator_columns!(), " FROM indicators WHERE code = $1");
-    const INSERT: &'static str = "INSERT INTO indicators (code, name, numerator, denominator, factor, decimals,
-                display, unit, sort_order)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (code) DO NOTHING";
-    const UPDATE: &'static str = "UPDATE indicators SET name = $2, numerator = $3, denominator = $4, factor = $5,
-                decimals = $6, display = $7, unit = $8, sort_order = $9, version = version + 1
-         WHERE code = $1 AND version = $10";
 
     fn code(&self) -> &str {
         &self.code
@@ -325,43 +403,73 @@ impl Row for Indicator {
         self.version
     }
 
-    fn bind(&self, query: PgQuery) -> PgQuery {
-        query
-            .bind(&self.code)
-            .bind(&self.name)
-            .bind(&self.numerator)
-            .bind(&self.denominator)
-            .bind(self.factor)
-            .bind(self.decimals)
-            .bind(&self.display)
-            .bind(&self.unit)
-            .bind(self.sort_order)
+    async fn select_one<'e>(executor: impl PgExecutor<'e>, code: &str) -> sqlx::Result<Option<Self>> {
+        sqlx::query_as!(
+            Indicator,
+            "SELECT code, name, numerator, denominator, factor, decimals, display, unit, sort_order, version
+             FROM indicators WHERE code = $1",
+            code,
+        )
+        .fetch_optional(executor)
+        .await
+    }
+
+    async fn insert_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
+        let done = sqlx::query!(
+            "INSERT INTO indicators (code, name, numerator, denominator, factor, decimals,
+                    display, unit, sort_order)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (code) DO NOTHING",
+            &self.code,
+            &self.name,
+            &self.numerator,
+            &self.denominator,
+            self.factor,
+            self.decimals,
+            &self.display,
+            &self.unit,
+            self.sort_order,
+        )
+        .execute(tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn update_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
+        let done = sqlx::query!(
+            "UPDATE indicators SET name = $2, numerator = $3, denominator = $4, factor = $5,
+                    decimals = $6, display = $7, unit = $8, sort_order = $9, version = version + 1
+             WHERE code = $1 AND version = $10",
+            &self.code,
+            &self.name,
+            &self.numerator,
+            &self.denominator,
+            self.factor,
+            self.decimals,
+            &self.display,
+            &self.unit,
+            self.sort_order,
+            self.version,
+        )
+        .execute(tx)
+        .await?;
+        Ok(done.rows_affected())
     }
 }
 
 // Validation rules.
 
-macro_rules! rule_columns {
-    () => {
-        "code, left_expr, operator, right_expr, severity, message, active, version"
-    };
-}
-
 pub async fn rules(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<RuleRecord>> {
-    sqlx::query_as(concat!("SELECT ", rule_columns!(), " FROM validation_rules ORDER BY code"))
-        .fetch_all(executor)
-        .await
+    sqlx::query_as!(
+        RuleRecord,
+        "SELECT code, left_expr, operator, right_expr, severity, message, active, version
+         FROM validation_rules ORDER BY code"
+    )
+    .fetch_all(executor)
+    .await
 }
 
 impl Row for RuleRecord {
     const ENTITY: &'static str = "validation_rule";
-    const SELECT_ONE: &'static str = concat!("SELECT ", rule_columns!(), " FROM validation_rules WHERE code = $1");
-    const INSERT: &'static str = "INSERT INTO validation_rules (code, left_expr, operator, right_expr, severity,
-                message, active)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING";
-    const UPDATE: &'static str = "UPDATE validation_rules SET left_expr = $2, operator = $3, right_expr = $4,
-                severity = $5, message = $6, active = $7, version = version + 1
-         WHERE code = $1 AND version = $8";
 
     fn code(&self) -> &str {
         &self.code
@@ -371,14 +479,51 @@ impl Row for RuleRecord {
         self.version
     }
 
-    fn bind(&self, query: PgQuery) -> PgQuery {
-        query
-            .bind(&self.code)
-            .bind(&self.left_expr)
-            .bind(&self.operator)
-            .bind(&self.right_expr)
-            .bind(&self.severity)
-            .bind(&self.message)
-            .bind(self.active)
+    async fn select_one<'e>(executor: impl PgExecutor<'e>, code: &str) -> sqlx::Result<Option<Self>> {
+        sqlx::query_as!(
+            RuleRecord,
+            "SELECT code, left_expr, operator, right_expr, severity, message, active, version
+             FROM validation_rules WHERE code = $1",
+            code,
+        )
+        .fetch_optional(executor)
+        .await
+    }
+
+    async fn insert_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
+        let done = sqlx::query!(
+            "INSERT INTO validation_rules (code, left_expr, operator, right_expr, severity,
+                    message, active)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING",
+            &self.code,
+            &self.left_expr,
+            &self.operator,
+            &self.right_expr,
+            &self.severity,
+            &self.message,
+            self.active,
+        )
+        .execute(tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn update_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
+        let done = sqlx::query!(
+            "UPDATE validation_rules SET left_expr = $2, operator = $3, right_expr = $4,
+                    severity = $5, message = $6, active = $7, version = version + 1
+             WHERE code = $1 AND version = $8",
+            &self.code,
+            &self.left_expr,
+            &self.operator,
+            &self.right_expr,
+            &self.severity,
+            &self.message,
+            self.active,
+            self.version,
+        )
+        .execute(tx)
+        .await?;
+        Ok(done.rows_affected())
     }
 }

@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use rust_embed::RustEmbed;
 use serde::Deserialize;
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 
 pub use number::DirectiveNumber;
 
@@ -210,7 +210,7 @@ pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
 }
 
 /// A directive task that applies to a unit.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct AssignedTask {
     pub task_id: i32,
     pub directive_id: i32,
@@ -224,7 +224,8 @@ pub struct AssignedTask {
 /// The tasks assigned to `unit_id`: by level (under the issuing unit, or the whole country for
 /// central documents) or by name. Only directives in force on `on` count.
 pub async fn tasks_for_unit(pool: &PgPool, unit_id: i32, on: NaiveDate) -> sqlx::Result<Vec<AssignedTask>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        AssignedTask,
         "SELECT t.id AS task_id, d.id AS directive_id, d.number AS directive_number, d.title AS directive_title,
                 t.number, t.body, t.deadline
          FROM directive_tasks t
@@ -236,9 +237,9 @@ pub async fn tasks_for_unit(pool: &PgPool, unit_id: i32, on: NaiveDate) -> sqlx:
                 OR (u.level = ANY(t.assigned_levels)
                     AND (d.issuing_unit_id IS NULL OR u.path <@ issuer.path)))
          ORDER BY d.issued_on, d.id, t.sort_order",
+        unit_id,
+        on,
     )
-    .bind(unit_id)
-    .bind(on)
     .fetch_all(pool)
     .await
 }

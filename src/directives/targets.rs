@@ -2,9 +2,9 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use sqlx::{FromRow, PgPool};
+use sqlx::PgPool;
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Target {
     pub id: i32,
     pub directive_id: i32,
@@ -110,7 +110,9 @@ impl Target {
 /// Targets that bear on a unit (national: `None`): set by its own directives or those of the
 /// units above it, for the whole or for its level, not per unit.
 pub async fn for_unit(pool: &PgPool, unit_path: Option<&str>, level: Option<i16>) -> sqlx::Result<Vec<Target>> {
-    sqlx::query_as(
+    // The ltree path is bound as text (`as _`: the macros' check expects PgLTree).
+    sqlx::query_as!(
+        Target,
         "SELECT t.id, t.directive_id, d.number AS directive_number, t.indicator_code, t.comparator, t.value,
                 t.value_max, t.year, t.deadline, t.scope_level, t.per_unit, t.description
          FROM targets t
@@ -120,9 +122,9 @@ pub async fn for_unit(pool: &PgPool, unit_path: Option<&str>, level: Option<i16>
            AND (d.issuing_unit_id IS NULL OR ($1::ltree IS NOT NULL AND $1::ltree <@ issuer.path))
            AND (t.scope_level IS NULL OR t.scope_level = $2)
          ORDER BY t.indicator_code, t.year NULLS LAST, t.id",
+        unit_path as _,
+        level,
     )
-    .bind(unit_path)
-    .bind(level)
     .fetch_all(pool)
     .await
 }
@@ -131,7 +133,8 @@ pub async fn for_unit(pool: &PgPool, unit_path: Option<&str>, level: Option<i16>
 /// tốt nhiệm vụ"), from the documents in force of the unit and the units above it: measured as
 /// "x/y thôn đạt".
 pub async fn per_hamlet_for(pool: &PgPool, unit_path: &str) -> sqlx::Result<Vec<Target>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        Target,
         "SELECT t.id, t.directive_id, d.number AS directive_number, t.indicator_code, t.comparator, t.value,
                 t.value_max, t.year, t.deadline, t.scope_level, t.per_unit, t.description
          FROM targets t
@@ -140,8 +143,8 @@ pub async fn per_hamlet_for(pool: &PgPool, unit_path: &str) -> sqlx::Result<Vec<
          WHERE t.per_unit AND t.scope_level = 4 AND d.status = 'hieu_luc'
            AND (d.issuing_unit_id IS NULL OR $1::ltree <@ issuer.path)
          ORDER BY t.indicator_code, t.year NULLS LAST, t.id",
+        unit_path as _,
     )
-    .bind(unit_path)
     .fetch_all(pool)
     .await
 }

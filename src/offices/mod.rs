@@ -31,7 +31,7 @@ use axum::http::Method;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 use serde::Deserialize;
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 
 use crate::units::{Unit, queries};
 use crate::web::routes::{Access, RouteSpec};
@@ -124,7 +124,6 @@ pub fn recipient_lines(text: &str) -> Vec<String> {
     text.lines().map(|l| l.trim().trim_start_matches('-').trim().to_owned()).filter(|l| !l.is_empty()).collect()
 }
 
-#[derive(FromRow)]
 struct OfficeRow {
     id: i32,
     unit_id: i32,
@@ -161,15 +160,19 @@ impl From<OfficeRow> for Office {
     }
 }
 
-const COLUMNS: &str = "id, unit_id, valid_from, valid_to, superior, name, symbol, display_name, on_behalf, \
-                       signer_position, recipients, note, version";
-const VALID_ON: &str = "(valid_from IS NULL OR valid_from <= $2) AND (valid_to IS NULL OR valid_to >= $2)";
-
 /// The stored office of a unit on a date, if any.
 pub async fn stored_on(pool: &PgPool, unit_id: i32, date: NaiveDate) -> sqlx::Result<Option<Office>> {
-    let sql = format!("SELECT {COLUMNS} FROM offices WHERE unit_id = $1 AND {VALID_ON}");
-    let row: Option<OfficeRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(unit_id).bind(date).fetch_optional(pool).await?;
+    let row = sqlx::query_as!(
+        OfficeRow,
+        "SELECT id, unit_id, valid_from, valid_to, superior, name, symbol, display_name, on_behalf,
+                signer_position, recipients, note, version
+         FROM offices
+         WHERE unit_id = $1 AND (valid_from IS NULL OR valid_from <= $2) AND (valid_to IS NULL OR valid_to >= $2)",
+        unit_id,
+        date,
+    )
+    .fetch_optional(pool)
+    .await?;
     Ok(row.map(Office::from))
 }
 
@@ -179,49 +182,43 @@ pub async fn by_id(pool: &PgPool, id: i32) -> sqlx::Result<Option<Office>> {
 
 /// [`by_id`] on any executor (a transaction, say).
 pub async fn by_id_in<'e>(executor: impl sqlx::PgExecutor<'e>, id: i32) -> sqlx::Result<Option<Office>> {
-    let sql = format!("SELECT {COLUMNS} FROM offices WHERE id = $1");
-    let row: Option<OfficeRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(executor).await?;
+    let row = sqlx::query_as!(
+        OfficeRow,
+        "SELECT id, unit_id, valid_from, valid_to, superior, name, symbol, display_name, on_behalf,
+                signer_position, recipients, note, version
+         FROM offices WHERE id = $1",
+        id,
+    )
+    .fetch_optional(executor)
+    .await?;
     Ok(row.map(Office::from))
 }
 
 /// Every stored office of the units under `path` (the whole country when `None`), with its
 /// unit, by unit then date.
 pub async fn stored_within(pool: &PgPool, path: Option<&str>, unit_text: &str) -> sqlx::Result<Vec<(Office, Unit)>> {
-    #[derive(FromRow)]
-    struct Joined {
-        #[sqlx(flatten)]
-        office: OfficeRow,
-        u_code: String,
-        u_name: String,
-        u_short_name: String,
-        u_kind: String,
-        u_level: i16,
-        u_parent_id: Option<i32>,
-        u_path: String,
-        u_valid_from: Option<NaiveDate>,
-        u_valid_to: Option<NaiveDate>,
-    }
     let pattern = format!("%{}%", crate::text::like_escape(&crate::text::fold(unit_text)));
-    let rows: Vec<Joined> = sqlx::query_as(
-        "SELECT o.id, o.unit_id, o.valid_from, o.valid_to, o.superior, o.name, o.symbol, o.display_name, o.on_behalf,
+    // The ltree path is bound as text (`as _`: the macros' check expects PgLTree).
+    let rows = sqlx::query!(
+        r#"SELECT o.id, o.unit_id, o.valid_from, o.valid_to, o.superior, o.name, o.symbol, o.display_name, o.on_behalf,
                 o.signer_position, o.recipients, o.note, o.version,
                 u.code AS u_code, u.name AS u_name, u.short_name AS u_short_name, u.kind AS u_kind,
-                u.level AS u_level, u.parent_id AS u_parent_id, u.path::text AS u_path,
+                u.level AS u_level, u.parent_id AS u_parent_id, u.path::text AS "u_path!",
                 u.valid_from AS u_valid_from, u.valid_to AS u_valid_to
          FROM offices o JOIN units u ON u.id = o.unit_id
          WHERE ($1::ltree IS NULL OR u.path <@ $1::ltree) AND ($2 = '%%' OR u.search_key LIKE $2)
          ORDER BY u.level, u.path, o.valid_from NULLS FIRST
-         LIMIT 1000",
+         LIMIT 1000"#,
+        path as _,
+        pattern,
     )
-    .bind(path)
-    .bind(pattern)
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
         .map(|row| {
             let unit = Unit {
-                id: row.office.unit_id,
+                id: row.unit_id,
                 code: row.u_code,
                 name: row.u_name,
                 short_name: row.u_short_name,
@@ -232,7 +229,22 @@ pub async fn stored_within(pool: &PgPool, path: Option<&str>, unit_text: &str) -
                 valid_from: row.u_valid_from,
                 valid_to: row.u_valid_to,
             };
-            (Office::from(row.office), unit)
+            let office = OfficeRow {
+                id: row.id,
+                unit_id: row.unit_id,
+                valid_from: row.valid_from,
+                valid_to: row.valid_to,
+                superior: row.superior,
+                name: row.name,
+                symbol: row.symbol,
+                display_name: row.display_name,
+                on_behalf: row.on_behalf,
+                signer_position: row.signer_position,
+                recipients: row.recipients,
+                note: row.note,
+                version: row.version,
+            };
+            (Office::from(office), unit)
         })
         .collect())
 }
@@ -346,23 +358,23 @@ pub async fn insert(
     fields: &OfficeFields,
     by: Option<i32>,
 ) -> sqlx::Result<Result<i32, SaveProblem>> {
-    let result = sqlx::query_scalar(
+    let result = sqlx::query_scalar!(
         "INSERT INTO offices (unit_id, valid_from, valid_to, superior, name, symbol, display_name, on_behalf,
                               signer_position, recipients, note, updated_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        unit_id,
+        fields.valid_from,
+        fields.valid_to,
+        &fields.superior,
+        &fields.name,
+        &fields.symbol,
+        &fields.display_name,
+        &fields.on_behalf,
+        &fields.signer_position,
+        &fields.recipients,
+        &fields.note,
+        by,
     )
-    .bind(unit_id)
-    .bind(fields.valid_from)
-    .bind(fields.valid_to)
-    .bind(&fields.superior)
-    .bind(&fields.name)
-    .bind(&fields.symbol)
-    .bind(&fields.display_name)
-    .bind(&fields.on_behalf)
-    .bind(&fields.signer_position)
-    .bind(&fields.recipients)
-    .bind(&fields.note)
-    .bind(by)
     .fetch_one(&mut *tx)
     .await;
     match result {
@@ -379,25 +391,25 @@ pub async fn update(
     fields: &OfficeFields,
     by: Option<i32>,
 ) -> sqlx::Result<Result<(), SaveProblem>> {
-    let result = sqlx::query(
+    let result = sqlx::query!(
         "UPDATE offices SET valid_from = $3, valid_to = $4, superior = $5, name = $6, symbol = $7, display_name = $8,
                 on_behalf = $9, signer_position = $10, recipients = $11, note = $12, updated_by = $13,
                 updated_at = now(), version = version + 1
          WHERE id = $1 AND version = $2",
+        id,
+        version,
+        fields.valid_from,
+        fields.valid_to,
+        &fields.superior,
+        &fields.name,
+        &fields.symbol,
+        &fields.display_name,
+        &fields.on_behalf,
+        &fields.signer_position,
+        &fields.recipients,
+        &fields.note,
+        by,
     )
-    .bind(id)
-    .bind(version)
-    .bind(fields.valid_from)
-    .bind(fields.valid_to)
-    .bind(&fields.superior)
-    .bind(&fields.name)
-    .bind(&fields.symbol)
-    .bind(&fields.display_name)
-    .bind(&fields.on_behalf)
-    .bind(&fields.signer_position)
-    .bind(&fields.recipients)
-    .bind(&fields.note)
-    .bind(by)
     .execute(&mut *tx)
     .await;
     match result {

@@ -69,7 +69,8 @@ async fn backup(database: &Database, pg_dump: &Tool, file: &Path, temporary: &Pa
         .context("không kết nối được PostgreSQL / cannot connect to PostgreSQL")?;
     // The snapshot pg_dump will dump, kept open until it has finished.
     sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut conn).await?;
-    let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()").fetch_one(&mut conn).await?;
+    let snapshot: String =
+        sqlx::query_scalar!(r#"SELECT pg_export_snapshot() AS "snapshot!""#).fetch_one(&mut conn).await?;
     let contents = Contents::read(&mut conn).await?;
     if !contents.rows.contains_key("_sqlx_migrations") {
         bail!(

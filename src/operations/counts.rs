@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 
 use crate::db::quote_ident;
 use crate::format::integer;
@@ -26,25 +26,23 @@ impl Contents {
     /// inside the transaction whose snapshot matters). Table names come from the catalogue and
     /// are quoted.
     pub async fn read(conn: &mut PgConnection) -> anyhow::Result<Contents> {
-        let tables: Vec<String> = sqlx::query_scalar(
-            "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-             WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1",
+        let tables: Vec<String> = sqlx::query_scalar!(
+            r#"SELECT c.relname::text AS "relname!" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1"#,
         )
         .fetch_all(&mut *conn)
         .await?;
         let mut rows = BTreeMap::new();
         for table in tables {
+            // Dynamic: the table is named by the catalogue at run time.
             let statement = format!("SELECT count(*) FROM ONLY public.{}", quote_ident(&table));
             let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(statement)).fetch_one(&mut *conn).await?;
             rows.insert(table, count);
         }
         let migrations = if rows.contains_key("_sqlx_migrations") {
-            sqlx::query("SELECT version FROM public._sqlx_migrations WHERE success ORDER BY version")
+            sqlx::query_scalar!("SELECT version FROM public._sqlx_migrations WHERE success ORDER BY version")
                 .fetch_all(&mut *conn)
                 .await?
-                .iter()
-                .map(|row| row.try_get::<i64, _>(0))
-                .collect::<Result<_, _>>()?
         } else {
             Vec::new()
         };

@@ -19,7 +19,7 @@ use std::process::Stdio;
 
 use anyhow::{Context, bail};
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{Connection, PgConnection, Row};
+use sqlx::{Connection, PgConnection};
 
 use super::archive::Archive;
 use super::backup::human_size;
@@ -74,8 +74,9 @@ async fn restore(
                 existing.summary()
             );
         }
-        let others: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        let others: i64 = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "count!" FROM pg_stat_activity
+               WHERE datname = current_database() AND pid <> pg_backend_pid()"#,
         )
         .fetch_one(&mut conn)
         .await?;
@@ -154,6 +155,7 @@ async fn recreate(options: &PgConnectOptions, name: &str) -> anyhow::Result<()> 
         format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name)),
         format!("CREATE DATABASE {}", quote_ident(name)),
     ] {
+        // Dynamic: DDL naming the database, which cannot be a parameter.
         sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut admin).await.with_context(|| {
             format!(
                 "không xoá và tạo lại được cơ sở dữ liệu {name} (cần là chủ sở hữu và có quyền CREATEDB) \
@@ -169,12 +171,12 @@ async fn recreate(options: &PgConnectOptions, name: &str) -> anyhow::Result<()> 
 /// included. Returns their number and the latest version.
 async fn check_migrations(pool: &sqlx::PgPool) -> anyhow::Result<(usize, i64)> {
     let recorded: Vec<(i64, Vec<u8>)> =
-        sqlx::query("SELECT version, checksum FROM _sqlx_migrations WHERE success ORDER BY version")
+        sqlx::query!("SELECT version, checksum FROM _sqlx_migrations WHERE success ORDER BY version")
             .fetch_all(pool)
             .await?
-            .iter()
-            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-            .collect::<Result<_, sqlx::Error>>()?;
+            .into_iter()
+            .map(|row| (row.version, row.checksum))
+            .collect();
     let compiled: Vec<(i64, Vec<u8>)> = db::MIGRATOR
         .iter()
         .filter(|m| !m.migration_type.is_down_migration())

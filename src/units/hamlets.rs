@@ -172,19 +172,19 @@ pub async fn create(
 /// Inserts a hamlet under `commune` and audits it; returns its id.
 pub async fn insert(pool: &PgPool, commune: &Unit, hamlet: &NewHamlet, user: &CurrentUser) -> sqlx::Result<i32> {
     let mut tx = pool.begin().await?;
-    let id: i32 = sqlx::query_scalar(
+    let id: i32 = sqlx::query_scalar!(
         "INSERT INTO units (id, code, name, short_name, kind, level, parent_id, path, valid_from, valid_to, search_key)
          SELECT n.id, $1, $2, $3, $4, 4, c.id, c.path || n.id::text, $5, c.valid_to, $6
          FROM units c, (SELECT nextval('unit_local_ids')::integer AS id) n WHERE c.id = $7
          RETURNING id",
+        &hamlet.code,
+        &hamlet.name,
+        super::reference::short_name(&hamlet.name),
+        &hamlet.kind,
+        hamlet.valid_from,
+        format!("{} {}", crate::text::fold(&hamlet.name), hamlet.code),
+        commune.id,
     )
-    .bind(&hamlet.code)
-    .bind(&hamlet.name)
-    .bind(super::reference::short_name(&hamlet.name))
-    .bind(&hamlet.kind)
-    .bind(hamlet.valid_from)
-    .bind(format!("{} {}", crate::text::fold(&hamlet.name), hamlet.code))
-    .bind(commune.id)
     .fetch_one(&mut *tx)
     .await?;
     let entry = crate::audit::Entry {
@@ -231,7 +231,7 @@ pub async fn end(
             .await;
     };
     let mut tx = state.pool.begin().await?;
-    sqlx::query("UPDATE units SET valid_to = $2 WHERE id = $1").bind(id).bind(valid_to).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE units SET valid_to = $2 WHERE id = $1", id, valid_to).execute(&mut *tx).await?;
     let entry = crate::audit::Entry {
         action: "update",
         entity: "unit",

@@ -69,9 +69,39 @@ impl Unit {
     }
 }
 
-const COLUMNS: &str = "id, code, name, short_name, kind, level, parent_id, path::text AS path, valid_from, valid_to";
-const VALID_ON: &str = "(valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to >= $1)";
-const ORDER: &str = "short_name COLLATE vietnamese, name COLLATE vietnamese, code";
+/// `sqlx::query_as!(Unit, …)` over `units`, the columns of [`Unit`] followed by `$rest` (the
+/// macros take string literals, joined with `+`, never constants). The statements below repeat
+/// two conditions: "in force on $1", `(valid_from IS NULL OR valid_from <= $1) AND (valid_to IS
+/// NULL OR valid_to >= $1)`, and the order of names, `short_name COLLATE vietnamese, name
+/// COLLATE vietnamese, code`.
+macro_rules! select_units {
+    ($rest:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Unit,
+            r#"SELECT id, code, name, short_name, kind, level, parent_id, path::text AS "path!", valid_from, valid_to "#
+                + $rest
+            $(, $arg)*
+        )
+    };
+}
+
+/// A [`Unit`] from a record of `sqlx::query!` whose columns are those of [`Unit`].
+macro_rules! unit_of {
+    ($row:ident) => {
+        Unit {
+            id: $row.id,
+            code: $row.code,
+            name: $row.name,
+            short_name: $row.short_name,
+            kind: $row.kind,
+            level: $row.level,
+            parent_id: $row.parent_id,
+            path: $row.path,
+            valid_from: $row.valid_from,
+            valid_to: $row.valid_to,
+        }
+    };
+}
 
 /// How long a unit code is at each level: `91` province, `905` district, `30883` commune.
 /// Codes are text, matched exactly as written: `0091` and `091` are no code of `00091` or `91`.
@@ -103,26 +133,40 @@ pub async fn likely_unit(pool: &PgPool, code: &str, date: NaiveDate) -> sqlx::Re
     if candidates.is_empty() {
         return Ok(None);
     }
-    let sql = format!(
-        "SELECT {COLUMNS} FROM units WHERE code = ANY($2)
-         ORDER BY array_position($2, code), NOT ({VALID_ON}), valid_from DESC NULLS LAST LIMIT 1"
-    );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(date).bind(candidates).fetch_optional(pool).await
+    select_units!(
+        "FROM units WHERE code = ANY($2)
+         ORDER BY array_position($2, code),
+                  NOT ((valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to >= $1)),
+                  valid_from DESC NULLS LAST
+         LIMIT 1",
+        date,
+        &candidates,
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 pub async fn provinces_on(pool: &PgPool, date: NaiveDate) -> sqlx::Result<Vec<Unit>> {
-    let sql = format!("SELECT {COLUMNS} FROM units WHERE level = 1 AND {VALID_ON} ORDER BY {ORDER}");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(date).fetch_all(pool).await
+    select_units!(
+        "FROM units WHERE level = 1 AND (valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to >= $1)
+         ORDER BY short_name COLLATE vietnamese, name COLLATE vietnamese, code",
+        date,
+    )
+    .fetch_all(pool)
+    .await
 }
 
 pub async fn children(pool: &PgPool, parent_id: i32) -> sqlx::Result<Vec<Unit>> {
-    let sql = format!("SELECT {COLUMNS} FROM units WHERE parent_id = $1 ORDER BY {ORDER}");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(parent_id).fetch_all(pool).await
+    select_units!(
+        "FROM units WHERE parent_id = $1 ORDER BY short_name COLLATE vietnamese, name COLLATE vietnamese, code",
+        parent_id,
+    )
+    .fetch_all(pool)
+    .await
 }
 
 pub async fn by_id(pool: &PgPool, id: i32) -> sqlx::Result<Option<Unit>> {
-    let sql = format!("SELECT {COLUMNS} FROM units WHERE id = $1");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await
+    select_units!("FROM units WHERE id = $1", id).fetch_optional(pool).await
 }
 
 /// The unit that carries `code` on `date` (codes are reused across the 2025 reform).
@@ -136,61 +180,65 @@ pub async fn resolve_in<'e>(
     code: &str,
     date: NaiveDate,
 ) -> sqlx::Result<Option<Unit>> {
-    let sql = format!("SELECT {COLUMNS} FROM units WHERE code = $2 AND {VALID_ON} LIMIT 1");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(date).bind(code.trim()).fetch_optional(executor).await
+    select_units!(
+        "FROM units
+         WHERE code = $2 AND (valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to >= $1)
+         LIMIT 1",
+        date,
+        code.trim(),
+    )
+    .fetch_optional(executor)
+    .await
 }
 
 /// [`resolve`] of many typed codes on one date, in one query (an import names thousands):
 /// each code that names a unit on `date`, with that unit; codes naming none are left out.
 pub async fn resolve_many(pool: &PgPool, codes: &[String], date: NaiveDate) -> sqlx::Result<Vec<(String, Unit)>> {
-    #[derive(FromRow)]
-    struct Named {
-        typed: String,
-        #[sqlx(flatten)]
-        unit: Unit,
-    }
     let typed: Vec<&str> = codes.iter().map(String::as_str).collect();
     let written: Vec<&str> = codes.iter().map(|code| code.trim()).collect();
-    // As `resolve`: the code as written, nothing padded.
-    let sql = format!(
-        "SELECT DISTINCT ON (c.typed) c.typed, {COLUMNS}
+    // As `resolve`: the code as written, nothing padded. Arrays of `&str` are bound `as _` (the
+    // macros' check knows `Vec<String>` only).
+    let rows = sqlx::query!(
+        r#"SELECT DISTINCT ON (c.typed) c.typed AS "typed!", id, code, name, short_name, kind, level, parent_id,
+                path::text AS "path!", valid_from, valid_to
          FROM UNNEST($2::text[], $3::text[]) AS c(typed, written) JOIN units ON units.code = c.written
-         WHERE {VALID_ON}
-         ORDER BY c.typed, units.id"
-    );
-    let rows: Vec<Named> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(date).bind(typed).bind(written).fetch_all(pool).await?;
-    Ok(rows.into_iter().map(|row| (row.typed, row.unit)).collect())
+         WHERE (valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to >= $1)
+         ORDER BY c.typed, units.id"#,
+        date,
+        typed as _,
+        written as _,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.typed, unit_of!(row))).collect())
 }
 
 /// Every unit that has carried `code`, oldest first.
 pub async fn carriers(pool: &PgPool, code: &str) -> sqlx::Result<Vec<Unit>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM units WHERE code = $1
-         ORDER BY valid_from NULLS FIRST, id"
-    );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code.trim()).fetch_all(pool).await
+    select_units!("FROM units WHERE code = $1 ORDER BY valid_from NULLS FIRST, id", code.trim()).fetch_all(pool).await
 }
 
 /// The chain of units above, from the province down to the direct parent.
 pub async fn ancestors(pool: &PgPool, unit: &Unit) -> sqlx::Result<Vec<Unit>> {
-    let sql = format!("SELECT {COLUMNS} FROM units WHERE path @> $1::ltree AND id <> $2 ORDER BY nlevel(path)");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&unit.path).bind(unit.id).fetch_all(pool).await
+    // Paths are `ltree`, bound as text (`as _`: the macros' check expects PgLTree).
+    select_units!("FROM units WHERE path @> $1::ltree AND id <> $2 ORDER BY nlevel(path)", &unit.path as _, unit.id)
+        .fetch_all(pool)
+        .await
 }
 
 /// Whether `unit_id` lies in the subtree of `root_id` (the root included).
 pub async fn is_within(pool: &PgPool, unit_id: i32, root_id: i32) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM units u, units r
-                        WHERE u.id = $1 AND r.id = $2 AND u.path <@ r.path)",
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM units u, units r
+                        WHERE u.id = $1 AND r.id = $2 AND u.path <@ r.path) AS "within!""#,
+        unit_id,
+        root_id,
     )
-    .bind(unit_id)
-    .bind(root_id)
     .fetch_one(pool)
     .await
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct SubunitCount {
     pub level: i16,
     pub count: i64,
@@ -198,19 +246,19 @@ pub struct SubunitCount {
 
 /// How many units of each lower level the subtree holds.
 pub async fn subtree_counts(pool: &PgPool, unit: &Unit) -> sqlx::Result<Vec<SubunitCount>> {
-    sqlx::query_as(
-        "SELECT level, count(*) AS count FROM units
-         WHERE path <@ $1::ltree AND id <> $2 GROUP BY level ORDER BY level",
+    sqlx::query_as!(
+        SubunitCount,
+        r#"SELECT level, count(*) AS "count!" FROM units
+         WHERE path <@ $1::ltree AND id <> $2 GROUP BY level ORDER BY level"#,
+        &unit.path as _,
+        unit.id,
     )
-    .bind(&unit.path)
-    .bind(unit.id)
     .fetch_all(pool)
     .await
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct LineageLink {
-    #[sqlx(flatten)]
     pub unit: Unit,
     pub merge_kind: String,
     pub note: String,
@@ -230,25 +278,48 @@ impl LineageLink {
     }
 }
 
-const LINEAGE_COLUMNS: &str = "u.id, u.code, u.name, u.short_name, u.kind, u.level, u.parent_id, \
-     u.path::text AS path, u.valid_from, u.valid_to, l.merge_kind, l.note, l.effective_on";
-
 /// The units this one was formed from.
 pub async fn predecessors(pool: &PgPool, unit_id: i32) -> sqlx::Result<Vec<LineageLink>> {
-    let sql = format!(
-        "SELECT {LINEAGE_COLUMNS} FROM unit_lineage l JOIN units u ON u.id = l.predecessor_id
-         WHERE l.successor_id = $1 ORDER BY u.short_name COLLATE vietnamese, u.code"
-    );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(unit_id).fetch_all(pool).await
+    let rows = sqlx::query!(
+        r#"SELECT u.id, u.code, u.name, u.short_name, u.kind, u.level, u.parent_id, u.path::text AS "path!",
+                u.valid_from, u.valid_to, l.merge_kind, l.note, l.effective_on
+         FROM unit_lineage l JOIN units u ON u.id = l.predecessor_id
+         WHERE l.successor_id = $1 ORDER BY u.short_name COLLATE vietnamese, u.code"#,
+        unit_id,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| LineageLink {
+            merge_kind: row.merge_kind,
+            note: row.note,
+            effective_on: row.effective_on,
+            unit: unit_of!(row),
+        })
+        .collect())
 }
 
 /// The units this one went into.
 pub async fn successors(pool: &PgPool, unit_id: i32) -> sqlx::Result<Vec<LineageLink>> {
-    let sql = format!(
-        "SELECT {LINEAGE_COLUMNS} FROM unit_lineage l JOIN units u ON u.id = l.successor_id
-         WHERE l.predecessor_id = $1 ORDER BY u.short_name COLLATE vietnamese, u.code"
-    );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(unit_id).fetch_all(pool).await
+    let rows = sqlx::query!(
+        r#"SELECT u.id, u.code, u.name, u.short_name, u.kind, u.level, u.parent_id, u.path::text AS "path!",
+                u.valid_from, u.valid_to, l.merge_kind, l.note, l.effective_on
+         FROM unit_lineage l JOIN units u ON u.id = l.successor_id
+         WHERE l.predecessor_id = $1 ORDER BY u.short_name COLLATE vietnamese, u.code"#,
+        unit_id,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| LineageLink {
+            merge_kind: row.merge_kind,
+            note: row.note,
+            effective_on: row.effective_on,
+            unit: unit_of!(row),
+        })
+        .collect())
 }
 
 /// How the figures of a unit of today reach back before the 2025 reform: one of the units it
@@ -286,6 +357,7 @@ pub const PRINCIPAL_ORDER: &str = "CASE WHEN l.merge_kind IN ('toan_bo', 'giu_ng
 
 /// The units `unit_id` was formed from, with whether each one's figures count in it.
 pub async fn predecessors_for_figures(pool: &PgPool, unit_id: i32) -> sqlx::Result<Vec<Predecessor>> {
+    // Left dynamic: PRINCIPAL_ORDER is one definition shared by this statement and the next.
     let sql = format!(
         "WITH mine AS (SELECT predecessor_id, merge_kind FROM unit_lineage WHERE successor_id = $1),
          principal AS (
@@ -308,6 +380,7 @@ pub async fn predecessors_for_figures(pool: &PgPool, unit_id: i32) -> sqlx::Resu
 /// For every old unit under the subtrees `roots` that went into a unit of today: its path and
 /// its principal successor's path (see [`PRINCIPAL_ORDER`]).
 pub async fn principal_successors(pool: &PgPool, roots: &[String]) -> sqlx::Result<Vec<(String, String)>> {
+    // Left dynamic: PRINCIPAL_ORDER is one definition shared by this statement and the last.
     let sql = format!(
         "SELECT DISTINCT ON (l.predecessor_id) p.path::text, s.path::text
          FROM unit_lineage l JOIN units p ON p.id = l.predecessor_id JOIN units s ON s.id = l.successor_id
@@ -321,19 +394,18 @@ pub async fn principal_successors(pool: &PgPool, roots: &[String]) -> sqlx::Resu
 /// (an old commune's successors, an old province's successor): what a move of an old report
 /// changes besides its own ancestors.
 pub async fn successor_paths<'e>(executor: impl sqlx::PgExecutor<'e>, path: &str) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar(
-        "SELECT DISTINCT s.path::text FROM units p
+    sqlx::query_scalar!(
+        r#"SELECT DISTINCT s.path::text AS "path!" FROM units p
          JOIN unit_lineage l ON l.predecessor_id = p.id JOIN units s ON s.id = l.successor_id
-         WHERE p.path @> $1::ltree",
+         WHERE p.path @> $1::ltree"#,
+        path as _,
     )
-    .bind(path)
     .fetch_all(executor)
     .await
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct SearchHit {
-    #[sqlx(flatten)]
     pub unit: Unit,
     pub parent_name: Option<String>,
 }
@@ -345,29 +417,29 @@ pub async fn search(pool: &PgPool, query: &str, limit: i64) -> sqlx::Result<Vec<
         return Ok(Vec::new());
     }
     let pattern = format!("%{}%", like_escape(&folded));
-    sqlx::query_as(
-        "SELECT u.id, u.code, u.name, u.short_name, u.kind, u.level, u.parent_id, u.path::text AS path,
-                u.valid_from, u.valid_to, p.name AS parent_name
+    let rows = sqlx::query!(
+        r#"SELECT u.id, u.code, u.name, u.short_name, u.kind, u.level, u.parent_id, u.path::text AS "path!",
+                u.valid_from, u.valid_to, p.name AS "parent_name?"
          FROM units u LEFT JOIN units p ON p.id = u.parent_id
          WHERE u.search_key LIKE $1
          ORDER BY u.level, u.short_name COLLATE vietnamese, u.valid_from DESC NULLS LAST, u.code
-         LIMIT $2",
+         LIMIT $2"#,
+        pattern,
+        limit,
     )
-    .bind(pattern)
-    .bind(limit)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|row| SearchHit { parent_name: row.parent_name, unit: unit_of!(row) }).collect())
 }
 
 /// Sorts names by Vietnamese rules in the database's `vietnamese` collation.
 pub async fn sort_vietnamese(pool: &PgPool, names: &[String]) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT n FROM UNNEST($1::text[]) AS t(n) ORDER BY n COLLATE vietnamese")
-        .bind(names)
+    sqlx::query_scalar!(r#"SELECT n AS "n!" FROM UNNEST($1::text[]) AS t(n) ORDER BY n COLLATE vietnamese"#, names)
         .fetch_all(pool)
         .await
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct TreeCount {
     pub level: i16,
     pub count: i64,
@@ -375,8 +447,15 @@ pub struct TreeCount {
 
 /// Units of each level in force on `date`.
 pub async fn counts_on(pool: &PgPool, date: NaiveDate) -> sqlx::Result<Vec<TreeCount>> {
-    let sql = format!("SELECT level, count(*) AS count FROM units WHERE {VALID_ON} GROUP BY level ORDER BY level");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(date).fetch_all(pool).await
+    sqlx::query_as!(
+        TreeCount,
+        r#"SELECT level, count(*) AS "count!" FROM units
+         WHERE (valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to >= $1)
+         GROUP BY level ORDER BY level"#,
+        date,
+    )
+    .fetch_all(pool)
+    .await
 }
 
 #[cfg(test)]

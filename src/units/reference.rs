@@ -114,9 +114,10 @@ struct Batch {
 pub async fn ensure_loaded(pool: &PgPool) -> anyhow::Result<bool> {
     let checksum = checksum();
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(7294001)").execute(&mut *tx).await?;
-    let loaded: Option<String> =
-        sqlx::query_scalar("SELECT checksum FROM reference_data WHERE name = 'units'").fetch_optional(&mut *tx).await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock(7294001)").execute(&mut *tx).await?;
+    let loaded: Option<String> = sqlx::query_scalar!("SELECT checksum FROM reference_data WHERE name = 'units'")
+        .fetch_optional(&mut *tx)
+        .await?;
     match loaded {
         Some(existing) if existing == checksum => return Ok(false),
         Some(_) => {
@@ -159,24 +160,25 @@ pub async fn ensure_loaded(pool: &PgPool) -> anyhow::Result<bool> {
         ids_by_tree.push(ids);
     }
 
-    sqlx::query(
+    // Arrays of optional elements are bound `as _` (the macros' check knows `Vec<T>` only).
+    sqlx::query!(
         "INSERT INTO units (id, code, name, short_name, kind, level, parent_id, path, valid_from, valid_to, search_key)
          SELECT id, code, name, short_name, kind, level, parent_id, path::ltree, valid_from, valid_to, search_key
          FROM UNNEST($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int2[], $7::int[],
                      $8::text[], $9::date[], $10::date[], $11::text[])
               AS t(id, code, name, short_name, kind, level, parent_id, path, valid_from, valid_to, search_key)",
+        &batch.id,
+        &batch.code,
+        &batch.name,
+        &batch.short_name,
+        &batch.kind,
+        &batch.level,
+        &batch.parent_id as _,
+        &batch.path,
+        &batch.valid_from as _,
+        &batch.valid_to as _,
+        &batch.search_key,
     )
-    .bind(&batch.id)
-    .bind(&batch.code)
-    .bind(&batch.name)
-    .bind(&batch.short_name)
-    .bind(&batch.kind)
-    .bind(&batch.level)
-    .bind(&batch.parent_id)
-    .bind(&batch.path)
-    .bind(&batch.valid_from)
-    .bind(&batch.valid_to)
-    .bind(&batch.search_key)
     .execute(&mut *tx)
     .await
     .context("nạp danh mục đơn vị")?;
@@ -194,22 +196,21 @@ pub async fn ensure_loaded(pool: &PgPool) -> anyhow::Result<bool> {
         kinds.push(row.merge_kind);
         notes.push(row.note);
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO unit_lineage (predecessor_id, successor_id, effective_on, merge_kind, note)
          SELECT p, s, $5, k, n FROM UNNEST($1::int[], $2::int[], $3::text[], $4::text[]) AS t(p, s, k, n)
          ON CONFLICT DO NOTHING",
+        &predecessors,
+        &successors,
+        &kinds,
+        &notes,
+        reform_date(),
     )
-    .bind(&predecessors)
-    .bind(&successors)
-    .bind(&kinds)
-    .bind(&notes)
-    .bind(reform_date())
     .execute(&mut *tx)
     .await
     .context("nạp quan hệ sáp nhập")?;
 
-    sqlx::query("INSERT INTO reference_data (name, checksum) VALUES ('units', $1)")
-        .bind(&checksum)
+    sqlx::query!("INSERT INTO reference_data (name, checksum) VALUES ('units', $1)", &checksum)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;

@@ -1,8 +1,8 @@
 //! Files attached to a directive (PDF, DOCX).
 
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Attachment {
     pub id: i32,
     pub directive_id: i32,
@@ -41,17 +41,15 @@ impl Attachment {
 }
 
 pub async fn attachments(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<Attachment>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        Attachment,
         "SELECT id, directive_id, file_name, content_type, size_bytes, sha256 FROM attachments
          WHERE directive_id = $1 ORDER BY uploaded_at, id",
+        directive_id,
     )
-    .bind(directive_id)
     .fetch_all(pool)
     .await
 }
-
-/// The columns of [`Attachment`], without the content.
-const ATTACHMENT_COLUMNS: &str = "id, directive_id, file_name, content_type, size_bytes, sha256";
 
 /// A file as saved.
 #[derive(Debug, Clone)]
@@ -66,20 +64,20 @@ pub struct NewAttachment<'a> {
 
 /// Saves a file and returns it, without its content.
 pub async fn insert_attachment(conn: &mut PgConnection, file: &NewAttachment<'_>) -> sqlx::Result<Attachment> {
-    let sql = format!(
+    sqlx::query_as!(
+        Attachment,
         "INSERT INTO attachments (directive_id, file_name, content_type, size_bytes, sha256, content, uploaded_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {ATTACHMENT_COLUMNS}"
-    );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(file.directive_id)
-        .bind(file.file_name)
-        .bind(file.content_type)
-        .bind(file.content.len() as i64)
-        .bind(file.sha256)
-        .bind(file.content)
-        .bind(file.uploaded_by)
-        .fetch_one(&mut *conn)
-        .await
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, directive_id, file_name, content_type, size_bytes, sha256",
+        file.directive_id,
+        file.file_name,
+        file.content_type,
+        file.content.len() as i64,
+        file.sha256,
+        file.content,
+        file.uploaded_by,
+    )
+    .fetch_one(&mut *conn)
+    .await
 }
 
 /// Deletes file `id` of `directive_id` and returns it; `None` when the directive has no such file.
@@ -88,8 +86,15 @@ pub async fn delete_attachment(
     directive_id: i32,
     id: i32,
 ) -> sqlx::Result<Option<Attachment>> {
-    let sql = format!("DELETE FROM attachments WHERE id = $1 AND directive_id = $2 RETURNING {ATTACHMENT_COLUMNS}");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(directive_id).fetch_optional(&mut *conn).await
+    sqlx::query_as!(
+        Attachment,
+        "DELETE FROM attachments WHERE id = $1 AND directive_id = $2
+         RETURNING id, directive_id, file_name, content_type, size_bytes, sha256",
+        id,
+        directive_id,
+    )
+    .fetch_optional(&mut *conn)
+    .await
 }
 
 /// A file to download: its name, content type and content.
@@ -98,9 +103,12 @@ pub async fn attachment_content(
     directive_id: i32,
     id: i32,
 ) -> sqlx::Result<Option<(String, String, Vec<u8>)>> {
-    sqlx::query_as("SELECT file_name, content_type, content FROM attachments WHERE id = $1 AND directive_id = $2")
-        .bind(id)
-        .bind(directive_id)
-        .fetch_optional(pool)
-        .await
+    let row = sqlx::query!(
+        "SELECT file_name, content_type, content FROM attachments WHERE id = $1 AND directive_id = $2",
+        id,
+        directive_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|row| (row.file_name, row.content_type, row.content)))
 }

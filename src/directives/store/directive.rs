@@ -1,19 +1,14 @@
 //! Directives themselves: reading one, searching them, finding one by number, saving one.
 
 use chrono::NaiveDate;
-use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use crate::directives::number::{NumberQuery, issuer_name, kind_name};
 
-/// Every column but the text, which only a directive's own page and form need.
-const HEAD_COLUMNS: &str = "d.id, d.number, d.kind, d.issuer, d.issuing_body, d.issuing_unit_id, d.issued_on, d.title,
-     d.status, d.replaced_by_id, r.number AS replaced_by_number, d.number_is_assumed, d.version,
-     u.code AS unit_code, u.name AS unit_name, u.path::text AS unit_path, u.parent_id AS unit_parent_id,
-     u.valid_from AS unit_valid_from, u.valid_to AS unit_valid_to";
-const FROM: &str = "directives d LEFT JOIN directives r ON r.id = d.replaced_by_id
-     LEFT JOIN units u ON u.id = d.issuing_unit_id";
+// `by_id` and `search` read the same head columns (every column but the text, which only a
+// directive's own page and form need) from the same joins; the macros take literals only.
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Directive {
     pub id: i32,
     pub number: String,
@@ -106,8 +101,20 @@ impl Directive {
 }
 
 pub async fn by_id<'e>(executor: impl PgExecutor<'e>, id: i32) -> sqlx::Result<Option<Directive>> {
-    let sql = format!("SELECT {HEAD_COLUMNS}, d.body FROM {FROM} WHERE d.id = $1");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(executor).await
+    sqlx::query_as!(
+        Directive,
+        r#"SELECT d.id, d.number, d.kind, d.issuer, d.issuing_body, d.issuing_unit_id, d.issued_on, d.title,
+                d.status, d.replaced_by_id, r.number AS "replaced_by_number?", d.number_is_assumed, d.version,
+                u.code AS "unit_code?", u.name AS "unit_name?", u.path::text AS unit_path,
+                u.parent_id AS "unit_parent_id?", u.valid_from AS unit_valid_from, u.valid_to AS unit_valid_to,
+                d.body
+         FROM directives d LEFT JOIN directives r ON r.id = d.replaced_by_id
+              LEFT JOIN units u ON u.id = d.issuing_unit_id
+         WHERE d.id = $1"#,
+        id,
+    )
+    .fetch_optional(executor)
+    .await
 }
 
 #[derive(Debug, Default)]
@@ -127,9 +134,8 @@ pub const SNIPPET_WINDOW_CHARS: i32 = 2000;
 
 /// A search result: the directive without its text, and two bounded pieces of the text for
 /// the snippet.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Found {
-    #[sqlx(flatten)]
     pub directive: Directive,
     /// The first [`SNIPPET_HEAD_CHARS`] characters of the text, one more when it goes on.
     pub body_head: String,
@@ -153,23 +159,33 @@ pub async fn search(pool: &PgPool, filter: &SearchFilter<'_>, limit: i64) -> sql
     // LIKE for the filter (the trigram index serves it), `strpos` for the match's position.
     let pattern = format!("%{}%", crate::text::like_escape(&folded));
     let number = NumberQuery::parse(filter.query);
-    // The serial as stored numbers write it (`09-QĐ/TU`: digits before the dash).
-    let number_match = "($10::int IS NOT NULL AND substring(d.number FROM '^[0-9]+')::int = $10
-                         AND ($11 = '' OR d.kind = $11) AND ($12 = '' OR d.issuer = $12))";
-    let sql = format!(
-        "WITH page AS (
-             SELECT d.id, {number_match} AS by_number FROM directives d
-             WHERE ($9 = '%%' OR d.search_key LIKE $9 OR {number_match})
+    // by_number, twice: the serial as stored numbers write it (`09-QĐ/TU`: digits before the
+    // dash), and the kind and issuer when the query gives them.
+    let rows = sqlx::query!(
+        r#"WITH page AS (
+             SELECT d.id,
+                    ($10::int IS NOT NULL AND substring(d.number FROM '^[0-9]+')::int = $10
+                     AND ($11 = '' OR d.kind = $11) AND ($12 = '' OR d.issuer = $12)) AS by_number
+             FROM directives d
+             WHERE ($9 = '%%' OR d.search_key LIKE $9
+                    OR ($10::int IS NOT NULL AND substring(d.number FROM '^[0-9]+')::int = $10
+                        AND ($11 = '' OR d.kind = $11) AND ($12 = '' OR d.issuer = $12)))
                AND ($2 = '' OR d.kind = $2)
                AND ($3 = '' OR d.issuer = $3)
                AND ($4::int IS NULL OR extract(year FROM d.issued_on)::int = $4)
                AND ($5 = '' OR d.status = $5)
              ORDER BY by_number DESC, d.issued_on DESC, d.id DESC LIMIT $6
          )
-         SELECT {HEAD_COLUMNS}, ''::text AS body, left(d.body, $7 + 1) AS body_head,
-                w.start AS window_start, coalesce(substring(d.body FROM w.start + 1 FOR $8), '') AS body_window,
-                coalesce(w.start + $8 < w.body_len, false) AS window_cut
-         FROM {FROM} JOIN page ON page.id = d.id
+         SELECT d.id, d.number, d.kind, d.issuer, d.issuing_body, d.issuing_unit_id, d.issued_on, d.title,
+                d.status, d.replaced_by_id, r.number AS "replaced_by_number?", d.number_is_assumed, d.version,
+                u.code AS "unit_code?", u.name AS "unit_name?", u.path::text AS unit_path,
+                u.parent_id AS "unit_parent_id?", u.valid_from AS unit_valid_from, u.valid_to AS unit_valid_to,
+                left(d.body, $7 + 1) AS "body_head!",
+                w.start AS window_start, coalesce(substring(d.body FROM w.start + 1 FOR $8), '') AS "body_window!",
+                coalesce(w.start + $8 < w.body_len, false) AS "window_cut!"
+         FROM directives d LEFT JOIN directives r ON r.id = d.replaced_by_id
+              LEFT JOIN units u ON u.id = d.issuing_unit_id
+              JOIN page ON page.id = d.id
          CROSS JOIN LATERAL (
              SELECT CASE WHEN m.pos > 0 AND m.body_len > $7
                          THEN greatest(0, least(m.body_len - $8,
@@ -179,23 +195,54 @@ pub async fn search(pool: &PgPool, filter: &SearchFilter<'_>, limit: i64) -> sql
              FROM (SELECT CASE WHEN $1 = '' THEN 0 ELSE strpos(d.search_key, $1) END AS pos,
                           char_length(d.body) AS body_len, char_length(d.search_key) AS key_len) m
          ) w
-         ORDER BY page.by_number DESC, d.issued_on DESC, d.id DESC"
-    );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(folded)
-        .bind(filter.kind)
-        .bind(filter.issuer)
-        .bind(filter.year)
-        .bind(filter.status)
-        .bind(limit)
-        .bind(SNIPPET_HEAD_CHARS)
-        .bind(SNIPPET_WINDOW_CHARS)
-        .bind(pattern)
-        .bind(number.map(|n| n.serial as i32))
-        .bind(number.and_then(|n| n.kind).unwrap_or(""))
-        .bind(number.and_then(|n| n.issuer).unwrap_or(""))
-        .fetch_all(pool)
-        .await
+         ORDER BY page.by_number DESC, d.issued_on DESC, d.id DESC"#,
+        folded,
+        filter.kind,
+        filter.issuer,
+        filter.year,
+        filter.status,
+        limit,
+        SNIPPET_HEAD_CHARS,
+        SNIPPET_WINDOW_CHARS,
+        pattern,
+        number.map(|n| n.serial as i32),
+        number.and_then(|n| n.kind).unwrap_or(""),
+        number.and_then(|n| n.issuer).unwrap_or(""),
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Found {
+            directive: Directive {
+                id: row.id,
+                number: row.number,
+                kind: row.kind,
+                issuer: row.issuer,
+                issuing_body: row.issuing_body,
+                issuing_unit_id: row.issuing_unit_id,
+                issued_on: row.issued_on,
+                title: row.title,
+                // The text is never selected whole here (see above).
+                body: String::new(),
+                status: row.status,
+                replaced_by_id: row.replaced_by_id,
+                replaced_by_number: row.replaced_by_number,
+                number_is_assumed: row.number_is_assumed,
+                version: row.version,
+                unit_code: row.unit_code,
+                unit_name: row.unit_name,
+                unit_path: row.unit_path,
+                unit_parent_id: row.unit_parent_id,
+                unit_valid_from: row.unit_valid_from,
+                unit_valid_to: row.unit_valid_to,
+            },
+            body_head: row.body_head,
+            window_start: row.window_start,
+            body_window: row.body_window,
+            window_cut: row.window_cut,
+        })
+        .collect())
 }
 
 /// The latest document carrying `number` issued on or before `before` (numbers repeat across
@@ -205,14 +252,15 @@ pub async fn find_by_number<'e>(
     number: &str,
     before: NaiveDate,
 ) -> sqlx::Result<Option<(i32, NaiveDate)>> {
-    sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT id, issued_on FROM directives WHERE number = $1
          ORDER BY (issued_on <= $2) DESC, issued_on DESC LIMIT 1",
+        number,
+        before,
     )
-    .bind(number)
-    .bind(before)
     .fetch_optional(executor)
-    .await
+    .await?;
+    Ok(row.map(|row| (row.id, row.issued_on)))
 }
 
 /// A directive as saved, from the form or the demo files.
@@ -241,23 +289,23 @@ impl NewDirective<'_> {
 
 /// Saves a new directive and returns its id.
 pub async fn insert(conn: &mut PgConnection, d: &NewDirective<'_>) -> sqlx::Result<i32> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO directives (number, kind, issuer, issuing_body, issuing_unit_id, issued_on, title, body,
                                  status, replaced_by_id, number_is_assumed, search_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        d.number,
+        d.kind,
+        d.issuer,
+        d.issuing_body,
+        d.issuing_unit_id,
+        d.issued_on,
+        d.title,
+        d.body,
+        d.status,
+        d.replaced_by_id,
+        d.number_is_assumed,
+        d.search_key(),
     )
-    .bind(d.number)
-    .bind(d.kind)
-    .bind(d.issuer)
-    .bind(d.issuing_body)
-    .bind(d.issuing_unit_id)
-    .bind(d.issued_on)
-    .bind(d.title)
-    .bind(d.body)
-    .bind(d.status)
-    .bind(d.replaced_by_id)
-    .bind(d.number_is_assumed)
-    .bind(d.search_key())
     .fetch_one(&mut *conn)
     .await
 }
@@ -265,25 +313,25 @@ pub async fn insert(conn: &mut PgConnection, d: &NewDirective<'_>) -> sqlx::Resu
 /// Saves directive `id` if it is still at `version`, bumping the version; `false` when someone
 /// else saved it meanwhile (nothing is written then).
 pub async fn update(conn: &mut PgConnection, id: i32, version: i32, d: &NewDirective<'_>) -> sqlx::Result<bool> {
-    let updated = sqlx::query(
+    let updated = sqlx::query!(
         "UPDATE directives SET number = $3, kind = $4, issuer = $5, issuing_body = $6, issuing_unit_id = $7,
                 issued_on = $8, title = $9, body = $10, status = $11, replaced_by_id = $12, search_key = $13,
                 updated_at = now(), version = version + 1
          WHERE id = $1 AND version = $2",
+        id,
+        version,
+        d.number,
+        d.kind,
+        d.issuer,
+        d.issuing_body,
+        d.issuing_unit_id,
+        d.issued_on,
+        d.title,
+        d.body,
+        d.status,
+        d.replaced_by_id,
+        d.search_key(),
     )
-    .bind(id)
-    .bind(version)
-    .bind(d.number)
-    .bind(d.kind)
-    .bind(d.issuer)
-    .bind(d.issuing_body)
-    .bind(d.issuing_unit_id)
-    .bind(d.issued_on)
-    .bind(d.title)
-    .bind(d.body)
-    .bind(d.status)
-    .bind(d.replaced_by_id)
-    .bind(d.search_key())
     .execute(&mut *conn)
     .await?;
     Ok(updated.rows_affected() > 0)
@@ -291,9 +339,7 @@ pub async fn update(conn: &mut PgConnection, id: i32, version: i32, d: &NewDirec
 
 /// Records that `id` was replaced by `replacement`.
 pub async fn set_replaced_by(conn: &mut PgConnection, id: i32, replacement: i32) -> sqlx::Result<()> {
-    sqlx::query("UPDATE directives SET replaced_by_id = $2 WHERE id = $1")
-        .bind(id)
-        .bind(replacement)
+    sqlx::query!("UPDATE directives SET replaced_by_id = $2 WHERE id = $1", id, replacement)
         .execute(&mut *conn)
         .await?;
     Ok(())

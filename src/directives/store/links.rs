@@ -86,6 +86,7 @@ struct WalkRow {
 /// [`TREE_MAX_DEPTH`] and at most [`TREE_MAX_ROWS`] rows. Each row names one directive it was
 /// reached through, and the rows come back in tree order (depth first, older first).
 pub async fn tree<'e>(executor: impl PgExecutor<'e>, id: i32, up: bool) -> sqlx::Result<Tree> {
+    // Dynamic: the direction swaps the link's two columns throughout the statement.
     let (from, to) = if up { ("child_id", "parent_id") } else { ("parent_id", "child_id") };
     let sql = format!(
         "WITH RECURSIVE walk (id, depth) AS (
@@ -151,11 +152,11 @@ fn tree_order(root: i32, rows: Vec<TreeRow>) -> Vec<TreeRow> {
 
 /// The numbers of the directives `id` implements directly, oldest first.
 pub async fn implements_direct<'e>(executor: impl PgExecutor<'e>, id: i32) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT d.number FROM directive_links l JOIN directives d ON d.id = l.parent_id
          WHERE l.child_id = $1 ORDER BY d.issued_on, d.id",
+        id,
     )
-    .bind(id)
     .fetch_all(executor)
     .await
 }
@@ -163,33 +164,35 @@ pub async fn implements_direct<'e>(executor: impl PgExecutor<'e>, id: i32) -> sq
 /// Which of `candidates` implement `id`, directly or not: linking `id` to them would close a
 /// cycle. The closure is a set of directives (`UNION` over ids), so it ends and stays linear.
 pub async fn implementing_among(pool: &PgPool, id: i32, candidates: &[i32]) -> sqlx::Result<Vec<i32>> {
-    sqlx::query_scalar(
-        "WITH RECURSIVE below (id) AS (
+    sqlx::query_scalar!(
+        r#"WITH RECURSIVE below (id) AS (
              SELECT child_id FROM directive_links WHERE parent_id = $1
              UNION
              SELECT l.child_id FROM below b JOIN directive_links l ON l.parent_id = b.id
          )
-         SELECT id FROM below WHERE id = ANY($2)",
+         SELECT id AS "id!" FROM below WHERE id = ANY($2)"#,
+        id,
+        candidates as _,
     )
-    .bind(id)
-    .bind(candidates)
     .fetch_all(pool)
     .await
 }
 
 /// Records that `child` implements `parent` (again: nothing changes).
 pub async fn link(conn: &mut PgConnection, child: i32, parent: i32) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO directive_links (child_id, parent_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(child)
-        .bind(parent)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO directive_links (child_id, parent_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        child,
+        parent
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
 /// Makes `parents` the directives `id` implements directly, in place of the ones before.
 pub async fn save_links(conn: &mut PgConnection, id: i32, parents: &[i32]) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM directive_links WHERE child_id = $1").bind(id).execute(&mut *conn).await?;
+    sqlx::query!("DELETE FROM directive_links WHERE child_id = $1", id).execute(&mut *conn).await?;
     for parent in parents {
         link(conn, id, *parent).await?;
     }

@@ -1,9 +1,9 @@
 //! Review milestones (sơ kết, tổng kết) of a directive, and the ones coming due.
 
 use chrono::NaiveDate;
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Milestone {
     pub id: i32,
     pub directive_id: i32,
@@ -31,17 +31,17 @@ pub fn milestone_kind_label(kind: &str) -> &'static str {
 }
 
 pub async fn milestones(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<Milestone>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        Milestone,
         "SELECT id, directive_id, kind, due_on, description FROM milestones WHERE directive_id = $1 ORDER BY due_on, id",
+        directive_id,
     )
-    .bind(directive_id)
     .fetch_all(pool)
     .await
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct DueMilestone {
-    #[sqlx(flatten)]
     pub milestone: Milestone,
     pub number: String,
     pub title: String,
@@ -57,19 +57,35 @@ pub async fn milestones_due(
     from: NaiveDate,
     to: NaiveDate,
 ) -> sqlx::Result<Vec<DueMilestone>> {
-    sqlx::query_as(
+    // The ltree path is bound as text (`as _`: the macros' check expects PgLTree).
+    let rows = sqlx::query!(
         "SELECT m.id, m.directive_id, m.kind, m.due_on, m.description, d.number, d.title, d.issuing_body
          FROM milestones m JOIN directives d ON d.id = m.directive_id
          LEFT JOIN units u ON u.id = d.issuing_unit_id
          WHERE m.due_on BETWEEN $2 AND $3
            AND ($1::ltree IS NULL OR d.issuing_unit_id IS NULL OR u.path <@ $1::ltree OR u.path @> $1::ltree)
          ORDER BY m.due_on, d.number",
+        path as _,
+        from,
+        to,
     )
-    .bind(path)
-    .bind(from)
-    .bind(to)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| DueMilestone {
+            milestone: Milestone {
+                id: row.id,
+                directive_id: row.directive_id,
+                kind: row.kind,
+                due_on: row.due_on,
+                description: row.description,
+            },
+            number: row.number,
+            title: row.title,
+            issuing_body: row.issuing_body,
+        })
+        .collect())
 }
 
 /// Saves a milestone and returns its id.
@@ -80,13 +96,13 @@ pub async fn insert_milestone(
     due_on: NaiveDate,
     description: &str,
 ) -> sqlx::Result<i32> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO milestones (directive_id, kind, due_on, description) VALUES ($1, $2, $3, $4) RETURNING id",
+        directive_id,
+        kind,
+        due_on,
+        description,
     )
-    .bind(directive_id)
-    .bind(kind)
-    .bind(due_on)
-    .bind(description)
     .fetch_one(&mut *conn)
     .await
 }

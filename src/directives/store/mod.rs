@@ -53,6 +53,7 @@ pub async fn delete_child(
     directive_id: i32,
     id: i32,
 ) -> sqlx::Result<Option<serde_json::Value>> {
+    // Dynamic: the table is the child's (three tables of one shape).
     let table = child.table();
     let select = format!("SELECT to_jsonb(x) FROM {table} x WHERE id = $1 AND directive_id = $2");
     let before: Option<serde_json::Value> =

@@ -1,9 +1,9 @@
 //! A directive's targets (chỉ tiêu) as its page lists them, and saving one.
 
 use chrono::NaiveDate;
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Target {
     pub id: i32,
     pub indicator_code: String,
@@ -59,32 +59,36 @@ impl Target {
 }
 
 pub async fn targets(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<Target>> {
-    sqlx::query_as(
-        "SELECT t.id, t.indicator_code, i.name AS indicator_name, CASE WHEN i.factor = 100 THEN '%' ELSE i.unit END AS indicator_unit, t.comparator, t.value,
-                t.value_max, t.year, t.deadline, t.scope_level, t.scope_unit_id, u.name AS scope_unit_name,
+    sqlx::query_as!(
+        Target,
+        r#"SELECT t.id, t.indicator_code, i.name AS "indicator_name?",
+                CASE WHEN i.factor = 100 THEN '%' ELSE i.unit END AS "indicator_unit?", t.comparator, t.value,
+                t.value_max, t.year, t.deadline, t.scope_level, t.scope_unit_id, u.name AS "scope_unit_name?",
                 t.per_unit, t.description
          FROM targets t LEFT JOIN indicators i ON i.code = t.indicator_code LEFT JOIN units u ON u.id = t.scope_unit_id
-         WHERE t.directive_id = $1 ORDER BY t.indicator_code, t.scope_level NULLS FIRST, t.id",
+         WHERE t.directive_id = $1 ORDER BY t.indicator_code, t.scope_level NULLS FIRST, t.id"#,
+        directive_id,
     )
-    .bind(directive_id)
     .fetch_all(pool)
     .await
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct IndicatorChoice {
     pub code: String,
     pub name: String,
 }
 
 pub async fn indicator_choices(pool: &PgPool) -> sqlx::Result<Vec<IndicatorChoice>> {
-    sqlx::query_as("SELECT code, name FROM indicators ORDER BY sort_order, code").fetch_all(pool).await
+    sqlx::query_as!(IndicatorChoice, "SELECT code, name FROM indicators ORDER BY sort_order, code")
+        .fetch_all(pool)
+        .await
 }
 
 /// Whether the catalogue has indicator `code`.
 pub async fn indicator_exists(pool: &PgPool, code: &str) -> sqlx::Result<bool> {
     let found: Option<String> =
-        sqlx::query_scalar("SELECT code FROM indicators WHERE code = $1").bind(code).fetch_optional(pool).await?;
+        sqlx::query_scalar!("SELECT code FROM indicators WHERE code = $1", code).fetch_optional(pool).await?;
     Ok(found.is_some())
 }
 
@@ -106,27 +110,29 @@ pub struct NewTarget<'a> {
 
 /// Saves a target and returns its id.
 pub async fn insert_target(conn: &mut PgConnection, target: &NewTarget<'_>) -> sqlx::Result<i32> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO targets (directive_id, indicator_code, comparator, value, value_max, year, deadline,
                               scope_level, scope_unit_id, per_unit, description)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        target.directive_id,
+        target.indicator_code,
+        target.comparator,
+        target.value,
+        target.value_max,
+        target.year,
+        target.deadline,
+        target.scope_level,
+        target.scope_unit_id,
+        target.per_unit,
+        target.description,
     )
-    .bind(target.directive_id)
-    .bind(target.indicator_code)
-    .bind(target.comparator)
-    .bind(target.value)
-    .bind(target.value_max)
-    .bind(target.year)
-    .bind(target.deadline)
-    .bind(target.scope_level)
-    .bind(target.scope_unit_id)
-    .bind(target.per_unit)
-    .bind(target.description)
     .fetch_one(&mut *conn)
     .await
 }
 
 /// Target `id` as its row reads in JSON (for the audit log).
 pub async fn target_json(conn: &mut PgConnection, id: i32) -> sqlx::Result<Option<serde_json::Value>> {
-    sqlx::query_scalar("SELECT to_jsonb(t) FROM targets t WHERE id = $1").bind(id).fetch_optional(&mut *conn).await
+    sqlx::query_scalar!(r#"SELECT to_jsonb(t) AS "row!" FROM targets t WHERE id = $1"#, id)
+        .fetch_optional(&mut *conn)
+        .await
 }

@@ -1,9 +1,9 @@
 //! A directive's tasks (nhiệm vụ) and the units they name.
 
 use chrono::NaiveDate;
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Task {
     pub id: i32,
     pub number: String,
@@ -13,45 +13,58 @@ pub struct Task {
 }
 
 pub async fn tasks(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<Task>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        Task,
         "SELECT id, number, body, assigned_levels, deadline FROM directive_tasks
          WHERE directive_id = $1 ORDER BY sort_order, id",
+        directive_id,
     )
-    .bind(directive_id)
     .fetch_all(pool)
     .await
 }
 
 /// The units named in the tasks of a directive.
 pub async fn task_units(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<(i32, crate::units::Unit)>> {
-    #[derive(FromRow)]
-    struct Row {
-        task_id: i32,
-        #[sqlx(flatten)]
-        unit: crate::units::Unit,
-    }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT tu.task_id, u.id, u.code, u.name, u.short_name, u.kind, u.level, u.parent_id, u.path::text AS path,
-                u.valid_from, u.valid_to
+    let rows = sqlx::query!(
+        r#"SELECT tu.task_id, u.id, u.code, u.name, u.short_name, u.kind, u.level, u.parent_id,
+                u.path::text AS "path!", u.valid_from, u.valid_to
          FROM directive_task_units tu JOIN directive_tasks t ON t.id = tu.task_id JOIN units u ON u.id = tu.unit_id
-         WHERE t.directive_id = $1 ORDER BY u.name COLLATE vietnamese",
+         WHERE t.directive_id = $1 ORDER BY u.name COLLATE vietnamese"#,
+        directive_id,
     )
-    .bind(directive_id)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.task_id, r.unit)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let unit = crate::units::Unit {
+                id: r.id,
+                code: r.code,
+                name: r.name,
+                short_name: r.short_name,
+                kind: r.kind,
+                level: r.level,
+                parent_id: r.parent_id,
+                path: r.path,
+                valid_from: r.valid_from,
+                valid_to: r.valid_to,
+            };
+            (r.task_id, unit)
+        })
+        .collect())
 }
 
 /// How many units of `level` lie under `root` (None: the whole country) on `date`.
 pub async fn count_level(pool: &PgPool, root_path: Option<&str>, level: i16, date: NaiveDate) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM units
+    // The ltree path is bound as text (`as _`: the macros' check expects PgLTree).
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM units
          WHERE level = $1 AND ($2::ltree IS NULL OR path <@ $2::ltree)
-           AND (valid_from IS NULL OR valid_from <= $3) AND (valid_to IS NULL OR valid_to >= $3)",
+           AND (valid_from IS NULL OR valid_from <= $3) AND (valid_to IS NULL OR valid_to >= $3)"#,
+        level,
+        root_path as _,
+        date,
     )
-    .bind(level)
-    .bind(root_path)
-    .bind(date)
     .fetch_one(pool)
     .await
 }
@@ -72,37 +85,39 @@ pub struct NewTask<'a> {
 
 /// Saves a task with the units it names and returns its id.
 pub async fn insert_task(conn: &mut PgConnection, task: &NewTask<'_>) -> sqlx::Result<i32> {
-    let task_id: i32 = sqlx::query_scalar(
+    let task_id: i32 = sqlx::query_scalar!(
         "INSERT INTO directive_tasks (directive_id, number, body, assigned_levels, deadline, sort_order)
          VALUES ($1, $2, $3, $4, $5,
                  coalesce($6, (SELECT coalesce(max(sort_order), 0) + 1 FROM directive_tasks WHERE directive_id = $1)))
          RETURNING id",
+        task.directive_id,
+        task.number,
+        task.body,
+        task.assigned_levels as _,
+        task.deadline,
+        task.sort_order,
     )
-    .bind(task.directive_id)
-    .bind(task.number)
-    .bind(task.body)
-    .bind(task.assigned_levels)
-    .bind(task.deadline)
-    .bind(task.sort_order)
     .fetch_one(&mut *conn)
     .await?;
     for unit_id in task.unit_ids {
-        sqlx::query("INSERT INTO directive_task_units (task_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(task_id)
-            .bind(unit_id)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query!(
+            "INSERT INTO directive_task_units (task_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            task_id,
+            unit_id,
+        )
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(task_id)
 }
 
 /// How many units have reported progress on `task_id` (such a task is history and stays).
 pub async fn reporting_units(pool: &PgPool, task_id: i32) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "SELECT count(DISTINCT r.unit_id) FROM report_task_progress p JOIN reports r ON r.id = p.report_id
-         WHERE p.task_id = $1",
+    sqlx::query_scalar!(
+        r#"SELECT count(DISTINCT r.unit_id) AS "count!" FROM report_task_progress p JOIN reports r ON r.id = p.report_id
+         WHERE p.task_id = $1"#,
+        task_id,
     )
-    .bind(task_id)
     .fetch_one(pool)
     .await
 }
