@@ -1,11 +1,9 @@
 //! Exports: the annual report as DOCX (Party format, footnotes, Vietnamese figures) and XLSX
 //! (numeric cells), the preview, the narrative, import/export of values, permissions.
 
-mod common;
-
 use std::io::Read;
 
-use common::TestApp;
+use crate::common::{self, TestApp};
 
 /// The text of a part of an OOXML package, tags stripped.
 fn part_text(bytes: &[u8], name: &str) -> Option<(String, String)> {
@@ -971,7 +969,7 @@ async fn the_2020_docx_of_kien_giang_carries_every_figure_of_seed_002() {
     assert_eq!(status, 200);
     let text = docx_all_text(&bytes);
     let present: std::collections::HashSet<String> = number_tokens(&text).into_iter().collect();
-    let seed = include_str!("../reference/demo/seed-002-figures.csv");
+    let seed = include_str!("../../reference/demo/seed-002-figures.csv");
     let mut reader = csv::Reader::from_reader(seed.as_bytes());
     let headers = reader.headers().expect("header").clone();
     let printed = headers.iter().position(|h| h == "as_printed").expect("as_printed column");

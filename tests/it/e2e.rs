@@ -6,14 +6,12 @@
 //!
 //! Screenshots go to `target/screenshots/` (env `DANVAN_SCREENSHOTS` overrides).
 
-mod common;
-
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::TestApp;
+use crate::common::{self, TestApp};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
 use fantoccini::key::Key;

@@ -1,11 +1,9 @@
 //! The foundation: health, the unit trees and their lineage, search, collation, error pages.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{self, TestApp};
 use chrono::NaiveDate;
-use common::TestApp;
 use danvan::units::queries;
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {

@@ -1,11 +1,9 @@
 //! Accounts and the security baseline: every route × every role, unit scope, cross-site
 //! requests, throttling, sessions, the audit log, and no password hash anywhere.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{PASSWORD, TestApp, text};
+use crate::common::{self, PASSWORD, TestApp, text};
 use danvan::web::routes::Access;
 use reqwest::cookie::CookieStore;
 

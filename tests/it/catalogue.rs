@@ -2,9 +2,7 @@
 //! sections, data elements, indicators and validation rules; every save is version-checked,
 //! keeps the input on error and lands in the audit log.
 
-mod common;
-
-use common::{TestApp, text};
+use crate::common::{TestApp, text};
 
 async fn post(app: &TestApp, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> (u16, String) {
     text(client.post(app.url(path)).form(form).send().await.expect("POST")).await

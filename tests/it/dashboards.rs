@@ -1,8 +1,6 @@
 //! Dashboards: aggregation on a small hand-computed tree, drill-down parts that add up, scope.
 
-mod common;
-
-use common::{TestApp, text};
+use crate::common::{TestApp, text};
 use danvan::dashboards::aggregate::{self, Basis};
 use danvan::figures::Decimal;
 use danvan::reports::Period;

@@ -1,9 +1,7 @@
 //! Quarterly reports: entry the Vietnamese way, rules, the workflow and who may move it, stale
 //! saves, input kept on errors, the API agreeing with the form, and the demo figures.
 
-mod common;
-
-use common::{TestApp, text};
+use crate::common::{TestApp, text};
 use serde_json::{Value, json};
 
 const FORM: &str = "/reports/30883/2017-Q1";

@@ -1,9 +1,7 @@
 //! Directives: forms and their errors, search, the implements tree, per-level targets, tasks,
 //! attachments, who may edit, the audit trail and the milestones page.
 
-mod common;
-
-use common::{TestApp, text};
+use crate::common::{TestApp, text};
 
 /// Askama escapes `>` and quotes; compare against the text a reader sees.
 fn unescape(html: &str) -> String {
@@ -1051,7 +1049,7 @@ async fn lookalike_letters_are_stored_as_d_with_stroke_and_folded_in_search() {
     // written the old way; it is idempotent).
     let old =
         insert_directive(&app, "32-NQ/ĐU", "Nghị quyết \u{00D0}ảng ủy", "Một\u{000B}hai\u{000C}ba\u{0007}bốn").await;
-    sqlx::raw_sql(include_str!("../migrations/0020_text_as_written.sql")).execute(&app.pool).await.expect("0020");
+    sqlx::raw_sql(include_str!("../../migrations/0020_text_as_written.sql")).execute(&app.pool).await.expect("0020");
     let (title, body, key): (String, String, String) =
         sqlx::query_as("SELECT title, body, search_key FROM directives WHERE id = $1")
             .bind(old)
