@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use crate::common::{self, TestApp};
 use chrono::NaiveDate;
 use danvan::units::queries;
+
+use crate::common::{self, TestApp};
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")

@@ -1,9 +1,9 @@
-//! The integration tests: one binary (one link step instead of one per file), one module per
-//! area of the app. Run one area with `cargo test --test it dashboards::`, one test with its
-//! full name (`cargo test --test it reports::the_commune_submits -- --exact`).
+//! The integration tests: one binary (one link step, not one per area), one module per area of
+//! the app. One area runs as `cargo test --locked --test it dashboards::`, one test by its full
+//! name: `cargo test --locked --test it reports::a_form_save_keeps_the_figure_of_a_retired_element`.
 //!
-//! All areas share one process: one private PostgreSQL cluster and one template database
-//! (`common`), each test with a database of its own copied from the template.
+//! Every area shares the process: one private PostgreSQL cluster with one template database
+//! (see `common`), each test on a database of its own copied from the template.
 
 mod common;
 
