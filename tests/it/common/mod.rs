@@ -1,10 +1,15 @@
 //! Test harness: the real app on 127.0.0.1:0 against a fresh database of its own.
 //!
 //! The server is `DATABASE_URL` when set; otherwise one private cluster (the app's own local
-//! mechanism) in a temporary directory per test process, stopped when the process exits.
-//! Each test gets a new database copied from a template that already holds the migrations and
-//! the unit lists, so tests run in parallel without seeing each other's data.
-#![allow(dead_code)]
+//! mechanism) in a temporary directory for the whole test binary, stopped when the process
+//! exits. Each test gets a new database copied from a template that already holds the
+//! migrations and the unit lists, so tests of every area run in parallel without seeing each
+//! other's data. What the process shares besides (the app's statics: the session cache, the
+//! metrics recorder, the office-name cache) is keyed by session or by database, or only ever
+//! grows, so no test depends on which others run beside it; tests set no environment
+//! variables of their own process (only of the `danvan` processes they start).
+
+mod builders;
 
 use std::str::FromStr;
 use std::sync::OnceLock;
@@ -219,25 +224,9 @@ impl TestApp {
     /// An app with a national leader already signed in on `client`.
     pub async fn spawn_signed_in() -> TestApp {
         let app = TestApp::spawn().await;
-        app.create_user("lanhdao.tw", "TW", "2020-12-31", &["lanh_dao"]).await;
+        app.user("lanhdao.tw", "TW").role("lanh_dao").create().await;
         app.login(&app.client, "lanhdao.tw").await;
         app
-    }
-
-    /// Creates an account at `unit_code` (resolved on `as_of`; `TW` for national) and returns
-    /// its id.
-    pub async fn create_user(&self, username: &str, unit_code: &str, as_of: &str, roles: &[&str]) -> i32 {
-        let date = danvan::units::parse_date(as_of).expect("as_of date");
-        let unit = danvan::units::resolve_for_person(&self.pool, unit_code, date).await.expect("unit code");
-        let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
-        let new_user = danvan::auth::users::NewUser {
-            username,
-            full_name: &format!("Người thử {username}"),
-            unit_id: unit.map(|u| u.id),
-            roles: &roles,
-            password_hash: password_hash().await,
-        };
-        danvan::auth::users::insert(&self.pool, &new_user).await.expect("insert user")
     }
 
     pub fn new_client(&self) -> reqwest::Client {
@@ -250,9 +239,14 @@ impl TestApp {
 
     /// Logs `username` in on `client` through the login form.
     pub async fn login(&self, client: &reqwest::Client, username: &str) {
+        self.login_with(client, username, PASSWORD).await;
+    }
+
+    /// Logs `username` in on `client` through the login form with `password`.
+    pub async fn login_with(&self, client: &reqwest::Client, username: &str, password: &str) {
         let response = client
             .post(self.url("/login"))
-            .form(&[("username", username), ("password", PASSWORD)])
+            .form(&[("username", username), ("password", password)])
             .send()
             .await
             .expect("POST /login");
@@ -297,13 +291,57 @@ impl TestApp {
     /// A client signed in as a demo account.
     pub async fn demo_client(&self, username: &str) -> reqwest::Client {
         let client = self.new_client();
-        let response = client
-            .post(self.url("/login"))
-            .form(&[("username", username), ("password", danvan::demo::DEMO_PASSWORD)])
-            .send()
-            .await
-            .expect("POST /login");
-        assert_eq!(response.status(), 303, "login of demo account {username}");
+        self.login_with(&client, username, danvan::demo::DEMO_PASSWORD).await;
         client
     }
+}
+
+impl TestApp {
+    /// GET `path` as `client`: the status and the body.
+    pub async fn get_as(&self, client: &reqwest::Client, path: &str) -> (u16, String) {
+        text(client.get(self.url(path)).send().await.expect("GET")).await
+    }
+
+    /// POST `form` to `path` as `client`, as a page's form does: the status and the body.
+    pub async fn post_form_as(&self, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        text(client.post(self.url(path)).form(form).send().await.expect("POST")).await
+    }
+
+    /// POST `content` to `path` as `client`, as the file field (`file`) of an upload form
+    /// named `filename`: the status and the body.
+    pub async fn upload(&self, client: &reqwest::Client, path: &str, filename: &str, content: &[u8]) -> (u16, String) {
+        let boundary = "----danvan-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let response = client
+            .post(self.url(path))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body)
+            .send()
+            .await
+            .expect("upload");
+        text(response).await
+    }
+
+    /// Sends a file of figures to `/imports/values` as the import page's form does.
+    pub async fn upload_values(&self, client: &reqwest::Client, filename: &str, content: &[u8]) -> (u16, String) {
+        self.upload(client, "/imports/values", filename, content).await
+    }
+}
+
+/// The text a reader sees in HTML that askama escaped (`&gt;`, `&#34;`…).
+pub fn unescape(html: &str) -> String {
+    html.replace("&#62;", ">")
+        .replace("&gt;", ">")
+        .replace("&#60;", "<")
+        .replace("&lt;", "<")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }

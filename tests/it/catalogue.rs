@@ -2,17 +2,7 @@
 //! sections, data elements, indicators and validation rules; every save is version-checked,
 //! keeps the input on error and lands in the audit log.
 
-mod common;
-
-use common::{TestApp, text};
-
-async fn post(app: &TestApp, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-    text(client.post(app.url(path)).form(form).send().await.expect("POST")).await
-}
-
-async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> (u16, String) {
-    text(client.get(app.url(path)).send().await.expect("GET")).await
-}
+use crate::common::TestApp;
 
 /// (before, after) of the latest audit entry for this entity and code.
 async fn last_audit(app: &TestApp, entity: &str, code: &str) -> (String, Option<serde_json::Value>, serde_json::Value) {
@@ -32,7 +22,7 @@ async fn a_province_admin_creates_a_data_element_and_an_indicator() {
     let app = TestApp::spawn_with_demo().await;
     let admin = app.demo_client("tinh.quantri").await;
 
-    let (status, page) = get(&app, &admin, "/admin/catalogue").await;
+    let (status, page) = app.get_as(&admin, "/admin/catalogue").await;
     assert_eq!(status, 200);
     assert!(page.contains("Danh mục chỉ tiêu"));
 
@@ -51,7 +41,7 @@ async fn a_province_admin_creates_a_data_element_and_an_indicator() {
         ("active", "1"),
         ("version", "0"),
     ];
-    let (status, _) = post(&app, &admin, "/admin/catalogue/elements", &element).await;
+    let (status, _) = app.post_form_as(&admin, "/admin/catalogue/elements", &element).await;
     assert_eq!(status, 303, "created");
     let (levels, aggregation, sort_order): (Vec<i16>, String, i32) =
         sqlx::query_as("SELECT levels, aggregation, sort_order FROM data_elements WHERE code = 'XA_NONG_THON_MOI'")
@@ -64,7 +54,7 @@ async fn a_province_admin_creates_a_data_element_and_an_indicator() {
     assert!(before.is_none());
     assert_eq!(after["name"], "Xã đạt chuẩn nông thôn mới");
 
-    let (status, page) = get(&app, &admin, "/admin/catalogue/elements").await;
+    let (status, page) = app.get_as(&admin, "/admin/catalogue/elements").await;
     assert_eq!(status, 200);
     assert!(page.contains("XA_NONG_THON_MOI"));
     assert!(page.contains("Số cuối kỳ (tồn)"));
@@ -72,7 +62,7 @@ async fn a_province_admin_creates_a_data_element_and_an_indicator() {
     assert!(page.contains("Tỉnh, Huyện, Xã"));
 
     // The same code again is refused next to the code field.
-    let (status, page) = post(&app, &admin, "/admin/catalogue/elements", &element).await;
+    let (status, page) = app.post_form_as(&admin, "/admin/catalogue/elements", &element).await;
     assert_eq!(status, 422);
     assert!(page.contains("Mã này đã có trong danh mục"));
 
@@ -88,7 +78,7 @@ async fn a_province_admin_creates_a_data_element_and_an_indicator() {
         ("sort_order", ""),
         ("version", "0"),
     ];
-    let (status, page) = post(&app, &admin, "/admin/catalogue/indicators", &indicator).await;
+    let (status, page) = app.post_form_as(&admin, "/admin/catalogue/indicators", &indicator).await;
     assert_eq!(status, 303, "created: {page}");
     let (factor, decimals): (danvan::figures::Decimal, i16) =
         sqlx::query_as("SELECT factor, decimals FROM indicators WHERE code = 'TL_XA_NTM_THU'")
@@ -100,7 +90,7 @@ async fn a_province_admin_creates_a_data_element_and_an_indicator() {
     assert_eq!(action, "create");
     assert_eq!(after["numerator"], "XA_NONG_THON_MOI");
 
-    let (status, page) = get(&app, &admin, "/admin/catalogue/indicators/TL_XA_NTM_THU").await;
+    let (status, page) = app.get_as(&admin, "/admin/catalogue/indicators/TL_XA_NTM_THU").await;
     assert_eq!(status, 200);
     assert!(page.contains("81/117 xã (69,23%)"), "the worked example");
     assert!(page.contains(r#"name="code" value="TL_XA_NTM_THU" readonly"#), "the code cannot change");
@@ -111,23 +101,23 @@ async fn an_indicator_naming_an_unknown_code_is_refused_next_to_the_field() {
     let app = TestApp::spawn_with_demo().await;
     let admin = app.demo_client("quantri").await;
     let typed = "KHONG_CO_MA + DON_TIEP_NHAN";
-    let (status, page) = post(
-        &app,
-        &admin,
-        "/admin/catalogue/indicators",
-        &[
-            ("code", "TL_THU"),
-            ("name", "Chỉ số thử"),
-            ("numerator", typed),
-            ("denominator", "DON_TIEP_NHAN"),
-            ("factor", "1,5"),
-            ("decimals", "9"),
-            ("display", "value"),
-            ("unit", "%"),
-            ("version", "0"),
-        ],
-    )
-    .await;
+    let (status, page) = app
+        .post_form_as(
+            &admin,
+            "/admin/catalogue/indicators",
+            &[
+                ("code", "TL_THU"),
+                ("name", "Chỉ số thử"),
+                ("numerator", typed),
+                ("denominator", "DON_TIEP_NHAN"),
+                ("factor", "1,5"),
+                ("decimals", "9"),
+                ("display", "value"),
+                ("unit", "%"),
+                ("version", "0"),
+            ],
+        )
+        .await;
     assert_eq!(status, 422);
     assert!(
         page.contains(
@@ -147,7 +137,7 @@ async fn an_indicator_naming_an_unknown_code_is_refused_next_to_the_field() {
 
     // A code that is not upper-case ASCII is explained, not sent to the database.
     let (status, page) =
-        post(&app, &admin, "/admin/catalogue/sections", &[("code", "ĐOÀN_THỂ"), ("name", "Đoàn thể")]).await;
+        app.post_form_as(&admin, "/admin/catalogue/sections", &[("code", "ĐOÀN_THỂ"), ("name", "Đoàn thể")]).await;
     assert_eq!(status, 422);
     assert!(page.contains("Mã chỉ gồm chữ in hoa không dấu"));
     assert!(page.contains(r#"value="ĐOÀN_THỂ""#));
@@ -157,7 +147,7 @@ async fn an_indicator_naming_an_unknown_code_is_refused_next_to_the_field() {
 async fn a_stale_edit_is_refused_and_each_change_is_audited() {
     let app = TestApp::spawn_with_demo().await;
     let admin = app.demo_client("quantri").await;
-    let (status, page) = get(&app, &admin, "/admin/catalogue/organisations/HND").await;
+    let (status, page) = app.get_as(&admin, "/admin/catalogue/organisations/HND").await;
     assert_eq!(status, 200);
     assert!(page.contains(r#"name="version" value="1""#));
 
@@ -168,7 +158,7 @@ async fn a_stale_edit_is_refused_and_each_change_is_audited() {
         ("active", "1"),
         ("version", "1"),
     ];
-    let (status, _) = post(&app, &admin, "/admin/catalogue/organisations/HND", &first).await;
+    let (status, _) = app.post_form_as(&admin, "/admin/catalogue/organisations/HND", &first).await;
     assert_eq!(status, 303);
     let (action, before, after) = last_audit(&app, "organisation", "HND").await;
     assert_eq!(action, "update");
@@ -178,7 +168,7 @@ async fn a_stale_edit_is_refused_and_each_change_is_audited() {
 
     // A second tab still holding version 1.
     let stale = [("name", "Hội Nông dân"), ("short_name", "HND cũ"), ("sort_order", "2"), ("version", "1")];
-    let (status, page) = post(&app, &admin, "/admin/catalogue/organisations/HND", &stale).await;
+    let (status, page) = app.post_form_as(&admin, "/admin/catalogue/organisations/HND", &stale).await;
     assert_eq!(status, 409);
     assert!(page.contains("vừa được người khác lưu"));
     assert!(page.contains(r#"value="HND cũ""#), "the typed input is kept");
@@ -195,7 +185,7 @@ async fn a_stale_edit_is_refused_and_each_change_is_audited() {
     assert_eq!(entries, 1, "the refused edit is not logged");
 
     // Retiring a data element keeps the row (nothing is hard-deleted); stale versions fail there too.
-    let (status, page) = get(&app, &admin, "/admin/catalogue/elements/DON_TIEP_NHAN").await;
+    let (status, page) = app.get_as(&admin, "/admin/catalogue/elements/DON_TIEP_NHAN").await;
     assert_eq!(status, 200);
     assert!(page.contains(r#"name="code" value="DON_TIEP_NHAN" readonly"#));
     let retire = [
@@ -208,7 +198,7 @@ async fn a_stale_edit_is_refused_and_each_change_is_audited() {
         ("levels", "1"),
         ("version", "1"),
     ];
-    let (status, _) = post(&app, &admin, "/admin/catalogue/elements/DON_TIEP_NHAN", &retire).await;
+    let (status, _) = app.post_form_as(&admin, "/admin/catalogue/elements/DON_TIEP_NHAN", &retire).await;
     assert_eq!(status, 303);
     let (active, levels): (bool, Vec<i16>) =
         sqlx::query_as("SELECT active, levels FROM data_elements WHERE code = 'DON_TIEP_NHAN'")
@@ -220,17 +210,17 @@ async fn a_stale_edit_is_refused_and_each_change_is_audited() {
     let (_, before, after) = last_audit(&app, "data_element", "DON_TIEP_NHAN").await;
     assert_eq!(before.expect("before")["active"], true);
     assert_eq!(after["active"], false);
-    let (status, _) = post(&app, &admin, "/admin/catalogue/elements/DON_TIEP_NHAN", &retire).await;
+    let (status, _) = app.post_form_as(&admin, "/admin/catalogue/elements/DON_TIEP_NHAN", &retire).await;
     assert_eq!(status, 409);
 
     // Sections are versioned and audited as well.
-    let (status, _) = post(
-        &app,
-        &admin,
-        "/admin/catalogue/sections/DAO_TAO",
-        &[("name", "Đào tạo, bồi dưỡng"), ("sort_order", "2"), ("version", "1")],
-    )
-    .await;
+    let (status, _) = app
+        .post_form_as(
+            &admin,
+            "/admin/catalogue/sections/DAO_TAO",
+            &[("name", "Đào tạo, bồi dưỡng"), ("sort_order", "2"), ("version", "1")],
+        )
+        .await;
     assert_eq!(status, 303);
     let (_, before, after) = last_audit(&app, "report_section", "DAO_TAO").await;
     assert_eq!(before.expect("before")["name"], "Đào tạo, bồi dưỡng cán bộ");
@@ -240,38 +230,37 @@ async fn a_stale_edit_is_refused_and_each_change_is_audited() {
 #[tokio::test]
 async fn commune_admins_and_data_entry_staff_are_refused() {
     let app = TestApp::spawn_with_demo().await;
-    app.create_user("mt.quantri", "30883", "2020-12-31", &["quan_tri"]).await;
-    let commune_admin = app.client_for("mt.quantri").await;
+    let commune_admin = app.user("mt.quantri", "30883").role("quan_tri").signed_in().await;
     let staff = app.demo_client("xa.nhaplieu").await;
     let district_admin = app.demo_client("huyen.quantri").await;
     for client in [&commune_admin, &staff, &district_admin] {
         for path in ["/admin/catalogue", "/admin/catalogue/indicators", "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN"] {
-            let (status, page) = get(&app, client, path).await;
+            let (status, page) = app.get_as(client, path).await;
             assert_eq!(status, 403, "{path}");
             assert!(page.contains("Không có quyền truy cập"));
         }
-        let (status, _) = post(
-            &app,
-            client,
-            "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN",
-            &[
-                ("left_expr", "DON_GIAI_QUYET"),
-                ("operator", ">"),
-                ("right_expr", "DON_TIEP_NHAN"),
-                ("message", "Bị sửa"),
-                ("severity", "warning"),
-                ("version", "1"),
-            ],
-        )
-        .await;
+        let (status, _) = app
+            .post_form_as(
+                client,
+                "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN",
+                &[
+                    ("left_expr", "DON_GIAI_QUYET"),
+                    ("operator", ">"),
+                    ("right_expr", "DON_TIEP_NHAN"),
+                    ("message", "Bị sửa"),
+                    ("severity", "warning"),
+                    ("version", "1"),
+                ],
+            )
+            .await;
         assert_eq!(status, 403);
-        let (status, _) = post(
-            &app,
-            client,
-            "/admin/catalogue/organisations",
-            &[("code", "KE_GIAN"), ("name", "Kẻ gian"), ("short_name", "Kẻ gian"), ("version", "0")],
-        )
-        .await;
+        let (status, _) = app
+            .post_form_as(
+                client,
+                "/admin/catalogue/organisations",
+                &[("code", "KE_GIAN"), ("name", "Kẻ gian"), ("short_name", "Kẻ gian"), ("version", "0")],
+            )
+            .await;
         assert_eq!(status, 403);
     }
     let (operator, organisations): (String, i64) = sqlx::query_as(
@@ -290,7 +279,7 @@ async fn commune_admins_and_data_entry_staff_are_refused() {
 async fn a_validation_rule_edit_round_trips() {
     let app = TestApp::spawn_with_demo().await;
     let admin = app.demo_client("tinh.quantri").await;
-    let (status, page) = get(&app, &admin, "/admin/catalogue/rules").await;
+    let (status, page) = app.get_as(&admin, "/admin/catalogue/rules").await;
     assert_eq!(status, 200);
     assert!(page.contains("≤"), "operators are shown with their symbols");
     assert!(page.contains("Lỗi – chặn gửi báo cáo"));
@@ -303,9 +292,9 @@ async fn a_validation_rule_edit_round_trips() {
         ("severity", "warning"),
         ("version", "1"),
     ];
-    let (status, _) = post(&app, &admin, "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN", &edit).await;
+    let (status, _) = app.post_form_as(&admin, "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN", &edit).await;
     assert_eq!(status, 303);
-    let (status, page) = get(&app, &admin, "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN").await;
+    let (status, page) = app.get_as(&admin, "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN").await;
     assert_eq!(status, 200);
     assert!(page.contains(r#"<option value="&#62;=" selected>≥</option>"#), "{page}");
     assert!(page.contains(r#"value="DON_TIEP_NHAN - DVHV_MOI""#), "the expression, normalised");
@@ -329,7 +318,7 @@ async fn a_validation_rule_edit_round_trips() {
         ("severity", "error"),
         ("version", "2"),
     ];
-    let (status, page) = post(&app, &admin, "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN", &wrong).await;
+    let (status, page) = app.post_form_as(&admin, "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN", &wrong).await;
     assert_eq!(status, 422);
     assert!(page.contains(r#"id="f-right_expr-error">Mã số liệu SAI_MA không có trong danh mục."#));
     assert!(page.contains(r#"value="DON_TIEP_NHAN + SAI_MA""#));
@@ -341,24 +330,24 @@ async fn a_validation_rule_edit_round_trips() {
 async fn a_number_with_english_marks_is_refused_like_on_the_report_form() {
     let app = TestApp::spawn_with_demo().await;
     let admin = app.demo_client("quantri").await;
-    let (status, page) = post(
-        &app,
-        &admin,
-        "/admin/catalogue/indicators",
-        &[
-            ("code", "TL_THU"),
-            ("name", "Chỉ số thử"),
-            ("numerator", "DON_GIAI_QUYET"),
-            ("denominator", "DON_TIEP_NHAN"),
-            ("factor", "12,345.6"),
-            ("decimals", "2"),
-            ("display", "value"),
-            ("unit", "%"),
-            ("sort_order", "12,345.6"),
-            ("version", "0"),
-        ],
-    )
-    .await;
+    let (status, page) = app
+        .post_form_as(
+            &admin,
+            "/admin/catalogue/indicators",
+            &[
+                ("code", "TL_THU"),
+                ("name", "Chỉ số thử"),
+                ("numerator", "DON_GIAI_QUYET"),
+                ("denominator", "DON_TIEP_NHAN"),
+                ("factor", "12,345.6"),
+                ("decimals", "2"),
+                ("display", "value"),
+                ("unit", "%"),
+                ("sort_order", "12,345.6"),
+                ("version", "0"),
+            ],
+        )
+        .await;
     assert_eq!(status, 422);
     assert!(
         page.contains(
@@ -375,24 +364,24 @@ async fn a_number_with_english_marks_is_refused_like_on_the_report_form() {
     assert_eq!(count, 0, "nothing saved");
 
     // Typed the Vietnamese way, the same figures are taken.
-    let (status, page) = post(
-        &app,
-        &admin,
-        "/admin/catalogue/indicators",
-        &[
-            ("code", "TL_THU"),
-            ("name", "Chỉ số thử"),
-            ("numerator", "DON_GIAI_QUYET"),
-            ("denominator", "DON_TIEP_NHAN"),
-            ("factor", "12.345,6"),
-            ("decimals", "2"),
-            ("display", "value"),
-            ("unit", "%"),
-            ("sort_order", "12.345"),
-            ("version", "0"),
-        ],
-    )
-    .await;
+    let (status, page) = app
+        .post_form_as(
+            &admin,
+            "/admin/catalogue/indicators",
+            &[
+                ("code", "TL_THU"),
+                ("name", "Chỉ số thử"),
+                ("numerator", "DON_GIAI_QUYET"),
+                ("denominator", "DON_TIEP_NHAN"),
+                ("factor", "12.345,6"),
+                ("decimals", "2"),
+                ("display", "value"),
+                ("unit", "%"),
+                ("sort_order", "12.345"),
+                ("version", "0"),
+            ],
+        )
+        .await;
     assert_eq!(status, 303, "created: {page}");
     let (factor, sort_order): (danvan::figures::Decimal, i32) =
         sqlx::query_as("SELECT factor, sort_order FROM indicators WHERE code = 'TL_THU'")

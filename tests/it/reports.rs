@@ -1,10 +1,9 @@
 //! Quarterly reports: entry the Vietnamese way, rules, the workflow and who may move it, stale
 //! saves, input kept on errors, the API agreeing with the form, and the demo figures.
 
-mod common;
-
-use common::{TestApp, text};
 use serde_json::{Value, json};
+
+use crate::common::{TestApp, text, unescape};
 
 const FORM: &str = "/reports/30883/2017-Q1";
 const API: &str = "/api/v1/reports/30883/2017-Q1";
@@ -50,15 +49,6 @@ async fn stored_version(app: &TestApp) -> i32 {
     .await
     .expect("version")
     .unwrap_or(0)
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&#34;", "\"")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 fn attribute(tag: &str, name: &str) -> Option<String> {
@@ -244,8 +234,7 @@ async fn a_form_save_keeps_the_figure_of_an_element_whose_breakdown_changed() {
 async fn a_conflict_page_does_not_overwrite_unless_asked_to() {
     let app = TestApp::spawn_with_demo().await;
     let first = app.demo_client("xa.nhaplieu").await;
-    app.create_user("xa.nhaplieu2", "30883", "2020-12-31", &["nhap_lieu"]).await;
-    let second = app.client_for("xa.nhaplieu2").await;
+    let second = app.user("xa.nhaplieu2", "30883").role("nhap_lieu").signed_in().await;
     api_put(&app, &first, json!({"version": 0, "values": {"TD_DINH_KY": 7}})).await;
     // The first opens version 1; the second saves 8 over it.
     let (_, opened) = text(first.get(app.url(FORM)).send().await.expect("GET")).await;
@@ -507,8 +496,7 @@ async fn the_workflow_moves_only_by_the_right_people() {
     let reviewer = app.demo_client("huyen.duyet").await;
     let leader = app.demo_client("tinh.lanhdao").await;
     let commune_reviewer = app.demo_client("xa.duyet").await;
-    app.create_user("khac.duyet", "906", "2020-12-31", &["duyet"]).await;
-    let other_district = app.client_for("khac.duyet").await;
+    let other_district = app.user("khac.duyet", "906").role("duyet").signed_in().await;
 
     let (status, _) = post_form(&app, &staff, 0, "submit", &[("TD_DINH_KY", "3")], &[]).await;
     assert_eq!(status, 303);
@@ -581,8 +569,7 @@ async fn the_workflow_moves_only_by_the_right_people() {
 async fn a_stale_save_is_refused_and_shows_what_changed() {
     let app = TestApp::spawn_with_demo().await;
     let first = app.demo_client("xa.nhaplieu").await;
-    app.create_user("xa.nhaplieu2", "30883", "2020-12-31", &["nhap_lieu"]).await;
-    let second = app.client_for("xa.nhaplieu2").await;
+    let second = app.user("xa.nhaplieu2", "30883").role("nhap_lieu").signed_in().await;
     let (status, _) = post_form(&app, &first, 0, "save", &[("TD_DINH_KY", "7")], &[]).await;
     assert_eq!(status, 303);
     // Both open version 1; the first saves again, then the second's save is stale.
@@ -685,8 +672,7 @@ async fn a_figure_with_many_digits_round_trips_exactly() {
     assert_eq!((stored.as_str(), kind.as_str()), ("123456789012.345", "numeric"));
 
     // A neighbour in the same district sends 0,001 as a JSON number.
-    app.create_user("xa2.nhaplieu", "30886", "2020-12-31", &["nhap_lieu"]).await;
-    let neighbour = app.client_for("xa2.nhaplieu").await;
+    let neighbour = app.user("xa2.nhaplieu", "30886").role("nhap_lieu").signed_in().await;
     let response = neighbour
         .put(app.url("/api/v1/reports/30886/2017-Q1"))
         .json(&json!({"version": 0, "values": {"DUONG_GTNT_KM": 0.001}}))
@@ -1056,8 +1042,7 @@ async fn three_communes(app: &TestApp) -> Vec<i32> {
 #[tokio::test]
 async fn a_province_of_today_reviews_its_communes_grouped() {
     let app = TestApp::spawn_with_demo().await;
-    app.create_user("ag.duyet.overview", "91", "2025-07-01", &["duyet"]).await;
-    let reviewer = app.client_for("ag.duyet.overview").await;
+    let reviewer = app.user("ag.duyet.overview", "91").on("2025-07-01").role("duyet").signed_in().await;
     let (status, page) = text(reviewer.get(app.url("/reviews?period=2026-Q2")).send().await.expect("GET")).await;
     assert_eq!(status, 200);
     let total: usize = page.matches("<tr>").count().saturating_sub(page.matches("<thead>").count());
@@ -1268,25 +1253,6 @@ async fn synth_covers_the_communes_of_the_new_tree() {
 
 // --- issue 14: exact numbers, Excel, rule messages, unread in the API ---
 
-/// Sends a file to `/imports/values` as the import page's form does.
-async fn upload_values(app: &TestApp, client: &reqwest::Client, filename: &str, content: &[u8]) -> (u16, String) {
-    let boundary = "----danvan-issue-14";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(content);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let response = client
-        .post(app.url("/imports/values"))
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(body)
-        .send()
-        .await
-        .expect("POST /imports/values");
-    text(response).await
-}
-
 /// The text of the `field-error` paragraphs of a page.
 fn field_errors(page: &str) -> Vec<String> {
     page.split("class=\"field-error")
@@ -1358,7 +1324,7 @@ async fn rule_messages_name_their_figures_on_the_form_in_the_api_and_after_an_im
     // An import that leaves the draft breaking a rule says so, with the figures; the audit
     // entry names the report by unit code and quarter.
     let csv = "unit_code,period,element_code,organisation,value\n30883,2017-Q1,GS_TONG,,90\n";
-    let (status, page) = upload_values(&app, &staff, "gs.csv", csv.as_bytes()).await;
+    let (status, page) = app.upload_values(&staff, "gs.csv", csv.as_bytes()).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Tổng số cuộc giám sát của Mặt trận (90) phải bằng 32 + 17 + 33 = 82"), "{page}");
     let audited: Vec<String> =
@@ -1412,7 +1378,7 @@ async fn a_csv_saved_by_excel_imports_and_the_csv_export_opens_in_excel() {
                30883;2017-Q1;TD_DINH_KY;;1.234\r\n\
                30883;2017-Q1;DUONG_GTNT_KM;;51,95\r\n\
                30883;2017-Q1;DVHV_HIEN_CO;HND;\"585.160\"\r\n";
-    let (status, page) = upload_values(&app, &staff, "so-lieu.csv", csv.as_bytes()).await;
+    let (status, page) = app.upload_values(&staff, "so-lieu.csv", csv.as_bytes()).await;
     assert_eq!(status, 200, "{page}");
     let body = api_document(&app, &staff).await;
     assert_eq!(body["values"]["TD_DINH_KY"], json!(1234));
@@ -1420,7 +1386,7 @@ async fn a_csv_saved_by_excel_imports_and_the_csv_export_opens_in_excel() {
     assert_eq!(body["values"]["DVHV_HIEN_CO.HND"], json!(585160));
     // Tabs too (Excel's "Unicode Text" is tab-separated).
     let tabs = "unit_code\tperiod\telement_code\torganisation\tvalue\n30883\t2017-Q1\tTD_DINH_KY\t\t2.345\n";
-    let (status, page) = upload_values(&app, &staff, "so-lieu.txt", tabs.as_bytes()).await;
+    let (status, page) = app.upload_values(&staff, "so-lieu.txt", tabs.as_bytes()).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(api_document(&app, &staff).await["values"]["TD_DINH_KY"], json!(2345));
 
@@ -1432,7 +1398,7 @@ async fn a_csv_saved_by_excel_imports_and_the_csv_export_opens_in_excel() {
     let exported = String::from_utf8(bytes[3..].to_vec()).expect("utf-8");
     assert!(exported.starts_with("unit_code;period;element_code;organisation;value;status\r\n"), "{exported}");
     assert!(exported.contains("30883;2017-Q1;DUONG_GTNT_KM;;51,95;Nháp\r\n"), "{exported}");
-    let (status, page) = upload_values(&app, &staff, "xuat.csv", &bytes).await;
+    let (status, page) = app.upload_values(&staff, "xuat.csv", &bytes).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Đã nhập 0 giá trị"), "{page}");
     // The import page documents all this.
@@ -1506,7 +1472,7 @@ async fn every_way_of_saving_audits_the_report_alike() {
     let v = version(&app, &staff).await;
     api_put(&app, &staff, json!({"version": v, "values": {"TD_DINH_KY": 4}})).await;
     let csv = "unit_code,period,element_code,organisation,value\n30883,2017-Q1,TD_DINH_KY,,5\n";
-    let (status, page) = upload_values(&app, &staff, "td.csv", csv.as_bytes()).await;
+    let (status, page) = app.upload_values(&staff, "td.csv", csv.as_bytes()).await;
     assert_eq!(status, 200, "{page}");
     let v = version(&app, &staff).await;
     let (status, _) = post_form(&app, &staff, v, "submit", &[("TD_DINH_KY", "6")], &[]).await;

@@ -1,12 +1,11 @@
 //! The foundation: health, the unit trees and their lineage, search, collation, error pages.
 
-mod common;
-
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use common::TestApp;
 use danvan::units::queries;
+
+use crate::common::{self, TestApp};
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")

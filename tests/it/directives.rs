@@ -1,21 +1,7 @@
 //! Directives: forms and their errors, search, the implements tree, per-level targets, tasks,
 //! attachments, who may edit, the audit trail and the milestones page.
 
-mod common;
-
-use common::{TestApp, text};
-
-/// Askama escapes `>` and quotes; compare against the text a reader sees.
-fn unescape(html: &str) -> String {
-    html.replace("&#62;", ">")
-        .replace("&gt;", ">")
-        .replace("&#60;", "<")
-        .replace("&lt;", "<")
-        .replace("&#34;", "\"")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-}
+use crate::common::{TestApp, unescape};
 
 async fn id_of(app: &TestApp, number: &str) -> i32 {
     sqlx::query_scalar("SELECT id FROM directives WHERE number = $1 ORDER BY issued_on DESC LIMIT 1")
@@ -33,32 +19,9 @@ fn result_ids(html: &str) -> Vec<i32> {
         .collect()
 }
 
-async fn get(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
-    text(client.get(app.url(path)).send().await.expect("GET")).await
-}
-
-async fn post_form(client: &reqwest::Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-    text(client.post(app.url(path)).form(form).send().await.expect("POST")).await
-}
-
+/// Attaches a file to directive `id` through its attachment form.
 async fn upload(client: &reqwest::Client, app: &TestApp, id: i32, name: &str, content: &[u8]) -> (u16, String) {
-    let boundary = "----danvan-test-boundary-7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-    body.extend_from_slice(
-        format!("Content-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n").as_bytes(),
-    );
-    body.extend_from_slice(b"Content-Type: application/octet-stream\r\n\r\n");
-    body.extend_from_slice(content);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let response = client
-        .post(app.url(&format!("/directives/{id}/attachments")))
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(body)
-        .send()
-        .await
-        .expect("upload");
-    text(response).await
+    app.upload(client, &format!("/directives/{id}/attachments"), name, content).await
 }
 
 async fn audit_count(app: &TestApp, entity: &str, action: &str) -> i64 {
@@ -87,7 +50,7 @@ async fn a_bad_number_comes_back_next_to_its_field_with_the_input_kept() {
         ("implements", "25-NQ/TW, 99-XX/TW"),
         ("version", "0"),
     ];
-    let (status, html) = post_form(&client, &app, "/directives", &form).await;
+    let (status, html) = app.post_form_as(&client, "/directives", &form).await;
     assert_eq!(status, 422);
     assert!(html.contains("id=\"number-error\""), "error next to the number field");
     assert!(html.contains("Thiếu dấu “/”"), "a Vietnamese message");
@@ -102,7 +65,7 @@ async fn a_bad_number_comes_back_next_to_its_field_with_the_input_kept() {
     let mut fixed = form;
     fixed[0] = ("number", "7-KH/TU");
     fixed[9] = ("implements", "25-NQ/TW");
-    let (status, _) = post_form(&client, &app, "/directives", &fixed).await;
+    let (status, _) = app.post_form_as(&client, "/directives", &fixed).await;
     assert_eq!(status, 303);
     let (kind, issued): (String, chrono::NaiveDate) =
         sqlx::query_as("SELECT kind, issued_on FROM directives WHERE number = '07-KH/TU'")
@@ -115,7 +78,7 @@ async fn a_bad_number_comes_back_next_to_its_field_with_the_input_kept() {
     // A TU number with a district unit is refused on the unit field.
     fixed[0] = ("number", "8-KH/TU");
     fixed[2] = ("unit_code", "905");
-    let (status, html) = post_form(&client, &app, "/directives", &fixed).await;
+    let (status, html) = app.post_form_as(&client, "/directives", &fixed).await;
     assert_eq!(status, 422);
     assert!(html.contains("id=\"unit_code-error\""));
 }
@@ -135,7 +98,7 @@ async fn search_is_accent_insensitive_and_filters() {
         .collect();
     expected.sort();
     assert!(expected.len() >= 3, "the demo mentions Dân vận khéo in several documents");
-    let (status, html) = get(&client, &app, "/directives?q=dan+van+kheo").await;
+    let (status, html) = app.get_as(&client, "/directives?q=dan+van+kheo").await;
     assert_eq!(status, 200);
     let mut found = result_ids(&html);
     found.sort();
@@ -143,18 +106,18 @@ async fn search_is_accent_insensitive_and_filters() {
     assert!(html.contains("<mark>Dân vận khéo</mark>"), "snippets show the match with its accents");
     assert!(html.contains("class=\"snippet\""));
 
-    let (_, html) = get(&client, &app, "/directives?q=duc+trong").await;
+    let (_, html) = app.get_as(&client, "/directives?q=duc+trong").await;
     let nq06 = id_of(&app, "06-NQ/HU").await;
     assert!(result_ids(&html).contains(&nq06), "duc trong finds 06-NQ/HU");
 
-    let (_, html) = get(&client, &app, "/directives?q=25-NQ%2FTW").await;
+    let (_, html) = app.get_as(&client, "/directives?q=25-NQ%2FTW").await;
     let nq25 = id_of(&app, "25-NQ/TW").await;
     let ids = result_ids(&html);
     assert!(ids.contains(&nq25), "the number finds the document");
     assert!(!ids.is_empty() && ids.len() < all.len(), "and not everything");
 
     // Filters: kind, issuer, year, status.
-    let (_, html) = get(&client, &app, "/directives?q=dan+van+kheo&kind=NQ").await;
+    let (_, html) = app.get_as(&client, "/directives?q=dan+van+kheo&kind=NQ").await;
     for id in result_ids(&html) {
         let kind: String = sqlx::query_scalar("SELECT kind FROM directives WHERE id = $1")
             .bind(id)
@@ -163,23 +126,23 @@ async fn search_is_accent_insensitive_and_filters() {
             .expect("kind");
         assert_eq!(kind, "NQ");
     }
-    let (_, html) = get(&client, &app, "/directives?issuer=HU").await;
+    let (_, html) = app.get_as(&client, "/directives?issuer=HU").await;
     assert_eq!(result_ids(&html), vec![nq06]);
-    let (_, html) = get(&client, &app, "/directives?year=2021&issuer=HU").await;
+    let (_, html) = app.get_as(&client, "/directives?year=2021&issuer=HU").await;
     assert_eq!(result_ids(&html), vec![nq06]);
-    let (_, html) = get(&client, &app, "/directives?year=2019&issuer=HU").await;
+    let (_, html) = app.get_as(&client, "/directives?year=2019&issuer=HU").await;
     assert!(result_ids(&html).is_empty());
     let replaced: i64 = sqlx::query_scalar("SELECT count(*) FROM directives WHERE status = 'duoc_thay_the'")
         .fetch_one(&app.pool)
         .await
         .expect("count");
-    let (_, html) = get(&client, &app, "/directives?status=duoc_thay_the").await;
+    let (_, html) = app.get_as(&client, "/directives?status=duoc_thay_the").await;
     assert_eq!(result_ids(&html).len() as i64, replaced);
-    let (status, html) = get(&client, &app, "/directives?year=abc").await;
+    let (status, html) = app.get_as(&client, "/directives?year=abc").await;
     assert_eq!(status, 422);
     assert!(html.contains("Năm không hợp lệ"));
     // Markup in a query is shown as text.
-    let (_, html) = get(&client, &app, "/directives?q=%3Cscript%3E").await;
+    let (_, html) = app.get_as(&client, "/directives?q=%3Cscript%3E").await;
     assert!(!html.contains("<script>"));
 }
 
@@ -188,7 +151,7 @@ async fn targets_differ_by_level_and_wait_for_figures() {
     let app = TestApp::spawn_with_demo().await;
     let client = app.demo_client("xa.lanhdao").await;
     let id = id_of(&app, "06-NQ/HU").await;
-    let (status, html) = get(&client, &app, &format!("/directives/{id}")).await;
+    let (status, html) = app.get_as(&client, &format!("/directives/{id}")).await;
     assert_eq!(status, 200);
     let page = unescape(&html);
     let rows: Vec<&str> = page.split("<tr>").collect();
@@ -209,7 +172,7 @@ async fn the_implements_tree_goes_both_ways() {
     let app = TestApp::spawn_with_demo().await;
     let client = app.demo_client("xa.nhaplieu").await;
     let programme = id_of(&app, "05-CTr/TU").await;
-    let (_, html) = get(&client, &app, &format!("/directives/{programme}")).await;
+    let (_, html) = app.get_as(&client, &format!("/directives/{programme}")).await;
     let up = html.split("class=\"directive-tree implements\"").nth(1).expect("implements list");
     let up = up.split("</ul>").next().unwrap_or("");
     let nq25: i32 = sqlx::query_scalar(
@@ -221,7 +184,7 @@ async fn the_implements_tree_goes_both_ways() {
     .await
     .expect("the programme implements 25-NQ/TW");
     assert!(up.contains(&format!("href=\"/directives/{nq25}\">25-NQ/TW")), "{up}");
-    let (_, html) = get(&client, &app, &format!("/directives/{nq25}")).await;
+    let (_, html) = app.get_as(&client, &format!("/directives/{nq25}")).await;
     let down = html.split("class=\"directive-tree implemented-by\"").nth(1).expect("implemented-by list");
     let down = down.split("</ul>").next().unwrap_or("");
     assert!(down.contains(&format!("href=\"/directives/{programme}\">05-CTr/TU")), "{down}");
@@ -238,17 +201,17 @@ async fn the_implements_tree_goes_both_ways() {
         ("implements", "05-CTr/TU"),
         ("version", "0"),
     ];
-    let (status, _) = post_form(&client, &app, "/directives", &form).await;
+    let (status, _) = app.post_form_as(&client, "/directives", &form).await;
     assert_eq!(status, 303);
     let plan = id_of(&app, "12-KH/TU").await;
-    let (_, html) = get(&client, &app, &format!("/directives/{plan}")).await;
+    let (_, html) = app.get_as(&client, &format!("/directives/{plan}")).await;
     let up = html.split("class=\"directive-tree implements\"").nth(1).expect("implements list");
     assert!(up.contains(&format!("/directives/{nq25}\"")), "ancestors recursively");
-    let (_, html) = get(&client, &app, &format!("/directives/{nq25}")).await;
+    let (_, html) = app.get_as(&client, &format!("/directives/{nq25}")).await;
     assert!(html.contains(&format!("/directives/{plan}\"")), "descendants recursively");
 
     // A cycle is refused.
-    let (_, edit) = get(&client, &app, &format!("/directives/{programme}/edit")).await;
+    let (_, edit) = app.get_as(&client, &format!("/directives/{programme}/edit")).await;
     assert!(edit.contains("name=\"version\" value=\"1\""));
     let version: i32 = 1;
     let body: String = sqlx::query_scalar("SELECT body FROM directives WHERE id = $1")
@@ -268,7 +231,7 @@ async fn the_implements_tree_goes_both_ways() {
         ("implements", "25-NQ/TW, 12-KH/TU"),
         ("version", &version.to_string()),
     ];
-    let (status, html) = post_form(&client, &app, &format!("/directives/{programme}"), &cyclic).await;
+    let (status, html) = app.post_form_as(&client, &format!("/directives/{programme}"), &cyclic).await;
     assert_eq!(status, 422);
     assert!(unescape(&html).contains("vòng lặp"));
 }
@@ -289,9 +252,9 @@ async fn tasks_show_the_units_they_reach() {
     .expect("communes");
     assert!(communes > 10);
     let form = [("number", "9"), ("body", "Tổ chức hội nghị quán triệt"), ("levels", "3"), ("deadline", "31/12/2021")];
-    let (status, _) = post_form(&client, &app, &format!("/directives/{id}/tasks"), &form).await;
+    let (status, _) = app.post_form_as(&client, &format!("/directives/{id}/tasks"), &form).await;
     assert_eq!(status, 303);
-    let (_, html) = get(&client, &app, &format!("/directives/{id}")).await;
+    let (_, html) = app.get_as(&client, &format!("/directives/{id}")).await;
     let expected = format!("Các xã, phường, thị trấn thuộc Huyện Đức Trọng: {communes} đơn vị");
     assert!(html.contains(&expected), "{expected}");
     assert!(html.contains("href=\"/units/678?date=2021-06-25\""), "links to the unit page");
@@ -305,18 +268,18 @@ async fn tasks_show_the_units_they_reach() {
     .await
     .expect("a commune of Đức Trọng");
     let form = [("number", "10"), ("body", "Khảo sát"), ("unit_codes", code.as_str())];
-    let (status, _) = post_form(&client, &app, &format!("/directives/{id}/tasks"), &form).await;
+    let (status, _) = app.post_form_as(&client, &format!("/directives/{id}/tasks"), &form).await;
     assert_eq!(status, 303);
-    let (_, html) = get(&client, &app, &format!("/directives/{id}")).await;
+    let (_, html) = app.get_as(&client, &format!("/directives/{id}")).await;
     assert!(html.contains(&format!("{name}</a>")), "named units are listed");
     // A unit outside the issuing district is refused.
     let form = [("number", "12"), ("body", "Ngoài địa bàn"), ("unit_codes", "30883")];
-    let (status, html) = post_form(&client, &app, &format!("/directives/{id}/tasks"), &form).await;
+    let (status, html) = app.post_form_as(&client, &format!("/directives/{id}/tasks"), &form).await;
     assert_eq!(status, 422);
     assert!(html.contains("không thuộc đơn vị ban hành"));
     // No level and no unit: refused, input kept.
     let form = [("number", "11"), ("body", "Việc không giao cho ai")];
-    let (status, html) = post_form(&client, &app, &format!("/directives/{id}/tasks"), &form).await;
+    let (status, html) = app.post_form_as(&client, &format!("/directives/{id}/tasks"), &form).await;
     assert_eq!(status, 422);
     assert!(html.contains("Việc không giao cho ai"));
     assert!(html.contains("id=\"task-units-error\""));
@@ -324,7 +287,7 @@ async fn tasks_show_the_units_they_reach() {
 
     // A provincial programme's tasks for levels 1–3: the province itself, then its districts.
     let programme = id_of(&app, "05-CTr/TU").await;
-    let (_, html) = get(&client, &app, &format!("/directives/{programme}")).await;
+    let (_, html) = app.get_as(&client, &format!("/directives/{programme}")).await;
     assert!(html.contains("Tỉnh Kiên Giang (đơn vị ban hành)"));
     assert!(html.contains("Các huyện, quận, thị xã, thành phố thuộc Tỉnh Kiên Giang: 15 đơn vị"));
 }
@@ -364,7 +327,7 @@ async fn attachments_are_checked_stored_and_returned_intact() {
             .await
             .expect("stored");
     assert_eq!(name, "Chương trình 05 (bản ký).pdf");
-    let (_, html) = get(&client, &app, &format!("/directives/{id}")).await;
+    let (_, html) = app.get_as(&client, &format!("/directives/{id}")).await;
     assert!(html.contains(&format!("/directives/{id}/attachments/{attachment}")));
 
     let reader = app.demo_client("xa.lanhdao").await;
@@ -407,9 +370,10 @@ async fn attachments_are_checked_stored_and_returned_intact() {
     // A commune cannot delete it; the issuing office can; both changes are audited.
     let commune = app.demo_client("xa.nhaplieu").await;
     let (status, _) =
-        post_form(&commune, &app, &format!("/directives/{id}/attachments/{attachment}/delete"), &[]).await;
+        app.post_form_as(&commune, &format!("/directives/{id}/attachments/{attachment}/delete"), &[]).await;
     assert_eq!(status, 403);
-    let (status, _) = post_form(&client, &app, &format!("/directives/{id}/attachments/{attachment}/delete"), &[]).await;
+    let (status, _) =
+        app.post_form_as(&client, &format!("/directives/{id}/attachments/{attachment}/delete"), &[]).await;
     assert_eq!(status, 303);
     assert_eq!(audit_count(&app, "attachment", "create").await, 2);
     assert_eq!(audit_count(&app, "attachment", "delete").await, 1);
@@ -424,13 +388,13 @@ async fn only_the_issuing_office_and_admins_above_edit_and_every_change_is_audit
 
     for refused in ["xa.nhaplieu", "huyen.quantri", "tinh.lanhdao", "tinh.duyet"] {
         let client = app.demo_client(refused).await;
-        let (status, _) = get(&client, &app, &format!("/directives/{id}/edit")).await;
+        let (status, _) = app.get_as(&client, &format!("/directives/{id}/edit")).await;
         assert_eq!(status, 403, "{refused} edit form");
-        let (status, _) = post_form(&client, &app, &format!("/directives/{id}/milestones"), &milestone).await;
+        let (status, _) = app.post_form_as(&client, &format!("/directives/{id}/milestones"), &milestone).await;
         assert_eq!(status, 403, "{refused} milestone");
-        let (status, _) = post_form(&client, &app, &format!("/directives/{id}/targets"), &target).await;
+        let (status, _) = app.post_form_as(&client, &format!("/directives/{id}/targets"), &target).await;
         assert_eq!(status, 403, "{refused} target");
-        let (_, html) = get(&client, &app, &format!("/directives/{id}")).await;
+        let (_, html) = app.get_as(&client, &format!("/directives/{id}")).await;
         assert!(!html.contains("Sửa thông tin văn bản"), "{refused} sees no edit button");
     }
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM milestones WHERE directive_id = $1")
@@ -440,12 +404,12 @@ async fn only_the_issuing_office_and_admins_above_edit_and_every_change_is_audit
         .expect("count");
 
     let office = app.demo_client("tinh.nhaplieu").await;
-    let (status, html) = get(&office, &app, &format!("/directives/{id}/edit")).await;
+    let (status, html) = app.get_as(&office, &format!("/directives/{id}/edit")).await;
     assert_eq!(status, 200);
     assert!(html.contains("value=\"05-CTr/TU\""));
-    let (status, _) = post_form(&office, &app, &format!("/directives/{id}/milestones"), &milestone).await;
+    let (status, _) = app.post_form_as(&office, &format!("/directives/{id}/milestones"), &milestone).await;
     assert_eq!(status, 303);
-    let (status, _) = post_form(&office, &app, &format!("/directives/{id}/targets"), &target).await;
+    let (status, _) = app.post_form_as(&office, &format!("/directives/{id}/targets"), &target).await;
     assert_eq!(status, 303);
     let after: i64 = sqlx::query_scalar("SELECT count(*) FROM milestones WHERE directive_id = $1")
         .bind(id)
@@ -455,26 +419,26 @@ async fn only_the_issuing_office_and_admins_above_edit_and_every_change_is_audit
     assert_eq!(after, count + 1);
     // A target with a range and a bad value comes back with the input.
     let bad = [("indicator", "BQ_MO_HINH_DVK"), ("comparator", "between"), ("value", "2"), ("value_max", "1")];
-    let (status, html) = post_form(&office, &app, &format!("/directives/{id}/targets"), &bad).await;
+    let (status, html) = app.post_form_as(&office, &format!("/directives/{id}/targets"), &bad).await;
     assert_eq!(status, 422);
     assert!(html.contains("id=\"target-value-max-error\""));
 
     // A provincial admin may edit the province's documents, not another province's.
     let admin = app.demo_client("tinh.quantri").await;
-    let (status, _) = get(&admin, &app, &format!("/directives/{id}/edit")).await;
+    let (status, _) = app.get_as(&admin, &format!("/directives/{id}/edit")).await;
     assert_eq!(status, 200);
     let other = id_of(&app, "06-NQ/HU").await;
-    let (status, _) = get(&admin, &app, &format!("/directives/{other}/edit")).await;
+    let (status, _) = app.get_as(&admin, &format!("/directives/{other}/edit")).await;
     assert_eq!(status, 403);
     let central = id_of(&app, "25-NQ/TW").await;
-    let (status, _) = get(&admin, &app, &format!("/directives/{central}/edit")).await;
+    let (status, _) = app.get_as(&admin, &format!("/directives/{central}/edit")).await;
     assert_eq!(status, 403, "central documents are for national admins");
     let national = app.demo_client("quantri").await;
-    let (status, _) = get(&national, &app, &format!("/directives/{central}/edit")).await;
+    let (status, _) = app.get_as(&national, &format!("/directives/{central}/edit")).await;
     assert_eq!(status, 200);
 
     // An edit by the office: saved, version bumped, audited with before and after.
-    let (_, html) = get(&office, &app, &format!("/directives/{id}/edit")).await;
+    let (_, html) = app.get_as(&office, &format!("/directives/{id}/edit")).await;
     let field = |name: &str| -> String {
         let marker = format!("name=\"{name}\" value=\"");
         html.split(&marker).nth(1).and_then(|r| r.split('"').next()).map(unescape).unwrap_or_default()
@@ -497,7 +461,7 @@ async fn only_the_issuing_office_and_admins_above_edit_and_every_change_is_audit
         ("version", version.clone()),
     ];
     let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (status, _) = post_form(&office, &app, &format!("/directives/{id}"), &borrowed).await;
+    let (status, _) = app.post_form_as(&office, &format!("/directives/{id}"), &borrowed).await;
     assert_eq!(status, 303);
     let (title, new_version): (String, i32) = sqlx::query_as("SELECT title, version FROM directives WHERE id = $1")
         .bind(id)
@@ -527,7 +491,7 @@ async fn only_the_issuing_office_and_admins_above_edit_and_every_change_is_audit
     // The same stale form again: refused, current values shown.
     form[5].1 = "Một sửa đổi cũ".to_owned();
     let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (status, html) = post_form(&admin, &app, &format!("/directives/{id}"), &borrowed).await;
+    let (status, html) = app.post_form_as(&admin, &format!("/directives/{id}"), &borrowed).await;
     assert_eq!(status, 422);
     assert!(html.contains("vừa được người khác sửa"));
     assert!(html.contains("(đã sửa)"), "the current values are shown");
@@ -551,18 +515,18 @@ async fn the_milestones_page_marks_what_is_overdue() {
     for (due, text) in [(&yesterday, "Sơ kết quá hạn"), (&soon, "Tổng kết sắp tới"), (&long_ago, "Mốc rất cũ")]
     {
         let form = [("kind", "so_ket"), ("due_on", due.as_str()), ("description", text)];
-        let (status, _) = post_form(&office, &app, &format!("/directives/{programme}/milestones"), &form).await;
+        let (status, _) = app.post_form_as(&office, &format!("/directives/{programme}/milestones"), &form).await;
         assert_eq!(status, 303);
     }
     // Another province's document: not in a Kiên Giang commune's list.
     let national = app.demo_client("quantri").await;
     let other = id_of(&app, "06-NQ/HU").await;
     let form = [("kind", "tong_ket"), ("due_on", soon.as_str()), ("description", "Đức Trọng tổng kết")];
-    let (status, _) = post_form(&national, &app, &format!("/directives/{other}/milestones"), &form).await;
+    let (status, _) = app.post_form_as(&national, &format!("/directives/{other}/milestones"), &form).await;
     assert_eq!(status, 303);
 
     let reader = app.demo_client("xa.lanhdao").await;
-    let (status, html) = get(&reader, &app, "/milestones").await;
+    let (status, html) = app.get_as(&reader, "/milestones").await;
     assert_eq!(status, 200);
     let overdue = html.split("Sắp đến hạn <span").next().unwrap_or("");
     assert!(overdue.contains("Sơ kết quá hạn"));
@@ -572,10 +536,10 @@ async fn the_milestones_page_marks_what_is_overdue() {
     assert!(html.contains("Tổng kết sắp tới"));
     assert!(!html.contains("Mốc rất cũ"), "older than 365 days");
     assert!(!html.contains("Đức Trọng tổng kết"), "outside the user's branch");
-    let (_, html) = get(&national, &app, "/milestones").await;
+    let (_, html) = app.get_as(&national, "/milestones").await;
     assert!(html.contains("Đức Trọng tổng kết"), "national users see every branch");
     // And on the directive's page.
-    let (_, html) = get(&reader, &app, &format!("/directives/{programme}")).await;
+    let (_, html) = app.get_as(&reader, &format!("/directives/{programme}")).await;
     assert!(html.contains("status-chua-dat\">Quá hạn"));
 }
 
@@ -584,7 +548,7 @@ const QUICK: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// GET within [`QUICK`], or fail: an unbounded query or loop must not hang the test.
 async fn get_quickly(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
-    tokio::time::timeout(QUICK, get(client, app, path))
+    tokio::time::timeout(QUICK, app.get_as(client, path))
         .await
         .unwrap_or_else(|_| panic!("GET {path} took over {QUICK:?}"))
 }
@@ -718,7 +682,7 @@ async fn one_directive_implements_at_most_twenty() {
         ("implements", implements.as_str()),
         ("version", "0"),
     ];
-    let (status, html) = post_form(&client, &app, "/directives", &form).await;
+    let (status, html) = app.post_form_as(&client, "/directives", &form).await;
     assert_eq!(status, 422);
     assert!(html.contains("id=\"implements-error\""));
     assert!(html.contains("tối đa 20 văn bản"), "the cap is named");
@@ -727,7 +691,7 @@ async fn one_directive_implements_at_most_twenty() {
     let pasted = "25-NQ/TW ".repeat(200);
     let mut form = form;
     form[6] = ("implements", pasted.as_str());
-    let (status, html) = post_form(&client, &app, "/directives", &form).await;
+    let (status, html) = app.post_form_as(&client, "/directives", &form).await;
     assert_eq!(status, 422);
     assert!(html.contains("dài quá 1.000 ký tự"));
 }
@@ -794,7 +758,7 @@ async fn an_overlong_title_or_text_is_refused_with_the_input_kept() {
         ("status", "hieu_luc"),
         ("version", "0"),
     ];
-    let (status, html) = post_form(&client, &app, "/directives", &form).await;
+    let (status, html) = app.post_form_as(&client, "/directives", &form).await;
     assert_eq!(status, 422);
     assert!(html.contains("id=\"title-error\""));
     assert!(html.contains("quá giới hạn 1.000 ký tự"), "the title's cap is named");
@@ -873,7 +837,7 @@ async fn a_target_stays_inside_the_issuing_subtree() {
         ("scope_unit", "678"),
         ("description", "Chỉ tiêu đặt nhầm tỉnh"),
     ];
-    let (status, html) = post_form(&client, &app, &format!("/directives/{id}/targets"), &outside).await;
+    let (status, html) = app.post_form_as(&client, &format!("/directives/{id}/targets"), &outside).await;
     assert_eq!(status, 422);
     assert!(html.contains("id=\"target-unit-error\""));
     assert!(html.contains("không thuộc Tỉnh Kiên Giang"), "the message says why");
@@ -896,7 +860,7 @@ async fn a_target_stays_inside_the_issuing_subtree() {
     .await
     .expect("a district of Kiên Giang");
     let inside = [("indicator", "TL_DVHV"), ("comparator", ">="), ("value", "54"), ("scope_unit", district.as_str())];
-    let (status, html) = post_form(&client, &app, &format!("/directives/{id}/targets"), &inside).await;
+    let (status, html) = app.post_form_as(&client, &format!("/directives/{id}/targets"), &inside).await;
     assert_eq!(status, 303, "{}", html.split("field-error").nth(1).unwrap_or(""));
 }
 
@@ -918,7 +882,7 @@ async fn a_target_value_is_read_the_vietnamese_way_like_the_report_form() {
     // the report form: the input comes back with the message next to the field.
     for typed in ["12,345.6", "0.5"] {
         let form = [("indicator", "TL_DVHV"), ("comparator", ">="), ("value", typed), ("description", "Số kiểu Anh")];
-        let (status, html) = post_form(&client, &app, &format!("/directives/{id}/targets"), &form).await;
+        let (status, html) = app.post_form_as(&client, &format!("/directives/{id}/targets"), &form).await;
         assert_eq!(status, 422, "{typed}");
         assert!(html.contains("id=\"target-value-error\""), "{typed}: the message is next to the field");
         assert!(html.contains("Không rõ dấu chấm"), "{typed}: the message says why");
@@ -927,7 +891,7 @@ async fn a_target_value_is_read_the_vietnamese_way_like_the_report_form() {
     }
     // The Vietnamese way is read exactly: 12.345,6 is twelve thousand and some.
     let form = [("indicator", "TL_DVHV"), ("comparator", ">="), ("value", "12.345,6"), ("description", "Số kiểu Việt")];
-    let (status, html) = post_form(&client, &app, &format!("/directives/{id}/targets"), &form).await;
+    let (status, html) = app.post_form_as(&client, &format!("/directives/{id}/targets"), &form).await;
     assert_eq!(status, 303, "{}", html.split("field-error").nth(1).unwrap_or(""));
     let value: String =
         sqlx::query_scalar("SELECT value::text FROM targets WHERE directive_id = $1 AND description = 'Số kiểu Việt'")
@@ -965,7 +929,7 @@ async fn a_task_with_reported_progress_is_kept_with_a_reason() {
         .execute(&app.pool)
         .await
         .expect("progress");
-    let (status, html) = post_form(&client, &app, &format!("/directives/{id}/tasks/{task}/delete"), &[]).await;
+    let (status, html) = app.post_form_as(&client, &format!("/directives/{id}/tasks/{task}/delete"), &[]).await;
     assert_eq!(status, 409);
     assert!(html.contains("Nhiệm vụ đã có báo cáo tiến độ của 1 đơn vị, không xoá được"), "a clear refusal");
     let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM directive_tasks WHERE id = $1")
@@ -988,7 +952,7 @@ async fn a_task_with_reported_progress_is_kept_with_a_reason() {
             .fetch_one(&app.pool)
             .await
             .expect("another task");
-    let (status, _) = post_form(&client, &app, &format!("/directives/{id}/tasks/{other}/delete"), &[]).await;
+    let (status, _) = app.post_form_as(&client, &format!("/directives/{id}/tasks/{other}/delete"), &[]).await;
     assert_eq!(status, 303);
 }
 
@@ -1002,13 +966,13 @@ async fn a_number_is_found_as_people_type_it() {
     let client = app.demo_client("xa.nhaplieu").await;
     let qd09 = id_of(&app, "09-QĐ/TU").await;
     for typed in ["qd 09", "09 QĐ", "09-QĐ/TU", "09/QĐ-TU", "QĐ 9 TU", "09-Q\u{00D0}/TU", "tu 09 q\u{00F0}"] {
-        let (status, html) = get(&client, &app, &format!("/directives?q={}", percent_encode(typed))).await;
+        let (status, html) = app.get_as(&client, &format!("/directives?q={}", percent_encode(typed))).await;
         assert_eq!(status, 200, "{typed}");
         let ids = result_ids(&html);
         assert_eq!(ids.first(), Some(&qd09), "“{typed}” lists 09-QĐ/TU first: {ids:?}");
     }
     // The number's parts must all match: "qd 09 hu" is not 09-QĐ/TU (issued by the Tỉnh ủy).
-    let (_, html) = get(&client, &app, &format!("/directives?q={}", percent_encode("qd 09 hu"))).await;
+    let (_, html) = app.get_as(&client, &format!("/directives?q={}", percent_encode("qd 09 hu"))).await;
     assert!(!result_ids(&html).contains(&qd09), "qd 09 hu");
 }
 
@@ -1028,7 +992,7 @@ async fn lookalike_letters_are_stored_as_d_with_stroke_and_folded_in_search() {
         ("status", "hieu_luc"),
         ("version", "0"),
     ];
-    let (status, html) = post_form(&client, &app, "/directives", &form).await;
+    let (status, html) = app.post_form_as(&client, "/directives", &form).await;
     assert_eq!(status, 303, "{html}");
     let (title, body): (String, String) =
         sqlx::query_as("SELECT title, body FROM directives WHERE number = '31-QĐ/TU'")
@@ -1039,11 +1003,11 @@ async fn lookalike_letters_are_stored_as_d_with_stroke_and_folded_in_search() {
     assert_eq!(body, "Dòng một\u{2028}dòng hai\nĐoạn mới cuối", "Word's controls become breaks");
     let id = id_of(&app, "31-QĐ/TU").await;
     for typed in ["phoi hop dang uy", "phối hợp \u{00D0}ảng ủy", "31 QĐ"] {
-        let (_, html) = get(&client, &app, &format!("/directives?q={}", percent_encode(typed))).await;
+        let (_, html) = app.get_as(&client, &format!("/directives?q={}", percent_encode(typed))).await;
         assert!(result_ids(&html).contains(&id), "“{typed}” finds the directive");
     }
     // Its page shows the text's line break as a break, with no control character.
-    let (_, html) = get(&client, &app, &format!("/directives/{id}")).await;
+    let (_, html) = app.get_as(&client, &format!("/directives/{id}")).await;
     assert!(html.contains("Dòng một<br>dòng hai"), "the line break is drawn");
     assert!(!html.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')), "nothing raw in the HTML");
 
@@ -1051,7 +1015,7 @@ async fn lookalike_letters_are_stored_as_d_with_stroke_and_folded_in_search() {
     // written the old way; it is idempotent).
     let old =
         insert_directive(&app, "32-NQ/ĐU", "Nghị quyết \u{00D0}ảng ủy", "Một\u{000B}hai\u{000C}ba\u{0007}bốn").await;
-    sqlx::raw_sql(include_str!("../migrations/0020_text_as_written.sql")).execute(&app.pool).await.expect("0020");
+    sqlx::raw_sql(include_str!("../../migrations/0020_text_as_written.sql")).execute(&app.pool).await.expect("0020");
     let (title, body, key): (String, String, String) =
         sqlx::query_as("SELECT title, body, search_key FROM directives WHERE id = $1")
             .bind(old)
@@ -1067,9 +1031,8 @@ async fn lookalike_letters_are_stored_as_d_with_stroke_and_folded_in_search() {
 #[tokio::test]
 async fn word_breaks_in_the_narrative_reach_the_preview_and_the_docx() {
     let app = TestApp::spawn_with_demo().await;
-    app.create_user("f_prov", "91", "2020-12-31", &["nhap_lieu"]).await;
-    let client = app.client_for("f_prov").await;
-    let (status, page) = get(&client, &app, "/exports/annual/91/2020").await;
+    let client = app.user("f_prov", "91").role("nhap_lieu").signed_in().await;
+    let (status, page) = app.get_as(&client, "/exports/annual/91/2020").await;
     assert_eq!(status, 200);
     let version = page
         .split("name=\"version\" value=\"")
@@ -1078,7 +1041,7 @@ async fn word_breaks_in_the_narrative_reach_the_preview_and_the_docx() {
         .unwrap_or("0")
         .to_owned();
     let form = [("version", version.as_str()), ("ket_qua", "Dòng một\u{000B}dòng hai\u{000C}Trang mới\u{0001}cuối")];
-    let (status, _) = post_form(&client, &app, "/exports/annual/91/2020/narrative", &form).await;
+    let (status, _) = app.post_form_as(&client, "/exports/annual/91/2020/narrative", &form).await;
     assert!(status == 303 || status == 200, "narrative saved ({status})");
     let stored: String = sqlx::query_scalar(
         "SELECT n.ket_qua FROM annual_narratives n JOIN units u ON u.id = n.unit_id WHERE u.code = '91' AND n.year = 2020",
@@ -1088,7 +1051,7 @@ async fn word_breaks_in_the_narrative_reach_the_preview_and_the_docx() {
     .expect("stored");
     assert_eq!(stored, "Dòng một\u{2028}dòng hai\nTrang mới cuối");
 
-    let (_, page) = get(&client, &app, "/exports/annual/91/2020").await;
+    let (_, page) = app.get_as(&client, "/exports/annual/91/2020").await;
     assert!(page.contains("Dòng một<br>dòng hai"), "the preview draws the line break");
     assert!(!page.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')), "nothing raw in the HTML");
 
@@ -1132,8 +1095,8 @@ async fn a_number_taken_meanwhile_is_refused_next_to_its_field() {
         let first = form(number, "Kế hoạch của người thứ nhất");
         let second = form(number, "Kế hoạch của người thứ hai");
         let (a, b) = tokio::join!(
-            post_form(&client, &app, "/directives", &first),
-            post_form(&client, &app, "/directives", &second)
+            app.post_form_as(&client, "/directives", &first),
+            app.post_form_as(&client, "/directives", &second)
         );
         let mut answers = [a, b];
         answers.sort_by_key(|(status, _)| *status);
@@ -1145,12 +1108,12 @@ async fn a_number_taken_meanwhile_is_refused_next_to_its_field() {
         assert!(html.contains("Kế hoạch của người thứ"), "the input is kept");
     }
     // Editing another directive onto a taken number and date: the same message.
-    let (status, _) = post_form(&client, &app, "/directives", &form("34-KH/TU", "Kế hoạch khác")).await;
+    let (status, _) = app.post_form_as(&client, "/directives", &form("34-KH/TU", "Kế hoạch khác")).await;
     assert_eq!(status, 303);
     let id = id_of(&app, "34-KH/TU").await;
     let mut edit = form("31-KH/TU", "Kế hoạch khác, đổi số");
     edit[10] = ("version", "1");
-    let (status, html) = post_form(&client, &app, &format!("/directives/{id}"), &edit).await;
+    let (status, html) = app.post_form_as(&client, &format!("/directives/{id}"), &edit).await;
     assert_eq!(status, 422);
     assert!(unescape(&html).contains("Đã có văn bản 31-KH/TU ban hành ngày 15/12/2020."));
     assert!(html.contains("Kế hoạch khác, đổi số"), "the input is kept");

@@ -6,19 +6,18 @@
 //!
 //! Screenshots go to `target/screenshots/` (env `DANVAN_SCREENSHOTS` overrides).
 
-mod common;
-
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::TestApp;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
+
+use crate::common::{self, TestApp};
 
 const TIMEOUT: Duration = Duration::from_secs(15);
 const PHONE: (u32, u32) = (390, 844);
@@ -228,7 +227,7 @@ impl Browser {
         self.login_with(username, danvan::demo::DEMO_PASSWORD).await;
     }
 
-    /// Signs in an account made by the test (`TestApp::create_user`'s password).
+    /// Signs in an account made by the test (the password of `TestApp::user`).
     async fn login_with(&self, username: &str, password: &str) {
         self.goto("/login").await;
         self.type_into("#username", username).await;
@@ -482,7 +481,7 @@ async fn province_staff_preview_and_download_the_annual_report() {
 #[tokio::test]
 async fn todays_province_leader_reads_history_across_the_reform() {
     let app = TestApp::spawn_with_demo().await;
-    app.create_user("ag.lanhdao.e2e", "91", "2025-07-01", &["lanh_dao"]).await;
+    app.user("ag.lanhdao.e2e", "91").on("2025-07-01").role("lanh_dao").create().await;
     let Some(browser) = Browser::start(&app).await else { return };
     browser.login_with("ag.lanhdao.e2e", common::PASSWORD).await;
     browser.goto("/dashboards/91?period=2024").await;

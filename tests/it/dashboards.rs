@@ -1,44 +1,14 @@
 //! Dashboards: aggregation on a small hand-computed tree, drill-down parts that add up, scope.
 
-mod common;
-
-use common::{TestApp, text};
 use danvan::dashboards::aggregate::{self, Basis};
 use danvan::figures::Decimal;
 use danvan::reports::Period;
 
+use crate::common::{TestApp, text};
+
 /// A figure written as a double literal, read as the decimal it spells.
 fn d(value: f64) -> Decimal {
     danvan::figures::from_f64(value).expect("a decimal")
-}
-
-/// Inserts a report with values directly (the workflow is tested elsewhere).
-async fn report(app: &TestApp, unit_code: &str, year: i32, quarter: i16, status: &str, values: &[(&str, &str, f64)]) {
-    let on = chrono::NaiveDate::from_ymd_opt(year, 12, 31).expect("date");
-    let unit = danvan::units::queries::resolve(&app.pool, unit_code, on).await.expect("q").expect("unit");
-    let id: i32 =
-        sqlx::query_scalar("INSERT INTO reports (unit_id, year, quarter, status) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(unit.id)
-            .bind(year)
-            .bind(quarter)
-            .bind(status)
-            .fetch_one(&app.pool)
-            .await
-            .expect("report");
-    for (code, org, value) in values {
-        sqlx::query(
-            "INSERT INTO report_values (report_id, element_code, organisation_code, value) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(code)
-        .bind(org)
-        .bind(d(*value))
-        .execute(&app.pool)
-        .await
-        .expect("value");
-    }
-    // Written with SQL, not moved through the workflow: the roll-ups are recomputed.
-    danvan::dashboards::rollup::rebuild(&app.pool).await.expect("rebuild roll-ups");
 }
 
 #[tokio::test]
@@ -46,54 +16,44 @@ async fn aggregation_follows_flows_stocks_and_indicators() {
     let app = TestApp::spawn_with_demo().await;
     // Huyện Đức Trọng (678) has no demo reports. Two of its communes and the district itself:
     // 24958 Thị trấn Liên Nghĩa, 24982 Xã Phú Hội.
-    report(&app, "678", 2017, 1, "da_duyet", &[("DON_TIEP_NHAN", "", 4.0), ("DON_GIAI_QUYET", "", 4.0)]).await;
-    report(
-        &app,
-        "24958",
-        2017,
-        1,
-        "da_duyet",
-        &[
+    app.report("678", 2017, 1).values(&[("DON_TIEP_NHAN", "", 4.0), ("DON_GIAI_QUYET", "", 4.0)]).insert().await;
+    app.report("24958", 2017, 1)
+        .values(&[
             ("DON_TIEP_NHAN", "", 10.0),
             ("DON_GIAI_QUYET", "", 5.0),
             ("DVHV_HIEN_CO", "HND", 100.0),
             ("DVHV_DOI_TUONG", "HND", 400.0),
-        ],
-    )
-    .await;
-    report(
-        &app,
-        "24958",
-        2017,
-        2,
-        "da_duyet",
-        &[
+        ])
+        .insert()
+        .await;
+    app.report("24958", 2017, 2)
+        .values(&[
             ("DON_TIEP_NHAN", "", 6.0),
             ("DON_GIAI_QUYET", "", 6.0),
             ("DVHV_HIEN_CO", "HND", 120.0),
             ("DVHV_HIEN_CO", "HLHPN", 30.0),
             ("DVHV_DOI_TUONG", "HND", 400.0),
             ("DVHV_DOI_TUONG", "HLHPN", 100.0),
-        ],
-    )
-    .await;
+        ])
+        .insert()
+        .await;
     // Phú Hội reported its members in quarter I only: its latest value in the half-year is that one.
-    report(
-        &app,
-        "24982",
-        2017,
-        1,
-        "da_duyet",
-        &[
+    app.report("24982", 2017, 1)
+        .values(&[
             ("DON_TIEP_NHAN", "", 20.0),
             ("DON_GIAI_QUYET", "", 1.0),
             ("DVHV_HIEN_CO", "HND", 900.0),
             ("DVHV_DOI_TUONG", "HND", 1000.0),
-        ],
-    )
-    .await;
+        ])
+        .insert()
+        .await;
     // Submitted, not accepted: counts only when asked.
-    report(&app, "24982", 2017, 2, "da_gui", &[("DON_TIEP_NHAN", "", 1000.0), ("DVHV_HIEN_CO", "HND", 950.0)]).await;
+    app.report("24982", 2017, 2)
+        .status("da_gui")
+        .values(&[("DON_TIEP_NHAN", "", 1000.0), ("DVHV_HIEN_CO", "HND", 950.0)])
+        .insert()
+        .await;
+    app.rebuild_rollups().await;
 
     let district =
         danvan::units::queries::resolve(&app.pool, "678", chrono::NaiveDate::from_ymd_opt(2017, 6, 30).expect("d"))
@@ -137,8 +97,9 @@ async fn figures_add_up_exactly_in_the_aggregates_api_and_the_dashboard() {
     // Mong Thọ A (Huyện Châu Thành) and Phường Vĩnh Thanh (Thành phố Rạch Giá): two districts of
     // Kiên Giang, so the province adds the two districts' roll-ups.
     let mong_tho = [("DUONG_GTNT_KM", "", 0.1), ("DON_TIEP_NHAN", "", 30.0), ("DON_GIAI_QUYET", "", 1.0)];
-    report(&app, "30883", 2017, 1, "da_duyet", &mong_tho).await;
-    report(&app, "30733", 2017, 1, "da_duyet", &[("DUONG_GTNT_KM", "", 0.2), ("DON_TIEP_NHAN", "", 2.0)]).await;
+    app.report("30883", 2017, 1).values(&mong_tho).insert().await;
+    app.report("30733", 2017, 1).values(&[("DUONG_GTNT_KM", "", 0.2), ("DON_TIEP_NHAN", "", 2.0)]).insert().await;
+    app.rebuild_rollups().await;
 
     let leader = app.demo_client("tinh.lanhdao").await;
     let (status, body) =
@@ -371,7 +332,7 @@ async fn an_acceptance_in_one_commune_of_today_reads_that_commune_again_not_the_
         .expect("report");
         ids.push(id);
     }
-    danvan::dashboards::rollup::rebuild(&app.pool).await.expect("rebuild");
+    app.rebuild_rollups().await;
     app.cache.clear();
     let path = format!("/api/v1/aggregates/91?period={}&unit_date=2025-07-01", period.code());
     let before = aggregates(&leader, &app, &path).await;
@@ -644,33 +605,6 @@ async fn draft_saves_leave_cached_dashboards_alone() {
     assert!(change.path.ends_with(&format!(".{}", unit.id)), "the unit's path: {}", change.path);
 }
 
-/// Inserts a report of the unit carrying `unit_code` on `on` (codes were reused in 2025).
-async fn report_on(app: &TestApp, unit_code: &str, on: &str, period: (i32, i16), values: &[(&str, &str, f64)]) {
-    let on = chrono::NaiveDate::parse_from_str(on, "%Y-%m-%d").expect("date");
-    let unit = danvan::units::queries::resolve(&app.pool, unit_code, on).await.expect("q").expect("unit");
-    let id: i32 = sqlx::query_scalar(
-        "INSERT INTO reports (unit_id, year, quarter, status) VALUES ($1, $2, $3, 'da_duyet') RETURNING id",
-    )
-    .bind(unit.id)
-    .bind(period.0)
-    .bind(period.1)
-    .fetch_one(&app.pool)
-    .await
-    .expect("report");
-    for (code, org, value) in values {
-        sqlx::query(
-            "INSERT INTO report_values (report_id, element_code, organisation_code, value) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(code)
-        .bind(org)
-        .bind(d(*value))
-        .execute(&app.pool)
-        .await
-        .expect("value");
-    }
-}
-
 async fn aggregates(client: &reqwest::Client, app: &TestApp, path: &str) -> serde_json::Value {
     let response = client.get(app.url(path)).send().await.expect("GET");
     assert_eq!(response.status(), 200, "{path}");
@@ -702,14 +636,30 @@ async fn history_runs_through_the_lineage_across_the_reform() {
     let old = "2024-12-31";
     let new = "2025-07-01";
     // Two old communes in two old provinces, 2024-Q4.
-    report_on(&app, "24958", old, (2024, 4), &[("DON_TIEP_NHAN", "", 10.0), ("DVHV_HIEN_CO", "HND", 100.0)]).await;
-    report_on(&app, "24611", old, (2024, 4), &[("DON_TIEP_NHAN", "", 5.0), ("DVHV_HIEN_CO", "HND", 50.0)]).await;
+    app.report("24958", 2024, 4)
+        .on(old)
+        .values(&[("DON_TIEP_NHAN", "", 10.0), ("DVHV_HIEN_CO", "HND", 100.0)])
+        .insert()
+        .await;
+    app.report("24611", 2024, 4)
+        .on(old)
+        .values(&[("DON_TIEP_NHAN", "", 5.0), ("DVHV_HIEN_CO", "HND", 50.0)])
+        .insert()
+        .await;
     // 2025: Liên Nghĩa's first quarter, Huyện Đức Trọng's own second quarter, and the new
     // commune's third quarter.
-    report_on(&app, "24958", old, (2025, 1), &[("DON_TIEP_NHAN", "", 3.0), ("DVHV_HIEN_CO", "HND", 110.0)]).await;
-    report_on(&app, "678", old, (2025, 2), &[("DON_TIEP_NHAN", "", 2.0)]).await;
-    report_on(&app, "24958", new, (2025, 3), &[("DON_TIEP_NHAN", "", 7.0), ("DVHV_HIEN_CO", "HND", 130.0)]).await;
-    danvan::dashboards::rollup::rebuild(&app.pool).await.expect("rebuild roll-ups");
+    app.report("24958", 2025, 1)
+        .on(old)
+        .values(&[("DON_TIEP_NHAN", "", 3.0), ("DVHV_HIEN_CO", "HND", 110.0)])
+        .insert()
+        .await;
+    app.report("678", 2025, 2).on(old).values(&[("DON_TIEP_NHAN", "", 2.0)]).insert().await;
+    app.report("24958", 2025, 3)
+        .on(new)
+        .values(&[("DON_TIEP_NHAN", "", 7.0), ("DVHV_HIEN_CO", "HND", 130.0)])
+        .insert()
+        .await;
+    app.rebuild_rollups().await;
     let national = app.demo_client("quantri").await;
 
     // A province merged whole: 2024 is exactly its predecessors' sum, flows and stocks.
@@ -785,9 +735,9 @@ async fn history_runs_through_the_lineage_across_the_reform() {
 #[tokio::test]
 async fn a_split_commune_counts_once_and_is_marked_estimated() {
     let app = TestApp::spawn_with_demo().await;
-    report_on(&app, "24550", "2024-12-31", (2024, 4), &[("DON_TIEP_NHAN", "", 8.0)]).await;
-    report_on(&app, "24561", "2024-12-31", (2024, 4), &[("DON_TIEP_NHAN", "", 1.0)]).await;
-    danvan::dashboards::rollup::rebuild(&app.pool).await.expect("rebuild roll-ups");
+    app.report("24550", 2024, 4).on("2024-12-31").values(&[("DON_TIEP_NHAN", "", 8.0)]).insert().await;
+    app.report("24561", 2024, 4).on("2024-12-31").values(&[("DON_TIEP_NHAN", "", 1.0)]).insert().await;
+    app.rebuild_rollups().await;
     let national = app.demo_client("quantri").await;
     let principal = aggregates(&national, &app, "/api/v1/aggregates/24544?period=2024&unit_date=2025-07-01").await;
     assert_eq!(value(&principal, "DON_TIEP_NHAN"), 8.0);
@@ -809,11 +759,11 @@ async fn a_split_commune_counts_once_and_is_marked_estimated() {
 #[tokio::test]
 async fn successors_read_history_read_only() {
     let app = TestApp::spawn_with_demo().await;
-    report_on(&app, "24958", "2024-12-31", (2024, 4), &[("DON_TIEP_NHAN", "", 10.0)]).await;
-    danvan::dashboards::rollup::rebuild(&app.pool).await.expect("rebuild roll-ups");
-    app.create_user("ld.lamdong", "68", "2025-07-01", &["lanh_dao"]).await;
-    app.create_user("nl.ductrong", "24958", "2025-07-01", &["nhap_lieu"]).await;
-    app.create_user("ld.daklak", "66", "2025-07-01", &["lanh_dao"]).await;
+    app.report("24958", 2024, 4).on("2024-12-31").values(&[("DON_TIEP_NHAN", "", 10.0)]).insert().await;
+    app.rebuild_rollups().await;
+    app.user("ld.lamdong", "68").on("2025-07-01").role("lanh_dao").create().await;
+    app.user("nl.ductrong", "24958").on("2025-07-01").role("nhap_lieu").create().await;
+    app.user("ld.daklak", "66").on("2025-07-01").role("lanh_dao").create().await;
     let leader = app.client_for("ld.lamdong").await;
     let staff = app.client_for("nl.ductrong").await;
     let stranger = app.client_for("ld.daklak").await;
@@ -855,9 +805,12 @@ async fn successors_read_history_read_only() {
 async fn an_old_report_accepted_moves_the_cached_history_of_today() {
     use danvan::reports::store::{self, Status};
     let app = TestApp::spawn_with_demo().await;
-    report_on(&app, "24958", "2024-12-31", (2024, 4), &[("DON_TIEP_NHAN", "", 10.0), ("DON_GIAI_QUYET", "", 5.0)])
+    app.report("24958", 2024, 4)
+        .on("2024-12-31")
+        .values(&[("DON_TIEP_NHAN", "", 10.0), ("DON_GIAI_QUYET", "", 5.0)])
+        .insert()
         .await;
-    danvan::dashboards::rollup::rebuild(&app.pool).await.expect("rebuild roll-ups");
+    app.rebuild_rollups().await;
     let national = app.demo_client("quantri").await;
     let page = "/dashboards/68?period=2024&unit_date=2025-07-01";
     let (status, before) = text(national.get(app.url(page)).send().await.expect("GET")).await;
@@ -914,8 +867,7 @@ async fn hamlet_targets_are_measured_as_hamlets_that_reach_them() {
     assert!(list.contains("24958-03") && list.contains("Thôn Đồng Lạc"));
 
     // The commune office enters hamlet 01's figures through the API; hamlet 02 is accepted.
-    app.create_user("nl.ductrong.thon", "24958", "2025-07-01", &["nhap_lieu"]).await;
-    let staff = app.client_for("nl.ductrong.thon").await;
+    let staff = app.user("nl.ductrong.thon", "24958").on("2025-07-01").role("nhap_lieu").signed_in().await;
     let response = staff
         .put(app.url("/api/v1/reports/24958-01/2026-Q1"))
         .json(&serde_json::json!({"version": 0, "values": {"TC_THON_TONG.HND": "20", "TC_THON_HTTNV.HND": "19"}}))
@@ -929,14 +881,11 @@ async fn hamlet_targets_are_measured_as_hamlets_that_reach_them() {
     .execute(&app.pool)
     .await
     .expect("accept");
-    report_on(
-        &app,
-        "24958-02",
-        "2026-03-31",
-        (2026, 1),
-        &[("TC_THON_TONG", "HND", 20.0), ("TC_THON_HTTNV", "HND", 18.0)],
-    )
-    .await;
+    app.report("24958-02", 2026, 1)
+        .on("2026-03-31")
+        .values(&[("TC_THON_TONG", "HND", 20.0), ("TC_THON_HTTNV", "HND", 18.0)])
+        .insert()
+        .await;
     let other = app.client_for("nl.ductrong.thon").await;
     let response = other
         .put(app.url("/api/v1/reports/24982/2026-Q1"))
@@ -970,9 +919,14 @@ async fn zero_missing_and_being_corrected_read_differently() {
     // Huyện Đức Trọng (678) has no demo reports: 24958 reports 0/0, 24961 reports 5 of 10,
     // 24964's accepted report is reopened, the others have not reported.
     let quarter = 2018;
-    report(&app, "24958", quarter, 1, "da_duyet", &[("DON_TIEP_NHAN", "", 0.0), ("DON_GIAI_QUYET", "", 0.0)]).await;
-    report(&app, "24961", quarter, 1, "da_duyet", &[("DON_TIEP_NHAN", "", 10.0), ("DON_GIAI_QUYET", "", 5.0)]).await;
-    report(&app, "24964", quarter, 1, "tra_lai", &[("DON_TIEP_NHAN", "", 7.0), ("DON_GIAI_QUYET", "", 7.0)]).await;
+    app.report("24958", quarter, 1).values(&[("DON_TIEP_NHAN", "", 0.0), ("DON_GIAI_QUYET", "", 0.0)]).insert().await;
+    app.report("24961", quarter, 1).values(&[("DON_TIEP_NHAN", "", 10.0), ("DON_GIAI_QUYET", "", 5.0)]).insert().await;
+    app.report("24964", quarter, 1)
+        .status("tra_lai")
+        .values(&[("DON_TIEP_NHAN", "", 7.0), ("DON_GIAI_QUYET", "", 7.0)])
+        .insert()
+        .await;
+    app.rebuild_rollups().await;
     sqlx::query(
         "INSERT INTO report_events (report_id, at, from_status, to_status, remarks)
          SELECT r.id, e.at::timestamptz, e.from_status, e.to_status, e.remarks
@@ -984,9 +938,9 @@ async fn zero_missing_and_being_corrected_read_differently() {
     .execute(&app.pool)
     .await
     .expect("events");
-    app.create_user("ld.lamdong.z", "68", "2018-12-31", &["lanh_dao"]).await;
-    app.create_user("duyet.ductrong", "678", "2018-12-31", &["duyet"]).await;
-    app.create_user("nl.liennghia", "24958", "2018-12-31", &["nhap_lieu"]).await;
+    app.user("ld.lamdong.z", "68").on("2018-12-31").role("lanh_dao").create().await;
+    app.user("duyet.ductrong", "678").on("2018-12-31").role("duyet").create().await;
+    app.user("nl.liennghia", "24958").on("2018-12-31").role("nhap_lieu").create().await;
     let leader = app.client_for("ld.lamdong.z").await;
 
     let (status, page) = text(
@@ -1047,7 +1001,8 @@ async fn zero_missing_and_being_corrected_read_differently() {
     assert!(own.contains("Báo cáo quý I năm 2018 của đơn vị: đã duyệt"));
 
     // A stock over a year: the drill-down says which quarter's value each unit's figure is.
-    report(&app, "24970", quarter, 2, "da_duyet", &[("DVHV_HIEN_CO", "HND", 100.0)]).await;
+    app.report("24970", quarter, 2).values(&[("DVHV_HIEN_CO", "HND", 100.0)]).insert().await;
+    app.rebuild_rollups().await;
     let (_, drill) =
         text(leader.get(app.url("/dashboards/678/drill?period=2018&key=DVHV_HIEN_CO.HND")).send().await.expect("GET"))
             .await;

@@ -2,12 +2,12 @@
 //! graceful shutdown, a second command beside a running server, `DATABASE_URL`, and the
 //! message when PostgreSQL is missing.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_danvan");
 

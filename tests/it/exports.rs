@@ -1,11 +1,9 @@
 //! Exports: the annual report as DOCX (Party format, footnotes, Vietnamese figures) and XLSX
 //! (numeric cells), the preview, the narrative, import/export of values, permissions.
 
-mod common;
-
 use std::io::Read;
 
-use common::TestApp;
+use crate::common::{self, TestApp};
 
 /// The text of a part of an OOXML package, tags stripped.
 fn part_text(bytes: &[u8], name: &str) -> Option<(String, String)> {
@@ -137,7 +135,7 @@ async fn the_annual_xlsx_holds_numeric_cells_equal_to_the_database() {
 #[tokio::test]
 async fn a_commune_cannot_download_the_province_report() {
     let app = TestApp::spawn_with_demo().await;
-    let commune = app.create_user("xa.thu", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    let commune = app.user("xa.thu", "30883").role("nhap_lieu").create().await;
     let _ = commune;
     let client = app.client_for("xa.thu").await;
     for path in ["/exports/annual/91/2020.docx", "/exports/annual/91/2020.xlsx", "/exports/annual/91/2020"] {
@@ -192,24 +190,6 @@ fn which(program: &str) -> Result<std::path::PathBuf, ()> {
     std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| p.is_file()).ok_or(())
 }
 
-async fn upload(client: &reqwest::Client, app: &TestApp, filename: &str, content: &[u8]) -> (u16, String) {
-    let boundary = "----danvan-test-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(content);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let response = client
-        .post(app.url("/imports/values"))
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(body)
-        .send()
-        .await
-        .expect("POST /imports/values");
-    common::text(response).await
-}
-
 async fn report_state(app: &TestApp) -> Vec<(i32, i32, String, danvan::figures::Decimal)> {
     sqlx::query_as(
         "SELECT r.id, r.version, v.element_code || '.' || v.organisation_code, v.value
@@ -229,7 +209,7 @@ async fn an_import_with_one_bad_row_is_refused_with_its_line_and_changes_nothing
                30883,2017-Q1,TD_DINH_KY,,12\n\
                30883,2017-Q1,KHAU_TRANG_DA_MAY,,245.00\n\
                30883,2017-Q1,DVHV_HIEN_CO,XYZ,1.000\n";
-    let (status, page) = upload(&client, &app, "so-lieu.csv", csv.as_bytes()).await;
+    let (status, page) = app.upload_values(&client, "so-lieu.csv", csv.as_bytes()).await;
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("Dòng 3: giá trị “245.00” không hợp lệ"), "{page}");
     assert!(page.contains("Dòng 4:"), "{page}");
@@ -238,7 +218,7 @@ async fn an_import_with_one_bad_row_is_refused_with_its_line_and_changes_nothing
 
     // The same file without the bad rows lands as a draft.
     let good = "unit_code,period,element_code,organisation,value\n30883,2017-Q1,TD_DINH_KY,,12\n";
-    let (status, page) = upload(&client, &app, "so-lieu.csv", good.as_bytes()).await;
+    let (status, page) = app.upload_values(&client, "so-lieu.csv", good.as_bytes()).await;
     assert_eq!(status, 200, "{page}");
     let (state, value): (String, danvan::figures::Decimal) = sqlx::query_as(
         "SELECT r.status, v.value FROM reports r JOIN units u ON u.id = r.unit_id
@@ -251,7 +231,7 @@ async fn an_import_with_one_bad_row_is_refused_with_its_line_and_changes_nothing
     assert_eq!((state.as_str(), value), ("nhap", danvan::figures::Decimal::from(12)));
     // Another commune's data is refused.
     let other = "unit_code,period,element_code,organisation,value\n30886,2017-Q1,TD_DINH_KY,,3\n";
-    let (status, page) = upload(&client, &app, "khac.csv", other.as_bytes()).await;
+    let (status, page) = app.upload_values(&client, "khac.csv", other.as_bytes()).await;
     assert_eq!(status, 422);
     assert!(page.contains("Dòng 2:"), "{page}");
 }
@@ -269,7 +249,7 @@ async fn exporting_then_importing_the_same_file_changes_nothing() {
             assert!(text.starts_with("\u{feff}unit_code;period;element_code;organisation;value;status\r\n"), "{text}");
             assert!(text.lines().count() > 10);
         }
-        let (status, page) = upload(&client, &app, &format!("so-lieu.{ext}"), &bytes).await;
+        let (status, page) = app.upload_values(&client, &format!("so-lieu.{ext}"), &bytes).await;
         assert_eq!(status, 200, "{page}");
         assert!(page.contains("Đã nhập 0 giá trị vào 0 báo cáo"), "{page}");
         assert_eq!(report_state(&app).await, before, "round trip through {ext} changed nothing");
@@ -387,14 +367,14 @@ async fn hostile_workbooks_are_refused_within_limits_and_the_server_stays_up() {
     // One cell at A1 and one at XFD1048576: a dense rectangle would be 512 GiB.
     let grid = workbook(&format!(r#"{}<row r="1048576">{}</row>"#, header_row(), inline("XFD1048576", "x")), None);
     assert!(grid.len() < 4096, "a tiny file: {} bytes", grid.len());
-    let (status, page) = upload(&clerk, &app, "luoi.xlsx", &grid).await;
+    let (status, page) = app.upload_values(&clerk, "luoi.xlsx", &grid).await;
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("ngoài 6 cột A–F (ô XFD1048576)"), "{page}");
     healthy(&app).await;
 
     // Within the columns but past the row cap.
     let far = workbook(&format!(r#"{}<row r="200002">{}</row>"#, header_row(), inline("A200002", "30883")), None);
-    let (status, page) = upload(&clerk, &app, "xa.xlsx", &far).await;
+    let (status, page) = app.upload_values(&clerk, "xa.xlsx", &far).await;
     assert_eq!(status, 413, "{page}");
     assert!(page.contains("vượt quá 200.000 dòng"), "{page}");
 
@@ -411,7 +391,7 @@ async fn hostile_workbooks_are_refused_within_limits_and_the_server_stays_up() {
         }),
     );
     assert!(bomb.len() < 1024 * 1024, "compressed to {} bytes", bomb.len());
-    let (status, page) = upload(&clerk, &app, "bom.xlsx", &bomb).await;
+    let (status, page) = app.upload_values(&clerk, "bom.xlsx", &bomb).await;
     assert_eq!(status, 413, "{page}");
     assert!(page.contains("giải nén vượt quá 50 MB"), "{page}");
     healthy(&app).await;
@@ -423,7 +403,7 @@ async fn hostile_workbooks_are_refused_within_limits_and_the_server_stays_up() {
             out.write_all(br#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="10000000000"></sst>"#).expect("w");
         }),
     );
-    let (status, page) = upload(&clerk, &app, "dem.xlsx", &claim).await;
+    let (status, page) = app.upload_values(&clerk, "dem.xlsx", &claim).await;
     assert_eq!(status, 413, "{page}");
     assert!(page.contains("chuỗi dùng chung"), "{page}");
     healthy(&app).await;
@@ -432,7 +412,7 @@ async fn hostile_workbooks_are_refused_within_limits_and_the_server_stays_up() {
     // The same workbook from a leader is refused before its body is read: even a body that is
     // not multipart at all gets 403, not 400.
     let leader = app.demo_client("xa.lanhdao").await;
-    let (status, _) = upload(&leader, &app, "luoi.xlsx", &grid).await;
+    let (status, _) = app.upload_values(&leader, "luoi.xlsx", &grid).await;
     assert_eq!(status, 403);
     let response = leader
         .post(app.url("/imports/values"))
@@ -459,12 +439,12 @@ async fn csv_uploads_are_held_to_the_template_columns_and_the_row_cap() {
     let header = "unit_code,period,element_code,organisation,value";
     // A sixth column without the `status` header.
     let extra = format!("{header}\n30883,2017-Q1,TD_DINH_KY,,12,x\n");
-    let (status, page) = upload(&clerk, &app, "thua.csv", extra.as_bytes()).await;
+    let (status, page) = app.upload_values(&clerk, "thua.csv", extra.as_bytes()).await;
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("ngoài 5 cột A–E (dòng 2, cột F)"), "{page}");
     // A seventh, even with `status`.
     let seventh = format!("{header},status\n30883,2017-Q1,TD_DINH_KY,,12,Nháp,y\n");
-    let (status, page) = upload(&clerk, &app, "thua.csv", seventh.as_bytes()).await;
+    let (status, page) = app.upload_values(&clerk, "thua.csv", seventh.as_bytes()).await;
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("ngoài 6 cột A–F (dòng 2, cột thứ 7)"), "{page}");
     // One row over the cap (short rows, so the file stays under 5 MB).
@@ -473,13 +453,13 @@ async fn csv_uploads_are_held_to_the_template_columns_and_the_row_cap() {
         big.push_str("1,2,3,4,5\n");
     }
     assert!(big.len() < 5 * 1024 * 1024);
-    let (status, page) = upload(&clerk, &app, "lon.csv", big.as_bytes()).await;
+    let (status, page) = app.upload_values(&clerk, "lon.csv", big.as_bytes()).await;
     assert_eq!(status, 413, "{page}");
     assert!(page.contains("vượt quá 200.000 dòng"), "{page}");
     assert_eq!(report_state(&app).await, before, "nothing imported");
     // With the status column (as exported), the file is accepted and the status ignored.
     let with_status = format!("{header},status\n30883,2017-Q1,TD_DINH_KY,,12,Đã duyệt\n");
-    let (status, page) = upload(&clerk, &app, "dung.csv", with_status.as_bytes()).await;
+    let (status, page) = app.upload_values(&clerk, "dung.csv", with_status.as_bytes()).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Đã nhập 1 giá trị vào 1 báo cáo"), "{page}");
 }
@@ -492,12 +472,12 @@ async fn only_data_entry_staff_import_and_only_into_their_own_unit() {
     // The national administrator, the province's and the commune's: administrators, not data entry.
     for admin in ["quantri", "tinh.quantri", "xa.quantri", "tinh.lanhdao", "huyen.duyet"] {
         let client = app.demo_client(admin).await;
-        let (status, page) = upload(&client, &app, "so-lieu.csv", csv.as_bytes()).await;
+        let (status, page) = app.upload_values(&client, "so-lieu.csv", csv.as_bytes()).await;
         assert_eq!(status, 403, "{admin}: {page}");
     }
     // Data entry of the district may not write the commune's figures.
     let district = app.demo_client("huyen.nhaplieu").await;
-    let (status, page) = upload(&district, &app, "so-lieu.csv", csv.as_bytes()).await;
+    let (status, page) = app.upload_values(&district, "so-lieu.csv", csv.as_bytes()).await;
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("Dòng 2: bạn không có quyền nhập số liệu của"), "{page}");
     assert_eq!(report_state(&app).await, before, "nothing imported");
@@ -514,7 +494,7 @@ async fn value_exports_hold_only_what_the_caller_may_read() {
     // A commune draft for 2017.
     let clerk = app.demo_client("xa.nhaplieu").await;
     let draft = "unit_code,period,element_code,organisation,value\n30883,2017-Q1,TD_DINH_KY,,12\n";
-    let (status, page) = upload(&clerk, &app, "nhap.csv", draft.as_bytes()).await;
+    let (status, page) = app.upload_values(&clerk, "nhap.csv", draft.as_bytes()).await;
     assert_eq!(status, 200, "{page}");
     let is_draft = |row: &Vec<String>| row[0] == "30883" && row[1] == "2017-Q1" && row[2] == "TD_DINH_KY";
 
@@ -654,8 +634,7 @@ async fn docx_text(client: &reqwest::Client, app: &TestApp, path: &str) -> Strin
 #[tokio::test]
 async fn the_docx_heading_is_the_office_of_the_unit_at_the_report_date() {
     let app = TestApp::spawn_with_demo().await;
-    app.create_user("tw.lanhdao", "TW", "2020-12-31", &["lanh_dao"]).await;
-    let client = app.client_for("tw.lanhdao").await;
+    let client = app.user("tw.lanhdao", "TW").role("lanh_dao").signed_in().await;
 
     // Kiên Giang in 2020: its Ban Dân vận, with the seed's recipients from the demo office.
     let doc = docx_text(&client, &app, "/exports/annual/91/2020.docx").await;
@@ -735,8 +714,7 @@ async fn office_id(app: &TestApp, code: &str, as_of: &str, on: &str) -> (i32, i3
 #[tokio::test]
 async fn an_office_edited_by_an_administrator_shows_up_in_the_next_export() {
     let app = TestApp::spawn_with_demo().await;
-    app.create_user("tw.quantri", "TW", "2020-12-31", &["quan_tri"]).await;
-    let admin = app.client_for("tw.quantri").await;
+    let admin = app.user("tw.quantri", "TW").role("quan_tri").signed_in().await;
     let (id, version) = office_id(&app, "91", "2025-07-01", "2026-01-01").await;
 
     let (status, page) =
@@ -846,8 +824,7 @@ async fn an_office_edited_by_an_administrator_shows_up_in_the_next_export() {
     assert_eq!(response.status(), 422);
 
     // An administrator of a commune manages its own office only.
-    app.create_user("mhh.quantri", "30313", "2025-07-01", &["quan_tri"]).await;
-    let commune_admin = app.client_for("mhh.quantri").await;
+    let commune_admin = app.user("mhh.quantri", "30313").on("2025-07-01").role("quan_tri").signed_in().await;
     let (status, _) =
         common::text(commune_admin.get(app.url(&format!("/admin/offices/{id}"))).send().await.expect("GET")).await;
     assert_eq!(status, 404, "the province's office is not the commune's to see");
@@ -971,7 +948,7 @@ async fn the_2020_docx_of_kien_giang_carries_every_figure_of_seed_002() {
     assert_eq!(status, 200);
     let text = docx_all_text(&bytes);
     let present: std::collections::HashSet<String> = number_tokens(&text).into_iter().collect();
-    let seed = include_str!("../reference/demo/seed-002-figures.csv");
+    let seed = include_str!("../../reference/demo/seed-002-figures.csv");
     let mut reader = csv::Reader::from_reader(seed.as_bytes());
     let headers = reader.headers().expect("header").clone();
     let printed = headers.iter().position(|h| h == "as_printed").expect("as_printed column");

@@ -1,13 +1,12 @@
 //! Accounts and the security baseline: every route × every role, unit scope, cross-site
 //! requests, throttling, sessions, the audit log, and no password hash anywhere.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{PASSWORD, TestApp, text};
 use danvan::web::routes::Access;
 use reqwest::cookie::CookieStore;
+
+use crate::common::{self, PASSWORD, TestApp, text};
 
 /// A request with a session made directly in the database (cheap: no password hashing).
 async fn session_cookie(app: &TestApp, user_id: i32) -> String {
@@ -70,11 +69,11 @@ fn expectations(method: &str, path: &str) -> Option<&'static str> {
 #[tokio::test]
 async fn every_route_checks_every_role() {
     let app = TestApp::spawn().await;
-    let commune_user = app.create_user("mt.nhaplieu", "30883", "2020-12-31", &["nhap_lieu"]).await;
-    let district = app.create_user("ct.duyet", "905", "2020-12-31", &["duyet"]).await;
-    let leader = app.create_user("kg.lanhdao", "91", "2020-12-31", &["lanh_dao"]).await;
-    let admin = app.create_user("kg.quantri", "91", "2020-12-31", &["quan_tri"]).await;
-    let subject = app.create_user("mt.doituong", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    let commune_user = app.user("mt.nhaplieu", "30883").role("nhap_lieu").create().await;
+    let district = app.user("ct.duyet", "905").role("duyet").create().await;
+    let leader = app.user("kg.lanhdao", "91").role("lanh_dao").create().await;
+    let admin = app.user("kg.quantri", "91").role("quan_tri").create().await;
+    let subject = app.user("mt.doituong", "30883").role("nhap_lieu").create().await;
     // The examples name catalogue entries (e.g. the drill-down of DVHV_HIEN_CO).
     let mut tx = app.pool.begin().await.expect("tx");
     danvan::catalogue::load_demo(&mut tx).await.expect("catalogue");
@@ -184,9 +183,9 @@ async fn every_route_checks_every_role() {
 #[tokio::test]
 async fn a_commune_cannot_read_or_change_another_communes_accounts() {
     let app = TestApp::spawn().await;
-    let own = app.create_user("mta.quantri", "30883", "2020-12-31", &["quan_tri"]).await;
-    let neighbour = app.create_user("mtb.nhaplieu", "30886", "2020-12-31", &["nhap_lieu"]).await;
-    let colleague = app.create_user("mta.nhaplieu", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    let own = app.user("mta.quantri", "30883").role("quan_tri").create().await;
+    let neighbour = app.user("mtb.nhaplieu", "30886").role("nhap_lieu").create().await;
+    let colleague = app.user("mta.nhaplieu", "30883").role("nhap_lieu").create().await;
     let client = app.client_for("mta.quantri").await;
     let _ = own;
 
@@ -246,8 +245,7 @@ async fn a_commune_cannot_read_or_change_another_communes_accounts() {
 #[tokio::test]
 async fn cross_site_posts_are_refused() {
     let app = TestApp::spawn().await;
-    app.create_user("xa.a", "30883", "2020-12-31", &["nhap_lieu"]).await;
-    let client = app.client_for("xa.a").await;
+    let client = app.user("xa.a", "30883").role("nhap_lieu").signed_in().await;
     let response = client
         .post(app.url("/logout"))
         .header("origin", "http://evil.example")
@@ -276,7 +274,7 @@ async fn cross_site_posts_are_refused() {
 #[tokio::test]
 async fn repeated_failures_are_throttled_without_revealing_accounts() {
     let app = TestApp::spawn().await;
-    app.create_user("xa.b", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    app.user("xa.b", "30883").role("nhap_lieu").create().await;
     let client = app.new_client();
     let attempt = |username: &'static str, password: &'static str| {
         let client = client.clone();
@@ -312,7 +310,7 @@ async fn repeated_failures_are_throttled_without_revealing_accounts() {
 #[tokio::test]
 async fn sessions_survive_a_restart_and_logout_ends_them_on_the_server() {
     let app = TestApp::spawn().await;
-    app.create_user("xa.c", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    app.user("xa.c", "30883").role("nhap_lieu").create().await;
     let jar = Arc::new(reqwest::cookie::Jar::default());
     let client = reqwest::Client::builder()
         .cookie_provider(jar.clone())
@@ -357,7 +355,7 @@ async fn sessions_survive_a_restart_and_logout_ends_them_on_the_server() {
 #[tokio::test]
 async fn idle_and_absolute_expiry_end_sessions() {
     let app = TestApp::spawn().await;
-    let id = app.create_user("xa.d", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    let id = app.user("xa.d", "30883").role("nhap_lieu").create().await;
     let idle = session_cookie(&app, id).await;
     sqlx::query("UPDATE sessions SET last_seen_at = now() - interval '3 hours'").execute(&app.pool).await.expect("age");
     let absolute = session_cookie(&app, id).await;
@@ -376,7 +374,7 @@ async fn idle_and_absolute_expiry_end_sessions() {
 #[tokio::test]
 async fn the_last_active_administrator_stays() {
     let app = TestApp::spawn().await;
-    let id = app.create_user("tw.quantri", "TW", "2020-12-31", &["quan_tri"]).await;
+    let id = app.user("tw.quantri", "TW").role("quan_tri").create().await;
     let client = app.client_for("tw.quantri").await;
     let version: i32 =
         sqlx::query_scalar("SELECT version FROM users WHERE id = $1").bind(id).fetch_one(&app.pool).await.expect("v");
@@ -397,7 +395,7 @@ async fn the_last_active_administrator_stays() {
         assert!(page.contains("quản trị viên cuối cùng"), "{page}");
     }
     // With a second administrator, the first may step down.
-    app.create_user("tw.quantri2", "TW", "2020-12-31", &["quan_tri"]).await;
+    app.user("tw.quantri2", "TW").role("quan_tri").create().await;
     let response = client
         .post(app.url(&format!("/admin/users/{id}")))
         .form(&[
@@ -416,8 +414,8 @@ async fn the_last_active_administrator_stays() {
 #[tokio::test]
 async fn a_stale_edit_is_refused_with_the_current_values() {
     let app = TestApp::spawn().await;
-    app.create_user("tw.admin", "TW", "2020-12-31", &["quan_tri"]).await;
-    let target = app.create_user("xa.e", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    app.user("tw.admin", "TW").role("quan_tri").create().await;
+    let target = app.user("xa.e", "30883").role("nhap_lieu").create().await;
     let client = app.client_for("tw.admin").await;
     let url = app.url(&format!("/admin/users/{target}"));
     let first = client
@@ -454,8 +452,7 @@ async fn a_stale_edit_is_refused_with_the_current_values() {
 #[tokio::test]
 async fn the_audit_log_records_changes_and_refuses_edits() {
     let app = TestApp::spawn().await;
-    app.create_user("tw.audit", "TW", "2020-12-31", &["quan_tri"]).await;
-    let client = app.client_for("tw.audit").await;
+    let client = app.user("tw.audit", "TW").role("quan_tri").signed_in().await;
     let response = client
         .post(app.url("/admin/users"))
         .form(&[
@@ -501,7 +498,7 @@ async fn the_audit_log_records_changes_and_refuses_edits() {
 #[tokio::test]
 async fn no_page_or_record_shows_a_password_hash() {
     let app = TestApp::spawn().await;
-    let id = app.create_user("tw.hash", "TW", "2020-12-31", &["quan_tri", "lanh_dao"]).await;
+    let id = app.user("tw.hash", "TW").role("quan_tri").role("lanh_dao").create().await;
     let client = app.client_for("tw.hash").await;
     client.post(app.url(&format!("/admin/users/{id}/password"))).send().await.expect("POST");
     let client = app.new_client();
@@ -550,8 +547,8 @@ async fn mint_token(app: &TestApp, client: &reqwest::Client) -> String {
 #[tokio::test]
 async fn tokens_need_the_password_open_only_the_api_and_end_with_the_password() {
     let app = TestApp::spawn().await;
-    let user = app.create_user("mt.api", "30883", "2020-12-31", &["nhap_lieu"]).await;
-    app.create_user("kg.qt", "91", "2020-12-31", &["quan_tri"]).await;
+    let user = app.user("mt.api", "30883").role("nhap_lieu").create().await;
+    app.user("kg.qt", "91").role("quan_tri").create().await;
     let client = app.client_for("mt.api").await;
     let api = "/api/v1/reports/30883/2018-Q3";
 
@@ -626,8 +623,8 @@ async fn tokens_need_the_password_open_only_the_api_and_end_with_the_password() 
 #[tokio::test]
 async fn administrators_list_and_revoke_tokens_and_deactivation_ends_them() {
     let app = TestApp::spawn().await;
-    let user = app.create_user("mt.api2", "30883", "2020-12-31", &["nhap_lieu"]).await;
-    app.create_user("kg.qt2", "91", "2020-12-31", &["quan_tri"]).await;
+    let user = app.user("mt.api2", "30883").role("nhap_lieu").create().await;
+    app.user("kg.qt2", "91").role("quan_tri").create().await;
     let client = app.client_for("mt.api2").await;
     let first = mint_token(&app, &client).await;
     let second = mint_token(&app, &client).await;
@@ -682,7 +679,7 @@ async fn administrators_list_and_revoke_tokens_and_deactivation_ends_them() {
 #[tokio::test]
 async fn parallel_guesses_are_counted_before_any_hash() {
     let app = TestApp::spawn().await;
-    app.create_user("mt.doan", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    app.user("mt.doan", "30883").role("nhap_lieu").create().await;
     let mut guesses = Vec::new();
     for i in 0..15 {
         let client = app.new_client();
@@ -743,7 +740,7 @@ fn concurrent_hashes_are_bounded() {
 #[tokio::test]
 async fn redirects_after_login_stay_on_the_site() {
     let app = TestApp::spawn().await;
-    app.create_user("mt.next", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    app.user("mt.next", "30883").role("nhap_lieu").create().await;
     let hostile = [
         "/%09/evil.example",
         "/%0d%0a/evil.example",
@@ -825,7 +822,7 @@ async fn the_servers_database_role_cannot_rewrite_the_audit_log() {
 #[tokio::test]
 async fn behind_https_the_flash_cookie_is_secure_too() {
     let app = TestApp::spawn().await;
-    let user = app.create_user("mt.https", "30883", "2020-12-31", &["nhap_lieu"]).await;
+    let user = app.user("mt.https", "30883").role("nhap_lieu").create().await;
     let config = danvan::config::AppConfig { secure_cookies: true, ..danvan::config::AppConfig::for_tests() };
     let state = danvan::server::state(common::app_pool(&app.database).await, config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -849,7 +846,7 @@ async fn behind_https_the_flash_cookie_is_secure_too() {
 #[tokio::test]
 async fn the_demo_never_lands_in_a_deployment_with_real_accounts() {
     let app = TestApp::spawn().await;
-    app.create_user("that.su", "91", "2020-12-31", &["quan_tri"]).await;
+    app.user("that.su", "91").role("quan_tri").create().await;
     danvan::demo::load(&app.pool).await.expect("demo load answers");
     let accounts: Vec<String> =
         sqlx::query_scalar("SELECT username FROM users ORDER BY username").fetch_all(&app.pool).await.expect("q");
@@ -859,8 +856,7 @@ async fn the_demo_never_lands_in_a_deployment_with_real_accounts() {
 #[tokio::test]
 async fn the_audit_filter_treats_wildcards_as_text() {
     let app = TestApp::spawn().await;
-    app.create_user("kg.audit", "91", "2020-12-31", &["quan_tri"]).await;
-    let admin = app.client_for("kg.audit").await;
+    let admin = app.user("kg.audit", "91").role("quan_tri").signed_in().await;
     // "%" would match every actor if it were a LIKE wildcard.
     let (status, page) = text(admin.get(app.url("/admin/audit?user=%25")).send().await.expect("GET")).await;
     assert_eq!(status, 200);
@@ -873,15 +869,8 @@ async fn the_audit_filter_treats_wildcards_as_text() {
 /// Logs `username` in and returns the client with the notice given at sign-in, if any (the
 /// flash shown on the next page).
 async fn sign_in_notice(app: &TestApp, username: &str) -> (reqwest::Client, String) {
-    let client = app.new_client();
-    let response = client
-        .post(app.url("/login"))
-        .form(&[("username", username), ("password", PASSWORD)])
-        .send()
-        .await
-        .expect("POST /login");
-    assert_eq!(response.status(), 303, "login of {username}");
-    let (_, page) = text(client.get(app.url("/profile")).send().await.expect("GET")).await;
+    let client = app.client_for(username).await;
+    let (_, page) = app.get_as(&client, "/profile").await;
     let notice = page
         .split("<p class=\"flash info\" role=\"status\">")
         .nth(1)
@@ -894,8 +883,8 @@ async fn sign_in_notice(app: &TestApp, username: &str) -> (reqwest::Client, Stri
 #[tokio::test]
 async fn an_account_of_a_dissolved_district_is_told_there_is_no_successor() {
     let app = TestApp::spawn().await;
-    app.create_user("ct.nhaplieu", "905", "2020-12-31", &["nhap_lieu"]).await;
-    app.create_user("kg.nhaplieu", "91", "2025-07-01", &["nhap_lieu"]).await;
+    app.user("ct.nhaplieu", "905").role("nhap_lieu").create().await;
+    app.user("kg.nhaplieu", "91").on("2025-07-01").role("nhap_lieu").create().await;
     let expected = "Huyện Châu Thành đã kết thúc hoạt động từ 01/07/2025 (không có đơn vị kế thừa); \
                     đề nghị quản trị viên chuyển tài khoản sang đơn vị mới.";
     let (client, notice) = sign_in_notice(&app, "ct.nhaplieu").await;
@@ -914,8 +903,8 @@ async fn an_account_of_a_dissolved_district_is_told_there_is_no_successor() {
 #[tokio::test]
 async fn an_account_of_an_old_commune_is_told_its_successor_until_an_administrator_moves_it() {
     let app = TestApp::spawn().await;
-    let id = app.create_user("mta.nhaplieu", "30883", "2020-12-31", &["nhap_lieu"]).await;
-    app.create_user("tw.quantri", "TW", "2020-12-31", &["quan_tri"]).await;
+    let id = app.user("mta.nhaplieu", "30883").role("nhap_lieu").create().await;
+    app.user("tw.quantri", "TW").role("quan_tri").create().await;
     let (client, notice) = sign_in_notice(&app, "mta.nhaplieu").await;
     assert!(
         notice.starts_with(
@@ -967,9 +956,9 @@ async fn an_account_of_an_old_commune_is_told_its_successor_until_an_administrat
 #[tokio::test]
 async fn the_header_names_the_office_of_the_users_unit_today() {
     let app = TestApp::spawn().await;
-    app.create_user("mhh.nhaplieu", "30313", "2025-07-01", &["nhap_lieu"]).await;
-    app.create_user("ag.lanhdao", "91", "2025-07-01", &["lanh_dao"]).await;
-    app.create_user("tw.quantri", "TW", "2020-12-31", &["quan_tri"]).await;
+    app.user("mhh.nhaplieu", "30313").on("2025-07-01").role("nhap_lieu").create().await;
+    app.user("ag.lanhdao", "91").on("2025-07-01").role("lanh_dao").create().await;
+    app.user("tw.quantri", "TW").role("quan_tri").create().await;
     let header = |page: &str| {
         page.split("<span class=\"brand-office\">")
             .nth(1)
@@ -1014,8 +1003,7 @@ async fn the_header_names_the_office_of_the_users_unit_today() {
 #[tokio::test]
 async fn a_username_taken_meanwhile_is_refused_next_to_its_field() {
     let app = TestApp::spawn().await;
-    app.create_user("tw.admin", "TW", "2020-12-31", &["quan_tri"]).await;
-    let client = app.client_for("tw.admin").await;
+    let client = app.user("tw.admin", "TW").role("quan_tri").signed_in().await;
     let create = |username: String, full_name: &'static str| {
         client
             .post(app.url("/admin/users"))
