@@ -271,7 +271,7 @@ async fn commune_admins_and_data_entry_staff_are_refused() {
     .await
     .expect("query");
     assert_eq!((operator.as_str(), organisations), ("<=", 0), "nothing changed");
-    let (status, _) = get(&app, &app.demo_client("tinh.quantri").await, "/admin/catalogue").await;
+    let (status, _) = app.get_as(&app.demo_client("tinh.quantri").await, "/admin/catalogue").await;
     assert_eq!(status, 200, "a province administrator may");
 }
 

@@ -100,13 +100,7 @@ impl<'a> NewReport<'a> {
         self
     }
 
-    /// One figure: data element, organisation (`""` for none) and value.
-    pub fn value(mut self, element: &'a str, organisation: &'a str, value: f64) -> Self {
-        self.values.push((element, organisation, value));
-        self
-    }
-
-    /// Several figures at once, as [`NewReport::value`].
+    /// Figures: data element, organisation (`""` for none) and value each.
     pub fn values(mut self, values: &[(&'a str, &'a str, f64)]) -> Self {
         self.values.extend_from_slice(values);
         self
