@@ -83,8 +83,10 @@ fn main() -> ExitCode {
     if let Command::Serve(options) = &cli.command {
         // The server's reads run on this runtime, its writes on one of their own at the
         // default priority (see `server::READ_NICENESS`).
-        let niceness = options.read_niceness;
-        builder.on_thread_start(move || danvan::server::lower_thread_priority(niceness));
+        let niceness = danvan::server::reads_niceness(options.read_niceness);
+        if niceness > danvan::server::own_niceness() {
+            builder.on_thread_start(move || danvan::server::lower_thread_priority(niceness));
+        }
     }
     let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
@@ -192,7 +194,8 @@ async fn serve(global: &GlobalOptions, options: ServeOptions) -> anyhow::Result<
         }
         let config = server::app_config(&pool, global, options.secure_cookies).await?;
         // The web server works through its own restricted role and bounded statements.
-        let app_pool = server::app_pool(&database, options.db_connections, options.read_niceness).await?;
+        let app_pool =
+            server::app_pool(&database, options.db_connections, server::reads_niceness(options.read_niceness)).await?;
         let mut state = server::state(app_pool.clone(), config);
         if let Some(url) = options.database_read_url.as_deref().filter(|url| !url.trim().is_empty()) {
             let replica =

@@ -54,7 +54,9 @@ pub async fn open(global: &GlobalOptions, max_connections: u32) -> anyhow::Resul
 pub async fn app_pool(database: &Database, max_connections: u32, read_niceness: i32) -> anyhow::Result<PgPool> {
     let options = database.app_connect_options();
     match database.local_cluster() {
-        Some(_) if read_niceness > 0 => db::niced_request_pool(options, max_connections, read_niceness).await,
+        Some(_) if read_niceness > own_niceness() => {
+            db::niced_request_pool(options, max_connections, read_niceness).await
+        }
         _ => db::pool_for(options, max_connections, db::PoolPurpose::Requests).await,
     }
 }
@@ -94,6 +96,25 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
 /// 3 ms on two cores). Reads lose little: writes are a small share of the work. A higher
 /// niceness needs no privilege.
 pub const READ_NICENESS: i32 = 5;
+
+/// The calling thread's niceness (that of the process for its main thread), 0 if unknown.
+pub fn own_niceness() -> i32 {
+    // getpriority may answer -1 legitimately; errno tells an error apart.
+    // SAFETY: errno is thread-local; getpriority reads no memory of ours.
+    unsafe {
+        *libc::__errno_location() = 0;
+        let niceness = libc::getpriority(libc::PRIO_PROCESS, 0);
+        if *libc::__errno_location() != 0 { 0 } else { niceness }
+    }
+}
+
+/// The niceness for reads when the operator asks for `read_niceness` (`--read-niceness`): that
+/// much above the server's own, so a server started under `nice` (or systemd's `Nice=`) keeps
+/// its reads below its writes instead of being refused; at most 19. Call it on the main thread,
+/// before the runtime's threads are lowered.
+pub fn reads_niceness(read_niceness: i32) -> i32 {
+    own_niceness().saturating_add(read_niceness.max(0)).min(19)
+}
 
 /// Lowers the calling thread's scheduling priority to `niceness` (Linux's niceness is per
 /// thread). A refusal only costs the preference, so it is logged, not fatal.

@@ -31,13 +31,53 @@ impl Drop for Watchdog {
 }
 
 /// Starts watching the private cluster of `database`; `None` on `DATABASE_URL`. Must be called
-/// inside a tokio runtime.
+/// inside a tokio runtime, from a thread at the server's own priority (`danvan serve` calls it
+/// from its main thread): restarts run on a thread started here, see [`Restarter`].
 pub fn spawn(database: &Database) -> Option<Watchdog> {
     let cluster = database.local_cluster()?.clone();
-    Some(Watchdog { task: tokio::spawn(watch(cluster)) })
+    let restarter = match Restarter::start(cluster.clone()) {
+        Ok(restarter) => restarter,
+        Err(error) => {
+            tracing::error!(%error, "không tạo được luồng canh cụm PostgreSQL riêng");
+            return None;
+        }
+    };
+    Some(Watchdog { task: tokio::spawn(watch(cluster, restarter)) })
 }
 
-async fn watch(cluster: LocalCluster) {
+/// A restart's answer, sent back to the watching task.
+type Answer = tokio::sync::oneshot::Sender<anyhow::Result<Restart>>;
+
+/// A thread of its own that starts the cluster again on request. Not the runtime's blocking
+/// threads: those of the reading runtime run at the reads' niceness (`server::READ_NICENESS`),
+/// which a PostgreSQL started from one would pass on to every process it forks, the writes'
+/// backends included; a thread inherits its creator's niceness, so this one keeps the
+/// caller's. It ends when the watchdog is dropped.
+struct Restarter {
+    requests: std::sync::mpsc::Sender<Answer>,
+}
+
+impl Restarter {
+    fn start(cluster: LocalCluster) -> std::io::Result<Restarter> {
+        let (requests, received) = std::sync::mpsc::channel::<Answer>();
+        std::thread::Builder::new().name("danvan-watchdog".to_owned()).spawn(move || {
+            for answer in received {
+                // The watching task may have been dropped meanwhile: nobody to tell.
+                answer.send(cluster.restart_if_down()).ok();
+            }
+        })?;
+        Ok(Restarter { requests })
+    }
+
+    /// Starts the cluster if it is down; `None` if the restarting thread is gone.
+    async fn restart(&self) -> Option<anyhow::Result<Restart>> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.requests.send(answer).ok()?;
+        answered.await.ok()
+    }
+}
+
+async fn watch(cluster: LocalCluster, restarter: Restarter) {
     let mut failures: u32 = 0;
     let mut down_since: Option<Instant> = None;
     loop {
@@ -61,8 +101,7 @@ async fn watch(cluster: LocalCluster) {
             "cụm PostgreSQL riêng tại {} không còn chạy (postmaster đã dừng): đang khởi động lại",
             cluster.pgdata().display()
         );
-        let restarting = cluster.clone();
-        match tokio::task::spawn_blocking(move || restarting.restart_if_down()).await {
+        match restarter.restart().await.ok_or("luồng khởi động lại đã dừng") {
             Ok(Ok(Restart::Restarted)) => {
                 tracing::info!("đã khởi động lại cụm PostgreSQL riêng sau {} giây", since.elapsed().as_secs());
                 down_since = None;

@@ -4,7 +4,7 @@
 //!
 //! ```ignore
 //! let clerk = app.user("mt.nhaplieu", "30883").role("nhap_lieu").signed_in().await;
-//! app.report("678", 2017, 1).status("da_gui").value("DON_TIEP_NHAN", "", 4.0).insert().await;
+//! app.report("678", 2017, 1).status("da_gui").values(&[("DON_TIEP_NHAN", "", 4.0)]).insert().await;
 //! ```
 
 use chrono::NaiveDate;
