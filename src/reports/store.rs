@@ -173,6 +173,19 @@ impl Stored {
     }
 }
 
+/// The join that reads, beside each row of `reports` (or of a CTE with its columns, named
+/// `table`), the columns [`Stored`] reads its figures from: three arrays in one order.
+fn stored_figures(table: &str) -> String {
+    format!(
+        "LEFT JOIN LATERAL (
+             SELECT array_agg(element_code ORDER BY element_code, organisation_code) AS stored_codes,
+                    array_agg(organisation_code ORDER BY element_code, organisation_code) AS stored_organisations,
+                    array_agg(value ORDER BY element_code, organisation_code) AS stored_values
+             FROM report_values WHERE report_id = {table}.id
+         ) v ON true"
+    )
+}
+
 /// The reports these keys name, those that exist, each row locked until the transaction ends
 /// (in the order of their ids, so that two batches cannot deadlock on rows both hold), with
 /// their figures: one round trip where a lock and a read of the values took two.
@@ -186,13 +199,10 @@ async fn lock_many(tx: &mut PgConnection, keys: &[(i32, i32, u8)]) -> sqlx::Resu
     let sql = format!(
         "SELECT {COLUMNS}, v.stored_codes, v.stored_organisations, v.stored_values
          FROM reports
-         LEFT JOIN LATERAL (
-             SELECT array_agg(element_code) AS stored_codes, array_agg(organisation_code) AS stored_organisations,
-                    array_agg(value) AS stored_values
-             FROM report_values WHERE report_id = reports.id
-         ) v ON true
+         {}
          WHERE (unit_id, year, quarter) IN (SELECT * FROM UNNEST($1::int[], $2::int[], $3::smallint[]))
-         ORDER BY id FOR UPDATE OF reports"
+         ORDER BY id FOR UPDATE OF reports",
+        stored_figures("reports")
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(units).bind(years).bind(quarters).fetch_all(&mut *tx).await
 }
@@ -717,11 +727,8 @@ pub async fn transition(
          )
          SELECT {COLUMNS}, v.stored_codes, v.stored_organisations, v.stored_values
          FROM moved
-         LEFT JOIN LATERAL (
-             SELECT array_agg(element_code) AS stored_codes, array_agg(organisation_code) AS stored_organisations,
-                    array_agg(value) AS stored_values
-             FROM report_values WHERE report_id = moved.id
-         ) v ON true"
+         {}",
+        stored_figures("moved")
     );
     let moved: Stored = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(report.id)
