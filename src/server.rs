@@ -178,7 +178,7 @@ pub async fn serve_until(
         state.aggregates.track_positions();
         crate::replica::spawn_monitor(state.pool.clone(), replica.clone());
     }
-    crate::dashboards::cache::spawn_listener(state.pool.clone(), state.aggregates.clone());
+    crate::dashboards::changes::spawn(state.pool.clone(), state.aggregates.clone());
     let writes = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WRITE_THREADS)
         .thread_name("danvan-write")

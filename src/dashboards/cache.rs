@@ -7,9 +7,8 @@
 //!   subtree holds that unit (the unit itself, its ancestors, the country), whose years cover
 //!   that year, and whose basis moved; an acceptance in one commune leaves every other province
 //!   cached. The server that made the move applies the change right after its commit (so the
-//!   user who accepted sees the new figure on the next page); other servers hear it through
-//!   PostgreSQL `NOTIFY` sent in the same transaction ([`spawn_listener`]), and drop everything
-//!   when their listening connection was lost (notifications may have been missed).
+//!   user who accepted sees the new figure on the next page); other servers read it from the
+//!   change log the move wrote in its transaction (see [`super::changes`]).
 //! - Everything else a dashboard shows besides reports (the catalogue, targets, directives,
 //!   milestones, the calendar) is metadata that changes rarely: triggers bump the one
 //!   `data_generation` row, and an entry computed in an older generation is not used. Report
@@ -28,8 +27,8 @@
 //! primary's changes a moment after the primary heard of them: an entry computed there just after
 //! a change was applied could hold the figures from before it, and be kept as if after it. So
 //! the cache notes, for its epochs, the primary's write position at or after their changes
-//! committed ([`AggregateCache::note_position`]: the listener reads it after every notification
-//! and after every `clear`). A request computes on the replica only if the replica has replayed
+//! committed ([`AggregateCache::note_position`]: the change log's reader reads it with every
+//! read of the log, [`super::changes`]). A request computes on the replica only if the replica has replayed
 //! the position noted for the request's starting epoch ([`AggregateCache::view_for`]), else on
 //! the primary; what it computes there is stamped with that starting epoch, not a later one, so
 //! changes after it are checked as usual. Cached figures are never older than what the primary
@@ -55,7 +54,8 @@ use crate::units::{Unit, queries};
 type Parts = Arc<BTreeMap<String, Totals>>;
 type Series = Arc<Vec<(Period, Totals)>>;
 
-/// The PostgreSQL channel on which moves of reports are announced to every server.
+/// The PostgreSQL channel on which servers announce that they wrote moves into the change log
+/// (see [`super::changes`]).
 pub const CHANNEL: &str = "danvan_rollup";
 
 /// The PostgreSQL channel on which a new metadata generation is announced (by the trigger that
@@ -110,8 +110,8 @@ impl Bases {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use = "apply it to the cache after the transaction commits"]
 pub struct Change {
-    /// A random number naming this change, so that a server applies it once although it hears
-    /// its own notifications too.
+    /// A random number naming this change, so that a server applies it once although it reads
+    /// its own back from the change log.
     pub id: u64,
     /// The unit's path in the tree (`ltree` text: ids from the province down).
     pub path: String,
@@ -136,7 +136,7 @@ impl Change {
         self
     }
 
-    /// `ID PATH YEAR BASES [SUCCESSOR,…]`: the payload of the `NOTIFY`.
+    /// `ID PATH YEAR BASES [SUCCESSOR,…]`: the change as the change log keeps it.
     pub fn payload(&self) -> String {
         let mut payload = format!("{} {} {} {}", self.id, self.path, self.year, self.bases.0);
         if !self.successors.is_empty() {
@@ -279,6 +279,10 @@ struct Stamped {
 }
 
 pub struct AggregateCache {
+    /// A random number naming this server in its announcements (see [`super::changes`]).
+    pub(super) instance: u64,
+    /// Woken by every move this server applies: the announcer tells the other servers.
+    pub(super) announce: tokio::sync::Notify,
     entries: moka::future::Cache<Key, Arc<Stamped>>,
     epoch: AtomicU64,
     /// The last changes, oldest first, each with its epoch.
@@ -286,7 +290,7 @@ pub struct AggregateCache {
     /// The metadata generation last read, while it may be trusted (see [`GENERATION_TTL`]).
     known: Mutex<KnownGeneration>,
     /// The listener hears [`GENERATION_CHANNEL`]: only then is a known generation used.
-    listening: std::sync::atomic::AtomicBool,
+    pub(super) listening: std::sync::atomic::AtomicBool,
     /// Whether positions are noted (a read replica is configured).
     tracks_positions: AtomicBool,
     /// (epoch, primary position): every change numbered up to the epoch committed at or before
@@ -310,6 +314,8 @@ const POSITIONS_KEPT: usize = 256;
 impl Default for AggregateCache {
     fn default() -> Self {
         AggregateCache {
+            instance: rand::random(),
+            announce: tokio::sync::Notify::new(),
             entries: moka::future::Cache::builder()
                 .max_capacity(CAPACITY_BYTES)
                 .weigher(|_key: &Key, value: &Arc<Stamped>| value.data.weight())
@@ -339,9 +345,20 @@ fn owned_error(error: &sqlx::Error) -> sqlx::Error {
 }
 
 impl AggregateCache {
-    /// Records a move of a report: entries it affects are recomputed on their next use. A change
-    /// already applied (heard again through the notification) is skipped.
+    /// Records a move of a report this server made, once its transaction has committed: entries
+    /// it affects are recomputed on their next use, and the other servers are told to read the
+    /// change log (see [`super::changes`]).
     pub fn apply(&self, change: &Change) {
+        if change.bases.is_empty() {
+            return;
+        }
+        self.apply_heard(change);
+        self.announce.notify_one();
+    }
+
+    /// Records a move read from the change log. A change already applied (this server's own,
+    /// read back from the log) is skipped.
+    pub(super) fn apply_heard(&self, change: &Change) {
         if change.bases.is_empty() {
             return;
         }
@@ -865,79 +882,6 @@ impl View<'_> {
                 None => Err(error.into()),
             },
         }
-    }
-}
-
-/// Listens for moves made by other servers and applies them to this server's cache; after a
-/// lost connection (missed notifications, perhaps) it forgets everything.
-pub fn spawn_listener(pool: PgPool, cache: Arc<AggregateCache>) {
-    tokio::spawn(async move {
-        loop {
-            let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
-                Ok(listener) => listener,
-                Err(error) => {
-                    tracing::debug!(%error, "chưa nghe được thông báo thay đổi số liệu; thử lại sau");
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-            if let Err(error) = listener.listen_all([CHANNEL, GENERATION_CHANNEL]).await {
-                tracing::debug!(%error, "chưa nghe được thông báo thay đổi số liệu; thử lại sau");
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                continue;
-            }
-            // Whatever happened before listening is unknown.
-            cache.clear();
-            cache.forget_generation();
-            note_position(&cache, &mut listener).await;
-            cache.listening.store(true, Ordering::SeqCst);
-            loop {
-                match listener.try_recv().await {
-                    Ok(Some(notification)) if notification.channel() == GENERATION_CHANNEL => {
-                        cache.forget_generation();
-                    }
-                    Ok(Some(notification)) => {
-                        if let Some(change) = Change::from_payload(notification.payload()) {
-                            cache.apply(&change);
-                        }
-                        note_position(&cache, &mut listener).await;
-                    }
-                    // The connection was lost (and will be re-established): changes may be missed.
-                    Ok(None) => {
-                        cache.listening.store(false, Ordering::SeqCst);
-                        cache.clear();
-                        cache.forget_generation();
-                        note_position(&cache, &mut listener).await;
-                        cache.listening.store(true, Ordering::SeqCst);
-                    }
-                    Err(error) => {
-                        tracing::debug!(%error, "mất kết nối nghe thông báo thay đổi số liệu");
-                        cache.listening.store(false, Ordering::SeqCst);
-                        cache.clear();
-                        cache.forget_generation();
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                        break;
-                    }
-                }
-            }
-        }
-    });
-}
-
-/// Notes the primary's position for the changes applied so far, when a replica is configured:
-/// they all committed before it (a server applies its own after the commit, and a notification
-/// arrives after the commit), and the epoch is read first. On the listener's own connection,
-/// so that it costs no pool connection; a failure only delays the replica's use.
-async fn note_position(cache: &AggregateCache, listener: &mut sqlx::postgres::PgListener) {
-    if !cache.tracks_positions() {
-        return;
-    }
-    let epoch = cache.current_epoch();
-    let position: sqlx::Result<String> =
-        sqlx::query_scalar("SELECT pg_current_wal_lsn()::text").fetch_one(&mut *listener).await;
-    match position.as_deref().ok().and_then(crate::replica::parse_lsn) {
-        Some(position) => cache.note_position(epoch, position),
-        None => tracing::debug!("không đọc được vị trí WAL của máy chủ chính"),
     }
 }
 

@@ -14,6 +14,7 @@
 pub mod aggregate;
 pub mod api;
 pub mod cache;
+pub mod changes;
 pub mod charts;
 pub mod history;
 pub mod rollup;

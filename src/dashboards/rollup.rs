@@ -101,7 +101,7 @@ pub async fn before_move(tx: &mut PgConnection, unit_id: i32, year: i32) -> sqlx
 
 /// Call after the status change: adds the difference of the unit-year's figures to every
 /// roll-up above the unit (its ancestors at level 1–2, itself if it is one, and the country),
-/// and announces the change to the other servers (a `NOTIFY`, sent at commit). Returns the
+/// and writes the change into the log the other servers read ([`super::changes`]). Returns the
 /// change for this server's cache, to apply once the transaction has committed.
 pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result<Change> {
     let Pending { unit_id, path, year, before } = pending;
@@ -145,11 +145,7 @@ pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result
         change = change.with_successors(successors);
     }
     if !change.bases.is_empty() {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(super::cache::CHANNEL)
-            .bind(change.payload())
-            .execute(&mut *tx)
-            .await?;
+        super::changes::record(&mut *tx, &change).await?;
     }
     let units: HashSet<i32> = written.into_iter().map(|(unit, _)| unit).collect();
     if let Ok(mut dirty) = dirty().lock() {
@@ -226,12 +222,20 @@ pub async fn compact_pending(pool: &PgPool) {
     }
 }
 
-/// Compacts, every [`COMPACT_EVERY`], what this process wrote.
+/// Compacts, every [`COMPACT_EVERY`], what this process wrote, and once a minute deletes the
+/// change log's old rows ([`super::changes::prune`]).
 pub fn spawn_compactor(pool: PgPool) {
     tokio::spawn(async move {
+        let mut pruned = std::time::Instant::now();
         loop {
             tokio::time::sleep(COMPACT_EVERY).await;
             compact_pending(&pool).await;
+            if pruned.elapsed() >= Duration::from_secs(60) {
+                pruned = std::time::Instant::now();
+                if let Err(error) = super::changes::prune(&pool).await {
+                    tracing::debug!(%error, "chưa xóa được nhật ký thay đổi cũ; sẽ thử lại");
+                }
+            }
         }
     });
 }

@@ -284,7 +284,7 @@ async fn a_cached_dashboard_changes_the_moment_a_report_is_accepted() {
     assert!(after.contains("5/10 đơn (50"), "the accepted figures show at once: {}", after.len());
     let province_after = received(leader.get(app.url(province)).send().await.expect("GET").json().await.expect("json"));
     assert_eq!(province_after, province_before + 10.0, "the province above changes too");
-    // Another server hears it through NOTIFY, within moments.
+    // Another server reads it from the change log, woken by the first server's announcement.
     let mut heard = false;
     for _ in 0..50 {
         let (_, body) = text(elsewhere.get(other_server.url(page)).send().await.expect("GET")).await;
@@ -295,6 +295,77 @@ async fn a_cached_dashboard_changes_the_moment_a_report_is_accepted() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(heard, "the second server's cached dashboard follows the move");
+}
+
+/// The province's `DON_TIEP_NHAN` for 2017-Q1 on the accepted basis, as a server's API says.
+async fn province_received(server: &TestApp, client: &reqwest::Client) -> f64 {
+    let doc: serde_json::Value = client
+        .get(server.url("/api/v1/aggregates/91?period=2017-Q1"))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json");
+    doc["values"]["DON_TIEP_NHAN"].as_f64().unwrap_or(0.0)
+}
+
+/// Waits up to five seconds (the change log is read every second) for `server` to show `expected`.
+async fn until_province_shows(server: &TestApp, client: &reqwest::Client, expected: f64) -> f64 {
+    let mut seen = province_received(server, client).await;
+    for _ in 0..50 {
+        if seen == expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        seen = province_received(server, client).await;
+    }
+    seen
+}
+
+#[tokio::test]
+async fn another_server_hears_moves_whatever_order_they_commit_in() {
+    use danvan::reports::store::{self, Status};
+    let app = TestApp::spawn_with_demo().await;
+    let other_server = app.restart().await;
+    let elsewhere = other_server.demo_client("tinh.lanhdao").await;
+    let before = province_received(&other_server, &elsewhere).await;
+    // Two submitted reports of two communes of the province, accepted in two transactions: the
+    // first to start (and to write its change) commits last.
+    let mut ids = Vec::new();
+    for code in ["30883", "30886"] {
+        let id = app
+            .report(code, 2017, 1)
+            .on("2017-03-31")
+            .status("da_gui")
+            .values(&[("DON_TIEP_NHAN", "", 10.0), ("DON_GIAI_QUYET", "", 5.0)])
+            .insert()
+            .await;
+        ids.push(id);
+    }
+    app.rebuild_rollups().await;
+    let cached = province_received(&other_server, &elsewhere).await;
+    assert_eq!(cached, before, "submitted reports do not count on the accepted basis");
+    let mut first = app.pool.begin().await.expect("tx");
+    let report = store::by_id(&mut first, ids[0]).await.expect("report");
+    let _ = store::transition(&mut first, &report, Status::Accepted, (1, "kiểm tra"), "", &Default::default())
+        .await
+        .expect("accept");
+    let mut second = app.pool.begin().await.expect("tx");
+    let report = store::by_id(&mut second, ids[1]).await.expect("report");
+    let _ = store::transition(&mut second, &report, Status::Accepted, (1, "kiểm tra"), "", &Default::default())
+        .await
+        .expect("accept");
+    second.commit().await.expect("commit");
+    // No server announced anything: the other server's reader finds the move on its own.
+    let seen = until_province_shows(&other_server, &elsewhere, before + 10.0).await;
+    assert_eq!(seen, before + 10.0, "the move committed first is heard");
+    first.commit().await.expect("commit");
+    let seen = until_province_shows(&other_server, &elsewhere, before + 20.0).await;
+    assert_eq!(seen, before + 20.0, "the move that started first and committed last is heard too");
+    let logged: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM rollup_changes").fetch_one(&app.pool).await.expect("count");
+    assert!(logged >= 2, "each move is in the change log: {logged}");
 }
 
 #[tokio::test]
