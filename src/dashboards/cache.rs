@@ -444,7 +444,7 @@ impl AggregateCache {
 
     /// The metadata generation (see the module docs).
     pub async fn generation(pool: &PgPool) -> sqlx::Result<i64> {
-        sqlx::query_scalar("SELECT value FROM data_generation WHERE id = 1").fetch_one(pool).await
+        sqlx::query_scalar!("SELECT value FROM data_generation WHERE id = 1").fetch_one(pool).await
     }
 
     fn fresh(&self, key: &Key, stamped: &Stamped, generation: i64, upto: u64) -> bool {

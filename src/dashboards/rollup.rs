@@ -58,7 +58,7 @@ fn basis_number(basis: Basis) -> i16 {
     }
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 struct Figure {
     f_basis: i16,
     f_kind: i16,
@@ -82,18 +82,21 @@ pub struct Pending {
 /// Call before changing a report's status (in the same transaction): locks the unit-year
 /// against other moves and remembers its figures.
 pub async fn before_move(tx: &mut PgConnection, unit_id: i32, year: i32) -> sqlx::Result<Pending> {
-    let path: Option<String> =
-        sqlx::query_scalar("SELECT (SELECT path::text FROM units WHERE id = $1) FROM pg_advisory_xact_lock($1, $2)")
-            .bind(unit_id)
-            .bind(year)
-            .fetch_one(&mut *tx)
-            .await?;
-    let before: Vec<Figure> = sqlx::query_as(
-        "SELECT f_basis, f_kind, f_quarter, f_element, f_organisation, f_value::text AS f_value
-         FROM rollup_unit_figures($1, $2)",
+    let path = sqlx::query_scalar!(
+        "SELECT (SELECT path::text FROM units WHERE id = $1) AS path FROM pg_advisory_xact_lock($1, $2)",
+        unit_id,
+        year,
     )
-    .bind(unit_id)
-    .bind(year)
+    .fetch_one(&mut *tx)
+    .await?;
+    let before = sqlx::query_as!(
+        Figure,
+        r#"SELECT f_basis AS "f_basis!", f_kind AS "f_kind!", f_quarter AS "f_quarter!",
+                  f_element AS "f_element!", f_organisation AS "f_organisation!", f_value::text AS "f_value!"
+           FROM rollup_unit_figures($1, $2)"#,
+        unit_id,
+        year,
+    )
     .fetch_all(&mut *tx)
     .await?;
     Ok(Pending { unit_id, path: path.unwrap_or_default(), year, before })
@@ -105,10 +108,12 @@ pub async fn before_move(tx: &mut PgConnection, unit_id: i32, year: i32) -> sqlx
 /// change for this server's cache, to apply once the transaction has committed.
 pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result<Change> {
     let Pending { unit_id, path, year, before } = pending;
-    let written: Vec<(i32, i16)> = sqlx::query_as(
+    let written = sqlx::query!(
         "INSERT INTO rollup_delta (unit_id, basis, year, kind, quarter, element_code, organisation_code, value, n)
          WITH before AS (
-             SELECT * FROM unnest($3::smallint[], $4::smallint[], $5::smallint[], $6::text[], $7::text[], $8::numeric[])
+             -- The values as text, so nothing is rounded on the way through Rust.
+             SELECT f_basis, f_kind, f_quarter, f_element, f_organisation, f_value::numeric AS f_value
+             FROM unnest($3::smallint[], $4::smallint[], $5::smallint[], $6::text[], $7::text[], $8::text[])
                  AS b(f_basis, f_kind, f_quarter, f_element, f_organisation, f_value)
          ),
          after AS (SELECT * FROM rollup_unit_figures($1, $2)),
@@ -126,19 +131,19 @@ pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result
          SELECT t.id, d.f_basis, $2, d.f_kind, d.f_quarter, d.f_element, d.f_organisation, d.value, d.n
          FROM diff d CROSS JOIN targets t
          RETURNING unit_id, basis",
+        unit_id,
+        year,
+        &before.iter().map(|f| f.f_basis).collect::<Vec<_>>(),
+        &before.iter().map(|f| f.f_kind).collect::<Vec<_>>(),
+        &before.iter().map(|f| f.f_quarter).collect::<Vec<_>>(),
+        &before.iter().map(|f| f.f_element.clone()).collect::<Vec<_>>(),
+        &before.iter().map(|f| f.f_organisation.clone()).collect::<Vec<_>>(),
+        &before.iter().map(|f| f.f_value.clone()).collect::<Vec<_>>(),
+        MAX_LEVEL,
     )
-    .bind(unit_id)
-    .bind(year)
-    .bind(before.iter().map(|f| f.f_basis).collect::<Vec<_>>())
-    .bind(before.iter().map(|f| f.f_kind).collect::<Vec<_>>())
-    .bind(before.iter().map(|f| f.f_quarter).collect::<Vec<_>>())
-    .bind(before.iter().map(|f| f.f_element.clone()).collect::<Vec<_>>())
-    .bind(before.iter().map(|f| f.f_organisation.clone()).collect::<Vec<_>>())
-    .bind(before.iter().map(|f| f.f_value.clone()).collect::<Vec<_>>())
-    .bind(MAX_LEVEL)
     .fetch_all(&mut *tx)
     .await?;
-    let mut change = Change::new(path, year, Bases::from_numbers(written.iter().map(|(_, basis)| *basis)));
+    let mut change = Change::new(path, year, Bases::from_numbers(written.iter().map(|row| row.basis)));
     // A report from before the reform is also history of the units of today.
     if !change.bases.is_empty() && year <= crate::units::reference::reform_date().year() {
         let successors = crate::units::queries::successor_paths(&mut *tx, &change.path).await?;
@@ -147,7 +152,7 @@ pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result
     if !change.bases.is_empty() {
         super::changes::record(&mut *tx, &change).await?;
     }
-    let units: HashSet<i32> = written.into_iter().map(|(unit, _)| unit).collect();
+    let units: HashSet<i32> = written.into_iter().map(|row| row.unit_id).collect();
     if let Ok(mut dirty) = dirty().lock() {
         dirty.extend(units.into_iter().map(|unit| (unit, year)));
     }
@@ -173,7 +178,7 @@ pub fn pending_compactions() -> usize {
 /// of which a correction moves a few dozen, and rewriting all of them every few seconds made
 /// the write-ahead log (which every commit waits on) carry thousands of rows per correction.
 pub async fn compact(pool: &PgPool, unit_id: i32, year: i32) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "WITH folded AS (
              SELECT basis, kind, quarter, element_code, organisation_code
              FROM rollup_delta WHERE unit_id = $1 AND year = $2
@@ -190,9 +195,9 @@ pub async fn compact(pool: &PgPool, unit_id: i32, year: i32) -> sqlx::Result<()>
          SELECT unit_id, basis, year, kind, quarter, element_code, organisation_code, sum(value), sum(n)
          FROM gone GROUP BY 1, 2, 3, 4, 5, 6, 7
          HAVING sum(n) <> 0 OR sum(value) <> 0",
+        unit_id,
+        year,
     )
-    .bind(unit_id)
-    .bind(year)
     .execute(pool)
     .await?;
     Ok(())
@@ -246,7 +251,7 @@ pub async fn rebuild(pool: &PgPool) -> sqlx::Result<u64> {
     let mut tx = pool.begin().await?;
     let inserted = rebuild_in(&mut tx).await?;
     tx.commit().await?;
-    sqlx::query("ANALYZE rollup_delta").execute(pool).await?;
+    sqlx::query!("ANALYZE rollup_delta").execute(pool).await?;
     Ok(inserted)
 }
 
@@ -256,17 +261,17 @@ pub async fn rebuild(pool: &PgPool) -> sqlx::Result<u64> {
 /// of gigabytes.
 pub async fn rebuild_in(tx: &mut PgConnection) -> sqlx::Result<u64> {
     // Moves in flight wait for this to finish (the table lock), then add their difference.
-    sqlx::query("TRUNCATE rollup_delta").execute(&mut *tx).await?;
+    sqlx::query!("TRUNCATE rollup_delta").execute(&mut *tx).await?;
     let mut inserted = 0;
     for year in report_years(&mut *tx).await? {
-        inserted += sqlx::query(
+        inserted += sqlx::query!(
             "INSERT INTO rollup_delta (unit_id, basis, year, kind, quarter, element_code, organisation_code, value, n)
              SELECT unit_id, basis, year, kind, quarter, element_code, organisation_code, value, n
              FROM rollup_expected WHERE year = $1
              -- Stored in the order readers ask for them: one unit-year's rows share a few pages.
              ORDER BY unit_id, year, basis, kind, quarter",
+            year,
         )
-        .bind(year)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -276,7 +281,7 @@ pub async fn rebuild_in(tx: &mut PgConnection) -> sqlx::Result<u64> {
 
 /// The years that have reports counted by some basis.
 async fn report_years(executor: impl sqlx::PgExecutor<'_>) -> sqlx::Result<Vec<i32>> {
-    sqlx::query_scalar("SELECT DISTINCT year FROM reports WHERE status IN ('da_duyet', 'da_gui') ORDER BY year")
+    sqlx::query_scalar!("SELECT DISTINCT year FROM reports WHERE status IN ('da_duyet', 'da_gui') ORDER BY year")
         .fetch_all(executor)
         .await
 }
@@ -302,28 +307,32 @@ pub struct Difference {
 pub async fn verify(pool: &PgPool) -> sqlx::Result<Vec<Difference>> {
     // Every year with either reports or roll-ups, one at a time (see `rebuild_in`).
     let mut years = report_years(pool).await?;
-    let stored: Vec<i32> = sqlx::query_scalar("SELECT DISTINCT year FROM rollup_delta").fetch_all(pool).await?;
+    let stored = sqlx::query_scalar!("SELECT DISTINCT year FROM rollup_delta").fetch_all(pool).await?;
     years.extend(stored);
     years.sort_unstable();
     years.dedup();
     let mut differences = Vec::new();
     for year in years {
-        let found: Vec<Difference> = sqlx::query_as(
-            "WITH actual AS (
+        let found = sqlx::query_as!(
+            Difference,
+            r#"WITH actual AS (
                  SELECT unit_id, basis, year, kind, quarter, element_code, organisation_code,
                         sum(value) AS value, sum(n) AS n
                  FROM rollup_delta WHERE year = $1 GROUP BY 1, 2, 3, 4, 5, 6, 7
                  HAVING sum(n) <> 0 OR sum(value) <> 0
              ),
              expected AS (SELECT * FROM rollup_expected WHERE year = $1)
-             SELECT unit_id, basis, year, kind, quarter, element_code, organisation_code,
-                    a.value::text || ' (' || a.n || ')' AS stored, e.value::text || ' (' || e.n || ')' AS expected
+             SELECT unit_id AS "unit_id!", basis AS "basis!", year AS "year!", kind AS "kind!",
+                    quarter AS "quarter!", element_code AS "element_code!",
+                    organisation_code AS "organisation_code!",
+                    a.value::text || ' (' || a.n || ')' AS "stored?",
+                    e.value::text || ' (' || e.n || ')' AS "expected?"
              FROM actual a FULL JOIN expected e USING (unit_id, basis, year, kind, quarter, element_code, organisation_code)
              WHERE a.value IS DISTINCT FROM e.value OR a.n IS DISTINCT FROM e.n
              ORDER BY unit_id, basis, kind, quarter, element_code, organisation_code
-             LIMIT 1000",
+             LIMIT 1000"#,
+            year,
         )
-        .bind(year)
         .fetch_all(pool)
         .await?;
         differences.extend(found);
@@ -335,7 +344,6 @@ pub async fn verify(pool: &PgPool) -> sqlx::Result<Vec<Difference>> {
     Ok(differences)
 }
 
-#[derive(FromRow)]
 struct Row {
     unit_id: i32,
     element_code: String,
@@ -350,20 +358,21 @@ pub async fn totals(pool: &PgPool, units: &[i32], period: Period, basis: Basis) 
     let quarters = period.quarters();
     let (year, first) = quarters[0];
     let last = quarters.last().map(|(_, q)| *q).unwrap_or(first);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT d.unit_id, d.element_code, d.organisation_code, sum(d.value) AS value
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT d.unit_id, d.element_code, d.organisation_code, sum(d.value) AS "value!"
          FROM rollup_delta d JOIN data_elements e ON e.code = d.element_code
          WHERE d.unit_id = ANY($1) AND d.year = $2 AND d.basis = $3
            AND ((d.kind = 1 AND d.quarter BETWEEN $4 AND $5 AND (e.aggregation = 'sum' OR $4 = $5))
              OR (d.kind = 2 AND d.quarter = $5 AND e.aggregation = 'last' AND $4 < $5))
          GROUP BY 1, 2, 3
-         HAVING sum(d.n) <> 0",
+         HAVING sum(d.n) <> 0"#,
+        units,
+        year,
+        basis_number(basis),
+        i16::from(first),
+        i16::from(last),
     )
-    .bind(units)
-    .bind(year)
-    .bind(basis_number(basis))
-    .bind(i16::from(first))
-    .bind(i16::from(last))
     .fetch_all(pool)
     .await?;
     let mut by_unit: HashMap<i32, Totals> = HashMap::new();
@@ -386,23 +395,28 @@ pub async fn quarterly(
     to: i32,
     basis: Basis,
 ) -> sqlx::Result<HashMap<i32, Totals>> {
-    let rows: Vec<(i32, String, String, rust_decimal::Decimal)> = sqlx::query_as(
-        "SELECT year * 10 + quarter, element_code, organisation_code, sum(value)
+    let rows = sqlx::query!(
+        r#"SELECT year * 10 + quarter AS "year_quarter!", element_code, organisation_code, sum(value) AS "value!"
          FROM rollup_delta
          WHERE unit_id = $1 AND basis = $2 AND kind = 1 AND year BETWEEN $3 / 10 AND $4 / 10
            AND year * 10 + quarter BETWEEN $3 AND $4
          GROUP BY 1, 2, 3
-         HAVING sum(n) <> 0",
+         HAVING sum(n) <> 0"#,
+        unit,
+        basis_number(basis),
+        from,
+        to,
     )
-    .bind(unit)
-    .bind(basis_number(basis))
-    .bind(from)
-    .bind(to)
     .fetch_all(pool)
     .await?;
     let mut by_quarter: HashMap<i32, Totals> = HashMap::new();
-    for (yq, code, org, value) in rows {
-        super::aggregate::add(by_quarter.entry(yq).or_default(), &code, &org, value);
+    for row in rows {
+        super::aggregate::add(
+            by_quarter.entry(row.year_quarter).or_default(),
+            &row.element_code,
+            &row.organisation_code,
+            row.value,
+        );
     }
     Ok(by_quarter)
 }
