@@ -34,17 +34,13 @@ struct ListPage {
     users: Vec<users::User>,
 }
 
-fn own_place(admin: &CurrentUser) -> Option<Place<'_>> {
-    admin.unit.as_ref().map(Place::from)
-}
-
 pub async fn list(
     State(state): State<AppState>,
     layout: Layout,
     admin: CurrentUser,
     Query(filters): Query<ListQuery>,
 ) -> AppResult<Response> {
-    authz::authorize(&admin, Action::ManageUsers, own_place(&admin))?;
+    authz::authorize(&admin, Action::ManageUsers, admin.own_place())?;
     let active = match filters.active.as_str() {
         "1" => Some(true),
         "0" => Some(false),
@@ -135,7 +131,7 @@ async fn form_page(
 }
 
 pub async fn new_form(State(state): State<AppState>, layout: Layout, admin: CurrentUser) -> AppResult<Response> {
-    authz::authorize(&admin, Action::ManageUsers, own_place(&admin))?;
+    authz::authorize(&admin, Action::ManageUsers, admin.own_place())?;
     let form = UserForm {
         unit_code: admin.unit.as_ref().map(|u| u.code.clone()).unwrap_or_else(|| units::NATIONAL_CODE.to_owned()),
         as_of: units::today().to_string(),
@@ -160,24 +156,15 @@ async fn check_common(
     if form.full_name.trim().is_empty() {
         errors.set("full_name", "Nhập họ và tên.".to_owned());
     }
-    let as_of = if form.as_of.trim().is_empty() { Some(units::today()) } else { units::parse_date(&form.as_of) };
     let mut unit = None;
-    match as_of {
-        None => {
-            errors.set("as_of", "Ngày không hợp lệ: nhập theo dạng 31/12/2020.".to_owned());
+    let found =
+        units::resolve_typed(&state.pool, &form.unit_code, &form.as_of, units::today(), "31/12/2020", errors).await;
+    if let Some(found) = found {
+        if authz::can(admin, Action::ManageUsers, found.as_ref().map(Place::from)) {
+            unit = Some(found);
+        } else {
+            errors.set("unit_code", "Đơn vị này nằm ngoài phạm vi bạn quản trị.".to_owned());
         }
-        Some(date) => match units::resolve_for_person(&state.pool, &form.unit_code, date).await {
-            Ok(found) => {
-                if authz::can(admin, Action::ManageUsers, found.as_ref().map(Place::from)) {
-                    unit = Some(found);
-                } else {
-                    errors.set("unit_code", "Đơn vị này nằm ngoài phạm vi bạn quản trị.".to_owned());
-                }
-            }
-            Err(message) => {
-                errors.set("unit_code", message);
-            }
-        },
     }
     let roles: Vec<String> = Role::ALL.iter().filter(|r| form.has_role(r)).map(|r| r.as_str().to_owned()).collect();
     if roles.is_empty() {
@@ -203,7 +190,7 @@ pub async fn create(
     admin: CurrentUser,
     Form(form): Form<UserForm>,
 ) -> AppResult<Response> {
-    authz::authorize(&admin, Action::ManageUsers, own_place(&admin))?;
+    authz::authorize(&admin, Action::ManageUsers, admin.own_place())?;
     let mut errors = FieldErrors::new();
     let username = form.username.trim().to_lowercase();
     if !valid_username(&username) {

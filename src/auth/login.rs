@@ -147,16 +147,21 @@ pub async fn login(
     Ok(response)
 }
 
+/// What the signed-in account did to itself or its session, for the audit log: under its own
+/// unit, with nothing before.
+fn own_act<'a>(
+    user: &CurrentUser,
+    action: &'a str,
+    entity: &'a str,
+    entity_id: String,
+    after: Option<serde_json::Value>,
+) -> Entry<'a> {
+    Entry { action, entity, entity_id, unit_id: user.unit.as_ref().map(|u| u.id), before: None, after }
+}
+
 pub async fn logout(State(state): State<AppState>, user: CurrentUser) -> AppResult<Response> {
     sessions::delete(&state.pool, &user.token_hash).await?;
-    let entry = Entry {
-        action: "logout",
-        entity: "session",
-        entity_id: String::new(),
-        unit_id: user.unit.as_ref().map(|u| u.id),
-        before: None,
-        after: None,
-    };
+    let entry = own_act(&user, "logout", "session", String::new(), None);
     audit::record(&state.pool, &user.actor(), entry).await?;
     let mut response = Redirect::to("/login").into_response();
     crate::web::cookies::set(&mut response, &sessions::expired_cookie(state.config.secure_cookies));
@@ -285,14 +290,8 @@ async fn check_current_password(
         throttle::release(&state.pool, &user.username, client).await?;
         return Ok(None);
     }
-    let entry = Entry {
-        action: "password_check_failed",
-        entity: "user",
-        entity_id: user.id.to_string(),
-        unit_id: user.unit.as_ref().map(|u| u.id),
-        before: None,
-        after: Some(serde_json::json!({ "for": what })),
-    };
+    let entry =
+        own_act(user, "password_check_failed", "user", user.id.to_string(), Some(serde_json::json!({ "for": what })));
     audit::record(&state.pool, &user.actor().with_client(client), entry).await?;
     Ok(Some("Mật khẩu hiện tại không đúng."))
 }
@@ -324,14 +323,7 @@ pub async fn create_token(
         return Err(AppError::invalid_page(profile_page(&state, layout, user, FieldErrors::new(), None, error).await?));
     }
     let token = super::tokens::create(&state.pool, user.id, name).await?;
-    let entry = Entry {
-        action: "create",
-        entity: "api_token",
-        entity_id: name.to_owned(),
-        unit_id: user.unit.as_ref().map(|u| u.id),
-        before: None,
-        after: Some(serde_json::json!({"name": name})),
-    };
+    let entry = own_act(&user, "create", "api_token", name.to_owned(), Some(serde_json::json!({"name": name})));
     audit::record(&state.pool, &user.actor(), entry).await?;
     // Shown once, on this page only, and never cached.
     Ok(no_store(profile_page(&state, layout, user, FieldErrors::new(), Some(token), None).await?))
@@ -345,14 +337,7 @@ pub async fn revoke_token(
     if !super::tokens::revoke(&state.pool, user.id, id).await? {
         return Ok(Flash::error("Không có khóa này trong tài khoản của bạn.").redirect("/profile"));
     }
-    let entry = Entry {
-        action: "revoke",
-        entity: "api_token",
-        entity_id: id.to_string(),
-        unit_id: user.unit.as_ref().map(|u| u.id),
-        before: None,
-        after: None,
-    };
+    let entry = own_act(&user, "revoke", "api_token", id.to_string(), None);
     audit::record(&state.pool, &user.actor(), entry).await?;
     Ok(Flash::success("Đã thu hồi khóa.").redirect("/profile"))
 }
@@ -398,14 +383,13 @@ pub async fn change_password(
     sqlx::query!("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2", user.id, &user.token_hash)
         .execute(&mut *tx)
         .await?;
-    let entry = Entry {
-        action: "change_password",
-        entity: "user",
-        entity_id: user.id.to_string(),
-        unit_id: user.unit.as_ref().map(|u| u.id),
-        before: None,
-        after: Some(serde_json::json!({ "api_tokens_revoked": revoked })),
-    };
+    let entry = own_act(
+        &user,
+        "change_password",
+        "user",
+        user.id.to_string(),
+        Some(serde_json::json!({ "api_tokens_revoked": revoked })),
+    );
     audit::record(&mut *tx, &user.actor(), entry).await?;
     tx.commit().await?;
     let message = if revoked > 0 {

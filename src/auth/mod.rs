@@ -92,6 +92,12 @@ impl CurrentUser {
         self.has(Role::Admin)
     }
 
+    /// The account's own unit as an [`authz::Place`] (`None`: the whole country), for a check of
+    /// what it may do there.
+    pub fn own_place(&self) -> Option<authz::Place<'_>> {
+        self.unit.as_ref().map(authz::Place::from)
+    }
+
     pub fn unit_name(&self) -> String {
         self.unit.as_ref().map(|u| u.name.clone()).unwrap_or_else(|| "Toàn quốc".to_owned())
     }

@@ -1,7 +1,7 @@
 //! Sessions stored in PostgreSQL: they survive a restart and can be ended on the server.
 
 use axum_extra::extract::cookie::Cookie;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
@@ -46,19 +46,50 @@ pub async fn create(pool: &PgPool, user_id: i32, client: &str) -> sqlx::Result<S
     Ok(token)
 }
 
-struct SessionRow {
-    user_id: i32,
-    username: String,
-    full_name: String,
-    roles: Vec<String>,
-    last_seen_at: DateTime<Utc>,
-    unit_id: Option<i32>,
-    unit_code: Option<String>,
-    unit_name: Option<String>,
-    unit_level: Option<i16>,
-    unit_parent_id: Option<i32>,
-    unit_path: Option<String>,
-    unit_history: Vec<String>,
+/// A `query!` reading an account as a [`CurrentUser`] is made of: `$head` (the columns before
+/// the account's, ending in a comma), the account's from `users u` and its unit `n` (with
+/// `unit_history`, the predecessors' paths of `n`: see [`UnitScope::history`]), then `$rest`
+/// (FROM … WHERE …), with its parameters.
+macro_rules! select_account {
+    ($head:literal, $rest:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query!(
+            $head
+                + r#" u.username, u.full_name, u.roles,
+                n.id AS "unit_id?", n.code AS "unit_code?", n.name AS "unit_name?", n.level AS "unit_level?",
+                n.parent_id AS unit_parent_id, n.path::text AS unit_path,
+                ARRAY(SELECT p.path::text FROM unit_lineage l JOIN units p ON p.id = l.predecessor_id
+                      WHERE l.successor_id = n.id) AS "unit_history!"
+         "#
+                + $rest
+            $(, $arg)*
+        )
+    };
+}
+
+/// The [`CurrentUser`] `$id` from a record of [`select_account`], signed in by `$token_hash`.
+macro_rules! current_user {
+    ($row:ident, $id:expr, $token_hash:expr) => {
+        CurrentUser {
+            id: $id,
+            username: $row.username,
+            full_name: $row.full_name,
+            roles: $row.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            unit: match ($row.unit_id, $row.unit_code, $row.unit_name, $row.unit_level, $row.unit_path) {
+                (Some(id), Some(code), Some(name), Some(level), Some(path)) => Some(UnitScope {
+                    id,
+                    code,
+                    name,
+                    level,
+                    parent_id: $row.unit_parent_id,
+                    path,
+                    history: $row.unit_history,
+                }),
+                _ => None,
+            },
+            token_hash: $token_hash,
+            via_token: None,
+        }
+    };
 }
 
 /// How long a live session, once read, is trusted without reading it again. At quarter-end a
@@ -92,18 +123,12 @@ pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser
 }
 
 async fn read(pool: &PgPool, hash: Vec<u8>) -> sqlx::Result<Option<CurrentUser>> {
-    // unit_history: the predecessors' paths of the account's unit `n` (see [`UnitScope::history`]).
-    let row = sqlx::query_as!(
-        SessionRow,
-        r#"SELECT s.user_id, u.username, u.full_name, u.roles, s.last_seen_at,
-                n.id AS "unit_id?", n.code AS "unit_code?", n.name AS "unit_name?", n.level AS "unit_level?",
-                n.parent_id AS unit_parent_id, n.path::text AS unit_path,
-                ARRAY(SELECT p.path::text FROM unit_lineage l JOIN units p ON p.id = l.predecessor_id
-                      WHERE l.successor_id = n.id) AS "unit_history!"
-         FROM sessions s
+    let row = select_account!(
+        "SELECT s.user_id, s.last_seen_at,",
+        "FROM sessions s
          JOIN users u ON u.id = s.user_id
          LEFT JOIN units n ON n.id = u.unit_id
-         WHERE s.token_hash = $1 AND s.expires_at > now() AND s.last_seen_at > now() - $2::interval AND u.active"#,
+         WHERE s.token_hash = $1 AND s.expires_at > now() AND s.last_seen_at > now() - $2::interval AND u.active",
         &hash,
         IDLE_TIMEOUT as _,
     )
@@ -114,21 +139,7 @@ async fn read(pool: &PgPool, hash: Vec<u8>) -> sqlx::Result<Option<CurrentUser>>
     if Utc::now() - row.last_seen_at > Duration::minutes(1) {
         sqlx::query!("UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1", &hash).execute(pool).await?;
     }
-    let unit = match (row.unit_id, row.unit_code, row.unit_name, row.unit_level, row.unit_path) {
-        (Some(id), Some(code), Some(name), Some(level), Some(path)) => {
-            Some(UnitScope { id, code, name, level, parent_id: row.unit_parent_id, path, history: row.unit_history })
-        }
-        _ => None,
-    };
-    Ok(Some(CurrentUser {
-        id: row.user_id,
-        username: row.username,
-        full_name: row.full_name,
-        roles: row.roles.iter().filter_map(|r| Role::parse(r)).collect(),
-        unit,
-        token_hash: hash,
-        via_token: None,
-    }))
+    Ok(Some(current_user!(row, row.user_id, hash)))
 }
 
 pub async fn delete(pool: &PgPool, token_hash: &[u8]) -> sqlx::Result<()> {
@@ -154,48 +165,12 @@ pub fn expired_cookie(secure: bool) -> Cookie<'static> {
 
 /// The account `user_id` as a [`CurrentUser`] (for API tokens), if active.
 pub async fn load_user(pool: &PgPool, user_id: i32, token_hash: Vec<u8>) -> sqlx::Result<Option<CurrentUser>> {
-    struct Row {
-        username: String,
-        full_name: String,
-        roles: Vec<String>,
-        unit_id: Option<i32>,
-        unit_code: Option<String>,
-        unit_name: Option<String>,
-        unit_level: Option<i16>,
-        unit_parent_id: Option<i32>,
-        unit_path: Option<String>,
-        unit_history: Vec<String>,
-    }
-    let row = sqlx::query_as!(
-        Row,
-        r#"SELECT u.username, u.full_name, u.roles,
-                n.id AS "unit_id?", n.code AS "unit_code?", n.name AS "unit_name?",
-                n.level AS "unit_level?", n.parent_id AS unit_parent_id, n.path::text AS unit_path,
-                ARRAY(SELECT p.path::text FROM unit_lineage l JOIN units p ON p.id = l.predecessor_id
-                      WHERE l.successor_id = n.id) AS "unit_history!"
-         FROM users u LEFT JOIN units n ON n.id = u.unit_id WHERE u.id = $1 AND u.active"#,
-        user_id,
+    let row = select_account!(
+        "SELECT",
+        "FROM users u LEFT JOIN units n ON n.id = u.unit_id WHERE u.id = $1 AND u.active",
+        user_id
     )
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|row| CurrentUser {
-        id: user_id,
-        username: row.username,
-        full_name: row.full_name,
-        roles: row.roles.iter().filter_map(|r| Role::parse(r)).collect(),
-        unit: match (row.unit_id, row.unit_code, row.unit_name, row.unit_level, row.unit_path) {
-            (Some(id), Some(code), Some(name), Some(level), Some(path)) => Some(UnitScope {
-                id,
-                code,
-                name,
-                level,
-                parent_id: row.unit_parent_id,
-                path,
-                history: row.unit_history,
-            }),
-            _ => None,
-        },
-        token_hash,
-        via_token: None,
-    }))
+    Ok(row.map(|row| current_user!(row, user_id, token_hash)))
 }

@@ -52,32 +52,27 @@ impl User {
     }
 }
 
-// The three statements below read the same columns (the macros take literals only).
+/// A `query_as!` of [`User`]s: the columns of a `User` from `users u` and its unit `n`, then
+/// `$rest` (the filter and the order), with its parameters.
+macro_rules! select_users {
+    ($rest:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            User,
+            r#"SELECT u.id, u.username, u.full_name, u.unit_id, u.roles, u.active, u.created_at, u.updated_at, u.version,
+                n.code AS "unit_code?", n.name AS "unit_name?", n.path::text AS unit_path, n.parent_id AS "unit_parent_id?"
+         FROM users u LEFT JOIN units n ON n.id = u.unit_id "#
+                + $rest
+            $(, $arg)*
+        )
+    };
+}
 
 pub async fn by_id<'e>(executor: impl PgExecutor<'e>, id: i32) -> sqlx::Result<Option<User>> {
-    sqlx::query_as!(
-        User,
-        r#"SELECT u.id, u.username, u.full_name, u.unit_id, u.roles, u.active, u.created_at, u.updated_at, u.version,
-                n.code AS "unit_code?", n.name AS "unit_name?", n.path::text AS unit_path, n.parent_id AS "unit_parent_id?"
-         FROM users u LEFT JOIN units n ON n.id = u.unit_id
-         WHERE u.id = $1"#,
-        id,
-    )
-    .fetch_optional(executor)
-    .await
+    select_users!("WHERE u.id = $1", id).fetch_optional(executor).await
 }
 
 pub async fn by_username(pool: &PgPool, username: &str) -> sqlx::Result<Option<User>> {
-    sqlx::query_as!(
-        User,
-        r#"SELECT u.id, u.username, u.full_name, u.unit_id, u.roles, u.active, u.created_at, u.updated_at, u.version,
-                n.code AS "unit_code?", n.name AS "unit_name?", n.path::text AS unit_path, n.parent_id AS "unit_parent_id?"
-         FROM users u LEFT JOIN units n ON n.id = u.unit_id
-         WHERE u.username = $1"#,
-        username,
-    )
-    .fetch_optional(pool)
-    .await
+    select_users!("WHERE u.username = $1", username).fetch_optional(pool).await
 }
 
 pub struct ListFilter<'a> {
@@ -91,17 +86,13 @@ pub struct ListFilter<'a> {
 pub async fn list(pool: &PgPool, filter: &ListFilter<'_>) -> sqlx::Result<Vec<User>> {
     let unit_pattern = format!("%{}%", crate::text::like_escape(&crate::text::fold(filter.unit_text)));
     // The ltree path is bound as text (`as _`: the macros' check expects PgLTree).
-    sqlx::query_as!(
-        User,
-        r#"SELECT u.id, u.username, u.full_name, u.unit_id, u.roles, u.active, u.created_at, u.updated_at, u.version,
-                n.code AS "unit_code?", n.name AS "unit_name?", n.path::text AS unit_path, n.parent_id AS "unit_parent_id?"
-         FROM users u LEFT JOIN units n ON n.id = u.unit_id
-         WHERE ($1::ltree IS NULL OR n.path <@ $1::ltree)
+    select_users!(
+        "WHERE ($1::ltree IS NULL OR n.path <@ $1::ltree)
            AND ($2 = '%%' OR n.search_key LIKE $2)
            AND ($3 = '' OR $3 = ANY(u.roles))
            AND ($4::bool IS NULL OR u.active = $4)
          ORDER BY u.active DESC, n.path NULLS FIRST, u.username
-         LIMIT 1000"#,
+         LIMIT 1000",
         filter.within_path as _,
         unit_pattern,
         filter.role,

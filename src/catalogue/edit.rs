@@ -22,7 +22,7 @@ use super::forms::FieldErrors;
 use super::store::{self, Row};
 use crate::audit::{self, Entry};
 use crate::auth::CurrentUser;
-use crate::auth::authz::{self, Action, Place};
+use crate::auth::authz::{self, Action};
 use crate::error::{AppError, AppResult};
 use crate::web::routes::{Access, RouteSpec};
 use crate::web::{AppState, Flash, Layout, render};
@@ -110,7 +110,7 @@ pub fn routes<E: Entity>() -> [RouteSpec; 5] {
 
 /// The catalogue belongs to the country and the provinces: only their administrators edit it.
 pub fn guard(admin: &CurrentUser) -> AppResult<()> {
-    authz::authorize(admin, Action::EditCatalogue, admin.unit.as_ref().map(Place::from))
+    authz::authorize(admin, Action::EditCatalogue, admin.own_place())
 }
 
 const CODE_TAKEN: &str = "Mã này đã có trong danh mục: chọn mã khác.";

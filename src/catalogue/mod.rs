@@ -4,8 +4,8 @@
 //!
 //! - this file: the entities as the rest of the app reads them, and [`Catalogue`], all at once;
 //! - `expression.rs`: sums and differences of element codes (numerators, sides of a rule);
-//! - `store.rs`: the administrators' reads and writes: each edited table is a `store::Row` with its
-//!   statements written out, every update guarded by the row's version;
+//! - `store.rs`: the administrators' reads and writes: each edited table is a `store::Row`, its
+//!   three statements written out as literals for `row!`, every update guarded by the row's version;
 //! - `edit.rs`: the one create/edit flow the five entities share (check the form, show it again
 //!   with the input kept and the errors next to the fields, or store, audit and redirect);
 //! - `organisations.rs`, `sections.rs`, `elements.rs`, `indicators.rs`, `rules.rs`: each entity's

@@ -130,8 +130,8 @@ pub async fn counts(executor: impl PgExecutor<'_>) -> sqlx::Result<Counts> {
 }
 
 /// A row the administrators edit: read by its code, inserted unless the code is taken, updated
-/// only at the version it was read at. Each row type writes its three statements out in full,
-/// checked at compile time like every other.
+/// only at the version it was read at. Each row type gives its three statements to `row!`,
+/// which writes the impl; they are checked at compile time like every other.
 pub trait Row: Serialize + Send + Sync + Unpin + Sized + 'static {
     /// The row's name in the audit log.
     const ENTITY: &'static str;
@@ -166,6 +166,45 @@ pub async fn update<R: Row>(tx: &mut PgConnection, row: &R) -> sqlx::Result<bool
     Ok(row.update_row(tx).await? == 1)
 }
 
+/// Implements [`Row`] for a record type with its three statements, each a literal that `query!`
+/// checks at compile time: `select` takes the code; `insert` binds the code, then `fields` in
+/// order ($2, $3, …); `update` binds the code, the same `fields`, and last the version read.
+macro_rules! row {
+    (
+        $record:ident, $entity:literal, fields: [$($field:ident),+ $(,)?],
+        select: $select:literal,
+        insert: $insert:literal,
+        update: $update:literal $(,)?
+    ) => {
+        impl Row for $record {
+            const ENTITY: &'static str = $entity;
+
+            fn code(&self) -> &str {
+                &self.code
+            }
+
+            fn version(&self) -> i32 {
+                self.version
+            }
+
+            async fn select_one<'e>(executor: impl PgExecutor<'e>, code: &str) -> sqlx::Result<Option<Self>> {
+                sqlx::query_as!($record, $select, code).fetch_optional(executor).await
+            }
+
+            async fn insert_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
+                let done = sqlx::query!($insert, self.code, $(&self.$field),+).execute(tx).await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn update_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
+                let done =
+                    sqlx::query!($update, self.code, $(&self.$field,)+ self.version).execute(tx).await?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
+
 // Organisations.
 
 pub async fn organisations(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<OrganisationRecord>> {
@@ -177,58 +216,16 @@ pub async fn organisations(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<Or
     .await
 }
 
-impl Row for OrganisationRecord {
-    const ENTITY: &'static str = "organisation";
-
-    fn code(&self) -> &str {
-        &self.code
-    }
-
-    fn version(&self) -> i32 {
-        self.version
-    }
-
-    async fn select_one<'e>(executor: impl PgExecutor<'e>, code: &str) -> sqlx::Result<Option<Self>> {
-        sqlx::query_as!(
-            OrganisationRecord,
-            "SELECT code, name, short_name, sort_order, active, version FROM organisations WHERE code = $1",
-            code,
-        )
-        .fetch_optional(executor)
-        .await
-    }
-
-    async fn insert_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
-        let done = sqlx::query!(
-            "INSERT INTO organisations (code, name, short_name, sort_order, active)
+row! {
+    OrganisationRecord,
+    "organisation",
+    fields: [name, short_name, sort_order, active],
+    select: "SELECT code, name, short_name, sort_order, active, version FROM organisations WHERE code = $1",
+    insert: "INSERT INTO organisations (code, name, short_name, sort_order, active)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO NOTHING",
-            &self.code,
-            &self.name,
-            &self.short_name,
-            self.sort_order,
-            self.active,
-        )
-        .execute(tx)
-        .await?;
-        Ok(done.rows_affected())
-    }
-
-    async fn update_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
-        let done = sqlx::query!(
-            "UPDATE organisations SET name = $2, short_name = $3, sort_order = $4, active = $5,
+    update: "UPDATE organisations SET name = $2, short_name = $3, sort_order = $4, active = $5,
                     version = version + 1
              WHERE code = $1 AND version = $6",
-            &self.code,
-            &self.name,
-            &self.short_name,
-            self.sort_order,
-            self.active,
-            self.version,
-        )
-        .execute(tx)
-        .await?;
-        Ok(done.rows_affected())
-    }
 }
 
 // Report sections.
@@ -242,52 +239,14 @@ pub async fn sections(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<Section
     .await
 }
 
-impl Row for SectionRecord {
-    const ENTITY: &'static str = "report_section";
-
-    fn code(&self) -> &str {
-        &self.code
-    }
-
-    fn version(&self) -> i32 {
-        self.version
-    }
-
-    async fn select_one<'e>(executor: impl PgExecutor<'e>, code: &str) -> sqlx::Result<Option<Self>> {
-        sqlx::query_as!(
-            SectionRecord,
-            "SELECT code, name, sort_order, version FROM report_sections WHERE code = $1",
-            code
-        )
-        .fetch_optional(executor)
-        .await
-    }
-
-    async fn insert_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
-        let done = sqlx::query!(
-            "INSERT INTO report_sections (code, name, sort_order) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING",
-            &self.code,
-            &self.name,
-            self.sort_order,
-        )
-        .execute(tx)
-        .await?;
-        Ok(done.rows_affected())
-    }
-
-    async fn update_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
-        let done = sqlx::query!(
-            "UPDATE report_sections SET name = $2, sort_order = $3, version = version + 1
+row! {
+    SectionRecord,
+    "report_section",
+    fields: [name, sort_order],
+    select: "SELECT code, name, sort_order, version FROM report_sections WHERE code = $1",
+    insert: "INSERT INTO report_sections (code, name, sort_order) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING",
+    update: "UPDATE report_sections SET name = $2, sort_order = $3, version = version + 1
              WHERE code = $1 AND version = $4",
-            &self.code,
-            &self.name,
-            self.sort_order,
-            self.version,
-        )
-        .execute(tx)
-        .await?;
-        Ok(done.rows_affected())
-    }
 }
 
 // Data elements.
@@ -310,74 +269,23 @@ pub async fn element_codes(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<St
     sqlx::query_scalar!("SELECT code FROM data_elements ORDER BY code").fetch_all(executor).await
 }
 
-impl Row for ElementRecord {
-    const ENTITY: &'static str = "data_element";
-
-    fn code(&self) -> &str {
-        &self.code
-    }
-
-    fn version(&self) -> i32 {
-        self.version
-    }
-
-    async fn select_one<'e>(executor: impl PgExecutor<'e>, code: &str) -> sqlx::Result<Option<Self>> {
-        sqlx::query_as!(
-            ElementRecord,
-            "SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type, e.aggregation,
+row! {
+    ElementRecord,
+    "data_element",
+    fields: [
+        name, section_code, unit_of_measure, value_type, aggregation, by_organisation, levels, description,
+        sort_order, active,
+    ],
+    select: "SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type, e.aggregation,
                     e.by_organisation, e.levels, e.description, e.sort_order, e.active, e.version
              FROM data_elements e WHERE e.code = $1",
-            code,
-        )
-        .fetch_optional(executor)
-        .await
-    }
-
-    async fn insert_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
-        let done = sqlx::query!(
-            "INSERT INTO data_elements (code, name, section_code, unit_of_measure, value_type,
+    insert: "INSERT INTO data_elements (code, name, section_code, unit_of_measure, value_type,
                     aggregation, by_organisation, levels, description, sort_order, active)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (code) DO NOTHING",
-            &self.code,
-            &self.name,
-            &self.section_code,
-            &self.unit_of_measure,
-            &self.value_type,
-            &self.aggregation,
-            self.by_organisation,
-            &self.levels,
-            &self.description,
-            self.sort_order,
-            self.active,
-        )
-        .execute(tx)
-        .await?;
-        Ok(done.rows_affected())
-    }
-
-    async fn update_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
-        let done = sqlx::query!(
-            "UPDATE data_elements SET name = $2, section_code = $3, unit_of_measure = $4,
+    update: "UPDATE data_elements SET name = $2, section_code = $3, unit_of_measure = $4,
                     value_type = $5, aggregation = $6, by_organisation = $7, levels = $8, description = $9,
                     sort_order = $10, active = $11, version = version + 1
              WHERE code = $1 AND version = $12",
-            &self.code,
-            &self.name,
-            &self.section_code,
-            &self.unit_of_measure,
-            &self.value_type,
-            &self.aggregation,
-            self.by_organisation,
-            &self.levels,
-            &self.description,
-            self.sort_order,
-            self.active,
-            self.version,
-        )
-        .execute(tx)
-        .await?;
-        Ok(done.rows_affected())
-    }
 }
 
 // Indicators.
@@ -392,68 +300,18 @@ pub async fn indicators(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<Indic
     .await
 }
 
-impl Row for Indicator {
-    const ENTITY: &'static str = "indicator";
-
-    fn code(&self) -> &str {
-        &self.code
-    }
-
-    fn version(&self) -> i32 {
-        self.version
-    }
-
-    async fn select_one<'e>(executor: impl PgExecutor<'e>, code: &str) -> sqlx::Result<Option<Self>> {
-        sqlx::query_as!(
-            Indicator,
-            "SELECT code, name, numerator, denominator, factor, decimals, display, unit, sort_order, version
+row! {
+    Indicator,
+    "indicator",
+    fields: [name, numerator, denominator, factor, decimals, display, unit, sort_order],
+    select: "SELECT code, name, numerator, denominator, factor, decimals, display, unit, sort_order, version
              FROM indicators WHERE code = $1",
-            code,
-        )
-        .fetch_optional(executor)
-        .await
-    }
-
-    async fn insert_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
-        let done = sqlx::query!(
-            "INSERT INTO indicators (code, name, numerator, denominator, factor, decimals,
+    insert: "INSERT INTO indicators (code, name, numerator, denominator, factor, decimals,
                     display, unit, sort_order)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (code) DO NOTHING",
-            &self.code,
-            &self.name,
-            &self.numerator,
-            &self.denominator,
-            self.factor,
-            self.decimals,
-            &self.display,
-            &self.unit,
-            self.sort_order,
-        )
-        .execute(tx)
-        .await?;
-        Ok(done.rows_affected())
-    }
-
-    async fn update_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
-        let done = sqlx::query!(
-            "UPDATE indicators SET name = $2, numerator = $3, denominator = $4, factor = $5,
+    update: "UPDATE indicators SET name = $2, numerator = $3, denominator = $4, factor = $5,
                     decimals = $6, display = $7, unit = $8, sort_order = $9, version = version + 1
              WHERE code = $1 AND version = $10",
-            &self.code,
-            &self.name,
-            &self.numerator,
-            &self.denominator,
-            self.factor,
-            self.decimals,
-            &self.display,
-            &self.unit,
-            self.sort_order,
-            self.version,
-        )
-        .execute(tx)
-        .await?;
-        Ok(done.rows_affected())
-    }
 }
 
 // Validation rules.
@@ -468,62 +326,16 @@ pub async fn rules(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<RuleRecord
     .await
 }
 
-impl Row for RuleRecord {
-    const ENTITY: &'static str = "validation_rule";
-
-    fn code(&self) -> &str {
-        &self.code
-    }
-
-    fn version(&self) -> i32 {
-        self.version
-    }
-
-    async fn select_one<'e>(executor: impl PgExecutor<'e>, code: &str) -> sqlx::Result<Option<Self>> {
-        sqlx::query_as!(
-            RuleRecord,
-            "SELECT code, left_expr, operator, right_expr, severity, message, active, version
+row! {
+    RuleRecord,
+    "validation_rule",
+    fields: [left_expr, operator, right_expr, severity, message, active],
+    select: "SELECT code, left_expr, operator, right_expr, severity, message, active, version
              FROM validation_rules WHERE code = $1",
-            code,
-        )
-        .fetch_optional(executor)
-        .await
-    }
-
-    async fn insert_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
-        let done = sqlx::query!(
-            "INSERT INTO validation_rules (code, left_expr, operator, right_expr, severity,
+    insert: "INSERT INTO validation_rules (code, left_expr, operator, right_expr, severity,
                     message, active)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING",
-            &self.code,
-            &self.left_expr,
-            &self.operator,
-            &self.right_expr,
-            &self.severity,
-            &self.message,
-            self.active,
-        )
-        .execute(tx)
-        .await?;
-        Ok(done.rows_affected())
-    }
-
-    async fn update_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
-        let done = sqlx::query!(
-            "UPDATE validation_rules SET left_expr = $2, operator = $3, right_expr = $4,
+    update: "UPDATE validation_rules SET left_expr = $2, operator = $3, right_expr = $4,
                     severity = $5, message = $6, active = $7, version = version + 1
              WHERE code = $1 AND version = $8",
-            &self.code,
-            &self.left_expr,
-            &self.operator,
-            &self.right_expr,
-            &self.severity,
-            &self.message,
-            self.active,
-            self.version,
-        )
-        .execute(tx)
-        .await?;
-        Ok(done.rows_affected())
-    }
 }

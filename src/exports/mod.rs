@@ -376,6 +376,33 @@ pub struct NarrativeProblem {
     pub conflict: Option<(i32, Vec<(&'static str, String)>)>,
 }
 
+/// Binds a narrative save's parameters in the one order its INSERT and UPDATE share: the unit
+/// ($1), the year ($2), the texts ($3 to $10, then $12 to $14, the three of template v3) and the
+/// account writing ($11).
+fn bind_narrative<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    unit_id: i32,
+    year: i32,
+    typed: &'q AnnualNarrative,
+    by: i32,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(unit_id)
+        .bind(year)
+        .bind(&typed.ket_qua)
+        .bind(&typed.han_che)
+        .bind(&typed.nguyen_nhan)
+        .bind(&typed.phuong_huong)
+        .bind(&typed.kien_nghi)
+        .bind(&typed.signer_position)
+        .bind(&typed.signer_name)
+        .bind(&typed.recipients)
+        .bind(by)
+        .bind(&typed.uu_diem)
+        .bind(&typed.bai_hoc)
+        .bind(&typed.nhiem_vu)
+}
+
 /// Shows the annual page again with the typed narrative and what went wrong.
 #[allow(clippy::too_many_arguments)]
 async fn narrative_again(
@@ -491,27 +518,19 @@ pub async fn save_narrative(
     // The first save inserts only if nobody did meanwhile: a concurrent first save waits on the
     // unique key and then inserts nothing, so it gets the conflict below.
     let inserted = if expected == 0 {
-        sqlx::query(
-            "INSERT INTO annual_narratives (unit_id, year, ket_qua, han_che, nguyen_nhan, phuong_huong, kien_nghi,
-                                            signer_position, signer_name, recipients, version, updated_by, updated_at,
-                                            uu_diem, bai_hoc, nhiem_vu)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, now(), $12, $13, $14)
-             ON CONFLICT (unit_id, year) DO NOTHING",
+        bind_narrative(
+            sqlx::query(
+                "INSERT INTO annual_narratives (unit_id, year, ket_qua, han_che, nguyen_nhan, phuong_huong, kien_nghi,
+                                                signer_position, signer_name, recipients, version, updated_by, updated_at,
+                                                uu_diem, bai_hoc, nhiem_vu)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, now(), $12, $13, $14)
+                 ON CONFLICT (unit_id, year) DO NOTHING",
+            ),
+            unit.id,
+            year,
+            &typed,
+            user.id,
         )
-        .bind(unit.id)
-        .bind(year)
-        .bind(&typed.ket_qua)
-        .bind(&typed.han_che)
-        .bind(&typed.nguyen_nhan)
-        .bind(&typed.phuong_huong)
-        .bind(&typed.kien_nghi)
-        .bind(&typed.signer_position)
-        .bind(&typed.signer_name)
-        .bind(&typed.recipients)
-        .bind(user.id)
-        .bind(&typed.uu_diem)
-        .bind(&typed.bai_hoc)
-        .bind(&typed.nhiem_vu)
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -534,28 +553,20 @@ pub async fn save_narrative(
     };
     let updated = match &existing {
         Some(current) if current.version == expected => {
-            sqlx::query(
-                "UPDATE annual_narratives SET
-                   ket_qua = $3, han_che = $4, nguyen_nhan = $5, phuong_huong = $6, kien_nghi = $7,
-                   signer_position = $8, signer_name = $9, recipients = $10, version = version + 1,
-                   updated_by = $11, updated_at = now(), uu_diem = $13, bai_hoc = $14, nhiem_vu = $15
-                 WHERE unit_id = $1 AND year = $2 AND version = $12",
+            bind_narrative(
+                sqlx::query(
+                    "UPDATE annual_narratives SET
+                       ket_qua = $3, han_che = $4, nguyen_nhan = $5, phuong_huong = $6, kien_nghi = $7,
+                       signer_position = $8, signer_name = $9, recipients = $10, version = version + 1,
+                       updated_by = $11, updated_at = now(), uu_diem = $12, bai_hoc = $13, nhiem_vu = $14
+                     WHERE unit_id = $1 AND year = $2 AND version = $15",
+                ),
+                unit.id,
+                year,
+                &typed,
+                user.id,
             )
-            .bind(unit.id)
-            .bind(year)
-            .bind(&typed.ket_qua)
-            .bind(&typed.han_che)
-            .bind(&typed.nguyen_nhan)
-            .bind(&typed.phuong_huong)
-            .bind(&typed.kien_nghi)
-            .bind(&typed.signer_position)
-            .bind(&typed.signer_name)
-            .bind(&typed.recipients)
-            .bind(user.id)
             .bind(expected)
-            .bind(&typed.uu_diem)
-            .bind(&typed.bai_hoc)
-            .bind(&typed.nhiem_vu)
             .execute(&mut *tx)
             .await?
             .rows_affected()

@@ -23,10 +23,6 @@ const MAX_LINE: usize = 200;
 /// Longest list of recipients accepted.
 const MAX_RECIPIENTS: usize = 4000;
 
-fn own_place(admin: &CurrentUser) -> Option<Place<'_>> {
-    admin.unit.as_ref().map(Place::from)
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
     /// A unit code to look up (with `date`), or text to filter the recorded offices by.
@@ -73,7 +69,7 @@ pub async fn list(
     admin: CurrentUser,
     Query(query): Query<ListQuery>,
 ) -> AppResult<Response> {
-    authz::authorize(&admin, Action::ManageUsers, own_place(&admin))?;
+    authz::authorize(&admin, Action::ManageUsers, admin.own_place())?;
     let within = admin.unit.as_ref().map(|u| u.path.as_str());
     let mut looked_up = None;
     let mut lookup_error = None;
@@ -226,7 +222,7 @@ pub async fn new_form(
     admin: CurrentUser,
     Query(query): Query<NewQuery>,
 ) -> AppResult<Response> {
-    authz::authorize(&admin, Action::ManageUsers, own_place(&admin))?;
+    authz::authorize(&admin, Action::ManageUsers, admin.own_place())?;
     if query.unit.trim().is_empty() {
         let form = OfficeForm { as_of: units::today().to_string(), ..OfficeForm::default() };
         return form_page(layout, None, None, form, FieldErrors::new(), false);
@@ -298,12 +294,18 @@ fn check_fields(form: &OfficeForm, unit: Option<&Unit>, errors: &mut FieldErrors
             ),
         );
     }
-    let line = |value: &str, field: &'static str, missing: &str, errors: &mut FieldErrors| {
+    // A line with its spaces folded, at most MAX_LINE characters; `line` also refuses an empty one.
+    let optional = |value: &str, field: &'static str, errors: &mut FieldErrors| {
         let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+        if value.chars().count() > MAX_LINE {
+            errors.set(field, format!("Dài quá {MAX_LINE} ký tự."));
+        }
+        value
+    };
+    let line = |value: &str, field: &'static str, missing: &str, errors: &mut FieldErrors| {
+        let value = optional(value, field, errors);
         if value.is_empty() {
             errors.set(field, missing.to_owned());
-        } else if value.chars().count() > MAX_LINE {
-            errors.set(field, format!("Dài quá {MAX_LINE} ký tự."));
         }
         value
     };
@@ -329,13 +331,6 @@ fn check_fields(form: &OfficeForm, unit: Option<&Unit>, errors: &mut FieldErrors
         "Nhập tên hiển thị trên trang, ví dụ Ban Tuyên giáo và Dân vận Tỉnh ủy An Giang.",
         errors,
     );
-    let optional = |value: &str, field: &'static str, errors: &mut FieldErrors| {
-        let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
-        if value.chars().count() > MAX_LINE {
-            errors.set(field, format!("Dài quá {MAX_LINE} ký tự."));
-        }
-        value
-    };
     let on_behalf = optional(&form.on_behalf, "on_behalf", errors);
     let signer_position = optional(&form.signer_position, "signer_position", errors);
     let note = optional(&form.note, "note", errors);
@@ -378,33 +373,26 @@ pub async fn create(
     admin: CurrentUser,
     Form(form): Form<OfficeForm>,
 ) -> AppResult<Response> {
-    authz::authorize(&admin, Action::ManageUsers, own_place(&admin))?;
+    authz::authorize(&admin, Action::ManageUsers, admin.own_place())?;
     let mut errors = FieldErrors::new();
-    let as_of = match form.as_of.trim() {
-        "" => Some(units::today()),
-        text => units::parse_date(text),
-    };
-    let mut unit = None;
-    match as_of {
-        None => {
-            errors.set("as_of", "Ngày không hợp lệ: nhập theo dạng 01/07/2025.".to_owned());
+    let found =
+        units::resolve_typed(&state.pool, &form.unit_code, &form.as_of, units::today(), "01/07/2025", &mut errors)
+            .await;
+    let unit = match found {
+        Some(Some(found)) if authz::can(&admin, Action::ManageUsers, Some(Place::from(&found))) => Some(found),
+        Some(Some(_)) => {
+            errors.set("unit_code", "Đơn vị này nằm ngoài phạm vi bạn quản trị.".to_owned());
+            None
         }
-        Some(date) => match units::resolve_for_person(&state.pool, &form.unit_code, date).await {
-            Ok(Some(found)) if authz::can(&admin, Action::ManageUsers, Some(Place::from(&found))) => unit = Some(found),
-            Ok(Some(_)) => {
-                errors.set("unit_code", "Đơn vị này nằm ngoài phạm vi bạn quản trị.".to_owned());
-            }
-            Ok(None) => {
-                errors.set(
-                    "unit_code",
-                    "Cơ quan cấp Trung ương không ghi nhận ở đây: nhập mã tỉnh, huyện hoặc xã.".to_owned(),
-                );
-            }
-            Err(message) => {
-                errors.set("unit_code", message);
-            }
-        },
-    }
+        Some(None) => {
+            errors.set(
+                "unit_code",
+                "Cơ quan cấp Trung ương không ghi nhận ở đây: nhập mã tỉnh, huyện hoặc xã.".to_owned(),
+            );
+            None
+        }
+        None => None,
+    };
     let Some(unit) = unit else {
         check_fields(&form, None, &mut errors);
         return form_page(layout, None, None, form, errors, false);

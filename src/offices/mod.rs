@@ -140,23 +140,31 @@ struct OfficeRow {
     version: i32,
 }
 
+/// An [`Office`] from a record whose columns are those of [`OfficeRow`] (a `query!` record or
+/// an [`OfficeRow`] itself).
+macro_rules! office_of {
+    ($row:ident) => {
+        Office {
+            id: Some($row.id),
+            unit_id: $row.unit_id,
+            valid_from: $row.valid_from,
+            valid_to: $row.valid_to,
+            superior: $row.superior,
+            name: $row.name,
+            symbol: $row.symbol,
+            display_name: $row.display_name,
+            on_behalf: $row.on_behalf,
+            signer_position: $row.signer_position,
+            recipients: recipient_lines(&$row.recipients),
+            note: $row.note,
+            version: $row.version,
+        }
+    };
+}
+
 impl From<OfficeRow> for Office {
     fn from(row: OfficeRow) -> Office {
-        Office {
-            id: Some(row.id),
-            unit_id: row.unit_id,
-            valid_from: row.valid_from,
-            valid_to: row.valid_to,
-            superior: row.superior,
-            name: row.name,
-            symbol: row.symbol,
-            display_name: row.display_name,
-            on_behalf: row.on_behalf,
-            signer_position: row.signer_position,
-            recipients: recipient_lines(&row.recipients),
-            note: row.note,
-            version: row.version,
-        }
+        office_of!(row)
     }
 }
 
@@ -229,22 +237,7 @@ pub async fn stored_within(pool: &PgPool, path: Option<&str>, unit_text: &str) -
                 valid_from: row.u_valid_from,
                 valid_to: row.u_valid_to,
             };
-            let office = OfficeRow {
-                id: row.id,
-                unit_id: row.unit_id,
-                valid_from: row.valid_from,
-                valid_to: row.valid_to,
-                superior: row.superior,
-                name: row.name,
-                symbol: row.symbol,
-                display_name: row.display_name,
-                on_behalf: row.on_behalf,
-                signer_position: row.signer_position,
-                recipients: row.recipients,
-                note: row.note,
-                version: row.version,
-            };
-            (Office::from(office), unit)
+            (office_of!(row), unit)
         })
         .collect())
 }
@@ -352,28 +345,42 @@ fn is_overlap(error: &sqlx::Error) -> bool {
     crate::error::violates(error, "offices_once_at_a_time")
 }
 
+/// A `query!`-family statement (`$query`) whose parameters are an office's fields in their one
+/// order ($1 to $10), then the account writing ($11), then `$arg`s ($12, …).
+macro_rules! with_fields {
+    ($query:ident, $sql:literal, $fields:ident, $by:expr $(, $arg:expr)* $(,)?) => {
+        sqlx::$query!(
+            $sql,
+            $fields.valid_from,
+            $fields.valid_to,
+            &$fields.superior,
+            &$fields.name,
+            &$fields.symbol,
+            &$fields.display_name,
+            &$fields.on_behalf,
+            &$fields.signer_position,
+            &$fields.recipients,
+            &$fields.note,
+            $by,
+            $($arg),*
+        )
+    };
+}
+
 pub async fn insert(
     tx: &mut PgConnection,
     unit_id: i32,
     fields: &OfficeFields,
     by: Option<i32>,
 ) -> sqlx::Result<Result<i32, SaveProblem>> {
-    let result = sqlx::query_scalar!(
-        "INSERT INTO offices (unit_id, valid_from, valid_to, superior, name, symbol, display_name, on_behalf,
-                              signer_position, recipients, note, updated_by)
+    let result = with_fields!(
+        query_scalar,
+        "INSERT INTO offices (valid_from, valid_to, superior, name, symbol, display_name, on_behalf,
+                              signer_position, recipients, note, updated_by, unit_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-        unit_id,
-        fields.valid_from,
-        fields.valid_to,
-        &fields.superior,
-        &fields.name,
-        &fields.symbol,
-        &fields.display_name,
-        &fields.on_behalf,
-        &fields.signer_position,
-        &fields.recipients,
-        &fields.note,
+        fields,
         by,
+        unit_id,
     )
     .fetch_one(&mut *tx)
     .await;
@@ -391,24 +398,16 @@ pub async fn update(
     fields: &OfficeFields,
     by: Option<i32>,
 ) -> sqlx::Result<Result<(), SaveProblem>> {
-    let result = sqlx::query!(
-        "UPDATE offices SET valid_from = $3, valid_to = $4, superior = $5, name = $6, symbol = $7, display_name = $8,
-                on_behalf = $9, signer_position = $10, recipients = $11, note = $12, updated_by = $13,
+    let result = with_fields!(
+        query,
+        "UPDATE offices SET valid_from = $1, valid_to = $2, superior = $3, name = $4, symbol = $5, display_name = $6,
+                on_behalf = $7, signer_position = $8, recipients = $9, note = $10, updated_by = $11,
                 updated_at = now(), version = version + 1
-         WHERE id = $1 AND version = $2",
+         WHERE id = $12 AND version = $13",
+        fields,
+        by,
         id,
         version,
-        fields.valid_from,
-        fields.valid_to,
-        &fields.superior,
-        &fields.name,
-        &fields.symbol,
-        &fields.display_name,
-        &fields.on_behalf,
-        &fields.signer_position,
-        &fields.recipients,
-        &fields.note,
-        by,
     )
     .execute(&mut *tx)
     .await;

@@ -255,6 +255,37 @@ pub async fn resolve_for_person(pool: &sqlx::PgPool, code: &str, date: NaiveDate
     ))
 }
 
+/// The unit a form names: `code` as [`resolve_for_person`] reads it, on the date typed as
+/// `as_of` (`default` when it is empty). `None` once the problem is next to its field: `as_of`
+/// for a date it cannot read (`date_example` shows how to write one), else `unit_code`.
+/// `Some(None)` is the whole country.
+pub async fn resolve_typed(
+    pool: &sqlx::PgPool,
+    code: &str,
+    as_of: &str,
+    default: NaiveDate,
+    date_example: &str,
+    errors: &mut crate::error::FieldErrors,
+) -> Option<Option<Unit>> {
+    let date = match as_of.trim() {
+        "" => default,
+        text => match parse_date(text) {
+            Some(date) => date,
+            None => {
+                errors.set("as_of", format!("Ngày không hợp lệ: nhập theo dạng {date_example}."));
+                return None;
+            }
+        },
+    };
+    match resolve_for_person(pool, code, date).await {
+        Ok(found) => Some(found),
+        Err(message) => {
+            errors.set("unit_code", message);
+            None
+        }
+    }
+}
+
 /// What to tell a person about a code no unit has ever carried, with the unit it most likely
 /// meant: "Không có mã 4. Có phải 04 — Tỉnh Cao Bằng?". Codes are matched as written, so the
 /// suggestion is only ever a question.

@@ -278,48 +278,41 @@ impl LineageLink {
     }
 }
 
+/// The lineage links of `$unit_id`, read with `$link`: the join of `units` (as `u`) to
+/// `unit_lineage l` and the filter on the unit's side, the only part in which predecessors and
+/// successors differ.
+macro_rules! lineage_links {
+    ($pool:expr, $unit_id:expr, $link:literal) => {{
+        let rows = sqlx::query!(
+            r#"SELECT u.id, u.code, u.name, u.short_name, u.kind, u.level, u.parent_id, u.path::text AS "path!",
+                u.valid_from, u.valid_to, l.merge_kind, l.note, l.effective_on
+         FROM unit_lineage l "#
+                + $link
+                + " ORDER BY u.short_name COLLATE vietnamese, u.code",
+            $unit_id,
+        )
+        .fetch_all($pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| LineageLink {
+                merge_kind: row.merge_kind,
+                note: row.note,
+                effective_on: row.effective_on,
+                unit: unit_of!(row),
+            })
+            .collect())
+    }};
+}
+
 /// The units this one was formed from.
 pub async fn predecessors(pool: &PgPool, unit_id: i32) -> sqlx::Result<Vec<LineageLink>> {
-    let rows = sqlx::query!(
-        r#"SELECT u.id, u.code, u.name, u.short_name, u.kind, u.level, u.parent_id, u.path::text AS "path!",
-                u.valid_from, u.valid_to, l.merge_kind, l.note, l.effective_on
-         FROM unit_lineage l JOIN units u ON u.id = l.predecessor_id
-         WHERE l.successor_id = $1 ORDER BY u.short_name COLLATE vietnamese, u.code"#,
-        unit_id,
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| LineageLink {
-            merge_kind: row.merge_kind,
-            note: row.note,
-            effective_on: row.effective_on,
-            unit: unit_of!(row),
-        })
-        .collect())
+    lineage_links!(pool, unit_id, "JOIN units u ON u.id = l.predecessor_id WHERE l.successor_id = $1")
 }
 
 /// The units this one went into.
 pub async fn successors(pool: &PgPool, unit_id: i32) -> sqlx::Result<Vec<LineageLink>> {
-    let rows = sqlx::query!(
-        r#"SELECT u.id, u.code, u.name, u.short_name, u.kind, u.level, u.parent_id, u.path::text AS "path!",
-                u.valid_from, u.valid_to, l.merge_kind, l.note, l.effective_on
-         FROM unit_lineage l JOIN units u ON u.id = l.successor_id
-         WHERE l.predecessor_id = $1 ORDER BY u.short_name COLLATE vietnamese, u.code"#,
-        unit_id,
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| LineageLink {
-            merge_kind: row.merge_kind,
-            note: row.note,
-            effective_on: row.effective_on,
-            unit: unit_of!(row),
-        })
-        .collect())
+    lineage_links!(pool, unit_id, "JOIN units u ON u.id = l.successor_id WHERE l.predecessor_id = $1")
 }
 
 /// How the figures of a unit of today reach back before the 2025 reform: one of the units it

@@ -287,24 +287,37 @@ impl NewDirective<'_> {
     }
 }
 
+/// A `query!`-family statement (`$query`) whose parameters are the fields of directive `$d` in
+/// their one order ($1 to $11, its search key last), then `$arg`s ($12, …).
+macro_rules! with_fields {
+    ($query:ident, $sql:literal, $d:ident $(, $arg:expr)* $(,)?) => {
+        sqlx::$query!(
+            $sql,
+            $d.number,
+            $d.kind,
+            $d.issuer,
+            $d.issuing_body,
+            $d.issuing_unit_id,
+            $d.issued_on,
+            $d.title,
+            $d.body,
+            $d.status,
+            $d.replaced_by_id,
+            $d.search_key(),
+            $($arg),*
+        )
+    };
+}
+
 /// Saves a new directive and returns its id.
 pub async fn insert(conn: &mut PgConnection, d: &NewDirective<'_>) -> sqlx::Result<i32> {
-    sqlx::query_scalar!(
+    with_fields!(
+        query_scalar,
         "INSERT INTO directives (number, kind, issuer, issuing_body, issuing_unit_id, issued_on, title, body,
-                                 status, replaced_by_id, number_is_assumed, search_key)
+                                 status, replaced_by_id, search_key, number_is_assumed)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-        d.number,
-        d.kind,
-        d.issuer,
-        d.issuing_body,
-        d.issuing_unit_id,
-        d.issued_on,
-        d.title,
-        d.body,
-        d.status,
-        d.replaced_by_id,
+        d,
         d.number_is_assumed,
-        d.search_key(),
     )
     .fetch_one(&mut *conn)
     .await
@@ -313,24 +326,15 @@ pub async fn insert(conn: &mut PgConnection, d: &NewDirective<'_>) -> sqlx::Resu
 /// Saves directive `id` if it is still at `version`, bumping the version; `false` when someone
 /// else saved it meanwhile (nothing is written then).
 pub async fn update(conn: &mut PgConnection, id: i32, version: i32, d: &NewDirective<'_>) -> sqlx::Result<bool> {
-    let updated = sqlx::query!(
-        "UPDATE directives SET number = $3, kind = $4, issuer = $5, issuing_body = $6, issuing_unit_id = $7,
-                issued_on = $8, title = $9, body = $10, status = $11, replaced_by_id = $12, search_key = $13,
+    let updated = with_fields!(
+        query,
+        "UPDATE directives SET number = $1, kind = $2, issuer = $3, issuing_body = $4, issuing_unit_id = $5,
+                issued_on = $6, title = $7, body = $8, status = $9, replaced_by_id = $10, search_key = $11,
                 updated_at = now(), version = version + 1
-         WHERE id = $1 AND version = $2",
+         WHERE id = $12 AND version = $13",
+        d,
         id,
         version,
-        d.number,
-        d.kind,
-        d.issuer,
-        d.issuing_body,
-        d.issuing_unit_id,
-        d.issued_on,
-        d.title,
-        d.body,
-        d.status,
-        d.replaced_by_id,
-        d.search_key(),
     )
     .execute(&mut *conn)
     .await?;
