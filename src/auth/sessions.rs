@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use super::{CurrentUser, Role, UnitScope};
+use crate::units::Level;
 use crate::web::cookies;
 
 /// A session ends after this long without a request.
@@ -55,7 +56,7 @@ struct SessionRow {
     unit_id: Option<i32>,
     unit_code: Option<String>,
     unit_name: Option<String>,
-    unit_level: Option<i16>,
+    unit_level: Option<Level>,
     unit_parent_id: Option<i32>,
     unit_path: Option<String>,
     unit_history: Vec<String>,
@@ -96,7 +97,7 @@ async fn read(pool: &PgPool, hash: Vec<u8>) -> sqlx::Result<Option<CurrentUser>>
     let row = sqlx::query_as!(
         SessionRow,
         r#"SELECT s.user_id, u.username, u.full_name, u.roles, s.last_seen_at,
-                n.id AS "unit_id?", n.code AS "unit_code?", n.name AS "unit_name?", n.level AS "unit_level?",
+                n.id AS "unit_id?", n.code AS "unit_code?", n.name AS "unit_name?", n.level AS "unit_level?: Level",
                 n.parent_id AS unit_parent_id, n.path::text AS unit_path,
                 ARRAY(SELECT p.path::text FROM unit_lineage l JOIN units p ON p.id = l.predecessor_id
                       WHERE l.successor_id = n.id) AS "unit_history!"
@@ -161,7 +162,7 @@ pub async fn load_user(pool: &PgPool, user_id: i32, token_hash: Vec<u8>) -> sqlx
         unit_id: Option<i32>,
         unit_code: Option<String>,
         unit_name: Option<String>,
-        unit_level: Option<i16>,
+        unit_level: Option<Level>,
         unit_parent_id: Option<i32>,
         unit_path: Option<String>,
         unit_history: Vec<String>,
@@ -170,7 +171,7 @@ pub async fn load_user(pool: &PgPool, user_id: i32, token_hash: Vec<u8>) -> sqlx
         Row,
         r#"SELECT u.username, u.full_name, u.roles,
                 n.id AS "unit_id?", n.code AS "unit_code?", n.name AS "unit_name?",
-                n.level AS "unit_level?", n.parent_id AS unit_parent_id, n.path::text AS unit_path,
+                n.level AS "unit_level?: Level", n.parent_id AS unit_parent_id, n.path::text AS unit_path,
                 ARRAY(SELECT p.path::text FROM unit_lineage l JOIN units p ON p.id = l.predecessor_id
                       WHERE l.successor_id = n.id) AS "unit_history!"
          FROM users u LEFT JOIN units n ON n.id = u.unit_id WHERE u.id = $1 AND u.active"#,

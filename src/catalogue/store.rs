@@ -6,6 +6,7 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
 
 use super::Indicator;
+use crate::units::Level;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct OrganisationRecord {
@@ -34,7 +35,7 @@ pub struct ElementRecord {
     pub value_type: String,
     pub aggregation: String,
     pub by_organisation: bool,
-    pub levels: Vec<i16>,
+    pub levels: Vec<Level>,
     pub description: String,
     pub sort_order: i32,
     pub active: bool,
@@ -44,7 +45,6 @@ pub struct ElementRecord {
 pub const VALUE_TYPES: [(&str, &str); 4] =
     [("integer", "Số nguyên"), ("decimal", "Số thập phân"), ("boolean", "Có / Không"), ("text", "Văn bản")];
 pub const AGGREGATIONS: [(&str, &str); 2] = [("sum", "Cộng dồn (luồng)"), ("last", "Số cuối kỳ (tồn)")];
-pub const LEVELS: [(i16, &str); 3] = [(1, "Tỉnh"), (2, "Huyện"), (3, "Xã")];
 pub const OPERATORS: [(&str, &str); 5] = [("<=", "≤"), ("<", "<"), ("=", "="), (">=", "≥"), (">", ">")];
 pub const SEVERITIES: [(&str, &str); 2] = [("error", "Lỗi – chặn gửi báo cáo"), ("warning", "Cảnh báo – cần ghi chú")];
 pub const DISPLAYS: [(&str, &str); 2] =
@@ -54,8 +54,9 @@ fn label_of<'a>(options: &[(&str, &'a str)], key: &str) -> &'a str {
     options.iter().find(|(k, _)| *k == key).map(|(_, label)| *label).unwrap_or("—")
 }
 
-pub fn levels_label(levels: &[i16]) -> String {
-    LEVELS.iter().filter(|(level, _)| levels.contains(level)).map(|(_, label)| *label).collect::<Vec<_>>().join(", ")
+/// "Tỉnh, Huyện, Xã": the levels that report an element, from the top.
+pub fn levels_label(levels: &[Level]) -> String {
+    Level::ALL.iter().filter(|level| levels.contains(level)).map(|l| l.short_label()).collect::<Vec<_>>().join(", ")
 }
 
 impl ElementRecord {
@@ -296,10 +297,10 @@ impl Row for SectionRecord {
 pub async fn elements(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<ElementRecord>> {
     sqlx::query_as!(
         ElementRecord,
-        "SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type, e.aggregation,
-                e.by_organisation, e.levels, e.description, e.sort_order, e.active, e.version
+        r#"SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type, e.aggregation,
+                e.by_organisation, e.levels AS "levels: Vec<Level>", e.description, e.sort_order, e.active, e.version
          FROM data_elements e JOIN report_sections s ON s.code = e.section_code
-         ORDER BY s.sort_order, s.code, e.sort_order, e.code"
+         ORDER BY s.sort_order, s.code, e.sort_order, e.code"#
     )
     .fetch_all(executor)
     .await
@@ -324,9 +325,9 @@ impl Row for ElementRecord {
     async fn select_one<'e>(executor: impl PgExecutor<'e>, code: &str) -> sqlx::Result<Option<Self>> {
         sqlx::query_as!(
             ElementRecord,
-            "SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type, e.aggregation,
-                    e.by_organisation, e.levels, e.description, e.sort_order, e.active, e.version
-             FROM data_elements e WHERE e.code = $1",
+            r#"SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type, e.aggregation,
+                    e.by_organisation, e.levels AS "levels: Vec<Level>", e.description, e.sort_order, e.active, e.version
+             FROM data_elements e WHERE e.code = $1"#,
             code,
         )
         .fetch_optional(executor)
@@ -345,7 +346,8 @@ impl Row for ElementRecord {
             &self.value_type,
             &self.aggregation,
             self.by_organisation,
-            &self.levels,
+            // Levels are `smallint` in the array: bound `as _` (the macros' check knows `Vec<i16>`).
+            &self.levels as _,
             &self.description,
             self.sort_order,
             self.active,
@@ -368,7 +370,7 @@ impl Row for ElementRecord {
             &self.value_type,
             &self.aggregation,
             self.by_organisation,
-            &self.levels,
+            &self.levels as _,
             &self.description,
             self.sort_order,
             self.active,
