@@ -84,16 +84,9 @@ impl Level {
         }
     }
 
-    pub fn is_province(self) -> bool {
-        self == Level::Province
-    }
-
+    /// A commune, ward or special zone (for templates: `unit.level.is_commune()`).
     pub fn is_commune(self) -> bool {
         self == Level::Commune
-    }
-
-    pub fn is_hamlet(self) -> bool {
-        self == Level::Hamlet
     }
 }
 
