@@ -25,7 +25,8 @@ pub fn routes() -> Vec<RouteSpec> {
 struct HomePage {
     layout: Layout,
     today: chrono::NaiveDate,
-    counts: Vec<(i16, String)>,
+    /// How many units of each level are in force today, with the level's name in running text.
+    counts: Vec<(&'static str, String)>,
     unit_name: String,
     dashboard: String,
     own_report: Option<(String, String, String, String)>,
@@ -51,7 +52,7 @@ async fn home(State(state): State<AppState>, mut layout: Layout, user: CurrentUs
     let counts = queries::counts_on(&state.pool, today)
         .await?
         .into_iter()
-        .map(|c| (c.level, crate::format::integer(c.count)))
+        .map(|c| (c.level.plural_on(today), crate::format::integer(c.count)))
         .collect();
     let period = Period::containing(today).previous();
     let (year, quarter) = period.last_quarter();

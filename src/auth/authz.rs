@@ -2,6 +2,7 @@
 //! touches a unit's data asks [`can`] or [`authorize`].
 
 use crate::error::AppError;
+use crate::units::Level;
 
 use super::{CurrentUser, Role};
 
@@ -96,7 +97,7 @@ fn is_own(user: &CurrentUser, target: Option<Place<'_>>) -> bool {
 /// A hamlet (thôn, tổ dân phố) of the user's commune: the commune office enters its figures.
 fn is_own_hamlet(user: &CurrentUser, target: Option<Place<'_>>) -> bool {
     match (&user.unit, target) {
-        (Some(own), Some(target)) => own.level == 3 && target.parent_id == Some(own.id),
+        (Some(own), Some(target)) => own.level == Level::Commune && target.parent_id == Some(own.id),
         _ => false,
     }
 }
@@ -137,7 +138,9 @@ pub fn can(user: &CurrentUser, action: Action, target: Option<Place<'_>>) -> boo
         Action::EditDirective => {
             (user.has(Role::Admin) && within(user, target)) || (user.has(Role::DataEntry) && is_own(user, target))
         }
-        Action::EditCatalogue => user.has(Role::Admin) && user.unit.as_ref().is_none_or(|own| own.level == 1),
+        Action::EditCatalogue => {
+            user.has(Role::Admin) && user.unit.as_ref().is_none_or(|own| own.level == Level::Province)
+        }
     }
 }
 
@@ -161,7 +164,7 @@ mod tests {
             id,
             code: id.to_string(),
             name: format!("Đơn vị {id}"),
-            level: 1,
+            level: Level::Province,
             parent_id,
             path: path.into(),
             history: Vec::new(),
@@ -267,10 +270,10 @@ mod tests {
         let province = user(&[Role::Admin], Some(scope(1, None, "1")));
         assert!(can(&province, Action::EditCatalogue, None));
         let mut district_scope = scope(2, Some(1), "1.2");
-        district_scope.level = 2;
+        district_scope.level = Level::District;
         assert!(!can(&user(&[Role::Admin], Some(district_scope)), Action::EditCatalogue, None));
         let mut commune_scope = scope(3, Some(2), "1.2.3");
-        commune_scope.level = 3;
+        commune_scope.level = Level::Commune;
         assert!(!can(&user(&[Role::Admin], Some(commune_scope)), Action::EditCatalogue, None));
         let all_but_admin = [Role::DataEntry, Role::Reviewer, Role::Leader];
         assert!(!can(&user(&all_but_admin, None), Action::EditCatalogue, None), "national, but not an admin");
@@ -308,7 +311,7 @@ mod tests {
     #[test]
     fn a_commune_office_enters_its_hamlets_figures() {
         let mut commune = scope(3, Some(2), "1.2.3");
-        commune.level = 3;
+        commune.level = Level::Commune;
         let staff = user(&[Role::DataEntry], Some(commune));
         let hamlet = Place { id: 30, parent_id: Some(3), path: "1.2.3.30" };
         let elsewhere = Place { id: 40, parent_id: Some(4), path: "1.2.4.40" };
@@ -316,7 +319,7 @@ mod tests {
         assert!(can(&staff, Action::ViewData, Some(hamlet)));
         assert!(!can(&staff, Action::EnterReport, Some(elsewhere)));
         let mut district = scope(2, Some(1), "1.2");
-        district.level = 2;
+        district.level = Level::District;
         let district_staff = user(&[Role::DataEntry], Some(district));
         assert!(!can(&district_staff, Action::EnterReport, Some(place(3))), "a district does not enter its communes'");
     }

@@ -413,7 +413,7 @@ mod tests {
             name: name.into(),
             short_name: crate::units::reference::short_name(name).into(),
             kind: "xã".into(),
-            level: 3,
+            level: crate::units::Level::Commune,
             parent_id: None,
             path: "1".into(),
             valid_from: None,

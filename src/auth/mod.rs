@@ -61,7 +61,7 @@ pub struct UnitScope {
     pub id: i32,
     pub code: String,
     pub name: String,
-    pub level: i16,
+    pub level: crate::units::Level,
     pub parent_id: Option<i32>,
     pub path: String,
     /// The paths of the units this one was formed from in the 2025 reform: their history is

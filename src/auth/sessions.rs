@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use super::{CurrentUser, Role, UnitScope};
+use crate::units::Level;
 use crate::web::cookies;
 
 /// A session ends after this long without a request.
@@ -55,7 +56,7 @@ macro_rules! select_account {
         sqlx::query!(
             $head
                 + r#" u.username, u.full_name, u.roles,
-                n.id AS "unit_id?", n.code AS "unit_code?", n.name AS "unit_name?", n.level AS "unit_level?",
+                n.id AS "unit_id?", n.code AS "unit_code?", n.name AS "unit_name?", n.level AS "unit_level?: Level",
                 n.parent_id AS unit_parent_id, n.path::text AS unit_path,
                 ARRAY(SELECT p.path::text FROM unit_lineage l JOIN units p ON p.id = l.predecessor_id
                       WHERE l.successor_id = n.id) AS "unit_history!"

@@ -11,6 +11,7 @@ use sqlx::PgConnection;
 
 use super::store::{self, ElementRecord, OrganisationRecord, Row, RuleRecord, SectionRecord};
 use super::{Expression, Indicator, Organisation, Section};
+use crate::units::Level;
 
 const ORGANISATIONS: &str = include_str!("../../reference/demo/catalogue/organisations.csv");
 const SECTIONS: &str = include_str!("../../reference/demo/catalogue/sections.csv");
@@ -92,11 +93,11 @@ pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
         write(tx, "sections.csv", &row).await?;
     }
     for (i, e) in elements.into_iter().enumerate() {
-        let levels: Vec<i16> = e
+        let levels: Vec<Level> = e
             .levels
             .split(';')
-            .map(|l| l.trim().parse::<i16>())
-            .collect::<Result<_, _>>()
+            .map(|l| l.trim().parse::<i16>().map_err(anyhow::Error::from).and_then(|n| Ok(Level::try_from(n)?)))
+            .collect::<anyhow::Result<_>>()
             .with_context(|| format!("data_elements.csv {}: levels", e.code))?;
         let row = ElementRecord {
             code: e.code,

@@ -8,7 +8,8 @@ use sqlx::{PgExecutor, PgPool};
 
 use super::edit::{Entity, Paths, paths};
 use super::forms::{FieldErrors, checked, new_or_existing_code, required, sort_order};
-use super::store::{self, AGGREGATIONS, ElementRecord, LEVELS, SectionRecord, VALUE_TYPES};
+use super::store::{self, AGGREGATIONS, ElementRecord, SectionRecord, VALUE_TYPES};
+use crate::units::Level;
 use crate::web::Layout;
 
 pub struct Elements;
@@ -55,8 +56,8 @@ pub struct ElementForm {
 }
 
 impl ElementForm {
-    pub fn has_level(&self, level: &i16) -> bool {
-        self.levels.iter().any(|l| l.trim() == level.to_string())
+    pub fn has_level(&self, level: &Level) -> bool {
+        self.levels.iter().any(|l| l.parse::<Level>().ok() == Some(*level))
     }
 
     pub fn is_by_organisation(&self) -> bool {
@@ -78,7 +79,8 @@ pub struct ElementFormPage {
     sections: Vec<SectionRecord>,
     value_types: &'static [(&'static str, &'static str)],
     aggregations: &'static [(&'static str, &'static str)],
-    levels: &'static [(i16, &'static str)],
+    /// Every level, hamlets included (elements reported by each thôn, tổ dân phố).
+    levels: [Level; 4],
 }
 
 impl Entity for Elements {
@@ -150,7 +152,7 @@ impl Entity for Elements {
         if !AGGREGATIONS.iter().any(|(k, _)| *k == form.aggregation) {
             errors.add("aggregation", "Chọn cách tổng hợp: cộng dồn (luồng) hoặc số cuối kỳ (tồn).");
         }
-        let levels: Vec<i16> = LEVELS.iter().map(|(l, _)| *l).filter(|l| form.has_level(l)).collect();
+        let levels: Vec<Level> = Level::ALL.into_iter().filter(|l| form.has_level(l)).collect();
         if levels.is_empty() {
             errors.add("levels", "Chọn ít nhất một cấp báo cáo số liệu này.");
         }
@@ -185,7 +187,7 @@ impl Entity for Elements {
             sections,
             value_types: &VALUE_TYPES,
             aggregations: &AGGREGATIONS,
-            levels: &LEVELS,
+            levels: Level::ALL,
         }
     }
 

@@ -33,6 +33,8 @@ use sqlx::{FromRow, PgPool};
 pub use demo::load_demo;
 pub use expression::Expression;
 
+use crate::directives::Comparator;
+use crate::units::Level;
 use crate::web::routes::RouteSpec;
 
 /// The catalogue's pages, all for administrators of the country or a province.
@@ -90,7 +92,7 @@ pub struct DataElement {
     pub value_type: String,
     pub aggregation: String,
     pub by_organisation: bool,
-    pub levels: Vec<i16>,
+    pub levels: Vec<Level>,
     pub description: String,
     pub sort_order: i32,
     pub version: i32,
@@ -106,7 +108,7 @@ impl DataElement {
         self.aggregation == "last"
     }
 
-    pub fn reported_at(&self, level: i16) -> bool {
+    pub fn reported_at(&self, level: Level) -> bool {
         self.levels.contains(&level)
     }
 }
@@ -199,14 +201,11 @@ impl ValidationRule {
     pub fn holds(&self, values: &HashMap<String, Decimal>) -> Option<bool> {
         let left = Expression::parse(&self.left_expr).ok()?.evaluate(values)?;
         let right = Expression::parse(&self.right_expr).ok()?.evaluate(values)?;
-        // Sums of exact decimals: compared exactly, no tolerance needed.
-        Some(match self.operator.as_str() {
-            "<=" => left <= right,
-            "<" => left < right,
-            "=" => left == right,
-            ">=" => left >= right,
-            ">" => left > right,
-            _ => true,
+        // Sums of exact decimals, compared exactly by [`Comparator::holds`]: the operators are
+        // five of the targets' comparators (the table refuses `between`); none other fails a report.
+        Some(match self.operator.parse::<Comparator>() {
+            Ok(comparator) => comparator.holds(left, right, None),
+            Err(_) => true,
         })
     }
 
@@ -248,9 +247,9 @@ impl Catalogue {
             .await?,
             elements: sqlx::query_as!(
                 DataElement,
-                "SELECT code, name, section_code, unit_of_measure, value_type, aggregation, by_organisation, levels,
-                        description, sort_order, version
-                 FROM data_elements WHERE active ORDER BY sort_order, code",
+                r#"SELECT code, name, section_code, unit_of_measure, value_type, aggregation, by_organisation,
+                        levels AS "levels: Vec<Level>", description, sort_order, version
+                 FROM data_elements WHERE active ORDER BY sort_order, code"#,
             )
             .fetch_all(pool)
             .await?,

@@ -6,6 +6,7 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
 
 use super::Indicator;
+use crate::units::Level;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct OrganisationRecord {
@@ -34,7 +35,7 @@ pub struct ElementRecord {
     pub value_type: String,
     pub aggregation: String,
     pub by_organisation: bool,
-    pub levels: Vec<i16>,
+    pub levels: Vec<Level>,
     pub description: String,
     pub sort_order: i32,
     pub active: bool,
@@ -44,7 +45,6 @@ pub struct ElementRecord {
 pub const VALUE_TYPES: [(&str, &str); 4] =
     [("integer", "Số nguyên"), ("decimal", "Số thập phân"), ("boolean", "Có / Không"), ("text", "Văn bản")];
 pub const AGGREGATIONS: [(&str, &str); 2] = [("sum", "Cộng dồn (luồng)"), ("last", "Số cuối kỳ (tồn)")];
-pub const LEVELS: [(i16, &str); 3] = [(1, "Tỉnh"), (2, "Huyện"), (3, "Xã")];
 pub const OPERATORS: [(&str, &str); 5] = [("<=", "≤"), ("<", "<"), ("=", "="), (">=", "≥"), (">", ">")];
 pub const SEVERITIES: [(&str, &str); 2] = [("error", "Lỗi – chặn gửi báo cáo"), ("warning", "Cảnh báo – cần ghi chú")];
 pub const DISPLAYS: [(&str, &str); 2] =
@@ -54,8 +54,9 @@ fn label_of<'a>(options: &[(&str, &'a str)], key: &str) -> &'a str {
     options.iter().find(|(k, _)| *k == key).map(|(_, label)| *label).unwrap_or("—")
 }
 
-pub fn levels_label(levels: &[i16]) -> String {
-    LEVELS.iter().filter(|(level, _)| levels.contains(level)).map(|(_, label)| *label).collect::<Vec<_>>().join(", ")
+/// "Tỉnh, Huyện, Xã": the levels that report an element, from the top.
+pub fn levels_label(levels: &[Level]) -> String {
+    Level::ALL.iter().filter(|level| levels.contains(level)).map(|l| l.short_label()).collect::<Vec<_>>().join(", ")
 }
 
 impl ElementRecord {
@@ -255,10 +256,10 @@ row! {
 pub async fn elements(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<ElementRecord>> {
     sqlx::query_as!(
         ElementRecord,
-        "SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type, e.aggregation,
-                e.by_organisation, e.levels, e.description, e.sort_order, e.active, e.version
+        r#"SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type, e.aggregation,
+                e.by_organisation, e.levels AS "levels: Vec<Level>", e.description, e.sort_order, e.active, e.version
          FROM data_elements e JOIN report_sections s ON s.code = e.section_code
-         ORDER BY s.sort_order, s.code, e.sort_order, e.code"
+         ORDER BY s.sort_order, s.code, e.sort_order, e.code"#
     )
     .fetch_all(executor)
     .await
@@ -269,23 +270,76 @@ pub async fn element_codes(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<St
     sqlx::query_scalar!("SELECT code FROM data_elements ORDER BY code").fetch_all(executor).await
 }
 
-row! {
-    ElementRecord,
-    "data_element",
-    fields: [
-        name, section_code, unit_of_measure, value_type, aggregation, by_organisation, levels, description,
-        sort_order, active,
-    ],
-    select: "SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type, e.aggregation,
-                    e.by_organisation, e.levels, e.description, e.sort_order, e.active, e.version
-             FROM data_elements e WHERE e.code = $1",
-    insert: "INSERT INTO data_elements (code, name, section_code, unit_of_measure, value_type,
+// Written out, not with `row!`: levels are `Level`s, read and bound with a type override.
+impl Row for ElementRecord {
+    const ENTITY: &'static str = "data_element";
+
+    fn code(&self) -> &str {
+        &self.code
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    async fn select_one<'e>(executor: impl PgExecutor<'e>, code: &str) -> sqlx::Result<Option<Self>> {
+        sqlx::query_as!(
+            ElementRecord,
+            r#"SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type, e.aggregation,
+                    e.by_organisation, e.levels AS "levels: Vec<Level>", e.description, e.sort_order, e.active, e.version
+             FROM data_elements e WHERE e.code = $1"#,
+            code,
+        )
+        .fetch_optional(executor)
+        .await
+    }
+
+    async fn insert_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
+        let done = sqlx::query!(
+            "INSERT INTO data_elements (code, name, section_code, unit_of_measure, value_type,
                     aggregation, by_organisation, levels, description, sort_order, active)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (code) DO NOTHING",
-    update: "UPDATE data_elements SET name = $2, section_code = $3, unit_of_measure = $4,
+            &self.code,
+            &self.name,
+            &self.section_code,
+            &self.unit_of_measure,
+            &self.value_type,
+            &self.aggregation,
+            self.by_organisation,
+            // Levels are `smallint` in the array: bound `as _` (the macros' check knows `Vec<i16>`).
+            &self.levels as _,
+            &self.description,
+            self.sort_order,
+            self.active,
+        )
+        .execute(tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn update_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
+        let done = sqlx::query!(
+            "UPDATE data_elements SET name = $2, section_code = $3, unit_of_measure = $4,
                     value_type = $5, aggregation = $6, by_organisation = $7, levels = $8, description = $9,
                     sort_order = $10, active = $11, version = version + 1
              WHERE code = $1 AND version = $12",
+            &self.code,
+            &self.name,
+            &self.section_code,
+            &self.unit_of_measure,
+            &self.value_type,
+            &self.aggregation,
+            self.by_organisation,
+            &self.levels as _,
+            &self.description,
+            self.sort_order,
+            self.active,
+            self.version,
+        )
+        .execute(tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
 }
 
 // Indicators.

@@ -70,7 +70,7 @@ impl UnitRef {
         UnitRef {
             code: unit.code.clone(),
             name: unit.name.clone(),
-            level: unit.level,
+            level: unit.level.number(),
             valid_from: unit.valid_from,
             valid_to: unit.valid_to,
         }

@@ -38,7 +38,7 @@ use super::cache::View;
 use crate::catalogue::Catalogue;
 use crate::reports::Period;
 use crate::units::queries::{self, Predecessor};
-use crate::units::{Unit, reference};
+use crate::units::{Level, Unit, reference};
 
 /// Which part of a unit's life a period falls in (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,7 +202,7 @@ async fn spanning(view: &View<'_>, unit: &Unit, period: Period, basis: Basis) ->
     let children = children_on(view, Some(unit), period.end_date()).await?;
     let sources = sources(view, unit).await?;
     let counted: Vec<&Predecessor> = sources.iter().filter(|p| p.counted).collect();
-    if unit.level == 1 && !counted.is_empty() {
+    if unit.level == Level::Province && !counted.is_empty() {
         // Each old commune's flows go to the commune of today that holds it.
         let roots: Vec<String> = counted.iter().map(|p| p.unit.path.clone()).collect();
         let pool = view.pool();
@@ -285,7 +285,7 @@ mod tests {
             name: "Tỉnh An Giang".into(),
             short_name: "An Giang".into(),
             kind: "tỉnh".into(),
-            level: 1,
+            level: Level::Province,
             parent_id: None,
             path: "1".into(),
             valid_from: valid_from.and_then(|(y, m, d)| chrono::NaiveDate::from_ymd_opt(y, m, d)),

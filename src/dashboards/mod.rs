@@ -41,7 +41,7 @@ use crate::error::{AppError, AppResult};
 use crate::format;
 use crate::replica::routing::ReadPool;
 use crate::reports::Period;
-use crate::units::{self, Unit, queries};
+use crate::units::{self, Level, Unit, queries};
 use crate::web::routes::{Access, RouteSpec};
 use crate::web::{AppState, Layout, filters, render};
 
@@ -500,11 +500,11 @@ async fn compute_body(
     }
 
     // Targets for each hamlet of a commune: "x/y thôn đạt".
-    if let Some(unit) = unit.filter(|u| u.level == 3) {
+    if let Some(unit) = unit.filter(|u| u.level == Level::Commune) {
         let path = unit.path.clone();
         let per_hamlet =
             view.metadata("per_hamlet_targets", path.clone(), || targets::per_hamlet_for(pool, &path)).await?;
-        let hamlets: Vec<&Unit> = composite.children.iter().filter(|c| c.level == 4).collect();
+        let hamlets: Vec<&Unit> = composite.children.iter().filter(|c| c.level == Level::Hamlet).collect();
         for target in per_hamlet.iter().filter(|t| t.year.is_none_or(|y| y == period.year())) {
             let Some(indicator) = catalogue.indicator(&target.indicator_code) else { continue };
             if hamlets.is_empty() {
@@ -550,7 +550,7 @@ async fn compute_body(
     // Reporting completeness of the units directly below that report (hamlets' figures are their
     // commune's), for the period's last quarter; a commune without any says its own report's state.
     let (year, quarter) = period.last_quarter();
-    let reporting: Vec<&Unit> = composite.children.iter().filter(|u| u.level <= 3).collect();
+    let reporting: Vec<&Unit> = composite.children.iter().filter(|u| u.level <= Level::Commune).collect();
     let ids: Vec<i32> = reporting.iter().map(|u| u.id).chain(unit.map(|u| u.id)).collect();
     let rows = view.reporting(scope.path(), &ids, period).await?;
     let due = view.metadata("calendar", String::new(), || crate::reports::calendar(pool)).await?.due(year, quarter);
@@ -997,7 +997,7 @@ pub async fn drill(
     // Units directly below with nothing in the totals: not reported, or being corrected.
     let (year, quarter) = period.last_quarter();
     let silent: Vec<&Unit> =
-        composite.children.iter().filter(|c| c.level <= 3 && !parts.contains_key(&c.path)).collect();
+        composite.children.iter().filter(|c| c.level <= Level::Commune && !parts.contains_key(&c.path)).collect();
     let ids: Vec<i32> = silent.iter().map(|c| c.id).collect();
     let states = crate::reports::store::overview(pool, &ids, year, quarter).await?;
     for child in silent {

@@ -40,7 +40,7 @@ pub async fn run_within(pool: &PgPool, elements: usize, province: Option<&str>) 
         tx.commit().await?;
         catalogue = Catalogue::load(pool).await?;
     }
-    let keys: Vec<String> = entry::fields(&catalogue, 3)
+    let keys: Vec<String> = entry::fields(&catalogue, crate::units::Level::Commune)
         .into_iter()
         .filter(|f| f.element.kind() != crate::catalogue::ValueType::Boolean)
         .map(|f| f.key)

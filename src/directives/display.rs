@@ -1,53 +1,10 @@
-//! How directives' data reads on a page: target wording ("≥ 95%", "từ 1 đến 2"), target status,
-//! search snippets, and the checks on uploaded files.
+//! How directives' data reads on a page: target status (a target's wording is
+//! [`super::Comparator::wording`]), search snippets, and the checks on uploaded files.
 
 use rust_decimal::Decimal;
 
+use super::Comparator;
 use crate::text::fold;
-
-/// The comparators a target may use, with their wording in the form's list.
-pub const COMPARATORS: [(&str, &str); 6] = [
-    (">=", "≥ (từ … trở lên)"),
-    (">", "> (trên …)"),
-    ("=", "= (đúng bằng)"),
-    ("<=", "≤ (không quá …)"),
-    ("<", "< (dưới …)"),
-    ("between", "từ … đến …"),
-];
-
-/// A value as Vietnamese documents write it: 95, 51,95, 1.000 (at most 2 decimals).
-pub fn number(value: Decimal) -> String {
-    crate::format::format_number(value, 2)
-}
-
-fn with_unit(value: Decimal, unit: &str) -> String {
-    match unit {
-        "" => number(value),
-        "%" => format!("{}%", number(value)),
-        unit => format!("{} {unit}", number(value)),
-    }
-}
-
-/// "≥ 95%", "> 90%", "từ 1 đến 2 mô hình".
-pub fn target_wording(comparator: &str, value: Decimal, value_max: Option<Decimal>, unit: &str) -> String {
-    let symbol = match comparator {
-        ">=" => "≥",
-        ">" => ">",
-        "=" => "=",
-        "<=" => "≤",
-        "<" => "<",
-        "between" => {
-            let max = value_max.unwrap_or(value);
-            return match unit {
-                "" => format!("từ {} đến {}", number(value), number(max)),
-                "%" => format!("từ {}% đến {}%", number(value), number(max)),
-                unit => format!("từ {} đến {} {unit}", number(value), number(max)),
-            };
-        }
-        other => other,
-    };
-    format!("{symbol} {}", with_unit(value, unit))
-}
 
 /// A target's status for one unit: the four words and colours every page uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,45 +33,16 @@ impl TargetStatus {
 
     /// Compares a figure (None until reports supply one) with the target.
     pub fn evaluate(
-        comparator: &str,
+        comparator: Comparator,
         value: Decimal,
         value_max: Option<Decimal>,
         actual: Option<Decimal>,
     ) -> TargetStatus {
-        let Some(actual) = actual else {
-            return TargetStatus::NoData;
-        };
-        // Exact decimals: equality needs no tolerance.
-        let met = match comparator {
-            ">=" => actual >= value,
-            ">" => actual > value,
-            "=" => actual == value,
-            "<=" => actual <= value,
-            "<" => actual < value,
-            "between" => actual >= value && actual <= value_max.unwrap_or(value),
-            _ => false,
-        };
-        if met { TargetStatus::Met } else { TargetStatus::NotMet }
-    }
-}
-
-/// "Cấp huyện", "Cấp xã", … for a target's or a task's level.
-pub fn level_label(level: i16) -> &'static str {
-    match level {
-        1 => "Cấp tỉnh",
-        2 => "Cấp huyện",
-        3 => "Cấp xã",
-        _ => "Thôn, ấp, tổ dân phố",
-    }
-}
-
-/// "các xã, phường, thị trấn" for a level in running text.
-pub fn level_plural(level: i16) -> &'static str {
-    match level {
-        1 => "tỉnh, thành phố",
-        2 => "huyện, quận, thị xã, thành phố",
-        3 => "xã, phường, thị trấn",
-        _ => "thôn, ấp, khu phố, tổ dân phố",
+        match actual {
+            None => TargetStatus::NoData,
+            Some(actual) if comparator.holds(actual, value, value_max) => TargetStatus::Met,
+            Some(_) => TargetStatus::NotMet,
+        }
     }
 }
 
@@ -366,22 +294,13 @@ mod tests {
     }
 
     #[test]
-    fn targets_read_the_vietnamese_way() {
-        assert_eq!(target_wording(">=", d("95"), None, "%"), "≥ 95%");
-        assert_eq!(target_wording(">", d("90"), None, "%"), "> 90%");
-        assert_eq!(target_wording("between", d("1"), Some(d("2")), ""), "từ 1 đến 2");
-        assert_eq!(target_wording("between", d("1"), Some(d("2")), "mô hình"), "từ 1 đến 2 mô hình");
-        assert_eq!(target_wording("<=", d("51.95"), None, "%"), "≤ 51,95%");
-        assert_eq!(target_wording("=", d("1000"), None, "cuộc"), "= 1.000 cuộc");
-    }
-
-    #[test]
     fn status_waits_for_figures() {
-        assert_eq!(TargetStatus::evaluate(">=", d("95"), None, None), TargetStatus::NoData);
-        assert_eq!(TargetStatus::evaluate(">=", d("95"), None, Some(d("95"))), TargetStatus::Met);
-        assert_eq!(TargetStatus::evaluate(">", d("95"), None, Some(d("95"))), TargetStatus::NotMet);
-        assert_eq!(TargetStatus::evaluate("between", d("1"), Some(d("2")), Some(d("2"))), TargetStatus::Met);
-        assert_eq!(TargetStatus::evaluate("=", d("0.3"), None, Some(d("0.1") + d("0.2"))), TargetStatus::Met);
+        use Comparator::*;
+        assert_eq!(TargetStatus::evaluate(AtLeast, d("95"), None, None), TargetStatus::NoData);
+        assert_eq!(TargetStatus::evaluate(AtLeast, d("95"), None, Some(d("95"))), TargetStatus::Met);
+        assert_eq!(TargetStatus::evaluate(Above, d("95"), None, Some(d("95"))), TargetStatus::NotMet);
+        assert_eq!(TargetStatus::evaluate(Between, d("1"), Some(d("2")), Some(d("2"))), TargetStatus::Met);
+        assert_eq!(TargetStatus::evaluate(Equal, d("0.3"), None, Some(d("0.1") + d("0.2"))), TargetStatus::Met);
         assert_eq!(TargetStatus::NoData.class(), "status-no-data");
     }
 

@@ -1,6 +1,7 @@
 //! Directives (văn bản chỉ đạo): their tasks, targets, review milestones and attachments, and
 //! the "implements" tree that links a lower level's programme to the upper directive.
 
+pub mod comparator;
 pub mod display;
 pub mod number;
 pub mod pages;
@@ -13,9 +14,11 @@ use rust_embed::RustEmbed;
 use serde::Deserialize;
 use sqlx::{PgConnection, PgPool};
 
+pub use comparator::Comparator;
 pub use number::DirectiveNumber;
 
 use crate::text::fold;
+use crate::units::Level;
 
 #[derive(RustEmbed)]
 #[folder = "reference/demo/directives/"]
@@ -33,7 +36,7 @@ struct DemoTask {
     number: String,
     text: String,
     #[serde(default)]
-    assigned_levels: Vec<i16>,
+    assigned_levels: Vec<Level>,
     #[serde(default)]
     assigned_units: Vec<UnitRef>,
     deadline: Option<NaiveDate>,
@@ -42,14 +45,14 @@ struct DemoTask {
 #[derive(Debug, Deserialize)]
 struct DemoTarget {
     indicator: String,
-    comparator: String,
+    comparator: Comparator,
     #[serde(deserialize_with = "crate::figures::deserialize")]
     value: rust_decimal::Decimal,
     #[serde(default, deserialize_with = "crate::figures::option::deserialize")]
     value_max: Option<rust_decimal::Decimal>,
     year: Option<i32>,
     deadline: Option<NaiveDate>,
-    scope_level: Option<i16>,
+    scope_level: Option<Level>,
     scope_unit: Option<UnitRef>,
     #[serde(default)]
     per_unit: bool,
@@ -162,7 +165,7 @@ pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
             let new = store::NewTarget {
                 directive_id: id,
                 indicator_code: &target.indicator,
-                comparator: &target.comparator,
+                comparator: target.comparator,
                 value: target.value,
                 value_max: target.value_max,
                 year: target.year,

@@ -4,18 +4,21 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 
+use super::Comparator;
+use crate::units::Level;
+
 #[derive(Debug, Clone)]
 pub struct Target {
     pub id: i32,
     pub directive_id: i32,
     pub directive_number: String,
     pub indicator_code: String,
-    pub comparator: String,
+    pub comparator: Comparator,
     pub value: Decimal,
     pub value_max: Option<Decimal>,
     pub year: Option<i32>,
     pub deadline: Option<NaiveDate>,
-    pub scope_level: Option<i16>,
+    pub scope_level: Option<Level>,
     pub per_unit: bool,
     pub description: String,
 }
@@ -55,18 +58,9 @@ impl Attainment {
 const AT_RISK_MARGIN: Decimal = Decimal::from_parts(5, 0, 0, false, 2);
 
 impl Target {
-    /// "≥ 54", "từ 1 đến 2", with the indicator's unit.
+    /// "≥ 54%", "từ 1 đến 2 mô hình", with the indicator's unit (see [`Comparator::wording`]).
     pub fn wording(&self, unit: &str, decimals: usize) -> String {
-        let n = |v: Decimal| crate::format::format_number(v, u8::try_from(decimals).unwrap_or(u8::MAX));
-        let unit = if unit == "%" { "%".to_owned() } else { format!(" {unit}") };
-        match self.comparator.as_str() {
-            "between" => format!("từ {} đến {}{unit}", n(self.value), n(self.value_max.unwrap_or(self.value))),
-            ">=" => format!("≥ {}{unit}", n(self.value)),
-            ">" => format!("> {}{unit}", n(self.value)),
-            "<=" => format!("≤ {}{unit}", n(self.value)),
-            "<" => format!("< {}{unit}", n(self.value)),
-            _ => format!("= {}{unit}", n(self.value)),
-        }
+        self.comparator.wording(self.value, self.value_max, unit, u8::try_from(decimals).unwrap_or(u8::MAX))
     }
 
     pub fn when(&self) -> String {
@@ -79,21 +73,13 @@ impl Target {
 
     pub fn attainment(&self, actual: Option<Decimal>) -> Attainment {
         let Some(actual) = actual else { return Attainment::NoData };
-        // Exact decimals: a figure equal to the threshold is equal, no tolerance needed.
-        let met = match self.comparator.as_str() {
-            ">=" => actual >= self.value,
-            ">" => actual > self.value,
-            "<=" => actual <= self.value,
-            "<" => actual < self.value,
-            "between" => actual >= self.value && actual <= self.value_max.unwrap_or(self.value),
-            _ => actual == self.value,
-        };
-        if met {
+        if self.comparator.holds(actual, self.value, self.value_max) {
             return Attainment::Met;
         }
-        let near = match self.comparator.as_str() {
-            ">=" | ">" | "between" | "=" => actual >= self.value * (Decimal::ONE - AT_RISK_MARGIN),
-            _ => actual <= self.value * (Decimal::ONE + AT_RISK_MARGIN),
+        let near = if self.comparator.aims_high() {
+            actual >= self.value * (Decimal::ONE - AT_RISK_MARGIN)
+        } else {
+            actual <= self.value * (Decimal::ONE + AT_RISK_MARGIN)
         };
         if near { Attainment::AtRisk } else { Attainment::Missed }
     }
@@ -109,21 +95,22 @@ impl Target {
 
 /// Targets that bear on a unit (national: `None`): set by its own directives or those of the
 /// units above it, for the whole or for its level, not per unit.
-pub async fn for_unit(pool: &PgPool, unit_path: Option<&str>, level: Option<i16>) -> sqlx::Result<Vec<Target>> {
+pub async fn for_unit(pool: &PgPool, unit_path: Option<&str>, level: Option<Level>) -> sqlx::Result<Vec<Target>> {
     // The ltree path is bound as text (`as _`: the macros' check expects PgLTree).
     sqlx::query_as!(
         Target,
-        "SELECT t.id, t.directive_id, d.number AS directive_number, t.indicator_code, t.comparator, t.value,
-                t.value_max, t.year, t.deadline, t.scope_level, t.per_unit, t.description
+        r#"SELECT t.id, t.directive_id, d.number AS directive_number, t.indicator_code,
+                t.comparator AS "comparator: Comparator", t.value, t.value_max, t.year, t.deadline,
+                t.scope_level AS "scope_level: Level", t.per_unit, t.description
          FROM targets t
          JOIN directives d ON d.id = t.directive_id
          LEFT JOIN units issuer ON issuer.id = d.issuing_unit_id
          WHERE NOT t.per_unit AND d.status = 'hieu_luc'
            AND (d.issuing_unit_id IS NULL OR ($1::ltree IS NOT NULL AND $1::ltree <@ issuer.path))
            AND (t.scope_level IS NULL OR t.scope_level = $2)
-         ORDER BY t.indicator_code, t.year NULLS LAST, t.id",
+         ORDER BY t.indicator_code, t.year NULLS LAST, t.id"#,
         unit_path as _,
-        level,
+        level.map(Level::number),
     )
     .fetch_all(pool)
     .await
@@ -135,14 +122,15 @@ pub async fn for_unit(pool: &PgPool, unit_path: Option<&str>, level: Option<i16>
 pub async fn per_hamlet_for(pool: &PgPool, unit_path: &str) -> sqlx::Result<Vec<Target>> {
     sqlx::query_as!(
         Target,
-        "SELECT t.id, t.directive_id, d.number AS directive_number, t.indicator_code, t.comparator, t.value,
-                t.value_max, t.year, t.deadline, t.scope_level, t.per_unit, t.description
+        r#"SELECT t.id, t.directive_id, d.number AS directive_number, t.indicator_code,
+                t.comparator AS "comparator: Comparator", t.value, t.value_max, t.year, t.deadline,
+                t.scope_level AS "scope_level: Level", t.per_unit, t.description
          FROM targets t
          JOIN directives d ON d.id = t.directive_id
          LEFT JOIN units issuer ON issuer.id = d.issuing_unit_id
          WHERE t.per_unit AND t.scope_level = 4 AND d.status = 'hieu_luc'
            AND (d.issuing_unit_id IS NULL OR $1::ltree <@ issuer.path)
-         ORDER BY t.indicator_code, t.year NULLS LAST, t.id",
+         ORDER BY t.indicator_code, t.year NULLS LAST, t.id"#,
         unit_path as _,
     )
     .fetch_all(pool)
@@ -157,13 +145,13 @@ mod tests {
         crate::figures::from_f64(value).expect("a decimal")
     }
 
-    fn target(comparator: &str, value: f64, value_max: Option<f64>) -> Target {
+    fn target(comparator: Comparator, value: f64, value_max: Option<f64>) -> Target {
         Target {
             id: 1,
             directive_id: 1,
             directive_number: "05-CTr/TU".into(),
             indicator_code: "TL_DVHV".into(),
-            comparator: comparator.into(),
+            comparator,
             value: d(value),
             value_max: value_max.map(d),
             year: Some(2021),
@@ -176,7 +164,7 @@ mod tests {
 
     #[test]
     fn measures_against_targets() {
-        let t = target(">=", 54.0, None);
+        let t = target(Comparator::AtLeast, 54.0, None);
         assert_eq!(t.attainment(Some(d(55.0))), Attainment::Met);
         assert_eq!(t.attainment(Some(d(54.0))), Attainment::Met);
         assert_eq!(t.attainment(Some(d(51.95))), Attainment::AtRisk, "within 5 % of the threshold");
@@ -186,10 +174,10 @@ mod tests {
         // 27/50 = 54% exactly meets ≥ 54, and 0,1 + 0,2 meets = 0,3 (no float residue).
         let rate = Decimal::from(27) * Decimal::ONE_HUNDRED / Decimal::from(50);
         assert_eq!(t.attainment(Some(rate)), Attainment::Met);
-        assert_eq!(target("=", 0.3, None).attainment(Some(d(0.1) + d(0.2))), Attainment::Met);
-        assert_eq!(target("<", 0.3, None).attainment(Some(d(0.1) + d(0.2))), Attainment::AtRisk);
+        assert_eq!(target(Comparator::Equal, 0.3, None).attainment(Some(d(0.1) + d(0.2))), Attainment::Met);
+        assert_eq!(target(Comparator::Below, 0.3, None).attainment(Some(d(0.1) + d(0.2))), Attainment::AtRisk);
         assert_eq!(t.wording("%", 0), "≥ 54%");
-        let between = target("between", 1.0, Some(2.0));
+        let between = target(Comparator::Between, 1.0, Some(2.0));
         assert_eq!(between.wording("mô hình", 0), "từ 1 đến 2 mô hình");
         assert_eq!(between.attainment(Some(d(1.0))), Attainment::Met);
         assert_eq!(between.attainment(Some(d(0.0))), Attainment::Missed);

@@ -30,7 +30,7 @@ use crate::directives::targets::{self, Target};
 use crate::format;
 use crate::offices::Office;
 use crate::reports::Period;
-use crate::units::Unit;
+use crate::units::{Level, Unit};
 
 /// The layout template in force.
 pub const LAYOUT_JSON: &str = include_str!("../../reference/templates/annual-report-v3.json");
@@ -197,7 +197,7 @@ impl LayoutSpec {
 
     /// The number line with the office's symbol: v2's `number_format`, or v1's per-level line
     /// with the office's symbol after the slash.
-    pub fn number_line(&self, office: &Office, level: i16) -> String {
+    pub fn number_line(&self, office: &Office, level: Level) -> String {
         match &self.number_format {
             Some(format) => office.number_line(format),
             None => {
@@ -208,7 +208,7 @@ impl LayoutSpec {
         }
     }
 
-    fn by_level(map: &BTreeMap<String, String>, level: i16) -> &str {
+    fn by_level(map: &BTreeMap<String, String>, level: Level) -> &str {
         map.get(&level.to_string()).or_else(|| map.values().last()).map(String::as_str).unwrap_or("")
     }
 }
@@ -319,7 +319,7 @@ pub struct Figures {
     pub year: i32,
     pub totals: Totals,
     pub before: Totals,
-    pub levels: BTreeMap<i16, Totals>,
+    pub levels: BTreeMap<Level, Totals>,
     pub targets: Vec<Target>,
     /// The parts of the subtree (root's own report, each child's subtree), for the workbook.
     pub parts: BTreeMap<String, Totals>,
@@ -388,11 +388,11 @@ impl Figures {
         let (children, mut not_reported): (Vec<Unit>, Vec<Unit>) =
             composite.children.iter().cloned().partition(|c| composite.parts.contains_key(&c.path));
         // Hamlets' figures are their commune's: a hamlet without any has not failed to report.
-        not_reported.retain(|c| c.level <= 3);
+        not_reported.retain(|c| c.level <= Level::Commune);
         let history_note = history_note(&composite, &unit, year);
         // Levels: the reporting unit's level; below a child, everything further down.
-        let mut levels: BTreeMap<i16, Totals> = BTreeMap::new();
-        let mut add = |level: i16, part: &Totals, flows_only: bool| {
+        let mut levels: BTreeMap<Level, Totals> = BTreeMap::new();
+        let mut add = |level: Level, part: &Totals, flows_only: bool| {
             let into = levels.entry(level).or_default();
             for (key, value) in part {
                 let code = key.split_once('.').map_or(key.as_str(), |(code, _)| code);
@@ -417,8 +417,11 @@ impl Figures {
                     continue;
                 }
                 // A child's own report one level down, everything below it two.
+                let (child, further) = (root.level.below(), root.level.below().and_then(Level::below));
                 for (sub_path, sub) in view.parts(Some(path), period, basis).await?.iter() {
-                    add(if sub_path == path { root.level + 1 } else { root.level + 2 }, sub, flows_only);
+                    if let Some(level) = if sub_path == path { child } else { further } {
+                        add(level, sub, flows_only);
+                    }
                 }
             }
         }
@@ -473,7 +476,7 @@ impl Figures {
     }
 
     /// The totals a placeholder reads: the whole subtree's, or one level's own reports'.
-    fn totals_at(&self, level: Option<i16>) -> Option<&Totals> {
+    fn totals_at(&self, level: Option<Level>) -> Option<&Totals> {
         match level {
             Some(level) => self.levels.get(&level),
             None => Some(&self.totals),
@@ -491,7 +494,7 @@ impl Figures {
         let (kind, rest) = key.split_once(':')?;
         let (rest, modifier) = rest.split_once('|').unwrap_or((rest, ""));
         let (code, level) = match rest.split_once('@') {
-            Some((code, level)) => (code, Some(level.parse::<i16>().ok()?)),
+            Some((code, level)) => (code, Some(level.parse::<Level>().ok()?)),
             None => (rest, None),
         };
         // "|1": that many decimals.
@@ -592,11 +595,9 @@ impl Figures {
             .collect();
         let mut label = names.join(", ");
         if let Some(level) = level {
-            let word = match level {
-                "1" => "cấp tỉnh",
-                "2" => "cấp huyện",
-                "3" => "cấp xã",
-                _ => "cấp dưới",
+            let word = match level.parse::<Level>() {
+                Ok(level) if level <= Level::Commune => level.label().to_lowercase(),
+                _ => "cấp dưới".to_owned(),
             };
             label = format!("{label} ({word})");
         }
@@ -641,7 +642,8 @@ pub fn goal_text(indicator: &Indicator, target: &Target, layout: &LayoutSpec) ->
     let unit = if indicator.is_percentage() { "%".to_owned() } else { format!(" {}", indicator.unit) };
     let value = format!("{}{unit}", format::format_number(target.value, decimals));
     let value_max = format!("{}{unit}", format::format_number(target.value_max.unwrap_or(target.value), decimals));
-    let pattern = layout.comparators.get(&target.comparator).cloned().unwrap_or_else(|| "đạt {value}".to_owned());
+    let pattern =
+        layout.comparators.get(target.comparator.as_str()).cloned().unwrap_or_else(|| "đạt {value}".to_owned());
     pattern.replace("{value_max}", &value_max).replace("{value}", &value)
 }
 
@@ -947,7 +949,7 @@ mod tests {
             name: "Tỉnh An Giang".into(),
             short_name: "An Giang".into(),
             kind: "tỉnh".into(),
-            level: 1,
+            level: Level::Province,
             parent_id: None,
             path: "1".into(),
             valid_from: NaiveDate::from_ymd_opt(2025, 7, 1),
@@ -960,10 +962,10 @@ mod tests {
     #[test]
     fn both_template_versions_number_with_the_offices_symbol() {
         let v2 = LayoutSpec::load_version("annual-report-v2").expect("v2");
-        assert_eq!(v2.number_line(&office("BTGDVTU"), 1), "Số      -BC/BTGDVTU");
+        assert_eq!(v2.number_line(&office("BTGDVTU"), Level::Province), "Số      -BC/BTGDVTU");
         let v1 = LayoutSpec::load_version("annual-report-v1").expect("v1 still loads");
         assert_eq!(v1.version, "annual-report-v1");
-        assert_eq!(v1.number_line(&office("BTGDVTU"), 1), "Số      -BC/BTGDVTU");
+        assert_eq!(v1.number_line(&office("BTGDVTU"), Level::Province), "Số      -BC/BTGDVTU");
         assert_eq!(v1.signature.on_behalf, "T/M BAN THƯỜNG VỤ");
         assert!(LayoutSpec::load_version("annual-report-v9").is_err());
     }

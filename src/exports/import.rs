@@ -187,7 +187,7 @@ async fn check_rows(
             errors.push(format!(
                 "Dòng {line}: chỉ tiêu {element_code} không thuộc báo cáo của {} ({}).",
                 unit.name,
-                unit.level_name().to_lowercase()
+                unit.level.label().to_lowercase()
             ));
             continue;
         }

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::Office;
-use crate::units::Unit;
+use crate::units::{Level, Unit};
 
 /// The day the provincial Ban Dân vận and Ban Tuyên giáo became one Ban Tuyên giáo và Dân vận
 /// when no office row gives the province's own date. The centre's board was formed in February
@@ -24,12 +24,12 @@ struct Committee {
 
 fn committee(unit: &Unit) -> Committee {
     let (upper, text, letters) = match (unit.level, unit.kind.as_str()) {
-        (1, "thành phố") => ("THÀNH ỦY", "Thành ủy", "TU"),
-        (1, _) => ("TỈNH ỦY", "Tỉnh ủy", "TU"),
-        (2, "quận") => ("QUẬN ỦY", "Quận ủy", "QU"),
-        (2, "thị xã") => ("THỊ ỦY", "Thị ủy", "TU"),
-        (2, "thành phố") => ("THÀNH ỦY", "Thành ủy", "TU"),
-        (2, _) => ("HUYỆN ỦY", "Huyện ủy", "HU"),
+        (Level::Province, "thành phố") => ("THÀNH ỦY", "Thành ủy", "TU"),
+        (Level::Province, _) => ("TỈNH ỦY", "Tỉnh ủy", "TU"),
+        (Level::District, "quận") => ("QUẬN ỦY", "Quận ủy", "QU"),
+        (Level::District, "thị xã") => ("THỊ ỦY", "Thị ủy", "TU"),
+        (Level::District, "thành phố") => ("THÀNH ỦY", "Thành ủy", "TU"),
+        (Level::District, _) => ("HUYỆN ỦY", "Huyện ủy", "HU"),
         _ => ("ĐẢNG ỦY", "Đảng ủy", "ĐU"),
     };
     Committee { upper, text, letters }
@@ -67,7 +67,7 @@ pub fn derive(unit: &Unit, province: Option<&Unit>, district: Option<&Unit>, dat
         }
     };
     let mut office = match unit.level {
-        1 => {
+        Level::Province => {
             let (board, board_text, letters) = if merged {
                 ("BAN TUYÊN GIÁO VÀ DÂN VẬN", "Ban Tuyên giáo và Dân vận", "BTGDV")
             } else {
@@ -99,7 +99,7 @@ pub fn derive(unit: &Unit, province: Option<&Unit>, district: Option<&Unit>, dat
                 ..Office::empty(unit.id)
             }
         }
-        2 => Office {
+        Level::District => Office {
             superior: format!("{} {}", own.upper, upper(name)),
             name: "BAN DÂN VẬN".to_owned(),
             symbol: format!("BDV{}", own.letters),
@@ -184,7 +184,7 @@ pub fn derive(unit: &Unit, province: Option<&Unit>, district: Option<&Unit>, dat
     // cut at the provincial boards' merger.
     office.valid_from = unit.valid_from;
     office.valid_to = unit.valid_to;
-    if unit.level == 1 {
+    if unit.level == Level::Province {
         let merger = board_merger_date();
         if merged {
             office.valid_from = Some(office.valid_from.map_or(merger, |from| from.max(merger)));
@@ -211,7 +211,7 @@ mod tests {
             name: name.to_owned(),
             short_name: crate::units::reference::short_name(name).to_owned(),
             kind: kind.to_owned(),
-            level,
+            level: Level::try_from(level).expect("a level"),
             parent_id: None,
             path: id.to_string(),
             valid_from: date(from),

@@ -33,7 +33,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use sqlx::{PgConnection, PgPool};
 
-use crate::units::{Unit, queries};
+use crate::units::{Level, Unit, queries};
 use crate::web::routes::{Access, RouteSpec};
 
 pub fn routes() -> Vec<RouteSpec> {
@@ -211,7 +211,7 @@ pub async fn stored_within(pool: &PgPool, path: Option<&str>, unit_text: &str) -
         r#"SELECT o.id, o.unit_id, o.valid_from, o.valid_to, o.superior, o.name, o.symbol, o.display_name, o.on_behalf,
                 o.signer_position, o.recipients, o.note, o.version,
                 u.code AS u_code, u.name AS u_name, u.short_name AS u_short_name, u.kind AS u_kind,
-                u.level AS u_level, u.parent_id AS u_parent_id, u.path::text AS "u_path!",
+                u.level AS "u_level: Level", u.parent_id AS u_parent_id, u.path::text AS "u_path!",
                 u.valid_from AS u_valid_from, u.valid_to AS u_valid_to
          FROM offices o JOIN units u ON u.id = o.unit_id
          WHERE ($1::ltree IS NULL OR u.path <@ $1::ltree) AND ($2 = '%%' OR u.search_key LIKE $2)
@@ -247,14 +247,14 @@ pub async fn stored_within(pool: &PgPool, path: Option<&str>, unit_text: &str) -
 /// hamlet's office is its commune's.
 pub async fn in_force(pool: &PgPool, unit: &Unit, date: NaiveDate) -> sqlx::Result<Office> {
     let date = unit.a_valid_date(date);
-    if unit.level < 4
+    if unit.level < Level::Hamlet
         && let Some(office) = stored_on(pool, unit.id, date).await?
     {
         return Ok(office);
     }
     let ancestors = queries::ancestors(pool, unit).await?;
     // Hamlets have no office of their own: their commune's speaks for them.
-    let commune = ancestors.iter().position(|a| a.level == 3).filter(|_| unit.level >= 4);
+    let commune = ancestors.iter().position(|a| a.level == Level::Commune).filter(|_| unit.level >= Level::Hamlet);
     let (unit, above) = match commune {
         Some(i) => (&ancestors[i], &ancestors[..i]),
         None => (unit, &ancestors[..]),
@@ -264,8 +264,8 @@ pub async fn in_force(pool: &PgPool, unit: &Unit, date: NaiveDate) -> sqlx::Resu
     {
         return Ok(office);
     }
-    let province = above.iter().find(|a| a.level == 1);
-    let district = above.iter().find(|a| a.level == 2);
+    let province = above.iter().find(|a| a.level == Level::Province);
+    let district = above.iter().find(|a| a.level == Level::District);
     Ok(default::derive(unit, province, district, date))
 }
 

@@ -15,7 +15,7 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use sqlx::PgConnection;
 
 use super::Calendar;
-use crate::units::Unit;
+use crate::units::{Level, Unit};
 
 /// Seed 002's 2020 figures for the whole province (and the years around them).
 struct YearTotals {
@@ -634,7 +634,7 @@ fn plan_for(unit: &Unit, year: i32, quarter: u8, latest: Latest) -> Plan {
         Latest::Present { quarter: last, returned } if (year, quarter) == last => {
             let (status, sent_after_due) = if unit.code == returned {
                 (Some("tra_lai"), 1)
-            } else if unit.level == 1 {
+            } else if unit.level == Level::Province {
                 // The province's own report follows its communes'.
                 (Some("da_gui"), 6)
             } else {
@@ -834,13 +834,13 @@ async fn old_province(
     let on = NaiveDate::from_ymd_opt(2020, 12, 31).context("date")?;
     let (province, mut below) = subtree(tx, code, on).await?;
     for district in silent.iter().filter(|c| **c != code) {
-        let path = below.iter().find(|u| u.code == *district && u.level == 2).map(|u| u.path.clone());
+        let path = below.iter().find(|u| u.code == *district && u.level == Level::District).map(|u| u.path.clone());
         let path = path.with_context(|| format!("không có huyện {district} trong tỉnh {code}"))?;
         below.retain(|u| u.path != path && !u.path.starts_with(&format!("{path}.")));
     }
     let province_reports = !silent.contains(&code);
-    let districts: Vec<&Unit> = below.iter().filter(|u| u.level == 2).collect();
-    let communes: Vec<&Unit> = below.iter().filter(|u| u.level == 3).collect();
+    let districts: Vec<&Unit> = below.iter().filter(|u| u.level == Level::District).collect();
+    let communes: Vec<&Unit> = below.iter().filter(|u| u.level == Level::Commune).collect();
     let mut figures = province_figures(&province, &districts, &communes, years, shape);
     let quarters: Vec<(i32, u8)> =
         years.iter().flat_map(|&y| (1..=4u8).map(move |q| (y, q))).filter(|yq| *yq <= last).collect();
@@ -882,7 +882,7 @@ pub async fn load(tx: &mut PgConnection) -> anyhow::Result<()> {
     // The new An Giang (two-tier) since 1 July 2025, up to the last finished quarter.
     let on = NaiveDate::from_ymd_opt(2025, 7, 1).context("date")?;
     let (province, below) = subtree(tx, "91", on).await?;
-    let communes: Vec<&Unit> = below.iter().filter(|u| u.level == 3 && u.is_valid_on(on)).collect();
+    let communes: Vec<&Unit> = below.iter().filter(|u| u.level == Level::Commune && u.is_valid_on(on)).collect();
     let current = super::Period::containing(crate::units::today()).previous().last_quarter();
     let quarters = quarters_of(2025..=current.0, (2025, 3), current);
     let years: Vec<i32> = (2025..=current.0).collect();

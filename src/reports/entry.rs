@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use crate::catalogue::{Catalogue, DataElement, Expression, Organisation, ValueType};
 use crate::error::FieldErrors;
 use crate::format::{NumberError, NumberRules, check_number, parse_vietnamese_number};
+use crate::units::Level;
 
 /// One input of the form: an element, broken down by organisation where the catalogue says so.
 #[derive(Debug, Clone)]
@@ -29,7 +30,7 @@ impl Field<'_> {
 }
 
 /// The fields a unit of `level` reports, in catalogue order.
-pub fn fields(catalogue: &Catalogue, level: i16) -> Vec<Field<'_>> {
+pub fn fields(catalogue: &Catalogue, level: Level) -> Vec<Field<'_>> {
     let mut fields = Vec::new();
     for element in catalogue.elements.iter().filter(|e| e.reported_at(level) && e.kind() != ValueType::Text) {
         if element.by_organisation {
@@ -158,7 +159,7 @@ pub fn totals(values: &BTreeMap<String, Decimal>) -> HashMap<String, Decimal> {
 /// Keys that are not fields of this level are reported as errors too.
 pub fn check(
     catalogue: &Catalogue,
-    level: i16,
+    level: Level,
     inputs: &BTreeMap<String, Input>,
     notes: &BTreeMap<String, String>,
 ) -> Checked {
@@ -186,7 +187,7 @@ pub fn check(
 
 pub fn run_rules(
     catalogue: &Catalogue,
-    level: i16,
+    level: Level,
     values: &BTreeMap<String, Decimal>,
     notes: &BTreeMap<String, String>,
 ) -> Vec<RuleOutcome> {
@@ -303,7 +304,7 @@ mod tests {
             value_type: "integer".to_owned(),
             aggregation: "sum".to_owned(),
             by_organisation: false,
-            levels: vec![3],
+            levels: vec![Level::Commune],
             description: String::new(),
             sort_order: 0,
             version: 1,
@@ -349,7 +350,7 @@ mod tests {
     #[test]
     fn a_rule_message_shows_both_sides_and_the_arithmetic() {
         let figures = values(&[("GS_TONG", "143"), ("GS_MTTQ", "32"), ("GS_BAN", "17"), ("GS_DTCD", "33")]);
-        let outcomes = run_rules(&catalogue(), 3, &figures, &BTreeMap::new());
+        let outcomes = run_rules(&catalogue(), Level::Commune, &figures, &BTreeMap::new());
         assert_eq!(outcomes.len(), 1);
         let sum = &outcomes[0];
         assert_eq!(sum.working, "Tổng số cuộc giám sát (143) phải bằng 32 + 17 + 33 = 82");
@@ -357,13 +358,13 @@ mod tests {
         assert_eq!((sum.left, sum.right), (Decimal::from(143), Decimal::from(82)));
         // Holding, the rule says nothing.
         let fixed = values(&[("GS_TONG", "82"), ("GS_MTTQ", "32"), ("GS_BAN", "17"), ("GS_DTCD", "33")]);
-        assert!(run_rules(&catalogue(), 3, &fixed, &BTreeMap::new()).is_empty());
+        assert!(run_rules(&catalogue(), Level::Commune, &fixed, &BTreeMap::new()).is_empty());
     }
 
     #[test]
     fn single_elements_are_named_and_missing_parts_count_as_zero() {
         let figures = values(&[("DON_NHAN", "1234"), ("DON_GQ", "1240"), ("GS_TONG", "5"), ("GS_MTTQ", "2")]);
-        let outcomes = run_rules(&catalogue(), 3, &figures, &BTreeMap::new());
+        let outcomes = run_rules(&catalogue(), Level::Commune, &figures, &BTreeMap::new());
         let le = outcomes.iter().find(|o| o.code == "LE").expect("LE fails");
         assert_eq!(
             le.message,
@@ -376,7 +377,7 @@ mod tests {
     #[test]
     fn differences_decimals_and_warnings() {
         let figures = values(&[("GS_MTTQ", "3"), ("GS_BAN", "1"), ("KM", "12.125")]);
-        let outcomes = run_rules(&catalogue(), 3, &figures, &BTreeMap::new());
+        let outcomes = run_rules(&catalogue(), Level::Commune, &figures, &BTreeMap::new());
         let diff = outcomes.iter().find(|o| o.code == "DIFF").expect("DIFF fails");
         assert!(!diff.is_error);
         assert_eq!(diff.message, "3 - 1 = 2 thường không nhỏ hơn đường giao thông nông thôn (12,125).");

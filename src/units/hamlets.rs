@@ -16,7 +16,7 @@ use serde::Deserialize;
 use sqlx::PgPool;
 
 use super::queries::{self, Unit};
-use super::{parse_date, today};
+use super::{Level, parse_date, today};
 use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
 use crate::error::{AppError, AppResult, FieldErrors, ResultExt};
@@ -112,7 +112,7 @@ async fn commune(pool: &PgPool, code: &str) -> AppResult<Unit> {
     let Some(unit) = queries::resolve(pool, code, today()).await? else {
         return Err(super::code_not_found(pool, code, today()).await);
     };
-    if unit.level != 3 {
+    if unit.level != Level::Commune {
         return Err(AppError::NotFound);
     }
     Ok(unit)
@@ -256,7 +256,7 @@ mod tests {
             name: "Xã Vĩnh Hòa".into(),
             short_name: "Vĩnh Hòa".into(),
             kind: "xã".into(),
-            level: 3,
+            level: Level::Commune,
             parent_id: Some(1),
             path: "1.7".into(),
             valid_from: NaiveDate::from_ymd_opt(2025, 7, 1),

@@ -2,6 +2,7 @@
 //! the pages that browse and search them.
 
 pub mod hamlets;
+pub mod level;
 pub mod queries;
 pub mod reference;
 
@@ -13,6 +14,7 @@ use axum::routing::get;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+pub use level::Level;
 pub use queries::Unit;
 
 use crate::error::{AppError, AppResult};
@@ -112,7 +114,11 @@ async fn index(State(state): State<AppState>, layout: Layout, Query(params): Que
         .into_iter()
         .map(|unit| UnitRow { href: unit.link(date), parent_name: String::new(), unit })
         .collect();
-    let counts = queries::counts_on(&state.pool, date).await?.into_iter().map(LevelCount::from).collect();
+    let counts = queries::counts_on(&state.pool, date)
+        .await?
+        .into_iter()
+        .map(|c| LevelCount::of(c.level, c.count, date))
+        .collect();
     Ok(render(&IndexPage {
         layout,
         query,
@@ -125,31 +131,16 @@ async fn index(State(state): State<AppState>, layout: Layout, Query(params): Que
     }))
 }
 
-/// How many units of one level a page counts ("63 tỉnh, thành phố"): the template writes the
-/// number with `vn_number`.
+/// How many units of one level a page counts ("34 tỉnh, thành phố"), named as on the page's
+/// date: the template writes the number with `vn_number`.
 pub struct LevelCount {
     pub label: &'static str,
     pub count: i64,
 }
 
-impl From<queries::TreeCount> for LevelCount {
-    fn from(count: queries::TreeCount) -> Self {
-        LevelCount { label: level_plural(count.level), count: count.count }
-    }
-}
-
-impl From<queries::SubunitCount> for LevelCount {
-    fn from(count: queries::SubunitCount) -> Self {
-        LevelCount { label: level_plural(count.level), count: count.count }
-    }
-}
-
-fn level_plural(level: i16) -> &'static str {
-    match level {
-        1 => "tỉnh, thành phố",
-        2 => "huyện, quận, thị xã, thành phố thuộc tỉnh",
-        3 => "xã, phường, thị trấn, đặc khu",
-        _ => "thôn, ấp, khu phố",
+impl LevelCount {
+    fn of(level: Level, count: i64, date: NaiveDate) -> Self {
+        LevelCount { label: level.plural_on(date), count }
     }
 }
 
@@ -200,7 +191,11 @@ async fn show(
     let to_row = |unit: Unit| UnitRow { href: unit.link(date), parent_name: String::new(), unit };
     let ancestors = queries::ancestors(&state.pool, &unit).await?.into_iter().map(to_row).collect();
     let children = queries::children(&state.pool, unit.id).await?.into_iter().map(to_row).collect();
-    let counts = queries::subtree_counts(&state.pool, &unit).await?.into_iter().map(LevelCount::from).collect();
+    let counts = queries::subtree_counts(&state.pool, &unit)
+        .await?
+        .into_iter()
+        .map(|c| LevelCount::of(c.level, c.count, date))
+        .collect();
     let lineage_row = |link: queries::LineageLink| LineageRow {
         href: link.unit.link(link.effective_on),
         label: link.merge_label().to_owned(),

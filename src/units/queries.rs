@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use sqlx::{FromRow, PgPool};
 
+use super::Level;
 use crate::text::{fold, like_escape};
 
 #[derive(Debug, Clone, FromRow)]
@@ -12,7 +13,7 @@ pub struct Unit {
     pub name: String,
     pub short_name: String,
     pub kind: String,
-    pub level: i16,
+    pub level: Level,
     pub parent_id: Option<i32>,
     pub path: String,
     pub valid_from: Option<NaiveDate>,
@@ -55,15 +56,6 @@ impl Unit {
         }
     }
 
-    pub fn level_name(&self) -> &'static str {
-        match self.level {
-            1 => "Cấp tỉnh",
-            2 => "Cấp huyện",
-            3 => "Cấp xã",
-            _ => "Thôn, ấp, khu phố",
-        }
-    }
-
     pub fn link(&self, preferred: NaiveDate) -> String {
         format!("/units/{}?date={}", self.code, self.a_valid_date(preferred))
     }
@@ -78,7 +70,7 @@ macro_rules! select_units {
     ($rest:literal $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Unit,
-            r#"SELECT id, code, name, short_name, kind, level, parent_id, path::text AS "path!", valid_from, valid_to "#
+            r#"SELECT id, code, name, short_name, kind, level AS "level: Level", parent_id, path::text AS "path!", valid_from, valid_to "#
                 + $rest
             $(, $arg)*
         )
@@ -199,7 +191,7 @@ pub async fn resolve_many(pool: &PgPool, codes: &[String], date: NaiveDate) -> s
     // As `resolve`: the code as written, nothing padded. Arrays of `&str` are bound `as _` (the
     // macros' check knows `Vec<String>` only).
     let rows = sqlx::query!(
-        r#"SELECT DISTINCT ON (c.typed) c.typed AS "typed!", id, code, name, short_name, kind, level, parent_id,
+        r#"SELECT DISTINCT ON (c.typed) c.typed AS "typed!", id, code, name, short_name, kind, level AS "level: Level", parent_id,
                 path::text AS "path!", valid_from, valid_to
          FROM UNNEST($2::text[], $3::text[]) AS c(typed, written) JOIN units ON units.code = c.written
          WHERE (valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to >= $1)
@@ -240,7 +232,7 @@ pub async fn is_within(pool: &PgPool, unit_id: i32, root_id: i32) -> sqlx::Resul
 
 #[derive(Debug, Clone)]
 pub struct SubunitCount {
-    pub level: i16,
+    pub level: Level,
     pub count: i64,
 }
 
@@ -248,7 +240,7 @@ pub struct SubunitCount {
 pub async fn subtree_counts(pool: &PgPool, unit: &Unit) -> sqlx::Result<Vec<SubunitCount>> {
     sqlx::query_as!(
         SubunitCount,
-        r#"SELECT level, count(*) AS "count!" FROM units
+        r#"SELECT level AS "level: Level", count(*) AS "count!" FROM units
          WHERE path <@ $1::ltree AND id <> $2 GROUP BY level ORDER BY level"#,
         &unit.path as _,
         unit.id,
@@ -284,7 +276,7 @@ impl LineageLink {
 macro_rules! lineage_links {
     ($pool:expr, $unit_id:expr, $link:literal) => {{
         let rows = sqlx::query!(
-            r#"SELECT u.id, u.code, u.name, u.short_name, u.kind, u.level, u.parent_id, u.path::text AS "path!",
+            r#"SELECT u.id, u.code, u.name, u.short_name, u.kind, u.level AS "level: Level", u.parent_id, u.path::text AS "path!",
                 u.valid_from, u.valid_to, l.merge_kind, l.note, l.effective_on
          FROM unit_lineage l "#
                 + $link
@@ -411,7 +403,7 @@ pub async fn search(pool: &PgPool, query: &str, limit: i64) -> sqlx::Result<Vec<
     }
     let pattern = format!("%{}%", like_escape(&folded));
     let rows = sqlx::query!(
-        r#"SELECT u.id, u.code, u.name, u.short_name, u.kind, u.level, u.parent_id, u.path::text AS "path!",
+        r#"SELECT u.id, u.code, u.name, u.short_name, u.kind, u.level AS "level: Level", u.parent_id, u.path::text AS "path!",
                 u.valid_from, u.valid_to, p.name AS "parent_name?"
          FROM units u LEFT JOIN units p ON p.id = u.parent_id
          WHERE u.search_key LIKE $1
@@ -434,7 +426,7 @@ pub async fn sort_vietnamese(pool: &PgPool, names: &[String]) -> sqlx::Result<Ve
 
 #[derive(Debug, Clone)]
 pub struct TreeCount {
-    pub level: i16,
+    pub level: Level,
     pub count: i64,
 }
 
@@ -442,7 +434,7 @@ pub struct TreeCount {
 pub async fn counts_on(pool: &PgPool, date: NaiveDate) -> sqlx::Result<Vec<TreeCount>> {
     sqlx::query_as!(
         TreeCount,
-        r#"SELECT level, count(*) AS "count!" FROM units
+        r#"SELECT level AS "level: Level", count(*) AS "count!" FROM units
          WHERE (valid_from IS NULL OR valid_from <= $1) AND (valid_to IS NULL OR valid_to >= $1)
          GROUP BY level ORDER BY level"#,
         date,

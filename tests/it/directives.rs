@@ -160,7 +160,7 @@ async fn targets_differ_by_level_and_wait_for_figures() {
     };
     assert!(row_with("Cấp huyện thuộc Huyện Đức Trọng", "≥ 100%"), "district 100%");
     assert!(row_with("Cấp xã thuộc Huyện Đức Trọng", "> 95%"), "commune > 95%");
-    assert!(row_with("Thôn, ấp, tổ dân phố thuộc Huyện Đức Trọng", "> 90%"), "hamlet > 90%");
+    assert!(row_with("Thôn, ấp, khu phố, tổ dân phố thuộc Huyện Đức Trọng", "> 90%"), "hamlet > 90%");
     assert!(page.contains("từ 1 đến 2"), "per-unit counts read as a range");
     assert!(page.contains("mỗi đơn vị"));
     assert!(page.contains("<span class=\"status-no-data\">Chưa có số liệu</span>"));

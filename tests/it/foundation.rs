@@ -25,7 +25,8 @@ async fn health_is_ok_then_503_when_the_database_is_gone() {
 #[tokio::test]
 async fn each_tree_has_the_official_counts() {
     let app = TestApp::spawn_signed_in().await;
-    let counts = |rows: Vec<queries::TreeCount>| rows.into_iter().map(|c| (c.level, c.count)).collect::<Vec<_>>();
+    let counts =
+        |rows: Vec<queries::TreeCount>| rows.into_iter().map(|c| (c.level.number(), c.count)).collect::<Vec<_>>();
     let before = queries::counts_on(&app.pool, date(2025, 1, 4)).await.expect("counts");
     assert_eq!(counts(before), vec![(1, 63), (2, 696), (3, 10_051)]);
     let last_day = queries::counts_on(&app.pool, date(2025, 6, 30)).await.expect("counts");

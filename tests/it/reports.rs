@@ -1,6 +1,7 @@
 //! Quarterly reports: entry the Vietnamese way, rules, the workflow and who may move it, stale
 //! saves, input kept on errors, the API agreeing with the form, and the demo figures.
 
+use danvan::units::Level;
 use serde_json::{Value, json};
 
 use crate::common::{TestApp, text, unescape};
@@ -1084,14 +1085,16 @@ async fn the_demo_lives_in_todays_an_giang() {
     let period = danvan::reports::Period::Quarter { year, quarter }.code();
 
     // Targets of the term on today's province, for 2026 and for 2030.
-    let targets =
-        danvan::directives::targets::for_unit(&app.pool, Some(&province.path), Some(1)).await.expect("targets");
+    let targets = danvan::directives::targets::for_unit(&app.pool, Some(&province.path), Some(Level::Province))
+        .await
+        .expect("targets");
     let membership = |year| targets.iter().any(|t| t.indicator_code == "TL_DVHV" && t.year == Some(year));
     assert!(membership(2025) && membership(2026) && membership(2030), "{targets:?}");
     let commune = danvan::units::queries::resolve(&app.pool, "30742", date(2025, 7, 1)).await.expect("q").expect("u");
-    let commune_targets =
-        danvan::directives::targets::for_unit(&app.pool, Some(&commune.path), Some(3)).await.expect("targets");
-    assert!(commune_targets.iter().any(|t| t.indicator_code == "TL_TC_HTTNV" && t.scope_level == Some(3)));
+    let commune_targets = danvan::directives::targets::for_unit(&app.pool, Some(&commune.path), Some(Level::Commune))
+        .await
+        .expect("targets");
+    assert!(commune_targets.iter().any(|t| t.indicator_code == "TL_TC_HTTNV" && t.scope_level == Some(Level::Commune)));
 
     // The province's leader sees the targets and communes that differ.
     let leader = app.demo_client("angiang.lanhdao").await;

@@ -14,10 +14,10 @@ use crate::audit::Entry;
 use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
 use crate::directives::DirectiveNumber;
-use crate::directives::display;
+
 use crate::directives::store::{self, Directive, STATUSES};
 use crate::error::{AppError, AppResult, ResultExt};
-use crate::units::{self, Unit};
+use crate::units::{self, Level, Unit};
 use crate::web::{AppState, Flash, Layout, render};
 
 /// What the user typed, kept as typed.
@@ -155,11 +155,12 @@ struct Checked {
     implements: Vec<i32>,
 }
 
-fn level_of_issuer(issuer: &str) -> Option<i16> {
+/// The level of the unit that issues documents signed `…/TU`, `…/HU`, `…/ĐU` (`…/TW`: none).
+fn level_of_issuer(issuer: &str) -> Option<Level> {
     match issuer {
-        "TU" => Some(1),
-        "HU" => Some(2),
-        "ĐU" => Some(3),
+        "TU" => Some(Level::Province),
+        "HU" => Some(Level::District),
+        "ĐU" => Some(Level::Commune),
         _ => None,
     }
 }
@@ -215,7 +216,7 @@ async fn check(
                             Some(l) => format!(
                                 "ký hiệu {} cần đơn vị {}",
                                 number.as_ref().map(|n| n.issuer).unwrap_or(""),
-                                display::level_label(l).to_lowercase()
+                                l.label().to_lowercase()
                             ),
                         };
                         errors.set("unit_code", format!("Đơn vị không khớp cơ quan ban hành: {what}."));

@@ -12,10 +12,11 @@ use super::tasks::TaskForm;
 use super::{Errors, directive_or_404};
 use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action};
-use crate::directives::display::{self, TargetStatus};
+use crate::directives::Comparator;
+use crate::directives::display::TargetStatus;
 use crate::directives::store::{self, Directive};
 use crate::error::{AppError, AppResult};
-use crate::units;
+use crate::units::{self, Level};
 use crate::web::{AppState, Layout, filters, render};
 
 pub struct AssignLine {
@@ -74,8 +75,8 @@ struct ShowPage {
     milestones: Vec<MilestoneView>,
     attachments: Vec<store::Attachment>,
     indicators: Vec<store::IndicatorChoice>,
-    comparators: [(&'static str, &'static str); 6],
-    levels: [i16; 4],
+    comparators: [Comparator; 6],
+    levels: [Level; 4],
     task_form: TaskForm,
     target_form: TargetForm,
     milestone_form: MilestoneForm,
@@ -83,10 +84,6 @@ struct ShowPage {
 }
 
 impl ShowPage {
-    fn level_label(&self, level: &i16) -> &'static str {
-        display::level_label(*level)
-    }
-
     fn has_errors(&self, prefix: &str) -> bool {
         self.errors.has_prefix(prefix)
     }
@@ -104,11 +101,10 @@ async fn task_views(state: &AppState, directive: &Directive) -> AppResult<Vec<Ta
     let mut views = Vec::with_capacity(tasks.len());
     for task in tasks {
         let mut lines = Vec::new();
-        for level in &task.assigned_levels {
-            let plural = display::level_plural(*level);
+        for &level in &task.assigned_levels {
             let (count, text, href) = match (&directive.unit_path, &directive.unit_name, &directive.unit_code) {
                 // The issuing unit's own level (or above it): the unit itself.
-                (Some(path), Some(name), Some(code)) if *level as usize <= path.split('.').count() => {
+                (Some(path), Some(name), Some(code)) if level.number() as usize <= path.split('.').count() => {
                     lines.push(AssignLine {
                         text: format!("{name} (đơn vị ban hành)"),
                         href: Some(format!("/units/{code}?date={date}")),
@@ -116,11 +112,13 @@ async fn task_views(state: &AppState, directive: &Directive) -> AppResult<Vec<Ta
                     continue;
                 }
                 (Some(path), Some(name), Some(code)) => {
-                    let count = store::count_level(&state.pool, Some(path), *level, date).await?;
+                    let count = store::count_level(&state.pool, Some(path), level, date).await?;
+                    let plural = level.plural_on(date);
                     (count, format!("Các {plural} thuộc {name}"), Some(format!("/units/{code}?date={date}")))
                 }
                 _ => {
-                    let count = store::count_level(&state.pool, None, *level, today).await?;
+                    let count = store::count_level(&state.pool, None, level, today).await?;
+                    let plural = level.plural_on(today);
                     (count, format!("Các {plural} trong cả nước"), Some("/units".to_owned()))
                 }
             };
@@ -183,8 +181,8 @@ pub(super) async fn show_page(
         milestones,
         attachments,
         indicators,
-        comparators: display::COMPARATORS,
-        levels: [1, 2, 3, 4],
+        comparators: Comparator::ALL,
+        levels: Level::ALL,
         task_form: kept.task,
         target_form: kept.target,
         milestone_form: kept.milestone,

@@ -1,5 +1,5 @@
 //! The target (chỉ tiêu) forms on a directive's page: adding one, deleting one. How figures
-//! measure against targets is [`crate::directives::targets`]; their wording is in `display`.
+//! measure against targets is [`crate::directives::targets`]; their wording is [`Comparator::wording`].
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -9,11 +9,11 @@ use serde::Deserialize;
 use super::show::{Kept, show_page};
 use super::{Errors, audit_and_commit, created, delete_child, editable, inside_issuer, optional_date};
 use crate::auth::CurrentUser;
-use crate::directives::display;
+use crate::directives::Comparator;
 use crate::directives::store;
 use crate::error::AppResult;
 use crate::format::{NumberRules, parse_vietnamese_number};
-use crate::units;
+use crate::units::{self, Level};
 use crate::web::{AppState, Flash, Layout};
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,7 +66,7 @@ pub(super) async fn add(
     if indicator.is_none() {
         errors.set("target.indicator", "Chọn chỉ số trong danh mục.".to_owned());
     }
-    let comparator = display::COMPARATORS.iter().find(|(c, _)| *c == form.comparator).map(|(c, _)| *c);
+    let comparator = form.comparator.parse::<Comparator>().ok();
     if comparator.is_none() {
         errors.set("target.comparator", "Chọn phép so sánh.".to_owned());
     }
@@ -81,7 +81,7 @@ pub(super) async fn add(
             None
         }
     };
-    let value_max = if comparator == Some("between") {
+    let value_max = if comparator == Some(Comparator::Between) {
         match (value, parse_value(&form.value_max)) {
             (Some(low), Ok(Some(high))) if high >= low => Some(high),
             (_, Ok(Some(_))) => {
@@ -114,7 +114,7 @@ pub(super) async fn add(
     let scope_level = match form.scope_level.trim() {
         "" => None,
         text => {
-            let level = text.parse::<i16>().ok().filter(|l| (1..=4).contains(l));
+            let level = text.parse::<Level>().ok();
             if level.is_none() {
                 errors.set("target.scope_level", "Chọn cấp áp dụng.".to_owned());
             }

@@ -11,7 +11,7 @@ use super::{Errors, audit_and_commit, created, delete_child, editable, inside_is
 use crate::auth::CurrentUser;
 use crate::directives::store;
 use crate::error::{AppError, AppResult};
-use crate::units::{self, Unit};
+use crate::units::{self, Level, Unit};
 use crate::web::{AppState, Flash, Layout};
 
 #[derive(Debug, Default, Deserialize)]
@@ -29,8 +29,8 @@ pub struct TaskForm {
 }
 
 impl TaskForm {
-    pub(super) fn has_level(&self, level: &i16) -> bool {
-        self.levels.iter().any(|l| l.trim() == level.to_string())
+    pub(super) fn has_level(&self, level: &Level) -> bool {
+        self.levels.iter().any(|l| l.parse::<Level>().ok() == Some(*level))
     }
 }
 
@@ -49,7 +49,7 @@ pub(super) async fn add(
     if form.body.trim().is_empty() {
         errors.set("task.body", "Nhập nội dung nhiệm vụ.".to_owned());
     }
-    let levels: Vec<i16> = [1i16, 2, 3, 4].into_iter().filter(|l| form.has_level(l)).collect();
+    let levels: Vec<Level> = Level::ALL.into_iter().filter(|l| form.has_level(l)).collect();
     let deadline = optional_date(&form.deadline, &mut errors, "task.deadline");
     let date = directive.unit_date();
     let mut named: Vec<Unit> = Vec::new();

@@ -3,18 +3,22 @@
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 
+use crate::directives::Comparator;
+use crate::directives::display::TargetStatus;
+use crate::units::Level;
+
 #[derive(Debug, Clone)]
 pub struct Target {
     pub id: i32,
     pub indicator_code: String,
     pub indicator_name: Option<String>,
     pub indicator_unit: Option<String>,
-    pub comparator: String,
+    pub comparator: Comparator,
     pub value: rust_decimal::Decimal,
     pub value_max: Option<rust_decimal::Decimal>,
     pub year: Option<i32>,
     pub deadline: Option<NaiveDate>,
-    pub scope_level: Option<i16>,
+    pub scope_level: Option<Level>,
     pub scope_unit_id: Option<i32>,
     pub scope_unit_name: Option<String>,
     pub per_unit: bool,
@@ -24,7 +28,7 @@ pub struct Target {
 impl Target {
     pub fn wording(&self) -> String {
         let unit = self.indicator_unit.as_deref().unwrap_or("");
-        crate::directives::display::target_wording(&self.comparator, self.value, self.value_max, unit)
+        self.comparator.wording(self.value, self.value_max, unit, 2)
     }
 
     pub fn indicator_label(&self) -> String {
@@ -35,7 +39,7 @@ impl Target {
     pub fn scope_text(&self, issuing_unit: &str) -> String {
         let place = self.scope_unit_name.clone().unwrap_or_else(|| issuing_unit.to_owned());
         let mut text = match self.scope_level {
-            Some(level) => format!("{} thuộc {place}", crate::directives::display::level_label(level)),
+            Some(level) => format!("{} thuộc {place}", level.label()),
             None => format!("Toàn {place}"),
         };
         if self.per_unit {
@@ -53,8 +57,8 @@ impl Target {
     }
 
     /// The status until reports supply figures: "Chưa có số liệu".
-    pub fn status(&self, actual: Option<rust_decimal::Decimal>) -> crate::directives::display::TargetStatus {
-        crate::directives::display::TargetStatus::evaluate(&self.comparator, self.value, self.value_max, actual)
+    pub fn status(&self, actual: Option<rust_decimal::Decimal>) -> TargetStatus {
+        TargetStatus::evaluate(self.comparator, self.value, self.value_max, actual)
     }
 }
 
@@ -62,8 +66,9 @@ pub async fn targets(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<Targe
     sqlx::query_as!(
         Target,
         r#"SELECT t.id, t.indicator_code, i.name AS "indicator_name?",
-                CASE WHEN i.factor = 100 THEN '%' ELSE i.unit END AS "indicator_unit?", t.comparator, t.value,
-                t.value_max, t.year, t.deadline, t.scope_level, t.scope_unit_id, u.name AS "scope_unit_name?",
+                CASE WHEN i.factor = 100 THEN '%' ELSE i.unit END AS "indicator_unit?",
+                t.comparator AS "comparator: Comparator", t.value, t.value_max, t.year, t.deadline,
+                t.scope_level AS "scope_level: Level", t.scope_unit_id, u.name AS "scope_unit_name?",
                 t.per_unit, t.description
          FROM targets t LEFT JOIN indicators i ON i.code = t.indicator_code LEFT JOIN units u ON u.id = t.scope_unit_id
          WHERE t.directive_id = $1 ORDER BY t.indicator_code, t.scope_level NULLS FIRST, t.id"#,
@@ -97,12 +102,12 @@ pub async fn indicator_exists(pool: &PgPool, code: &str) -> sqlx::Result<bool> {
 pub struct NewTarget<'a> {
     pub directive_id: i32,
     pub indicator_code: &'a str,
-    pub comparator: &'a str,
+    pub comparator: Comparator,
     pub value: rust_decimal::Decimal,
     pub value_max: Option<rust_decimal::Decimal>,
     pub year: Option<i32>,
     pub deadline: Option<NaiveDate>,
-    pub scope_level: Option<i16>,
+    pub scope_level: Option<Level>,
     pub scope_unit_id: Option<i32>,
     pub per_unit: bool,
     pub description: &'a str,
@@ -116,12 +121,12 @@ pub async fn insert_target(conn: &mut PgConnection, target: &NewTarget<'_>) -> s
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         target.directive_id,
         target.indicator_code,
-        target.comparator,
+        target.comparator.as_str(),
         target.value,
         target.value_max,
         target.year,
         target.deadline,
-        target.scope_level,
+        target.scope_level.map(Level::number),
         target.scope_unit_id,
         target.per_unit,
         target.description,

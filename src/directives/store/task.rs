@@ -3,20 +3,22 @@
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 
+use crate::units::Level;
+
 #[derive(Debug, Clone)]
 pub struct Task {
     pub id: i32,
     pub number: String,
     pub body: String,
-    pub assigned_levels: Vec<i16>,
+    pub assigned_levels: Vec<Level>,
     pub deadline: Option<NaiveDate>,
 }
 
 pub async fn tasks(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<Task>> {
     sqlx::query_as!(
         Task,
-        "SELECT id, number, body, assigned_levels, deadline FROM directive_tasks
-         WHERE directive_id = $1 ORDER BY sort_order, id",
+        r#"SELECT id, number, body, assigned_levels AS "assigned_levels: Vec<Level>", deadline FROM directive_tasks
+         WHERE directive_id = $1 ORDER BY sort_order, id"#,
         directive_id,
     )
     .fetch_all(pool)
@@ -26,7 +28,7 @@ pub async fn tasks(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<Task>> 
 /// The units named in the tasks of a directive.
 pub async fn task_units(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<(i32, crate::units::Unit)>> {
     let rows = sqlx::query!(
-        r#"SELECT tu.task_id, u.id, u.code, u.name, u.short_name, u.kind, u.level, u.parent_id,
+        r#"SELECT tu.task_id, u.id, u.code, u.name, u.short_name, u.kind, u.level AS "level: Level", u.parent_id,
                 u.path::text AS "path!", u.valid_from, u.valid_to
          FROM directive_task_units tu JOIN directive_tasks t ON t.id = tu.task_id JOIN units u ON u.id = tu.unit_id
          WHERE t.directive_id = $1 ORDER BY u.name COLLATE vietnamese"#,
@@ -55,13 +57,13 @@ pub async fn task_units(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<(i
 }
 
 /// How many units of `level` lie under `root` (None: the whole country) on `date`.
-pub async fn count_level(pool: &PgPool, root_path: Option<&str>, level: i16, date: NaiveDate) -> sqlx::Result<i64> {
+pub async fn count_level(pool: &PgPool, root_path: Option<&str>, level: Level, date: NaiveDate) -> sqlx::Result<i64> {
     // The ltree path is bound as text (`as _`: the macros' check expects PgLTree).
     sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM units
          WHERE level = $1 AND ($2::ltree IS NULL OR path <@ $2::ltree)
            AND (valid_from IS NULL OR valid_from <= $3) AND (valid_to IS NULL OR valid_to >= $3)"#,
-        level,
+        level.number(),
         root_path as _,
         date,
     )
@@ -75,7 +77,7 @@ pub struct NewTask<'a> {
     pub directive_id: i32,
     pub number: &'a str,
     pub body: &'a str,
-    pub assigned_levels: &'a [i16],
+    pub assigned_levels: &'a [Level],
     pub deadline: Option<NaiveDate>,
     /// Where it sorts among the directive's tasks; `None`: after the last one.
     pub sort_order: Option<i32>,
