@@ -188,10 +188,8 @@ async fn listen(pool: PgPool, cache: Arc<AggregateCache>, wake: Arc<tokio::sync:
                 Ok(Some(_)) => wake.notify_one(),
                 // The connection was lost (and is re-established): announcements may be missed.
                 Ok(None) => {
-                    cache.listening.store(false, Ordering::SeqCst);
                     cache.forget_generation();
                     wake.notify_one();
-                    cache.listening.store(true, Ordering::SeqCst);
                 }
                 Err(error) => {
                     tracing::debug!(%error, "mất kết nối nghe thông báo thay đổi số liệu");

@@ -299,14 +299,7 @@ async fn a_cached_dashboard_changes_the_moment_a_report_is_accepted() {
 
 /// The province's `DON_TIEP_NHAN` for 2017-Q1 on the accepted basis, as a server's API says.
 async fn province_received(server: &TestApp, client: &reqwest::Client) -> f64 {
-    let doc: serde_json::Value = client
-        .get(server.url("/api/v1/aggregates/91?period=2017-Q1"))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let doc = server.get_json_as(client, "/api/v1/aggregates/91?period=2017-Q1").await;
     doc["values"]["DON_TIEP_NHAN"].as_f64().unwrap_or(0.0)
 }
 

@@ -303,6 +303,11 @@ impl TestApp {
     }
 
     /// POST `form` to `path` as `client`, as a page's form does: the status and the body.
+    /// `GET path` as `client`, read as JSON (panics on a body that is not JSON).
+    pub async fn get_json_as(&self, client: &reqwest::Client, path: &str) -> serde_json::Value {
+        client.get(self.url(path)).send().await.expect("GET").json().await.expect("json")
+    }
+
     pub async fn post_form_as(&self, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> (u16, String) {
         text(client.post(self.url(path)).form(form).send().await.expect("POST")).await
     }
