@@ -81,8 +81,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Command::Serve(options) = &cli.command {
-        // The server's reads run on this runtime, its writes on one of their own at the
-        // default priority (see `server::READ_NICENESS`).
+        // The server's reads run on this runtime; its connections and writes on a front
+        // runtime of their own at the default priority (`server::serve_until`,
+        // `server::READ_NICENESS`).
         let niceness = danvan::server::reads_niceness(options.read_niceness);
         if niceness > danvan::server::own_niceness() {
             builder.on_thread_start(move || danvan::server::lower_thread_priority(niceness));

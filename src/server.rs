@@ -135,14 +135,15 @@ pub fn lower_process_priority(pid: i32, niceness: i32) {
     }
 }
 
-/// Worker threads of the runtime that serves requests changing data (see [`serve_until`]).
+/// Worker threads of the front runtime: connections, their bytes, and the requests that change
+/// data (see [`serve_until`]).
 pub const WRITE_THREADS: usize = 2;
 
-/// The runtime of the requests that change data, shut down without blocking when dropped
-/// (a runtime must not be dropped inside another one's tasks).
-struct WriteRuntime(Option<tokio::runtime::Runtime>);
+/// The front runtime of [`serve_until`], shut down without blocking when dropped (a runtime
+/// must not be dropped inside another one's tasks).
+struct FrontRuntime(Option<tokio::runtime::Runtime>);
 
-impl Drop for WriteRuntime {
+impl Drop for FrontRuntime {
     fn drop(&mut self) {
         if let Some(runtime) = self.0.take() {
             runtime.shutdown_background();
@@ -150,27 +151,26 @@ impl Drop for WriteRuntime {
     }
 }
 
-/// Whether a request changes data (a save, a submission, an acceptance, a sign-in).
 /// Serves on `listener` until `shutdown` completes, then lets open connections finish their
 /// requests. Each connection speaks HTTP/1.1 through hyper with a header-read
 /// timeout of `header_read_timeout`.
 ///
-/// Requests that change data run on a runtime of their own ([`WRITE_THREADS`] threads) with a
-/// pool of their own, whose connections that runtime drives: at quarter-end, when dashboards
-/// keep both cores busy, a save's twenty-odd round trips to PostgreSQL do not each wait in line
-/// behind dozens of dashboard requests (the operating system schedules the write threads,
-/// which mostly wait, ahead of the busy ones). Both pools reach the same database; nothing else
-/// differs between them.
+/// Two runtimes share the work. The *front* runtime ([`WRITE_THREADS`] threads at the server's
+/// own priority) accepts connections, reads and writes every request's bytes, and runs the
+/// requests that change data with a pool of their own, whose connections it drives. The
+/// requests that only read (dashboards, pages, exports) run on the caller's runtime (its
+/// threads lowered by `main` to the reads' niceness) with the reads' pool. At quarter-end,
+/// when 32 dashboard clients keep both cores busy, a save then never waits in the reads' queue:
+/// neither for its connection to be accepted, nor for its body to be read, nor for its answer
+/// to be written, nor for each of its round trips to PostgreSQL (the front's tasks are short:
+/// the reads' bytes, no computing). Both pools reach the same database; nothing else differs
+/// between them.
 pub async fn serve_until(
     listener: TcpListener,
     state: AppState,
     header_read_timeout: std::time::Duration,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    use hyper_util::service::TowerToHyperService;
-    use tower::Service;
-
     crate::dashboards::rollup::spawn_compactor(state.pool.clone());
     let compact_pool = state.pool.clone();
     if let Some(replica) = &state.replica {
@@ -179,28 +179,67 @@ pub async fn serve_until(
         crate::replica::spawn_monitor(state.pool.clone(), replica.clone());
     }
     crate::dashboards::changes::spawn(state.pool.clone(), state.aggregates.clone());
-    let writes = tokio::runtime::Builder::new_multi_thread()
+    let front = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WRITE_THREADS)
-        .thread_name("danvan-write")
+        .thread_name("danvan-front")
         .enable_all()
         .build()
         .context("không tạo được luồng xử lý ghi")?;
     let write_state = {
-        // Created inside the write runtime: the pool's tasks and connections belong to it.
-        let _entered = writes.enter();
+        // Created inside the front runtime: the pool's tasks and connections belong to it.
+        let _entered = front.enter();
         // Fresh settings: the reads' pool may lower its PostgreSQL processes' priority.
         let pool = db::pool_options(state.pool.options().get_max_connections(), db::PoolPurpose::Requests)
             .connect_lazy_with((*state.pool.connect_options()).clone());
         AppState { pool, ..state.clone() }
     };
-    let write_handle = writes.handle().clone();
-    let writes = WriteRuntime(Some(writes));
+    // The listening socket moves to the front runtime, so that the connections it accepts are
+    // registered with the front's reactor (a socket wakes the runtime it was registered with).
+    let listener = listener.into_std().context("không chuyển được cổng nghe sang luồng tiếp nhận")?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let accepting = front.spawn(accept_until(
+        listener,
+        state,
+        write_state,
+        tokio::runtime::Handle::current(),
+        header_read_timeout,
+        stopped,
+    ));
+    let front = FrontRuntime(Some(front));
+    shutdown.await;
+    let _ = stop.send(());
+    match accepting.await {
+        Ok(result) => result?,
+        Err(error) => tracing::error!(%error, "luồng tiếp nhận kết nối dừng bất thường"),
+    }
+    drop(front);
+    crate::dashboards::rollup::compact_pending(&compact_pool).await;
+    Ok(())
+}
+
+/// The front runtime's accept loop of [`serve_until`]: serves each connection on the front,
+/// hands the requests that only read to `reads` (the caller's runtime) and runs those that
+/// change data where they are. After `stop`, stops accepting and waits at most 30 s for the
+/// open connections' requests.
+async fn accept_until(
+    listener: std::net::TcpListener,
+    state: AppState,
+    write_state: AppState,
+    reads: tokio::runtime::Handle,
+    header_read_timeout: std::time::Duration,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    use tower::Service;
+
+    let listener = TcpListener::from_std(listener).context("không nghe được trên cổng đã mở")?;
     let mut make_service = crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let mut make_write_service = crate::app(write_state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(header_read_timeout);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
+    let mut stop = std::pin::pin!(stop);
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -212,23 +251,23 @@ pub async fn serve_until(
                     continue;
                 }
             },
-            _ = &mut shutdown => break,
+            _ = &mut stop => break,
         };
         let Ok(read_service) = make_service.call(peer).await;
         let Ok(write_service) = make_write_service.call(peer).await;
-        let handle = write_handle.clone();
+        let reads = reads.clone();
         let tower_service = tower::service_fn(move |request: axum::extract::Request<hyper::body::Incoming>| {
             let mut read_service = read_service.clone();
             let mut write_service = write_service.clone();
-            let handle = handle.clone();
+            let reads = reads.clone();
             async move {
-                if !crate::web::routes::changes_data(request.method()) {
-                    return read_service.call(request).await;
+                if crate::web::routes::changes_data(request.method()) {
+                    return write_service.call(request).await;
                 }
-                match handle.spawn(async move { write_service.call(request).await }).await {
+                match reads.spawn(async move { read_service.call(request).await }).await {
                     Ok(response) => response,
                     Err(error) => {
-                        tracing::error!(%error, "yêu cầu ghi dừng bất thường");
+                        tracing::error!(%error, "yêu cầu đọc dừng bất thường");
                         Ok(axum::response::IntoResponse::into_response(axum::http::StatusCode::INTERNAL_SERVER_ERROR))
                     }
                 }
@@ -250,8 +289,6 @@ pub async fn serve_until(
             tracing::warn!("còn kết nối chưa xong sau 30 giây; dừng hẳn");
         }
     }
-    drop(writes);
-    crate::dashboards::rollup::compact_pending(&compact_pool).await;
     Ok(())
 }
 

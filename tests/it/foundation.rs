@@ -202,6 +202,50 @@ async fn a_client_that_sends_its_headers_slowly_is_cut_off() {
     assert!(started.elapsed() < Duration::from_secs(5), "closed after {:?}", started.elapsed());
 }
 
+/// A request that changes data is accepted, read, served and answered without the reads'
+/// runtime: with its threads all busy (here the test's one thread, blocked), a sign-in and a
+/// report save still get their answers. At quarter-end a save then never queues behind the
+/// dashboards being read (`server::serve_until`). With the connections served on the reads'
+/// runtime, neither answer comes before the thread is free again.
+#[tokio::test]
+async fn a_save_is_answered_while_every_reading_thread_is_busy() {
+    let app = TestApp::spawn_with_demo().await;
+    let (login, save) = (app.url("/login"), app.url("/api/v1/reports/30883/2017-Q2"));
+    // A thread and runtime of its own: the client must not need the blocked thread either.
+    let client = std::thread::spawn(move || -> Result<(u16, u16), String> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+        runtime.block_on(async {
+            let client = reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(30))
+                .build()
+                .map_err(|e| e.to_string())?;
+            let form = [("username", "xa.nhaplieu"), ("password", danvan::demo::DEMO_PASSWORD)];
+            let signed_in = client.post(login).form(&form).send().await.map_err(|e| e.to_string())?;
+            let body = serde_json::json!({"version": 0, "values": {"TD_DINH_KY": 1}});
+            let saved = client.put(save).json(&body).send().await.map_err(|e| e.to_string())?;
+            Ok((signed_in.status().as_u16(), saved.status().as_u16()))
+        })
+    });
+    // Holds this runtime's only thread (no await) until the client is done, at most 30 s.
+    let started = std::time::Instant::now();
+    while !client.is_finished() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(client.is_finished(), "the sign-in and the save waited for the reads' threads");
+    assert_eq!(client.join().expect("client thread"), Ok((303, 200)));
+    let figure: String = sqlx::query_scalar(
+        "SELECT v.value::text FROM report_values v JOIN reports r ON r.id = v.report_id \
+         WHERE r.unit_id IN (SELECT id FROM units WHERE code = '30883') AND r.year = 2017 AND r.quarter = 2 \
+           AND v.element_code = 'TD_DINH_KY'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("the saved figure");
+    assert_eq!(figure, "1");
+}
+
 /// A PostgreSQL cluster of its own, stopped under the running app: every route answers 503
 /// with Retry-After (pages and API alike, signed in or not) within about two seconds, and the
 /// app serves again by itself once PostgreSQL is back.
