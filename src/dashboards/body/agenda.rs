@@ -1,0 +1,81 @@
+//! The dashboard's agenda: the tasks assigned to the unit that are past their deadline, and the
+//! reviews (sơ kết, tổng kết) of the directives that concern it, due within 90 days or overdue
+//! within a year. Cached per unit and day.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::dashboards::cache::View;
+use crate::dashboards::scope::Scope;
+
+/// A task assigned to the unit and past its deadline.
+#[derive(Clone)]
+pub struct OverdueTask {
+    pub directive_number: String,
+    pub task_number: String,
+    pub deadline: NaiveDate,
+}
+
+/// A review (sơ kết) or final review (tổng kết) of a directive due within 90 days or overdue
+/// within a year.
+#[derive(Clone)]
+pub struct AgendaMilestone {
+    pub directive_number: String,
+    pub kind: &'static str,
+    pub due_on: NaiveDate,
+    pub overdue: bool,
+}
+
+#[derive(Clone)]
+pub struct Agenda {
+    pub overdue_tasks: Vec<OverdueTask>,
+    pub milestones: Vec<AgendaMilestone>,
+}
+
+impl Agenda {
+    pub fn is_empty(&self) -> bool {
+        self.overdue_tasks.is_empty() && self.milestones.is_empty()
+    }
+}
+
+/// The agenda of the dashboard's unit (the country: the milestones of every directive) on `today`.
+pub async fn agenda(view: &View<'_>, scope: &Scope, today: NaiveDate) -> sqlx::Result<Arc<Agenda>> {
+    let pool = view.pool();
+    view.metadata("agenda", format!("{}|{today}", scope.metadata_key()), || async {
+        let mut overdue_tasks = Vec::new();
+        if let Some(unit) = &scope.unit {
+            for task in crate::directives::tasks_for_unit(pool, unit.id, today).await? {
+                if let Some(deadline) = task.deadline.filter(|d| *d < today) {
+                    overdue_tasks.push(OverdueTask {
+                        directive_number: task.directive_number,
+                        task_number: task.number,
+                        deadline,
+                    });
+                }
+            }
+        }
+        let milestones: Vec<AgendaMilestone> = sqlx::query_as::<_, (String, String, chrono::NaiveDate)>(
+            "SELECT d.number, m.kind, m.due_on FROM milestones m JOIN directives d ON d.id = m.directive_id
+                 LEFT JOIN units issuer ON issuer.id = d.issuing_unit_id
+                 WHERE m.due_on BETWEEN $2 - 365 AND $2 + 90
+                   AND (d.issuing_unit_id IS NULL OR ($1::ltree IS NOT NULL AND $1::ltree <@ issuer.path)
+                        OR ($1::ltree IS NULL) OR issuer.path <@ $1::ltree)
+                 ORDER BY m.due_on LIMIT 20",
+        )
+        .bind(scope.path())
+        .bind(today)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|(directive_number, kind, due_on)| AgendaMilestone {
+            directive_number,
+            kind: if kind == "so_ket" { "Sơ kết" } else { "Tổng kết" },
+            due_on,
+            overdue: due_on < today,
+        })
+        .collect();
+        Ok(Agenda { overdue_tasks, milestones })
+    })
+    .await
+}
