@@ -7,6 +7,12 @@
 //! The subtrees of the country, provinces and districts come from the roll-ups maintained with
 //! every move of a report (`super::rollup`); smaller subtrees (a commune and below, the own
 //! report of a unit) are summed from their reports here.
+//!
+//! Tables: the unit tree is read through `units::tree` (levels, paths of children). The sums
+//! themselves are single statements over `reports` and `report_values` that join `units` (the
+//! subtree, by `ltree` path) and `data_elements` (each element's aggregation rule): summing a
+//! subtree's values is one pass in PostgreSQL, which calls through the owners' functions would
+//! turn into round trips of millions of values.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -15,6 +21,7 @@ use sqlx::{FromRow, PgPool};
 
 use crate::catalogue::Indicator;
 use crate::reports::Period;
+use crate::units::{Level, tree};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Basis {
@@ -131,11 +138,15 @@ fn into_parts(rows: Vec<Row>) -> BTreeMap<String, Totals> {
     parts
 }
 
-async fn root_unit(pool: &PgPool, path: &str) -> sqlx::Result<(i32, i16)> {
+/// The deepest level with roll-ups of its own ([`super::rollup::MAX_LEVEL`]): the country,
+/// provinces and districts are read from roll-ups, communes and below live.
+const DEEPEST_ROLLED_UP: Level = Level::District;
+const _: () = assert!(DEEPEST_ROLLED_UP as i16 == super::rollup::MAX_LEVEL);
+
+/// The root of a subtree from its path, with its level (`None`: no such unit).
+async fn root_unit(pool: &PgPool, path: &str) -> sqlx::Result<(i32, Option<Level>)> {
     let id = root_id(path).unwrap_or(0);
-    let level: Option<i16> =
-        sqlx::query_scalar("SELECT level FROM units WHERE id = $1").bind(id).fetch_optional(pool).await?;
-    Ok((id, level.unwrap_or(i16::MAX)))
+    Ok((id, tree::level_of(pool, id).await?))
 }
 
 /// Whether the subtree under `root_path` is read from roll-ups (the country, a province, a
@@ -143,32 +154,22 @@ async fn root_unit(pool: &PgPool, path: &str) -> sqlx::Result<(i32, i16)> {
 pub async fn is_rolled_up(pool: &PgPool, root_path: Option<&str>) -> sqlx::Result<bool> {
     Ok(match root_path {
         None => true,
-        Some(path) => root_unit(pool, path).await?.1 <= super::rollup::MAX_LEVEL,
+        Some(path) => root_unit(pool, path).await?.1.is_some_and(|level| level <= DEEPEST_ROLLED_UP),
     })
 }
 
 /// The children of a rolled-up root that have roll-ups of their own, as `(id, path)`.
 pub async fn rolled_children(pool: &PgPool, root_path: Option<&str>) -> sqlx::Result<Vec<(i32, String)>> {
     match root_path {
-        None => sqlx::query_as("SELECT id, path::text FROM units WHERE level = 1").fetch_all(pool).await,
-        Some(path) => {
-            sqlx::query_as("SELECT id, path::text FROM units WHERE parent_id = $1 AND level <= $2")
-                .bind(root_id(path).unwrap_or(0))
-                .bind(super::rollup::MAX_LEVEL)
-                .fetch_all(pool)
-                .await
-        }
+        None => tree::province_paths(pool).await,
+        Some(path) => tree::child_paths_down_to(pool, root_id(path).unwrap_or(0), DEEPEST_ROLLED_UP).await,
     }
 }
 
 /// The children of a rolled-up root that have no roll-ups of their own (below level 2: the
 /// communes directly under a province of today), as paths.
 pub async fn live_children(pool: &PgPool, root_path: &str) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT path::text FROM units WHERE parent_id = $1 AND level > $2 ORDER BY path")
-        .bind(root_id(root_path).unwrap_or(0))
-        .bind(super::rollup::MAX_LEVEL)
-        .fetch_all(pool)
-        .await
+    tree::child_paths_below(pool, root_id(root_path).unwrap_or(0), DEEPEST_ROLLED_UP).await
 }
 
 /// Of what roll-ups do not hold under the rolled-up root `root_path`, the parts named in
@@ -356,7 +357,7 @@ pub async fn quarterly(
     let rolled_root = match root_path {
         None => Some(super::rollup::COUNTRY),
         Some(path) => match root_unit(pool, path).await? {
-            (id, level) if level <= super::rollup::MAX_LEVEL => Some(id),
+            (id, Some(level)) if level <= DEEPEST_ROLLED_UP => Some(id),
             _ => None,
         },
     };

@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult};
 use crate::format;
 use crate::replica::routing::ReadPool;
 use crate::reports::Period;
-use crate::units::{Level, Unit};
+use crate::units::{Level, Unit, tree};
 use crate::web::{AppState, Layout, render};
 
 /// One line of the drill-down: a part of the figure, or the total.
@@ -154,14 +154,8 @@ pub async fn drill(
     let composite = history::composite(&view, scope.unit.as_ref(), period, basis).await?;
     let parts = &composite.parts;
     let names: BTreeMap<String, (String, String)> = {
-        let ids: Vec<i32> = parts.keys().filter_map(|p| p.rsplit('.').next()?.parse().ok()).collect();
-        sqlx::query_as::<_, (String, String, String)>("SELECT path::text, name, code FROM units WHERE id = ANY($1)")
-            .bind(&ids)
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .map(|(path, name, code)| (path, (name, code)))
-            .collect()
+        let ids: Vec<i32> = parts.keys().filter_map(|p| aggregate::root_id(p)).collect();
+        tree::names(pool, &ids).await?.into_iter().map(|u| (u.path, (u.name, u.code))).collect()
     };
     let selector = match &indicator {
         Some(ind) => format!("indicator={}", ind.code),

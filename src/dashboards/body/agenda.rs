@@ -4,10 +4,14 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 
 use crate::dashboards::cache::View;
 use crate::dashboards::scope::Scope;
+use crate::directives::store;
+
+/// How many milestones the agenda lists, soonest first.
+const MILESTONES: usize = 20;
 
 /// A task assigned to the unit and past its deadline.
 #[derive(Clone)]
@@ -55,26 +59,18 @@ pub async fn agenda(view: &View<'_>, scope: &Scope, today: NaiveDate) -> sqlx::R
                 }
             }
         }
-        let milestones: Vec<AgendaMilestone> = sqlx::query_as::<_, (String, String, chrono::NaiveDate)>(
-            "SELECT d.number, m.kind, m.due_on FROM milestones m JOIN directives d ON d.id = m.directive_id
-                 LEFT JOIN units issuer ON issuer.id = d.issuing_unit_id
-                 WHERE m.due_on BETWEEN $2 - 365 AND $2 + 90
-                   AND (d.issuing_unit_id IS NULL OR ($1::ltree IS NOT NULL AND $1::ltree <@ issuer.path)
-                        OR ($1::ltree IS NULL) OR issuer.path <@ $1::ltree)
-                 ORDER BY m.due_on LIMIT 20",
-        )
-        .bind(scope.path())
-        .bind(today)
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|(directive_number, kind, due_on)| AgendaMilestone {
-            directive_number,
-            kind: if kind == "so_ket" { "Sơ kết" } else { "Tổng kết" },
-            due_on,
-            overdue: due_on < today,
-        })
-        .collect();
+        let (from, to) = (today - Days::new(365), today + Days::new(90));
+        let milestones: Vec<AgendaMilestone> = store::milestones_due(pool, scope.path(), from, to)
+            .await?
+            .into_iter()
+            .take(MILESTONES)
+            .map(|due| AgendaMilestone {
+                kind: due.milestone.kind_label(),
+                due_on: due.milestone.due_on,
+                overdue: due.milestone.is_overdue(today),
+                directive_number: due.number,
+            })
+            .collect();
         Ok(Agenda { overdue_tasks, milestones })
     })
     .await
