@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use rust_decimal::Decimal;
-use sqlx::{FromRow, PgPool};
+use sqlx::PgPool;
 
 use crate::catalogue::Indicator;
 use crate::reports::Period;
@@ -54,7 +54,7 @@ fn quarter_bounds(period: Period) -> (i32, i32) {
     (key(quarters[0]), key(*quarters.last().unwrap_or(&quarters[0])))
 }
 
-#[derive(FromRow)]
+/// One grouped sum: a part of the tree (a path), an element and organisation, and their total.
 struct Row {
     part: String,
     element_code: String,
@@ -62,16 +62,25 @@ struct Row {
     value: Decimal,
 }
 
-/// The SQL that aggregates the subtree under `$1` (NULL: the whole country) for the quarters
-/// `$2..=$3` and statuses `$4`, grouped by the part of the tree one level below the root
-/// (`part` is that child's path, or the root's own path for the root's own report).
-const GROUPED: &str = "
+/// `sqlx::query_as!(Row, …)` of the statement that aggregates the subtree under `$1` (NULL: the
+/// whole country) for the quarters `$2..=$3` and statuses `$4`, grouped by the part of the tree
+/// one level below the root (`part` is that child's path, or the root's own path for the root's
+/// own report). `$subtree` and `$live_only` are its two conditions: the statement is written
+/// once here and expanded into each of its three shapes (the macros take literals, never
+/// constants). The subtree is two texts rather than `$1 IS NULL OR path <@ $1`, which keeps
+/// PostgreSQL from using the path index once it settles on a generic plan. The root's path is
+/// bound as text (`as _`: the macros' check expects PgLTree).
+macro_rules! grouped {
+    ($subtree:literal, $live_only:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Row,
+            "
 WITH chosen AS (
     SELECT r.id, r.unit_id, r.year * 10 + r.quarter AS yq,
            subltree(u.path, 0, LEAST(nlevel(u.path), COALESCE(nlevel($1::ltree), 0) + 1))::text AS part
     FROM reports r JOIN units u ON u.id = r.unit_id
-    WHERE {subtree}
-      AND {live_only}
+    WHERE " + $subtree + "
+      AND " + $live_only + "
       AND r.year BETWEEN $2 / 10 AND $3 / 10
       AND r.year * 10 + r.quarter BETWEEN $2 AND $3
       AND r.status = ANY($4)
@@ -87,18 +96,16 @@ latest AS (
     FROM vals WHERE aggregation = 'last'
     ORDER BY unit_id, element_code, organisation_code, yq DESC
 )
-SELECT part, element_code, organisation_code, sum(value) AS value FROM (
+SELECT part AS \"part!\", element_code AS \"element_code!\", organisation_code AS \"organisation_code!\",
+       sum(value) AS \"value!\" FROM (
     SELECT part, element_code, organisation_code, value FROM vals WHERE aggregation = 'sum'
     UNION ALL
     SELECT part, element_code, organisation_code, value FROM latest
 ) x
-GROUP BY part, element_code, organisation_code";
-
-/// Fills in the subtree condition. Two texts rather than `$1 IS NULL OR path <@ $1`, which keeps
-/// PostgreSQL from using the path index once it settles on a generic plan.
-fn with_subtree(sql: &str, root_path: Option<&str>) -> String {
-    let condition = if root_path.is_some() { "u.path <@ $1::ltree" } else { "$1::ltree IS NULL" };
-    sql.replace("{subtree}", condition).replace("{live_only}", "TRUE")
+GROUP BY part, element_code, organisation_code"
+            $(, $arg)*
+        )
+    };
 }
 
 /// The root of a subtree, from its path (whose last label is the unit's id).
@@ -184,17 +191,17 @@ pub async fn live_parts_of(
     basis: Basis,
 ) -> sqlx::Result<BTreeMap<String, Totals>> {
     let (from, to) = quarter_bounds(period);
-    let sql = GROUPED
-        .replace("{subtree}", "u.path <@ $1::ltree")
-        .replace("{live_only}", "subltree(u.path, 0, LEAST(nlevel(u.path), nlevel($1::ltree) + 1))::text = ANY($5)");
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(root_path)
-        .bind(from)
-        .bind(to)
-        .bind(basis.statuses())
-        .bind(parts)
-        .fetch_all(pool)
-        .await?;
+    let rows = grouped!(
+        "u.path <@ $1::ltree",
+        "subltree(u.path, 0, LEAST(nlevel(u.path), nlevel($1::ltree) + 1))::text = ANY($5)",
+        root_path as _,
+        from,
+        to,
+        &basis.statuses(),
+        parts,
+    )
+    .fetch_all(pool)
+    .await?;
     Ok(into_parts(rows))
 }
 
@@ -235,13 +242,11 @@ pub async fn live_parts(
     basis: Basis,
 ) -> sqlx::Result<BTreeMap<String, Totals>> {
     let (from, to) = quarter_bounds(period);
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(with_subtree(GROUPED, root_path)))
-        .bind(root_path)
-        .bind(from)
-        .bind(to)
-        .bind(basis.statuses())
-        .fetch_all(pool)
-        .await?;
+    let statuses = basis.statuses();
+    let rows = match root_path {
+        Some(_) => grouped!("u.path <@ $1::ltree", "TRUE", root_path as _, from, to, &statuses).fetch_all(pool).await?,
+        None => grouped!("$1::ltree IS NULL", "TRUE", root_path as _, from, to, &statuses).fetch_all(pool).await?,
+    };
     Ok(into_parts(rows))
 }
 
@@ -256,21 +261,22 @@ pub async fn flows_by_commune(
     basis: Basis,
 ) -> sqlx::Result<BTreeMap<String, Totals>> {
     let (from, to) = quarter_bounds(period);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT CASE WHEN nlevel(u.path) > 3 THEN subltree(u.path, 0, 3) ELSE u.path END::text AS part,
-                v.element_code, v.organisation_code, sum(v.value) AS value
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT CASE WHEN nlevel(u.path) > 3 THEN subltree(u.path, 0, 3) ELSE u.path END::text AS "part!",
+                v.element_code AS "element_code!", v.organisation_code AS "organisation_code!", sum(v.value) AS "value!"
          FROM reports r JOIN units u ON u.id = r.unit_id
          JOIN report_values v ON v.report_id = r.id
          JOIN data_elements e ON e.code = v.element_code
          WHERE u.path <@ $1::ltree AND e.aggregation = 'sum'
            AND r.year BETWEEN $2 / 10 AND $3 / 10 AND r.year * 10 + r.quarter BETWEEN $2 AND $3
            AND r.status = ANY($4)
-         GROUP BY 1, 2, 3",
+         GROUP BY 1, 2, 3"#,
+        root_path as _,
+        from,
+        to,
+        &basis.statuses(),
     )
-    .bind(root_path)
-    .bind(from)
-    .bind(to)
-    .bind(basis.statuses())
     .fetch_all(pool)
     .await?;
     Ok(into_parts(rows))
@@ -354,35 +360,45 @@ pub async fn quarterly(
         y * 10 + i32::from(q)
     };
     let (from, to) = (key(&quarters[0]), key(&quarters[quarters.len() - 1]));
-    let rolled_root = match root_path {
-        None => Some(super::rollup::COUNTRY),
+    let mut by_quarter = match root_path {
+        None => super::rollup::quarterly(pool, super::rollup::COUNTRY, from, to, basis).await?,
         Some(path) => match root_unit(pool, path).await? {
-            (id, Some(level)) if level <= DEEPEST_ROLLED_UP => Some(id),
-            _ => None,
+            (id, Some(level)) if level <= DEEPEST_ROLLED_UP => {
+                super::rollup::quarterly(pool, id, from, to, basis).await?
+            }
+            // A commune or below: small enough to sum live.
+            _ => live_quarterly(pool, path, from, to, basis).await?,
         },
     };
-    if let Some(unit) = rolled_root {
-        let mut by_quarter = super::rollup::quarterly(pool, unit, from, to, basis).await?;
-        return Ok(quarters.into_iter().map(|p| (p, by_quarter.remove(&key(&p)).unwrap_or_default())).collect());
-    }
-    let rows: Vec<(i32, String, String, Decimal)> = sqlx::query_as(sqlx::AssertSqlSafe(with_subtree(
-        "SELECT r.year * 10 + r.quarter AS yq, v.element_code, v.organisation_code, sum(v.value)
+    Ok(quarters.into_iter().map(|p| (p, by_quarter.remove(&key(&p)).unwrap_or_default())).collect())
+}
+
+/// The subtree under `root_path` per quarter from `from` to `to` (`year * 10 + quarter`), summed
+/// from its reports (see [`quarterly`]).
+async fn live_quarterly(
+    pool: &PgPool,
+    root_path: &str,
+    from: i32,
+    to: i32,
+    basis: Basis,
+) -> sqlx::Result<HashMap<i32, Totals>> {
+    let rows = sqlx::query!(
+        r#"SELECT r.year * 10 + r.quarter AS "year_quarter!", v.element_code, v.organisation_code, sum(v.value) AS "value!"
          FROM reports r JOIN units u ON u.id = r.unit_id JOIN report_values v ON v.report_id = r.id
-         WHERE {subtree}
+         WHERE u.path <@ $1::ltree
            AND r.year BETWEEN $2 / 10 AND $3 / 10
            AND r.year * 10 + r.quarter BETWEEN $2 AND $3 AND r.status = ANY($4)
-         GROUP BY 1, 2, 3",
-        root_path,
-    )))
-    .bind(root_path)
-    .bind(from)
-    .bind(to)
-    .bind(basis.statuses())
+         GROUP BY 1, 2, 3"#,
+        root_path as _,
+        from,
+        to,
+        &basis.statuses(),
+    )
     .fetch_all(pool)
     .await?;
     let mut by_quarter: HashMap<i32, Totals> = HashMap::new();
-    for (yq, code, org, value) in rows {
-        add(by_quarter.entry(yq).or_default(), &code, &org, value);
+    for row in rows {
+        add(by_quarter.entry(row.year_quarter).or_default(), &row.element_code, &row.organisation_code, row.value);
     }
-    Ok(quarters.into_iter().map(|p| (p, by_quarter.remove(&key(&p)).unwrap_or_default())).collect())
+    Ok(by_quarter)
 }

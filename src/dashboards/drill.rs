@@ -72,28 +72,29 @@ async fn latest_quarters(
 ) -> sqlx::Result<BTreeMap<String, Period>> {
     let own = scope.path().map(str::to_owned);
     let paths: Vec<String> = parts.keys().filter(|p| Some(p.as_str()) != own.as_deref()).cloned().collect();
-    let rows: Vec<(String, i32)> = sqlx::query_as(
-        "SELECT c.path::text, max(r.year * 10 + r.quarter)
+    // The ltree path is bound as text (`as _`: the macros' check expects PgLTree).
+    let rows = sqlx::query!(
+        r#"SELECT c.path::text AS "path!", max(r.year * 10 + r.quarter) AS "latest!"
          FROM (SELECT p::ltree AS path, false AS own FROM UNNEST($1::text[]) AS p
                UNION ALL SELECT $2::ltree, true WHERE $2 IS NOT NULL) AS c
          JOIN units u ON (c.own AND u.path = c.path) OR (NOT c.own AND u.path <@ c.path)
          JOIN reports r ON r.unit_id = u.id AND r.year * 10 + r.quarter BETWEEN $3 AND $4 AND r.status = ANY($5)
          WHERE EXISTS (SELECT 1 FROM report_values v WHERE v.report_id = r.id AND v.element_code = ANY($6))
-         GROUP BY c.path",
+         GROUP BY c.path"#,
+        &paths,
+        own as _,
+        from,
+        to,
+        &basis.statuses(),
+        codes,
     )
-    .bind(&paths)
-    .bind(own)
-    .bind(from)
-    .bind(to)
-    .bind(basis.statuses())
-    .bind(codes)
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(path, key)| {
-            let quarter = u8::try_from(key % 10).ok()?;
-            Some((path, Period::Quarter { year: key / 10, quarter }))
+        .filter_map(|row| {
+            let quarter = u8::try_from(row.latest % 10).ok()?;
+            Some((row.path, Period::Quarter { year: row.latest / 10, quarter }))
         })
         .collect())
 }
@@ -222,22 +223,23 @@ pub async fn drill(
     // The reports the unit's own figure came from, with the field.
     let mut sources = Vec::new();
     if let Some(unit) = &scope.unit {
-        let rows: Vec<(i32, i16, String, String, Decimal, String)> = sqlx::query_as(
-            "SELECT r.year, r.quarter, v.element_code, v.organisation_code, v.value, r.status
+        let rows = sqlx::query!(
+            "SELECT r.year, r.quarter, v.element_code, v.organisation_code, v.value
              FROM reports r JOIN report_values v ON v.report_id = r.id
              WHERE r.unit_id = $1 AND r.year * 10 + r.quarter BETWEEN $2 AND $3 AND v.element_code = ANY($4)
                AND r.status = ANY($5)
              ORDER BY r.year, r.quarter, v.element_code, v.organisation_code",
+            unit.id,
+            from,
+            to,
+            &codes,
+            &basis.statuses(),
         )
-        .bind(unit.id)
-        .bind(from)
-        .bind(to)
-        .bind(&codes)
-        .bind(basis.statuses())
         .fetch_all(pool)
         .await?;
-        for (year, quarter, element, org, value, _) in rows {
-            let report = Period::Quarter { year, quarter: quarter as u8 };
+        for row in rows {
+            let (element, org) = (row.element_code, row.organisation_code);
+            let report = Period::Quarter { year: row.year, quarter: row.quarter as u8 };
             let field = if org.is_empty() { element.clone() } else { format!("{element}.{org}") };
             let name = catalogue.element(&element).map(|e| e.name.clone()).unwrap_or(element);
             sources.push((
@@ -248,7 +250,7 @@ pub async fn drill(
                     name,
                     if org.is_empty() { String::new() } else { format!(" ({org})") }
                 ),
-                format::format_number(value, 2),
+                format::format_number(row.value, 2),
             ));
         }
     }
