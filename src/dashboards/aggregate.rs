@@ -7,14 +7,21 @@
 //! The subtrees of the country, provinces and districts come from the roll-ups maintained with
 //! every move of a report (`super::rollup`); smaller subtrees (a commune and below, the own
 //! report of a unit) are summed from their reports here.
+//!
+//! Tables: the unit tree is read through `units::tree` (levels, paths of children). The sums
+//! themselves are single statements over `reports` and `report_values` that join `units` (the
+//! subtree, by `ltree` path) and `data_elements` (each element's aggregation rule): summing a
+//! subtree's values is one pass in PostgreSQL, which calls through the owners' functions would
+//! turn into round trips of millions of values.
 
 use std::collections::{BTreeMap, HashMap};
 
 use rust_decimal::Decimal;
-use sqlx::{FromRow, PgPool};
+use sqlx::PgPool;
 
 use crate::catalogue::Indicator;
 use crate::reports::Period;
+use crate::units::{Level, tree};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Basis {
@@ -47,7 +54,7 @@ fn quarter_bounds(period: Period) -> (i32, i32) {
     (key(quarters[0]), key(*quarters.last().unwrap_or(&quarters[0])))
 }
 
-#[derive(FromRow)]
+/// One grouped sum: a part of the tree (a path), an element and organisation, and their total.
 struct Row {
     part: String,
     element_code: String,
@@ -55,16 +62,25 @@ struct Row {
     value: Decimal,
 }
 
-/// The SQL that aggregates the subtree under `$1` (NULL: the whole country) for the quarters
-/// `$2..=$3` and statuses `$4`, grouped by the part of the tree one level below the root
-/// (`part` is that child's path, or the root's own path for the root's own report).
-const GROUPED: &str = "
+/// `sqlx::query_as!(Row, …)` of the statement that aggregates the subtree under `$1` (NULL: the
+/// whole country) for the quarters `$2..=$3` and statuses `$4`, grouped by the part of the tree
+/// one level below the root (`part` is that child's path, or the root's own path for the root's
+/// own report). `$subtree` and `$live_only` are its two conditions: the statement is written
+/// once here and expanded into each of its three shapes (the macros take literals, never
+/// constants). The subtree is two texts rather than `$1 IS NULL OR path <@ $1`, which keeps
+/// PostgreSQL from using the path index once it settles on a generic plan. The root's path is
+/// bound as text (`as _`: the macros' check expects PgLTree).
+macro_rules! grouped {
+    ($subtree:literal, $live_only:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Row,
+            "
 WITH chosen AS (
     SELECT r.id, r.unit_id, r.year * 10 + r.quarter AS yq,
            subltree(u.path, 0, LEAST(nlevel(u.path), COALESCE(nlevel($1::ltree), 0) + 1))::text AS part
     FROM reports r JOIN units u ON u.id = r.unit_id
-    WHERE {subtree}
-      AND {live_only}
+    WHERE " + $subtree + "
+      AND " + $live_only + "
       AND r.year BETWEEN $2 / 10 AND $3 / 10
       AND r.year * 10 + r.quarter BETWEEN $2 AND $3
       AND r.status = ANY($4)
@@ -80,18 +96,16 @@ latest AS (
     FROM vals WHERE aggregation = 'last'
     ORDER BY unit_id, element_code, organisation_code, yq DESC
 )
-SELECT part, element_code, organisation_code, sum(value) AS value FROM (
+SELECT part AS \"part!\", element_code AS \"element_code!\", organisation_code AS \"organisation_code!\",
+       sum(value) AS \"value!\" FROM (
     SELECT part, element_code, organisation_code, value FROM vals WHERE aggregation = 'sum'
     UNION ALL
     SELECT part, element_code, organisation_code, value FROM latest
 ) x
-GROUP BY part, element_code, organisation_code";
-
-/// Fills in the subtree condition. Two texts rather than `$1 IS NULL OR path <@ $1`, which keeps
-/// PostgreSQL from using the path index once it settles on a generic plan.
-fn with_subtree(sql: &str, root_path: Option<&str>) -> String {
-    let condition = if root_path.is_some() { "u.path <@ $1::ltree" } else { "$1::ltree IS NULL" };
-    sql.replace("{subtree}", condition).replace("{live_only}", "TRUE")
+GROUP BY part, element_code, organisation_code"
+            $(, $arg)*
+        )
+    };
 }
 
 /// The root of a subtree, from its path (whose last label is the unit's id).
@@ -131,11 +145,15 @@ fn into_parts(rows: Vec<Row>) -> BTreeMap<String, Totals> {
     parts
 }
 
-async fn root_unit(pool: &PgPool, path: &str) -> sqlx::Result<(i32, i16)> {
+/// The deepest level with roll-ups of its own ([`super::rollup::MAX_LEVEL`]): the country,
+/// provinces and districts are read from roll-ups, communes and below live.
+const DEEPEST_ROLLED_UP: Level = Level::District;
+const _: () = assert!(DEEPEST_ROLLED_UP as i16 == super::rollup::MAX_LEVEL);
+
+/// The root of a subtree from its path, with its level (`None`: no such unit).
+async fn root_unit(pool: &PgPool, path: &str) -> sqlx::Result<(i32, Option<Level>)> {
     let id = root_id(path).unwrap_or(0);
-    let level: Option<i16> =
-        sqlx::query_scalar("SELECT level FROM units WHERE id = $1").bind(id).fetch_optional(pool).await?;
-    Ok((id, level.unwrap_or(i16::MAX)))
+    Ok((id, tree::level_of(pool, id).await?))
 }
 
 /// Whether the subtree under `root_path` is read from roll-ups (the country, a province, a
@@ -143,32 +161,22 @@ async fn root_unit(pool: &PgPool, path: &str) -> sqlx::Result<(i32, i16)> {
 pub async fn is_rolled_up(pool: &PgPool, root_path: Option<&str>) -> sqlx::Result<bool> {
     Ok(match root_path {
         None => true,
-        Some(path) => root_unit(pool, path).await?.1 <= super::rollup::MAX_LEVEL,
+        Some(path) => root_unit(pool, path).await?.1.is_some_and(|level| level <= DEEPEST_ROLLED_UP),
     })
 }
 
 /// The children of a rolled-up root that have roll-ups of their own, as `(id, path)`.
 pub async fn rolled_children(pool: &PgPool, root_path: Option<&str>) -> sqlx::Result<Vec<(i32, String)>> {
     match root_path {
-        None => sqlx::query_as("SELECT id, path::text FROM units WHERE level = 1").fetch_all(pool).await,
-        Some(path) => {
-            sqlx::query_as("SELECT id, path::text FROM units WHERE parent_id = $1 AND level <= $2")
-                .bind(root_id(path).unwrap_or(0))
-                .bind(super::rollup::MAX_LEVEL)
-                .fetch_all(pool)
-                .await
-        }
+        None => tree::province_paths(pool).await,
+        Some(path) => tree::child_paths_down_to(pool, root_id(path).unwrap_or(0), DEEPEST_ROLLED_UP).await,
     }
 }
 
 /// The children of a rolled-up root that have no roll-ups of their own (below level 2: the
 /// communes directly under a province of today), as paths.
 pub async fn live_children(pool: &PgPool, root_path: &str) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT path::text FROM units WHERE parent_id = $1 AND level > $2 ORDER BY path")
-        .bind(root_id(root_path).unwrap_or(0))
-        .bind(super::rollup::MAX_LEVEL)
-        .fetch_all(pool)
-        .await
+    tree::child_paths_below(pool, root_id(root_path).unwrap_or(0), DEEPEST_ROLLED_UP).await
 }
 
 /// Of what roll-ups do not hold under the rolled-up root `root_path`, the parts named in
@@ -183,17 +191,17 @@ pub async fn live_parts_of(
     basis: Basis,
 ) -> sqlx::Result<BTreeMap<String, Totals>> {
     let (from, to) = quarter_bounds(period);
-    let sql = GROUPED
-        .replace("{subtree}", "u.path <@ $1::ltree")
-        .replace("{live_only}", "subltree(u.path, 0, LEAST(nlevel(u.path), nlevel($1::ltree) + 1))::text = ANY($5)");
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(root_path)
-        .bind(from)
-        .bind(to)
-        .bind(basis.statuses())
-        .bind(parts)
-        .fetch_all(pool)
-        .await?;
+    let rows = grouped!(
+        "u.path <@ $1::ltree",
+        "subltree(u.path, 0, LEAST(nlevel(u.path), nlevel($1::ltree) + 1))::text = ANY($5)",
+        root_path as _,
+        from,
+        to,
+        &basis.statuses(),
+        parts,
+    )
+    .fetch_all(pool)
+    .await?;
     Ok(into_parts(rows))
 }
 
@@ -234,13 +242,11 @@ pub async fn live_parts(
     basis: Basis,
 ) -> sqlx::Result<BTreeMap<String, Totals>> {
     let (from, to) = quarter_bounds(period);
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(with_subtree(GROUPED, root_path)))
-        .bind(root_path)
-        .bind(from)
-        .bind(to)
-        .bind(basis.statuses())
-        .fetch_all(pool)
-        .await?;
+    let statuses = basis.statuses();
+    let rows = match root_path {
+        Some(_) => grouped!("u.path <@ $1::ltree", "TRUE", root_path as _, from, to, &statuses).fetch_all(pool).await?,
+        None => grouped!("$1::ltree IS NULL", "TRUE", root_path as _, from, to, &statuses).fetch_all(pool).await?,
+    };
     Ok(into_parts(rows))
 }
 
@@ -255,21 +261,22 @@ pub async fn flows_by_commune(
     basis: Basis,
 ) -> sqlx::Result<BTreeMap<String, Totals>> {
     let (from, to) = quarter_bounds(period);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT CASE WHEN nlevel(u.path) > 3 THEN subltree(u.path, 0, 3) ELSE u.path END::text AS part,
-                v.element_code, v.organisation_code, sum(v.value) AS value
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT CASE WHEN nlevel(u.path) > 3 THEN subltree(u.path, 0, 3) ELSE u.path END::text AS "part!",
+                v.element_code AS "element_code!", v.organisation_code AS "organisation_code!", sum(v.value) AS "value!"
          FROM reports r JOIN units u ON u.id = r.unit_id
          JOIN report_values v ON v.report_id = r.id
          JOIN data_elements e ON e.code = v.element_code
          WHERE u.path <@ $1::ltree AND e.aggregation = 'sum'
            AND r.year BETWEEN $2 / 10 AND $3 / 10 AND r.year * 10 + r.quarter BETWEEN $2 AND $3
            AND r.status = ANY($4)
-         GROUP BY 1, 2, 3",
+         GROUP BY 1, 2, 3"#,
+        root_path as _,
+        from,
+        to,
+        &basis.statuses(),
     )
-    .bind(root_path)
-    .bind(from)
-    .bind(to)
-    .bind(basis.statuses())
     .fetch_all(pool)
     .await?;
     Ok(into_parts(rows))
@@ -353,35 +360,45 @@ pub async fn quarterly(
         y * 10 + i32::from(q)
     };
     let (from, to) = (key(&quarters[0]), key(&quarters[quarters.len() - 1]));
-    let rolled_root = match root_path {
-        None => Some(super::rollup::COUNTRY),
+    let mut by_quarter = match root_path {
+        None => super::rollup::quarterly(pool, super::rollup::COUNTRY, from, to, basis).await?,
         Some(path) => match root_unit(pool, path).await? {
-            (id, level) if level <= super::rollup::MAX_LEVEL => Some(id),
-            _ => None,
+            (id, Some(level)) if level <= DEEPEST_ROLLED_UP => {
+                super::rollup::quarterly(pool, id, from, to, basis).await?
+            }
+            // A commune or below: small enough to sum live.
+            _ => live_quarterly(pool, path, from, to, basis).await?,
         },
     };
-    if let Some(unit) = rolled_root {
-        let mut by_quarter = super::rollup::quarterly(pool, unit, from, to, basis).await?;
-        return Ok(quarters.into_iter().map(|p| (p, by_quarter.remove(&key(&p)).unwrap_or_default())).collect());
-    }
-    let rows: Vec<(i32, String, String, Decimal)> = sqlx::query_as(sqlx::AssertSqlSafe(with_subtree(
-        "SELECT r.year * 10 + r.quarter AS yq, v.element_code, v.organisation_code, sum(v.value)
+    Ok(quarters.into_iter().map(|p| (p, by_quarter.remove(&key(&p)).unwrap_or_default())).collect())
+}
+
+/// The subtree under `root_path` per quarter from `from` to `to` (`year * 10 + quarter`), summed
+/// from its reports (see [`quarterly`]).
+async fn live_quarterly(
+    pool: &PgPool,
+    root_path: &str,
+    from: i32,
+    to: i32,
+    basis: Basis,
+) -> sqlx::Result<HashMap<i32, Totals>> {
+    let rows = sqlx::query!(
+        r#"SELECT r.year * 10 + r.quarter AS "year_quarter!", v.element_code, v.organisation_code, sum(v.value) AS "value!"
          FROM reports r JOIN units u ON u.id = r.unit_id JOIN report_values v ON v.report_id = r.id
-         WHERE {subtree}
+         WHERE u.path <@ $1::ltree
            AND r.year BETWEEN $2 / 10 AND $3 / 10
            AND r.year * 10 + r.quarter BETWEEN $2 AND $3 AND r.status = ANY($4)
-         GROUP BY 1, 2, 3",
-        root_path,
-    )))
-    .bind(root_path)
-    .bind(from)
-    .bind(to)
-    .bind(basis.statuses())
+         GROUP BY 1, 2, 3"#,
+        root_path as _,
+        from,
+        to,
+        &basis.statuses(),
+    )
     .fetch_all(pool)
     .await?;
     let mut by_quarter: HashMap<i32, Totals> = HashMap::new();
-    for (yq, code, org, value) in rows {
-        add(by_quarter.entry(yq).or_default(), &code, &org, value);
+    for row in rows {
+        add(by_quarter.entry(row.year_quarter).or_default(), &row.element_code, &row.organisation_code, row.value);
     }
-    Ok(quarters.into_iter().map(|p| (p, by_quarter.remove(&key(&p)).unwrap_or_default())).collect())
+    Ok(by_quarter)
 }

@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::aggregate::{Basis, Totals};
+use super::scope::{parse_unit_date, scope};
 use crate::auth::CurrentUser;
 use crate::catalogue::{Catalogue, Indicator};
 use crate::error::AppResult;
@@ -145,11 +146,11 @@ pub async fn aggregates(
             )));
         }
     };
-    if let Err(crate::error::AppError::BadRequest(message)) = super::parse_unit_date(&query.unit_date) {
+    if let Err(crate::error::AppError::BadRequest(message)) = parse_unit_date(&query.unit_date) {
         return Ok(unprocessable(message));
     }
     let view = state.aggregates.view_for(&read).await?;
-    let scope = super::scope(&view, &user, &code, &query.period, &query.unit_date).await?;
+    let scope = scope(&view, &user, &code, &query.period, &query.unit_date).await?;
     let period = scope.period;
     let catalogue = view.catalogue().await?;
     let composite = super::history::composite(&view, scope.unit.as_ref(), period, basis).await?;

@@ -1,7 +1,9 @@
 //! `danvan synth`: national-scale synthetic data for the benchmark — every pre-reform commune,
 //! about 40 figures, quarterly for ten years (some 16 million values), then every commune of
 //! the two-tier tree from 2025-Q3 to 2026-Q3, so that dashboards are measured across the reform;
-//! generated inside PostgreSQL so that it takes well under a minute.
+//! generated inside PostgreSQL so that it takes well under a minute. A bulk load, not a
+//! workflow: it writes `reports` and `report_values` itself (dropping and rebuilding their
+//! constraints around the insert), then rebuilds the roll-ups from them once.
 
 use std::time::Instant;
 
@@ -18,6 +20,13 @@ pub const LAST: (i32, u8) = (2025, 2);
 pub const NEW_FIRST: (i32, u8) = (2025, 3);
 pub const NEW_LAST: (i32, u8) = (2026, 3);
 
+/// Runs one fixed statement of the bulk load, named in the error when it fails.
+macro_rules! run {
+    ($tx:ident, $sql:literal) => {
+        sqlx::query!($sql).execute(&mut *$tx).await.with_context(|| $sql)?
+    };
+}
+
 pub async fn run(pool: &PgPool, elements: usize) -> anyhow::Result<()> {
     run_within(pool, elements, None).await
 }
@@ -26,7 +35,7 @@ pub async fn run(pool: &PgPool, elements: usize) -> anyhow::Result<()> {
 /// reused code means the old province and the new one), or the whole country with `None`.
 pub async fn run_within(pool: &PgPool, elements: usize, province: Option<&str>) -> anyhow::Result<()> {
     let started = Instant::now();
-    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM reports").fetch_one(pool).await?;
+    let existing = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM reports"#).fetch_one(pool).await?;
     if existing > 0 {
         bail!(
             "Cơ sở dữ liệu đã có {existing} báo cáo: dùng synth trên một thư mục dữ liệu (hoặc DATABASE_URL) riêng. \
@@ -57,7 +66,7 @@ pub async fn run_within(pool: &PgPool, elements: usize, province: Option<&str>) 
     // The communes of the old tree (in force until the eve of the reform) over the ten years,
     // and those of the two-tier tree (in force from the reform) since.
     let reform = crate::units::reference::reform_date();
-    let reports = sqlx::query(
+    let reports = sqlx::query!(
         "INSERT INTO reports (unit_id, year, quarter, status, version, submitted_at, reviewed_at)
          SELECT u.id, q.yq / 10, q.yq % 10, 'da_duyet', 1,
                 make_date(q.yq / 10, (q.yq % 10) * 3, 18), make_date(q.yq / 10, (q.yq % 10) * 3, 25)
@@ -68,31 +77,27 @@ pub async fn run_within(pool: &PgPool, elements: usize, province: Option<&str>) 
                 OR (u.valid_from = $5::date AND q.yq BETWEEN $3 AND $4))
            AND ($6::text IS NULL
                 OR u.path <@ ANY (ARRAY(SELECT p.path FROM units p WHERE p.level = 1 AND p.code = $6)))",
+        key(FIRST),
+        key(LAST),
+        key(NEW_FIRST),
+        key(NEW_LAST),
+        reform,
+        province,
     )
-    .bind(key(FIRST))
-    .bind(key(LAST))
-    .bind(key(NEW_FIRST))
-    .bind(key(NEW_LAST))
-    .bind(reform)
-    .bind(province)
     .execute(pool)
     .await?
     .rows_affected();
     // Bulk load: checking two foreign keys and maintaining two indexes row by row is most of the
     // cost, so they are dropped and rebuilt (and validated) once, in the same transaction.
     let mut tx = pool.begin().await?;
-    for statement in [
-        "SET LOCAL maintenance_work_mem = '512MB'",
-        "SET LOCAL synchronous_commit = off",
-        "ALTER TABLE report_values DROP CONSTRAINT report_values_report_id_fkey",
-        "ALTER TABLE report_values DROP CONSTRAINT report_values_element_code_fkey",
-        "ALTER TABLE report_values DROP CONSTRAINT report_values_pkey",
-        "DROP INDEX report_values_element",
-    ] {
-        sqlx::query(statement).execute(&mut *tx).await.with_context(|| statement.to_owned())?;
-    }
+    run!(tx, "SET LOCAL maintenance_work_mem = '512MB'");
+    run!(tx, "SET LOCAL synchronous_commit = off");
+    run!(tx, "ALTER TABLE report_values DROP CONSTRAINT report_values_report_id_fkey");
+    run!(tx, "ALTER TABLE report_values DROP CONSTRAINT report_values_element_code_fkey");
+    run!(tx, "ALTER TABLE report_values DROP CONSTRAINT report_values_pkey");
+    run!(tx, "DROP INDEX report_values_element");
     // Values: a stable pseudo-random figure per unit, element and quarter; stocks grow slowly.
-    let values = sqlx::query(
+    let values = sqlx::query!(
         "INSERT INTO report_values (report_id, element_code, organisation_code, value)
          SELECT r.id, k.code, k.org,
                 CASE WHEN e.aggregation = 'last'
@@ -101,28 +106,33 @@ pub async fn run_within(pool: &PgPool, elements: usize, province: Option<&str>) 
          FROM reports r
          CROSS JOIN UNNEST($1::text[], $2::text[]) AS k(code, org)
          JOIN data_elements e ON e.code = k.code",
+        &codes,
+        &orgs,
     )
-    .bind(&codes)
-    .bind(&orgs)
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    for statement in [
+    run!(
+        tx,
         "ALTER TABLE report_values ADD CONSTRAINT report_values_pkey
-             PRIMARY KEY (report_id, element_code, organisation_code)",
-        "CREATE INDEX report_values_element ON report_values (element_code)",
+             PRIMARY KEY (report_id, element_code, organisation_code)"
+    );
+    run!(tx, "CREATE INDEX report_values_element ON report_values (element_code)");
+    run!(
+        tx,
         "ALTER TABLE report_values ADD CONSTRAINT report_values_report_id_fkey
-             FOREIGN KEY (report_id) REFERENCES reports (id) ON DELETE CASCADE NOT VALID",
+             FOREIGN KEY (report_id) REFERENCES reports (id) ON DELETE CASCADE NOT VALID"
+    );
+    run!(
+        tx,
         "ALTER TABLE report_values ADD CONSTRAINT report_values_element_code_fkey
-             FOREIGN KEY (element_code) REFERENCES data_elements (code) NOT VALID",
-        "ALTER TABLE report_values VALIDATE CONSTRAINT report_values_report_id_fkey",
-        "ALTER TABLE report_values VALIDATE CONSTRAINT report_values_element_code_fkey",
-    ] {
-        sqlx::query(statement).execute(&mut *tx).await.with_context(|| statement.to_owned())?;
-    }
+             FOREIGN KEY (element_code) REFERENCES data_elements (code) NOT VALID"
+    );
+    run!(tx, "ALTER TABLE report_values VALIDATE CONSTRAINT report_values_report_id_fkey");
+    run!(tx, "ALTER TABLE report_values VALIDATE CONSTRAINT report_values_element_code_fkey");
     tx.commit().await?;
-    sqlx::query("ANALYZE reports").execute(pool).await?;
-    sqlx::query("ANALYZE report_values").execute(pool).await?;
+    sqlx::query!("ANALYZE reports").execute(pool).await?;
+    sqlx::query!("ANALYZE report_values").execute(pool).await?;
     // Written directly, not through the workflow: the roll-ups are computed once from them.
     let rolled = std::time::Instant::now();
     let rows = super::rollup::rebuild(pool).await?;

@@ -5,6 +5,7 @@ pub mod hamlets;
 pub mod level;
 pub mod queries;
 pub mod reference;
+pub mod tree;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
