@@ -783,6 +783,8 @@ async fn history_runs_through_the_lineage_across_the_reform() {
     .execute(&app.pool)
     .await
     .expect("target");
+    // Written beside the server, as another server would: its announcement is not waited for.
+    app.cache.forget_generation();
     let (_, page) =
         text(national.get(app.url("/dashboards/68?period=2025-Q4&unit_date=2025-07-01")).send().await.expect("GET"))
             .await;
