@@ -692,7 +692,7 @@ async fn insert_reports(
         }
     }
     // One statement for the reports, one for their events, one for their values.
-    let inserted: Vec<(i32, i32, i32, i16, chrono::DateTime<Utc>)> = sqlx::query_as(
+    let inserted = sqlx::query!(
         "INSERT INTO reports (unit_id, year, quarter, status, version, ket_qua, han_che, phuong_huong,
                               submitted_at, reviewed_at, created_at, updated_at)
          SELECT u, y, q, s, 1, k, $6, $7,
@@ -702,22 +702,23 @@ async fn insert_reports(
          FROM UNNEST($1::int[], $2::int[], $3::int2[], $4::text[], $5::text[], $8::timestamptz[])
               AS x(u, y, q, s, k, t)
          RETURNING id, unit_id, year, quarter, updated_at",
+        &rows.unit,
+        &rows.year,
+        &rows.quarter,
+        &rows.status,
+        &rows.ket_qua,
+        "Chất lượng sinh hoạt chi hội ở một số địa bàn dân cư còn hạn chế.",
+        "Tiếp tục phát triển đoàn viên, hội viên; nâng chất lượng đối thoại với Nhân dân.",
+        &rows.sent,
     )
-    .bind(&rows.unit)
-    .bind(&rows.year)
-    .bind(&rows.quarter)
-    .bind(&rows.status)
-    .bind(&rows.ket_qua)
-    .bind("Chất lượng sinh hoạt chi hội ở một số địa bàn dân cư còn hạn chế.")
-    .bind("Tiếp tục phát triển đoàn viên, hội viên; nâng chất lượng đối thoại với Nhân dân.")
-    .bind(&rows.sent)
     .fetch_all(&mut *tx)
     .await
     .context("báo cáo mẫu")?;
     let mut events = EventRows::default();
     let (mut report_ids, mut codes, mut orgs, mut values) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (report_id, unit_id, year, quarter, sent) in inserted {
-        let quarter = u8::try_from(quarter).context("quý")?;
+    for row in inserted {
+        let (report_id, unit_id, year, sent) = (row.id, row.unit_id, row.year, row.updated_at);
+        let quarter = u8::try_from(row.quarter).context("quý")?;
         let Some(plan) = plans.get(&(unit_id, year, quarter)) else { continue };
         let status = plan.status.unwrap_or("nhap");
         let mut steps: Vec<(&str, &str, &str, i64)> = Vec::new();
@@ -752,27 +753,27 @@ async fn insert_reports(
             }
         }
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO report_events (report_id, actor_name, from_status, to_status, remarks, at)
          SELECT * FROM UNNEST($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])",
+        &events.report,
+        &events.actor,
+        &events.from,
+        &events.to,
+        &events.remarks,
+        &events.at,
     )
-    .bind(&events.report)
-    .bind(&events.actor)
-    .bind(&events.from)
-    .bind(&events.to)
-    .bind(&events.remarks)
-    .bind(&events.at)
     .execute(&mut *tx)
     .await
     .context("diễn biến báo cáo mẫu")?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO report_values (report_id, element_code, organisation_code, value)
          SELECT * FROM UNNEST($1::int[], $2::text[], $3::text[], $4::numeric[])",
+        &report_ids,
+        &codes,
+        &orgs,
+        &values,
     )
-    .bind(&report_ids)
-    .bind(&codes)
-    .bind(&orgs)
-    .bind(&values)
     .execute(&mut *tx)
     .await
     .context("giá trị báo cáo mẫu")?;
@@ -803,12 +804,15 @@ async fn subtree(tx: &mut PgConnection, code: &str, on: NaiveDate) -> anyhow::Re
     let root = crate::units::queries::resolve_in(&mut *tx, code, on)
         .await?
         .with_context(|| format!("không có đơn vị {code} ngày {on}"))?;
-    let all: Vec<Unit> = sqlx::query_as(
-        "SELECT id, code, name, short_name, kind, level, parent_id, path::text AS path, valid_from, valid_to
-         FROM units WHERE path <@ $1::ltree AND id <> $2 ORDER BY path",
+    // The path is `ltree`, bound as text (`as _`: the macros' check expects PgLTree).
+    let all = sqlx::query_as!(
+        Unit,
+        r#"SELECT id, code, name, short_name, kind, level AS "level: Level", parent_id, path::text AS "path!",
+                  valid_from, valid_to
+           FROM units WHERE path <@ $1::ltree AND id <> $2 ORDER BY path"#,
+        &root.path as _,
+        root.id,
     )
-    .bind(&root.path)
-    .bind(root.id)
     .fetch_all(&mut *tx)
     .await?;
     Ok((root, all))

@@ -63,12 +63,12 @@ pub fn routes() -> Vec<RouteSpec> {
 
 /// The deployment's reporting calendar (settings `report_cutoff_day`, `report_due_working_days`).
 pub async fn calendar(pool: &PgPool) -> sqlx::Result<Calendar> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT key, value FROM settings WHERE key IN ('report_cutoff_day', 'report_due_working_days')")
+    let rows =
+        sqlx::query!("SELECT key, value FROM settings WHERE key IN ('report_cutoff_day', 'report_due_working_days')")
             .fetch_all(pool)
             .await?;
     let mut calendar = Calendar::default();
-    for (key, value) in rows {
+    for (key, value) in rows.into_iter().map(|row| (row.key, row.value)) {
         match (key.as_str(), value.trim().parse::<u32>()) {
             ("report_cutoff_day", Ok(day)) if (1..=28).contains(&day) => calendar.cutoff_day = day,
             ("report_due_working_days", Ok(days)) if days <= 30 => calendar.due_working_days = days,

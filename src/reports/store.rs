@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool};
 
 /// The statuses belong to the workflow; named here too for the callers that read them with
 /// the reports (metrics, dashboards, exports).
@@ -53,7 +54,7 @@ impl Narrative {
     }
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Report {
     pub id: i32,
     pub unit_id: i32,
@@ -66,8 +67,8 @@ pub struct Report {
     pub nguyen_nhan: String,
     pub phuong_huong: String,
     pub kien_nghi: String,
-    pub raw_inputs: sqlx::types::Json<BTreeMap<String, String>>,
-    pub rule_notes: sqlx::types::Json<BTreeMap<String, String>>,
+    pub raw_inputs: Json<BTreeMap<String, String>>,
+    pub rule_notes: Json<BTreeMap<String, String>>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub reviewed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
@@ -89,15 +90,76 @@ impl Report {
     }
 }
 
-const COLUMNS: &str = "id, unit_id, year, quarter, status, version, ket_qua, han_che, nguyen_nhan, phuong_huong,
-     kien_nghi, raw_inputs, rule_notes, submitted_at, reviewed_at, updated_at";
+/// Statements over `reports` that read whole [`Report`]s: `sqlx::query_as!(Report, …)` with the
+/// columns of [`Report`] (the macros take string literals, joined with `+`, never constants).
+///
+/// - `select_reports!("FROM reports WHERE …", args…)`: `SELECT <columns> FROM reports WHERE …`;
+/// - `select_reports!(with "WITH saved AS (…) ", "FROM saved", args…)`: the columns read from a
+///   CTE, each marked as PostgreSQL cannot prove it (`"id!"`: a CTE's columns are not the table's).
+///
+/// The typed text and the rule notes are `jsonb`, read as `Json<BTreeMap<String, String>>`.
+macro_rules! select_reports {
+    (with $with:literal, $rest:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Report,
+            $with
+                + r#"SELECT id AS "id!", unit_id AS "unit_id!", year AS "year!", quarter AS "quarter!", status AS "status!",
+                            version AS "version!", ket_qua AS "ket_qua!", han_che AS "han_che!",
+                            nguyen_nhan AS "nguyen_nhan!", phuong_huong AS "phuong_huong!", kien_nghi AS "kien_nghi!",
+                            raw_inputs AS "raw_inputs!: Json<BTreeMap<String, String>>",
+                            rule_notes AS "rule_notes!: Json<BTreeMap<String, String>>",
+                            submitted_at AS "submitted_at?", reviewed_at AS "reviewed_at?", updated_at AS "updated_at!" "#
+                + $rest
+            $(, $arg)*
+        )
+    };
+    ($rest:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Report,
+            r#"SELECT id, unit_id, year, quarter, status, version, ket_qua, han_che, nguyen_nhan, phuong_huong, kien_nghi,
+                      raw_inputs AS "raw_inputs: Json<BTreeMap<String, String>>",
+                      rule_notes AS "rule_notes: Json<BTreeMap<String, String>>",
+                      submitted_at, reviewed_at, updated_at "#
+                + $rest
+            $(, $arg)*
+        )
+    };
+}
+
+/// `sqlx::query_as!(StoredRow, …)`: the columns of [`Report`] read from `$from` (`reports`, or
+/// a CTE with its columns) named `report`, and beside each row the figures stored for it as
+/// three arrays in one order (`None` for a report without figures), read by one
+/// `LEFT JOIN LATERAL`; `$with` goes before, `$rest` after.
+macro_rules! select_stored {
+    ($with:literal, $from:literal, $rest:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            StoredRow,
+            $with
+                + r#"SELECT id AS "id!", unit_id AS "unit_id!", year AS "year!", quarter AS "quarter!", status AS "status!",
+                            version AS "version!", ket_qua AS "ket_qua!", han_che AS "han_che!",
+                            nguyen_nhan AS "nguyen_nhan!", phuong_huong AS "phuong_huong!", kien_nghi AS "kien_nghi!",
+                            raw_inputs AS "raw_inputs!: Json<BTreeMap<String, String>>",
+                            rule_notes AS "rule_notes!: Json<BTreeMap<String, String>>",
+                            submitted_at AS "submitted_at?", reviewed_at AS "reviewed_at?", updated_at AS "updated_at!",
+                            v.stored_codes AS "stored_codes?: Vec<String>",
+                            v.stored_organisations AS "stored_organisations?: Vec<String>",
+                            v.stored_values AS "stored_values?: Vec<Decimal>" "#
+                + $from
+                + r#" AS report
+                 LEFT JOIN LATERAL (
+                     SELECT array_agg(element_code ORDER BY element_code, organisation_code) AS stored_codes,
+                            array_agg(organisation_code ORDER BY element_code, organisation_code) AS stored_organisations,
+                            array_agg(value ORDER BY element_code, organisation_code) AS stored_values
+                     FROM report_values WHERE report_id = report.id
+                 ) v ON true "#
+                + $rest
+            $(, $arg)*
+        )
+    };
+}
 
 pub async fn find(pool: &PgPool, unit_id: i32, year: i32, quarter: u8) -> sqlx::Result<Option<Report>> {
-    let sql = format!("SELECT {COLUMNS} FROM reports WHERE unit_id = $1 AND year = $2 AND quarter = $3");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(unit_id)
-        .bind(year)
-        .bind(i16::from(quarter))
+    select_reports!("FROM reports WHERE unit_id = $1 AND year = $2 AND quarter = $3", unit_id, year, i16::from(quarter))
         .fetch_optional(pool)
         .await
 }
@@ -106,22 +168,20 @@ pub async fn find(pool: &PgPool, unit_id: i32, year: i32, quarter: u8) -> sqlx::
 /// `tra_lai`, `da_duyet` — those with no report are absent), for the metrics endpoint. One scan
 /// of `reports`: call it every few seconds at most.
 pub async fn count_by_status(pool: &PgPool) -> sqlx::Result<Vec<(Status, i64)>> {
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT status, count(*) FROM reports GROUP BY status").fetch_all(pool).await?;
-    Ok(rows.into_iter().map(|(status, count)| (Status::parse(&status), count)).collect())
+    let rows =
+        sqlx::query!(r#"SELECT status, count(*) AS "count!" FROM reports GROUP BY status"#).fetch_all(pool).await?;
+    Ok(rows.into_iter().map(|row| (Status::parse(&row.status), row.count)).collect())
 }
 
 /// The stored values by field key (`CODE` or `CODE.ORG`).
 pub async fn values(pool: &PgPool, report_id: i32) -> sqlx::Result<BTreeMap<String, Decimal>> {
-    let rows: Vec<(String, String, Decimal)> =
-        sqlx::query_as("SELECT element_code, organisation_code, value FROM report_values WHERE report_id = $1")
-            .bind(report_id)
-            .fetch_all(pool)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(code, org, value)| (if org.is_empty() { code } else { format!("{code}.{org}") }, value))
-        .collect())
+    let rows = sqlx::query!(
+        "SELECT element_code, organisation_code, value FROM report_values WHERE report_id = $1",
+        report_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|row| (field_key(row.element_code, &row.organisation_code), row.value)).collect())
 }
 
 /// `CODE`, or `CODE.ORG` for a figure broken down by organisation.
@@ -133,11 +193,14 @@ fn field_key(code: String, organisation: &str) -> String {
 /// import of a province's year names 2 000).
 async fn select_many<'e>(executor: impl sqlx::PgExecutor<'e>, keys: &[(i32, i32, u8)]) -> sqlx::Result<Vec<Report>> {
     let (units, years, quarters) = key_columns(keys);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM reports
-         WHERE (unit_id, year, quarter) IN (SELECT * FROM UNNEST($1::int[], $2::int[], $3::smallint[]))"
-    );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(units).bind(years).bind(quarters).fetch_all(executor).await
+    select_reports!(
+        "FROM reports WHERE (unit_id, year, quarter) IN (SELECT * FROM UNNEST($1::int[], $2::int[], $3::smallint[]))",
+        &units,
+        &years,
+        &quarters,
+    )
+    .fetch_all(executor)
+    .await
 }
 
 /// The keys as three columns for `UNNEST($1::int[], $2::int[], $3::smallint[])`.
@@ -150,13 +213,63 @@ fn key_columns(keys: &[(i32, i32, u8)]) -> (Vec<i32>, Vec<i32>, Vec<i16>) {
 }
 
 /// A report as its row holds it, with every figure stored for it.
-#[derive(Debug, FromRow)]
+#[derive(Debug)]
 struct Stored {
-    #[sqlx(flatten)]
     report: Report,
     stored_codes: Option<Vec<String>>,
     stored_organisations: Option<Vec<String>>,
     stored_values: Option<Vec<Decimal>>,
+}
+
+/// A row of [`select_stored!`]: the columns of [`Report`] and the three arrays of [`Stored`].
+struct StoredRow {
+    id: i32,
+    unit_id: i32,
+    year: i32,
+    quarter: i16,
+    status: String,
+    version: i32,
+    ket_qua: String,
+    han_che: String,
+    nguyen_nhan: String,
+    phuong_huong: String,
+    kien_nghi: String,
+    raw_inputs: Json<BTreeMap<String, String>>,
+    rule_notes: Json<BTreeMap<String, String>>,
+    submitted_at: Option<DateTime<Utc>>,
+    reviewed_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+    stored_codes: Option<Vec<String>>,
+    stored_organisations: Option<Vec<String>>,
+    stored_values: Option<Vec<Decimal>>,
+}
+
+impl From<StoredRow> for Stored {
+    fn from(row: StoredRow) -> Self {
+        Stored {
+            report: Report {
+                id: row.id,
+                unit_id: row.unit_id,
+                year: row.year,
+                quarter: row.quarter,
+                status: row.status,
+                version: row.version,
+                ket_qua: row.ket_qua,
+                han_che: row.han_che,
+                nguyen_nhan: row.nguyen_nhan,
+                phuong_huong: row.phuong_huong,
+                kien_nghi: row.kien_nghi,
+                raw_inputs: row.raw_inputs,
+                rule_notes: row.rule_notes,
+                submitted_at: row.submitted_at,
+                reviewed_at: row.reviewed_at,
+                updated_at: row.updated_at,
+            },
+            stored_codes: row.stored_codes,
+            stored_organisations: row.stored_organisations,
+            stored_values: row.stored_values,
+        }
+    }
 }
 
 impl Stored {
@@ -173,19 +286,6 @@ impl Stored {
     }
 }
 
-/// The join that reads, beside each row of `reports` (or of a CTE with its columns, named
-/// `table`), the columns [`Stored`] reads its figures from: three arrays in one order.
-fn stored_figures(table: &str) -> String {
-    format!(
-        "LEFT JOIN LATERAL (
-             SELECT array_agg(element_code ORDER BY element_code, organisation_code) AS stored_codes,
-                    array_agg(organisation_code ORDER BY element_code, organisation_code) AS stored_organisations,
-                    array_agg(value ORDER BY element_code, organisation_code) AS stored_values
-             FROM report_values WHERE report_id = {table}.id
-         ) v ON true"
-    )
-}
-
 /// The reports these keys name, those that exist, each row locked until the transaction ends
 /// (in the order of their ids, so that two batches cannot deadlock on rows both hold), with
 /// their figures: one round trip where a lock and a read of the values took two.
@@ -196,15 +296,18 @@ fn stored_figures(table: &str) -> String {
 /// its figures are not used.
 async fn lock_many(tx: &mut PgConnection, keys: &[(i32, i32, u8)]) -> sqlx::Result<Vec<Stored>> {
     let (units, years, quarters) = key_columns(keys);
-    let sql = format!(
-        "SELECT {COLUMNS}, v.stored_codes, v.stored_organisations, v.stored_values
-         FROM reports
-         {}
-         WHERE (unit_id, year, quarter) IN (SELECT * FROM UNNEST($1::int[], $2::int[], $3::smallint[]))
-         ORDER BY id FOR UPDATE OF reports",
-        stored_figures("reports")
-    );
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(units).bind(years).bind(quarters).fetch_all(&mut *tx).await
+    let rows = select_stored!(
+        "",
+        "FROM reports",
+        "WHERE (unit_id, year, quarter) IN (SELECT * FROM UNNEST($1::int[], $2::int[], $3::smallint[]))
+         ORDER BY id FOR UPDATE OF report",
+        &units,
+        &years,
+        &quarters,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(rows.into_iter().map(Stored::from).collect())
 }
 
 /// [`find`] for many (unit, year, quarter) keys in one query: the reports that exist.
@@ -217,15 +320,18 @@ pub async fn values_many<'e>(
     executor: impl sqlx::PgExecutor<'e>,
     report_ids: &[i32],
 ) -> sqlx::Result<HashMap<i32, BTreeMap<String, Decimal>>> {
-    let rows: Vec<(i32, String, String, Decimal)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT report_id, element_code, organisation_code, value FROM report_values WHERE report_id = ANY($1)",
+        report_ids,
     )
-    .bind(report_ids)
     .fetch_all(executor)
     .await?;
     let mut by_report: HashMap<i32, BTreeMap<String, Decimal>> = HashMap::new();
-    for (report_id, code, org, value) in rows {
-        by_report.entry(report_id).or_default().insert(field_key(code, &org), value);
+    for row in rows {
+        by_report
+            .entry(row.report_id)
+            .or_default()
+            .insert(field_key(row.element_code, &row.organisation_code), row.value);
     }
     Ok(by_report)
 }
@@ -239,14 +345,15 @@ pub struct Names {
 }
 
 pub async fn names(pool: &PgPool) -> sqlx::Result<Names> {
-    let elements: Vec<(String, String)> =
-        sqlx::query_as("SELECT code, name FROM data_elements").fetch_all(pool).await?;
-    let organisations: Vec<(String, String)> =
-        sqlx::query_as("SELECT code, short_name FROM organisations").fetch_all(pool).await?;
-    Ok(Names { elements: elements.into_iter().collect(), organisations: organisations.into_iter().collect() })
+    let elements = sqlx::query!("SELECT code, name FROM data_elements").fetch_all(pool).await?;
+    let organisations = sqlx::query!("SELECT code, short_name FROM organisations").fetch_all(pool).await?;
+    Ok(Names {
+        elements: elements.into_iter().map(|row| (row.code, row.name)).collect(),
+        organisations: organisations.into_iter().map(|row| (row.code, row.short_name)).collect(),
+    })
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct TaskProgress {
     pub task_id: i32,
     pub status: String,
@@ -254,10 +361,13 @@ pub struct TaskProgress {
 }
 
 pub async fn task_progress(pool: &PgPool, report_id: i32) -> sqlx::Result<Vec<TaskProgress>> {
-    sqlx::query_as("SELECT task_id, status, note FROM report_task_progress WHERE report_id = $1")
-        .bind(report_id)
-        .fetch_all(pool)
-        .await
+    sqlx::query_as!(
+        TaskProgress,
+        "SELECT task_id, status, note FROM report_task_progress WHERE report_id = $1",
+        report_id
+    )
+    .fetch_all(pool)
+    .await
 }
 
 /// Everything a save writes.
@@ -408,17 +518,17 @@ pub async fn save_many_with_values(
         // ON CONFLICT: a concurrent first save wins; its report is then found below and this
         // save is stale, as in `save`.
         let (units, years, quarters) = key_columns(&missing);
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO reports (unit_id, year, quarter, version, updated_by)
              SELECT k.unit_id, k.year, k.quarter, 0, $4
              FROM UNNEST($1::int[], $2::int[], $3::smallint[]) AS k(unit_id, year, quarter)
              ORDER BY 1, 2, 3
              ON CONFLICT (unit_id, year, quarter) DO NOTHING",
+            &units,
+            &years,
+            &quarters,
+            actor.0,
         )
-        .bind(units)
-        .bind(years)
-        .bind(quarters)
-        .bind(actor.0)
         .execute(&mut *tx)
         .await?;
         existing.extend(by_key(lock_many(&mut *tx, &missing).await?));
@@ -521,8 +631,15 @@ pub async fn save_many_with_values(
     // Everything in one statement: each round trip of a save waits its turn for a core while
     // dashboards keep both busy (issue 12: saves p99 < 30 ms at quarter-end). The keys gone
     // and the keys written are disjoint, so no row is changed twice; empty arrays write nothing.
-    let sql = format!(
-        "WITH gone AS (
+    let task_keys: Vec<&(i32, i32)> = progress.keys().collect();
+    let task_reports: Vec<i32> = task_keys.iter().map(|k| k.0).collect();
+    let task_ids: Vec<i32> = task_keys.iter().map(|k| k.1).collect();
+    let task_states: Vec<&str> = progress.values().map(|v| v.0).collect();
+    let task_notes: Vec<&str> = progress.values().map(|v| v.1).collect();
+    // Arrays of borrowed or optional elements are bound `as _` (the macros' check knows
+    // `Vec<String>` and the like only); the SQL casts each to its type.
+    let saved: Vec<Report> = select_reports!(
+        with r#"WITH gone AS (
              DELETE FROM report_values v
              USING UNNEST($1::int[], $2::text[], $3::text[]) AS d(report_id, element_code, organisation_code)
              WHERE v.report_id = d.report_id AND v.element_code = d.element_code
@@ -556,37 +673,36 @@ pub async fn save_many_with_values(
                   AS d(report_id, raw, new_ket_qua, new_han_che, new_nguyen_nhan, new_phuong_huong, new_kien_nghi,
                        new_notes)
              WHERE id = d.report_id
-             RETURNING {COLUMNS}
+             RETURNING reports.*
          )
-         SELECT {COLUMNS} FROM saved"
-    );
-    let task_keys: Vec<&(i32, i32)> = progress.keys().collect();
-    let saved: Vec<Report> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(&gone_ids)
-        .bind(&gone_codes)
-        .bind(&gone_orgs)
-        .bind(&new_ids)
-        .bind(&new_codes)
-        .bind(&new_orgs)
-        .bind(&new_values)
-        .bind(task_keys.iter().map(|k| k.0).collect::<Vec<i32>>())
-        .bind(task_keys.iter().map(|k| k.1).collect::<Vec<i32>>())
-        .bind(progress.values().map(|v| v.0).collect::<Vec<&str>>())
-        .bind(progress.values().map(|v| v.1).collect::<Vec<&str>>())
-        .bind(&ids)
-        .bind(&raw)
-        .bind(actor.0)
-        .bind(section(|n| &n.ket_qua))
-        .bind(section(|n| &n.han_che))
-        .bind(section(|n| &n.nguyen_nhan))
-        .bind(section(|n| &n.phuong_huong))
-        .bind(section(|n| &n.kien_nghi))
-        .bind(&notes)
-        .bind(&versions)
-        .bind(&snapshots)
-        .bind(actor.1)
-        .fetch_all(&mut *tx)
-        .await?;
+         "#,
+        "FROM saved",
+        &gone_ids,
+        gone_codes as _,
+        gone_orgs as _,
+        &new_ids,
+        new_codes as _,
+        new_orgs as _,
+        &new_values,
+        &task_reports,
+        &task_ids,
+        task_states as _,
+        task_notes as _,
+        &ids,
+        &raw,
+        actor.0,
+        section(|n| &n.ket_qua) as _,
+        section(|n| &n.han_che) as _,
+        section(|n| &n.nguyen_nhan) as _,
+        section(|n| &n.phuong_huong) as _,
+        section(|n| &n.kien_nghi) as _,
+        notes as _,
+        &versions,
+        &snapshots,
+        actor.1,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     let mut saved: HashMap<i32, Report> = saved.into_iter().map(|r| (r.id, r)).collect();
     let mut reports = Vec::with_capacity(ids.len());
     for (id, values) in ids.iter().zip(held) {
@@ -604,14 +720,14 @@ async fn record_snapshot(
     snapshot: &Snapshot,
     saved_by: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO report_snapshots (report_id, version, data, saved_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT (report_id, version) DO NOTHING",
+        report.id,
+        report.version,
+        serde_json::to_value(snapshot).unwrap_or_default(),
+        saved_by,
     )
-    .bind(report.id)
-    .bind(report.version)
-    .bind(serde_json::to_value(snapshot).unwrap_or_default())
-    .bind(saved_by)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -625,18 +741,18 @@ pub async fn find_for_update(
     year: i32,
     quarter: u8,
 ) -> sqlx::Result<Option<Report>> {
-    let sql = format!("SELECT {COLUMNS} FROM reports WHERE unit_id = $1 AND year = $2 AND quarter = $3 FOR UPDATE");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(unit_id)
-        .bind(year)
-        .bind(i16::from(quarter))
-        .fetch_optional(&mut *tx)
-        .await
+    select_reports!(
+        "FROM reports WHERE unit_id = $1 AND year = $2 AND quarter = $3 FOR UPDATE",
+        unit_id,
+        year,
+        i16::from(quarter),
+    )
+    .fetch_optional(&mut *tx)
+    .await
 }
 
 pub async fn by_id(tx: &mut PgConnection, id: i32) -> sqlx::Result<Report> {
-    let sql = format!("SELECT {COLUMNS} FROM reports WHERE id = $1");
-    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&mut *tx).await
+    select_reports!("FROM reports WHERE id = $1", id).fetch_one(&mut *tx).await
 }
 
 /// What a version held: enough to tell a person what changed since they opened the report.
@@ -652,24 +768,24 @@ pub struct Snapshot {
 /// What the report held at `version`: its snapshot, or for versions recorded before review
 /// actions kept snapshots, the latest one before it.
 pub async fn snapshot(pool: &PgPool, report_id: i32, version: i32) -> sqlx::Result<Option<Snapshot>> {
-    let data: Option<serde_json::Value> = sqlx::query_scalar(
+    let data = sqlx::query_scalar!(
         "SELECT data FROM report_snapshots WHERE report_id = $1 AND version <= $2 ORDER BY version DESC LIMIT 1",
+        report_id,
+        version,
     )
-    .bind(report_id)
-    .bind(version)
     .fetch_optional(pool)
     .await?;
     Ok(data.and_then(|d| serde_json::from_value(d).ok()))
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Event {
     pub at: DateTime<Utc>,
     pub actor_name: String,
     pub from_status: Option<String>,
     pub to_status: String,
     pub remarks: String,
-    pub field_remarks: sqlx::types::Json<BTreeMap<String, String>>,
+    pub field_remarks: Json<BTreeMap<String, String>>,
 }
 
 impl Event {
@@ -683,11 +799,13 @@ impl Event {
 }
 
 pub async fn events(pool: &PgPool, report_id: i32) -> sqlx::Result<Vec<Event>> {
-    sqlx::query_as(
-        "SELECT at, actor_name, from_status, to_status, remarks, field_remarks
-         FROM report_events WHERE report_id = $1 ORDER BY at, id",
+    sqlx::query_as!(
+        Event,
+        r#"SELECT at, actor_name, from_status, to_status, remarks,
+                  field_remarks AS "field_remarks: Json<BTreeMap<String, String>>"
+           FROM report_events WHERE report_id = $1 ORDER BY at, id"#,
+        report_id,
     )
-    .bind(report_id)
     .fetch_all(pool)
     .await
 }
@@ -711,7 +829,7 @@ pub async fn transition(
     let rollup = crate::dashboards::rollup::before_move(&mut *tx, report.unit_id, report.year).await?;
     // The status and its event in one statement, which returns the figures for the new
     // version's snapshot (a move changes none): one round trip where four were.
-    let sql = format!(
+    let moved: Stored = select_stored!(
         "WITH moved AS (
              UPDATE reports SET status = $2, version = version + 1, updated_at = now(),
                     submitted_at = CASE WHEN $3 THEN now() ELSE submitted_at END,
@@ -719,29 +837,28 @@ pub async fn transition(
                     reviewed_at = CASE WHEN $4 THEN now() ELSE reviewed_at END,
                     reviewed_by = CASE WHEN $4 THEN $5 ELSE reviewed_by END
              WHERE id = $1
-             RETURNING {COLUMNS}
+             RETURNING reports.*
          ),
          event AS (
              INSERT INTO report_events (report_id, actor_id, actor_name, from_status, to_status, remarks, field_remarks)
              VALUES ($1, $5, $6, $7, $2, $8, $9)
          )
-         SELECT {COLUMNS}, v.stored_codes, v.stored_organisations, v.stored_values
-         FROM moved
-         {}",
-        stored_figures("moved")
-    );
-    let moved: Stored = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(report.id)
-        .bind(to.as_str())
-        .bind(submitted)
-        .bind(reviewed)
-        .bind(actor.0)
-        .bind(actor.1)
-        .bind(&report.status)
-        .bind(remarks)
-        .bind(serde_json::to_value(field_remarks).unwrap_or_default())
-        .fetch_one(&mut *tx)
-        .await?;
+         ",
+        "FROM moved",
+        "",
+        report.id,
+        to.as_str(),
+        submitted,
+        reviewed,
+        actor.0,
+        actor.1,
+        &report.status,
+        remarks,
+        serde_json::to_value(field_remarks).unwrap_or_default(),
+    )
+    .fetch_one(&mut *tx)
+    .await?
+    .into();
     let mut change = crate::dashboards::rollup::after_move(&mut *tx, rollup).await?;
     if to == Status::Submitted && report.submitted_at.is_none() {
         // A first submission changes completeness (who submitted, how late), which dashboards
@@ -756,7 +873,7 @@ pub async fn transition(
 
 /// The first time each report of these units for the quarter was submitted, and whether an
 /// accepted report was reopened and is being corrected (accepted once, not accepted now).
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct OverviewRow {
     pub unit_id: i32,
     pub status: Option<String>,
@@ -774,22 +891,23 @@ impl OverviewRow {
 }
 
 pub async fn overview(pool: &PgPool, unit_ids: &[i32], year: i32, quarter: u8) -> sqlx::Result<Vec<OverviewRow>> {
-    sqlx::query_as(
-        // The CASEs keep units without a report from running the event subqueries at all (the
-        // planner may scan report_events for each of them: 51 ms for the country's provinces).
-        "SELECT u.id AS unit_id, r.status,
-                CASE WHEN r.id IS NOT NULL THEN
-                    (SELECT min(e.at) FROM report_events e WHERE e.report_id = r.id AND e.to_status = 'da_gui')
-                END AS first_submitted_at,
-                CASE WHEN r.id IS NULL THEN false ELSE
-                    EXISTS (SELECT 1 FROM report_events e WHERE e.report_id = r.id AND e.from_status = 'da_duyet')
-                END AS reopened
-         FROM UNNEST($1::int[]) AS u(id)
-         LEFT JOIN reports r ON r.unit_id = u.id AND r.year = $2 AND r.quarter = $3",
+    // The CASEs keep units without a report from running the event subqueries at all (the
+    // planner may scan report_events for each of them: 51 ms for the country's provinces).
+    sqlx::query_as!(
+        OverviewRow,
+        r#"SELECT u.id AS "unit_id!", r.status AS "status?",
+                  CASE WHEN r.id IS NOT NULL THEN
+                      (SELECT min(e.at) FROM report_events e WHERE e.report_id = r.id AND e.to_status = 'da_gui')
+                  END AS first_submitted_at,
+                  CASE WHEN r.id IS NULL THEN false ELSE
+                      EXISTS (SELECT 1 FROM report_events e WHERE e.report_id = r.id AND e.from_status = 'da_duyet')
+                  END AS "reopened!"
+           FROM UNNEST($1::int[]) AS u(id)
+           LEFT JOIN reports r ON r.unit_id = u.id AND r.year = $2 AND r.quarter = $3"#,
+        unit_ids,
+        year,
+        i16::from(quarter),
     )
-    .bind(unit_ids)
-    .bind(year)
-    .bind(i16::from(quarter))
     .fetch_all(pool)
     .await
 }
