@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 
+use super::Quarter;
 /// The statuses belong to the workflow; named here too for the callers that read them with
 /// the reports (metrics, dashboards, exports).
 pub use super::workflow::Status;
@@ -189,9 +190,12 @@ fn field_key(code: String, organisation: &str) -> String {
     if organisation.is_empty() { code } else { format!("{code}.{organisation}") }
 }
 
-/// The reports these (unit, year, quarter) keys name, those that exist, in one query (an
-/// import of a province's year names 2 000).
-async fn select_many<'e>(executor: impl sqlx::PgExecutor<'e>, keys: &[(i32, i32, u8)]) -> sqlx::Result<Vec<Report>> {
+/// A report's key: its unit's id and its quarter.
+type Key = (i32, Quarter);
+
+/// The reports these keys name, those that exist, in one query (an import of a province's
+/// year names 2 000).
+async fn select_many<'e>(executor: impl sqlx::PgExecutor<'e>, keys: &[Key]) -> sqlx::Result<Vec<Report>> {
     let (units, years, quarters) = key_columns(keys);
     select_reports!(
         "FROM reports WHERE (unit_id, year, quarter) IN (SELECT * FROM UNNEST($1::int[], $2::int[], $3::smallint[]))",
@@ -204,11 +208,11 @@ async fn select_many<'e>(executor: impl sqlx::PgExecutor<'e>, keys: &[(i32, i32,
 }
 
 /// The keys as three columns for `UNNEST($1::int[], $2::int[], $3::smallint[])`.
-fn key_columns(keys: &[(i32, i32, u8)]) -> (Vec<i32>, Vec<i32>, Vec<i16>) {
+fn key_columns(keys: &[Key]) -> (Vec<i32>, Vec<i32>, Vec<i16>) {
     (
-        keys.iter().map(|k| k.0).collect(),
-        keys.iter().map(|k| k.1).collect(),
-        keys.iter().map(|k| i16::from(k.2)).collect(),
+        keys.iter().map(|(unit, _)| *unit).collect(),
+        keys.iter().map(|(_, quarter)| quarter.year()).collect(),
+        keys.iter().map(|(_, quarter)| i16::from(quarter.number())).collect(),
     )
 }
 
@@ -294,7 +298,7 @@ impl Stored {
 /// waited for its lock, they may be older than the row; every change of a report's figures
 /// moves its version in the same transaction, so such a report is then refused as stale and
 /// its figures are not used.
-async fn lock_many(tx: &mut PgConnection, keys: &[(i32, i32, u8)]) -> sqlx::Result<Vec<Stored>> {
+async fn lock_many(tx: &mut PgConnection, keys: &[Key]) -> sqlx::Result<Vec<Stored>> {
     let (units, years, quarters) = key_columns(keys);
     let rows = select_stored!(
         "",
@@ -310,9 +314,12 @@ async fn lock_many(tx: &mut PgConnection, keys: &[(i32, i32, u8)]) -> sqlx::Resu
     Ok(rows.into_iter().map(Stored::from).collect())
 }
 
-/// [`find`] for many (unit, year, quarter) keys in one query: the reports that exist.
+/// [`find`] for many (unit id, year, quarter) keys in one query: the reports that exist (the
+/// import, outside reports, still names quarters as pairs; a quarter outside 1–4 names none).
 pub async fn find_many(pool: &PgPool, keys: &[(i32, i32, u8)]) -> sqlx::Result<Vec<Report>> {
-    select_many(pool, keys).await
+    let keys: Vec<Key> =
+        keys.iter().filter_map(|&(unit, year, number)| Some((unit, Quarter::new(year, number)?))).collect();
+    select_many(pool, &keys).await
 }
 
 /// [`values`] of many reports in one query, by report id (reports without values are absent).
@@ -428,7 +435,7 @@ impl From<sqlx::Error> for SaveError {
 pub async fn save(
     tx: &mut PgConnection,
     unit_id: i32,
-    quarter: (i32, u8),
+    quarter: Quarter,
     expected_version: i32,
     draft: &Draft,
     actor: (i32, &str),
@@ -442,7 +449,7 @@ pub async fn save(
 #[derive(Debug, Clone, Copy)]
 pub struct Save<'a> {
     pub unit_id: i32,
-    pub quarter: (i32, u8),
+    pub quarter: Quarter,
     /// As for [`save`]: the version the caller read, 0 for a report not created yet.
     pub expected_version: i32,
     pub draft: &'a Draft,
@@ -499,17 +506,17 @@ pub async fn save_many_with_values(
     if saves.is_empty() {
         return Ok(Vec::new());
     }
-    let key = |s: &Save<'_>| (s.unit_id, s.quarter.0, s.quarter.1);
-    let keys: Vec<(i32, i32, u8)> = saves.iter().map(key).collect();
+    let key = |s: &Save<'_>| (s.unit_id, s.quarter);
+    let keys: Vec<Key> = saves.iter().map(key).collect();
     let by_key = |locked: Vec<Stored>| {
         locked
             .into_iter()
             .map(|l| ((l.report.unit_id, l.report.year, l.report.quarter), l))
             .collect::<HashMap<(i32, i32, i16), Stored>>()
     };
-    let stored_key = |k: (i32, i32, u8)| (k.0, k.1, i16::from(k.2));
+    let stored_key = |(unit, quarter): Key| (unit, quarter.year(), i16::from(quarter.number()));
     let mut existing = by_key(lock_many(&mut *tx, &keys).await?);
-    let missing: Vec<(i32, i32, u8)> = saves
+    let missing: Vec<Key> = saves
         .iter()
         .filter(|s| s.expected_version == 0 && !existing.contains_key(&stored_key(key(s))))
         .map(key)
@@ -735,17 +742,12 @@ async fn record_snapshot(
 
 /// [`find`] in a transaction, locking the report's row until it ends (a reviewer's action
 /// waits for a save in flight, and the other way round).
-pub async fn find_for_update(
-    tx: &mut PgConnection,
-    unit_id: i32,
-    year: i32,
-    quarter: u8,
-) -> sqlx::Result<Option<Report>> {
+pub async fn find_for_update(tx: &mut PgConnection, unit_id: i32, quarter: Quarter) -> sqlx::Result<Option<Report>> {
     select_reports!(
         "FROM reports WHERE unit_id = $1 AND year = $2 AND quarter = $3 FOR UPDATE",
         unit_id,
-        year,
-        i16::from(quarter),
+        quarter.year(),
+        i16::from(quarter.number()),
     )
     .fetch_optional(&mut *tx)
     .await

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::seed002::seed_002;
 use super::totals::YearTotals;
+use crate::reports::Quarter;
 use crate::units::Unit;
 
 /// A stable pseudo-random weight in [0.5, 1.5) for a unit and a salt.
@@ -40,10 +41,10 @@ pub(super) const ORGANISATION_SHARES: [(&str, f64); 6] =
 
 /// Values by (unit id, quarter) → field key → value. Every demo figure is a count; the
 /// weights above only decide how totals are spread.
-pub(super) type Figures = BTreeMap<(i32, i32, u8), BTreeMap<String, i64>>;
+pub(super) type Figures = BTreeMap<(i32, Quarter), BTreeMap<String, i64>>;
 
-pub(super) fn put(figures: &mut Figures, unit: i32, year: i32, quarter: u8, key: &str, value: i64) {
-    figures.entry((unit, year, quarter)).or_default().insert(key.to_owned(), value);
+pub(super) fn put(figures: &mut Figures, unit: i32, quarter: Quarter, key: &str, value: i64) {
+    figures.entry((unit, quarter)).or_default().insert(key.to_owned(), value);
 }
 
 /// Spreads a yearly flow over units and quarters.
@@ -57,8 +58,8 @@ pub(super) fn flow(figures: &mut Figures, units: &[&Unit], year: i32, key: &str,
             .enumerate()
             .map(|(q, share)| if varied { share * weight(unit.id, 100 + salt * 4 + q as u64) } else { *share })
             .collect();
-        for (q, part) in allocate(unit_total, &shares).into_iter().enumerate() {
-            put(figures, unit.id, year, q as u8 + 1, key, part);
+        for (quarter, part) in Quarter::of_year(year).zip(allocate(unit_total, &shares)) {
+            put(figures, unit.id, quarter, key, part);
         }
     }
 }
@@ -91,11 +92,11 @@ pub(super) fn stock_by_organisation(
 ) {
     let weights: Vec<f64> = units.iter().map(|u| weight(u.id, salt)).collect();
     let shares: Vec<f64> = ORGANISATION_SHARES.iter().map(|(_, s)| *s).collect();
-    for q in 1..=4u8 {
-        let total = start + (end - start) * i64::from(q) / 4;
+    for q in Quarter::of_year(year) {
+        let total = start + (end - start) * i64::from(q.number()) / 4;
         for ((org, _), org_total) in ORGANISATION_SHARES.iter().zip(allocate(total, &shares)) {
             for (unit, value) in units.iter().zip(allocate(org_total, &weights)) {
-                put(figures, unit.id, year, q, &format!("{code}.{org}"), value);
+                put(figures, unit.id, q, &format!("{code}.{org}"), value);
             }
         }
     }
@@ -104,8 +105,8 @@ pub(super) fn stock_by_organisation(
 pub(super) fn stock(figures: &mut Figures, units: &[&Unit], year: i32, key: &str, total: i64, salt: u64) {
     let weights: Vec<f64> = units.iter().map(|u| weight(u.id, salt)).collect();
     for (unit, value) in units.iter().zip(allocate(total, &weights)) {
-        for q in 1..=4u8 {
-            put(figures, unit.id, year, q, key, value);
+        for q in Quarter::of_year(year) {
+            put(figures, unit.id, q, key, value);
         }
     }
 }
@@ -131,9 +132,9 @@ pub(super) fn varied_membership(
     let size: Vec<f64> = communes.iter().map(|u| weight(u.id, 1)).collect();
     let reached: Vec<f64> = communes.iter().zip(&size).map(|(u, w)| w * reach(u.id)).collect();
     let active: Vec<f64> = communes.iter().map(|u| 0.85 + 0.12 * (weight(u.id, 32) - 0.5)).collect();
-    for q in 1..=4u8 {
-        let members_total = members.0 + (members.1 - members.0) * i64::from(q) / 4;
-        let eligible_total = eligible.0 + (eligible.1 - eligible.0) * i64::from(q) / 4;
+    for q in Quarter::of_year(year) {
+        let members_total = members.0 + (members.1 - members.0) * i64::from(q.number()) / 4;
+        let eligible_total = eligible.0 + (eligible.1 - eligible.0) * i64::from(q.number()) / 4;
         let by_org = allocate(members_total, &shares).into_iter().zip(allocate(eligible_total, &shares));
         for ((org, _), (org_members, org_eligible)) in ORGANISATION_SHARES.iter().zip(by_org) {
             let eligible = allocate(org_eligible, &size);
@@ -141,11 +142,11 @@ pub(super) fn varied_membership(
             for (i, unit) in communes.iter().enumerate() {
                 // Never more members than people who could join (the rates keep well below).
                 let m = members[i].min(eligible[i]);
-                put(f, unit.id, year, q, &format!("DVHV_DOI_TUONG.{org}"), eligible[i]);
-                put(f, unit.id, year, q, &format!("DVHV_HIEN_CO.{org}"), m);
+                put(f, unit.id, q, &format!("DVHV_DOI_TUONG.{org}"), eligible[i]);
+                put(f, unit.id, q, &format!("DVHV_HIEN_CO.{org}"), m);
                 if participation {
                     let active = (m as f64 * active[i]).floor() as i64;
-                    put(f, unit.id, year, q, &format!("DVHV_SINH_HOAT.{org}"), active);
+                    put(f, unit.id, q, &format!("DVHV_SINH_HOAT.{org}"), active);
                 }
             }
         }
@@ -160,15 +161,15 @@ pub(super) fn commune_organisations(f: &mut Figures, communes: &[&Unit], year: i
         let areas = 11 + (weight(unit.id, 33) * 7.0) as i64;
         let share = (0.35 + 0.4 * (weight(unit.id, 34) - 0.5) + 0.05 * f64::from(year - 2024)).clamp(0.2, 0.95);
         let exemplary = (areas as f64 * share).round() as i64;
-        for q in 1..=4u8 {
+        for q in Quarter::of_year(year) {
             for (i, (org, _)) in ORGANISATION_SHARES.iter().enumerate() {
                 let good = weight(unit.id, 40 + i as u64 + 10 * year as u64) < 1.4;
-                put(f, unit.id, year, q, &format!("TC_TONG.{org}"), 1);
-                put(f, unit.id, year, q, &format!("TC_HTTNV.{org}"), i64::from(good));
+                put(f, unit.id, q, &format!("TC_TONG.{org}"), 1);
+                put(f, unit.id, q, &format!("TC_HTTNV.{org}"), i64::from(good));
             }
-            put(f, unit.id, year, q, "KDC_TONG", areas);
-            put(f, unit.id, year, q, "KDC_TIEU_BIEU", exemplary);
-            put(f, unit.id, year, q, "KDC_KIEU_MAU", exemplary * 2 / 5);
+            put(f, unit.id, q, "KDC_TONG", areas);
+            put(f, unit.id, q, "KDC_TIEU_BIEU", exemplary);
+            put(f, unit.id, q, "KDC_KIEU_MAU", exemplary * 2 / 5);
         }
     }
 }
@@ -209,8 +210,8 @@ pub(super) fn capped(total: i64, caps: &[i64]) -> Vec<i64> {
 /// Puts a stock (the same value each quarter) per unit.
 pub(super) fn stock_values(f: &mut Figures, units: &[&Unit], year: i32, key: &str, values: &[i64]) {
     for (unit, value) in units.iter().zip(values) {
-        for q in 1..=4u8 {
-            put(f, unit.id, year, q, key, *value);
+        for q in Quarter::of_year(year) {
+            put(f, unit.id, q, key, *value);
         }
     }
 }
@@ -248,9 +249,9 @@ pub(super) fn province_figures(
         flow_by_organisation(&mut f, communes, year, "DVHV_MOI", t.new_members, 2, v);
         // Complaints: resolved never above received, unit by unit and quarter by quarter.
         flow(&mut f, &everyone, year, "DON_TIEP_NHAN", t.complaints_received, 3, v);
-        let mut slots: Vec<((i32, i32, u8), i64)> = f
+        let mut slots: Vec<((i32, Quarter), i64)> = f
             .iter()
-            .filter(|((_, y, _), _)| *y == year)
+            .filter(|((_, q), _)| q.year() == year)
             .filter_map(|(k, v)| v.get("DON_TIEP_NHAN").map(|r| (*k, *r)))
             .collect();
         slots.sort();
@@ -266,7 +267,7 @@ pub(super) fn province_figures(
             }
         }
         for ((key, _), value) in slots.iter().zip(resolved) {
-            put(&mut f, key.0, key.1, key.2, "DON_GIAI_QUYET", value);
+            put(&mut f, key.0, key.1, "DON_GIAI_QUYET", value);
         }
         flow(&mut f, &[province], year, "TD_DOT_XUAT", t.receptions_adhoc_province, 4, v);
         flow(&mut f, &[province], year, "TD_NGUOI_DAI_DIEN", 10, 4, v);
@@ -306,8 +307,8 @@ pub(super) fn province_figures(
         let caps: Vec<f64> = per_district_total.iter().map(|t| *t as f64 + 1e-9).collect();
         let per_district_ntm = allocate(t.new_rural_communes, &caps);
         for ((district, _), ntm) in districts.iter().zip(per_district_total.iter()).zip(per_district_ntm) {
-            for q in 1..=4u8 {
-                put(&mut f, district.id, year, q, "XA_NTM", ntm);
+            for q in Quarter::of_year(year) {
+                put(&mut f, district.id, q, "XA_NTM", ntm);
             }
         }
     }

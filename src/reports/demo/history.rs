@@ -2,6 +2,7 @@
 //! (drafts, late submissions, a report returned with remarks), and the moves that led there.
 
 use super::figures::weight;
+use crate::reports::Quarter;
 use crate::units::{Level, Unit};
 
 /// How one report's quarter goes: its status at the end of the load, when it was sent, and
@@ -21,11 +22,11 @@ pub(super) enum Latest {
     /// Every quarter is settled (accepted, a few after a return).
     Settled,
     /// Seed 002's Kiên Giang: the last quarter loaded is a mix of states.
-    Mixed((i32, u8)),
+    Mixed(Quarter),
     /// Today's province: the last finished quarter is under way — most communes accepted,
     /// some submitted late and waiting, some still drafting, some without any report, and one
     /// (`returned`) sent back with remarks.
-    Present { quarter: (i32, u8), returned: &'static str },
+    Present { quarter: Quarter, returned: &'static str },
 }
 
 pub(super) const RETURN_REMARK: &str = "Đề nghị rà soát lại số đơn đã giải quyết và số cuộc giám sát.";
@@ -33,11 +34,11 @@ pub(super) const PRESENT_REMARK: &str = "Số hội viên Hội Nông dân phát
                               xã; đề nghị rà soát, bổ sung số cuộc đối thoại với Nhân dân và gửi lại trong 05 ngày \
                               làm việc.";
 
-pub(super) fn plan_for(unit: &Unit, year: i32, quarter: u8, latest: Latest) -> Plan {
-    let w = weight(unit.id, (year as u64) * 10 + u64::from(quarter));
+pub(super) fn plan_for(unit: &Unit, quarter: Quarter, latest: Latest) -> Plan {
+    let w = weight(unit.id, (quarter.year() as u64) * 10 + u64::from(quarter.number()));
     let sent_after_due = if w > 1.35 { (w * 10.0) as i64 - 10 } else { -((w * 4.0) as i64) };
     match latest {
-        Latest::Mixed(last) if (year, quarter) == last => {
+        Latest::Mixed(last) if quarter == last => {
             // The latest quarter is still under way: a mix of states.
             let status = match (w * 10.0) as i64 % 5 {
                 0 => "nhap",
@@ -47,7 +48,7 @@ pub(super) fn plan_for(unit: &Unit, year: i32, quarter: u8, latest: Latest) -> P
             };
             Plan { status: Some(status), sent_after_due, returned_once: status == "tra_lai", remark: RETURN_REMARK }
         }
-        Latest::Present { quarter: last, returned } if (year, quarter) == last => {
+        Latest::Present { quarter: last, returned } if quarter == last => {
             let (status, sent_after_due) = if unit.code == returned {
                 (Some("tra_lai"), 1)
             } else if unit.level == Level::Province {

@@ -19,6 +19,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use sqlx::PgConnection;
 
+use crate::reports::Quarter;
 use crate::units::{Level, Unit};
 use figures::{Shape, province_figures};
 use history::Latest;
@@ -43,8 +44,8 @@ async fn subtree(tx: &mut PgConnection, code: &str, on: NaiveDate) -> anyhow::Re
     Ok((root, all))
 }
 
-fn quarters_of(years: std::ops::RangeInclusive<i32>, first: (i32, u8), last: (i32, u8)) -> Vec<(i32, u8)> {
-    years.flat_map(|y| (1..=4u8).map(move |q| (y, q))).filter(|yq| *yq >= first && *yq <= last).collect()
+fn quarters_of(years: std::ops::RangeInclusive<i32>, first: Quarter, last: Quarter) -> Vec<Quarter> {
+    years.flat_map(Quarter::of_year).filter(|q| *q >= first && *q <= last).collect()
 }
 
 /// A province of the pre-reform tree (code at 31 December 2020): its own report, its districts'
@@ -55,7 +56,7 @@ async fn old_province(
     tx: &mut PgConnection,
     code: &str,
     years: &[i32],
-    last: (i32, u8),
+    last: Quarter,
     shape: &Shape,
     latest: Latest,
     silent: &[&str],
@@ -71,9 +72,8 @@ async fn old_province(
     let districts: Vec<&Unit> = below.iter().filter(|u| u.level == Level::District).collect();
     let communes: Vec<&Unit> = below.iter().filter(|u| u.level == Level::Commune).collect();
     let mut figures = province_figures(&province, &districts, &communes, years, shape);
-    let quarters: Vec<(i32, u8)> =
-        years.iter().flat_map(|&y| (1..=4u8).map(move |q| (y, q))).filter(|yq| *yq <= last).collect();
-    figures.retain(|(unit, y, q), _| quarters.contains(&(*y, *q)) && (province_reports || *unit != province.id));
+    let quarters: Vec<Quarter> = years.iter().copied().flat_map(Quarter::of_year).filter(|q| *q <= last).collect();
+    figures.retain(|(unit, q), _| quarters.contains(q) && (province_reports || *unit != province.id));
     let units: Vec<&Unit> = std::iter::once(&province)
         .filter(|_| province_reports)
         .chain(districts.iter().copied())
@@ -95,14 +95,16 @@ pub const RETURNED_COMMUNE: &str = "30880";
 pub async fn load(tx: &mut PgConnection) -> anyhow::Result<()> {
     // Kiên Giang before the reform, 2019–2021: seed 002 (unchanged since it was checked).
     let seed = Shape { totals: totals_for, varied: false, detailed: false, seed002: true };
-    old_province(tx, "91", &[2019, 2020, 2021], (2021, 4), &seed, Latest::Mixed((2021, 4)), &[]).await?;
+    let last_seed = Quarter::last_of(2021);
+    old_province(tx, "91", &[2019, 2020, 2021], last_seed, &seed, Latest::Mixed(last_seed), &[]).await?;
     // The years before the reform: Kiên Giang 2022–2025-Q2, old An Giang 2019–2025-Q2, every
     // report settled. The province's own reports and Huyện Châu Thành (905) with its communes
     // are missing in 2022–2023: the guided tour and outside checks enter those by hand (the demo
     // accounts' province and district).
-    let last_old = (2025, 2);
+    let last_old = Quarter::new(2025, 2).context("quý")?;
     let shape = Shape { totals: kien_giang, varied: true, detailed: false, seed002: false };
-    old_province(tx, "91", &[2022, 2023], (2023, 4), &shape, Latest::Settled, &["91", SILENT_DISTRICT]).await?;
+    old_province(tx, "91", &[2022, 2023], Quarter::last_of(2023), &shape, Latest::Settled, &["91", SILENT_DISTRICT])
+        .await?;
     old_province(tx, "91", &[2024, 2025], last_old, &shape, Latest::Settled, &[]).await?;
     let shape = Shape { totals: old_an_giang, varied: true, detailed: false, seed002: false };
     let years = [2019, 2020, 2021, 2022, 2023, 2024, 2025];
@@ -112,12 +114,13 @@ pub async fn load(tx: &mut PgConnection) -> anyhow::Result<()> {
     let on = NaiveDate::from_ymd_opt(2025, 7, 1).context("date")?;
     let (province, below) = subtree(tx, "91", on).await?;
     let communes: Vec<&Unit> = below.iter().filter(|u| u.level == Level::Commune && u.is_valid_on(on)).collect();
-    let current = super::Period::containing(crate::units::today()).previous().last_quarter();
-    let quarters = quarters_of(2025..=current.0, (2025, 3), current);
-    let years: Vec<i32> = (2025..=current.0).collect();
+    let current = Quarter::containing(crate::units::today()).previous();
+    let first = Quarter::new(2025, 3).context("quý")?;
+    let quarters = quarters_of(2025..=current.year(), first, current);
+    let years: Vec<i32> = (2025..=current.year()).collect();
     let shape = Shape { totals: new_an_giang, varied: true, detailed: true, seed002: false };
     let mut figures = province_figures(&province, &[], &communes, &years, &shape);
-    figures.retain(|(_, y, q), _| quarters.contains(&(*y, *q)));
+    figures.retain(|(_, q), _| quarters.contains(q));
     let units: Vec<&Unit> = std::iter::once(&province).chain(communes.iter().copied()).collect();
     let latest = Latest::Present { quarter: current, returned: RETURNED_COMMUNE };
     let actors = Actors { sender: "nhap_lieu", reviewer: "angiang.duyet" };

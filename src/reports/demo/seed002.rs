@@ -2,6 +2,7 @@
 //! that reports it.
 
 use super::figures::{Figures, allocate, capped, flow, put, stock, stock_values, weight};
+use crate::reports::Quarter;
 use crate::units::Unit;
 
 /// The figures of seed 002 beyond [`YearTotals`], so that Kiên Giang's 2020 report reads like the
@@ -49,10 +50,9 @@ pub(super) fn seed_002(
             }
             // The districts worked with, so far in the year: never more than the meetings.
             let mut meetings = 0;
-            for q in 1..=4u8 {
-                meetings +=
-                    f.get(&(province.id, year, q)).and_then(|v| v.get("UBND_LAM_VIEC_DTC")).copied().unwrap_or(0);
-                put(f, province.id, year, q, "UBND_LAM_VIEC_DTC_DON_VI", meetings.min(15));
+            for q in Quarter::of_year(year) {
+                meetings += f.get(&(province.id, q)).and_then(|v| v.get("UBND_LAM_VIEC_DTC")).copied().unwrap_or(0);
+                put(f, province.id, q, "UBND_LAM_VIEC_DTC_DON_VI", meetings.min(15));
             }
             for (key, value) in [
                 ("LLVT_MO_HINH_XA", 4),
@@ -85,7 +85,7 @@ pub(super) fn seed_002(
             // Communes of ethnic-minority areas (70, 48 of them new-rural), within each
             // district's communes and new-rural communes.
             let at = |f: &Figures, unit: &Unit, key: &str| {
-                f.get(&(unit.id, year, 4)).and_then(|v| v.get(key)).copied().unwrap_or(0)
+                f.get(&(unit.id, Quarter::last_of(year))).and_then(|v| v.get(key)).copied().unwrap_or(0)
             };
             let rural: Vec<i64> = districts.iter().map(|d| at(f, d, "XA_TONG")).collect();
             let dtts = capped(70, &rural);

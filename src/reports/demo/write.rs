@@ -9,7 +9,7 @@ use sqlx::PgConnection;
 use super::figures::{Figures, TENTHS};
 use super::history::{Latest, Plan, plan_for};
 use super::narrative;
-use crate::reports::{Calendar, Period};
+use crate::reports::{Calendar, Quarter};
 use crate::units::Unit;
 
 /// Who acts on the reports of a load: the data entry of the unit, and the reviewer above.
@@ -24,28 +24,28 @@ pub(super) async fn insert_reports(
     tx: &mut PgConnection,
     figures: &Figures,
     units: &[&Unit],
-    quarters: &[(i32, u8)],
+    quarters: &[Quarter],
     latest: Latest,
     actors: &Actors<'_>,
 ) -> anyhow::Result<()> {
     let calendar = Calendar::default();
     let mut rows = ReportRows::default();
-    let mut plans: BTreeMap<(i32, i32, u8), Plan> = BTreeMap::new();
+    let mut plans: BTreeMap<(i32, Quarter), Plan> = BTreeMap::new();
     for unit in units {
-        for &(year, quarter) in quarters {
-            let plan = plan_for(unit, year, quarter, latest);
+        for &quarter in quarters {
+            let plan = plan_for(unit, quarter, latest);
             let Some(status) = plan.status else { continue };
-            let due = calendar.due(year, quarter);
+            let due = calendar.due(quarter.year(), quarter.number());
             let sent = Utc.from_utc_datetime(
                 &(due + Duration::days(plan.sent_after_due)).and_hms_opt(2, 30, 0).unwrap_or_default(),
             );
             rows.unit.push(unit.id);
-            rows.year.push(year);
-            rows.quarter.push(i16::from(quarter));
+            rows.year.push(quarter.year());
+            rows.quarter.push(i16::from(quarter.number()));
             rows.status.push(status.to_owned());
-            rows.ket_qua.push(narrative::results(unit, Period::Quarter { year, quarter }));
+            rows.ket_qua.push(narrative::results(unit, quarter));
             rows.sent.push(sent);
-            plans.insert((unit.id, year, quarter), plan);
+            plans.insert((unit.id, quarter), plan);
         }
     }
     // One statement for the reports, one for their events, one for their values.
@@ -74,9 +74,10 @@ pub(super) async fn insert_reports(
     let mut events = EventRows::default();
     let (mut report_ids, mut codes, mut orgs, mut values) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for row in inserted {
-        let (report_id, unit_id, year, sent) = (row.id, row.unit_id, row.year, row.updated_at);
-        let quarter = u8::try_from(row.quarter).context("quý")?;
-        let Some(plan) = plans.get(&(unit_id, year, quarter)) else { continue };
+        let (report_id, unit_id, sent) = (row.id, row.unit_id, row.updated_at);
+        let quarter =
+            u8::try_from(row.quarter).ok().and_then(|number| Quarter::new(row.year, number)).context("quý")?;
+        let Some(plan) = plans.get(&(unit_id, quarter)) else { continue };
         for (from, to, remarks, day) in plan.steps() {
             events.report.push(report_id);
             events.actor.push(if to == "da_gui" { actors.sender } else { actors.reviewer }.to_owned());
@@ -85,7 +86,7 @@ pub(super) async fn insert_reports(
             events.remarks.push(remarks.to_owned());
             events.at.push(sent + Duration::days(day));
         }
-        if let Some(entries) = figures.get(&(unit_id, year, quarter)) {
+        if let Some(entries) = figures.get(&(unit_id, quarter)) {
             for (key, value) in entries {
                 let (code, org) = crate::reports::entry::split_key(key);
                 report_ids.push(report_id);

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -16,7 +16,7 @@ use crate::format;
 use crate::reports::entry::{self, Checked, Input};
 use crate::reports::store::{self, Event, Narrative};
 use crate::reports::workflow::Status;
-use crate::reports::{Period, locate, permissions};
+use crate::reports::{Period, Quarter, ReportAddress, permissions};
 use crate::units::Unit;
 use crate::web::{AppState, Layout, filters, render};
 
@@ -169,17 +169,17 @@ pub(super) async fn form_page(
     layout: Layout,
     user: &CurrentUser,
     unit: Unit,
-    period: Period,
+    quarter: Quarter,
     report: Option<&store::Report>,
     form: FormState,
     extras: Extras,
 ) -> AppResult<Response> {
     let catalogue = crate::reports::catalogue(state).await?;
     let perms = permissions(user, &unit);
-    let (year, quarter) = period.last_quarter();
-    let previous_period = period.previous();
-    let (py, pq) = previous_period.last_quarter();
-    let previous = match store::find(&state.pool, unit.id, py, pq).await? {
+    let period = Period::from(quarter);
+    let previous_quarter = quarter.previous();
+    let previous_period = Period::from(previous_quarter);
+    let previous = match store::find(&state.pool, unit.id, previous_quarter.year(), previous_quarter.number()).await? {
         Some(report) => store::values(&state.pool, report.id).await?,
         None => BTreeMap::new(),
     };
@@ -269,7 +269,7 @@ pub(super) async fn form_page(
         status,
         version: extras.opened.unwrap_or_else(|| report.map(|r| r.version).unwrap_or(0)),
         review_version: report.map(|r| r.version).unwrap_or(0),
-        due: calendar.due(year, quarter),
+        due: calendar.due(quarter.year(), quarter.number()),
         saved_at: report
             .map(|r| r.updated_at.with_timezone(&crate::format::VIETNAM).format("%H:%M ngày %d/%m/%Y").to_string())
             .unwrap_or_default(),
@@ -378,13 +378,14 @@ pub async fn show(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    Path((code, period)): Path<(String, String)>,
+    address: ReportAddress,
 ) -> AppResult<Response> {
-    let (unit, period, (year, quarter)) = locate(&state.pool, &code, &period).await?;
+    let unit = address.locate(&state.pool).await?;
     if !permissions(&user, &unit).view {
         return Err(AppError::Forbidden);
     }
-    let report = store::find(&state.pool, unit.id, year, quarter).await?;
+    let quarter = address.quarter;
+    let report = store::find(&state.pool, unit.id, quarter.year(), quarter.number()).await?;
     let form = stored_state(&state, &unit, report.as_ref()).await?;
-    form_page(&state, layout, &user, unit, period, report.as_ref(), form, Extras::default()).await
+    form_page(&state, layout, &user, unit, quarter, report.as_ref(), form, Extras::default()).await
 }

@@ -7,9 +7,9 @@ use chrono::NaiveDate;
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::reports::Period;
-use crate::reports::store::{self};
+use crate::reports::store;
 use crate::reports::workflow::Status;
+use crate::reports::{Period, Quarter};
 use crate::units::{self};
 use crate::web::{AppState, Layout, filters, render};
 
@@ -37,17 +37,16 @@ pub async fn index(State(state): State<AppState>, layout: Layout, user: CurrentU
         let unit = units::queries::by_id(&state.pool, own.id).await?.ok_or(AppError::NotFound)?;
         // A unit that ended with the 2025 reform lists the quarters it existed in.
         let last_day = unit.valid_to.unwrap_or_else(units::today).min(units::today());
-        let mut period = Period::containing(last_day);
+        let mut quarter = Quarter::containing(last_day);
         for _ in 0..12 {
-            let (year, quarter) = period.last_quarter();
-            let report = store::find(&state.pool, unit.id, year, quarter).await?;
+            let report = store::find(&state.pool, unit.id, quarter.year(), quarter.number()).await?;
             rows.push(IndexRow {
-                href: format!("/reports/{}/{}", unit.code, period.code()),
+                href: format!("/reports/{}/{}", unit.code, quarter.code()),
                 status: report.map(|r| r.status()),
-                due: calendar.due(year, quarter),
-                period,
+                due: calendar.due(quarter.year(), quarter.number()),
+                period: quarter.into(),
             });
-            period = period.previous();
+            quarter = quarter.previous();
         }
     }
     Ok(render(&IndexPage {

@@ -9,9 +9,9 @@ use serde::Deserialize;
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::reports::Period;
-use crate::reports::store::{self};
+use crate::reports::store;
 use crate::reports::workflow::Status;
+use crate::reports::{Period, Quarter};
 use crate::units::{self, Unit};
 use crate::web::{AppState, Layout, filters, render};
 
@@ -86,13 +86,10 @@ fn overview_groups(rows: Vec<OverviewRow>) -> Vec<OverviewGroup> {
 }
 
 fn recent_quarters(count: usize) -> Vec<Period> {
-    let mut period = Period::containing(units::today());
-    let mut periods = Vec::with_capacity(count);
-    for _ in 0..count {
-        periods.push(period);
-        period = period.previous();
-    }
-    periods
+    std::iter::successors(Some(Quarter::containing(units::today())), |q| Some(q.previous()))
+        .take(count)
+        .map(Period::from)
+        .collect()
 }
 
 pub async fn overview(
@@ -104,19 +101,21 @@ pub async fn overview(
     if !user.has(crate::auth::Role::Reviewer) {
         return Err(AppError::Forbidden);
     }
-    let period = match query.period.parse::<Period>() {
-        Ok(period @ Period::Quarter { .. }) => period,
-        _ => Period::containing(units::today()).previous(),
-    };
-    let (year, quarter) = period.last_quarter();
+    let quarter = query
+        .period
+        .parse::<Period>()
+        .ok()
+        .and_then(|period| period.as_quarter())
+        .unwrap_or_else(|| Quarter::containing(units::today()).previous());
+    let period = Period::from(quarter);
     let children: Vec<Unit> = match &user.unit {
         Some(own) => units::queries::children(&state.pool, own.id).await?,
-        None => units::queries::provinces_on(&state.pool, period.end_date()).await?,
+        None => units::queries::provinces_on(&state.pool, quarter.last_day()).await?,
     };
-    let children: Vec<Unit> = children.into_iter().filter(|u| u.is_valid_on(period.end_date())).collect();
+    let children: Vec<Unit> = children.into_iter().filter(|u| u.is_valid_on(quarter.last_day())).collect();
     let ids: Vec<i32> = children.iter().map(|u| u.id).collect();
-    let rows = store::overview(&state.pool, &ids, year, quarter).await?;
-    let due = crate::reports::calendar(&state.pool).await?.due(year, quarter);
+    let rows = store::overview(&state.pool, &ids, quarter.year(), quarter.number()).await?;
+    let due = crate::reports::calendar(&state.pool).await?.due(quarter.year(), quarter.number());
     let today = units::today();
     let mut submitted = 0;
     let rows = children
@@ -142,7 +141,7 @@ pub async fn overview(
                 None => ("Chưa gửi — chưa đến hạn".to_owned(), false),
             };
             OverviewRow {
-                href: format!("/reports/{}/{}", unit.code, period.code()),
+                href: format!("/reports/{}/{}", unit.code, quarter.code()),
                 unit,
                 status,
                 timing,

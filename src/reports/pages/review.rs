@@ -2,7 +2,7 @@
 //! version they saw, with their remarks.
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 
 use super::field_value;
@@ -10,9 +10,9 @@ use super::form::{Extras, form_page, stored_state};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::reports::changes::describe_changes;
-use crate::reports::store::{self};
+use crate::reports::store;
 use crate::reports::workflow::{self, Remarks};
-use crate::reports::{locate, permissions};
+use crate::reports::{ReportAddress, permissions};
 use crate::web::{AppState, Flash, Layout};
 
 /// Duyệt / trả lại / mở lại. The form carries the version the reviewer saw: a report that
@@ -21,10 +21,11 @@ pub async fn review(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    Path((code, period_text)): Path<(String, String)>,
+    address: ReportAddress,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let (unit, period, (year, quarter)) = locate(&state.pool, &code, &period_text).await?;
+    let unit = address.locate(&state.pool).await?;
+    let quarter = address.quarter;
     if !permissions(&user, &unit).review {
         return Err(AppError::Forbidden);
     }
@@ -45,7 +46,7 @@ pub async fn review(
             .collect(),
     };
     let mut tx = state.pool.begin().await?;
-    let Some(report) = store::find_for_update(&mut tx, unit.id, year, quarter).await? else {
+    let Some(report) = store::find_for_update(&mut tx, unit.id, quarter).await? else {
         return Err(AppError::BadRequest("Đơn vị chưa có báo cáo kỳ này.".to_owned()));
     };
     let kept_typing = |notice: String, conflict: Vec<String>| Extras {
@@ -66,7 +67,7 @@ pub async fn review(
             .to_owned();
         let form = stored_state(&state, &unit, Some(&report)).await?;
         let extras = kept_typing(notice, changes);
-        let page = form_page(&state, layout, &user, unit, period, Some(&report), form, extras).await?;
+        let page = form_page(&state, layout, &user, unit, quarter, Some(&report), form, extras).await?;
         return Err(AppError::conflict_page(page));
     }
     let transition = match workflow::check_review(&action, report.status(), &remarks) {
@@ -75,14 +76,14 @@ pub async fn review(
             tx.rollback().await?;
             let form = stored_state(&state, &unit, Some(&report)).await?;
             let extras = kept_typing(problem.to_owned(), Vec::new());
-            let page = form_page(&state, layout, &user, unit, period, Some(&report), form, extras).await?;
+            let page = form_page(&state, layout, &user, unit, quarter, Some(&report), form, extras).await?;
             return Err(AppError::invalid_page(page));
         }
     };
-    let change = workflow::make_move(&mut tx, (&unit, period), &report, transition, &remarks, &user).await?;
+    let change = workflow::make_move(&mut tx, (&unit, quarter), &report, transition, &remarks, &user).await?;
     tx.commit().await?;
     state.aggregates.apply(&change);
     let to = transition.to().label().to_lowercase();
-    let message = format!("Báo cáo {} của {}: {to}.", period.label(), unit.name);
-    Ok(Flash::success(&message).redirect(&format!("/reports/{}/{}", unit.code, period.code())))
+    let message = format!("Báo cáo {} của {}: {to}.", quarter.label(), unit.name);
+    Ok(Flash::success(&message).redirect(&format!("/reports/{}/{}", unit.code, quarter.code())))
 }

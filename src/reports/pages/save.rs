@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 
 use super::field_value;
@@ -15,7 +15,7 @@ use crate::reports::changes::{describe_changes, describe_overwrites};
 use crate::reports::entry::{self, Checked, Input};
 use crate::reports::store::{self, Draft, Narrative, SaveError};
 use crate::reports::workflow::{self, Author, DraftSave, Move, Origin, Remarks};
-use crate::reports::{locate, permissions};
+use crate::reports::{ReportAddress, permissions};
 use crate::web::{AppState, Flash, Layout};
 
 /// The posted report form, split by kind of field.
@@ -64,10 +64,11 @@ pub async fn save(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    Path((code, period_text)): Path<(String, String)>,
+    address: ReportAddress,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let (unit, period, (year, quarter)) = locate(&state.pool, &code, &period_text).await?;
+    let unit = address.locate(&state.pool).await?;
+    let quarter = address.quarter;
     if !permissions(&user, &unit).enter {
         return Err(AppError::Forbidden);
     }
@@ -89,7 +90,7 @@ pub async fn save(
         .collect();
     let checked = entry::check(&catalogue, unit.level, &inputs, &notes);
     // Progress only on tasks assigned to this unit; anything else is not this report's.
-    let assigned: HashSet<i32> = crate::directives::tasks_for_unit(&state.pool, unit.id, period.end_date())
+    let assigned: HashSet<i32> = crate::directives::tasks_for_unit(&state.pool, unit.id, quarter.last_day())
         .await?
         .into_iter()
         .map(|t| t.task_id)
@@ -122,7 +123,7 @@ pub async fn save(
     let mut tx = state.pool.begin().await?;
     let save = DraftSave {
         unit: &unit,
-        quarter: (year, quarter),
+        quarter: quarter.into(),
         expected_version: expected,
         draft: &draft,
         origin: Origin::Form { opened: version, overwrote: overwrite },
@@ -132,7 +133,7 @@ pub async fn save(
         Ok(saved) => saved.report,
         Err(SaveError::Stale { current }) => {
             tx.rollback().await?;
-            let current_report = store::find(&state.pool, unit.id, year, quarter).await?;
+            let current_report = store::find(&state.pool, unit.id, quarter.year(), quarter.number()).await?;
             let (changes, replaced) = match &current_report {
                 Some(r) => {
                     let opened = store::snapshot(&state.pool, r.id, version).await?.unwrap_or_default();
@@ -166,17 +167,17 @@ pub async fn save(
                 ..Extras::default()
             };
             let page =
-                form_page(&state, layout, &user, unit, period, current_report.as_ref(), typed_state(checked), extras)
+                form_page(&state, layout, &user, unit, quarter, current_report.as_ref(), typed_state(checked), extras)
                     .await?;
             return Err(AppError::conflict_page(page));
         }
         Err(SaveError::Locked(status)) => {
             tx.rollback().await?;
-            let current = store::find(&state.pool, unit.id, year, quarter).await?;
+            let current = store::find(&state.pool, unit.id, quarter.year(), quarter.number()).await?;
             let notice = format!("Báo cáo đang ở trạng thái “{}”: không sửa được.", status.label());
             let extras = Extras { notice: Some(notice), ..Extras::default() };
             let page =
-                form_page(&state, layout, &user, unit, period, current.as_ref(), typed_state(checked), extras).await?;
+                form_page(&state, layout, &user, unit, quarter, current.as_ref(), typed_state(checked), extras).await?;
             return Err(AppError::conflict_page(page));
         }
         Err(SaveError::Database(error)) => return Err(error.into()),
@@ -187,11 +188,11 @@ pub async fn save(
         && let Some(submission) = Move::Submit.check(report.status())
     {
         let no_remarks = Remarks::default();
-        let change = workflow::make_move(&mut tx, (&unit, period), &report, submission, &no_remarks, &user).await?;
+        let change = workflow::make_move(&mut tx, (&unit, quarter), &report, submission, &no_remarks, &user).await?;
         tx.commit().await?;
         state.aggregates.apply(&change);
-        let message = format!("Đã gửi báo cáo {} của {}.", period.label(), unit.name);
-        return Ok(Flash::success(&message).redirect(&format!("/reports/{}/{}", unit.code, period.code())));
+        let message = format!("Đã gửi báo cáo {} của {}.", quarter.label(), unit.name);
+        return Ok(Flash::success(&message).redirect(&format!("/reports/{}/{}", unit.code, quarter.code())));
     }
     tx.commit().await?;
     if checked.blocking() > 0 || (submit && !checked.submittable()) {
@@ -205,10 +206,10 @@ pub async fn save(
             format!("Đã lưu nháp, giữ nguyên những gì bạn gõ. Còn {} lỗi cần sửa trước khi gửi.", checked.blocking())
         };
         let extras = Extras { notice: Some(notice), ..Extras::default() };
-        let page = form_page(&state, layout, &user, unit, period, Some(&report), typed_state(checked), extras).await?;
+        let page = form_page(&state, layout, &user, unit, quarter, Some(&report), typed_state(checked), extras).await?;
         return Err(AppError::invalid_page(page));
     }
     let message =
         format!("Đã lưu nháp lúc {}.", report.updated_at.with_timezone(&crate::format::VIETNAM).format("%H:%M"));
-    Ok(Flash::success(&message).redirect(&format!("/reports/{}/{}", unit.code, period.code())))
+    Ok(Flash::success(&message).redirect(&format!("/reports/{}/{}", unit.code, quarter.code())))
 }
