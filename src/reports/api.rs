@@ -146,8 +146,16 @@ fn problem(rule: &entry::RuleOutcome) -> Value {
     })
 }
 
-/// The address is taken as a `Result` so that its refusals are worded as the API's other
-/// answers (JSON, with the API's own 404 message for a period that names no quarter).
+/// The API's answer to an address that names no report. The handlers take the address as a
+/// `Result` so that its refusals are worded as the API's other answers (JSON, with the API's
+/// own 404 message for a period that names no quarter).
+fn refusal(rejection: AddressRejection) -> Response {
+    match rejection {
+        AddressRejection::Refused(error) => from_app_error(error),
+        unreadable @ AddressRejection::Path(_) => unreadable.into_response(),
+    }
+}
+
 pub async fn get_report(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -155,8 +163,7 @@ pub async fn get_report(
 ) -> Response {
     let address = match address {
         Ok(address) => address,
-        Err(AddressRejection::Refused(e)) => return from_app_error(e),
-        Err(rejection @ AddressRejection::Path(_)) => return rejection.into_response(),
+        Err(rejection) => return refusal(rejection),
     };
     match document(&state, &address, &user).await {
         Ok(body) => Json(body).into_response(),
@@ -180,8 +187,7 @@ pub async fn put_report(
 ) -> Response {
     let address = match address {
         Ok(address) => address,
-        Err(AddressRejection::Refused(e)) => return from_app_error(e),
-        Err(rejection @ AddressRejection::Path(_)) => return rejection.into_response(),
+        Err(rejection) => return refusal(rejection),
     };
     // Scope first: outside it, nothing about the body is worth saying.
     let unit = match address.locate(&state.pool).await {
