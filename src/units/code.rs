@@ -26,7 +26,7 @@ impl fmt::Display for InvalidUnitCode {
         write!(
             f,
             "“{}” không phải mã đơn vị: mã gồm 2 chữ số (tỉnh), 3 chữ số (huyện) hoặc 5 chữ số (xã), ví dụ 91, 905, \
-             30883, hoặc TW cho toàn quốc.",
+             30883; mã thôn là mã xã, dấu gạch nối và mã thôn (30883-01); TW là toàn quốc.",
             self.0
         )
     }
