@@ -19,18 +19,19 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::address::AddressRejection;
 use super::entry::{self, Input};
 use super::store::{self, Draft, Narrative, SaveError};
 use super::workflow::{self, Author, DraftSave, Origin};
-use super::{Period, locate, permissions};
+use super::{Period, Quarter, ReportAddress, permissions};
 use crate::auth::CurrentUser;
 use crate::catalogue::Catalogue;
 use crate::error::{AppError, FieldErrors};
@@ -64,18 +65,19 @@ fn error_response_404() -> Response {
     error(StatusCode::NOT_FOUND, "Không có đơn vị mang mã này trong kỳ báo cáo, hoặc kỳ không hợp lệ (viết 2021-Q1).")
 }
 
-async fn document(state: &AppState, code: &str, period: &str, user: &CurrentUser) -> Result<Value, AppError> {
-    let (unit, period, (year, quarter)) = locate(&state.pool, code, period).await?;
+async fn document(state: &AppState, address: &ReportAddress, user: &CurrentUser) -> Result<Value, AppError> {
+    let unit = address.locate(&state.pool).await?;
     if !permissions(user, &unit).view {
         return Err(AppError::Forbidden);
     }
     let catalogue = super::catalogue(state).await?;
-    let report = store::find(&state.pool, unit.id, year, quarter).await?;
+    let quarter = address.quarter;
+    let report = store::find(&state.pool, unit.id, quarter.year(), quarter.number()).await?;
     let stored = match &report {
         Some(r) => store::values(&state.pool, r.id).await?,
         None => BTreeMap::new(),
     };
-    Ok(document_of(&unit, period, &catalogue, report.as_ref(), &stored))
+    Ok(document_of(&unit, address.period(), &catalogue, report.as_ref(), &stored))
 }
 
 /// The report as the API shows it, from what the caller has already read.
@@ -144,12 +146,26 @@ fn problem(rule: &entry::RuleOutcome) -> Value {
     })
 }
 
+/// The API's answer to an address that names no report. The handlers take the address as a
+/// `Result` so that its refusals are worded as the API's other answers (JSON, with the API's
+/// own 404 message for a period that names no quarter).
+fn refusal(rejection: AddressRejection) -> Response {
+    match rejection {
+        AddressRejection::Refused(error) => from_app_error(error),
+        unreadable @ AddressRejection::Path(_) => unreadable.into_response(),
+    }
+}
+
 pub async fn get_report(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((code, period)): Path<(String, String)>,
+    address: Result<ReportAddress, AddressRejection>,
 ) -> Response {
-    match document(&state, &code, &period, &user).await {
+    let address = match address {
+        Ok(address) => address,
+        Err(rejection) => return refusal(rejection),
+    };
+    match document(&state, &address, &user).await {
         Ok(body) => Json(body).into_response(),
         Err(e) => from_app_error(e),
     }
@@ -166,12 +182,16 @@ pub struct PutBody {
 pub async fn put_report(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((code, period_text)): Path<(String, String)>,
+    address: Result<ReportAddress, AddressRejection>,
     body: Result<Json<PutBody>, JsonRejection>,
 ) -> Response {
+    let address = match address {
+        Ok(address) => address,
+        Err(rejection) => return refusal(rejection),
+    };
     // Scope first: outside it, nothing about the body is worth saying.
-    let located = match locate(&state.pool, &code, &period_text).await {
-        Ok(located) if permissions(&user, &located.0).enter => located,
+    let unit = match address.locate(&state.pool).await {
+        Ok(unit) if permissions(&user, &unit).enter => unit,
         Ok(_) => return from_app_error(AppError::Forbidden),
         Err(e) => return from_app_error(e),
     };
@@ -183,7 +203,7 @@ pub async fn put_report(
             return AppError::invalid(FieldErrors::with_summary(message)).into_response();
         }
     };
-    match put(&state, &user, located, body).await {
+    match put(&state, &user, (unit, address.quarter), body).await {
         Ok(response) => response,
         Err(e) => from_app_error(e),
     }
@@ -196,7 +216,7 @@ pub async fn put_report(
 async fn put(
     state: &AppState,
     user: &CurrentUser,
-    (unit, period, (year, quarter)): (Unit, Period, (i32, u8)),
+    (unit, quarter): (Unit, Quarter),
     body: PutBody,
 ) -> Result<Response, AppError> {
     let catalogue = super::catalogue(state).await?;
@@ -219,7 +239,7 @@ async fn put(
         };
         inputs.insert(key.clone(), input);
     }
-    let existing = store::find(&state.pool, unit.id, year, quarter).await?;
+    let existing = store::find(&state.pool, unit.id, quarter.year(), quarter.number()).await?;
     let notes = existing.as_ref().map(|r| r.rule_notes.0.clone()).unwrap_or_default();
     let checked = entry::check(&catalogue, unit.level, &inputs, &notes);
     // The rules judge the report as it stands after this PUT: stored figures, with the keys it
@@ -273,7 +293,7 @@ async fn put(
     let mut tx = state.pool.begin().await?;
     let save = DraftSave {
         unit: &unit,
-        quarter: (year, quarter),
+        quarter: quarter.into(),
         expected_version: body.version,
         draft: &draft,
         origin: Origin::Api,
@@ -305,7 +325,7 @@ async fn put(
         Err(SaveError::Database(e)) => return Err(e.into()),
     };
     // The figures as saved come back from the save: no query to read them again.
-    let mut document = document_of(&unit, period, &catalogue, Some(&saved.report), &saved.values);
+    let mut document = document_of(&unit, quarter.into(), &catalogue, Some(&saved.report), &saved.values);
     let problems: Vec<Value> = rules.iter().map(problem).collect();
     if let Some(map) = document.as_object_mut() {
         map.insert("problems".to_owned(), Value::Array(problems));

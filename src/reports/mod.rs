@@ -2,12 +2,14 @@
 //! (nháp → đã gửi → trả lại → đã duyệt, in [`workflow`]), deadlines, the reviewer's overview
 //! and the JSON API.
 
+pub mod address;
 pub mod api;
 pub mod changes;
 pub mod demo;
 pub mod entry;
 pub mod pages;
 pub mod period;
+pub mod quarter;
 pub mod store;
 pub mod workflow;
 
@@ -15,11 +17,13 @@ use axum::http::Method;
 use axum::routing::{get, post};
 use sqlx::PgPool;
 
+pub use address::ReportAddress;
 pub use period::{Calendar, Period};
+pub use quarter::Quarter;
 
 use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::units::Unit;
 use crate::web::routes::{Access, RouteSpec};
 
@@ -63,12 +67,12 @@ pub fn routes() -> Vec<RouteSpec> {
 
 /// The deployment's reporting calendar (settings `report_cutoff_day`, `report_due_working_days`).
 pub async fn calendar(pool: &PgPool) -> sqlx::Result<Calendar> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT key, value FROM settings WHERE key IN ('report_cutoff_day', 'report_due_working_days')")
+    let rows =
+        sqlx::query!("SELECT key, value FROM settings WHERE key IN ('report_cutoff_day', 'report_due_working_days')")
             .fetch_all(pool)
             .await?;
     let mut calendar = Calendar::default();
-    for (key, value) in rows {
+    for (key, value) in rows.into_iter().map(|row| (row.key, row.value)) {
         match (key.as_str(), value.trim().parse::<u32>()) {
             ("report_cutoff_day", Ok(day)) if (1..=28).contains(&day) => calendar.cutoff_day = day,
             ("report_due_working_days", Ok(days)) if days <= 30 => calendar.due_working_days = days,
@@ -76,18 +80,6 @@ pub async fn calendar(pool: &PgPool) -> sqlx::Result<Calendar> {
         }
     }
     Ok(calendar)
-}
-
-/// Resolves the unit code against the quarter (codes are reused across the 2025 reform).
-pub async fn locate(pool: &PgPool, code: &str, period: &str) -> AppResult<(Unit, Period, (i32, u8))> {
-    let period: Period = period.parse().map_err(|_| AppError::NotFound)?;
-    let Period::Quarter { year, quarter } = period else {
-        return Err(AppError::NotFound);
-    };
-    let Some(unit) = crate::units::queries::resolve(pool, code, period.end_date()).await? else {
-        return Err(crate::units::code_not_found(pool, code, period.end_date()).await);
-    };
-    Ok((unit, period, (year, quarter)))
 }
 
 /// The catalogue as of now, read through the dashboards' cache per metadata generation: one

@@ -5,6 +5,8 @@ use std::fmt;
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
+use super::Quarter;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Period {
     Quarter { year: i32, quarter: u8 },
@@ -12,8 +14,6 @@ pub enum Period {
     NineMonths { year: i32 },
     Year { year: i32 },
 }
-
-const ROMAN: [&str; 4] = ["I", "II", "III", "IV"];
 
 fn last_day_of_month(year: i32, month: u32) -> NaiveDate {
     let (next_year, next_month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
@@ -35,30 +35,46 @@ impl Period {
     }
 
     /// The quarters the period covers, in order.
-    pub fn quarters(&self) -> Vec<(i32, u8)> {
-        let year = self.year();
-        let last = match *self {
-            Period::Quarter { quarter, .. } => return vec![(year, quarter)],
-            Period::HalfYear { .. } => 2,
-            Period::NineMonths { .. } => 3,
-            Period::Year { .. } => 4,
+    pub fn each_quarter(&self) -> Vec<Quarter> {
+        let (year, first, last) = match *self {
+            Period::Quarter { year, quarter } => (year, quarter, quarter),
+            Period::HalfYear { year } => (year, 1, 2),
+            Period::NineMonths { year } => (year, 1, 3),
+            Period::Year { year } => (year, 1, 4),
         };
-        (1..=last).map(|q| (year, q)).collect()
+        (first..=last).filter_map(|number| Quarter::new(year, number)).collect()
     }
 
-    /// The last quarter of the period: where stocks are read.
+    /// The quarter the period ends with: where stocks are read.
+    pub fn final_quarter(&self) -> Quarter {
+        self.each_quarter().last().copied().unwrap_or_else(|| Quarter::last_of(self.year()))
+    }
+
+    /// The period as one quarter, if it is one.
+    pub fn as_quarter(&self) -> Option<Quarter> {
+        match *self {
+            Period::Quarter { year, quarter } => Quarter::new(year, quarter),
+            _ => None,
+        }
+    }
+
+    /// [`Period::each_quarter`] as `(year, quarter)` pairs, for the modules outside reports that
+    /// still pass quarters as tuples (dashboards, home).
+    pub fn quarters(&self) -> Vec<(i32, u8)> {
+        self.each_quarter().into_iter().map(<(i32, u8)>::from).collect()
+    }
+
+    /// [`Period::final_quarter`] as a `(year, quarter)` pair (see [`Period::quarters`]).
     pub fn last_quarter(&self) -> (i32, u8) {
-        self.quarters().last().copied().unwrap_or((self.year(), 4))
+        self.final_quarter().into()
     }
 
     pub fn start_date(&self) -> NaiveDate {
-        let (year, quarter) = self.quarters()[0];
-        NaiveDate::from_ymd_opt(year, u32::from(quarter) * 3 - 2, 1).unwrap_or(NaiveDate::MIN)
+        self.each_quarter().first().map(|q| q.first_day()).unwrap_or(NaiveDate::MIN)
     }
 
     pub fn end_date(&self) -> NaiveDate {
-        let (year, quarter) = self.last_quarter();
-        last_day_of_month(year, u32::from(quarter) * 3)
+        self.final_quarter().last_day()
     }
 
     /// The machine form: `2021-Q1`, `2020-H1`, `2020-9M`, `2020`.
@@ -75,7 +91,10 @@ impl Period {
     /// "năm 2021".
     pub fn label(&self) -> String {
         match *self {
-            Period::Quarter { year, quarter } => format!("quý {} năm {year}", ROMAN[usize::from(quarter - 1)]),
+            Period::Quarter { year, quarter } => match Quarter::new(year, quarter) {
+                Some(quarter) => quarter.label(),
+                None => format!("quý {quarter} năm {year}"),
+            },
             Period::HalfYear { year } => format!("6 tháng đầu năm {year}"),
             Period::NineMonths { year } => format!("9 tháng năm {year}"),
             Period::Year { year } => format!("năm {year}"),
@@ -105,7 +124,7 @@ impl Period {
 
     /// The quarter that contains `date`.
     pub fn containing(date: NaiveDate) -> Period {
-        Period::Quarter { year: date.year(), quarter: ((date.month() - 1) / 3 + 1) as u8 }
+        Quarter::containing(date).into()
     }
 }
 
@@ -200,11 +219,19 @@ mod tests {
         assert_eq!(year.end_date(), NaiveDate::from_ymd_opt(2020, 12, 31).expect("date"));
         let nine: Period = "2020-9M".parse().expect("valid");
         assert_eq!(nine.last_quarter(), (2020, 3));
+        assert_eq!(nine.final_quarter(), Quarter::new(2020, 3).expect("quarter"));
+        assert_eq!(nine.each_quarter().len(), 3);
+        assert_eq!(year.as_quarter(), None);
         assert_eq!(nine.end_date(), NaiveDate::from_ymd_opt(2020, 9, 30).expect("date"));
         let q: Period = "2021-Q1".parse().expect("valid");
         assert_eq!(q.previous().code(), "2020-Q4");
         assert_eq!(q.year_before().code(), "2020-Q1");
         assert_eq!(q.start_date(), NaiveDate::from_ymd_opt(2021, 1, 1).expect("date"));
+        assert_eq!(q.as_quarter(), Quarter::new(2021, 1));
+        assert_eq!(q.each_quarter(), vec![Quarter::new(2021, 1).expect("quarter")]);
+        let q3: Period = "2021-Q3".parse().expect("valid");
+        assert_eq!(q3.each_quarter(), vec![Quarter::new(2021, 3).expect("quarter")]);
+        assert_eq!(q3.start_date(), NaiveDate::from_ymd_opt(2021, 7, 1).expect("date"));
     }
 
     #[test]

@@ -18,8 +18,8 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::PgConnection;
 
-use super::Period;
 use super::store::{self, BatchError, Draft, Report, Save, SaveError};
+use super::{Period, Quarter};
 use crate::audit::{self, Actor, Entry};
 use crate::auth::CurrentUser;
 use crate::dashboards::cache::Change;
@@ -203,10 +203,6 @@ pub fn audit_id(unit: &Unit, period: Period) -> String {
     format!("{}/{}", unit.code, period.code())
 }
 
-fn quarter_period((year, quarter): (i32, u8)) -> Period {
-    Period::Quarter { year, quarter }
-}
-
 /// Where a draft comes from, which the audit entry tells.
 #[derive(Debug, Clone, Copy)]
 pub enum Origin<'a> {
@@ -223,6 +219,7 @@ pub enum Origin<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct DraftSave<'a> {
     pub unit: &'a Unit,
+    /// (year, quarter): the import, outside reports, still passes quarters as pairs.
     pub quarter: (i32, u8),
     /// The version the caller read, 0 for a report not created yet.
     pub expected_version: i32,
@@ -253,7 +250,7 @@ fn save_entry<'a>(save: &DraftSave<'a>, report: &Report) -> Entry<'a> {
     Entry {
         action,
         entity: "report",
-        entity_id: audit_id(save.unit, quarter_period(save.quarter)),
+        entity_id: audit_id(save.unit, Period::Quarter { year: save.quarter.0, quarter: save.quarter.1 }),
         unit_id: Some(save.unit.id),
         before,
         after: Some(after),
@@ -274,15 +271,16 @@ pub async fn save_drafts(
     saves: &[DraftSave<'_>],
     author: &Author,
 ) -> Result<Vec<Saved>, BatchError> {
-    let batch: Vec<Save<'_>> = saves
-        .iter()
-        .map(|save| Save {
-            unit_id: save.unit.id,
-            quarter: save.quarter,
-            expected_version: save.expected_version,
-            draft: save.draft,
-        })
-        .collect();
+    let mut batch: Vec<Save<'_>> = Vec::with_capacity(saves.len());
+    for (index, save) in saves.iter().enumerate() {
+        // A quarter outside 1–4 is refused as the table's CHECK refused it before: a database
+        // error, never a report.
+        let quarter = Quarter::try_from(save.quarter).map_err(|message| BatchError {
+            index: Some(index),
+            error: SaveError::Database(sqlx::Error::Protocol(message)),
+        })?;
+        batch.push(Save { unit_id: save.unit.id, quarter, expected_version: save.expected_version, draft: save.draft });
+    }
     let saved = store::save_many_with_values(&mut *tx, &batch, (author.user_id, &author.name)).await?;
     let entries: Vec<Entry<'_>> =
         saves.iter().zip(&saved).map(|(save, saved)| save_entry(save, &saved.report)).collect();
@@ -302,7 +300,7 @@ pub async fn save_draft(tx: &mut PgConnection, save: DraftSave<'_>, author: &Aut
 /// user moves a report (imports and the command line save drafts, nothing more).
 pub async fn make_move(
     tx: &mut PgConnection,
-    (unit, period): (&Unit, Period),
+    (unit, quarter): (&Unit, Quarter),
     report: &Report,
     transition: Transition,
     remarks: &Remarks,
@@ -321,7 +319,7 @@ pub async fn make_move(
     let entry = Entry {
         action: step.as_str(),
         entity: "report",
-        entity_id: audit_id(unit, period),
+        entity_id: audit_id(unit, quarter.into()),
         unit_id: Some(unit.id),
         before: Some(before),
         after: Some(after),

@@ -1,6 +1,7 @@
 //! Administrative units: the GSO trees before and after the 2025 reform, their lineage, and
 //! the pages that browse and search them.
 
+pub mod code;
 pub mod hamlets;
 pub mod level;
 pub mod queries;

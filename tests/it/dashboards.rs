@@ -11,6 +11,11 @@ fn d(value: f64) -> Decimal {
     danvan::figures::from_f64(value).expect("a decimal")
 }
 
+/// A quarter for the reports store's calls.
+fn quarter_of(year: i32, number: u8) -> danvan::reports::Quarter {
+    danvan::reports::Quarter::new(year, number).expect("a quarter")
+}
+
 #[tokio::test]
 async fn aggregation_follows_flows_stocks_and_indicators() {
     let app = TestApp::spawn_with_demo().await;
@@ -552,7 +557,9 @@ async fn rollups_equal_the_plain_computation_after_every_step() {
                         draft.cleared.push(keys[rng.random_range(0..keys.len())].to_owned());
                     }
                     let version = report.as_ref().map(|r| r.version).unwrap_or(0);
-                    store::save(&mut tx, unit, (2018, quarter), version, &draft, (1, "kiểm tra")).await.expect("save");
+                    store::save(&mut tx, unit, quarter_of(2018, quarter), version, &draft, (1, "kiểm tra"))
+                        .await
+                        .expect("save");
                 }
                 (_, Some(current)) => {
                     let to = match current {
@@ -647,14 +654,17 @@ async fn draft_saves_leave_cached_dashboards_alone() {
     let mut tx = app.pool.begin().await.expect("tx");
     let mut draft = Draft::default();
     draft.values.insert("TD_DINH_KY".to_owned(), Decimal::from(3));
-    let report = store::save(&mut tx, unit.id, (2018, 2), 0, &draft, (1, "kiểm tra")).await.expect("first save");
+    let report =
+        store::save(&mut tx, unit.id, quarter_of(2018, 2), 0, &draft, (1, "kiểm tra")).await.expect("first save");
     tx.commit().await.expect("commit");
     let before = generation().await;
     for round in 0..3 {
         let mut tx = app.pool.begin().await.expect("tx");
         let current = store::find(&app.pool, unit.id, 2018, 2).await.expect("find").expect("report");
         draft.values.insert("TD_DINH_KY".to_owned(), Decimal::from(4 + round));
-        store::save(&mut tx, unit.id, (2018, 2), current.version, &draft, (1, "kiểm tra")).await.expect("save");
+        store::save(&mut tx, unit.id, quarter_of(2018, 2), current.version, &draft, (1, "kiểm tra"))
+            .await
+            .expect("save");
         tx.commit().await.expect("commit");
     }
     assert_eq!(generation().await, before, "autosaves keep the cached dashboards");

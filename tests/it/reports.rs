@@ -768,6 +768,19 @@ async fn the_api_keeps_to_the_callers_scope() {
     // Unknown codes and periods are 404; anonymous calls are 401.
     assert_eq!(staff.get(app.url("/api/v1/reports/99999/2017-Q1")).send().await.expect("GET").status(), 404);
     assert_eq!(staff.get(app.url("/api/v1/reports/30883/2017-Q5")).send().await.expect("GET").status(), 404);
+    // The address is read at the boundary, with the same answers: a period that names no
+    // quarter is a 404 (the API's in its words), a malformed code the 404 of an unknown one.
+    let response = staff.get(app.url("/api/v1/reports/30883/2017")).send().await.expect("GET");
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.expect("JSON");
+    assert!(body["error"].as_str().is_some_and(|e| e.contains("kỳ không hợp lệ (viết 2021-Q1)")), "{body}");
+    let response = staff.get(app.url("/api/v1/reports/abc/2017-Q1")).send().await.expect("GET");
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.expect("JSON");
+    assert!(body["error"].as_str().is_some_and(|e| e.starts_with("Không có mã abc.")), "{body}");
+    for path in ["/reports/30883/2017-Q5", "/reports/30883/2017-H1", "/reports/abc/2017-Q1", "/reports/4/2017-Q1"] {
+        assert_eq!(staff.get(app.url(path)).send().await.expect("GET").status(), 404, "{path}");
+    }
     assert_eq!(reqwest::get(app.url(API)).await.expect("GET").status(), 401);
     // After the reform, code 30883 names no unit: the code is resolved against the period.
     assert_eq!(staff.get(app.url("/api/v1/reports/30883/2026-Q1")).send().await.expect("GET").status(), 404);
@@ -915,7 +928,7 @@ async fn a_batch_save_writes_what_one_save_each_writes() {
     };
     for unit in [by_one, by_batch] {
         let mut tx = app.pool.begin().await.expect("tx");
-        store::save(&mut tx, unit, (2017, 1), 0, &start, (user, "xa.nhaplieu")).await.expect("save");
+        store::save(&mut tx, unit, quarter(2017, 1), 0, &start, (user, "xa.nhaplieu")).await.expect("save");
         tx.commit().await.expect("commit");
     }
     // A figure replaced, one cleared, one added, one kept; typed text merged; a note.
@@ -927,12 +940,12 @@ async fn a_batch_save_writes_what_one_save_each_writes() {
         ..Draft::default()
     };
     let mut tx = app.pool.begin().await.expect("tx");
-    let one = store::save(&mut tx, by_one, (2017, 1), 1, &change, (user, "xa.nhaplieu")).await.expect("save");
+    let one = store::save(&mut tx, by_one, quarter(2017, 1), 1, &change, (user, "xa.nhaplieu")).await.expect("save");
     tx.commit().await.expect("commit");
     let mut tx = app.pool.begin().await.expect("tx");
     let saves = [
-        Save { unit_id: by_batch, quarter: (2017, 1), expected_version: 1, draft: &change },
-        Save { unit_id: new, quarter: (2017, 1), expected_version: 0, draft: &change },
+        Save { unit_id: by_batch, quarter: quarter(2017, 1), expected_version: 1, draft: &change },
+        Save { unit_id: new, quarter: quarter(2017, 1), expected_version: 0, draft: &change },
     ];
     let batch = store::save_many(&mut tx, &saves, (Some(user), "xa.nhaplieu")).await.expect("save_many");
     tx.commit().await.expect("commit");
@@ -973,8 +986,8 @@ async fn a_batch_save_writes_what_one_save_each_writes() {
     // A stale report in the batch: refused with its index, and nothing of the batch stays.
     let mut tx = app.pool.begin().await.expect("tx");
     let saves = [
-        Save { unit_id: new, quarter: (2017, 1), expected_version: 1, draft: &start },
-        Save { unit_id: by_one, quarter: (2017, 1), expected_version: 1, draft: &start },
+        Save { unit_id: new, quarter: quarter(2017, 1), expected_version: 1, draft: &start },
+        Save { unit_id: by_one, quarter: quarter(2017, 1), expected_version: 1, draft: &start },
     ];
     let refused = store::save_many(&mut tx, &saves, (None, "cli")).await.expect_err("stale");
     assert_eq!(refused.index, Some(1));
@@ -985,7 +998,8 @@ async fn a_batch_save_writes_what_one_save_each_writes() {
     let accepted = store::find(&app.pool, by_one, 2021, 3).await.expect("find").expect("report");
     assert_eq!(accepted.status(), Status::Accepted);
     let mut tx = app.pool.begin().await.expect("tx");
-    let saves = [Save { unit_id: by_one, quarter: (2021, 3), expected_version: accepted.version, draft: &change }];
+    let saves =
+        [Save { unit_id: by_one, quarter: quarter(2021, 3), expected_version: accepted.version, draft: &change }];
     let refused = store::save_many(&mut tx, &saves, (None, "cli")).await.expect_err("locked");
     assert_eq!(refused.index, Some(0));
     assert!(matches!(refused.error, SaveError::Locked(Status::Accepted)), "{:?}", refused.error);
@@ -1005,26 +1019,31 @@ async fn a_batch_save_locks_only_the_reports_it_writes() {
         Draft { values: [("TD_DINH_KY".to_owned(), Decimal::from(4))].into_iter().collect(), ..Draft::default() };
     // An existing report of another unit, to save and submit beside the batch.
     let mut tx = app.pool.begin().await.expect("tx");
-    store::save(&mut tx, units[2], (2017, 1), 0, &draft, (1, "kiểm tra")).await.expect("save");
+    store::save(&mut tx, units[2], quarter(2017, 1), 0, &draft, (1, "kiểm tra")).await.expect("save");
     tx.commit().await.expect("commit");
 
     let mut batch = app.pool.begin().await.expect("tx");
     let saves = [
-        Save { unit_id: units[0], quarter: (2017, 1), expected_version: 0, draft: &draft },
-        Save { unit_id: units[1], quarter: (2017, 1), expected_version: 0, draft: &draft },
+        Save { unit_id: units[0], quarter: quarter(2017, 1), expected_version: 0, draft: &draft },
+        Save { unit_id: units[1], quarter: quarter(2017, 1), expected_version: 0, draft: &draft },
     ];
     store::save_many(&mut batch, &saves, (None, "cli")).await.expect("save_many");
 
     let mut other = app.pool.begin().await.expect("tx");
     sqlx::query("SET LOCAL lock_timeout = '2s'").execute(&mut *other).await.expect("timeout");
-    let saved = store::save(&mut other, units[2], (2017, 1), 1, &draft, (1, "kiểm tra")).await.expect("a save");
-    store::save(&mut other, units[0], (2017, 2), 0, &draft, (1, "kiểm tra")).await.expect("a first save");
+    let saved = store::save(&mut other, units[2], quarter(2017, 1), 1, &draft, (1, "kiểm tra")).await.expect("a save");
+    store::save(&mut other, units[0], quarter(2017, 2), 0, &draft, (1, "kiểm tra")).await.expect("a first save");
     // No server runs here, so no dashboard cache to tell of the move.
     let _change = store::transition(&mut other, &saved, Status::Submitted, (1, "kiểm tra"), "", &Default::default())
         .await
         .expect("a submission");
     other.commit().await.expect("commit beside the open batch");
     batch.commit().await.expect("commit the batch");
+}
+
+/// A quarter for the store's calls.
+fn quarter(year: i32, number: u8) -> danvan::reports::Quarter {
+    danvan::reports::Quarter::new(year, number).expect("a quarter")
 }
 
 /// The ids of three communes of the demo district in 2017-Q1 (the batch save tests).

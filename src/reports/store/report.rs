@@ -1,0 +1,168 @@
+//! Reading reports: one by its unit and quarter (locked or not), many at once, their figures,
+//! the names of retired figures, task progress, and the count by status.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool};
+
+use super::{Key, Narrative, Status, field_key, key_columns};
+use crate::reports::Quarter;
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub id: i32,
+    pub unit_id: i32,
+    pub year: i32,
+    pub quarter: i16,
+    pub status: String,
+    pub version: i32,
+    pub ket_qua: String,
+    pub han_che: String,
+    pub nguyen_nhan: String,
+    pub phuong_huong: String,
+    pub kien_nghi: String,
+    pub raw_inputs: Json<BTreeMap<String, String>>,
+    pub rule_notes: Json<BTreeMap<String, String>>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Report {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status)
+    }
+
+    pub fn narrative(&self) -> Narrative {
+        Narrative {
+            ket_qua: self.ket_qua.clone(),
+            han_che: self.han_che.clone(),
+            nguyen_nhan: self.nguyen_nhan.clone(),
+            phuong_huong: self.phuong_huong.clone(),
+            kien_nghi: self.kien_nghi.clone(),
+        }
+    }
+}
+
+pub async fn find(pool: &PgPool, unit_id: i32, year: i32, quarter: u8) -> sqlx::Result<Option<Report>> {
+    select_reports!("FROM reports WHERE unit_id = $1 AND year = $2 AND quarter = $3", unit_id, year, i16::from(quarter))
+        .fetch_optional(pool)
+        .await
+}
+
+/// How many reports each status holds across the whole deployment (`nhap`, `da_gui`,
+/// `tra_lai`, `da_duyet` — those with no report are absent), for the metrics endpoint. One scan
+/// of `reports`: call it every few seconds at most.
+pub async fn count_by_status(pool: &PgPool) -> sqlx::Result<Vec<(Status, i64)>> {
+    let rows =
+        sqlx::query!(r#"SELECT status, count(*) AS "count!" FROM reports GROUP BY status"#).fetch_all(pool).await?;
+    Ok(rows.into_iter().map(|row| (Status::parse(&row.status), row.count)).collect())
+}
+
+/// The stored values by field key (`CODE` or `CODE.ORG`).
+pub async fn values(pool: &PgPool, report_id: i32) -> sqlx::Result<BTreeMap<String, Decimal>> {
+    let rows = sqlx::query!(
+        "SELECT element_code, organisation_code, value FROM report_values WHERE report_id = $1",
+        report_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|row| (field_key(row.element_code, &row.organisation_code), row.value)).collect())
+}
+
+/// The reports these keys name, those that exist, in one query (an import of a province's
+/// year names 2 000).
+pub(super) async fn select_many<'e>(executor: impl sqlx::PgExecutor<'e>, keys: &[Key]) -> sqlx::Result<Vec<Report>> {
+    let (units, years, quarters) = key_columns(keys);
+    select_reports!(
+        "FROM reports WHERE (unit_id, year, quarter) IN (SELECT * FROM UNNEST($1::int[], $2::int[], $3::smallint[]))",
+        &units,
+        &years,
+        &quarters,
+    )
+    .fetch_all(executor)
+    .await
+}
+
+/// [`find`] for many (unit id, year, quarter) keys in one query: the reports that exist (the
+/// import, outside reports, still names quarters as pairs; a quarter outside 1–4 names none).
+pub async fn find_many(pool: &PgPool, keys: &[(i32, i32, u8)]) -> sqlx::Result<Vec<Report>> {
+    let keys: Vec<Key> =
+        keys.iter().filter_map(|&(unit, year, number)| Some((unit, Quarter::new(year, number)?))).collect();
+    select_many(pool, &keys).await
+}
+
+/// [`values`] of many reports in one query, by report id (reports without values are absent).
+pub async fn values_many<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    report_ids: &[i32],
+) -> sqlx::Result<HashMap<i32, BTreeMap<String, Decimal>>> {
+    let rows = sqlx::query!(
+        "SELECT report_id, element_code, organisation_code, value FROM report_values WHERE report_id = ANY($1)",
+        report_ids,
+    )
+    .fetch_all(executor)
+    .await?;
+    let mut by_report: HashMap<i32, BTreeMap<String, Decimal>> = HashMap::new();
+    for row in rows {
+        by_report
+            .entry(row.report_id)
+            .or_default()
+            .insert(field_key(row.element_code, &row.organisation_code), row.value);
+    }
+    Ok(by_report)
+}
+
+/// Names of every element and organisation, retired ones included, for figures the form no
+/// longer shows.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub elements: std::collections::HashMap<String, String>,
+    pub organisations: std::collections::HashMap<String, String>,
+}
+
+pub async fn names(pool: &PgPool) -> sqlx::Result<Names> {
+    let elements = sqlx::query!("SELECT code, name FROM data_elements").fetch_all(pool).await?;
+    let organisations = sqlx::query!("SELECT code, short_name FROM organisations").fetch_all(pool).await?;
+    Ok(Names {
+        elements: elements.into_iter().map(|row| (row.code, row.name)).collect(),
+        organisations: organisations.into_iter().map(|row| (row.code, row.short_name)).collect(),
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskProgress {
+    pub task_id: i32,
+    pub status: String,
+    pub note: String,
+}
+
+pub async fn task_progress(pool: &PgPool, report_id: i32) -> sqlx::Result<Vec<TaskProgress>> {
+    sqlx::query_as!(
+        TaskProgress,
+        "SELECT task_id, status, note FROM report_task_progress WHERE report_id = $1",
+        report_id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// [`find`] in a transaction, locking the report's row until it ends (a reviewer's action
+/// waits for a save in flight, and the other way round).
+pub async fn find_for_update(tx: &mut PgConnection, unit_id: i32, quarter: Quarter) -> sqlx::Result<Option<Report>> {
+    select_reports!(
+        "FROM reports WHERE unit_id = $1 AND year = $2 AND quarter = $3 FOR UPDATE",
+        unit_id,
+        quarter.year(),
+        i16::from(quarter.number()),
+    )
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+pub async fn by_id(tx: &mut PgConnection, id: i32) -> sqlx::Result<Report> {
+    select_reports!("FROM reports WHERE id = $1", id).fetch_one(&mut *tx).await
+}
