@@ -566,6 +566,36 @@ async fn the_workflow_moves_only_by_the_right_people() {
     assert!(page.contains("Bổ sung số liệu quý"), "the timeline shows remarks");
 }
 
+/// A report corrected over and over (thousands of cycles under a script) does not make every
+/// opening of its form read and render its whole history: the timeline shows the latest 20
+/// transitions and how many came before, and the whole history on request.
+#[tokio::test]
+async fn the_timeline_shows_the_latest_transitions_and_the_rest_on_request() {
+    let app = TestApp::spawn_with_demo().await;
+    let staff = app.demo_client("xa.nhaplieu").await;
+    api_put(&app, &staff, json!({"version": 0, "values": {"TD_DINH_KY": 1}})).await;
+    sqlx::query(
+        "INSERT INTO report_events (report_id, at, actor_name, from_status, to_status, remarks)
+         SELECT r.id, timestamptz '2017-04-01 08:00+07' + n * interval '1 hour', 'huyen.duyet',
+                'da_gui', 'tra_lai', 'Lượt trả lại ' || lpad(n::text, 2, '0')
+         FROM reports r JOIN units u ON u.id = r.unit_id, generate_series(1, 25) AS n
+         WHERE u.code = '30883' AND r.year = 2017 AND r.quarter = 1",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("events");
+    let (status, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    let shown = |page: &str| (1..=25).filter(|n| page.contains(&format!("Lượt trả lại {n:02}"))).collect::<Vec<_>>();
+    assert_eq!(shown(&page), (6..=25).collect::<Vec<_>>(), "the latest 20, oldest first");
+    assert!(page.find("Lượt trả lại 06") < page.find("Lượt trả lại 25"));
+    assert!(page.contains("20 lần gần nhất; còn 5 lần trước đó."), "the earlier ones are counted");
+    let (status, page) = text(staff.get(app.url(&format!("{FORM}?lich_su=tat_ca"))).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert_eq!(shown(&page), (1..=25).collect::<Vec<_>>(), "the whole history on request");
+    assert!(!page.contains("lần trước đó"));
+}
+
 #[tokio::test]
 async fn a_stale_save_is_refused_and_shows_what_changed() {
     let app = TestApp::spawn_with_demo().await;

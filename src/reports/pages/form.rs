@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -90,6 +90,19 @@ pub(super) struct Extras {
     /// The reviewer's typed remarks, kept when a review action is refused.
     pub(super) review_remarks: String,
     pub(super) review_field_remarks: BTreeMap<String, String>,
+    /// Every transition in the timeline, not only the latest [`RECENT_EVENTS`].
+    pub(super) whole_history: bool,
+}
+
+/// How many transitions the form's timeline shows unless the whole history is asked for
+/// (`?lich_su=tat_ca`).
+pub const RECENT_EVENTS: i64 = 20;
+
+/// The form page's query: `lich_su=tat_ca` shows the whole timeline.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct FormQuery {
+    #[serde(default)]
+    lich_su: String,
 }
 
 pub struct SectionView {
@@ -129,6 +142,9 @@ struct FormPage {
     tasks: Vec<TaskView>,
     task_states: [(&'static str, &'static str); 3],
     events: Vec<Event>,
+    events_shown: i64,
+    /// Earlier transitions left out of `events`.
+    events_hidden: i64,
     can_edit: bool,
     can_review: bool,
     errors: usize,
@@ -250,9 +266,10 @@ pub(super) async fn form_page(
         })
         .collect();
     let status = report.map(|r| r.status()).unwrap_or(Status::Draft);
-    let events = match report {
-        Some(r) => store::events(&state.pool, r.id).await?,
-        None => Vec::new(),
+    let limit = if extras.whole_history { i64::MAX } else { RECENT_EVENTS };
+    let (events, events_total) = match report {
+        Some(r) => store::recent_events(&state.pool, r.id, limit).await?,
+        None => (Vec::new(), 0),
     };
     let calendar = crate::reports::calendar(&state.pool).await?;
     let remarks = events
@@ -277,6 +294,8 @@ pub(super) async fn form_page(
         narrative: form.narrative,
         tasks,
         task_states: TASK_STATES,
+        events_shown: events.len() as i64,
+        events_hidden: events_total - events.len() as i64,
         events,
         can_edit: perms.enter && status.editable(),
         can_review: perms.review,
@@ -363,10 +382,10 @@ pub(super) async fn stored_state(
         .into_iter()
         .map(|t| (t.task_id, (t.status, t.note)))
         .collect();
-    let events = store::events(&state.pool, report.id).await?;
-    let remarks = events
+    // A returned report's latest transition is its return.
+    let (latest, _) = store::recent_events(&state.pool, report.id, 1).await?;
+    let remarks = latest
         .iter()
-        .rev()
         .find(|e| e.to_status == "tra_lai")
         .filter(|_| report.status() == Status::Returned)
         .map(|e| e.field_remarks.0.clone())
@@ -379,6 +398,7 @@ pub async fn show(
     layout: Layout,
     user: CurrentUser,
     address: ReportAddress,
+    Query(query): Query<FormQuery>,
 ) -> AppResult<Response> {
     let unit = address.locate(&state.pool).await?;
     if !permissions(&user, &unit).view {
@@ -387,5 +407,6 @@ pub async fn show(
     let quarter = address.quarter;
     let report = store::find(&state.pool, unit.id, quarter.year(), quarter.number()).await?;
     let form = stored_state(&state, &unit, report.as_ref()).await?;
-    form_page(&state, layout, &user, unit, quarter, report.as_ref(), form, Extras::default()).await
+    let extras = Extras { whole_history: query.lich_su == "tat_ca", ..Extras::default() };
+    form_page(&state, layout, &user, unit, quarter, report.as_ref(), form, extras).await
 }

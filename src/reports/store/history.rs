@@ -75,16 +75,30 @@ impl Event {
     }
 }
 
-pub async fn events(pool: &PgPool, report_id: i32) -> sqlx::Result<Vec<Event>> {
-    sqlx::query_as!(
+/// The latest `limit` transitions of the report, oldest first, and how many it has in all.
+/// A report is sent, returned and accepted a few times a quarter; one corrected over and over
+/// (a script, or a benchmark's thousands of cycles) would otherwise make every opening of its
+/// form read and render all of them.
+pub async fn recent_events(pool: &PgPool, report_id: i32, limit: i64) -> sqlx::Result<(Vec<Event>, i64)> {
+    let mut latest = sqlx::query_as!(
         Event,
         r#"SELECT at, actor_name, from_status, to_status, remarks,
                   field_remarks AS "field_remarks: Json<BTreeMap<String, String>>"
-           FROM report_events WHERE report_id = $1 ORDER BY at, id"#,
+           FROM report_events WHERE report_id = $1 ORDER BY at DESC, id DESC LIMIT $2"#,
         report_id,
+        limit,
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    latest.reverse();
+    let total = if (latest.len() as i64) < limit {
+        latest.len() as i64
+    } else {
+        sqlx::query_scalar!(r#"SELECT count(*) AS "total!" FROM report_events WHERE report_id = $1"#, report_id)
+            .fetch_one(pool)
+            .await?
+    };
+    Ok((latest, total))
 }
 
 /// Moves the report to `to` and records the transition. Returns what the move changed for

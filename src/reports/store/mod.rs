@@ -85,7 +85,7 @@ mod overview;
 mod report;
 mod save;
 
-pub use history::{Event, Snapshot, events, snapshot, transition};
+pub use history::{Event, Snapshot, recent_events, snapshot, transition};
 pub use narrative::Narrative;
 pub use overview::{OverviewRow, days_late, overview};
 pub use report::{
