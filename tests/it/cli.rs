@@ -129,6 +129,16 @@ async fn serve_owns_a_private_cluster_and_stops_it_cleanly() {
     let (own, niceness) = app_backend_niceness(dir.path());
     let read = (own + i64::from(danvan::server::READ_NICENESS)).min(19);
     assert!(niceness.contains(&read) && niceness.contains(&own), "postmaster {own}, backends {niceness:?}");
+    // Where the kernel has custom time slices (Linux 6.12+, shown in /proc as `se.slice`), the
+    // front runtime's threads and the writes' PostgreSQL processes ask for a short one.
+    if slice_of(Path::new("/proc/self")).is_some() {
+        let short = Some(danvan::server::WRITE_SLICE_NS);
+        let front = threads_named(server.child.id(), "danvan-front");
+        assert!(!front.is_empty() && front.iter().all(|t| slice_of(t) == short), "front threads {front:?}");
+        let writes = app_backends(dir.path()).into_iter().filter(|(_, nice)| *nice == own);
+        let slices: Vec<Option<u64>> = writes.map(|(path, _)| slice_of(&path)).collect();
+        assert!(!slices.is_empty() && slices.iter().all(|s| *s == short), "write backends {slices:?}");
+    }
 
     let pgdata = dir.path().join("pg");
     assert!(pgdata.join("PG_VERSION").exists(), "cluster inside the data directory");
@@ -291,14 +301,28 @@ fn postmaster_pid(data_dir: &Path) -> Option<i32> {
     text.lines().next()?.trim().parse().ok()
 }
 
-/// The niceness of the private cluster's postmaster in `data_dir`, and of each of its processes
-/// that serves the web server's role.
-fn app_backend_niceness(data_dir: &Path) -> (i64, Vec<i64>) {
+/// The time slice the kernel gives the thread or process at `proc_path` (`/proc/…`), if it
+/// reports one.
+fn slice_of(proc_path: &Path) -> Option<u64> {
+    let sched = std::fs::read_to_string(proc_path.join("sched")).ok()?;
+    let line = sched.lines().find(|line| line.starts_with("se.slice"))?;
+    line.split(':').nth(1)?.trim().parse().ok()
+}
+
+/// The `/proc` paths of process `pid`'s threads called `name`.
+fn threads_named(pid: u32, name: &str) -> Vec<std::path::PathBuf> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the server's threads");
+    tasks
+        .flatten()
+        .map(|task| task.path())
+        .filter(|path| std::fs::read_to_string(path.join("comm")).is_ok_and(|comm| comm.trim() == name))
+        .collect()
+}
+
+/// The `/proc` path and niceness of each process of the private cluster in `data_dir` that
+/// serves the web server's role.
+fn app_backends(data_dir: &Path) -> Vec<(std::path::PathBuf, i64)> {
     let postmaster = postmaster_pid(data_dir).expect("postmaster.pid");
-    let stat = std::fs::read_to_string(format!("/proc/{postmaster}/stat")).expect("postmaster's stat");
-    let fields: Vec<&str> =
-        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-    let own = fields.get(16).and_then(|nice| nice.parse::<i64>().ok()).expect("postmaster's niceness");
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
         let path = entry.path();
@@ -306,15 +330,28 @@ fn app_backend_niceness(data_dir: &Path) -> (i64, Vec<i64>) {
         if !String::from_utf8_lossy(&cmdline).contains(danvan::db::LOCAL_APP_ROLE) {
             continue;
         }
-        // Fields after the command's closing parenthesis: state, ppid (4th), …, nice (19th).
         let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
         let fields: Vec<&str> =
             stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-        if fields.get(1).and_then(|ppid| ppid.parse::<i32>().ok()) == Some(postmaster) {
-            found.extend(fields.get(16).and_then(|nice| nice.parse::<i64>().ok()));
+        if fields.get(1).and_then(|ppid| ppid.parse::<i32>().ok()) == Some(postmaster)
+            && let Some(nice) = fields.get(16).and_then(|nice| nice.parse::<i64>().ok())
+        {
+            found.push((path, nice));
         }
     }
-    (own, found)
+    found
+}
+
+/// The niceness of the private cluster's postmaster in `data_dir`, and of each of its processes
+/// that serves the web server's role.
+fn app_backend_niceness(data_dir: &Path) -> (i64, Vec<i64>) {
+    let postmaster = postmaster_pid(data_dir).expect("postmaster.pid");
+    // Fields after the command's closing parenthesis: state, ppid (4th), …, nice (19th).
+    let stat = std::fs::read_to_string(format!("/proc/{postmaster}/stat")).expect("postmaster's stat");
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let own = fields.get(16).and_then(|nice| nice.parse::<i64>().ok()).expect("postmaster's niceness");
+    (own, app_backends(data_dir).into_iter().map(|(_, nice)| nice).collect())
 }
 
 /// PostgreSQL's postmaster killed with SIGKILL under `danvan serve` (a crash no init system
