@@ -590,6 +590,7 @@ async fn the_timeline_shows_the_latest_transitions_and_the_rest_on_request() {
     assert_eq!(shown(&page), (6..=25).collect::<Vec<_>>(), "the latest 20, oldest first");
     assert!(page.find("Lượt trả lại 06") < page.find("Lượt trả lại 25"));
     assert!(page.contains("20 lần gần nhất; còn 5 lần trước đó."), "the earlier ones are counted");
+    assert!(page.contains(r#"<ol class="timeline" start="6">"#), "numbered from the 6th");
     let (status, page) = text(staff.get(app.url(&format!("{FORM}?lich_su=tat_ca"))).send().await.expect("GET")).await;
     assert_eq!(status, 200);
     assert_eq!(shown(&page), (1..=25).collect::<Vec<_>>(), "the whole history on request");
