@@ -12,9 +12,10 @@ use crate::auth::CurrentUser;
 use crate::web::AppState;
 
 /// Whether a request with this method may change data: everything but GET, HEAD and OPTIONS
-/// (no route of the table changes data on those). The one rule behind the write runtime and
-/// pool (`server::serve_until`), what is forgotten after a write (`lib.rs`), read-your-writes
-/// over a replica (`replica::routing`) and the pool label of the request metrics.
+/// (no route of the table changes data on those). The one rule behind where a request runs
+/// (the front runtime with the writes' pool, or the reads' runtime: `server::serve_until`),
+/// what is forgotten after a write (`lib.rs`), read-your-writes over a replica
+/// (`replica::routing`) and the pool label of the request metrics.
 pub fn changes_data(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
