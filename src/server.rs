@@ -257,7 +257,7 @@ pub async fn serve_until(
     // registered with the front's reactor (a socket wakes the runtime it was registered with).
     let listener = listener.into_std().context("không chuyển được cổng nghe sang luồng tiếp nhận")?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let accepting = front.spawn(accept_until(
+    let mut accepting = front.spawn(accept_until(
         listener,
         state,
         write_state,
@@ -266,9 +266,19 @@ pub async fn serve_until(
         stopped,
     ));
     let front = FrontRuntime(Some(front));
-    shutdown.await;
-    let _ = stop.send(());
-    match accepting.await {
+    // An accept loop that fails to start (or stops by itself) ends the server too.
+    let ended = tokio::select! {
+        _ = shutdown => None,
+        ended = &mut accepting => Some(ended),
+    };
+    let ended = match ended {
+        Some(ended) => ended,
+        None => {
+            let _ = stop.send(());
+            accepting.await
+        }
+    };
+    match ended {
         Ok(result) => result?,
         Err(error) => tracing::error!(%error, "luồng tiếp nhận kết nối dừng bất thường"),
     }
