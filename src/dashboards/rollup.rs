@@ -19,7 +19,9 @@
 //!   skip quarters.
 //! - A move of a report ([`before_move`] … [`after_move`], called by the reports workflow around
 //!   its status update, in the same transaction) computes the unit-year's figures before and
-//!   after (`rollup_unit_figures`) and inserts the difference into every roll-up above the unit.
+//!   after and inserts the difference into every roll-up above the unit. Only the keys a report
+//!   of quarter q can change are computed (`rollup_unit_figures_from`, migration 0025): kind 1 at
+//!   q and kind 2 from q to 4 — a quarter of the year's rows for a Q4 report, the quarter-end case.
 //!   Rows are only ever inserted by writers, so acceptances in different communes never wait
 //!   for each other although they add to the same province and country; moves of reports of the
 //!   same unit and year are serialised by an advisory lock, since each computes its difference
@@ -76,12 +78,14 @@ pub struct Pending {
     /// The unit's path, for the cache's [`Change`].
     path: String,
     year: i32,
+    quarter: i16,
     before: Vec<Figure>,
 }
 
-/// Call before changing a report's status (in the same transaction): locks the unit-year
-/// against other moves and remembers its figures.
-pub async fn before_move(tx: &mut PgConnection, unit_id: i32, year: i32) -> sqlx::Result<Pending> {
+/// Call before changing the status of the unit's report of `year`, `quarter` (1–4), in the same
+/// transaction: locks the unit-year against other moves and remembers the figures that report
+/// can change.
+pub async fn before_move(tx: &mut PgConnection, unit_id: i32, year: i32, quarter: i16) -> sqlx::Result<Pending> {
     let path = sqlx::query_scalar!(
         "SELECT (SELECT path::text FROM units WHERE id = $1) AS path FROM pg_advisory_xact_lock($1, $2)",
         unit_id,
@@ -93,13 +97,14 @@ pub async fn before_move(tx: &mut PgConnection, unit_id: i32, year: i32) -> sqlx
         Figure,
         r#"SELECT f_basis AS "f_basis!", f_kind AS "f_kind!", f_quarter AS "f_quarter!",
                   f_element AS "f_element!", f_organisation AS "f_organisation!", f_value::text AS "f_value!"
-           FROM rollup_unit_figures($1, $2)"#,
+           FROM rollup_unit_figures_from($1, $2, $3)"#,
         unit_id,
         year,
+        quarter,
     )
     .fetch_all(&mut *tx)
     .await?;
-    Ok(Pending { unit_id, path: path.unwrap_or_default(), year, before })
+    Ok(Pending { unit_id, path: path.unwrap_or_default(), year, quarter, before })
 }
 
 /// Call after the status change: adds the difference of the unit-year's figures to every
@@ -107,7 +112,7 @@ pub async fn before_move(tx: &mut PgConnection, unit_id: i32, year: i32) -> sqlx
 /// and writes the change into the log the other servers read ([`super::changes`]). Returns the
 /// change for this server's cache, to apply once the transaction has committed.
 pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result<Change> {
-    let Pending { unit_id, path, year, before } = pending;
+    let Pending { unit_id, path, year, quarter, before } = pending;
     let written = sqlx::query!(
         "INSERT INTO rollup_delta (unit_id, basis, year, kind, quarter, element_code, organisation_code, value, n)
          WITH before AS (
@@ -116,7 +121,7 @@ pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result
              FROM unnest($3::smallint[], $4::smallint[], $5::smallint[], $6::text[], $7::text[], $8::text[])
                  AS b(f_basis, f_kind, f_quarter, f_element, f_organisation, f_value)
          ),
-         after AS (SELECT * FROM rollup_unit_figures($1, $2)),
+         after AS (SELECT * FROM rollup_unit_figures_from($1, $2, $10)),
          diff AS (
              SELECT f_basis, f_kind, f_quarter, f_element, f_organisation,
                     coalesce(a.f_value, 0) - coalesce(b.f_value, 0) AS value,
@@ -140,6 +145,7 @@ pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result
         &before.iter().map(|f| f.f_organisation.clone()).collect::<Vec<_>>(),
         &before.iter().map(|f| f.f_value.clone()).collect::<Vec<_>>(),
         MAX_LEVEL,
+        quarter,
     )
     .fetch_all(&mut *tx)
     .await?;

@@ -117,7 +117,7 @@ pub async fn transition(
         Status::Draft => (false, false),
     };
     // The roll-ups of every unit above move in the same transaction as the status.
-    let rollup = crate::dashboards::rollup::before_move(&mut *tx, report.unit_id, report.year).await?;
+    let rollup = crate::dashboards::rollup::before_move(&mut *tx, report.unit_id, report.year, report.quarter).await?;
     // The status and its event in one statement, which returns the figures for the new
     // version's snapshot (a move changes none): one round trip where four were.
     let moved: Stored = select_stored!(
