@@ -192,7 +192,7 @@ pub async fn niced_request_pool(
     pool_options(max_connections, PoolPurpose::Requests)
         .after_connect(move |connection, _| {
             Box::pin(async move {
-                let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *connection).await?;
+                let pid = sqlx::query_scalar!(r#"SELECT pg_backend_pid() AS "pid!""#).fetch_one(&mut *connection).await?;
                 crate::server::lower_process_priority(pid, niceness);
                 Ok(())
             })
@@ -212,11 +212,12 @@ pub async fn niced_request_pool(
 pub async fn grant_app_role(pool: &PgPool, role: &str, create: bool) -> anyhow::Result<()> {
     let quoted = quote_ident(role);
     if create {
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
-            .bind(role)
-            .fetch_one(pool)
-            .await?;
+        let exists =
+            sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS "exists!""#, role)
+                .fetch_one(pool)
+                .await?;
         if !exists {
+            // Dynamic: DDL naming the role, which cannot be a parameter.
             let statement = format!("CREATE ROLE {quoted} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION");
             if let Err(error) = sqlx::query(sqlx::AssertSqlSafe(statement)).execute(pool).await {
                 // Another process (or a test) may have made it at the same instant.
@@ -228,8 +229,8 @@ pub async fn grant_app_role(pool: &PgPool, role: &str, create: bool) -> anyhow::
             }
         }
     }
-    let database: String = sqlx::query_scalar("SELECT current_database()").fetch_one(pool).await?;
-    // Identifiers cannot be bound as parameters; both are quoted.
+    let database = sqlx::query_scalar!(r#"SELECT current_database() AS "database!""#).fetch_one(pool).await?;
+    // Dynamic: identifiers cannot be bound as parameters; both are quoted.
     let statements = [
         format!("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {quoted}", quote_ident(&database)),
         format!("GRANT USAGE ON SCHEMA public TO {quoted}"),
@@ -240,7 +241,7 @@ pub async fn grant_app_role(pool: &PgPool, role: &str, create: bool) -> anyhow::
     ];
     let mut tx = pool.begin().await?;
     // Concurrent GRANTs on the same objects can fail with "tuple concurrently updated".
-    sqlx::query("SELECT pg_advisory_xact_lock(7294100)").execute(&mut *tx).await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock(7294100)").execute(&mut *tx).await?;
     for statement in statements {
         sqlx::query(sqlx::AssertSqlSafe(statement))
             .execute(&mut *tx)
@@ -260,11 +261,12 @@ async fn create_database_if_missing(options: &PgConnectOptions) -> anyhow::Resul
     let mut admin = PgConnection::connect_with(&options.clone().database("postgres"))
         .await
         .context("không kết nối được PostgreSQL / cannot connect to PostgreSQL")?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(&name)
-        .fetch_one(&mut admin)
-        .await?;
+    let exists =
+        sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#, name)
+            .fetch_one(&mut admin)
+            .await?;
     if !exists {
+        // Dynamic: DDL naming the database, which cannot be a parameter.
         let statement = format!("CREATE DATABASE {}", quote_ident(&name));
         if let Err(error) = sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut admin).await {
             // Two processes may race to create it; losing the race is fine.

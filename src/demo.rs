@@ -28,8 +28,8 @@ struct Setting {
 /// Loads the demo data once; a database that already holds it (or real data) is left alone.
 pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(7294002)").execute(&mut *tx).await?;
-    let loaded: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM reference_data WHERE name = 'demo')")
+    sqlx::query!("SELECT pg_advisory_xact_lock(7294002)").execute(&mut *tx).await?;
+    let loaded = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM reference_data WHERE name = 'demo') AS "loaded!""#)
         .fetch_one(&mut *tx)
         .await?;
     if loaded {
@@ -37,7 +37,8 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     }
     // A deployment with accounts of its own is real: the demo (with its published password)
     // is never mixed into it.
-    let has_accounts: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(&mut *tx).await?;
+    let has_accounts =
+        sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM users) AS "has_accounts!""#).fetch_one(&mut *tx).await?;
     if has_accounts {
         tracing::warn!(
             "--demo bỏ qua: cơ sở dữ liệu đã có tài khoản thật, không nạp dữ liệu mẫu / --demo ignored: the database already has accounts"
@@ -47,18 +48,20 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     let mut reader = csv::Reader::from_reader(DEMO_SETTINGS.as_bytes());
     for setting in reader.deserialize::<Setting>() {
         let setting = setting?;
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-            .bind(&setting.key)
-            .bind(&setting.value)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            setting.key,
+            setting.value,
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     load_accounts(&mut tx).await?;
     crate::catalogue::load_demo(&mut tx).await.context("danh mục chỉ tiêu mẫu")?;
     crate::directives::load_demo(&mut tx).await.context("văn bản chỉ đạo mẫu")?;
     crate::reports::demo::load(&mut tx).await.context("báo cáo quý mẫu")?;
     crate::offices::load_demo(&mut tx).await.context("cơ quan ban hành mẫu")?;
-    sqlx::query("INSERT INTO reference_data (name, checksum) VALUES ('demo', '1')").execute(&mut *tx).await?;
+    sqlx::query!("INSERT INTO reference_data (name, checksum) VALUES ('demo', '1')").execute(&mut *tx).await?;
     // The demo reports were written directly, not moved through the workflow.
     crate::dashboards::rollup::rebuild_in(&mut tx).await?;
     tx.commit().await?;
@@ -84,15 +87,15 @@ async fn load_accounts(tx: &mut sqlx::PgConnection) -> anyhow::Result<()> {
             Some(unit.id)
         };
         let roles: Vec<String> = account.roles.split(';').map(|r| r.trim().to_owned()).collect();
-        let id: i32 = sqlx::query_scalar(
+        let id = sqlx::query_scalar!(
             "INSERT INTO users (username, full_name, unit_id, roles, password_hash) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (username) DO NOTHING RETURNING id",
+            account.username,
+            account.full_name,
+            unit_id,
+            &roles,
+            hash,
         )
-        .bind(&account.username)
-        .bind(&account.full_name)
-        .bind(unit_id)
-        .bind(&roles)
-        .bind(&hash)
         .fetch_optional(&mut *tx)
         .await?
         .unwrap_or_default();

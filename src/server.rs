@@ -62,8 +62,8 @@ pub async fn app_pool(database: &Database, max_connections: u32, read_niceness: 
 }
 
 pub async fn app_config(pool: &PgPool, global: &GlobalOptions, secure_cookies: bool) -> anyhow::Result<AppConfig> {
-    let stored: Option<String> =
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'office_name'").fetch_optional(pool).await?;
+    let stored =
+        sqlx::query_scalar!("SELECT value FROM settings WHERE key = 'office_name'").fetch_optional(pool).await?;
     let office_name = global
         .office_name
         .clone()

@@ -190,14 +190,14 @@ impl Replica {
         }
         let measured = tokio::time::timeout(CHECK_TIMEOUT, async {
             let pool = self.pool().await?;
-            let (recovering, lsn): (bool, Option<String>) = sqlx::query_as(
-                "SELECT pg_is_in_recovery(),
-                        (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()
-                              ELSE pg_current_wal_lsn() END)::text",
+            let row = sqlx::query!(
+                r#"SELECT pg_is_in_recovery() AS "recovering!",
+                          (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()
+                                ELSE pg_current_wal_lsn() END)::text AS lsn"#,
             )
             .fetch_one(pool)
             .await?;
-            anyhow::Ok((recovering, lsn.as_deref().and_then(parse_lsn).unwrap_or(0)))
+            anyhow::Ok((row.recovering, row.lsn.as_deref().and_then(parse_lsn).unwrap_or(0)))
         })
         .await;
         let (recovering, replayed) = match measured {
@@ -279,7 +279,7 @@ pub fn spawn_monitor(primary: PgPool, replica: Arc<Replica>) {
 
 /// The primary's current write position.
 pub async fn current_lsn(pool: &PgPool) -> anyhow::Result<u64> {
-    let text: String = sqlx::query_scalar("SELECT pg_current_wal_lsn()::text").fetch_one(pool).await?;
+    let text = sqlx::query_scalar!(r#"SELECT pg_current_wal_lsn()::text AS "lsn!""#).fetch_one(pool).await?;
     parse_lsn(&text).ok_or_else(|| anyhow::anyhow!("vị trí WAL không đọc được: {text}"))
 }
 
