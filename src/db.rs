@@ -192,7 +192,8 @@ pub async fn niced_request_pool(
     pool_options(max_connections, PoolPurpose::Requests)
         .after_connect(move |connection, _| {
             Box::pin(async move {
-                let pid = sqlx::query_scalar!(r#"SELECT pg_backend_pid() AS "pid!""#).fetch_one(&mut *connection).await?;
+                let pid =
+                    sqlx::query_scalar!(r#"SELECT pg_backend_pid() AS "pid!""#).fetch_one(&mut *connection).await?;
                 crate::server::lower_process_priority(pid, niceness);
                 Ok(())
             })

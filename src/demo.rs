@@ -29,9 +29,10 @@ struct Setting {
 pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query!("SELECT pg_advisory_xact_lock(7294002)").execute(&mut *tx).await?;
-    let loaded = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM reference_data WHERE name = 'demo') AS "loaded!""#)
-        .fetch_one(&mut *tx)
-        .await?;
+    let loaded =
+        sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM reference_data WHERE name = 'demo') AS "loaded!""#)
+            .fetch_one(&mut *tx)
+            .await?;
     if loaded {
         return Ok(());
     }

@@ -55,7 +55,7 @@ async fn home(State(state): State<AppState>, mut layout: Layout, user: CurrentUs
         .map(|c| (c.level.plural_on(today), crate::format::integer(c.count)))
         .collect();
     let period = Period::containing(today).previous();
-    let (year, quarter) = period.last_quarter();
+    let quarter = period.final_quarter();
     let mut own_report = None;
     let mut awaiting_review = None;
     let mut dissolved = None;
@@ -80,11 +80,11 @@ async fn home(State(state): State<AppState>, mut layout: Layout, user: CurrentUs
     }
     if let Some(own) = &user.unit {
         if user.has(Role::DataEntry) {
-            let status = crate::reports::store::find(&state.pool, own.id, year, quarter)
+            let status = crate::reports::store::find(&state.pool, own.id, quarter)
                 .await?
                 .map(|r| r.status().label())
                 .unwrap_or("Chưa nhập");
-            let due = crate::reports::calendar(&state.pool).await?.due(year, quarter);
+            let due = crate::reports::calendar(&state.pool).await?.due(quarter);
             own_report = Some((
                 period.label(),
                 status.to_owned(),

@@ -48,12 +48,6 @@ impl Basis {
 /// Element totals keyed `CODE` (all organisations together) and `CODE.ORG`, exact.
 pub type Totals = HashMap<String, Decimal>;
 
-fn quarter_bounds(period: Period) -> (i32, i32) {
-    let quarters = period.quarters();
-    let key = |(y, q): (i32, u8)| y * 10 + i32::from(q);
-    (key(quarters[0]), key(*quarters.last().unwrap_or(&quarters[0])))
-}
-
 /// One grouped sum: a part of the tree (a path), an element and organisation, and their total.
 struct Row {
     part: String,
@@ -190,7 +184,7 @@ pub async fn live_parts_of(
     period: Period,
     basis: Basis,
 ) -> sqlx::Result<BTreeMap<String, Totals>> {
-    let (from, to) = quarter_bounds(period);
+    let (from, to) = period.sql_bounds();
     let rows = grouped!(
         "u.path <@ $1::ltree",
         "subltree(u.path, 0, LEAST(nlevel(u.path), nlevel($1::ltree) + 1))::text = ANY($5)",
@@ -241,7 +235,7 @@ pub async fn live_parts(
     period: Period,
     basis: Basis,
 ) -> sqlx::Result<BTreeMap<String, Totals>> {
-    let (from, to) = quarter_bounds(period);
+    let (from, to) = period.sql_bounds();
     let statuses = basis.statuses();
     let rows = match root_path {
         Some(_) => grouped!("u.path <@ $1::ltree", "TRUE", root_path as _, from, to, &statuses).fetch_all(pool).await?,
@@ -260,7 +254,7 @@ pub async fn flows_by_commune(
     period: Period,
     basis: Basis,
 ) -> sqlx::Result<BTreeMap<String, Totals>> {
-    let (from, to) = quarter_bounds(period);
+    let (from, to) = period.sql_bounds();
     let rows = sqlx::query_as!(
         Row,
         r#"SELECT CASE WHEN nlevel(u.path) > 3 THEN subltree(u.path, 0, 3) ELSE u.path END::text AS "part!",
@@ -347,18 +341,14 @@ pub async fn quarterly(
     count: usize,
     basis: Basis,
 ) -> sqlx::Result<Vec<(Period, Totals)>> {
-    let (year, quarter) = period.last_quarter();
-    let mut q = Period::Quarter { year, quarter };
+    let mut q = Period::from(period.final_quarter());
     let mut quarters = Vec::with_capacity(count);
     for _ in 0..count {
         quarters.push(q);
         q = q.previous();
     }
     quarters.reverse();
-    let key = |p: &Period| {
-        let (y, q) = p.last_quarter();
-        y * 10 + i32::from(q)
-    };
+    let key = |p: &Period| p.final_quarter().sql_key();
     let (from, to) = (key(&quarters[0]), key(&quarters[quarters.len() - 1]));
     let mut by_quarter = match root_path {
         None => super::rollup::quarterly(pool, super::rollup::COUNTRY, from, to, basis).await?,

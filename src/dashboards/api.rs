@@ -157,9 +157,9 @@ pub async fn aggregates(
     let totals = composite.totals();
     let own = composite.own(scope.path());
     let children = composite.children.clone();
-    let (year, quarter) = period.last_quarter();
+    let quarter = period.final_quarter();
     let ids: Vec<i32> = children.iter().map(|u| u.id).collect();
-    let overview = crate::reports::store::overview(view.pool(), &ids, year, quarter).await?;
+    let overview = crate::reports::store::overview(view.pool(), &ids, quarter).await?;
     let submitted = overview.iter().filter(|r| r.first_submitted_at.is_some()).count();
     let accepted = overview.iter().filter(|r| r.status.as_deref() == Some("da_duyet")).count();
     let empty = Totals::new();

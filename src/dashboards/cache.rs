@@ -783,8 +783,9 @@ impl View<'_> {
         period: Period,
     ) -> sqlx::Result<Arc<Vec<crate::reports::store::OverviewRow>>> {
         let pool = self.pool;
-        let (year, quarter) = period.last_quarter();
-        let read = || crate::reports::store::overview(pool, units, year, quarter);
+        let quarter = period.final_quarter();
+        let year = quarter.year();
+        let read = || crate::reports::store::overview(pool, units, quarter);
         let key = Key {
             root: root.map(str::to_owned),
             basis: Basis::Accepted,

@@ -162,11 +162,7 @@ pub async fn drill(
         Some(ind) => format!("indicator={}", ind.code),
         None => format!("key={key}"),
     };
-    let (from, to) = {
-        let qs = period.quarters();
-        let k = |(y, q): (i32, u8)| y * 10 + i32::from(q);
-        (k(qs[0]), k(qs[qs.len() - 1]))
-    };
+    let (from, to) = period.sql_bounds();
     let latest = match is_stock && from != to {
         true => latest_quarters(pool, &scope, parts, &codes, (from, to), basis).await?,
         false => BTreeMap::new(),
@@ -196,11 +192,11 @@ pub async fn drill(
         });
     }
     // Units directly below with nothing in the totals: not reported, or being corrected.
-    let (year, quarter) = period.last_quarter();
+    let quarter = period.final_quarter();
     let silent: Vec<&Unit> =
         composite.children.iter().filter(|c| c.level <= Level::Commune && !parts.contains_key(&c.path)).collect();
     let ids: Vec<i32> = silent.iter().map(|c| c.id).collect();
-    let states = crate::reports::store::overview(pool, &ids, year, quarter).await?;
+    let states = crate::reports::store::overview(pool, &ids, quarter).await?;
     for child in silent {
         let correcting = states.iter().any(|r| r.unit_id == child.id && r.is_being_corrected());
         rows.push(DrillRow {

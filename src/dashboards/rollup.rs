@@ -366,9 +366,10 @@ struct Row {
 /// basis: flows summed over the period's quarters, stocks as each unit's latest value within
 /// the period, summed. Units without figures are absent from the map.
 pub async fn totals(pool: &PgPool, units: &[i32], period: Period, basis: Basis) -> sqlx::Result<HashMap<i32, Totals>> {
-    let quarters = period.quarters();
-    let (year, first) = quarters[0];
-    let last = quarters.last().map(|(_, q)| *q).unwrap_or(first);
+    // A period lies within one year: its quarters are numbers of that year.
+    let last = period.final_quarter();
+    let first = period.each_quarter().first().copied().unwrap_or(last);
+    let (year, first, last) = (last.year(), first.number(), last.number());
     let rows = sqlx::query_as!(
         Row,
         r#"SELECT d.unit_id, d.element_code, d.organisation_code, sum(d.value) AS "value!"

@@ -11,14 +11,14 @@ use anyhow::{Context, bail};
 use sqlx::PgPool;
 
 use crate::catalogue::Catalogue;
-use crate::reports::entry;
+use crate::reports::{Quarter, entry};
 
 /// The ten years before the reform: 2015-Q3 … 2025-Q2 (40 quarters).
-pub const FIRST: (i32, u8) = (2015, 3);
-pub const LAST: (i32, u8) = (2025, 2);
+pub const FIRST: Quarter = Quarter::fixed(2015, 3);
+pub const LAST: Quarter = Quarter::fixed(2025, 2);
 /// The two-tier tree since 1 July 2025: 2025-Q3 … 2026-Q3 (5 quarters).
-pub const NEW_FIRST: (i32, u8) = (2025, 3);
-pub const NEW_LAST: (i32, u8) = (2026, 3);
+pub const NEW_FIRST: Quarter = Quarter::fixed(2025, 3);
+pub const NEW_LAST: Quarter = Quarter::fixed(2026, 3);
 
 /// Runs one fixed statement of the bulk load, named in the error when it fails.
 macro_rules! run {
@@ -62,7 +62,6 @@ pub async fn run_within(pool: &PgPool, elements: usize, province: Option<&str>) 
             (c.to_owned(), o.to_owned())
         })
         .unzip();
-    let key = |(y, q): (i32, u8)| y * 10 + i32::from(q);
     // The communes of the old tree (in force until the eve of the reform) over the ten years,
     // and those of the two-tier tree (in force from the reform) since.
     let reform = crate::units::reference::reform_date();
@@ -77,10 +76,10 @@ pub async fn run_within(pool: &PgPool, elements: usize, province: Option<&str>) 
                 OR (u.valid_from = $5::date AND q.yq BETWEEN $3 AND $4))
            AND ($6::text IS NULL
                 OR u.path <@ ANY (ARRAY(SELECT p.path FROM units p WHERE p.level = 1 AND p.code = $6)))",
-        key(FIRST),
-        key(LAST),
-        key(NEW_FIRST),
-        key(NEW_LAST),
+        FIRST.sql_key(),
+        LAST.sql_key(),
+        NEW_FIRST.sql_key(),
+        NEW_LAST.sql_key(),
         reform,
         province,
     )
@@ -141,8 +140,9 @@ pub async fn run_within(pool: &PgPool, elements: usize, province: Option<&str>) 
         crate::format::integer(rows as i64),
         rolled.elapsed().as_secs_f64()
     );
-    let quarters =
-        |(first, last): ((i32, u8), (i32, u8))| (last.0 - first.0) * 4 + i32::from(last.1) - i32::from(first.1) + 1;
+    let quarters = |(first, last): (Quarter, Quarter)| {
+        (last.year() - first.year()) * 4 + i32::from(last.number()) - i32::from(first.number()) + 1
+    };
     println!(
         "Đã sinh {} báo cáo và {} giá trị ({} chỉ tiêu; {} quý trước sắp xếp, {} quý từ 01/7/2025) trong {:.1} giây.",
         crate::format::integer(reports as i64),

@@ -72,7 +72,7 @@ async fn document(state: &AppState, address: &ReportAddress, user: &CurrentUser)
     }
     let catalogue = super::catalogue(state).await?;
     let quarter = address.quarter;
-    let report = store::find(&state.pool, unit.id, quarter.year(), quarter.number()).await?;
+    let report = store::find(&state.pool, unit.id, quarter).await?;
     let stored = match &report {
         Some(r) => store::values(&state.pool, r.id).await?,
         None => BTreeMap::new(),
@@ -239,7 +239,7 @@ async fn put(
         };
         inputs.insert(key.clone(), input);
     }
-    let existing = store::find(&state.pool, unit.id, quarter.year(), quarter.number()).await?;
+    let existing = store::find(&state.pool, unit.id, quarter).await?;
     let notes = existing.as_ref().map(|r| r.rule_notes.0.clone()).unwrap_or_default();
     let checked = entry::check(&catalogue, unit.level, &inputs, &notes);
     // The rules judge the report as it stands after this PUT: stored figures, with the keys it

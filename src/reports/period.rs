@@ -50,6 +50,14 @@ impl Period {
         self.each_quarter().last().copied().unwrap_or_else(|| Quarter::last_of(self.year()))
     }
 
+    /// The quarters the period covers as the [`Quarter::sql_key`]s of its first and last, for
+    /// statements that select `r.year * 10 + r.quarter BETWEEN $from AND $to`.
+    pub fn sql_bounds(&self) -> (i32, i32) {
+        let quarters = self.each_quarter();
+        let last = self.final_quarter();
+        (quarters.first().copied().unwrap_or(last).sql_key(), last.sql_key())
+    }
+
     /// The period as one quarter, if it is one.
     pub fn as_quarter(&self) -> Option<Quarter> {
         match *self {
@@ -173,15 +181,17 @@ impl Default for Calendar {
 }
 
 impl Calendar {
-    pub fn cutoff(&self, year: i32, quarter: u8) -> NaiveDate {
-        let month = u32::from(quarter) * 3;
+    /// The day the quarter's figures are taken (its last month's `cutoff_day`, or that month's
+    /// last day when shorter).
+    pub fn cutoff(&self, quarter: Quarter) -> NaiveDate {
+        let (year, month) = (quarter.year(), u32::from(quarter.number()) * 3);
         let last = last_day_of_month(year, month);
         NaiveDate::from_ymd_opt(year, month, self.cutoff_day.min(last.day())).unwrap_or(last)
     }
 
     /// The due date: working days (Monday–Friday) after the cut-off.
-    pub fn due(&self, year: i32, quarter: u8) -> NaiveDate {
-        let mut date = self.cutoff(year, quarter);
+    pub fn due(&self, quarter: Quarter) -> NaiveDate {
+        let mut date = self.cutoff(quarter);
         let mut remaining = self.due_working_days;
         while remaining > 0 {
             date = date.succ_opt().unwrap_or(date);
@@ -238,10 +248,11 @@ mod tests {
     fn due_dates_follow_the_calendar() {
         let calendar = Calendar::default();
         // 14/03/2021 was a Sunday; five working days later is Friday 19/03/2021.
-        assert_eq!(calendar.cutoff(2021, 1), NaiveDate::from_ymd_opt(2021, 3, 14).expect("date"));
-        assert_eq!(calendar.due(2021, 1), NaiveDate::from_ymd_opt(2021, 3, 19).expect("date"));
+        let q1 = Quarter::new(2021, 1).expect("quarter");
+        assert_eq!(calendar.cutoff(q1), NaiveDate::from_ymd_opt(2021, 3, 14).expect("date"));
+        assert_eq!(calendar.due(q1), NaiveDate::from_ymd_opt(2021, 3, 19).expect("date"));
         let custom = Calendar { cutoff_day: 14, due_working_days: 1 };
         // 14/12/2020 was a Monday.
-        assert_eq!(custom.due(2020, 4), NaiveDate::from_ymd_opt(2020, 12, 15).expect("date"));
+        assert_eq!(custom.due(Quarter::last_of(2020)), NaiveDate::from_ymd_opt(2020, 12, 15).expect("date"));
     }
 }

@@ -23,6 +23,12 @@ impl Quarter {
         (1..=4).contains(&number).then_some(Quarter { year, number })
     }
 
+    /// Quarter `number` of `year` in a constant: a number outside 1–4 stops the build.
+    pub const fn fixed(year: i32, number: u8) -> Quarter {
+        assert!(matches!(number, 1..=4), "a quarter is numbered 1 to 4");
+        Quarter { year, number }
+    }
+
     /// The quarter that contains `date`.
     pub fn containing(date: NaiveDate) -> Quarter {
         // `month0` is 0–11, so the number is 1–4.
@@ -71,6 +77,12 @@ impl Quarter {
             4 => NaiveDate::from_ymd_opt(self.year + 1, 1, 1),
             number => NaiveDate::from_ymd_opt(self.year, u32::from(number) * 3 + 1, 1),
         }
+    }
+
+    /// The number statements compare quarters by, `year × 10 + quarter` (`2021-Q3` → 20213),
+    /// as they write `r.year * 10 + r.quarter`: ordered in time like quarters are.
+    pub fn sql_key(self) -> i32 {
+        self.year * 10 + i32::from(self.number)
     }
 
     /// The machine form: `2021-Q1`.
@@ -128,6 +140,8 @@ mod tests {
         assert_eq!(q(2021, 1).to_string(), "quý I năm 2021");
         assert_eq!(q(2020, 4).label(), "quý IV năm 2020");
         assert_eq!(q(2021, 3).code(), "2021-Q3");
+        assert_eq!(q(2021, 3).sql_key(), 20213);
+        assert!(q(2020, 4).sql_key() < q(2021, 1).sql_key());
         assert_eq!(Quarter::new(2021, 0), None);
         assert_eq!(Quarter::new(2021, 5), None);
         assert!(Quarter::try_from((2021, 5)).is_err());

@@ -1026,7 +1026,8 @@ async fn a_batch_save_writes_what_one_save_each_writes() {
     tx.rollback().await.expect("rollback");
     assert_eq!(values(batch[1].id).await, figures(&[("DOI_THOAI", 2), ("TD_DINH_KY", 5)]));
     // An accepted report (the demo's 2021-Q3) is locked.
-    let accepted = store::find(&app.pool, by_one, 2021, 3).await.expect("find").expect("report");
+    let accepted =
+        store::find(&app.pool, by_one, danvan::reports::Quarter::fixed(2021, 3)).await.expect("find").expect("report");
     assert_eq!(accepted.status(), Status::Accepted);
     let mut tx = app.pool.begin().await.expect("tx");
     let saves =
@@ -1131,8 +1132,8 @@ async fn the_demo_lives_in_todays_an_giang() {
     assert_eq!(province.name, "Tỉnh An Giang");
     // The last finished quarter (2026-Q3 on 30 November 2026) is the one under review.
     let current = danvan::reports::Period::containing(danvan::units::today()).previous();
-    let (year, quarter) = current.last_quarter();
-    let period = danvan::reports::Period::Quarter { year, quarter }.code();
+    let quarter = current.final_quarter();
+    let (year, period) = (quarter.year(), quarter.code());
 
     // Targets of the term on today's province, for 2026 and for 2030.
     let targets = danvan::directives::targets::for_unit(&app.pool, Some(&province.path), Some(Level::Province))
@@ -1174,7 +1175,7 @@ async fn the_demo_lives_in_todays_an_giang() {
     )
     .bind(&province.path)
     .bind(year)
-    .bind(i16::from(quarter))
+    .bind(i16::from(quarter.number()))
     .fetch_one(&app.pool)
     .await
     .expect("spread");
@@ -1187,7 +1188,7 @@ async fn the_demo_lives_in_todays_an_giang() {
     )
     .bind(&province.path)
     .bind(year)
-    .bind(i16::from(quarter))
+    .bind(i16::from(quarter.number()))
     .fetch_all(&app.pool)
     .await
     .expect("states");

@@ -29,11 +29,11 @@ pub async fn completeness(view: &View<'_>, scope: &Scope, composite: &Composite)
     let pool = view.pool();
     let period = scope.period;
     let unit = scope.unit.as_ref();
-    let (year, quarter) = period.last_quarter();
+    let quarter = period.final_quarter();
     let reporting: Vec<&Unit> = composite.children.iter().filter(|u| u.level <= Level::Commune).collect();
     let ids: Vec<i32> = reporting.iter().map(|u| u.id).chain(unit.map(|u| u.id)).collect();
     let rows = view.reporting(scope.path(), &ids, period).await?;
-    let due = view.metadata("calendar", String::new(), || crate::reports::calendar(pool)).await?.due(year, quarter);
+    let due = view.metadata("calendar", String::new(), || crate::reports::calendar(pool)).await?.due(quarter);
     let mut submitted = 0;
     let mut late = Vec::new();
     let mut missing = Vec::new();
@@ -65,7 +65,7 @@ pub async fn completeness(view: &View<'_>, scope: &Scope, composite: &Composite)
                 },
                 None => "chưa báo cáo".to_owned(),
             };
-            Some(format!("Báo cáo {} của đơn vị: {state}", Period::Quarter { year, quarter }.label()))
+            Some(format!("Báo cáo {} của đơn vị: {state}", Period::from(quarter).label()))
         }
         None => None,
     };

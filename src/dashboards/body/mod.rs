@@ -139,7 +139,7 @@ impl Links {
 fn period_choices(selected: Period) -> Vec<Period> {
     let mut periods = Vec::new();
     let latest = default_period();
-    let (year, _) = latest.last_quarter();
+    let year = latest.final_quarter().year();
     for y in (year - 7..=year).rev() {
         periods.push(Period::Year { year: y });
         periods.push(Period::NineMonths { year: y });

@@ -35,7 +35,7 @@ pub(super) async fn insert_reports(
         for &quarter in quarters {
             let plan = plan_for(unit, quarter, latest);
             let Some(status) = plan.status else { continue };
-            let due = calendar.due(quarter.year(), quarter.number());
+            let due = calendar.due(quarter);
             let sent = Utc.from_utc_datetime(
                 &(due + Duration::days(plan.sent_after_due)).and_hms_opt(2, 30, 0).unwrap_or_default(),
             );

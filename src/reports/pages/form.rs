@@ -195,7 +195,7 @@ pub(super) async fn form_page(
     let period = Period::from(quarter);
     let previous_quarter = quarter.previous();
     let previous_period = Period::from(previous_quarter);
-    let previous = match store::find(&state.pool, unit.id, previous_quarter.year(), previous_quarter.number()).await? {
+    let previous = match store::find(&state.pool, unit.id, previous_quarter).await? {
         Some(report) => store::values(&state.pool, report.id).await?,
         None => BTreeMap::new(),
     };
@@ -286,7 +286,7 @@ pub(super) async fn form_page(
         status,
         version: extras.opened.unwrap_or_else(|| report.map(|r| r.version).unwrap_or(0)),
         review_version: report.map(|r| r.version).unwrap_or(0),
-        due: calendar.due(quarter.year(), quarter.number()),
+        due: calendar.due(quarter),
         saved_at: report
             .map(|r| r.updated_at.with_timezone(&crate::format::VIETNAM).format("%H:%M ngày %d/%m/%Y").to_string())
             .unwrap_or_default(),
@@ -405,7 +405,7 @@ pub async fn show(
         return Err(AppError::Forbidden);
     }
     let quarter = address.quarter;
-    let report = store::find(&state.pool, unit.id, quarter.year(), quarter.number()).await?;
+    let report = store::find(&state.pool, unit.id, quarter).await?;
     let form = stored_state(&state, &unit, report.as_ref()).await?;
     let extras = Extras { whole_history: query.lich_su == "tat_ca", ..Extras::default() };
     form_page(&state, layout, &user, unit, quarter, report.as_ref(), form, extras).await

@@ -39,11 +39,11 @@ pub async fn index(State(state): State<AppState>, layout: Layout, user: CurrentU
         let last_day = unit.valid_to.unwrap_or_else(units::today).min(units::today());
         let mut quarter = Quarter::containing(last_day);
         for _ in 0..12 {
-            let report = store::find(&state.pool, unit.id, quarter.year(), quarter.number()).await?;
+            let report = store::find(&state.pool, unit.id, quarter).await?;
             rows.push(IndexRow {
                 href: format!("/reports/{}/{}", unit.code, quarter.code()),
                 status: report.map(|r| r.status()),
-                due: calendar.due(quarter.year(), quarter.number()),
+                due: calendar.due(quarter),
                 period: quarter.into(),
             });
             quarter = quarter.previous();

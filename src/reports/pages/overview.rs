@@ -114,8 +114,8 @@ pub async fn overview(
     };
     let children: Vec<Unit> = children.into_iter().filter(|u| u.is_valid_on(quarter.last_day())).collect();
     let ids: Vec<i32> = children.iter().map(|u| u.id).collect();
-    let rows = store::overview(&state.pool, &ids, quarter.year(), quarter.number()).await?;
-    let due = crate::reports::calendar(&state.pool).await?.due(quarter.year(), quarter.number());
+    let rows = store::overview(&state.pool, &ids, quarter).await?;
+    let due = crate::reports::calendar(&state.pool).await?.due(quarter);
     let today = units::today();
     let mut submitted = 0;
     let rows = children

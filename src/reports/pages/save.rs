@@ -133,7 +133,7 @@ pub async fn save(
         Ok(saved) => saved.report,
         Err(SaveError::Stale { current }) => {
             tx.rollback().await?;
-            let current_report = store::find(&state.pool, unit.id, quarter.year(), quarter.number()).await?;
+            let current_report = store::find(&state.pool, unit.id, quarter).await?;
             let (changes, replaced) = match &current_report {
                 Some(r) => {
                     let opened = store::snapshot(&state.pool, r.id, version).await?.unwrap_or_default();
@@ -173,7 +173,7 @@ pub async fn save(
         }
         Err(SaveError::Locked(status)) => {
             tx.rollback().await?;
-            let current = store::find(&state.pool, unit.id, quarter.year(), quarter.number()).await?;
+            let current = store::find(&state.pool, unit.id, quarter).await?;
             let notice = format!("Báo cáo đang ở trạng thái “{}”: không sửa được.", status.label());
             let extras = Extras { notice: Some(notice), ..Extras::default() };
             let page =

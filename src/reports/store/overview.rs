@@ -4,6 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 
+use crate::reports::Quarter;
+
 /// The first time each report of these units for the quarter was submitted, and whether an
 /// accepted report was reopened and is being corrected (accepted once, not accepted now).
 #[derive(Debug, Clone)]
@@ -23,7 +25,7 @@ impl OverviewRow {
     }
 }
 
-pub async fn overview(pool: &PgPool, unit_ids: &[i32], year: i32, quarter: u8) -> sqlx::Result<Vec<OverviewRow>> {
+pub async fn overview(pool: &PgPool, unit_ids: &[i32], quarter: Quarter) -> sqlx::Result<Vec<OverviewRow>> {
     // The CASEs keep units without a report from running the event subqueries at all (the
     // planner may scan report_events for each of them: 51 ms for the country's provinces).
     sqlx::query_as!(
@@ -38,8 +40,8 @@ pub async fn overview(pool: &PgPool, unit_ids: &[i32], year: i32, quarter: u8) -
            FROM UNNEST($1::int[]) AS u(id)
            LEFT JOIN reports r ON r.unit_id = u.id AND r.year = $2 AND r.quarter = $3"#,
         unit_ids,
-        year,
-        i16::from(quarter),
+        quarter.year(),
+        i16::from(quarter.number()),
     )
     .fetch_all(pool)
     .await

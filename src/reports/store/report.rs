@@ -47,10 +47,16 @@ impl Report {
     }
 }
 
-pub async fn find(pool: &PgPool, unit_id: i32, year: i32, quarter: u8) -> sqlx::Result<Option<Report>> {
-    select_reports!("FROM reports WHERE unit_id = $1 AND year = $2 AND quarter = $3", unit_id, year, i16::from(quarter))
-        .fetch_optional(pool)
-        .await
+/// The unit's report of `quarter`, if one was ever saved.
+pub async fn find(pool: &PgPool, unit_id: i32, quarter: Quarter) -> sqlx::Result<Option<Report>> {
+    select_reports!(
+        "FROM reports WHERE unit_id = $1 AND year = $2 AND quarter = $3",
+        unit_id,
+        quarter.year(),
+        i16::from(quarter.number())
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 /// How many reports each status holds across the whole deployment (`nhap`, `da_gui`,
