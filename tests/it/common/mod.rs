@@ -179,11 +179,7 @@ impl TestApp {
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let cache = state.aggregates.clone();
         serve_in_background(listener, state);
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
+        let client = browser_like_client();
         TestApp { address, pool, database, client, cache }
     }
 
@@ -211,6 +207,20 @@ impl TestApp {
     }
 }
 
+/// A client that keeps cookies and does not follow redirects (tests look at the 303s). The
+/// server closes a keep-alive connection idle for `server::HEADER_READ_TIMEOUT` (10 s); a request
+/// sent on it at that instant meets a closed connection, which browsers retry and reqwest does
+/// not (a test that spends longer than that building a file between two requests failed so on a
+/// busy machine): idle connections are dropped well before.
+fn browser_like_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(danvan::server::HEADER_READ_TIMEOUT / 2)
+        .build()
+        .expect("client")
+}
+
 pub const PASSWORD: &str = "Mat-khau-2026!";
 
 static PASSWORD_HASH: OnceCell<String> = OnceCell::const_new();
@@ -230,11 +240,7 @@ impl TestApp {
     }
 
     pub fn new_client(&self) -> reqwest::Client {
-        reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client")
+        browser_like_client()
     }
 
     /// Logs `username` in on `client` through the login form.
