@@ -1,5 +1,5 @@
 //! Random-input loops over the parsers that read what users send: the CSV and XLSX importer
-//! ([`super::exchange::parse_upload`]), the Vietnamese number parser and the directive-number
+//! ([`super::values::parse_upload`]), the Vietnamese number parser and the directive-number
 //! parser. cargo-fuzz needs a nightly toolchain; these loops run on stable.
 //!
 //! Run through `scripts/fuzz [seconds]`, or directly:
@@ -20,7 +20,7 @@ use crate::directives::number::{DirectiveNumber, ISSUERS, KINDS};
 use crate::format::{NumberKind, NumberRules, parse_quantity, parse_vietnamese_number};
 use crate::reports::Period;
 
-use super::exchange::parse_upload;
+use super::values::parse_upload;
 
 /// One input taking longer than this is a failure (an upload at the limits parses in well
 /// under a second in a release build).
@@ -208,7 +208,7 @@ fn csv_input(rng: &mut StdRng) -> Vec<u8> {
     out.push('\n');
     // Now and then a file at the row cap, to time the limit itself.
     let rows = if rng.random_bool(0.002) {
-        super::exchange::MAX_DATA_ROWS + rng.random_range(0..3)
+        super::values::MAX_DATA_ROWS + rng.random_range(0..3)
     } else {
         rng.random_range(0..60)
     };
@@ -248,7 +248,7 @@ fn cell_ref(rng: &mut StdRng, row: u32, hostile: bool) -> Option<String> {
         2 => format!("{}{}", column_name(rng.random_range(0..16_384)), rng.random_range(1..=1_048_576u32)),
         3 => (*pick(rng, &["A0", "1A", "", "A", "ZZZZZZZZ1", "A99999999999999", "A-1", "a1", "$A$1", "A1:B2"]))
             .to_owned(),
-        4 => format!("A{}", super::exchange::MAX_DATA_ROWS as u32 + rng.random_range(0..4)),
+        4 => format!("A{}", super::values::MAX_DATA_ROWS as u32 + rng.random_range(0..4)),
         // Column F only now and then: it needs the `status` header.
         _ => {
             let columns = if rng.random_bool(0.05) { 6 } else { 5 };
@@ -415,7 +415,7 @@ fn xlsx_input(rng: &mut StdRng) -> Vec<u8> {
     }
     if rng.random_bool(0.02) {
         // Highly compressible and over the per-part limit.
-        let size = super::exchange::MAX_XLSX_ENTRY_BYTES as usize + rng.random_range(1..1024);
+        let size = super::values::MAX_XLSX_ENTRY_BYTES as usize + rng.random_range(1..1024);
         parts.push(("xl/sharedStrings.xml".into(), vec![b'A'; size]));
     }
     if rng.random_bool(0.1) {
