@@ -1,7 +1,7 @@
 //! The office's own words for the year (achievements, shortcomings, lessons, next year's
 //! tasks), stored per unit and year.
 
-use super::*;
+use sqlx::PgPool;
 
 /// The narrative sections of the annual report, with the editable signature and recipients,
 /// as stored in `annual_narratives`.

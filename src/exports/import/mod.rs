@@ -143,13 +143,7 @@ pub async fn import(
             }
             continue;
         }
-        plans.push(Plan {
-            unit,
-            quarter,
-            version: report.map(|r| r.version).unwrap_or(0),
-            changed,
-            before: stored,
-        });
+        plans.push(Plan { unit, quarter, version: report.map(|r| r.version).unwrap_or(0), changed, before: stored });
     }
     if !errors.is_empty() {
         return Ok(Outcome::Refused(errors));
@@ -215,4 +209,3 @@ pub async fn import(
     tx.commit().await?;
     Ok(Outcome::Imported(summary))
 }
-
