@@ -6,7 +6,7 @@
 
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
-use sqlx::{FromRow, PgPool};
+use sqlx::PgPool;
 
 use super::annual::Figures;
 use crate::catalogue::Indicator;
@@ -16,7 +16,7 @@ use crate::figures::to_f64;
 use crate::units::Unit;
 
 /// One stored value with where it came from.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct RawValue {
     pub unit_code: String,
     pub unit_name: String,
@@ -36,18 +36,20 @@ impl RawValue {
 
 /// The values of the accepted reports of the subtree for the year.
 pub async fn raw_values(pool: &PgPool, unit: &Unit, year: i32) -> sqlx::Result<Vec<RawValue>> {
-    sqlx::query_as(
-        // Units ranked in tree order first (see `exports::exchange`).
-        "WITH u AS (SELECT id, code, name, row_number() OVER (ORDER BY path) AS rank
+    // Units ranked in tree order first (see `exports::values::export`); the CTE's columns marked
+    // `!`, the path bound as text (`as _`).
+    sqlx::query_as!(
+        RawValue,
+        r#"WITH u AS (SELECT id, code, name, row_number() OVER (ORDER BY path) AS rank
                     FROM units WHERE path <@ $1::ltree)
-         SELECT u.code AS unit_code, u.name AS unit_name, r.year, r.quarter, v.element_code, v.organisation_code,
+         SELECT u.code AS "unit_code!", u.name AS "unit_name!", r.year, r.quarter, v.element_code, v.organisation_code,
                 v.value, r.status
          FROM u JOIN reports r ON r.unit_id = u.id JOIN report_values v ON v.report_id = r.id
          WHERE r.year = $2 AND r.status = 'da_duyet'
-         ORDER BY u.rank, r.quarter, v.element_code COLLATE \"C\", v.organisation_code COLLATE \"C\"",
+         ORDER BY u.rank, r.quarter, v.element_code COLLATE "C", v.organisation_code COLLATE "C""#,
+        unit.path as _,
+        year,
     )
-    .bind(&unit.path)
-    .bind(year)
     .fetch_all(pool)
     .await
 }

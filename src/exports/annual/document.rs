@@ -1,6 +1,7 @@
 //! The document itself: blocks of inline runs that the DOCX writer and the HTML preview read.
 
-use super::*;
+use super::{HeadingStyle, LayoutSpec};
+use crate::offices::Office;
 
 /// A piece of running text: plain, a figure (with the drill-down it came from), or a footnote.
 /// In the preview, a figure without data is a `Figure` with an empty `href` whose text says so.

@@ -1,7 +1,20 @@
 //! The figures the report quotes, read from the roll-ups, and their wording (changes on the
 //! year before, values against targets).
 
-use super::*;
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use super::LayoutSpec;
+use crate::catalogue::{Catalogue, Indicator, ValueType};
+use crate::dashboards::aggregate::{self, Basis, Totals};
+use crate::dashboards::cache::View;
+use crate::dashboards::history;
+use crate::directives::targets::{self, Target};
+use crate::format;
+use crate::reports::Period;
+use crate::units::{Level, Unit};
 
 /// The figures of a unit for a year: totals of the subtree, the same split by level of the
 /// reporting unit, the year before, and next year's targets.

@@ -1,7 +1,9 @@
 //! Filling a clause of the layout with figures: its `{placeholders}` replaced, a clause left
 //! out when a figure it names has no data.
 
-use super::*;
+use std::collections::HashMap;
+
+use super::{AnnualNarrative, Block, BlockSpec, ClauseSpec, Figures, HeadingStyle, Inline, LayoutSpec, goal_text};
 
 /// Splits a template text into plain text and `{…}` placeholders.
 pub(super) fn tokens(text: &str) -> Vec<(bool, &str)> {

@@ -1,7 +1,12 @@
 //! The layout template: page, sizes, blocks, clauses, headings and signature, versioned
 //! JSON under `reference/templates/` (v1–v3 load).
 
-use super::*;
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::offices::Office;
+use crate::units::Level;
 
 /// The layout template in force.
 pub const LAYOUT_JSON: &str = include_str!("../../../reference/templates/annual-report-v3.json");

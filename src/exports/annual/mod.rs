@@ -22,28 +22,18 @@ mod narrative;
 
 pub use document::*;
 pub use figures::*;
-use fill::*;
+use fill::Filler;
 pub use layout::*;
 pub use narrative::*;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
-use serde::Deserialize;
-use sqlx::{FromRow, PgPool};
 
-use crate::catalogue::{Catalogue, Indicator, ValueType};
-use crate::dashboards::aggregate::{self, Basis, Totals};
-use crate::dashboards::cache::View;
-use crate::dashboards::history;
-use crate::directives::targets::{self, Target};
 use crate::format;
 use crate::offices::Office;
-use crate::reports::Period;
-use crate::units::{Level, Unit};
 
+/// How the document is issued: its date and the office issuing it.
 pub struct Options {
     /// The issuing date, on the place-and-date line.
     pub date: NaiveDate,
@@ -129,7 +119,11 @@ pub fn build(figures: &Figures, narrative: &AnnualNarrative, layout: &LayoutSpec
 
 #[cfg(test)]
 mod tests {
+    use rust_decimal::Decimal;
+
+    use super::fill::tokens;
     use super::*;
+    use crate::units::{Level, Unit};
 
     #[test]
     fn the_layout_template_parses() {

@@ -1,11 +1,11 @@
 //! The office's own words for the year (achievements, shortcomings, lessons, next year's
 //! tasks), stored per unit and year.
 
-use super::*;
+use sqlx::PgPool;
 
 /// The narrative sections of the annual report, with the editable signature and recipients,
 /// as stored in `annual_narratives`.
-#[derive(Debug, Clone, Default, FromRow, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct AnnualNarrative {
     pub ket_qua: String,
     /// Ưu điểm, the first part of "II- Nhận xét chung" (template v3).
@@ -40,14 +40,16 @@ impl AnnualNarrative {
     }
 }
 
+/// The unit's narrative for the year; `None` before its first save.
 pub async fn narrative(pool: &PgPool, unit_id: i32, year: i32) -> sqlx::Result<Option<AnnualNarrative>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        AnnualNarrative,
         "SELECT ket_qua, uu_diem, han_che, nguyen_nhan, phuong_huong, kien_nghi, bai_hoc, nhiem_vu,
                 signer_position, signer_name, recipients, version
          FROM annual_narratives WHERE unit_id = $1 AND year = $2",
+        unit_id,
+        year,
     )
-    .bind(unit_id)
-    .bind(year)
     .fetch_optional(pool)
     .await
 }

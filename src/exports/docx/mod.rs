@@ -4,139 +4,22 @@
 //! split across runs.
 //!
 //! The WordprocessingML is written by askama templates (`templates/exports/docx/`), which escape
-//! every text; this file lays the document out (sizes, alignment, which text goes where).
+//! every text; this file lays the document out (sizes, alignment, which text goes where) and
+//! packs the parts, from the building blocks of [`blocks`] (runs, paragraphs, tables, the page).
+
+mod blocks;
 
 use std::io::{Cursor, Write};
 
 use askama::Template;
 use zip::write::SimpleFileOptions;
 
-use super::annual::{AnnualDocument, Block, HeadingStyle, Inline};
+use super::annual::{AnnualDocument, Block, HeadingStyle};
+use blocks::{
+    Align, Page, Paragraph, Run, Style, Table, half_points, inline_runs, paragraph, run, tight, twips, xml_chars,
+};
+// The templates match on a run's pieces.
 use crate::text::Piece;
-
-/// Twentieths of a point in one millimetre.
-fn twips(mm: f64) -> i64 {
-    (mm * 1440.0 / 25.4).round() as i64
-}
-
-/// Half-points, as `w:sz` wants them.
-fn half_points(pt: f64) -> i64 {
-    (pt * 2.0).round() as i64
-}
-
-/// The text with every character XML 1.0 cannot carry, even escaped, and every other control
-/// character (which Word ignores) made a space, so that words never run together. Breaks are
-/// drawn by [`run`], before this; askama escapes what remains.
-fn xml_chars(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' { ' ' } else { c }).collect()
-}
-
-/// A run's formatting (`w:rPr`).
-#[derive(Default, Clone, Copy)]
-struct Style {
-    bold: bool,
-    italic: bool,
-    underline: bool,
-    /// Points; 0 for the style's size.
-    size: f64,
-}
-
-impl Style {
-    /// `w:sz`, if the run sets its size.
-    fn half_points(&self) -> Option<i64> {
-        (self.size > 0.0).then(|| half_points(self.size))
-    }
-}
-
-/// A run of the `run` macro (`templates/exports/docx/parts.xml`).
-enum Run {
-    /// Text of one style, cut at its breaks.
-    Text { style: Style, pieces: Vec<Piece> },
-    /// The superscript number of a footnote.
-    FootnoteReference(usize),
-}
-
-/// Text from Word keeps its breaks (see `text::pieces`): a vertical tab is a line break, a form
-/// feed a page break.
-fn run(text: &str, style: Style) -> Run {
-    let pieces = crate::text::pieces(text)
-        .into_iter()
-        .map(|piece| match piece {
-            Piece::Text(text) => Piece::Text(xml_chars(&text)),
-            other => other,
-        })
-        .collect();
-    Run::Text { style, pieces }
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Align {
-    Left,
-    Center,
-    Both,
-}
-
-impl Align {
-    /// `w:jc`.
-    fn value(self) -> &'static str {
-        match self {
-            Align::Left => "left",
-            Align::Center => "center",
-            Align::Both => "both",
-        }
-    }
-}
-
-/// A paragraph of the `paragraph` macro.
-struct Paragraph {
-    runs: Vec<Run>,
-    align: Align,
-    /// Twips; 0 for none.
-    indent_first: i64,
-    /// Space after, in twips.
-    after: i64,
-    keep_next: bool,
-}
-
-fn paragraph(runs: Vec<Run>, align: Align, indent_first: i64, after: i64, keep_next: bool) -> Paragraph {
-    Paragraph { runs, align, indent_first, after, keep_next }
-}
-
-/// One run, no space around (the header, closing and title lines).
-fn tight(text: &str, style: Style, align: Align) -> Paragraph {
-    paragraph(vec![run(text, style)], align, 0, 0, false)
-}
-
-fn inline_runs(inlines: &[Inline], style: Style, in_footnote: bool) -> impl Iterator<Item = Run> {
-    inlines.iter().filter_map(move |inline| match inline {
-        Inline::Text(text) | Inline::Figure { text, .. } => Some(run(text, style)),
-        Inline::Footnote { number, .. } if !in_footnote => Some(Run::FootnoteReference(*number)),
-        Inline::Footnote { .. } => None,
-    })
-}
-
-/// A two-column table without borders (header and closing blocks), widths in twips.
-struct Table {
-    widths: [i64; 2],
-    left: Vec<Paragraph>,
-    right: Vec<Paragraph>,
-}
-
-impl Table {
-    fn width(&self) -> i64 {
-        self.widths[0] + self.widths[1]
-    }
-}
-
-/// Page size and margins, in twips.
-struct Page {
-    width: i64,
-    height: i64,
-    top: i64,
-    right: i64,
-    bottom: i64,
-    left: i64,
-}
 
 /// `word/document.xml`.
 #[derive(Template)]

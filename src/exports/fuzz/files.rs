@@ -1,197 +1,18 @@
-//! Random-input loops over the parsers that read what users send: the CSV and XLSX importer
-//! ([`super::exchange::parse_upload`]), the Vietnamese number parser and the directive-number
-//! parser. cargo-fuzz needs a nightly toolchain; these loops run on stable.
-//!
-//! Run through `scripts/fuzz [seconds]`, or directly:
-//! `DANVAN_FUZZ_SECONDS=60 cargo test --release --lib fuzz -- --ignored --nocapture`.
-//! Every target gets an equal share of the time. A crash is a panic or a single input that takes
-//! longer than [`SLOW`]; the input is written to `target/fuzz-crashes/` and the run fails.
+//! Random uploads for [`crate::exports::values::parse_upload`]: CSV files and workbooks, mostly
+//! well formed so that most reach the rows, sometimes hostile (far or malformed references, past
+//! the row cap, parts missing, repeated or oversized, the finished bytes mutated).
 
 use std::io::Write;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
+use rand::Rng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 
-use crate::directives::number::{DirectiveNumber, ISSUERS, KINDS};
-use crate::format::{NumberKind, NumberRules, parse_quantity, parse_vietnamese_number};
-use crate::reports::Period;
-
-use super::exchange::parse_upload;
-
-/// One input taking longer than this is a failure (an upload at the limits parses in well
-/// under a second in a release build).
-const SLOW: Duration = Duration::from_secs(5);
-/// A watchdog ends the whole run if one input takes longer than this (a hang cannot be caught).
-const HANG: Duration = Duration::from_secs(60);
-
-struct Outcome {
-    tried: u64,
-    crashes: u64,
-}
-
-/// Runs `check` on inputs from `generate` until `budget` is spent.
-fn run(
-    name: &str,
-    budget: Duration,
-    rng: &mut StdRng,
-    generate: impl Fn(&mut StdRng) -> Vec<u8>,
-    check: impl Fn(&[u8]) -> bool,
-) -> Outcome {
-    let deadline = Instant::now() + budget;
-    let (mut tried, mut crashes, mut accepted) = (0u64, 0u64, 0u64);
-    // The watchdog sees when the current input started (ms since `epoch`, 0: idle).
-    let epoch = Instant::now();
-    let started = Arc::new(AtomicU64::new(0));
-    let current: Arc<Mutex<Vec<u8>>> = Arc::new(Mutex::new(Vec::new()));
-    let done = Arc::new(AtomicBool::new(false));
-    let watchdog = {
-        let (started, current, done, name) = (started.clone(), current.clone(), done.clone(), name.to_owned());
-        std::thread::spawn(move || {
-            while !done.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(200));
-                let at = started.load(Ordering::Relaxed);
-                if at != 0 && epoch.elapsed().as_millis() as u64 > at + HANG.as_millis() as u64 {
-                    let input = current.lock().map(|c| c.clone()).unwrap_or_default();
-                    let path = save(&name, "hang", &input);
-                    eprintln!("{name}: an input has been running for over {HANG:?}; saved to {path}");
-                    println!("{name}: crashes: 1 (hang)");
-                    std::process::exit(2);
-                }
-            }
-        })
-    };
-    while Instant::now() < deadline {
-        let input = generate(rng);
-        if let Ok(mut slot) = current.lock() {
-            slot.clone_from(&input);
-        }
-        started.store(epoch.elapsed().as_millis() as u64 + 1, Ordering::Relaxed);
-        let begun = Instant::now();
-        let result = catch_unwind(AssertUnwindSafe(|| check(&input)));
-        let took = begun.elapsed();
-        started.store(0, Ordering::Relaxed);
-        tried += 1;
-        let failure = match result {
-            Err(payload) => Some(format!(
-                "panic: {}",
-                payload
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                    .unwrap_or_default()
-            )),
-            Ok(_) if took > SLOW => Some(format!("slow: {took:?} for {} bytes", input.len())),
-            Ok(ok) => {
-                accepted += u64::from(ok);
-                None
-            }
-        };
-        if let Some(failure) = failure {
-            crashes += 1;
-            let path = save(name, &crashes.to_string(), &input);
-            eprintln!("{name}: {failure}; input saved to {path}");
-        }
-    }
-    done.store(true, Ordering::Relaxed);
-    watchdog.join().ok();
-    println!("{name}: inputs tried: {tried}, crashes: {crashes} ({accepted} parsed without error)");
-    Outcome { tried, crashes }
-}
-
-fn save(name: &str, tag: &str, input: &[u8]) -> String {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fuzz-crashes");
-    std::fs::create_dir_all(&dir).ok();
-    let path = dir.join(format!("{name}-{tag}.bin"));
-    std::fs::write(&path, input).ok();
-    path.display().to_string()
-}
-
-fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
-    &items[rng.random_range(0..items.len())]
-}
-
-/// Random bytes, insertions, deletions and overwrites on `data`.
-fn mutate(rng: &mut StdRng, data: &mut Vec<u8>) {
-    for _ in 0..rng.random_range(1..8) {
-        if data.is_empty() {
-            data.push(rng.random());
-            continue;
-        }
-        let at = rng.random_range(0..data.len());
-        match rng.random_range(0..5) {
-            0 => data[at] = rng.random(),
-            1 => data.insert(at, rng.random()),
-            2 => {
-                data.remove(at);
-            }
-            3 => data.truncate(at),
-            _ => {
-                // Copy a slice elsewhere (repeats structure).
-                let end = (at + rng.random_range(1..64)).min(data.len());
-                let piece = data[at..end].to_vec();
-                let to = rng.random_range(0..data.len());
-                data.splice(to..to, piece);
-            }
-        }
-    }
-}
-
-const TEXTS: &[&str] = &[
-    "",
-    " ",
-    "30883",
-    "905",
-    "91",
-    "2020-Q1",
-    "2022-Q4",
-    "2020-Q5",
-    "2020",
-    "-Q1",
-    "99999999999-Q1",
-    "DVHV_HIEN_CO",
-    "TD_DINH_KY",
-    "HND",
-    "MTTQ",
-    "585.160",
-    "46,1",
-    "1.000.000,5",
-    "-0",
-    "1e308",
-    "NaN",
-    "∞",
-    "١٢٣",
-    "Đã duyệt",
-    "Nháp",
-    "status",
-    "value",
-    "unit_code",
-    "\"",
-    "\"\"",
-    "a\"b",
-    "\r\n",
-    "\n",
-    "\u{FEFF}",
-    "\u{0}",
-    "ﬀ",
-    "𝟙𝟚",
-];
-
-fn random_text(rng: &mut StdRng) -> String {
-    match rng.random_range(0..6) {
-        0..=2 => (*pick(rng, TEXTS)).to_owned(),
-        3 => (0..rng.random_range(0..12)).map(|_| rng.random_range(' '..='~')).collect(),
-        4 => (0..rng.random_range(0..6)).map(|_| rng.random::<char>()).collect(),
-        _ => pick(rng, TEXTS).repeat(rng.random_range(0..200)),
-    }
-}
+use super::inputs::{mutate, pick, random_text};
+use crate::exports::values::{MAX_DATA_ROWS, MAX_XLSX_ENTRY_BYTES};
 
 const HEADER: &str = "unit_code,period,element_code,organisation,value";
 
-fn csv_input(rng: &mut StdRng) -> Vec<u8> {
+pub(super) fn csv_input(rng: &mut StdRng) -> Vec<u8> {
     if rng.random_bool(0.05) {
         return (0..rng.random_range(0..512)).map(|_| rng.random()).collect();
     }
@@ -207,11 +28,7 @@ fn csv_input(rng: &mut StdRng) -> Vec<u8> {
     }
     out.push('\n');
     // Now and then a file at the row cap, to time the limit itself.
-    let rows = if rng.random_bool(0.002) {
-        super::exchange::MAX_DATA_ROWS + rng.random_range(0..3)
-    } else {
-        rng.random_range(0..60)
-    };
+    let rows = if rng.random_bool(0.002) { MAX_DATA_ROWS + rng.random_range(0..3) } else { rng.random_range(0..60) };
     for _ in 0..rows {
         let columns = if rng.random_bool(0.95) { rng.random_range(4..6) } else { rng.random_range(0..40) };
         let cells: Vec<String> = (0..columns)
@@ -248,7 +65,7 @@ fn cell_ref(rng: &mut StdRng, row: u32, hostile: bool) -> Option<String> {
         2 => format!("{}{}", column_name(rng.random_range(0..16_384)), rng.random_range(1..=1_048_576u32)),
         3 => (*pick(rng, &["A0", "1A", "", "A", "ZZZZZZZZ1", "A99999999999999", "A-1", "a1", "$A$1", "A1:B2"]))
             .to_owned(),
-        4 => format!("A{}", super::exchange::MAX_DATA_ROWS as u32 + rng.random_range(0..4)),
+        4 => format!("A{}", MAX_DATA_ROWS as u32 + rng.random_range(0..4)),
         // Column F only now and then: it needs the `status` header.
         _ => {
             let columns = if rng.random_bool(0.05) { 6 } else { 5 };
@@ -397,7 +214,7 @@ const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="
 /// A workbook that is mostly well formed: the usual parts with random cells, references, shared
 /// strings and styles; sometimes a part missing, repeated, stored or oversized, sometimes the
 /// finished bytes mutated.
-fn xlsx_input(rng: &mut StdRng) -> Vec<u8> {
+pub(super) fn xlsx_input(rng: &mut StdRng) -> Vec<u8> {
     use zip::write::SimpleFileOptions;
     let strings = rng.random_range(1..30);
     let mut parts: Vec<(String, Vec<u8>)> = vec![
@@ -415,7 +232,7 @@ fn xlsx_input(rng: &mut StdRng) -> Vec<u8> {
     }
     if rng.random_bool(0.02) {
         // Highly compressible and over the per-part limit.
-        let size = super::exchange::MAX_XLSX_ENTRY_BYTES as usize + rng.random_range(1..1024);
+        let size = MAX_XLSX_ENTRY_BYTES as usize + rng.random_range(1..1024);
         parts.push(("xl/sharedStrings.xml".into(), vec![b'A'; size]));
     }
     if rng.random_bool(0.1) {
@@ -443,85 +260,4 @@ fn xlsx_input(rng: &mut StdRng) -> Vec<u8> {
         mutate(rng, &mut bytes);
     }
     bytes
-}
-
-fn number_input(rng: &mut StdRng) -> Vec<u8> {
-    let pieces =
-        ["1", "0", "9", ".", ",", "-", "+", " ", "\u{a0}", "e", "E", "%", "000", "1.000", "123,45", "٫", "x", "∞"];
-    let text: String = match rng.random_range(0..4) {
-        0 => random_text(rng),
-        1 => (0..rng.random_range(0..400)).map(|_| *pick(rng, &pieces)).collect(),
-        _ => (0..rng.random_range(0..24)).map(|_| *pick(rng, &pieces)).collect(),
-    };
-    text.into_bytes()
-}
-
-fn directive_input(rng: &mut StdRng) -> Vec<u8> {
-    let kinds: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
-    let issuers: Vec<&str> = ISSUERS.iter().map(|(k, _)| *k).collect();
-    let text = match rng.random_range(0..5) {
-        0 => random_text(rng),
-        1 => format!("{}-{}/{}", rng.random::<u64>(), pick(rng, &kinds), pick(rng, &issuers)),
-        2 => format!(
-            "{}{}-{}{}/{} ",
-            " ".repeat(rng.random_range(0..3)),
-            rng.random_range(0..100),
-            pick(rng, &["QD", "qd", "QDi", "nq", "ĐU", "du"]),
-            pick(rng, &["", " ", "\t"]),
-            pick(rng, &["du", "Du", "ĐU", "tw", "X", ""])
-        ),
-        _ => {
-            let mut bytes =
-                format!("{}-{}/{}", rng.random_range(0..100), pick(rng, &kinds), pick(rng, &issuers)).into_bytes();
-            mutate(rng, &mut bytes);
-            return bytes;
-        }
-    };
-    text.into_bytes()
-}
-
-#[test]
-#[ignore = "long: run through scripts/fuzz"]
-fn fuzz() {
-    let seconds: u64 = std::env::var("DANVAN_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(600);
-    let seed: u64 = std::env::var("DANVAN_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
-    println!("fuzz: {seconds} s, seed {seed}");
-    // Panics are counted and reported below, not printed one by one.
-    std::panic::set_hook(Box::new(|_| {}));
-    let share = Duration::from_secs(seconds) / 4;
-    let mut rng = StdRng::seed_from_u64(seed);
-    let rules = [
-        NumberRules::count(),
-        NumberRules { kind: NumberKind::Decimal, allow_negative: true, max_decimals: Some(2) },
-        NumberRules { kind: NumberKind::Decimal, allow_negative: false, max_decimals: None },
-    ];
-    let outcomes = [
-        run("csv", share, &mut rng, csv_input, |bytes| parse_upload("so-lieu.csv", bytes).is_ok()),
-        run("xlsx", share, &mut rng, xlsx_input, |bytes| parse_upload("so-lieu.xlsx", bytes).is_ok()),
-        run("vietnamese-number", share, &mut rng, number_input, |bytes| {
-            let text = String::from_utf8_lossy(bytes);
-            let mut ok = false;
-            for rules in &rules {
-                if let Ok(Some(value)) = parse_vietnamese_number(&text, rules) {
-                    let _ = crate::format::format_number(value, 6);
-                    ok = true;
-                }
-                let _ = parse_quantity(&text, rules);
-            }
-            let _ = text.parse::<Period>();
-            ok
-        }),
-        run("directive-number", share, &mut rng, directive_input, |bytes| {
-            let text = String::from_utf8_lossy(bytes);
-            match text.parse::<DirectiveNumber>() {
-                Ok(number) => number.to_string().parse::<DirectiveNumber>().is_ok(),
-                Err(_) => false,
-            }
-        }),
-    ];
-    let _ = std::panic::take_hook();
-    let tried: u64 = outcomes.iter().map(|o| o.tried).sum();
-    let crashes: u64 = outcomes.iter().map(|o| o.crashes).sum();
-    println!("total: inputs tried: {tried}, crashes: {crashes} (seed {seed})");
-    assert_eq!(crashes, 0, "crashing inputs are in target/fuzz-crashes/");
 }
