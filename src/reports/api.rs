@@ -291,13 +291,7 @@ async fn put(
         replace_all: false,
     };
     let mut tx = state.pool.begin().await?;
-    let save = DraftSave {
-        unit: &unit,
-        quarter: quarter.into(),
-        expected_version: body.version,
-        draft: &draft,
-        origin: Origin::Api,
-    };
+    let save = DraftSave { unit: &unit, quarter, expected_version: body.version, draft: &draft, origin: Origin::Api };
     let saved = match workflow::save_draft(&mut tx, save, &Author::user(user)).await {
         Ok(saved) => {
             tx.commit().await?;

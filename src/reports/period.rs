@@ -66,17 +66,6 @@ impl Period {
         }
     }
 
-    /// [`Period::each_quarter`] as `(year, quarter)` pairs, for the modules outside reports that
-    /// still pass quarters as tuples (dashboards, home).
-    pub fn quarters(&self) -> Vec<(i32, u8)> {
-        self.each_quarter().into_iter().map(<(i32, u8)>::from).collect()
-    }
-
-    /// [`Period::final_quarter`] as a `(year, quarter)` pair (see [`Period::quarters`]).
-    pub fn last_quarter(&self) -> (i32, u8) {
-        self.final_quarter().into()
-    }
-
     pub fn start_date(&self) -> NaiveDate {
         self.each_quarter().first().map(|q| q.first_day()).unwrap_or(NaiveDate::MIN)
     }
@@ -225,10 +214,10 @@ mod tests {
     #[test]
     fn covers_quarters_and_dates() {
         let year: Period = "2020".parse().expect("valid");
-        assert_eq!(year.quarters().len(), 4);
+        assert_eq!(year.each_quarter().len(), 4);
         assert_eq!(year.end_date(), NaiveDate::from_ymd_opt(2020, 12, 31).expect("date"));
         let nine: Period = "2020-9M".parse().expect("valid");
-        assert_eq!(nine.last_quarter(), (2020, 3));
+        assert_eq!(nine.final_quarter(), Quarter::fixed(2020, 3));
         assert_eq!(nine.final_quarter(), Quarter::new(2020, 3).expect("quarter"));
         assert_eq!(nine.each_quarter().len(), 3);
         assert_eq!(year.as_quarter(), None);

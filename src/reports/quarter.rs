@@ -109,22 +109,6 @@ impl From<Quarter> for Period {
     }
 }
 
-/// The `(year, quarter)` pair of the modules that still pass quarters as tuples.
-impl From<Quarter> for (i32, u8) {
-    fn from(quarter: Quarter) -> (i32, u8) {
-        (quarter.year, quarter.number)
-    }
-}
-
-/// A `(year, quarter)` pair read into a [`Quarter`]: refused unless the quarter is 1–4.
-impl TryFrom<(i32, u8)> for Quarter {
-    type Error = String;
-
-    fn try_from((year, number): (i32, u8)) -> Result<Quarter, String> {
-        Quarter::new(year, number).ok_or_else(|| format!("Quý {number} không hợp lệ: quý là 1, 2, 3 hoặc 4."))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,8 +128,7 @@ mod tests {
         assert!(q(2020, 4).sql_key() < q(2021, 1).sql_key());
         assert_eq!(Quarter::new(2021, 0), None);
         assert_eq!(Quarter::new(2021, 5), None);
-        assert!(Quarter::try_from((2021, 5)).is_err());
-        assert_eq!(<(i32, u8)>::from(q(2021, 2)), (2021, 2));
+        assert_eq!(Quarter::fixed(2021, 2), q(2021, 2));
         assert_eq!(Period::from(q(2021, 2)), Period::Quarter { year: 2021, quarter: 2 });
     }
 

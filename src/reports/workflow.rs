@@ -219,8 +219,7 @@ pub enum Origin<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct DraftSave<'a> {
     pub unit: &'a Unit,
-    /// (year, quarter): the import, outside reports, still passes quarters as pairs.
-    pub quarter: (i32, u8),
+    pub quarter: Quarter,
     /// The version the caller read, 0 for a report not created yet.
     pub expected_version: i32,
     pub draft: &'a Draft,
@@ -250,7 +249,7 @@ fn save_entry<'a>(save: &DraftSave<'a>, report: &Report) -> Entry<'a> {
     Entry {
         action,
         entity: "report",
-        entity_id: audit_id(save.unit, Period::Quarter { year: save.quarter.0, quarter: save.quarter.1 }),
+        entity_id: audit_id(save.unit, Period::from(save.quarter)),
         unit_id: Some(save.unit.id),
         before,
         after: Some(after),
@@ -271,16 +270,15 @@ pub async fn save_drafts(
     saves: &[DraftSave<'_>],
     author: &Author,
 ) -> Result<Vec<Saved>, BatchError> {
-    let mut batch: Vec<Save<'_>> = Vec::with_capacity(saves.len());
-    for (index, save) in saves.iter().enumerate() {
-        // A quarter outside 1–4 is refused as the table's CHECK refused it before: a database
-        // error, never a report.
-        let quarter = Quarter::try_from(save.quarter).map_err(|message| BatchError {
-            index: Some(index),
-            error: SaveError::Database(sqlx::Error::Protocol(message)),
-        })?;
-        batch.push(Save { unit_id: save.unit.id, quarter, expected_version: save.expected_version, draft: save.draft });
-    }
+    let batch: Vec<Save<'_>> = saves
+        .iter()
+        .map(|save| Save {
+            unit_id: save.unit.id,
+            quarter: save.quarter,
+            expected_version: save.expected_version,
+            draft: save.draft,
+        })
+        .collect();
     let saved = store::save_many_with_values(&mut *tx, &batch, (author.user_id, &author.name)).await?;
     let entries: Vec<Entry<'_>> =
         saves.iter().zip(&saved).map(|(save, saved)| save_entry(save, &saved.report)).collect();

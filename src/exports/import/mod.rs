@@ -111,8 +111,7 @@ pub async fn import(
     for row in &checked {
         by_report.entry((units[row.unit].id, row.quarter)).or_default().push(row);
     }
-    // `store::find_many` still names quarters as (unit id, year, quarter) triples.
-    let keys: Vec<(i32, i32, u8)> = by_report.keys().map(|&(unit_id, q)| (unit_id, q.year(), q.number())).collect();
+    let keys: Vec<(i32, Quarter)> = by_report.keys().copied().collect();
     let reports: HashMap<(i32, i32, i16), Report> =
         store::find_many(pool, &keys).await?.into_iter().map(|r| ((r.unit_id, r.year, r.quarter), r)).collect();
     let ids: Vec<i32> = reports.values().map(|r| r.id).collect();
@@ -163,8 +162,7 @@ pub async fn import(
         .zip(&drafts)
         .map(|(plan, draft)| DraftSave {
             unit: plan.unit,
-            // `DraftSave` still takes the quarter as a (year, quarter) pair.
-            quarter: plan.quarter.into(),
+            quarter: plan.quarter,
             expected_version: plan.version,
             draft,
             origin: Origin::Import { stored: &plan.before },

@@ -123,7 +123,7 @@ pub async fn save(
     let mut tx = state.pool.begin().await?;
     let save = DraftSave {
         unit: &unit,
-        quarter: quarter.into(),
+        quarter,
         expected_version: expected,
         draft: &draft,
         origin: Origin::Form { opened: version, overwrote: overwrite },

@@ -93,12 +93,9 @@ pub(super) async fn select_many<'e>(executor: impl sqlx::PgExecutor<'e>, keys: &
     .await
 }
 
-/// [`find`] for many (unit id, year, quarter) keys in one query: the reports that exist (the
-/// import, outside reports, still names quarters as pairs; a quarter outside 1–4 names none).
-pub async fn find_many(pool: &PgPool, keys: &[(i32, i32, u8)]) -> sqlx::Result<Vec<Report>> {
-    let keys: Vec<Key> =
-        keys.iter().filter_map(|&(unit, year, number)| Some((unit, Quarter::new(year, number)?))).collect();
-    select_many(pool, &keys).await
+/// [`find`] for many (unit id, quarter) keys in one query: the reports that exist.
+pub async fn find_many(pool: &PgPool, keys: &[Key]) -> sqlx::Result<Vec<Report>> {
+    select_many(pool, keys).await
 }
 
 /// [`values`] of many reports in one query, by report id (reports without values are absent).
