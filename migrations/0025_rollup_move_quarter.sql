@@ -28,3 +28,7 @@ LANGUAGE sql STABLE AS $$
         ORDER BY b.basis, q.upto, v.element_code, v.organisation_code, r.quarter DESC
     ) latest
 $$;
+
+-- The whole year's version is no longer called: moves use the function above, rebuild and verify
+-- the rollup_expected view.
+DROP FUNCTION rollup_unit_figures(integer, integer);

@@ -168,15 +168,7 @@ mod tests {
     use super::*;
     use crate::dashboards::aggregate::Basis;
     use crate::dashboards::cache::Bases;
-    use crate::dashboards::cache::key::What;
-
-    fn change(path: &str, year: i32, bases: Bases) -> Change {
-        Change::new(path.to_owned(), year, bases)
-    }
-
-    fn parts_key(root: Option<&str>, year: i32, basis: Basis) -> Key {
-        Key { root: root.map(str::to_owned), basis, years: (year, year), what: What::Parts(Period::Year { year }) }
-    }
+    use crate::dashboards::cache::key::tests::{change, parts_key};
 
     #[test]
     fn entries_computed_before_a_change_are_stale_after_it() {

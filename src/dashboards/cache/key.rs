@@ -75,16 +75,17 @@ impl Key {
     }
 }
 
+/// Builders shared by the cache's tests.
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::dashboards::cache::Bases;
 
-    fn change(path: &str, year: i32, bases: Bases) -> Change {
+    pub(in crate::dashboards::cache) fn change(path: &str, year: i32, bases: Bases) -> Change {
         Change::new(path.to_owned(), year, bases)
     }
 
-    fn parts_key(root: Option<&str>, year: i32, basis: Basis) -> Key {
+    pub(in crate::dashboards::cache) fn parts_key(root: Option<&str>, year: i32, basis: Basis) -> Key {
         Key { root: root.map(str::to_owned), basis, years: (year, year), what: What::Parts(Period::Year { year }) }
     }
 
