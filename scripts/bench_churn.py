@@ -11,9 +11,13 @@ communes whose synthetic 2024-Q4 report passes the validation rules, or submissi
 2. Churn: every commune's report goes through that cycle over and over, one thread per commune,
    while wrk measures the baseline page and each dashboard at 32 connections; the latency of
    every save, submission, acceptance and reopening is recorded.
-Prints one table; exits 1 when a cycle fails.
+Prints one table; exits 1 when a cycle fails. With CHURN_SERVER_LOG=FILE (the server's JSON log,
+`DANVAN_LOG_FORMAT=json` with `danvan::http` at info), also the same posts as the server timed
+them, matched by the `x-request-id` of each answer.
 """
 import html
+import json
+import os
 import http.cookiejar
 import re
 import statistics
@@ -29,6 +33,9 @@ URL, SECS, PASSWORD = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 COMMUNES = [triple.split(":") for triple in sys.argv[4:]]
 PERIOD = "2024-Q4"
 CONNECTIONS = 32
+# The server's JSON log (`DANVAN_LOG_FORMAT=json`, `danvan::http` at info), when given: the posts'
+# latencies as the server measured them are printed beside the client's.
+SERVER_LOG = os.environ.get("CHURN_SERVER_LOG")
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -50,13 +57,17 @@ def session(user):
     return opener, cookie
 
 
-def call(opener, path, data=None):
+def call(opener, path, data=None, ids=None):
+    """GET (or POST `data`) and read the answer; `ids` collects the server's request id."""
     request = urllib.request.Request(URL + path, data=data)
     try:
         response = opener.open(request)
-        return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
+        response = error
+    if ids is not None:
+        ids.append(response.headers.get("x-request-id"))
+    status = response.code if isinstance(response, urllib.error.HTTPError) else response.status
+    return status, response.read().decode()
 
 
 def fields_of(page, marker):
@@ -78,16 +89,20 @@ def fields_of(page, marker):
 
 
 latencies = {"save": [], "submit": [], "accept": [], "reopen": []}
+# The server's request id of each timed post, by action, to look up its own latency afterwards.
+request_ids = {kind: [] for kind in latencies}
 failures = []
 lock = threading.Lock()
 
 
 def timed_post(kind, opener, path, fields):
+    ids = []
     start = time.perf_counter()
-    status, page = call(opener, path, urllib.parse.urlencode(fields).encode())
+    status, page = call(opener, path, urllib.parse.urlencode(fields).encode(), ids)
     elapsed = (time.perf_counter() - start) * 1000
     with lock:
         latencies[kind].append(elapsed)
+        request_ids[kind].extend(ids)
     return status, page
 
 
@@ -171,7 +186,7 @@ def main():
     print("first view after an acceptance (median / max of 5, ms):")
     for name, values in first.items():
         print(f"  {name:<9} {statistics.median(values):7.1f} / {max(values):7.1f}")
-    for values in latencies.values():
+    for values in (*latencies.values(), *request_ids.values()):
         values.clear()
 
     # Phase 2: the churn.
@@ -204,6 +219,8 @@ def main():
     print("  action     count      p50      p99")
     for kind, values in latencies.items():
         print(f"  {kind:<9} {len(values):6d} {ms(values, 0.5):6.1f}ms {ms(values, 0.99):6.1f}ms")
+    if SERVER_LOG:
+        server_times()
     bad = [name for name, (rps, _, p99, _) in results.items() if name != "baseline" and (rps < 0.5 * base or p99 > 50)]
     if latencies["save"] and ms(latencies["save"], 0.99) > 30:
         bad.append("save p99")
@@ -211,6 +228,29 @@ def main():
     if failures:
         print(f"{len(failures)} failed cycles, e.g. {failures[:3]}")
         sys.exit(1)
+
+
+def server_times():
+    """The same posts as the server timed them (its log line per request: `latency_ms` from the
+    first byte of the request to the answer), to tell the server's time from the client's own
+    (this client's threads share one interpreter lock, and wrk keeps both cores busy)."""
+    served = {}
+    with open(SERVER_LOG, encoding="utf-8", errors="replace") as log:
+        for line in log:
+            start = line.find("{")
+            if start < 0 or "latency_ms" not in line:
+                continue
+            try:
+                record = json.loads(line[start:])
+            except ValueError:
+                continue
+            request_id = record.get("request_id")
+            if request_id is not None and "latency_ms" in record:
+                served[request_id] = float(record["latency_ms"])
+    print("  as the server timed them (its log):")
+    for kind, ids in request_ids.items():
+        values = [served[i] for i in ids if i in served]
+        print(f"  {kind:<9} {len(values):6d} {ms(values, 0.5):6.1f}ms {ms(values, 0.99):6.1f}ms")
 
 
 DASHBOARDS = [
