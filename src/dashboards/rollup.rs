@@ -18,18 +18,20 @@
 //!   of a stock over H1, 9M or the year, which a sum of quarterly totals cannot give when units
 //!   skip quarters.
 //! - A move of a report ([`before_move`] … [`after_move`], called by the reports workflow around
-//!   its status update, in the same transaction) computes the unit-year's figures before and
-//!   after and inserts the difference into every roll-up above the unit. Only the keys a report
-//!   of quarter q can change are computed (`rollup_unit_figures_from`, migration 0025): kind 1 at
-//!   q and kind 2 from q to 4 — a quarter of the year's rows for a Q4 report, the quarter-end case.
+//!   its status update, in the same transaction) inserts the difference it makes into every
+//!   roll-up above the unit, computed from the move itself (the report's values in or out of a
+//!   basis, and for stocks whether it is the latest value up to each later quarter — see
+//!   [`after_move`]) rather than from the unit-year's figures before and after, which cost two
+//!   computations of the year's stocks and a round trip of its rows (migrations 0025, 0026).
 //!   Rows are only ever inserted by writers, so acceptances in different communes never wait
 //!   for each other although they add to the same province and country; moves of reports of the
 //!   same unit and year are serialised by an advisory lock, since each computes its difference
 //!   from what the other may be changing. Draft saves and autosaves touch nothing here.
 //! - A compactor (a background task of the server, [`spawn_compactor`], every
 //!   [`COMPACT_EVERY`], and once more when the server stops, [`compact_pending`]) folds the keys
-//!   of each unit-year that was written into one row per key, in one statement, so readers stay
-//!   fast; readers sum whatever rows there are, before or after compaction alike.
+//!   of each unit-year that was written, from the earliest quarter written on, into one row per
+//!   key, in one statement, so readers stay fast; readers sum whatever rows there are, before or
+//!   after compaction alike.
 //! - Units at level 3 and below (communes, wards, hamlets) have no roll-up rows: their subtrees
 //!   are small and are read live from their reports (`aggregate::parts`).
 //! - Writers that bypass the workflow (`danvan synth`, the demo loader, tests writing SQL) call
@@ -46,6 +48,7 @@ use sqlx::{FromRow, PgConnection, PgPool};
 use super::aggregate::{Basis, Totals};
 use super::cache::{Bases, Change};
 use crate::reports::Period;
+use crate::reports::workflow::Status;
 
 /// Roll-up rows exist for units up to this level (and the country).
 pub const MAX_LEVEL: i16 = 2;
@@ -60,95 +63,135 @@ fn basis_number(basis: Basis) -> i16 {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Figure {
-    f_basis: i16,
-    f_kind: i16,
-    f_quarter: i16,
-    f_element: String,
-    f_organisation: String,
-    /// `numeric` as text, so nothing is rounded on the way through Rust.
-    f_value: String,
+/// Whether a report in `status` counts in `basis` (1: accepted; 2: accepted or submitted).
+fn counted(basis: Basis, status: Status) -> bool {
+    match basis {
+        Basis::Accepted => status == Status::Accepted,
+        Basis::Submitted => matches!(status, Status::Accepted | Status::Submitted),
+    }
 }
 
-/// A unit-year's figures as they stood before a report's move; see [`after_move`].
+/// `+1` where a move from `from` to `to` brings the report into `basis`, `-1` where it takes
+/// it out, 0 where it changes nothing there.
+fn entering(basis: Basis, from: Status, to: Status) -> i16 {
+    i16::from(counted(basis, to)) - i16::from(counted(basis, from))
+}
+
+/// A report's move as the roll-ups see it.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportMove {
+    pub report_id: i32,
+    pub unit_id: i32,
+    pub year: i32,
+    /// 1–4.
+    pub quarter: i16,
+    pub from: Status,
+    pub to: Status,
+}
+
+/// A move under way, between [`before_move`] and [`after_move`].
 #[must_use = "pass it to after_move in the same transaction"]
 pub struct Pending {
-    unit_id: i32,
+    moved: ReportMove,
     /// The unit's path, for the cache's [`Change`].
     path: String,
-    year: i32,
-    quarter: i16,
-    before: Vec<Figure>,
 }
 
-/// Call before changing the status of the unit's report of `year`, `quarter` (1–4), in the same
-/// transaction: locks the unit-year against other moves and remembers the figures that report
-/// can change.
-pub async fn before_move(tx: &mut PgConnection, unit_id: i32, year: i32, quarter: i16) -> sqlx::Result<Pending> {
+/// Call before changing the status of a report, in the same transaction: locks the unit-year
+/// against other moves (each computes its difference from the statuses of the unit-year's
+/// other reports, which a concurrent move could be changing).
+pub async fn before_move(tx: &mut PgConnection, moved: ReportMove) -> sqlx::Result<Pending> {
     let path = sqlx::query_scalar!(
         "SELECT (SELECT path::text FROM units WHERE id = $1) AS path FROM pg_advisory_xact_lock($1, $2)",
-        unit_id,
-        year,
+        moved.unit_id,
+        moved.year,
     )
     .fetch_one(&mut *tx)
     .await?;
-    let before = sqlx::query_as!(
-        Figure,
-        r#"SELECT f_basis AS "f_basis!", f_kind AS "f_kind!", f_quarter AS "f_quarter!",
-                  f_element AS "f_element!", f_organisation AS "f_organisation!", f_value::text AS "f_value!"
-           FROM rollup_unit_figures_from($1, $2, $3)"#,
-        unit_id,
-        year,
-        quarter,
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    Ok(Pending { unit_id, path: path.unwrap_or_default(), year, quarter, before })
+    Ok(Pending { moved, path: path.unwrap_or_default() })
 }
 
-/// Call after the status change: adds the difference of the unit-year's figures to every
-/// roll-up above the unit (its ancestors at level 1–2, itself if it is one, and the country),
-/// and writes the change into the log the other servers read ([`super::changes`]). Returns the
-/// change for this server's cache, to apply once the transaction has committed.
+/// Call after the status change: adds the difference the move makes to every roll-up above the
+/// unit (its ancestors at level 1–2, itself if it is one, and the country), and writes the
+/// change into the log the other servers read ([`super::changes`]). Returns the change for this
+/// server's cache, to apply once the transaction has committed.
+///
+/// The difference comes from the move itself, not from the unit-year's figures computed before
+/// and after: a report of quarter q entering a basis adds its values to kind 1 at q; for each
+/// stock and each quarter u from q to 4, unless a counted report of the unit from after q up to
+/// u has the figure, the report's value replaces the latest one before q (or none) as kind 2
+/// at u. Leaving a basis is the same with the opposite sign. The property test
+/// `dashboards::rollups_equal_the_plain_computation_after_every_step` checks it against
+/// `rollup_expected`.
 pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result<Change> {
-    let Pending { unit_id, path, year, quarter, before } = pending;
-    let written = sqlx::query!(
-        "INSERT INTO rollup_delta (unit_id, basis, year, kind, quarter, element_code, organisation_code, value, n)
-         WITH before AS (
-             -- The values as text, so nothing is rounded on the way through Rust.
-             SELECT f_basis, f_kind, f_quarter, f_element, f_organisation, f_value::numeric AS f_value
-             FROM unnest($3::smallint[], $4::smallint[], $5::smallint[], $6::text[], $7::text[], $8::text[])
-                 AS b(f_basis, f_kind, f_quarter, f_element, f_organisation, f_value)
-         ),
-         after AS (SELECT * FROM rollup_unit_figures_from($1, $2, $10)),
-         diff AS (
-             SELECT f_basis, f_kind, f_quarter, f_element, f_organisation,
-                    coalesce(a.f_value, 0) - coalesce(b.f_value, 0) AS value,
-                    (a.f_value IS NOT NULL)::integer - (b.f_value IS NOT NULL)::integer AS n
-             FROM after a FULL JOIN before b USING (f_basis, f_kind, f_quarter, f_element, f_organisation)
-             WHERE a.f_value IS DISTINCT FROM b.f_value
-         ),
-         targets AS (
-             SELECT a.id FROM units u JOIN units a ON a.path @> u.path AND a.level <= $9 WHERE u.id = $1
-             UNION ALL SELECT 0
-         )
-         SELECT t.id, d.f_basis, $2, d.f_kind, d.f_quarter, d.f_element, d.f_organisation, d.value, d.n
-         FROM diff d CROSS JOIN targets t
-         RETURNING unit_id, basis",
-        unit_id,
-        year,
-        &before.iter().map(|f| f.f_basis).collect::<Vec<_>>(),
-        &before.iter().map(|f| f.f_kind).collect::<Vec<_>>(),
-        &before.iter().map(|f| f.f_quarter).collect::<Vec<_>>(),
-        &before.iter().map(|f| f.f_element.clone()).collect::<Vec<_>>(),
-        &before.iter().map(|f| f.f_organisation.clone()).collect::<Vec<_>>(),
-        &before.iter().map(|f| f.f_value.clone()).collect::<Vec<_>>(),
-        MAX_LEVEL,
-        quarter,
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let Pending { moved, path } = pending;
+    let ReportMove { report_id, unit_id, year, quarter, from, to } = moved;
+    let accepted = entering(Basis::Accepted, from, to);
+    let submitted = entering(Basis::Submitted, from, to);
+    let written = if accepted == 0 && submitted == 0 {
+        Vec::new()
+    } else {
+        sqlx::query!(
+            "INSERT INTO rollup_delta (unit_id, basis, year, kind, quarter, element_code, organisation_code, value, n)
+             WITH moved AS (
+                 -- +1 where the report enters the basis, -1 where it leaves it.
+                 SELECT basis, d FROM (VALUES (1::smallint, $5::smallint), (2::smallint, $6::smallint)) AS b(basis, d)
+                 WHERE d <> 0
+             ),
+             own AS (
+                 SELECT v.element_code, v.organisation_code, v.value, e.aggregation
+                 FROM report_values v JOIN data_elements e ON e.code = v.element_code
+                 WHERE v.report_id = $1
+             ),
+             -- The stocks of the unit-year's other reports, in each basis the move changes.
+             others AS (
+                 SELECT m.basis, r.quarter, v.element_code, v.organisation_code, v.value
+                 FROM moved m
+                 JOIN reports r ON r.unit_id = $2 AND r.year = $3 AND r.id <> $1
+                               AND (r.status = 'da_duyet' OR (m.basis = 2 AND r.status = 'da_gui'))
+                 JOIN report_values v ON v.report_id = r.id
+                 JOIN data_elements e ON e.code = v.element_code AND e.aggregation = 'last'
+             ),
+             diff AS (
+                 SELECT m.basis, 1::smallint AS kind, $4::smallint AS quarter, o.element_code, o.organisation_code,
+                        m.d * o.value AS value, m.d::integer AS n
+                 FROM moved m CROSS JOIN own o
+                 UNION ALL
+                 SELECT m.basis, 2::smallint, u.upto::smallint, o.element_code, o.organisation_code,
+                        m.d * (o.value - coalesce(p.value, 0)), m.d * (1 - (p.value IS NOT NULL)::integer)
+                 FROM moved m CROSS JOIN own o CROSS JOIN generate_series($4::integer, 4) AS u(upto)
+                 LEFT JOIN LATERAL (
+                     SELECT x.value FROM others x
+                     WHERE x.basis = m.basis AND x.element_code = o.element_code
+                       AND x.organisation_code = o.organisation_code AND x.quarter < $4
+                     ORDER BY x.quarter DESC LIMIT 1
+                 ) p ON true
+                 WHERE o.aggregation = 'last'
+                   AND NOT EXISTS (
+                       SELECT 1 FROM others x
+                       WHERE x.basis = m.basis AND x.element_code = o.element_code
+                         AND x.organisation_code = o.organisation_code AND x.quarter > $4 AND x.quarter <= u.upto
+                   )
+             ),
+             targets AS (
+                 SELECT a.id FROM units u JOIN units a ON a.path @> u.path AND a.level <= $7 WHERE u.id = $2
+                 UNION ALL SELECT 0
+             )
+             SELECT t.id, d.basis, $3, d.kind, d.quarter, d.element_code, d.organisation_code, d.value, d.n
+             FROM diff d CROSS JOIN targets t
+             WHERE d.value <> 0 OR d.n <> 0
+             RETURNING unit_id, basis",
+            report_id,
+            unit_id,
+            year,
+            quarter,
+            accepted,
+            submitted,
+            MAX_LEVEL,
+        )
+        .fetch_all(&mut *tx)
+        .await?
+    };
     let mut change = Change::new(path, year, Bases::from_numbers(written.iter().map(|row| row.basis)));
     // A report from before the reform is also history of the units of today.
     if !change.bases.is_empty() && year <= crate::units::reference::reform_date().year() {
@@ -160,14 +203,19 @@ pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result
     }
     let units: HashSet<i32> = written.into_iter().map(|row| row.unit_id).collect();
     if let Ok(mut dirty) = dirty().lock() {
-        dirty.extend(units.into_iter().map(|unit| (unit, year)));
+        for unit in units {
+            // Everything this move wrote lies at `quarter` or later (kind 1 at it, kind 2 from it).
+            let from = dirty.entry((unit, year)).or_insert(quarter);
+            *from = (*from).min(quarter);
+        }
     }
     Ok(change)
 }
 
-/// Unit-years written by this process and not compacted yet.
-fn dirty() -> &'static Mutex<HashSet<(i32, i32)>> {
-    static DIRTY: OnceLock<Mutex<HashSet<(i32, i32)>>> = OnceLock::new();
+/// Unit-years written by this process and not compacted yet, each with the earliest quarter
+/// written (1–4): the rows to fold all lie at that quarter or later.
+fn dirty() -> &'static Mutex<HashMap<(i32, i32), i16>> {
+    static DIRTY: OnceLock<Mutex<HashMap<(i32, i32), i16>>> = OnceLock::new();
     DIRTY.get_or_init(Mutex::default)
 }
 
@@ -178,12 +226,15 @@ pub fn pending_compactions() -> usize {
     dirty().lock().map(|dirty| dirty.len()).unwrap_or(0)
 }
 
-/// Folds one unit-year's rows into one row per key, in one statement: readers see the rows
-/// before or after, which add up to the same; writers only insert, so they never wait on it.
-/// Only keys holding more than one row are rewritten: the country's year has some 4.000 keys,
-/// of which a correction moves a few dozen, and rewriting all of them every few seconds made
-/// the write-ahead log (which every commit waits on) carry thousands of rows per correction.
-pub async fn compact(pool: &PgPool, unit_id: i32, year: i32) -> sqlx::Result<()> {
+/// Folds one unit-year's rows of quarters `from` (1–4) to 4 into one row per key, in one
+/// statement: readers see the rows before or after, which add up to the same; writers only
+/// insert, so they never wait on it. Only keys holding more than one row are rewritten: the
+/// country's year has some 4.000 keys, of which a correction moves a few dozen, and rewriting
+/// all of them every few seconds made the write-ahead log (which every commit waits on) carry
+/// thousands of rows per correction. Only the quarters written since the last fold are read
+/// (`from`; 1 folds the whole year): at quarter-end every move is of Q4, and reading the whole
+/// year's keys to find the few written was most of a fold's cost.
+pub async fn compact(pool: &PgPool, unit_id: i32, year: i32, from: i16) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
     // Folding changes no sum, so its commit need not wait for the disk: lost in a crash, the
     // whole fold is undone (the rows it replaced come back) and the next pass folds them again.
@@ -192,14 +243,16 @@ pub async fn compact(pool: &PgPool, unit_id: i32, year: i32) -> sqlx::Result<()>
     sqlx::query!(
         "WITH folded AS (
              SELECT basis, kind, quarter, element_code, organisation_code
-             FROM rollup_delta WHERE unit_id = $1 AND year = $2
+             -- Every basis and kind, so that the index's range starts at `from` in each.
+             FROM rollup_delta
+             WHERE unit_id = $1 AND year = $2 AND basis = ANY('{1,2}') AND kind = ANY('{1,2}') AND quarter >= $3
              GROUP BY 1, 2, 3, 4, 5 HAVING count(*) > 1
          ),
          gone AS (
              DELETE FROM rollup_delta d USING folded f
              WHERE d.unit_id = $1 AND d.year = $2 AND d.basis = f.basis AND d.kind = f.kind
                AND d.quarter = f.quarter AND d.element_code = f.element_code
-               AND d.organisation_code = f.organisation_code
+               AND d.organisation_code = f.organisation_code AND d.quarter >= $3
              RETURNING d.*
          )
          INSERT INTO rollup_delta (unit_id, basis, year, kind, quarter, element_code, organisation_code, value, n)
@@ -208,6 +261,7 @@ pub async fn compact(pool: &PgPool, unit_id: i32, year: i32) -> sqlx::Result<()>
          HAVING sum(n) <> 0 OR sum(value) <> 0",
         unit_id,
         year,
+        from,
     )
     .execute(&mut *tx)
     .await?;
@@ -224,15 +278,16 @@ pub const COMPACT_EVERY: Duration = Duration::from_secs(1);
 /// rows is not left for readers to sum until that unit-year is written again. A unit-year that
 /// fails is logged and kept for the next call (the rows stay correct, only slower to read).
 pub async fn compact_pending(pool: &PgPool) {
-    let batch: Vec<(i32, i32)> = match dirty().lock() {
+    let batch: Vec<((i32, i32), i16)> = match dirty().lock() {
         Ok(mut dirty) => dirty.drain().collect(),
         Err(_) => return,
     };
-    for (unit, year) in batch {
-        if let Err(error) = compact(pool, unit, year).await {
+    for ((unit, year), from) in batch {
+        if let Err(error) = compact(pool, unit, year, from).await {
             tracing::warn!(%error, unit, year, "không gộp được số liệu tổng hợp; sẽ thử lại");
             if let Ok(mut dirty) = dirty().lock() {
-                dirty.insert((unit, year));
+                let kept = dirty.entry((unit, year)).or_insert(from);
+                *kept = (*kept).min(from);
             }
         }
     }

@@ -117,7 +117,15 @@ pub async fn transition(
         Status::Draft => (false, false),
     };
     // The roll-ups of every unit above move in the same transaction as the status.
-    let rollup = crate::dashboards::rollup::before_move(&mut *tx, report.unit_id, report.year, report.quarter).await?;
+    let rollup_move = crate::dashboards::rollup::ReportMove {
+        report_id: report.id,
+        unit_id: report.unit_id,
+        year: report.year,
+        quarter: report.quarter,
+        from: report.status(),
+        to,
+    };
+    let rollup = crate::dashboards::rollup::before_move(&mut *tx, rollup_move).await?;
     // The status and its event in one statement, which returns the figures for the new
     // version's snapshot (a move changes none): one round trip where four were.
     let moved: Stored = select_stored!(
