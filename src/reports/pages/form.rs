@@ -320,7 +320,7 @@ pub(super) async fn form_page(
 pub(super) async fn kept_values(
     state: &AppState,
     fields: &[entry::Field<'_>],
-    report_id: i32,
+    report_id: store::ReportId,
 ) -> AppResult<Vec<KeptView>> {
     let shown: HashSet<&str> = fields.iter().map(|f| f.key.as_str()).collect();
     let stored = store::values(&state.pool, report_id).await?;

@@ -18,7 +18,7 @@ use super::Quarter;
 /// - `select_reports!(with "WITH saved AS (…) ", "FROM saved", args…)`: the same columns read from
 ///   a CTE.
 ///
-/// Each column is marked with what the table guarantees (`"id!"`: never null, `"submitted_at?"`:
+/// Each column is marked with what the table guarantees (`"unit_id!"`: never null, `"submitted_at?"`:
 /// may be null), as PostgreSQL cannot prove it for a CTE's columns; read from the table itself
 /// the marks change nothing. The typed text and the rule notes are `jsonb`, read as
 /// `Json<BTreeMap<String, String>>`.
@@ -29,7 +29,7 @@ macro_rules! select_reports {
     (@into $record:ident, [$($with:literal)?], [$rest:literal $(+ $more:literal)*] $(, $arg:expr)*) => {
         sqlx::query_as!(
             $record,
-            $($with +)? r#"SELECT id AS "id!", unit_id AS "unit_id!", year AS "year!", quarter AS "quarter!", status AS "status!",
+            $($with +)? r#"SELECT id AS "id!: ReportId", unit_id AS "unit_id!", year AS "year!", quarter AS "quarter!", status AS "status!",
                             version AS "version!", ket_qua AS "ket_qua!", han_che AS "han_che!",
                             nguyen_nhan AS "nguyen_nhan!", phuong_huong AS "phuong_huong!", kien_nghi AS "kien_nghi!",
                             raw_inputs AS "raw_inputs!: Json<BTreeMap<String, String>>",
@@ -80,8 +80,8 @@ pub use history::{Event, Snapshot, recent_events, snapshot, transition};
 pub use narrative::Narrative;
 pub use overview::{OverviewRow, days_late, overview};
 pub use report::{
-    Names, Report, TaskProgress, by_id, count_by_status, find, find_for_update, find_many, names, task_progress,
-    values, values_many,
+    Names, Report, ReportId, TaskProgress, by_id, count_by_status, find, find_for_update, find_many, names,
+    task_progress, values, values_many,
 };
 pub use save::{BatchError, Draft, Save, SaveError, Saved, save, save_many, save_many_with_values};
 
@@ -117,7 +117,7 @@ struct Stored {
 
 /// A row of [`select_stored!`]: the columns of [`Report`] and the three arrays of [`Stored`].
 struct StoredRow {
-    id: i32,
+    id: ReportId,
     unit_id: i32,
     year: i32,
     quarter: i16,
