@@ -9,6 +9,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 
 use super::{Key, Narrative, Status, field_key, key_columns};
+use crate::directives::TaskId;
 use crate::reports::Quarter;
 
 /// A report's id (`reports.id`), never mistaken for a unit's, a task's or a version: the
@@ -148,7 +149,7 @@ pub async fn names(pool: &PgPool) -> sqlx::Result<Names> {
 
 #[derive(Debug, Clone)]
 pub struct TaskProgress {
-    pub task_id: i32,
+    pub task_id: TaskId,
     pub status: String,
     pub note: String,
 }
@@ -156,7 +157,7 @@ pub struct TaskProgress {
 pub async fn task_progress(pool: &PgPool, report_id: ReportId) -> sqlx::Result<Vec<TaskProgress>> {
     sqlx::query_as!(
         TaskProgress,
-        "SELECT task_id, status, note FROM report_task_progress WHERE report_id = $1",
+        r#"SELECT task_id AS "task_id: TaskId", status, note FROM report_task_progress WHERE report_id = $1"#,
         report_id as ReportId
     )
     .fetch_all(pool)
