@@ -403,22 +403,11 @@ pub async fn change_password(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::units::Unit;
     use crate::units::queries::LineageLink;
+    use crate::units::{Level, Unit, testing};
 
     fn unit(code: &str, name: &str) -> Unit {
-        Unit {
-            id: 1,
-            code: code.into(),
-            name: name.into(),
-            short_name: crate::units::reference::short_name(name).into(),
-            kind: "xã".into(),
-            level: crate::units::Level::Commune,
-            parent_id: None,
-            path: "1".into(),
-            valid_from: None,
-            valid_to: chrono::NaiveDate::from_ymd_opt(2025, 6, 30),
-        }
+        testing::unit(Level::Commune, code, name).valid_to(chrono::NaiveDate::from_ymd_opt(2025, 6, 30)).build()
     }
 
     fn link(code: &str, name: &str, kind: &str) -> LineageLink {

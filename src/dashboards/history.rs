@@ -277,20 +277,12 @@ pub fn reform_quarter() -> Period {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::testing;
 
     fn unit(valid_from: Option<(i32, u32, u32)>) -> Unit {
-        Unit {
-            id: 1,
-            code: "91".into(),
-            name: "Tỉnh An Giang".into(),
-            short_name: "An Giang".into(),
-            kind: "tỉnh".into(),
-            level: Level::Province,
-            parent_id: None,
-            path: "1".into(),
-            valid_from: valid_from.and_then(|(y, m, d)| chrono::NaiveDate::from_ymd_opt(y, m, d)),
-            valid_to: None,
-        }
+        testing::unit(Level::Province, "91", "Tỉnh An Giang")
+            .valid_from(valid_from.and_then(|(y, m, d)| chrono::NaiveDate::from_ymd_opt(y, m, d)))
+            .build()
     }
 
     #[test]

@@ -16,6 +16,7 @@ use sqlx::{PgConnection, PgPool};
 
 pub use comparator::Comparator;
 pub use number::DirectiveNumber;
+pub use store::TaskId;
 
 use crate::text::fold;
 use crate::units::Level;
@@ -215,7 +216,7 @@ pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
 /// A directive task that applies to a unit.
 #[derive(Debug, Clone)]
 pub struct AssignedTask {
-    pub task_id: i32,
+    pub task_id: TaskId,
     pub directive_id: i32,
     pub directive_number: String,
     pub directive_title: String,
@@ -229,7 +230,7 @@ pub struct AssignedTask {
 pub async fn tasks_for_unit(pool: &PgPool, unit_id: i32, on: NaiveDate) -> sqlx::Result<Vec<AssignedTask>> {
     sqlx::query_as!(
         AssignedTask,
-        "SELECT t.id AS task_id, d.id AS directive_id, d.number AS directive_number, d.title AS directive_title,
+        r#"SELECT t.id AS "task_id: TaskId", d.id AS directive_id, d.number AS directive_number, d.title AS directive_title,
                 t.number, t.body, t.deadline
          FROM directive_tasks t
          JOIN directives d ON d.id = t.directive_id
@@ -239,7 +240,7 @@ pub async fn tasks_for_unit(pool: &PgPool, unit_id: i32, on: NaiveDate) -> sqlx:
            AND (EXISTS (SELECT 1 FROM directive_task_units tu WHERE tu.task_id = t.id AND tu.unit_id = u.id)
                 OR (u.level = ANY(t.assigned_levels)
                     AND (d.issuing_unit_id IS NULL OR u.path <@ issuer.path)))
-         ORDER BY d.issued_on, d.id, t.sort_order",
+         ORDER BY d.issued_on, d.id, t.sort_order"#,
         unit_id,
         on,
     )

@@ -202,21 +202,16 @@ pub fn derive(unit: &Unit, province: Option<&Unit>, district: Option<&Unit>, dat
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::testing;
 
     fn unit(id: i32, name: &str, kind: &str, level: i16, from: Option<&str>, to: Option<&str>) -> Unit {
         let date = |d: Option<&str>| d.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        Unit {
-            id,
-            code: id.to_string(),
-            name: name.to_owned(),
-            short_name: crate::units::reference::short_name(name).to_owned(),
-            kind: kind.to_owned(),
-            level: Level::try_from(level).expect("a level"),
-            parent_id: None,
-            path: id.to_string(),
-            valid_from: date(from),
-            valid_to: date(to),
-        }
+        testing::unit(Level::try_from(level).expect("a level"), &id.to_string(), name)
+            .id(id)
+            .kind(kind)
+            .valid_from(date(from))
+            .valid_to(date(to))
+            .build()
     }
 
     fn day(text: &str) -> NaiveDate {

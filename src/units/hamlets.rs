@@ -248,20 +248,14 @@ pub async fn end(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::testing;
 
     fn commune() -> Unit {
-        Unit {
-            id: 7,
-            code: "30883".into(),
-            name: "Xã Vĩnh Hòa".into(),
-            short_name: "Vĩnh Hòa".into(),
-            kind: "xã".into(),
-            level: Level::Commune,
-            parent_id: Some(1),
-            path: "1.7".into(),
-            valid_from: NaiveDate::from_ymd_opt(2025, 7, 1),
-            valid_to: None,
-        }
+        testing::unit(Level::Commune, "30883", "Xã Vĩnh Hòa")
+            .id(7)
+            .parent(1)
+            .valid_from(NaiveDate::from_ymd_opt(2025, 7, 1))
+            .build()
     }
 
     #[test]

@@ -6,6 +6,8 @@ pub mod hamlets;
 pub mod level;
 pub mod queries;
 pub mod reference;
+#[cfg(test)]
+pub mod testing;
 pub mod tree;
 
 use askama::Template;

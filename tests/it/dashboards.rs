@@ -3,6 +3,7 @@
 use danvan::dashboards::aggregate::{self, Basis};
 use danvan::figures::Decimal;
 use danvan::reports::Period;
+use danvan::reports::store::ReportId;
 
 use crate::common::{TestApp, text};
 
@@ -217,7 +218,7 @@ async fn the_province_dashboard_shows_seed_002_and_scope_holds() {
     let (_, page) = text(national.get(app.url(drill)).send().await.expect("GET")).await;
     assert!(page.contains("<strong>chưa báo cáo</strong>"), "nothing yet (never a 0), and now this view is cached");
     // A submitted report (written directly), then accepted through the workflow.
-    let id: i32 = sqlx::query_scalar(
+    let id: ReportId = sqlx::query_scalar(
         "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status)
                     SELECT id, 2017, 1, 'da_gui' FROM units WHERE code = '30883' AND valid_to IS NOT NULL RETURNING id)
          INSERT INTO report_values (report_id, element_code, value) SELECT id, 'TD_DINH_KY', 7 FROM r RETURNING report_id",
@@ -267,7 +268,7 @@ async fn a_cached_dashboard_changes_the_moment_a_report_is_accepted() {
     let (_, cached) = text(elsewhere.get(other_server.url(page)).send().await.expect("GET")).await;
     assert!(!cached.contains("5/10 đơn"), "the second server has it cached too");
     // A submitted report, accepted through the workflow.
-    let id: i32 = sqlx::query_scalar(
+    let id: ReportId = sqlx::query_scalar(
         "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status)
                     SELECT id, 2017, 1, 'da_gui' FROM units WHERE code = '30883' AND valid_to IS NOT NULL RETURNING id)
          INSERT INTO report_values (report_id, element_code, value)
@@ -386,7 +387,7 @@ async fn an_acceptance_in_one_commune_of_today_reads_that_commune_again_not_the_
     let quarter = period.final_quarter();
     let mut ids = Vec::new();
     for ((unit_id, _), (status, value)) in communes.iter().zip([("da_gui", 10.0), ("da_duyet", 7.0)]) {
-        let id: i32 = sqlx::query_scalar(
+        let id: ReportId = sqlx::query_scalar(
             "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status) VALUES ($1, $4, $5, $2) RETURNING id)
              INSERT INTO report_values (report_id, element_code, value) SELECT id, 'DON_TIEP_NHAN', $3 FROM r
              RETURNING report_id",
@@ -948,7 +949,7 @@ async fn an_old_report_accepted_moves_the_cached_history_of_today() {
     let (status, before) = text(national.get(app.url(page)).send().await.expect("GET")).await;
     assert_eq!(status, 200);
     assert!(before.contains("5/10 đơn (50"), "today's Lâm Đồng over 2024 holds Liên Nghĩa");
-    let id: i32 = sqlx::query_scalar(
+    let id: ReportId = sqlx::query_scalar(
         "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status)
                     SELECT id, 2024, 4, 'da_gui' FROM units WHERE code = '24611' AND valid_to IS NOT NULL RETURNING id)
          INSERT INTO report_values (report_id, element_code, value)

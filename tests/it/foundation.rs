@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use danvan::reports::store::ReportId;
 use danvan::units::queries;
 
 use crate::common::{self, TestApp};
@@ -814,7 +815,7 @@ async fn reads_use_the_replica_except_after_ones_own_writes_and_fall_back_to_the
 
     // The standby stops replaying: from now on it is behind, visibly.
     sqlx::query("SELECT pg_wal_replay_pause()").execute(&control).await.expect("pause replay");
-    let id: i32 = sqlx::query_scalar(
+    let id: ReportId = sqlx::query_scalar(
         "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status)
                     SELECT id, 2017, 1, 'da_gui' FROM units WHERE code = '30883' AND valid_to IS NOT NULL RETURNING id)
          INSERT INTO report_values (report_id, element_code, value)

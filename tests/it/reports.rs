@@ -933,7 +933,7 @@ async fn the_home_page_follows_the_role() {
 #[tokio::test]
 async fn a_batch_save_writes_what_one_save_each_writes() {
     use danvan::figures::Decimal;
-    use danvan::reports::store::{self, Draft, Narrative, Save, SaveError, Status};
+    use danvan::reports::store::{self, Draft, Narrative, ReportId, Save, SaveError, Status};
     use std::collections::BTreeMap;
 
     let app = TestApp::spawn_with_demo().await;
@@ -988,14 +988,14 @@ async fn a_batch_save_writes_what_one_save_each_writes() {
     assert_eq!(shown(&batch[0]), shown(&one));
     assert_eq!(batch[0].unit_id, by_batch);
     assert_eq!(one.raw_inputs.0, map(&[("DOI_THOAI", "2"), ("TD_DINH_KY", "5")]), "typed text merged");
-    let values = |id: i32| {
+    let values = |id: ReportId| {
         let pool = app.pool.clone();
         async move { store::values(&pool, id).await.expect("values") }
     };
     let expected = figures(&[("CB_MTDT_TONG.HND", 20), ("DOI_THOAI", 2), ("TD_DINH_KY", 5)]);
     assert_eq!(values(one.id).await, expected);
     assert_eq!(values(batch[0].id).await, expected);
-    let snapshot = |id: i32, version: i32| {
+    let snapshot = |id: ReportId, version: i32| {
         let pool = app.pool.clone();
         async move { store::snapshot(&pool, id, version).await.expect("snapshot").expect("a snapshot") }
     };

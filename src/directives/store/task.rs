@@ -1,13 +1,30 @@
 //! A directive's tasks (nhiệm vụ) and the units they name.
 
+use std::fmt;
+
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 
 use crate::units::Level;
 
+/// A task's id (`directive_tasks.id`), never mistaken for a directive's, a report's or a
+/// unit's: the statements read it with a type override (`id AS "id: TaskId"`) and bind it as
+/// `task_id as TaskId`. Written as its number (the report form's field names, `task.7.status`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, sqlx::Type,
+)]
+#[sqlx(transparent)]
+pub struct TaskId(pub i32);
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Task {
-    pub id: i32,
+    pub id: TaskId,
     pub number: String,
     pub body: String,
     pub assigned_levels: Vec<Level>,
@@ -17,7 +34,8 @@ pub struct Task {
 pub async fn tasks(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<Task>> {
     sqlx::query_as!(
         Task,
-        r#"SELECT id, number, body, assigned_levels AS "assigned_levels: Vec<Level>", deadline FROM directive_tasks
+        r#"SELECT id AS "id: TaskId", number, body, assigned_levels AS "assigned_levels: Vec<Level>", deadline
+         FROM directive_tasks
          WHERE directive_id = $1 ORDER BY sort_order, id"#,
         directive_id,
     )
@@ -26,9 +44,9 @@ pub async fn tasks(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<Task>> 
 }
 
 /// The units named in the tasks of a directive.
-pub async fn task_units(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<(i32, crate::units::Unit)>> {
+pub async fn task_units(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<(TaskId, crate::units::Unit)>> {
     let rows = sqlx::query!(
-        r#"SELECT tu.task_id, u.id, u.code, u.name, u.short_name, u.kind, u.level AS "level: Level", u.parent_id,
+        r#"SELECT tu.task_id AS "task_id: TaskId", u.id, u.code, u.name, u.short_name, u.kind, u.level AS "level: Level", u.parent_id,
                 u.path::text AS "path!", u.valid_from, u.valid_to
          FROM directive_task_units tu JOIN directive_tasks t ON t.id = tu.task_id JOIN units u ON u.id = tu.unit_id
          WHERE t.directive_id = $1 ORDER BY u.name COLLATE vietnamese"#,
@@ -86,12 +104,12 @@ pub struct NewTask<'a> {
 }
 
 /// Saves a task with the units it names and returns its id.
-pub async fn insert_task(conn: &mut PgConnection, task: &NewTask<'_>) -> sqlx::Result<i32> {
-    let task_id: i32 = sqlx::query_scalar!(
-        "INSERT INTO directive_tasks (directive_id, number, body, assigned_levels, deadline, sort_order)
+pub async fn insert_task(conn: &mut PgConnection, task: &NewTask<'_>) -> sqlx::Result<TaskId> {
+    let task_id = sqlx::query_scalar!(
+        r#"INSERT INTO directive_tasks (directive_id, number, body, assigned_levels, deadline, sort_order)
          VALUES ($1, $2, $3, $4, $5,
                  coalesce($6, (SELECT coalesce(max(sort_order), 0) + 1 FROM directive_tasks WHERE directive_id = $1)))
-         RETURNING id",
+         RETURNING id AS "id: TaskId""#,
         task.directive_id,
         task.number,
         task.body,
@@ -104,7 +122,7 @@ pub async fn insert_task(conn: &mut PgConnection, task: &NewTask<'_>) -> sqlx::R
     for unit_id in task.unit_ids {
         sqlx::query!(
             "INSERT INTO directive_task_units (task_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            task_id,
+            task_id as TaskId,
             unit_id,
         )
         .execute(&mut *conn)
@@ -114,11 +132,11 @@ pub async fn insert_task(conn: &mut PgConnection, task: &NewTask<'_>) -> sqlx::R
 }
 
 /// How many units have reported progress on `task_id` (such a task is history and stays).
-pub async fn reporting_units(pool: &PgPool, task_id: i32) -> sqlx::Result<i64> {
+pub async fn reporting_units(pool: &PgPool, task_id: TaskId) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
         r#"SELECT count(DISTINCT r.unit_id) AS "count!" FROM report_task_progress p JOIN reports r ON r.id = p.report_id
          WHERE p.task_id = $1"#,
-        task_id,
+        task_id as TaskId,
     )
     .fetch_one(pool)
     .await

@@ -123,7 +123,7 @@ mod tests {
 
     use super::fill::tokens;
     use super::*;
-    use crate::units::{Level, Unit};
+    use crate::units::{Level, testing};
 
     #[test]
     fn the_layout_template_parses() {
@@ -135,18 +135,9 @@ mod tests {
     }
 
     fn office(symbol: &str) -> Office {
-        let unit = Unit {
-            id: 1,
-            code: "91".into(),
-            name: "Tỉnh An Giang".into(),
-            short_name: "An Giang".into(),
-            kind: "tỉnh".into(),
-            level: Level::Province,
-            parent_id: None,
-            path: "1".into(),
-            valid_from: NaiveDate::from_ymd_opt(2025, 7, 1),
-            valid_to: None,
-        };
+        let unit = testing::unit(Level::Province, "91", "Tỉnh An Giang")
+            .valid_from(NaiveDate::from_ymd_opt(2025, 7, 1))
+            .build();
         let date = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
         Office { symbol: symbol.into(), ..crate::offices::default::derive(&unit, None, None, date) }
     }

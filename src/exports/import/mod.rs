@@ -114,7 +114,7 @@ pub async fn import(
     let keys: Vec<(i32, Quarter)> = by_report.keys().copied().collect();
     let reports: HashMap<(i32, i32, i16), Report> =
         store::find_many(pool, &keys).await?.into_iter().map(|r| ((r.unit_id, r.year, r.quarter), r)).collect();
-    let ids: Vec<i32> = reports.values().map(|r| r.id).collect();
+    let ids: Vec<store::ReportId> = reports.values().map(|r| r.id).collect();
     let mut stored_values = store::values_many(pool, &ids).await?;
     let mut plans = Vec::new();
     let mut unchanged = 0usize;

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 
 use crate::auth::CurrentUser;
 use crate::catalogue::ValueType;
+use crate::directives::TaskId;
 use crate::error::{AppError, AppResult};
 use crate::format;
 use crate::reports::entry::{self, Checked, Input};
@@ -112,7 +113,7 @@ pub struct SectionView {
 }
 
 pub struct TaskView {
-    pub task_id: i32,
+    pub task_id: TaskId,
     pub directive_number: String,
     pub number: String,
     pub body: String,
@@ -167,7 +168,7 @@ pub(super) struct FormState {
     pub(super) inputs: BTreeMap<String, String>,
     pub(super) checked: Checked,
     pub(super) narrative: Narrative,
-    pub(super) tasks: BTreeMap<i32, (String, String)>,
+    pub(super) tasks: BTreeMap<TaskId, (String, String)>,
     pub(super) notes: BTreeMap<String, String>,
     pub(super) remarks: BTreeMap<String, String>,
 }
@@ -320,7 +321,7 @@ pub(super) async fn form_page(
 pub(super) async fn kept_values(
     state: &AppState,
     fields: &[entry::Field<'_>],
-    report_id: i32,
+    report_id: store::ReportId,
 ) -> AppResult<Vec<KeptView>> {
     let shown: HashSet<&str> = fields.iter().map(|f| f.key.as_str()).collect();
     let stored = store::values(&state.pool, report_id).await?;

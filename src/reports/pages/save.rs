@@ -10,6 +10,7 @@ use axum::response::Response;
 use super::field_value;
 use super::form::{Extras, FormState, KeepMine, form_page};
 use crate::auth::CurrentUser;
+use crate::directives::TaskId;
 use crate::error::{AppError, AppResult};
 use crate::reports::changes::{describe_changes, describe_overwrites};
 use crate::reports::entry::{self, Checked, Input};
@@ -22,7 +23,7 @@ use crate::web::{AppState, Flash, Layout};
 struct Posted {
     inputs: BTreeMap<String, String>,
     narrative: Narrative,
-    tasks: BTreeMap<i32, (String, String)>,
+    tasks: BTreeMap<TaskId, (String, String)>,
     notes: BTreeMap<String, String>,
 }
 
@@ -31,7 +32,7 @@ struct Posted {
 fn read_form(fields: &[(String, String)]) -> Posted {
     let mut inputs = BTreeMap::new();
     let mut narrative = Narrative::default();
-    let mut tasks: BTreeMap<i32, (String, String)> = BTreeMap::new();
+    let mut tasks: BTreeMap<TaskId, (String, String)> = BTreeMap::new();
     let mut notes = BTreeMap::new();
     for (name, value) in fields {
         if let Some(key) = name.strip_prefix("v.") {
@@ -42,7 +43,7 @@ fn read_form(fields: &[(String, String)]) -> Posted {
             }
         } else if let Some(rest) = name.strip_prefix("task.") {
             if let Some((id, part)) = rest.split_once('.')
-                && let Ok(id) = id.parse::<i32>()
+                && let Ok(id) = id.parse::<i32>().map(TaskId)
             {
                 let entry = tasks.entry(id).or_default();
                 match part {
@@ -90,12 +91,12 @@ pub async fn save(
         .collect();
     let checked = entry::check(&catalogue, unit.level, &inputs, &notes);
     // Progress only on tasks assigned to this unit; anything else is not this report's.
-    let assigned: HashSet<i32> = crate::directives::tasks_for_unit(&state.pool, unit.id, quarter.last_day())
+    let assigned: HashSet<TaskId> = crate::directives::tasks_for_unit(&state.pool, unit.id, quarter.last_day())
         .await?
         .into_iter()
         .map(|t| t.task_id)
         .collect();
-    let tasks: BTreeMap<i32, (String, String)> = tasks.into_iter().filter(|(id, _)| assigned.contains(id)).collect();
+    let tasks: BTreeMap<TaskId, (String, String)> = tasks.into_iter().filter(|(id, _)| assigned.contains(id)).collect();
     let draft = Draft {
         values: checked.values.clone(),
         cleared: shown.iter().filter(|(_, v)| v.trim().is_empty()).map(|(k, _)| (*k).clone()).collect(),

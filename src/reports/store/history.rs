@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 
-use super::{Narrative, Report, Status, Stored, StoredRow};
+use super::{Narrative, Report, ReportId, Status, Stored, StoredRow};
 
 /// Stores what the report holds at its current version, so that a later stale save or review
 /// can be told what changed since.
@@ -22,7 +22,7 @@ async fn record_snapshot(
     sqlx::query!(
         "INSERT INTO report_snapshots (report_id, version, data, saved_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT (report_id, version) DO NOTHING",
-        report.id,
+        report.id as ReportId,
         report.version,
         serde_json::to_value(snapshot).unwrap_or_default(),
         saved_by,
@@ -44,10 +44,10 @@ pub struct Snapshot {
 
 /// What the report held at `version`: its snapshot, or for versions recorded before review
 /// actions kept snapshots, the latest one before it.
-pub async fn snapshot(pool: &PgPool, report_id: i32, version: i32) -> sqlx::Result<Option<Snapshot>> {
+pub async fn snapshot(pool: &PgPool, report_id: ReportId, version: i32) -> sqlx::Result<Option<Snapshot>> {
     let data = sqlx::query_scalar!(
         "SELECT data FROM report_snapshots WHERE report_id = $1 AND version <= $2 ORDER BY version DESC LIMIT 1",
-        report_id,
+        report_id as ReportId,
         version,
     )
     .fetch_optional(pool)
@@ -79,13 +79,13 @@ impl Event {
 /// A report is sent, returned and accepted a few times a quarter; one corrected over and over
 /// (a script, or a benchmark's thousands of cycles) would otherwise make every opening of its
 /// form read and render all of them.
-pub async fn recent_events(pool: &PgPool, report_id: i32, limit: i64) -> sqlx::Result<(Vec<Event>, i64)> {
+pub async fn recent_events(pool: &PgPool, report_id: ReportId, limit: i64) -> sqlx::Result<(Vec<Event>, i64)> {
     let mut latest = sqlx::query_as!(
         Event,
         r#"SELECT at, actor_name, from_status, to_status, remarks,
                   field_remarks AS "field_remarks: Json<BTreeMap<String, String>>"
            FROM report_events WHERE report_id = $1 ORDER BY at DESC, id DESC LIMIT $2"#,
-        report_id,
+        report_id as ReportId,
         limit,
     )
     .fetch_all(pool)
@@ -94,9 +94,12 @@ pub async fn recent_events(pool: &PgPool, report_id: i32, limit: i64) -> sqlx::R
     let total = if (latest.len() as i64) < limit {
         latest.len() as i64
     } else {
-        sqlx::query_scalar!(r#"SELECT count(*) AS "total!" FROM report_events WHERE report_id = $1"#, report_id)
-            .fetch_one(pool)
-            .await?
+        sqlx::query_scalar!(
+            r#"SELECT count(*) AS "total!" FROM report_events WHERE report_id = $1"#,
+            report_id as ReportId
+        )
+        .fetch_one(pool)
+        .await?
     };
     Ok((latest, total))
 }
@@ -145,7 +148,7 @@ pub async fn transition(
          ",
         "FROM moved",
         "",
-        report.id,
+        report.id as ReportId,
         to.as_str(),
         submitted,
         reviewed,

@@ -15,56 +15,47 @@ use super::Quarter;
 /// columns of [`Report`] (the macros take string literals, joined with `+`, never constants).
 ///
 /// - `select_reports!("FROM reports WHERE …", args…)`: `SELECT <columns> FROM reports WHERE …`;
-/// - `select_reports!(with "WITH saved AS (…) ", "FROM saved", args…)`: the columns read from a
-///   CTE, each marked as PostgreSQL cannot prove it (`"id!"`: a CTE's columns are not the table's).
+/// - `select_reports!(with "WITH saved AS (…) ", "FROM saved", args…)`: the same columns read from
+///   a CTE.
 ///
-/// The typed text and the rule notes are `jsonb`, read as `Json<BTreeMap<String, String>>`.
+/// Each column is marked with what the table guarantees (`"unit_id!"`: never null, `"submitted_at?"`:
+/// may be null), as PostgreSQL cannot prove it for a CTE's columns; read from the table itself
+/// the marks change nothing. The typed text and the rule notes are `jsonb`, read as
+/// `Json<BTreeMap<String, String>>`.
+///
+/// `@into Record, [with], [sql + …]` is [`select_stored!`]'s: the columns of [`Report`] followed
+/// by its own, into a record of its own.
 macro_rules! select_reports {
-    (with $with:literal, $rest:literal $(, $arg:expr)* $(,)?) => {
+    (@into $record:ident, [$($with:literal)?], [$rest:literal $(+ $more:literal)*] $(, $arg:expr)*) => {
         sqlx::query_as!(
-            Report,
-            $with
-                + r#"SELECT id AS "id!", unit_id AS "unit_id!", year AS "year!", quarter AS "quarter!", status AS "status!",
+            $record,
+            $($with +)? r#"SELECT id AS "id!: ReportId", unit_id AS "unit_id!", year AS "year!", quarter AS "quarter!", status AS "status!",
                             version AS "version!", ket_qua AS "ket_qua!", han_che AS "han_che!",
                             nguyen_nhan AS "nguyen_nhan!", phuong_huong AS "phuong_huong!", kien_nghi AS "kien_nghi!",
                             raw_inputs AS "raw_inputs!: Json<BTreeMap<String, String>>",
                             rule_notes AS "rule_notes!: Json<BTreeMap<String, String>>",
                             submitted_at AS "submitted_at?", reviewed_at AS "reviewed_at?", updated_at AS "updated_at!" "#
-                + $rest
+                + $rest $(+ $more)*
             $(, $arg)*
         )
     };
-    ($rest:literal $(, $arg:expr)* $(,)?) => {
-        sqlx::query_as!(
-            Report,
-            r#"SELECT id, unit_id, year, quarter, status, version, ket_qua, han_che, nguyen_nhan, phuong_huong, kien_nghi,
-                      raw_inputs AS "raw_inputs: Json<BTreeMap<String, String>>",
-                      rule_notes AS "rule_notes: Json<BTreeMap<String, String>>",
-                      submitted_at, reviewed_at, updated_at "#
-                + $rest
-            $(, $arg)*
-        )
+    ($(with $with:literal,)? $rest:literal $(, $arg:expr)* $(,)?) => {
+        select_reports!(@into Report, [$($with)?], [$rest] $(, $arg)*)
     };
 }
 
-/// `sqlx::query_as!(StoredRow, …)`: the columns of [`Report`] read from `$from` (`reports`, or
-/// a CTE with its columns) named `report`, and beside each row the figures stored for it as
-/// three arrays in one order (`None` for a report without figures), read by one
-/// `LEFT JOIN LATERAL`; `$with` goes before, `$rest` after.
+/// `sqlx::query_as!(StoredRow, …)`: the columns of [`Report`] (those of [`select_reports!`])
+/// read from `$from` (`reports`, or a CTE with its columns) named `report`, and beside each row
+/// the figures stored for it as three arrays in one order (`None` for a report without
+/// figures), read by one `LEFT JOIN LATERAL`; `$with` goes before, `$rest` after.
 macro_rules! select_stored {
     ($with:literal, $from:literal, $rest:literal $(, $arg:expr)* $(,)?) => {
-        sqlx::query_as!(
-            StoredRow,
-            $with
-                + r#"SELECT id AS "id!", unit_id AS "unit_id!", year AS "year!", quarter AS "quarter!", status AS "status!",
-                            version AS "version!", ket_qua AS "ket_qua!", han_che AS "han_che!",
-                            nguyen_nhan AS "nguyen_nhan!", phuong_huong AS "phuong_huong!", kien_nghi AS "kien_nghi!",
-                            raw_inputs AS "raw_inputs!: Json<BTreeMap<String, String>>",
-                            rule_notes AS "rule_notes!: Json<BTreeMap<String, String>>",
-                            submitted_at AS "submitted_at?", reviewed_at AS "reviewed_at?", updated_at AS "updated_at!",
-                            v.stored_codes AS "stored_codes?: Vec<String>",
-                            v.stored_organisations AS "stored_organisations?: Vec<String>",
-                            v.stored_values AS "stored_values?: Vec<Decimal>" "#
+        select_reports!(
+            @into StoredRow,
+            [$with],
+            [r#", v.stored_codes AS "stored_codes?: Vec<String>",
+                  v.stored_organisations AS "stored_organisations?: Vec<String>",
+                  v.stored_values AS "stored_values?: Vec<Decimal>" "#
                 + $from
                 + r#" AS report
                  LEFT JOIN LATERAL (
@@ -73,7 +64,7 @@ macro_rules! select_stored {
                             array_agg(value ORDER BY element_code, organisation_code) AS stored_values
                      FROM report_values WHERE report_id = report.id
                  ) v ON true "#
-                + $rest
+                + $rest]
             $(, $arg)*
         )
     };
@@ -89,8 +80,8 @@ pub use history::{Event, Snapshot, recent_events, snapshot, transition};
 pub use narrative::Narrative;
 pub use overview::{OverviewRow, days_late, overview};
 pub use report::{
-    Names, Report, TaskProgress, by_id, count_by_status, find, find_for_update, find_many, names, task_progress,
-    values, values_many,
+    Names, Report, ReportId, TaskProgress, by_id, count_by_status, find, find_for_update, find_many, names,
+    task_progress, values, values_many,
 };
 pub use save::{BatchError, Draft, Save, SaveError, Saved, save, save_many, save_many_with_values};
 
@@ -126,7 +117,7 @@ struct Stored {
 
 /// A row of [`select_stored!`]: the columns of [`Report`] and the three arrays of [`Stored`].
 struct StoredRow {
-    id: i32,
+    id: ReportId,
     unit_id: i32,
     year: i32,
     quarter: i16,

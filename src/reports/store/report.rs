@@ -9,11 +9,21 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 
 use super::{Key, Narrative, Status, field_key, key_columns};
+use crate::directives::TaskId;
 use crate::reports::Quarter;
+
+/// A report's id (`reports.id`), never mistaken for a unit's, a task's or a version: the
+/// statements read it with a type override (`id AS "id!: ReportId"`) and bind it as
+/// `report_id as ReportId`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, sqlx::Type,
+)]
+#[sqlx(transparent)]
+pub struct ReportId(pub i32);
 
 #[derive(Debug, Clone)]
 pub struct Report {
-    pub id: i32,
+    pub id: ReportId,
     pub unit_id: i32,
     pub year: i32,
     pub quarter: i16,
@@ -69,10 +79,10 @@ pub async fn count_by_status(pool: &PgPool) -> sqlx::Result<Vec<(Status, i64)>> 
 }
 
 /// The stored values by field key (`CODE` or `CODE.ORG`).
-pub async fn values(pool: &PgPool, report_id: i32) -> sqlx::Result<BTreeMap<String, Decimal>> {
+pub async fn values(pool: &PgPool, report_id: ReportId) -> sqlx::Result<BTreeMap<String, Decimal>> {
     let rows = sqlx::query!(
         "SELECT element_code, organisation_code, value FROM report_values WHERE report_id = $1",
-        report_id
+        report_id as ReportId
     )
     .fetch_all(pool)
     .await?;
@@ -101,15 +111,16 @@ pub async fn find_many(pool: &PgPool, keys: &[Key]) -> sqlx::Result<Vec<Report>>
 /// [`values`] of many reports in one query, by report id (reports without values are absent).
 pub async fn values_many<'e>(
     executor: impl sqlx::PgExecutor<'e>,
-    report_ids: &[i32],
-) -> sqlx::Result<HashMap<i32, BTreeMap<String, Decimal>>> {
+    report_ids: &[ReportId],
+) -> sqlx::Result<HashMap<ReportId, BTreeMap<String, Decimal>>> {
     let rows = sqlx::query!(
-        "SELECT report_id, element_code, organisation_code, value FROM report_values WHERE report_id = ANY($1)",
-        report_ids,
+        r#"SELECT report_id AS "report_id: ReportId", element_code, organisation_code, value
+           FROM report_values WHERE report_id = ANY($1)"#,
+        report_ids as &[ReportId],
     )
     .fetch_all(executor)
     .await?;
-    let mut by_report: HashMap<i32, BTreeMap<String, Decimal>> = HashMap::new();
+    let mut by_report: HashMap<ReportId, BTreeMap<String, Decimal>> = HashMap::new();
     for row in rows {
         by_report
             .entry(row.report_id)
@@ -138,16 +149,16 @@ pub async fn names(pool: &PgPool) -> sqlx::Result<Names> {
 
 #[derive(Debug, Clone)]
 pub struct TaskProgress {
-    pub task_id: i32,
+    pub task_id: TaskId,
     pub status: String,
     pub note: String,
 }
 
-pub async fn task_progress(pool: &PgPool, report_id: i32) -> sqlx::Result<Vec<TaskProgress>> {
+pub async fn task_progress(pool: &PgPool, report_id: ReportId) -> sqlx::Result<Vec<TaskProgress>> {
     sqlx::query_as!(
         TaskProgress,
-        "SELECT task_id, status, note FROM report_task_progress WHERE report_id = $1",
-        report_id
+        r#"SELECT task_id AS "task_id: TaskId", status, note FROM report_task_progress WHERE report_id = $1"#,
+        report_id as ReportId
     )
     .fetch_all(pool)
     .await
@@ -166,6 +177,6 @@ pub async fn find_for_update(tx: &mut PgConnection, unit_id: i32, quarter: Quart
     .await
 }
 
-pub async fn by_id(tx: &mut PgConnection, id: i32) -> sqlx::Result<Report> {
-    select_reports!("FROM reports WHERE id = $1", id).fetch_one(&mut *tx).await
+pub async fn by_id(tx: &mut PgConnection, id: ReportId) -> sqlx::Result<Report> {
+    select_reports!("FROM reports WHERE id = $1", id as ReportId).fetch_one(&mut *tx).await
 }

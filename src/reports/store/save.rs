@@ -8,7 +8,8 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use sqlx::types::Json;
 
-use super::{Key, Narrative, Report, Snapshot, Status, Stored, StoredRow, key_columns};
+use super::{Key, Narrative, Report, ReportId, Snapshot, Status, Stored, StoredRow, key_columns};
+use crate::directives::TaskId;
 use crate::reports::Quarter;
 
 /// The reports these keys name, those that exist, each row locked until the transaction ends
@@ -52,7 +53,7 @@ pub struct Draft {
     pub narrative: Option<Narrative>,
     pub rule_notes: Option<BTreeMap<String, String>>,
     /// Progress on tasks: the caller passes only tasks assigned to the report's unit.
-    pub tasks: Option<Vec<(i32, String, String)>>,
+    pub tasks: Option<Vec<(TaskId, String, String)>>,
     /// No effect: a save never removes keys it does not name (see above). Kept so that
     /// existing callers still compile.
     pub replace_all: bool,
@@ -215,7 +216,7 @@ pub async fn save_many_with_values(
         };
         locked.push(stored);
     }
-    let ids: Vec<i32> = locked.iter().map(|l| l.report.id).collect();
+    let ids: Vec<ReportId> = locked.iter().map(|l| l.report.id).collect();
 
     // The keys a save names without a figure go; its figures replace what is stored. An upsert
     // rewrites only the value, so the keys' indexes and foreign keys are not checked again:
@@ -252,7 +253,7 @@ pub async fn save_many_with_values(
         raw.push(serde_json::to_value(&merged).unwrap_or_default());
     }
     // Task progress (a task named twice keeps the last).
-    let mut progress: BTreeMap<(i32, i32), (&str, &str)> = BTreeMap::new();
+    let mut progress: BTreeMap<(ReportId, TaskId), (&str, &str)> = BTreeMap::new();
     for (save, &id) in saves.iter().zip(&ids) {
         for (task_id, status, note) in save.draft.tasks.iter().flatten() {
             progress.insert((id, *task_id), (status.as_str(), note.as_str()));
@@ -296,9 +297,9 @@ pub async fn save_many_with_values(
     // Everything in one statement: each round trip of a save waits its turn for a core while
     // dashboards keep both busy (issue 12: saves p99 < 30 ms at quarter-end). The keys gone
     // and the keys written are disjoint, so no row is changed twice; empty arrays write nothing.
-    let task_keys: Vec<&(i32, i32)> = progress.keys().collect();
-    let task_reports: Vec<i32> = task_keys.iter().map(|k| k.0).collect();
-    let task_ids: Vec<i32> = task_keys.iter().map(|k| k.1).collect();
+    let task_keys: Vec<&(ReportId, TaskId)> = progress.keys().collect();
+    let task_reports: Vec<ReportId> = task_keys.iter().map(|k| k.0).collect();
+    let task_ids: Vec<TaskId> = task_keys.iter().map(|k| k.1).collect();
     let task_states: Vec<&str> = progress.values().map(|v| v.0).collect();
     let task_notes: Vec<&str> = progress.values().map(|v| v.1).collect();
     // Arrays of borrowed or optional elements are bound `as _` (the macros' check knows
@@ -342,18 +343,18 @@ pub async fn save_many_with_values(
          )
          "#,
         "FROM saved",
-        &gone_ids,
+        &gone_ids as &[ReportId],
         gone_codes as _,
         gone_orgs as _,
-        &new_ids,
+        &new_ids as &[ReportId],
         new_codes as _,
         new_orgs as _,
         &new_values,
-        &task_reports,
-        &task_ids,
+        &task_reports as &[ReportId],
+        &task_ids as &[TaskId],
         task_states as _,
         task_notes as _,
-        &ids,
+        &ids as &[ReportId],
         &raw,
         actor.0,
         section(|n| &n.ket_qua) as _,
@@ -368,7 +369,7 @@ pub async fn save_many_with_values(
     )
     .fetch_all(&mut *tx)
     .await?;
-    let mut saved: HashMap<i32, Report> = saved.into_iter().map(|r| (r.id, r)).collect();
+    let mut saved: HashMap<ReportId, Report> = saved.into_iter().map(|r| (r.id, r)).collect();
     let mut reports = Vec::with_capacity(ids.len());
     for (id, values) in ids.iter().zip(held) {
         let report = saved.remove(id).ok_or(sqlx::Error::RowNotFound)?;

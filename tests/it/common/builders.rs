@@ -8,6 +8,7 @@
 //! ```
 
 use chrono::NaiveDate;
+use danvan::reports::store::ReportId;
 
 use super::TestApp;
 
@@ -108,14 +109,14 @@ impl<'a> NewReport<'a> {
 
     /// Writes the report and its values with SQL (the roll-ups are not touched: see
     /// [`TestApp::rebuild_rollups`]) and returns its id.
-    pub async fn insert(self) -> i32 {
+    pub async fn insert(self) -> ReportId {
         let on = match self.on {
             Some(on) => NaiveDate::parse_from_str(on, "%Y-%m-%d").expect("a YYYY-MM-DD date"),
             None => NaiveDate::from_ymd_opt(self.year, 12, 31).expect("date"),
         };
         let pool = &self.app.pool;
         let unit = danvan::units::queries::resolve(pool, self.unit_code, on).await.expect("query").expect("unit");
-        let id: i32 = sqlx::query_scalar(
+        let id: ReportId = sqlx::query_scalar(
             "INSERT INTO reports (unit_id, year, quarter, status) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(unit.id)
