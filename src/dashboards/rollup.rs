@@ -48,6 +48,7 @@ use sqlx::{FromRow, PgConnection, PgPool};
 use super::aggregate::{Basis, Totals};
 use super::cache::{Bases, Change};
 use crate::reports::Period;
+use crate::reports::store::ReportId;
 use crate::reports::workflow::Status;
 
 /// Roll-up rows exist for units up to this level (and the country).
@@ -80,7 +81,7 @@ fn entering(basis: Basis, from: Status, to: Status) -> i16 {
 /// A report's move as the roll-ups see it.
 #[derive(Debug, Clone, Copy)]
 pub struct ReportMove {
-    pub report_id: i32,
+    pub report_id: ReportId,
     pub unit_id: i32,
     pub year: i32,
     /// 1–4.
@@ -181,7 +182,7 @@ pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result
              FROM diff d CROSS JOIN targets t
              WHERE d.value <> 0 OR d.n <> 0
              RETURNING unit_id, basis",
-            report_id,
+            report_id.0,
             unit_id,
             year,
             quarter,
