@@ -121,9 +121,10 @@ pub async fn before_move(tx: &mut PgConnection, moved: ReportMove) -> sqlx::Resu
 /// and after: a report of quarter q entering a basis adds its values to kind 1 at q; for each
 /// stock and each quarter u from q to 4, unless a counted report of the unit from after q up to
 /// u has the figure, the report's value replaces the latest one before q (or none) as kind 2
-/// at u. Leaving a basis is the same with the opposite sign. The property test
-/// `dashboards::rollups_equal_the_plain_computation_after_every_step` checks it against
-/// `rollup_expected`.
+/// at u. Leaving a basis is the same with the opposite sign. Checked against `rollup_expected`
+/// (the plain computation) by `dashboards::a_stock_moved_under_a_later_report_counts_only_up_to_it`
+/// (moves out of quarter order, which the later-report rule is for) and the random
+/// `dashboards::rollups_equal_the_plain_computation_after_every_step`.
 pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result<Change> {
     let Pending { moved, path } = pending;
     let ReportMove { report_id, unit_id, year, quarter, from, to } = moved;
