@@ -21,6 +21,7 @@ use sqlx::PgPool;
 
 use crate::catalogue::Indicator;
 use crate::reports::Period;
+use crate::reports::workflow::Status;
 use crate::units::{Level, tree};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -33,10 +34,21 @@ pub enum Basis {
 }
 
 impl Basis {
+    /// The statuses a report counts under, for SQL (`status = ANY($n)`); see [`Basis::counts`].
     pub fn statuses(self) -> Vec<String> {
+        [Status::Accepted, Status::Submitted]
+            .into_iter()
+            .filter(|status| self.counts(*status))
+            .map(|status| status.as_str().to_owned())
+            .collect()
+    }
+
+    /// Whether a report in `status` counts under this basis: accepted ones always, submitted
+    /// ones with "include submitted".
+    pub fn counts(self, status: Status) -> bool {
         match self {
-            Basis::Accepted => vec!["da_duyet".to_owned()],
-            Basis::Submitted => vec!["da_duyet".to_owned(), "da_gui".to_owned()],
+            Basis::Accepted => status == Status::Accepted,
+            Basis::Submitted => matches!(status, Status::Accepted | Status::Submitted),
         }
     }
 

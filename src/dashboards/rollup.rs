@@ -64,18 +64,10 @@ fn basis_number(basis: Basis) -> i16 {
     }
 }
 
-/// Whether a report in `status` counts in `basis` (1: accepted; 2: accepted or submitted).
-fn counted(basis: Basis, status: Status) -> bool {
-    match basis {
-        Basis::Accepted => status == Status::Accepted,
-        Basis::Submitted => matches!(status, Status::Accepted | Status::Submitted),
-    }
-}
-
 /// `+1` where a move from `from` to `to` brings the report into `basis`, `-1` where it takes
 /// it out, 0 where it changes nothing there.
 fn entering(basis: Basis, from: Status, to: Status) -> i16 {
-    i16::from(counted(basis, to)) - i16::from(counted(basis, from))
+    i16::from(basis.counts(to)) - i16::from(basis.counts(from))
 }
 
 /// A report's move as the roll-ups see it.
@@ -204,12 +196,9 @@ pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result
         super::changes::record(&mut *tx, &change).await?;
     }
     let units: HashSet<i32> = written.into_iter().map(|row| row.unit_id).collect();
-    if let Ok(mut dirty) = dirty().lock() {
-        for unit in units {
-            // Everything this move wrote lies at `quarter` or later (kind 1 at it, kind 2 from it).
-            let from = dirty.entry((unit, year)).or_insert(quarter);
-            *from = (*from).min(quarter);
-        }
+    // Everything this move wrote lies at `quarter` or later (kind 1 at it, kind 2 from it).
+    for unit in units {
+        mark_dirty(unit, year, quarter);
     }
     Ok(change)
 }
@@ -219,6 +208,15 @@ pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result
 fn dirty() -> &'static Mutex<HashMap<(i32, i32), i16>> {
     static DIRTY: OnceLock<Mutex<HashMap<(i32, i32), i16>>> = OnceLock::new();
     DIRTY.get_or_init(Mutex::default)
+}
+
+/// Marks a unit-year's rows from quarter `from` on as written and not folded yet (keeping an
+/// earlier quarter already marked).
+fn mark_dirty(unit: i32, year: i32, from: i16) {
+    if let Ok(mut dirty) = dirty().lock() {
+        let earliest = dirty.entry((unit, year)).or_insert(from);
+        *earliest = (*earliest).min(from);
+    }
 }
 
 /// Unit-years this process has written roll-up rows for and not compacted yet (the compactor
@@ -287,10 +285,7 @@ pub async fn compact_pending(pool: &PgPool) {
     for ((unit, year), from) in batch {
         if let Err(error) = compact(pool, unit, year, from).await {
             tracing::warn!(%error, unit, year, "không gộp được số liệu tổng hợp; sẽ thử lại");
-            if let Ok(mut dirty) = dirty().lock() {
-                let kept = dirty.entry((unit, year)).or_insert(from);
-                *kept = (*kept).min(from);
-            }
+            mark_dirty(unit, year, from);
         }
     }
 }

@@ -10,17 +10,13 @@ use super::{Level, Unit, reference};
 /// the tree (path `1`), the usual kind of its level (tỉnh, huyện, xã, thôn), its short name the
 /// name without the kind ([`reference::short_name`]), in force on every date.
 pub fn unit(level: Level, code: &str, name: &str) -> UnitBuilder {
-    let kind = match level {
-        Level::Province => "tỉnh",
-        Level::District => "huyện",
-        Level::Commune => "xã",
-        Level::Hamlet => "thôn",
-    };
+    // "tỉnh", "huyện", "xã", "thôn": the level's own word, as a kind is written.
+    let kind = level.short_label().to_lowercase();
     UnitBuilder {
         id: 1,
         code: code.to_owned(),
         name: name.to_owned(),
-        kind: kind.to_owned(),
+        kind,
         level,
         parent_id: None,
         valid_from: None,
