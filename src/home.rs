@@ -82,7 +82,7 @@ async fn home(State(state): State<AppState>, mut layout: Layout, user: CurrentUs
         if user.has(Role::DataEntry) {
             let status = crate::reports::store::find(&state.pool, own.id, quarter)
                 .await?
-                .map(|r| r.status().label())
+                .map(|r| r.status.label())
                 .unwrap_or("Chưa nhập");
             let due = crate::reports::calendar(&state.pool).await?.due(quarter);
             own_report = Some((

@@ -23,6 +23,7 @@ pub mod reports;
 pub mod server;
 pub mod text;
 pub mod units;
+pub mod vocabulary;
 pub mod web;
 
 use std::time::Duration;

@@ -4,13 +4,14 @@
 
 use std::collections::HashSet;
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use sqlx::PgConnection;
 
 use super::store::{self, ElementRecord, OrganisationRecord, Row, RuleRecord, SectionRecord};
-use super::{Expression, Indicator, Organisation, Section};
+use super::{Aggregation, Expression, Indicator, IndicatorDisplay, Organisation, Section, Severity, ValueType};
+use crate::directives::Comparator;
 use crate::units::Level;
 
 const ORGANISATIONS: &str = include_str!("../../reference/demo/catalogue/organisations.csv");
@@ -25,8 +26,8 @@ struct ElementRow {
     name: String,
     section: String,
     unit_of_measure: String,
-    value_type: String,
-    aggregation: String,
+    value_type: ValueType,
+    aggregation: Aggregation,
     by_organisation: bool,
     levels: String,
     description: String,
@@ -41,7 +42,7 @@ struct IndicatorRow {
     #[serde(deserialize_with = "crate::figures::deserialize")]
     factor: Decimal,
     decimals: i16,
-    display: String,
+    display: IndicatorDisplay,
     unit: String,
 }
 
@@ -49,9 +50,9 @@ struct IndicatorRow {
 struct RuleRow {
     code: String,
     left: String,
-    operator: String,
+    operator: Comparator,
     right: String,
-    severity: String,
+    severity: Severity,
     message: String,
 }
 
@@ -137,9 +138,6 @@ pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
     for r in rules {
         check(&r.code, &r.left)?;
         check(&r.code, &r.right)?;
-        if !["error", "warning"].contains(&r.severity.as_str()) {
-            bail!("validation_rules.csv {}: mức độ {}", r.code, r.severity);
-        }
         let row = RuleRecord {
             code: r.code,
             left_expr: r.left,

@@ -8,7 +8,8 @@ use sqlx::{PgExecutor, PgPool};
 
 use super::edit::{Entity, Paths, paths};
 use super::forms::{FieldErrors, checked, new_or_existing_code, required, sort_order};
-use super::store::{self, AGGREGATIONS, ElementRecord, SectionRecord, VALUE_TYPES};
+use super::store::{self, ElementRecord, SectionRecord};
+use super::{Aggregation, ValueType};
 use crate::units::Level;
 use crate::web::Layout;
 
@@ -77,8 +78,8 @@ pub struct ElementFormPage {
     form: ElementForm,
     errors: FieldErrors,
     sections: Vec<SectionRecord>,
-    value_types: &'static [(&'static str, &'static str)],
-    aggregations: &'static [(&'static str, &'static str)],
+    value_types: [(&'static str, &'static str); 4],
+    aggregations: [(&'static str, &'static str); 2],
     /// Every level, hamlets included (elements reported by each thôn, tổ dân phố).
     levels: [Level; 4],
 }
@@ -104,8 +105,8 @@ impl Entity for Elements {
 
     fn blank_form() -> ElementForm {
         ElementForm {
-            value_type: "integer".into(),
-            aggregation: "sum".into(),
+            value_type: ValueType::Integer.as_str().into(),
+            aggregation: Aggregation::Sum.as_str().into(),
             levels: vec!["1".into(), "2".into(), "3".into()],
             active: Some("1".into()),
             ..ElementForm::default()
@@ -118,8 +119,8 @@ impl Entity for Elements {
             name: e.name.clone(),
             section_code: e.section_code.clone(),
             unit_of_measure: e.unit_of_measure.clone(),
-            value_type: e.value_type.clone(),
-            aggregation: e.aggregation.clone(),
+            value_type: e.value_type.as_str().into(),
+            aggregation: e.aggregation.as_str().into(),
             by_organisation: e.by_organisation.then(|| "1".to_owned()),
             levels: e.levels.iter().map(|l| l.to_string()).collect(),
             description: e.description.clone(),
@@ -146,12 +147,15 @@ impl Entity for Elements {
         }
         let unit_of_measure =
             required(errors, "unit_of_measure", &form.unit_of_measure, "Nhập đơn vị tính, ví dụ người, cuộc, đơn.");
-        if !VALUE_TYPES.iter().any(|(k, _)| *k == form.value_type) {
+        // On a refusal the record is not saved: the first choice stands in for the missing one.
+        let value_type = form.value_type.parse().unwrap_or_else(|_| {
             errors.add("value_type", "Chọn kiểu giá trị.");
-        }
-        if !AGGREGATIONS.iter().any(|(k, _)| *k == form.aggregation) {
+            ValueType::Integer
+        });
+        let aggregation = form.aggregation.parse().unwrap_or_else(|_| {
             errors.add("aggregation", "Chọn cách tổng hợp: cộng dồn (luồng) hoặc số cuối kỳ (tồn).");
-        }
+            Aggregation::Sum
+        });
         let levels: Vec<Level> = Level::ALL.into_iter().filter(|l| form.has_level(l)).collect();
         if levels.is_empty() {
             errors.add("levels", "Chọn ít nhất một cấp báo cáo số liệu này.");
@@ -161,8 +165,8 @@ impl Entity for Elements {
             name,
             section_code: form.section_code.clone(),
             unit_of_measure,
-            value_type: form.value_type.clone(),
-            aggregation: form.aggregation.clone(),
+            value_type,
+            aggregation,
             by_organisation: form.is_by_organisation(),
             levels,
             description: form.description.trim().to_owned(),
@@ -185,8 +189,8 @@ impl Entity for Elements {
             form,
             errors,
             sections,
-            value_types: &VALUE_TYPES,
-            aggregations: &AGGREGATIONS,
+            value_types: ValueType::CHOICES,
+            aggregations: Aggregation::CHOICES,
             levels: Level::ALL,
         }
     }

@@ -8,12 +8,13 @@ use serde::Deserialize;
 use sqlx::{PgExecutor, PgPool};
 
 use super::Indicator;
+use super::IndicatorDisplay;
 use super::edit::{Entity, Paths, paths};
 use super::forms::{
     FieldErrors, check_expression, new_or_existing_code, parse_decimal, parse_integer, required, show_number,
     sort_order,
 };
-use super::store::{self, DISPLAYS};
+use super::store;
 use crate::web::Layout;
 
 pub struct Indicators;
@@ -63,7 +64,7 @@ pub struct IndicatorFormPage {
     form: IndicatorForm,
     errors: FieldErrors,
     example: Option<String>,
-    displays: &'static [(&'static str, &'static str)],
+    displays: [(&'static str, &'static str); 2],
 }
 
 /// The indicator written with sample figures: "81/117 xã (69,23%)".
@@ -98,7 +99,7 @@ impl Entity for Indicators {
         IndicatorForm {
             factor: "100".into(),
             decimals: "2".into(),
-            display: "value".into(),
+            display: IndicatorDisplay::Value.as_str().into(),
             unit: "%".into(),
             ..IndicatorForm::default()
         }
@@ -112,7 +113,7 @@ impl Entity for Indicators {
             denominator: i.denominator.clone(),
             factor: show_number(i.factor),
             decimals: i.decimals.to_string(),
-            display: i.display.clone(),
+            display: i.display.as_str().into(),
             unit: i.unit.clone(),
             sort_order: i.sort_order.to_string(),
             version: i.version,
@@ -140,9 +141,12 @@ impl Entity for Indicators {
         if decimals.is_none() {
             errors.add("decimals", "Số chữ số thập phân từ 0 đến 6.");
         }
-        if !DISPLAYS.iter().any(|(k, _)| *k == form.display) {
+        // On a refusal the record is not saved: the first choice stands in for the missing one.
+        let display = form.display.parse().unwrap_or_else(|_| {
             errors.add("display", "Chọn cách hiển thị.");
-        } else if form.display == "ratio" && form.denominator.trim().is_empty() {
+            IndicatorDisplay::Value
+        });
+        if display == IndicatorDisplay::Ratio && form.denominator.trim().is_empty() {
             errors.add("denominator", "Cách hiển thị “tỷ số” cần mẫu số.");
         }
         Indicator {
@@ -152,7 +156,7 @@ impl Entity for Indicators {
             denominator,
             factor: factor.unwrap_or(Decimal::ONE),
             decimals: decimals.unwrap_or(0) as i16,
-            display: form.display.clone(),
+            display,
             unit: form.unit.trim().to_owned(),
             sort_order: sort_order(errors, &form.sort_order),
             version: form.version,
@@ -168,7 +172,7 @@ impl Entity for Indicators {
         _: Vec<String>,
     ) -> IndicatorFormPage {
         let example = editing.as_ref().and_then(worked_example);
-        IndicatorFormPage { layout, editing, form, errors, example, displays: &DISPLAYS }
+        IndicatorFormPage { layout, editing, form, errors, example, displays: IndicatorDisplay::CHOICES }
     }
 
     async fn list_page(pool: &PgPool, layout: Layout) -> sqlx::Result<IndicatorListPage> {
@@ -177,7 +181,7 @@ impl Entity for Indicators {
             .into_iter()
             .map(|indicator| IndicatorRow {
                 factor: show_number(indicator.factor),
-                display: store::display_label(&indicator.display),
+                display: indicator.display.short_label(),
                 indicator,
             })
             .collect();

@@ -35,6 +35,7 @@ pub use expression::Expression;
 
 use crate::directives::Comparator;
 use crate::units::Level;
+use crate::vocabulary::vocabulary;
 use crate::web::routes::RouteSpec;
 
 /// The catalogue's pages, all for administrators of the country or a province.
@@ -63,23 +64,51 @@ pub struct Section {
     pub sort_order: i32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueType {
-    Integer,
-    Decimal,
-    Boolean,
-    Text,
+vocabulary! {
+    /// What a data element holds (`data_elements.value_type`, checked by the table).
+    pub enum ValueType: "kiểu giá trị" {
+        Integer = "integer" => "Số nguyên",
+        Decimal = "decimal" => "Số thập phân",
+        Boolean = "boolean" => "Có / Không",
+        Text = "text" => "Văn bản",
+    }
 }
 
-impl ValueType {
-    pub fn parse(text: &str) -> Option<ValueType> {
-        match text {
-            "integer" => Some(ValueType::Integer),
-            "decimal" => Some(ValueType::Decimal),
-            "boolean" => Some(ValueType::Boolean),
-            "text" => Some(ValueType::Text),
-            _ => None,
+vocabulary! {
+    /// How a data element adds up over time (`data_elements.aggregation`): a flow sums its
+    /// quarters, a stock takes the latest. Both sum over sub-units.
+    pub enum Aggregation: "cách tổng hợp" {
+        Sum = "sum" => "Cộng dồn (luồng)",
+        Last = "last" => "Số cuối kỳ (tồn)",
+    }
+}
+
+vocabulary! {
+    /// How an indicator is shown (`indicators.display`): its value alone, or the ratio with its
+    /// numerator and denominator.
+    pub enum IndicatorDisplay: "cách hiển thị" {
+        Value = "value" => "Giá trị (51,95%)",
+        Ratio = "ratio" => "Tỷ số kèm tử và mẫu (81/117 xã (69,23%))",
+    }
+}
+
+impl IndicatorDisplay {
+    /// "Giá trị", "Tỷ số": the display in the catalogue's list.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            IndicatorDisplay::Value => "Giá trị",
+            IndicatorDisplay::Ratio => "Tỷ số",
         }
+    }
+}
+
+vocabulary! {
+    /// What a broken validation rule does to a report (`validation_rules.severity`).
+    pub enum Severity: "mức độ" {
+        /// The report cannot be submitted.
+        Error = "error" => "Lỗi – chặn gửi báo cáo",
+        /// The report can be submitted with a note that explains the figures.
+        Warning = "warning" => "Cảnh báo – cần ghi chú",
     }
 }
 
@@ -89,8 +118,8 @@ pub struct DataElement {
     pub name: String,
     pub section_code: String,
     pub unit_of_measure: String,
-    pub value_type: String,
-    pub aggregation: String,
+    pub value_type: ValueType,
+    pub aggregation: Aggregation,
     pub by_organisation: bool,
     pub levels: Vec<Level>,
     pub description: String,
@@ -99,13 +128,9 @@ pub struct DataElement {
 }
 
 impl DataElement {
-    pub fn kind(&self) -> ValueType {
-        ValueType::parse(&self.value_type).unwrap_or(ValueType::Decimal)
-    }
-
     /// A stock (last value over time) rather than a flow (sum over time).
     pub fn is_stock(&self) -> bool {
-        self.aggregation == "last"
+        self.aggregation == Aggregation::Last
     }
 
     pub fn reported_at(&self, level: Level) -> bool {
@@ -122,7 +147,7 @@ pub struct Indicator {
     #[serde(serialize_with = "crate::figures::serialize")]
     pub factor: Decimal,
     pub decimals: i16,
-    pub display: String,
+    pub display: IndicatorDisplay,
     pub unit: String,
     pub sort_order: i32,
     pub version: i32,
@@ -167,8 +192,8 @@ impl Indicator {
             };
         };
         let unit_suffix = if self.is_percentage() { "%".to_owned() } else { format!(" {}", self.unit) };
-        match (self.display.as_str(), denominator) {
-            ("ratio", Some(d)) => format!(
+        match (self.display, denominator) {
+            (IndicatorDisplay::Ratio, Some(d)) => format!(
                 "{}/{} {} ({}{})",
                 crate::format::decimal(numerator, 0),
                 crate::format::decimal(d, 0),
@@ -185,28 +210,25 @@ impl Indicator {
 pub struct ValidationRule {
     pub code: String,
     pub left_expr: String,
-    pub operator: String,
+    pub operator: Comparator,
     pub right_expr: String,
-    pub severity: String,
+    pub severity: Severity,
     pub message: String,
     pub version: i32,
 }
 
 impl ValidationRule {
     pub fn is_error(&self) -> bool {
-        self.severity == "error"
+        self.severity == Severity::Error
     }
 
     /// Whether the rule holds for these values; `None` when one side has no value at all.
     pub fn holds(&self, values: &HashMap<String, Decimal>) -> Option<bool> {
         let left = Expression::parse(&self.left_expr).ok()?.evaluate(values)?;
         let right = Expression::parse(&self.right_expr).ok()?.evaluate(values)?;
-        // Sums of exact decimals, compared exactly by [`Comparator::holds`]: the operators are
-        // five of the targets' comparators (the table refuses `between`); none other fails a report.
-        Some(match self.operator.parse::<Comparator>() {
-            Ok(comparator) => comparator.holds(left, right, None),
-            Err(_) => true,
-        })
+        // Sums of exact decimals, compared exactly: the operators are five of the targets'
+        // comparators (the table refuses `between`).
+        Some(self.operator.holds(left, right, None))
     }
 
     pub fn codes(&self) -> Vec<String> {
@@ -247,7 +269,8 @@ impl Catalogue {
             .await?,
             elements: sqlx::query_as!(
                 DataElement,
-                r#"SELECT code, name, section_code, unit_of_measure, value_type, aggregation, by_organisation,
+                r#"SELECT code, name, section_code, unit_of_measure, value_type AS "value_type: ValueType",
+                        aggregation AS "aggregation: Aggregation", by_organisation,
                         levels AS "levels: Vec<Level>", description, sort_order, version
                  FROM data_elements WHERE active ORDER BY sort_order, code"#,
             )
@@ -255,15 +278,17 @@ impl Catalogue {
             .await?,
             indicators: sqlx::query_as!(
                 Indicator,
-                "SELECT code, name, numerator, denominator, factor, decimals, display, unit, sort_order, version
-                 FROM indicators ORDER BY sort_order, code",
+                r#"SELECT code, name, numerator, denominator, factor, decimals,
+                        display AS "display: IndicatorDisplay", unit, sort_order, version
+                 FROM indicators ORDER BY sort_order, code"#,
             )
             .fetch_all(pool)
             .await?,
             rules: sqlx::query_as!(
                 ValidationRule,
-                "SELECT code, left_expr, operator, right_expr, severity, message, version
-                 FROM validation_rules WHERE active ORDER BY code",
+                r#"SELECT code, left_expr, operator AS "operator: Comparator", right_expr,
+                        severity AS "severity: Severity", message, version
+                 FROM validation_rules WHERE active ORDER BY code"#,
             )
             .fetch_all(pool)
             .await?,
@@ -288,6 +313,7 @@ mod tests {
     }
 
     fn indicator(display: &str, factor: i64, decimals: i16, unit: &str) -> Indicator {
+        let display = display.parse().expect("a display");
         Indicator {
             code: "X".into(),
             name: "X".into(),
@@ -295,7 +321,7 @@ mod tests {
             denominator: "B".into(),
             factor: Decimal::from(factor),
             decimals,
-            display: display.into(),
+            display,
             unit: unit.into(),
             sort_order: 0,
             version: 1,
@@ -323,9 +349,9 @@ mod tests {
         let rule = ValidationRule {
             code: "R".into(),
             left_expr: "GS_TONG".into(),
-            operator: "=".into(),
+            operator: Comparator::Equal,
             right_expr: "GS_A + GS_B".into(),
-            severity: "error".into(),
+            severity: Severity::Error,
             message: "m".into(),
             version: 1,
         };

@@ -6,9 +6,11 @@ use askama::Template;
 use serde::Deserialize;
 use sqlx::{PgExecutor, PgPool};
 
+use super::Severity;
 use super::edit::{Entity, Paths, paths};
 use super::forms::{FieldErrors, check_expression, checked, new_or_existing_code, required};
-use super::store::{self, OPERATORS, RuleRecord, SEVERITIES};
+use super::store::{self, OPERATORS, RuleRecord};
+use crate::directives::Comparator;
 use crate::web::Layout;
 
 pub struct Rules;
@@ -53,8 +55,8 @@ pub struct RuleFormPage {
     editing: Option<RuleRecord>,
     form: RuleForm,
     errors: FieldErrors,
-    operators: &'static [(&'static str, &'static str)],
-    severities: &'static [(&'static str, &'static str)],
+    operators: [Comparator; 5],
+    severities: [(&'static str, &'static str); 2],
 }
 
 impl Entity for Rules {
@@ -69,17 +71,22 @@ impl Entity for Rules {
     const NOUN: &'static str = "quy tắc kiểm tra";
 
     fn blank_form() -> RuleForm {
-        RuleForm { operator: "<=".into(), severity: "error".into(), active: Some("1".into()), ..RuleForm::default() }
+        RuleForm {
+            operator: Comparator::AtMost.as_str().into(),
+            severity: Severity::Error.as_str().into(),
+            active: Some("1".into()),
+            ..RuleForm::default()
+        }
     }
 
     fn to_form(r: &RuleRecord) -> RuleForm {
         RuleForm {
             code: r.code.clone(),
             left_expr: r.left_expr.clone(),
-            operator: r.operator.clone(),
+            operator: r.operator.as_str().into(),
             right_expr: r.right_expr.clone(),
             message: r.message.clone(),
-            severity: r.severity.clone(),
+            severity: r.severity.as_str().into(),
             active: r.active.then(|| "1".to_owned()),
             version: r.version,
         }
@@ -92,9 +99,11 @@ impl Entity for Rules {
     fn check(form: &RuleForm, code: Option<&str>, known: &Vec<String>, errors: &mut FieldErrors) -> RuleRecord {
         let code = new_or_existing_code(errors, code, &form.code, 64);
         let left_expr = check_expression(errors, "left_expr", &form.left_expr, known).unwrap_or_default();
-        if !OPERATORS.iter().any(|(k, _)| *k == form.operator) {
+        // On a refusal the record is not saved: the first choice stands in for the missing one.
+        let operator = OPERATORS.into_iter().find(|o| o.as_str() == form.operator).unwrap_or_else(|| {
             errors.add("operator", "Chọn phép so sánh.");
-        }
+            OPERATORS[0]
+        });
         let right_expr = check_expression(errors, "right_expr", &form.right_expr, known).unwrap_or_default();
         let message = required(
             errors,
@@ -102,15 +111,16 @@ impl Entity for Rules {
             &form.message,
             "Nhập thông báo cho người nhập liệu, ví dụ “Số đơn đã giải quyết không được lớn hơn số đơn tiếp nhận”.",
         );
-        if !SEVERITIES.iter().any(|(k, _)| *k == form.severity) {
+        let severity = form.severity.parse().unwrap_or_else(|_| {
             errors.add("severity", "Chọn mức độ: lỗi hoặc cảnh báo.");
-        }
+            Severity::Error
+        });
         RuleRecord {
             code,
             left_expr,
-            operator: form.operator.clone(),
+            operator,
             right_expr,
-            severity: form.severity.clone(),
+            severity,
             message,
             active: form.is_active(),
             version: form.version,
@@ -124,7 +134,7 @@ impl Entity for Rules {
         errors: FieldErrors,
         _: Vec<String>,
     ) -> RuleFormPage {
-        RuleFormPage { layout, editing, form, errors, operators: &OPERATORS, severities: &SEVERITIES }
+        RuleFormPage { layout, editing, form, errors, operators: OPERATORS, severities: Severity::CHOICES }
     }
 
     async fn list_page(pool: &PgPool, layout: Layout) -> sqlx::Result<RuleListPage> {

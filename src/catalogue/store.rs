@@ -5,7 +5,8 @@
 use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
 
-use super::Indicator;
+use super::{Aggregation, Indicator, IndicatorDisplay, Severity, ValueType};
+use crate::directives::Comparator;
 use crate::units::Level;
 
 #[derive(Debug, Clone, Serialize)]
@@ -32,8 +33,8 @@ pub struct ElementRecord {
     pub name: String,
     pub section_code: String,
     pub unit_of_measure: String,
-    pub value_type: String,
-    pub aggregation: String,
+    pub value_type: ValueType,
+    pub aggregation: Aggregation,
     pub by_organisation: bool,
     pub levels: Vec<Level>,
     pub description: String,
@@ -42,41 +43,18 @@ pub struct ElementRecord {
     pub version: i32,
 }
 
-pub const VALUE_TYPES: [(&str, &str); 4] =
-    [("integer", "Số nguyên"), ("decimal", "Số thập phân"), ("boolean", "Có / Không"), ("text", "Văn bản")];
-pub const AGGREGATIONS: [(&str, &str); 2] = [("sum", "Cộng dồn (luồng)"), ("last", "Số cuối kỳ (tồn)")];
-pub const OPERATORS: [(&str, &str); 5] = [("<=", "≤"), ("<", "<"), ("=", "="), (">=", "≥"), (">", ">")];
-pub const SEVERITIES: [(&str, &str); 2] = [("error", "Lỗi – chặn gửi báo cáo"), ("warning", "Cảnh báo – cần ghi chú")];
-pub const DISPLAYS: [(&str, &str); 2] =
-    [("value", "Giá trị (51,95%)"), ("ratio", "Tỷ số kèm tử và mẫu (81/117 xã (69,23%))")];
-
-fn label_of<'a>(options: &[(&str, &'a str)], key: &str) -> &'a str {
-    options.iter().find(|(k, _)| *k == key).map(|(_, label)| *label).unwrap_or("—")
-}
-
+/// The comparators a validation rule may use, with their symbols: the targets' but `between`
+/// (`validation_rules.operator`, checked by the table).
+pub const OPERATORS: [Comparator; 5] =
+    [Comparator::AtMost, Comparator::Below, Comparator::Equal, Comparator::AtLeast, Comparator::Above];
 /// "Tỉnh, Huyện, Xã": the levels that report an element, from the top.
 pub fn levels_label(levels: &[Level]) -> String {
     Level::ALL.iter().filter(|level| levels.contains(level)).map(|l| l.short_label()).collect::<Vec<_>>().join(", ")
 }
 
 impl ElementRecord {
-    pub fn value_type_label(&self) -> &'static str {
-        label_of(&VALUE_TYPES, &self.value_type)
-    }
-
-    pub fn aggregation_label(&self) -> &'static str {
-        label_of(&AGGREGATIONS, &self.aggregation)
-    }
-
     pub fn levels_label(&self) -> String {
         levels_label(&self.levels)
-    }
-}
-
-pub fn display_label(display: &str) -> &'static str {
-    match display {
-        "ratio" => "Tỷ số",
-        _ => "Giá trị",
     }
 }
 
@@ -84,22 +62,12 @@ pub fn display_label(display: &str) -> &'static str {
 pub struct RuleRecord {
     pub code: String,
     pub left_expr: String,
-    pub operator: String,
+    pub operator: Comparator,
     pub right_expr: String,
-    pub severity: String,
+    pub severity: Severity,
     pub message: String,
     pub active: bool,
     pub version: i32,
-}
-
-impl RuleRecord {
-    pub fn operator_symbol(&self) -> &'static str {
-        label_of(&OPERATORS, &self.operator)
-    }
-
-    pub fn severity_label(&self) -> &'static str {
-        label_of(&SEVERITIES, &self.severity)
-    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -172,7 +140,7 @@ pub async fn update<R: Row>(tx: &mut PgConnection, row: &R) -> sqlx::Result<bool
 /// order ($2, $3, …); `update` binds the code, the same `fields`, and last the version read.
 macro_rules! row {
     (
-        $record:ident, $entity:literal, fields: [$($field:ident),+ $(,)?],
+        $record:ident, $entity:literal, fields: [$($field:ident $(as $ty:ty)?),+ $(,)?],
         select: $select:literal,
         insert: $insert:literal,
         update: $update:literal $(,)?
@@ -193,13 +161,13 @@ macro_rules! row {
             }
 
             async fn insert_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
-                let done = sqlx::query!($insert, self.code, $(&self.$field),+).execute(tx).await?;
+                let done = sqlx::query!($insert, self.code, $(&self.$field $(as &$ty)?),+).execute(tx).await?;
                 Ok(done.rows_affected())
             }
 
             async fn update_row(&self, tx: &mut PgConnection) -> sqlx::Result<u64> {
                 let done =
-                    sqlx::query!($update, self.code, $(&self.$field,)+ self.version).execute(tx).await?;
+                    sqlx::query!($update, self.code, $(&self.$field $(as &$ty)?,)+ self.version).execute(tx).await?;
                 Ok(done.rows_affected())
             }
         }
@@ -256,8 +224,8 @@ row! {
 pub async fn elements(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<ElementRecord>> {
     sqlx::query_as!(
         ElementRecord,
-        r#"SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type, e.aggregation,
-                e.by_organisation, e.levels AS "levels: Vec<Level>", e.description, e.sort_order, e.active, e.version
+        r#"SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type AS "value_type: ValueType",
+                e.aggregation AS "aggregation: Aggregation", e.by_organisation, e.levels AS "levels: Vec<Level>", e.description, e.sort_order, e.active, e.version
          FROM data_elements e JOIN report_sections s ON s.code = e.section_code
          ORDER BY s.sort_order, s.code, e.sort_order, e.code"#
     )
@@ -285,8 +253,8 @@ impl Row for ElementRecord {
     async fn select_one<'e>(executor: impl PgExecutor<'e>, code: &str) -> sqlx::Result<Option<Self>> {
         sqlx::query_as!(
             ElementRecord,
-            r#"SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type, e.aggregation,
-                    e.by_organisation, e.levels AS "levels: Vec<Level>", e.description, e.sort_order, e.active, e.version
+            r#"SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type AS "value_type: ValueType",
+                    e.aggregation AS "aggregation: Aggregation", e.by_organisation, e.levels AS "levels: Vec<Level>", e.description, e.sort_order, e.active, e.version
              FROM data_elements e WHERE e.code = $1"#,
             code,
         )
@@ -303,8 +271,8 @@ impl Row for ElementRecord {
             &self.name,
             &self.section_code,
             &self.unit_of_measure,
-            &self.value_type,
-            &self.aggregation,
+            self.value_type.as_str(),
+            self.aggregation.as_str(),
             self.by_organisation,
             // Levels are `smallint` in the array: bound `as _` (the macros' check knows `Vec<i16>`).
             &self.levels as _,
@@ -327,8 +295,8 @@ impl Row for ElementRecord {
             &self.name,
             &self.section_code,
             &self.unit_of_measure,
-            &self.value_type,
-            &self.aggregation,
+            self.value_type.as_str(),
+            self.aggregation.as_str(),
             self.by_organisation,
             &self.levels as _,
             &self.description,
@@ -347,8 +315,9 @@ impl Row for ElementRecord {
 pub async fn indicators(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<Indicator>> {
     sqlx::query_as!(
         Indicator,
-        "SELECT code, name, numerator, denominator, factor, decimals, display, unit, sort_order, version
-         FROM indicators ORDER BY sort_order, code"
+        r#"SELECT code, name, numerator, denominator, factor, decimals, display AS "display: IndicatorDisplay", unit,
+                sort_order, version
+         FROM indicators ORDER BY sort_order, code"#
     )
     .fetch_all(executor)
     .await
@@ -357,9 +326,10 @@ pub async fn indicators(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<Indic
 row! {
     Indicator,
     "indicator",
-    fields: [name, numerator, denominator, factor, decimals, display, unit, sort_order],
-    select: "SELECT code, name, numerator, denominator, factor, decimals, display, unit, sort_order, version
-             FROM indicators WHERE code = $1",
+    fields: [name, numerator, denominator, factor, decimals, display as IndicatorDisplay, unit, sort_order],
+    select: r#"SELECT code, name, numerator, denominator, factor, decimals, display AS "display: IndicatorDisplay",
+                    unit, sort_order, version
+             FROM indicators WHERE code = $1"#,
     insert: "INSERT INTO indicators (code, name, numerator, denominator, factor, decimals,
                     display, unit, sort_order)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (code) DO NOTHING",
@@ -373,8 +343,9 @@ row! {
 pub async fn rules(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<RuleRecord>> {
     sqlx::query_as!(
         RuleRecord,
-        "SELECT code, left_expr, operator, right_expr, severity, message, active, version
-         FROM validation_rules ORDER BY code"
+        r#"SELECT code, left_expr, operator AS "operator: Comparator", right_expr, severity AS "severity: Severity",
+                message, active, version
+         FROM validation_rules ORDER BY code"#
     )
     .fetch_all(executor)
     .await
@@ -383,9 +354,10 @@ pub async fn rules(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<RuleRecord
 row! {
     RuleRecord,
     "validation_rule",
-    fields: [left_expr, operator, right_expr, severity, message, active],
-    select: "SELECT code, left_expr, operator, right_expr, severity, message, active, version
-             FROM validation_rules WHERE code = $1",
+    fields: [left_expr, operator as Comparator, right_expr, severity as Severity, message, active],
+    select: r#"SELECT code, left_expr, operator AS "operator: Comparator", right_expr,
+                    severity AS "severity: Severity", message, active, version
+             FROM validation_rules WHERE code = $1"#,
     insert: "INSERT INTO validation_rules (code, left_expr, operator, right_expr, severity,
                     message, active)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING",

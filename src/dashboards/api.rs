@@ -161,7 +161,7 @@ pub async fn aggregates(
     let ids: Vec<i32> = children.iter().map(|u| u.id).collect();
     let overview = crate::reports::store::overview(view.pool(), &ids, quarter).await?;
     let submitted = overview.iter().filter(|r| r.first_submitted_at.is_some()).count();
-    let accepted = overview.iter().filter(|r| r.status.as_deref() == Some("da_duyet")).count();
+    let accepted = overview.iter().filter(|r| r.status == Some(crate::reports::store::Status::Accepted)).count();
     let empty = Totals::new();
     let children_json: Vec<serde_json::Value> = children
         .iter()

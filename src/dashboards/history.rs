@@ -109,7 +109,7 @@ impl Composite {
 /// Whether a key (`CODE` or `CODE.ORG`) is a flow (summed over quarters), not a stock.
 fn is_flow(catalogue: &Catalogue, key: &str) -> bool {
     let code = key.split_once('.').map_or(key, |(code, _)| code);
-    catalogue.element(code).is_none_or(|e| e.aggregation != "last")
+    catalogue.element(code).is_none_or(|e| !e.is_stock())
 }
 
 fn add_flows(into: &mut Totals, from: &Totals, catalogue: &Catalogue) {

@@ -51,7 +51,7 @@ pub async fn run_within(pool: &PgPool, elements: usize, province: Option<&str>) 
     }
     let keys: Vec<String> = entry::fields(&catalogue, crate::units::Level::Commune)
         .into_iter()
-        .filter(|f| f.element.kind() != crate::catalogue::ValueType::Boolean)
+        .filter(|f| f.element.value_type != crate::catalogue::ValueType::Boolean)
         .map(|f| f.key)
         .take(elements)
         .collect();

@@ -3,77 +3,39 @@
 //! table); read into [`Comparator`] at that boundary and at the target form, so that every page
 //! evaluates and words a target one way.
 
-use std::fmt;
-use std::str::FromStr;
-
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use sqlx::encode::IsNull;
-use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
-use sqlx::{Decode, Encode, Postgres, Type};
 
-/// The comparison of a target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Comparator {
-    /// `>=`: "≥ 95%", từ … trở lên.
-    AtLeast,
-    /// `>`: "> 90%", trên ….
-    Above,
-    /// `=`: "= 2 cuộc", đúng bằng.
-    Equal,
-    /// `<=`: "≤ 5%", không quá ….
-    AtMost,
-    /// `<`: "< 5%", dưới ….
-    Below,
-    /// `between`: "từ 1 đến 2 mô hình", both ends included.
-    Between,
-}
+use crate::vocabulary::vocabulary;
 
-/// A comparator that is none of the six.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotAComparator(pub String);
-
-impl fmt::Display for NotAComparator {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "phép so sánh không có: {:?}", self.0)
+vocabulary! {
+    /// The comparison of a target; its label is its choice in the target form's list.
+    pub enum Comparator: "phép so sánh" {
+        /// `>=`: "≥ 95%", từ … trở lên.
+        AtLeast = ">=" => "≥ (từ … trở lên)",
+        /// `>`: "> 90%", trên ….
+        Above = ">" => "> (trên …)",
+        /// `=`: "= 2 cuộc", đúng bằng.
+        Equal = "=" => "= (đúng bằng)",
+        /// `<=`: "≤ 5%", không quá ….
+        AtMost = "<=" => "≤ (không quá …)",
+        /// `<`: "< 5%", dưới ….
+        Below = "<" => "< (dưới …)",
+        /// `between`: "từ 1 đến 2 mô hình", both ends included.
+        Between = "between" => "từ … đến …",
     }
 }
-
-impl std::error::Error for NotAComparator {}
 
 impl Comparator {
-    /// Every comparator, in the order of the target form's list.
-    pub const ALL: [Comparator; 6] = [
-        Comparator::AtLeast,
-        Comparator::Above,
-        Comparator::Equal,
-        Comparator::AtMost,
-        Comparator::Below,
-        Comparator::Between,
-    ];
-
-    /// As the database and the form store it: `>=`, `between`.
-    pub fn as_str(self) -> &'static str {
+    /// "≥", ">", "=", "≤", "<", "từ … đến": the comparison as a sign (a validation rule's
+    /// list, a target's wording).
+    pub fn symbol(self) -> &'static str {
         match self {
-            Comparator::AtLeast => ">=",
+            Comparator::AtLeast => "≥",
             Comparator::Above => ">",
             Comparator::Equal => "=",
-            Comparator::AtMost => "<=",
+            Comparator::AtMost => "≤",
             Comparator::Below => "<",
-            Comparator::Between => "between",
-        }
-    }
-
-    /// Its choice in the target form's list: "≥ (từ … trở lên)".
-    pub fn choice_label(self) -> &'static str {
-        match self {
-            Comparator::AtLeast => "≥ (từ … trở lên)",
-            Comparator::Above => "> (trên …)",
-            Comparator::Equal => "= (đúng bằng)",
-            Comparator::AtMost => "≤ (không quá …)",
-            Comparator::Below => "< (dưới …)",
-            Comparator::Between => "từ … đến …",
+            Comparator::Between => "từ … đến",
         }
     }
 
@@ -108,73 +70,14 @@ impl Comparator {
                 unit => format!("{number} {unit}"),
             }
         };
-        let symbol = match self {
-            Comparator::AtLeast => "≥",
-            Comparator::Above => ">",
-            Comparator::Equal => "=",
-            Comparator::AtMost => "≤",
-            Comparator::Below => "<",
-            Comparator::Between => {
-                let max = value_max.unwrap_or(value);
-                return match unit {
-                    "%" => format!("từ {} đến {}", with_unit(value), with_unit(max)),
-                    _ => format!("từ {} đến {}", crate::format::format_number(value, decimals), with_unit(max)),
-                };
-            }
-        };
-        format!("{symbol} {}", with_unit(value))
-    }
-}
-
-impl FromStr for Comparator {
-    type Err = NotAComparator;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Comparator::ALL.into_iter().find(|c| c.as_str() == text).ok_or_else(|| NotAComparator(text.to_owned()))
-    }
-}
-
-impl fmt::Display for Comparator {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// As stored (`">="`), in the audit log's JSON and wherever a target is written out.
-impl Serialize for Comparator {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-/// As stored (`">="`): the demo's directives write it so.
-impl<'de> Deserialize<'de> for Comparator {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-/// `targets.comparator` is `text`: the comparator is read and written as its code.
-impl Type<Postgres> for Comparator {
-    fn type_info() -> PgTypeInfo {
-        <&str as Type<Postgres>>::type_info()
-    }
-
-    fn compatible(ty: &PgTypeInfo) -> bool {
-        <&str as Type<Postgres>>::compatible(ty)
-    }
-}
-
-impl<'r> Decode<'r, Postgres> for Comparator {
-    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
-        Ok(<&str as Decode<Postgres>>::decode(value)?.parse()?)
-    }
-}
-
-impl Encode<'_, Postgres> for Comparator {
-    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        <&str as Encode<Postgres>>::encode(self.as_str(), buf)
+        if self == Comparator::Between {
+            let max = value_max.unwrap_or(value);
+            return match unit {
+                "%" => format!("từ {} đến {}", with_unit(value), with_unit(max)),
+                _ => format!("từ {} đến {}", crate::format::format_number(value, decimals), with_unit(max)),
+            };
+        }
+        format!("{} {}", self.symbol(), with_unit(value))
     }
 }
 

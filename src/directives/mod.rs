@@ -16,7 +16,7 @@ use sqlx::{PgConnection, PgPool};
 
 pub use comparator::Comparator;
 pub use number::DirectiveNumber;
-pub use store::TaskId;
+pub use store::{DirectiveId, TaskId};
 
 use crate::text::fold;
 use crate::units::Level;
@@ -63,7 +63,7 @@ struct DemoTarget {
 
 #[derive(Debug, Deserialize)]
 struct DemoMilestone {
-    kind: String,
+    kind: store::MilestoneKind,
     due_on: NaiveDate,
     #[serde(default)]
     text: String,
@@ -78,7 +78,7 @@ struct DemoDirective {
     issuing_unit: Option<UnitRef>,
     issued_on: NaiveDate,
     title: String,
-    status: String,
+    status: store::DirectiveStatus,
     replaced_by: Option<String>,
     #[serde(default)]
     implements: Vec<String>,
@@ -116,7 +116,7 @@ pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
         documents.push(document);
     }
     documents.sort_by_key(|d| d.issued_on);
-    let mut ids: Vec<(String, NaiveDate, i32)> = Vec::new();
+    let mut ids: Vec<(String, NaiveDate, DirectiveId)> = Vec::new();
     for d in &documents {
         let parsed: DirectiveNumber = d.number.parse().map_err(anyhow::Error::msg).with_context(|| d.number.clone())?;
         if parsed.kind != d.kind || parsed.issuer != d.issuer {
@@ -136,7 +136,7 @@ pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
             issued_on: d.issued_on,
             title: &d.title,
             body: &d.text,
-            status: &d.status,
+            status: d.status,
             replaced_by_id: None,
             number_is_assumed: d.number_is_assumed,
         };
@@ -181,12 +181,12 @@ pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
                 .with_context(|| format!("{}: chỉ tiêu {}", d.number, target.indicator))?;
         }
         for milestone in &d.milestones {
-            store::insert_milestone(&mut *tx, id, &milestone.kind, milestone.due_on, &milestone.text).await?;
+            store::insert_milestone(&mut *tx, id, milestone.kind, milestone.due_on, &milestone.text).await?;
         }
     }
     // Numbers repeat across decades (two 25-NQ/TW): a link goes to the latest document with
     // that number issued before the one that cites it.
-    let find = |number: &str, before: NaiveDate| -> Option<i32> {
+    let find = |number: &str, before: NaiveDate| -> Option<DirectiveId> {
         let canonical = number.parse::<DirectiveNumber>().map(|n| n.to_string()).unwrap_or_else(|_| number.to_owned());
         ids.iter()
             .filter(|(n, on, _)| {
@@ -217,7 +217,7 @@ pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
 #[derive(Debug, Clone)]
 pub struct AssignedTask {
     pub task_id: TaskId,
-    pub directive_id: i32,
+    pub directive_id: DirectiveId,
     pub directive_number: String,
     pub directive_title: String,
     pub number: String,
@@ -230,8 +230,8 @@ pub struct AssignedTask {
 pub async fn tasks_for_unit(pool: &PgPool, unit_id: i32, on: NaiveDate) -> sqlx::Result<Vec<AssignedTask>> {
     sqlx::query_as!(
         AssignedTask,
-        r#"SELECT t.id AS "task_id: TaskId", d.id AS directive_id, d.number AS directive_number, d.title AS directive_title,
-                t.number, t.body, t.deadline
+        r#"SELECT t.id AS "task_id: TaskId", d.id AS "directive_id: DirectiveId", d.number AS directive_number,
+                d.title AS directive_title, t.number, t.body, t.deadline
          FROM directive_tasks t
          JOIN directives d ON d.id = t.directive_id
          JOIN units u ON u.id = $1

@@ -4,13 +4,13 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 
-use super::Comparator;
+use super::{Comparator, DirectiveId};
 use crate::units::Level;
 
 #[derive(Debug, Clone)]
 pub struct Target {
     pub id: i32,
-    pub directive_id: i32,
+    pub directive_id: DirectiveId,
     pub directive_number: String,
     pub indicator_code: String,
     pub comparator: Comparator,
@@ -99,7 +99,7 @@ pub async fn for_unit(pool: &PgPool, unit_path: Option<&str>, level: Option<Leve
     // The ltree path is bound as text (`as _`: the macros' check expects PgLTree).
     sqlx::query_as!(
         Target,
-        r#"SELECT t.id, t.directive_id, d.number AS directive_number, t.indicator_code,
+        r#"SELECT t.id, t.directive_id AS "directive_id: DirectiveId", d.number AS directive_number, t.indicator_code,
                 t.comparator AS "comparator: Comparator", t.value, t.value_max, t.year, t.deadline,
                 t.scope_level AS "scope_level: Level", t.per_unit, t.description
          FROM targets t
@@ -122,7 +122,7 @@ pub async fn for_unit(pool: &PgPool, unit_path: Option<&str>, level: Option<Leve
 pub async fn per_hamlet_for(pool: &PgPool, unit_path: &str) -> sqlx::Result<Vec<Target>> {
     sqlx::query_as!(
         Target,
-        r#"SELECT t.id, t.directive_id, d.number AS directive_number, t.indicator_code,
+        r#"SELECT t.id, t.directive_id AS "directive_id: DirectiveId", d.number AS directive_number, t.indicator_code,
                 t.comparator AS "comparator: Comparator", t.value, t.value_max, t.year, t.deadline,
                 t.scope_level AS "scope_level: Level", t.per_unit, t.description
          FROM targets t
@@ -148,7 +148,7 @@ mod tests {
     fn target(comparator: Comparator, value: f64, value_max: Option<f64>) -> Target {
         Target {
             id: 1,
-            directive_id: 1,
+            directive_id: DirectiveId(1),
             directive_number: "05-CTr/TU".into(),
             indicator_code: "TL_DVHV".into(),
             comparator,

@@ -25,7 +25,7 @@ pub struct RawValue {
     pub element_code: String,
     pub organisation_code: String,
     pub value: Decimal,
-    pub status: String,
+    pub status: crate::reports::store::Status,
 }
 
 impl RawValue {
@@ -43,7 +43,7 @@ pub async fn raw_values(pool: &PgPool, unit: &Unit, year: i32) -> sqlx::Result<V
         r#"WITH u AS (SELECT id, code, name, row_number() OVER (ORDER BY path) AS rank
                     FROM units WHERE path <@ $1::ltree)
          SELECT u.code AS "unit_code!", u.name AS "unit_name!", r.year, r.quarter, v.element_code, v.organisation_code,
-                v.value, r.status
+                v.value, r.status AS "status: crate::reports::store::Status"
          FROM u JOIN reports r ON r.unit_id = u.id JOIN report_values v ON v.report_id = r.id
          WHERE r.year = $2 AND r.status = 'da_duyet'
          ORDER BY u.rank, r.quarter, v.element_code COLLATE "C", v.organisation_code COLLATE "C""#,
@@ -251,7 +251,7 @@ mod tests {
             denominator: "B".to_owned(),
             factor: Decimal::from(factor),
             decimals,
-            display: "ratio".to_owned(),
+            display: crate::catalogue::IndicatorDisplay::Ratio,
             unit: "xã".to_owned(),
             sort_order: 0,
             version: 1,

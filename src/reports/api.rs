@@ -33,7 +33,7 @@ use super::store::{self, Draft, Narrative, SaveError};
 use super::workflow::{self, Author, DraftSave, Origin};
 use super::{Period, Quarter, ReportAddress, permissions};
 use crate::auth::CurrentUser;
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, Severity};
 use crate::error::{AppError, FieldErrors};
 use crate::figures;
 use crate::units::Unit;
@@ -114,7 +114,7 @@ fn document_of(
         "unit": { "code": unit.code, "name": unit.name, "level": unit.level },
         "period": period.code(),
         "period_label": period.label(),
-        "status": report.map(|r| r.status.clone()).unwrap_or_else(|| "nhap".to_owned()),
+        "status": report.map_or(super::workflow::Status::Draft, |r| r.status),
         "version": report.map(|r| r.version).unwrap_or(0),
         "values": values,
         "other_values": other_values,
@@ -142,7 +142,7 @@ fn problem(rule: &entry::RuleOutcome) -> Value {
         "working": rule.working,
         "left": figures::json(rule.left),
         "right": figures::json(rule.right),
-        "severity": if rule.is_error { "error" } else { "warning" },
+        "severity": if rule.is_error { Severity::Error } else { Severity::Warning },
     })
 }
 

@@ -41,12 +41,11 @@ pub fn describe_changes(catalogue: &Catalogue, opened: &Snapshot, now: &Snapshot
             changes.push(format!("Phần “{heading}” đã được sửa"));
         }
     }
-    if !opened.status.is_empty() && opened.status != now.status {
-        changes.push(format!(
-            "Trạng thái: {} → {}",
-            Status::parse(&opened.status).label(),
-            Status::parse(&now.status).label()
-        ));
+    // Snapshots older than statuses in snapshots hold none (an empty word).
+    if let (Ok(before), Ok(after)) = (opened.status.parse::<Status>(), now.status.parse::<Status>())
+        && before != after
+    {
+        changes.push(format!("Trạng thái: {} → {}", before.label(), after.label()));
     }
     changes
 }

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use rust_decimal::Decimal;
 
 use crate::catalogue::{Catalogue, DataElement, Expression, Organisation, ValueType};
+use crate::directives::Comparator;
 use crate::error::FieldErrors;
 use crate::format::{NumberError, NumberRules, check_number, parse_vietnamese_number};
 use crate::units::Level;
@@ -32,7 +33,7 @@ impl Field<'_> {
 /// The fields a unit of `level` reports, in catalogue order.
 pub fn fields(catalogue: &Catalogue, level: Level) -> Vec<Field<'_>> {
     let mut fields = Vec::new();
-    for element in catalogue.elements.iter().filter(|e| e.reported_at(level) && e.kind() != ValueType::Text) {
+    for element in catalogue.elements.iter().filter(|e| e.reported_at(level) && e.value_type != ValueType::Text) {
         if element.by_organisation {
             for org in &catalogue.organisations {
                 fields.push(Field { key: format!("{}.{}", element.code, org.code), element, organisation: Some(org) });
@@ -60,7 +61,7 @@ pub enum Input {
 }
 
 fn rules_for(element: &DataElement) -> NumberRules {
-    match element.kind() {
+    match element.value_type {
         ValueType::Integer => NumberRules::count(),
         _ => NumberRules::decimal(false, Some(6)),
     }
@@ -77,7 +78,7 @@ fn parse_boolean(text: &str) -> Option<Decimal> {
 /// Parses one input for an element: `Ok(None)` when left empty.
 pub fn parse_input(element: &DataElement, input: &Input) -> Result<Option<Decimal>, String> {
     let rules = rules_for(element);
-    match (element.kind(), input) {
+    match (element.value_type, input) {
         (_, Input::Null) => Ok(None),
         (ValueType::Boolean, Input::Bool(b)) => Ok(Some(if *b { Decimal::ONE } else { Decimal::ZERO })),
         (ValueType::Boolean, Input::Number(n)) if *n == 0.0 => Ok(Some(Decimal::ZERO)),
@@ -207,7 +208,7 @@ pub fn run_rules(
             let working = format!(
                 "{} {} {}",
                 side(catalogue, &left, &totals, true),
-                relation(&rule.operator, rule.is_error()),
+                relation(rule.operator, rule.is_error()),
                 side(catalogue, &right, &totals, false)
             );
             let wording = rule.message.trim().trim_end_matches('.');
@@ -227,19 +228,20 @@ pub fn run_rules(
 }
 
 /// What the operator of a rule asks, in words; softer for a warning, which may be explained.
-fn relation(operator: &str, is_error: bool) -> &'static str {
+fn relation(operator: Comparator, is_error: bool) -> &'static str {
     match (operator, is_error) {
-        ("=", true) => "phải bằng",
-        ("<=", true) => "không được lớn hơn",
-        ("<", true) => "phải nhỏ hơn",
-        (">=", true) => "không được nhỏ hơn",
-        (">", true) => "phải lớn hơn",
-        ("=", false) => "thường bằng",
-        ("<=", false) => "thường không lớn hơn",
-        ("<", false) => "thường nhỏ hơn",
-        (">=", false) => "thường không nhỏ hơn",
-        (">", false) => "thường lớn hơn",
-        _ => "so với",
+        (Comparator::Equal, true) => "phải bằng",
+        (Comparator::AtMost, true) => "không được lớn hơn",
+        (Comparator::Below, true) => "phải nhỏ hơn",
+        (Comparator::AtLeast, true) => "không được nhỏ hơn",
+        (Comparator::Above, true) => "phải lớn hơn",
+        (Comparator::Equal, false) => "thường bằng",
+        (Comparator::AtMost, false) => "thường không lớn hơn",
+        (Comparator::Below, false) => "thường nhỏ hơn",
+        (Comparator::AtLeast, false) => "thường không nhỏ hơn",
+        (Comparator::Above, false) => "thường lớn hơn",
+        // The table refuses `between` for a rule.
+        (Comparator::Between, _) => "so với",
     }
 }
 
@@ -301,8 +303,8 @@ mod tests {
             name: name.to_owned(),
             section_code: "S".to_owned(),
             unit_of_measure: "cuộc".to_owned(),
-            value_type: "integer".to_owned(),
-            aggregation: "sum".to_owned(),
+            value_type: ValueType::Integer,
+            aggregation: crate::catalogue::Aggregation::Sum,
             by_organisation: false,
             levels: vec![Level::Commune],
             description: String::new(),
@@ -315,9 +317,9 @@ mod tests {
         ValidationRule {
             code: code.to_owned(),
             left_expr: left.to_owned(),
-            operator: operator.to_owned(),
+            operator: operator.parse().expect("a comparator"),
             right_expr: right.to_owned(),
-            severity: severity.to_owned(),
+            severity: severity.parse().expect("a severity"),
             message: message.to_owned(),
             version: 1,
         }

@@ -24,44 +24,21 @@ use crate::audit::{self, Actor, Entry};
 use crate::auth::CurrentUser;
 use crate::dashboards::cache::Change;
 use crate::units::Unit;
+use crate::vocabulary::vocabulary;
 
-/// Where a report stands. Stored as text (`nhap`, `da_gui`, `tra_lai`, `da_duyet`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Draft,
-    Submitted,
-    Returned,
-    Accepted,
+vocabulary! {
+    /// Where a report stands. Stored as its word (`reports.status`, `report_events.from_status`
+    /// and `to_status`, the columns' CHECK) and read at that boundary (`status AS "status:
+    /// Status"`): a word outside the four is a decoding error, never a draft.
+    pub enum Status: "trạng thái báo cáo" {
+        Draft = "nhap" => "Nháp",
+        Submitted = "da_gui" => "Đã gửi",
+        Returned = "tra_lai" => "Trả lại",
+        Accepted = "da_duyet" => "Đã duyệt",
+    }
 }
 
 impl Status {
-    pub fn parse(text: &str) -> Status {
-        match text {
-            "da_gui" => Status::Submitted,
-            "tra_lai" => Status::Returned,
-            "da_duyet" => Status::Accepted,
-            _ => Status::Draft,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Draft => "nhap",
-            Status::Submitted => "da_gui",
-            Status::Returned => "tra_lai",
-            Status::Accepted => "da_duyet",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Draft => "Nháp",
-            Status::Submitted => "Đã gửi",
-            Status::Returned => "Trả lại",
-            Status::Accepted => "Đã duyệt",
-        }
-    }
-
     /// The CSS class of the state badge.
     pub fn css(self) -> &'static str {
         match self {

@@ -324,6 +324,55 @@ async fn a_validation_rule_edit_round_trips() {
     assert!(page.contains(r#"value="DON_TIEP_NHAN + SAI_MA""#));
 }
 
+/// A value type, aggregation, operator or severity is one of its vocabulary's words
+/// (`danvan::vocabulary`): any other word is refused next to its field, nothing is saved, and
+/// the table's CHECK is never what answers.
+#[tokio::test]
+async fn a_word_outside_a_vocabulary_is_refused_next_to_its_field() {
+    let app = TestApp::spawn_with_demo().await;
+    let admin = app.demo_client("tinh.quantri").await;
+    let element = [
+        ("code", "XA_MOI"),
+        ("name", "Xã mới"),
+        ("section_code", "LANH_DAO"),
+        ("unit_of_measure", "xã"),
+        ("value_type", "float"),
+        ("aggregation", "avg"),
+        ("levels", "3"),
+        ("sort_order", "1"),
+        ("version", "0"),
+    ];
+    let (status, page) = app.post_form_as(&admin, "/admin/catalogue/elements", &element).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains(r#"id="f-value_type-error">Chọn kiểu giá trị."#), "{page}");
+    assert!(page.contains(r#"id="f-aggregation-error">Chọn cách tổng hợp"#), "{page}");
+    assert!(page.contains(r#"value="Xã mới""#), "the input is kept");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM data_elements WHERE code = 'XA_MOI'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(stored, 0);
+
+    let rule = [
+        ("left_expr", "DON_GIAI_QUYET"),
+        ("operator", "between"),
+        ("right_expr", "DON_TIEP_NHAN"),
+        ("message", "m"),
+        ("severity", "fatal"),
+        ("version", "1"),
+    ];
+    let (status, page) = app.post_form_as(&admin, "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN", &rule).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains(r#"id="f-operator-error">Chọn phép so sánh."#), "{page}");
+    assert!(page.contains("Chọn mức độ: lỗi hoặc cảnh báo."), "{page}");
+    let (operator, severity, version): (String, String, i32) =
+        sqlx::query_as("SELECT operator, severity, version FROM validation_rules WHERE code = 'DON_GQ_LE_TIEP_NHAN'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("the rule");
+    assert_eq!((operator.as_str(), severity.as_str(), version), ("<=", "error", 1), "unchanged");
+}
+
 /// The catalogue's forms read numbers with the app's one parser, the report form's: English
 /// marks (`12,345.6`) are refused next to the field instead of being read some other way.
 #[tokio::test]

@@ -542,7 +542,7 @@ async fn rollups_equal_the_plain_computation_after_every_step() {
             let quarter = rng.random_range(1..=3u8);
             let mut tx = app.pool.begin().await.expect("tx");
             let report = store::find(&app.pool, unit, quarter_of(2018, quarter)).await.expect("find");
-            let status = report.as_ref().map(|r| r.status());
+            let status = report.as_ref().map(|r| r.status);
             let what = rng.random_range(0..4);
             let mut moved = None;
             match (what, status) {
@@ -670,7 +670,7 @@ async fn a_stock_moved_under_a_later_report_counts_only_up_to_it() {
         let quarter = quarter_of(2016, number);
         let mut tx = app.pool.begin().await.expect("tx");
         let mut report = store::find(&app.pool, unit.id, quarter).await.expect("find");
-        if report.as_ref().is_none_or(|r| r.status().editable()) {
+        if report.as_ref().is_none_or(|r| r.status.editable()) {
             let mut draft = Draft::default();
             draft.values.insert("DVHV_HIEN_CO.HND".to_owned(), Decimal::from(value));
             draft.values.insert("TD_DINH_KY".to_owned(), Decimal::from(value));
@@ -679,8 +679,8 @@ async fn a_stock_moved_under_a_later_report_counts_only_up_to_it() {
                 Some(store::save(&mut tx, unit.id, quarter, version, &draft, (1, "kiểm tra")).await.expect("save"));
         }
         let mut report = report.expect("report");
-        while report.status() != wanted {
-            let next = match (report.status(), wanted) {
+        while report.status != wanted {
+            let next = match (report.status, wanted) {
                 (Status::Draft | Status::Returned, _) => Status::Submitted,
                 (Status::Submitted, Status::Accepted) => Status::Accepted,
                 _ => Status::Returned,

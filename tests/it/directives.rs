@@ -81,6 +81,15 @@ async fn a_bad_number_comes_back_next_to_its_field_with_the_input_kept() {
     let (status, html) = app.post_form_as(&client, "/directives", &fixed).await;
     assert_eq!(status, 422);
     assert!(html.contains("id=\"unit_code-error\""));
+
+    // A status that is none of the three is refused on its field, the rest kept.
+    fixed[2] = ("unit_code", "91");
+    fixed[7] = ("status", "bi_huy");
+    let (status, html) = app.post_form_as(&client, "/directives", &fixed).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"status-error\""), "{html}");
+    assert!(html.contains("Chọn trạng thái."));
+    assert!(html.contains("value=\"8-KH/TU\""), "the number typed is kept");
 }
 
 #[tokio::test]
@@ -407,6 +416,11 @@ async fn only_the_issuing_office_and_admins_above_edit_and_every_change_is_audit
     let (status, html) = app.get_as(&office, &format!("/directives/{id}/edit")).await;
     assert_eq!(status, 200);
     assert!(html.contains("value=\"05-CTr/TU\""));
+    // A kind that is neither sơ kết nor tổng kết is refused next to its field, nothing saved.
+    let midterm = [("kind", "giua_ky"), ("due_on", "30/06/2026"), ("description", "Giữa kỳ")];
+    let (status, html) = app.post_form_as(&office, &format!("/directives/{id}/milestones"), &midterm).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("Chọn sơ kết hoặc tổng kết."), "{html}");
     let (status, _) = app.post_form_as(&office, &format!("/directives/{id}/milestones"), &milestone).await;
     assert_eq!(status, 303);
     let (status, _) = app.post_form_as(&office, &format!("/directives/{id}/targets"), &target).await;

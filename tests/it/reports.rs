@@ -983,7 +983,7 @@ async fn a_batch_save_writes_what_one_save_each_writes() {
 
     assert_eq!(batch.len(), 2);
     let shown = |r: &store::Report| {
-        (r.status.clone(), r.version, r.raw_inputs.0.clone(), r.rule_notes.0.clone(), r.narrative(), r.year, r.quarter)
+        (r.status, r.version, r.raw_inputs.0.clone(), r.rule_notes.0.clone(), r.narrative(), r.year, r.quarter)
     };
     assert_eq!(shown(&batch[0]), shown(&one));
     assert_eq!(batch[0].unit_id, by_batch);
@@ -1011,7 +1011,7 @@ async fn a_batch_save_writes_what_one_save_each_writes() {
     .expect("editors");
     assert_eq!(editors, vec![(Some(user), "xa.nhaplieu".to_owned()); 3]);
     // The new report: created as a draft, at version 1, with the change alone.
-    assert_eq!((batch[1].unit_id, batch[1].version, batch[1].status()), (new, 1, Status::Draft));
+    assert_eq!((batch[1].unit_id, batch[1].version, batch[1].status), (new, 1, Status::Draft));
     assert_eq!(values(batch[1].id).await, figures(&[("DOI_THOAI", 2), ("TD_DINH_KY", 5)]));
 
     // A stale report in the batch: refused with its index, and nothing of the batch stays.
@@ -1028,7 +1028,7 @@ async fn a_batch_save_writes_what_one_save_each_writes() {
     // An accepted report (the demo's 2021-Q3) is locked.
     let accepted =
         store::find(&app.pool, by_one, danvan::reports::Quarter::fixed(2021, 3)).await.expect("find").expect("report");
-    assert_eq!(accepted.status(), Status::Accepted);
+    assert_eq!(accepted.status, Status::Accepted);
     let mut tx = app.pool.begin().await.expect("tx");
     let saves =
         [Save { unit_id: by_one, quarter: quarter(2021, 3), expected_version: accepted.version, draft: &change }];

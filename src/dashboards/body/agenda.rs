@@ -65,7 +65,7 @@ pub async fn agenda(view: &View<'_>, scope: &Scope, today: NaiveDate) -> sqlx::R
             .into_iter()
             .take(MILESTONES)
             .map(|due| AgendaMilestone {
-                kind: due.milestone.kind_label(),
+                kind: due.milestone.kind.label(),
                 due_on: due.milestone.due_on,
                 overdue: due.milestone.is_overdue(today),
                 directive_number: due.number,

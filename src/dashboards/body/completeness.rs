@@ -7,7 +7,7 @@ use crate::dashboards::cache::View;
 use crate::dashboards::history::Composite;
 use crate::dashboards::scope::Scope;
 use crate::reports::Period;
-use crate::reports::store::{Status, days_late};
+use crate::reports::store::days_late;
 use crate::units::{Level, Unit};
 
 /// Who sent the report of the period's last quarter.
@@ -59,7 +59,7 @@ pub async fn completeness(view: &View<'_>, scope: &Scope, composite: &Composite)
             let row = rows.iter().find(|r| r.unit_id == own.id);
             let state = match row {
                 Some(r) if r.is_being_corrected() => "đang sửa (đã mở lại sau khi duyệt)".to_owned(),
-                Some(r) => match r.status.as_deref().map(Status::parse) {
+                Some(r) => match r.status {
                     Some(status) => status.label().to_lowercase(),
                     None => "chưa báo cáo".to_owned(),
                 },

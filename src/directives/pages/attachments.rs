@@ -10,7 +10,7 @@ use super::show::{Kept, show_page};
 use super::{Errors, audit_and_commit, created, deleted, editable};
 use crate::auth::CurrentUser;
 use crate::directives::display;
-use crate::directives::store;
+use crate::directives::store::{self, DirectiveId};
 use crate::error::{AppError, AppResult};
 use crate::web::{AppState, Flash, Layout};
 
@@ -21,7 +21,7 @@ pub(super) async fn upload(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    Path(id): Path<i32>,
+    Path(id): Path<DirectiveId>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> AppResult<Response> {
     // Permission first: outside it, nothing about the upload is worth saying.
@@ -114,7 +114,7 @@ pub(super) async fn upload(
 
 pub(super) async fn download(
     State(state): State<AppState>,
-    Path((id, attachment)): Path<(i32, i32)>,
+    Path((id, attachment)): Path<(DirectiveId, i32)>,
 ) -> AppResult<Response> {
     let found = store::attachment_content(&state.pool, id, attachment).await?;
     let (file_name, content_type, content) = found.ok_or(AppError::NotFound)?;
@@ -132,7 +132,7 @@ pub(super) async fn download(
 pub(super) async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((id, attachment)): Path<(i32, i32)>,
+    Path((id, attachment)): Path<(DirectiveId, i32)>,
 ) -> AppResult<Response> {
     let directive = editable(&state, &user, id).await?;
     let mut tx = state.pool.begin().await?;

@@ -15,7 +15,7 @@ use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
 use crate::directives::DirectiveNumber;
 
-use crate::directives::store::{self, Directive, STATUSES};
+use crate::directives::store::{self, Directive, DirectiveId, DirectiveStatus};
 use crate::error::{AppError, AppResult, ResultExt};
 use crate::units::{self, Level, Unit};
 use crate::web::{AppState, Flash, Layout, render};
@@ -71,7 +71,7 @@ impl DirectiveForm {
             issued_on: d.issued_on.to_string(),
             title: d.title.clone(),
             body: d.body.clone(),
-            status: d.status.clone(),
+            status: d.status.as_str().to_owned(),
             replaced_by: d.replaced_by_number.clone().unwrap_or_default(),
             implements: implements.join(", "),
             version: d.version,
@@ -107,13 +107,16 @@ impl FormPage {
 /// The form; with errors, the 422 that carries it.
 fn form_page(layout: Layout, editing: Option<Directive>, form: DirectiveForm, errors: Errors) -> AppResult<Response> {
     let invalid = !errors.is_empty();
-    crate::error::page_or_invalid(render(&FormPage { layout, editing, form, statuses: STATUSES, errors }), invalid)
+    crate::error::page_or_invalid(
+        render(&FormPage { layout, editing, form, statuses: DirectiveStatus::CHOICES, errors }),
+        invalid,
+    )
 }
 
 pub(super) async fn new_form(layout: Layout, user: CurrentUser) -> AppResult<Response> {
     let form = DirectiveForm {
         unit_code: user.unit.as_ref().map(|u| u.code.clone()).unwrap_or_else(|| units::NATIONAL_CODE.to_owned()),
-        status: "hieu_luc".to_owned(),
+        status: DirectiveStatus::InForce.as_str().to_owned(),
         ..DirectiveForm::default()
     };
     form_page(layout, None, form, Errors::new())
@@ -151,8 +154,9 @@ struct Checked {
     number: DirectiveNumber,
     unit: Option<Unit>,
     issued_on: NaiveDate,
-    replaced_by: Option<i32>,
-    implements: Vec<i32>,
+    status: DirectiveStatus,
+    replaced_by: Option<DirectiveId>,
+    implements: Vec<DirectiveId>,
 }
 
 /// The level of the unit that issues documents signed `…/TU`, `…/HU`, `…/ĐU` (`…/TW`: none).
@@ -170,7 +174,7 @@ async fn check(
     state: &AppState,
     user: &CurrentUser,
     form: &DirectiveForm,
-    editing: Option<i32>,
+    editing: Option<DirectiveId>,
     errors: &mut Errors,
 ) -> AppResult<Option<Checked>> {
     let number = match form.number.parse::<DirectiveNumber>() {
@@ -248,16 +252,17 @@ async fn check(
     if let Some(message) = too_long(&form.body, MAX_BODY_CHARS, "Toàn văn") {
         errors.set("body", message);
     }
-    if !STATUSES.iter().any(|(s, _)| *s == form.status) {
+    let status = form.status.parse::<DirectiveStatus>().ok();
+    if status.is_none() {
         errors.set("status", "Chọn trạng thái.".to_owned());
     }
     let on = issued_on.unwrap_or_else(units::today);
     let mut replaced_by = None;
     let replaced_text = form.replaced_by.trim();
-    if form.status == "duoc_thay_the" && replaced_text.is_empty() {
+    if status == Some(DirectiveStatus::Replaced) && replaced_text.is_empty() {
         errors
             .set("replaced_by", "Văn bản được thay thế: nhập số/ký hiệu văn bản thay thế, ví dụ 120-KL/TW.".to_owned());
-    } else if form.status != "duoc_thay_the" && !replaced_text.is_empty() {
+    } else if status != Some(DirectiveStatus::Replaced) && !replaced_text.is_empty() {
         errors.set(
             "replaced_by",
             "Chỉ ghi khi trạng thái là “Được thay thế”; hãy xóa ô này hoặc đổi trạng thái.".to_owned(),
@@ -279,7 +284,7 @@ async fn check(
             },
         }
     }
-    let mut implements: Vec<(i32, String)> = Vec::new();
+    let mut implements: Vec<(DirectiveId, String)> = Vec::new();
     let mut problems = Vec::new();
     let pieces: Vec<&str> = form.implements.split([',', ';', '\n']).map(str::trim).filter(|p| !p.is_empty()).collect();
     if form.implements.chars().count() > MAX_IMPLEMENTS_CHARS {
@@ -314,21 +319,23 @@ async fn check(
     if let Some(id) = editing
         && !implements.is_empty()
     {
-        let ids: Vec<i32> = implements.iter().map(|(i, _)| *i).collect();
+        let ids: Vec<DirectiveId> = implements.iter().map(|(i, _)| *i).collect();
         let cyclic = store::implementing_among(&state.pool, id, &ids).await?;
         for (_, n) in implements.iter().filter(|(i, _)| cyclic.contains(i)) {
             problems.push(format!("{n} đang cụ thể hóa văn bản này (vòng lặp)"));
         }
     }
-    let implements: Vec<i32> = implements.into_iter().map(|(i, _)| i).collect();
+    let implements: Vec<DirectiveId> = implements.into_iter().map(|(i, _)| i).collect();
     if !problems.is_empty() {
         errors.set(
             "implements",
             format!("{}. Ghi các số/ký hiệu cách nhau bởi dấu phẩy, ví dụ 25-NQ/TW, 09-QĐ/TU.", problems.join("; ")),
         );
     }
-    match (number, issued_on, unit_ok && errors.is_empty()) {
-        (Some(number), Some(issued_on), true) => Ok(Some(Checked { number, unit, issued_on, replaced_by, implements })),
+    match (number, issued_on, status, unit_ok && errors.is_empty()) {
+        (Some(number), Some(issued_on), Some(status), true) => {
+            Ok(Some(Checked { number, unit, issued_on, status, replaced_by, implements }))
+        }
         _ => Ok(None),
     }
 }
@@ -353,7 +360,7 @@ impl Checked {
             issued_on: self.issued_on,
             title: form.title.trim(),
             body: form.body.trim(),
-            status: &form.status,
+            status: self.status,
             replaced_by_id: self.replaced_by,
             number_is_assumed: false,
         }
@@ -361,7 +368,7 @@ impl Checked {
 }
 
 /// The directive and its links as the audit log records them, read inside the change.
-async fn audit_state(tx: &mut sqlx::PgConnection, id: i32) -> AppResult<(Directive, serde_json::Value)> {
+async fn audit_state(tx: &mut sqlx::PgConnection, id: DirectiveId) -> AppResult<(Directive, serde_json::Value)> {
     let directive = store::by_id(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
     let links = store::implements_direct(&mut *tx, id).await?;
     let json = directive.audit_json(&links);
@@ -405,7 +412,7 @@ pub(super) async fn edit_form(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    Path(id): Path<i32>,
+    Path(id): Path<DirectiveId>,
 ) -> AppResult<Response> {
     let directive = editable(&state, &user, id).await?;
     let links = store::implements_direct(&state.pool, id).await?;
@@ -429,7 +436,7 @@ pub(super) async fn update(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    Path(id): Path<i32>,
+    Path(id): Path<DirectiveId>,
     Form(form): Form<DirectiveForm>,
 ) -> AppResult<Response> {
     let form = form.cleaned();

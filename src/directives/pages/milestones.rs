@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::show::{Kept, show_page};
 use super::{Errors, audit_and_commit, created, delete_child, editable};
 use crate::auth::CurrentUser;
-use crate::directives::store;
+use crate::directives::store::{self, DirectiveId};
 use crate::error::AppResult;
 use crate::units;
 use crate::web::{AppState, Flash, Layout, render};
@@ -29,12 +29,12 @@ pub(super) async fn add(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    Path(id): Path<i32>,
+    Path(id): Path<DirectiveId>,
     Form(form): Form<MilestoneForm>,
 ) -> AppResult<Response> {
     let directive = editable(&state, &user, id).await?;
     let mut errors = Errors::new();
-    let kind = ["so_ket", "tong_ket"].into_iter().find(|k| *k == form.kind);
+    let kind = form.kind.parse::<store::MilestoneKind>().ok();
     if kind.is_none() {
         errors.set("milestone.kind", "Chọn sơ kết hoặc tổng kết.".to_owned());
     }
@@ -58,7 +58,7 @@ pub(super) async fn add(
 pub(super) async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((id, milestone)): Path<(i32, i32)>,
+    Path((id, milestone)): Path<(DirectiveId, i32)>,
 ) -> AppResult<Response> {
     let directive = editable(&state, &user, id).await?;
     delete_child(&state, &user, &directive, store::Child::Milestone, milestone).await?;

@@ -20,7 +20,7 @@ use axum::http::Method;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 
-use super::store::{self, Directive};
+use super::store::{self, Directive, DirectiveId};
 use crate::audit::{self, Entry};
 use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action};
@@ -127,12 +127,12 @@ fn optional_date(text: &str, errors: &mut Errors, key: &'static str) -> Option<N
     date
 }
 
-async fn directive_or_404(state: &AppState, id: i32) -> AppResult<Directive> {
+async fn directive_or_404(state: &AppState, id: DirectiveId) -> AppResult<Directive> {
     store::by_id(&state.pool, id).await?.ok_or(AppError::NotFound)
 }
 
 /// The directive, if the user may change it (403 otherwise).
-async fn editable(state: &AppState, user: &CurrentUser, id: i32) -> AppResult<Directive> {
+async fn editable(state: &AppState, user: &CurrentUser, id: DirectiveId) -> AppResult<Directive> {
     let directive = directive_or_404(state, id).await?;
     authz::authorize(user, Action::EditDirective, directive.place())?;
     Ok(directive)

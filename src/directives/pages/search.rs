@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::auth::CurrentUser;
 use crate::directives::display;
 use crate::directives::number::{ISSUERS, KINDS};
-use crate::directives::store::{self, Directive, STATUSES};
+use crate::directives::store::{self, Directive, DirectiveStatus};
 use crate::error::{AppError, AppResult};
 use crate::web::{AppState, Layout, render};
 
@@ -73,7 +73,7 @@ pub(super) async fn index(
         kind: KINDS.iter().find(|(k, _)| *k == query.kind).map(|(k, _)| *k).unwrap_or(""),
         issuer: ISSUERS.iter().find(|(k, _)| *k == query.issuer).map(|(k, _)| *k).unwrap_or(""),
         year,
-        status: STATUSES.iter().find(|(k, _)| *k == query.status).map(|(k, _)| *k).unwrap_or(""),
+        status: query.status.parse().ok(),
     };
     let results = if query_error.is_some() {
         Vec::new()
@@ -102,7 +102,7 @@ pub(super) async fn index(
         can_create,
         kinds: KINDS,
         issuers: ISSUERS,
-        statuses: STATUSES,
+        statuses: DirectiveStatus::CHOICES,
         year_error,
         query_error,
         results,

@@ -14,7 +14,7 @@ use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action};
 use crate::directives::Comparator;
 use crate::directives::display::TargetStatus;
-use crate::directives::store::{self, Directive};
+use crate::directives::store::{self, Directive, DirectiveId};
 use crate::error::{AppError, AppResult};
 use crate::units::{self, Level};
 use crate::web::{AppState, Layout, filters, render};
@@ -80,6 +80,7 @@ struct ShowPage {
     task_form: TaskForm,
     target_form: TargetForm,
     milestone_form: MilestoneForm,
+    milestone_kinds: [(&'static str, &'static str); 2],
     errors: Errors,
 }
 
@@ -186,6 +187,7 @@ pub(super) async fn show_page(
         task_form: kept.task,
         target_form: kept.target,
         milestone_form: kept.milestone,
+        milestone_kinds: store::MilestoneKind::CHOICES,
         errors: kept.errors,
     };
     if conflict {
@@ -198,7 +200,7 @@ pub(super) async fn show(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    Path(id): Path<i32>,
+    Path(id): Path<DirectiveId>,
 ) -> AppResult<Response> {
     let directive = directive_or_404(&state, id).await?;
     show_page(&state, layout, &user, directive, Kept::default()).await

@@ -10,7 +10,7 @@ use super::show::{Kept, show_page};
 use super::{Errors, audit_and_commit, created, delete_child, editable, inside_issuer, optional_date};
 use crate::auth::CurrentUser;
 use crate::directives::Comparator;
-use crate::directives::store;
+use crate::directives::store::{self, DirectiveId};
 use crate::error::AppResult;
 use crate::format::{NumberRules, parse_vietnamese_number};
 use crate::units::{self, Level};
@@ -56,7 +56,7 @@ pub(super) async fn add(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    Path(id): Path<i32>,
+    Path(id): Path<DirectiveId>,
     Form(form): Form<TargetForm>,
 ) -> AppResult<Response> {
     let directive = editable(&state, &user, id).await?;
@@ -168,7 +168,7 @@ pub(super) async fn add(
 pub(super) async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((id, target)): Path<(i32, i32)>,
+    Path((id, target)): Path<(DirectiveId, i32)>,
 ) -> AppResult<Response> {
     let directive = editable(&state, &user, id).await?;
     delete_child(&state, &user, &directive, store::Child::Target, target).await?;

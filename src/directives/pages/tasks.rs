@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::show::{Kept, show_page};
 use super::{Errors, audit_and_commit, created, delete_child, editable, inside_issuer, optional_date};
 use crate::auth::CurrentUser;
-use crate::directives::store;
+use crate::directives::store::{self, DirectiveId};
 use crate::error::{AppError, AppResult};
 use crate::units::{self, Level, Unit};
 use crate::web::{AppState, Flash, Layout};
@@ -38,7 +38,7 @@ pub(super) async fn add(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    Path(id): Path<i32>,
+    Path(id): Path<DirectiveId>,
     Form(form): Form<TaskForm>,
 ) -> AppResult<Response> {
     let directive = editable(&state, &user, id).await?;
@@ -109,7 +109,7 @@ pub(super) async fn delete(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    Path((id, task)): Path<(i32, store::TaskId)>,
+    Path((id, task)): Path<(DirectiveId, store::TaskId)>,
 ) -> AppResult<Response> {
     let directive = editable(&state, &user, id).await?;
     let reporting = store::reporting_units(&state.pool, task).await?;

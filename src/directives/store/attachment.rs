@@ -2,10 +2,12 @@
 
 use sqlx::{PgConnection, PgPool};
 
+use super::DirectiveId;
+
 #[derive(Debug, Clone)]
 pub struct Attachment {
     pub id: i32,
-    pub directive_id: i32,
+    pub directive_id: DirectiveId,
     pub file_name: String,
     pub content_type: String,
     pub size_bytes: i64,
@@ -40,12 +42,12 @@ impl Attachment {
     }
 }
 
-pub async fn attachments(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<Attachment>> {
+pub async fn attachments(pool: &PgPool, directive_id: DirectiveId) -> sqlx::Result<Vec<Attachment>> {
     sqlx::query_as!(
         Attachment,
-        "SELECT id, directive_id, file_name, content_type, size_bytes, sha256 FROM attachments
-         WHERE directive_id = $1 ORDER BY uploaded_at, id",
-        directive_id,
+        r#"SELECT id, directive_id AS "directive_id: DirectiveId", file_name, content_type, size_bytes, sha256
+         FROM attachments WHERE directive_id = $1 ORDER BY uploaded_at, id"#,
+        directive_id as DirectiveId,
     )
     .fetch_all(pool)
     .await
@@ -54,7 +56,7 @@ pub async fn attachments(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<A
 /// A file as saved.
 #[derive(Debug, Clone)]
 pub struct NewAttachment<'a> {
-    pub directive_id: i32,
+    pub directive_id: DirectiveId,
     pub file_name: &'a str,
     pub content_type: &'a str,
     pub sha256: &'a str,
@@ -66,9 +68,10 @@ pub struct NewAttachment<'a> {
 pub async fn insert_attachment(conn: &mut PgConnection, file: &NewAttachment<'_>) -> sqlx::Result<Attachment> {
     sqlx::query_as!(
         Attachment,
-        "INSERT INTO attachments (directive_id, file_name, content_type, size_bytes, sha256, content, uploaded_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, directive_id, file_name, content_type, size_bytes, sha256",
-        file.directive_id,
+        r#"INSERT INTO attachments (directive_id, file_name, content_type, size_bytes, sha256, content, uploaded_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         RETURNING id, directive_id AS "directive_id: DirectiveId", file_name, content_type, size_bytes, sha256"#,
+        file.directive_id as DirectiveId,
         file.file_name,
         file.content_type,
         file.content.len() as i64,
@@ -83,15 +86,15 @@ pub async fn insert_attachment(conn: &mut PgConnection, file: &NewAttachment<'_>
 /// Deletes file `id` of `directive_id` and returns it; `None` when the directive has no such file.
 pub async fn delete_attachment(
     conn: &mut PgConnection,
-    directive_id: i32,
+    directive_id: DirectiveId,
     id: i32,
 ) -> sqlx::Result<Option<Attachment>> {
     sqlx::query_as!(
         Attachment,
-        "DELETE FROM attachments WHERE id = $1 AND directive_id = $2
-         RETURNING id, directive_id, file_name, content_type, size_bytes, sha256",
+        r#"DELETE FROM attachments WHERE id = $1 AND directive_id = $2
+         RETURNING id, directive_id AS "directive_id: DirectiveId", file_name, content_type, size_bytes, sha256"#,
         id,
-        directive_id,
+        directive_id as DirectiveId,
     )
     .fetch_optional(&mut *conn)
     .await
@@ -100,13 +103,13 @@ pub async fn delete_attachment(
 /// A file to download: its name, content type and content.
 pub async fn attachment_content(
     pool: &PgPool,
-    directive_id: i32,
+    directive_id: DirectiveId,
     id: i32,
 ) -> sqlx::Result<Option<(String, String, Vec<u8>)>> {
     let row = sqlx::query!(
         "SELECT file_name, content_type, content FROM attachments WHERE id = $1 AND directive_id = $2",
         id,
-        directive_id
+        directive_id as DirectiveId
     )
     .fetch_optional(pool)
     .await?;

@@ -1,16 +1,34 @@
 //! Directives themselves: reading one, searching them, finding one by number, saving one.
 
+use std::fmt;
+
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use crate::directives::number::{NumberQuery, issuer_name, kind_name};
+use crate::vocabulary::vocabulary;
 
 // `by_id` and `search` read the same head columns (every column but the text, which only a
 // directive's own page and form need) from the same joins; the macros take literals only.
 
+/// A directive's id (`directives.id`), never mistaken for a task's, a target's or a unit's: the
+/// statements read it with a type override (`d.id AS "id: DirectiveId"`) and bind it as
+/// `id as DirectiveId`. Written as its number in addresses (`/chi-dao/7`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, sqlx::Type,
+)]
+#[sqlx(transparent)]
+pub struct DirectiveId(pub i32);
+
+impl fmt::Display for DirectiveId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Directive {
-    pub id: i32,
+    pub id: DirectiveId,
     pub number: String,
     pub kind: String,
     pub issuer: String,
@@ -19,8 +37,8 @@ pub struct Directive {
     pub issued_on: NaiveDate,
     pub title: String,
     pub body: String,
-    pub status: String,
-    pub replaced_by_id: Option<i32>,
+    pub status: DirectiveStatus,
+    pub replaced_by_id: Option<DirectiveId>,
     pub replaced_by_number: Option<String>,
     pub number_is_assumed: bool,
     pub version: i32,
@@ -32,11 +50,14 @@ pub struct Directive {
     pub unit_valid_to: Option<NaiveDate>,
 }
 
-pub const STATUSES: [(&str, &str); 3] =
-    [("hieu_luc", "Còn hiệu lực"), ("het_hieu_luc", "Hết hiệu lực"), ("duoc_thay_the", "Được thay thế")];
-
-pub fn status_label(status: &str) -> &'static str {
-    STATUSES.iter().find(|(s, _)| *s == status).map(|(_, l)| *l).unwrap_or("")
+vocabulary! {
+    /// Whether a directive is in force (`directives.status`, checked by the table). Only
+    /// directives in force assign tasks and set the targets dashboards measure against.
+    pub enum DirectiveStatus: "trạng thái văn bản" {
+        InForce = "hieu_luc" => "Còn hiệu lực",
+        Expired = "het_hieu_luc" => "Hết hiệu lực",
+        Replaced = "duoc_thay_the" => "Được thay thế",
+    }
 }
 
 impl Directive {
@@ -52,8 +73,9 @@ impl Directive {
         crate::format::date(self.issued_on)
     }
 
-    pub fn status_label(&self) -> &'static str {
-        status_label(&self.status)
+    /// Whether it is in force (no badge in a list).
+    pub fn is_in_force(&self) -> bool {
+        self.status == DirectiveStatus::InForce
     }
 
     /// Where authorization places the document: its issuing unit, or the centre (None).
@@ -100,18 +122,18 @@ impl Directive {
     }
 }
 
-pub async fn by_id<'e>(executor: impl PgExecutor<'e>, id: i32) -> sqlx::Result<Option<Directive>> {
+pub async fn by_id<'e>(executor: impl PgExecutor<'e>, id: DirectiveId) -> sqlx::Result<Option<Directive>> {
     sqlx::query_as!(
         Directive,
-        r#"SELECT d.id, d.number, d.kind, d.issuer, d.issuing_body, d.issuing_unit_id, d.issued_on, d.title,
-                d.status, d.replaced_by_id, r.number AS "replaced_by_number?", d.number_is_assumed, d.version,
+        r#"SELECT d.id AS "id: DirectiveId", d.number, d.kind, d.issuer, d.issuing_body, d.issuing_unit_id,
+                d.issued_on, d.title, d.status AS "status: DirectiveStatus", d.replaced_by_id AS "replaced_by_id: DirectiveId", r.number AS "replaced_by_number?", d.number_is_assumed, d.version,
                 u.code AS "unit_code?", u.name AS "unit_name?", u.path::text AS unit_path,
                 u.parent_id AS "unit_parent_id?", u.valid_from AS unit_valid_from, u.valid_to AS unit_valid_to,
                 d.body
          FROM directives d LEFT JOIN directives r ON r.id = d.replaced_by_id
               LEFT JOIN units u ON u.id = d.issuing_unit_id
          WHERE d.id = $1"#,
-        id,
+        id as DirectiveId,
     )
     .fetch_optional(executor)
     .await
@@ -123,7 +145,7 @@ pub struct SearchFilter<'a> {
     pub kind: &'a str,
     pub issuer: &'a str,
     pub year: Option<i32>,
-    pub status: &'a str,
+    pub status: Option<DirectiveStatus>,
 }
 
 /// How many characters of the text a search result carries from its start (the snippet when
@@ -176,8 +198,8 @@ pub async fn search(pool: &PgPool, filter: &SearchFilter<'_>, limit: i64) -> sql
                AND ($5 = '' OR d.status = $5)
              ORDER BY by_number DESC, d.issued_on DESC, d.id DESC LIMIT $6
          )
-         SELECT d.id, d.number, d.kind, d.issuer, d.issuing_body, d.issuing_unit_id, d.issued_on, d.title,
-                d.status, d.replaced_by_id, r.number AS "replaced_by_number?", d.number_is_assumed, d.version,
+         SELECT d.id AS "id: DirectiveId", d.number, d.kind, d.issuer, d.issuing_body, d.issuing_unit_id,
+                d.issued_on, d.title, d.status AS "status: DirectiveStatus", d.replaced_by_id AS "replaced_by_id: DirectiveId", r.number AS "replaced_by_number?", d.number_is_assumed, d.version,
                 u.code AS "unit_code?", u.name AS "unit_name?", u.path::text AS unit_path,
                 u.parent_id AS "unit_parent_id?", u.valid_from AS unit_valid_from, u.valid_to AS unit_valid_to,
                 left(d.body, $7 + 1) AS "body_head!",
@@ -200,7 +222,7 @@ pub async fn search(pool: &PgPool, filter: &SearchFilter<'_>, limit: i64) -> sql
         filter.kind,
         filter.issuer,
         filter.year,
-        filter.status,
+        filter.status.map_or("", DirectiveStatus::as_str),
         limit,
         SNIPPET_HEAD_CHARS,
         SNIPPET_WINDOW_CHARS,
@@ -251,10 +273,10 @@ pub async fn find_by_number<'e>(
     executor: impl PgExecutor<'e>,
     number: &str,
     before: NaiveDate,
-) -> sqlx::Result<Option<(i32, NaiveDate)>> {
+) -> sqlx::Result<Option<(DirectiveId, NaiveDate)>> {
     let row = sqlx::query!(
-        "SELECT id, issued_on FROM directives WHERE number = $1
-         ORDER BY (issued_on <= $2) DESC, issued_on DESC LIMIT 1",
+        r#"SELECT id AS "id: DirectiveId", issued_on FROM directives WHERE number = $1
+         ORDER BY (issued_on <= $2) DESC, issued_on DESC LIMIT 1"#,
         number,
         before,
     )
@@ -275,8 +297,8 @@ pub struct NewDirective<'a> {
     pub issued_on: NaiveDate,
     pub title: &'a str,
     pub body: &'a str,
-    pub status: &'a str,
-    pub replaced_by_id: Option<i32>,
+    pub status: DirectiveStatus,
+    pub replaced_by_id: Option<DirectiveId>,
     /// The demo's guess at a number the source does not give; set only when inserting.
     pub number_is_assumed: bool,
 }
@@ -301,8 +323,8 @@ macro_rules! with_fields {
             $d.issued_on,
             $d.title,
             $d.body,
-            $d.status,
-            $d.replaced_by_id,
+            $d.status.as_str(),
+            $d.replaced_by_id as Option<DirectiveId>,
             $d.search_key(),
             $($arg),*
         )
@@ -310,12 +332,12 @@ macro_rules! with_fields {
 }
 
 /// Saves a new directive and returns its id.
-pub async fn insert(conn: &mut PgConnection, d: &NewDirective<'_>) -> sqlx::Result<i32> {
+pub async fn insert(conn: &mut PgConnection, d: &NewDirective<'_>) -> sqlx::Result<DirectiveId> {
     with_fields!(
         query_scalar,
-        "INSERT INTO directives (number, kind, issuer, issuing_body, issuing_unit_id, issued_on, title, body,
+        r#"INSERT INTO directives (number, kind, issuer, issuing_body, issuing_unit_id, issued_on, title, body,
                                  status, replaced_by_id, search_key, number_is_assumed)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id AS "id: DirectiveId""#,
         d,
         d.number_is_assumed,
     )
@@ -325,7 +347,12 @@ pub async fn insert(conn: &mut PgConnection, d: &NewDirective<'_>) -> sqlx::Resu
 
 /// Saves directive `id` if it is still at `version`, bumping the version; `false` when someone
 /// else saved it meanwhile (nothing is written then).
-pub async fn update(conn: &mut PgConnection, id: i32, version: i32, d: &NewDirective<'_>) -> sqlx::Result<bool> {
+pub async fn update(
+    conn: &mut PgConnection,
+    id: DirectiveId,
+    version: i32,
+    d: &NewDirective<'_>,
+) -> sqlx::Result<bool> {
     let updated = with_fields!(
         query,
         "UPDATE directives SET number = $1, kind = $2, issuer = $3, issuing_body = $4, issuing_unit_id = $5,
@@ -333,7 +360,7 @@ pub async fn update(conn: &mut PgConnection, id: i32, version: i32, d: &NewDirec
                 updated_at = now(), version = version + 1
          WHERE id = $12 AND version = $13",
         d,
-        id,
+        id as DirectiveId,
         version,
     )
     .execute(&mut *conn)
@@ -342,9 +369,13 @@ pub async fn update(conn: &mut PgConnection, id: i32, version: i32, d: &NewDirec
 }
 
 /// Records that `id` was replaced by `replacement`.
-pub async fn set_replaced_by(conn: &mut PgConnection, id: i32, replacement: i32) -> sqlx::Result<()> {
-    sqlx::query!("UPDATE directives SET replaced_by_id = $2 WHERE id = $1", id, replacement)
-        .execute(&mut *conn)
-        .await?;
+pub async fn set_replaced_by(conn: &mut PgConnection, id: DirectiveId, replacement: DirectiveId) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE directives SET replaced_by_id = $2 WHERE id = $1",
+        id as DirectiveId,
+        replacement as DirectiveId
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }

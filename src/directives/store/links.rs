@@ -3,6 +3,8 @@
 use chrono::NaiveDate;
 use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
 
+use super::DirectiveId;
+
 /// How many levels of "implements" a directive's page follows.
 pub const TREE_MAX_DEPTH: i32 = 10;
 /// How many directives one "implements" list on a page shows.
@@ -12,13 +14,13 @@ pub const TREE_MAX_ROWS: i64 = 200;
 /// reached through (`parent_*`: the directive itself at depth 1).
 #[derive(Debug, Clone, FromRow)]
 pub struct TreeRow {
-    pub id: i32,
+    pub id: DirectiveId,
     pub number: String,
     pub title: String,
     pub issued_on: NaiveDate,
-    pub status: String,
+    pub status: super::DirectiveStatus,
     pub depth: i32,
-    pub parent_id: i32,
+    pub parent_id: DirectiveId,
     pub parent_number: String,
 }
 
@@ -85,7 +87,7 @@ struct WalkRow {
 /// (`UNION` over `(id, depth)` ends on cycles and stays polynomial on dense layers), down to
 /// [`TREE_MAX_DEPTH`] and at most [`TREE_MAX_ROWS`] rows. Each row names one directive it was
 /// reached through, and the rows come back in tree order (depth first, older first).
-pub async fn tree<'e>(executor: impl PgExecutor<'e>, id: i32, up: bool) -> sqlx::Result<Tree> {
+pub async fn tree<'e>(executor: impl PgExecutor<'e>, id: DirectiveId, up: bool) -> sqlx::Result<Tree> {
     // Dynamic: the direction swaps the link's two columns throughout the statement.
     let (from, to) = if up { ("child_id", "parent_id") } else { ("parent_id", "child_id") };
     let sql = format!(
@@ -126,8 +128,8 @@ pub async fn tree<'e>(executor: impl PgExecutor<'e>, id: i32, up: bool) -> sqlx:
 }
 
 /// Puts each row right after the one it was reached through (depth first), siblings by date.
-fn tree_order(root: i32, rows: Vec<TreeRow>) -> Vec<TreeRow> {
-    let mut children: std::collections::HashMap<i32, Vec<TreeRow>> = std::collections::HashMap::new();
+fn tree_order(root: DirectiveId, rows: Vec<TreeRow>) -> Vec<TreeRow> {
+    let mut children: std::collections::HashMap<DirectiveId, Vec<TreeRow>> = std::collections::HashMap::new();
     for row in rows {
         children.entry(row.parent_id).or_default().push(row);
     }
@@ -151,11 +153,11 @@ fn tree_order(root: i32, rows: Vec<TreeRow>) -> Vec<TreeRow> {
 }
 
 /// The numbers of the directives `id` implements directly, oldest first.
-pub async fn implements_direct<'e>(executor: impl PgExecutor<'e>, id: i32) -> sqlx::Result<Vec<String>> {
+pub async fn implements_direct<'e>(executor: impl PgExecutor<'e>, id: DirectiveId) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar!(
         "SELECT d.number FROM directive_links l JOIN directives d ON d.id = l.parent_id
          WHERE l.child_id = $1 ORDER BY d.issued_on, d.id",
-        id,
+        id as DirectiveId,
     )
     .fetch_all(executor)
     .await
@@ -163,27 +165,31 @@ pub async fn implements_direct<'e>(executor: impl PgExecutor<'e>, id: i32) -> sq
 
 /// Which of `candidates` implement `id`, directly or not: linking `id` to them would close a
 /// cycle. The closure is a set of directives (`UNION` over ids), so it ends and stays linear.
-pub async fn implementing_among(pool: &PgPool, id: i32, candidates: &[i32]) -> sqlx::Result<Vec<i32>> {
+pub async fn implementing_among(
+    pool: &PgPool,
+    id: DirectiveId,
+    candidates: &[DirectiveId],
+) -> sqlx::Result<Vec<DirectiveId>> {
     sqlx::query_scalar!(
         r#"WITH RECURSIVE below (id) AS (
              SELECT child_id FROM directive_links WHERE parent_id = $1
              UNION
              SELECT l.child_id FROM below b JOIN directive_links l ON l.parent_id = b.id
          )
-         SELECT id AS "id!" FROM below WHERE id = ANY($2)"#,
-        id,
-        candidates as _,
+         SELECT id AS "id!: DirectiveId" FROM below WHERE id = ANY($2)"#,
+        id as DirectiveId,
+        candidates as &[DirectiveId],
     )
     .fetch_all(pool)
     .await
 }
 
 /// Records that `child` implements `parent` (again: nothing changes).
-pub async fn link(conn: &mut PgConnection, child: i32, parent: i32) -> sqlx::Result<()> {
+pub async fn link(conn: &mut PgConnection, child: DirectiveId, parent: DirectiveId) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO directive_links (child_id, parent_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        child,
-        parent
+        child as DirectiveId,
+        parent as DirectiveId
     )
     .execute(&mut *conn)
     .await?;
@@ -191,8 +197,8 @@ pub async fn link(conn: &mut PgConnection, child: i32, parent: i32) -> sqlx::Res
 }
 
 /// Makes `parents` the directives `id` implements directly, in place of the ones before.
-pub async fn save_links(conn: &mut PgConnection, id: i32, parents: &[i32]) -> sqlx::Result<()> {
-    sqlx::query!("DELETE FROM directive_links WHERE child_id = $1", id).execute(&mut *conn).await?;
+pub async fn save_links(conn: &mut PgConnection, id: DirectiveId, parents: &[DirectiveId]) -> sqlx::Result<()> {
+    sqlx::query!("DELETE FROM directive_links WHERE child_id = $1", id as DirectiveId).execute(&mut *conn).await?;
     for parent in parents {
         link(conn, id, *parent).await?;
     }

@@ -3,20 +3,29 @@
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 
+use super::DirectiveId;
+use crate::vocabulary::vocabulary;
+
+vocabulary! {
+    /// A review milestone's kind (`milestones.kind`, checked by the table).
+    pub enum MilestoneKind: "loại mốc" {
+        /// Sơ kết: an interim review of how a directive is carried out.
+        Interim = "so_ket" => "Sơ kết",
+        /// Tổng kết: the final review.
+        Final = "tong_ket" => "Tổng kết",
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Milestone {
     pub id: i32,
-    pub directive_id: i32,
-    pub kind: String,
+    pub directive_id: DirectiveId,
+    pub kind: MilestoneKind,
     pub due_on: NaiveDate,
     pub description: String,
 }
 
 impl Milestone {
-    pub fn kind_label(&self) -> &'static str {
-        milestone_kind_label(&self.kind)
-    }
-
     pub fn date(&self) -> String {
         crate::format::date(self.due_on)
     }
@@ -26,15 +35,12 @@ impl Milestone {
     }
 }
 
-pub fn milestone_kind_label(kind: &str) -> &'static str {
-    if kind == "tong_ket" { "Tổng kết" } else { "Sơ kết" }
-}
-
-pub async fn milestones(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<Milestone>> {
+pub async fn milestones(pool: &PgPool, directive_id: DirectiveId) -> sqlx::Result<Vec<Milestone>> {
     sqlx::query_as!(
         Milestone,
-        "SELECT id, directive_id, kind, due_on, description FROM milestones WHERE directive_id = $1 ORDER BY due_on, id",
-        directive_id,
+        r#"SELECT id, directive_id AS "directive_id: DirectiveId", kind AS "kind: MilestoneKind", due_on, description
+         FROM milestones WHERE directive_id = $1 ORDER BY due_on, id"#,
+        directive_id as DirectiveId,
     )
     .fetch_all(pool)
     .await
@@ -59,12 +65,13 @@ pub async fn milestones_due(
 ) -> sqlx::Result<Vec<DueMilestone>> {
     // The ltree path is bound as text (`as _`: the macros' check expects PgLTree).
     let rows = sqlx::query!(
-        "SELECT m.id, m.directive_id, m.kind, m.due_on, m.description, d.number, d.title, d.issuing_body
+        r#"SELECT m.id, m.directive_id AS "directive_id: DirectiveId", m.kind AS "kind: MilestoneKind", m.due_on, m.description, d.number,
+                d.title, d.issuing_body
          FROM milestones m JOIN directives d ON d.id = m.directive_id
          LEFT JOIN units u ON u.id = d.issuing_unit_id
          WHERE m.due_on BETWEEN $2 AND $3
            AND ($1::ltree IS NULL OR d.issuing_unit_id IS NULL OR u.path <@ $1::ltree OR u.path @> $1::ltree)
-         ORDER BY m.due_on, d.number",
+         ORDER BY m.due_on, d.number"#,
         path as _,
         from,
         to,
@@ -91,15 +98,15 @@ pub async fn milestones_due(
 /// Saves a milestone and returns its id.
 pub async fn insert_milestone(
     conn: &mut PgConnection,
-    directive_id: i32,
-    kind: &str,
+    directive_id: DirectiveId,
+    kind: MilestoneKind,
     due_on: NaiveDate,
     description: &str,
 ) -> sqlx::Result<i32> {
     sqlx::query_scalar!(
         "INSERT INTO milestones (directive_id, kind, due_on, description) VALUES ($1, $2, $3, $4) RETURNING id",
-        directive_id,
-        kind,
+        directive_id as DirectiveId,
+        kind.as_str(),
         due_on,
         description,
     )

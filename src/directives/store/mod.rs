@@ -50,7 +50,7 @@ impl Child {
 pub async fn delete_child(
     tx: &mut PgConnection,
     child: Child,
-    directive_id: i32,
+    directive_id: DirectiveId,
     id: i32,
 ) -> sqlx::Result<Option<serde_json::Value>> {
     // Dynamic: the table is the child's (three tables of one shape).

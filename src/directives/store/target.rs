@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 
+use super::DirectiveId;
 use crate::directives::Comparator;
 use crate::directives::display::TargetStatus;
 use crate::units::Level;
@@ -62,7 +63,7 @@ impl Target {
     }
 }
 
-pub async fn targets(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<Target>> {
+pub async fn targets(pool: &PgPool, directive_id: DirectiveId) -> sqlx::Result<Vec<Target>> {
     sqlx::query_as!(
         Target,
         r#"SELECT t.id, t.indicator_code, i.name AS "indicator_name?",
@@ -72,7 +73,7 @@ pub async fn targets(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<Targe
                 t.per_unit, t.description
          FROM targets t LEFT JOIN indicators i ON i.code = t.indicator_code LEFT JOIN units u ON u.id = t.scope_unit_id
          WHERE t.directive_id = $1 ORDER BY t.indicator_code, t.scope_level NULLS FIRST, t.id"#,
-        directive_id,
+        directive_id as DirectiveId,
     )
     .fetch_all(pool)
     .await
@@ -100,7 +101,7 @@ pub async fn indicator_exists(pool: &PgPool, code: &str) -> sqlx::Result<bool> {
 /// A target as saved.
 #[derive(Debug, Clone)]
 pub struct NewTarget<'a> {
-    pub directive_id: i32,
+    pub directive_id: DirectiveId,
     pub indicator_code: &'a str,
     pub comparator: Comparator,
     pub value: rust_decimal::Decimal,
@@ -119,7 +120,7 @@ pub async fn insert_target(conn: &mut PgConnection, target: &NewTarget<'_>) -> s
         "INSERT INTO targets (directive_id, indicator_code, comparator, value, value_max, year, deadline,
                               scope_level, scope_unit_id, per_unit, description)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        target.directive_id,
+        target.directive_id as DirectiveId,
         target.indicator_code,
         target.comparator.as_str(),
         target.value,

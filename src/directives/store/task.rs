@@ -5,6 +5,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 
+use super::DirectiveId;
 use crate::units::Level;
 
 /// A task's id (`directive_tasks.id`), never mistaken for a directive's, a report's or a
@@ -31,26 +32,26 @@ pub struct Task {
     pub deadline: Option<NaiveDate>,
 }
 
-pub async fn tasks(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<Task>> {
+pub async fn tasks(pool: &PgPool, directive_id: DirectiveId) -> sqlx::Result<Vec<Task>> {
     sqlx::query_as!(
         Task,
         r#"SELECT id AS "id: TaskId", number, body, assigned_levels AS "assigned_levels: Vec<Level>", deadline
          FROM directive_tasks
          WHERE directive_id = $1 ORDER BY sort_order, id"#,
-        directive_id,
+        directive_id as DirectiveId,
     )
     .fetch_all(pool)
     .await
 }
 
 /// The units named in the tasks of a directive.
-pub async fn task_units(pool: &PgPool, directive_id: i32) -> sqlx::Result<Vec<(TaskId, crate::units::Unit)>> {
+pub async fn task_units(pool: &PgPool, directive_id: DirectiveId) -> sqlx::Result<Vec<(TaskId, crate::units::Unit)>> {
     let rows = sqlx::query!(
-        r#"SELECT tu.task_id AS "task_id: TaskId", u.id, u.code, u.name, u.short_name, u.kind, u.level AS "level: Level", u.parent_id,
-                u.path::text AS "path!", u.valid_from, u.valid_to
+        r#"SELECT tu.task_id AS "task_id: TaskId", u.id, u.code, u.name, u.short_name, u.kind,
+                u.level AS "level: Level", u.parent_id, u.path::text AS "path!", u.valid_from, u.valid_to
          FROM directive_task_units tu JOIN directive_tasks t ON t.id = tu.task_id JOIN units u ON u.id = tu.unit_id
          WHERE t.directive_id = $1 ORDER BY u.name COLLATE vietnamese"#,
-        directive_id,
+        directive_id as DirectiveId,
     )
     .fetch_all(pool)
     .await?;
@@ -92,7 +93,7 @@ pub async fn count_level(pool: &PgPool, root_path: Option<&str>, level: Level, d
 /// A task as saved.
 #[derive(Debug, Clone)]
 pub struct NewTask<'a> {
-    pub directive_id: i32,
+    pub directive_id: DirectiveId,
     pub number: &'a str,
     pub body: &'a str,
     pub assigned_levels: &'a [Level],
@@ -110,7 +111,7 @@ pub async fn insert_task(conn: &mut PgConnection, task: &NewTask<'_>) -> sqlx::R
          VALUES ($1, $2, $3, $4, $5,
                  coalesce($6, (SELECT coalesce(max(sort_order), 0) + 1 FROM directive_tasks WHERE directive_id = $1)))
          RETURNING id AS "id: TaskId""#,
-        task.directive_id,
+        task.directive_id as DirectiveId,
         task.number,
         task.body,
         task.assigned_levels as _,

@@ -101,7 +101,7 @@ impl Figures {
             let into = levels.entry(level).or_default();
             for (key, value) in part {
                 let code = key.split_once('.').map_or(key.as_str(), |(code, _)| code);
-                if flows_only && catalogue.element(code).is_some_and(|e| e.aggregation == "last") {
+                if flows_only && catalogue.element(code).is_some_and(|e| e.is_stock()) {
                     continue;
                 }
                 *into.entry(key.clone()).or_insert(Decimal::ZERO) += value;
@@ -165,7 +165,7 @@ impl Figures {
     }
 
     pub(super) fn element_text(&self, code: &str, value: Decimal, modifier: &str) -> String {
-        let kind = self.catalogue.element(code).map(|e| e.kind()).unwrap_or(ValueType::Decimal);
+        let kind = self.catalogue.element(code).map(|e| e.value_type).unwrap_or(ValueType::Decimal);
         let whole = crate::figures::round(value, 0).to_i64();
         match (modifier, whole) {
             // Billions of đồng as officials write them: "39,48 tỷ đồng", "430 tỷ đồng".

@@ -120,7 +120,7 @@ pub(super) async fn check_rows(
             errors.push(format!("Dòng {line}: không có chỉ tiêu mã “{element_code}” trong danh mục."));
             continue;
         };
-        if !element.reported_at(unit.level) || element.kind() == ValueType::Text {
+        if !element.reported_at(unit.level) || element.value_type == ValueType::Text {
             errors.push(format!(
                 "Dòng {line}: chỉ tiêu {element_code} không thuộc báo cáo của {} ({}).",
                 unit.name,

@@ -128,7 +128,7 @@ pub async fn import(
             continue;
         }
         if let Some(r) = report
-            && !r.status().editable()
+            && !r.status.editable()
         {
             let label = Period::from(quarter).label();
             for row in &changed {
@@ -136,7 +136,7 @@ pub async fn import(
                     "Dòng {}: báo cáo {label} của {} đang ở trạng thái “{}”, không thể nhập đè {} (chỉ nhập được vào báo cáo nháp hoặc bị trả lại).",
                     row.line,
                     unit.name,
-                    r.status().label(),
+                    r.status.label(),
                     row.key
                 ));
             }

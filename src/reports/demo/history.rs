@@ -3,13 +3,14 @@
 
 use super::figures::weight;
 use crate::reports::Quarter;
+use crate::reports::workflow::Status;
 use crate::units::{Level, Unit};
 
 /// How one report's quarter goes: its status at the end of the load, when it was sent, and
 /// whether it was returned once on the way.
 pub(super) struct Plan {
     /// `None`: no report at all (the unit has not even started one).
-    pub(super) status: Option<&'static str>,
+    pub(super) status: Option<Status>,
     /// Days after the due date the report was first sent (negative: before).
     pub(super) sent_after_due: i64,
     pub(super) returned_once: bool,
@@ -41,53 +42,58 @@ pub(super) fn plan_for(unit: &Unit, quarter: Quarter, latest: Latest) -> Plan {
         Latest::Mixed(last) if quarter == last => {
             // The latest quarter is still under way: a mix of states.
             let status = match (w * 10.0) as i64 % 5 {
-                0 => "nhap",
-                1 => "tra_lai",
-                2 | 3 => "da_gui",
-                _ => "da_duyet",
+                0 => Status::Draft,
+                1 => Status::Returned,
+                2 | 3 => Status::Submitted,
+                _ => Status::Accepted,
             };
-            Plan { status: Some(status), sent_after_due, returned_once: status == "tra_lai", remark: RETURN_REMARK }
+            Plan {
+                status: Some(status),
+                sent_after_due,
+                returned_once: status == Status::Returned,
+                remark: RETURN_REMARK,
+            }
         }
         Latest::Present { quarter: last, returned } if quarter == last => {
             let (status, sent_after_due) = if unit.code == returned {
-                (Some("tra_lai"), 1)
+                (Some(Status::Returned), 1)
             } else if unit.level == Level::Province {
                 // The province's own report follows its communes'.
-                (Some("da_gui"), 6)
+                (Some(Status::Submitted), 6)
             } else {
                 match w {
                     w if w < 0.62 => (None, 0),
-                    w if w < 0.72 => (Some("nhap"), 0),
+                    w if w < 0.72 => (Some(Status::Draft), 0),
                     // Sent late, not reviewed yet.
-                    w if w < 0.92 => (Some("da_gui"), 3 + (w * 10.0) as i64 % 7),
-                    _ => (Some("da_duyet"), sent_after_due),
+                    w if w < 0.92 => (Some(Status::Submitted), 3 + (w * 10.0) as i64 % 7),
+                    _ => (Some(Status::Accepted), sent_after_due),
                 }
             };
-            Plan { status, sent_after_due, returned_once: status == Some("tra_lai"), remark: PRESENT_REMARK }
+            Plan { status, sent_after_due, returned_once: status == Some(Status::Returned), remark: PRESENT_REMARK }
         }
-        _ => Plan { status: Some("da_duyet"), sent_after_due, returned_once: w > 1.45, remark: RETURN_REMARK },
+        _ => Plan { status: Some(Status::Accepted), sent_after_due, returned_once: w > 1.45, remark: RETURN_REMARK },
     }
 }
 
 /// One move of a report's history: from, to, the remarks, days after it was first sent.
-pub(super) type Step = (&'static str, &'static str, &'static str, i64);
+pub(super) type Step = (Status, Status, &'static str, i64);
 
 impl Plan {
     /// The moves that brought the report to its status: sent, perhaps returned and sent again,
     /// then accepted (none for a draft).
     pub(super) fn steps(&self) -> Vec<Step> {
-        let status = self.status.unwrap_or("nhap");
+        let status = self.status.unwrap_or(Status::Draft);
         let mut steps: Vec<Step> = Vec::new();
-        if status != "nhap" {
-            steps.push(("nhap", "da_gui", "", 0));
+        if status != Status::Draft {
+            steps.push((Status::Draft, Status::Submitted, "", 0));
             if self.returned_once {
-                steps.push(("da_gui", "tra_lai", self.remark, 1));
-                if status != "tra_lai" {
-                    steps.push(("tra_lai", "da_gui", "", 2));
+                steps.push((Status::Submitted, Status::Returned, self.remark, 1));
+                if status != Status::Returned {
+                    steps.push((Status::Returned, Status::Submitted, "", 2));
                 }
             }
-            if status == "da_duyet" {
-                steps.push(("da_gui", "da_duyet", "", 3));
+            if status == Status::Accepted {
+                steps.push((Status::Submitted, Status::Accepted, "", 3));
             }
         }
         steps

@@ -9,6 +9,7 @@ use sqlx::PgConnection;
 use super::figures::{Figures, TENTHS};
 use super::history::{Latest, Plan, plan_for};
 use super::narrative;
+use crate::reports::workflow::Status;
 use crate::reports::{Calendar, Quarter};
 use crate::units::Unit;
 
@@ -42,7 +43,7 @@ pub(super) async fn insert_reports(
             rows.unit.push(unit.id);
             rows.year.push(quarter.year());
             rows.quarter.push(i16::from(quarter.number()));
-            rows.status.push(status.to_owned());
+            rows.status.push(status.as_str());
             rows.ket_qua.push(narrative::results(unit, quarter));
             rows.sent.push(sent);
             plans.insert((unit.id, quarter), plan);
@@ -62,7 +63,7 @@ pub(super) async fn insert_reports(
         &rows.unit,
         &rows.year,
         &rows.quarter,
-        &rows.status,
+        &rows.status as &[&str],
         &rows.ket_qua,
         narrative::SHORTCOMINGS,
         narrative::DIRECTIONS,
@@ -80,9 +81,9 @@ pub(super) async fn insert_reports(
         let Some(plan) = plans.get(&(unit_id, quarter)) else { continue };
         for (from, to, remarks, day) in plan.steps() {
             events.report.push(report_id);
-            events.actor.push(if to == "da_gui" { actors.sender } else { actors.reviewer }.to_owned());
-            events.from.push(from.to_owned());
-            events.to.push(to.to_owned());
+            events.actor.push(if to == Status::Submitted { actors.sender } else { actors.reviewer }.to_owned());
+            events.from.push(from.as_str());
+            events.to.push(to.as_str());
             events.remarks.push(remarks.to_owned());
             events.at.push(sent + Duration::days(day));
         }
@@ -102,8 +103,8 @@ pub(super) async fn insert_reports(
          SELECT * FROM UNNEST($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])",
         &events.report,
         &events.actor,
-        &events.from,
-        &events.to,
+        &events.from as &[&str],
+        &events.to as &[&str],
         &events.remarks,
         &events.at,
     )
@@ -129,7 +130,7 @@ struct ReportRows {
     unit: Vec<i32>,
     year: Vec<i32>,
     quarter: Vec<i16>,
-    status: Vec<String>,
+    status: Vec<&'static str>,
     ket_qua: Vec<String>,
     sent: Vec<chrono::DateTime<Utc>>,
 }
@@ -138,8 +139,8 @@ struct ReportRows {
 struct EventRows {
     report: Vec<i32>,
     actor: Vec<String>,
-    from: Vec<String>,
-    to: Vec<String>,
+    from: Vec<&'static str>,
+    to: Vec<&'static str>,
     remarks: Vec<String>,
     at: Vec<chrono::DateTime<Utc>>,
 }

@@ -233,11 +233,11 @@ pub(super) async fn form_page(
             label: field.label(),
             unit_of_measure: field.element.unit_of_measure.clone(),
             input: form.inputs.get(&field.key).cloned().unwrap_or_default(),
-            previous: previous.get(&field.key).map(|v| value_text(*v, field.element.kind())).unwrap_or_default(),
+            previous: previous.get(&field.key).map(|v| value_text(*v, field.element.value_type)).unwrap_or_default(),
             error: form.checked.errors.get(&field.key).map(str::to_owned),
             rules,
             remark: form.remarks.get(&field.key).cloned(),
-            is_boolean: field.element.kind() == ValueType::Boolean,
+            is_boolean: field.element.value_type == ValueType::Boolean,
             description: field.element.description.clone(),
             review_remark: extras.review_field_remarks.get(&field.key).cloned().unwrap_or_default(),
         };
@@ -266,7 +266,7 @@ pub(super) async fn form_page(
             }
         })
         .collect();
-    let status = report.map(|r| r.status()).unwrap_or(Status::Draft);
+    let status = report.map(|r| r.status).unwrap_or(Status::Draft);
     let limit = if extras.whole_history { i64::MAX } else { RECENT_EVENTS };
     let (events, events_total) = match report {
         Some(r) => store::recent_events(&state.pool, r.id, limit).await?,
@@ -276,7 +276,7 @@ pub(super) async fn form_page(
     let remarks = events
         .iter()
         .rev()
-        .find(|e| e.to_status == "tra_lai")
+        .find(|e| e.to_status == Status::Returned)
         .map(|e| e.remarks.clone())
         .filter(|_| status == Status::Returned)
         .unwrap_or_default();
@@ -366,7 +366,7 @@ pub(super) async fn stored_state(
     let mut inputs: BTreeMap<String, String> = BTreeMap::new();
     for field in entry::fields(&catalogue, unit.level) {
         if let Some(value) = values.get(&field.key) {
-            inputs.insert(field.key.clone(), value_text(*value, field.element.kind()));
+            inputs.insert(field.key.clone(), value_text(*value, field.element.value_type));
         }
     }
     // What was typed and could not be read stays as typed.
@@ -387,8 +387,8 @@ pub(super) async fn stored_state(
     let (latest, _) = store::recent_events(&state.pool, report.id, 1).await?;
     let remarks = latest
         .iter()
-        .find(|e| e.to_status == "tra_lai")
-        .filter(|_| report.status() == Status::Returned)
+        .find(|e| e.to_status == Status::Returned)
+        .filter(|_| report.status == Status::Returned)
         .map(|e| e.field_remarks.0.clone())
         .unwrap_or_default();
     Ok(FormState { inputs, checked, narrative: report.narrative(), tasks, notes, remarks })

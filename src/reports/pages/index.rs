@@ -42,7 +42,7 @@ pub async fn index(State(state): State<AppState>, layout: Layout, user: CurrentU
             let report = store::find(&state.pool, unit.id, quarter).await?;
             rows.push(IndexRow {
                 href: format!("/reports/{}/{}", unit.code, quarter.code()),
-                status: report.map(|r| r.status()),
+                status: report.map(|r| r.status),
                 due: calendar.due(quarter),
                 period: quarter.into(),
             });

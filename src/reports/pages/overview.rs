@@ -122,7 +122,7 @@ pub async fn overview(
         .into_iter()
         .map(|unit| {
             let row = rows.iter().find(|r| r.unit_id == unit.id);
-            let status = row.and_then(|r| r.status.as_deref()).map(Status::parse);
+            let status = row.and_then(|r| r.status);
             let first = row.and_then(|r| r.first_submitted_at);
             if matches!(status, Some(Status::Submitted | Status::Accepted | Status::Returned)) {
                 submitted += 1;

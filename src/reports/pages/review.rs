@@ -70,7 +70,7 @@ pub async fn review(
         let page = form_page(&state, layout, &user, unit, quarter, Some(&report), form, extras).await?;
         return Err(AppError::conflict_page(page));
     }
-    let transition = match workflow::check_review(&action, report.status(), &remarks) {
+    let transition = match workflow::check_review(&action, report.status, &remarks) {
         Ok(legal) => legal,
         Err(problem) => {
             tx.rollback().await?;

@@ -146,7 +146,7 @@ pub async fn save(
                 }
                 None => (Vec::new(), Vec::new()),
             };
-            let keep_mine = current_report.as_ref().filter(|r| r.status().editable()).map(|r| KeepMine {
+            let keep_mine = current_report.as_ref().filter(|r| r.status.editable()).map(|r| KeepMine {
                 current: r.version,
                 count: replaced.len(),
                 summary: replaced.join("; "),
@@ -186,7 +186,7 @@ pub async fn save(
     // The save refuses a report that is not editable, so a report just saved may be submitted.
     if submit
         && checked.submittable()
-        && let Some(submission) = Move::Submit.check(report.status())
+        && let Some(submission) = Move::Submit.check(report.status)
     {
         let no_remarks = Remarks::default();
         let change = workflow::make_move(&mut tx, (&unit, quarter), &report, submission, &no_remarks, &user).await?;

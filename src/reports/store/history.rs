@@ -59,8 +59,8 @@ pub async fn snapshot(pool: &PgPool, report_id: ReportId, version: i32) -> sqlx:
 pub struct Event {
     pub at: DateTime<Utc>,
     pub actor_name: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
     pub remarks: String,
     pub field_remarks: Json<BTreeMap<String, String>>,
 }
@@ -71,7 +71,7 @@ impl Event {
     }
 
     pub fn to_label(&self) -> &'static str {
-        Status::parse(&self.to_status).label()
+        self.to_status.label()
     }
 }
 
@@ -82,7 +82,7 @@ impl Event {
 pub async fn recent_events(pool: &PgPool, report_id: ReportId, limit: i64) -> sqlx::Result<(Vec<Event>, i64)> {
     let mut latest = sqlx::query_as!(
         Event,
-        r#"SELECT at, actor_name, from_status, to_status, remarks,
+        r#"SELECT at, actor_name, from_status AS "from_status: Status", to_status AS "to_status: Status", remarks,
                   field_remarks AS "field_remarks: Json<BTreeMap<String, String>>"
            FROM report_events WHERE report_id = $1 ORDER BY at DESC, id DESC LIMIT $2"#,
         report_id as ReportId,
@@ -125,7 +125,7 @@ pub async fn transition(
         unit_id: report.unit_id,
         year: report.year,
         quarter: report.quarter,
-        from: report.status(),
+        from: report.status,
         to,
     };
     let rollup = crate::dashboards::rollup::before_move(&mut *tx, rollup_move).await?;
@@ -154,7 +154,7 @@ pub async fn transition(
         reviewed,
         actor.0,
         actor.1,
-        &report.status,
+        report.status.as_str(),
         remarks,
         serde_json::to_value(field_remarks).unwrap_or_default(),
     )
@@ -167,8 +167,11 @@ pub async fn transition(
         // of either basis show; sending a corrected report again does not.
         change.bases = crate::dashboards::cache::Bases::ALL;
     }
-    let snapshot =
-        Snapshot { values: moved.values(), narrative: moved.report.narrative(), status: moved.report.status.clone() };
+    let snapshot = Snapshot {
+        values: moved.values(),
+        narrative: moved.report.narrative(),
+        status: moved.report.status.as_str().to_owned(),
+    };
     record_snapshot(&mut *tx, &moved.report, &snapshot, actor.1).await?;
     Ok(change)
 }

@@ -29,7 +29,7 @@ macro_rules! select_reports {
     (@into $record:ident, [$($with:literal)?], [$rest:literal $(+ $more:literal)*] $(, $arg:expr)*) => {
         sqlx::query_as!(
             $record,
-            $($with +)? r#"SELECT id AS "id!: ReportId", unit_id AS "unit_id!", year AS "year!", quarter AS "quarter!", status AS "status!",
+            $($with +)? r#"SELECT id AS "id!: ReportId", unit_id AS "unit_id!", year AS "year!", quarter AS "quarter!", status AS "status!: Status",
                             version AS "version!", ket_qua AS "ket_qua!", han_che AS "han_che!",
                             nguyen_nhan AS "nguyen_nhan!", phuong_huong AS "phuong_huong!", kien_nghi AS "kien_nghi!",
                             raw_inputs AS "raw_inputs!: Json<BTreeMap<String, String>>",
@@ -121,7 +121,7 @@ struct StoredRow {
     unit_id: i32,
     year: i32,
     quarter: i16,
-    status: String,
+    status: Status,
     version: i32,
     ket_qua: String,
     han_che: String,

@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 
+use super::Status;
 use crate::reports::Quarter;
 
 /// The first time each report of these units for the quarter was submitted, and whether an
@@ -11,7 +12,7 @@ use crate::reports::Quarter;
 #[derive(Debug, Clone)]
 pub struct OverviewRow {
     pub unit_id: i32,
-    pub status: Option<String>,
+    pub status: Option<Status>,
     pub first_submitted_at: Option<DateTime<Utc>>,
     pub reopened: bool,
 }
@@ -21,7 +22,7 @@ impl OverviewRow {
     /// figures are out of the accepted totals until it is accepted again (the roll-ups follow
     /// the status), and the pages say so instead of reading it as "not reported" or "late".
     pub fn is_being_corrected(&self) -> bool {
-        self.reopened && self.status.as_deref() != Some("da_duyet")
+        self.reopened && self.status != Some(Status::Accepted)
     }
 }
 
@@ -30,7 +31,7 @@ pub async fn overview(pool: &PgPool, unit_ids: &[i32], quarter: Quarter) -> sqlx
     // planner may scan report_events for each of them: 51 ms for the country's provinces).
     sqlx::query_as!(
         OverviewRow,
-        r#"SELECT u.id AS "unit_id!", r.status AS "status?",
+        r#"SELECT u.id AS "unit_id!", r.status AS "status?: Status",
                   CASE WHEN r.id IS NOT NULL THEN
                       (SELECT min(e.at) FROM report_events e WHERE e.report_id = r.id AND e.to_status = 'da_gui')
                   END AS first_submitted_at,

@@ -27,7 +27,7 @@ pub struct Report {
     pub unit_id: i32,
     pub year: i32,
     pub quarter: i16,
-    pub status: String,
+    pub status: Status,
     pub version: i32,
     pub ket_qua: String,
     pub han_che: String,
@@ -42,10 +42,6 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn status(&self) -> Status {
-        Status::parse(&self.status)
-    }
-
     pub fn narrative(&self) -> Narrative {
         Narrative {
             ket_qua: self.ket_qua.clone(),
@@ -73,9 +69,10 @@ pub async fn find(pool: &PgPool, unit_id: i32, quarter: Quarter) -> sqlx::Result
 /// `tra_lai`, `da_duyet` — those with no report are absent), for the metrics endpoint. One scan
 /// of `reports`: call it every few seconds at most.
 pub async fn count_by_status(pool: &PgPool) -> sqlx::Result<Vec<(Status, i64)>> {
-    let rows =
-        sqlx::query!(r#"SELECT status, count(*) AS "count!" FROM reports GROUP BY status"#).fetch_all(pool).await?;
-    Ok(rows.into_iter().map(|row| (Status::parse(&row.status), row.count)).collect())
+    let rows = sqlx::query!(r#"SELECT status AS "status: Status", count(*) AS "count!" FROM reports GROUP BY status"#)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(|row| (row.status, row.count)).collect())
 }
 
 /// The stored values by field key (`CODE` or `CODE.ORG`).

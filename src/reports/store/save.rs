@@ -209,8 +209,8 @@ pub async fn save_many_with_values(
             Some(stored) if stored.report.version != save.expected_version || !seen.insert(stored.report.id) => {
                 return Err(refused(SaveError::Stale { current: stored.report.version }));
             }
-            Some(stored) if !stored.report.status().editable() => {
-                return Err(refused(SaveError::Locked(stored.report.status())));
+            Some(stored) if !stored.report.status.editable() => {
+                return Err(refused(SaveError::Locked(stored.report.status)));
             }
             Some(stored) => stored,
         };
@@ -288,7 +288,7 @@ pub async fn save_many_with_values(
         let snapshot = Snapshot {
             values: values.clone(),
             narrative: narrative.clone().unwrap_or_else(|| stored.report.narrative()),
-            status: stored.report.status.clone(),
+            status: stored.report.status.as_str().to_owned(),
         };
         versions.push(stored.report.version + 1);
         snapshots.push(serde_json::to_value(&snapshot).unwrap_or_default());
