@@ -288,7 +288,6 @@ async fn put(
         narrative: body.narrative.clone(),
         rule_notes: None,
         tasks: None,
-        replace_all: false,
     };
     let mut tx = state.pool.begin().await?;
     let save = DraftSave { unit: &unit, quarter, expected_version: body.version, draft: &draft, origin: Origin::Api };

@@ -153,7 +153,6 @@ pub async fn import(
         .map(|plan| Draft {
             values: plan.changed.iter().map(|r| (r.key.clone(), r.value)).collect(),
             raw_inputs: plan.changed.iter().map(|r| (r.key.clone(), r.typed.clone())).collect(),
-            replace_all: false,
             ..Draft::default()
         })
         .collect();

@@ -15,7 +15,7 @@ use crate::directives::TaskId;
 use crate::error::{AppError, AppResult};
 use crate::format;
 use crate::reports::entry::{self, Checked, Input};
-use crate::reports::store::{self, Event, Narrative};
+use crate::reports::store::{self, Event, Narrative, TaskState};
 use crate::reports::workflow::Status;
 use crate::reports::{Period, Quarter, ReportAddress, permissions};
 use crate::units::Unit;
@@ -118,12 +118,9 @@ pub struct TaskView {
     pub number: String,
     pub body: String,
     pub deadline: Option<NaiveDate>,
-    pub status: String,
+    pub status: TaskState,
     pub note: String,
 }
-
-pub const TASK_STATES: [(&str, &str); 3] =
-    [("chua_trien_khai", "Chưa triển khai"), ("dang_thuc_hien", "Đang thực hiện"), ("hoan_thanh", "Hoàn thành")];
 
 #[derive(Template)]
 #[template(path = "reports/form.html")]
@@ -168,7 +165,7 @@ pub(super) struct FormState {
     pub(super) inputs: BTreeMap<String, String>,
     pub(super) checked: Checked,
     pub(super) narrative: Narrative,
-    pub(super) tasks: BTreeMap<TaskId, (String, String)>,
+    pub(super) tasks: BTreeMap<TaskId, (Option<TaskState>, String)>,
     pub(super) notes: BTreeMap<String, String>,
     pub(super) remarks: BTreeMap<String, String>,
 }
@@ -261,7 +258,7 @@ pub(super) async fn form_page(
                 number: task.number,
                 body: task.body,
                 deadline: task.deadline,
-                status: if status.is_empty() { "chua_trien_khai".to_owned() } else { status },
+                status: status.unwrap_or(TaskState::NotStarted),
                 note,
             }
         })
@@ -294,7 +291,7 @@ pub(super) async fn form_page(
         sections,
         narrative: form.narrative,
         tasks,
-        task_states: TASK_STATES,
+        task_states: TaskState::CHOICES,
         events_shown: events.len() as i64,
         events_hidden: events_total - events.len() as i64,
         events,
@@ -381,7 +378,7 @@ pub(super) async fn stored_state(
     let tasks = store::task_progress(&state.pool, report.id)
         .await?
         .into_iter()
-        .map(|t| (t.task_id, (t.status, t.note)))
+        .map(|t| (t.task_id, (Some(t.status), t.note)))
         .collect();
     // A returned report's latest transition is its return.
     let (latest, _) = store::recent_events(&state.pool, report.id, 1).await?;

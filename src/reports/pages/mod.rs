@@ -9,7 +9,7 @@ mod overview;
 mod review;
 mod save;
 
-pub use form::{KeepMine, KeptView, RowView, RuleView, SectionView, TASK_STATES, TaskView, show};
+pub use form::{KeepMine, KeptView, RowView, RuleView, SectionView, TaskView, show};
 pub use index::{IndexRow, index};
 pub use overview::{OverviewGroup, OverviewQuery, OverviewRow, overview};
 pub use review::review;

@@ -14,7 +14,7 @@ use crate::directives::TaskId;
 use crate::error::{AppError, AppResult};
 use crate::reports::changes::{describe_changes, describe_overwrites};
 use crate::reports::entry::{self, Checked, Input};
-use crate::reports::store::{self, Draft, Narrative, SaveError};
+use crate::reports::store::{self, Draft, Narrative, SaveError, TaskState};
 use crate::reports::workflow::{self, Author, DraftSave, Move, Origin, Remarks};
 use crate::reports::{ReportAddress, permissions};
 use crate::web::{AppState, Flash, Layout};
@@ -23,7 +23,7 @@ use crate::web::{AppState, Flash, Layout};
 struct Posted {
     inputs: BTreeMap<String, String>,
     narrative: Narrative,
-    tasks: BTreeMap<TaskId, (String, String)>,
+    tasks: BTreeMap<TaskId, (Option<TaskState>, String)>,
     notes: BTreeMap<String, String>,
 }
 
@@ -32,7 +32,7 @@ struct Posted {
 fn read_form(fields: &[(String, String)]) -> Posted {
     let mut inputs = BTreeMap::new();
     let mut narrative = Narrative::default();
-    let mut tasks: BTreeMap<TaskId, (String, String)> = BTreeMap::new();
+    let mut tasks: BTreeMap<TaskId, (Option<TaskState>, String)> = BTreeMap::new();
     let mut notes = BTreeMap::new();
     for (name, value) in fields {
         if let Some(key) = name.strip_prefix("v.") {
@@ -47,7 +47,7 @@ fn read_form(fields: &[(String, String)]) -> Posted {
             {
                 let entry = tasks.entry(id).or_default();
                 match part {
-                    "status" if super::form::TASK_STATES.iter().any(|(s, _)| s == value) => entry.0 = value.clone(),
+                    "status" => entry.0 = value.parse().ok(),
                     "note" => entry.1 = value.trim().to_owned(),
                     _ => {}
                 }
@@ -96,7 +96,8 @@ pub async fn save(
         .into_iter()
         .map(|t| t.task_id)
         .collect();
-    let tasks: BTreeMap<TaskId, (String, String)> = tasks.into_iter().filter(|(id, _)| assigned.contains(id)).collect();
+    let tasks: BTreeMap<TaskId, (Option<TaskState>, String)> =
+        tasks.into_iter().filter(|(id, _)| assigned.contains(id)).collect();
     let draft = Draft {
         values: checked.values.clone(),
         cleared: shown.iter().filter(|(_, v)| v.trim().is_empty()).map(|(k, _)| (*k).clone()).collect(),
@@ -107,10 +108,7 @@ pub async fn save(
             .collect(),
         narrative: Some(narrative.clone()),
         rule_notes: Some(notes.clone()),
-        tasks: Some(
-            tasks.iter().filter(|(_, (s, _))| !s.is_empty()).map(|(id, (s, n))| (*id, s.clone(), n.clone())).collect(),
-        ),
-        replace_all: false,
+        tasks: Some(tasks.iter().filter_map(|(id, (s, n))| Some((*id, (*s)?, n.clone()))).collect()),
     };
     let typed_state = |checked: Checked| FormState {
         inputs: typed.clone(),

@@ -80,7 +80,7 @@ pub use history::{Event, Snapshot, recent_events, snapshot, transition};
 pub use narrative::Narrative;
 pub use overview::{OverviewRow, days_late, overview};
 pub use report::{
-    Names, Report, ReportId, TaskProgress, by_id, count_by_status, find, find_for_update, find_many, names,
+    Names, Report, ReportId, TaskProgress, TaskState, by_id, count_by_status, find, find_for_update, find_many, names,
     task_progress, values, values_many,
 };
 pub use save::{BatchError, Draft, Save, SaveError, Saved, save, save_many, save_many_with_values};

@@ -11,6 +11,7 @@ use sqlx::{PgConnection, PgPool};
 use super::{Key, Narrative, Status, field_key, key_columns};
 use crate::directives::TaskId;
 use crate::reports::Quarter;
+use crate::vocabulary::vocabulary;
 
 /// A report's id (`reports.id`), never mistaken for a unit's, a task's or a version: the
 /// statements read it with a type override (`id AS "id!: ReportId"`) and bind it as
@@ -144,17 +145,28 @@ pub async fn names(pool: &PgPool) -> sqlx::Result<Names> {
     })
 }
 
+vocabulary! {
+    /// How far a unit has carried out a directive's task, as its quarterly report says
+    /// (`report_task_progress.status`, checked by the table).
+    pub enum TaskState: "tình trạng nhiệm vụ" {
+        NotStarted = "chua_trien_khai" => "Chưa triển khai",
+        InProgress = "dang_thuc_hien" => "Đang thực hiện",
+        Done = "hoan_thanh" => "Hoàn thành",
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TaskProgress {
     pub task_id: TaskId,
-    pub status: String,
+    pub status: TaskState,
     pub note: String,
 }
 
 pub async fn task_progress(pool: &PgPool, report_id: ReportId) -> sqlx::Result<Vec<TaskProgress>> {
     sqlx::query_as!(
         TaskProgress,
-        r#"SELECT task_id AS "task_id: TaskId", status, note FROM report_task_progress WHERE report_id = $1"#,
+        r#"SELECT task_id AS "task_id: TaskId", status AS "status: TaskState", note
+           FROM report_task_progress WHERE report_id = $1"#,
         report_id as ReportId
     )
     .fetch_all(pool)

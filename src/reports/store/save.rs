@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use sqlx::types::Json;
 
-use super::{Key, Narrative, Report, ReportId, Snapshot, Status, Stored, StoredRow, key_columns};
+use super::{Key, Narrative, Report, ReportId, Snapshot, Status, Stored, StoredRow, TaskState, key_columns};
 use crate::directives::TaskId;
 use crate::reports::Quarter;
 
@@ -53,10 +53,7 @@ pub struct Draft {
     pub narrative: Option<Narrative>,
     pub rule_notes: Option<BTreeMap<String, String>>,
     /// Progress on tasks: the caller passes only tasks assigned to the report's unit.
-    pub tasks: Option<Vec<(TaskId, String, String)>>,
-    /// No effect: a save never removes keys it does not name (see above). Kept so that
-    /// existing callers still compile.
-    pub replace_all: bool,
+    pub tasks: Option<Vec<(TaskId, TaskState, String)>>,
 }
 
 impl Draft {
