@@ -137,7 +137,9 @@ pub async fn update<R: Row>(tx: &mut PgConnection, row: &R) -> sqlx::Result<bool
 
 /// Implements [`Row`] for a record type with its three statements, each a literal that `query!`
 /// checks at compile time: `select` takes the code; `insert` binds the code, then `fields` in
-/// order ($2, $3, …); `update` binds the code, the same `fields`, and last the version read.
+/// order ($2, $3, …); `update` binds the code, the same `fields`, and last the version read. A
+/// field of a vocabulary is named with its type (`severity as Severity`), which the statements'
+/// check then expects.
 macro_rules! row {
     (
         $record:ident, $entity:literal, fields: [$($field:ident $(as $ty:ty)?),+ $(,)?],
@@ -225,7 +227,8 @@ pub async fn elements(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<Element
     sqlx::query_as!(
         ElementRecord,
         r#"SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type AS "value_type: ValueType",
-                e.aggregation AS "aggregation: Aggregation", e.by_organisation, e.levels AS "levels: Vec<Level>", e.description, e.sort_order, e.active, e.version
+                e.aggregation AS "aggregation: Aggregation", e.by_organisation, e.levels AS "levels: Vec<Level>",
+                e.description, e.sort_order, e.active, e.version
          FROM data_elements e JOIN report_sections s ON s.code = e.section_code
          ORDER BY s.sort_order, s.code, e.sort_order, e.code"#
     )
@@ -254,7 +257,8 @@ impl Row for ElementRecord {
         sqlx::query_as!(
             ElementRecord,
             r#"SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type AS "value_type: ValueType",
-                    e.aggregation AS "aggregation: Aggregation", e.by_organisation, e.levels AS "levels: Vec<Level>", e.description, e.sort_order, e.active, e.version
+                    e.aggregation AS "aggregation: Aggregation", e.by_organisation, e.levels AS "levels: Vec<Level>",
+                    e.description, e.sort_order, e.active, e.version
              FROM data_elements e WHERE e.code = $1"#,
             code,
         )

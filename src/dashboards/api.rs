@@ -42,6 +42,7 @@ use crate::catalogue::{Catalogue, Indicator};
 use crate::error::AppResult;
 use crate::replica::routing::ReadPool;
 use crate::reports::Period;
+use crate::reports::store::Status;
 use crate::units::{self, Unit};
 use crate::web::AppState;
 
@@ -161,7 +162,7 @@ pub async fn aggregates(
     let ids: Vec<i32> = children.iter().map(|u| u.id).collect();
     let overview = crate::reports::store::overview(view.pool(), &ids, quarter).await?;
     let submitted = overview.iter().filter(|r| r.first_submitted_at.is_some()).count();
-    let accepted = overview.iter().filter(|r| r.status == Some(crate::reports::store::Status::Accepted)).count();
+    let accepted = overview.iter().filter(|r| r.status == Some(Status::Accepted)).count();
     let empty = Totals::new();
     let children_json: Vec<serde_json::Value> = children
         .iter()

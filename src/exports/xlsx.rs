@@ -13,6 +13,7 @@ use crate::catalogue::Indicator;
 use crate::dashboards::aggregate::{self, Totals};
 use crate::directives::targets::Attainment;
 use crate::figures::to_f64;
+use crate::reports::store::Status;
 use crate::units::Unit;
 
 /// One stored value with where it came from.
@@ -25,7 +26,7 @@ pub struct RawValue {
     pub element_code: String,
     pub organisation_code: String,
     pub value: Decimal,
-    pub status: crate::reports::store::Status,
+    pub status: Status,
 }
 
 impl RawValue {
@@ -43,7 +44,7 @@ pub async fn raw_values(pool: &PgPool, unit: &Unit, year: i32) -> sqlx::Result<V
         r#"WITH u AS (SELECT id, code, name, row_number() OVER (ORDER BY path) AS rank
                     FROM units WHERE path <@ $1::ltree)
          SELECT u.code AS "unit_code!", u.name AS "unit_name!", r.year, r.quarter, v.element_code, v.organisation_code,
-                v.value, r.status AS "status: crate::reports::store::Status"
+                v.value, r.status AS "status: Status"
          FROM u JOIN reports r ON r.unit_id = u.id JOIN report_values v ON v.report_id = r.id
          WHERE r.year = $2 AND r.status = 'da_duyet'
          ORDER BY u.rank, r.quarter, v.element_code COLLATE "C", v.organisation_code COLLATE "C""#,

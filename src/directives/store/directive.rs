@@ -126,7 +126,9 @@ pub async fn by_id<'e>(executor: impl PgExecutor<'e>, id: DirectiveId) -> sqlx::
     sqlx::query_as!(
         Directive,
         r#"SELECT d.id AS "id: DirectiveId", d.number, d.kind, d.issuer, d.issuing_body, d.issuing_unit_id,
-                d.issued_on, d.title, d.status AS "status: DirectiveStatus", d.replaced_by_id AS "replaced_by_id: DirectiveId", r.number AS "replaced_by_number?", d.number_is_assumed, d.version,
+                d.issued_on, d.title, d.status AS "status: DirectiveStatus",
+                d.replaced_by_id AS "replaced_by_id: DirectiveId", r.number AS "replaced_by_number?",
+                d.number_is_assumed, d.version,
                 u.code AS "unit_code?", u.name AS "unit_name?", u.path::text AS unit_path,
                 u.parent_id AS "unit_parent_id?", u.valid_from AS unit_valid_from, u.valid_to AS unit_valid_to,
                 d.body
@@ -199,7 +201,9 @@ pub async fn search(pool: &PgPool, filter: &SearchFilter<'_>, limit: i64) -> sql
              ORDER BY by_number DESC, d.issued_on DESC, d.id DESC LIMIT $6
          )
          SELECT d.id AS "id: DirectiveId", d.number, d.kind, d.issuer, d.issuing_body, d.issuing_unit_id,
-                d.issued_on, d.title, d.status AS "status: DirectiveStatus", d.replaced_by_id AS "replaced_by_id: DirectiveId", r.number AS "replaced_by_number?", d.number_is_assumed, d.version,
+                d.issued_on, d.title, d.status AS "status: DirectiveStatus",
+                d.replaced_by_id AS "replaced_by_id: DirectiveId", r.number AS "replaced_by_number?",
+                d.number_is_assumed, d.version,
                 u.code AS "unit_code?", u.name AS "unit_name?", u.path::text AS unit_path,
                 u.parent_id AS "unit_parent_id?", u.valid_from AS unit_valid_from, u.valid_to AS unit_valid_to,
                 left(d.body, $7 + 1) AS "body_head!",

@@ -65,8 +65,8 @@ pub async fn milestones_due(
 ) -> sqlx::Result<Vec<DueMilestone>> {
     // The ltree path is bound as text (`as _`: the macros' check expects PgLTree).
     let rows = sqlx::query!(
-        r#"SELECT m.id, m.directive_id AS "directive_id: DirectiveId", m.kind AS "kind: MilestoneKind", m.due_on, m.description, d.number,
-                d.title, d.issuing_body
+        r#"SELECT m.id, m.directive_id AS "directive_id: DirectiveId", m.kind AS "kind: MilestoneKind", m.due_on,
+                m.description, d.number, d.title, d.issuing_body
          FROM milestones m JOIN directives d ON d.id = m.directive_id
          LEFT JOIN units u ON u.id = d.issuing_unit_id
          WHERE m.due_on BETWEEN $2 AND $3

@@ -29,8 +29,8 @@ macro_rules! select_reports {
     (@into $record:ident, [$($with:literal)?], [$rest:literal $(+ $more:literal)*] $(, $arg:expr)*) => {
         sqlx::query_as!(
             $record,
-            $($with +)? r#"SELECT id AS "id!: ReportId", unit_id AS "unit_id!", year AS "year!", quarter AS "quarter!", status AS "status!: Status",
-                            version AS "version!", ket_qua AS "ket_qua!", han_che AS "han_che!",
+            $($with +)? r#"SELECT id AS "id!: ReportId", unit_id AS "unit_id!", year AS "year!", quarter AS "quarter!",
+                            status AS "status!: Status", version AS "version!", ket_qua AS "ket_qua!", han_che AS "han_che!",
                             nguyen_nhan AS "nguyen_nhan!", phuong_huong AS "phuong_huong!", kien_nghi AS "kien_nghi!",
                             raw_inputs AS "raw_inputs!: Json<BTreeMap<String, String>>",
                             rule_notes AS "rule_notes!: Json<BTreeMap<String, String>>",
