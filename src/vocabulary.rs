@@ -134,6 +134,29 @@ macro_rules! vocabulary {
 
 pub(crate) use vocabulary;
 
+/// Declares the id of one table's rows (`reports.id`, `directives.id`, …) as its own type over
+/// `i32`, so that ids of different tables cannot be mixed up: statements read it with a type
+/// override (`id AS "id: ReportId"`) and bind it `as ReportId`; serde reads and writes its
+/// number, `Display` writes it (addresses, form field names).
+macro_rules! id {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, sqlx::Type,
+        )]
+        #[sqlx(transparent)]
+        $vis struct $name(pub i32);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+pub(crate) use id;
+
 #[cfg(test)]
 mod tests {
     vocabulary! {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use sqlx::{PgExecutor, PgPool};
 
 use super::edit::{Entity, Paths, paths};
-use super::forms::{FieldErrors, checked, new_or_existing_code, required, sort_order};
+use super::forms::{FieldErrors, checked, choice, new_or_existing_code, required, sort_order};
 use super::store::{self, ElementRecord, SectionRecord};
 use super::{Aggregation, ValueType};
 use crate::units::Level;
@@ -147,15 +147,16 @@ impl Entity for Elements {
         }
         let unit_of_measure =
             required(errors, "unit_of_measure", &form.unit_of_measure, "Nhập đơn vị tính, ví dụ người, cuộc, đơn.");
-        // On a refusal the record is not saved: the first choice stands in for the missing one.
-        let value_type = form.value_type.parse().unwrap_or_else(|_| {
-            errors.add("value_type", "Chọn kiểu giá trị.");
-            ValueType::Integer
-        });
-        let aggregation = form.aggregation.parse().unwrap_or_else(|_| {
-            errors.add("aggregation", "Chọn cách tổng hợp: cộng dồn (luồng) hoặc số cuối kỳ (tồn).");
-            Aggregation::Sum
-        });
+        let value_type =
+            choice(errors, "value_type", &form.value_type, &ValueType::ALL, ValueType::as_str, "Chọn kiểu giá trị.");
+        let aggregation = choice(
+            errors,
+            "aggregation",
+            &form.aggregation,
+            &Aggregation::ALL,
+            Aggregation::as_str,
+            "Chọn cách tổng hợp: cộng dồn (luồng) hoặc số cuối kỳ (tồn).",
+        );
         let levels: Vec<Level> = Level::ALL.into_iter().filter(|l| form.has_level(l)).collect();
         if levels.is_empty() {
             errors.add("levels", "Chọn ít nhất một cấp báo cáo số liệu này.");

@@ -73,6 +73,23 @@ pub fn required(errors: &mut FieldErrors, field: &'static str, value: &str, mess
     value.to_owned()
 }
 
+/// The one of `choices` (a vocabulary's, with its `as_str`) whose word was posted, with `message`
+/// next to the field when it is none of them. The record is not saved then, so the first choice
+/// stands in for the missing one (`choices` is a vocabulary's `ALL`: never empty).
+pub fn choice<T: Copy>(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    word: &str,
+    choices: &[T],
+    as_str: fn(T) -> &'static str,
+    message: &str,
+) -> T {
+    choices.iter().copied().find(|c| as_str(*c) == word).unwrap_or_else(|| {
+        errors.add(field, message);
+        choices[0]
+    })
+}
+
 /// The code of a new row (checked, upper-cased), or the row's own when editing: a code never
 /// changes once created.
 pub fn new_or_existing_code(errors: &mut FieldErrors, existing: Option<&str>, typed: &str, max_len: usize) -> String {

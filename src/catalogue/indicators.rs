@@ -11,7 +11,7 @@ use super::Indicator;
 use super::IndicatorDisplay;
 use super::edit::{Entity, Paths, paths};
 use super::forms::{
-    FieldErrors, check_expression, new_or_existing_code, parse_decimal, parse_integer, required, show_number,
+    FieldErrors, check_expression, choice, new_or_existing_code, parse_decimal, parse_integer, required, show_number,
     sort_order,
 };
 use super::store;
@@ -141,11 +141,14 @@ impl Entity for Indicators {
         if decimals.is_none() {
             errors.add("decimals", "Số chữ số thập phân từ 0 đến 6.");
         }
-        // On a refusal the record is not saved: the first choice stands in for the missing one.
-        let display = form.display.parse().unwrap_or_else(|_| {
-            errors.add("display", "Chọn cách hiển thị.");
-            IndicatorDisplay::Value
-        });
+        let display = choice(
+            errors,
+            "display",
+            &form.display,
+            &IndicatorDisplay::ALL,
+            IndicatorDisplay::as_str,
+            "Chọn cách hiển thị.",
+        );
         if display == IndicatorDisplay::Ratio && form.denominator.trim().is_empty() {
             errors.add("denominator", "Cách hiển thị “tỷ số” cần mẫu số.");
         }

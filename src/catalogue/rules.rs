@@ -8,7 +8,7 @@ use sqlx::{PgExecutor, PgPool};
 
 use super::Severity;
 use super::edit::{Entity, Paths, paths};
-use super::forms::{FieldErrors, check_expression, checked, new_or_existing_code, required};
+use super::forms::{FieldErrors, check_expression, checked, choice, new_or_existing_code, required};
 use super::store::{self, OPERATORS, RuleRecord};
 use crate::directives::Comparator;
 use crate::web::Layout;
@@ -99,11 +99,7 @@ impl Entity for Rules {
     fn check(form: &RuleForm, code: Option<&str>, known: &Vec<String>, errors: &mut FieldErrors) -> RuleRecord {
         let code = new_or_existing_code(errors, code, &form.code, 64);
         let left_expr = check_expression(errors, "left_expr", &form.left_expr, known).unwrap_or_default();
-        // On a refusal the record is not saved: the first choice stands in for the missing one.
-        let operator = OPERATORS.into_iter().find(|o| o.as_str() == form.operator).unwrap_or_else(|| {
-            errors.add("operator", "Chọn phép so sánh.");
-            OPERATORS[0]
-        });
+        let operator = choice(errors, "operator", &form.operator, &OPERATORS, Comparator::as_str, "Chọn phép so sánh.");
         let right_expr = check_expression(errors, "right_expr", &form.right_expr, known).unwrap_or_default();
         let message = required(
             errors,
@@ -111,10 +107,14 @@ impl Entity for Rules {
             &form.message,
             "Nhập thông báo cho người nhập liệu, ví dụ “Số đơn đã giải quyết không được lớn hơn số đơn tiếp nhận”.",
         );
-        let severity = form.severity.parse().unwrap_or_else(|_| {
-            errors.add("severity", "Chọn mức độ: lỗi hoặc cảnh báo.");
-            Severity::Error
-        });
+        let severity = choice(
+            errors,
+            "severity",
+            &form.severity,
+            &Severity::ALL,
+            Severity::as_str,
+            "Chọn mức độ: lỗi hoặc cảnh báo.",
+        );
         RuleRecord {
             code,
             left_expr,

@@ -1,29 +1,18 @@
 //! Directives themselves: reading one, searching them, finding one by number, saving one.
 
-use std::fmt;
-
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use crate::directives::number::{NumberQuery, issuer_name, kind_name};
-use crate::vocabulary::vocabulary;
+use crate::vocabulary::{id, vocabulary};
 
 // `by_id` and `search` read the same head columns (every column but the text, which only a
 // directive's own page and form need) from the same joins; the macros take literals only.
 
-/// A directive's id (`directives.id`), never mistaken for a task's, a target's or a unit's: the
-/// statements read it with a type override (`d.id AS "id: DirectiveId"`) and bind it as
-/// `id as DirectiveId`. Written as its number in addresses (`/chi-dao/7`).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, sqlx::Type,
-)]
-#[sqlx(transparent)]
-pub struct DirectiveId(pub i32);
-
-impl fmt::Display for DirectiveId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+id! {
+    /// A directive's id (`directives.id`), never mistaken for a task's, a target's or a unit's.
+    /// Written as its number in addresses (`/directives/7`).
+    pub struct DirectiveId;
 }
 
 #[derive(Debug, Clone)]

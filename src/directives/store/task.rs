@@ -1,26 +1,16 @@
 //! A directive's tasks (nhiệm vụ) and the units they name.
 
-use std::fmt;
-
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 
 use super::DirectiveId;
 use crate::units::Level;
+use crate::vocabulary::id;
 
-/// A task's id (`directive_tasks.id`), never mistaken for a directive's, a report's or a
-/// unit's: the statements read it with a type override (`id AS "id: TaskId"`) and bind it as
-/// `task_id as TaskId`. Written as its number (the report form's field names, `task.7.status`).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, sqlx::Type,
-)]
-#[sqlx(transparent)]
-pub struct TaskId(pub i32);
-
-impl fmt::Display for TaskId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+id! {
+    /// A task's id (`directive_tasks.id`), never mistaken for a directive's, a report's or a
+    /// unit's. Written as its number in the report form's field names (`task.7.status`).
+    pub struct TaskId;
 }
 
 #[derive(Debug, Clone)]

@@ -11,16 +11,12 @@ use sqlx::{PgConnection, PgPool};
 use super::{Key, Narrative, Status, field_key, key_columns};
 use crate::directives::TaskId;
 use crate::reports::Quarter;
-use crate::vocabulary::vocabulary;
+use crate::vocabulary::{id, vocabulary};
 
-/// A report's id (`reports.id`), never mistaken for a unit's, a task's or a version: the
-/// statements read it with a type override (`id AS "id!: ReportId"`) and bind it as
-/// `report_id as ReportId`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, sqlx::Type,
-)]
-#[sqlx(transparent)]
-pub struct ReportId(pub i32);
+id! {
+    /// A report's id (`reports.id`), never mistaken for a unit's, a task's or a version.
+    pub struct ReportId;
+}
 
 #[derive(Debug, Clone)]
 pub struct Report {
