@@ -93,7 +93,7 @@ async fn load_accounts(tx: &mut sqlx::PgConnection) -> anyhow::Result<()> {
              ON CONFLICT (username) DO NOTHING RETURNING id",
             account.username,
             account.full_name,
-            unit_id,
+            unit_id as Option<crate::units::UnitId>,
             &roles,
             hash,
         )

@@ -93,13 +93,9 @@ async fn home(State(state): State<AppState>, mut layout: Layout, user: CurrentUs
             ));
         }
         if user.has(Role::Reviewer) {
-            let waiting: i64 = sqlx::query_scalar!(
-                r#"SELECT count(*) AS "count!" FROM reports r JOIN units u ON u.id = r.unit_id
-                 WHERE u.parent_id = $1 AND r.status = 'da_gui'"#,
-                own.id,
-            )
-            .fetch_one(&state.pool)
-            .await?;
+            let waiting =
+                crate::reports::store::count_below(&state.pool, own.id, crate::reports::workflow::Status::Submitted)
+                    .await?;
             awaiting_review = Some((waiting, format!("/reviews?period={}", period.code())));
         }
     }

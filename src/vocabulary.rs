@@ -137,7 +137,8 @@ pub(crate) use vocabulary;
 /// Declares the id of one table's rows (`reports.id`, `directives.id`, …) as its own type over
 /// `i32`, so that ids of different tables cannot be mixed up: statements read it with a type
 /// override (`id AS "id: ReportId"`) and bind it `as ReportId`; serde reads and writes its
-/// number, `Display` writes it (addresses, form field names).
+/// number, `Display` writes it (addresses, form field names). `From<i32>` serves
+/// `query_as!`, which converts each column with `.into()` into its field.
 macro_rules! id {
     ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
         $(#[$meta])*
@@ -150,6 +151,12 @@ macro_rules! id {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 self.0.fmt(f)
+            }
+        }
+
+        impl From<i32> for $name {
+            fn from(id: i32) -> Self {
+                $name(id)
             }
         }
     };

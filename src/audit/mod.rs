@@ -19,7 +19,7 @@ use crate::web::{AppState, Layout, render};
 /// Who did it, as the log records it.
 #[derive(Debug, Clone, Default)]
 pub struct Actor {
-    pub user_id: Option<i32>,
+    pub user_id: Option<crate::auth::UserId>,
     pub name: String,
     pub client: String,
 }
@@ -39,7 +39,7 @@ pub struct Entry<'a> {
     pub action: &'a str,
     pub entity: &'a str,
     pub entity_id: String,
-    pub unit_id: Option<i32>,
+    pub unit_id: Option<crate::units::UnitId>,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
 }
@@ -48,12 +48,12 @@ pub async fn record<'e>(executor: impl PgExecutor<'e>, actor: &Actor, entry: Ent
     sqlx::query!(
         "INSERT INTO audit_log (actor_id, actor_name, action, entity, entity_id, unit_id, before, after, client)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        actor.user_id,
+        actor.user_id as Option<crate::auth::UserId>,
         &actor.name,
         entry.action,
         entry.entity,
         &entry.entity_id,
-        entry.unit_id,
+        entry.unit_id as Option<crate::units::UnitId>,
         entry.before,
         entry.after,
         &actor.client,
@@ -72,7 +72,7 @@ pub async fn record_many<'e>(executor: impl PgExecutor<'e>, actor: &Actor, entri
     let actions: Vec<&str> = entries.iter().map(|e| e.action).collect();
     let entities: Vec<&str> = entries.iter().map(|e| e.entity).collect();
     let ids: Vec<&str> = entries.iter().map(|e| e.entity_id.as_str()).collect();
-    let units: Vec<Option<i32>> = entries.iter().map(|e| e.unit_id).collect();
+    let units: Vec<Option<i32>> = entries.iter().map(|e| e.unit_id.map(|id| id.0)).collect();
     let before: Vec<Option<&serde_json::Value>> = entries.iter().map(|e| e.before.as_ref()).collect();
     let after: Vec<Option<&serde_json::Value>> = entries.iter().map(|e| e.after.as_ref()).collect();
     // The arrays hold borrowed and optional elements, which the macro's type check does not
@@ -83,7 +83,7 @@ pub async fn record_many<'e>(executor: impl PgExecutor<'e>, actor: &Actor, entri
          FROM UNNEST($4::text[], $5::text[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[])
               WITH ORDINALITY AS e(action, entity, entity_id, unit_id, before, after, n)
          ORDER BY e.n",
-        actor.user_id,
+        actor.user_id as Option<crate::auth::UserId>,
         &actor.name,
         &actor.client,
         actions as _,

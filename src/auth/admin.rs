@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::authz::{self, Action, Place};
-use super::{CurrentUser, Role, password, sessions, users};
+use super::{CurrentUser, Role, UserId, password, sessions, users};
 use crate::audit::{self, Entry};
 use crate::error::{AppError, AppResult, FieldErrors, ResultExt};
 use crate::units::{self, Unit};
@@ -244,7 +244,7 @@ pub async fn create(
 }
 
 /// The account, if it lies in the administrator's subtree; otherwise it does not exist for them.
-async fn managed_user(state: &AppState, admin: &CurrentUser, id: i32) -> AppResult<users::User> {
+async fn managed_user(state: &AppState, admin: &CurrentUser, id: UserId) -> AppResult<users::User> {
     let user = users::by_id(&state.pool, id).await?.ok_or(AppError::NotFound)?;
     authz::authorize_or_hide(admin, Action::ManageUsers, user.place())?;
     Ok(user)
@@ -254,7 +254,7 @@ pub async fn edit_form(
     State(state): State<AppState>,
     layout: Layout,
     admin: CurrentUser,
-    Path(id): Path<i32>,
+    Path(id): Path<UserId>,
 ) -> AppResult<Response> {
     let user = managed_user(&state, &admin, id).await?;
     edit_form_with(&state.pool, layout, user, FieldErrors::new()).await
@@ -264,7 +264,7 @@ pub async fn update(
     State(state): State<AppState>,
     layout: Layout,
     admin: CurrentUser,
-    Path(id): Path<i32>,
+    Path(id): Path<UserId>,
     Form(form): Form<UserForm>,
 ) -> AppResult<Response> {
     let user = managed_user(&state, &admin, id).await?;
@@ -315,7 +315,7 @@ pub async fn update(
     if !active {
         // A deactivated account keeps nothing that opens the app: no session, no API key (a
         // key must not come back to life if the account is later reactivated for someone else).
-        sqlx::query!("DELETE FROM sessions WHERE user_id = $1", id).execute(&mut *tx).await?;
+        sqlx::query!("DELETE FROM sessions WHERE user_id = $1", id as UserId).execute(&mut *tx).await?;
         super::tokens::revoke_all(&mut tx, id).await?;
     }
     let after = users::by_id(&mut *tx, id).await?;
@@ -365,7 +365,7 @@ pub async fn reset_password(
     State(state): State<AppState>,
     mut layout: Layout,
     admin: CurrentUser,
-    Path(id): Path<i32>,
+    Path(id): Path<UserId>,
 ) -> AppResult<Response> {
     let user = managed_user(&state, &admin, id).await?;
     let new_password = password::generate();
@@ -399,7 +399,7 @@ pub async fn reset_password(
 pub async fn revoke_token(
     State(state): State<AppState>,
     admin: CurrentUser,
-    Path((id, token)): Path<(i32, i32)>,
+    Path((id, token)): Path<(UserId, i32)>,
 ) -> AppResult<Response> {
     let user = managed_user(&state, &admin, id).await?;
     let mut tx = state.pool.begin().await?;

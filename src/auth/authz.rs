@@ -30,8 +30,8 @@ pub enum Action {
 /// path of ids ("12.345.6789").
 #[derive(Debug, Clone, Copy)]
 pub struct Place<'a> {
-    pub id: i32,
-    pub parent_id: Option<i32>,
+    pub id: crate::units::UnitId,
+    pub parent_id: Option<crate::units::UnitId>,
     pub path: &'a str,
 }
 
@@ -158,14 +158,15 @@ pub fn authorize_or_hide(user: &CurrentUser, action: Action, target: Option<Plac
 mod tests {
     use super::*;
     use crate::auth::UnitScope;
+    use crate::units::UnitId;
 
     fn scope(id: i32, parent_id: Option<i32>, path: &str) -> UnitScope {
         UnitScope {
-            id,
+            id: UnitId(id),
             code: id.to_string(),
             name: format!("Đơn vị {id}"),
             level: Level::Province,
-            parent_id,
+            parent_id: parent_id.map(UnitId),
             path: path.into(),
             history: Vec::new(),
         }
@@ -174,7 +175,7 @@ mod tests {
     fn user(roles: &[Role], unit: Option<UnitScope>) -> CurrentUser {
         CurrentUser {
             via_token: None,
-            id: 1,
+            id: crate::auth::UserId(1),
             username: "u".into(),
             full_name: "U".into(),
             roles: roles.to_vec(),
@@ -187,13 +188,13 @@ mod tests {
     // must not count as inside 1.
     fn place(id: i32) -> Place<'static> {
         match id {
-            1 => Place { id: 1, parent_id: None, path: "1" },
-            2 => Place { id: 2, parent_id: Some(1), path: "1.2" },
-            3 => Place { id: 3, parent_id: Some(2), path: "1.2.3" },
-            4 => Place { id: 4, parent_id: Some(2), path: "1.2.4" },
-            5 => Place { id: 5, parent_id: Some(1), path: "1.5" },
-            6 => Place { id: 6, parent_id: Some(5), path: "1.5.6" },
-            _ => Place { id: 12, parent_id: None, path: "12" },
+            1 => Place { id: UnitId(1), parent_id: None, path: "1" },
+            2 => Place { id: UnitId(2), parent_id: Some(UnitId(1)), path: "1.2" },
+            3 => Place { id: UnitId(3), parent_id: Some(UnitId(2)), path: "1.2.3" },
+            4 => Place { id: UnitId(4), parent_id: Some(UnitId(2)), path: "1.2.4" },
+            5 => Place { id: UnitId(5), parent_id: Some(UnitId(1)), path: "1.5" },
+            6 => Place { id: UnitId(6), parent_id: Some(UnitId(5)), path: "1.5.6" },
+            _ => Place { id: UnitId(12), parent_id: None, path: "12" },
         }
     }
 
@@ -313,8 +314,8 @@ mod tests {
         let mut commune = scope(3, Some(2), "1.2.3");
         commune.level = Level::Commune;
         let staff = user(&[Role::DataEntry], Some(commune));
-        let hamlet = Place { id: 30, parent_id: Some(3), path: "1.2.3.30" };
-        let elsewhere = Place { id: 40, parent_id: Some(4), path: "1.2.4.40" };
+        let hamlet = Place { id: UnitId(30), parent_id: Some(UnitId(3)), path: "1.2.3.30" };
+        let elsewhere = Place { id: UnitId(40), parent_id: Some(UnitId(4)), path: "1.2.4.40" };
         assert!(can(&staff, Action::EnterReport, Some(hamlet)));
         assert!(can(&staff, Action::ViewData, Some(hamlet)));
         assert!(!can(&staff, Action::EnterReport, Some(elsewhere)));

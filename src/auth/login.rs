@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
-use super::{CurrentUser, password, sessions, throttle, users};
+use super::{CurrentUser, UserId, password, sessions, throttle, users};
 use crate::audit::{self, Actor, Entry};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::{AppState, Flash, Layout, filters, render};
@@ -214,7 +214,7 @@ impl DissolvedUnit {
 }
 
 /// The unit `unit_id` if it no longer exists today, with its successors (districts have none).
-pub async fn dissolved_unit(pool: &sqlx::PgPool, unit_id: i32) -> sqlx::Result<Option<DissolvedUnit>> {
+pub async fn dissolved_unit(pool: &sqlx::PgPool, unit_id: crate::units::UnitId) -> sqlx::Result<Option<DissolvedUnit>> {
     let Some(unit) = crate::units::queries::by_id(pool, unit_id).await? else {
         return Ok(None);
     };
@@ -380,7 +380,7 @@ pub async fn change_password(
     let mut tx = state.pool.begin().await?;
     let revoked = users::set_password(&mut tx, user.id, &hash).await?;
     // Other sessions of this account end; this one stays. Its API keys end too.
-    sqlx::query!("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2", user.id, &user.token_hash)
+    sqlx::query!("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2", user.id as UserId, &user.token_hash)
         .execute(&mut *tx)
         .await?;
     let entry = own_act(

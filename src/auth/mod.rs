@@ -10,6 +10,8 @@ pub mod throttle;
 pub mod tokens;
 pub mod users;
 
+pub use users::UserId;
+
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, header};
@@ -58,11 +60,11 @@ impl Role {
 /// The unit an account belongs to, with what authorization needs to place it in the tree.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UnitScope {
-    pub id: i32,
+    pub id: crate::units::UnitId,
     pub code: String,
     pub name: String,
     pub level: crate::units::Level,
-    pub parent_id: Option<i32>,
+    pub parent_id: Option<crate::units::UnitId>,
     pub path: String,
     /// The paths of the units this one was formed from in the 2025 reform: their history is
     /// the unit's own history, readable (never writable) by its staff.
@@ -72,7 +74,7 @@ pub struct UnitScope {
 /// The signed-in user, put into the request by [`load_session`].
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
-    pub id: i32,
+    pub id: UserId,
     pub username: String,
     pub full_name: String,
     pub roles: Vec<Role>,

@@ -5,8 +5,8 @@ use chrono::{Duration, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-use super::{CurrentUser, Role, UnitScope};
-use crate::units::Level;
+use super::{CurrentUser, Role, UnitScope, UserId};
+use crate::units::{Level, UnitId};
 use crate::web::cookies;
 
 /// A session ends after this long without a request.
@@ -26,7 +26,7 @@ fn new_token() -> String {
 }
 
 /// Starts a new session (a new id at every login) and returns its token for the cookie.
-pub async fn create(pool: &PgPool, user_id: i32, client: &str) -> sqlx::Result<String> {
+pub async fn create(pool: &PgPool, user_id: UserId, client: &str) -> sqlx::Result<String> {
     let token = new_token();
     // Intervals are bound as chrono durations, which the macros' check does not map (`as _`).
     sqlx::query!(
@@ -38,7 +38,7 @@ pub async fn create(pool: &PgPool, user_id: i32, client: &str) -> sqlx::Result<S
     sqlx::query!(
         "INSERT INTO sessions (token_hash, user_id, expires_at, client) VALUES ($1, $2, now() + $3, $4)",
         token_hash(&token),
-        user_id,
+        user_id as UserId,
         ABSOLUTE_TIMEOUT as _,
         client,
     )
@@ -56,8 +56,8 @@ macro_rules! select_account {
         sqlx::query!(
             $head
                 + r#" u.username, u.full_name, u.roles,
-                n.id AS "unit_id?", n.code AS "unit_code?", n.name AS "unit_name?", n.level AS "unit_level?: Level",
-                n.parent_id AS unit_parent_id, n.path::text AS unit_path,
+                n.id AS "unit_id?: UnitId", n.code AS "unit_code?", n.name AS "unit_name?", n.level AS "unit_level?: Level",
+                n.parent_id AS "unit_parent_id: UnitId", n.path::text AS unit_path,
                 ARRAY(SELECT p.path::text FROM unit_lineage l JOIN units p ON p.id = l.predecessor_id
                       WHERE l.successor_id = n.id) AS "unit_history!"
          "#
@@ -150,7 +150,7 @@ async fn read(pool: &PgPool, hash: Vec<u8>) -> sqlx::Result<Option<CurrentUser>>
         .execute(pool)
         .await?;
     }
-    Ok(Some(current_user!(row, row.user_id, hash)))
+    Ok(Some(current_user!(row, UserId(row.user_id), hash)))
 }
 
 pub async fn delete(pool: &PgPool, token_hash: &[u8]) -> sqlx::Result<()> {
@@ -159,8 +159,8 @@ pub async fn delete(pool: &PgPool, token_hash: &[u8]) -> sqlx::Result<()> {
 }
 
 /// Ends every session of a user (password reset, deactivation).
-pub async fn delete_for_user(pool: &PgPool, user_id: i32) -> sqlx::Result<()> {
-    sqlx::query!("DELETE FROM sessions WHERE user_id = $1", user_id).execute(pool).await?;
+pub async fn delete_for_user(pool: &PgPool, user_id: UserId) -> sqlx::Result<()> {
+    sqlx::query!("DELETE FROM sessions WHERE user_id = $1", user_id as UserId).execute(pool).await?;
     Ok(())
 }
 
@@ -175,11 +175,11 @@ pub fn expired_cookie(secure: bool) -> Cookie<'static> {
 }
 
 /// The account `user_id` as a [`CurrentUser`] (for API tokens), if active.
-pub async fn load_user(pool: &PgPool, user_id: i32, token_hash: Vec<u8>) -> sqlx::Result<Option<CurrentUser>> {
+pub async fn load_user(pool: &PgPool, user_id: UserId, token_hash: Vec<u8>) -> sqlx::Result<Option<CurrentUser>> {
     let row = select_account!(
         "SELECT",
         "FROM users u LEFT JOIN units n ON n.id = u.unit_id WHERE u.id = $1 AND u.active",
-        user_id
+        user_id as UserId
     )
     .fetch_optional(pool)
     .await?;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use super::CurrentUser;
+use super::{CurrentUser, UserId};
 
 #[derive(Debug, Clone)]
 pub struct Token {
@@ -17,14 +17,14 @@ pub struct Token {
 pub const PREFIX: &str = "dv_";
 
 /// Makes a token and returns it in clear, the only time it is ever seen.
-pub async fn create(pool: &PgPool, user_id: i32, name: &str) -> sqlx::Result<String> {
+pub async fn create(pool: &PgPool, user_id: UserId, name: &str) -> sqlx::Result<String> {
     use rand::RngCore;
     let mut bytes = [0u8; 24];
     rand::rng().fill_bytes(&mut bytes);
     let token = format!("{PREFIX}{}", hex::encode(bytes));
     sqlx::query!(
         "INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, $2, $3)",
-        user_id,
+        user_id as UserId,
         name,
         super::sessions::token_hash(&token),
     )
@@ -33,23 +33,23 @@ pub async fn create(pool: &PgPool, user_id: i32, name: &str) -> sqlx::Result<Str
     Ok(token)
 }
 
-pub async fn list(pool: &PgPool, user_id: i32) -> sqlx::Result<Vec<Token>> {
+pub async fn list(pool: &PgPool, user_id: UserId) -> sqlx::Result<Vec<Token>> {
     sqlx::query_as!(
         Token,
         "SELECT id, name, created_at, last_used_at FROM api_tokens
          WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC",
-        user_id,
+        user_id as UserId,
     )
     .fetch_all(pool)
     .await
 }
 
 /// Revokes one of the user's own tokens; returns whether there was one to revoke.
-pub async fn revoke(pool: &PgPool, user_id: i32, id: i32) -> sqlx::Result<bool> {
+pub async fn revoke(pool: &PgPool, user_id: UserId, id: i32) -> sqlx::Result<bool> {
     let result = sqlx::query!(
         "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
         id,
-        user_id,
+        user_id as UserId,
     )
     .execute(pool)
     .await?;
@@ -58,11 +58,13 @@ pub async fn revoke(pool: &PgPool, user_id: i32, id: i32) -> sqlx::Result<bool> 
 
 /// Revokes every live token of an account (password change or reset, deactivation); returns
 /// how many there were.
-pub async fn revoke_all(tx: &mut sqlx::PgConnection, user_id: i32) -> sqlx::Result<u64> {
-    let result =
-        sqlx::query!("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user_id)
-            .execute(tx)
-            .await?;
+pub async fn revoke_all(tx: &mut sqlx::PgConnection, user_id: UserId) -> sqlx::Result<u64> {
+    let result = sqlx::query!(
+        "UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+        user_id as UserId
+    )
+    .execute(tx)
+    .await?;
     Ok(result.rows_affected())
 }
 
@@ -79,17 +81,17 @@ pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser
     let hash = super::sessions::token_hash(token);
     struct Used {
         id: i32,
-        user_id: i32,
+        user_id: UserId,
         name: String,
-        unit_id: Option<i32>,
+        unit_id: Option<crate::units::UnitId>,
         previous_use: Option<DateTime<Utc>>,
     }
     let used = sqlx::query_as!(
         Used,
-        "UPDATE api_tokens t SET last_used_at = now()
+        r#"UPDATE api_tokens t SET last_used_at = now()
          FROM users u, (SELECT id, last_used_at FROM api_tokens WHERE token_hash = $1) old
          WHERE t.token_hash = $1 AND old.id = t.id AND t.revoked_at IS NULL AND u.id = t.user_id AND u.active
-         RETURNING t.id, t.user_id, t.name, u.unit_id, old.last_used_at AS previous_use",
+         RETURNING t.id, t.user_id, t.name, u.unit_id AS "unit_id: crate::units::UnitId", old.last_used_at AS previous_use"#,
         &hash,
     )
     .fetch_optional(pool)
@@ -117,11 +119,11 @@ pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser
 
 /// Revokes token `id` of account `user_id` for an administrator; returns the token's name if
 /// there was a live one.
-pub async fn revoke_for_admin(tx: &mut sqlx::PgConnection, user_id: i32, id: i32) -> sqlx::Result<Option<String>> {
+pub async fn revoke_for_admin(tx: &mut sqlx::PgConnection, user_id: UserId, id: i32) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!(
         "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING name",
         id,
-        user_id,
+        user_id as UserId,
     )
     .fetch_optional(tx)
     .await

@@ -5,14 +5,21 @@ use serde::Serialize;
 use sqlx::{PgExecutor, PgPool};
 
 use super::Role;
+use crate::units::UnitId;
+use crate::vocabulary::id;
+
+id! {
+    /// An account's id (`users.id`), never mistaken for a unit's, a token's or an office's.
+    pub struct UserId;
+}
 
 /// An account as pages and the audit log see it: no password hash.
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
-    pub id: i32,
+    pub id: UserId,
     pub username: String,
     pub full_name: String,
-    pub unit_id: Option<i32>,
+    pub unit_id: Option<UnitId>,
     pub roles: Vec<String>,
     pub active: bool,
     #[serde(skip)]
@@ -25,7 +32,7 @@ pub struct User {
     #[serde(skip)]
     pub unit_path: Option<String>,
     #[serde(skip)]
-    pub unit_parent_id: Option<i32>,
+    pub unit_parent_id: Option<UnitId>,
 }
 
 impl User {
@@ -58,8 +65,8 @@ macro_rules! select_users {
     ($rest:literal $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             User,
-            r#"SELECT u.id, u.username, u.full_name, u.unit_id, u.roles, u.active, u.created_at, u.updated_at, u.version,
-                n.code AS "unit_code?", n.name AS "unit_name?", n.path::text AS unit_path, n.parent_id AS "unit_parent_id?"
+            r#"SELECT u.id, u.username, u.full_name, u.unit_id AS "unit_id: UnitId", u.roles, u.active, u.created_at, u.updated_at, u.version,
+                n.code AS "unit_code?", n.name AS "unit_name?", n.path::text AS unit_path, n.parent_id AS "unit_parent_id?: UnitId"
          FROM users u LEFT JOIN units n ON n.id = u.unit_id "#
                 + $rest
             $(, $arg)*
@@ -67,8 +74,8 @@ macro_rules! select_users {
     };
 }
 
-pub async fn by_id<'e>(executor: impl PgExecutor<'e>, id: i32) -> sqlx::Result<Option<User>> {
-    select_users!("WHERE u.id = $1", id).fetch_optional(executor).await
+pub async fn by_id<'e>(executor: impl PgExecutor<'e>, id: UserId) -> sqlx::Result<Option<User>> {
+    select_users!("WHERE u.id = $1", id as UserId).fetch_optional(executor).await
 }
 
 pub async fn by_username(pool: &PgPool, username: &str) -> sqlx::Result<Option<User>> {
@@ -103,32 +110,32 @@ pub async fn list(pool: &PgPool, filter: &ListFilter<'_>) -> sqlx::Result<Vec<Us
 }
 
 /// The stored hash of an active account, for login.
-pub async fn password_hash(pool: &PgPool, username: &str) -> sqlx::Result<Option<(i32, String)>> {
+pub async fn password_hash(pool: &PgPool, username: &str) -> sqlx::Result<Option<(UserId, String)>> {
     let row = sqlx::query!("SELECT id, password_hash FROM users WHERE username = $1 AND active", username)
         .fetch_optional(pool)
         .await?;
-    Ok(row.map(|row| (row.id, row.password_hash)))
+    Ok(row.map(|row| (UserId(row.id), row.password_hash)))
 }
 
-pub async fn password_hash_by_id(pool: &PgPool, id: i32) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", id).fetch_optional(pool).await
+pub async fn password_hash_by_id(pool: &PgPool, id: UserId) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", id as UserId).fetch_optional(pool).await
 }
 
 pub struct NewUser<'a> {
     pub username: &'a str,
     pub full_name: &'a str,
-    pub unit_id: Option<i32>,
+    pub unit_id: Option<UnitId>,
     pub roles: &'a [String],
     pub password_hash: &'a str,
 }
 
-pub async fn insert<'e>(executor: impl PgExecutor<'e>, user: &NewUser<'_>) -> sqlx::Result<i32> {
+pub async fn insert<'e>(executor: impl PgExecutor<'e>, user: &NewUser<'_>) -> sqlx::Result<UserId> {
     sqlx::query_scalar!(
-        "INSERT INTO users (username, full_name, unit_id, roles, password_hash) VALUES ($1, $2, $3, $4, $5)
-         RETURNING id",
+        r#"INSERT INTO users (username, full_name, unit_id, roles, password_hash) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id AS "id: UserId""#,
         user.username,
         user.full_name,
-        user.unit_id,
+        user.unit_id as Option<UnitId>,
         user.roles,
         user.password_hash,
     )
@@ -138,10 +145,10 @@ pub async fn insert<'e>(executor: impl PgExecutor<'e>, user: &NewUser<'_>) -> sq
 
 /// Sets a new password hash and revokes every personal API token of the account: a token made
 /// under the old password must not outlive it. Returns how many tokens were revoked.
-pub async fn set_password(tx: &mut sqlx::PgConnection, id: i32, hash: &str) -> sqlx::Result<u64> {
+pub async fn set_password(tx: &mut sqlx::PgConnection, id: UserId, hash: &str) -> sqlx::Result<u64> {
     sqlx::query!(
         "UPDATE users SET password_hash = $2, updated_at = now(), version = version + 1 WHERE id = $1",
-        id,
+        id as UserId,
         hash
     )
     .execute(&mut *tx)
@@ -151,7 +158,7 @@ pub async fn set_password(tx: &mut sqlx::PgConnection, id: i32, hash: &str) -> s
 
 pub struct Changes<'a> {
     pub full_name: &'a str,
-    pub unit_id: Option<i32>,
+    pub unit_id: Option<UnitId>,
     pub roles: &'a [String],
     pub active: bool,
 }
@@ -160,7 +167,7 @@ pub struct Changes<'a> {
 /// whether it did.
 pub async fn update<'e>(
     executor: impl PgExecutor<'e>,
-    id: i32,
+    id: UserId,
     version: i32,
     changes: &Changes<'_>,
 ) -> sqlx::Result<bool> {
@@ -168,10 +175,10 @@ pub async fn update<'e>(
         "UPDATE users SET full_name = $3, unit_id = $4, roles = $5, active = $6, updated_at = now(),
                 version = version + 1
          WHERE id = $1 AND version = $2",
-        id,
+        id as UserId,
         version,
         changes.full_name,
-        changes.unit_id,
+        changes.unit_id as Option<UnitId>,
         changes.roles,
         changes.active,
     )
@@ -182,10 +189,10 @@ pub async fn update<'e>(
 
 /// Active administrators other than `except`, counted under a lock so that two
 /// administrators cannot demote each other at the same instant.
-pub async fn other_active_admins(tx: &mut sqlx::PgConnection, except: i32) -> sqlx::Result<i64> {
+pub async fn other_active_admins(tx: &mut sqlx::PgConnection, except: UserId) -> sqlx::Result<i64> {
     let ids: Vec<i32> = sqlx::query_scalar!(
         "SELECT id FROM users WHERE active AND 'quan_tri' = ANY(roles) AND id <> $1 FOR UPDATE",
-        except
+        except as UserId
     )
     .fetch_all(&mut *tx)
     .await?;

@@ -22,7 +22,7 @@ use sqlx::PgPool;
 use crate::catalogue::Indicator;
 use crate::reports::Period;
 use crate::reports::workflow::Status;
-use crate::units::{Level, tree};
+use crate::units::{Level, UnitId, tree};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Basis {
@@ -115,8 +115,8 @@ GROUP BY part, element_code, organisation_code"
 }
 
 /// The root of a subtree, from its path (whose last label is the unit's id).
-pub fn root_id(root_path: &str) -> Option<i32> {
-    root_path.rsplit('.').next().and_then(|label| label.parse().ok())
+pub fn root_id(root_path: &str) -> Option<UnitId> {
+    root_path.rsplit('.').next().and_then(|label| label.parse().ok()).map(UnitId)
 }
 
 /// Adds one stored value to `CODE` and, for a breakdown, to `CODE.ORG`.
@@ -157,8 +157,8 @@ const DEEPEST_ROLLED_UP: Level = Level::District;
 const _: () = assert!(DEEPEST_ROLLED_UP as i16 == super::rollup::MAX_LEVEL);
 
 /// The root of a subtree from its path, with its level (`None`: no such unit).
-async fn root_unit(pool: &PgPool, path: &str) -> sqlx::Result<(i32, Option<Level>)> {
-    let id = root_id(path).unwrap_or(0);
+async fn root_unit(pool: &PgPool, path: &str) -> sqlx::Result<(UnitId, Option<Level>)> {
+    let id = root_id(path).unwrap_or(UnitId(0));
     Ok((id, tree::level_of(pool, id).await?))
 }
 
@@ -172,17 +172,17 @@ pub async fn is_rolled_up(pool: &PgPool, root_path: Option<&str>) -> sqlx::Resul
 }
 
 /// The children of a rolled-up root that have roll-ups of their own, as `(id, path)`.
-pub async fn rolled_children(pool: &PgPool, root_path: Option<&str>) -> sqlx::Result<Vec<(i32, String)>> {
+pub async fn rolled_children(pool: &PgPool, root_path: Option<&str>) -> sqlx::Result<Vec<(UnitId, String)>> {
     match root_path {
         None => tree::province_paths(pool).await,
-        Some(path) => tree::child_paths_down_to(pool, root_id(path).unwrap_or(0), DEEPEST_ROLLED_UP).await,
+        Some(path) => tree::child_paths_down_to(pool, root_id(path).unwrap_or(UnitId(0)), DEEPEST_ROLLED_UP).await,
     }
 }
 
 /// The children of a rolled-up root that have no roll-ups of their own (below level 2: the
 /// communes directly under a province of today), as paths.
 pub async fn live_children(pool: &PgPool, root_path: &str) -> sqlx::Result<Vec<String>> {
-    tree::child_paths_below(pool, root_id(root_path).unwrap_or(0), DEEPEST_ROLLED_UP).await
+    tree::child_paths_below(pool, root_id(root_path).unwrap_or(UnitId(0)), DEEPEST_ROLLED_UP).await
 }
 
 /// Of what roll-ups do not hold under the rolled-up root `root_path`, the parts named in
@@ -220,7 +220,7 @@ async fn rolled_up_parts(
     basis: Basis,
 ) -> sqlx::Result<BTreeMap<String, Totals>> {
     let children = rolled_children(pool, root_path).await?;
-    let ids: Vec<i32> = children.iter().map(|(id, _)| *id).collect();
+    let ids: Vec<UnitId> = children.iter().map(|(id, _)| *id).collect();
     let mut rolled = super::rollup::totals(pool, &ids, period, basis).await?;
     let mut parts = match root_path {
         // The root's own reports and the children without roll-ups, live.

@@ -43,6 +43,7 @@ use crate::error::AppResult;
 use crate::replica::routing::ReadPool;
 use crate::reports::Period;
 use crate::reports::store::Status;
+use crate::units::UnitId;
 use crate::units::{self, Unit};
 use crate::web::AppState;
 
@@ -159,7 +160,7 @@ pub async fn aggregates(
     let own = composite.own(scope.path());
     let children = composite.children.clone();
     let quarter = period.final_quarter();
-    let ids: Vec<i32> = children.iter().map(|u| u.id).collect();
+    let ids: Vec<UnitId> = children.iter().map(|u| u.id).collect();
     let overview = crate::reports::store::overview(view.pool(), &ids, quarter).await?;
     let submitted = overview.iter().filter(|r| r.first_submitted_at.is_some()).count();
     let accepted = overview.iter().filter(|r| r.status == Some(Status::Accepted)).count();

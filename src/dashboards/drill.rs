@@ -21,6 +21,7 @@ use crate::error::{AppError, AppResult};
 use crate::format;
 use crate::replica::routing::ReadPool;
 use crate::reports::Period;
+use crate::units::UnitId;
 use crate::units::{Level, Unit, tree};
 use crate::web::{AppState, Layout, render};
 
@@ -155,7 +156,7 @@ pub async fn drill(
     let composite = history::composite(&view, scope.unit.as_ref(), period, basis).await?;
     let parts = &composite.parts;
     let names: BTreeMap<String, (String, String)> = {
-        let ids: Vec<i32> = parts.keys().filter_map(|p| aggregate::root_id(p)).collect();
+        let ids: Vec<UnitId> = parts.keys().filter_map(|p| aggregate::root_id(p)).collect();
         tree::names(pool, &ids).await?.into_iter().map(|u| (u.path, (u.name, u.code))).collect()
     };
     let selector = match &indicator {
@@ -195,7 +196,7 @@ pub async fn drill(
     let quarter = period.final_quarter();
     let silent: Vec<&Unit> =
         composite.children.iter().filter(|c| c.level <= Level::Commune && !parts.contains_key(&c.path)).collect();
-    let ids: Vec<i32> = silent.iter().map(|c| c.id).collect();
+    let ids: Vec<UnitId> = silent.iter().map(|c| c.id).collect();
     let states = crate::reports::store::overview(pool, &ids, quarter).await?;
     for child in silent {
         let correcting = states.iter().any(|r| r.unit_id == child.id && r.is_being_corrected());
@@ -219,20 +220,7 @@ pub async fn drill(
     // The reports the unit's own figure came from, with the field.
     let mut sources = Vec::new();
     if let Some(unit) = &scope.unit {
-        let rows = sqlx::query!(
-            "SELECT r.year, r.quarter, v.element_code, v.organisation_code, v.value
-             FROM reports r JOIN report_values v ON v.report_id = r.id
-             WHERE r.unit_id = $1 AND r.year * 10 + r.quarter BETWEEN $2 AND $3 AND v.element_code = ANY($4)
-               AND r.status = ANY($5)
-             ORDER BY r.year, r.quarter, v.element_code, v.organisation_code",
-            unit.id,
-            from,
-            to,
-            &codes,
-            &basis.statuses(),
-        )
-        .fetch_all(pool)
-        .await?;
+        let rows = crate::reports::store::figures_of(pool, unit.id, (from, to), &codes, &basis.statuses()).await?;
         for row in rows {
             let (element, org) = (row.element_code, row.organisation_code);
             let report = Period::Quarter { year: row.year, quarter: row.quarter as u8 };

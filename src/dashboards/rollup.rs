@@ -50,12 +50,13 @@ use super::cache::{Bases, Change};
 use crate::reports::Period;
 use crate::reports::store::ReportId;
 use crate::reports::workflow::Status;
+use crate::units::UnitId;
 
 /// Roll-up rows exist for units up to this level (and the country).
 pub const MAX_LEVEL: i16 = 2;
 
-/// The key of the country's roll-ups.
-pub const COUNTRY: i32 = 0;
+/// The key of the country's roll-ups (no unit has id 0).
+pub const COUNTRY: UnitId = UnitId(0);
 
 fn basis_number(basis: Basis) -> i16 {
     match basis {
@@ -74,7 +75,7 @@ fn entering(basis: Basis, from: Status, to: Status) -> i16 {
 #[derive(Debug, Clone, Copy)]
 pub struct ReportMove {
     pub report_id: ReportId,
-    pub unit_id: i32,
+    pub unit_id: UnitId,
     pub year: i32,
     /// 1–4.
     pub quarter: i16,
@@ -96,7 +97,7 @@ pub struct Pending {
 pub async fn before_move(tx: &mut PgConnection, moved: ReportMove) -> sqlx::Result<Pending> {
     let path = sqlx::query_scalar!(
         "SELECT (SELECT path::text FROM units WHERE id = $1) AS path FROM pg_advisory_xact_lock($1, $2)",
-        moved.unit_id,
+        moved.unit_id as UnitId,
         moved.year,
     )
     .fetch_one(&mut *tx)
@@ -176,7 +177,7 @@ pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result
              WHERE d.value <> 0 OR d.n <> 0
              RETURNING unit_id, basis",
             report_id.0,
-            unit_id,
+            unit_id as UnitId,
             year,
             quarter,
             accepted,
@@ -195,7 +196,7 @@ pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result
     if !change.bases.is_empty() {
         super::changes::record(&mut *tx, &change).await?;
     }
-    let units: HashSet<i32> = written.into_iter().map(|row| row.unit_id).collect();
+    let units: HashSet<UnitId> = written.into_iter().map(|row| UnitId(row.unit_id)).collect();
     // Everything this move wrote lies at `quarter` or later (kind 1 at it, kind 2 from it).
     for unit in units {
         mark_dirty(unit, year, quarter);
@@ -205,14 +206,14 @@ pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result
 
 /// Unit-years written by this process and not compacted yet, each with the earliest quarter
 /// written (1–4): the rows to fold all lie at that quarter or later.
-fn dirty() -> &'static Mutex<HashMap<(i32, i32), i16>> {
-    static DIRTY: OnceLock<Mutex<HashMap<(i32, i32), i16>>> = OnceLock::new();
+fn dirty() -> &'static Mutex<HashMap<(UnitId, i32), i16>> {
+    static DIRTY: OnceLock<Mutex<HashMap<(UnitId, i32), i16>>> = OnceLock::new();
     DIRTY.get_or_init(Mutex::default)
 }
 
 /// Marks a unit-year's rows from quarter `from` on as written and not folded yet (keeping an
 /// earlier quarter already marked).
-fn mark_dirty(unit: i32, year: i32, from: i16) {
+fn mark_dirty(unit: UnitId, year: i32, from: i16) {
     if let Ok(mut dirty) = dirty().lock() {
         let earliest = dirty.entry((unit, year)).or_insert(from);
         *earliest = (*earliest).min(from);
@@ -234,7 +235,7 @@ pub fn pending_compactions() -> usize {
 /// thousands of rows per correction. Only the quarters written since the last fold are read
 /// (`from`; 1 folds the whole year): at quarter-end every move is of Q4, and reading the whole
 /// year's keys to find the few written was most of a fold's cost.
-pub async fn compact(pool: &PgPool, unit_id: i32, year: i32, from: i16) -> sqlx::Result<()> {
+pub async fn compact(pool: &PgPool, unit_id: UnitId, year: i32, from: i16) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
     // Folding changes no sum, so its commit need not wait for the disk: lost in a crash, the
     // whole fold is undone (the rows it replaced come back) and the next pass folds them again.
@@ -259,7 +260,7 @@ pub async fn compact(pool: &PgPool, unit_id: i32, year: i32, from: i16) -> sqlx:
          SELECT unit_id, basis, year, kind, quarter, element_code, organisation_code, sum(value), sum(n)
          FROM gone GROUP BY 1, 2, 3, 4, 5, 6, 7
          HAVING sum(n) <> 0 OR sum(value) <> 0",
-        unit_id,
+        unit_id as UnitId,
         year,
         from,
     )
@@ -278,13 +279,13 @@ pub const COMPACT_EVERY: Duration = Duration::from_secs(1);
 /// rows is not left for readers to sum until that unit-year is written again. A unit-year that
 /// fails is logged and kept for the next call (the rows stay correct, only slower to read).
 pub async fn compact_pending(pool: &PgPool) {
-    let batch: Vec<((i32, i32), i16)> = match dirty().lock() {
+    let batch: Vec<((UnitId, i32), i16)> = match dirty().lock() {
         Ok(mut dirty) => dirty.drain().collect(),
         Err(_) => return,
     };
     for ((unit, year), from) in batch {
         if let Err(error) = compact(pool, unit, year, from).await {
-            tracing::warn!(%error, unit, year, "không gộp được số liệu tổng hợp; sẽ thử lại");
+            tracing::warn!(%error, %unit, year, "không gộp được số liệu tổng hợp; sẽ thử lại");
             mark_dirty(unit, year, from);
         }
     }
@@ -352,7 +353,7 @@ async fn report_years(executor: impl sqlx::PgExecutor<'_>) -> sqlx::Result<Vec<i
 /// One roll-up figure that differs from the plain computation.
 #[derive(Debug, Clone, FromRow)]
 pub struct Difference {
-    pub unit_id: i32,
+    pub unit_id: UnitId,
     pub basis: i16,
     pub year: i32,
     pub kind: i16,
@@ -408,7 +409,7 @@ pub async fn verify(pool: &PgPool) -> sqlx::Result<Vec<Difference>> {
 }
 
 struct Row {
-    unit_id: i32,
+    unit_id: UnitId,
     element_code: String,
     organisation_code: String,
     value: rust_decimal::Decimal,
@@ -417,7 +418,12 @@ struct Row {
 /// The subtree totals of `units` (ids of units at level 1–2, or [`COUNTRY`]) for a period and
 /// basis: flows summed over the period's quarters, stocks as each unit's latest value within
 /// the period, summed. Units without figures are absent from the map.
-pub async fn totals(pool: &PgPool, units: &[i32], period: Period, basis: Basis) -> sqlx::Result<HashMap<i32, Totals>> {
+pub async fn totals(
+    pool: &PgPool,
+    units: &[UnitId],
+    period: Period,
+    basis: Basis,
+) -> sqlx::Result<HashMap<UnitId, Totals>> {
     // A period lies within one year: its quarters are numbers of that year.
     let last = period.final_quarter();
     let first = period.each_quarter().first().copied().unwrap_or(last);
@@ -431,7 +437,7 @@ pub async fn totals(pool: &PgPool, units: &[i32], period: Period, basis: Basis) 
              OR (d.kind = 2 AND d.quarter = $5 AND e.aggregation = 'last' AND $4 < $5))
          GROUP BY 1, 2, 3
          HAVING sum(d.n) <> 0"#,
-        units,
+        units as &[UnitId],
         year,
         basis_number(basis),
         i16::from(first),
@@ -439,7 +445,7 @@ pub async fn totals(pool: &PgPool, units: &[i32], period: Period, basis: Basis) 
     )
     .fetch_all(pool)
     .await?;
-    let mut by_unit: HashMap<i32, Totals> = HashMap::new();
+    let mut by_unit: HashMap<UnitId, Totals> = HashMap::new();
     for row in rows {
         super::aggregate::add(
             by_unit.entry(row.unit_id).or_default(),
@@ -454,7 +460,7 @@ pub async fn totals(pool: &PgPool, units: &[i32], period: Period, basis: Basis) 
 /// Each quarter from `from` to `to` (`year * 10 + quarter`) of one roll-up on its own.
 pub async fn quarterly(
     pool: &PgPool,
-    unit: i32,
+    unit: UnitId,
     from: i32,
     to: i32,
     basis: Basis,
@@ -466,7 +472,7 @@ pub async fn quarterly(
            AND year * 10 + quarter BETWEEN $3 AND $4
          GROUP BY 1, 2, 3
          HAVING sum(n) <> 0"#,
-        unit,
+        unit as UnitId,
         basis_number(basis),
         from,
         to,

@@ -15,11 +15,11 @@ use serde::Deserialize;
 use sqlx::{PgConnection, PgPool};
 
 pub use comparator::Comparator;
-pub use number::DirectiveNumber;
+pub use number::{DirectiveKind, DirectiveNumber, Issuer};
 pub use store::{DirectiveId, TaskId};
 
 use crate::text::fold;
-use crate::units::Level;
+use crate::units::{Level, UnitId};
 
 #[derive(RustEmbed)]
 #[folder = "reference/demo/directives/"]
@@ -72,8 +72,8 @@ struct DemoMilestone {
 #[derive(Debug, Deserialize)]
 struct DemoDirective {
     number: String,
-    kind: String,
-    issuer: String,
+    kind: DirectiveKind,
+    issuer: Issuer,
     issuing_body: String,
     issuing_unit: Option<UnitRef>,
     issued_on: NaiveDate,
@@ -99,7 +99,7 @@ pub fn search_key(number: &str, title: &str, body: &str, issuing_body: &str) -> 
     fold(&format!("{number} {title} {issuing_body} {body}"))
 }
 
-async fn unit_id(tx: &mut PgConnection, unit: &UnitRef, what: &str) -> anyhow::Result<i32> {
+async fn unit_id(tx: &mut PgConnection, unit: &UnitRef, what: &str) -> anyhow::Result<UnitId> {
     crate::units::queries::resolve_in(&mut *tx, &unit.code, unit.as_of)
         .await?
         .map(|u| u.id)
@@ -129,8 +129,8 @@ pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
         let number = parsed.to_string();
         let new = store::NewDirective {
             number: &number,
-            kind: &d.kind,
-            issuer: &d.issuer,
+            kind: d.kind,
+            issuer: d.issuer,
             issuing_body: &d.issuing_body,
             issuing_unit_id: issuing_unit,
             issued_on: d.issued_on,
@@ -227,7 +227,7 @@ pub struct AssignedTask {
 
 /// The tasks assigned to `unit_id`: by level (under the issuing unit, or the whole country for
 /// central documents) or by name. Only directives in force on `on` count.
-pub async fn tasks_for_unit(pool: &PgPool, unit_id: i32, on: NaiveDate) -> sqlx::Result<Vec<AssignedTask>> {
+pub async fn tasks_for_unit(pool: &PgPool, unit_id: UnitId, on: NaiveDate) -> sqlx::Result<Vec<AssignedTask>> {
     sqlx::query_as!(
         AssignedTask,
         r#"SELECT t.id AS "task_id: TaskId", d.id AS "directive_id: DirectiveId", d.number AS directive_number,
@@ -241,7 +241,7 @@ pub async fn tasks_for_unit(pool: &PgPool, unit_id: i32, on: NaiveDate) -> sqlx:
                 OR (u.level = ANY(t.assigned_levels)
                     AND (d.issuing_unit_id IS NULL OR u.path <@ issuer.path)))
          ORDER BY d.issued_on, d.id, t.sort_order"#,
-        unit_id,
+        unit_id as UnitId,
         on,
     )
     .fetch_all(pool)

@@ -4,36 +4,56 @@
 use std::fmt;
 
 use crate::text::{fix_lookalikes, fold};
+use crate::units::Level;
+use crate::vocabulary::vocabulary;
 
-pub const KINDS: [(&str, &str); 10] = [
-    ("NQ", "Nghị quyết"),
-    ("CT", "Chỉ thị"),
-    ("KL", "Kết luận"),
-    ("TB", "Thông báo kết luận"),
-    ("QĐ", "Quyết định"),
-    ("QĐi", "Quy định"),
-    ("CTr", "Chương trình"),
-    ("KH", "Kế hoạch"),
-    ("CV", "Công văn"),
-    ("HD", "Hướng dẫn"),
-];
-
-pub const ISSUERS: [(&str, &str); 4] =
-    [("TW", "Trung ương"), ("TU", "Tỉnh ủy"), ("HU", "Huyện ủy"), ("ĐU", "Đảng ủy xã")];
-
-pub fn kind_name(kind: &str) -> &'static str {
-    KINDS.iter().find(|(k, _)| *k == kind).map(|(_, name)| *name).unwrap_or("Văn bản")
+vocabulary! {
+    /// The kind of a Party document, the middle of its number (`25-NQ/TW`): `directives.kind`,
+    /// checked by the table (migration 0003). The symbols are those of the Party's rules on
+    /// document formats (Hướng dẫn 36-HD/VPTW).
+    pub enum DirectiveKind: "loại văn bản" {
+        Resolution = "NQ" => "Nghị quyết",
+        Directive = "CT" => "Chỉ thị",
+        Conclusion = "KL" => "Kết luận",
+        ConclusionNotice = "TB" => "Thông báo kết luận",
+        Decision = "QĐ" => "Quyết định",
+        Regulation = "QĐi" => "Quy định",
+        Programme = "CTr" => "Chương trình",
+        Plan = "KH" => "Kế hoạch",
+        OfficialLetter = "CV" => "Công văn",
+        Guidance = "HD" => "Hướng dẫn",
+    }
 }
 
-pub fn issuer_name(issuer: &str) -> &'static str {
-    ISSUERS.iter().find(|(k, _)| *k == issuer).map(|(_, name)| *name).unwrap_or("")
+vocabulary! {
+    /// The Party body that issues a document, the end of its number (`25-NQ/TW`):
+    /// `directives.issuer`, checked by the table. `HU` stays for the documents of the districts
+    /// before the 2025 reform.
+    pub enum Issuer: "cơ quan ban hành" {
+        Central = "TW" => "Trung ương",
+        Province = "TU" => "Tỉnh ủy",
+        District = "HU" => "Huyện ủy",
+        Commune = "ĐU" => "Đảng ủy xã",
+    }
+}
+
+impl Issuer {
+    /// The level of the unit that issues documents signed `…/TU`, `…/HU`, `…/ĐU` (`…/TW`: none).
+    pub fn level(self) -> Option<Level> {
+        match self {
+            Issuer::Central => None,
+            Issuer::Province => Some(Level::Province),
+            Issuer::District => Some(Level::District),
+            Issuer::Commune => Some(Level::Commune),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectiveNumber {
     pub serial: u32,
-    pub kind: &'static str,
-    pub issuer: &'static str,
+    pub kind: DirectiveKind,
+    pub issuer: Issuer,
 }
 
 impl fmt::Display for DirectiveNumber {
@@ -45,15 +65,15 @@ impl fmt::Display for DirectiveNumber {
 
 /// Accepts the spellings people type in any case and accent (`QD`, `qđ`, `QDi`, the
 /// look-alike `QÐ`): the kinds stay distinct once folded (`qd`, `qdi`, `ct`, `ctr`, …).
-fn canonical_kind(text: &str) -> Option<&'static str> {
+fn canonical_kind(text: &str) -> Option<DirectiveKind> {
     let folded = fold(text);
-    KINDS.iter().map(|(k, _)| *k).find(|k| fold(k) == folded)
+    DirectiveKind::ALL.into_iter().find(|k| fold(k.as_str()) == folded)
 }
 
 /// As [`canonical_kind`]: `tu`, `DU`, `đu` (the issuers fold to `tw`, `tu`, `hu`, `du`).
-fn canonical_issuer(text: &str) -> Option<&'static str> {
+fn canonical_issuer(text: &str) -> Option<Issuer> {
     let folded = fold(text);
-    ISSUERS.iter().map(|(k, _)| *k).find(|k| fold(k) == folded)
+    Issuer::ALL.into_iter().find(|k| fold(k.as_str()) == folded)
 }
 
 /// A directive number as people type it into a search box: its serial, and its kind and/or
@@ -62,8 +82,8 @@ fn canonical_issuer(text: &str) -> Option<&'static str> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NumberQuery {
     pub serial: u32,
-    pub kind: Option<&'static str>,
-    pub issuer: Option<&'static str>,
+    pub kind: Option<DirectiveKind>,
+    pub issuer: Option<Issuer>,
 }
 
 impl NumberQuery {
@@ -124,7 +144,7 @@ impl std::str::FromStr for DirectiveNumber {
         let kind = canonical_kind(kind).ok_or_else(|| {
             format!(
                 "Loại văn bản “{kind}” không có; dùng {}.",
-                KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+                DirectiveKind::ALL.map(DirectiveKind::as_str).join(", ")
             )
         })?;
         let issuer = canonical_issuer(issuer)
@@ -152,7 +172,7 @@ mod tests {
         assert_eq!(parse("11-QDi/TW"), Ok("11-QĐi/TW".into()));
         assert_eq!(parse("3-NQ/DU"), Ok("03-NQ/ĐU".into()));
         let n: DirectiveNumber = "1548-QĐ/TU".parse().expect("valid");
-        assert_eq!((n.serial, n.kind, n.issuer), (1548, "QĐ", "TU"));
+        assert_eq!((n.serial, n.kind, n.issuer), (1548, DirectiveKind::Decision, Issuer::Province));
     }
 
     #[test]
@@ -174,15 +194,18 @@ mod tests {
 
     #[test]
     fn reads_numbers_as_people_type_them() {
-        let nine = Some(NumberQuery { serial: 9, kind: Some("QĐ"), issuer: Some("TU") });
+        let (decision, province) = (Some(DirectiveKind::Decision), Some(Issuer::Province));
+        let nine = Some(NumberQuery { serial: 9, kind: decision, issuer: province });
         for typed in ["09-QĐ/TU", "09/QĐ-TU", "tu 9 qd", "09 - Q\u{00D0} / TU", "09qđ/tu"] {
             assert_eq!(NumberQuery::parse(typed), nine, "{typed}");
         }
-        let no_issuer = Some(NumberQuery { serial: 9, kind: Some("QĐ"), issuer: None });
+        let no_issuer = Some(NumberQuery { serial: 9, kind: decision, issuer: None });
         assert_eq!(NumberQuery::parse("qd 09"), no_issuer);
         assert_eq!(NumberQuery::parse("09 QĐ"), no_issuer);
-        assert_eq!(NumberQuery::parse("11 qdi"), Some(NumberQuery { serial: 11, kind: Some("QĐi"), issuer: None }));
-        assert_eq!(NumberQuery::parse("25 TW"), Some(NumberQuery { serial: 25, kind: None, issuer: Some("TW") }));
+        let regulation = Some(DirectiveKind::Regulation);
+        assert_eq!(NumberQuery::parse("11 qdi"), Some(NumberQuery { serial: 11, kind: regulation, issuer: None }));
+        let central = Some(Issuer::Central);
+        assert_eq!(NumberQuery::parse("25 TW"), Some(NumberQuery { serial: 25, kind: None, issuer: central }));
         for not_a_number in ["09", "qd", "dân vận 09", "09 10 qd", "qd nq 9", ""] {
             assert_eq!(NumberQuery::parse(not_a_number), None, "{not_a_number}");
         }

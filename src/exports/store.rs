@@ -5,6 +5,8 @@
 use sqlx::PgConnection;
 
 use super::annual::AnnualNarrative;
+use crate::auth::UserId;
+use crate::units::UnitId;
 
 /// A statement writing a narrative, its parameters in the one order the INSERT and the UPDATE
 /// share: the unit ($1), the year ($2), the texts ($3 to $10, then $12 to $14, the three of
@@ -13,7 +15,7 @@ macro_rules! with_texts {
     ($sql:literal, $unit_id:expr, $year:expr, $typed:expr, $by:expr $(, $arg:expr)* $(,)?) => {
         sqlx::query!(
             $sql,
-            $unit_id,
+            $unit_id as UnitId,
             $year,
             $typed.ket_qua,
             $typed.han_che,
@@ -23,7 +25,7 @@ macro_rules! with_texts {
             $typed.signer_position,
             $typed.signer_name,
             $typed.recipients,
-            $by,
+            $by as UserId,
             $typed.uu_diem,
             $typed.bai_hoc,
             $typed.nhiem_vu,
@@ -37,10 +39,10 @@ macro_rules! with_texts {
 /// `true` when inserted.
 pub async fn insert_first(
     tx: &mut PgConnection,
-    unit_id: i32,
+    unit_id: UnitId,
     year: i32,
     typed: &AnnualNarrative,
-    by: i32,
+    by: UserId,
 ) -> sqlx::Result<bool> {
     let done = with_texts!(
         "INSERT INTO annual_narratives (unit_id, year, ket_qua, han_che, nguyen_nhan, phuong_huong, kien_nghi,
@@ -48,7 +50,7 @@ pub async fn insert_first(
                                         uu_diem, bai_hoc, nhiem_vu)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, now(), $12, $13, $14)
          ON CONFLICT (unit_id, year) DO NOTHING",
-        unit_id,
+        unit_id as UnitId,
         year,
         typed,
         by,
@@ -59,13 +61,13 @@ pub async fn insert_first(
 }
 
 /// The stored narrative, locked until the transaction ends; `None` when there is none.
-pub async fn lock(tx: &mut PgConnection, unit_id: i32, year: i32) -> sqlx::Result<Option<AnnualNarrative>> {
+pub async fn lock(tx: &mut PgConnection, unit_id: UnitId, year: i32) -> sqlx::Result<Option<AnnualNarrative>> {
     sqlx::query_as!(
         AnnualNarrative,
         "SELECT ket_qua, uu_diem, han_che, nguyen_nhan, phuong_huong, kien_nghi, bai_hoc, nhiem_vu,
                 signer_position, signer_name, recipients, version
          FROM annual_narratives WHERE unit_id = $1 AND year = $2 FOR UPDATE",
-        unit_id,
+        unit_id as UnitId,
         year,
     )
     .fetch_optional(tx)
@@ -76,10 +78,10 @@ pub async fn lock(tx: &mut PgConnection, unit_id: i32, year: i32) -> sqlx::Resul
 /// `by`. `true` when the stored narrative was still at `expected`.
 pub async fn update(
     tx: &mut PgConnection,
-    unit_id: i32,
+    unit_id: UnitId,
     year: i32,
     typed: &AnnualNarrative,
-    by: i32,
+    by: UserId,
     expected: i32,
 ) -> sqlx::Result<bool> {
     let done = with_texts!(
@@ -88,7 +90,7 @@ pub async fn update(
            signer_position = $8, signer_name = $9, recipients = $10, version = version + 1,
            updated_by = $11, updated_at = now(), uu_diem = $12, bai_hoc = $13, nhiem_vu = $14
          WHERE unit_id = $1 AND year = $2 AND version = $15",
-        unit_id,
+        unit_id as UnitId,
         year,
         typed,
         by,

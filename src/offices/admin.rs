@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::{Office, OfficeFields, SaveProblem};
+use super::{Office, OfficeFields, OfficeId, SaveProblem};
 use crate::audit::{self, Entry};
 use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
@@ -179,7 +179,7 @@ impl OfficeForm {
 struct FormPage {
     layout: Layout,
     /// The row being edited (None: a new one).
-    editing: Option<i32>,
+    editing: Option<OfficeId>,
     /// The unit, once known (always when editing).
     unit: Option<Unit>,
     form: OfficeForm,
@@ -196,7 +196,7 @@ impl FormPage {
 
 fn form_page(
     layout: Layout,
-    editing: Option<i32>,
+    editing: Option<OfficeId>,
     unit: Option<Unit>,
     form: OfficeForm,
     errors: FieldErrors,
@@ -353,7 +353,7 @@ fn check_fields(form: &OfficeForm, unit: Option<&Unit>, errors: &mut FieldErrors
 }
 
 /// The message for an overlapping period, naming the rows it overlaps.
-async fn overlap_message(state: &AppState, unit: &Unit, except: Option<i32>) -> AppResult<String> {
+async fn overlap_message(state: &AppState, unit: &Unit, except: Option<OfficeId>) -> AppResult<String> {
     let others: Vec<String> = super::stored_within(&state.pool, Some(&unit.path), "")
         .await?
         .into_iter()
@@ -428,7 +428,7 @@ pub async fn create(
 
 /// The row and its unit, if the unit lies in the administrator's subtree; otherwise the row
 /// does not exist for them.
-async fn managed(state: &AppState, admin: &CurrentUser, id: i32) -> AppResult<(Office, Unit)> {
+async fn managed(state: &AppState, admin: &CurrentUser, id: OfficeId) -> AppResult<(Office, Unit)> {
     let office = super::by_id(&state.pool, id).await?.ok_or(AppError::NotFound)?;
     let unit = queries::by_id(&state.pool, office.unit_id).await?.ok_or(AppError::NotFound)?;
     authz::authorize_or_hide(admin, Action::ManageUsers, Some(Place::from(&unit)))?;
@@ -439,7 +439,7 @@ pub async fn edit_form(
     State(state): State<AppState>,
     layout: Layout,
     admin: CurrentUser,
-    Path(id): Path<i32>,
+    Path(id): Path<OfficeId>,
 ) -> AppResult<Response> {
     let (office, unit) = managed(&state, &admin, id).await?;
     let form = OfficeForm::from_office(&unit, &office, unit.a_valid_date(units::today()));
@@ -451,7 +451,7 @@ pub async fn update(
     State(state): State<AppState>,
     layout: Layout,
     admin: CurrentUser,
-    Path(id): Path<i32>,
+    Path(id): Path<OfficeId>,
     Form(form): Form<OfficeForm>,
 ) -> AppResult<Response> {
     let (before, unit) = managed(&state, &admin, id).await?;

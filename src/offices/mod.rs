@@ -33,7 +33,14 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use sqlx::{PgConnection, PgPool};
 
-use crate::units::{Level, Unit, queries};
+use crate::auth::UserId;
+use crate::units::{Level, Unit, UnitId, queries};
+use crate::vocabulary::id;
+
+id! {
+    /// A stored office's id (`offices.id`): one period of one unit's office.
+    pub struct OfficeId;
+}
 use crate::web::routes::{Access, RouteSpec};
 
 pub fn routes() -> Vec<RouteSpec> {
@@ -62,8 +69,8 @@ pub fn routes() -> Vec<RouteSpec> {
 /// The office of a unit over a period: stored (`id` set) or derived (`id` None).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Office {
-    pub id: Option<i32>,
-    pub unit_id: i32,
+    pub id: Option<OfficeId>,
+    pub unit_id: UnitId,
     pub valid_from: Option<NaiveDate>,
     pub valid_to: Option<NaiveDate>,
     /// First heading line, in capitals: "TỈNH ỦY AN GIANG".
@@ -82,7 +89,7 @@ pub struct Office {
 }
 
 impl Office {
-    fn empty(unit_id: i32) -> Office {
+    fn empty(unit_id: UnitId) -> Office {
         Office {
             id: None,
             unit_id,
@@ -125,8 +132,8 @@ pub fn recipient_lines(text: &str) -> Vec<String> {
 }
 
 struct OfficeRow {
-    id: i32,
-    unit_id: i32,
+    id: OfficeId,
+    unit_id: UnitId,
     valid_from: Option<NaiveDate>,
     valid_to: Option<NaiveDate>,
     superior: String,
@@ -145,8 +152,8 @@ struct OfficeRow {
 macro_rules! office_of {
     ($row:ident) => {
         Office {
-            id: Some($row.id),
-            unit_id: $row.unit_id,
+            id: Some($row.id.into()),
+            unit_id: $row.unit_id.into(),
             valid_from: $row.valid_from,
             valid_to: $row.valid_to,
             superior: $row.superior,
@@ -169,14 +176,14 @@ impl From<OfficeRow> for Office {
 }
 
 /// The stored office of a unit on a date, if any.
-pub async fn stored_on(pool: &PgPool, unit_id: i32, date: NaiveDate) -> sqlx::Result<Option<Office>> {
+pub async fn stored_on(pool: &PgPool, unit_id: UnitId, date: NaiveDate) -> sqlx::Result<Option<Office>> {
     let row = sqlx::query_as!(
         OfficeRow,
         "SELECT id, unit_id, valid_from, valid_to, superior, name, symbol, display_name, on_behalf,
                 signer_position, recipients, note, version
          FROM offices
          WHERE unit_id = $1 AND (valid_from IS NULL OR valid_from <= $2) AND (valid_to IS NULL OR valid_to >= $2)",
-        unit_id,
+        unit_id as UnitId,
         date,
     )
     .fetch_optional(pool)
@@ -184,18 +191,18 @@ pub async fn stored_on(pool: &PgPool, unit_id: i32, date: NaiveDate) -> sqlx::Re
     Ok(row.map(Office::from))
 }
 
-pub async fn by_id(pool: &PgPool, id: i32) -> sqlx::Result<Option<Office>> {
+pub async fn by_id(pool: &PgPool, id: OfficeId) -> sqlx::Result<Option<Office>> {
     by_id_in(pool, id).await
 }
 
 /// [`by_id`] on any executor (a transaction, say).
-pub async fn by_id_in<'e>(executor: impl sqlx::PgExecutor<'e>, id: i32) -> sqlx::Result<Option<Office>> {
+pub async fn by_id_in<'e>(executor: impl sqlx::PgExecutor<'e>, id: OfficeId) -> sqlx::Result<Option<Office>> {
     let row = sqlx::query_as!(
         OfficeRow,
         "SELECT id, unit_id, valid_from, valid_to, superior, name, symbol, display_name, on_behalf,
                 signer_position, recipients, note, version
          FROM offices WHERE id = $1",
-        id,
+        id as OfficeId,
     )
     .fetch_optional(executor)
     .await?;
@@ -226,13 +233,13 @@ pub async fn stored_within(pool: &PgPool, path: Option<&str>, unit_text: &str) -
         .into_iter()
         .map(|row| {
             let unit = Unit {
-                id: row.unit_id,
+                id: UnitId(row.unit_id),
                 code: row.u_code,
                 name: row.u_name,
                 short_name: row.u_short_name,
                 kind: row.u_kind,
                 level: row.u_level,
-                parent_id: row.u_parent_id,
+                parent_id: row.u_parent_id.map(UnitId),
                 path: row.u_path,
                 valid_from: row.u_valid_from,
                 valid_to: row.u_valid_to,
@@ -271,7 +278,7 @@ pub async fn in_force(pool: &PgPool, unit: &Unit, date: NaiveDate) -> sqlx::Resu
 
 /// Key of the header cache: the database (tests run several apps in one process), the unit and
 /// the day.
-type HeaderKey = (String, i32, NaiveDate);
+type HeaderKey = (String, UnitId, NaiveDate);
 
 /// How long the header's office name is reused without asking the database again. Edits on
 /// `/admin/offices` clear the cache at once.
@@ -295,7 +302,7 @@ pub fn clear_header_cache() {
 
 /// The office name the page header shows for an account of `unit_id` today: "Ban Tuyên giáo
 /// và Dân vận Tỉnh ủy An Giang". Cached per unit and day, so pages cost no query for it.
-pub async fn header_name(pool: &PgPool, unit_id: i32) -> sqlx::Result<Option<String>> {
+pub async fn header_name(pool: &PgPool, unit_id: UnitId) -> sqlx::Result<Option<String>> {
     let today = crate::units::today();
     let key: HeaderKey = (database_key(pool), unit_id, today);
     if let Ok(cache) = HEADER_CACHE.lock()
@@ -361,7 +368,7 @@ macro_rules! with_fields {
             &$fields.signer_position,
             &$fields.recipients,
             &$fields.note,
-            $by,
+            $by as Option<UserId>,
             $($arg),*
         )
     };
@@ -369,18 +376,18 @@ macro_rules! with_fields {
 
 pub async fn insert(
     tx: &mut PgConnection,
-    unit_id: i32,
+    unit_id: UnitId,
     fields: &OfficeFields,
-    by: Option<i32>,
-) -> sqlx::Result<Result<i32, SaveProblem>> {
+    by: Option<UserId>,
+) -> sqlx::Result<Result<OfficeId, SaveProblem>> {
     let result = with_fields!(
         query_scalar,
-        "INSERT INTO offices (valid_from, valid_to, superior, name, symbol, display_name, on_behalf,
+        r#"INSERT INTO offices (valid_from, valid_to, superior, name, symbol, display_name, on_behalf,
                               signer_position, recipients, note, updated_by, unit_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id AS "id: OfficeId""#,
         fields,
         by,
-        unit_id,
+        unit_id as UnitId,
     )
     .fetch_one(&mut *tx)
     .await;
@@ -393,10 +400,10 @@ pub async fn insert(
 
 pub async fn update(
     tx: &mut PgConnection,
-    id: i32,
+    id: OfficeId,
     version: i32,
     fields: &OfficeFields,
-    by: Option<i32>,
+    by: Option<UserId>,
 ) -> sqlx::Result<Result<(), SaveProblem>> {
     let result = with_fields!(
         query,
@@ -406,7 +413,7 @@ pub async fn update(
          WHERE id = $12 AND version = $13",
         fields,
         by,
-        id,
+        id as OfficeId,
         version,
     )
     .execute(&mut *tx)
@@ -480,7 +487,7 @@ mod validity_tests {
 
     #[test]
     fn validity_reads_as_units_write_it() {
-        let mut office = Office::empty(1);
+        let mut office = Office::empty(UnitId(1));
         office.valid_to = chrono::NaiveDate::from_ymd_opt(2025, 6, 30);
         assert_eq!(office.validity_text(), "đến 30/06/2025");
         office.valid_from = chrono::NaiveDate::from_ymd_opt(2025, 3, 1);

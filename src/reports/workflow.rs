@@ -22,6 +22,7 @@ use super::store::{self, BatchError, Draft, Report, Save, SaveError};
 use super::{Period, Quarter};
 use crate::audit::{self, Actor, Entry};
 use crate::auth::CurrentUser;
+use crate::auth::UserId;
 use crate::dashboards::cache::Change;
 use crate::units::Unit;
 use crate::vocabulary::vocabulary;
@@ -151,7 +152,7 @@ pub fn check_review(action: &str, from: Status, remarks: &Remarks) -> Result<Tra
 #[derive(Debug, Clone)]
 pub struct Author {
     /// The account, written as the reports' last editor; `None` from the command line.
-    pub user_id: Option<i32>,
+    pub user_id: Option<UserId>,
     /// The name kept with each saved version and workflow event.
     pub name: String,
     /// The audit log's actor.

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use sqlx::PgPool;
 
-use super::queries::{self, Unit};
+use super::queries::{self, Unit, UnitId};
 use super::{Level, parse_date, today};
 use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
@@ -170,20 +170,20 @@ pub async fn create(
 }
 
 /// Inserts a hamlet under `commune` and audits it; returns its id.
-pub async fn insert(pool: &PgPool, commune: &Unit, hamlet: &NewHamlet, user: &CurrentUser) -> sqlx::Result<i32> {
+pub async fn insert(pool: &PgPool, commune: &Unit, hamlet: &NewHamlet, user: &CurrentUser) -> sqlx::Result<UnitId> {
     let mut tx = pool.begin().await?;
-    let id: i32 = sqlx::query_scalar!(
-        "INSERT INTO units (id, code, name, short_name, kind, level, parent_id, path, valid_from, valid_to, search_key)
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO units (id, code, name, short_name, kind, level, parent_id, path, valid_from, valid_to, search_key)
          SELECT n.id, $1, $2, $3, $4, 4, c.id, c.path || n.id::text, $5, c.valid_to, $6
          FROM units c, (SELECT nextval('unit_local_ids')::integer AS id) n WHERE c.id = $7
-         RETURNING id",
+         RETURNING id AS "id: UnitId""#,
         &hamlet.code,
         &hamlet.name,
         super::reference::short_name(&hamlet.name),
         &hamlet.kind,
         hamlet.valid_from,
         format!("{} {}", crate::text::fold(&hamlet.name), hamlet.code),
-        commune.id,
+        commune.id as UnitId,
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -213,7 +213,7 @@ pub async fn end(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    Path((code, id)): Path<(String, i32)>,
+    Path((code, id)): Path<(String, UnitId)>,
     Form(form): Form<EndForm>,
 ) -> AppResult<Response> {
     let commune = commune(&state.pool, &code).await?;
@@ -231,7 +231,7 @@ pub async fn end(
             .await;
     };
     let mut tx = state.pool.begin().await?;
-    sqlx::query!("UPDATE units SET valid_to = $2 WHERE id = $1", id, valid_to).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE units SET valid_to = $2 WHERE id = $1", id as UnitId, valid_to).execute(&mut *tx).await?;
     let entry = crate::audit::Entry {
         action: "update",
         entity: "unit",

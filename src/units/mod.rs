@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 pub use level::Level;
-pub use queries::Unit;
+pub use queries::{Unit, UnitId};
 
 use crate::error::{AppError, AppResult};
 use crate::web::routes::{Access, RouteSpec};

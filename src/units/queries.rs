@@ -6,15 +6,21 @@ use sqlx::{FromRow, PgPool};
 use super::Level;
 use crate::text::{fold, like_escape};
 
+crate::vocabulary::id! {
+    /// `units.id`: one unit of one period (a unit the 2025 reform ended and the unit of the same
+    /// code after it are two rows). Addresses name units by [`super::code::UnitCode`] instead.
+    pub struct UnitId;
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct Unit {
-    pub id: i32,
+    pub id: UnitId,
     pub code: String,
     pub name: String,
     pub short_name: String,
     pub kind: String,
     pub level: Level,
-    pub parent_id: Option<i32>,
+    pub parent_id: Option<UnitId>,
     pub path: String,
     pub valid_from: Option<NaiveDate>,
     pub valid_to: Option<NaiveDate>,
@@ -70,7 +76,8 @@ macro_rules! select_units {
     ($rest:literal $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Unit,
-            r#"SELECT id, code, name, short_name, kind, level AS "level: Level", parent_id, path::text AS "path!", valid_from, valid_to "#
+            r#"SELECT id, code, name, short_name, kind, level AS "level: Level", parent_id AS "parent_id: UnitId",
+                      path::text AS "path!", valid_from, valid_to "#
                 + $rest
             $(, $arg)*
         )
@@ -81,13 +88,13 @@ macro_rules! select_units {
 macro_rules! unit_of {
     ($row:ident) => {
         Unit {
-            id: $row.id,
+            id: UnitId($row.id),
             code: $row.code,
             name: $row.name,
             short_name: $row.short_name,
             kind: $row.kind,
             level: $row.level,
-            parent_id: $row.parent_id,
+            parent_id: $row.parent_id.map(UnitId),
             path: $row.path,
             valid_from: $row.valid_from,
             valid_to: $row.valid_to,
@@ -148,17 +155,17 @@ pub async fn provinces_on(pool: &PgPool, date: NaiveDate) -> sqlx::Result<Vec<Un
     .await
 }
 
-pub async fn children(pool: &PgPool, parent_id: i32) -> sqlx::Result<Vec<Unit>> {
+pub async fn children(pool: &PgPool, parent_id: UnitId) -> sqlx::Result<Vec<Unit>> {
     select_units!(
         "FROM units WHERE parent_id = $1 ORDER BY short_name COLLATE vietnamese, name COLLATE vietnamese, code",
-        parent_id,
+        parent_id as UnitId,
     )
     .fetch_all(pool)
     .await
 }
 
-pub async fn by_id(pool: &PgPool, id: i32) -> sqlx::Result<Option<Unit>> {
-    select_units!("FROM units WHERE id = $1", id).fetch_optional(pool).await
+pub async fn by_id(pool: &PgPool, id: UnitId) -> sqlx::Result<Option<Unit>> {
+    select_units!("FROM units WHERE id = $1", id as UnitId).fetch_optional(pool).await
 }
 
 /// The unit that carries `code` on `date` (codes are reused across the 2025 reform).
@@ -213,18 +220,29 @@ pub async fn carriers(pool: &PgPool, code: &str) -> sqlx::Result<Vec<Unit>> {
 /// The chain of units above, from the province down to the direct parent.
 pub async fn ancestors(pool: &PgPool, unit: &Unit) -> sqlx::Result<Vec<Unit>> {
     // Paths are `ltree`, bound as text (`as _`: the macros' check expects PgLTree).
-    select_units!("FROM units WHERE path @> $1::ltree AND id <> $2 ORDER BY nlevel(path)", &unit.path as _, unit.id)
-        .fetch_all(pool)
+    select_units!(
+        "FROM units WHERE path @> $1::ltree AND id <> $2 ORDER BY nlevel(path)",
+        &unit.path as _,
+        unit.id as UnitId
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Every unit below `unit`, of every date, in path order (parents before their children).
+pub async fn descendants_in<'e>(executor: impl sqlx::PgExecutor<'e>, unit: &Unit) -> sqlx::Result<Vec<Unit>> {
+    select_units!("FROM units WHERE path <@ $1::ltree AND id <> $2 ORDER BY path", &unit.path as _, unit.id as UnitId)
+        .fetch_all(executor)
         .await
 }
 
 /// Whether `unit_id` lies in the subtree of `root_id` (the root included).
-pub async fn is_within(pool: &PgPool, unit_id: i32, root_id: i32) -> sqlx::Result<bool> {
+pub async fn is_within(pool: &PgPool, unit_id: UnitId, root_id: UnitId) -> sqlx::Result<bool> {
     sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM units u, units r
                         WHERE u.id = $1 AND r.id = $2 AND u.path <@ r.path) AS "within!""#,
-        unit_id,
-        root_id,
+        unit_id as UnitId,
+        root_id as UnitId,
     )
     .fetch_one(pool)
     .await
@@ -243,7 +261,7 @@ pub async fn subtree_counts(pool: &PgPool, unit: &Unit) -> sqlx::Result<Vec<Subu
         r#"SELECT level AS "level: Level", count(*) AS "count!" FROM units
          WHERE path <@ $1::ltree AND id <> $2 GROUP BY level ORDER BY level"#,
         &unit.path as _,
-        unit.id,
+        unit.id as UnitId,
     )
     .fetch_all(pool)
     .await
@@ -281,7 +299,7 @@ macro_rules! lineage_links {
          FROM unit_lineage l "#
                 + $link
                 + " ORDER BY u.short_name COLLATE vietnamese, u.code",
-            $unit_id,
+            $unit_id as UnitId,
         )
         .fetch_all($pool)
         .await?;
@@ -298,12 +316,12 @@ macro_rules! lineage_links {
 }
 
 /// The units this one was formed from.
-pub async fn predecessors(pool: &PgPool, unit_id: i32) -> sqlx::Result<Vec<LineageLink>> {
+pub async fn predecessors(pool: &PgPool, unit_id: UnitId) -> sqlx::Result<Vec<LineageLink>> {
     lineage_links!(pool, unit_id, "JOIN units u ON u.id = l.predecessor_id WHERE l.successor_id = $1")
 }
 
 /// The units this one went into.
-pub async fn successors(pool: &PgPool, unit_id: i32) -> sqlx::Result<Vec<LineageLink>> {
+pub async fn successors(pool: &PgPool, unit_id: UnitId) -> sqlx::Result<Vec<LineageLink>> {
     lineage_links!(pool, unit_id, "JOIN units u ON u.id = l.successor_id WHERE l.predecessor_id = $1")
 }
 
@@ -341,7 +359,7 @@ pub const PRINCIPAL_ORDER: &str = "CASE WHEN l.merge_kind IN ('toan_bo', 'giu_ng
        WHEN l.merge_kind LIKE 'doi\\_%' OR l.merge_kind = 'phan_con_lai' THEN 1 ELSE 2 END, s.code";
 
 /// The units `unit_id` was formed from, with whether each one's figures count in it.
-pub async fn predecessors_for_figures(pool: &PgPool, unit_id: i32) -> sqlx::Result<Vec<Predecessor>> {
+pub async fn predecessors_for_figures(pool: &PgPool, unit_id: UnitId) -> sqlx::Result<Vec<Predecessor>> {
     // Left dynamic: PRINCIPAL_ORDER is one definition shared by this statement and the next.
     let sql = format!(
         "WITH mine AS (SELECT predecessor_id, merge_kind FROM unit_lineage WHERE successor_id = $1),

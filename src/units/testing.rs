@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 
-use super::{Level, Unit, reference};
+use super::{Level, Unit, UnitId, reference};
 
 /// A unit of `level` carrying `code` and `name`, with defaults for the rest: id 1 at the root of
 /// the tree (path `1`), the usual kind of its level (tỉnh, huyện, xã, thôn), its short name the
@@ -76,13 +76,13 @@ impl UnitBuilder {
             None => self.id.to_string(),
         };
         Unit {
-            id: self.id,
+            id: UnitId(self.id),
             code: self.code,
             short_name: reference::short_name(&self.name).to_owned(),
             name: self.name,
             kind: self.kind,
             level: self.level,
-            parent_id: self.parent_id,
+            parent_id: self.parent_id.map(UnitId),
             path,
             valid_from: self.valid_from,
             valid_to: self.valid_to,

@@ -9,7 +9,7 @@ use reqwest::cookie::CookieStore;
 use crate::common::{self, PASSWORD, TestApp, text};
 
 /// A request with a session made directly in the database (cheap: no password hashing).
-async fn session_cookie(app: &TestApp, user_id: i32) -> String {
+async fn session_cookie(app: &TestApp, user_id: danvan::auth::UserId) -> String {
     let token = danvan::auth::sessions::create(&app.pool, user_id, "test").await.expect("session");
     format!("{}={token}", danvan::auth::SESSION_COOKIE)
 }
@@ -78,7 +78,7 @@ async fn every_route_checks_every_role() {
     let mut tx = app.pool.begin().await.expect("tx");
     danvan::catalogue::load_demo(&mut tx).await.expect("catalogue");
     tx.commit().await.expect("commit");
-    let roles: [(&str, Option<i32>); 5] = [
+    let roles: [(&str, Option<danvan::auth::UserId>); 5] = [
         ("khách", None),
         ("nhap_lieu", Some(commune_user)),
         ("duyet", Some(district)),

@@ -2,7 +2,7 @@
 //! sections, data elements, indicators and validation rules; every save is version-checked,
 //! keeps the input on error and lands in the audit log.
 
-use crate::common::TestApp;
+use crate::common::{Page, TestApp};
 
 /// (before, after) of the latest audit entry for this entity and code.
 async fn last_audit(app: &TestApp, entity: &str, code: &str) -> (String, Option<serde_json::Value>, serde_json::Value) {
@@ -119,13 +119,13 @@ async fn an_indicator_naming_an_unknown_code_is_refused_next_to_the_field() {
         )
         .await;
     assert_eq!(status, 422);
-    assert!(
-        page.contains(
-            r#"<p class="field-error" id="f-numerator-error">Mã số liệu KHONG_CO_MA không có trong danh mục.</p>"#
-        ),
+    let numerator = Page::parse(&page).field("numerator");
+    assert_eq!(
+        numerator.message.as_deref(),
+        Some("Mã số liệu KHONG_CO_MA không có trong danh mục."),
         "the message sits under the numerator field"
     );
-    assert!(page.contains(&format!(r#"value="{typed}""#)), "the typed expression is kept");
+    assert_eq!(numerator.value, typed, "the typed expression is kept");
     assert!(page.contains(r#"value="Chỉ số thử""#), "the other fields are kept");
     assert!(page.contains(r#"id="f-decimals-error""#), "decimals beyond 6 are refused");
     assert!(!page.contains(r#"id="f-factor-error""#), "1,5 is a number typed the Vietnamese way");
@@ -398,14 +398,16 @@ async fn a_number_with_english_marks_is_refused_like_on_the_report_form() {
         )
         .await;
     assert_eq!(status, 422);
-    assert!(
-        page.contains(
-            r#"<p class="field-error" id="f-factor-error">Hệ số là một số khác 0: 100 cho tỷ lệ phần trăm, 1 cho số đếm; số lẻ viết 0,5.</p>"#
-        ),
+    let page = Page::parse(&page);
+    let factor = page.field("factor");
+    assert_eq!(
+        factor.message.as_deref(),
+        Some("Hệ số là một số khác 0: 100 cho tỷ lệ phần trăm, 1 cho số đếm; số lẻ viết 0,5."),
         "the factor is refused with what to type"
     );
-    assert!(page.contains(r#"<p class="field-error" id="f-sort_order-error">Thứ tự là số nguyên, ví dụ 10.</p>"#));
-    assert!(page.contains(r#"value="12,345.6""#), "the typed figure is kept");
+    assert_eq!(factor.value, "12,345.6", "the typed figure is kept");
+    let order = page.field("sort_order");
+    assert_eq!((order.value.as_str(), order.message.as_deref()), ("12,345.6", Some("Thứ tự là số nguyên, ví dụ 10.")));
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM indicators WHERE code = 'TL_THU'")
         .fetch_one(&app.pool)
         .await

@@ -1,7 +1,7 @@
 //! Directives: forms and their errors, search, the implements tree, per-level targets, tasks,
 //! attachments, who may edit, the audit trail and the milestones page.
 
-use crate::common::{TestApp, unescape};
+use crate::common::{Page, TestApp, unescape};
 
 async fn id_of(app: &TestApp, number: &str) -> i32 {
     sqlx::query_scalar("SELECT id FROM directives WHERE number = $1 ORDER BY issued_on DESC LIMIT 1")
@@ -52,14 +52,20 @@ async fn a_bad_number_comes_back_next_to_its_field_with_the_input_kept() {
     ];
     let (status, html) = app.post_form_as(&client, "/directives", &form).await;
     assert_eq!(status, 422);
-    assert!(html.contains("id=\"number-error\""), "error next to the number field");
-    assert!(html.contains("Thiếu dấu “/”"), "a Vietnamese message");
-    assert!(html.contains("ví dụ 25-NQ/TW"), "saying what to type");
-    assert!(html.contains("value=\"25/NQ-TW\""), "the number typed is kept");
-    assert!(html.contains("Kế hoạch thực hiện phong trào Dân vận khéo năm 2021"), "the title is kept");
-    assert!(html.contains("Nội dung dài của kế hoạch."), "the text is kept");
-    assert!(html.contains("id=\"implements-error\""), "an unknown kind in the links is reported");
-    assert!(unescape(&html).contains("“99-XX/TW” không phải số/ký hiệu"));
+    let page = Page::parse(&html);
+    let number = page.field("number");
+    assert!(number.invalid, "the number field is marked refused");
+    assert_eq!(number.value, "25/NQ-TW", "the number typed is kept");
+    let message = number.message.expect("a message next to the number field");
+    assert!(message.contains("Thiếu dấu “/”"), "a Vietnamese message: {message}");
+    assert!(message.contains("ví dụ 25-NQ/TW"), "saying what to type: {message}");
+    assert_eq!(page.field("title").value, "Kế hoạch thực hiện phong trào Dân vận khéo năm 2021", "the title is kept");
+    assert_eq!(page.field("body").value, "Nội dung dài của kế hoạch.", "the text is kept");
+    let links = page.field("implements");
+    assert_eq!(links.value, "25-NQ/TW, 99-XX/TW");
+    let message = links.message.expect("an unknown kind in the links is reported next to them");
+    assert!(message.contains("“99-XX/TW” không phải số/ký hiệu"), "{message}");
+    assert_eq!(page.field_errors().len(), 2, "only the two refused fields: {:?}", page.field_errors());
 
     // Corrected: both date spellings are accepted; kind comes from the number.
     let mut fixed = form;
@@ -80,16 +86,19 @@ async fn a_bad_number_comes_back_next_to_its_field_with_the_input_kept() {
     fixed[2] = ("unit_code", "905");
     let (status, html) = app.post_form_as(&client, "/directives", &fixed).await;
     assert_eq!(status, 422);
-    assert!(html.contains("id=\"unit_code-error\""));
+    let unit = Page::parse(&html).field("unit_code");
+    assert_eq!(unit.value, "905");
+    assert!(unit.message.is_some_and(|m| m.contains("Đơn vị không khớp cơ quan ban hành")), "on the unit field");
 
     // A status that is none of the three is refused on its field, the rest kept.
     fixed[2] = ("unit_code", "91");
     fixed[7] = ("status", "bi_huy");
     let (status, html) = app.post_form_as(&client, "/directives", &fixed).await;
     assert_eq!(status, 422);
-    assert!(html.contains("id=\"status-error\""), "{html}");
-    assert!(html.contains("Chọn trạng thái."));
-    assert!(html.contains("value=\"8-KH/TU\""), "the number typed is kept");
+    let page = Page::parse(&html);
+    assert_eq!(page.field("status").message.as_deref(), Some("Chọn trạng thái."));
+    let number = page.field("number");
+    assert_eq!((number.value.as_str(), number.invalid), ("8-KH/TU", false), "the number typed is kept, not refused");
 }
 
 #[tokio::test]
@@ -221,7 +230,7 @@ async fn the_implements_tree_goes_both_ways() {
 
     // A cycle is refused.
     let (_, edit) = app.get_as(&client, &format!("/directives/{programme}/edit")).await;
-    assert!(edit.contains("name=\"version\" value=\"1\""));
+    assert_eq!(Page::parse(&edit).field("version").value, "1");
     let version: i32 = 1;
     let body: String = sqlx::query_scalar("SELECT body FROM directives WHERE id = $1")
         .bind(programme)
@@ -415,7 +424,7 @@ async fn only_the_issuing_office_and_admins_above_edit_and_every_change_is_audit
     let office = app.demo_client("tinh.nhaplieu").await;
     let (status, html) = app.get_as(&office, &format!("/directives/{id}/edit")).await;
     assert_eq!(status, 200);
-    assert!(html.contains("value=\"05-CTr/TU\""));
+    assert_eq!(Page::parse(&html).field("number").value, "05-CTr/TU");
     // A kind that is neither sơ kết nor tổng kết is refused next to its field, nothing saved.
     let midterm = [("kind", "giua_ky"), ("due_on", "30/06/2026"), ("description", "Giữa kỳ")];
     let (status, html) = app.post_form_as(&office, &format!("/directives/{id}/milestones"), &midterm).await;
@@ -453,10 +462,8 @@ async fn only_the_issuing_office_and_admins_above_edit_and_every_change_is_audit
 
     // An edit by the office: saved, version bumped, audited with before and after.
     let (_, html) = app.get_as(&office, &format!("/directives/{id}/edit")).await;
-    let field = |name: &str| -> String {
-        let marker = format!("name=\"{name}\" value=\"");
-        html.split(&marker).nth(1).and_then(|r| r.split('"').next()).map(unescape).unwrap_or_default()
-    };
+    let page = Page::parse(&html);
+    let field = |name: &str| -> String { page.field(name).value };
     let body: String =
         sqlx::query_scalar("SELECT body FROM directives WHERE id = $1").bind(id).fetch_one(&app.pool).await.expect("b");
     let implements = field("implements");
@@ -853,10 +860,12 @@ async fn a_target_stays_inside_the_issuing_subtree() {
     ];
     let (status, html) = app.post_form_as(&client, &format!("/directives/{id}/targets"), &outside).await;
     assert_eq!(status, 422);
-    assert!(html.contains("id=\"target-unit-error\""));
-    assert!(html.contains("không thuộc Tỉnh Kiên Giang"), "the message says why");
-    assert!(html.contains("value=\"678\""), "the input is kept");
-    assert!(html.contains("Chỉ tiêu đặt nhầm tỉnh"));
+    let page = Page::parse(&html);
+    let unit = page.field_with_id("target-unit");
+    assert_eq!(unit.value, "678", "the input is kept");
+    let message = unit.message.expect("the message is next to the unit field");
+    assert!(message.contains("không thuộc Tỉnh Kiên Giang"), "the message says why: {message}");
+    assert_eq!(page.field_with_id("target-description").value, "Chỉ tiêu đặt nhầm tỉnh");
     let after: i64 = sqlx::query_scalar("SELECT count(*) FROM targets WHERE directive_id = $1")
         .bind(id)
         .fetch_one(&app.pool)
@@ -898,9 +907,10 @@ async fn a_target_value_is_read_the_vietnamese_way_like_the_report_form() {
         let form = [("indicator", "TL_DVHV"), ("comparator", ">="), ("value", typed), ("description", "Số kiểu Anh")];
         let (status, html) = app.post_form_as(&client, &format!("/directives/{id}/targets"), &form).await;
         assert_eq!(status, 422, "{typed}");
-        assert!(html.contains("id=\"target-value-error\""), "{typed}: the message is next to the field");
-        assert!(html.contains("Không rõ dấu chấm"), "{typed}: the message says why");
-        assert!(html.contains(&format!("value=\"{typed}\"")), "{typed}: the input is kept");
+        let value = Page::parse(&html).field_with_id("target-value");
+        assert_eq!(value.value, typed, "the input is kept");
+        let message = value.message.unwrap_or_else(|| panic!("{typed}: no message next to the field"));
+        assert!(message.contains("Không rõ dấu chấm"), "{typed}: the message says why: {message}");
         assert_eq!(count().await, before, "{typed}: nothing stored");
     }
     // The Vietnamese way is read exactly: 12.345,6 is twelve thousand and some.
@@ -1048,12 +1058,7 @@ async fn word_breaks_in_the_narrative_reach_the_preview_and_the_docx() {
     let client = app.user("f_prov", "91").role("nhap_lieu").signed_in().await;
     let (status, page) = app.get_as(&client, "/exports/annual/91/2020").await;
     assert_eq!(status, 200);
-    let version = page
-        .split("name=\"version\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or("0")
-        .to_owned();
+    let version = Page::parse(&page).field("version").value;
     let form = [("version", version.as_str()), ("ket_qua", "Dòng một\u{000B}dòng hai\u{000C}Trang mới\u{0001}cuối")];
     let (status, _) = app.post_form_as(&client, "/exports/annual/91/2020/narrative", &form).await;
     assert!(status == 303 || status == 200, "narrative saved ({status})");

@@ -3,7 +3,7 @@
 
 use std::io::Read;
 
-use crate::common::{self, TestApp};
+use crate::common::{self, Page, TestApp};
 
 /// The text of a part of an OOXML package, tags stripped.
 fn part_text(bytes: &[u8], name: &str) -> Option<(String, String)> {
@@ -703,7 +703,7 @@ async fn the_docx_heading_is_the_office_of_the_unit_at_the_report_date() {
 }
 
 /// The stored office of unit `code` (on `as_of`) in force on `on`.
-async fn office_id(app: &TestApp, code: &str, as_of: &str, on: &str) -> (i32, i32) {
+async fn office_id(app: &TestApp, code: &str, as_of: &str, on: &str) -> (danvan::offices::OfficeId, i32) {
     let as_of = danvan::units::parse_date(as_of).expect("date");
     let unit = danvan::units::queries::resolve(&app.pool, code, as_of).await.expect("query").expect("unit");
     let on = danvan::units::parse_date(on).expect("date");
@@ -727,7 +727,7 @@ async fn an_office_edited_by_an_administrator_shows_up_in_the_next_export() {
     let (status, page) =
         common::text(admin.get(app.url(&format!("/admin/offices/{id}"))).send().await.expect("GET")).await;
     assert_eq!(status, 200);
-    assert!(page.contains("value=\"BTGDVTU\""), "the form holds the row");
+    assert_eq!(Page::parse(&page).field("symbol").value, "BTGDVTU", "the form holds the row");
 
     // Wrong input comes back with Vietnamese messages next to the fields and the typed text kept.
     let bad = [
@@ -743,10 +743,14 @@ async fn an_office_edited_by_an_administrator_shows_up_in_the_next_export() {
     let (status, page) =
         common::text(admin.post(app.url(&format!("/admin/offices/{id}"))).form(&bad).send().await.expect("POST")).await;
     assert_eq!(status, 422);
-    assert!(page.contains("Ngày kết thúc phải sau hoặc trùng ngày bắt đầu."), "{page:.3000}");
-    assert!(page.contains("Nhập tên cơ quan (dòng thứ hai của tiêu đề)"));
-    assert!(page.contains("Ký hiệu viết liền"));
-    assert!(page.contains("value=\"BTG DV\"") && page.contains("Nơi nhận đang gõ dở"), "typed input kept");
+    let page = Page::parse(&page);
+    let message = |name: &str| page.field(name).message.unwrap_or_else(|| panic!("no message next to {name}"));
+    assert!(message("valid_to").contains("Ngày kết thúc phải sau hoặc trùng ngày bắt đầu."));
+    assert!(message("name").contains("Nhập tên cơ quan (dòng thứ hai của tiêu đề)"));
+    let symbol = page.field("symbol");
+    assert!(symbol.message.is_some_and(|m| m.contains("Ký hiệu viết liền")));
+    assert_eq!(symbol.value, "BTG DV", "typed input kept");
+    assert_eq!(page.field("recipients").value, "- Nơi nhận đang gõ dở", "typed input kept");
 
     // The row ends with 2025; a new row from 2026 overlapping it is refused first.
     let new_row = |from: &str| {

@@ -1,5 +1,6 @@
 //! The foundation: health, the unit trees and their lineage, search, collation, error pages.
 
+use danvan::auth::UserId;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -828,9 +829,10 @@ async fn reads_use_the_replica_except_after_ones_own_writes_and_fall_back_to_the
     let mut tx = owner.begin().await.expect("tx");
     let report = store::by_id(&mut tx, id).await.expect("report");
     // The app hears this acceptance only through NOTIFY, as from another app server.
-    let _change = store::transition(&mut tx, &report, Status::Accepted, (1, "kiểm tra"), "", &Default::default())
-        .await
-        .expect("accept");
+    let _change =
+        store::transition(&mut tx, &report, Status::Accepted, (UserId(1), "kiểm tra"), "", &Default::default())
+            .await
+            .expect("accept");
     tx.commit().await.expect("commit");
 
     // The cached figures follow the primary at once, though the standby has not replayed it.
@@ -932,4 +934,53 @@ async fn reads_use_the_replica_except_after_ones_own_writes_and_fall_back_to_the
     assert_eq!(status, 200);
     assert!(csv.contains("TD_DINH_KY"));
     owner.close().await;
+}
+
+/// Each closed vocabulary in the code (`danvan::vocabulary`) holds exactly the words its
+/// column's CHECK constraint allows: a word the table accepts but the enum lacks would fail to
+/// decode (an error on every page showing it), one the enum offers but the table refuses would
+/// fail on save.
+#[tokio::test]
+async fn every_vocabulary_holds_the_words_its_column_allows() {
+    use danvan::catalogue::{Aggregation, IndicatorDisplay, Severity, ValueType};
+    use danvan::directives::store::{DirectiveStatus, MilestoneKind};
+    use danvan::directives::{Comparator, DirectiveKind, Issuer};
+    use danvan::reports::store::TaskState;
+    use danvan::reports::workflow::Status;
+
+    let app = TestApp::spawn().await;
+    let columns: [(&str, &str, Vec<&str>); 12] = [
+        ("reports", "status", Status::ALL.map(Status::as_str).to_vec()),
+        ("report_task_progress", "status", TaskState::ALL.map(TaskState::as_str).to_vec()),
+        ("directives", "kind", DirectiveKind::ALL.map(DirectiveKind::as_str).to_vec()),
+        ("directives", "issuer", Issuer::ALL.map(Issuer::as_str).to_vec()),
+        ("directives", "status", DirectiveStatus::ALL.map(DirectiveStatus::as_str).to_vec()),
+        ("milestones", "kind", MilestoneKind::ALL.map(MilestoneKind::as_str).to_vec()),
+        ("targets", "comparator", Comparator::ALL.map(Comparator::as_str).to_vec()),
+        // A rule compares with one bound: every comparator but the range.
+        ("validation_rules", "operator", danvan::catalogue::store::OPERATORS.map(Comparator::as_str).to_vec()),
+        ("validation_rules", "severity", Severity::ALL.map(Severity::as_str).to_vec()),
+        ("data_elements", "value_type", ValueType::ALL.map(ValueType::as_str).to_vec()),
+        ("data_elements", "aggregation", Aggregation::ALL.map(Aggregation::as_str).to_vec()),
+        ("indicators", "display", IndicatorDisplay::ALL.map(IndicatorDisplay::as_str).to_vec()),
+    ];
+    for (table, column, vocabulary) in columns {
+        let definitions: Vec<String> = sqlx::query_scalar(
+            "SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+             WHERE c.conrelid = $1::regclass AND c.contype = 'c' AND cardinality(c.conkey) = 1 AND a.attname = $2",
+        )
+        .bind(table)
+        .bind(column)
+        .fetch_all(&app.pool)
+        .await
+        .expect("constraints");
+        assert_eq!(definitions.len(), 1, "{table}.{column}: one CHECK of its words: {definitions:?}");
+        // `CHECK ((status = ANY (ARRAY['nhap'::text, …])))`: the quoted words.
+        let mut allowed: Vec<&str> = definitions[0].split('\'').skip(1).step_by(2).collect();
+        let mut words = vocabulary.clone();
+        allowed.sort_unstable();
+        words.sort_unstable();
+        assert_eq!(words, allowed, "{table}.{column}: {}", definitions[0]);
+    }
 }

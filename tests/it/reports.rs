@@ -1,10 +1,11 @@
 //! Quarterly reports: entry the Vietnamese way, rules, the workflow and who may move it, stale
 //! saves, input kept on errors, the API agreeing with the form, and the demo figures.
 
+use danvan::auth::UserId;
 use danvan::units::Level;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, text, unescape};
+use crate::common::{Page, TestApp, text};
 
 const FORM: &str = "/reports/30883/2017-Q1";
 const API: &str = "/api/v1/reports/30883/2017-Q1";
@@ -52,53 +53,9 @@ async fn stored_version(app: &TestApp) -> i32 {
     .unwrap_or(0)
 }
 
-fn attribute(tag: &str, name: &str) -> Option<String> {
-    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
-    let end = tag[start..].find('"')? + start;
-    Some(unescape(&tag[start..end]))
-}
-
-/// The fields a browser would send from the form with this id, as the page holds them
-/// (unticked boxes and fields of other forms left out; the button not included).
+/// The fields a browser would send from the form with this id (see [`Page::form_fields`]).
 fn form_fields(page: &str, id: &str) -> Vec<(String, String)> {
-    let start = page.find(&format!("id=\"{id}\"")).expect("the form");
-    let start = page[..start].rfind("<form").expect("form tag");
-    let end = start + page[start..].find("</form>").expect("end of form");
-    let form = &page[start..end];
-    let mut fields = Vec::new();
-    let mut at = 0;
-    while let Some(open) = form[at..].find('<') {
-        let tag_start = at + open + 1;
-        let Some(close) = form[tag_start..].find('>') else { break };
-        let tag = &form[tag_start..tag_start + close];
-        at = tag_start + close + 1;
-        let Some(name) = attribute(tag, "name") else { continue };
-        if tag.contains(" form=\"") || tag.contains(" disabled") {
-            continue;
-        }
-        if tag.starts_with("input") {
-            let kind = attribute(tag, "type").unwrap_or_default();
-            if (kind == "checkbox" || kind == "radio") && !tag.contains(" checked") {
-                continue;
-            }
-            fields.push((name, attribute(tag, "value").unwrap_or_default()));
-        } else if tag.starts_with("textarea") {
-            let end = form[at..].find("</textarea>").expect("end of textarea") + at;
-            fields.push((name, unescape(&form[at..end])));
-        } else if tag.starts_with("select") {
-            let end = form[at..].find("</select>").expect("end of select") + at;
-            let options = &form[at..end];
-            let chosen = options
-                .split("<option")
-                .skip(1)
-                .find(|o| o.contains(" selected"))
-                .or_else(|| options.split("<option").nth(1))
-                .and_then(|o| attribute(o, "value"))
-                .unwrap_or_default();
-            fields.push((name, chosen));
-        }
-    }
-    fields
+    Page::parse(page).form_fields(id)
 }
 
 /// Opens the form as a browser does and sends it back with `changes` typed over it.
@@ -939,7 +896,7 @@ async fn a_batch_save_writes_what_one_save_each_writes() {
     let app = TestApp::spawn_with_demo().await;
     let units = three_communes(&app).await;
     let (by_one, by_batch, new) = (units[0], units[1], units[2]);
-    let user: i32 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'xa.nhaplieu'")
+    let user: UserId = sqlx::query_scalar("SELECT id FROM users WHERE username = 'xa.nhaplieu'")
         .fetch_one(&app.pool)
         .await
         .expect("user");
@@ -1001,7 +958,7 @@ async fn a_batch_save_writes_what_one_save_each_writes() {
     };
     assert_eq!(snapshot(batch[0].id, 2).await, snapshot(one.id, 2).await);
     assert_eq!(snapshot(batch[0].id, 2).await.values, expected);
-    let editors: Vec<(Option<i32>, String)> = sqlx::query_as(
+    let editors: Vec<(Option<UserId>, String)> = sqlx::query_as(
         "SELECT r.updated_by, s.saved_by FROM reports r JOIN report_snapshots s ON s.report_id = r.id
          WHERE r.id = ANY($1) AND s.version = r.version ORDER BY r.id",
     )
@@ -1051,7 +1008,7 @@ async fn a_batch_save_locks_only_the_reports_it_writes() {
         Draft { values: [("TD_DINH_KY".to_owned(), Decimal::from(4))].into_iter().collect(), ..Draft::default() };
     // An existing report of another unit, to save and submit beside the batch.
     let mut tx = app.pool.begin().await.expect("tx");
-    store::save(&mut tx, units[2], quarter(2017, 1), 0, &draft, (1, "kiểm tra")).await.expect("save");
+    store::save(&mut tx, units[2], quarter(2017, 1), 0, &draft, (UserId(1), "kiểm tra")).await.expect("save");
     tx.commit().await.expect("commit");
 
     let mut batch = app.pool.begin().await.expect("tx");
@@ -1063,12 +1020,16 @@ async fn a_batch_save_locks_only_the_reports_it_writes() {
 
     let mut other = app.pool.begin().await.expect("tx");
     sqlx::query("SET LOCAL lock_timeout = '2s'").execute(&mut *other).await.expect("timeout");
-    let saved = store::save(&mut other, units[2], quarter(2017, 1), 1, &draft, (1, "kiểm tra")).await.expect("a save");
-    store::save(&mut other, units[0], quarter(2017, 2), 0, &draft, (1, "kiểm tra")).await.expect("a first save");
-    // No server runs here, so no dashboard cache to tell of the move.
-    let _change = store::transition(&mut other, &saved, Status::Submitted, (1, "kiểm tra"), "", &Default::default())
+    let saved =
+        store::save(&mut other, units[2], quarter(2017, 1), 1, &draft, (UserId(1), "kiểm tra")).await.expect("a save");
+    store::save(&mut other, units[0], quarter(2017, 2), 0, &draft, (UserId(1), "kiểm tra"))
         .await
-        .expect("a submission");
+        .expect("a first save");
+    // No server runs here, so no dashboard cache to tell of the move.
+    let _change =
+        store::transition(&mut other, &saved, Status::Submitted, (UserId(1), "kiểm tra"), "", &Default::default())
+            .await
+            .expect("a submission");
     other.commit().await.expect("commit beside the open batch");
     batch.commit().await.expect("commit the batch");
 }
@@ -1079,7 +1040,7 @@ fn quarter(year: i32, number: u8) -> danvan::reports::Quarter {
 }
 
 /// The ids of three communes of the demo district in 2017-Q1 (the batch save tests).
-async fn three_communes(app: &TestApp) -> Vec<i32> {
+async fn three_communes(app: &TestApp) -> Vec<danvan::units::UnitId> {
     let on = chrono::NaiveDate::from_ymd_opt(2017, 3, 31).expect("date");
     let mut units = Vec::new();
     for code in ["30883", "30886", "30889"] {
@@ -1307,18 +1268,6 @@ async fn synth_covers_the_communes_of_the_new_tree() {
 
 // --- issue 14: exact numbers, Excel, rule messages, unread in the API ---
 
-/// The text of the `field-error` paragraphs of a page.
-fn field_errors(page: &str) -> Vec<String> {
-    page.split("class=\"field-error")
-        .skip(1)
-        .filter_map(|rest| {
-            let start = rest.find('>')? + 1;
-            let end = rest.find("</p>")?;
-            Some(unescape(&rest[start..end]))
-        })
-        .collect()
-}
-
 /// A file part of an XLSX package.
 fn xlsx_part(bytes: &[u8], prefix: &str) -> String {
     use std::io::Read;
@@ -1359,7 +1308,7 @@ async fn rule_messages_name_their_figures_on_the_form_in_the_api_and_after_an_im
     // The form shows the same message next to the field.
     let (status, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
     assert_eq!(status, 200);
-    let errors = field_errors(&page);
+    let errors = Page::parse(&page).field_errors();
     assert!(errors.iter().any(|e| e.contains("(143)") && e.contains("32 + 17 + 33 = 82")), "{errors:?}");
 
     // A refused PUT (422) carries the rules' figures too.

@@ -8,6 +8,7 @@ use crate::dashboards::history::Composite;
 use crate::dashboards::scope::Scope;
 use crate::reports::Period;
 use crate::reports::store::days_late;
+use crate::units::UnitId;
 use crate::units::{Level, Unit};
 
 /// Who sent the report of the period's last quarter.
@@ -31,7 +32,7 @@ pub async fn completeness(view: &View<'_>, scope: &Scope, composite: &Composite)
     let unit = scope.unit.as_ref();
     let quarter = period.final_quarter();
     let reporting: Vec<&Unit> = composite.children.iter().filter(|u| u.level <= Level::Commune).collect();
-    let ids: Vec<i32> = reporting.iter().map(|u| u.id).chain(unit.map(|u| u.id)).collect();
+    let ids: Vec<UnitId> = reporting.iter().map(|u| u.id).chain(unit.map(|u| u.id)).collect();
     let rows = view.reporting(scope.path(), &ids, period).await?;
     let due = view.metadata("calendar", String::new(), || crate::reports::calendar(pool)).await?.due(quarter);
     let mut submitted = 0;

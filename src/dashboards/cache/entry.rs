@@ -10,6 +10,7 @@ use crate::catalogue::Catalogue;
 use crate::dashboards::aggregate::Totals;
 use crate::reports::Period;
 use crate::units::Unit;
+use crate::units::UnitId;
 
 /// A subtree's parts, by path (see [`crate::dashboards::aggregate::parts`]).
 pub(super) type Parts = Arc<BTreeMap<String, Totals>>;
@@ -26,7 +27,7 @@ pub(super) enum Data {
     Catalogue(Arc<Catalogue>),
     Unit(Unit),
     Subtree(Option<Arc<Totals>>),
-    Children(Option<Arc<Vec<(i32, String)>>>),
+    Children(Option<Arc<Vec<(UnitId, String)>>>),
     LiveChildren(Arc<Vec<String>>),
     Metadata(Arc<dyn std::any::Any + Send + Sync>),
 }

@@ -4,6 +4,7 @@
 use super::change::{Change, under};
 use crate::dashboards::aggregate::{self, Basis};
 use crate::reports::Period;
+use crate::units::UnitId;
 
 /// What an entry holds, and over what it was computed: the keys are built from validated
 /// parameters only (a parsed period, a basis, a unit path from the database, a known indicator).
@@ -39,7 +40,7 @@ pub(super) enum What {
     /// The reporting state (submitted when, being corrected) of these units' own reports for the
     /// period's last quarter (see `reports::store::overview`): a dashboard's unit and the units
     /// directly below it.
-    Reporting(Period, Vec<i32>),
+    Reporting(Period, Vec<UnitId>),
     Dashboard(String),
     Catalogue,
     /// A unit code (as typed) resolved at a date.
@@ -111,7 +112,7 @@ pub(super) mod tests {
             root: root.map(str::to_owned),
             basis: Basis::Accepted,
             years: (2024, 2024),
-            what: What::Reporting(Period::Year { year: 2024 }, units.to_vec()),
+            what: What::Reporting(Period::Year { year: 2024 }, units.iter().copied().map(UnitId).collect()),
         };
         let submitted = Bases::of(Basis::Submitted);
         let commune = change("12.345.6789", 2024, submitted);

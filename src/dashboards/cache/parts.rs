@@ -11,6 +11,7 @@ use super::key::{Key, What};
 use super::view::View;
 use crate::dashboards::aggregate::{self, Basis, Totals};
 use crate::reports::Period;
+use crate::units::UnitId;
 
 impl View<'_> {
     /// The parts of a subtree (see [`aggregate::parts`]). Under the country, a province or a
@@ -34,7 +35,7 @@ impl View<'_> {
     }
 
     /// The children with roll-ups of `root`, or `None` when its subtree is read live.
-    async fn children(&self, root: Option<&str>) -> sqlx::Result<Option<Arc<Vec<(i32, String)>>>> {
+    async fn children(&self, root: Option<&str>) -> sqlx::Result<Option<Arc<Vec<(UnitId, String)>>>> {
         let pool = self.pool;
         let key = Key { root: root.map(str::to_owned), basis: Basis::Accepted, years: (0, 0), what: What::Children };
         let compute = || async {
@@ -69,14 +70,14 @@ impl View<'_> {
     async fn assemble(
         &self,
         root: Option<&str>,
-        children: &[(i32, String)],
+        children: &[(UnitId, String)],
         period: Period,
         basis: Basis,
     ) -> sqlx::Result<BTreeMap<String, Totals>> {
         let year = period.year();
         let key_of = |path: &str, what: What| Key { root: Some(path.to_owned()), basis, years: (year, year), what };
         let mut parts: BTreeMap<String, Totals> = BTreeMap::new();
-        let mut missing: Vec<&(i32, String)> = Vec::new();
+        let mut missing: Vec<&(UnitId, String)> = Vec::new();
         for child in children {
             if !self.cached_part(&key_of(&child.1, What::Subtree(period)), &child.1, &mut parts).await {
                 missing.push(child);
@@ -85,7 +86,7 @@ impl View<'_> {
         if !missing.is_empty() {
             // Read before the figures, like every entry's stamp.
             let verified = self.stamp();
-            let ids: Vec<i32> = missing.iter().map(|(id, _)| *id).collect();
+            let ids: Vec<UnitId> = missing.iter().map(|(id, _)| *id).collect();
             let mut rolled = crate::dashboards::rollup::totals(self.pool, &ids, period, basis).await?;
             for (id, path) in missing {
                 let totals = rolled.remove(id);

@@ -14,6 +14,7 @@ use super::key::{Key, What};
 use crate::catalogue::Catalogue;
 use crate::dashboards::aggregate::{self, Basis, Totals};
 use crate::reports::Period;
+use crate::units::UnitId;
 use crate::units::{Unit, queries};
 
 /// One request's reads through the cache (see [`AggregateCache::view`]).
@@ -143,7 +144,7 @@ impl View<'_> {
     pub async fn reporting(
         &self,
         root: Option<&str>,
-        units: &[i32],
+        units: &[UnitId],
         period: Period,
     ) -> sqlx::Result<Arc<Vec<crate::reports::store::OverviewRow>>> {
         let pool = self.pool;

@@ -17,7 +17,7 @@ use crate::directives::DirectiveNumber;
 
 use crate::directives::store::{self, Directive, DirectiveId, DirectiveStatus};
 use crate::error::{AppError, AppResult, ResultExt};
-use crate::units::{self, Level, Unit};
+use crate::units::{self, Unit};
 use crate::web::{AppState, Flash, Layout, render};
 
 /// What the user typed, kept as typed.
@@ -80,10 +80,7 @@ impl DirectiveForm {
 
     /// The kind named by the number, when it parses.
     fn kind_label(&self) -> String {
-        self.number
-            .parse::<DirectiveNumber>()
-            .map(|n| crate::directives::number::kind_name(n.kind).to_owned())
-            .unwrap_or_default()
+        self.number.parse::<DirectiveNumber>().map(|n| n.kind.label().to_owned()).unwrap_or_default()
     }
 }
 
@@ -159,16 +156,6 @@ struct Checked {
     implements: Vec<DirectiveId>,
 }
 
-/// The level of the unit that issues documents signed `…/TU`, `…/HU`, `…/ĐU` (`…/TW`: none).
-fn level_of_issuer(issuer: &str) -> Option<Level> {
-    match issuer {
-        "TU" => Some(Level::Province),
-        "HU" => Some(Level::District),
-        "ĐU" => Some(Level::Commune),
-        _ => None,
-    }
-}
-
 /// Validates the whole form; every problem is reported next to its field.
 async fn check(
     state: &AppState,
@@ -211,7 +198,7 @@ async fn check(
                 errors.set("unit_code", message);
             }
             Ok(found) => {
-                let expected = number.as_ref().map(|n| level_of_issuer(n.issuer));
+                let expected = number.as_ref().map(|n| n.issuer.level());
                 let level = found.as_ref().map(|u| u.level);
                 match expected {
                     Some(expected) if expected != level => {
@@ -219,7 +206,7 @@ async fn check(
                             None => "văn bản Trung ương (…/TW): mã đơn vị là TW".to_owned(),
                             Some(l) => format!(
                                 "ký hiệu {} cần đơn vị {}",
-                                number.as_ref().map(|n| n.issuer).unwrap_or(""),
+                                number.as_ref().map_or("", |n| n.issuer.as_str()),
                                 l.label().to_lowercase()
                             ),
                         };

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::auth::CurrentUser;
 use crate::directives::display;
-use crate::directives::number::{ISSUERS, KINDS};
+use crate::directives::number::{DirectiveKind, Issuer};
 use crate::directives::store::{self, Directive, DirectiveStatus};
 use crate::error::{AppError, AppResult};
 use crate::web::{AppState, Layout, render};
@@ -70,8 +70,8 @@ pub(super) async fn index(
         .then(|| format!("Từ khóa dài quá {MAX_QUERY_CHARS} ký tự: hãy rút gọn còn vài từ đặc trưng rồi tìm lại."));
     let filter = store::SearchFilter {
         query: text,
-        kind: KINDS.iter().find(|(k, _)| *k == query.kind).map(|(k, _)| *k).unwrap_or(""),
-        issuer: ISSUERS.iter().find(|(k, _)| *k == query.issuer).map(|(k, _)| *k).unwrap_or(""),
+        kind: query.kind.parse().ok(),
+        issuer: query.issuer.parse().ok(),
         year,
         status: query.status.parse().ok(),
     };
@@ -100,8 +100,8 @@ pub(super) async fn index(
         layout,
         query,
         can_create,
-        kinds: KINDS,
-        issuers: ISSUERS,
+        kinds: DirectiveKind::CHOICES,
+        issuers: Issuer::CHOICES,
         statuses: DirectiveStatus::CHOICES,
         year_error,
         query_error,

@@ -11,6 +11,7 @@ use super::{Errors, audit_and_commit, created, delete_child, editable, inside_is
 use crate::auth::CurrentUser;
 use crate::directives::store::{self, DirectiveId};
 use crate::error::{AppError, AppResult};
+use crate::units::UnitId;
 use crate::units::{self, Level, Unit};
 use crate::web::{AppState, Flash, Layout};
 
@@ -75,7 +76,7 @@ pub(super) async fn add(
     if !errors.is_empty() {
         return show_page(&state, layout, &user, directive, Kept { task: form, errors, ..Kept::default() }).await;
     }
-    let unit_ids: Vec<i32> = named.iter().map(|u| u.id).collect();
+    let unit_ids: Vec<UnitId> = named.iter().map(|u| u.id).collect();
     let new = store::NewTask {
         directive_id: id,
         number: form.number.trim(),
@@ -112,7 +113,7 @@ pub(super) async fn delete(
     Path((id, task)): Path<(DirectiveId, store::TaskId)>,
 ) -> AppResult<Response> {
     let directive = editable(&state, &user, id).await?;
-    let reporting = store::reporting_units(&state.pool, task).await?;
+    let reporting = crate::reports::store::units_reporting_on(&state.pool, task).await?;
     let refused = if reporting > 0 {
         Some(reporting)
     } else {

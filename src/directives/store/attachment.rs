@@ -61,7 +61,7 @@ pub struct NewAttachment<'a> {
     pub content_type: &'a str,
     pub sha256: &'a str,
     pub content: &'a [u8],
-    pub uploaded_by: i32,
+    pub uploaded_by: crate::auth::UserId,
 }
 
 /// Saves a file and returns it, without its content.
@@ -77,7 +77,7 @@ pub async fn insert_attachment(conn: &mut PgConnection, file: &NewAttachment<'_>
         file.content.len() as i64,
         file.sha256,
         file.content,
-        file.uploaded_by,
+        file.uploaded_by as crate::auth::UserId,
     )
     .fetch_one(&mut *conn)
     .await

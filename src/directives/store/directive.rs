@@ -3,7 +3,8 @@
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
-use crate::directives::number::{NumberQuery, issuer_name, kind_name};
+use crate::directives::number::{DirectiveKind, Issuer, NumberQuery};
+use crate::units::UnitId;
 use crate::vocabulary::{id, vocabulary};
 
 // `by_id` and `search` read the same head columns (every column but the text, which only a
@@ -19,10 +20,10 @@ id! {
 pub struct Directive {
     pub id: DirectiveId,
     pub number: String,
-    pub kind: String,
-    pub issuer: String,
+    pub kind: DirectiveKind,
+    pub issuer: Issuer,
     pub issuing_body: String,
-    pub issuing_unit_id: Option<i32>,
+    pub issuing_unit_id: Option<UnitId>,
     pub issued_on: NaiveDate,
     pub title: String,
     pub body: String,
@@ -34,7 +35,7 @@ pub struct Directive {
     pub unit_code: Option<String>,
     pub unit_name: Option<String>,
     pub unit_path: Option<String>,
-    pub unit_parent_id: Option<i32>,
+    pub unit_parent_id: Option<UnitId>,
     pub unit_valid_from: Option<NaiveDate>,
     pub unit_valid_to: Option<NaiveDate>,
 }
@@ -51,11 +52,11 @@ vocabulary! {
 
 impl Directive {
     pub fn kind_name(&self) -> &'static str {
-        kind_name(&self.kind)
+        self.kind.label()
     }
 
     pub fn issuer_name(&self) -> &'static str {
-        issuer_name(&self.issuer)
+        self.issuer.label()
     }
 
     pub fn date(&self) -> String {
@@ -114,12 +115,13 @@ impl Directive {
 pub async fn by_id<'e>(executor: impl PgExecutor<'e>, id: DirectiveId) -> sqlx::Result<Option<Directive>> {
     sqlx::query_as!(
         Directive,
-        r#"SELECT d.id AS "id: DirectiveId", d.number, d.kind, d.issuer, d.issuing_body, d.issuing_unit_id,
+        r#"SELECT d.id AS "id: DirectiveId", d.number, d.kind AS "kind: DirectiveKind", d.issuer AS "issuer: Issuer", d.issuing_body,
+                d.issuing_unit_id AS "issuing_unit_id: UnitId",
                 d.issued_on, d.title, d.status AS "status: DirectiveStatus",
                 d.replaced_by_id AS "replaced_by_id: DirectiveId", r.number AS "replaced_by_number?",
                 d.number_is_assumed, d.version,
                 u.code AS "unit_code?", u.name AS "unit_name?", u.path::text AS unit_path,
-                u.parent_id AS "unit_parent_id?", u.valid_from AS unit_valid_from, u.valid_to AS unit_valid_to,
+                u.parent_id AS "unit_parent_id?: UnitId", u.valid_from AS unit_valid_from, u.valid_to AS unit_valid_to,
                 d.body
          FROM directives d LEFT JOIN directives r ON r.id = d.replaced_by_id
               LEFT JOIN units u ON u.id = d.issuing_unit_id
@@ -133,8 +135,8 @@ pub async fn by_id<'e>(executor: impl PgExecutor<'e>, id: DirectiveId) -> sqlx::
 #[derive(Debug, Default)]
 pub struct SearchFilter<'a> {
     pub query: &'a str,
-    pub kind: &'a str,
-    pub issuer: &'a str,
+    pub kind: Option<DirectiveKind>,
+    pub issuer: Option<Issuer>,
     pub year: Option<i32>,
     pub status: Option<DirectiveStatus>,
 }
@@ -189,12 +191,13 @@ pub async fn search(pool: &PgPool, filter: &SearchFilter<'_>, limit: i64) -> sql
                AND ($5 = '' OR d.status = $5)
              ORDER BY by_number DESC, d.issued_on DESC, d.id DESC LIMIT $6
          )
-         SELECT d.id AS "id: DirectiveId", d.number, d.kind, d.issuer, d.issuing_body, d.issuing_unit_id,
+         SELECT d.id AS "id: DirectiveId", d.number, d.kind AS "kind: DirectiveKind", d.issuer AS "issuer: Issuer", d.issuing_body,
+                d.issuing_unit_id AS "issuing_unit_id: UnitId",
                 d.issued_on, d.title, d.status AS "status: DirectiveStatus",
                 d.replaced_by_id AS "replaced_by_id: DirectiveId", r.number AS "replaced_by_number?",
                 d.number_is_assumed, d.version,
                 u.code AS "unit_code?", u.name AS "unit_name?", u.path::text AS unit_path,
-                u.parent_id AS "unit_parent_id?", u.valid_from AS unit_valid_from, u.valid_to AS unit_valid_to,
+                u.parent_id AS "unit_parent_id?: UnitId", u.valid_from AS unit_valid_from, u.valid_to AS unit_valid_to,
                 left(d.body, $7 + 1) AS "body_head!",
                 w.start AS window_start, coalesce(substring(d.body FROM w.start + 1 FOR $8), '') AS "body_window!",
                 coalesce(w.start + $8 < w.body_len, false) AS "window_cut!"
@@ -212,8 +215,8 @@ pub async fn search(pool: &PgPool, filter: &SearchFilter<'_>, limit: i64) -> sql
          ) w
          ORDER BY page.by_number DESC, d.issued_on DESC, d.id DESC"#,
         folded,
-        filter.kind,
-        filter.issuer,
+        filter.kind.map_or("", DirectiveKind::as_str),
+        filter.issuer.map_or("", Issuer::as_str),
         filter.year,
         filter.status.map_or("", DirectiveStatus::as_str),
         limit,
@@ -221,8 +224,8 @@ pub async fn search(pool: &PgPool, filter: &SearchFilter<'_>, limit: i64) -> sql
         SNIPPET_WINDOW_CHARS,
         pattern,
         number.map(|n| n.serial as i32),
-        number.and_then(|n| n.kind).unwrap_or(""),
-        number.and_then(|n| n.issuer).unwrap_or(""),
+        number.and_then(|n| n.kind).map_or("", DirectiveKind::as_str),
+        number.and_then(|n| n.issuer).map_or("", Issuer::as_str),
     )
     .fetch_all(pool)
     .await?;
@@ -283,10 +286,10 @@ pub async fn find_by_number<'e>(
 pub struct NewDirective<'a> {
     /// The number as [`crate::directives::DirectiveNumber`] writes it.
     pub number: &'a str,
-    pub kind: &'a str,
-    pub issuer: &'a str,
+    pub kind: DirectiveKind,
+    pub issuer: Issuer,
     pub issuing_body: &'a str,
-    pub issuing_unit_id: Option<i32>,
+    pub issuing_unit_id: Option<UnitId>,
     pub issued_on: NaiveDate,
     pub title: &'a str,
     pub body: &'a str,
@@ -309,10 +312,10 @@ macro_rules! with_fields {
         sqlx::$query!(
             $sql,
             $d.number,
-            $d.kind,
-            $d.issuer,
+            $d.kind as DirectiveKind,
+            $d.issuer as Issuer,
             $d.issuing_body,
-            $d.issuing_unit_id,
+            $d.issuing_unit_id as Option<UnitId>,
             $d.issued_on,
             $d.title,
             $d.body,

@@ -6,7 +6,7 @@ use sqlx::{PgConnection, PgPool};
 use super::DirectiveId;
 use crate::directives::Comparator;
 use crate::directives::display::TargetStatus;
-use crate::units::Level;
+use crate::units::{Level, UnitId};
 
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -20,7 +20,7 @@ pub struct Target {
     pub year: Option<i32>,
     pub deadline: Option<NaiveDate>,
     pub scope_level: Option<Level>,
-    pub scope_unit_id: Option<i32>,
+    pub scope_unit_id: Option<UnitId>,
     pub scope_unit_name: Option<String>,
     pub per_unit: bool,
     pub description: String,
@@ -69,7 +69,7 @@ pub async fn targets(pool: &PgPool, directive_id: DirectiveId) -> sqlx::Result<V
         r#"SELECT t.id, t.indicator_code, i.name AS "indicator_name?",
                 CASE WHEN i.factor = 100 THEN '%' ELSE i.unit END AS "indicator_unit?",
                 t.comparator AS "comparator: Comparator", t.value, t.value_max, t.year, t.deadline,
-                t.scope_level AS "scope_level: Level", t.scope_unit_id, u.name AS "scope_unit_name?",
+                t.scope_level AS "scope_level: Level", t.scope_unit_id AS "scope_unit_id: UnitId", u.name AS "scope_unit_name?",
                 t.per_unit, t.description
          FROM targets t LEFT JOIN indicators i ON i.code = t.indicator_code LEFT JOIN units u ON u.id = t.scope_unit_id
          WHERE t.directive_id = $1 ORDER BY t.indicator_code, t.scope_level NULLS FIRST, t.id"#,
@@ -109,7 +109,7 @@ pub struct NewTarget<'a> {
     pub year: Option<i32>,
     pub deadline: Option<NaiveDate>,
     pub scope_level: Option<Level>,
-    pub scope_unit_id: Option<i32>,
+    pub scope_unit_id: Option<UnitId>,
     pub per_unit: bool,
     pub description: &'a str,
 }
@@ -128,7 +128,7 @@ pub async fn insert_target(conn: &mut PgConnection, target: &NewTarget<'_>) -> s
         target.year,
         target.deadline,
         target.scope_level.map(Level::number),
-        target.scope_unit_id,
+        target.scope_unit_id as Option<UnitId>,
         target.per_unit,
         target.description,
     )

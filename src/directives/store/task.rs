@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 
 use super::DirectiveId;
-use crate::units::Level;
+use crate::units::{Level, UnitId};
 use crate::vocabulary::id;
 
 id! {
@@ -49,13 +49,13 @@ pub async fn task_units(pool: &PgPool, directive_id: DirectiveId) -> sqlx::Resul
         .into_iter()
         .map(|r| {
             let unit = crate::units::Unit {
-                id: r.id,
+                id: UnitId(r.id),
                 code: r.code,
                 name: r.name,
                 short_name: r.short_name,
                 kind: r.kind,
                 level: r.level,
-                parent_id: r.parent_id,
+                parent_id: r.parent_id.map(UnitId),
                 path: r.path,
                 valid_from: r.valid_from,
                 valid_to: r.valid_to,
@@ -91,7 +91,7 @@ pub struct NewTask<'a> {
     /// Where it sorts among the directive's tasks; `None`: after the last one.
     pub sort_order: Option<i32>,
     /// Units assigned by name.
-    pub unit_ids: &'a [i32],
+    pub unit_ids: &'a [UnitId],
 }
 
 /// Saves a task with the units it names and returns its id.
@@ -114,21 +114,10 @@ pub async fn insert_task(conn: &mut PgConnection, task: &NewTask<'_>) -> sqlx::R
         sqlx::query!(
             "INSERT INTO directive_task_units (task_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             task_id as TaskId,
-            unit_id,
+            unit_id as &UnitId,
         )
         .execute(&mut *conn)
         .await?;
     }
     Ok(task_id)
-}
-
-/// How many units have reported progress on `task_id` (such a task is history and stays).
-pub async fn reporting_units(pool: &PgPool, task_id: TaskId) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        r#"SELECT count(DISTINCT r.unit_id) AS "count!" FROM report_task_progress p JOIN reports r ON r.id = p.report_id
-         WHERE p.task_id = $1"#,
-        task_id as TaskId,
-    )
-    .fetch_one(pool)
-    .await
 }

@@ -1,6 +1,7 @@
 //! The office's own words for the year (achievements, shortcomings, lessons, next year's
 //! tasks), stored per unit and year.
 
+use crate::units::UnitId;
 use sqlx::PgPool;
 
 /// The narrative sections of the annual report, with the editable signature and recipients,
@@ -41,13 +42,13 @@ impl AnnualNarrative {
 }
 
 /// The unit's narrative for the year; `None` before its first save.
-pub async fn narrative(pool: &PgPool, unit_id: i32, year: i32) -> sqlx::Result<Option<AnnualNarrative>> {
+pub async fn narrative(pool: &PgPool, unit_id: UnitId, year: i32) -> sqlx::Result<Option<AnnualNarrative>> {
     sqlx::query_as!(
         AnnualNarrative,
         "SELECT ket_qua, uu_diem, han_che, nguyen_nhan, phuong_huong, kien_nghi, bai_hoc, nhiem_vu,
                 signer_position, signer_name, recipients, version
          FROM annual_narratives WHERE unit_id = $1 AND year = $2",
-        unit_id,
+        unit_id as UnitId,
         year,
     )
     .fetch_optional(pool)

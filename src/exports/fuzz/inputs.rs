@@ -4,7 +4,7 @@
 use rand::Rng;
 use rand::rngs::StdRng;
 
-use crate::directives::number::{ISSUERS, KINDS};
+use crate::directives::number::{DirectiveKind, Issuer};
 
 pub(super) fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
@@ -97,8 +97,8 @@ pub(super) fn number_input(rng: &mut StdRng) -> Vec<u8> {
 }
 
 pub(super) fn directive_input(rng: &mut StdRng) -> Vec<u8> {
-    let kinds: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
-    let issuers: Vec<&str> = ISSUERS.iter().map(|(k, _)| *k).collect();
+    let kinds = DirectiveKind::ALL.map(DirectiveKind::as_str);
+    let issuers = Issuer::ALL.map(Issuer::as_str);
     let text = match rng.random_range(0..5) {
         0 => random_text(rng),
         1 => format!("{}-{}/{}", rng.random::<u64>(), pick(rng, &kinds), pick(rng, &issuers)),

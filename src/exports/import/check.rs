@@ -13,6 +13,7 @@ use crate::exports::values::{Cell, RawRow};
 use crate::format;
 use crate::reports::entry::{self, Input};
 use crate::reports::{Period, Quarter};
+use crate::units::UnitId;
 use crate::units::code::UnitCode;
 use crate::units::{Unit, queries};
 
@@ -63,7 +64,7 @@ pub(super) async fn check_rows(
         }
     }
     let mut units: Vec<Unit> = Vec::new();
-    let mut index_of: HashMap<i32, usize> = HashMap::new();
+    let mut index_of: HashMap<UnitId, usize> = HashMap::new();
     let mut resolved: HashMap<NaiveDate, HashMap<String, usize>> = HashMap::new();
     for (date, codes) in wanted {
         let codes: Vec<String> = codes.into_iter().map(String::from).collect();
@@ -83,7 +84,7 @@ pub(super) async fn check_rows(
 
     let mut errors = Vec::new();
     let mut checked = Vec::new();
-    let mut seen: HashMap<(i32, Quarter, String), usize> = HashMap::new();
+    let mut seen: HashMap<(UnitId, Quarter, String), usize> = HashMap::new();
     // Suggestions for unknown codes ("Có phải 04 — Tỉnh Cao Bằng?"), a few look-ups at most.
     let mut hints: HashMap<String, String> = HashMap::new();
     for row in rows {

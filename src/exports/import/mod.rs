@@ -36,6 +36,7 @@ use crate::reports::store::{self, Draft, Report, SaveError};
 use crate::reports::workflow::{self, DraftSave, Origin};
 use crate::reports::{Period, Quarter};
 use crate::units::Unit;
+use crate::units::UnitId;
 
 /// Who imports, as the saved reports and the audit log record it (the workflow's author of
 /// every save).
@@ -107,12 +108,12 @@ pub async fn import(
 
     // Group by report; compare with what is stored (read without locks: the save checks the
     // versions read here).
-    let mut by_report: BTreeMap<(i32, Quarter), Vec<&Checked>> = BTreeMap::new();
+    let mut by_report: BTreeMap<(UnitId, Quarter), Vec<&Checked>> = BTreeMap::new();
     for row in &checked {
         by_report.entry((units[row.unit].id, row.quarter)).or_default().push(row);
     }
-    let keys: Vec<(i32, Quarter)> = by_report.keys().copied().collect();
-    let reports: HashMap<(i32, i32, i16), Report> =
+    let keys: Vec<(UnitId, Quarter)> = by_report.keys().copied().collect();
+    let reports: HashMap<(UnitId, i32, i16), Report> =
         store::find_many(pool, &keys).await?.into_iter().map(|r| ((r.unit_id, r.year, r.quarter), r)).collect();
     let ids: Vec<store::ReportId> = reports.values().map(|r| r.id).collect();
     let mut stored_values = store::values_many(pool, &ids).await?;

@@ -17,14 +17,15 @@ use crate::format;
 use crate::replica::routing::ReadPool;
 use crate::reports::workflow::Status;
 use crate::units::Unit;
+use crate::units::UnitId;
 use crate::web::AppState;
 
 /// One stored value with its unit's place in the tree and its report's state (`reports.status`
 /// as stored: `nhap`, `da_gui`, `tra_lai`, `da_duyet`).
 #[derive(Debug, Clone)]
 struct StoredValue {
-    unit_id: i32,
-    parent_id: Option<i32>,
+    unit_id: UnitId,
+    parent_id: Option<UnitId>,
     path: String,
     unit_code: String,
     year: i32,
@@ -54,7 +55,7 @@ async fn stored_values(pool: &PgPool, unit: &Unit, year: i32) -> sqlx::Result<Ve
         StoredValue,
         r#"WITH u AS (SELECT id, parent_id, path, code, row_number() OVER (ORDER BY path) AS rank
                     FROM units WHERE path <@ $1::ltree)
-         SELECT u.id AS "unit_id!", u.parent_id AS "parent_id?", u.path::text AS "path!", u.code AS "unit_code!",
+         SELECT u.id AS "unit_id!", u.parent_id AS "parent_id?: UnitId", u.path::text AS "path!", u.code AS "unit_code!",
                 r.year, r.quarter, v.element_code, v.organisation_code, v.value, r.status AS "status: Status"
          FROM u JOIN reports r ON r.unit_id = u.id JOIN report_values v ON v.report_id = r.id
          WHERE r.year = $2
@@ -177,7 +178,7 @@ mod tests {
     #[test]
     fn the_csv_export_opens_in_excel() {
         let row = StoredValue {
-            unit_id: 1,
+            unit_id: UnitId(1),
             parent_id: None,
             path: "1".to_owned(),
             unit_code: "30883".to_owned(),

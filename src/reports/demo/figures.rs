@@ -7,10 +7,11 @@ use super::seed002::seed_002;
 use super::totals::YearTotals;
 use crate::reports::Quarter;
 use crate::units::Unit;
+use crate::units::UnitId;
 
 /// A stable pseudo-random weight in [0.5, 1.5) for a unit and a salt.
-pub(super) fn weight(id: i32, salt: u64) -> f64 {
-    let mut x = (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+pub(super) fn weight(id: UnitId, salt: u64) -> f64 {
+    let mut x = (id.0 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt.wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x ^= x >> 31;
     x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^= x >> 29;
@@ -41,9 +42,9 @@ pub(super) const ORGANISATION_SHARES: [(&str, f64); 6] =
 
 /// Values by (unit id, quarter) → field key → value. Every demo figure is a count; the
 /// weights above only decide how totals are spread.
-pub(super) type Figures = BTreeMap<(i32, Quarter), BTreeMap<String, i64>>;
+pub(super) type Figures = BTreeMap<(UnitId, Quarter), BTreeMap<String, i64>>;
 
-pub(super) fn put(figures: &mut Figures, unit: i32, quarter: Quarter, key: &str, value: i64) {
+pub(super) fn put(figures: &mut Figures, unit: UnitId, quarter: Quarter, key: &str, value: i64) {
     figures.entry((unit, quarter)).or_default().insert(key.to_owned(), value);
 }
 
@@ -113,7 +114,7 @@ pub(super) fn stock(figures: &mut Figures, units: &[&Unit], year: i32, key: &str
 
 /// How far a commune's membership rate stands from its province's: a stable factor in
 /// [0,75; 1,35), so that communes differ by more than twenty points.
-pub(super) fn reach(id: i32) -> f64 {
+pub(super) fn reach(id: UnitId) -> f64 {
     0.75 + 0.6 * (weight(id, 31) - 0.5)
 }
 
@@ -249,7 +250,7 @@ pub(super) fn province_figures(
         flow_by_organisation(&mut f, communes, year, "DVHV_MOI", t.new_members, 2, v);
         // Complaints: resolved never above received, unit by unit and quarter by quarter.
         flow(&mut f, &everyone, year, "DON_TIEP_NHAN", t.complaints_received, 3, v);
-        let mut slots: Vec<((i32, Quarter), i64)> = f
+        let mut slots: Vec<((UnitId, Quarter), i64)> = f
             .iter()
             .filter(|((_, q), _)| q.year() == year)
             .filter_map(|(k, v)| v.get("DON_TIEP_NHAN").map(|r| (*k, *r)))

@@ -30,17 +30,7 @@ async fn subtree(tx: &mut PgConnection, code: &str, on: NaiveDate) -> anyhow::Re
     let root = crate::units::queries::resolve_in(&mut *tx, code, on)
         .await?
         .with_context(|| format!("không có đơn vị {code} ngày {on}"))?;
-    // The path is `ltree`, bound as text (`as _`: the macros' check expects PgLTree).
-    let all = sqlx::query_as!(
-        Unit,
-        r#"SELECT id, code, name, short_name, kind, level AS "level: Level", parent_id, path::text AS "path!",
-                  valid_from, valid_to
-           FROM units WHERE path <@ $1::ltree AND id <> $2 ORDER BY path"#,
-        &root.path as _,
-        root.id,
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let all = crate::units::queries::descendants_in(&mut *tx, &root).await?;
     Ok((root, all))
 }
 

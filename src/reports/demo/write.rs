@@ -12,6 +12,7 @@ use super::narrative;
 use crate::reports::workflow::Status;
 use crate::reports::{Calendar, Quarter};
 use crate::units::Unit;
+use crate::units::UnitId;
 
 /// Who acts on the reports of a load: the data entry of the unit, and the reviewer above.
 pub(super) struct Actors<'a> {
@@ -31,7 +32,7 @@ pub(super) async fn insert_reports(
 ) -> anyhow::Result<()> {
     let calendar = Calendar::default();
     let mut rows = ReportRows::default();
-    let mut plans: BTreeMap<(i32, Quarter), Plan> = BTreeMap::new();
+    let mut plans: BTreeMap<(UnitId, Quarter), Plan> = BTreeMap::new();
     for unit in units {
         for &quarter in quarters {
             let plan = plan_for(unit, quarter, latest);
@@ -40,7 +41,7 @@ pub(super) async fn insert_reports(
             let sent = Utc.from_utc_datetime(
                 &(due + Duration::days(plan.sent_after_due)).and_hms_opt(2, 30, 0).unwrap_or_default(),
             );
-            rows.unit.push(unit.id);
+            rows.unit.push(unit.id.0);
             rows.year.push(quarter.year());
             rows.quarter.push(i16::from(quarter.number()));
             rows.status.push(status.as_str());
@@ -75,7 +76,7 @@ pub(super) async fn insert_reports(
     let mut events = EventRows::default();
     let (mut report_ids, mut codes, mut orgs, mut values) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for row in inserted {
-        let (report_id, unit_id, sent) = (row.id, row.unit_id, row.updated_at);
+        let (report_id, unit_id, sent) = (row.id, UnitId(row.unit_id), row.updated_at);
         let quarter =
             u8::try_from(row.quarter).ok().and_then(|number| Quarter::new(row.year, number)).context("quý")?;
         let Some(plan) = plans.get(&(unit_id, quarter)) else { continue };

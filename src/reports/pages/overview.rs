@@ -12,6 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::reports::store;
 use crate::reports::workflow::Status;
 use crate::reports::{Period, Quarter};
+use crate::units::UnitId;
 use crate::units::{self, Unit};
 use crate::web::{AppState, Layout, filters, render};
 
@@ -113,7 +114,7 @@ pub async fn overview(
         None => units::queries::provinces_on(&state.pool, quarter.last_day()).await?,
     };
     let children: Vec<Unit> = children.into_iter().filter(|u| u.is_valid_on(quarter.last_day())).collect();
-    let ids: Vec<i32> = children.iter().map(|u| u.id).collect();
+    let ids: Vec<UnitId> = children.iter().map(|u| u.id).collect();
     let rows = store::overview(&state.pool, &ids, quarter).await?;
     let due = crate::reports::calendar(&state.pool).await?.due(quarter);
     let today = units::today();

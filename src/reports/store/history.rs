@@ -10,6 +10,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 
 use super::{Narrative, Report, ReportId, Status, Stored, StoredRow};
+use crate::auth::UserId;
 
 /// Stores what the report holds at its current version, so that a later stale save or review
 /// can be told what changed since.
@@ -110,7 +111,7 @@ pub async fn transition(
     tx: &mut PgConnection,
     report: &Report,
     to: Status,
-    actor: (i32, &str),
+    actor: (UserId, &str),
     remarks: &str,
     field_remarks: &BTreeMap<String, String>,
 ) -> sqlx::Result<crate::dashboards::cache::Change> {
@@ -152,7 +153,7 @@ pub async fn transition(
         to.as_str(),
         submitted,
         reviewed,
-        actor.0,
+        actor.0 as UserId,
         actor.1,
         report.status.as_str(),
         remarks,

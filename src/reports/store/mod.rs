@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use sqlx::types::Json;
 
 use super::Quarter;
+use crate::units::UnitId;
 
 /// Statements over `reports` that read whole [`Report`]s: `sqlx::query_as!(Report, …)` with the
 /// columns of [`Report`] (the macros take string literals, joined with `+`, never constants).
@@ -80,8 +81,8 @@ pub use history::{Event, Snapshot, recent_events, snapshot, transition};
 pub use narrative::Narrative;
 pub use overview::{OverviewRow, days_late, overview};
 pub use report::{
-    Names, Report, ReportId, TaskProgress, TaskState, by_id, count_by_status, find, find_for_update, find_many, names,
-    task_progress, values, values_many,
+    Names, QuarterFigure, Report, ReportId, TaskProgress, TaskState, by_id, count_below, count_by_status, figures_of,
+    find, find_for_update, find_many, names, task_progress, units_reporting_on, values, values_many,
 };
 pub use save::{BatchError, Draft, Save, SaveError, Saved, save, save_many, save_many_with_values};
 
@@ -95,12 +96,12 @@ fn field_key(code: String, organisation: &str) -> String {
 }
 
 /// A report's key: its unit's id and its quarter.
-type Key = (i32, Quarter);
+type Key = (UnitId, Quarter);
 
 /// The keys as three columns for `UNNEST($1::int[], $2::int[], $3::smallint[])`.
 fn key_columns(keys: &[Key]) -> (Vec<i32>, Vec<i32>, Vec<i16>) {
     (
-        keys.iter().map(|(unit, _)| *unit).collect(),
+        keys.iter().map(|(unit, _)| unit.0).collect(),
         keys.iter().map(|(_, quarter)| quarter.year()).collect(),
         keys.iter().map(|(_, quarter)| i16::from(quarter.number())).collect(),
     )
@@ -118,7 +119,7 @@ struct Stored {
 /// A row of [`select_stored!`]: the columns of [`Report`] and the three arrays of [`Stored`].
 struct StoredRow {
     id: ReportId,
-    unit_id: i32,
+    unit_id: UnitId,
     year: i32,
     quarter: i16,
     status: Status,

@@ -6,12 +6,13 @@ use sqlx::PgPool;
 
 use super::Status;
 use crate::reports::Quarter;
+use crate::units::UnitId;
 
 /// The first time each report of these units for the quarter was submitted, and whether an
 /// accepted report was reopened and is being corrected (accepted once, not accepted now).
 #[derive(Debug, Clone)]
 pub struct OverviewRow {
-    pub unit_id: i32,
+    pub unit_id: UnitId,
     pub status: Option<Status>,
     pub first_submitted_at: Option<DateTime<Utc>>,
     pub reopened: bool,
@@ -26,7 +27,7 @@ impl OverviewRow {
     }
 }
 
-pub async fn overview(pool: &PgPool, unit_ids: &[i32], quarter: Quarter) -> sqlx::Result<Vec<OverviewRow>> {
+pub async fn overview(pool: &PgPool, unit_ids: &[UnitId], quarter: Quarter) -> sqlx::Result<Vec<OverviewRow>> {
     // The CASEs keep units without a report from running the event subqueries at all (the
     // planner may scan report_events for each of them: 51 ms for the country's provinces).
     sqlx::query_as!(
@@ -40,7 +41,7 @@ pub async fn overview(pool: &PgPool, unit_ids: &[i32], quarter: Quarter) -> sqlx
                   END AS "reopened!"
            FROM UNNEST($1::int[]) AS u(id)
            LEFT JOIN reports r ON r.unit_id = u.id AND r.year = $2 AND r.quarter = $3"#,
-        unit_ids,
+        unit_ids as &[UnitId],
         quarter.year(),
         i16::from(quarter.number()),
     )

@@ -11,6 +11,7 @@ use sqlx::{PgConnection, PgPool};
 use super::{Key, Narrative, Status, field_key, key_columns};
 use crate::directives::TaskId;
 use crate::reports::Quarter;
+use crate::units::UnitId;
 use crate::vocabulary::{id, vocabulary};
 
 id! {
@@ -21,7 +22,7 @@ id! {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub id: ReportId,
-    pub unit_id: i32,
+    pub unit_id: UnitId,
     pub year: i32,
     pub quarter: i16,
     pub status: Status,
@@ -51,10 +52,10 @@ impl Report {
 }
 
 /// The unit's report of `quarter`, if one was ever saved.
-pub async fn find(pool: &PgPool, unit_id: i32, quarter: Quarter) -> sqlx::Result<Option<Report>> {
+pub async fn find(pool: &PgPool, unit_id: UnitId, quarter: Quarter) -> sqlx::Result<Option<Report>> {
     select_reports!(
         "FROM reports WHERE unit_id = $1 AND year = $2 AND quarter = $3",
-        unit_id,
+        unit_id as UnitId,
         quarter.year(),
         i16::from(quarter.number())
     )
@@ -70,6 +71,19 @@ pub async fn count_by_status(pool: &PgPool) -> sqlx::Result<Vec<(Status, i64)>> 
         .fetch_all(pool)
         .await?;
     Ok(rows.into_iter().map(|row| (row.status, row.count)).collect())
+}
+
+/// How many reports of the units directly below `parent` are in `status` (any quarter): a
+/// reviewer's home page counts those waiting for review (`Status::Submitted`).
+pub async fn count_below(pool: &PgPool, parent: UnitId, status: Status) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM reports r JOIN units u ON u.id = r.unit_id
+         WHERE u.parent_id = $1 AND r.status = $2"#,
+        parent as UnitId,
+        status as Status,
+    )
+    .fetch_one(pool)
+    .await
 }
 
 /// The stored values by field key (`CODE` or `CODE.ORG`).
@@ -169,12 +183,63 @@ pub async fn task_progress(pool: &PgPool, report_id: ReportId) -> sqlx::Result<V
     .await
 }
 
+/// How many units have reported progress on `task` in any report (such a task is history
+/// and stays).
+pub async fn units_reporting_on(pool: &PgPool, task: TaskId) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT count(DISTINCT r.unit_id) AS "count!" FROM report_task_progress p JOIN reports r ON r.id = p.report_id
+         WHERE p.task_id = $1"#,
+        task as TaskId,
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// One figure of one of a unit's reports (see [`figures_of`]).
+#[derive(Debug, Clone)]
+pub struct QuarterFigure {
+    pub year: i32,
+    /// 1–4.
+    pub quarter: i16,
+    pub element_code: String,
+    /// Empty for a figure without a breakdown.
+    pub organisation_code: String,
+    pub value: Decimal,
+}
+
+/// The figures of `codes` in the reports of `unit` from `from` to `to` (`year * 10 + quarter`,
+/// both included) whose status is one of `statuses` (words of [`super::Status`]), by quarter,
+/// element and organisation: where a dashboard's figure for the unit itself came from.
+pub async fn figures_of(
+    pool: &PgPool,
+    unit: UnitId,
+    (from, to): (i32, i32),
+    codes: &[String],
+    statuses: &[String],
+) -> sqlx::Result<Vec<QuarterFigure>> {
+    sqlx::query_as!(
+        QuarterFigure,
+        "SELECT r.year, r.quarter, v.element_code, v.organisation_code, v.value
+         FROM reports r JOIN report_values v ON v.report_id = r.id
+         WHERE r.unit_id = $1 AND r.year * 10 + r.quarter BETWEEN $2 AND $3 AND v.element_code = ANY($4)
+           AND r.status = ANY($5)
+         ORDER BY r.year, r.quarter, v.element_code, v.organisation_code",
+        unit as UnitId,
+        from,
+        to,
+        codes,
+        statuses,
+    )
+    .fetch_all(pool)
+    .await
+}
+
 /// [`find`] in a transaction, locking the report's row until it ends (a reviewer's action
 /// waits for a save in flight, and the other way round).
-pub async fn find_for_update(tx: &mut PgConnection, unit_id: i32, quarter: Quarter) -> sqlx::Result<Option<Report>> {
+pub async fn find_for_update(tx: &mut PgConnection, unit_id: UnitId, quarter: Quarter) -> sqlx::Result<Option<Report>> {
     select_reports!(
         "FROM reports WHERE unit_id = $1 AND year = $2 AND quarter = $3 FOR UPDATE",
-        unit_id,
+        unit_id as UnitId,
         quarter.year(),
         i16::from(quarter.number()),
     )

@@ -9,8 +9,10 @@ use sqlx::PgConnection;
 use sqlx::types::Json;
 
 use super::{Key, Narrative, Report, ReportId, Snapshot, Status, Stored, StoredRow, TaskState, key_columns};
+use crate::auth::UserId;
 use crate::directives::TaskId;
 use crate::reports::Quarter;
+use crate::units::UnitId;
 
 /// The reports these keys name, those that exist, each row locked until the transaction ends
 /// (in the order of their ids, so that two batches cannot deadlock on rows both hold), with
@@ -90,11 +92,11 @@ impl From<sqlx::Error> for SaveError {
 /// saves p99 < 30 ms during the churn).
 pub async fn save(
     tx: &mut PgConnection,
-    unit_id: i32,
+    unit_id: UnitId,
     quarter: Quarter,
     expected_version: i32,
     draft: &Draft,
-    actor: (i32, &str),
+    actor: (UserId, &str),
 ) -> Result<Report, SaveError> {
     let one = [Save { unit_id, quarter, expected_version, draft }];
     let mut saved = save_many(tx, &one, (Some(actor.0), actor.1)).await.map_err(|failure| failure.error)?;
@@ -104,7 +106,7 @@ pub async fn save(
 /// One report's part of a [`save_many`].
 #[derive(Debug, Clone, Copy)]
 pub struct Save<'a> {
-    pub unit_id: i32,
+    pub unit_id: UnitId,
     pub quarter: Quarter,
     /// As for [`save`]: the version the caller read, 0 for a report not created yet.
     pub expected_version: i32,
@@ -138,7 +140,7 @@ impl From<sqlx::Error> for BatchError {
 pub async fn save_many(
     tx: &mut PgConnection,
     saves: &[Save<'_>],
-    actor: (Option<i32>, &str),
+    actor: (Option<UserId>, &str),
 ) -> Result<Vec<Report>, BatchError> {
     let saved = save_many_with_values(tx, saves, actor).await?;
     Ok(saved.into_iter().map(|saved| saved.report).collect())
@@ -157,7 +159,7 @@ pub struct Saved {
 pub async fn save_many_with_values(
     tx: &mut PgConnection,
     saves: &[Save<'_>],
-    actor: (Option<i32>, &str),
+    actor: (Option<UserId>, &str),
 ) -> Result<Vec<Saved>, BatchError> {
     if saves.is_empty() {
         return Ok(Vec::new());
@@ -168,7 +170,7 @@ pub async fn save_many_with_values(
         locked
             .into_iter()
             .map(|l| ((l.report.unit_id, l.report.year, l.report.quarter), l))
-            .collect::<HashMap<(i32, i32, i16), Stored>>()
+            .collect::<HashMap<(UnitId, i32, i16), Stored>>()
     };
     let stored_key = |(unit, quarter): Key| (unit, quarter.year(), i16::from(quarter.number()));
     let mut existing = by_key(lock_many(&mut *tx, &keys).await?);
@@ -190,7 +192,7 @@ pub async fn save_many_with_values(
             &units,
             &years,
             &quarters,
-            actor.0,
+            actor.0 as Option<UserId>,
         )
         .execute(&mut *tx)
         .await?;
@@ -353,7 +355,7 @@ pub async fn save_many_with_values(
         task_notes as _,
         &ids as &[ReportId],
         &raw,
-        actor.0,
+        actor.0 as Option<UserId>,
         section(|n| &n.ket_qua) as _,
         section(|n| &n.han_che) as _,
         section(|n| &n.nguyen_nhan) as _,

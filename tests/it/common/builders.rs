@@ -53,7 +53,7 @@ impl<'a> NewUser<'a> {
     }
 
     /// Creates the account (password [`super::PASSWORD`]) and returns its id.
-    pub async fn create(self) -> i32 {
+    pub async fn create(self) -> danvan::auth::UserId {
         let pool = &self.app.pool;
         let date = danvan::units::parse_date(self.as_of).expect("a YYYY-MM-DD date");
         let unit = danvan::units::resolve_for_person(pool, self.unit_code, date).await.expect("unit code");

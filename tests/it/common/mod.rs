@@ -10,6 +10,9 @@
 //! variables of their own process (only of the `danvan` processes they start).
 
 mod builders;
+mod page;
+
+pub use page::Page;
 
 use std::str::FromStr;
 use std::sync::OnceLock;
