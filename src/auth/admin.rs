@@ -399,7 +399,7 @@ pub async fn reset_password(
 pub async fn revoke_token(
     State(state): State<AppState>,
     admin: CurrentUser,
-    Path((id, token)): Path<(UserId, i32)>,
+    Path((id, token)): Path<(UserId, super::tokens::TokenId)>,
 ) -> AppResult<Response> {
     let user = managed_user(&state, &admin, id).await?;
     let mut tx = state.pool.begin().await?;

@@ -332,7 +332,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     user: CurrentUser,
-    axum::extract::Path(id): axum::extract::Path<i32>,
+    axum::extract::Path(id): axum::extract::Path<super::tokens::TokenId>,
 ) -> AppResult<Response> {
     if !super::tokens::revoke(&state.pool, user.id, id).await? {
         return Ok(Flash::error("Không có khóa này trong tài khoản của bạn.").redirect("/profile"));

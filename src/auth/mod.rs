@@ -82,7 +82,7 @@ pub struct CurrentUser {
     pub unit: Option<UnitScope>,
     pub token_hash: Vec<u8>,
     /// The personal API token this request came with (`None`: a browser session).
-    pub via_token: Option<i32>,
+    pub via_token: Option<tokens::TokenId>,
 }
 
 impl CurrentUser {

@@ -5,10 +5,16 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use super::{CurrentUser, UserId};
+use crate::vocabulary::id;
+
+id! {
+    /// A personal API token's id (`api_tokens.id`), under its account's.
+    pub struct TokenId;
+}
 
 #[derive(Debug, Clone)]
 pub struct Token {
-    pub id: i32,
+    pub id: TokenId,
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -45,10 +51,10 @@ pub async fn list(pool: &PgPool, user_id: UserId) -> sqlx::Result<Vec<Token>> {
 }
 
 /// Revokes one of the user's own tokens; returns whether there was one to revoke.
-pub async fn revoke(pool: &PgPool, user_id: UserId, id: i32) -> sqlx::Result<bool> {
+pub async fn revoke(pool: &PgPool, user_id: UserId, id: TokenId) -> sqlx::Result<bool> {
     let result = sqlx::query!(
         "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
-        id,
+        id as TokenId,
         user_id as UserId,
     )
     .execute(pool)
@@ -80,7 +86,7 @@ pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser
     }
     let hash = super::sessions::token_hash(token);
     struct Used {
-        id: i32,
+        id: TokenId,
         user_id: UserId,
         name: String,
         unit_id: Option<crate::units::UnitId>,
@@ -119,10 +125,14 @@ pub async fn load(pool: &PgPool, token: &str) -> sqlx::Result<Option<CurrentUser
 
 /// Revokes token `id` of account `user_id` for an administrator; returns the token's name if
 /// there was a live one.
-pub async fn revoke_for_admin(tx: &mut sqlx::PgConnection, user_id: UserId, id: i32) -> sqlx::Result<Option<String>> {
+pub async fn revoke_for_admin(
+    tx: &mut sqlx::PgConnection,
+    user_id: UserId,
+    id: TokenId,
+) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!(
         "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING name",
-        id,
+        id as TokenId,
         user_id as UserId,
     )
     .fetch_optional(tx)

@@ -9,7 +9,7 @@ use crate::units::Level;
 
 #[derive(Debug, Clone)]
 pub struct Target {
-    pub id: i32,
+    pub id: super::store::TargetId,
     pub directive_id: DirectiveId,
     pub directive_number: String,
     pub indicator_code: String,
@@ -147,7 +147,7 @@ mod tests {
 
     fn target(comparator: Comparator, value: f64, value_max: Option<f64>) -> Target {
         Target {
-            id: 1,
+            id: crate::directives::store::TargetId(1),
             directive_id: DirectiveId(1),
             directive_number: "05-CTr/TU".into(),
             indicator_code: "TL_DVHV".into(),

@@ -114,7 +114,7 @@ pub(super) async fn upload(
 
 pub(super) async fn download(
     State(state): State<AppState>,
-    Path((id, attachment)): Path<(DirectiveId, i32)>,
+    Path((id, attachment)): Path<(DirectiveId, store::AttachmentId)>,
 ) -> AppResult<Response> {
     let found = store::attachment_content(&state.pool, id, attachment).await?;
     let (file_name, content_type, content) = found.ok_or(AppError::NotFound)?;
@@ -132,7 +132,7 @@ pub(super) async fn download(
 pub(super) async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((id, attachment)): Path<(DirectiveId, i32)>,
+    Path((id, attachment)): Path<(DirectiveId, store::AttachmentId)>,
 ) -> AppResult<Response> {
     let directive = editable(&state, &user, id).await?;
     let mut tx = state.pool.begin().await?;

@@ -58,10 +58,10 @@ pub(super) async fn add(
 pub(super) async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((id, milestone)): Path<(DirectiveId, i32)>,
+    Path((id, milestone)): Path<(DirectiveId, store::MilestoneId)>,
 ) -> AppResult<Response> {
     let directive = editable(&state, &user, id).await?;
-    delete_child(&state, &user, &directive, store::Child::Milestone, milestone).await?;
+    delete_child(&state, &user, &directive, store::Child::Milestone(milestone)).await?;
     Ok(Flash::success("Đã xóa mốc.").redirect(&format!("/directives/{id}#moc")))
 }
 

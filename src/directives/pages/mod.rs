@@ -147,13 +147,23 @@ fn inside_issuer(directive: &Directive, unit: &Unit) -> bool {
 }
 
 /// The audit entry for a row added to `directive` (a task, target, milestone, file).
-fn created(directive: &Directive, entity: &'static str, id: i32, after: Option<serde_json::Value>) -> Entry<'static> {
+fn created(
+    directive: &Directive,
+    entity: &'static str,
+    id: impl std::fmt::Display,
+    after: Option<serde_json::Value>,
+) -> Entry<'static> {
     let entity_id = id.to_string();
     Entry { action: "create", entity, entity_id, unit_id: directive.issuing_unit_id, before: None, after }
 }
 
 /// The audit entry for a row removed from `directive`.
-fn deleted(directive: &Directive, entity: &'static str, id: i32, before: serde_json::Value) -> Entry<'static> {
+fn deleted(
+    directive: &Directive,
+    entity: &'static str,
+    id: impl std::fmt::Display,
+    before: serde_json::Value,
+) -> Entry<'static> {
     let entity_id = id.to_string();
     Entry { action: "delete", entity, entity_id, unit_id: directive.issuing_unit_id, before: Some(before), after: None }
 }
@@ -175,9 +185,8 @@ async fn delete_child(
     user: &CurrentUser,
     directive: &Directive,
     child: store::Child,
-    id: i32,
 ) -> AppResult<()> {
     let mut tx = state.pool.begin().await?;
-    let before = store::delete_child(&mut tx, child, directive.id, id).await?.ok_or(AppError::NotFound)?;
-    audit_and_commit(tx, user, deleted(directive, child.entity(), id, before)).await
+    let before = store::delete_child(&mut tx, child, directive.id).await?.ok_or(AppError::NotFound)?;
+    audit_and_commit(tx, user, deleted(directive, child.entity(), child.id(), before)).await
 }

@@ -168,9 +168,9 @@ pub(super) async fn add(
 pub(super) async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((id, target)): Path<(DirectiveId, i32)>,
+    Path((id, target)): Path<(DirectiveId, store::TargetId)>,
 ) -> AppResult<Response> {
     let directive = editable(&state, &user, id).await?;
-    delete_child(&state, &user, &directive, store::Child::Target, target).await?;
+    delete_child(&state, &user, &directive, store::Child::Target(target)).await?;
     Ok(Flash::success("Đã xóa chỉ tiêu.").redirect(&format!("/directives/{id}#chi-tieu")))
 }

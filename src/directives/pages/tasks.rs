@@ -93,7 +93,7 @@ pub(super) async fn add(
         "assigned_units": named.iter().map(|u| u.code.clone()).collect::<Vec<_>>(),
         "deadline": deadline.map(|d| d.to_string()),
     });
-    audit_and_commit(tx, &user, created(&directive, "directive_task", task_id.0, Some(after))).await?;
+    audit_and_commit(tx, &user, created(&directive, "directive_task", task_id, Some(after))).await?;
     Ok(Flash::success("Đã thêm nhiệm vụ.").redirect(&format!("/directives/{id}#nhiem-vu")))
 }
 
@@ -117,7 +117,7 @@ pub(super) async fn delete(
     let refused = if reporting > 0 {
         Some(reporting)
     } else {
-        match delete_child(&state, &user, &directive, store::Child::Task, task.0).await {
+        match delete_child(&state, &user, &directive, store::Child::Task(task)).await {
             Ok(()) => None,
             // Progress reported between the count and the delete: the same refusal.
             Err(AppError::Database(sqlx::Error::Database(e))) if e.is_foreign_key_violation() => Some(1),

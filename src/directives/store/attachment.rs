@@ -3,10 +3,16 @@
 use sqlx::{PgConnection, PgPool};
 
 use super::DirectiveId;
+use crate::vocabulary::id;
+
+id! {
+    /// A file's id (`attachments.id`), under its directive's.
+    pub struct AttachmentId;
+}
 
 #[derive(Debug, Clone)]
 pub struct Attachment {
-    pub id: i32,
+    pub id: AttachmentId,
     pub directive_id: DirectiveId,
     pub file_name: String,
     pub content_type: String,
@@ -87,13 +93,13 @@ pub async fn insert_attachment(conn: &mut PgConnection, file: &NewAttachment<'_>
 pub async fn delete_attachment(
     conn: &mut PgConnection,
     directive_id: DirectiveId,
-    id: i32,
+    id: AttachmentId,
 ) -> sqlx::Result<Option<Attachment>> {
     sqlx::query_as!(
         Attachment,
         r#"DELETE FROM attachments WHERE id = $1 AND directive_id = $2
          RETURNING id, directive_id AS "directive_id: DirectiveId", file_name, content_type, size_bytes, sha256"#,
-        id,
+        id as AttachmentId,
         directive_id as DirectiveId,
     )
     .fetch_optional(&mut *conn)
@@ -104,11 +110,11 @@ pub async fn delete_attachment(
 pub async fn attachment_content(
     pool: &PgPool,
     directive_id: DirectiveId,
-    id: i32,
+    id: AttachmentId,
 ) -> sqlx::Result<Option<(String, String, Vec<u8>)>> {
     let row = sqlx::query!(
         "SELECT file_name, content_type, content FROM attachments WHERE id = $1 AND directive_id = $2",
-        id,
+        id as AttachmentId,
         directive_id as DirectiveId
     )
     .fetch_optional(pool)

@@ -4,7 +4,12 @@ use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 
 use super::DirectiveId;
-use crate::vocabulary::vocabulary;
+use crate::vocabulary::{id, vocabulary};
+
+id! {
+    /// A milestone's id (`milestones.id`), under its directive's.
+    pub struct MilestoneId;
+}
 
 vocabulary! {
     /// A review milestone's kind (`milestones.kind`, checked by the table).
@@ -18,7 +23,7 @@ vocabulary! {
 
 #[derive(Debug, Clone)]
 pub struct Milestone {
-    pub id: i32,
+    pub id: MilestoneId,
     pub directive_id: DirectiveId,
     pub kind: MilestoneKind,
     pub due_on: NaiveDate,
@@ -82,7 +87,7 @@ pub async fn milestones_due(
         .into_iter()
         .map(|row| DueMilestone {
             milestone: Milestone {
-                id: row.id,
+                id: MilestoneId(row.id),
                 directive_id: row.directive_id,
                 kind: row.kind,
                 due_on: row.due_on,
@@ -102,7 +107,7 @@ pub async fn insert_milestone(
     kind: MilestoneKind,
     due_on: NaiveDate,
     description: &str,
-) -> sqlx::Result<i32> {
+) -> sqlx::Result<MilestoneId> {
     sqlx::query_scalar!(
         "INSERT INTO milestones (directive_id, kind, due_on, description) VALUES ($1, $2, $3, $4) RETURNING id",
         directive_id as DirectiveId,
@@ -112,4 +117,5 @@ pub async fn insert_milestone(
     )
     .fetch_one(&mut *conn)
     .await
+    .map(MilestoneId)
 }

@@ -18,41 +18,51 @@ pub use task::*;
 
 use sqlx::PgConnection;
 
-/// A row that hangs from one directive and is deleted on its own.
+/// A row that hangs from one directive and is deleted on its own, with its id: the table and
+/// the id travel together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Child {
-    Task,
-    Target,
-    Milestone,
+    Task(TaskId),
+    Target(TargetId),
+    Milestone(MilestoneId),
 }
 
 impl Child {
     fn table(self) -> &'static str {
         match self {
-            Child::Task => "directive_tasks",
-            Child::Target => "targets",
-            Child::Milestone => "milestones",
+            Child::Task(_) => "directive_tasks",
+            Child::Target(_) => "targets",
+            Child::Milestone(_) => "milestones",
         }
     }
 
     /// The entity name the audit log records.
     pub fn entity(self) -> &'static str {
         match self {
-            Child::Task => "directive_task",
-            Child::Target => "target",
-            Child::Milestone => "milestone",
+            Child::Task(_) => "directive_task",
+            Child::Target(_) => "target",
+            Child::Milestone(_) => "milestone",
+        }
+    }
+
+    /// The row's id in its table.
+    pub fn id(self) -> i32 {
+        match self {
+            Child::Task(id) => id.0,
+            Child::Target(id) => id.0,
+            Child::Milestone(id) => id.0,
         }
     }
 }
 
-/// Deletes row `id` of `directive_id` and returns it as JSON (for the audit log); `None` when
-/// the directive has no such row.
+/// Deletes row `child` of `directive_id` and returns it as JSON (for the audit log); `None`
+/// when the directive has no such row.
 pub async fn delete_child(
     tx: &mut PgConnection,
     child: Child,
     directive_id: DirectiveId,
-    id: i32,
 ) -> sqlx::Result<Option<serde_json::Value>> {
+    let id = child.id();
     // Dynamic: the table is the child's (three tables of one shape).
     let table = child.table();
     let select = format!("SELECT to_jsonb(x) FROM {table} x WHERE id = $1 AND directive_id = $2");

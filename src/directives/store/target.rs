@@ -7,10 +7,16 @@ use super::DirectiveId;
 use crate::directives::Comparator;
 use crate::directives::display::TargetStatus;
 use crate::units::{Level, UnitId};
+use crate::vocabulary::id;
+
+id! {
+    /// A target's id (`targets.id`), under its directive's.
+    pub struct TargetId;
+}
 
 #[derive(Debug, Clone)]
 pub struct Target {
-    pub id: i32,
+    pub id: TargetId,
     pub indicator_code: String,
     pub indicator_name: Option<String>,
     pub indicator_unit: Option<String>,
@@ -115,7 +121,7 @@ pub struct NewTarget<'a> {
 }
 
 /// Saves a target and returns its id.
-pub async fn insert_target(conn: &mut PgConnection, target: &NewTarget<'_>) -> sqlx::Result<i32> {
+pub async fn insert_target(conn: &mut PgConnection, target: &NewTarget<'_>) -> sqlx::Result<TargetId> {
     sqlx::query_scalar!(
         "INSERT INTO targets (directive_id, indicator_code, comparator, value, value_max, year, deadline,
                               scope_level, scope_unit_id, per_unit, description)
@@ -134,11 +140,12 @@ pub async fn insert_target(conn: &mut PgConnection, target: &NewTarget<'_>) -> s
     )
     .fetch_one(&mut *conn)
     .await
+    .map(TargetId)
 }
 
 /// Target `id` as its row reads in JSON (for the audit log).
-pub async fn target_json(conn: &mut PgConnection, id: i32) -> sqlx::Result<Option<serde_json::Value>> {
-    sqlx::query_scalar!(r#"SELECT to_jsonb(t) AS "row!" FROM targets t WHERE id = $1"#, id)
+pub async fn target_json(conn: &mut PgConnection, id: TargetId) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar!(r#"SELECT to_jsonb(t) AS "row!" FROM targets t WHERE id = $1"#, id as TargetId)
         .fetch_optional(&mut *conn)
         .await
 }
