@@ -51,14 +51,6 @@ vocabulary! {
 }
 
 impl Directive {
-    pub fn kind_name(&self) -> &'static str {
-        self.kind.label()
-    }
-
-    pub fn issuer_name(&self) -> &'static str {
-        self.issuer.label()
-    }
-
     pub fn date(&self) -> String {
         crate::format::date(self.issued_on)
     }
