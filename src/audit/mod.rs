@@ -72,7 +72,7 @@ pub async fn record_many<'e>(executor: impl PgExecutor<'e>, actor: &Actor, entri
     let actions: Vec<&str> = entries.iter().map(|e| e.action).collect();
     let entities: Vec<&str> = entries.iter().map(|e| e.entity).collect();
     let ids: Vec<&str> = entries.iter().map(|e| e.entity_id.as_str()).collect();
-    let units: Vec<Option<i32>> = entries.iter().map(|e| e.unit_id.map(|id| id.0)).collect();
+    let units: Vec<Option<crate::units::UnitId>> = entries.iter().map(|e| e.unit_id).collect();
     let before: Vec<Option<&serde_json::Value>> = entries.iter().map(|e| e.before.as_ref()).collect();
     let after: Vec<Option<&serde_json::Value>> = entries.iter().map(|e| e.after.as_ref()).collect();
     // The arrays hold borrowed and optional elements, which the macro's type check does not

@@ -9,7 +9,8 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use sqlx::PgConnection;
 
-use super::store::{self, ElementRecord, OrganisationRecord, Row, RuleRecord, SectionRecord};
+use super::DataElement;
+use super::store::{self, OrganisationRecord, Row, RuleRecord, SectionRecord};
 use super::{Aggregation, Expression, Indicator, IndicatorDisplay, Organisation, Section, Severity, ValueType};
 use crate::directives::Comparator;
 use crate::units::Level;
@@ -100,7 +101,7 @@ pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
             .map(|l| l.trim().parse::<i16>().map_err(anyhow::Error::from).and_then(|n| Ok(Level::try_from(n)?)))
             .collect::<anyhow::Result<_>>()
             .with_context(|| format!("data_elements.csv {}: levels", e.code))?;
-        let row = ElementRecord {
+        let row = DataElement {
             code: e.code,
             name: e.name,
             section_code: e.section,

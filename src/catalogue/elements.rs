@@ -8,8 +8,8 @@ use sqlx::{PgExecutor, PgPool};
 
 use super::edit::{Entity, Paths, paths};
 use super::forms::{FieldErrors, checked, choice, new_or_existing_code, required, sort_order};
-use super::store::{self, ElementRecord, SectionRecord};
-use super::{Aggregation, ValueType};
+use super::store::{self, SectionRecord};
+use super::{Aggregation, DataElement, ValueType};
 use crate::units::Level;
 use crate::web::Layout;
 
@@ -17,7 +17,7 @@ pub struct Elements;
 
 pub struct ElementGroup {
     section: SectionRecord,
-    elements: Vec<ElementRecord>,
+    elements: Vec<DataElement>,
 }
 
 #[derive(Template)]
@@ -74,7 +74,7 @@ impl ElementForm {
 #[template(path = "catalogue/element_form.html")]
 pub struct ElementFormPage {
     layout: Layout,
-    editing: Option<ElementRecord>,
+    editing: Option<DataElement>,
     form: ElementForm,
     errors: FieldErrors,
     sections: Vec<SectionRecord>,
@@ -85,7 +85,7 @@ pub struct ElementFormPage {
 }
 
 impl Entity for Elements {
-    type Record = ElementRecord;
+    type Record = DataElement;
     type Form = ElementForm;
     /// The sections an element may belong to.
     type Context = Vec<SectionRecord>;
@@ -95,7 +95,7 @@ impl Entity for Elements {
     const PATHS: Paths = paths!("elements", "VD_SO_LIEU");
     const NOUN: &'static str = "số liệu";
 
-    fn saved_message(before: &ElementRecord, after: &ElementRecord) -> &'static str {
+    fn saved_message(before: &DataElement, after: &DataElement) -> &'static str {
         if before.active && !after.active {
             "Đã lưu: số liệu này thôi được dùng trong báo cáo mới (số liệu cũ vẫn giữ nguyên)."
         } else {
@@ -113,7 +113,7 @@ impl Entity for Elements {
         }
     }
 
-    fn to_form(e: &ElementRecord) -> ElementForm {
+    fn to_form(e: &DataElement) -> ElementForm {
         ElementForm {
             code: e.code.clone(),
             name: e.name.clone(),
@@ -139,7 +139,7 @@ impl Entity for Elements {
         code: Option<&str>,
         sections: &Vec<SectionRecord>,
         errors: &mut FieldErrors,
-    ) -> ElementRecord {
+    ) -> DataElement {
         let code = new_or_existing_code(errors, code, &form.code, 48);
         let name = required(errors, "name", &form.name, "Nhập tên số liệu.");
         if !sections.iter().any(|s| s.code == form.section_code) {
@@ -161,7 +161,7 @@ impl Entity for Elements {
         if levels.is_empty() {
             errors.add("levels", "Chọn ít nhất một cấp báo cáo số liệu này.");
         }
-        ElementRecord {
+        DataElement {
             code,
             name,
             section_code: form.section_code.clone(),
@@ -179,7 +179,7 @@ impl Entity for Elements {
 
     fn form_page(
         layout: Layout,
-        editing: Option<ElementRecord>,
+        editing: Option<DataElement>,
         form: ElementForm,
         errors: FieldErrors,
         sections: Vec<SectionRecord>,

@@ -124,6 +124,9 @@ pub struct DataElement {
     pub levels: Vec<Level>,
     pub description: String,
     pub sort_order: i32,
+    /// Retired elements (`false`) keep their history but leave the forms; the catalogue the
+    /// forms read ([`Catalogue::load`]) holds only active ones, the admin's list all.
+    pub active: bool,
     pub version: i32,
 }
 
@@ -135,6 +138,11 @@ impl DataElement {
 
     pub fn reported_at(&self, level: Level) -> bool {
         self.levels.contains(&level)
+    }
+
+    /// "Tỉnh, Huyện, Xã": the levels that report it, from the top.
+    pub fn levels_label(&self) -> String {
+        store::levels_label(&self.levels)
     }
 }
 
@@ -271,7 +279,7 @@ impl Catalogue {
                 DataElement,
                 r#"SELECT code, name, section_code, unit_of_measure, value_type AS "value_type: ValueType",
                         aggregation AS "aggregation: Aggregation", by_organisation,
-                        levels AS "levels: Vec<Level>", description, sort_order, version
+                        levels AS "levels: Vec<Level>", description, sort_order, active, version
                  FROM data_elements WHERE active ORDER BY sort_order, code"#,
             )
             .fetch_all(pool)

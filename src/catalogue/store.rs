@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
 
-use super::{Aggregation, Indicator, IndicatorDisplay, Severity, ValueType};
+use super::{Aggregation, DataElement, Indicator, IndicatorDisplay, Severity, ValueType};
 use crate::directives::Comparator;
 use crate::units::Level;
 
@@ -27,22 +27,6 @@ pub struct SectionRecord {
     pub version: i32,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ElementRecord {
-    pub code: String,
-    pub name: String,
-    pub section_code: String,
-    pub unit_of_measure: String,
-    pub value_type: ValueType,
-    pub aggregation: Aggregation,
-    pub by_organisation: bool,
-    pub levels: Vec<Level>,
-    pub description: String,
-    pub sort_order: i32,
-    pub active: bool,
-    pub version: i32,
-}
-
 /// The comparators a validation rule may use, with their symbols: the targets' but `between`
 /// (`validation_rules.operator`, checked by the table).
 pub const OPERATORS: [Comparator; 5] =
@@ -50,12 +34,6 @@ pub const OPERATORS: [Comparator; 5] =
 /// "Tỉnh, Huyện, Xã": the levels that report an element, from the top.
 pub fn levels_label(levels: &[Level]) -> String {
     Level::ALL.iter().filter(|level| levels.contains(level)).map(|l| l.short_label()).collect::<Vec<_>>().join(", ")
-}
-
-impl ElementRecord {
-    pub fn levels_label(&self) -> String {
-        levels_label(&self.levels)
-    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -223,9 +201,9 @@ row! {
 // Data elements.
 
 /// Every element, active or retired, in section order.
-pub async fn elements(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<ElementRecord>> {
+pub async fn elements(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<DataElement>> {
     sqlx::query_as!(
-        ElementRecord,
+        DataElement,
         r#"SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type AS "value_type: ValueType",
                 e.aggregation AS "aggregation: Aggregation", e.by_organisation, e.levels AS "levels: Vec<Level>",
                 e.description, e.sort_order, e.active, e.version
@@ -242,7 +220,7 @@ pub async fn element_codes(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<St
 }
 
 // Written out, not with `row!`: levels are `Level`s, read and bound with a type override.
-impl Row for ElementRecord {
+impl Row for DataElement {
     const ENTITY: &'static str = "data_element";
 
     fn code(&self) -> &str {
@@ -255,7 +233,7 @@ impl Row for ElementRecord {
 
     async fn select_one<'e>(executor: impl PgExecutor<'e>, code: &str) -> sqlx::Result<Option<Self>> {
         sqlx::query_as!(
-            ElementRecord,
+            DataElement,
             r#"SELECT e.code, e.name, e.section_code, e.unit_of_measure, e.value_type AS "value_type: ValueType",
                     e.aggregation AS "aggregation: Aggregation", e.by_organisation, e.levels AS "levels: Vec<Level>",
                     e.description, e.sort_order, e.active, e.version

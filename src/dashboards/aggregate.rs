@@ -119,6 +119,12 @@ pub fn root_id(root_path: &str) -> Option<UnitId> {
     root_path.rsplit('.').next().and_then(|label| label.parse().ok()).map(UnitId)
 }
 
+/// [`root_id`] for the tree's reads: a path with no id names no unit, and no unit has the id
+/// 0, so the reads find nothing under it (no level, no children).
+fn root_or_none(root_path: &str) -> UnitId {
+    root_id(root_path).unwrap_or(UnitId(0))
+}
+
 /// Adds one stored value to `CODE` and, for a breakdown, to `CODE.ORG`.
 pub fn add(totals: &mut Totals, code: &str, organisation: &str, value: Decimal) {
     *totals.entry(code.to_owned()).or_insert(Decimal::ZERO) += value;
@@ -158,7 +164,7 @@ const _: () = assert!(DEEPEST_ROLLED_UP as i16 == super::rollup::MAX_LEVEL);
 
 /// The root of a subtree from its path, with its level (`None`: no such unit).
 async fn root_unit(pool: &PgPool, path: &str) -> sqlx::Result<(UnitId, Option<Level>)> {
-    let id = root_id(path).unwrap_or(UnitId(0));
+    let id = root_or_none(path);
     Ok((id, tree::level_of(pool, id).await?))
 }
 
@@ -175,14 +181,14 @@ pub async fn is_rolled_up(pool: &PgPool, root_path: Option<&str>) -> sqlx::Resul
 pub async fn rolled_children(pool: &PgPool, root_path: Option<&str>) -> sqlx::Result<Vec<(UnitId, String)>> {
     match root_path {
         None => tree::province_paths(pool).await,
-        Some(path) => tree::child_paths_down_to(pool, root_id(path).unwrap_or(UnitId(0)), DEEPEST_ROLLED_UP).await,
+        Some(path) => tree::child_paths_down_to(pool, root_or_none(path), DEEPEST_ROLLED_UP).await,
     }
 }
 
 /// The children of a rolled-up root that have no roll-ups of their own (below level 2: the
 /// communes directly under a province of today), as paths.
 pub async fn live_children(pool: &PgPool, root_path: &str) -> sqlx::Result<Vec<String>> {
-    tree::child_paths_below(pool, root_id(root_path).unwrap_or(UnitId(0)), DEEPEST_ROLLED_UP).await
+    tree::child_paths_below(pool, root_or_none(root_path), DEEPEST_ROLLED_UP).await
 }
 
 /// Of what roll-ups do not hold under the rolled-up root `root_path`, the parts named in

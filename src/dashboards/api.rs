@@ -29,7 +29,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -44,6 +44,7 @@ use crate::replica::routing::ReadPool;
 use crate::reports::Period;
 use crate::reports::store::Status;
 use crate::units::UnitId;
+use crate::units::address::UnitAddress;
 use crate::units::{self, Unit};
 use crate::web::AppState;
 
@@ -129,7 +130,7 @@ pub async fn aggregates(
     State(state): State<AppState>,
     read: ReadPool,
     user: CurrentUser,
-    Path(code): Path<String>,
+    UnitAddress(code): UnitAddress,
     Query(query): Query<AggregatesQuery>,
 ) -> AppResult<Response> {
     if query.period.trim().is_empty() {

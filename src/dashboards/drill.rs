@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use rust_decimal::Decimal;
 
@@ -22,6 +22,7 @@ use crate::format;
 use crate::replica::routing::ReadPool;
 use crate::reports::Period;
 use crate::units::UnitId;
+use crate::units::address::UnitAddress;
 use crate::units::{Level, Unit, tree};
 use crate::web::{AppState, Layout, render};
 
@@ -107,7 +108,7 @@ pub async fn drill(
     read: ReadPool,
     layout: Layout,
     user: CurrentUser,
-    Path(code): Path<String>,
+    UnitAddress(code): UnitAddress,
     Query(query): Query<DashboardQuery>,
 ) -> AppResult<Response> {
     let view = state.aggregates.view_for(&read).await?;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::aggregate::Basis;
@@ -16,6 +16,7 @@ use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::replica::routing::ReadPool;
 use crate::units;
+use crate::units::address::UnitAddress;
 use crate::web::{AppState, Layout, filters, render};
 
 #[derive(Template)]
@@ -45,7 +46,7 @@ pub async fn show(
     read: ReadPool,
     layout: Layout,
     user: CurrentUser,
-    Path(code): Path<String>,
+    UnitAddress(code): UnitAddress,
     Query(query): Query<DashboardQuery>,
 ) -> AppResult<Response> {
     let view = state.aggregates.view_for(&read).await?;

@@ -11,6 +11,7 @@ use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
 use crate::error::{AppError, AppResult};
 use crate::reports::Period;
+use crate::units::code::UnitCode;
 use crate::units::{self, Unit, queries};
 
 /// The query parameters of the dashboard and its drill-down (each page reads what it needs).
@@ -101,7 +102,7 @@ pub fn parse_unit_date(text: &str) -> AppResult<Option<chrono::NaiveDate>> {
 pub async fn scope(
     view: &cache::View<'_>,
     user: &CurrentUser,
-    code: &str,
+    code: &UnitCode,
     period: &str,
     unit_date: &str,
 ) -> AppResult<Scope> {
@@ -111,10 +112,11 @@ pub async fn scope(
         period.parse::<Period>().map_err(AppError::BadRequest)?
     };
     let unit_date = parse_unit_date(unit_date)?;
-    let unit = if code.eq_ignore_ascii_case(units::NATIONAL_CODE) {
+    let unit = if code.is_national() {
         None
     } else {
-        let own = user.unit.as_ref().filter(|own| own.code == code.trim());
+        let code = code.as_str();
+        let own = user.unit.as_ref().filter(|own| own.code == code);
         let unit = match (unit_date, own) {
             (Some(date), _) => view.unit(code, date).await?,
             (None, Some(own)) => {

@@ -32,7 +32,9 @@ pub use download::{DOCX_TYPE, XLSX_TYPE, attachment, blocking};
 pub use pages::{
     AnnualQuery, MAX_SECTION_CHARS, NarrativeForm, NarrativeProblem, annual_export, may_edit, save_narrative,
 };
-pub use scope::{BadUnitDate, UnitDateQuery, parse_unit_date, report_date, split_year, unit_for_year, unprocessable};
+pub use scope::{
+    BadUnitDate, ExportAddress, UnitDateQuery, parse_unit_date, report_date, unit_for_year, unprocessable,
+};
 
 use crate::web::routes::{Access, RouteSpec};
 

@@ -2,6 +2,8 @@
 //! the format) in `{year}.docx`, the date `?unit_date=` that says which unit a code means, and
 //! the unit itself, resolved and checked against the caller's rights.
 
+use axum::extract::{FromRef, FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -10,13 +12,43 @@ use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
 use crate::error::{AppError, AppResult};
 use crate::reports::Period;
+use crate::units::address::{AddressRejection, UnitAddress};
 use crate::units::code::UnitCode;
 use crate::units::{self, Unit, queries};
 use crate::web::AppState;
 
+/// The unit and the year of `/exports/…/{unit}/{year}`, with the file's extension: `91` and
+/// `2020.docx` → 91, 2020, "docx". A year outside 2000–2100 is a 404 (see [`split_year`]),
+/// then a malformed code a 404 as for one no unit carries at the year's end (see
+/// [`UnitAddress`]); which unit the code means is [`unit_for_year`]'s to say.
+#[derive(Debug, Clone)]
+pub struct ExportAddress {
+    pub code: UnitCode,
+    pub year: i32,
+    /// Lower-cased; empty for none.
+    pub ext: String,
+}
+
+impl<S> FromRequestParts<S> for ExportAddress
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AddressRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state).await.map_err(AddressRejection::Path)?;
+        let year = params.iter().find(|(name, _)| *name == "year").map(|(_, year)| year).unwrap_or_default();
+        let (year, ext) = split_year(year).map_err(AddressRejection::Refused)?;
+        let pool = AppState::from_ref(state).pool;
+        let code = UnitAddress::read(&params, &pool, Period::Year { year }.end_date()).await?;
+        Ok(ExportAddress { code, year, ext })
+    }
+}
+
 /// `2020.docx` → (2020, "docx"); `2020` → (2020, ""). The extension is lower-cased; a year
 /// outside 2000–2100, or no year, is a 404.
-pub fn split_year(text: &str) -> AppResult<(i32, String)> {
+fn split_year(text: &str) -> AppResult<(i32, String)> {
     let (year, ext) = text.split_once('.').unwrap_or((text, ""));
     let year: i32 = year.parse().ok().filter(|y| (2000..=2100).contains(y)).ok_or(AppError::NotFound)?;
     Ok((year, ext.to_ascii_lowercase()))
@@ -58,13 +90,9 @@ pub fn parse_unit_date(text: &str) -> Result<Option<NaiveDate>, BadUnitDate> {
     }
 }
 
-/// The unit that carries `code` on `on`, if any. A malformed code names no unit (no unit
-/// carries one), so it is not looked up.
-pub async fn resolve(state: &AppState, code: &str, on: NaiveDate) -> sqlx::Result<Option<Unit>> {
-    match code.parse::<UnitCode>() {
-        Ok(code) => queries::resolve(&state.pool, code.as_str(), on).await,
-        Err(_) => Ok(None),
-    }
+/// The unit that carries `code` on `on`, if any.
+pub async fn resolve(state: &AppState, code: &UnitCode, on: NaiveDate) -> sqlx::Result<Option<Unit>> {
+    queries::resolve(&state.pool, code.as_str(), on).await
 }
 
 /// Resolves the unit code on `unit_date` (default: the year's end, as today) and checks the
@@ -74,7 +102,7 @@ pub async fn resolve(state: &AppState, code: &str, on: NaiveDate) -> sqlx::Resul
 pub async fn unit_for_year(
     state: &AppState,
     user: &CurrentUser,
-    code: &str,
+    code: &UnitCode,
     year: i32,
     unit_date: &str,
 ) -> Result<Unit, Response> {
@@ -83,7 +111,7 @@ pub async fn unit_for_year(
         .unwrap_or_else(|| Period::Year { year }.end_date());
     let unit = match resolve(state, code, on).await.map_err(|e| AppError::from(e).into_response())? {
         Some(unit) => unit,
-        None => return Err(units::code_not_found(&state.pool, code, on).await.into_response()),
+        None => return Err(units::code_not_found(&state.pool, code.as_str(), on).await.into_response()),
     };
     authz::authorize(user, Action::ViewData, Some(Place::from(&unit))).map_err(IntoResponse::into_response)?;
     Ok(unit)

@@ -1,23 +1,22 @@
 //! A report's address, `/reports/{unit}/{period}` (and the API's), read at the boundary into a
 //! [`UnitCode`] and a [`Quarter`], with the answers for an address that names no report.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{FromRef, FromRequestParts, Path};
+use axum::extract::{FromRef, FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
 use sqlx::PgPool;
 
 use super::{Period, Quarter};
 use crate::error::{AppError, AppResult};
 use crate::units::Unit;
+pub use crate::units::address::AddressRejection;
+use crate::units::address::UnitAddress;
 use crate::units::code::UnitCode;
 use crate::web::AppState;
 
 /// The unit code and the quarter a report's address names. Not `Path<(UnitCode, Period)>`:
 /// axum would answer a malformed part with a 400 of its own, while an address that names no
 /// report is a 404 — a period that is not a quarter (`2021-Q5`, `2020`) plain, a code no unit
-/// carries with what the person should know ("Không có mã 4. Có phải 04 — Tỉnh Cao Bằng?",
-/// read from the database, so the code is kept as typed until then).
+/// carries with what the person should know (see [`UnitAddress`]).
 #[derive(Debug, Clone)]
 pub struct ReportAddress {
     pub code: UnitCode,
@@ -41,23 +40,6 @@ impl ReportAddress {
     }
 }
 
-/// Why an address names no report: the path could not be read at all (axum's own answer, as
-/// before), or it names no quarter or no well-formed code ([`AppError`]: 404).
-#[derive(Debug)]
-pub enum AddressRejection {
-    Path(PathRejection),
-    Refused(AppError),
-}
-
-impl IntoResponse for AddressRejection {
-    fn into_response(self) -> Response {
-        match self {
-            AddressRejection::Path(rejection) => rejection.into_response(),
-            AddressRejection::Refused(error) => error.into_response(),
-        }
-    }
-}
-
 impl<S> FromRequestParts<S> for ReportAddress
 where
     AppState: FromRef<S>,
@@ -66,21 +48,17 @@ where
     type Rejection = AddressRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path((code, period)) =
-            Path::<(String, String)>::from_request_parts(parts, state).await.map_err(AddressRejection::Path)?;
+        let params = RawPathParams::from_request_parts(parts, state).await.map_err(AddressRejection::Path)?;
         // The period first: an address with no quarter is a 404 whatever its code.
-        let quarter = period
-            .parse::<Period>()
-            .ok()
+        let quarter = params
+            .iter()
+            .find(|(name, _)| *name == "period")
+            .and_then(|(_, period)| period.parse::<Period>().ok())
             .and_then(|period| period.as_quarter())
             .ok_or(AddressRejection::Refused(AppError::NotFound))?;
-        match code.parse::<UnitCode>() {
-            Ok(code) => Ok(ReportAddress { code, quarter }),
-            // No unit carries a malformed code: the same 404 as for an unknown one.
-            Err(_) => {
-                let pool = AppState::from_ref(state).pool;
-                Err(AddressRejection::Refused(crate::units::code_not_found(&pool, &code, quarter.last_day()).await))
-            }
-        }
+        // No unit carries a malformed code: the same 404 as for an unknown one at the quarter's end.
+        let pool = AppState::from_ref(state).pool;
+        let code = UnitAddress::read(&params, &pool, quarter.last_day()).await?;
+        Ok(ReportAddress { code, quarter })
     }
 }

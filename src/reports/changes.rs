@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 
 use super::entry;
-use super::store::{Draft, Snapshot, Status};
+use super::store::{Draft, Snapshot};
 use crate::catalogue::Catalogue;
 use crate::format;
 
@@ -41,8 +41,8 @@ pub fn describe_changes(catalogue: &Catalogue, opened: &Snapshot, now: &Snapshot
             changes.push(format!("Phần “{heading}” đã được sửa"));
         }
     }
-    // Snapshots older than statuses in snapshots hold none (an empty word).
-    if let (Ok(before), Ok(after)) = (opened.status.parse::<Status>(), now.status.parse::<Status>())
+    // The empty snapshot (no version kept) has no status to compare.
+    if let (Some(before), Some(after)) = (opened.status, now.status)
         && before != after
     {
         changes.push(format!("Trạng thái: {} → {}", before.label(), after.label()));

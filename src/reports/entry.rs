@@ -309,6 +309,7 @@ mod tests {
             levels: vec![Level::Commune],
             description: String::new(),
             sort_order: 0,
+            active: true,
             version: 1,
         }
     }

@@ -15,6 +15,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use sqlx::PgPool;
 
+use super::address::UnitAddress;
+use super::code::UnitCode;
 use super::queries::{self, Unit, UnitId};
 use super::{Level, parse_date, today};
 use crate::auth::CurrentUser;
@@ -108,9 +110,9 @@ struct HamletsPage {
 }
 
 /// The commune a code means today (hamlets are added to communes of today).
-async fn commune(pool: &PgPool, code: &str) -> AppResult<Unit> {
-    let Some(unit) = queries::resolve(pool, code, today()).await? else {
-        return Err(super::code_not_found(pool, code, today()).await);
+async fn commune(pool: &PgPool, code: &UnitCode) -> AppResult<Unit> {
+    let Some(unit) = queries::resolve(pool, code.as_str(), today()).await? else {
+        return Err(super::code_not_found(pool, code.as_str(), today()).await);
     };
     if unit.level != Level::Commune {
         return Err(AppError::NotFound);
@@ -138,7 +140,7 @@ pub async fn index(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    Path(code): Path<String>,
+    UnitAddress(code): UnitAddress,
 ) -> AppResult<Response> {
     let commune = commune(&state.pool, &code).await?;
     authz::authorize(&user, Action::ViewData, Some(Place::from(&commune)))?;
@@ -151,7 +153,7 @@ pub async fn create(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    Path(code): Path<String>,
+    UnitAddress(code): UnitAddress,
     Form(form): Form<HamletForm>,
 ) -> AppResult<Response> {
     let commune = commune(&state.pool, &code).await?;
@@ -201,6 +203,12 @@ pub async fn insert(pool: &PgPool, commune: &Unit, hamlet: &NewHamlet, user: &Cu
     Ok(id)
 }
 
+/// The hamlet in `/units/{unit}/hamlets/{id}/end` (the commune is the [`UnitAddress`]).
+#[derive(Debug, Deserialize)]
+pub struct HamletPath {
+    id: UnitId,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct EndForm {
     #[serde(default)]
@@ -213,7 +221,8 @@ pub async fn end(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    Path((code, id)): Path<(String, UnitId)>,
+    UnitAddress(code): UnitAddress,
+    Path(HamletPath { id }): Path<HamletPath>,
     Form(form): Form<EndForm>,
 ) -> AppResult<Response> {
     let commune = commune(&state.pool, &code).await?;

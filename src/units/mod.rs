@@ -1,6 +1,7 @@
 //! Administrative units: the GSO trees before and after the 2025 reform, their lineage, and
 //! the pages that browse and search them.
 
+pub mod address;
 pub mod code;
 pub mod hamlets;
 pub mod level;
@@ -11,13 +12,14 @@ pub mod testing;
 pub mod tree;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::Method;
 use axum::response::Response;
 use axum::routing::get;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use address::UnitAddress;
 pub use level::Level;
 pub use queries::{Unit, UnitId};
 
@@ -28,24 +30,24 @@ use crate::web::{AppState, Layout, filters, render};
 pub fn routes() -> Vec<RouteSpec> {
     vec![
         RouteSpec::new(Method::GET, "/units", "/units?q=duc+trong", Access::SignedIn, get(index)),
-        RouteSpec::new(Method::GET, "/units/{code}", "/units/91?date=2020-12-31", Access::SignedIn, get(show)),
+        RouteSpec::new(Method::GET, "/units/{unit}", "/units/91?date=2020-12-31", Access::SignedIn, get(show)),
         RouteSpec::new(
             Method::GET,
-            "/units/{code}/hamlets",
+            "/units/{unit}/hamlets",
             "/units/30886/hamlets",
             Access::SignedIn,
             get(hamlets::index),
         ),
         RouteSpec::new(
             Method::POST,
-            "/units/{code}/hamlets",
+            "/units/{unit}/hamlets",
             "/units/30886/hamlets",
             Access::SignedIn,
             axum::routing::post(hamlets::create),
         ),
         RouteSpec::new(
             Method::POST,
-            "/units/{code}/hamlets/{id}/end",
+            "/units/{unit}/hamlets/{id}/end",
             "/units/30886/hamlets/10000000/end",
             Access::SignedIn,
             axum::routing::post(hamlets::end),
@@ -176,18 +178,19 @@ struct ShowPage {
 async fn show(
     State(state): State<AppState>,
     layout: Layout,
-    Path(code): Path<String>,
+    UnitAddress(code): UnitAddress,
     Query(params): Query<ShowQuery>,
 ) -> AppResult<Response> {
     let requested = params.date.as_deref().and_then(parse_date);
-    let carriers = queries::carriers(&state.pool, &code).await?;
+    let code = code.as_str();
+    let carriers = queries::carriers(&state.pool, code).await?;
     let date = requested.unwrap_or_else(today);
     // Without a date, a code no unit carries today opens its latest carrier.
     let unit = match carriers.iter().find(|u| u.is_valid_on(date)) {
         Some(unit) => unit.clone(),
         None if requested.is_none() => match carriers.last() {
             Some(unit) => unit.clone(),
-            None => return Err(code_not_found(&state.pool, &code, date).await),
+            None => return Err(code_not_found(&state.pool, code, date).await),
         },
         None => return Err(AppError::NotFound),
     };

@@ -84,23 +84,25 @@ macro_rules! select_units {
     };
 }
 
-/// A [`Unit`] from a record of `sqlx::query!` whose columns are those of [`Unit`].
+/// A [`Unit`] from a record of `sqlx::query!` whose columns are those of [`Unit`] (for the
+/// statements, here and in other concepts, that join units to their own rows).
 macro_rules! unit_of {
     ($row:ident) => {
-        Unit {
-            id: UnitId($row.id),
+        $crate::units::Unit {
+            id: $crate::units::UnitId($row.id),
             code: $row.code,
             name: $row.name,
             short_name: $row.short_name,
             kind: $row.kind,
             level: $row.level,
-            parent_id: $row.parent_id.map(UnitId),
+            parent_id: $row.parent_id.map($crate::units::UnitId),
             path: $row.path,
             valid_from: $row.valid_from,
             valid_to: $row.valid_to,
         }
     };
 }
+pub(crate) use unit_of;
 
 /// How long a unit code is at each level: `91` province, `905` district, `30883` commune.
 /// Codes are text, matched exactly as written: `0091` and `091` are no code of `00091` or `91`.

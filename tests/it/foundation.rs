@@ -391,8 +391,19 @@ async fn codes_are_matched_as_written_and_unknown_ones_suggest_the_likely_unit()
     assert_eq!(status, 404);
     let body: serde_json::Value = serde_json::from_str(&body).expect("JSON error");
     assert_eq!(body["error"], "Không có mã 4. Có phải 04 — Tỉnh Cao Bằng?");
-    let (status, _) = app.get_text("/exports/annual/4/2020").await;
+    let (status, body) = app.get_text("/api/v1/aggregates/4?period=2020").await;
     assert_eq!(status, 404);
+    let body: serde_json::Value = serde_json::from_str(&body).expect("JSON error");
+    assert_eq!(body["error"], "Không có mã 4. Có phải 04 — Tỉnh Cao Bằng?");
+    for export in ["/exports/annual/4/2020", "/exports/annual/4/2020.docx", "/exports/values/4/2020.csv"] {
+        let (status, page) = app.get_text(export).await;
+        assert_eq!(status, 404, "{export}");
+        assert!(page.contains("Có phải 04 — Tỉnh Cao Bằng?"), "{export}: {page}");
+    }
+    // The year is read before the code: no year, no export, whatever the code.
+    let (status, page) = app.get_text("/exports/annual/4/1999.docx").await;
+    assert_eq!(status, 404);
+    assert!(!page.contains("Có phải"), "{page}");
 }
 
 /// An import row with the code `4` is refused with the likely unit, and nothing is saved

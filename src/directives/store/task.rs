@@ -45,24 +45,7 @@ pub async fn task_units(pool: &PgPool, directive_id: DirectiveId) -> sqlx::Resul
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let unit = crate::units::Unit {
-                id: UnitId(r.id),
-                code: r.code,
-                name: r.name,
-                short_name: r.short_name,
-                kind: r.kind,
-                level: r.level,
-                parent_id: r.parent_id.map(UnitId),
-                path: r.path,
-                valid_from: r.valid_from,
-                valid_to: r.valid_to,
-            };
-            (r.task_id, unit)
-        })
-        .collect())
+    Ok(rows.into_iter().map(|r| (r.task_id, crate::units::queries::unit_of!(r))).collect())
 }
 
 /// How many units of `level` lie under `root` (None: the whole country) on `date`.

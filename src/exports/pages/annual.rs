@@ -3,7 +3,7 @@
 //! as downloads.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::exports::annual::{self, AnnualDocument, AnnualNarrative, Block, Figures, Inline, LayoutSpec};
 use crate::exports::download::{DOCX_TYPE, XLSX_TYPE, attachment, blocking};
-use crate::exports::scope::{parse_unit_date, report_date, split_year, unit_for_year, unit_query};
+use crate::exports::scope::{ExportAddress, parse_unit_date, report_date, unit_for_year, unit_query};
 use crate::exports::{docx, xlsx};
 use crate::replica::routing::ReadPool;
 use crate::units::{self, Unit};
@@ -84,10 +84,9 @@ pub async fn annual_export(
     read: ReadPool,
     layout: Layout,
     user: CurrentUser,
-    Path((code, year_text)): Path<(String, String)>,
+    ExportAddress { code, year, ext }: ExportAddress,
     Query(query): Query<AnnualQuery>,
 ) -> AppResult<Response> {
-    let (year, ext) = split_year(&year_text)?;
     let unit = match unit_for_year(&state, &user, &code, year, &query.unit_date).await {
         Ok(unit) => unit,
         Err(response) => return Ok(response),

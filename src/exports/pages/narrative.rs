@@ -3,7 +3,7 @@
 //! meanwhile by someone else (409) shows the page again with every typed character kept.
 
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -15,7 +15,7 @@ use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
 use crate::error::{AppError, AppResult};
 use crate::exports::annual::AnnualNarrative;
-use crate::exports::scope::{UnitDateQuery, parse_unit_date, report_date, resolve, split_year, unit_query};
+use crate::exports::scope::{ExportAddress, UnitDateQuery, parse_unit_date, report_date, resolve, unit_query};
 use crate::exports::store;
 use crate::format;
 use crate::replica::routing::ReadPool;
@@ -140,11 +140,10 @@ pub async fn save_narrative(
     State(state): State<AppState>,
     layout: Layout,
     user: CurrentUser,
-    Path((code, year_text)): Path<(String, String)>,
+    ExportAddress { code, year, ext }: ExportAddress,
     Query(query): Query<UnitDateQuery>,
     Form(form): Form<NarrativeForm>,
 ) -> AppResult<Response> {
-    let (year, ext) = split_year(&year_text)?;
     if !ext.is_empty() {
         return Err(AppError::NotFound);
     }

@@ -1,7 +1,7 @@
 //! `GET /exports/values/{unit}/{year}.csv|.xlsx`: the stored values of a subtree for a year in
 //! the template, as far as the caller may read them, each with the state of its report.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
@@ -11,7 +11,7 @@ use crate::auth::authz::{self, Action, Place};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
 use crate::exports::download::{XLSX_TYPE, attachment, blocking};
-use crate::exports::scope::{UnitDateQuery, split_year, unit_for_year};
+use crate::exports::scope::{ExportAddress, UnitDateQuery, unit_for_year};
 use crate::exports::xlsx::{DECIMAL_FORMAT, INTEGER_FORMAT, figure_format};
 use crate::format;
 use crate::replica::routing::ReadPool;
@@ -87,10 +87,9 @@ pub async fn export_values(
     State(state): State<AppState>,
     read: ReadPool,
     user: CurrentUser,
-    Path((code, year_text)): Path<(String, String)>,
+    ExportAddress { code, year, ext }: ExportAddress,
     Query(query): Query<UnitDateQuery>,
 ) -> AppResult<Response> {
-    let (year, ext) = split_year(&year_text)?;
     if ext != "csv" && ext != "xlsx" {
         return Err(AppError::NotFound);
     }

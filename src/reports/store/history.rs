@@ -40,7 +40,9 @@ pub struct Snapshot {
     #[serde(with = "crate::figures::map")]
     pub values: BTreeMap<String, Decimal>,
     pub narrative: Narrative,
-    pub status: String,
+    /// Stored as its word; `None` only in the empty snapshot ([`Snapshot::default`]) that
+    /// stands for a version with none kept.
+    pub status: Option<Status>,
 }
 
 /// What the report held at `version`: its snapshot, or for versions recorded before review
@@ -168,11 +170,8 @@ pub async fn transition(
         // of either basis show; sending a corrected report again does not.
         change.bases = crate::dashboards::cache::Bases::ALL;
     }
-    let snapshot = Snapshot {
-        values: moved.values(),
-        narrative: moved.report.narrative(),
-        status: moved.report.status.as_str().to_owned(),
-    };
+    let snapshot =
+        Snapshot { values: moved.values(), narrative: moved.report.narrative(), status: Some(moved.report.status) };
     record_snapshot(&mut *tx, &moved.report, &snapshot, actor.1).await?;
     Ok(change)
 }

@@ -287,7 +287,7 @@ pub async fn save_many_with_values(
         let snapshot = Snapshot {
             values: values.clone(),
             narrative: narrative.clone().unwrap_or_else(|| stored.report.narrative()),
-            status: stored.report.status.as_str().to_owned(),
+            status: Some(stored.report.status),
         };
         versions.push(stored.report.version + 1);
         snapshots.push(serde_json::to_value(&snapshot).unwrap_or_default());

@@ -1,0 +1,77 @@
+//! A unit's address, the `{unit}` segment of `/units/{unit}`, `/dashboards/{unit}`,
+//! `/api/v1/aggregates/{unit}` and the exports' paths, read at the boundary into a [`UnitCode`].
+
+use axum::extract::rejection::RawPathParamsRejection;
+use axum::extract::{FromRef, FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+
+use super::code::UnitCode;
+use crate::error::AppError;
+use crate::web::AppState;
+
+/// The name every route gives the segment that holds a unit code.
+pub const SEGMENT: &str = "unit";
+
+/// The well-formed unit code of a path's `{unit}` segment. Not `Path<UnitCode>`: axum would
+/// answer a malformed code with a 400 of its own, while a code no unit carries — malformed or
+/// unknown — is a 404 that says what the person should know ("Không có mã 4. Có phải 04 — Tỉnh
+/// Cao Bằng?", read from the database as of today). Whether a unit carries the code, and on
+/// which date, stays the handler's to ask: the date depends on the page (a period's end, a
+/// `unit_date`, a report's quarter).
+#[derive(Debug, Clone)]
+pub struct UnitAddress(pub UnitCode);
+
+impl UnitAddress {
+    /// Reads the `{unit}` segment from already extracted path parameters; a malformed code is
+    /// answered as one no unit carries on `on`.
+    pub async fn read(
+        params: &RawPathParams,
+        pool: &sqlx::PgPool,
+        on: NaiveDate,
+    ) -> Result<UnitCode, AddressRejection> {
+        let raw = params.iter().find(|(name, _)| *name == SEGMENT).map(|(_, value)| value);
+        // A route without the segment is a programming error, answered as an unknown page.
+        let raw = raw.ok_or(AddressRejection::Refused(AppError::NotFound))?;
+        match raw.parse::<UnitCode>() {
+            Ok(code) => Ok(code),
+            Err(_) => Err(AddressRejection::Refused(super::code_not_found(pool, raw, on).await)),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+/// Why a path names no unit: the path could not be read at all (axum's own answer), or its
+/// `{unit}` is no unit's code ([`AppError`]: 404).
+#[derive(Debug)]
+pub enum AddressRejection {
+    Path(RawPathParamsRejection),
+    Refused(AppError),
+}
+
+impl IntoResponse for AddressRejection {
+    fn into_response(self) -> Response {
+        match self {
+            AddressRejection::Path(rejection) => rejection.into_response(),
+            AddressRejection::Refused(error) => error.into_response(),
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for UnitAddress
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AddressRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state).await.map_err(AddressRejection::Path)?;
+        let pool = AppState::from_ref(state).pool;
+        UnitAddress::read(&params, &pool, super::today()).await.map(UnitAddress)
+    }
+}
