@@ -13,46 +13,12 @@ use crate::catalogue::Indicator;
 use crate::dashboards::aggregate::{self, Totals};
 use crate::directives::targets::Attainment;
 use crate::figures::to_f64;
-use crate::reports::store::Status;
+use crate::reports::store::{Status, YearValue};
 use crate::units::Unit;
 
-/// One stored value with where it came from.
-#[derive(Debug, Clone)]
-pub struct RawValue {
-    pub unit_code: String,
-    pub unit_name: String,
-    pub year: i32,
-    pub quarter: i16,
-    pub element_code: String,
-    pub organisation_code: String,
-    pub value: Decimal,
-    pub status: Status,
-}
-
-impl RawValue {
-    pub fn period(&self) -> String {
-        format!("{}-Q{}", self.year, self.quarter)
-    }
-}
-
-/// The values of the accepted reports of the subtree for the year.
-pub async fn raw_values(pool: &PgPool, unit: &Unit, year: i32) -> sqlx::Result<Vec<RawValue>> {
-    // Units ranked in tree order first (see `exports::values::export`); the CTE's columns marked
-    // `!`, the path bound as text (`as _`).
-    sqlx::query_as!(
-        RawValue,
-        r#"WITH u AS (SELECT id, code, name, row_number() OVER (ORDER BY path) AS rank
-                    FROM units WHERE path <@ $1::ltree)
-         SELECT u.code AS "unit_code!", u.name AS "unit_name!", r.year, r.quarter, v.element_code, v.organisation_code,
-                v.value, r.status AS "status: Status"
-         FROM u JOIN reports r ON r.unit_id = u.id JOIN report_values v ON v.report_id = r.id
-         WHERE r.year = $2 AND r.status = 'da_duyet'
-         ORDER BY u.rank, r.quarter, v.element_code COLLATE "C", v.organisation_code COLLATE "C""#,
-        unit.path as _,
-        year,
-    )
-    .fetch_all(pool)
-    .await
+/// The values of the accepted reports of the subtree for the year, in tree order.
+pub async fn raw_values(pool: &PgPool, unit: &Unit, year: i32) -> sqlx::Result<Vec<YearValue>> {
+    crate::reports::store::values_of_year(pool, &unit.path, year, &[Status::Accepted]).await
 }
 
 /// Excel's number format for an indicator: a rate is stored as the ratio (0,03125) and shown
@@ -203,7 +169,7 @@ fn indicators_sheet(sheet: &mut Worksheet, figures: &Figures) -> Result<(), Xlsx
     Ok(())
 }
 
-fn raw_sheet(sheet: &mut Worksheet, raw: &[RawValue], figures: &Figures) -> Result<(), XlsxError> {
+fn raw_sheet(sheet: &mut Worksheet, raw: &[YearValue], figures: &Figures) -> Result<(), XlsxError> {
     sheet.set_name("Số liệu gốc")?;
     let header = header_format();
     let titles = ["Mã đơn vị", "Tên đơn vị", "Kỳ báo cáo", "Mã chỉ tiêu", "Tên chỉ tiêu", "Tổ chức", "Giá trị"];
@@ -231,7 +197,7 @@ fn raw_sheet(sheet: &mut Worksheet, raw: &[RawValue], figures: &Figures) -> Resu
 }
 
 /// The workbook bytes.
-pub fn annual(figures: &Figures, raw: &[RawValue]) -> anyhow::Result<Vec<u8>> {
+pub fn annual(figures: &Figures, raw: &[YearValue]) -> anyhow::Result<Vec<u8>> {
     let mut workbook = Workbook::new();
     indicators_sheet(workbook.add_worksheet(), figures)?;
     // Row by row to a temporary file, strings inline: a province's year (about 100 000 rows)

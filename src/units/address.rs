@@ -1,5 +1,6 @@
-//! A unit's address, the `{unit}` segment of `/units/{unit}`, `/dashboards/{unit}`,
-//! `/api/v1/aggregates/{unit}` and the exports' paths, read at the boundary into a [`UnitCode`].
+//! A unit's address, the `{unit}` segment of `/dashboards/{unit}`, `/reports/{unit}/…`,
+//! `/api/v1/aggregates/{unit}` and the exports' paths (`{code}` in `/units/{code}`), read at the
+//! boundary into a [`UnitCode`].
 
 use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::{FromRef, FromRequestParts, RawPathParams};
@@ -11,10 +12,11 @@ use super::code::UnitCode;
 use crate::error::AppError;
 use crate::web::AppState;
 
-/// The name every route gives the segment that holds a unit code.
-pub const SEGMENT: &str = "unit";
+/// The names routes give the segment that holds a unit code: `{unit}`, and `{code}` in
+/// `/units/{code}…` (the route's name in metrics and logs since the first release).
+pub const SEGMENTS: [&str; 2] = ["unit", "code"];
 
-/// The well-formed unit code of a path's `{unit}` segment. Not `Path<UnitCode>`: axum would
+/// The well-formed unit code of a path's `{unit}` (or `{code}`) segment. Not `Path<UnitCode>`: axum would
 /// answer a malformed code with a 400 of its own, while a code no unit carries — malformed or
 /// unknown — is a 404 that says what the person should know ("Không có mã 4. Có phải 04 — Tỉnh
 /// Cao Bằng?", read from the database as of today). Whether a unit carries the code, and on
@@ -24,14 +26,14 @@ pub const SEGMENT: &str = "unit";
 pub struct UnitAddress(pub UnitCode);
 
 impl UnitAddress {
-    /// Reads the `{unit}` segment from already extracted path parameters; a malformed code is
+    /// Reads the unit's segment from already extracted path parameters; a malformed code is
     /// answered as one no unit carries on `on`.
     pub async fn read(
         params: &RawPathParams,
         pool: &sqlx::PgPool,
         on: NaiveDate,
     ) -> Result<UnitCode, AddressRejection> {
-        let raw = params.iter().find(|(name, _)| *name == SEGMENT).map(|(_, value)| value);
+        let raw = params.iter().find(|(name, _)| SEGMENTS.contains(name)).map(|(_, value)| value);
         // A route without the segment is a programming error, answered as an unknown page.
         let raw = raw.ok_or(AddressRejection::Refused(AppError::NotFound))?;
         match raw.parse::<UnitCode>() {

@@ -30,24 +30,24 @@ use crate::web::{AppState, Layout, filters, render};
 pub fn routes() -> Vec<RouteSpec> {
     vec![
         RouteSpec::new(Method::GET, "/units", "/units?q=duc+trong", Access::SignedIn, get(index)),
-        RouteSpec::new(Method::GET, "/units/{unit}", "/units/91?date=2020-12-31", Access::SignedIn, get(show)),
+        RouteSpec::new(Method::GET, "/units/{code}", "/units/91?date=2020-12-31", Access::SignedIn, get(show)),
         RouteSpec::new(
             Method::GET,
-            "/units/{unit}/hamlets",
+            "/units/{code}/hamlets",
             "/units/30886/hamlets",
             Access::SignedIn,
             get(hamlets::index),
         ),
         RouteSpec::new(
             Method::POST,
-            "/units/{unit}/hamlets",
+            "/units/{code}/hamlets",
             "/units/30886/hamlets",
             Access::SignedIn,
             axum::routing::post(hamlets::create),
         ),
         RouteSpec::new(
             Method::POST,
-            "/units/{unit}/hamlets/{id}/end",
+            "/units/{code}/hamlets/{id}/end",
             "/units/30886/hamlets/10000000/end",
             Access::SignedIn,
             axum::routing::post(hamlets::end),

@@ -3,8 +3,6 @@
 
 use axum::extract::{Query, State};
 use axum::response::Response;
-use rust_decimal::Decimal;
-use sqlx::PgPool;
 
 use super::{CSV_DELIMITER, UTF8_BOM, header};
 use crate::auth::authz::{self, Action, Place};
@@ -15,57 +13,8 @@ use crate::exports::scope::{ExportAddress, UnitDateQuery, unit_for_year};
 use crate::exports::xlsx::{DECIMAL_FORMAT, INTEGER_FORMAT, figure_format};
 use crate::format;
 use crate::replica::routing::ReadPool;
-use crate::reports::workflow::Status;
-use crate::units::Unit;
-use crate::units::UnitId;
+use crate::reports::store::{Status, YearValue, values_of_year};
 use crate::web::AppState;
-
-/// One stored value with its unit's place in the tree and its report's state (`reports.status`
-/// as stored: `nhap`, `da_gui`, `tra_lai`, `da_duyet`).
-#[derive(Debug, Clone)]
-struct StoredValue {
-    unit_id: UnitId,
-    parent_id: Option<UnitId>,
-    path: String,
-    unit_code: String,
-    year: i32,
-    /// 1–4, as `reports.quarter` holds it.
-    quarter: i16,
-    element_code: String,
-    organisation_code: String,
-    value: Decimal,
-    status: Status,
-}
-
-impl StoredValue {
-    /// The period cell: `2023-Q1`.
-    fn period(&self) -> String {
-        format!("{}-Q{}", self.year, self.quarter)
-    }
-}
-
-/// Every stored value of the reports of `unit`'s subtree for `year`, whatever their state, in
-/// tree order, then by quarter, element and organisation.
-async fn stored_values(pool: &PgPool, unit: &Unit, year: i32) -> sqlx::Result<Vec<StoredValue>> {
-    // Units ranked in tree order first: sorting a province's 100 000 values by their units'
-    // paths took twice as long. The CTE's columns are marked (`!`, `?`): PostgreSQL does not
-    // carry the table's NOT NULL through it. The path is bound as text (`as _`: the macros'
-    // check expects PgLTree).
-    sqlx::query_as!(
-        StoredValue,
-        r#"WITH u AS (SELECT id, parent_id, path, code, row_number() OVER (ORDER BY path) AS rank
-                    FROM units WHERE path <@ $1::ltree)
-         SELECT u.id AS "unit_id!", u.parent_id AS "parent_id?: UnitId", u.path::text AS "path!", u.code AS "unit_code!",
-                r.year, r.quarter, v.element_code, v.organisation_code, v.value, r.status AS "status: Status"
-         FROM u JOIN reports r ON r.unit_id = u.id JOIN report_values v ON v.report_id = r.id
-         WHERE r.year = $2
-         ORDER BY u.rank, r.quarter, v.element_code COLLATE "C", v.organisation_code COLLATE "C""#,
-        unit.path as _,
-        year,
-    )
-    .fetch_all(pool)
-    .await
-}
 
 /// Whether a value of `unit` from a report in `status` goes into the caller's export.
 ///
@@ -74,7 +23,7 @@ async fn stored_values(pool: &PgPool, unit: &Unit, year: i32) -> sqlx::Result<Ve
 /// reports not yet accepted go only to the people who work on those reports: the same rule
 /// applied to the caller's data-entry and reviewer roles. Leaders and administrators, who read
 /// drafts one report page at a time, export accepted figures only.
-fn may_export(user: &CurrentUser, workflow: &CurrentUser, row: &StoredValue) -> bool {
+fn may_export(user: &CurrentUser, workflow: &CurrentUser, row: &YearValue) -> bool {
     let place = Some(Place { id: row.unit_id, parent_id: row.parent_id, path: &row.path });
     authz::can(user, Action::ViewData, place)
         && (row.status == Status::Accepted || authz::can(workflow, Action::ViewData, place))
@@ -97,12 +46,12 @@ pub async fn export_values(
         Ok(unit) => unit,
         Err(response) => return Ok(response),
     };
-    let rows = stored_values(read.pool(), &unit, year).await?;
+    let rows = values_of_year(read.pool(), &unit.path, year, &Status::ALL).await?;
     let workflow = CurrentUser {
         roles: user.roles.iter().copied().filter(|r| matches!(r, Role::DataEntry | Role::Reviewer)).collect(),
         ..user.clone()
     };
-    let rows: Vec<StoredValue> = rows.into_iter().filter(|row| may_export(&user, &workflow, row)).collect();
+    let rows: Vec<YearValue> = rows.into_iter().filter(|row| may_export(&user, &workflow, row)).collect();
     let name = format!("Số liệu nhập {year} - {}", unit.short_name);
     let bytes = blocking({
         let ext = ext.clone();
@@ -119,7 +68,7 @@ pub async fn export_values(
 /// The CSV as Excel writes and reads it on a Vietnamese machine: a UTF-8 byte order mark (without
 /// it Excel reads the letters as Windows-1258), `;` between fields (the list separator there;
 /// the decimal mark is the comma) and CRLF line ends.
-fn values_csv(rows: &[StoredValue]) -> anyhow::Result<Vec<u8>> {
+fn values_csv(rows: &[YearValue]) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::WriterBuilder::new()
         .delimiter(CSV_DELIMITER)
         .terminator(csv::Terminator::CRLF)
@@ -139,7 +88,7 @@ fn values_csv(rows: &[StoredValue]) -> anyhow::Result<Vec<u8>> {
 }
 
 /// The workbook: one sheet `values`, the header in bold and frozen, values as numeric cells.
-fn values_workbook(rows: &[StoredValue]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+fn values_workbook(rows: &[YearValue]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
@@ -171,16 +120,20 @@ fn values_workbook(rows: &[StoredValue]) -> Result<Vec<u8>, rust_xlsxwriter::Xls
 
 #[cfg(test)]
 mod tests {
+    use rust_decimal::Decimal;
+
     use super::*;
     use crate::exports::values::{Cell, parse_upload};
+    use crate::units::UnitId;
 
     #[test]
     fn the_csv_export_opens_in_excel() {
-        let row = StoredValue {
+        let row = YearValue {
             unit_id: UnitId(1),
             parent_id: None,
             path: "1".to_owned(),
             unit_code: "30883".to_owned(),
+            unit_name: "Xã Vĩnh Hòa Hưng Nam".to_owned(),
             year: 2023,
             quarter: 1,
             element_code: "DUONG_GTNT_KM".to_owned(),

@@ -76,6 +76,7 @@ mod narrative;
 mod overview;
 mod report;
 mod save;
+mod year;
 
 pub use history::{Event, Snapshot, recent_events, snapshot, transition};
 pub use narrative::Narrative;
@@ -85,6 +86,7 @@ pub use report::{
     find, find_for_update, find_many, names, task_progress, units_reporting_on, values, values_many,
 };
 pub use save::{BatchError, Draft, Save, SaveError, Saved, save, save_many, save_many_with_values};
+pub use year::{YearValue, values_of_year};
 
 /// The statuses belong to the workflow; named here too for the callers that read them with
 /// the reports (metrics, dashboards, exports).
