@@ -10,7 +10,8 @@
 //!   with the input kept and the errors next to the fields, or store, audit and redirect);
 //! - `organisations.rs`, `sections.rs`, `elements.rs`, `indicators.rs`, `rules.rs`: each entity's
 //!   form, its checks and its pages; `overview.rs`: the catalogue's front page;
-//! - `forms.rs`: field errors, codes, and figures read with the app's one Vietnamese number parser.
+//! - `forms.rs`: field errors, codes, and figures read with the app's one Vietnamese number parser;
+//! - `lookup.rs`: small reads for other concepts (names with retired entries, indicator choices).
 
 mod demo;
 mod edit;
@@ -18,6 +19,7 @@ mod elements;
 pub mod expression;
 pub mod forms;
 mod indicators;
+pub mod lookup;
 mod organisations;
 mod overview;
 mod rules;

@@ -12,6 +12,7 @@ use super::tasks::TaskForm;
 use super::{Errors, directive_or_404};
 use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action};
+use crate::catalogue::lookup::{self, IndicatorChoice};
 use crate::directives::Comparator;
 use crate::directives::display::TargetStatus;
 use crate::directives::store::{self, Directive, DirectiveId};
@@ -74,7 +75,7 @@ struct ShowPage {
     targets: Vec<TargetView>,
     milestones: Vec<MilestoneView>,
     attachments: Vec<store::Attachment>,
-    indicators: Vec<store::IndicatorChoice>,
+    indicators: Vec<IndicatorChoice>,
     comparators: [Comparator; 6],
     levels: [Level; 4],
     task_form: TaskForm,
@@ -168,7 +169,7 @@ pub(super) async fn show_page(
         .map(|milestone| MilestoneView { overdue: milestone.is_overdue(today), milestone })
         .collect();
     let attachments = store::attachments(&state.pool, directive.id).await?;
-    let indicators = if can_edit { store::indicator_choices(&state.pool).await? } else { Vec::new() };
+    let indicators = if can_edit { lookup::indicator_choices(&state.pool).await? } else { Vec::new() };
     let invalid = !kept.errors.is_empty();
     let conflict = kept.conflict;
     let page = ShowPage {

@@ -62,7 +62,7 @@ pub(super) async fn add(
     let directive = editable(&state, &user, id).await?;
     let mut errors = Errors::new();
     let indicator = form.indicator.trim();
-    let indicator = store::indicator_exists(&state.pool, indicator).await?.then_some(indicator);
+    let indicator = crate::catalogue::lookup::indicator_exists(&state.pool, indicator).await?.then_some(indicator);
     if indicator.is_none() {
         errors.set("target.indicator", "Chọn chỉ số trong danh mục.".to_owned());
     }

@@ -85,25 +85,6 @@ pub async fn targets(pool: &PgPool, directive_id: DirectiveId) -> sqlx::Result<V
     .await
 }
 
-#[derive(Debug, Clone)]
-pub struct IndicatorChoice {
-    pub code: String,
-    pub name: String,
-}
-
-pub async fn indicator_choices(pool: &PgPool) -> sqlx::Result<Vec<IndicatorChoice>> {
-    sqlx::query_as!(IndicatorChoice, "SELECT code, name FROM indicators ORDER BY sort_order, code")
-        .fetch_all(pool)
-        .await
-}
-
-/// Whether the catalogue has indicator `code`.
-pub async fn indicator_exists(pool: &PgPool, code: &str) -> sqlx::Result<bool> {
-    let found: Option<String> =
-        sqlx::query_scalar!("SELECT code FROM indicators WHERE code = $1", code).fetch_optional(pool).await?;
-    Ok(found.is_some())
-}
-
 /// A target as saved.
 #[derive(Debug, Clone)]
 pub struct NewTarget<'a> {

@@ -326,7 +326,7 @@ pub(super) async fn kept_values(
     if others.is_empty() {
         return Ok(Vec::new());
     }
-    let names = store::names(&state.pool).await?;
+    let names = crate::catalogue::lookup::names(&state.pool).await?;
     Ok(others
         .into_iter()
         .map(|(key, value)| {

@@ -82,8 +82,8 @@ pub use history::{Event, Snapshot, recent_events, snapshot, transition};
 pub use narrative::Narrative;
 pub use overview::{OverviewRow, days_late, overview};
 pub use report::{
-    Names, QuarterFigure, Report, ReportId, TaskProgress, TaskState, by_id, count_below, count_by_status, figures_of,
-    find, find_for_update, find_many, names, task_progress, units_reporting_on, values, values_many,
+    QuarterFigure, Report, ReportId, TaskProgress, TaskState, by_id, count_below, count_by_status, figures_of, find,
+    find_for_update, find_many, task_progress, units_reporting_on, values, values_many,
 };
 pub use save::{BatchError, Draft, Save, SaveError, Saved, save, save_many, save_many_with_values};
 pub use year::{YearValue, values_of_year};

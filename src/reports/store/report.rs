@@ -138,23 +138,6 @@ pub async fn values_many<'e>(
     Ok(by_report)
 }
 
-/// Names of every element and organisation, retired ones included, for figures the form no
-/// longer shows.
-#[derive(Debug, Clone, Default)]
-pub struct Names {
-    pub elements: std::collections::HashMap<String, String>,
-    pub organisations: std::collections::HashMap<String, String>,
-}
-
-pub async fn names(pool: &PgPool) -> sqlx::Result<Names> {
-    let elements = sqlx::query!("SELECT code, name FROM data_elements").fetch_all(pool).await?;
-    let organisations = sqlx::query!("SELECT code, short_name FROM organisations").fetch_all(pool).await?;
-    Ok(Names {
-        elements: elements.into_iter().map(|row| (row.code, row.name)).collect(),
-        organisations: organisations.into_iter().map(|row| (row.code, row.short_name)).collect(),
-    })
-}
-
 vocabulary! {
     /// How far a unit has carried out a directive's task, as its quarterly report says
     /// (`report_task_progress.status`, checked by the table).

@@ -1,0 +1,47 @@
+//! The catalogue's small reads for other concepts, where the whole [`super::Catalogue`] (the
+//! active entities only) is not what they need: names including retired entries, the list of
+//! indicators a target may measure.
+
+use std::collections::HashMap;
+
+use sqlx::PgPool;
+
+/// Names of every element and organisation, retired ones included, for figures the report form
+/// no longer shows.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    /// Element code → name.
+    pub elements: HashMap<String, String>,
+    /// Organisation code → short name.
+    pub organisations: HashMap<String, String>,
+}
+
+pub async fn names(pool: &PgPool) -> sqlx::Result<Names> {
+    let elements = sqlx::query!("SELECT code, name FROM data_elements").fetch_all(pool).await?;
+    let organisations = sqlx::query!("SELECT code, short_name FROM organisations").fetch_all(pool).await?;
+    Ok(Names {
+        elements: elements.into_iter().map(|row| (row.code, row.name)).collect(),
+        organisations: organisations.into_iter().map(|row| (row.code, row.short_name)).collect(),
+    })
+}
+
+/// An indicator as a choice in a form: its code and name.
+#[derive(Debug, Clone)]
+pub struct IndicatorChoice {
+    pub code: String,
+    pub name: String,
+}
+
+/// Every indicator, in the catalogue's order.
+pub async fn indicator_choices(pool: &PgPool) -> sqlx::Result<Vec<IndicatorChoice>> {
+    sqlx::query_as!(IndicatorChoice, "SELECT code, name FROM indicators ORDER BY sort_order, code")
+        .fetch_all(pool)
+        .await
+}
+
+/// Whether the catalogue has indicator `code`.
+pub async fn indicator_exists(pool: &PgPool, code: &str) -> sqlx::Result<bool> {
+    let found: Option<String> =
+        sqlx::query_scalar!("SELECT code FROM indicators WHERE code = $1", code).fetch_optional(pool).await?;
+    Ok(found.is_some())
+}
