@@ -219,28 +219,8 @@ async fn the_province_dashboard_shows_seed_002_and_scope_holds() {
     let (_, page) = text(national.get(app.url(drill)).send().await.expect("GET")).await;
     assert!(page.contains("<strong>chưa báo cáo</strong>"), "nothing yet (never a 0), and now this view is cached");
     // A submitted report (written directly), then accepted through the workflow.
-    let id: ReportId = sqlx::query_scalar(
-        "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status)
-                    SELECT id, 2017, 1, 'da_gui' FROM units WHERE code = '30883' AND valid_to IS NOT NULL RETURNING id)
-         INSERT INTO report_values (report_id, element_code, value) SELECT id, 'TD_DINH_KY', 7 FROM r RETURNING report_id",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("insert");
-    let mut tx = app.pool.begin().await.expect("tx");
-    let report = danvan::reports::store::by_id(&mut tx, id).await.expect("report");
-    let change = danvan::reports::store::transition(
-        &mut tx,
-        &report,
-        danvan::reports::store::Status::Accepted,
-        (UserId(1), "kiểm tra"),
-        "",
-        &Default::default(),
-    )
-    .await
-    .expect("accept");
-    tx.commit().await.expect("commit");
-    app.cache.apply(&change);
+    let id = app.report("30883", 2017, 1).status("da_gui").values(&[("TD_DINH_KY", "", 7.0)]).insert().await;
+    app.move_report(id, danvan::reports::store::Status::Accepted).await;
     let national = app.demo_client("quantri").await;
     let (status, page) =
         text(national.get(app.url("/dashboards/TW/drill?period=2017-Q1&key=TD_DINH_KY")).send().await.expect("GET"))
@@ -251,7 +231,7 @@ async fn the_province_dashboard_shows_seed_002_and_scope_holds() {
 
 #[tokio::test]
 async fn a_cached_dashboard_changes_the_moment_a_report_is_accepted() {
-    use danvan::reports::store::{self, Status};
+    use danvan::reports::store::Status;
     let app = TestApp::spawn_with_demo().await;
     let other_server = app.restart().await;
     let leader = app.demo_client("tinh.lanhdao").await;
@@ -268,26 +248,15 @@ async fn a_cached_dashboard_changes_the_moment_a_report_is_accepted() {
     assert!(!before.contains("5/10 đơn (50%)"));
     let (_, cached) = text(elsewhere.get(other_server.url(page)).send().await.expect("GET")).await;
     assert!(!cached.contains("5/10 đơn"), "the second server has it cached too");
-    // A submitted report, accepted through the workflow.
-    let id: ReportId = sqlx::query_scalar(
-        "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status)
-                    SELECT id, 2017, 1, 'da_gui' FROM units WHERE code = '30883' AND valid_to IS NOT NULL RETURNING id)
-         INSERT INTO report_values (report_id, element_code, value)
-         SELECT id, code, v FROM r, (VALUES ('DON_TIEP_NHAN', 10.0), ('DON_GIAI_QUYET', 5.0)) AS x(code, v)
-         RETURNING report_id",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("insert");
-    let mut tx = app.pool.begin().await.expect("tx");
-    let report = store::by_id(&mut tx, id).await.expect("report");
-    let change =
-        store::transition(&mut tx, &report, Status::Accepted, (UserId(1), "kiểm tra"), "", &Default::default())
-            .await
-            .expect("accept");
-    tx.commit().await.expect("commit");
-    // The server that made the move applies it after its commit: the next page shows it.
-    app.cache.apply(&change);
+    // A submitted report, accepted through the workflow; the server that made the move applies
+    // it after its commit: the next page shows it.
+    let id = app
+        .report("30883", 2017, 1)
+        .status("da_gui")
+        .values(&[("DON_TIEP_NHAN", "", 10.0), ("DON_GIAI_QUYET", "", 5.0)])
+        .insert()
+        .await;
+    app.move_report(id, Status::Accepted).await;
     let (_, after) = text(leader.get(app.url(page)).send().await.expect("GET")).await;
     assert!(after.contains("5/10 đơn (50"), "the accepted figures show at once: {}", after.len());
     let province_after = received(leader.get(app.url(province)).send().await.expect("GET").json().await.expect("json"));
@@ -371,7 +340,7 @@ async fn another_server_hears_moves_whatever_order_they_commit_in() {
 
 #[tokio::test]
 async fn an_acceptance_in_one_commune_of_today_reads_that_commune_again_not_the_whole_province() {
-    use danvan::reports::store::{self, Status};
+    use danvan::reports::store::Status;
     let app = TestApp::spawn_with_demo().await;
     let leader = app.demo_client("angiang.lanhdao").await;
     // Two communes of today directly under the province (no roll-ups of their own: read live).
@@ -411,14 +380,7 @@ async fn an_acceptance_in_one_commune_of_today_reads_that_commune_again_not_the_
     assert_parts_add_up(&before, "before");
     assert_eq!(value(&before, "DON_TIEP_NHAN"), 7.0, "the accepted report only");
     let read_before = app.cache.parts_read();
-    let mut tx = app.pool.begin().await.expect("tx");
-    let report = store::by_id(&mut tx, ids[0]).await.expect("report");
-    let change =
-        store::transition(&mut tx, &report, Status::Accepted, (UserId(1), "kiểm tra"), "", &Default::default())
-            .await
-            .expect("accept");
-    tx.commit().await.expect("commit");
-    app.cache.apply(&change);
+    app.move_report(ids[0], Status::Accepted).await;
     let after = aggregates(&leader, &app, &path).await;
     assert_eq!(value(&after, "DON_TIEP_NHAN"), value(&before, "DON_TIEP_NHAN") + 10.0, "the acceptance counts at once");
     assert_parts_add_up(&after, "after");
@@ -946,7 +908,7 @@ async fn successors_read_history_read_only() {
 /// Đắk Nông's commune Nghĩa Đức (24611) is accepted and today's Lâm Đồng's 2024 changes.
 #[tokio::test]
 async fn an_old_report_accepted_moves_the_cached_history_of_today() {
-    use danvan::reports::store::{self, Status};
+    use danvan::reports::store::Status;
     let app = TestApp::spawn_with_demo().await;
     app.report("24958", 2024, 4)
         .on("2024-12-31")
@@ -959,24 +921,13 @@ async fn an_old_report_accepted_moves_the_cached_history_of_today() {
     let (status, before) = text(national.get(app.url(page)).send().await.expect("GET")).await;
     assert_eq!(status, 200);
     assert!(before.contains("5/10 đơn (50"), "today's Lâm Đồng over 2024 holds Liên Nghĩa");
-    let id: ReportId = sqlx::query_scalar(
-        "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status)
-                    SELECT id, 2024, 4, 'da_gui' FROM units WHERE code = '24611' AND valid_to IS NOT NULL RETURNING id)
-         INSERT INTO report_values (report_id, element_code, value)
-         SELECT id, code, v FROM r, (VALUES ('DON_TIEP_NHAN', 10.0), ('DON_GIAI_QUYET', 10.0)) AS x(code, v)
-         RETURNING report_id",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("insert");
-    let mut tx = app.pool.begin().await.expect("tx");
-    let report = store::by_id(&mut tx, id).await.expect("report");
-    let change =
-        store::transition(&mut tx, &report, Status::Accepted, (UserId(1), "kiểm tra"), "", &Default::default())
-            .await
-            .expect("accept");
-    tx.commit().await.expect("commit");
-    app.cache.apply(&change);
+    let id = app
+        .report("24611", 2024, 4)
+        .status("da_gui")
+        .values(&[("DON_TIEP_NHAN", "", 10.0), ("DON_GIAI_QUYET", "", 10.0)])
+        .insert()
+        .await;
+    app.move_report(id, Status::Accepted).await;
     let (_, after) = text(national.get(app.url(page)).send().await.expect("GET")).await;
     assert!(after.contains("15/20 đơn (75"), "the accepted old report shows in today's history at once");
 }

@@ -8,7 +8,8 @@
 //! ```
 
 use chrono::NaiveDate;
-use danvan::reports::store::ReportId;
+use danvan::auth::UserId;
+use danvan::reports::store::{self, ReportId, Status};
 
 use super::TestApp;
 
@@ -143,6 +144,19 @@ impl<'a> NewReport<'a> {
 }
 
 impl TestApp {
+    /// Moves report `id` to `to` through the reports' store as a reviewer's action does (the
+    /// event, the roll-ups' delta, the announcement to other servers), without the page's
+    /// checks; commits, and applies the move to this server's dashboard cache.
+    pub async fn move_report(&self, id: ReportId, to: Status) {
+        let mut tx = self.pool.begin().await.expect("tx");
+        let report = store::by_id(&mut tx, id).await.expect("report");
+        let change = store::transition(&mut tx, &report, to, (UserId(1), "kiểm tra"), "", &Default::default())
+            .await
+            .expect("move");
+        tx.commit().await.expect("commit");
+        self.cache.apply(&change);
+    }
+
     /// Recomputes the dashboards' roll-ups from the reports, after reports were written with SQL
     /// instead of moving through the workflow.
     pub async fn rebuild_rollups(&self) {
