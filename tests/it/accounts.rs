@@ -87,13 +87,7 @@ async fn every_route_checks_every_role() {
     ];
     // One directive (central, so no account here may edit it) and one attachment, for the
     // examples that name them.
-    let some_directive: i32 = sqlx::query_scalar(
-        "INSERT INTO directives (number, kind, issuer, issuing_body, issued_on, title)
-         VALUES ('99-NQ/TW', 'NQ', 'TW', 'Bộ Chính trị', '2020-01-01', 'Văn bản thử') RETURNING id",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("directive");
+    let some_directive = app.directive("99-NQ/TW", "Bộ Chính trị", "2020-01-01").insert().await;
     let some_attachment: i32 = sqlx::query_scalar(
         "INSERT INTO attachments (directive_id, file_name, content_type, size_bytes, sha256, content)
          VALUES ($1, 'a.pdf', 'application/pdf', 6, '', '%PDF-1'::bytea) RETURNING id",

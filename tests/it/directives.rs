@@ -576,19 +576,7 @@ async fn get_quickly(client: &reqwest::Client, app: &TestApp, path: &str) -> (u1
 
 /// Inserts a communal resolution `number` (with its search key) and returns its id.
 async fn insert_directive(app: &TestApp, number: &str, title: &str, body: &str) -> i32 {
-    let issuing_body = "Đảng ủy xã thử";
-    sqlx::query_scalar(
-        "INSERT INTO directives (number, kind, issuer, issuing_body, issued_on, title, body, search_key)
-         VALUES ($1, 'NQ', 'ĐU', $2, '2021-06-01', $3, $4, $5) RETURNING id",
-    )
-    .bind(number)
-    .bind(issuing_body)
-    .bind(title)
-    .bind(body)
-    .bind(danvan::directives::search_key(number, title, body, issuing_body))
-    .fetch_one(&app.pool)
-    .await
-    .expect("insert directive")
+    app.directive(number, "Đảng ủy xã thử", "2021-06-01").title(title).body(body).insert().await.0
 }
 
 async fn link(app: &TestApp, child: i32, parent: i32) {

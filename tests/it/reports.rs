@@ -279,13 +279,7 @@ async fn a_review_of_a_report_that_changed_since_is_refused() {
 async fn task_progress_is_kept_only_for_tasks_assigned_to_the_unit() {
     let app = TestApp::spawn_with_demo().await;
     let staff = app.demo_client("xa.nhaplieu").await;
-    let directive: i32 = sqlx::query_scalar(
-        "INSERT INTO directives (number, kind, issuer, issuing_body, issued_on, title)
-         VALUES ('99-CT/TW', 'CT', 'TW', 'Ban Bí thư', '2016-01-01', 'Thử') RETURNING id",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("directive");
+    let directive = app.directive("99-CT/TW", "Ban Bí thư", "2016-01-01").title("Thử").insert().await;
     let task = |levels: &'static str| {
         let pool = app.pool.clone();
         async move {

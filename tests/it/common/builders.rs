@@ -9,6 +9,8 @@
 
 use chrono::NaiveDate;
 use danvan::auth::UserId;
+use danvan::directives::store::{DirectiveStatus, NewDirective};
+use danvan::directives::{self, DirectiveId, DirectiveNumber};
 use danvan::reports::store::{self, ReportId, Status};
 
 use super::TestApp;
@@ -25,6 +27,19 @@ impl TestApp {
 
     /// A report of the unit carrying `unit_code` for quarter `quarter` of `year`: accepted, no
     /// values, the unit resolved on 31 December of `year` unless the builder says otherwise.
+    /// A directive numbered `number` (`99-NQ/TW`: its kind and issuer are read from it), in
+    /// force, issued by `issuing_body` on `issued_on` (`YYYY-MM-DD`); see [`NewDirectiveRow`].
+    pub fn directive<'a>(&'a self, number: &'a str, issuing_body: &'a str, issued_on: &str) -> NewDirectiveRow<'a> {
+        NewDirectiveRow {
+            app: self,
+            number,
+            issuing_body,
+            issued_on: NaiveDate::parse_from_str(issued_on, "%Y-%m-%d").expect("a YYYY-MM-DD date"),
+            title: "Văn bản thử",
+            body: "",
+        }
+    }
+
     pub fn report<'a>(&'a self, unit_code: &'a str, year: i32, quarter: i16) -> NewReport<'a> {
         NewReport { app: self, unit_code, on: None, year, quarter, status: "da_duyet", values: Vec::new() }
     }
@@ -74,6 +89,49 @@ impl<'a> NewUser<'a> {
         let (app, username) = (self.app, self.username);
         self.create().await;
         app.client_for(username).await
+    }
+}
+
+/// A directive to write: see [`TestApp::directive`].
+#[must_use = "a directive is written by `insert`"]
+pub struct NewDirectiveRow<'a> {
+    app: &'a TestApp,
+    number: &'a str,
+    issuing_body: &'a str,
+    issued_on: NaiveDate,
+    title: &'a str,
+    body: &'a str,
+}
+
+impl<'a> NewDirectiveRow<'a> {
+    pub fn title(mut self, title: &'a str) -> Self {
+        self.title = title;
+        self
+    }
+
+    pub fn body(mut self, body: &'a str) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// Writes it through the directives' store (with its search key), without an issuing unit.
+    pub async fn insert(self) -> DirectiveId {
+        let number: DirectiveNumber = self.number.parse().expect("a directive number");
+        let directive = NewDirective {
+            number: self.number,
+            kind: number.kind,
+            issuer: number.issuer,
+            issuing_body: self.issuing_body,
+            issuing_unit_id: None,
+            issued_on: self.issued_on,
+            title: self.title,
+            body: self.body,
+            status: DirectiveStatus::InForce,
+            replaced_by_id: None,
+            number_is_assumed: false,
+        };
+        let mut conn = self.app.pool.acquire().await.expect("connection");
+        directives::store::insert(&mut conn, &directive).await.expect("directive")
     }
 }
 
