@@ -6,6 +6,8 @@ use axum::http::request::Parts;
 use sqlx::PgPool;
 
 use super::{Period, Quarter};
+use crate::auth::CurrentUser;
+use crate::auth::authz::{self, Action, Place};
 use crate::error::{AppError, AppResult};
 use crate::units::Unit;
 pub use crate::units::address::AddressRejection;
@@ -32,6 +34,14 @@ impl ReportAddress {
             Some(unit) => Ok(unit),
             None => Err(crate::units::code_not_found(pool, self.code.as_str(), on).await),
         }
+    }
+
+    /// [`Self::locate`], then whether `user` may do `action` on that unit's report (403 when
+    /// not): how every report route starts.
+    pub async fn locate_for(&self, pool: &PgPool, user: &CurrentUser, action: Action) -> AppResult<Unit> {
+        let unit = self.locate(pool).await?;
+        authz::authorize(user, action, Some(Place::from(&unit)))?;
+        Ok(unit)
     }
 
     /// The quarter as the pages and the API show periods.

@@ -31,8 +31,9 @@ use super::address::AddressRejection;
 use super::entry::{self, Input};
 use super::store::{self, Draft, Narrative, SaveError};
 use super::workflow::{self, Author, DraftSave, Origin};
-use super::{Period, Quarter, ReportAddress, permissions};
+use super::{Period, Quarter, ReportAddress};
 use crate::auth::CurrentUser;
+use crate::auth::authz::Action;
 use crate::catalogue::{Catalogue, Severity};
 use crate::error::{AppError, FieldErrors};
 use crate::figures;
@@ -66,10 +67,7 @@ fn error_response_404() -> Response {
 }
 
 async fn document(state: &AppState, address: &ReportAddress, user: &CurrentUser) -> Result<Value, AppError> {
-    let unit = address.locate(&state.pool).await?;
-    if !permissions(user, &unit).view {
-        return Err(AppError::Forbidden);
-    }
+    let unit = address.locate_for(&state.pool, user, Action::ViewData).await?;
     let catalogue = super::catalogue(state).await?;
     let quarter = address.quarter;
     let report = store::find(&state.pool, unit.id, quarter).await?;
@@ -190,9 +188,8 @@ pub async fn put_report(
         Err(rejection) => return refusal(rejection),
     };
     // Scope first: outside it, nothing about the body is worth saying.
-    let unit = match address.locate(&state.pool).await {
-        Ok(unit) if permissions(&user, &unit).enter => unit,
-        Ok(_) => return from_app_error(AppError::Forbidden),
+    let unit = match address.locate_for(&state.pool, &user, Action::EnterReport).await {
+        Ok(unit) => unit,
         Err(e) => return from_app_error(e),
     };
     let Json(body) = match body {

@@ -10,9 +10,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::auth::CurrentUser;
+use crate::auth::authz::Action;
 use crate::catalogue::ValueType;
 use crate::directives::TaskId;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::format;
 use crate::reports::entry::{self, Checked, Input};
 use crate::reports::store::{self, Event, Narrative, TaskState};
@@ -398,10 +399,7 @@ pub async fn show(
     address: ReportAddress,
     Query(query): Query<FormQuery>,
 ) -> AppResult<Response> {
-    let unit = address.locate(&state.pool).await?;
-    if !permissions(&user, &unit).view {
-        return Err(AppError::Forbidden);
-    }
+    let unit = address.locate_for(&state.pool, &user, Action::ViewData).await?;
     let quarter = address.quarter;
     let report = store::find(&state.pool, unit.id, quarter).await?;
     let form = stored_state(&state, &unit, report.as_ref()).await?;

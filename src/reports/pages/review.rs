@@ -8,11 +8,12 @@ use axum::response::Response;
 use super::field_value;
 use super::form::{Extras, form_page, stored_state};
 use crate::auth::CurrentUser;
+use crate::auth::authz::Action;
 use crate::error::{AppError, AppResult};
+use crate::reports::ReportAddress;
 use crate::reports::changes::describe_changes;
 use crate::reports::store;
 use crate::reports::workflow::{self, Remarks};
-use crate::reports::{ReportAddress, permissions};
 use crate::web::{AppState, Flash, Layout};
 
 /// Duyệt / trả lại / mở lại. The form carries the version the reviewer saw: a report that
@@ -24,11 +25,8 @@ pub async fn review(
     address: ReportAddress,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let unit = address.locate(&state.pool).await?;
+    let unit = address.locate_for(&state.pool, &user, Action::ReviewReport).await?;
     let quarter = address.quarter;
-    if !permissions(&user, &unit).review {
-        return Err(AppError::Forbidden);
-    }
     let Ok(seen) = field_value(&fields, "version").parse::<i32>() else {
         return Err(AppError::BadRequest(
             "Thiếu phiên bản báo cáo bạn đã xem; tải lại trang rồi thao tác lại.".to_owned(),

@@ -10,13 +10,14 @@ use axum::response::Response;
 use super::field_value;
 use super::form::{Extras, FormState, KeepMine, form_page};
 use crate::auth::CurrentUser;
+use crate::auth::authz::Action;
 use crate::directives::TaskId;
 use crate::error::{AppError, AppResult};
+use crate::reports::ReportAddress;
 use crate::reports::changes::{describe_changes, describe_overwrites};
 use crate::reports::entry::{self, Checked, Input};
 use crate::reports::store::{self, Draft, Narrative, SaveError, TaskState};
 use crate::reports::workflow::{self, Author, DraftSave, Move, Origin, Remarks};
-use crate::reports::{ReportAddress, permissions};
 use crate::web::{AppState, Flash, Layout};
 
 /// The posted report form, split by kind of field.
@@ -68,11 +69,8 @@ pub async fn save(
     address: ReportAddress,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let unit = address.locate(&state.pool).await?;
+    let unit = address.locate_for(&state.pool, &user, Action::EnterReport).await?;
     let quarter = address.quarter;
-    if !permissions(&user, &unit).enter {
-        return Err(AppError::Forbidden);
-    }
     let catalogue = crate::reports::catalogue(&state).await?;
     // The version the person opened; `overwrite`, ticked on a conflict page, names the
     // version whose changes they chose to replace.
