@@ -370,39 +370,18 @@ async fn the_last_active_administrator_stays() {
     let app = TestApp::spawn().await;
     let id = app.user("tw.quantri", "TW").role("quan_tri").create().await;
     let client = app.client_for("tw.quantri").await;
-    let version: i32 =
-        sqlx::query_scalar("SELECT version FROM users WHERE id = $1").bind(id).fetch_one(&app.pool).await.expect("v");
-    let v = version.to_string();
-    for form in [
-        vec![
-            ("full_name", "Quản trị"),
-            ("unit_code", "TW"),
-            ("roles", "lanh_dao"),
-            ("active", "1"),
-            ("version", v.as_str()),
-        ],
-        vec![("full_name", "Quản trị"), ("unit_code", "TW"), ("roles", "quan_tri"), ("version", v.as_str())],
-    ] {
-        let response = client.post(app.url(&format!("/admin/users/{id}"))).form(&form).send().await.expect("POST");
-        let (status, page) = text(response).await;
+    let path = format!("/admin/users/{id}");
+    let opened = app.open_form(&client, &path, "full_name").await;
+    // Stepping down, or switching the account off, while no other administrator is active.
+    for form in [opened.clone().set("roles", "lanh_dao"), opened.clone().unset("active")] {
+        let (status, page) = app.send(&client, &form).await;
         assert_eq!(status, 422);
         assert!(page.contains("quản trị viên cuối cùng"), "{page}");
     }
     // With a second administrator, the first may step down.
     app.user("tw.quantri2", "TW").role("quan_tri").create().await;
-    let response = client
-        .post(app.url(&format!("/admin/users/{id}")))
-        .form(&[
-            ("full_name", "Quản trị"),
-            ("unit_code", "TW"),
-            ("roles", "lanh_dao"),
-            ("active", "1"),
-            ("version", v.as_str()),
-        ])
-        .send()
-        .await
-        .expect("POST");
-    assert_eq!(response.status(), 303);
+    let (status, page) = app.send(&client, &opened.set("roles", "lanh_dao")).await;
+    assert_eq!(status, 303, "{page}");
 }
 
 #[tokio::test]
@@ -411,33 +390,13 @@ async fn a_stale_edit_is_refused_with_the_current_values() {
     app.user("tw.admin", "TW").role("quan_tri").create().await;
     let target = app.user("xa.e", "30883").role("nhap_lieu").create().await;
     let client = app.client_for("tw.admin").await;
-    let url = app.url(&format!("/admin/users/{target}"));
-    let first = client
-        .post(&url)
-        .form(&[
-            ("full_name", "Tên mới A"),
-            ("unit_code", "30883"),
-            ("roles", "nhap_lieu"),
-            ("active", "1"),
-            ("version", "1"),
-        ])
-        .send()
-        .await
-        .expect("POST");
-    assert_eq!(first.status(), 303);
-    let second = client
-        .post(&url)
-        .form(&[
-            ("full_name", "Tên mới B"),
-            ("unit_code", "30883"),
-            ("roles", "nhap_lieu"),
-            ("active", "1"),
-            ("version", "1"),
-        ])
-        .send()
-        .await
-        .expect("POST");
-    let (status, page) = text(second).await;
+    // Two administrators open the same account; the first saves.
+    let path = format!("/admin/users/{target}");
+    let first = app.open_form(&client, &path, "full_name").await;
+    let second = app.open_form(&client, &path, "full_name").await;
+    let (status, _) = app.send(&client, &first.set("full_name", "Tên mới A")).await;
+    assert_eq!(status, 303);
+    let (status, page) = app.send(&client, &second.set("full_name", "Tên mới B")).await;
     assert_eq!(status, 422);
     assert!(page.contains("vừa được người khác sửa"));
     assert!(page.contains("Tên mới A"), "the page shows what the other person saved");

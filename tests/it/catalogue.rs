@@ -147,18 +147,12 @@ async fn an_indicator_naming_an_unknown_code_is_refused_next_to_the_field() {
 async fn a_stale_edit_is_refused_and_each_change_is_audited() {
     let app = TestApp::spawn_with_demo().await;
     let admin = app.demo_client("quantri").await;
-    let (status, page) = app.get_as(&admin, "/admin/catalogue/organisations/HND").await;
-    assert_eq!(status, 200);
-    assert!(page.contains(r#"name="version" value="1""#));
-
-    let first = [
-        ("name", "Hội Nông dân Việt Nam"),
-        ("short_name", "Nông dân"),
-        ("sort_order", "2"),
-        ("active", "1"),
-        ("version", "1"),
-    ];
-    let (status, _) = app.post_form_as(&admin, "/admin/catalogue/organisations/HND", &first).await;
+    // Two tabs open the organisation at version 1; the first saves.
+    let organisation = "/admin/catalogue/organisations/HND";
+    let first = app.open_form(&admin, organisation, "f-name").await;
+    let second = app.open_form(&admin, organisation, "f-name").await;
+    assert!(first.fields.contains(&("version".to_owned(), "1".to_owned())), "{:?}", first.fields);
+    let (status, _) = app.send(&admin, &first.set("short_name", "Nông dân")).await;
     assert_eq!(status, 303);
     let (action, before, after) = last_audit(&app, "organisation", "HND").await;
     assert_eq!(action, "update");
@@ -166,9 +160,8 @@ async fn a_stale_edit_is_refused_and_each_change_is_audited() {
     assert_eq!(after["short_name"], "Nông dân");
     assert_eq!(after["version"], 2);
 
-    // A second tab still holding version 1.
-    let stale = [("name", "Hội Nông dân"), ("short_name", "HND cũ"), ("sort_order", "2"), ("version", "1")];
-    let (status, page) = app.post_form_as(&admin, "/admin/catalogue/organisations/HND", &stale).await;
+    // The second tab still holds version 1.
+    let (status, page) = app.send(&admin, &second.set("short_name", "HND cũ").unset("active")).await;
     assert_eq!(status, 409);
     assert!(page.contains("vừa được người khác lưu"));
     assert!(page.contains(r#"value="HND cũ""#), "the typed input is kept");
@@ -185,20 +178,14 @@ async fn a_stale_edit_is_refused_and_each_change_is_audited() {
     assert_eq!(entries, 1, "the refused edit is not logged");
 
     // Retiring a data element keeps the row (nothing is hard-deleted); stale versions fail there too.
-    let (status, page) = app.get_as(&admin, "/admin/catalogue/elements/DON_TIEP_NHAN").await;
+    let element = "/admin/catalogue/elements/DON_TIEP_NHAN";
+    let (status, page) = app.get_as(&admin, element).await;
     assert_eq!(status, 200);
     assert!(page.contains(r#"name="code" value="DON_TIEP_NHAN" readonly"#));
-    let retire = [
-        ("code", "DOI_MA"),
-        ("name", "Đơn tiếp nhận"),
-        ("section_code", "LANH_DAO"),
-        ("unit_of_measure", "đơn"),
-        ("value_type", "integer"),
-        ("aggregation", "sum"),
-        ("levels", "1"),
-        ("version", "1"),
-    ];
-    let (status, _) = app.post_form_as(&admin, "/admin/catalogue/elements/DON_TIEP_NHAN", &retire).await;
+    // Untick "active", keep the province level only, and try to change the code on the way.
+    let retire =
+        app.open_form(&admin, element, "f-name").await.set("code", "DOI_MA").set("levels", "1").unset("active");
+    let (status, _) = app.send(&admin, &retire).await;
     assert_eq!(status, 303);
     let (active, levels): (bool, Vec<i16>) =
         sqlx::query_as("SELECT active, levels FROM data_elements WHERE code = 'DON_TIEP_NHAN'")
@@ -210,17 +197,12 @@ async fn a_stale_edit_is_refused_and_each_change_is_audited() {
     let (_, before, after) = last_audit(&app, "data_element", "DON_TIEP_NHAN").await;
     assert_eq!(before.expect("before")["active"], true);
     assert_eq!(after["active"], false);
-    let (status, _) = app.post_form_as(&admin, "/admin/catalogue/elements/DON_TIEP_NHAN", &retire).await;
-    assert_eq!(status, 409);
+    let (status, _) = app.send(&admin, &retire).await;
+    assert_eq!(status, 409, "the same form again holds a version now past");
 
     // Sections are versioned and audited as well.
-    let (status, _) = app
-        .post_form_as(
-            &admin,
-            "/admin/catalogue/sections/DAO_TAO",
-            &[("name", "Đào tạo, bồi dưỡng"), ("sort_order", "2"), ("version", "1")],
-        )
-        .await;
+    let section = app.open_form(&admin, "/admin/catalogue/sections/DAO_TAO", "f-name").await;
+    let (status, _) = app.send(&admin, &section.set("name", "Đào tạo, bồi dưỡng")).await;
     assert_eq!(status, 303);
     let (_, before, after) = last_audit(&app, "report_section", "DAO_TAO").await;
     assert_eq!(before.expect("before")["name"], "Đào tạo, bồi dưỡng cán bộ");

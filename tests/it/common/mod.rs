@@ -12,7 +12,7 @@
 mod builders;
 mod page;
 
-pub use page::Page;
+pub use page::{Filled, Page};
 
 use std::str::FromStr;
 use std::sync::OnceLock;
@@ -311,12 +311,31 @@ impl TestApp {
         text(client.get(self.url(path)).send().await.expect("GET")).await
     }
 
-    /// POST `form` to `path` as `client`, as a page's form does: the status and the body.
     /// `GET path` as `client`, read as JSON (panics on a body that is not JSON).
     pub async fn get_json_as(&self, client: &reqwest::Client, path: &str) -> serde_json::Value {
         client.get(self.url(path)).send().await.expect("GET").json().await.expect("json")
     }
 
+    /// Opens `path` as `client` and fills the form that is, or holds, the element `id` as
+    /// the page does (see [`Filled`]); panics unless the page opens.
+    pub async fn open_form(&self, client: &reqwest::Client, path: &str, id: &str) -> Filled {
+        let (status, page) = self.get_as(client, path).await;
+        assert_eq!(status, 200, "{path}: {page}");
+        let mut form = Page::parse(&page).fill(id);
+        if form.action.is_empty() {
+            // A form without `action` posts to its page's address.
+            form.action = path.to_owned();
+        }
+        form
+    }
+
+    /// Sends a filled form as `client` where it posts: the status and the body.
+    pub async fn send(&self, client: &reqwest::Client, form: &Filled) -> (u16, String) {
+        assert!(!form.action.is_empty(), "a form filled from a page's text needs its address (`open_form` sets it)");
+        text(client.post(self.url(&form.action)).form(&form.fields).send().await.expect("POST")).await
+    }
+
+    /// POST `form` to `path` as `client`, as a page's form does: the status and the body.
     pub async fn post_form_as(&self, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> (u16, String) {
         text(client.post(self.url(path)).form(form).send().await.expect("POST")).await
     }

@@ -25,6 +25,35 @@ pub struct Field {
     pub message: Option<String>,
 }
 
+/// A form as filled on its page, then changed as a person would before sending it
+/// ([`crate::common::TestApp::send`]).
+#[derive(Debug, Clone)]
+pub struct Filled {
+    /// Where the form posts (its `action`; empty for the page's own address).
+    pub action: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl Filled {
+    /// Types `value` into control `name` (every value it had replaced: a box of a group
+    /// ticked alone).
+    pub fn set(self, name: &str, value: &str) -> Self {
+        self.unset(name).tick(name, value)
+    }
+
+    /// Clears control `name`: an unticked box, none of a group.
+    pub fn unset(mut self, name: &str) -> Self {
+        self.fields.retain(|(field, _)| field != name);
+        self
+    }
+
+    /// Ticks one more box `value` of group `name`.
+    pub fn tick(mut self, name: &str, value: &str) -> Self {
+        self.fields.push((name.to_owned(), value.to_owned()));
+        self
+    }
+}
+
 fn selector(css: &str) -> Selector {
     Selector::parse(css).unwrap_or_else(|e| panic!("{css}: {e}"))
 }
@@ -84,6 +113,23 @@ impl Page {
             fields.push((element.attr("name").unwrap_or_default().to_owned(), value));
         }
         fields
+    }
+
+    /// The form that is, or holds, the element `id`, filled as the page fills it
+    /// ([`Page::form_fields`]), with the address it posts to (empty: the page's own, which
+    /// [`crate::common::TestApp::open_form`] fills in): what a person starts from.
+    pub fn fill(&self, id: &str) -> Filled {
+        let wanted = selector(&format!("[id=\"{id}\"]"));
+        let action = self
+            .html
+            .select(&selector("form"))
+            .find(|form| form.value().attr("id") == Some(id) || form.select(&wanted).next().is_some())
+            .unwrap_or_else(|| panic!("no form is or holds #{id}"))
+            .value()
+            .attr("action")
+            .unwrap_or_default()
+            .to_owned();
+        Filled { action, fields: self.form_fields(id) }
     }
 
     /// The messages next to the page's fields, in page order.
