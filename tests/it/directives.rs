@@ -461,28 +461,11 @@ async fn only_the_issuing_office_and_admins_above_edit_and_every_change_is_audit
     assert_eq!(status, 200);
 
     // An edit by the office: saved, version bumped, audited with before and after.
-    let (_, html) = app.get_as(&office, &format!("/directives/{id}/edit")).await;
-    let page = Page::parse(&html);
-    let field = |name: &str| -> String { page.field(name).value };
-    let body: String =
-        sqlx::query_scalar("SELECT body FROM directives WHERE id = $1").bind(id).fetch_one(&app.pool).await.expect("b");
-    let implements = field("implements");
-    let version = field("version");
-    let mut form = vec![
-        ("number", field("number")),
-        ("issuing_body", field("issuing_body")),
-        ("unit_code", field("unit_code")),
-        ("as_of", field("as_of")),
-        ("issued_on", field("issued_on")),
-        ("title", "Chương trình công tác dân vận năm 2021 (đã sửa)".to_owned()),
-        ("body", body.clone()),
-        ("status", "hieu_luc".to_owned()),
-        ("replaced_by", String::new()),
-        ("implements", implements.clone()),
-        ("version", version.clone()),
-    ];
-    let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (status, _) = app.post_form_as(&office, &format!("/directives/{id}"), &borrowed).await;
+    let opened = app.open_form(&office, &format!("/directives/{id}/edit"), "title").await;
+    let implements = opened.value("implements").to_owned();
+    let version = opened.value("version").to_owned();
+    let edited = opened.clone().set("title", "Chương trình công tác dân vận năm 2021 (đã sửa)");
+    let (status, _) = app.send(&office, &edited).await;
     assert_eq!(status, 303);
     let (title, new_version): (String, i32) = sqlx::query_as("SELECT title, version FROM directives WHERE id = $1")
         .bind(id)
@@ -510,9 +493,7 @@ async fn only_the_issuing_office_and_admins_above_edit_and_every_change_is_audit
     assert_eq!(audit_count(&app, "target", "create").await, 1);
 
     // The same stale form again: refused, current values shown.
-    form[5].1 = "Một sửa đổi cũ".to_owned();
-    let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (status, html) = app.post_form_as(&admin, &format!("/directives/{id}"), &borrowed).await;
+    let (status, html) = app.send(&admin, &opened.set("title", "Một sửa đổi cũ")).await;
     assert_eq!(status, 422);
     assert!(html.contains("vừa được người khác sửa"));
     assert!(html.contains("(đã sửa)"), "the current values are shown");

@@ -41,6 +41,12 @@ impl Filled {
         self.unset(name).tick(name, value)
     }
 
+    /// The value control `name` holds (its first, for a group); panics when the form has none.
+    pub fn value(&self, name: &str) -> &str {
+        let found = self.fields.iter().find(|(field, _)| field == name);
+        found.map(|(_, value)| value.as_str()).unwrap_or_else(|| panic!("no field {name} in {:?}", self.fields))
+    }
+
     /// Clears control `name`: an unticked box, none of a group.
     pub fn unset(mut self, name: &str) -> Self {
         self.fields.retain(|(field, _)| field != name);
