@@ -266,15 +266,17 @@ async fn a_validation_rule_edit_round_trips() {
     assert!(page.contains("≤"), "operators are shown with their symbols");
     assert!(page.contains("Lỗi – chặn gửi báo cáo"));
 
-    let edit = [
-        ("left_expr", "DON_GIAI_QUYET"),
-        ("operator", ">="),
-        ("right_expr", "DON_TIEP_NHAN-DVHV_MOI"),
-        ("message", "Số đơn đã giải quyết phải đủ"),
-        ("severity", "warning"),
-        ("version", "1"),
-    ];
-    let (status, _) = app.post_form_as(&admin, "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN", &edit).await;
+    // The rule turned round, made a warning and retired (its box unticked).
+    let rule = "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN";
+    let edit = app
+        .open_form(&admin, rule, "f-message")
+        .await
+        .set("operator", ">=")
+        .set("right_expr", "DON_TIEP_NHAN-DVHV_MOI")
+        .set("message", "Số đơn đã giải quyết phải đủ")
+        .set("severity", "warning")
+        .unset("active");
+    let (status, _) = app.send(&admin, &edit).await;
     assert_eq!(status, 303);
     let (status, page) = app.get_as(&admin, "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN").await;
     assert_eq!(status, 200);
@@ -292,15 +294,8 @@ async fn a_validation_rule_edit_round_trips() {
     assert_eq!(after["severity"], "warning");
 
     // An unknown code on the right side is refused next to that field.
-    let wrong = [
-        ("left_expr", "DON_GIAI_QUYET"),
-        ("operator", "<"),
-        ("right_expr", "DON_TIEP_NHAN + SAI_MA"),
-        ("message", "m"),
-        ("severity", "error"),
-        ("version", "2"),
-    ];
-    let (status, page) = app.post_form_as(&admin, "/admin/catalogue/rules/DON_GQ_LE_TIEP_NHAN", &wrong).await;
+    let wrong = app.open_form(&admin, rule, "f-message").await.set("right_expr", "DON_TIEP_NHAN + SAI_MA");
+    let (status, page) = app.send(&admin, &wrong).await;
     assert_eq!(status, 422);
     assert!(page.contains(r#"id="f-right_expr-error">Mã số liệu SAI_MA không có trong danh mục."#));
     assert!(page.contains(r#"value="DON_TIEP_NHAN + SAI_MA""#));
