@@ -18,7 +18,7 @@ use crate::units::{self, Unit, queries};
 use crate::web::AppState;
 
 /// The unit and the year of `/exports/…/{unit}/{year}`, with the file's extension: `91` and
-/// `2020.docx` → 91, 2020, "docx". A year outside 2000–2100 is a 404 (see [`split_year`]),
+/// `2020.docx` → 91, 2020, "docx". A year outside 2000–2100 is a 404 (`split_year`),
 /// then a malformed code a 404 as for one no unit carries at the year's end (see
 /// [`UnitAddress`]); which unit the code means is [`unit_for_year`]'s to say.
 #[derive(Debug, Clone)]
