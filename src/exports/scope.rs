@@ -12,7 +12,7 @@ use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
 use crate::error::{AppError, AppResult};
 use crate::reports::Period;
-use crate::units::address::{AddressRejection, UnitAddress};
+use crate::units::address::{AddressRejection, UnitAddress, segment};
 use crate::units::code::UnitCode;
 use crate::units::{self, Unit, queries};
 use crate::web::AppState;
@@ -38,7 +38,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let params = RawPathParams::from_request_parts(parts, state).await.map_err(AddressRejection::Path)?;
-        let year = params.iter().find(|(name, _)| *name == "year").map(|(_, year)| year).unwrap_or_default();
+        let year = segment(&params, &["year"]).unwrap_or_default();
         let (year, ext) = split_year(year).map_err(AddressRejection::Refused)?;
         let pool = AppState::from_ref(state).pool;
         let code = UnitAddress::read(&params, &pool, Period::Year { year }.end_date()).await?;
@@ -90,11 +90,6 @@ pub fn parse_unit_date(text: &str) -> Result<Option<NaiveDate>, BadUnitDate> {
     }
 }
 
-/// The unit that carries `code` on `on`, if any.
-pub async fn resolve(state: &AppState, code: &UnitCode, on: NaiveDate) -> sqlx::Result<Option<Unit>> {
-    queries::resolve(&state.pool, code.as_str(), on).await
-}
-
 /// Resolves the unit code on `unit_date` (default: the year's end, as today) and checks the
 /// user may read it. A bad `unit_date` answers 422, a code naming no unit then 404 (with the
 /// likely unit, "Có phải 04 — Tỉnh Cao Bằng?", when the code is near one), a unit the user may
@@ -109,10 +104,11 @@ pub async fn unit_for_year(
     let on = parse_unit_date(unit_date)
         .map_err(IntoResponse::into_response)?
         .unwrap_or_else(|| Period::Year { year }.end_date());
-    let unit = match resolve(state, code, on).await.map_err(|e| AppError::from(e).into_response())? {
-        Some(unit) => unit,
-        None => return Err(units::code_not_found(&state.pool, code.as_str(), on).await.into_response()),
-    };
+    let unit =
+        match queries::resolve(&state.pool, code.as_str(), on).await.map_err(|e| AppError::from(e).into_response())? {
+            Some(unit) => unit,
+            None => return Err(units::code_not_found(&state.pool, code.as_str(), on).await.into_response()),
+        };
     authz::authorize(user, Action::ViewData, Some(Place::from(&unit))).map_err(IntoResponse::into_response)?;
     Ok(unit)
 }

@@ -11,7 +11,7 @@ use crate::auth::authz::{self, Action, Place};
 use crate::error::{AppError, AppResult};
 use crate::units::Unit;
 pub use crate::units::address::AddressRejection;
-use crate::units::address::UnitAddress;
+use crate::units::address::{UnitAddress, segment};
 use crate::units::code::UnitCode;
 use crate::web::AppState;
 
@@ -60,10 +60,8 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let params = RawPathParams::from_request_parts(parts, state).await.map_err(AddressRejection::Path)?;
         // The period first: an address with no quarter is a 404 whatever its code.
-        let quarter = params
-            .iter()
-            .find(|(name, _)| *name == "period")
-            .and_then(|(_, period)| period.parse::<Period>().ok())
+        let quarter = segment(&params, &["period"])
+            .and_then(|period| period.parse::<Period>().ok())
             .and_then(|period| period.as_quarter())
             .ok_or(AddressRejection::Refused(AppError::NotFound))?;
         // No unit carries a malformed code: the same 404 as for an unknown one at the quarter's end.

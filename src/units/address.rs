@@ -25,6 +25,11 @@ pub const SEGMENTS: [&str; 2] = ["unit", "code"];
 #[derive(Debug, Clone)]
 pub struct UnitAddress(pub UnitCode);
 
+/// The value of the path segment named one of `names` (`{year}`, `{period}`), if the route has one.
+pub fn segment<'a>(params: &'a RawPathParams, names: &[&str]) -> Option<&'a str> {
+    params.iter().find(|(name, _)| names.contains(name)).map(|(_, value)| value)
+}
+
 impl UnitAddress {
     /// Reads the unit's segment from already extracted path parameters; a malformed code is
     /// answered as one no unit carries on `on`.
@@ -33,17 +38,12 @@ impl UnitAddress {
         pool: &sqlx::PgPool,
         on: NaiveDate,
     ) -> Result<UnitCode, AddressRejection> {
-        let raw = params.iter().find(|(name, _)| SEGMENTS.contains(name)).map(|(_, value)| value);
         // A route without the segment is a programming error, answered as an unknown page.
-        let raw = raw.ok_or(AddressRejection::Refused(AppError::NotFound))?;
+        let raw = segment(params, &SEGMENTS).ok_or(AddressRejection::Refused(AppError::NotFound))?;
         match raw.parse::<UnitCode>() {
             Ok(code) => Ok(code),
             Err(_) => Err(AddressRejection::Refused(super::code_not_found(pool, raw, on).await)),
         }
-    }
-
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
     }
 }
 

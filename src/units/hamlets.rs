@@ -203,7 +203,7 @@ pub async fn insert(pool: &PgPool, commune: &Unit, hamlet: &NewHamlet, user: &Cu
     Ok(id)
 }
 
-/// The hamlet in `/units/{unit}/hamlets/{id}/end` (the commune is the [`UnitAddress`]).
+/// The hamlet in `/units/{code}/hamlets/{id}/end` (the commune is the [`UnitAddress`]).
 #[derive(Debug, Deserialize)]
 pub struct HamletPath {
     id: UnitId,

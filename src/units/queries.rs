@@ -238,18 +238,6 @@ pub async fn descendants_in<'e>(executor: impl sqlx::PgExecutor<'e>, unit: &Unit
         .await
 }
 
-/// Whether `unit_id` lies in the subtree of `root_id` (the root included).
-pub async fn is_within(pool: &PgPool, unit_id: UnitId, root_id: UnitId) -> sqlx::Result<bool> {
-    sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM units u, units r
-                        WHERE u.id = $1 AND r.id = $2 AND u.path <@ r.path) AS "within!""#,
-        unit_id as UnitId,
-        root_id as UnitId,
-    )
-    .fetch_one(pool)
-    .await
-}
-
 #[derive(Debug, Clone)]
 pub struct SubunitCount {
     pub level: Level,

@@ -15,7 +15,7 @@ use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
 use crate::error::{AppError, AppResult};
 use crate::exports::annual::AnnualNarrative;
-use crate::exports::scope::{ExportAddress, UnitDateQuery, parse_unit_date, report_date, resolve, unit_query};
+use crate::exports::scope::{ExportAddress, UnitDateQuery, parse_unit_date, report_date, unit_query};
 use crate::exports::store;
 use crate::format;
 use crate::replica::routing::ReadPool;
@@ -152,7 +152,7 @@ pub async fn save_narrative(
         Err(bad) => return Ok(bad.into_response()),
     };
     let on = unit_date.unwrap_or_else(|| Period::Year { year }.end_date());
-    let unit = resolve(&state, &code, on).await?.ok_or(AppError::NotFound)?;
+    let unit = units::queries::resolve(&state.pool, code.as_str(), on).await?.ok_or(AppError::NotFound)?;
     if !may_edit(&user, &unit) {
         return Err(AppError::Forbidden);
     }
