@@ -152,6 +152,27 @@ impl FieldErrors {
         self.fields.insert(field.into(), message.into());
     }
 
+    /// Reads an optional field: `None` when left blank; otherwise what `read` makes of the
+    /// trimmed text, or `None` with `message` next to `field` when it makes nothing of it
+    /// (`errors.optional("deadline", &form.deadline, "Ngày không hợp lệ: …", units::parse_date)`).
+    pub fn optional<T>(
+        &mut self,
+        field: &'static str,
+        text: &str,
+        message: &str,
+        read: impl FnOnce(&str) -> Option<T>,
+    ) -> Option<T> {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        let value = read(text);
+        if value.is_none() {
+            self.set(field, message);
+        }
+        value
+    }
+
     pub fn get(&self, field: &str) -> Option<&str> {
         self.fields.get(field).map(String::as_str)
     }
@@ -431,6 +452,17 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn an_optional_field_is_blank_read_or_refused_next_to_itself() {
+        let mut errors = FieldErrors::new();
+        let year = |text: &str| text.parse::<i32>().ok();
+        assert_eq!(errors.optional("year", "  ", "Năm gồm 4 chữ số.", year), None);
+        assert_eq!(errors.optional("year", " 2025 ", "Năm gồm 4 chữ số.", year), Some(2025));
+        assert!(errors.is_empty(), "blank and readable leave no message");
+        assert_eq!(errors.optional("year", "hai nghìn", "Năm gồm 4 chữ số.", year), None);
+        assert_eq!(errors.get("year"), Some("Năm gồm 4 chữ số."));
+    }
 
     #[test]
     fn field_errors_keep_the_first_message_and_answer_json() {

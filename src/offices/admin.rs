@@ -243,15 +243,7 @@ pub async fn new_form(
 }
 
 fn parse_optional_date(text: &str, field: &'static str, errors: &mut FieldErrors) -> Option<NaiveDate> {
-    let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    let parsed = units::parse_date(text);
-    if parsed.is_none() {
-        errors.set(field, "Ngày không hợp lệ: nhập theo dạng 01/07/2025.".to_owned());
-    }
-    parsed
+    errors.optional(field, text, "Ngày không hợp lệ: nhập theo dạng 01/07/2025.", units::parse_date)
 }
 
 /// Checks the fields of a row for `unit`; every problem goes next to its field.

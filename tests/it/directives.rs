@@ -422,6 +422,21 @@ async fn only_the_issuing_office_and_admins_above_edit_and_every_change_is_audit
         .expect("count");
 
     let office = app.demo_client("tinh.nhaplieu").await;
+    // An address that names no directive, malformed or unknown, is a 404 on every change route,
+    // before the form is read.
+    for path in ["/directives/x/edit", "/directives/999999/edit"] {
+        assert_eq!(app.get_as(&office, path).await.0, 404, "{path}");
+    }
+    for path in [
+        "/directives/x",
+        "/directives/999999/tasks",
+        "/directives/2147483648/targets",
+        "/directives/-1/milestones",
+        "/directives/999999/tasks/1/delete",
+        "/directives/x/attachments/1/delete",
+    ] {
+        assert_eq!(app.post_form_as(&office, path, &milestone).await.0, 404, "{path}");
+    }
     let (status, html) = app.get_as(&office, &format!("/directives/{id}/edit")).await;
     assert_eq!(status, 200);
     assert_eq!(Page::parse(&html).field("number").value, "05-CTr/TU");

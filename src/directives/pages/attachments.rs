@@ -7,8 +7,7 @@ use axum::response::Response;
 use sha2::{Digest, Sha256};
 
 use super::show::{Kept, show_page};
-use super::{Errors, audit_and_commit, created, deleted, editable};
-use crate::auth::CurrentUser;
+use super::{Editable, Errors, audit_and_commit, created, deleted};
 use crate::directives::display;
 use crate::directives::store::{self, DirectiveId};
 use crate::error::{AppError, AppResult};
@@ -20,12 +19,11 @@ pub const UPLOAD_BODY_LIMIT: usize = 12 * 1024 * 1024;
 pub(super) async fn upload(
     State(state): State<AppState>,
     layout: Layout,
-    user: CurrentUser,
-    Path(id): Path<DirectiveId>,
+    Editable { user, directive }: Editable,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> AppResult<Response> {
     // Permission first: outside it, nothing about the upload is worth saying.
-    let directive = editable(&state, &user, id).await?;
+    let id = directive.id;
     let bad_upload = || AppError::BadRequest("Tệp tải lên bị gián đoạn hoặc không hợp lệ; hãy thử lại.".to_owned());
     let mut multipart = multipart.map_err(|_| bad_upload())?;
     let mut file: Option<(String, Vec<u8>)> = None;
@@ -131,10 +129,10 @@ pub(super) async fn download(
 
 pub(super) async fn delete(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Path((id, attachment)): Path<(DirectiveId, store::AttachmentId)>,
+    Editable { user, directive }: Editable,
+    Path((_, attachment)): Path<(DirectiveId, store::AttachmentId)>,
 ) -> AppResult<Response> {
-    let directive = editable(&state, &user, id).await?;
+    let id = directive.id;
     let mut tx = state.pool.begin().await?;
     let removed = store::delete_attachment(&mut tx, id, attachment).await?.ok_or(AppError::NotFound)?;
     audit_and_commit(tx, &user, deleted(&directive, "attachment", removed.id, removed.audit_json())).await?;

@@ -3,13 +3,13 @@
 //! optimistic version check.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum_extra::extract::Form;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::{Errors, audit_and_commit, directive_or_404, editable};
+use super::{Editable, Errors, audit_and_commit, directive_or_404};
 use crate::audit::Entry;
 use crate::auth::CurrentUser;
 use crate::auth::authz::{self, Action, Place};
@@ -398,11 +398,9 @@ pub(super) async fn create(
 pub(super) async fn edit_form(
     State(state): State<AppState>,
     layout: Layout,
-    user: CurrentUser,
-    Path(id): Path<DirectiveId>,
+    Editable { directive, .. }: Editable,
 ) -> AppResult<Response> {
-    let directive = editable(&state, &user, id).await?;
-    let links = store::implements_direct(&state.pool, id).await?;
+    let links = store::implements_direct(&state.pool, directive.id).await?;
     let form = DirectiveForm::from_directive(&directive, &links);
     form_page(layout, Some(directive), form, Errors::new())
 }
@@ -422,12 +420,11 @@ fn stale_form(layout: Layout, current: Directive, links: &[String]) -> AppResult
 pub(super) async fn update(
     State(state): State<AppState>,
     layout: Layout,
-    user: CurrentUser,
-    Path(id): Path<DirectiveId>,
+    Editable { user, directive: before }: Editable,
     Form(form): Form<DirectiveForm>,
 ) -> AppResult<Response> {
     let form = form.cleaned();
-    let before = editable(&state, &user, id).await?;
+    let id = before.id;
     let links_before = store::implements_direct(&state.pool, id).await?;
     if form.version != before.version {
         return stale_form(layout, before, &links_before);

@@ -8,7 +8,7 @@ use axum_extra::extract::Form;
 use serde::Deserialize;
 
 use super::show::{Kept, show_page};
-use super::{Errors, audit_and_commit, created, delete_child, editable};
+use super::{Editable, Errors, audit_and_commit, created, delete_child};
 use crate::auth::CurrentUser;
 use crate::directives::store::{self, DirectiveId};
 use crate::error::AppResult;
@@ -28,11 +28,10 @@ pub struct MilestoneForm {
 pub(super) async fn add(
     State(state): State<AppState>,
     layout: Layout,
-    user: CurrentUser,
-    Path(id): Path<DirectiveId>,
+    Editable { user, directive }: Editable,
     Form(form): Form<MilestoneForm>,
 ) -> AppResult<Response> {
-    let directive = editable(&state, &user, id).await?;
+    let id = directive.id;
     let mut errors = Errors::new();
     let kind = form.kind.parse::<store::MilestoneKind>().ok();
     if kind.is_none() {
@@ -57,10 +56,10 @@ pub(super) async fn add(
 
 pub(super) async fn delete(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Path((id, milestone)): Path<(DirectiveId, store::MilestoneId)>,
+    Editable { user, directive }: Editable,
+    Path((_, milestone)): Path<(DirectiveId, store::MilestoneId)>,
 ) -> AppResult<Response> {
-    let directive = editable(&state, &user, id).await?;
+    let id = directive.id;
     delete_child(&state, &user, &directive, store::Child::Milestone(milestone)).await?;
     Ok(Flash::success("Đã xóa mốc.").redirect(&format!("/directives/{id}#moc")))
 }

@@ -15,8 +15,10 @@ pub mod show;
 pub mod targets;
 pub mod tasks;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRef, FromRequestParts, RawPathParams};
 use axum::http::Method;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 
@@ -116,26 +118,46 @@ pub fn routes() -> Vec<RouteSpec> {
 /// Messages next to the fields, by field key (`task.number`, `title`, …).
 type Errors = crate::error::FieldErrors;
 
+/// The message under a date left unreadable in a directive's forms.
+const DATE_MESSAGE: &str = "Ngày không hợp lệ: nhập theo dạng 31/12/2025.";
+
+/// An optional date field (a task's or a target's deadline).
 fn optional_date(text: &str, errors: &mut Errors, key: &'static str) -> Option<NaiveDate> {
-    if text.trim().is_empty() {
-        return None;
-    }
-    let date = units::parse_date(text);
-    if date.is_none() {
-        errors.set(key, "Ngày không hợp lệ: nhập theo dạng 31/12/2025.".to_owned());
-    }
-    date
+    errors.optional(key, text, DATE_MESSAGE, units::parse_date)
 }
 
 async fn directive_or_404(state: &AppState, id: DirectiveId) -> AppResult<Directive> {
     store::by_id(&state.pool, id).await?.ok_or(AppError::NotFound)
 }
 
-/// The directive, if the user may change it (403 otherwise).
-async fn editable(state: &AppState, user: &CurrentUser, id: DirectiveId) -> AppResult<Directive> {
-    let directive = directive_or_404(state, id).await?;
-    authz::authorize(user, Action::EditDirective, directive.place())?;
-    Ok(directive)
+/// The directive of the route's `{id}` and the signed-in user who may change it
+/// (`Action::EditDirective`): every handler that changes a directive or what hangs on it takes
+/// one, so none can forget the check. Read before any form or file: an id that is no directive's
+/// (malformed or unknown) is a 404, a directive outside the user's reach a 403, and someone not
+/// signed in goes to the sign-in page, without the body being looked at.
+pub(super) struct Editable {
+    pub user: CurrentUser,
+    pub directive: Directive,
+}
+
+impl<S> FromRequestParts<S> for Editable
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let id = crate::units::address::segment(&params, &["id"])
+            .and_then(|id| id.parse().ok())
+            .map(DirectiveId)
+            .ok_or_else(|| AppError::NotFound.into_response())?;
+        let directive = directive_or_404(&AppState::from_ref(state), id).await.map_err(IntoResponse::into_response)?;
+        authz::authorize(&user, Action::EditDirective, directive.place()).map_err(IntoResponse::into_response)?;
+        Ok(Editable { user, directive })
+    }
 }
 
 /// Whether `unit` is the issuing unit or lies under it (any unit, for central documents).

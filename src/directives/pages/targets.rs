@@ -7,8 +7,7 @@ use axum_extra::extract::Form;
 use serde::Deserialize;
 
 use super::show::{Kept, show_page};
-use super::{Errors, audit_and_commit, created, delete_child, editable, inside_issuer, optional_date};
-use crate::auth::CurrentUser;
+use super::{Editable, Errors, audit_and_commit, created, delete_child, inside_issuer, optional_date};
 use crate::directives::Comparator;
 use crate::directives::store::{self, DirectiveId};
 use crate::error::AppResult;
@@ -55,11 +54,10 @@ fn parse_value(text: &str) -> Result<Option<rust_decimal::Decimal>, String> {
 pub(super) async fn add(
     State(state): State<AppState>,
     layout: Layout,
-    user: CurrentUser,
-    Path(id): Path<DirectiveId>,
+    Editable { user, directive }: Editable,
     Form(form): Form<TargetForm>,
 ) -> AppResult<Response> {
-    let directive = editable(&state, &user, id).await?;
+    let id = directive.id;
     let mut errors = Errors::new();
     let indicator = form.indicator.trim();
     let indicator = crate::catalogue::lookup::indicator_exists(&state.pool, indicator).await?.then_some(indicator);
@@ -100,27 +98,16 @@ pub(super) async fn add(
     } else {
         None
     };
-    let year = match form.year.trim() {
-        "" => None,
-        text => {
-            let year = text.parse::<i32>().ok().filter(|y| (1930..=2100).contains(y));
-            if year.is_none() {
-                errors.set("target.year", "Năm gồm 4 chữ số, ví dụ 2025; bỏ trống nếu áp dụng hằng năm.".to_owned());
-            }
-            year
-        }
-    };
+    let year = errors.optional(
+        "target.year",
+        &form.year,
+        "Năm gồm 4 chữ số, ví dụ 2025; bỏ trống nếu áp dụng hằng năm.",
+        |text| text.parse::<i32>().ok().filter(|y| (1930..=2100).contains(y)),
+    );
     let deadline = optional_date(&form.deadline, &mut errors, "target.deadline");
-    let scope_level = match form.scope_level.trim() {
-        "" => None,
-        text => {
-            let level = text.parse::<Level>().ok();
-            if level.is_none() {
-                errors.set("target.scope_level", "Chọn cấp áp dụng.".to_owned());
-            }
-            level
-        }
-    };
+    let scope_level = errors.optional("target.scope_level", &form.scope_level, "Chọn cấp áp dụng.", |text| {
+        text.parse::<Level>().ok()
+    });
     let mut scope_unit = None;
     if !form.scope_unit.trim().is_empty() {
         match units::resolve_for_person(&state.pool, &form.scope_unit, directive.unit_date()).await {
@@ -167,10 +154,10 @@ pub(super) async fn add(
 
 pub(super) async fn delete(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Path((id, target)): Path<(DirectiveId, store::TargetId)>,
+    Editable { user, directive }: Editable,
+    Path((_, target)): Path<(DirectiveId, store::TargetId)>,
 ) -> AppResult<Response> {
-    let directive = editable(&state, &user, id).await?;
+    let id = directive.id;
     delete_child(&state, &user, &directive, store::Child::Target(target)).await?;
     Ok(Flash::success("Đã xóa chỉ tiêu.").redirect(&format!("/directives/{id}#chi-tieu")))
 }

@@ -7,8 +7,7 @@ use axum_extra::extract::Form;
 use serde::Deserialize;
 
 use super::show::{Kept, show_page};
-use super::{Errors, audit_and_commit, created, delete_child, editable, inside_issuer, optional_date};
-use crate::auth::CurrentUser;
+use super::{Editable, Errors, audit_and_commit, created, delete_child, inside_issuer, optional_date};
 use crate::directives::store::{self, DirectiveId};
 use crate::error::{AppError, AppResult};
 use crate::units::UnitId;
@@ -38,11 +37,10 @@ impl TaskForm {
 pub(super) async fn add(
     State(state): State<AppState>,
     layout: Layout,
-    user: CurrentUser,
-    Path(id): Path<DirectiveId>,
+    Editable { user, directive }: Editable,
     Form(form): Form<TaskForm>,
 ) -> AppResult<Response> {
-    let directive = editable(&state, &user, id).await?;
+    let id = directive.id;
     let mut errors = Errors::new();
     if form.number.trim().is_empty() {
         errors.set("task.number", "Nhập số thứ tự của nhiệm vụ, ví dụ 1 hoặc 3.2.".to_owned());
@@ -109,10 +107,10 @@ fn task_has_progress(units: i64) -> String {
 pub(super) async fn delete(
     State(state): State<AppState>,
     layout: Layout,
-    user: CurrentUser,
-    Path((id, task)): Path<(DirectiveId, store::TaskId)>,
+    Editable { user, directive }: Editable,
+    Path((_, task)): Path<(DirectiveId, store::TaskId)>,
 ) -> AppResult<Response> {
-    let directive = editable(&state, &user, id).await?;
+    let id = directive.id;
     let reporting = crate::reports::store::units_reporting_on(&state.pool, task).await?;
     let refused = if reporting > 0 {
         Some(reporting)
