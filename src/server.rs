@@ -214,7 +214,7 @@ pub async fn serve_until(
     header_read_timeout: std::time::Duration,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
-    crate::dashboards::rollup::spawn_compactor(state.pool.clone());
+    // The last fold, once the front runtime (and the writes' pool with it) is gone.
     let compact_pool = state.pool.clone();
     if let Some(replica) = &state.replica {
         // Before the listener starts: its first note of the primary's position must be taken.
@@ -251,6 +251,11 @@ pub async fn serve_until(
             pool
         };
         let pool = pool.connect_lazy_with(options);
+        // The compactor rewrites the roll-up rows the moves insert next to, page by page: on a
+        // niced reads' backend it held those pages' locks while the scheduler kept it waiting,
+        // and a submission's roll-up insert waited with it (20–45 ms at quarter-end). It runs
+        // here, at the saves' priority, in this runtime whose pool it uses.
+        crate::dashboards::rollup::spawn_compactor(pool.clone());
         AppState { pool, ..state.clone() }
     };
     // The listening socket moves to the front runtime, so that the connections it accepts are
