@@ -241,19 +241,23 @@ pub async fn compact(pool: &PgPool, unit_id: UnitId, year: i32, from: i16) -> sq
     // whole fold is undone (the rows it replaced come back) and the next pass folds them again.
     // Every save's commit waits for the flushes in progress, of which this was one a second.
     sqlx::query!("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+    // The rows to fold are named by their `ctid`, read in the same statement: deleting them by
+    // key instead scanned, for each key, every row of its unit, year, basis, kind and quarter
+    // (the index's prefix; element and organisation are not in it), 11 ms for 150 keys where
+    // this takes 2 ms, and up to half a second at quarter-end. Rows are only ever inserted and
+    // deleted, so a row another server's fold deletes first is skipped, and the sums are of the
+    // rows this statement deleted (`gone`).
     sqlx::query!(
-        "WITH folded AS (
-             SELECT basis, kind, quarter, element_code, organisation_code
+        "WITH keyed AS (
+             SELECT ctid AS row_id,
+                    count(*) OVER (PARTITION BY basis, kind, quarter, element_code, organisation_code) AS rows
              -- Every basis and kind, so that the index's range starts at `from` in each.
              FROM rollup_delta
              WHERE unit_id = $1 AND year = $2 AND basis = ANY('{1,2}') AND kind = ANY('{1,2}') AND quarter >= $3
-             GROUP BY 1, 2, 3, 4, 5 HAVING count(*) > 1
          ),
          gone AS (
-             DELETE FROM rollup_delta d USING folded f
-             WHERE d.unit_id = $1 AND d.year = $2 AND d.basis = f.basis AND d.kind = f.kind
-               AND d.quarter = f.quarter AND d.element_code = f.element_code
-               AND d.organisation_code = f.organisation_code AND d.quarter >= $3
+             DELETE FROM rollup_delta d USING keyed k
+             WHERE d.ctid = k.row_id AND k.rows > 1
              RETURNING d.*
          )
          INSERT INTO rollup_delta (unit_id, basis, year, kind, quarter, element_code, organisation_code, value, n)
