@@ -2,7 +2,7 @@
 //! the format) in `{year}.docx`, the date `?unit_date=` that says which unit a code means, and
 //! the unit itself, resolved and checked against the caller's rights.
 
-use axum::extract::{FromRef, FromRequestParts, RawPathParams};
+use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -29,19 +29,14 @@ pub struct ExportAddress {
     pub ext: String,
 }
 
-impl<S> FromRequestParts<S> for ExportAddress
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
+impl FromRequestParts<AppState> for ExportAddress {
     type Rejection = AddressRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let params = RawPathParams::from_request_parts(parts, state).await.map_err(AddressRejection::Path)?;
         let year = segment(&params, &["year"]).unwrap_or_default();
         let (year, ext) = split_year(year).map_err(AddressRejection::Refused)?;
-        let pool = AppState::from_ref(state).pool;
-        let code = UnitAddress::read(&params, &pool, Period::Year { year }.end_date()).await?;
+        let code = UnitAddress::read(&params, &state.pool, Period::Year { year }.end_date()).await?;
         Ok(ExportAddress { code, year, ext })
     }
 }

@@ -1,7 +1,7 @@
 //! A report's address, `/reports/{unit}/{period}` (and the API's), read at the boundary into a
 //! [`UnitCode`] and a [`Quarter`], with the answers for an address that names no report.
 
-use axum::extract::{FromRef, FromRequestParts, RawPathParams};
+use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use sqlx::PgPool;
 
@@ -50,14 +50,10 @@ impl ReportAddress {
     }
 }
 
-impl<S> FromRequestParts<S> for ReportAddress
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
+impl FromRequestParts<AppState> for ReportAddress {
     type Rejection = AddressRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let params = RawPathParams::from_request_parts(parts, state).await.map_err(AddressRejection::Path)?;
         // The period first: an address with no quarter is a 404 whatever its code.
         let quarter = segment(&params, &["period"])
@@ -65,8 +61,7 @@ where
             .and_then(|period| period.as_quarter())
             .ok_or(AddressRejection::Refused(AppError::NotFound))?;
         // No unit carries a malformed code: the same 404 as for an unknown one at the quarter's end.
-        let pool = AppState::from_ref(state).pool;
-        let code = UnitAddress::read(&params, &pool, quarter.last_day()).await?;
+        let code = UnitAddress::read(&params, &state.pool, quarter.last_day()).await?;
         Ok(ReportAddress { code, quarter })
     }
 }

@@ -3,7 +3,7 @@
 //! boundary into a [`UnitCode`].
 
 use axum::extract::rejection::RawPathParamsRejection;
-use axum::extract::{FromRef, FromRequestParts, RawPathParams};
+use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -64,16 +64,11 @@ impl IntoResponse for AddressRejection {
     }
 }
 
-impl<S> FromRequestParts<S> for UnitAddress
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
+impl FromRequestParts<AppState> for UnitAddress {
     type Rejection = AddressRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let params = RawPathParams::from_request_parts(parts, state).await.map_err(AddressRejection::Path)?;
-        let pool = AppState::from_ref(state).pool;
-        UnitAddress::read(&params, &pool, super::today()).await.map(UnitAddress)
+        UnitAddress::read(&params, &state.pool, super::today()).await.map(UnitAddress)
     }
 }

@@ -15,7 +15,7 @@ pub mod show;
 pub mod targets;
 pub mod tasks;
 
-use axum::extract::{DefaultBodyLimit, FromRef, FromRequestParts, RawPathParams};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, RawPathParams};
 use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -140,21 +140,17 @@ pub(super) struct Editable {
     pub directive: Directive,
 }
 
-impl<S> FromRequestParts<S> for Editable
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
+impl FromRequestParts<AppState> for Editable {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let user = CurrentUser::from_request_parts(parts, state).await?;
         let params = RawPathParams::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
         let id = crate::units::address::segment(&params, &["id"])
             .and_then(|id| id.parse().ok())
             .map(DirectiveId)
             .ok_or_else(|| AppError::NotFound.into_response())?;
-        let directive = directive_or_404(&AppState::from_ref(state), id).await.map_err(IntoResponse::into_response)?;
+        let directive = directive_or_404(state, id).await.map_err(IntoResponse::into_response)?;
         authz::authorize(&user, Action::EditDirective, directive.place()).map_err(IntoResponse::into_response)?;
         Ok(Editable { user, directive })
     }
