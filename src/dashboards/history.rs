@@ -36,7 +36,7 @@ use rust_decimal::Decimal;
 use super::aggregate::{self, Basis, Totals};
 use super::cache::View;
 use crate::catalogue::Catalogue;
-use crate::reports::Period;
+use crate::reports::{Period, Quarter};
 use crate::units::queries::{self, Predecessor};
 use crate::units::{Level, Unit, reference};
 
@@ -242,7 +242,8 @@ pub async fn totals(view: &View<'_>, unit: Option<&Unit>, period: Period, basis:
 
 /// Each of the last `count` quarters up to the period's end, across the reform: quarters
 /// before a unit of today existed are its counted predecessors'. Within one quarter only one
-/// tree reports, so quarters add up without a stock rule.
+/// tree reports, so quarters add up without a stock rule. A commune of today and its old
+/// communes are read in one statement; a province of today adds its old provinces' roll-ups.
 pub async fn quarterly(
     view: &View<'_>,
     unit: Option<&Unit>,
@@ -250,15 +251,24 @@ pub async fn quarterly(
     count: usize,
     basis: Basis,
 ) -> sqlx::Result<Vec<(Period, Totals)>> {
-    let path = unit.map(|u| u.path.as_str());
-    let mut series = view.quarterly(path, period, count, basis).await?.as_ref().clone();
-    let Some(unit) = unit else { return Ok(series) };
-    let Some(from) = unit.valid_from else { return Ok(series) };
-    if series.first().is_none_or(|(first, _)| first.start_date() >= from) {
-        return Ok(series);
+    let root = unit.map(|u| (u.path.as_str(), u.level));
+    let (Some(unit), Some(from)) = (unit, unit.and_then(|u| u.valid_from)) else {
+        return Ok(view.quarterly(root, period, count, basis).await?.as_ref().clone());
+    };
+    let first = (1..count).fold(period.final_quarter(), |quarter, _| quarter.previous());
+    if first.first_day() >= from {
+        return Ok(view.quarterly(root, period, count, basis).await?.as_ref().clone());
     }
-    for old in sources(view, unit).await?.iter().filter(|p| p.counted) {
-        let theirs = view.quarterly(Some(&old.unit.path), period, count, basis).await?;
+    let sources = sources(view, unit).await?;
+    let counted: Vec<&Predecessor> = sources.iter().filter(|p| p.counted).collect();
+    if aggregate::is_read_live(unit.level) && counted.iter().all(|p| aggregate::is_read_live(p.unit.level)) {
+        let earlier: Vec<String> = counted.iter().map(|p| p.unit.path.clone()).collect();
+        let before = Quarter::containing(from).sql_key();
+        return Ok(view.quarterly_across(&unit.path, &earlier, before, period, count, basis).await?.as_ref().clone());
+    }
+    let mut series = view.quarterly(root, period, count, basis).await?.as_ref().clone();
+    for old in counted {
+        let theirs = view.quarterly(Some((&old.unit.path, old.unit.level)), period, count, basis).await?;
         for ((quarter, totals), (_, old_totals)) in series.iter_mut().zip(theirs.iter()) {
             if quarter.end_date() < from {
                 add_all(totals, old_totals);

@@ -834,6 +834,85 @@ async fn history_runs_through_the_lineage_across_the_reform() {
     assert!(page.contains("Xem 104 đơn vị ở giữa bảng xếp hạng"), "a long ranking is folded");
 }
 
+/// A commune of today's trend reaches back through its old communes (today's Xã Đức Trọng,
+/// 24958, from Thị trấn Liên Nghĩa, 24958, and Xã Phú Hội, 24982): their quarters before
+/// 1 July 2025, its own after, read together; a move of an old commune's report makes the
+/// cached trend of the commune of today stale, although it lies outside its subtree.
+#[tokio::test]
+async fn a_communes_trend_reaches_through_its_old_communes() {
+    use danvan::dashboards::cache::AggregateCache;
+    use danvan::dashboards::history;
+    use danvan::reports::store::{self, Status};
+
+    let app = TestApp::spawn_with_demo().await;
+    let old = "2024-12-31";
+    app.report("24958", 2024, 4)
+        .on(old)
+        .values(&[("DON_TIEP_NHAN", "", 10.0), ("DVHV_HIEN_CO", "HND", 100.0)])
+        .insert()
+        .await;
+    app.report("24982", 2024, 4).on(old).values(&[("DON_TIEP_NHAN", "", 4.0)]).insert().await;
+    app.report("24958", 2025, 1).on(old).values(&[("DON_TIEP_NHAN", "", 3.0)]).insert().await;
+    let pending =
+        app.report("24982", 2025, 2).on(old).status("da_gui").values(&[("DON_TIEP_NHAN", "", 2.0)]).insert().await;
+    // Not a predecessor: Huyện Đức Trọng's own report and a commune of another old province.
+    app.report("678", 2025, 2).on(old).values(&[("DON_TIEP_NHAN", "", 50.0)]).insert().await;
+    app.report("24611", 2024, 4).on(old).values(&[("DON_TIEP_NHAN", "", 500.0)]).insert().await;
+    app.report("24958", 2025, 3)
+        .on("2025-07-01")
+        .values(&[("DON_TIEP_NHAN", "", 7.0), ("DVHV_HIEN_CO", "HND", 130.0)])
+        .insert()
+        .await;
+    let today = chrono::NaiveDate::from_ymd_opt(2025, 7, 1).expect("date");
+    let commune = danvan::units::queries::resolve(&app.pool, "24958", today).await.expect("q").expect("unit");
+    let cache = AggregateCache::default();
+    let trend = |basis: Basis, period: &'static str| {
+        let (cache, pool, commune) = (&cache, &app.pool, &commune);
+        async move {
+            let view = cache.view(pool).await.expect("view");
+            let period: Period = period.parse().expect("period");
+            history::quarterly(&view, Some(commune), period, 8, basis)
+                .await
+                .expect("trend")
+                .into_iter()
+                .map(|(quarter, totals)| {
+                    let get = |key: &str| totals.get(key).copied().unwrap_or_default().normalize();
+                    (quarter.code(), get("DON_TIEP_NHAN"), get("DVHV_HIEN_CO.HND"))
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let expected = |q2: f64| {
+        let quarters = ["2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"];
+        let figures =
+            [(0.0, 0.0), (0.0, 0.0), (0.0, 0.0), (14.0, 100.0), (3.0, 0.0), (q2, 0.0), (7.0, 130.0), (0.0, 0.0)];
+        quarters
+            .iter()
+            .zip(figures)
+            .map(|(q, (f, s))| (q.to_string(), d(f).normalize(), d(s).normalize()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(trend(Basis::Accepted, "2025-Q4").await, expected(0.0), "accepted reports only");
+    assert_eq!(trend(Basis::Submitted, "2025-Q4").await, expected(2.0), "with Phú Hội's submitted quarter");
+
+    // Phú Hội's second quarter is accepted: the cached trend of today's commune follows.
+    let mut tx = app.pool.begin().await.expect("tx");
+    let report = store::by_id(&mut tx, pending).await.expect("report");
+    let change =
+        store::transition(&mut tx, &report, Status::Accepted, (UserId(1), "kiểm tra"), "", &Default::default())
+            .await
+            .expect("accept");
+    tx.commit().await.expect("commit");
+    assert!(!change.path.starts_with(&commune.path), "the old commune lies outside today's subtree");
+    cache.apply(&change);
+    assert_eq!(trend(Basis::Accepted, "2025-Q4").await, expected(2.0), "the move reaches the cached trend");
+
+    // A trend that starts after the reform is the commune's own.
+    let own = trend(Basis::Accepted, "2027-Q2").await;
+    assert_eq!(own.first().map(|q| q.0.as_str()), Some("2025-Q3"));
+    assert_eq!(own[0].1, d(7.0).normalize());
+}
+
 /// An old commune split between two communes of today (Xã Ea BHốk, 24550, into Xã Ea Ktur
 /// 24544 and Xã Dray Bhăng 24561) counts in full in one of them, marked as estimated, and in
 /// the other not at all, listed as "một phần": never counted twice.

@@ -37,6 +37,9 @@ pub(super) enum What {
     /// agenda): a name and its validated argument.
     Metadata(&'static str, String),
     Quarterly(Period, usize),
+    /// A live subtree's quarters with its counted predecessors' before it existed (see
+    /// `aggregate::quarterly_across`).
+    QuarterlyAcross(Period, usize),
     /// The reporting state (submitted when, being corrected) of these units' own reports for the
     /// period's last quarter (see `reports::store::overview`): a dashboard's unit and the units
     /// directly below it.

@@ -14,8 +14,7 @@ use super::key::{Key, What};
 use crate::catalogue::Catalogue;
 use crate::dashboards::aggregate::{self, Basis, Totals};
 use crate::reports::Period;
-use crate::units::UnitId;
-use crate::units::{Unit, queries};
+use crate::units::{Level, Unit, UnitId, queries};
 
 /// One request's reads through the cache (see [`AggregateCache::view`]).
 pub struct View<'a> {
@@ -119,22 +118,48 @@ impl View<'_> {
         Ok(aggregate::sum_parts(self.parts(root, period, basis).await?.values()))
     }
 
-    /// Each of the last `count` quarters (see [`aggregate::quarterly`]).
+    /// Each of the last `count` quarters of the subtree of `root` (its path and level; `None`:
+    /// the country), see [`aggregate::quarterly`].
     pub async fn quarterly(
         &self,
-        root: Option<&str>,
+        root: Option<(&str, Level)>,
         period: Period,
         count: usize,
         basis: Basis,
     ) -> sqlx::Result<Series> {
         let pool = self.pool;
         let years = (AggregateCache::first_year_of_trend(period, count), period.year());
-        let key = Key { root: root.map(str::to_owned), basis, years, what: What::Quarterly(period, count) };
-        let compute =
-            || async { Ok(Data::Series(Arc::new(aggregate::quarterly(pool, root, period, count, basis).await?))) };
+        let key =
+            Key { root: root.map(|(path, _)| path.to_owned()), basis, years, what: What::Quarterly(period, count) };
+        let read = || aggregate::quarterly(pool, root, period, count, basis);
+        let compute = || async { Ok(Data::Series(Arc::new(read().await?))) };
         match self.get_or_compute(key, compute).await? {
             Data::Series(series) => Ok(series),
-            _ => Ok(Arc::new(aggregate::quarterly(pool, root, period, count, basis).await?)),
+            _ => Ok(Arc::new(read().await?)),
+        }
+    }
+
+    /// Each of the last `count` quarters of the live subtree `root` across the 2025 reform, with
+    /// `earlier` (its counted predecessors) before the quarter `before` (see
+    /// [`aggregate::quarterly_across`]). Kept under `root`: a move of a predecessor's report
+    /// names `root` among its successors, so it makes the entry stale like a move under `root`.
+    pub async fn quarterly_across(
+        &self,
+        root: &str,
+        earlier: &[String],
+        before: i32,
+        period: Period,
+        count: usize,
+        basis: Basis,
+    ) -> sqlx::Result<Series> {
+        let pool = self.pool;
+        let years = (AggregateCache::first_year_of_trend(period, count), period.year());
+        let key = Key { root: Some(root.to_owned()), basis, years, what: What::QuarterlyAcross(period, count) };
+        let read = || aggregate::quarterly_across(pool, root, earlier, before, period, count, basis);
+        let compute = || async { Ok(Data::Series(Arc::new(read().await?))) };
+        match self.get_or_compute(key, compute).await? {
+            Data::Series(series) => Ok(series),
+            _ => Ok(Arc::new(read().await?)),
         }
     }
 
