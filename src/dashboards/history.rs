@@ -232,10 +232,22 @@ async fn spanning(view: &View<'_>, unit: &Unit, period: Period, basis: Basis) ->
     Ok(Composite { era: Era::Spanning, parts, children, sources })
 }
 
-/// The totals of `unit` over `period` across the reform.
+/// The totals of `unit` over `period` across the reform: [`composite`]'s, summed. Across it, a
+/// unit of today's totals are its own subtree's and its counted predecessors' flows, whichever
+/// unit below each old commune goes to: read as whole subtrees (a province's from roll-ups),
+/// not old commune by old commune as its parts are, which made a province's year-on-year
+/// comparison read every report of its old provinces' first half on a first view.
 pub async fn totals(view: &View<'_>, unit: Option<&Unit>, period: Period, basis: Basis) -> sqlx::Result<Totals> {
-    match era(unit, period) {
-        Era::Own => view.totals(unit.map(|u| u.path.as_str()), period, basis).await,
+    match (era(unit, period), unit) {
+        (Era::Own, _) => view.totals(unit.map(|u| u.path.as_str()), period, basis).await,
+        (Era::Spanning, Some(unit)) => {
+            let catalogue = view.catalogue().await?;
+            let mut totals = view.totals(Some(&unit.path), period, basis).await?;
+            for old in sources(view, unit).await?.iter().filter(|p| p.counted) {
+                add_flows(&mut totals, &view.totals(Some(&old.unit.path), period, basis).await?, &catalogue);
+            }
+            Ok(totals)
+        }
         _ => Ok(composite(view, unit, period, basis).await?.totals()),
     }
 }

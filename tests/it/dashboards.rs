@@ -907,6 +907,28 @@ async fn a_communes_trend_reaches_through_its_old_communes() {
     cache.apply(&change);
     assert_eq!(trend(Basis::Accepted, "2025-Q4").await, expected(2.0), "the move reaches the cached trend");
 
+    // Totals across the reform read whole subtrees: the same as the parts handed to the units
+    // below (Lâm Đồng's communes of today) summed.
+    app.rebuild_rollups().await;
+    let province = danvan::units::queries::resolve(&app.pool, "68", today).await.expect("q").expect("unit");
+    let year: Period = "2025".parse().expect("period");
+    for basis in [Basis::Accepted, Basis::Submitted] {
+        let view = cache.view(&app.pool).await.expect("view");
+        for unit in [&province, &commune] {
+            let whole = history::totals(&view, Some(unit), year, basis).await.expect("totals");
+            let parts = history::composite(&view, Some(unit), year, basis).await.expect("composite").totals();
+            let normal = |t: &aggregate::Totals| {
+                let mut t: Vec<(String, Decimal)> = t.iter().map(|(k, v)| (k.clone(), v.normalize())).collect();
+                t.sort();
+                t
+            };
+            assert_eq!(normal(&whole), normal(&parts), "{} {basis:?}", unit.name);
+        }
+        let whole = history::totals(&view, Some(&province), year, basis).await.expect("totals");
+        // 3 + 2 in the old communes, 50 in the old district's own report, 7 in the new commune.
+        assert_eq!(whole.get("DON_TIEP_NHAN").map(|v| v.normalize()), Some(d(62.0).normalize()), "{basis:?}");
+    }
+
     // A trend that starts after the reform is the commune's own.
     let own = trend(Basis::Accepted, "2027-Q2").await;
     assert_eq!(own.first().map(|q| q.0.as_str()), Some("2025-Q3"));

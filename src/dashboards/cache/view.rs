@@ -131,12 +131,7 @@ impl View<'_> {
         let years = (AggregateCache::first_year_of_trend(period, count), period.year());
         let key =
             Key { root: root.map(|(path, _)| path.to_owned()), basis, years, what: What::Quarterly(period, count) };
-        let read = || aggregate::quarterly(pool, root, period, count, basis);
-        let compute = || async { Ok(Data::Series(Arc::new(read().await?))) };
-        match self.get_or_compute(key, compute).await? {
-            Data::Series(series) => Ok(series),
-            _ => Ok(Arc::new(read().await?)),
-        }
+        self.series(key, || aggregate::quarterly(pool, root, period, count, basis)).await
     }
 
     /// Each of the last `count` quarters of the live subtree `root` across the 2025 reform, with
@@ -155,7 +150,15 @@ impl View<'_> {
         let pool = self.pool;
         let years = (AggregateCache::first_year_of_trend(period, count), period.year());
         let key = Key { root: Some(root.to_owned()), basis, years, what: What::QuarterlyAcross(period, count) };
-        let read = || aggregate::quarterly_across(pool, root, earlier, before, period, count, basis);
+        self.series(key, || aggregate::quarterly_across(pool, root, earlier, before, period, count, basis)).await
+    }
+
+    /// A series under `key`, read by `read` when missing or stale.
+    async fn series<F, Fut>(&self, key: Key, read: F) -> sqlx::Result<Series>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = sqlx::Result<Vec<(Period, Totals)>>>,
+    {
         let compute = || async { Ok(Data::Series(Arc::new(read().await?))) };
         match self.get_or_compute(key, compute).await? {
             Data::Series(series) => Ok(series),

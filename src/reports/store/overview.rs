@@ -28,19 +28,21 @@ impl OverviewRow {
 }
 
 pub async fn overview(pool: &PgPool, unit_ids: &[UnitId], quarter: Quarter) -> sqlx::Result<Vec<OverviewRow>> {
-    // The CASEs keep units without a report from running the event subqueries at all (the
-    // planner may scan report_events for each of them: 51 ms for the country's provinces).
+    // The events of each report through its index, one aggregate per report: an `EXISTS` in
+    // the select list let PostgreSQL hash every event ever recorded instead (a sequential scan
+    // of report_events, 21 ms for a province's 102 communes on the quarter-end load's data,
+    // growing with history; 0,4 ms this way).
     sqlx::query_as!(
         OverviewRow,
-        r#"SELECT u.id AS "unit_id!", r.status AS "status?: Status",
-                  CASE WHEN r.id IS NOT NULL THEN
-                      (SELECT min(e.at) FROM report_events e WHERE e.report_id = r.id AND e.to_status = 'da_gui')
-                  END AS first_submitted_at,
-                  CASE WHEN r.id IS NULL THEN false ELSE
-                      EXISTS (SELECT 1 FROM report_events e WHERE e.report_id = r.id AND e.from_status = 'da_duyet')
-                  END AS "reopened!"
+        r#"SELECT u.id AS "unit_id!", r.status AS "status?: Status", ev.first_submitted_at AS "first_submitted_at?",
+                  coalesce(ev.reopened, false) AS "reopened!"
            FROM UNNEST($1::int[]) AS u(id)
-           LEFT JOIN reports r ON r.unit_id = u.id AND r.year = $2 AND r.quarter = $3"#,
+           LEFT JOIN reports r ON r.unit_id = u.id AND r.year = $2 AND r.quarter = $3
+           LEFT JOIN LATERAL (
+               SELECT min(e.at) FILTER (WHERE e.to_status = 'da_gui') AS first_submitted_at,
+                      bool_or(e.from_status = 'da_duyet') AS reopened
+               FROM report_events e WHERE e.report_id = r.id
+           ) ev ON true"#,
         unit_ids as &[UnitId],
         quarter.year(),
         i16::from(quarter.number()),
