@@ -43,6 +43,13 @@ fn owned_error(error: &sqlx::Error) -> sqlx::Error {
     }
 }
 
+/// The key of a trend of `count` quarters up to the period's end, which reads those quarters'
+/// years.
+fn trend_key(root: Option<&str>, basis: Basis, period: Period, count: usize, what: What) -> Key {
+    let years = (AggregateCache::first_year_of_trend(period, count), period.year());
+    Key { root: root.map(str::to_owned), basis, years, what }
+}
+
 impl View<'_> {
     /// The epoch to stamp an entry computed now with, read before its figures: on the primary
     /// the latest (changes applied so far are committed there), on the replica the request's
@@ -128,9 +135,7 @@ impl View<'_> {
         basis: Basis,
     ) -> sqlx::Result<Series> {
         let pool = self.pool;
-        let years = (AggregateCache::first_year_of_trend(period, count), period.year());
-        let key =
-            Key { root: root.map(|(path, _)| path.to_owned()), basis, years, what: What::Quarterly(period, count) };
+        let key = trend_key(root.map(|(path, _)| path), basis, period, count, What::Quarterly(period, count));
         self.series(key, || aggregate::quarterly(pool, root, period, count, basis)).await
     }
 
@@ -148,8 +153,7 @@ impl View<'_> {
         basis: Basis,
     ) -> sqlx::Result<Series> {
         let pool = self.pool;
-        let years = (AggregateCache::first_year_of_trend(period, count), period.year());
-        let key = Key { root: Some(root.to_owned()), basis, years, what: What::QuarterlyAcross(period, count) };
+        let key = trend_key(Some(root), basis, period, count, What::QuarterlyAcross(period, count));
         self.series(key, || aggregate::quarterly_across(pool, root, earlier, before, period, count, basis)).await
     }
 

@@ -22,7 +22,8 @@ pub(super) async fn upload(
     Editable { user, directive }: Editable,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> AppResult<Response> {
-    // Permission first: outside it, nothing about the upload is worth saying.
+    // `Editable` checked the permission before the body was read: outside it, nothing about
+    // the upload is worth saying.
     let id = directive.id;
     let bad_upload = || AppError::BadRequest("Tệp tải lên bị gián đoạn hoặc không hợp lệ; hãy thử lại.".to_owned());
     let mut multipart = multipart.map_err(|_| bad_upload())?;
