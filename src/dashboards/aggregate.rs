@@ -20,8 +20,8 @@ use rust_decimal::Decimal;
 use sqlx::PgPool;
 
 use crate::catalogue::Indicator;
-use crate::reports::Period;
 use crate::reports::workflow::Status;
+use crate::reports::{Period, Quarter};
 use crate::units::{Level, UnitId, tree};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -341,6 +341,15 @@ pub fn indicator(indicator: &Indicator, totals: &Totals) -> Option<IndicatorValu
     };
     let value = indicator.compute(numerator, denominator)?;
     Some(IndicatorValue { numerator, denominator, value })
+}
+
+/// The first of the `count` quarters ending with the period's last one (a trend's start).
+pub fn trend_start(period: Period, count: usize) -> Quarter {
+    let last = period.final_quarter();
+    let back = i32::try_from(count.saturating_sub(1)).unwrap_or(i32::MAX / 8);
+    let index = last.year() * 4 + i32::from(last.number()) - 1 - back;
+    // `rem_euclid(4)` is 0–3: the number is 1–4.
+    Quarter::fixed(index.div_euclid(4), (index.rem_euclid(4) + 1) as u8)
 }
 
 /// The last `count` quarters up to the period's end, oldest first, with the first's and last's

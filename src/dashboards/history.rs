@@ -267,8 +267,7 @@ pub async fn quarterly(
     let (Some(unit), Some(from)) = (unit, unit.and_then(|u| u.valid_from)) else {
         return Ok(view.quarterly(root, period, count, basis).await?.as_ref().clone());
     };
-    let first = (1..count).fold(period.final_quarter(), |quarter, _| quarter.previous());
-    if first.first_day() >= from {
+    if aggregate::trend_start(period, count).first_day() >= from {
         return Ok(view.quarterly(root, period, count, basis).await?.as_ref().clone());
     }
     let sources = sources(view, unit).await?;

@@ -156,10 +156,7 @@ impl AggregateCache {
 
     /// The first year of the `count` quarters ending with the period's last one.
     pub fn first_year_of_trend(period: Period, count: usize) -> i32 {
-        let last = period.final_quarter();
-        let back = i32::try_from(count.saturating_sub(1)).unwrap_or(i32::MAX / 8);
-        let index = last.year() * 4 + i32::from(last.number()) - 1 - back;
-        index.div_euclid(4)
+        crate::dashboards::aggregate::trend_start(period, count).year()
     }
 }
 
@@ -201,5 +198,9 @@ mod tests {
         assert_eq!(AggregateCache::first_year_of_trend(Period::Year { year: 2024 }, 8), 2023);
         assert_eq!(AggregateCache::first_year_of_trend(Period::Quarter { year: 2024, quarter: 1 }, 8), 2022);
         assert_eq!(AggregateCache::first_year_of_trend(Period::Quarter { year: 2024, quarter: 3 }, 1), 2024);
+        let start = crate::dashboards::aggregate::trend_start(Period::Quarter { year: 2025, quarter: 4 }, 8);
+        assert_eq!((start.year(), start.number()), (2024, 1));
+        let start = crate::dashboards::aggregate::trend_start(Period::Year { year: 2025 }, 6);
+        assert_eq!((start.year(), start.number()), (2024, 3));
     }
 }
