@@ -389,6 +389,25 @@ async fn an_acceptance_in_one_commune_of_today_reads_that_commune_again_not_the_
         2,
         "only the commune that moved and the province's own reports are read again"
     );
+
+    // The province's totals (what its year-on-year comparison reads) come from its own roll-up:
+    // one part read, not its hundred communes again.
+    app.cache.clear();
+    let read_before = app.cache.parts_read();
+    let province: String =
+        sqlx::query_scalar("SELECT path::text FROM units WHERE code = '91' AND valid_to IS NULL")
+            .fetch_one(&app.pool)
+            .await
+            .expect("path");
+    let view = app.cache.view(&app.pool).await.expect("view");
+    for basis in [Basis::Accepted, Basis::Submitted] {
+        let totals = view.totals(Some(&province), period, basis).await.expect("totals");
+        let parts = aggregate::live_parts(&app.pool, Some(&province), period, basis).await.expect("parts");
+        let summed = aggregate::sum_parts(parts.values());
+        assert_eq!(totals.get("DON_TIEP_NHAN").map(|v| v.normalize()), Some(d(17.0).normalize()), "{basis:?}");
+        assert_eq!(totals, summed, "{basis:?}: the roll-up and the reports agree");
+    }
+    assert_eq!(app.cache.parts_read() - read_before, 2, "one roll-up read per basis");
 }
 
 #[tokio::test]

@@ -120,11 +120,6 @@ impl View<'_> {
         }
     }
 
-    /// The totals of a subtree.
-    pub async fn totals(&self, root: Option<&str>, period: Period, basis: Basis) -> sqlx::Result<Totals> {
-        Ok(aggregate::sum_parts(self.parts(root, period, basis).await?.values()))
-    }
-
     /// Each of the last `count` quarters of the subtree of `root` (its path and level; `None`:
     /// the country), see [`aggregate::quarterly`].
     pub async fn quarterly(
