@@ -26,6 +26,20 @@ pub fn concurrent_hashes() -> usize {
     std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(2).max(2)
 }
 
+/// How far below the server's own priority the hashing threads run: below the reads
+/// ([`crate::server::READ_NICENESS`], 5), since a hash is a core's worth of work for tens of
+/// milliseconds that nobody else is waiting on. At quarter-end a hundred sign-ins at once took
+/// both cores from the dashboards on the leaders' first views (`scripts/load`: their first
+/// views waited 100–170 ms while the hashes ran at the writes' priority); a sign-in waits
+/// longer instead, once per session.
+pub const HASHING_NICENESS: i32 = 10;
+
+/// The niceness of the hashing threads: [`HASHING_NICENESS`] above the calling thread's (the
+/// server's own, for a thread made by a request's), at most 19.
+fn hashing_niceness() -> i32 {
+    crate::server::own_niceness().saturating_add(HASHING_NICENESS).min(19)
+}
+
 fn slots() -> &'static Semaphore {
     static SLOTS: OnceLock<Semaphore> = OnceLock::new();
     SLOTS.get_or_init(|| Semaphore::new(concurrent_hashes()))
@@ -67,6 +81,7 @@ fn hashing_threads() -> Option<&'static std::sync::mpsc::Sender<Job>> {
             for n in 0..concurrent_hashes() {
                 let receiver = receiver.clone();
                 let spawned = std::thread::Builder::new().name(format!("danvan-hash-{n}")).spawn(move || {
+                    crate::server::lower_thread_priority(hashing_niceness());
                     loop {
                         // The lock is held only to take the next job, not while hashing.
                         let job = match receiver.lock() {
@@ -162,6 +177,10 @@ mod tests {
         let hash = hash("mật khẩu thử".to_owned()).await.expect("hash");
         assert!(verify("mật khẩu thử".to_owned(), Some(hash.clone())).await.expect("verify"));
         assert!(!verify("sai".to_owned(), Some(hash)).await.expect("verify"));
+        // Below the requests' priority: a burst of sign-ins leaves the cores to the others.
+        let own = crate::server::own_niceness();
+        let hashing = on_hashing_thread(crate::server::own_niceness).await.expect("job");
+        assert!(hashing > own || own == 19, "hashing at {hashing}, requests at {own}");
     }
 
     async fn futures_names() -> Vec<String> {

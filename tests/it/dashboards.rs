@@ -394,11 +394,10 @@ async fn an_acceptance_in_one_commune_of_today_reads_that_commune_again_not_the_
     // one part read, not its hundred communes again.
     app.cache.clear();
     let read_before = app.cache.parts_read();
-    let province: String =
-        sqlx::query_scalar("SELECT path::text FROM units WHERE code = '91' AND valid_to IS NULL")
-            .fetch_one(&app.pool)
-            .await
-            .expect("path");
+    let province: String = sqlx::query_scalar("SELECT path::text FROM units WHERE code = '91' AND valid_to IS NULL")
+        .fetch_one(&app.pool)
+        .await
+        .expect("path");
     let view = app.cache.view(&app.pool).await.expect("view");
     for basis in [Basis::Accepted, Basis::Submitted] {
         let totals = view.totals(Some(&province), period, basis).await.expect("totals");
