@@ -407,6 +407,15 @@ async fn an_acceptance_in_one_commune_of_today_reads_that_commune_again_not_the_
         assert_eq!(totals, summed, "{basis:?}: the roll-up and the reports agree");
     }
     assert_eq!(app.cache.parts_read() - read_before, 2, "one roll-up read per basis");
+    // A move in one commune makes the province's cached totals stale with it.
+    app.move_report(ids[1], Status::Returned).await;
+    let view = app.cache.view(&app.pool).await.expect("view");
+    let totals = view.totals(Some(&province), period, Basis::Accepted).await.expect("totals");
+    assert_eq!(
+        totals.get("DON_TIEP_NHAN").map(|v| v.normalize()),
+        Some(d(10.0).normalize()),
+        "the reopened report leaves the province's totals"
+    );
 }
 
 #[tokio::test]
