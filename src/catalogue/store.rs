@@ -2,6 +2,8 @@
 //! [`Row`]: read by its code, inserted unless the code is taken, and updated only under the
 //! version it was read at (optimistic locking): `false` means someone else saved first.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
 
@@ -217,6 +219,14 @@ pub async fn elements(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<DataEle
 /// The codes expressions may use: every element that exists (a retired one still has history).
 pub async fn element_codes(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar!("SELECT code FROM data_elements ORDER BY code").fetch_all(executor).await
+}
+
+/// The stocks: every element aggregated as each unit's latest value (`last`), retired ones
+/// included (their stored values keep their rule). The other elements are flows, summed.
+pub async fn stock_codes(executor: impl PgExecutor<'_>) -> sqlx::Result<HashSet<String>> {
+    let codes =
+        sqlx::query_scalar!("SELECT code FROM data_elements WHERE aggregation = 'last'").fetch_all(executor).await?;
+    Ok(codes.into_iter().collect())
 }
 
 // Written out, not with `row!`: levels are `Level`s, read and bound with a type override.

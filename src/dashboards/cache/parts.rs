@@ -140,7 +140,11 @@ impl View<'_> {
         if !missing.is_empty() {
             let verified = self.stamp();
             let paths: Vec<String> = missing.iter().map(|(_, path)| (*path).to_owned()).collect();
-            let mut read = aggregate::live_parts_of(self.pool, root, &paths, period, basis).await?;
+            let pool = self.pool;
+            // Per metadata generation: a change of an element's rule starts a new one.
+            let stocks =
+                self.metadata("stock_codes", String::new(), || crate::catalogue::store::stock_codes(pool)).await?;
+            let mut read = aggregate::live_parts_of(pool, root, &paths, &stocks, period, basis).await?;
             for (key, path) in missing {
                 let totals = read.remove(path);
                 self.store_part(key, path, totals, verified, &mut parts).await;
