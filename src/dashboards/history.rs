@@ -158,9 +158,9 @@ pub async fn composite(view: &View<'_>, unit: Option<&Unit>, period: Period, bas
     let no_sources = || Arc::new(Vec::new());
     match (era, unit) {
         (Era::Own, _) => {
-            let parts = view.parts(path, period, basis).await?.as_ref().clone();
-            let children = children_on(view, unit, period.end_date()).await?;
-            Ok(Composite { era, parts, children, sources: no_sources() })
+            let (parts, children) =
+                tokio::try_join!(view.parts(path, period, basis), children_on(view, unit, period.end_date()))?;
+            Ok(Composite { era, parts: parts.as_ref().clone(), children, sources: no_sources() })
         }
         (Era::Before, Some(unit)) => {
             let sources = sources(view, unit).await?;
@@ -198,9 +198,12 @@ pub async fn composite(view: &View<'_>, unit: Option<&Unit>, period: Period, bas
 /// A unit of today over a period that spans the reform (see the module docs).
 async fn spanning(view: &View<'_>, unit: &Unit, period: Period, basis: Basis) -> sqlx::Result<Composite> {
     let catalogue = view.catalogue().await?;
-    let mut parts = view.parts(Some(&unit.path), period, basis).await?.as_ref().clone();
-    let children = children_on(view, Some(unit), period.end_date()).await?;
-    let sources = sources(view, unit).await?;
+    let (parts, children, sources) = tokio::try_join!(
+        view.parts(Some(&unit.path), period, basis),
+        children_on(view, Some(unit), period.end_date()),
+        sources(view, unit),
+    )?;
+    let mut parts = parts.as_ref().clone();
     let counted: Vec<&Predecessor> = sources.iter().filter(|p| p.counted).collect();
     if unit.level == Level::Province && !counted.is_empty() {
         // Each old commune's flows go to the commune of today that holds it.

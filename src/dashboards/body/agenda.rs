@@ -47,21 +47,23 @@ impl Agenda {
 pub async fn agenda(view: &View<'_>, scope: &Scope, today: NaiveDate) -> sqlx::Result<Arc<Agenda>> {
     let pool = view.pool();
     view.metadata("agenda", format!("{}|{today}", scope.metadata_key()), || async {
-        let mut overdue_tasks = Vec::new();
-        if let Some(unit) = &scope.unit {
-            for task in crate::directives::tasks_for_unit(pool, unit.id, today).await? {
-                if let Some(deadline) = task.deadline.filter(|d| *d < today) {
-                    overdue_tasks.push(OverdueTask {
-                        directive_number: task.directive_number,
-                        task_number: task.number,
-                        deadline,
-                    });
-                }
+        let tasks = async {
+            match &scope.unit {
+                Some(unit) => crate::directives::tasks_for_unit(pool, unit.id, today).await,
+                None => Ok(Vec::new()),
             }
-        }
+        };
         let (from, to) = (today - Days::new(365), today + Days::new(90));
-        let milestones: Vec<AgendaMilestone> = store::milestones_due(pool, scope.path(), from, to)
-            .await?
+        // Two statements, read at once.
+        let (tasks, due) = tokio::try_join!(tasks, store::milestones_due(pool, scope.path(), from, to))?;
+        let overdue_tasks = tasks
+            .into_iter()
+            .filter_map(|task| {
+                let deadline = task.deadline.filter(|d| *d < today)?;
+                Some(OverdueTask { directive_number: task.directive_number, task_number: task.number, deadline })
+            })
+            .collect();
+        let milestones: Vec<AgendaMilestone> = due
             .into_iter()
             .take(MILESTONES)
             .map(|due| AgendaMilestone {

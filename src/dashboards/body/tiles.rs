@@ -3,6 +3,8 @@
 //! before); for a commune, each per-hamlet target as "x/y thôn đạt"; and the indicators without
 //! a target, listed with their values.
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 
 use super::Links;
@@ -69,20 +71,59 @@ pub fn change_text(indicator: &Indicator, now: Decimal, before: Option<Decimal>,
     }
 }
 
+/// What the tiles read besides the period's own figures: the year before, the trend, the
+/// targets that apply to the unit and, for a commune, its per-hamlet targets. Read by [`read`]
+/// while the period's figures are read ([`super::compute`] joins them).
+pub struct Readings {
+    before: Totals,
+    trend: Vec<(Period, Totals)>,
+    targets: Arc<Vec<Target>>,
+    /// A commune's per-hamlet targets (other units: none).
+    per_hamlet: Option<Arc<Vec<Target>>>,
+}
+
+/// Reads what the tiles need besides the period's figures (see [`Readings`]), concurrently:
+/// each is a statement or a cached entry of its own, so a first view waits for the slowest,
+/// not for their sum.
+pub async fn read(view: &View<'_>, scope: &Scope, basis: Basis) -> sqlx::Result<Readings> {
+    let pool = view.pool();
+    let period = scope.period;
+    let unit = scope.unit.as_ref();
+    let level = unit.map(|u| u.level);
+    let commune = unit.filter(|u| u.level == Level::Commune);
+    let per_hamlet = async {
+        match commune {
+            Some(commune) => {
+                let path = commune.path.clone();
+                let targets =
+                    view.metadata("per_hamlet_targets", path.clone(), || targets::per_hamlet_for(pool, &path));
+                Ok(Some(targets.await?))
+            }
+            None => Ok(None),
+        }
+    };
+    let (before, trend, targets, per_hamlet) = tokio::try_join!(
+        history::totals(view, unit, period.year_before(), basis),
+        history::quarterly(view, unit, period, TREND_QUARTERS, basis),
+        view.metadata("targets", scope.metadata_key(), || targets::for_unit(pool, scope.path(), level)),
+        per_hamlet,
+    )?;
+    Ok(Readings { before, trend, targets, per_hamlet })
+}
+
 /// The tiles (targets of the unit, then per-hamlet targets) and the indicators without a target.
-pub async fn tiles(
-    view: &View<'_>,
+pub fn tiles(
     scope: &Scope,
     composite: &Composite,
+    readings: &Readings,
     catalogue: &Catalogue,
-    basis: Basis,
     links: &Links,
-) -> sqlx::Result<(Vec<Tile>, Vec<OtherIndicator>)> {
-    let (mut tiles, others) = target_tiles(view, scope, composite, catalogue, basis, links).await?;
-    if let Some(commune) = scope.unit.as_ref().filter(|u| u.level == Level::Commune) {
-        tiles.extend(hamlet_tiles(view, commune, scope.period, composite, catalogue, links).await?);
+) -> (Vec<Tile>, Vec<OtherIndicator>) {
+    let (mut tiles, others) = target_tiles(scope, composite, readings, catalogue, links);
+    if let Some(per_hamlet) = &readings.per_hamlet {
+        tiles.extend(hamlet_tiles(scope.period, per_hamlet, composite, catalogue, links));
     }
-    Ok((tiles, others))
+    (tiles, others)
 }
 
 /// Of the targets that apply, the one of the period's year, else the next one to come, else
@@ -97,25 +138,18 @@ fn target_for<'a>(candidates: &[&'a Target], year: i32) -> Option<&'a Target> {
 }
 
 /// One tile per indicator with a target for the unit; the others, with a value, aside.
-async fn target_tiles(
-    view: &View<'_>,
+fn target_tiles(
     scope: &Scope,
     composite: &Composite,
+    readings: &Readings,
     catalogue: &Catalogue,
-    basis: Basis,
     links: &Links,
-) -> sqlx::Result<(Vec<Tile>, Vec<OtherIndicator>)> {
-    let pool = view.pool();
+) -> (Vec<Tile>, Vec<OtherIndicator>) {
     let period = scope.period;
-    let unit = scope.unit.as_ref();
     let totals = composite.totals();
     let own_totals = composite.own(scope.path());
-    let before = history::totals(view, unit, period.year_before(), basis).await?;
-    let trend = history::quarterly(view, unit, period, TREND_QUARTERS, basis).await?;
+    let Readings { before, trend, targets: all_targets, .. } = readings;
     let reform_index = trend.iter().position(|(p, _)| *p == history::reform_quarter());
-    let level = unit.map(|u| u.level);
-    let all_targets =
-        view.metadata("targets", scope.metadata_key(), || targets::for_unit(pool, scope.path(), level)).await?;
 
     let mut tiles = Vec::new();
     let mut others = Vec::new();
@@ -143,7 +177,7 @@ async fn target_tiles(
         let decimals = indicator.decimals.max(0) as usize;
         let points: Vec<(String, Option<Decimal>)> =
             trend.iter().map(|(p, t)| (p.label(), aggregate::indicator(indicator, t).map(|v| v.value))).collect();
-        let previous = aggregate::indicator(indicator, &before).map(|v| v.value);
+        let previous = aggregate::indicator(indicator, before).map(|v| v.value);
         let percentage = indicator.is_percentage();
         tiles.push(Tile {
             code: indicator.code.clone(),
@@ -179,25 +213,21 @@ async fn target_tiles(
             drill,
         });
     }
-    Ok((tiles, others))
+    (tiles, others)
 }
 
 /// The targets set for each hamlet of a commune: one tile each, "x/y thôn đạt".
-async fn hamlet_tiles(
-    view: &View<'_>,
-    commune: &Unit,
+fn hamlet_tiles(
     period: Period,
+    per_hamlet: &[Target],
     composite: &Composite,
     catalogue: &Catalogue,
     links: &Links,
-) -> sqlx::Result<Vec<Tile>> {
-    let pool = view.pool();
-    let path = commune.path.clone();
-    let per_hamlet = view.metadata("per_hamlet_targets", path.clone(), || targets::per_hamlet_for(pool, &path)).await?;
+) -> Vec<Tile> {
     let hamlets: Vec<&Unit> = composite.children.iter().filter(|c| c.level == Level::Hamlet).collect();
     let mut tiles = Vec::new();
     if hamlets.is_empty() {
-        return Ok(tiles);
+        return tiles;
     }
     for target in per_hamlet.iter().filter(|t| t.year.is_none_or(|y| y == period.year())) {
         let Some(indicator) = catalogue.indicator(&target.indicator_code) else { continue };
@@ -236,5 +266,5 @@ async fn hamlet_tiles(
             drill: links.drill(&indicator.code),
         });
     }
-    Ok(tiles)
+    tiles
 }
