@@ -90,17 +90,12 @@ pub async fn read(view: &View<'_>, scope: &Scope, basis: Basis) -> sqlx::Result<
     let period = scope.period;
     let unit = scope.unit.as_ref();
     let level = unit.map(|u| u.level);
-    let commune = unit.filter(|u| u.level == Level::Commune);
+    // Only a commune has per-hamlet targets.
+    let commune_path = unit.filter(|u| u.level == Level::Commune).map(|u| u.path.clone());
     let per_hamlet = async {
-        match commune {
-            Some(commune) => {
-                let path = commune.path.clone();
-                let targets =
-                    view.metadata("per_hamlet_targets", path.clone(), || targets::per_hamlet_for(pool, &path));
-                Ok(Some(targets.await?))
-            }
-            None => Ok(None),
-        }
+        let Some(path) = commune_path else { return Ok(None) };
+        let targets = view.metadata("per_hamlet_targets", path.clone(), || targets::per_hamlet_for(pool, &path));
+        Ok(Some(targets.await?))
     };
     let (before, trend, targets, per_hamlet) = tokio::try_join!(
         history::totals(view, unit, period.year_before(), basis),
