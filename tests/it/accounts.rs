@@ -110,14 +110,13 @@ async fn every_route_checks_every_role() {
     .await
     .expect("catalogue rows for the examples");
     // An office row of the province (Kiên Giang before the boards merged), for the examples.
-    let some_office: i32 = sqlx::query_scalar(
-        "INSERT INTO offices (unit_id, valid_to, superior, name, symbol, display_name)
+    let some_office: i32 = app
+        .scalar(
+            "INSERT INTO offices (unit_id, valid_to, superior, name, symbol, display_name)
          SELECT id, '2025-02-28', 'TỈNH ỦY KIÊN GIANG', 'BAN DÂN VẬN', 'BDVTU', 'Ban Dân vận Tỉnh ủy Kiên Giang'
          FROM units WHERE code = '91' AND valid_to = '2025-06-30' RETURNING id",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("office");
+        )
+        .await;
     let table = danvan::route_table();
     assert!(table.len() >= 20, "the table holds every route");
     let mut checked = 0;
@@ -327,7 +326,7 @@ async fn sessions_survive_a_restart_and_logout_ends_them_on_the_server() {
     // A new login gets a new session id.
     let other = app.new_client();
     app.login(&other, "xa.c").await;
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&app.pool).await.expect("count");
+    let sessions: i64 = app.scalar("SELECT count(*) FROM sessions").await;
     assert_eq!(sessions, 2);
 
     let response = client.post(app.url("/logout")).send().await.expect("POST");
@@ -342,7 +341,7 @@ async fn sessions_survive_a_restart_and_logout_ends_them_on_the_server() {
         .await
         .expect("GET");
     assert_eq!(response.status(), 303, "the old cookie opens nothing after logout");
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&app.pool).await.expect("count");
+    let sessions: i64 = app.scalar("SELECT count(*) FROM sessions").await;
     assert_eq!(sessions, 1, "the session row is gone");
 }
 
@@ -427,10 +426,7 @@ async fn the_audit_log_records_changes_and_refuses_edits() {
     let actions: Vec<String> =
         sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id").fetch_all(&app.pool).await.expect("q");
     assert_eq!(actions, vec!["login", "create", "login_failed"]);
-    let after: serde_json::Value = sqlx::query_scalar("SELECT after FROM audit_log WHERE action = 'create'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("q");
+    let after: serde_json::Value = app.scalar("SELECT after FROM audit_log WHERE action = 'create'").await;
     assert_eq!(after["username"], "moi.tao");
     assert_eq!(after["roles"], serde_json::json!(["nhap_lieu", "lanh_dao"]));
 
@@ -473,12 +469,9 @@ async fn no_page_or_record_shows_a_password_hash() {
         assert_eq!(status, 200, "{path}");
         assert!(!page.contains("$argon2"), "{path} shows a hash");
     }
-    let leaked: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM audit_log WHERE before::text LIKE '%argon2%' OR after::text LIKE '%argon2%'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("q");
+    let leaked: i64 = app
+        .scalar("SELECT count(*) FROM audit_log WHERE before::text LIKE '%argon2%' OR after::text LIKE '%argon2%'")
+        .await;
     assert_eq!(leaked, 0);
 }
 
@@ -514,10 +507,7 @@ async fn tokens_need_the_password_open_only_the_api_and_end_with_the_password() 
         assert!(page.contains(r#"value="Phần mềm""#), "the typed key name is kept");
         assert!(!page.contains("dv_"));
     }
-    let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'password_check_failed'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("q");
+    let failed: i64 = app.scalar("SELECT count(*) FROM audit_log WHERE action = 'password_check_failed'").await;
     assert_eq!(failed, 2, "failed password checks are audited");
 
     let token = mint_token(&app, &client).await;
@@ -541,7 +531,7 @@ async fn tokens_need_the_password_open_only_the_api_and_end_with_the_password() 
         let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         assert!(response.status() == 303 && location.starts_with("/login"), "{method} {path}: {}", response.status());
     }
-    let tokens: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens").fetch_one(&app.pool).await.expect("q");
+    let tokens: i64 = app.scalar("SELECT count(*) FROM api_tokens").await;
     assert_eq!(tokens, 1, "a bearer cannot mint more tokens");
 
     // A password change ends every token of the account.
@@ -588,18 +578,17 @@ async fn administrators_list_and_revoke_tokens_and_deactivation_ends_them() {
     let (status, page) = text(admin.get(app.url(&format!("/admin/users/{user}"))).send().await.expect("GET")).await;
     assert_eq!(status, 200);
     assert_eq!(page.matches("/tokens/").count(), 2, "both live tokens are listed with a revoke button");
-    let first_id: i32 = sqlx::query_scalar("SELECT min(id) FROM api_tokens").fetch_one(&app.pool).await.expect("q");
+    let first_id: i32 = app.scalar("SELECT min(id) FROM api_tokens").await;
     let response =
         admin.post(app.url(&format!("/admin/users/{user}/tokens/{first_id}/revoke"))).send().await.expect("POST");
     assert_eq!(response.status(), 303);
     assert_eq!(bare.get(&api).bearer_auth(&first).send().await.expect("GET").status(), 401);
     assert_eq!(bare.get(&api).bearer_auth(&second).send().await.expect("GET").status(), 200);
-    let revoked: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM audit_log WHERE action = 'revoke' AND entity = 'api_token' AND actor_name = 'kg.qt2'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("q");
+    let revoked: i64 = app
+        .scalar(
+            "SELECT count(*) FROM audit_log WHERE action = 'revoke' AND entity = 'api_token' AND actor_name = 'kg.qt2'",
+        )
+        .await;
     assert_eq!(revoked, 1);
 
     // Deactivation ends the other one for good: reactivating the account does not revive it.
@@ -679,8 +668,7 @@ async fn parallel_guesses_are_counted_before_any_hash() {
     .await;
     assert_eq!(status, 200);
     assert!(page.contains(danvan::auth::login::WRONG_CREDENTIALS));
-    let longest: Option<i32> =
-        sqlx::query_scalar("SELECT max(length(actor_name)) FROM audit_log").fetch_one(&app.pool).await.expect("q");
+    let longest: Option<i32> = app.scalar("SELECT max(length(actor_name)) FROM audit_log").await;
     assert!(longest.unwrap_or(0) <= 64, "no huge name in the audit log");
 }
 

@@ -43,11 +43,9 @@ async fn a_province_admin_creates_a_data_element_and_an_indicator() {
     ];
     let (status, _) = app.post_form_as(&admin, "/admin/catalogue/elements", &element).await;
     assert_eq!(status, 303, "created");
+    // The element, its code upper-cased.
     let (levels, aggregation, sort_order): (Vec<i16>, String, i32) =
-        sqlx::query_as("SELECT levels, aggregation, sort_order FROM data_elements WHERE code = 'XA_NONG_THON_MOI'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("the element, its code upper-cased");
+        app.row("SELECT levels, aggregation, sort_order FROM data_elements WHERE code = 'XA_NONG_THON_MOI'").await;
     assert_eq!((levels, aggregation.as_str(), sort_order), (vec![1, 2, 3], "last", 1000));
     let (action, before, after) = last_audit(&app, "data_element", "XA_NONG_THON_MOI").await;
     assert_eq!(action, "create");
@@ -81,10 +79,7 @@ async fn a_province_admin_creates_a_data_element_and_an_indicator() {
     let (status, page) = app.post_form_as(&admin, "/admin/catalogue/indicators", &indicator).await;
     assert_eq!(status, 303, "created: {page}");
     let (factor, decimals): (danvan::figures::Decimal, i16) =
-        sqlx::query_as("SELECT factor, decimals FROM indicators WHERE code = 'TL_XA_NTM_THU'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("the indicator");
+        app.row("SELECT factor, decimals FROM indicators WHERE code = 'TL_XA_NTM_THU'").await;
     assert_eq!((factor, decimals), (danvan::figures::Decimal::ONE_HUNDRED, 2));
     let (action, _, after) = last_audit(&app, "indicator", "TL_XA_NTM_THU").await;
     assert_eq!(action, "create");
@@ -129,10 +124,7 @@ async fn an_indicator_naming_an_unknown_code_is_refused_next_to_the_field() {
     assert!(page.contains(r#"value="Chỉ số thử""#), "the other fields are kept");
     assert!(page.contains(r#"id="f-decimals-error""#), "decimals beyond 6 are refused");
     assert!(!page.contains(r#"id="f-factor-error""#), "1,5 is a number typed the Vietnamese way");
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM indicators WHERE code = 'TL_THU'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    let count: i64 = app.scalar("SELECT count(*) FROM indicators WHERE code = 'TL_THU'").await;
     assert_eq!(count, 0, "nothing saved");
 
     // A code that is not upper-case ASCII is explained, not sent to the database.
@@ -166,15 +158,9 @@ async fn a_stale_edit_is_refused_and_each_change_is_audited() {
     assert!(page.contains("vừa được người khác lưu"));
     assert!(page.contains(r#"value="HND cũ""#), "the typed input is kept");
     let (short_name, active, version): (String, bool, i32) =
-        sqlx::query_as("SELECT short_name, active, version FROM organisations WHERE code = 'HND'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("row");
+        app.row("SELECT short_name, active, version FROM organisations WHERE code = 'HND'").await;
     assert_eq!((short_name.as_str(), active, version), ("Nông dân", true, 2), "unchanged by the stale edit");
-    let entries: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = 'organisation'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    let entries: i64 = app.scalar("SELECT count(*) FROM audit_log WHERE entity = 'organisation'").await;
     assert_eq!(entries, 1, "the refused edit is not logged");
 
     // Retiring a data element keeps the row (nothing is hard-deleted); stale versions fail there too.
@@ -187,11 +173,9 @@ async fn a_stale_edit_is_refused_and_each_change_is_audited() {
         app.open_form(&admin, element, "f-name").await.set("code", "DOI_MA").set("levels", "1").unset("active");
     let (status, _) = app.send(&admin, &retire).await;
     assert_eq!(status, 303);
+    // Still there, under its code.
     let (active, levels): (bool, Vec<i16>) =
-        sqlx::query_as("SELECT active, levels FROM data_elements WHERE code = 'DON_TIEP_NHAN'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("still there, under its code");
+        app.row("SELECT active, levels FROM data_elements WHERE code = 'DON_TIEP_NHAN'").await;
     assert!(!active);
     assert_eq!(levels, vec![1]);
     let (_, before, after) = last_audit(&app, "data_element", "DON_TIEP_NHAN").await;
@@ -245,13 +229,12 @@ async fn commune_admins_and_data_entry_staff_are_refused() {
             .await;
         assert_eq!(status, 403);
     }
-    let (operator, organisations): (String, i64) = sqlx::query_as(
-        "SELECT operator, (SELECT count(*) FROM organisations WHERE code = 'KE_GIAN')
+    let (operator, organisations): (String, i64) = app
+        .row(
+            "SELECT operator, (SELECT count(*) FROM organisations WHERE code = 'KE_GIAN')
          FROM validation_rules WHERE code = 'DON_GQ_LE_TIEP_NHAN'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("query");
+        )
+        .await;
     assert_eq!((operator.as_str(), organisations), ("<=", 0), "nothing changed");
     let (status, _) = app.get_as(&app.demo_client("tinh.quantri").await, "/admin/catalogue").await;
     assert_eq!(status, 200, "a province administrator may");
@@ -324,10 +307,7 @@ async fn a_word_outside_a_vocabulary_is_refused_next_to_its_field() {
     assert!(page.contains(r#"id="f-value_type-error">Chọn kiểu giá trị."#), "{page}");
     assert!(page.contains(r#"id="f-aggregation-error">Chọn cách tổng hợp"#), "{page}");
     assert!(page.contains(r#"value="Xã mới""#), "the input is kept");
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM data_elements WHERE code = 'XA_MOI'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    let stored: i64 = app.scalar("SELECT count(*) FROM data_elements WHERE code = 'XA_MOI'").await;
     assert_eq!(stored, 0);
 
     let rule = [
@@ -343,10 +323,7 @@ async fn a_word_outside_a_vocabulary_is_refused_next_to_its_field() {
     assert!(page.contains(r#"id="f-operator-error">Chọn phép so sánh."#), "{page}");
     assert!(page.contains("Chọn mức độ: lỗi hoặc cảnh báo."), "{page}");
     let (operator, severity, version): (String, String, i32) =
-        sqlx::query_as("SELECT operator, severity, version FROM validation_rules WHERE code = 'DON_GQ_LE_TIEP_NHAN'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("the rule");
+        app.row("SELECT operator, severity, version FROM validation_rules WHERE code = 'DON_GQ_LE_TIEP_NHAN'").await;
     assert_eq!((operator.as_str(), severity.as_str(), version), ("<=", "error", 1), "unchanged");
 }
 
@@ -356,24 +333,22 @@ async fn a_word_outside_a_vocabulary_is_refused_next_to_its_field() {
 async fn a_number_with_english_marks_is_refused_like_on_the_report_form() {
     let app = TestApp::spawn_with_demo().await;
     let admin = app.demo_client("quantri").await;
-    let (status, page) = app
-        .post_form_as(
-            &admin,
-            "/admin/catalogue/indicators",
-            &[
-                ("code", "TL_THU"),
-                ("name", "Chỉ số thử"),
-                ("numerator", "DON_GIAI_QUYET"),
-                ("denominator", "DON_TIEP_NHAN"),
-                ("factor", "12,345.6"),
-                ("decimals", "2"),
-                ("display", "value"),
-                ("unit", "%"),
-                ("sort_order", "12,345.6"),
-                ("version", "0"),
-            ],
-        )
-        .await;
+    let indicator = |factor, sort_order| {
+        [
+            ("code", "TL_THU"),
+            ("name", "Chỉ số thử"),
+            ("numerator", "DON_GIAI_QUYET"),
+            ("denominator", "DON_TIEP_NHAN"),
+            ("factor", factor),
+            ("decimals", "2"),
+            ("display", "value"),
+            ("unit", "%"),
+            ("sort_order", sort_order),
+            ("version", "0"),
+        ]
+    };
+    let (status, page) =
+        app.post_form_as(&admin, "/admin/catalogue/indicators", &indicator("12,345.6", "12,345.6")).await;
     assert_eq!(status, 422);
     let page = Page::parse(&page);
     let factor = page.field("factor");
@@ -385,36 +360,14 @@ async fn a_number_with_english_marks_is_refused_like_on_the_report_form() {
     assert_eq!(factor.value, "12,345.6", "the typed figure is kept");
     let order = page.field("sort_order");
     assert_eq!((order.value.as_str(), order.message.as_deref()), ("12,345.6", Some("Thứ tự là số nguyên, ví dụ 10.")));
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM indicators WHERE code = 'TL_THU'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    let count: i64 = app.scalar("SELECT count(*) FROM indicators WHERE code = 'TL_THU'").await;
     assert_eq!(count, 0, "nothing saved");
 
     // Typed the Vietnamese way, the same figures are taken.
-    let (status, page) = app
-        .post_form_as(
-            &admin,
-            "/admin/catalogue/indicators",
-            &[
-                ("code", "TL_THU"),
-                ("name", "Chỉ số thử"),
-                ("numerator", "DON_GIAI_QUYET"),
-                ("denominator", "DON_TIEP_NHAN"),
-                ("factor", "12.345,6"),
-                ("decimals", "2"),
-                ("display", "value"),
-                ("unit", "%"),
-                ("sort_order", "12.345"),
-                ("version", "0"),
-            ],
-        )
-        .await;
+    let (status, page) =
+        app.post_form_as(&admin, "/admin/catalogue/indicators", &indicator("12.345,6", "12.345")).await;
     assert_eq!(status, 303, "created: {page}");
     let (factor, sort_order): (danvan::figures::Decimal, i32) =
-        sqlx::query_as("SELECT factor, sort_order FROM indicators WHERE code = 'TL_THU'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("the indicator");
+        app.row("SELECT factor, sort_order FROM indicators WHERE code = 'TL_THU'").await;
     assert_eq!((factor, sort_order), (danvan::figures::Decimal::new(123_456, 1), 12_345));
 }

@@ -4,7 +4,7 @@ use danvan::auth::UserId;
 use danvan::dashboards::aggregate::{self, Basis};
 use danvan::figures::Decimal;
 use danvan::reports::Period;
-use danvan::reports::store::ReportId;
+use danvan::reports::store::{ReportId, Status};
 
 use crate::common::{Page, TestApp, text};
 
@@ -23,41 +23,41 @@ async fn aggregation_follows_flows_stocks_and_indicators() {
     let app = TestApp::spawn_with_demo().await;
     // Huyện Đức Trọng (678) has no demo reports. Two of its communes and the district itself:
     // 24958 Thị trấn Liên Nghĩa, 24982 Xã Phú Hội.
-    app.report("678", 2017, 1).values(&[("DON_TIEP_NHAN", "", 4.0), ("DON_GIAI_QUYET", "", 4.0)]).insert().await;
+    app.report("678", 2017, 1).values(&[("DON_TIEP_NHAN", "", "4"), ("DON_GIAI_QUYET", "", "4")]).insert().await;
     app.report("24958", 2017, 1)
         .values(&[
-            ("DON_TIEP_NHAN", "", 10.0),
-            ("DON_GIAI_QUYET", "", 5.0),
-            ("DVHV_HIEN_CO", "HND", 100.0),
-            ("DVHV_DOI_TUONG", "HND", 400.0),
+            ("DON_TIEP_NHAN", "", "10"),
+            ("DON_GIAI_QUYET", "", "5"),
+            ("DVHV_HIEN_CO", "HND", "100"),
+            ("DVHV_DOI_TUONG", "HND", "400"),
         ])
         .insert()
         .await;
     app.report("24958", 2017, 2)
         .values(&[
-            ("DON_TIEP_NHAN", "", 6.0),
-            ("DON_GIAI_QUYET", "", 6.0),
-            ("DVHV_HIEN_CO", "HND", 120.0),
-            ("DVHV_HIEN_CO", "HLHPN", 30.0),
-            ("DVHV_DOI_TUONG", "HND", 400.0),
-            ("DVHV_DOI_TUONG", "HLHPN", 100.0),
+            ("DON_TIEP_NHAN", "", "6"),
+            ("DON_GIAI_QUYET", "", "6"),
+            ("DVHV_HIEN_CO", "HND", "120"),
+            ("DVHV_HIEN_CO", "HLHPN", "30"),
+            ("DVHV_DOI_TUONG", "HND", "400"),
+            ("DVHV_DOI_TUONG", "HLHPN", "100"),
         ])
         .insert()
         .await;
     // Phú Hội reported its members in quarter I only: its latest value in the half-year is that one.
     app.report("24982", 2017, 1)
         .values(&[
-            ("DON_TIEP_NHAN", "", 20.0),
-            ("DON_GIAI_QUYET", "", 1.0),
-            ("DVHV_HIEN_CO", "HND", 900.0),
-            ("DVHV_DOI_TUONG", "HND", 1000.0),
+            ("DON_TIEP_NHAN", "", "20"),
+            ("DON_GIAI_QUYET", "", "1"),
+            ("DVHV_HIEN_CO", "HND", "900"),
+            ("DVHV_DOI_TUONG", "HND", "1.000"),
         ])
         .insert()
         .await;
     // Submitted, not accepted: counts only when asked.
     app.report("24982", 2017, 2)
-        .status("da_gui")
-        .values(&[("DON_TIEP_NHAN", "", 1000.0), ("DVHV_HIEN_CO", "HND", 950.0)])
+        .status(Status::Submitted)
+        .values(&[("DON_TIEP_NHAN", "", "1.000"), ("DVHV_HIEN_CO", "HND", "950")])
         .insert()
         .await;
     app.rebuild_rollups().await;
@@ -103,9 +103,9 @@ async fn figures_add_up_exactly_in_the_aggregates_api_and_the_dashboard() {
     let app = TestApp::spawn_with_demo().await;
     // Mong Thọ A (Huyện Châu Thành) and Phường Vĩnh Thanh (Thành phố Rạch Giá): two districts of
     // Kiên Giang, so the province adds the two districts' roll-ups.
-    let mong_tho = [("DUONG_GTNT_KM", "", 0.1), ("DON_TIEP_NHAN", "", 30.0), ("DON_GIAI_QUYET", "", 1.0)];
+    let mong_tho = [("DUONG_GTNT_KM", "", "0,1"), ("DON_TIEP_NHAN", "", "30"), ("DON_GIAI_QUYET", "", "1")];
     app.report("30883", 2017, 1).values(&mong_tho).insert().await;
-    app.report("30733", 2017, 1).values(&[("DUONG_GTNT_KM", "", 0.2), ("DON_TIEP_NHAN", "", 2.0)]).insert().await;
+    app.report("30733", 2017, 1).values(&[("DUONG_GTNT_KM", "", "0,2"), ("DON_TIEP_NHAN", "", "2")]).insert().await;
     app.rebuild_rollups().await;
 
     let leader = app.demo_client("tinh.lanhdao").await;
@@ -219,8 +219,8 @@ async fn the_province_dashboard_shows_seed_002_and_scope_holds() {
     let (_, page) = text(national.get(app.url(drill)).send().await.expect("GET")).await;
     assert!(page.contains("<strong>chưa báo cáo</strong>"), "nothing yet (never a 0), and now this view is cached");
     // A submitted report (written directly), then accepted through the workflow.
-    let id = app.report("30883", 2017, 1).status("da_gui").values(&[("TD_DINH_KY", "", 7.0)]).insert().await;
-    app.move_report(id, danvan::reports::store::Status::Accepted).await;
+    let id = app.report("30883", 2017, 1).status(Status::Submitted).values(&[("TD_DINH_KY", "", "7")]).insert().await;
+    app.move_report(id, Status::Accepted).await;
     let national = app.demo_client("quantri").await;
     let (status, page) =
         text(national.get(app.url("/dashboards/TW/drill?period=2017-Q1&key=TD_DINH_KY")).send().await.expect("GET"))
@@ -231,7 +231,6 @@ async fn the_province_dashboard_shows_seed_002_and_scope_holds() {
 
 #[tokio::test]
 async fn a_cached_dashboard_changes_the_moment_a_report_is_accepted() {
-    use danvan::reports::store::Status;
     let app = TestApp::spawn_with_demo().await;
     let other_server = app.restart().await;
     let leader = app.demo_client("tinh.lanhdao").await;
@@ -252,8 +251,8 @@ async fn a_cached_dashboard_changes_the_moment_a_report_is_accepted() {
     // it after its commit: the next page shows it.
     let id = app
         .report("30883", 2017, 1)
-        .status("da_gui")
-        .values(&[("DON_TIEP_NHAN", "", 10.0), ("DON_GIAI_QUYET", "", 5.0)])
+        .status(Status::Submitted)
+        .values(&[("DON_TIEP_NHAN", "", "10"), ("DON_GIAI_QUYET", "", "5")])
         .insert()
         .await;
     app.move_report(id, Status::Accepted).await;
@@ -295,7 +294,7 @@ async fn until_province_shows(server: &TestApp, client: &reqwest::Client, expect
 
 #[tokio::test]
 async fn another_server_hears_moves_whatever_order_they_commit_in() {
-    use danvan::reports::store::{self, Status};
+    use danvan::reports::store;
     let app = TestApp::spawn_with_demo().await;
     let other_server = app.restart().await;
     let elsewhere = other_server.demo_client("tinh.lanhdao").await;
@@ -307,8 +306,8 @@ async fn another_server_hears_moves_whatever_order_they_commit_in() {
         let id = app
             .report(code, 2017, 1)
             .on("2017-03-31")
-            .status("da_gui")
-            .values(&[("DON_TIEP_NHAN", "", 10.0), ("DON_GIAI_QUYET", "", 5.0)])
+            .status(Status::Submitted)
+            .values(&[("DON_TIEP_NHAN", "", "10"), ("DON_GIAI_QUYET", "", "5")])
             .insert()
             .await;
         ids.push(id);
@@ -333,14 +332,12 @@ async fn another_server_hears_moves_whatever_order_they_commit_in() {
     first.commit().await.expect("commit");
     let seen = until_province_shows(&other_server, &elsewhere, before + 20.0).await;
     assert_eq!(seen, before + 20.0, "the move that started first and committed last is heard too");
-    let logged: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM rollup_changes").fetch_one(&app.pool).await.expect("count");
+    let logged: i64 = app.scalar("SELECT count(*) FROM rollup_changes").await;
     assert!(logged >= 2, "each move is in the change log: {logged}");
 }
 
 #[tokio::test]
 async fn an_acceptance_in_one_commune_of_today_reads_that_commune_again_not_the_whole_province() {
-    use danvan::reports::store::Status;
     let app = TestApp::spawn_with_demo().await;
     let leader = app.demo_client("angiang.lanhdao").await;
     // Two communes of today directly under the province (no roll-ups of their own: read live).
@@ -394,10 +391,7 @@ async fn an_acceptance_in_one_commune_of_today_reads_that_commune_again_not_the_
     // one part read, not its hundred communes again.
     app.cache.clear();
     let read_before = app.cache.parts_read();
-    let province: String = sqlx::query_scalar("SELECT path::text FROM units WHERE code = '91' AND valid_to IS NULL")
-        .fetch_one(&app.pool)
-        .await
-        .expect("path");
+    let province: String = app.scalar("SELECT path::text FROM units WHERE code = '91' AND valid_to IS NULL").await;
     let view = app.cache.view(&app.pool).await.expect("view");
     for basis in [Basis::Accepted, Basis::Submitted] {
         let totals = view.totals(Some(&province), period, basis).await.expect("totals");
@@ -503,7 +497,7 @@ async fn the_aggregates_api_gives_the_dashboard_figures_with_parts_that_add_up()
 #[tokio::test]
 async fn rollups_equal_the_plain_computation_after_every_step() {
     use danvan::dashboards::rollup;
-    use danvan::reports::store::{self, Draft, Status};
+    use danvan::reports::store::{self, Draft};
     use rand::{Rng, SeedableRng};
 
     let app = TestApp::spawn_with_demo().await;
@@ -660,7 +654,7 @@ async fn rollups_equal_the_plain_computation_after_every_step() {
 #[tokio::test]
 async fn a_stock_moved_under_a_later_report_counts_only_up_to_it() {
     use danvan::dashboards::rollup;
-    use danvan::reports::store::{self, Draft, Status};
+    use danvan::reports::store::{self, Draft};
     let app = TestApp::spawn_with_demo().await;
     let on = chrono::NaiveDate::from_ymd_opt(2016, 12, 31).expect("date");
     let unit = danvan::units::queries::resolve(&app.pool, "30883", on).await.expect("q").expect("unit");
@@ -712,7 +706,7 @@ async fn a_stock_moved_under_a_later_report_counts_only_up_to_it() {
 /// lock on the generation row; a move of the report starts a new generation.
 #[tokio::test]
 async fn draft_saves_leave_cached_dashboards_alone() {
-    use danvan::reports::store::{self, Draft, Status};
+    use danvan::reports::store::{self, Draft};
     let app = TestApp::spawn_with_demo().await;
     let generation = || async {
         sqlx::query_scalar::<_, i64>("SELECT value FROM data_generation").fetch_one(&app.pool).await.expect("q")
@@ -785,25 +779,25 @@ async fn history_runs_through_the_lineage_across_the_reform() {
     // Two old communes in two old provinces, 2024-Q4.
     app.report("24958", 2024, 4)
         .on(old)
-        .values(&[("DON_TIEP_NHAN", "", 10.0), ("DVHV_HIEN_CO", "HND", 100.0)])
+        .values(&[("DON_TIEP_NHAN", "", "10"), ("DVHV_HIEN_CO", "HND", "100")])
         .insert()
         .await;
     app.report("24611", 2024, 4)
         .on(old)
-        .values(&[("DON_TIEP_NHAN", "", 5.0), ("DVHV_HIEN_CO", "HND", 50.0)])
+        .values(&[("DON_TIEP_NHAN", "", "5"), ("DVHV_HIEN_CO", "HND", "50")])
         .insert()
         .await;
     // 2025: Liên Nghĩa's first quarter, Huyện Đức Trọng's own second quarter, and the new
     // commune's third quarter.
     app.report("24958", 2025, 1)
         .on(old)
-        .values(&[("DON_TIEP_NHAN", "", 3.0), ("DVHV_HIEN_CO", "HND", 110.0)])
+        .values(&[("DON_TIEP_NHAN", "", "3"), ("DVHV_HIEN_CO", "HND", "110")])
         .insert()
         .await;
-    app.report("678", 2025, 2).on(old).values(&[("DON_TIEP_NHAN", "", 2.0)]).insert().await;
+    app.report("678", 2025, 2).on(old).values(&[("DON_TIEP_NHAN", "", "2")]).insert().await;
     app.report("24958", 2025, 3)
         .on(new)
-        .values(&[("DON_TIEP_NHAN", "", 7.0), ("DVHV_HIEN_CO", "HND", 130.0)])
+        .values(&[("DON_TIEP_NHAN", "", "7"), ("DVHV_HIEN_CO", "HND", "130")])
         .insert()
         .await;
     app.rebuild_rollups().await;
@@ -886,25 +880,30 @@ async fn history_runs_through_the_lineage_across_the_reform() {
 async fn a_communes_trend_reaches_through_its_old_communes() {
     use danvan::dashboards::cache::AggregateCache;
     use danvan::dashboards::history;
-    use danvan::reports::store::{self, Status};
+    use danvan::reports::store;
 
     let app = TestApp::spawn_with_demo().await;
     let old = "2024-12-31";
     app.report("24958", 2024, 4)
         .on(old)
-        .values(&[("DON_TIEP_NHAN", "", 10.0), ("DVHV_HIEN_CO", "HND", 100.0)])
+        .values(&[("DON_TIEP_NHAN", "", "10"), ("DVHV_HIEN_CO", "HND", "100")])
         .insert()
         .await;
-    app.report("24982", 2024, 4).on(old).values(&[("DON_TIEP_NHAN", "", 4.0)]).insert().await;
-    app.report("24958", 2025, 1).on(old).values(&[("DON_TIEP_NHAN", "", 3.0)]).insert().await;
-    let pending =
-        app.report("24982", 2025, 2).on(old).status("da_gui").values(&[("DON_TIEP_NHAN", "", 2.0)]).insert().await;
+    app.report("24982", 2024, 4).on(old).values(&[("DON_TIEP_NHAN", "", "4")]).insert().await;
+    app.report("24958", 2025, 1).on(old).values(&[("DON_TIEP_NHAN", "", "3")]).insert().await;
+    let pending = app
+        .report("24982", 2025, 2)
+        .on(old)
+        .status(Status::Submitted)
+        .values(&[("DON_TIEP_NHAN", "", "2")])
+        .insert()
+        .await;
     // Not a predecessor: Huyện Đức Trọng's own report and a commune of another old province.
-    app.report("678", 2025, 2).on(old).values(&[("DON_TIEP_NHAN", "", 50.0)]).insert().await;
-    app.report("24611", 2024, 4).on(old).values(&[("DON_TIEP_NHAN", "", 500.0)]).insert().await;
+    app.report("678", 2025, 2).on(old).values(&[("DON_TIEP_NHAN", "", "50")]).insert().await;
+    app.report("24611", 2024, 4).on(old).values(&[("DON_TIEP_NHAN", "", "500")]).insert().await;
     app.report("24958", 2025, 3)
         .on("2025-07-01")
-        .values(&[("DON_TIEP_NHAN", "", 7.0), ("DVHV_HIEN_CO", "HND", 130.0)])
+        .values(&[("DON_TIEP_NHAN", "", "7"), ("DVHV_HIEN_CO", "HND", "130")])
         .insert()
         .await;
     let today = chrono::NaiveDate::from_ymd_opt(2025, 7, 1).expect("date");
@@ -985,8 +984,8 @@ async fn a_communes_trend_reaches_through_its_old_communes() {
 #[tokio::test]
 async fn a_split_commune_counts_once_and_is_marked_estimated() {
     let app = TestApp::spawn_with_demo().await;
-    app.report("24550", 2024, 4).on("2024-12-31").values(&[("DON_TIEP_NHAN", "", 8.0)]).insert().await;
-    app.report("24561", 2024, 4).on("2024-12-31").values(&[("DON_TIEP_NHAN", "", 1.0)]).insert().await;
+    app.report("24550", 2024, 4).on("2024-12-31").values(&[("DON_TIEP_NHAN", "", "8")]).insert().await;
+    app.report("24561", 2024, 4).on("2024-12-31").values(&[("DON_TIEP_NHAN", "", "1")]).insert().await;
     app.rebuild_rollups().await;
     let national = app.demo_client("quantri").await;
     let principal = aggregates(&national, &app, "/api/v1/aggregates/24544?period=2024&unit_date=2025-07-01").await;
@@ -1009,7 +1008,7 @@ async fn a_split_commune_counts_once_and_is_marked_estimated() {
 #[tokio::test]
 async fn successors_read_history_read_only() {
     let app = TestApp::spawn_with_demo().await;
-    app.report("24958", 2024, 4).on("2024-12-31").values(&[("DON_TIEP_NHAN", "", 10.0)]).insert().await;
+    app.report("24958", 2024, 4).on("2024-12-31").values(&[("DON_TIEP_NHAN", "", "10")]).insert().await;
     app.rebuild_rollups().await;
     app.user("ld.lamdong", "68").on("2025-07-01").role("lanh_dao").create().await;
     app.user("nl.ductrong", "24958").on("2025-07-01").role("nhap_lieu").create().await;
@@ -1039,13 +1038,12 @@ async fn successors_read_history_read_only() {
         .await
         .expect("PUT");
     assert_ne!(response.status(), 200);
-    let stored: Decimal = sqlx::query_scalar(
-        "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id JOIN units u ON u.id = r.unit_id
+    let stored: Decimal = app
+        .scalar(
+            "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id JOIN units u ON u.id = r.unit_id
          WHERE u.code = '24958' AND u.valid_to IS NOT NULL AND r.year = 2024 AND v.element_code = 'DON_TIEP_NHAN'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("value");
+        )
+        .await;
     assert_eq!(stored, d(10.0));
 }
 
@@ -1053,11 +1051,10 @@ async fn successors_read_history_read_only() {
 /// Đắk Nông's commune Nghĩa Đức (24611) is accepted and today's Lâm Đồng's 2024 changes.
 #[tokio::test]
 async fn an_old_report_accepted_moves_the_cached_history_of_today() {
-    use danvan::reports::store::Status;
     let app = TestApp::spawn_with_demo().await;
     app.report("24958", 2024, 4)
         .on("2024-12-31")
-        .values(&[("DON_TIEP_NHAN", "", 10.0), ("DON_GIAI_QUYET", "", 5.0)])
+        .values(&[("DON_TIEP_NHAN", "", "10"), ("DON_GIAI_QUYET", "", "5")])
         .insert()
         .await;
     app.rebuild_rollups().await;
@@ -1068,8 +1065,8 @@ async fn an_old_report_accepted_moves_the_cached_history_of_today() {
     assert!(before.contains("5/10 đơn (50"), "today's Lâm Đồng over 2024 holds Liên Nghĩa");
     let id = app
         .report("24611", 2024, 4)
-        .status("da_gui")
-        .values(&[("DON_TIEP_NHAN", "", 10.0), ("DON_GIAI_QUYET", "", 10.0)])
+        .status(Status::Submitted)
+        .values(&[("DON_TIEP_NHAN", "", "10"), ("DON_GIAI_QUYET", "", "10")])
         .insert()
         .await;
     app.move_report(id, Status::Accepted).await;
@@ -1123,7 +1120,7 @@ async fn hamlet_targets_are_measured_as_hamlets_that_reach_them() {
     .expect("accept");
     app.report("24958-02", 2026, 1)
         .on("2026-03-31")
-        .values(&[("TC_THON_TONG", "HND", 20.0), ("TC_THON_HTTNV", "HND", 18.0)])
+        .values(&[("TC_THON_TONG", "HND", "20"), ("TC_THON_HTTNV", "HND", "18")])
         .insert()
         .await;
     let other = app.client_for("nl.ductrong.thon").await;
@@ -1159,11 +1156,11 @@ async fn zero_missing_and_being_corrected_read_differently() {
     // Huyện Đức Trọng (678) has no demo reports: 24958 reports 0/0, 24961 reports 5 of 10,
     // 24964's accepted report is reopened, the others have not reported.
     let quarter = 2018;
-    app.report("24958", quarter, 1).values(&[("DON_TIEP_NHAN", "", 0.0), ("DON_GIAI_QUYET", "", 0.0)]).insert().await;
-    app.report("24961", quarter, 1).values(&[("DON_TIEP_NHAN", "", 10.0), ("DON_GIAI_QUYET", "", 5.0)]).insert().await;
+    app.report("24958", quarter, 1).values(&[("DON_TIEP_NHAN", "", "0"), ("DON_GIAI_QUYET", "", "0")]).insert().await;
+    app.report("24961", quarter, 1).values(&[("DON_TIEP_NHAN", "", "10"), ("DON_GIAI_QUYET", "", "5")]).insert().await;
     app.report("24964", quarter, 1)
-        .status("tra_lai")
-        .values(&[("DON_TIEP_NHAN", "", 7.0), ("DON_GIAI_QUYET", "", 7.0)])
+        .status(Status::Returned)
+        .values(&[("DON_TIEP_NHAN", "", "7"), ("DON_GIAI_QUYET", "", "7")])
         .insert()
         .await;
     app.rebuild_rollups().await;
@@ -1241,7 +1238,7 @@ async fn zero_missing_and_being_corrected_read_differently() {
     assert!(own.contains("Báo cáo quý I năm 2018 của đơn vị: đã duyệt"));
 
     // A stock over a year: the drill-down says which quarter's value each unit's figure is.
-    app.report("24970", quarter, 2).values(&[("DVHV_HIEN_CO", "HND", 100.0)]).insert().await;
+    app.report("24970", quarter, 2).values(&[("DVHV_HIEN_CO", "HND", "100")]).insert().await;
     app.rebuild_rollups().await;
     let (_, drill) =
         text(leader.get(app.url("/dashboards/678/drill?period=2018&key=DVHV_HIEN_CO.HND")).send().await.expect("GET"))

@@ -74,10 +74,7 @@ async fn a_bad_number_comes_back_next_to_its_field_with_the_input_kept() {
     let (status, _) = app.post_form_as(&client, "/directives", &fixed).await;
     assert_eq!(status, 303);
     let (kind, issued): (String, chrono::NaiveDate) =
-        sqlx::query_as("SELECT kind, issued_on FROM directives WHERE number = '07-KH/TU'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("created");
+        app.row("SELECT kind, issued_on FROM directives WHERE number = '07-KH/TU'").await;
     assert_eq!((kind.as_str(), issued.to_string().as_str()), ("KH", "2020-12-15"));
     assert_eq!(audit_count(&app, "directive", "create").await, 1);
 
@@ -150,10 +147,7 @@ async fn search_is_accent_insensitive_and_filters() {
     assert_eq!(result_ids(&html), vec![nq06]);
     let (_, html) = app.get_as(&client, "/directives?year=2019&issuer=HU").await;
     assert!(result_ids(&html).is_empty());
-    let replaced: i64 = sqlx::query_scalar("SELECT count(*) FROM directives WHERE status = 'duoc_thay_the'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    let replaced: i64 = app.scalar("SELECT count(*) FROM directives WHERE status = 'duoc_thay_the'").await;
     let (_, html) = app.get_as(&client, "/directives?status=duoc_thay_the").await;
     assert_eq!(result_ids(&html).len() as i64, replaced);
     let (status, html) = app.get_as(&client, "/directives?year=abc").await;
@@ -259,15 +253,14 @@ async fn tasks_show_the_units_they_reach() {
     let app = TestApp::spawn_with_demo().await;
     let client = app.demo_client("quantri").await;
     let id = id_of(&app, "06-NQ/HU").await;
-    let communes: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM units c JOIN units d ON c.path <@ d.path
-         WHERE d.code = '678' AND c.level = 3 AND (c.valid_from IS NULL OR c.valid_from <= '2021-06-25')
-           AND (c.valid_to IS NULL OR c.valid_to >= '2021-06-25')
-           AND (d.valid_from IS NULL OR d.valid_from <= '2021-06-25') AND (d.valid_to IS NULL OR d.valid_to >= '2021-06-25')",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("communes");
+    let communes: i64 = app
+        .scalar(
+            "SELECT count(*) FROM units c JOIN units d ON c.path <@ d.path
+             WHERE d.code = '678' AND c.level = 3 AND (c.valid_from IS NULL OR c.valid_from <= '2021-06-25')
+               AND (c.valid_to IS NULL OR c.valid_to >= '2021-06-25')
+               AND (d.valid_from IS NULL OR d.valid_from <= '2021-06-25') AND (d.valid_to IS NULL OR d.valid_to >= '2021-06-25')",
+        )
+        .await;
     assert!(communes > 10);
     let form = [("number", "9"), ("body", "Tổ chức hội nghị quán triệt"), ("levels", "3"), ("deadline", "31/12/2021")];
     let (status, _) = app.post_form_as(&client, &format!("/directives/{id}/tasks"), &form).await;
@@ -278,13 +271,13 @@ async fn tasks_show_the_units_they_reach() {
     assert!(html.contains("href=\"/units/678?date=2021-06-25\""), "links to the unit page");
     assert!(html.contains("31/12/2021"));
     // Named units are listed.
-    let (code, name): (String, String) = sqlx::query_as(
-        "SELECT c.code, c.name FROM units c JOIN units d ON c.parent_id = d.id
+    // A commune of Đức Trọng.
+    let (code, name): (String, String) = app
+        .row(
+            "SELECT c.code, c.name FROM units c JOIN units d ON c.parent_id = d.id
          WHERE d.code = '678' AND c.valid_to IS NOT NULL ORDER BY c.code LIMIT 1",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("a commune of Đức Trọng");
+        )
+        .await;
     let form = [("number", "10"), ("body", "Khảo sát"), ("unit_codes", code.as_str())];
     let (status, _) = app.post_form_as(&client, &format!("/directives/{id}/tasks"), &form).await;
     assert_eq!(status, 303);
@@ -771,10 +764,7 @@ async fn an_overlong_title_or_text_is_refused_with_the_input_kept() {
     assert!(html.contains("quá giới hạn 100.000 ký tự"), "the text's cap is named");
     assert!(html.contains(title.trim()), "the title is kept");
     assert!(html.contains("Nội dung. Nội dung."), "the text is kept");
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM directives WHERE number = '2-NQ/ĐU'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    let count: i64 = app.scalar("SELECT count(*) FROM directives WHERE number = '2-NQ/ĐU'").await;
     assert_eq!(count, 0);
 }
 
@@ -857,15 +847,15 @@ async fn a_target_stays_inside_the_issuing_subtree() {
         .expect("count");
     assert_eq!(after, before);
     // A district of the province is accepted.
-    let district: String = sqlx::query_scalar(
-        "SELECT c.code FROM units c JOIN units p ON c.parent_id = p.id
+    // A district of Kiên Giang.
+    let district: String = app
+        .scalar(
+            "SELECT c.code FROM units c JOIN units p ON c.parent_id = p.id
          WHERE p.code = '91' AND (c.valid_from IS NULL OR c.valid_from <= '2020-12-15')
            AND (c.valid_to IS NULL OR c.valid_to >= '2020-12-15')
          ORDER BY c.code LIMIT 1",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("a district of Kiên Giang");
+        )
+        .await;
     let inside = [("indicator", "TL_DVHV"), ("comparator", ">="), ("value", "54"), ("scope_unit", district.as_str())];
     let (status, html) = app.post_form_as(&client, &format!("/directives/{id}/targets"), &inside).await;
     assert_eq!(status, 303, "{}", html.split("field-error").nth(1).unwrap_or(""));
@@ -921,10 +911,7 @@ async fn a_task_with_reported_progress_is_kept_with_a_reason() {
         .fetch_one(&app.pool)
         .await
         .expect("a task");
-    let unit: i32 = sqlx::query_scalar("SELECT id FROM units WHERE code = '91' ORDER BY id DESC LIMIT 1")
-        .fetch_one(&app.pool)
-        .await
-        .expect("unit");
+    let unit: i32 = app.scalar("SELECT id FROM units WHERE code = '91' ORDER BY id DESC LIMIT 1").await;
     let report: i32 =
         sqlx::query_scalar("INSERT INTO reports (unit_id, year, quarter) VALUES ($1, 2099, 1) RETURNING id")
             .bind(unit)
@@ -1002,11 +989,8 @@ async fn lookalike_letters_are_stored_as_d_with_stroke_and_folded_in_search() {
     ];
     let (status, html) = app.post_form_as(&client, "/directives", &form).await;
     assert_eq!(status, 303, "{html}");
-    let (title, body): (String, String) =
-        sqlx::query_as("SELECT title, body FROM directives WHERE number = '31-QĐ/TU'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("stored with Đ in its number");
+    // Stored with Đ in its number.
+    let (title, body): (String, String) = app.row("SELECT title, body FROM directives WHERE number = '31-QĐ/TU'").await;
     assert_eq!(title, "Quy chế phối hợp đảng ủy và chính quyền");
     assert_eq!(body, "Dòng một\u{2028}dòng hai\nĐoạn mới cuối", "Word's controls become breaks");
     let id = id_of(&app, "31-QĐ/TU").await;
@@ -1046,12 +1030,12 @@ async fn word_breaks_in_the_narrative_reach_the_preview_and_the_docx() {
     let form = [("version", version.as_str()), ("ket_qua", "Dòng một\u{000B}dòng hai\u{000C}Trang mới\u{0001}cuối")];
     let (status, _) = app.post_form_as(&client, "/exports/annual/91/2020/narrative", &form).await;
     assert!(status == 303 || status == 200, "narrative saved ({status})");
-    let stored: String = sqlx::query_scalar(
-        "SELECT n.ket_qua FROM annual_narratives n JOIN units u ON u.id = n.unit_id WHERE u.code = '91' AND n.year = 2020",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("stored");
+    let stored: String = app
+        .scalar(
+            "SELECT n.ket_qua FROM annual_narratives n JOIN units u ON u.id = n.unit_id
+             WHERE u.code = '91' AND n.year = 2020",
+        )
+        .await;
     assert_eq!(stored, "Dòng một\u{2028}dòng hai\nTrang mới cuối");
 
     let (_, page) = app.get_as(&client, "/exports/annual/91/2020").await;

@@ -220,14 +220,13 @@ async fn an_import_with_one_bad_row_is_refused_with_its_line_and_changes_nothing
     let good = "unit_code,period,element_code,organisation,value\n30883,2017-Q1,TD_DINH_KY,,12\n";
     let (status, page) = app.upload_values(&client, "so-lieu.csv", good.as_bytes()).await;
     assert_eq!(status, 200, "{page}");
-    let (state, value): (String, danvan::figures::Decimal) = sqlx::query_as(
-        "SELECT r.status, v.value FROM reports r JOIN units u ON u.id = r.unit_id
+    let (state, value): (String, danvan::figures::Decimal) = app
+        .row(
+            "SELECT r.status, v.value FROM reports r JOIN units u ON u.id = r.unit_id
          JOIN report_values v ON v.report_id = r.id
          WHERE u.code = '30883' AND r.year = 2017 AND r.quarter = 1 AND v.element_code = 'TD_DINH_KY'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("imported");
+        )
+        .await;
     assert_eq!((state.as_str(), value), ("nhap", danvan::figures::Decimal::from(12)));
     // Another commune's data is refused.
     let other = "unit_code,period,element_code,organisation,value\n30886,2017-Q1,TD_DINH_KY,,3\n";
@@ -271,13 +270,9 @@ async fn the_office_edits_the_annual_narrative_with_optimistic_locking() {
     // A second save from the same stale version is refused.
     let response = client.post(app.url("/exports/annual/91/2020/narrative")).form(&form).send().await.expect("POST");
     assert_eq!(response.status(), 409);
-    let version: i32 =
-        sqlx::query_scalar("SELECT version FROM annual_narratives").fetch_one(&app.pool).await.expect("v");
+    let version: i32 = app.scalar("SELECT version FROM annual_narratives").await;
     assert_eq!(version, 1, "the stale save was refused");
-    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = 'annual_narrative'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("audit");
+    let audited: i64 = app.scalar("SELECT count(*) FROM audit_log WHERE entity = 'annual_narrative'").await;
     assert_eq!(audited, 1);
     let (status, bytes, _) = download(&client, &app, "/exports/annual/91/2020.docx").await;
     assert_eq!(status, 200);
@@ -520,13 +515,12 @@ async fn value_exports_hold_only_what_the_caller_may_read() {
 
     // The province leader: accepted figures only, never the draft.
     let leader = app.demo_client("tinh.lanhdao").await;
-    let accepted: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM reports r JOIN report_values v ON v.report_id = r.id
+    let accepted: i64 = app
+        .scalar(
+            "SELECT count(*) FROM reports r JOIN report_values v ON v.report_id = r.id
          WHERE r.year = 2020 AND r.status = 'da_duyet'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("count");
+        )
+        .await;
     assert!(accepted > 0);
     let (status, bytes, _) = download(&leader, &app, "/exports/values/91/2020.csv").await;
     assert_eq!(status, 200);
@@ -571,8 +565,7 @@ async fn a_stale_narrative_save_keeps_the_typed_text_and_replacing_is_explicit()
     assert!(page.contains("đã được người khác lưu"), "{page}");
     assert!(page.contains("Bản của người thứ nhất."), "what the other person saved is shown");
     assert!(page.contains(r#"name="version" value="0""#), "the form keeps the opened version");
-    let stored: String =
-        sqlx::query_scalar("SELECT ket_qua FROM annual_narratives").fetch_one(&app.pool).await.expect("stored");
+    let stored: String = app.scalar("SELECT ket_qua FROM annual_narratives").await;
     assert_eq!(stored, "Bản của người thứ nhất.", "nothing overwritten");
     // Pressing the ordinary save again is still a conflict; the explicit button replaces.
     let (status, _) = post_narrative(&second, &app, &typed).await;
@@ -581,8 +574,7 @@ async fn a_stale_narrative_save_keeps_the_typed_text_and_replacing_is_explicit()
     replace.push(("replace", "1"));
     let (status, _) = post_narrative(&second, &app, &replace).await;
     assert_eq!(status, 303);
-    let (stored, version): (String, i32) =
-        sqlx::query_as("SELECT ket_qua, version FROM annual_narratives").fetch_one(&app.pool).await.expect("stored");
+    let (stored, version): (String, i32) = app.row("SELECT ket_qua, version FROM annual_narratives").await;
     assert_eq!((stored.as_str(), version), ("Kết quả tôi đã gõ rất lâu.", 2));
 }
 
@@ -602,8 +594,7 @@ async fn two_first_narrative_saves_at_once_do_not_both_succeed() {
         let mut statuses = [status_a, status_b];
         statuses.sort();
         assert_eq!(statuses, [303, 409], "round {round}: one saves, the other is told");
-        let version: i32 =
-            sqlx::query_scalar("SELECT version FROM annual_narratives").fetch_one(&app.pool).await.expect("v");
+        let version: i32 = app.scalar("SELECT version FROM annual_narratives").await;
         assert_eq!(version, 1);
     }
 }
@@ -619,8 +610,7 @@ async fn an_over_long_narrative_section_is_refused_with_the_text_kept() {
     assert!(page.contains(&long), "the whole text is kept");
     assert!(page.contains("vượt quá giới hạn 50.000 ký tự"), "{page}");
     assert!(page.contains(r#"aria-describedby="han_che-error""#), "the message sits next to the field");
-    let saved: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM annual_narratives").fetch_one(&app.pool).await.expect("count");
+    let saved: i64 = app.scalar("SELECT count(*) FROM annual_narratives").await;
     assert_eq!(saved, 0, "nothing cut and saved");
 }
 
@@ -812,12 +802,9 @@ async fn an_office_edited_by_an_administrator_shows_up_in_the_next_export() {
     assert_eq!(response.status(), 303);
     let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     assert_eq!(location, "/exports/annual/91/2026?unit_date=2025-07-01");
-    let saved_for: Option<chrono::NaiveDate> = sqlx::query_scalar(
-        "SELECT u.valid_from FROM annual_narratives n JOIN units u ON u.id = n.unit_id WHERE n.year = 2026",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("narrative");
+    let saved_for: Option<chrono::NaiveDate> = app
+        .scalar("SELECT u.valid_from FROM annual_narratives n JOIN units u ON u.id = n.unit_id WHERE n.year = 2026")
+        .await;
     assert_eq!(saved_for, chrono::NaiveDate::from_ymd_opt(2025, 7, 1));
     let response = admin
         .post(app.url("/exports/annual/91/2026/narrative?unit_date=ngày-mai"))
@@ -844,10 +831,7 @@ async fn an_office_edited_by_an_administrator_shows_up_in_the_next_export() {
     assert_eq!(status, 200);
     assert!(page.contains("ĐẢNG ỦY XÃ MỸ HÒA HƯNG"));
 
-    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = 'office'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("audit");
+    let audited: i64 = app.scalar("SELECT count(*) FROM audit_log WHERE entity = 'office'").await;
     assert_eq!(audited, 2, "the update and the creation are in the audit log");
 }
 

@@ -37,13 +37,12 @@ async fn each_tree_has_the_official_counts() {
     assert_eq!(counts(after), vec![(1, 34), (3, 3_321)]);
 
     // Five island districts have no communes.
-    let empty_districts: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM units d WHERE d.level = 2
+    let empty_districts: i64 = app
+        .scalar(
+            "SELECT count(*) FROM units d WHERE d.level = 2
          AND NOT EXISTS (SELECT 1 FROM units c WHERE c.parent_id = d.id)",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("query");
+        )
+        .await;
     assert_eq!(empty_districts, 5);
 }
 
@@ -237,14 +236,14 @@ async fn a_save_is_answered_while_every_reading_thread_is_busy() {
     }
     assert!(client.is_finished(), "the sign-in and the save waited for the reads' threads");
     assert_eq!(client.join().expect("client thread"), Ok((303, 200)));
-    let figure: String = sqlx::query_scalar(
-        "SELECT v.value::text FROM report_values v JOIN reports r ON r.id = v.report_id \
+    // The saved figure.
+    let figure: String = app
+        .scalar(
+            "SELECT v.value::text FROM report_values v JOIN reports r ON r.id = v.report_id \
          WHERE r.unit_id IN (SELECT id FROM units WHERE code = '30883') AND r.year = 2017 AND r.quarter = 2 \
            AND v.element_code = 'TD_DINH_KY'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("the saved figure");
+        )
+        .await;
     assert_eq!(figure, "1");
 }
 
@@ -416,15 +415,13 @@ async fn an_import_row_with_a_short_code_is_refused_not_padded() {
     std::fs::write(&path, "unit_code,period,element_code,organisation,value\n4,2020-Q1,TD_DINH_KY,,12\n")
         .expect("write");
     let rows = danvan::exports::import::read_file(&path).await.expect("read");
-    let reports_before: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM reports").fetch_one(&app.pool).await.expect("count");
+    let reports_before: i64 = app.scalar("SELECT count(*) FROM reports").await;
     let author = danvan::exports::import::Author::command_line("so-lieu.csv");
     let outcome = danvan::exports::import::import(&app.pool, &rows, |_| true, &author).await.expect("import");
     let danvan::exports::import::Outcome::Refused(errors) = outcome else { panic!("the row with code 4 was imported") };
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("“4”") && errors[0].contains("Có phải 04 — Tỉnh Cao Bằng?"), "{errors:?}");
-    let reports_after: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM reports").fetch_one(&app.pool).await.expect("count");
+    let reports_after: i64 = app.scalar("SELECT count(*) FROM reports").await;
     assert_eq!(reports_after, reports_before, "nothing saved");
 }
 

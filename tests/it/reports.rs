@@ -32,13 +32,11 @@ async fn post_form(
 }
 
 async fn status_of(app: &TestApp) -> String {
-    sqlx::query_scalar(
+    app.scalar(
         "SELECT r.status FROM reports r JOIN units u ON u.id = r.unit_id
          WHERE u.code = '30883' AND r.year = 2017 AND r.quarter = 1",
     )
-    .fetch_one(&app.pool)
     .await
-    .expect("report")
 }
 
 /// The stored version of the report, read from the database (outsiders cannot GET it).
@@ -78,6 +76,13 @@ async fn send_form(app: &TestApp, client: &reqwest::Client, page: &str, changes:
     text(client.post(app.url(FORM)).form(&fields).send().await.expect("POST")).await
 }
 
+/// [`browser_save`], which must be taken (303), then the report as the API gives it.
+async fn browser_saved(app: &TestApp, client: &reqwest::Client, changes: &[(&str, &str)]) -> Value {
+    let (status, page) = browser_save(app, client, changes).await;
+    assert_eq!(status, 303, "{page}");
+    api_document(app, client).await
+}
+
 async fn api_document(app: &TestApp, client: &reqwest::Client) -> Value {
     client.get(app.url(API)).send().await.expect("GET").json().await.expect("json")
 }
@@ -98,9 +103,7 @@ async fn a_form_save_keeps_the_figure_of_a_retired_element() {
     api_put(&app, &staff, json!({"version": 0, "values": {"TD_DINH_KY": 7, "TD_DOT_XUAT": 4, "DOI_THOAI": 2}})).await;
     catalogue_change(&app, "UPDATE data_elements SET active = false WHERE code = 'DOI_THOAI'").await;
 
-    let (status, page) = browser_save(&app, &staff, &[("v.TD_DINH_KY", "8"), ("v.TD_DOT_XUAT", "")]).await;
-    assert_eq!(status, 303, "{page}");
-    let body = api_document(&app, &staff).await;
+    let body = browser_saved(&app, &staff, &[("v.TD_DINH_KY", "8"), ("v.TD_DOT_XUAT", "")]).await;
     assert_eq!(body["values"]["TD_DINH_KY"], 8.0);
     assert_eq!(body["values"]["TD_DOT_XUAT"], Value::Null, "a field shown and emptied is removed");
     assert_eq!(body["other_values"]["DOI_THOAI"], 2.0, "the retired element's figure stays stored");
@@ -115,13 +118,12 @@ async fn a_form_save_keeps_the_figure_of_a_retired_element() {
     let (_, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
     assert!(page.contains("Số liệu đã lưu không còn trên biểu mẫu"));
     assert!(page.contains("Đối thoại trực tiếp với Nhân dân (DOI_THOAI)"), "shown read-only under the form");
-    let snapshot: Value = sqlx::query_scalar(
-        "SELECT s.data FROM report_snapshots s JOIN reports r ON r.id = s.report_id JOIN units u ON u.id = r.unit_id
+    let snapshot: Value = app
+        .scalar(
+            "SELECT s.data FROM report_snapshots s JOIN reports r ON r.id = s.report_id JOIN units u ON u.id = r.unit_id
              WHERE u.code = '30883' AND r.year = 2017 AND r.quarter = 1 ORDER BY s.version DESC LIMIT 1",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("snapshot");
+        )
+        .await;
     assert_eq!(snapshot["values"]["DOI_THOAI"], 2.0, "and in the report's history");
     // A form that still holds the field (opened before it was retired) does not touch it either.
     let v = version(&app, &staff).await;
@@ -137,9 +139,7 @@ async fn a_form_save_keeps_the_figure_of_a_retired_organisation() {
     api_put(&app, &staff, json!({"version": 0, "values": {"DVHV_HIEN_CO.HND": 100, "DVHV_HIEN_CO.MTTQ": 50}})).await;
     catalogue_change(&app, "UPDATE organisations SET active = false WHERE code = 'HND'").await;
 
-    let (status, page) = browser_save(&app, &staff, &[("v.DVHV_HIEN_CO.MTTQ", "60")]).await;
-    assert_eq!(status, 303, "{page}");
-    let body = api_document(&app, &staff).await;
+    let body = browser_saved(&app, &staff, &[("v.DVHV_HIEN_CO.MTTQ", "60")]).await;
     assert_eq!(body["values"]["DVHV_HIEN_CO.MTTQ"], 60.0);
     assert_eq!(body["other_values"]["DVHV_HIEN_CO.HND"], 100.0);
 }
@@ -149,19 +149,14 @@ async fn a_form_save_keeps_the_figure_of_an_element_no_longer_reported_at_the_le
     let app = TestApp::spawn_with_demo().await;
     let staff = app.demo_client("xa.nhaplieu").await;
     api_put(&app, &staff, json!({"version": 0, "values": {"TD_DINH_KY": 7, "DOI_THOAI": 2}})).await;
-    let level: i16 = sqlx::query_scalar("SELECT level FROM units WHERE code = '30883' ORDER BY valid_from LIMIT 1")
-        .fetch_one(&app.pool)
-        .await
-        .expect("level");
+    let level: i16 = app.scalar("SELECT level FROM units WHERE code = '30883' ORDER BY valid_from LIMIT 1").await;
     catalogue_change(
         &app,
         &format!("UPDATE data_elements SET levels = array_remove(levels, {level}::smallint) WHERE code = 'DOI_THOAI'"),
     )
     .await;
 
-    let (status, page) = browser_save(&app, &staff, &[("v.TD_DINH_KY", "8")]).await;
-    assert_eq!(status, 303, "{page}");
-    let body = api_document(&app, &staff).await;
+    let body = browser_saved(&app, &staff, &[("v.TD_DINH_KY", "8")]).await;
     assert_eq!(body["values"]["TD_DINH_KY"], 8.0);
     assert_eq!(body["other_values"]["DOI_THOAI"], 2.0);
 }
@@ -173,17 +168,13 @@ async fn a_form_save_keeps_the_figure_of_an_element_whose_breakdown_changed() {
     api_put(&app, &staff, json!({"version": 0, "values": {"TD_DINH_KY": 7}})).await;
     catalogue_change(&app, "UPDATE data_elements SET by_organisation = true WHERE code = 'TD_DINH_KY'").await;
 
-    let (status, page) = browser_save(&app, &staff, &[("v.TD_DINH_KY.MTTQ", "3")]).await;
-    assert_eq!(status, 303, "{page}");
-    let body = api_document(&app, &staff).await;
+    let body = browser_saved(&app, &staff, &[("v.TD_DINH_KY.MTTQ", "3")]).await;
     assert_eq!(body["values"]["TD_DINH_KY.MTTQ"], 3.0);
     assert_eq!(body["other_values"]["TD_DINH_KY"], 7.0, "the undivided figure stays");
 
     // And back: the parts stay when the element is no longer broken down.
     catalogue_change(&app, "UPDATE data_elements SET by_organisation = false WHERE code = 'TD_DINH_KY'").await;
-    let (status, _) = browser_save(&app, &staff, &[("v.TD_DINH_KY", "9")]).await;
-    assert_eq!(status, 303);
-    let body = api_document(&app, &staff).await;
+    let body = browser_saved(&app, &staff, &[("v.TD_DINH_KY", "9")]).await;
     assert_eq!(body["values"]["TD_DINH_KY"], 9.0);
     assert_eq!(body["other_values"]["TD_DINH_KY.MTTQ"], 3.0);
 }
@@ -382,13 +373,12 @@ async fn staff_enter_vietnamese_numbers_and_errors_keep_the_typed_text() {
     let (_, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
     assert!(page.contains(r#"value="1.234""#));
     assert!(page.contains(r#"value="12,345.6""#));
-    let stored: danvan::figures::Decimal = sqlx::query_scalar(
-        "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id WHERE v.element_code = 'TD_DINH_KY'
-         AND r.year = 2017",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("value");
+    let stored: danvan::figures::Decimal = app
+        .scalar(
+            "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id
+             WHERE v.element_code = 'TD_DINH_KY' AND r.year = 2017",
+        )
+        .await;
     assert_eq!(stored, danvan::figures::Decimal::from(1234));
 }
 
@@ -563,13 +553,12 @@ async fn a_stale_save_is_refused_and_shows_what_changed() {
     assert!(page.contains("vừa được người khác lưu"));
     assert!(page.contains("Tiếp dân định kỳ: 7 → 8"), "{page}");
     assert!(page.contains(r#"value="99""#), "the second person's typing is kept on the page");
-    let stored: danvan::figures::Decimal = sqlx::query_scalar(
-        "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id WHERE v.element_code = 'TD_DINH_KY'
-         AND r.year = 2017",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("value");
+    let stored: danvan::figures::Decimal = app
+        .scalar(
+            "SELECT v.value FROM report_values v JOIN reports r ON r.id = v.report_id
+             WHERE v.element_code = 'TD_DINH_KY' AND r.year = 2017",
+        )
+        .await;
     assert_eq!(stored, danvan::figures::Decimal::from(8), "nothing overwritten");
 
     // The API refuses the same way.
@@ -644,14 +633,13 @@ async fn a_figure_with_many_digits_round_trips_exactly() {
     assert_eq!(response.status(), 200);
     let body = response.text().await.expect("body");
     assert!(body.contains(r#""DUONG_GTNT_KM":123456789012.345,"#), "{body}");
-    let (stored, kind): (String, String) = sqlx::query_as(
-        "SELECT v.value::text, pg_typeof(v.value)::text
+    let (stored, kind): (String, String) = app
+        .row(
+            "SELECT v.value::text, pg_typeof(v.value)::text
          FROM report_values v JOIN reports r ON r.id = v.report_id JOIN units u ON u.id = r.unit_id
          WHERE v.element_code = 'DUONG_GTNT_KM' AND u.code = '30883' AND r.year = 2017 AND r.quarter = 1",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("stored");
+        )
+        .await;
     assert_eq!((stored.as_str(), kind.as_str()), ("123456789012.345", "numeric"));
 
     // A neighbour in the same district sends 0,001 as a JSON number.
@@ -735,12 +723,11 @@ async fn the_api_keeps_to_the_callers_scope() {
         .await
         .expect("PUT");
     assert!([403, 404].contains(&response.status().as_u16()));
-    let saved: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM reports r JOIN units u ON u.id = r.unit_id WHERE u.code = '30886' AND r.year = 2017",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("count");
+    let saved: i64 = app
+        .scalar(
+            "SELECT count(*) FROM reports r JOIN units u ON u.id = r.unit_id WHERE u.code = '30886' AND r.year = 2017",
+        )
+        .await;
     assert_eq!(saved, 0, "nothing written for the other commune");
     // The district leader reads, but cannot write.
     let leader = app.demo_client("huyen.lanhdao").await;
@@ -810,13 +797,12 @@ async fn the_demo_reproduces_seed_002() {
     let statuses: Vec<String> =
         sqlx::query_scalar("SELECT DISTINCT status FROM reports ORDER BY 1").fetch_all(&app.pool).await.expect("q");
     assert!(statuses.contains(&"tra_lai".to_owned()), "a returned report");
-    let late: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM reports r WHERE r.submitted_at IS NOT NULL
+    let late: i64 = app
+        .scalar(
+            "SELECT count(*) FROM reports r WHERE r.submitted_at IS NOT NULL
          AND r.submitted_at::date > make_date(r.year, r.quarter * 3, 21)",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("q");
+        )
+        .await;
     assert!(late > 0, "some reports came late");
 }
 
@@ -857,7 +843,7 @@ async fn personal_api_tokens_work_until_revoked() {
     let response = bare.get(app.url("/api/v1/reports/30886/2017-Q1")).bearer_auth(&token).send().await.expect("GET");
     assert_eq!(response.status(), 403, "a token carries its owner's scope");
 
-    let id: i32 = sqlx::query_scalar("SELECT id FROM api_tokens").fetch_one(&app.pool).await.expect("q");
+    let id: i32 = app.scalar("SELECT id FROM api_tokens").await;
     let response = staff.post(app.url(&format!("/profile/tokens/{id}/revoke"))).send().await.expect("POST");
     assert_eq!(response.status(), 303);
     let response = bare.get(app.url(API)).bearer_auth(&token).send().await.expect("GET");
@@ -890,10 +876,7 @@ async fn a_batch_save_writes_what_one_save_each_writes() {
     let app = TestApp::spawn_with_demo().await;
     let units = three_communes(&app).await;
     let (by_one, by_batch, new) = (units[0], units[1], units[2]);
-    let user: UserId = sqlx::query_scalar("SELECT id FROM users WHERE username = 'xa.nhaplieu'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("user");
+    let user: UserId = app.scalar("SELECT id FROM users WHERE username = 'xa.nhaplieu'").await;
     let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     };
@@ -1240,13 +1223,12 @@ async fn synth_covers_the_communes_of_the_new_tree() {
     // Kiên Giang before the reform: its 143 communes, forty quarters.
     assert_eq!(count("91", date(2020, 12, 31), (2015, 2025)).await, (143, 40, 0));
     // Nothing elsewhere, and the new province's figures roll up.
-    let others: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM reports r JOIN units u ON u.id = r.unit_id
+    let others: i64 = app
+        .scalar(
+            "SELECT count(*) FROM reports r JOIN units u ON u.id = r.unit_id
          WHERE NOT u.path <@ ANY (ARRAY(SELECT path FROM units WHERE level = 1 AND code = '91'))",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("count");
+        )
+        .await;
     assert_eq!(others, 0);
     let new = danvan::units::queries::resolve(&app.pool, "91", date(2025, 7, 1)).await.expect("q").expect("unit");
     let totals = danvan::dashboards::aggregate::totals(

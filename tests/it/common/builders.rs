@@ -4,13 +4,14 @@
 //!
 //! ```ignore
 //! let clerk = app.user("mt.nhaplieu", "30883").role("nhap_lieu").signed_in().await;
-//! app.report("678", 2017, 1).status("da_gui").values(&[("DON_TIEP_NHAN", "", 4.0)]).insert().await;
+//! app.report("678", 2017, 1).status(Status::Submitted).values(&[("DON_TIEP_NHAN", "", "4")]).insert().await;
 //! ```
 
 use chrono::NaiveDate;
 use danvan::auth::UserId;
 use danvan::directives::store::{DirectiveStatus, NewDirective};
 use danvan::directives::{self, DirectiveId, DirectiveNumber};
+use danvan::format::NumberRules;
 use danvan::reports::store::{self, ReportId, Status};
 
 use super::TestApp;
@@ -25,8 +26,6 @@ impl TestApp {
         NewUser { app: self, username, unit_code, as_of: BEFORE_THE_REFORM, roles: Vec::new() }
     }
 
-    /// A report of the unit carrying `unit_code` for quarter `quarter` of `year`: accepted, no
-    /// values, the unit resolved on 31 December of `year` unless the builder says otherwise.
     /// A directive numbered `number` (`99-NQ/TW`: its kind and issuer are read from it), in
     /// force, issued by `issuing_body` on `issued_on` (`YYYY-MM-DD`); see [`NewDirectiveRow`].
     pub fn directive<'a>(&'a self, number: &'a str, issuing_body: &'a str, issued_on: &str) -> NewDirectiveRow<'a> {
@@ -40,8 +39,10 @@ impl TestApp {
         }
     }
 
+    /// A report of the unit carrying `unit_code` for quarter `quarter` of `year`: accepted, no
+    /// values, the unit resolved on 31 December of `year` unless the builder says otherwise.
     pub fn report<'a>(&'a self, unit_code: &'a str, year: i32, quarter: i16) -> NewReport<'a> {
-        NewReport { app: self, unit_code, on: None, year, quarter, status: "da_duyet", values: Vec::new() }
+        NewReport { app: self, unit_code, on: None, year, quarter, status: Status::Accepted, values: Vec::new() }
     }
 }
 
@@ -143,8 +144,8 @@ pub struct NewReport<'a> {
     on: Option<&'a str>,
     year: i32,
     quarter: i16,
-    status: &'a str,
-    values: Vec<(&'a str, &'a str, f64)>,
+    status: Status,
+    values: Vec<(&'a str, &'a str, &'a str)>,
 }
 
 impl<'a> NewReport<'a> {
@@ -154,14 +155,15 @@ impl<'a> NewReport<'a> {
         self
     }
 
-    /// The status as stored (`nhap`, `da_gui`, `tra_lai`, `da_duyet`).
-    pub fn status(mut self, status: &'a str) -> Self {
+    /// The report's status (accepted unless a test says otherwise).
+    pub fn status(mut self, status: Status) -> Self {
         self.status = status;
         self
     }
 
-    /// Figures: data element, organisation (`""` for none) and value each.
-    pub fn values(mut self, values: &[(&'a str, &'a str, f64)]) -> Self {
+    /// Figures: data element, organisation (`""` for none) and the value as a user types it
+    /// (`585.160`, `0,1`), read exactly by the app's one parser.
+    pub fn values(mut self, values: &[(&'a str, &'a str, &'a str)]) -> Self {
         self.values.extend_from_slice(values);
         self
     }
@@ -181,7 +183,7 @@ impl<'a> NewReport<'a> {
         .bind(unit.id)
         .bind(self.year)
         .bind(self.quarter)
-        .bind(self.status)
+        .bind(self.status.as_str())
         .fetch_one(pool)
         .await
         .expect("report");
@@ -192,7 +194,7 @@ impl<'a> NewReport<'a> {
             .bind(id)
             .bind(element)
             .bind(organisation)
-            .bind(danvan::figures::from_f64(value).expect("a decimal"))
+            .bind(figure(value))
             .execute(pool)
             .await
             .expect("value");
@@ -220,4 +222,12 @@ impl TestApp {
     pub async fn rebuild_rollups(&self) {
         danvan::dashboards::rollup::rebuild(&self.pool).await.expect("rebuild roll-ups");
     }
+}
+
+/// `typed` read as the report form reads a figure (any sign, any decimals), exactly.
+fn figure(typed: &str) -> danvan::figures::Decimal {
+    let any = NumberRules::decimal(true, None);
+    danvan::format::parse_vietnamese_number(typed, &any)
+        .unwrap_or_else(|error| panic!("{typed:?} is not a figure typed the Vietnamese way: {error:?}"))
+        .unwrap_or_else(|| panic!("an empty figure"))
 }

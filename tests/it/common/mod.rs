@@ -306,6 +306,27 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// The one value in the one row of `sql` (a literal, no parameters), read from the test's
+    /// database; panics, naming the statement, when it fails or finds no row.
+    pub async fn scalar<T>(&self, sql: &'static str) -> T
+    where
+        (T,): for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+        T: Send + Unpin,
+    {
+        sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap_or_else(|error| panic!("{sql}: {error}"))
+    }
+
+    /// The one row of `sql` (a literal, no parameters) as a tuple or a `FromRow` type; panics,
+    /// naming the statement, when it fails or finds no row.
+    pub async fn row<T>(&self, sql: &'static str) -> T
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        sqlx::query_as(sql).fetch_one(&self.pool).await.unwrap_or_else(|error| panic!("{sql}: {error}"))
+    }
+}
+
+impl TestApp {
     /// GET `path` as `client`: the status and the body.
     pub async fn get_as(&self, client: &reqwest::Client, path: &str) -> (u16, String) {
         text(client.get(self.url(path)).send().await.expect("GET")).await
