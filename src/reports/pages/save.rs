@@ -17,7 +17,7 @@ use crate::reports::ReportAddress;
 use crate::reports::changes::{describe_changes, describe_overwrites};
 use crate::reports::entry::{self, Checked, Input};
 use crate::reports::store::{self, Draft, Narrative, SaveError, TaskState};
-use crate::reports::workflow::{self, Author, DraftSave, Move, Origin, Remarks};
+use crate::reports::workflow::{self, DraftSave, Origin};
 use crate::web::{AppState, Flash, Layout};
 
 /// The posted report form, split by kind of field.
@@ -125,9 +125,17 @@ pub async fn save(
         draft: &draft,
         origin: Origin::Form { opened: version, overwrote: overwrite },
     };
-    let saved = workflow::save_draft(&mut tx, save, &Author::user(&user)).await;
+    // Sent only when asked and the figures pass their rules; saved as a draft either way.
+    let send = submit && checked.submittable();
+    let saved = workflow::save_and_submit(&mut tx, save, &user, send).await;
     let report = match saved {
-        Ok(saved) => saved.report,
+        Ok((_, Some(change))) => {
+            tx.commit().await?;
+            state.aggregates.apply(&change);
+            let message = format!("Đã gửi báo cáo {} của {}.", quarter.label(), unit.name);
+            return Ok(Flash::success(&message).redirect(&format!("/reports/{}/{}", unit.code, quarter.code())));
+        }
+        Ok((saved, None)) => saved.report,
         Err(SaveError::Stale { current }) => {
             tx.rollback().await?;
             let current_report = store::find(&state.pool, unit.id, quarter).await?;
@@ -179,18 +187,6 @@ pub async fn save(
         }
         Err(SaveError::Database(error)) => return Err(error.into()),
     };
-    // The save refuses a report that is not editable, so a report just saved may be submitted.
-    if submit
-        && checked.submittable()
-        && let Some(submission) = Move::Submit.check(report.status)
-    {
-        let no_remarks = Remarks::default();
-        let change = workflow::make_move(&mut tx, (&unit, quarter), &report, submission, &no_remarks, &user).await?;
-        tx.commit().await?;
-        state.aggregates.apply(&change);
-        let message = format!("Đã gửi báo cáo {} của {}.", quarter.label(), unit.name);
-        return Ok(Flash::success(&message).redirect(&format!("/reports/{}/{}", unit.code, quarter.code())));
-    }
     tx.commit().await?;
     if checked.blocking() > 0 || (submit && !checked.submittable()) {
         let notice = if submit {
