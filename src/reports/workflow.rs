@@ -248,6 +248,18 @@ pub async fn save_drafts(
     saves: &[DraftSave<'_>],
     author: &Author,
 ) -> Result<Vec<Saved>, BatchError> {
+    let (saved, entries) = write_drafts(&mut *tx, saves, author).await?;
+    audit::record_many(&mut *tx, &author.actor, &entries).await?;
+    Ok(saved)
+}
+
+/// The drafts of [`save_drafts`] written, their audit entries returned for the caller to write
+/// (with a submission's, for [`save_and_submit`]).
+async fn write_drafts<'a>(
+    tx: &mut PgConnection,
+    saves: &[DraftSave<'a>],
+    author: &Author,
+) -> Result<(Vec<Saved>, Vec<Entry<'a>>), BatchError> {
     let batch: Vec<Save<'_>> = saves
         .iter()
         .map(|save| Save {
@@ -258,10 +270,8 @@ pub async fn save_drafts(
         })
         .collect();
     let saved = store::save_many_with_values(&mut *tx, &batch, (author.user_id, &author.name)).await?;
-    let entries: Vec<Entry<'_>> =
-        saves.iter().zip(&saved).map(|(save, saved)| save_entry(save, &saved.report)).collect();
-    audit::record_many(&mut *tx, &author.actor, &entries).await?;
-    Ok(saved)
+    let entries = saves.iter().zip(&saved).map(|(save, saved)| save_entry(save, &saved.report)).collect();
+    Ok((saved, entries))
 }
 
 /// [`save_drafts`] of one draft.
@@ -285,28 +295,17 @@ pub async fn save_and_submit(
     submit: bool,
 ) -> Result<(Saved, Option<Change>), SaveError> {
     let author = Author::user(user);
-    let batch = [Save {
-        unit_id: save.unit.id,
-        quarter: save.quarter,
-        expected_version: save.expected_version,
-        draft: save.draft,
-    }];
-    let mut saved = store::save_many_with_values(&mut *tx, &batch, (author.user_id, &author.name))
-        .await
-        .map_err(|failure| failure.error)?;
+    let (mut saved, mut entries) =
+        write_drafts(&mut *tx, std::slice::from_ref(&save), &author).await.map_err(|failure| failure.error)?;
     let saved = saved.pop().ok_or(SaveError::Database(sqlx::Error::RowNotFound))?;
-    let mut entries = vec![save_entry(&save, &saved.report)];
-    let submission = Move::Submit.check(saved.report.status).filter(|_| submit);
-    let change = match submission {
-        Some(submission) => {
-            let (unit, quarter) = (save.unit, save.quarter);
-            let (change, entry) =
-                record_move(&mut *tx, (unit, quarter), &saved.report, submission, &Remarks::default(), user).await?;
-            entries.push(entry);
-            Some(change)
-        }
-        None => None,
-    };
+    let mut change = None;
+    if let Some(submission) = Move::Submit.check(saved.report.status).filter(|_| submit) {
+        let no_remarks = Remarks::default();
+        let (moved, entry) =
+            record_move(&mut *tx, (save.unit, save.quarter), &saved.report, submission, &no_remarks, user).await?;
+        entries.push(entry);
+        change = Some(moved);
+    }
     audit::record_many(&mut *tx, &author.actor, &entries).await?;
     Ok((saved, change))
 }
