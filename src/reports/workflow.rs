@@ -299,7 +299,7 @@ pub async fn save_and_submit(
         write_drafts(&mut *tx, std::slice::from_ref(&save), &author).await.map_err(|failure| failure.error)?;
     let saved = saved.pop().ok_or(SaveError::Database(sqlx::Error::RowNotFound))?;
     let mut change = None;
-    if let Some(submission) = Move::Submit.check(saved.report.status).filter(|_| submit) {
+    if submit && let Some(submission) = Move::Submit.check(saved.report.status) {
         let no_remarks = Remarks::default();
         let (moved, entry) =
             record_move(&mut *tx, (save.unit, save.quarter), &saved.report, submission, &no_remarks, user).await?;

@@ -229,5 +229,5 @@ fn figure(typed: &str) -> danvan::figures::Decimal {
     let any = NumberRules::decimal(true, None);
     danvan::format::parse_vietnamese_number(typed, &any)
         .unwrap_or_else(|error| panic!("{typed:?} is not a figure typed the Vietnamese way: {error:?}"))
-        .unwrap_or_else(|| panic!("an empty figure"))
+        .expect("a figure, not an empty field")
 }
