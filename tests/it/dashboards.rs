@@ -337,6 +337,50 @@ async fn another_server_hears_moves_whatever_order_they_commit_in() {
 }
 
 #[tokio::test]
+async fn another_server_hears_a_first_submission_on_the_accepted_basis_too() {
+    let app = TestApp::spawn_with_demo().await;
+    let other_server = app.restart().await;
+    let elsewhere = other_server.demo_client("tinh.lanhdao").await;
+    let district: String = app
+        .scalar(
+            "SELECT p.code FROM units c JOIN units p ON p.id = c.parent_id
+             WHERE c.code = '30883' ORDER BY c.valid_from NULLS FIRST LIMIT 1",
+        )
+        .await;
+    // The accepted basis, the dashboards' default: figures of accepted reports only, but who
+    // sent is counted whatever the report's state.
+    let page = format!("/dashboards/{district}?period=2017-Q1");
+    let sent = |page: &str| -> String {
+        let start = page.find("Đã gửi ").expect("the page says how many units below sent");
+        page[start..].chars().take_while(|c| *c != 'đ').collect()
+    };
+    // A draft of one commune (in no roll-up), then the other server computes and caches the page.
+    let id = app
+        .report("30883", 2017, 1)
+        .on("2017-03-31")
+        .status(Status::Draft)
+        .values(&[("DON_TIEP_NHAN", "", "10")])
+        .insert()
+        .await;
+    let (status, before) = text(elsewhere.get(other_server.url(&page)).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    let before = sent(&before);
+    // Sent for the first time on the first server: only the submitted basis's figures move,
+    // but the accepted basis's count of who sent does too.
+    app.move_report(id, Status::Submitted).await;
+    let mut after = before.clone();
+    for _ in 0..50 {
+        let (_, body) = text(elsewhere.get(other_server.url(&page)).send().await.expect("GET")).await;
+        after = sent(&body);
+        if after != before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_ne!(after, before, "the other server's accepted-basis dashboard counts the new sender");
+}
+
+#[tokio::test]
 async fn an_acceptance_in_one_commune_of_today_reads_that_commune_again_not_the_whole_province() {
     let app = TestApp::spawn_with_demo().await;
     let leader = app.demo_client("angiang.lanhdao").await;

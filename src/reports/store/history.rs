@@ -130,6 +130,8 @@ pub async fn transition(
         quarter: report.quarter,
         from: report.status,
         to,
+        // Sending a corrected report again does not change completeness; the first sending does.
+        first_submission: to == Status::Submitted && report.submitted_at.is_none(),
     };
     let rollup = crate::dashboards::rollup::before_move(&mut *tx, rollup_move).await?;
     // The status and its event in one statement, which returns the figures for the new
@@ -164,12 +166,7 @@ pub async fn transition(
     .fetch_one(&mut *tx)
     .await?
     .into();
-    let mut change = crate::dashboards::rollup::after_move(&mut *tx, rollup).await?;
-    if to == Status::Submitted && report.submitted_at.is_none() {
-        // A first submission changes completeness (who submitted, how late), which dashboards
-        // of either basis show; sending a corrected report again does not.
-        change.bases = crate::dashboards::cache::Bases::ALL;
-    }
+    let change = crate::dashboards::rollup::after_move(&mut *tx, rollup).await?;
     let snapshot =
         Snapshot { values: moved.values(), narrative: moved.report.narrative(), status: Some(moved.report.status) };
     record_snapshot(&mut *tx, &moved.report, &snapshot, actor.1).await?;
