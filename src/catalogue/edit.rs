@@ -10,7 +10,7 @@
 use std::future::Future;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::Method;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -18,6 +18,7 @@ use axum_extra::extract::Form;
 use serde::de::DeserializeOwned;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
+use super::code::CatalogueCode;
 use super::forms::FieldErrors;
 use super::store::{self, Row};
 use crate::audit::{self, Entry};
@@ -199,10 +200,10 @@ async fn edit_page<E: Entity>(
     State(state): State<AppState>,
     layout: Layout,
     admin: CurrentUser,
-    Path(code): Path<String>,
+    code: CatalogueCode,
 ) -> AppResult<Response> {
     guard(&admin)?;
-    let record: E::Record = store::fetch(&state.pool, &code).await?.ok_or(AppError::NotFound)?;
+    let record: E::Record = store::fetch(&state.pool, code.as_str()).await?.ok_or(AppError::NotFound)?;
     let context = E::context(&state.pool).await?;
     let form = E::to_form(&record);
     Ok(render(&E::form_page(layout, Some(record), form, FieldErrors::default(), context)))
@@ -212,12 +213,12 @@ async fn update<E: Entity>(
     State(state): State<AppState>,
     layout: Layout,
     admin: CurrentUser,
-    Path(code): Path<String>,
+    code: CatalogueCode,
     Form(mut form): Form<E::Form>,
 ) -> AppResult<Response> {
     guard(&admin)?;
     let mut tx = state.pool.begin().await?;
-    let before: E::Record = store::fetch(&mut *tx, &code).await?.ok_or(AppError::NotFound)?;
+    let before: E::Record = store::fetch(&mut *tx, code.as_str()).await?.ok_or(AppError::NotFound)?;
     let context = E::context(&mut *tx).await?;
     let mut errors = FieldErrors::default();
     let record = E::check(&form, Some(before.code()), &context, &mut errors);
@@ -229,8 +230,8 @@ async fn update<E: Entity>(
         before.code().clone_into(E::identity(&mut form).0);
         return Err(refused::<E>(layout, Some(before), form, errors, context));
     }
-    let after: Option<E::Record> = store::fetch(&mut *tx, &code).await?;
-    record_change(&mut tx, &admin, &code, Some(&before), after.as_ref()).await?;
+    let after: Option<E::Record> = store::fetch(&mut *tx, code.as_str()).await?;
+    record_change(&mut tx, &admin, code.as_str(), Some(&before), after.as_ref()).await?;
     tx.commit().await?;
     Ok(Flash::success(E::saved_message(&before, &record)).redirect(&format!("{}/{code}", E::PATHS.list)))
 }

@@ -20,10 +20,7 @@ pub fn check_code(text: &str, max_len: usize) -> Result<String, String> {
     if code.is_empty() {
         return Err("Nhập mã.".to_owned());
     }
-    let mut chars = code.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_uppercase());
-    let rest_ok = chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-    if !first_ok || !rest_ok {
+    if !super::code::is_code_shape(&code) {
         return Err("Mã chỉ gồm chữ in hoa không dấu (A–Z), chữ số và dấu gạch dưới, bắt đầu bằng chữ; ví dụ TL_DVHV."
             .to_owned());
     }

@@ -13,6 +13,7 @@
 //! - `forms.rs`: field errors, codes, and figures read with the app's one Vietnamese number parser;
 //! - `lookup.rs`: small reads for other concepts (names with retired entries, indicator choices).
 
+pub mod code;
 mod demo;
 mod edit;
 mod elements;

@@ -228,11 +228,24 @@ async fn spanning(view: &View<'_>, unit: &Unit, period: Period, basis: Basis) ->
         }
     } else {
         let own = parts.entry(unit.path.clone()).or_default();
-        for old in &counted {
-            add_flows(own, &view.totals(Some(&old.unit.path), period, basis).await?, &catalogue);
-        }
+        add_predecessors_flows(view, own, &counted, period, basis, &catalogue).await?;
     }
     Ok(Composite { era: Era::Spanning, parts, children, sources })
+}
+
+/// Adds to `into` the flows of each predecessor's whole subtree over `period`.
+async fn add_predecessors_flows(
+    view: &View<'_>,
+    into: &mut Totals,
+    predecessors: &[&Predecessor],
+    period: Period,
+    basis: Basis,
+    catalogue: &Catalogue,
+) -> sqlx::Result<()> {
+    for old in predecessors {
+        add_flows(into, &view.totals(Some(&old.unit.path), period, basis).await?, catalogue);
+    }
+    Ok(())
 }
 
 /// The totals of `unit` over `period` across the reform: [`composite`]'s, summed. Across it, a
@@ -246,9 +259,9 @@ pub async fn totals(view: &View<'_>, unit: Option<&Unit>, period: Period, basis:
         (Era::Spanning, Some(unit)) => {
             let catalogue = view.catalogue().await?;
             let mut totals = view.totals(Some(&unit.path), period, basis).await?;
-            for old in sources(view, unit).await?.iter().filter(|p| p.counted) {
-                add_flows(&mut totals, &view.totals(Some(&old.unit.path), period, basis).await?, &catalogue);
-            }
+            let sources = sources(view, unit).await?;
+            let counted: Vec<&Predecessor> = sources.iter().filter(|p| p.counted).collect();
+            add_predecessors_flows(view, &mut totals, &counted, period, basis, &catalogue).await?;
             Ok(totals)
         }
         _ => Ok(composite(view, unit, period, basis).await?.totals()),
