@@ -254,32 +254,11 @@ async fn a_save_is_answered_while_every_reading_thread_is_busy() {
 async fn every_route_answers_503_while_postgresql_is_down_and_recovers() {
     let dir = tempfile::Builder::new().prefix("danvan-outage-").tempdir().expect("temporary directory");
     let cluster = danvan::db::LocalCluster::ensure_running(dir.path()).expect("a private cluster");
-    // Stopped however the test ends, so no server outlives it.
-    struct StopOnDrop<'a>(&'a danvan::db::LocalCluster);
-    impl Drop for StopOnDrop<'_> {
-        fn drop(&mut self) {
-            if self.0.is_running() {
-                self.0.stop_immediately().ok();
-            }
-        }
-    }
-    let _guard = StopOnDrop(&cluster);
+    let _stop = StopCluster(&cluster);
     let owner = danvan::db::pool(cluster.connect_options("postgres"), 2).await.expect("owner pool");
     danvan::db::migrate(&owner).await.expect("migrate");
     danvan::db::grant_app_role(&owner, danvan::db::LOCAL_APP_ROLE, true).await.expect("grant");
-    let user = danvan::auth::users::insert(
-        &owner,
-        &danvan::auth::users::NewUser {
-            username: "tw.lanhdao",
-            full_name: "Lãnh đạo",
-            unit_id: None,
-            roles: &["lanh_dao".to_owned()],
-            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
-        },
-    )
-    .await
-    .expect("user");
-    let session = danvan::auth::sessions::create(&owner, user, "test").await.expect("session");
+    let cookie = session_cookie(&owner, "tw.lanhdao", None, "lanh_dao").await;
     owner.close().await;
     let pool = danvan::db::pool_for(cluster.app_connect_options("postgres"), 4, danvan::db::PoolPurpose::Requests)
         .await
@@ -289,7 +268,6 @@ async fn every_route_answers_503_while_postgresql_is_down_and_recovers() {
     let address = format!("http://{}", listener.local_addr().expect("address"));
     common::serve_in_background(listener, state);
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let cookie = format!("{}={session}", danvan::auth::SESSION_COOKIE);
     let get = |path: &str| client.get(format!("{address}{path}")).header("cookie", cookie.clone()).send();
     assert_eq!(get("/").await.expect("GET").status(), 200, "signed in while the database is up");
 
@@ -655,6 +633,27 @@ fn as_cluster_owner(command: &mut std::process::Command) -> &mut std::process::C
     command
 }
 
+/// Creates an account (of `unit`, `None`: national) with one role, on a database the test app
+/// does not own, and signs it in: the `Cookie` header value of its session.
+async fn session_cookie(
+    owner: &sqlx::PgPool,
+    username: &str,
+    unit_id: Option<danvan::units::UnitId>,
+    role: &str,
+) -> String {
+    let account = danvan::auth::users::NewUser {
+        username,
+        full_name: username,
+        unit_id,
+        roles: &[role.to_owned()],
+        // Nobody signs in with a password here: a well-formed hash of no one's password.
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+    };
+    let user = danvan::auth::users::insert(owner, &account).await.expect("account");
+    let session = danvan::auth::sessions::create(owner, user, "test").await.expect("session");
+    format!("{}={session}", danvan::auth::SESSION_COOKIE)
+}
+
 /// Stops a cluster however the test ends, so no server outlives it.
 struct StopCluster<'a>(&'a danvan::db::LocalCluster);
 
@@ -701,43 +700,10 @@ async fn reads_use_the_replica_except_after_ones_own_writes_and_fall_back_to_the
     danvan::catalogue::load_demo(&mut tx).await.expect("catalogue");
     tx.commit().await.expect("commit");
     danvan::db::grant_app_role(&owner, danvan::db::LOCAL_APP_ROLE, true).await.expect("grant");
-    let hash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
-    let leader = danvan::auth::users::insert(
-        &owner,
-        &danvan::auth::users::NewUser {
-            username: "tw.lanhdao",
-            full_name: "Lãnh đạo",
-            unit_id: None,
-            roles: &["lanh_dao".to_owned()],
-            password_hash: hash,
-        },
-    )
-    .await
-    .expect("leader");
+    let leader = session_cookie(&owner, "tw.lanhdao", None, "lanh_dao").await;
     let province =
         danvan::units::resolve_for_person(&owner, "91", date(2017, 12, 31)).await.expect("code").expect("Kiên Giang");
-    let clerk = danvan::auth::users::insert(
-        &owner,
-        &danvan::auth::users::NewUser {
-            username: "tinh.nhaplieu",
-            full_name: "Nhập liệu",
-            unit_id: Some(province.id),
-            roles: &["nhap_lieu".to_owned()],
-            password_hash: hash,
-        },
-    )
-    .await
-    .expect("clerk");
-    let leader = format!(
-        "{}={}",
-        danvan::auth::SESSION_COOKIE,
-        danvan::auth::sessions::create(&owner, leader, "t").await.expect("s")
-    );
-    let clerk = format!(
-        "{}={}",
-        danvan::auth::SESSION_COOKIE,
-        danvan::auth::sessions::create(&owner, clerk, "t").await.expect("s")
-    );
+    let clerk = session_cookie(&owner, "tinh.nhaplieu", Some(province.id), "nhap_lieu").await;
 
     // The standby: a base backup of the primary over its socket, streaming from it.
     let standby_dir = tempfile::Builder::new().prefix("danvan-standby-").tempdir().expect("temporary directory");
