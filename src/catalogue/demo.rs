@@ -10,7 +10,8 @@ use serde::Deserialize;
 use sqlx::PgConnection;
 
 use super::DataElement;
-use super::store::{self, OrganisationRecord, Row, RuleRecord, SectionRecord};
+use super::ValidationRule;
+use super::store::{self, OrganisationRecord, Row, SectionRecord};
 use super::{Aggregation, Expression, Indicator, IndicatorDisplay, Organisation, Section, Severity, ValueType};
 use crate::directives::Comparator;
 use crate::units::Level;
@@ -139,7 +140,7 @@ pub async fn load_demo(tx: &mut PgConnection) -> anyhow::Result<()> {
     for r in rules {
         check(&r.code, &r.left)?;
         check(&r.code, &r.right)?;
-        let row = RuleRecord {
+        let row = ValidationRule {
             code: r.code,
             left_expr: r.left,
             operator: r.operator,

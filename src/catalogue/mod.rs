@@ -217,6 +217,8 @@ impl Indicator {
     }
 }
 
+/// A validation rule (`validation_rules`): `left operator right` over figures' expressions; the
+/// report form and imports check the active ones, the administrators' pages edit them all.
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct ValidationRule {
     pub code: String,
@@ -225,6 +227,7 @@ pub struct ValidationRule {
     pub right_expr: String,
     pub severity: Severity,
     pub message: String,
+    pub active: bool,
     pub version: i32,
 }
 
@@ -298,7 +301,7 @@ impl Catalogue {
             rules: sqlx::query_as!(
                 ValidationRule,
                 r#"SELECT code, left_expr, operator AS "operator: Comparator", right_expr,
-                        severity AS "severity: Severity", message, version
+                        severity AS "severity: Severity", message, active, version
                  FROM validation_rules WHERE active ORDER BY code"#,
             )
             .fetch_all(pool)
@@ -364,6 +367,7 @@ mod tests {
             right_expr: "GS_A + GS_B".into(),
             severity: Severity::Error,
             message: "m".into(),
+            active: true,
             version: 1,
         };
         let values = |t: f64, a: f64, b: f64| -> HashMap<String, Decimal> {

@@ -7,9 +7,10 @@ use serde::Deserialize;
 use sqlx::{PgExecutor, PgPool};
 
 use super::Severity;
+use super::ValidationRule;
 use super::edit::{Entity, Paths, paths};
 use super::forms::{FieldErrors, check_expression, checked, choice, new_or_existing_code, required};
-use super::store::{self, OPERATORS, RuleRecord};
+use super::store::{self, OPERATORS};
 use crate::directives::Comparator;
 use crate::web::Layout;
 
@@ -19,7 +20,7 @@ pub struct Rules;
 #[template(path = "catalogue/rules.html")]
 pub struct RuleListPage {
     layout: Layout,
-    rules: Vec<RuleRecord>,
+    rules: Vec<ValidationRule>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,7 +53,7 @@ impl RuleForm {
 #[template(path = "catalogue/rule_form.html")]
 pub struct RuleFormPage {
     layout: Layout,
-    editing: Option<RuleRecord>,
+    editing: Option<ValidationRule>,
     form: RuleForm,
     errors: FieldErrors,
     operators: [Comparator; 5],
@@ -60,7 +61,7 @@ pub struct RuleFormPage {
 }
 
 impl Entity for Rules {
-    type Record = RuleRecord;
+    type Record = ValidationRule;
     type Form = RuleForm;
     /// The element codes either side may name.
     type Context = Vec<String>;
@@ -79,7 +80,7 @@ impl Entity for Rules {
         }
     }
 
-    fn to_form(r: &RuleRecord) -> RuleForm {
+    fn to_form(r: &ValidationRule) -> RuleForm {
         RuleForm {
             code: r.code.clone(),
             left_expr: r.left_expr.clone(),
@@ -96,7 +97,7 @@ impl Entity for Rules {
         (&mut form.code, &mut form.version)
     }
 
-    fn check(form: &RuleForm, code: Option<&str>, known: &Vec<String>, errors: &mut FieldErrors) -> RuleRecord {
+    fn check(form: &RuleForm, code: Option<&str>, known: &Vec<String>, errors: &mut FieldErrors) -> ValidationRule {
         let code = new_or_existing_code(errors, code, &form.code, 64);
         let left_expr = check_expression(errors, "left_expr", &form.left_expr, known).unwrap_or_default();
         let operator = choice(errors, "operator", &form.operator, &OPERATORS, Comparator::as_str, "Chọn phép so sánh.");
@@ -115,7 +116,7 @@ impl Entity for Rules {
             Severity::as_str,
             "Chọn mức độ: lỗi hoặc cảnh báo.",
         );
-        RuleRecord {
+        ValidationRule {
             code,
             left_expr,
             operator,
@@ -129,7 +130,7 @@ impl Entity for Rules {
 
     fn form_page(
         layout: Layout,
-        editing: Option<RuleRecord>,
+        editing: Option<ValidationRule>,
         form: RuleForm,
         errors: FieldErrors,
         _: Vec<String>,

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
 
-use super::{Aggregation, DataElement, Indicator, IndicatorDisplay, Severity, ValueType};
+use super::{Aggregation, DataElement, Indicator, IndicatorDisplay, Severity, ValidationRule, ValueType};
 use crate::directives::Comparator;
 use crate::units::Level;
 
@@ -36,18 +36,6 @@ pub const OPERATORS: [Comparator; 5] =
 /// "Tỉnh, Huyện, Xã": the levels that report an element, from the top.
 pub fn levels_label(levels: &[Level]) -> String {
     Level::ALL.iter().filter(|level| levels.contains(level)).map(|l| l.short_label()).collect::<Vec<_>>().join(", ")
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RuleRecord {
-    pub code: String,
-    pub left_expr: String,
-    pub operator: Comparator,
-    pub right_expr: String,
-    pub severity: Severity,
-    pub message: String,
-    pub active: bool,
-    pub version: i32,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -332,9 +320,9 @@ row! {
 
 // Validation rules.
 
-pub async fn rules(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<RuleRecord>> {
+pub async fn rules(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<ValidationRule>> {
     sqlx::query_as!(
-        RuleRecord,
+        ValidationRule,
         r#"SELECT code, left_expr, operator AS "operator: Comparator", right_expr, severity AS "severity: Severity",
                 message, active, version
          FROM validation_rules ORDER BY code"#
@@ -344,7 +332,7 @@ pub async fn rules(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<RuleRecord
 }
 
 row! {
-    RuleRecord,
+    ValidationRule,
     "validation_rule",
     fields: [left_expr, operator as Comparator, right_expr, severity as Severity, message, active],
     select: r#"SELECT code, left_expr, operator AS "operator: Comparator", right_expr,

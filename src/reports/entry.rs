@@ -322,6 +322,7 @@ mod tests {
             right_expr: right.to_owned(),
             severity: severity.parse().expect("a severity"),
             message: message.to_owned(),
+            active: true,
             version: 1,
         }
     }
