@@ -81,9 +81,6 @@ pub struct ReportMove {
     pub quarter: i16,
     pub from: Status,
     pub to: Status,
-    /// The report is sent for the first time: completeness (who sent, how late), which
-    /// dashboards of either basis show, moves although only the submitted basis's figures do.
-    pub first_submission: bool,
 }
 
 /// A move under way, between [`before_move`] and [`after_move`].
@@ -123,7 +120,7 @@ pub async fn before_move(tx: &mut PgConnection, moved: ReportMove) -> sqlx::Resu
 /// `dashboards::rollups_equal_the_plain_computation_after_every_step`.
 pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result<Change> {
     let Pending { moved, path } = pending;
-    let ReportMove { report_id, unit_id, year, quarter, from, to, first_submission } = moved;
+    let ReportMove { report_id, unit_id, year, quarter, from, to } = moved;
     let accepted = entering(Basis::Accepted, from, to);
     let submitted = entering(Basis::Submitted, from, to);
     let written = if accepted == 0 && submitted == 0 {
@@ -190,18 +187,17 @@ pub async fn after_move(tx: &mut PgConnection, pending: Pending) -> sqlx::Result
         .fetch_all(&mut *tx)
         .await?
     };
-    // Written into the log with every basis it touches, completeness included, so that the other
-    // servers forget what this one does (and a first submission of an empty report is heard too).
-    let bases = if first_submission { Bases::ALL } else { Bases::from_numbers(written.iter().map(|row| row.basis)) };
+    // Every move changes the report's state, which dashboards of either basis show (who sent,
+    // how late, being corrected, the unit's own report): logged whether or not figures moved, so
+    // that every server forgets those pages, a move of a report without figures included.
+    let bases = Bases::from_numbers(written.iter().map(|row| row.basis)).with(Bases::STATE);
     let mut change = Change::new(path, year, bases);
     // A report from before the reform is also history of the units of today.
-    if !change.bases.is_empty() && year <= crate::units::reference::reform_date().year() {
+    if year <= crate::units::reference::reform_date().year() {
         let successors = crate::units::queries::successor_paths(&mut *tx, &change.path).await?;
         change = change.with_successors(successors);
     }
-    if !change.bases.is_empty() {
-        super::changes::record(&mut *tx, &change).await?;
-    }
+    super::changes::record(&mut *tx, &change).await?;
     let units: HashSet<UnitId> = written.into_iter().map(|row| UnitId(row.unit_id)).collect();
     // Everything this move wrote lies at `quarter` or later (kind 1 at it, kind 2 from it).
     for unit in units {

@@ -380,6 +380,44 @@ async fn another_server_hears_a_first_submission_on_the_accepted_basis_too() {
     assert_ne!(after, before, "the other server's accepted-basis dashboard counts the new sender");
 }
 
+/// A return moves the submitted basis's figures only, but the report's state shows on the
+/// dashboards of both bases: the commune's own page (the default, accepted basis) says so at
+/// once on the server that returned it and soon on another.
+#[tokio::test]
+async fn a_returned_report_shows_as_returned_on_the_accepted_basis_on_every_server() {
+    let app = TestApp::spawn_with_demo().await;
+    let other_server = app.restart().await;
+    let here = app.demo_client("tinh.lanhdao").await;
+    let elsewhere = other_server.demo_client("tinh.lanhdao").await;
+    let page = "/dashboards/30883?period=2017-Q1";
+    let id = app
+        .report("30883", 2017, 1)
+        .on("2017-03-31")
+        .status(Status::Submitted)
+        .values(&[("DON_TIEP_NHAN", "", "10")])
+        .insert()
+        .await;
+    app.rebuild_rollups().await;
+    for (server, client) in [(&app, &here), (&other_server, &elsewhere)] {
+        let (status, body) = text(client.get(server.url(page)).send().await.expect("GET")).await;
+        assert_eq!(status, 200);
+        assert!(body.contains("của đơn vị: đã gửi"), "cached as sent");
+    }
+    app.move_report(id, Status::Returned).await;
+    let (_, body) = text(here.get(app.url(page)).send().await.expect("GET")).await;
+    assert!(body.contains("của đơn vị: trả lại"), "the server that returned it shows it at once");
+    let mut heard = false;
+    for _ in 0..50 {
+        let (_, body) = text(elsewhere.get(other_server.url(page)).send().await.expect("GET")).await;
+        if body.contains("của đơn vị: trả lại") {
+            heard = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(heard, "the other server hears it from the change log");
+}
+
 #[tokio::test]
 async fn an_acceptance_in_one_commune_of_today_reads_that_commune_again_not_the_whole_province() {
     let app = TestApp::spawn_with_demo().await;
@@ -689,6 +727,39 @@ async fn rollups_equal_the_plain_computation_after_every_step() {
         .await
         .expect("catalogue change");
     assert!(rollup::verify(&app.pool).await.expect("verify").is_empty(), "roll-ups follow the catalogue");
+}
+
+/// An element that becomes a stock has its roll-ups recomputed in the catalogue change's
+/// transaction: an acceptance in flight, which wrote the element's rows as a flow's, is waited
+/// for, so that its stock rows are not lost (migration 0027).
+#[tokio::test]
+async fn an_element_becoming_a_stock_waits_for_a_move_in_flight() {
+    use danvan::reports::store;
+    let app = TestApp::spawn_with_demo().await;
+    let id = app
+        .report("30883", 2017, 1)
+        .on("2017-03-31")
+        .status(Status::Submitted)
+        .values(&[("DON_TIEP_NHAN", "", "10")])
+        .insert()
+        .await;
+    app.rebuild_rollups().await;
+    let mut moving = app.pool.begin().await.expect("tx");
+    let report = store::by_id(&mut moving, id).await.expect("report");
+    let _ = store::transition(&mut moving, &report, Status::Accepted, (UserId(1), "kiểm tra"), "", &Default::default())
+        .await
+        .expect("accept");
+    // An administrator makes the element a stock while the acceptance has not committed.
+    let pool = app.pool.clone();
+    let edit = tokio::spawn(async move {
+        sqlx::query("UPDATE data_elements SET aggregation = 'last' WHERE code = 'DON_TIEP_NHAN'").execute(&pool).await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!edit.is_finished(), "the recomputation waits for the move in flight");
+    moving.commit().await.expect("commit");
+    edit.await.expect("task").expect("catalogue change");
+    let differences = danvan::dashboards::rollup::verify(&app.pool).await.expect("verify");
+    assert!(differences.is_empty(), "{:?}", &differences[..differences.len().min(3)]);
 }
 
 /// A stock's latest value when reports move out of order: an earlier quarter's report moved in

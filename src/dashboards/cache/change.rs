@@ -8,12 +8,17 @@ use crate::dashboards::aggregate::Basis;
 /// (see [`crate::dashboards::changes`]).
 pub const CHANNEL: &str = "danvan_rollup";
 
-/// Bit set of bases: 1 accepted, 2 accepted + submitted.
+/// Bit set of what a move changed: 1 the figures of the accepted basis, 2 those of the
+/// submitted basis (accepted + submitted), 4 a report's state (who sent and when, being
+/// corrected, the unit's own report), which dashboards of either basis show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Bases(u8);
 
 impl Bases {
+    /// The figures of both bases.
     pub const ALL: Bases = Bases(3);
+    /// A report's state, not its figures.
+    pub const STATE: Bases = Bases(4);
 
     pub fn of(basis: Basis) -> Bases {
         match basis {
@@ -35,8 +40,14 @@ impl Bases {
         self.0 == 0
     }
 
+    /// Whether the figures of `basis` moved.
     pub(super) fn contains(self, basis: Basis) -> bool {
         self.0 & Bases::of(basis).0 != 0
+    }
+
+    /// Whether a report's state moved.
+    pub(super) fn has_state(self) -> bool {
+        self.0 & Bases::STATE.0 != 0
     }
 }
 
@@ -51,7 +62,7 @@ pub struct Change {
     pub path: String,
     /// The report's year.
     pub year: i32,
-    /// The bases whose figures (or completeness) moved.
+    /// The bases whose figures moved, and whether a report's state did.
     pub bases: Bases,
     /// The paths of the units of today whose history holds the unit (an old commune's
     /// successors, its old province's successor): their subtrees' figures moved too.

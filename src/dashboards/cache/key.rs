@@ -75,7 +75,10 @@ impl Key {
             None => true,
             Some(root) => under(&change.path, root) || change.successors.iter().any(|s| under(s, root)),
         };
-        holds_unit && (self.years.0..=self.years.1).contains(&change.year) && change.bases.contains(self.basis)
+        // A whole page shows the reports' state whatever its basis; figures only their basis's.
+        let shown =
+            change.bases.contains(self.basis) || (matches!(self.what, What::Dashboard(_)) && change.bases.has_state());
+        holds_unit && (self.years.0..=self.years.1).contains(&change.year) && shown
     }
 }
 
@@ -107,6 +110,24 @@ pub(super) mod tests {
         assert!(!parts_key(Some("12.34"), 2024, Basis::Accepted).affected_by(&moved));
         assert!(!parts_key(None, 2023, Basis::Accepted).affected_by(&moved));
         assert!(!parts_key(None, 2024, Basis::Submitted).affected_by(&moved));
+    }
+
+    #[test]
+    fn a_move_touches_whole_pages_of_either_basis_and_figures_of_its_own() {
+        // A return: the submitted basis's figures and the report's state moved.
+        let returned = change("12.345.6789", 2024, Bases::of(Basis::Submitted).with(Bases::STATE));
+        let page = |root: &str, basis: Basis| Key::dashboard(Some(root), basis, (2024, 2024), String::new());
+        assert!(page("12.345.6789", Basis::Accepted).affected_by(&returned), "its own report's state shows");
+        assert!(page("12.345", Basis::Accepted).affected_by(&returned), "the district's list of who is correcting");
+        assert!(page("12.345", Basis::Submitted).affected_by(&returned));
+        assert!(!page("12.346", Basis::Accepted).affected_by(&returned), "another district");
+        assert!(!parts_key(Some("12.345"), 2024, Basis::Accepted).affected_by(&returned), "figures of the other basis");
+        assert!(parts_key(Some("12.345"), 2024, Basis::Submitted).affected_by(&returned));
+        // A report without figures: its state alone.
+        let empty = change("12.345.6789", 2024, Bases::STATE);
+        assert!(page("12.345", Basis::Accepted).affected_by(&empty));
+        assert!(!parts_key(Some("12.345"), 2024, Basis::Submitted).affected_by(&empty));
+        assert_eq!(Change::from_payload(&empty.payload()).map(|c| c.bases), Some(Bases::STATE));
     }
 
     #[test]

@@ -130,8 +130,6 @@ pub async fn transition(
         quarter: report.quarter,
         from: report.status,
         to,
-        // Sending a corrected report again does not change completeness; the first sending does.
-        first_submission: to == Status::Submitted && report.submitted_at.is_none(),
     };
     let rollup = crate::dashboards::rollup::before_move(&mut *tx, rollup_move).await?;
     // The status and its event in one statement, which returns the figures for the new
