@@ -315,6 +315,27 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
     }
 }
 
+/// What to tell the person when PostgreSQL refuses a value the request carried, not the code: a
+/// NUL character (`22021`, `22P05` in `jsonb`), a date outside PostgreSQL's range (`22008`), a
+/// value longer than its column (`22001`). Answered 400 with this message, never a 500; the
+/// statement failed, so nothing of the request was stored.
+pub fn refused_value(error: &sqlx::Error) -> Option<&'static str> {
+    let sqlx::Error::Database(db) = error else { return None };
+    match db.code()?.as_ref() {
+        "22021" | "22P05" => {
+            Some("Dữ liệu gửi lên có ký tự không dùng được (ký tự NUL). Hãy xóa ký tự đó rồi gửi lại.")
+        }
+        "22008" => Some("Ngày tháng nằm ngoài khoảng cho phép. Hãy nhập ngày dạng 30/06/2025."),
+        "22001" => Some("Dữ liệu gửi lên dài quá mức cho phép. Hãy rút ngắn rồi gửi lại."),
+        _ => None,
+    }
+}
+
+/// [`refused_value`] for an error that may wrap a database error (anyhow chains).
+fn refused_value_any(error: &anyhow::Error) -> Option<&'static str> {
+    error.chain().find_map(|cause| cause.downcast_ref::<sqlx::Error>().and_then(refused_value))
+}
+
 /// [`is_unavailable`] for an error that may wrap a database error (anyhow chains).
 pub fn is_unavailable_any(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| cause.downcast_ref::<sqlx::Error>().is_some_and(is_unavailable))
@@ -379,6 +400,15 @@ impl ErrorPage {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let refused = match &self {
+            AppError::Database(error) => refused_value(error),
+            AppError::Internal(error) => refused_value_any(error),
+            _ => None,
+        };
+        if let Some(message) = refused {
+            tracing::warn!(error = %self, "giá trị bị cơ sở dữ liệu từ chối");
+            return AppError::BadRequest(message.to_owned()).into_response();
+        }
         let status = match &self {
             AppError::NotFound | AppError::NotFoundWith(_) => StatusCode::NOT_FOUND,
             AppError::Forbidden => StatusCode::FORBIDDEN,

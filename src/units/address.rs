@@ -42,6 +42,8 @@ impl UnitAddress {
         let raw = segment(params, &SEGMENTS).ok_or(AddressRejection::Refused(AppError::NotFound))?;
         match raw.parse::<UnitCode>() {
             Ok(code) => Ok(code),
+            // No code has a control character (PostgreSQL refuses NUL in text): nothing to suggest.
+            Err(_) if raw.chars().any(char::is_control) => Err(AddressRejection::Refused(AppError::NotFound)),
             Err(_) => Err(AddressRejection::Refused(super::code_not_found(pool, raw, on).await)),
         }
     }

@@ -39,6 +39,13 @@ pub struct HamletForm {
     pub valid_from: String,
 }
 
+impl HamletForm {
+    /// The empty form to add a hamlet: a thôn unless chosen otherwise.
+    fn blank() -> HamletForm {
+        HamletForm { kind: "thôn".into(), ..Default::default() }
+    }
+}
+
 /// A hamlet as parsed from the form.
 #[derive(Debug, PartialEq, Eq)]
 pub struct NewHamlet {
@@ -107,6 +114,15 @@ struct HamletsPage {
     form: HamletForm,
     errors: FieldErrors,
     kinds: [&'static str; 4],
+    /// A refused end: the hamlet and the date as typed, shown again in its row.
+    ending: Option<(UnitId, String)>,
+}
+
+impl HamletsPage {
+    /// The end date typed for `hamlet` when it was refused.
+    fn typed_end(&self, hamlet: &UnitId) -> Option<&str> {
+        self.ending.as_ref().filter(|(id, _)| id == hamlet).map(|(_, typed)| typed.as_str())
+    }
 }
 
 /// The commune a code means today (hamlets are added to communes of today).
@@ -127,10 +143,11 @@ async fn page(
     commune: Unit,
     form: HamletForm,
     errors: FieldErrors,
+    ending: Option<(UnitId, String)>,
 ) -> AppResult<Response> {
     let may_edit = authz::can(user, Action::ManageUsers, Some(Place::from(&commune)));
     let hamlets = queries::children(&state.pool, commune.id).await?;
-    let page = HamletsPage { layout, commune, hamlets, may_edit, form, errors, kinds: KINDS };
+    let page = HamletsPage { layout, commune, hamlets, may_edit, form, errors, kinds: KINDS, ending };
     let invalid = !page.errors.is_empty();
     crate::error::page_or_invalid(render(&page), invalid)
 }
@@ -144,8 +161,7 @@ pub async fn index(
 ) -> AppResult<Response> {
     let commune = commune(&state.pool, &code).await?;
     authz::authorize(&user, Action::ViewData, Some(Place::from(&commune)))?;
-    page(&state, layout, &user, commune, HamletForm { kind: "thôn".into(), ..Default::default() }, FieldErrors::new())
-        .await
+    page(&state, layout, &user, commune, HamletForm::blank(), FieldErrors::new(), None).await
 }
 
 /// POST /units/{code}/hamlets: adds a hamlet (administrators of the commune's subtree).
@@ -160,14 +176,14 @@ pub async fn create(
     authz::authorize(&user, Action::ManageUsers, Some(Place::from(&commune)))?;
     let hamlet = match form.parse(&commune) {
         Ok(hamlet) => hamlet,
-        Err(errors) => return page(&state, layout, &user, commune, form, errors).await,
+        Err(errors) => return page(&state, layout, &user, commune, form, errors, None).await,
     };
     let mut errors = FieldErrors::new();
     let taken = format!("Mã {} đã có thôn khác dùng trong thời gian này.", hamlet.code);
     let inserted = insert(&state.pool, &commune, &hamlet, &user).await;
     match inserted.on_constraint_field("units_code_once_at_a_time", &mut errors, "local_code", taken)? {
         Some(_) => Ok(Redirect::to(&format!("/units/{}/hamlets", commune.code)).into_response()),
-        None => page(&state, layout, &user, commune, form, errors).await,
+        None => page(&state, layout, &user, commune, form, errors, None).await,
     }
 }
 
@@ -230,28 +246,60 @@ pub async fn end(
     let hamlet =
         queries::by_id(&state.pool, id).await?.filter(|h| h.parent_id == Some(commune.id)).ok_or(AppError::NotFound)?;
     let valid_to = parse_date(&form.valid_to).filter(|d| hamlet.valid_from.is_none_or(|from| from <= *d));
-    let Some(valid_to) = valid_to else {
-        let mut errors = FieldErrors::new();
-        errors.set(
-            "valid_to",
-            format!("Ngày kết thúc của {} không hợp lệ: nhập dạng 31/12/2026, không trước ngày bắt đầu.", hamlet.name),
-        );
-        return page(&state, layout, &user, commune, HamletForm { kind: "thôn".into(), ..Default::default() }, errors)
-            .await;
+    let mut errors = FieldErrors::new();
+    let ended = match valid_to {
+        Some(valid_to) => {
+            let taken = format!(
+                "{} không kết thúc được vào ngày này: mã {} đã có thôn khác dùng sau đó.",
+                hamlet.name, hamlet.code
+            );
+            end_on(&state.pool, &commune, &hamlet, valid_to, &user).await.on_constraint_field(
+                "units_code_once_at_a_time",
+                &mut errors,
+                "valid_to",
+                taken,
+            )?
+        }
+        None => {
+            let message = format!(
+                "Ngày kết thúc của {} không hợp lệ: nhập dạng 31/12/2026, không trước ngày bắt đầu.",
+                hamlet.name
+            );
+            errors.set("valid_to", message);
+            None
+        }
     };
-    let mut tx = state.pool.begin().await?;
-    sqlx::query!("UPDATE units SET valid_to = $2 WHERE id = $1", id as UnitId, valid_to).execute(&mut *tx).await?;
+    match ended {
+        Some(()) => Ok(Redirect::to(&format!("/units/{}/hamlets", commune.code)).into_response()),
+        None => {
+            let ending = Some((hamlet.id, form.valid_to.trim().to_owned()));
+            page(&state, layout, &user, commune, HamletForm::blank(), errors, ending).await
+        }
+    }
+}
+
+/// Ends `hamlet` on `valid_to` and audits it.
+async fn end_on(
+    pool: &PgPool,
+    commune: &Unit,
+    hamlet: &Unit,
+    valid_to: NaiveDate,
+    user: &CurrentUser,
+) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!("UPDATE units SET valid_to = $2 WHERE id = $1", hamlet.id as UnitId, valid_to)
+        .execute(&mut *tx)
+        .await?;
     let entry = crate::audit::Entry {
         action: "update",
         entity: "unit",
-        entity_id: id.to_string(),
+        entity_id: hamlet.id.to_string(),
         unit_id: Some(commune.id),
         before: Some(serde_json::json!({"valid_to": hamlet.valid_to})),
         after: Some(serde_json::json!({"valid_to": valid_to})),
     };
     crate::audit::record(&mut *tx, &user.actor(), entry).await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/units/{}/hamlets", commune.code)).into_response())
+    tx.commit().await
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use axum::extract::{Query, State};
 use axum::http::Method;
 use axum::response::Response;
 use axum::routing::get;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use address::UnitAddress;
@@ -60,10 +60,15 @@ pub fn today() -> NaiveDate {
     chrono::Utc::now().with_timezone(&crate::format::VIETNAM).date_naive()
 }
 
-/// Accepts `2025-06-30` (date inputs) and `30/06/2025` (typed the Vietnamese way).
+/// Accepts `2025-06-30` (date inputs) and `30/06/2025` (typed the Vietnamese way), years 1 to
+/// 9999 only: chrono would read `-5000-01-01` and years of six digits, which PostgreSQL (or the
+/// person) cannot mean.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let text = text.trim();
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y")).ok()
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .ok()
+        .filter(|date| (1..=9999).contains(&date.year()))
 }
 
 #[derive(Debug, Deserialize)]
