@@ -157,6 +157,13 @@ async fn announce(pool: PgPool, cache: Arc<AggregateCache>) {
     }
 }
 
+/// Forgets what this server keeps of the metadata: the generation (read again by the next
+/// view) and the office names of page headers (see [`crate::offices::header_name`]).
+fn forget_metadata(cache: &AggregateCache) {
+    cache.forget_generation();
+    crate::offices::clear_header_cache();
+}
+
 /// Listens for other servers' announcements (waking the reader) and new metadata generations;
 /// after a lost connection (missed announcements, perhaps) the generation is read again.
 async fn listen(pool: PgPool, cache: Arc<AggregateCache>, wake: Arc<tokio::sync::Notify>) {
@@ -176,25 +183,25 @@ async fn listen(pool: PgPool, cache: Arc<AggregateCache>, wake: Arc<tokio::sync:
             continue;
         }
         // Whatever was announced before listening is unknown.
-        cache.forget_generation();
+        forget_metadata(&cache);
         cache.listening.store(true, Ordering::SeqCst);
         loop {
             match listener.try_recv().await {
                 Ok(Some(notification)) if notification.channel() == GENERATION_CHANNEL => {
-                    cache.forget_generation();
+                    forget_metadata(&cache);
                 }
                 // This server's own moves are applied already.
                 Ok(Some(notification)) if notification.payload() == own => {}
                 Ok(Some(_)) => wake.notify_one(),
                 // The connection was lost (and is re-established): announcements may be missed.
                 Ok(None) => {
-                    cache.forget_generation();
+                    forget_metadata(&cache);
                     wake.notify_one();
                 }
                 Err(error) => {
                     tracing::debug!(%error, "mất kết nối nghe thông báo thay đổi số liệu");
                     cache.listening.store(false, Ordering::SeqCst);
-                    cache.forget_generation();
+                    forget_metadata(&cache);
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     break;
                 }

@@ -280,8 +280,10 @@ pub async fn in_force(pool: &PgPool, unit: &Unit, date: NaiveDate) -> sqlx::Resu
 /// the day.
 type HeaderKey = (String, UnitId, NaiveDate);
 
-/// How long the header's office name is reused without asking the database again. Edits on
-/// `/admin/offices` clear the cache at once.
+/// How long the header's office name is reused without asking the database again: a bound for
+/// when announcements are lost. An edit of an office starts a new metadata generation (migration
+/// 0028), whose announcement clears the cache on every server (`dashboards::changes`); the
+/// server that made the edit clears its own at once.
 const HEADER_TTL: Duration = Duration::from_secs(300);
 const HEADER_CACHE_MAX: usize = 10_000;
 
