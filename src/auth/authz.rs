@@ -18,6 +18,10 @@ pub enum Action {
     ManageUsers,
     /// Read the audit log of a subtree.
     ViewAudit,
+    /// Keep a unit's own records: its office (the heading and signature of its documents), its
+    /// hamlets, its annual narrative. Administrators of a subtree of today: unlike accounts,
+    /// the records of the units before the reform are history, read-only.
+    AdministerUnit,
     /// Create or change a directive issued by the unit (None: a central document), with its
     /// tasks, targets, milestones, attachments and links.
     EditDirective,
@@ -134,6 +138,7 @@ pub fn can(user: &CurrentUser, action: Action, target: Option<Place<'_>>) -> boo
         Action::ManageUsers | Action::ViewAudit => {
             user.has(Role::Admin) && (within(user, target) || in_history(user, target, true))
         }
+        Action::AdministerUnit => user.has(Role::Admin) && within(user, target),
         // Administrators of a subtree holding the issuing unit, and the issuing office itself.
         Action::EditDirective => {
             (user.has(Role::Admin) && within(user, target)) || (user.has(Role::DataEntry) && is_own(user, target))
@@ -304,6 +309,8 @@ mod tests {
         assert!(!can(&staff, Action::EnterReport, Some(place(3))), "nobody edits an old report through a successor");
         let admin = user(&[Role::Admin], Some(province));
         assert!(can(&admin, Action::ManageUsers, Some(place(2))), "moves the accounts left on old units");
+        assert!(!can(&admin, Action::AdministerUnit, Some(place(1))), "nor the old province's office or narrative");
+        assert!(can(&admin, Action::AdministerUnit, Some(place(20))));
         assert!(!can(&admin, Action::EnterReport, Some(place(1))));
         let other = user(&[Role::Leader], Some(scope(30, None, "30")));
         assert!(!can(&other, Action::ViewData, Some(place(1))));

@@ -114,7 +114,7 @@ async fn lookup(
         }
         Err(message) => return Ok(Err(message)),
     };
-    if !authz::can(admin, Action::ManageUsers, Some(Place::from(&unit))) {
+    if !authz::can(admin, Action::AdministerUnit, Some(Place::from(&unit))) {
         return Ok(Err(format!("{} ({}) nằm ngoài phạm vi bạn quản trị.", unit.name, unit.code)));
     }
     let office = super::in_force(&state.pool, &unit, date).await?;
@@ -232,7 +232,7 @@ pub async fn new_form(
         Ok(Some(unit)) => unit,
         Ok(None) | Err(_) => return Err(AppError::NotFound),
     };
-    authz::authorize(&admin, Action::ManageUsers, Some(Place::from(&unit)))?;
+    authz::authorize(&admin, Action::AdministerUnit, Some(Place::from(&unit)))?;
     let office = super::in_force(&state.pool, &unit, date).await?;
     if let Some(id) = office.id {
         // A row already covers the date: edit it rather than make an overlapping one.
@@ -371,7 +371,7 @@ pub async fn create(
         units::resolve_typed(&state.pool, &form.unit_code, &form.as_of, units::today(), "01/07/2025", &mut errors)
             .await;
     let unit = match found {
-        Some(Some(found)) if authz::can(&admin, Action::ManageUsers, Some(Place::from(&found))) => Some(found),
+        Some(Some(found)) if authz::can(&admin, Action::AdministerUnit, Some(Place::from(&found))) => Some(found),
         Some(Some(_)) => {
             errors.set("unit_code", "Đơn vị này nằm ngoài phạm vi bạn quản trị.".to_owned());
             None
@@ -423,7 +423,7 @@ pub async fn create(
 async fn managed(state: &AppState, admin: &CurrentUser, id: OfficeId) -> AppResult<(Office, Unit)> {
     let office = super::by_id(&state.pool, id).await?.ok_or(AppError::NotFound)?;
     let unit = queries::by_id(&state.pool, office.unit_id).await?.ok_or(AppError::NotFound)?;
-    authz::authorize_or_hide(admin, Action::ManageUsers, Some(Place::from(&unit)))?;
+    authz::authorize_or_hide(admin, Action::AdministerUnit, Some(Place::from(&unit)))?;
     Ok((office, unit))
 }
 

@@ -145,7 +145,7 @@ async fn page(
     errors: FieldErrors,
     ending: Option<(UnitId, String)>,
 ) -> AppResult<Response> {
-    let may_edit = authz::can(user, Action::ManageUsers, Some(Place::from(&commune)));
+    let may_edit = authz::can(user, Action::AdministerUnit, Some(Place::from(&commune)));
     let hamlets = queries::children(&state.pool, commune.id).await?;
     let page = HamletsPage { layout, commune, hamlets, may_edit, form, errors, kinds: KINDS, ending };
     let invalid = !page.errors.is_empty();
@@ -173,7 +173,7 @@ pub async fn create(
     Form(form): Form<HamletForm>,
 ) -> AppResult<Response> {
     let commune = commune(&state.pool, &code).await?;
-    authz::authorize(&user, Action::ManageUsers, Some(Place::from(&commune)))?;
+    authz::authorize(&user, Action::AdministerUnit, Some(Place::from(&commune)))?;
     let hamlet = match form.parse(&commune) {
         Ok(hamlet) => hamlet,
         Err(errors) => return page(&state, layout, &user, commune, form, errors, None).await,
@@ -242,7 +242,7 @@ pub async fn end(
     Form(form): Form<EndForm>,
 ) -> AppResult<Response> {
     let commune = commune(&state.pool, &code).await?;
-    authz::authorize(&user, Action::ManageUsers, Some(Place::from(&commune)))?;
+    authz::authorize(&user, Action::AdministerUnit, Some(Place::from(&commune)))?;
     let hamlet =
         queries::by_id(&state.pool, id).await?.filter(|h| h.parent_id == Some(commune.id)).ok_or(AppError::NotFound)?;
     let valid_to = parse_date(&form.valid_to).filter(|d| hamlet.valid_from.is_none_or(|from| from <= *d));

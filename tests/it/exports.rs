@@ -289,6 +289,14 @@ async fn the_office_edits_the_annual_narrative_with_optimistic_locking() {
     let leader = app.demo_client("tinh.lanhdao").await;
     let response = leader.post(app.url("/exports/annual/91/2020/narrative")).form(&form).send().await.expect("POST");
     assert_eq!(response.status(), 403);
+    // So does the administrator of today's An Giang: old Kiên Giang's 2020 report is history.
+    let successor = app.demo_client("angiang.quantri").await;
+    let (status, page) =
+        common::text(successor.get(app.url("/exports/annual/91/2020")).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Năm 2020, công tác dân vận đạt nhiều kết quả."));
+    let response = successor.post(app.url("/exports/annual/91/2020/narrative")).form(&form).send().await.expect("POST");
+    assert_eq!(response.status(), 403);
 }
 
 // ---- Hostile uploads, reading rights, and the narrative's conflicts (issue 11) ----

@@ -23,10 +23,11 @@ use crate::reports::Period;
 use crate::units::{self, Unit};
 use crate::web::{AppState, Flash, Layout, render};
 
-/// May edit the annual narrative: the unit's own office, or an administrator of its subtree.
+/// May edit the annual narrative: the unit's own office, or an administrator of its subtree of
+/// today (a unit before the reform is history: its narrative is read-only to its successors).
 pub fn may_edit(user: &CurrentUser, unit: &Unit) -> bool {
     let place = Some(Place::from(unit));
-    authz::can(user, Action::EnterReport, place) || authz::can(user, Action::ManageUsers, place)
+    authz::can(user, Action::EnterReport, place) || authz::can(user, Action::AdministerUnit, place)
 }
 
 /// The narrative form as posted: the version opened, the texts, the signature and recipients.
