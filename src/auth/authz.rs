@@ -310,7 +310,8 @@ mod tests {
         let admin = user(&[Role::Admin], Some(province));
         assert!(can(&admin, Action::ManageUsers, Some(place(2))), "moves the accounts left on old units");
         assert!(!can(&admin, Action::AdministerUnit, Some(place(1))), "nor the old province's office or narrative");
-        assert!(can(&admin, Action::AdministerUnit, Some(place(20))));
+        let today = Place { id: UnitId(21), parent_id: Some(UnitId(20)), path: "20.21" };
+        assert!(can(&admin, Action::AdministerUnit, Some(today)), "its own subtree of today");
         assert!(!can(&admin, Action::EnterReport, Some(place(1))));
         let other = user(&[Role::Leader], Some(scope(30, None, "30")));
         assert!(!can(&other, Action::ViewData, Some(place(1))));
