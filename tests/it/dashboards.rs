@@ -261,16 +261,8 @@ async fn a_cached_dashboard_changes_the_moment_a_report_is_accepted() {
     let province_after = received(leader.get(app.url(province)).send().await.expect("GET").json().await.expect("json"));
     assert_eq!(province_after, province_before + 10.0, "the province above changes too");
     // Another server reads it from the change log, woken by the first server's announcement.
-    let mut heard = false;
-    for _ in 0..50 {
-        let (_, body) = text(elsewhere.get(other_server.url(page)).send().await.expect("GET")).await;
-        if body.contains("5/10 đơn (50") {
-            heard = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(heard, "the second server's cached dashboard follows the move");
+    let heard = other_server.page_until(&elsewhere, page, |body| body.contains("5/10 đơn (50")).await;
+    assert!(heard.contains("5/10 đơn (50"), "the second server's cached dashboard follows the move");
 }
 
 /// The province's `DON_TIEP_NHAN` for 2017-Q1 on the accepted basis, as a server's API says.
@@ -368,15 +360,7 @@ async fn another_server_hears_a_first_submission_on_the_accepted_basis_too() {
     // Sent for the first time on the first server: only the submitted basis's figures move,
     // but the accepted basis's count of who sent does too.
     app.move_report(id, Status::Submitted).await;
-    let mut after = before.clone();
-    for _ in 0..50 {
-        let (_, body) = text(elsewhere.get(other_server.url(&page)).send().await.expect("GET")).await;
-        after = sent(&body);
-        if after != before {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let after = sent(&other_server.page_until(&elsewhere, &page, |body| sent(body) != before).await);
     assert_ne!(after, before, "the other server's accepted-basis dashboard counts the new sender");
 }
 
@@ -406,16 +390,8 @@ async fn a_returned_report_shows_as_returned_on_the_accepted_basis_on_every_serv
     app.move_report(id, Status::Returned).await;
     let (_, body) = text(here.get(app.url(page)).send().await.expect("GET")).await;
     assert!(body.contains("của đơn vị: trả lại"), "the server that returned it shows it at once");
-    let mut heard = false;
-    for _ in 0..50 {
-        let (_, body) = text(elsewhere.get(other_server.url(page)).send().await.expect("GET")).await;
-        if body.contains("của đơn vị: trả lại") {
-            heard = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(heard, "the other server hears it from the change log");
+    let heard = other_server.page_until(&elsewhere, page, |body| body.contains("của đơn vị: trả lại")).await;
+    assert!(heard.contains("của đơn vị: trả lại"), "the other server hears it from the change log");
 }
 
 #[tokio::test]

@@ -717,23 +717,16 @@ async fn the_page_header_follows_an_office_edited_elsewhere() {
     let app = TestApp::spawn_with_demo().await;
     let other_server = app.restart().await;
     let leader = other_server.demo_client("angiang.lanhdao").await;
-    let header = || async { common::text(leader.get(other_server.url("/")).send().await.expect("GET")).await.1 };
-    assert!(header().await.contains("Ban Tuyên giáo và Dân vận Tỉnh ủy An Giang<"), "cached for the header");
+    let (_, header) = common::text(leader.get(other_server.url("/")).send().await.expect("GET")).await;
+    assert!(header.contains("Ban Tuyên giáo và Dân vận Tỉnh ủy An Giang<"), "cached for the header");
     let (id, _) = office_id(&app, "91", "2025-07-01", &danvan::units::today().format("%Y-%m-%d").to_string()).await;
     sqlx::query("UPDATE offices SET display_name = 'Ban Tuyên giáo và Dân vận Tỉnh ủy An Giang (mới)' WHERE id = $1")
         .bind(id)
         .execute(&app.pool)
         .await
         .expect("office change");
-    let mut seen = false;
-    for _ in 0..50 {
-        if header().await.contains("Tỉnh ủy An Giang (mới)") {
-            seen = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(seen, "the other server's header names the office as it is now");
+    let seen = other_server.page_until(&leader, "/", |page| page.contains("Tỉnh ủy An Giang (mới)")).await;
+    assert!(seen.contains("Tỉnh ủy An Giang (mới)"), "the other server's header names the office as it is now");
 }
 
 #[tokio::test]

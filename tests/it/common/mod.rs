@@ -290,6 +290,21 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// The page at `path` as `client` sees it on this server once `shows` holds of it, asked
+    /// every 100 ms for up to five seconds (another server reads the change log every second);
+    /// the last page seen when it never does.
+    pub async fn page_until(&self, client: &reqwest::Client, path: &str, shows: impl Fn(&str) -> bool) -> String {
+        let mut page = String::new();
+        for _ in 0..50 {
+            page = text(client.get(self.url(path)).send().await.expect("GET")).await.1;
+            if shows(&page) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        page
+    }
+
     /// An app whose database holds the demo dataset (accounts, catalogue, directives…).
     pub async fn spawn_with_demo() -> TestApp {
         let app = TestApp::spawn().await;
