@@ -364,6 +364,19 @@ async fn another_server_hears_a_first_submission_on_the_accepted_basis_too() {
     assert_ne!(after, before, "the other server's accepted-basis dashboard counts the new sender");
 }
 
+/// A submitted report of commune 30883 for 2017-Q1 with 10 letters received, in the roll-ups.
+async fn submitted_in_a_commune(app: &TestApp) -> danvan::reports::store::ReportId {
+    let id = app
+        .report("30883", 2017, 1)
+        .on("2017-03-31")
+        .status(Status::Submitted)
+        .values(&[("DON_TIEP_NHAN", "", "10")])
+        .insert()
+        .await;
+    app.rebuild_rollups().await;
+    id
+}
+
 /// A return moves the submitted basis's figures only, but the report's state shows on the
 /// dashboards of both bases: the commune's own page (the default, accepted basis) says so at
 /// once on the server that returned it and soon on another.
@@ -374,14 +387,7 @@ async fn a_returned_report_shows_as_returned_on_the_accepted_basis_on_every_serv
     let here = app.demo_client("tinh.lanhdao").await;
     let elsewhere = other_server.demo_client("tinh.lanhdao").await;
     let page = "/dashboards/30883?period=2017-Q1";
-    let id = app
-        .report("30883", 2017, 1)
-        .on("2017-03-31")
-        .status(Status::Submitted)
-        .values(&[("DON_TIEP_NHAN", "", "10")])
-        .insert()
-        .await;
-    app.rebuild_rollups().await;
+    let id = submitted_in_a_commune(&app).await;
     for (server, client) in [(&app, &here), (&other_server, &elsewhere)] {
         let (status, body) = text(client.get(server.url(page)).send().await.expect("GET")).await;
         assert_eq!(status, 200);
@@ -712,14 +718,7 @@ async fn rollups_equal_the_plain_computation_after_every_step() {
 async fn an_element_becoming_a_stock_waits_for_a_move_in_flight() {
     use danvan::reports::store;
     let app = TestApp::spawn_with_demo().await;
-    let id = app
-        .report("30883", 2017, 1)
-        .on("2017-03-31")
-        .status(Status::Submitted)
-        .values(&[("DON_TIEP_NHAN", "", "10")])
-        .insert()
-        .await;
-    app.rebuild_rollups().await;
+    let id = submitted_in_a_commune(&app).await;
     let mut moving = app.pool.begin().await.expect("tx");
     let report = store::by_id(&mut moving, id).await.expect("report");
     let _ = store::transition(&mut moving, &report, Status::Accepted, (UserId(1), "kiểm tra"), "", &Default::default())
