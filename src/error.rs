@@ -319,7 +319,7 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
 /// NUL character (`22021`, `22P05` in `jsonb`), a date outside PostgreSQL's range (`22008`), a
 /// value longer than its column (`22001`). Answered 400 with this message, never a 500; the
 /// statement failed, so nothing of the request was stored.
-pub fn refused_value(error: &sqlx::Error) -> Option<&'static str> {
+fn refused_value(error: &sqlx::Error) -> Option<&'static str> {
     let sqlx::Error::Database(db) = error else { return None };
     match db.code()?.as_ref() {
         "22021" | "22P05" => {
