@@ -1,6 +1,6 @@
 //! The catalogue's small reads for other concepts, where the whole [`super::Catalogue`] (the
 //! active entities only) is not what they need: names including retired entries, the list of
-//! indicators a target may measure.
+//! indicators a target may measure, the names and units a directive's targets are written with.
 
 use std::collections::HashMap;
 
@@ -44,4 +44,25 @@ pub async fn indicator_exists(pool: &PgPool, code: &str) -> sqlx::Result<bool> {
     let found: Option<String> =
         sqlx::query_scalar!("SELECT code FROM indicators WHERE code = $1", code).fetch_optional(pool).await?;
     Ok(found.is_some())
+}
+
+/// How a target names its indicator: the indicator's name and the unit its values are written
+/// with ("%" for a percentage, factor 100).
+#[derive(Debug, Clone)]
+pub struct IndicatorLabel {
+    pub name: String,
+    pub unit: String,
+}
+
+/// The labels of the indicators `codes` (retired ones included), by code; a code the catalogue
+/// does not have is absent.
+pub async fn indicator_labels(pool: &PgPool, codes: &[String]) -> sqlx::Result<HashMap<String, IndicatorLabel>> {
+    let rows = sqlx::query!(
+        r#"SELECT code, name, CASE WHEN factor = 100 THEN '%' ELSE unit END AS "unit!"
+           FROM indicators WHERE code = ANY($1)"#,
+        codes,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.code, IndicatorLabel { name: row.name, unit: row.unit })).collect())
 }

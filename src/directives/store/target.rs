@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 
 use super::DirectiveId;
+use crate::catalogue::lookup;
 use crate::directives::Comparator;
 use crate::directives::display::TargetStatus;
 use crate::units::{Level, UnitId};
@@ -69,20 +70,30 @@ impl Target {
     }
 }
 
+/// The targets of `directive_id`, each with its indicator's name and unit from the catalogue
+/// ([`lookup::indicator_labels`]; `None` for a code the catalogue no longer has).
 pub async fn targets(pool: &PgPool, directive_id: DirectiveId) -> sqlx::Result<Vec<Target>> {
-    sqlx::query_as!(
+    let mut targets = sqlx::query_as!(
         Target,
-        r#"SELECT t.id, t.indicator_code, i.name AS "indicator_name?",
-                CASE WHEN i.factor = 100 THEN '%' ELSE i.unit END AS "indicator_unit?",
+        r#"SELECT t.id, t.indicator_code, NULL::text AS "indicator_name?", NULL::text AS "indicator_unit?",
                 t.comparator AS "comparator: Comparator", t.value, t.value_max, t.year, t.deadline,
                 t.scope_level AS "scope_level: Level", t.scope_unit_id AS "scope_unit_id: UnitId", u.name AS "scope_unit_name?",
                 t.per_unit, t.description
-         FROM targets t LEFT JOIN indicators i ON i.code = t.indicator_code LEFT JOIN units u ON u.id = t.scope_unit_id
+         FROM targets t LEFT JOIN units u ON u.id = t.scope_unit_id
          WHERE t.directive_id = $1 ORDER BY t.indicator_code, t.scope_level NULLS FIRST, t.id"#,
         directive_id as DirectiveId,
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    let codes: Vec<String> = targets.iter().map(|target| target.indicator_code.clone()).collect();
+    let labels = lookup::indicator_labels(pool, &codes).await?;
+    for target in &mut targets {
+        if let Some(label) = labels.get(&target.indicator_code) {
+            target.indicator_name = Some(label.name.clone());
+            target.indicator_unit = Some(label.unit.clone());
+        }
+    }
+    Ok(targets)
 }
 
 /// A target as saved.
