@@ -400,6 +400,32 @@ async fn a_returned_report_shows_as_returned_on_the_accepted_basis_on_every_serv
     assert!(heard.contains("của đơn vị: trả lại"), "the other server hears it from the change log");
 }
 
+/// A draft is not a report yet: the commune's own line reads "chưa báo cáo" before and after
+/// its first save, on the server whose page was cached before the save (saves log no change)
+/// and on one that computes the page afresh.
+#[tokio::test]
+async fn a_first_draft_reads_as_not_reported_whether_the_page_was_cached_or_not() {
+    let app = TestApp::spawn_with_demo().await;
+    let client = app.demo_client("tinh.lanhdao").await;
+    let page = "/dashboards/30883?period=2017-Q1";
+    let own = |body: &str| body.contains("của đơn vị: chưa báo cáo") && !body.contains("của đơn vị: nháp");
+    let (status, body) = text(client.get(app.url(page)).send().await.expect("GET")).await;
+    assert_eq!(status, 200);
+    assert!(own(&body), "no report yet");
+    app.report("30883", 2017, 1)
+        .on("2017-03-31")
+        .status(Status::Draft)
+        .values(&[("DON_TIEP_NHAN", "", "10")])
+        .insert()
+        .await;
+    let (_, cached) = text(client.get(app.url(page)).send().await.expect("GET")).await;
+    assert!(own(&cached), "the cached page");
+    let fresh_server = app.restart().await;
+    let fresh = fresh_server.demo_client("tinh.lanhdao").await;
+    let (_, computed) = text(fresh.get(fresh_server.url(page)).send().await.expect("GET")).await;
+    assert!(own(&computed), "a page computed after the save says the same");
+}
+
 #[tokio::test]
 async fn an_acceptance_in_one_commune_of_today_reads_that_commune_again_not_the_whole_province() {
     let app = TestApp::spawn_with_demo().await;

@@ -7,6 +7,7 @@ use crate::dashboards::cache::View;
 use crate::dashboards::history::Composite;
 use crate::dashboards::scope::Scope;
 use crate::reports::Period;
+use crate::reports::store::Status;
 use crate::reports::store::days_late;
 use crate::units::UnitId;
 use crate::units::{Level, Unit};
@@ -58,11 +59,14 @@ pub async fn completeness(view: &View<'_>, scope: &Scope, composite: &Composite)
     let own_report = match unit.filter(|_| reporting.is_empty()) {
         Some(own) => {
             let row = rows.iter().find(|r| r.unit_id == own.id);
+            // A draft is not a report yet: it reads as none, as it does in the counts above.
+            // (Saving a draft logs no change for the cache, so a page that showed "nháp" would
+            // depend on whether it was cached before the first save.)
             let state = match row {
                 Some(r) if r.is_being_corrected() => "đang sửa (đã mở lại sau khi duyệt)".to_owned(),
                 Some(r) => match r.status {
-                    Some(status) => status.label().to_lowercase(),
-                    None => "chưa báo cáo".to_owned(),
+                    Some(status) if status != Status::Draft => status.label().to_lowercase(),
+                    _ => "chưa báo cáo".to_owned(),
                 },
                 None => "chưa báo cáo".to_owned(),
             };
