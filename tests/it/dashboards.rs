@@ -4,7 +4,7 @@ use danvan::auth::UserId;
 use danvan::dashboards::aggregate::{self, Basis};
 use danvan::figures::Decimal;
 use danvan::reports::Period;
-use danvan::reports::store::{ReportId, Status};
+use danvan::reports::store::Status;
 
 use crate::common::{Page, TestApp, text};
 
@@ -444,21 +444,10 @@ async fn an_acceptance_in_one_commune_of_today_reads_that_commune_again_not_the_
     let period = danvan::reports::Period::containing(danvan::units::today());
     let quarter = period.final_quarter();
     let mut ids = Vec::new();
-    for ((unit_id, _), (status, value)) in communes.iter().zip([("da_gui", 10.0), ("da_duyet", 7.0)]) {
-        let id: ReportId = sqlx::query_scalar(
-            "WITH r AS (INSERT INTO reports (unit_id, year, quarter, status) VALUES ($1, $4, $5, $2) RETURNING id)
-             INSERT INTO report_values (report_id, element_code, value) SELECT id, 'DON_TIEP_NHAN', $3 FROM r
-             RETURNING report_id",
-        )
-        .bind(unit_id)
-        .bind(status)
-        .bind(d(value))
-        .bind(quarter.year())
-        .bind(i16::from(quarter.number()))
-        .fetch_one(&app.pool)
-        .await
-        .expect("report");
-        ids.push(id);
+    let today = danvan::units::today().to_string();
+    for ((_, code), (status, value)) in communes.iter().zip([(Status::Submitted, "10"), (Status::Accepted, "7")]) {
+        let report = app.report(code, quarter.year(), i16::from(quarter.number())).on(&today).status(status);
+        ids.push(report.values(&[("DON_TIEP_NHAN", "", value)]).insert().await);
     }
     app.rebuild_rollups().await;
     app.cache.clear();

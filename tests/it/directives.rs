@@ -2,6 +2,7 @@
 //! attachments, who may edit, the audit trail and the milestones page.
 
 use crate::common::{Page, TestApp, unescape};
+use danvan::reports::store::Status;
 
 async fn id_of(app: &TestApp, number: &str) -> i32 {
     sqlx::query_scalar("SELECT id FROM directives WHERE number = $1 ORDER BY issued_on DESC LIMIT 1")
@@ -911,13 +912,7 @@ async fn a_task_with_reported_progress_is_kept_with_a_reason() {
         .fetch_one(&app.pool)
         .await
         .expect("a task");
-    let unit: i32 = app.scalar("SELECT id FROM units WHERE code = '91' ORDER BY id DESC LIMIT 1").await;
-    let report: i32 =
-        sqlx::query_scalar("INSERT INTO reports (unit_id, year, quarter) VALUES ($1, 2099, 1) RETURNING id")
-            .bind(unit)
-            .fetch_one(&app.pool)
-            .await
-            .expect("report");
+    let report = app.report("91", 2099, 1).status(Status::Draft).insert().await;
     sqlx::query("INSERT INTO report_task_progress (report_id, task_id, status) VALUES ($1, $2, 'dang_thuc_hien')")
         .bind(report)
         .bind(task)
