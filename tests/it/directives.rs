@@ -501,11 +501,15 @@ async fn only_the_issuing_office_and_admins_above_edit_and_every_change_is_audit
     assert_eq!(audit_count(&app, "milestone", "create").await, 1);
     assert_eq!(audit_count(&app, "target", "create").await, 1);
 
-    // The same stale form again: refused, current values shown.
+    // The same stale form again: refused as a conflict, the stored title named, what was
+    // typed kept in the form (and still not savable: it keeps the version it was opened from).
     let (status, html) = app.send(&admin, &opened.set("title", "Một sửa đổi cũ")).await;
-    assert_eq!(status, 422);
+    assert_eq!(status, 409);
     assert!(html.contains("vừa được người khác sửa"));
-    assert!(html.contains("(đã sửa)"), "the current values are shown");
+    assert!(html.contains("(đã sửa)"), "the stored title is named");
+    let kept = Page::parse(&html).fill("title");
+    assert_eq!(kept.value("title"), "Một sửa đổi cũ", "what was typed stays");
+    assert_eq!(kept.value("version"), version, "the form keeps the version it was opened from");
     let title: String = sqlx::query_scalar("SELECT title FROM directives WHERE id = $1")
         .bind(id)
         .fetch_one(&app.pool)

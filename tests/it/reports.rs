@@ -478,6 +478,13 @@ async fn the_workflow_moves_only_by_the_right_people() {
     let (_, page) = text(staff.get(app.url(FORM)).send().await.expect("GET")).await;
     assert!(page.contains("Kiểm tra lại số cuộc tiếp dân"), "the remark reaches the staff");
     assert!(page.contains("Cấp trên: Số này thấp"), "the field remark sits by the field");
+    // A draft saved with a mistake while working through the remarks: the form drawn from what
+    // was typed keeps them too.
+    let v = version(&app, &staff).await;
+    let (status, page) = post_form(&app, &staff, v, "save", &[("TD_DINH_KY", "ba")], &[]).await;
+    assert_eq!(status, 422, "a figure that is not a number");
+    assert!(page.contains("Cấp trên: Số này thấp"), "the field remark stays by the field");
+    assert!(page.contains("Kiểm tra lại số cuộc tiếp dân"), "and the general remark");
 
     let v = version(&app, &staff).await;
     let (status, _) = post_form(&app, &staff, v, "submit", &[("TD_DINH_KY", "5")], &[]).await;

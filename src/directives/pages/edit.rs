@@ -4,6 +4,7 @@
 
 use askama::Template;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum_extra::extract::Form;
 use chrono::NaiveDate;
@@ -405,16 +406,22 @@ pub(super) async fn edit_form(
     form_page(layout, Some(directive), form, Errors::new())
 }
 
-const STALE: &str =
-    "Văn bản vừa được người khác sửa. Biểu mẫu dưới đây là bản mới nhất; hãy kiểm tra rồi nhập lại thay đổi của bạn.";
-
-/// The form again with `current` (the latest saved) and the message that someone else saved
-/// it meanwhile: the user's changes would overwrite theirs.
-fn stale_form(layout: Layout, current: Directive, links: &[String]) -> AppResult<Response> {
+/// The form again as the user typed it, refused with 409: someone else saved the directive
+/// meanwhile (`current`, named in the message by its version and title), and saving over it
+/// would lose their changes. The form keeps the version it was opened from, so it cannot be
+/// saved until reloaded; the typed text stays to be carried over.
+fn stale_form(layout: Layout, current: Directive, form: DirectiveForm) -> AppResult<Response> {
     let mut errors = Errors::new();
-    errors.set("version", STALE.to_owned());
-    let form = DirectiveForm::from_directive(&current, links);
-    form_page(layout, Some(current), form, errors)
+    errors.set(
+        "version",
+        format!(
+            "Văn bản vừa được người khác sửa (nay là phiên bản {}, tiêu đề «{}»). Nội dung bạn gõ vẫn ở dưới, \
+             chưa được lưu: hãy mở văn bản ở thẻ khác để xem bản mới, tải lại trang này rồi nhập lại thay đổi của bạn.",
+            current.version, current.title
+        ),
+    );
+    let page = render(&FormPage { layout, editing: Some(current), form, statuses: DirectiveStatus::CHOICES, errors });
+    crate::error::page_with_status(StatusCode::CONFLICT, page)
 }
 
 pub(super) async fn update(
@@ -427,7 +434,7 @@ pub(super) async fn update(
     let id = before.id;
     let links_before = store::implements_direct(&state.pool, id).await?;
     if form.version != before.version {
-        return stale_form(layout, before, &links_before);
+        return stale_form(layout, before, form);
     }
     let mut errors = Errors::new();
     let Some(checked) = check(&state, &user, &form, Some(id), &mut errors).await? else {
@@ -445,8 +452,7 @@ pub(super) async fn update(
     if !updated {
         tx.rollback().await?;
         let current = directive_or_404(&state, id).await?;
-        let links = store::implements_direct(&state.pool, id).await?;
-        return stale_form(layout, current, &links);
+        return stale_form(layout, current, form);
     }
     store::save_links(&mut tx, id, &checked.implements).await?;
     let (after, after_json) = audit_state(&mut tx, id).await?;

@@ -168,7 +168,6 @@ pub(super) struct FormState {
     pub(super) narrative: Narrative,
     pub(super) tasks: BTreeMap<TaskId, (Option<TaskState>, String)>,
     pub(super) notes: BTreeMap<String, String>,
-    pub(super) remarks: BTreeMap<String, String>,
 }
 
 pub(super) fn value_text(value: Decimal, element_type: ValueType) -> String {
@@ -198,6 +197,17 @@ pub(super) async fn form_page(
         Some(report) => store::values(&state.pool, report.id).await?,
         None => BTreeMap::new(),
     };
+    let status = report.map(|r| r.status).unwrap_or(Status::Draft);
+    let limit = if extras.whole_history { i64::MAX } else { RECENT_EVENTS };
+    let (events, events_total) = match report {
+        Some(r) => store::recent_events(&state.pool, r.id, limit).await?,
+        None => (Vec::new(), 0),
+    };
+    // A returned report's latest transition is its return: its remarks, general and per field,
+    // stand on the form whether it is drawn from what is stored or from what was just typed.
+    let returned = events.iter().rev().find(|e| e.to_status == Status::Returned).filter(|_| status == Status::Returned);
+    let remarks = returned.map(|e| e.remarks.clone()).unwrap_or_default();
+    let field_remarks = returned.map(|e| e.field_remarks.0.clone()).unwrap_or_default();
     let fields = entry::fields(&catalogue, unit.level);
     let mut placed: HashSet<String> = HashSet::new();
     let mut seen_elements: HashSet<String> = HashSet::new();
@@ -234,7 +244,7 @@ pub(super) async fn form_page(
             previous: previous.get(&field.key).map(|v| value_text(*v, field.element.value_type)).unwrap_or_default(),
             error: form.checked.errors.get(&field.key).map(str::to_owned),
             rules,
-            remark: form.remarks.get(&field.key).cloned(),
+            remark: field_remarks.get(&field.key).cloned(),
             is_boolean: field.element.value_type == ValueType::Boolean,
             description: field.element.description.clone(),
             review_remark: extras.review_field_remarks.get(&field.key).cloned().unwrap_or_default(),
@@ -264,20 +274,7 @@ pub(super) async fn form_page(
             }
         })
         .collect();
-    let status = report.map(|r| r.status).unwrap_or(Status::Draft);
-    let limit = if extras.whole_history { i64::MAX } else { RECENT_EVENTS };
-    let (events, events_total) = match report {
-        Some(r) => store::recent_events(&state.pool, r.id, limit).await?,
-        None => (Vec::new(), 0),
-    };
     let calendar = crate::reports::calendar(&state.pool).await?;
-    let remarks = events
-        .iter()
-        .rev()
-        .find(|e| e.to_status == Status::Returned)
-        .map(|e| e.remarks.clone())
-        .filter(|_| status == Status::Returned)
-        .unwrap_or_default();
     let page = FormPage {
         layout,
         storage_key: format!("danvan-report-{}-{}", unit.id, period.code()),
@@ -357,7 +354,6 @@ pub(super) async fn stored_state(
             narrative: Narrative::default(),
             tasks: BTreeMap::new(),
             notes: BTreeMap::new(),
-            remarks: BTreeMap::new(),
         });
     };
     let values = store::values(&state.pool, report.id).await?;
@@ -381,15 +377,7 @@ pub(super) async fn stored_state(
         .into_iter()
         .map(|t| (t.task_id, (Some(t.status), t.note)))
         .collect();
-    // A returned report's latest transition is its return.
-    let (latest, _) = store::recent_events(&state.pool, report.id, 1).await?;
-    let remarks = latest
-        .iter()
-        .find(|e| e.to_status == Status::Returned)
-        .filter(|_| report.status == Status::Returned)
-        .map(|e| e.field_remarks.0.clone())
-        .unwrap_or_default();
-    Ok(FormState { inputs, checked, narrative: report.narrative(), tasks, notes, remarks })
+    Ok(FormState { inputs, checked, narrative: report.narrative(), tasks, notes })
 }
 
 pub async fn show(

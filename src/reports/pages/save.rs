@@ -114,7 +114,6 @@ pub async fn save(
         narrative: narrative.clone(),
         tasks: tasks.clone(),
         notes: notes.clone(),
-        remarks: BTreeMap::new(),
     };
     let expected = overwrite.unwrap_or(version);
     let mut tx = state.pool.begin().await?;
