@@ -247,8 +247,21 @@ pub async fn end(
         queries::by_id(&state.pool, id).await?.filter(|h| h.parent_id == Some(commune.id)).ok_or(AppError::NotFound)?;
     let valid_to = parse_date(&form.valid_to).filter(|d| hamlet.valid_from.is_none_or(|from| from <= *d));
     let mut errors = FieldErrors::new();
-    let ended = match valid_to {
-        Some(valid_to) => {
+    // Its reports stay reachable: the hamlet lasts at least to its latest report's quarter end.
+    let reported = crate::reports::store::latest_quarter(&state.pool, hamlet.id).await?;
+    let too_early = valid_to.and_then(|date| reported.filter(|quarter| date < quarter.last_day()));
+    let ended = match (valid_to, too_early) {
+        (_, Some(quarter)) => {
+            let message = format!(
+                "{} đã có báo cáo {}: ngày kết thúc phải từ {} trở đi.",
+                hamlet.name,
+                quarter.label(),
+                crate::format::date(quarter.last_day())
+            );
+            errors.set("valid_to", message);
+            None
+        }
+        (Some(valid_to), None) => {
             let taken = format!(
                 "{} không kết thúc được vào ngày này: mã {} đã có thôn khác dùng sau đó.",
                 hamlet.name, hamlet.code
@@ -260,7 +273,7 @@ pub async fn end(
                 taken,
             )?
         }
-        None => {
+        (None, _) => {
             let message = format!(
                 "Ngày kết thúc của {} không hợp lệ: nhập dạng 31/12/2026, không trước ngày bắt đầu.",
                 hamlet.name

@@ -4,7 +4,7 @@ use danvan::auth::UserId;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use danvan::reports::store::ReportId;
+use danvan::reports::store::{ReportId, Status};
 use danvan::units::queries;
 
 use crate::common::{self, TestApp};
@@ -217,6 +217,30 @@ async fn a_hamlet_ended_over_its_codes_next_holder_is_refused_next_to_the_date()
     let ends: String =
         app.scalar("SELECT valid_to::text FROM units WHERE code = '24958-01' AND name = 'Thôn Tân Lập'").await;
     assert_eq!(ends, "2025-12-31", "unchanged");
+}
+
+/// A hamlet's reports stay reachable by their address (the code on the quarter's last day): it
+/// cannot end before the last day of its latest report's quarter, and ending on that day keeps
+/// the report where it was.
+#[tokio::test]
+async fn a_hamlet_cannot_end_before_its_latest_reports_quarter() {
+    let app = TestApp::spawn_with_demo().await;
+    let admin = app.demo_client("quantri").await;
+    let add = [("local_code", "02"), ("name", "Thôn Phú Hòa"), ("kind", "thôn"), ("valid_from", "01/07/2025")];
+    let (status, _) = app.post_form_as(&admin, "/units/24958/hamlets", &add).await;
+    assert_eq!(status, 303);
+    let hamlet: i32 = app.scalar("SELECT id FROM units WHERE code = '24958-02'").await;
+    app.report("24958-02", 2025, 4).on("2025-12-31").status(Status::Accepted).insert().await;
+    let end = format!("/units/24958/hamlets/{hamlet}/end");
+    let (status, page) = app.post_form_as(&admin, &end, &[("valid_to", "15/11/2025")]).await;
+    assert_eq!(status, 422, "{page:.2000}");
+    assert!(page.contains("Thôn Phú Hòa đã có báo cáo quý IV năm 2025: ngày kết thúc phải từ 31/12/2025 trở đi."));
+    let ends: Option<String> = app.scalar("SELECT valid_to::text FROM units WHERE code = '24958-02'").await;
+    assert_eq!(ends, None, "still in use");
+    let (status, _) = app.post_form_as(&admin, &end, &[("valid_to", "31/12/2025")]).await;
+    assert_eq!(status, 303, "ending on the quarter's last day");
+    let (status, _) = app.get_as(&admin, "/reports/24958-02/2025-Q4").await;
+    assert_eq!(status, 200, "the report is still at its address");
 }
 
 #[tokio::test]

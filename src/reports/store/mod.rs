@@ -83,7 +83,7 @@ pub use narrative::Narrative;
 pub use overview::{OverviewRow, days_late, overview};
 pub use report::{
     QuarterFigure, Report, ReportId, TaskProgress, TaskState, by_id, count_below, count_by_status, figures_of, find,
-    find_for_update, find_many, task_progress, units_reporting_on, values, values_many,
+    find_for_update, find_many, latest_quarter, task_progress, units_reporting_on, values, values_many,
 };
 pub use save::{BatchError, Draft, Save, SaveError, Saved, save, save_many, save_many_with_values};
 pub use year::{YearValue, values_of_year};

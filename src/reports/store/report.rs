@@ -63,6 +63,18 @@ pub async fn find(pool: &PgPool, unit_id: UnitId, quarter: Quarter) -> sqlx::Res
     .await
 }
 
+/// The latest quarter the unit has a report of (any status), if any. A report is found by its
+/// unit's code on the quarter's last day, so a unit must not end before that day.
+pub async fn latest_quarter(pool: &PgPool, unit_id: UnitId) -> sqlx::Result<Option<Quarter>> {
+    let row = sqlx::query!(
+        "SELECT year, quarter FROM reports WHERE unit_id = $1 ORDER BY year DESC, quarter DESC LIMIT 1",
+        unit_id as UnitId,
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.and_then(|row| Quarter::new(row.year, u8::try_from(row.quarter).ok()?)))
+}
+
 /// How many reports each status holds across the whole deployment (`nhap`, `da_gui`,
 /// `tra_lai`, `da_duyet` — those with no report are absent), for the metrics endpoint. One scan
 /// of `reports`: call it every few seconds at most.
