@@ -248,8 +248,12 @@ pub async fn end(
     let valid_to = parse_date(&form.valid_to).filter(|d| hamlet.valid_from.is_none_or(|from| from <= *d));
     let mut errors = FieldErrors::new();
     // Its reports stay reachable: the hamlet lasts at least to its latest report's quarter end.
-    let reported = crate::reports::store::latest_quarter(&state.pool, hamlet.id).await?;
-    let too_early = valid_to.and_then(|date| reported.filter(|quarter| date < quarter.last_day()));
+    let too_early = match valid_to {
+        Some(date) => crate::reports::store::latest_quarter(&state.pool, hamlet.id)
+            .await?
+            .filter(|quarter| date < quarter.last_day()),
+        None => None,
+    };
     let ended = match (valid_to, too_early) {
         (_, Some(quarter)) => {
             let message = format!(

@@ -64,11 +64,10 @@ pub async fn completeness(view: &View<'_>, scope: &Scope, composite: &Composite)
             // depend on whether it was cached before the first save.)
             let state = match row {
                 Some(r) if r.is_being_corrected() => "đang sửa (đã mở lại sau khi duyệt)".to_owned(),
-                Some(r) => match r.status {
-                    Some(status) if status != Status::Draft => status.label().to_lowercase(),
-                    _ => "chưa báo cáo".to_owned(),
-                },
-                None => "chưa báo cáo".to_owned(),
+                _ => row
+                    .and_then(|r| r.status)
+                    .filter(|status| *status != Status::Draft)
+                    .map_or_else(|| "chưa báo cáo".to_owned(), |status| status.label().to_lowercase()),
             };
             Some(format!("Báo cáo {} của đơn vị: {state}", Period::from(quarter).label()))
         }
